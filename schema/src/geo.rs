@@ -1,0 +1,190 @@
+//! Places: départements, postcodes, communes and coordinates.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{string_id, IdError};
+use crate::reference;
+
+use std::fmt;
+use std::str::FromStr;
+
+string_id!(
+    /// A French département code: two digits, `2A`/`2B`, or three digits
+    /// overseas (`971`).
+    Departement
+);
+
+impl Departement {
+    /// Parses a département code; `014` and `14` are the same département.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let t = s.trim().to_ascii_uppercase();
+        let t = if t.len() == 3 && t.starts_with('0') {
+            t[1..].to_owned()
+        } else {
+            t
+        };
+        let ok = match t.len() {
+            2 => {
+                t == "2A"
+                    || t == "2B"
+                    || (t.bytes().all(|b| b.is_ascii_digit()) && t != "00" && t != "20")
+            }
+            3 => t.starts_with("97") && t.bytes().all(|b| b.is_ascii_digit()),
+            _ => false,
+        };
+        if ok {
+            Ok(Self(t))
+        } else {
+            Err(IdError::Format {
+                kind: "département",
+                expected: "a département code like 14",
+                got: s.to_owned(),
+            })
+        }
+    }
+
+    /// True for the five départements of Normandy.
+    pub fn is_normandy(&self) -> bool {
+        reference::departement_name(self.as_str()).is_some()
+    }
+
+    /// The département's name, for the Normandy ones.
+    pub fn name(&self) -> Option<&'static str> {
+        reference::departement_name(self.as_str())
+    }
+}
+
+string_id!(
+    /// A French postcode: five digits.
+    Postcode
+);
+
+impl Postcode {
+    /// Parses a postcode.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let t = s.trim();
+        if t.len() == 5 && t.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(t.to_owned()))
+        } else {
+            Err(IdError::Format {
+                kind: "postcode",
+                expected: "5 digits",
+                got: s.to_owned(),
+            })
+        }
+    }
+
+    /// The département a postcode belongs to (Corsica's `20` is told apart
+    /// by the postcode: 200xx–201xx are 2A, the rest 2B).
+    pub fn departement(&self) -> Departement {
+        let p = self.as_str();
+        let code = match &p[..2] {
+            "97" => p[..3].to_owned(),
+            "20" if p < "20200" => "2A".to_owned(),
+            "20" => "2B".to_owned(),
+            d => d.to_owned(),
+        };
+        Departement(code)
+    }
+}
+
+string_id!(
+    /// The INSEE code of a commune of Normandy, known to the reference list.
+    InseeCommune
+);
+
+impl InseeCommune {
+    /// Parses an INSEE commune code and checks the commune exists in Normandy.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let t = s.trim().to_ascii_uppercase();
+        if t.len() != 5 || !t.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(IdError::Format {
+                kind: "INSEE commune code",
+                expected: "5 characters like 14118",
+                got: s.to_owned(),
+            });
+        }
+        if reference::commune(&t).is_none() {
+            return Err(IdError::Unknown {
+                kind: "Normandy commune",
+                got: s.to_owned(),
+            });
+        }
+        Ok(Self(t))
+    }
+
+    /// The commune's reference record.
+    pub fn commune(&self) -> &'static reference::Commune {
+        reference::commune(self.as_str()).expect("checked at construction")
+    }
+
+    /// The commune's name.
+    pub fn name(&self) -> &'static str {
+        &self.commune().name
+    }
+
+    /// The commune's département.
+    pub fn departement(&self) -> Departement {
+        Departement(self.commune().departement.clone())
+    }
+}
+
+/// A WGS84 position.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GeoPoint {
+    /// Latitude in degrees, −90 to 90.
+    pub latitude: f64,
+    /// Longitude in degrees, −180 to 180.
+    pub longitude: f64,
+}
+
+impl GeoPoint {
+    /// A position, when both coordinates are in range.
+    pub fn new(latitude: f64, longitude: f64) -> Option<Self> {
+        ((-90.0..=90.0).contains(&latitude) && (-180.0..=180.0).contains(&longitude)).then_some(
+            Self {
+                latitude,
+                longitude,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn communes_must_be_in_normandy() {
+        let caen = InseeCommune::parse("14118").unwrap();
+        assert_eq!(caen.name(), "Caen");
+        assert_eq!(caen.departement().as_str(), "14");
+        assert!(matches!(
+            InseeCommune::parse("75056"),
+            Err(IdError::Unknown { .. })
+        ));
+        assert!(matches!(
+            InseeCommune::parse("1411"),
+            Err(IdError::Format { .. })
+        ));
+    }
+
+    #[test]
+    fn postcodes_tell_their_departement() {
+        assert_eq!(
+            Postcode::parse("14000").unwrap().departement().as_str(),
+            "14"
+        );
+        assert_eq!(
+            Postcode::parse("97100").unwrap().departement().as_str(),
+            "971"
+        );
+        assert_eq!(
+            Postcode::parse("20000").unwrap().departement().as_str(),
+            "2A"
+        );
+        assert!(Departement::parse("014").unwrap().is_normandy());
+        assert!(!Departement::parse("75").unwrap().is_normandy());
+        assert!(Departement::parse("00").is_err());
+    }
+}

@@ -1,0 +1,22 @@
+//! The unified domain model of Passerelle.
+//!
+//! Partner systems speak of the same employers, training centres and places in
+//! their own words; this crate fixes the one vocabulary the gateway answers in.
+//! Identifiers are newtypes that check their format and check key when they are
+//! built ("parse, don't validate"): once a value has the type, nobody checks it
+//! again. Wire types of partners never appear here.
+
+pub mod geo;
+pub mod ids;
+pub mod level;
+pub mod money;
+pub mod offer;
+pub mod partner;
+pub mod reference;
+
+pub use geo::{Departement, GeoPoint, InseeCommune, Postcode};
+pub use ids::{Cfd, IdError, Naf, Opco, Rncp, RomeCode, Siren, Siret, Uai};
+pub use level::DiplomaLevel;
+pub use money::Cents;
+pub use offer::{Employer, Location, Offer, OfferSource, OfferStatus};
+pub use partner::{Partner, PartnerMode};

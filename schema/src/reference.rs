@@ -1,0 +1,287 @@
+//! Reference data compiled into the binary: Normandy communes, départements,
+//! ROME occupations, OPCOs and town coordinates.
+//!
+//! The files live in `mappings/reference/` with their provenance; they are
+//! parsed once, on first use.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+const COMMUNES_CSV: &str = include_str!("../../mappings/reference/communes-normandie.csv");
+const CITIES_CSV: &str = include_str!("../../mappings/reference/cities-coordinates.csv");
+const DEPARTEMENTS_CSV: &str = include_str!("../../mappings/reference/departements.csv");
+const ROME_CSV: &str = include_str!("../../mappings/reference/rome-subset.csv");
+const OPCO_CSV: &str = include_str!("../../mappings/reference/opco.csv");
+
+/// A commune of Région Normandie, as INSEE's official geographic code lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Commune {
+    /// The INSEE code (`14118` for Caen).
+    pub code: String,
+    /// The commune's name.
+    pub name: String,
+    /// The département code (`14`).
+    pub departement: String,
+    /// The postcodes that serve the commune.
+    pub postcodes: Vec<String>,
+    /// The legal population.
+    pub population: u32,
+    /// Approximate coordinates, known for the main towns only.
+    pub coordinates: Option<(f64, f64)>,
+}
+
+struct Communes {
+    all: Vec<Commune>,
+    by_code: HashMap<String, usize>,
+    by_postcode: HashMap<String, Vec<usize>>,
+}
+
+static COMMUNES: LazyLock<Communes> = LazyLock::new(|| {
+    let coordinates: HashMap<String, (f64, f64)> = rows(CITIES_CSV)
+        .filter_map(|r| {
+            Some((
+                r.first()?.clone(),
+                (r.get(3)?.parse().ok()?, r.get(4)?.parse().ok()?),
+            ))
+        })
+        .collect();
+    let all: Vec<Commune> = rows(COMMUNES_CSV)
+        .filter_map(|r| {
+            Some(Commune {
+                coordinates: coordinates.get(r.first()?).copied(),
+                code: r.first()?.clone(),
+                name: r.get(1)?.clone(),
+                departement: r.get(2)?.clone(),
+                postcodes: r.get(3)?.split_whitespace().map(str::to_owned).collect(),
+                population: r.get(4)?.parse().unwrap_or(0),
+            })
+        })
+        .collect();
+    let by_code = all
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.code.clone(), i))
+        .collect();
+    let mut by_postcode: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, c) in all.iter().enumerate() {
+        for p in &c.postcodes {
+            by_postcode.entry(p.clone()).or_default().push(i);
+        }
+    }
+    Communes {
+        all,
+        by_code,
+        by_postcode,
+    }
+});
+
+static DEPARTEMENTS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
+    rows(DEPARTEMENTS_CSV)
+        .filter_map(|r| Some((r.first()?.clone(), r.get(1)?.clone())))
+        .collect()
+});
+
+static ROME: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
+    // Labels may hold unquoted commas: split on the first comma only.
+    ROME_CSV
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .map(|(c, l)| (c.to_owned(), l.trim().to_owned()))
+        .collect()
+});
+
+static OPCOS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
+    rows(OPCO_CSV)
+        .filter_map(|r| Some((r.first()?.clone(), r.get(1)?.clone())))
+        .collect()
+});
+
+fn rows(text: &'static str) -> impl Iterator<Item = Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(text.as_bytes())
+        .into_records()
+        .filter_map(Result::ok)
+        .map(|r| r.iter().map(str::to_owned).collect())
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+/// Every commune of Normandy.
+pub fn communes() -> &'static [Commune] {
+    &COMMUNES.all
+}
+
+/// The commune with this INSEE code.
+pub fn commune(code: &str) -> Option<&'static Commune> {
+    COMMUNES.by_code.get(code).map(|&i| &COMMUNES.all[i])
+}
+
+/// The communes served by a postcode.
+pub fn communes_by_postcode(postcode: &str) -> impl Iterator<Item = &'static Commune> {
+    COMMUNES
+        .by_postcode
+        .get(postcode)
+        .into_iter()
+        .flatten()
+        .map(|&i| &COMMUNES.all[i])
+}
+
+/// Finds a commune by its name, helped by a postcode when one is given.
+///
+/// Names are compared without case, accents, hyphens or apostrophes, and
+/// `Saint`/`St` are treated alike, so `ST LO` finds Saint-Lô.
+pub fn find_commune(name: &str, postcode: Option<&str>) -> Option<&'static Commune> {
+    let wanted = fold_name(strip_cedex(name));
+    let matches = |c: &&Commune| fold_name(&c.name) == wanted;
+    match postcode.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => communes_by_postcode(p).find(matches),
+        None => {
+            let mut it = COMMUNES.all.iter().filter(matches);
+            match (it.next(), it.next()) {
+                (Some(c), None) => Some(c),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// Drops a `CEDEX` suffix (`CAEN CEDEX 4`) from a postal town name.
+fn strip_cedex(name: &str) -> &str {
+    let upper = name.to_ascii_uppercase();
+    match upper.find(" CEDEX") {
+        Some(i) => &name[..i],
+        None => name,
+    }
+}
+
+/// Folds a commune name for comparison: lower case, no accents, words only.
+pub fn fold_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for word in name
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let w: String = word.chars().map(fold_char).collect();
+        let w = if w == "st" {
+            "saint".to_owned()
+        } else if w == "ste" {
+            "sainte".to_owned()
+        } else {
+            w
+        };
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&w);
+    }
+    out
+}
+
+fn fold_char(c: char) -> char {
+    match c.to_lowercase().next().unwrap_or(c) {
+        'à' | 'â' | 'ä' | 'á' => 'a',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'î' | 'ï' | 'í' => 'i',
+        'ô' | 'ö' | 'ó' => 'o',
+        'ù' | 'û' | 'ü' | 'ú' => 'u',
+        'ç' => 'c',
+        'ÿ' => 'y',
+        'œ' => 'o',
+        'æ' => 'a',
+        other => other,
+    }
+}
+
+/// The five départements of Normandy, code and name.
+pub fn departements() -> &'static [(String, String)] {
+    &DEPARTEMENTS
+}
+
+/// The name of a Normandy département.
+pub fn departement_name(code: &str) -> Option<&'static str> {
+    DEPARTEMENTS
+        .iter()
+        .find(|(c, _)| c == code)
+        .map(|(_, n)| n.as_str())
+}
+
+/// The ROME codes of the reference list, with their labels.
+pub fn rome_codes() -> &'static [(String, String)] {
+    &ROME
+}
+
+/// The label of a ROME code of the reference list.
+pub fn rome_label(code: &str) -> Option<&'static str> {
+    ROME.iter()
+        .find(|(c, _)| c == code)
+        .map(|(_, l)| l.as_str())
+}
+
+/// The OPCOs, code and name.
+pub fn opcos() -> &'static [(String, String)] {
+    &OPCOS
+}
+
+/// The OPCO code for a code or name, compared without case, spaces or
+/// punctuation (`Opco 2i` → `OPCO2I`).
+pub fn opco_code(s: &str) -> Option<&'static str> {
+    let key = |t: &str| -> String {
+        t.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_uppercase)
+            .collect()
+    };
+    let wanted = key(s);
+    OPCOS
+        .iter()
+        .find(|(c, n)| key(c) == wanted || key(n) == wanted)
+        .map(|(c, _)| c.as_str())
+}
+
+/// The name of an OPCO.
+pub fn opco_name(code: &str) -> Option<&'static str> {
+    OPCOS
+        .iter()
+        .find(|(c, _)| c == code)
+        .map(|(_, n)| n.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reference_file_loads() {
+        assert_eq!(communes().len(), 2644);
+        assert_eq!(departements().len(), 5);
+        assert_eq!(rome_codes().len(), 59);
+        assert_eq!(opcos().len(), 11);
+        let with_coordinates = communes()
+            .iter()
+            .filter(|c| c.coordinates.is_some())
+            .count();
+        assert!(with_coordinates >= 30, "{with_coordinates}");
+    }
+
+    #[test]
+    fn labels_with_commas_are_read_whole() {
+        assert_eq!(
+            rome_label("D1104"),
+            Some("Pâtisserie, confiserie, chocolaterie et glacerie")
+        );
+    }
+
+    #[test]
+    fn communes_are_found_by_name_and_postcode() {
+        assert_eq!(commune("14118").map(|c| c.name.as_str()), Some("Caen"));
+        assert_eq!(find_commune("CAEN", Some("14000")).unwrap().code, "14118");
+        assert_eq!(find_commune("st lo", None).unwrap().code, "50502");
+        assert_eq!(
+            find_commune("CAEN CEDEX 4", Some("14000")).unwrap().code,
+            "14118"
+        );
+        assert!(find_commune("Atlantis", Some("14000")).is_none());
+    }
+}
