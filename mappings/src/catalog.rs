@@ -1,0 +1,456 @@
+//! The mapping files in force, checked at load, and the mapping of records.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use passerelle_schema::{Offer, Partner};
+use serde_json::Value;
+
+use crate::entity::{Entity, EntityKind, FieldDef, Values};
+use crate::error::{FieldError, MappingFileError, RecordError};
+use crate::file::{MappingFile, SourceFormat, TestCase};
+use crate::record::{self, PayloadError};
+use crate::transform::Transform;
+
+/// The mapping files shipped with Passerelle: path under `mappings/`, text.
+const EMBEDDED: &[(&str, &str)] = &[
+    ("cci/offer.toml", include_str!("../cci/offer.toml")),
+    ("cma/offer.toml", include_str!("../cma/offer.toml")),
+];
+
+/// A checked mapping file, ready to map records.
+#[derive(Debug)]
+pub struct Mapping {
+    file: String,
+    partner: Partner,
+    entity: EntityKind,
+    source: SourceFormat,
+    rules: Vec<(FieldDef, Rule)>,
+    tests: Vec<TestCase>,
+}
+
+#[derive(Debug)]
+struct Rule {
+    from: Vec<String>,
+    value: Option<String>,
+    transforms: Vec<Transform>,
+}
+
+/// What mapping a whole payload gave.
+#[derive(Debug)]
+pub struct MappedBatch<E> {
+    /// The records that mapped.
+    pub records: Vec<E>,
+    /// The records that did not, each with its reason.
+    pub rejected: Vec<RecordError>,
+    /// Set when the payload broke off (a syntax error) after the records read.
+    pub truncated: Option<PayloadError>,
+}
+
+/// The outcome of one test case of one mapping file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestOutcome {
+    /// The mapping file.
+    pub file: String,
+    /// The case's name.
+    pub name: String,
+    /// `None` when the case passed, or what differed.
+    pub failure: Option<String>,
+}
+
+impl Mapping {
+    /// Checks a mapping file's text; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Self, MappingFileError> {
+        let err = |field: Option<&str>, reason: String| MappingFileError {
+            file: file.to_owned(),
+            field: field.map(str::to_owned),
+            reason,
+        };
+        let raw: MappingFile =
+            toml::from_str(text).map_err(|e| err(None, e.message().to_owned()))?;
+        let partner: Partner = raw.partner.parse().map_err(|e| err(None, format!("{e}")))?;
+        let entity = EntityKind::parse(&raw.entity).map_err(|e| err(None, e))?;
+        let defs = entity.fields();
+        let mut rules = Vec::new();
+        for (name, rule) in raw.fields {
+            let def = defs.iter().find(|d| d.name == name).ok_or_else(|| {
+                err(
+                    Some(&name),
+                    format!(
+                        "not a field of {}; its fields are: {}",
+                        entity.name(),
+                        defs.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })?;
+            let from = rule.from.map(|f| f.into_vec()).unwrap_or_default();
+            if from.is_empty() && rule.value.is_none() {
+                return Err(err(
+                    Some(&name),
+                    "needs `from` (a path) or `value` (a constant)".into(),
+                ));
+            }
+            if !from.is_empty() && rule.value.is_some() {
+                return Err(err(Some(&name), "takes `from` or `value`, not both".into()));
+            }
+            let transforms = rule
+                .transforms
+                .iter()
+                .map(|t| Transform::parse(t, &raw.code_lists))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| err(Some(&name), e))?;
+            rules.push((
+                *def,
+                Rule {
+                    from,
+                    value: rule.value,
+                    transforms,
+                },
+            ));
+        }
+        if let Some(missing) = defs
+            .iter()
+            .find(|d| d.required && !rules.iter().any(|(r, _)| r.name == d.name))
+        {
+            return Err(err(
+                Some(missing.name),
+                format!("is required for every {} mapping", entity.name()),
+            ));
+        }
+        for case in &raw.tests {
+            if case.expect.is_none() == case.expect_error.is_none() {
+                return Err(err(
+                    None,
+                    format!(
+                        "test {:?} needs exactly one of `expect` and `expect_error`",
+                        case.name
+                    ),
+                ));
+            }
+            if let Some(expect) = &case.expect {
+                if let Some(unknown) = expect
+                    .keys()
+                    .find(|k| !defs.iter().any(|d| d.name == k.as_str()))
+                {
+                    return Err(err(
+                        Some(unknown),
+                        format!("test {:?} expects a field that does not exist", case.name),
+                    ));
+                }
+            }
+        }
+        Ok(Self {
+            file: file.to_owned(),
+            partner,
+            entity,
+            source: raw.source,
+            rules,
+            tests: raw.tests,
+        })
+    }
+
+    /// The file the mapping was read from.
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// The partner whose records it maps.
+    pub fn partner(&self) -> Partner {
+        self.partner
+    }
+
+    /// The entity it builds.
+    pub fn entity(&self) -> EntityKind {
+        self.entity
+    }
+
+    /// Reads a payload into records: those read, and the error that stopped
+    /// the reading, if any.
+    pub fn records(&self, bytes: &[u8]) -> (Vec<Value>, Option<PayloadError>) {
+        match &self.source {
+            SourceFormat::Json { records } => match record::json_records(bytes, records) {
+                Ok(r) => (r, None),
+                Err(e) => (Vec::new(), Some(e)),
+            },
+            SourceFormat::Xml { record } => match record::decode_xml(bytes) {
+                Ok(text) => record::xml_records(&text, record),
+                Err(e) => (Vec::new(), Some(e)),
+            },
+        }
+    }
+
+    fn values(&self, record: &Value) -> Result<Values, FieldError> {
+        let mut values = Values::default();
+        for (def, rule) in &self.rules {
+            let mut v = match &rule.value {
+                Some(c) => vec![c.clone()],
+                None => rule
+                    .from
+                    .iter()
+                    .map(|p| record::select(record, p))
+                    .find(|v| !v.is_empty())
+                    .unwrap_or_default(),
+            };
+            for t in &rule.transforms {
+                v = t
+                    .apply(v, record)
+                    .map_err(|e| FieldError::new(def.name, e))?;
+            }
+            v.retain(|s| !s.trim().is_empty());
+            values.insert(def.name, v);
+        }
+        Ok(values)
+    }
+
+    /// The record's identifier at the partner, as far as it can be read.
+    fn partner_id(&self, record: &Value) -> Option<String> {
+        let (_, rule) = self.rules.iter().find(|(d, _)| d.name == "partner_id")?;
+        rule.from
+            .iter()
+            .find_map(|p| record::select(record, p).into_iter().next())
+            .map(|s| s.trim().to_owned())
+    }
+
+    /// Maps one record; `index` is its position in the payload.
+    pub fn map_record<E: Entity>(&self, index: usize, record: &Value) -> Result<E, RecordError> {
+        assert_eq!(
+            E::KIND,
+            self.entity,
+            "mapping {} builds {}",
+            self.file,
+            self.entity.name()
+        );
+        self.values(record)
+            .and_then(|v| E::build(self.partner, &v))
+            .map_err(|e| RecordError {
+                index,
+                partner_id: self.partner_id(record),
+                field: e.field,
+                reason: e.reason,
+            })
+    }
+
+    /// Maps one record to the entity's JSON form, whatever the entity.
+    pub fn map_record_json(&self, index: usize, record: &Value) -> Result<Value, RecordError> {
+        match self.entity {
+            EntityKind::Offer => self
+                .map_record::<Offer>(index, record)
+                .map(|o| serde_json::to_value(o).expect("entities serialize")),
+        }
+    }
+
+    /// Maps a whole payload, record by record.
+    pub fn map_payload<E: Entity>(&self, bytes: &[u8]) -> MappedBatch<E> {
+        let (records, truncated) = self.records(bytes);
+        let mut batch = MappedBatch {
+            records: Vec::with_capacity(records.len()),
+            rejected: Vec::new(),
+            truncated,
+        };
+        for (i, r) in records.iter().enumerate() {
+            match self.map_record(i, r) {
+                Ok(e) => batch.records.push(e),
+                Err(e) => batch.rejected.push(e),
+            }
+        }
+        batch
+    }
+
+    /// Runs the file's test cases.
+    pub fn run_tests(&self) -> Vec<TestOutcome> {
+        self.tests
+            .iter()
+            .map(|case| TestOutcome {
+                file: self.file.clone(),
+                name: case.name.clone(),
+                failure: self.run_test(case).err(),
+            })
+            .collect()
+    }
+
+    fn run_test(&self, case: &TestCase) -> Result<(), String> {
+        // A case holds one record as the partner writes it, not a payload.
+        let (records, err) = match &self.source {
+            SourceFormat::Json { .. } => match record::json_records(case.input.as_bytes(), "") {
+                Ok(r) => (r, None),
+                Err(e) => (Vec::new(), Some(e)),
+            },
+            SourceFormat::Xml { .. } => self.records(case.input.as_bytes()),
+        };
+        if let Some(e) = err {
+            return Err(format!("input is unreadable: {e}"));
+        }
+        let [record] = records.as_slice() else {
+            return Err(format!("input holds {} records, not one", records.len()));
+        };
+        let mapped = self.map_record_json(0, record);
+        match (&case.expect, &case.expect_error, mapped) {
+            (Some(expect), _, Ok(json)) => {
+                let defs = self.entity.fields();
+                for (field, want) in expect {
+                    let def = defs
+                        .iter()
+                        .find(|d| d.name == field)
+                        .expect("checked at load");
+                    let got = json.pointer(def.json).cloned().unwrap_or(Value::Null);
+                    let want = toml_to_json(want);
+                    if got != want {
+                        return Err(format!("{field}: expected {want}, got {got}"));
+                    }
+                }
+                Ok(())
+            }
+            (Some(_), _, Err(e)) => Err(format!("expected a mapped record, got rejected: {e}")),
+            (None, Some(want), Err(e)) => {
+                if e.field != want.field {
+                    return Err(format!("expected a rejection on {}, got: {e}", want.field));
+                }
+                match &want.reason_contains {
+                    Some(words) if !e.reason.contains(words.as_str()) => {
+                        Err(format!("expected a reason containing {words:?}, got: {e}"))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            (None, _, Ok(json)) => Err(format!("expected a rejection, got a record: {json}")),
+            (None, None, Err(_)) => Err("the case expects nothing".into()),
+        }
+    }
+}
+
+fn toml_to_json(v: &toml::Value) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Every mapping in force, one per partner and entity.
+#[derive(Debug)]
+pub struct Catalog {
+    mappings: BTreeMap<(Partner, &'static str), Mapping>,
+}
+
+impl Catalog {
+    /// The mapping files shipped in the binary.
+    pub fn embedded() -> Result<Self, MappingFileError> {
+        let mut catalog = Catalog {
+            mappings: BTreeMap::new(),
+        };
+        for (file, text) in EMBEDDED {
+            catalog.add(Mapping::parse(file, text)?);
+        }
+        Ok(catalog)
+    }
+
+    /// The shipped mappings, overridden by every `*.toml` file under `dir`
+    /// (`dir/<partner>/<entity>.toml`), so an operator can onboard or amend a
+    /// partner's mapping without a new binary.
+    pub fn with_overrides(dir: &Path) -> Result<Self, MappingFileError> {
+        let mut catalog = Self::embedded()?;
+        let io_err = |file: &Path, e: std::io::Error| MappingFileError {
+            file: file.display().to_string(),
+            field: None,
+            reason: e.to_string(),
+        };
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| io_err(dir, e))? {
+            let path = entry.map_err(|e| io_err(dir, e))?.path();
+            if path.is_dir() {
+                for inner in std::fs::read_dir(&path).map_err(|e| io_err(&path, e))? {
+                    let p = inner.map_err(|e| io_err(&path, e))?.path();
+                    if p.extension().is_some_and(|x| x == "toml") {
+                        files.push(p);
+                    }
+                }
+            }
+        }
+        files.sort();
+        for path in files {
+            let text = std::fs::read_to_string(&path).map_err(|e| io_err(&path, e))?;
+            catalog.add(Mapping::parse(&path.display().to_string(), &text)?);
+        }
+        Ok(catalog)
+    }
+
+    fn add(&mut self, mapping: Mapping) {
+        self.mappings
+            .insert((mapping.partner, mapping.entity.name()), mapping);
+    }
+
+    /// The mapping of a partner's entity.
+    pub fn get(&self, partner: Partner, entity: EntityKind) -> Option<&Mapping> {
+        self.mappings.get(&(partner, entity.name()))
+    }
+
+    /// The mappings of a partner.
+    pub fn for_partner(&self, partner: Partner) -> impl Iterator<Item = &Mapping> {
+        self.mappings
+            .iter()
+            .filter(move |((p, _), _)| *p == partner)
+            .map(|(_, m)| m)
+    }
+
+    /// Every mapping.
+    pub fn iter(&self) -> impl Iterator<Item = &Mapping> {
+        self.mappings.values()
+    }
+
+    /// Runs every mapping's test cases.
+    pub fn run_tests(&self) -> Vec<TestOutcome> {
+        self.iter().flat_map(Mapping::run_tests).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_mapping_passes_its_own_test_cases() {
+        let catalog = Catalog::embedded().expect("shipped mappings load");
+        let outcomes = catalog.run_tests();
+        assert!(
+            outcomes.len() >= 6,
+            "too few test cases: {}",
+            outcomes.len()
+        );
+        let failures: Vec<_> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn a_bad_mapping_file_names_file_field_and_reason() {
+        let text = EMBEDDED[1]
+            .1
+            .replacen("\"collapse_whitespace\"", "\"collapse\"", 1);
+        let e = Mapping::parse("cma/offer.toml", &text).unwrap_err();
+        assert_eq!(e.file, "cma/offer.toml");
+        assert!(e.field.is_some(), "{e}");
+        assert!(e.reason.contains("unknown transform `collapse`"), "{e}");
+
+        let text = EMBEDDED[1].1.replacen(
+            "[fields]",
+            "[fields]\n\"employer.nom\" = { from = \"x\" }",
+            1,
+        );
+        let e = Mapping::parse("cma/offer.toml", &text).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("employer.nom"));
+        assert!(
+            e.to_string()
+                .starts_with("cma/offer.toml: field `employer.nom`: not a field of offer"),
+            "{e}"
+        );
+
+        let e = Mapping::parse(
+            "x.toml",
+            "partner = \"opca\"\nentity = \"offer\"\n[source]\nformat = \"json\"\n[fields]\n",
+        )
+        .unwrap_err();
+        assert!(e.reason.contains("known partners"), "{e}");
+    }
+
+    #[test]
+    fn a_mapping_must_fill_the_required_fields() {
+        let text = "partner = \"cci\"\nentity = \"offer\"\n[source]\nformat = \"json\"\n[fields]\ntitle = { from = \"t\" }\n";
+        let e = Mapping::parse("x.toml", text).unwrap_err();
+        assert!(e.reason.contains("is required"), "{e}");
+    }
+}

@@ -1,0 +1,245 @@
+//! The unified entities a mapping can produce, and their fields.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use passerelle_schema::{
+    DiplomaLevel, Employer, GeoPoint, InseeCommune, Location, Naf, Offer, OfferSource, OfferStatus,
+    Opco, Partner, Postcode, RomeCode, Siret,
+};
+use serde::Serialize;
+
+use crate::error::FieldError;
+
+/// A unified field a mapping file may fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldDef {
+    /// The name mapping files use (`employer.siret`).
+    pub name: &'static str,
+    /// Whether every mapping of the entity must fill it.
+    pub required: bool,
+    /// Where the value sits in the entity's JSON form, for test cases.
+    pub json: &'static str,
+}
+
+const fn field(name: &'static str, required: bool, json: &'static str) -> FieldDef {
+    FieldDef {
+        name,
+        required,
+        json,
+    }
+}
+
+/// The kinds of unified entity, a closed set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EntityKind {
+    /// An apprenticeship offer.
+    Offer,
+}
+
+impl EntityKind {
+    /// Every kind.
+    pub const ALL: [EntityKind; 1] = [EntityKind::Offer];
+
+    /// The name mapping files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntityKind::Offer => "offer",
+        }
+    }
+
+    /// The fields of the entity.
+    pub fn fields(self) -> &'static [FieldDef] {
+        match self {
+            EntityKind::Offer => OFFER_FIELDS,
+        }
+    }
+
+    /// Parses a kind's name; the error lists the known ones.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown entity {s:?}; known entities: {}",
+                    Self::ALL.map(Self::name).join(", ")
+                )
+            })
+    }
+}
+
+/// The mapped values of one record, by unified field name.
+#[derive(Debug, Default)]
+pub struct Values {
+    map: BTreeMap<&'static str, Vec<String>>,
+}
+
+impl Values {
+    pub(crate) fn insert(&mut self, field: &'static str, values: Vec<String>) {
+        self.map.insert(field, values);
+    }
+
+    /// All values of a field.
+    pub fn all(&self, field: &str) -> &[String] {
+        self.map.get(field).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The first value of a field.
+    pub fn one(&self, field: &str) -> Option<&str> {
+        self.all(field).first().map(String::as_str)
+    }
+
+    /// The first value of a field that must have one.
+    pub fn required(&self, field: &str) -> Result<&str, FieldError> {
+        self.one(field)
+            .ok_or_else(|| FieldError::new(field, "is missing"))
+    }
+
+    /// The field parsed by `parse`, when it has a value.
+    pub fn parse<T, E: std::fmt::Display>(
+        &self,
+        field: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<Option<T>, FieldError> {
+        self.one(field)
+            .map(|v| parse(v).map_err(|e| FieldError::new(field, e)))
+            .transpose()
+    }
+
+    /// The field parsed by `parse`; it must have a value.
+    pub fn parse_required<T, E: std::fmt::Display>(
+        &self,
+        field: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, FieldError> {
+        self.parse(field, parse)?
+            .ok_or_else(|| FieldError::new(field, "is missing"))
+    }
+}
+
+/// A unified entity that mappings build.
+pub trait Entity: Sized + Serialize {
+    /// Which kind it is.
+    const KIND: EntityKind;
+    /// Builds the entity from a record's mapped values.
+    fn build(partner: Partner, values: &Values) -> Result<Self, FieldError>;
+}
+
+const OFFER_FIELDS: &[FieldDef] = &[
+    field("partner_id", true, "/sources/0/partner_id"),
+    field("url", false, "/sources/0/url"),
+    field("title", true, "/title"),
+    field("description", false, "/description"),
+    field("rome_codes", false, "/rome_codes"),
+    field("level", false, "/level"),
+    field("employer.siret", true, "/employer/siret"),
+    field("employer.name", true, "/employer/name"),
+    field("employer.size", false, "/employer/size"),
+    field("employer.naf", false, "/employer/naf"),
+    field("employer.opco", false, "/employer/opco"),
+    field("location.commune", true, "/location/commune"),
+    field("location.postcode", false, "/location/postcode"),
+    field("location.address", false, "/location/address"),
+    field("location.latitude", false, "/location/coordinates/latitude"),
+    field(
+        "location.longitude",
+        false,
+        "/location/coordinates/longitude",
+    ),
+    field("start_date", false, "/start_date"),
+    field("duration_months", false, "/duration_months"),
+    field("rhythm", false, "/rhythm"),
+    field("openings", false, "/openings"),
+    field("published_at", true, "/published_at"),
+    field("expires_at", false, "/expires_at"),
+    field("status", false, "/status"),
+];
+
+fn datetime(v: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(v)
+        .map(|d| d.to_utc())
+        .map_err(|_| format!("{v:?} is not an RFC 3339 date-time (add a `datetime` transform)"))
+}
+
+fn date(v: &str) -> Result<NaiveDate, String> {
+    v.parse()
+        .map_err(|_| format!("{v:?} is not an ISO date (add a `date` transform)"))
+}
+
+fn number<T: std::str::FromStr>(v: &str) -> Result<T, String> {
+    v.trim()
+        .parse()
+        .map_err(|_| format!("{v:?} is not a whole number in range"))
+}
+
+fn coordinate(v: &str) -> Result<f64, String> {
+    v.trim()
+        .replace(',', ".")
+        .parse()
+        .map_err(|_| format!("{v:?} is not a coordinate"))
+}
+
+impl Entity for Offer {
+    const KIND: EntityKind = EntityKind::Offer;
+
+    fn build(partner: Partner, v: &Values) -> Result<Self, FieldError> {
+        let rome_codes = v
+            .all("rome_codes")
+            .iter()
+            .map(|c| RomeCode::parse(c).map_err(|e| FieldError::new("rome_codes", e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let latitude = v.parse("location.latitude", coordinate)?;
+        let longitude = v.parse("location.longitude", coordinate)?;
+        let coordinates = match (latitude, longitude) {
+            (Some(lat), Some(lon)) => Some(GeoPoint::new(lat, lon).ok_or_else(|| {
+                FieldError::new("location.latitude", format!("{lat}, {lon} is out of range"))
+            })?),
+            _ => None,
+        };
+        let status = v
+            .parse("status", |s| match s.trim().to_ascii_lowercase().as_str() {
+                "active" => Ok(OfferStatus::Active),
+                "filled" => Ok(OfferStatus::Filled),
+                "cancelled" => Ok(OfferStatus::Cancelled),
+                "pending" => Ok(OfferStatus::Pending),
+                other => Err(format!(
+                    "{other:?} is not active, filled, cancelled or pending (add a `code_list`)"
+                )),
+            })?
+            .unwrap_or_default();
+        let title = v.required("title")?.to_owned();
+        Ok(Offer {
+            sources: vec![OfferSource {
+                partner,
+                partner_id: v.required("partner_id")?.to_owned(),
+                url: v.one("url").map(str::to_owned),
+            }],
+            title,
+            description: v.one("description").map(str::to_owned),
+            rome_codes,
+            level: v.parse("level", DiplomaLevel::parse)?,
+            employer: Employer {
+                siret: v.parse_required("employer.siret", Siret::parse)?,
+                name: v.required("employer.name")?.to_owned(),
+                size: v.one("employer.size").map(str::to_owned),
+                naf: v.parse("employer.naf", Naf::parse)?,
+                opco: v.parse("employer.opco", Opco::parse)?,
+            },
+            location: Location {
+                commune: v.parse_required("location.commune", InseeCommune::parse)?,
+                postcode: v.parse("location.postcode", Postcode::parse)?,
+                address: v.one("location.address").map(str::to_owned),
+                coordinates,
+            },
+            start_date: v.parse("start_date", date)?,
+            duration_months: v.parse("duration_months", number::<u32>)?,
+            rhythm: v.one("rhythm").map(str::to_owned),
+            openings: v.parse("openings", number::<u32>)?.unwrap_or(1),
+            published_at: v.parse_required("published_at", datetime)?,
+            expires_at: v.parse("expires_at", datetime)?,
+            status,
+        })
+    }
+}

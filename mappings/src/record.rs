@@ -1,0 +1,304 @@
+//! Partner payloads read into records, and paths into records.
+//!
+//! Every record, whatever its wire format, is held as a JSON value so that one
+//! path syntax serves all formats. An XML element becomes an object whose
+//! attributes are `@name` keys, whose child elements are keys by local name
+//! (an array when repeated) and whose text is `#text`; an element with text
+//! only becomes a string. Namespace prefixes are dropped.
+
+use quick_xml::events::Event;
+use quick_xml::Reader;
+use serde_json::{Map, Value};
+
+/// Why a payload could not be read into records at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PayloadError {
+    /// The bytes are not in the declared or detected character set.
+    #[error("unreadable text: {0}")]
+    Encoding(String),
+    /// The payload is not well-formed in its format.
+    #[error("malformed {format}: {reason}")]
+    Syntax {
+        /// The format (`XML`, `JSON`).
+        format: &'static str,
+        /// The parser's words.
+        reason: String,
+    },
+    /// The place the records should be is not in the payload.
+    #[error("no records at {0}")]
+    NoRecords(String),
+}
+
+/// Reads the values a path selects in a record, as text.
+///
+/// A path is `/`-separated keys (a leading `/` is optional, so JSON pointers
+/// read as they are); `*` selects every element or value; a key applied to an
+/// array applies to each of its elements. Numbers and booleans are given as
+/// text; an object gives its `#text`; nulls and empty texts give nothing.
+pub fn select(record: &Value, path: &str) -> Vec<String> {
+    let mut current: Vec<&Value> = vec![record];
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        let mut next = Vec::new();
+        for v in current {
+            step(v, segment, &mut next);
+        }
+        current = next;
+    }
+    let mut out = Vec::new();
+    for v in current {
+        leaf_texts(v, &mut out);
+    }
+    out
+}
+
+fn step<'a>(v: &'a Value, segment: &str, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Array(items) => match segment.parse::<usize>() {
+            Ok(i) => out.extend(items.get(i)),
+            Err(_) if segment == "*" => out.extend(items.iter()),
+            Err(_) => items.iter().for_each(|item| step(item, segment, out)),
+        },
+        Value::Object(map) if segment == "*" => out.extend(map.values()),
+        Value::Object(map) => out.extend(map.get(segment)),
+        _ => {}
+    }
+}
+
+fn leaf_texts(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if !s.is_empty() => out.push(s.clone()),
+        Value::Number(n) => out.push(n.to_string()),
+        Value::Bool(b) => out.push(b.to_string()),
+        Value::Array(items) => items.iter().for_each(|i| leaf_texts(i, out)),
+        Value::Object(map) => {
+            if let Some(t) = map.get("#text") {
+                leaf_texts(t, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The records of a JSON payload: the array at `pointer` (or the payload
+/// itself when it is an array and `pointer` is empty).
+pub fn json_records(bytes: &[u8], pointer: &str) -> Result<Vec<Value>, PayloadError> {
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| PayloadError::Syntax {
+        format: "JSON",
+        reason: e.to_string(),
+    })?;
+    let at = if pointer.is_empty() {
+        Some(doc)
+    } else {
+        let mut doc = doc;
+        doc.pointer_mut(pointer).map(Value::take)
+    };
+    match at {
+        Some(Value::Array(items)) => Ok(items),
+        Some(obj @ Value::Object(_)) if pointer.is_empty() => Ok(vec![obj]),
+        _ => Err(PayloadError::NoRecords(pointer.to_owned())),
+    }
+}
+
+/// Decodes an XML document to text in the character set its declaration
+/// names (UTF-8 when it names none), as real feeds in ISO-8859-1 need.
+pub fn decode_xml(bytes: &[u8]) -> Result<String, PayloadError> {
+    let head = &bytes[..bytes.len().min(200)];
+    let head = String::from_utf8_lossy(head);
+    let label = head
+        .find("encoding=")
+        .and_then(|i| {
+            let rest = &head[i + 9..];
+            let quote = rest.chars().next()?;
+            let rest = &rest[1..];
+            rest.find(quote).map(|end| rest[..end].to_owned())
+        })
+        .unwrap_or_else(|| "utf-8".to_owned());
+    let encoding = encoding_rs::Encoding::for_label(label.as_bytes())
+        .ok_or_else(|| PayloadError::Encoding(format!("unknown character set {label:?}")))?;
+    let (text, _, had_errors) = encoding.decode(bytes);
+    if had_errors {
+        return Err(PayloadError::Encoding(format!(
+            "bytes that are not {}",
+            encoding.name()
+        )));
+    }
+    Ok(text.into_owned())
+}
+
+/// The records of an XML document: every element whose local name is
+/// `record`, wherever it is, as a JSON value (see the module's doc).
+///
+/// A syntax error ends the reading: the records read before it are returned
+/// with the error, so a sync can tell a truncated feed from a complete one.
+pub fn xml_records(text: &str, record: &str) -> (Vec<Value>, Option<PayloadError>) {
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().trim_text(false);
+    let mut records = Vec::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) if local(e.name().as_ref()) == record.as_bytes() => {
+                match read_element(&mut reader, &e) {
+                    Ok(v) => records.push(v),
+                    Err(err) => return (records, Some(err)),
+                }
+            }
+            Ok(Event::Empty(e)) if local(e.name().as_ref()) == record.as_bytes() => {
+                match attributes(&e) {
+                    Ok(map) => records.push(Value::Object(map)),
+                    Err(err) => return (records, Some(err)),
+                }
+            }
+            Ok(Event::Eof) => return (records, None),
+            Ok(_) => {}
+            Err(e) => return (records, Some(xml_error(&reader, e))),
+        }
+    }
+}
+
+fn xml_error(reader: &Reader<&[u8]>, e: quick_xml::Error) -> PayloadError {
+    PayloadError::Syntax {
+        format: "XML",
+        reason: format!("at byte {}: {e}", reader.buffer_position()),
+    }
+}
+
+fn local(name: &[u8]) -> &[u8] {
+    match name.iter().rposition(|&b| b == b':') {
+        Some(i) => &name[i + 1..],
+        None => name,
+    }
+}
+
+fn local_string(name: &[u8]) -> String {
+    String::from_utf8_lossy(local(name)).into_owned()
+}
+
+fn attributes(e: &quick_xml::events::BytesStart<'_>) -> Result<Map<String, Value>, PayloadError> {
+    let mut map = Map::new();
+    for attr in e.attributes() {
+        let attr = attr.map_err(|err| PayloadError::Syntax {
+            format: "XML",
+            reason: err.to_string(),
+        })?;
+        let key = attr.key.as_ref();
+        if key == b"xmlns" || key.starts_with(b"xmlns:") {
+            continue;
+        }
+        let value = attr.unescape_value().map_err(|err| PayloadError::Syntax {
+            format: "XML",
+            reason: err.to_string(),
+        })?;
+        map.insert(
+            format!("@{}", local_string(key)),
+            Value::String(value.into_owned()),
+        );
+    }
+    Ok(map)
+}
+
+fn read_element(
+    reader: &mut Reader<&[u8]>,
+    start: &quick_xml::events::BytesStart<'_>,
+) -> Result<Value, PayloadError> {
+    let mut map = attributes(start)?;
+    let mut text = String::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                let child = read_element(reader, &e)?;
+                insert_child(&mut map, local_string(e.name().as_ref()), child);
+            }
+            Ok(Event::Empty(e)) => {
+                let attrs = attributes(&e)?;
+                let child = if attrs.is_empty() {
+                    Value::String(String::new())
+                } else {
+                    Value::Object(attrs)
+                };
+                insert_child(&mut map, local_string(e.name().as_ref()), child);
+            }
+            Ok(Event::Text(t)) => {
+                let t = t.unescape().map_err(|err| PayloadError::Syntax {
+                    format: "XML",
+                    reason: err.to_string(),
+                })?;
+                text.push_str(&t);
+            }
+            Ok(Event::CData(t)) => text.push_str(&String::from_utf8_lossy(&t)),
+            Ok(Event::End(_)) => break,
+            Ok(Event::Eof) => {
+                return Err(PayloadError::Syntax {
+                    format: "XML",
+                    reason: "document ends inside a record".into(),
+                })
+            }
+            Ok(_) => {}
+            Err(e) => return Err(xml_error(reader, e)),
+        }
+    }
+    if map.is_empty() {
+        return Ok(Value::String(text));
+    }
+    if !text.trim().is_empty() {
+        map.insert("#text".into(), Value::String(text));
+    }
+    Ok(Value::Object(map))
+}
+
+fn insert_child(map: &mut Map<String, Value>, name: String, child: Value) {
+    match map.get_mut(&name) {
+        Some(Value::Array(items)) => items.push(child),
+        Some(existing) => {
+            let first = existing.take();
+            *existing = Value::Array(vec![first, child]);
+        }
+        None => {
+            map.insert(name, child);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn paths_reach_through_objects_and_arrays() {
+        let r = json!({"a": {"b": [{"c": "x"}, {"c": 2}]}, "t": {"#text": "hi", "@k": "v"}});
+        assert_eq!(select(&r, "/a/b/c"), vec!["x", "2"]);
+        assert_eq!(select(&r, "a/b/1/c"), vec!["2"]);
+        assert_eq!(select(&r, "t"), vec!["hi"]);
+        assert_eq!(select(&r, "t/@k"), vec!["v"]);
+        assert!(select(&r, "missing").is_empty());
+    }
+
+    #[test]
+    fn latin1_feeds_are_decoded() {
+        let mut bytes = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><f><r>".to_vec();
+        bytes.extend([0x43, 0x72, 0xE9, 0x70, 0x65]); // "Crêpe" has ê = 0xEA; é = 0xE9
+        bytes.extend(b"</r></f>");
+        let text = decode_xml(&bytes).unwrap();
+        assert!(text.contains("Crépe"), "{text}");
+    }
+
+    #[test]
+    fn xml_elements_become_records_with_attributes_and_repeats() {
+        let doc = r#"<n:f xmlns:n="urn:x"><n:o id="1"><n:m rome="D1102">Boulanger</n:m><n:m rome="D1104"/><n:t>a &amp; b</n:t></n:o><n:o id="2"/></n:f>"#;
+        let (records, err) = xml_records(doc, "o");
+        assert!(err.is_none());
+        assert_eq!(records.len(), 2);
+        assert_eq!(select(&records[0], "m/@rome"), vec!["D1102", "D1104"]);
+        assert_eq!(select(&records[0], "m"), vec!["Boulanger"]);
+        assert_eq!(select(&records[0], "t"), vec!["a & b"]);
+        assert_eq!(select(&records[1], "@id"), vec!["2"]);
+    }
+
+    #[test]
+    fn truncated_xml_keeps_the_records_before_the_break() {
+        let (records, err) = xml_records("<f><o id=\"1\"/><o id=\"2\"><t>x</f>", "o");
+        assert_eq!(records.len(), 1);
+        assert!(err.is_some());
+    }
+}

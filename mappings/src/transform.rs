@@ -1,0 +1,358 @@
+//! Transforms: the steps between a partner's text and a unified value.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use passerelle_schema::{reference, Cents, Postcode};
+use serde_json::Value;
+
+use crate::record::select;
+
+/// One step of a field's pipeline. Each works on every value of the field
+/// (a field may carry a list, such as ROME codes).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Transform {
+    /// Removes leading and trailing white space.
+    Trim,
+    /// Trims and folds every run of white space into one space.
+    CollapseWhitespace,
+    /// Upper case.
+    Uppercase,
+    /// Lower case.
+    Lowercase,
+    /// Keeps the digits only (`732 829 320 00074` → `73282932000074`).
+    DigitsOnly,
+    /// The leading whole number (`24 mois` → `24`).
+    Int,
+    /// Euros written the French way → integer cents.
+    Euros,
+    /// A postcode → its département code.
+    DepartementFromPostcode,
+    /// A date in the given `strftime` format → ISO 8601 (`2027-09-01`).
+    Date(String),
+    /// A date-time in the given format (or `rfc3339`), read in `timezone`
+    /// when it carries no offset → RFC 3339 in UTC. A date alone is read as
+    /// midnight.
+    DateTime { format: String, timezone: Tz },
+    /// A partner's code → the unified code, by a named list (compared
+    /// without case or accents); a code not in the list is an error.
+    CodeList {
+        name: String,
+        entries: BTreeMap<String, String>,
+    },
+    /// The value used when the field has none.
+    Default(String),
+    /// Splits each value on a separator.
+    Split(String),
+    /// A commune's name → its INSEE code, helped by the postcode found at
+    /// `postcode` in the same record.
+    CommuneLookup { postcode: Option<String> },
+    /// Puts the value into a template at `{}` (`https://x/offres/{}`).
+    Format(String),
+}
+
+impl Transform {
+    /// Reads a transform as written in a mapping file: a bare name, or a
+    /// one-key table with the transform's argument.
+    pub fn parse(
+        raw: &toml::Value,
+        code_lists: &BTreeMap<String, BTreeMap<String, String>>,
+    ) -> Result<Self, String> {
+        const KNOWN: &str = "trim, collapse_whitespace, uppercase, lowercase, digits_only, int, euros, \
+             departement_from_postcode, date, datetime, code_list, default, split, commune_lookup, format";
+        let (name, arg) = match raw {
+            toml::Value::String(s) => (s.as_str(), None),
+            toml::Value::Table(t) if t.len() == 1 => {
+                let (k, v) = t.iter().next().expect("one entry");
+                (k.as_str(), Some(v))
+            }
+            _ => return Err("a transform is a name or a table with one key".into()),
+        };
+        let text_arg = |what: &str| -> Result<String, String> {
+            match arg {
+                Some(toml::Value::String(s)) => Ok(s.clone()),
+                _ => Err(format!("transform `{name}` takes {what}")),
+            }
+        };
+        Ok(match name {
+            "trim" => Transform::Trim,
+            "collapse_whitespace" => Transform::CollapseWhitespace,
+            "uppercase" => Transform::Uppercase,
+            "lowercase" => Transform::Lowercase,
+            "digits_only" => Transform::DigitsOnly,
+            "int" => Transform::Int,
+            "euros" => Transform::Euros,
+            "departement_from_postcode" => Transform::DepartementFromPostcode,
+            "date" => {
+                let format = text_arg("a date format such as \"%d/%m/%Y\"")?;
+                check_format(&format)?;
+                Transform::Date(format)
+            }
+            "datetime" => match arg {
+                Some(toml::Value::String(format)) => {
+                    check_format(format)?;
+                    Transform::DateTime {
+                        format: format.clone(),
+                        timezone: Tz::Europe__Paris,
+                    }
+                }
+                Some(toml::Value::Table(t)) => {
+                    let format = t
+                        .get("format")
+                        .and_then(toml::Value::as_str)
+                        .ok_or("transform `datetime` needs a `format`")?;
+                    check_format(format)?;
+                    let timezone = match t.get("timezone").and_then(toml::Value::as_str) {
+                        Some(tz) => tz
+                            .parse()
+                            .map_err(|_| format!("unknown time zone {tz:?}"))?,
+                        None => Tz::Europe__Paris,
+                    };
+                    Transform::DateTime {
+                        format: format.to_owned(),
+                        timezone,
+                    }
+                }
+                _ => return Err("transform `datetime` takes a format or {format, timezone}".into()),
+            },
+            "code_list" => {
+                let list = text_arg("the name of a code list")?;
+                let entries = code_lists
+                    .get(&list)
+                    .ok_or_else(|| format!("code list {list:?} is not defined in [code_lists]"))?;
+                Transform::CodeList {
+                    entries: entries
+                        .iter()
+                        .map(|(k, v)| (reference::fold_name(k), v.clone()))
+                        .collect(),
+                    name: list,
+                }
+            }
+            "default" => Transform::Default(text_arg("the default value")?),
+            "split" => Transform::Split(text_arg("the separator")?),
+            "format" => {
+                let template = text_arg("a template with {}")?;
+                if !template.contains("{}") {
+                    return Err("transform `format` needs {} in its template".into());
+                }
+                Transform::Format(template)
+            }
+            "commune_lookup" => match arg {
+                None => Transform::CommuneLookup { postcode: None },
+                Some(toml::Value::Table(t)) => Transform::CommuneLookup {
+                    postcode: t
+                        .get("postcode")
+                        .and_then(toml::Value::as_str)
+                        .map(str::to_owned),
+                },
+                Some(_) => {
+                    return Err("transform `commune_lookup` takes {postcode = \"path\"}".into())
+                }
+            },
+            other => {
+                return Err(format!(
+                    "unknown transform `{other}`; known transforms: {KNOWN}"
+                ))
+            }
+        })
+    }
+
+    /// Applies the step to a field's values; `record` is the whole record,
+    /// for steps that read a second value from it.
+    pub fn apply(&self, values: Vec<String>, record: &Value) -> Result<Vec<String>, String> {
+        match self {
+            Transform::Default(v) => {
+                return Ok(if values.iter().all(|s| s.trim().is_empty()) {
+                    vec![v.clone()]
+                } else {
+                    values
+                })
+            }
+            Transform::Split(sep) => {
+                return Ok(values
+                    .iter()
+                    .flat_map(|v| v.split(sep.as_str()))
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect())
+            }
+            _ => {}
+        }
+        values
+            .into_iter()
+            .map(|v| self.apply_one(v, record))
+            .collect()
+    }
+
+    fn apply_one(&self, v: String, record: &Value) -> Result<String, String> {
+        Ok(match self {
+            Transform::Trim => v.trim().to_owned(),
+            Transform::CollapseWhitespace => v.split_whitespace().collect::<Vec<_>>().join(" "),
+            Transform::Uppercase => v.to_uppercase(),
+            Transform::Lowercase => v.to_lowercase(),
+            Transform::DigitsOnly => v.chars().filter(char::is_ascii_digit).collect(),
+            Transform::Int => {
+                let digits: String = v.trim().chars().take_while(char::is_ascii_digit).collect();
+                if digits.is_empty() {
+                    return Err(format!("{v:?} does not start with a number"));
+                }
+                digits
+                    .parse::<u64>()
+                    .map_err(|_| format!("{v:?} is too large a number"))?
+                    .to_string()
+            }
+            Transform::Euros => Cents::parse_euros(&v)
+                .map_err(|e| e.to_string())?
+                .0
+                .to_string(),
+            Transform::DepartementFromPostcode => Postcode::parse(&v)
+                .map_err(|e| e.to_string())?
+                .departement()
+                .to_string(),
+            Transform::Date(format) => NaiveDate::parse_from_str(v.trim(), format)
+                .map_err(|_| format!("{v:?} is not a date in the format {format:?}"))?
+                .to_string(),
+            Transform::DateTime { format, timezone } => parse_datetime(v.trim(), format, *timezone)
+                .ok_or_else(|| format!("{v:?} is not a date-time in the format {format:?}"))?,
+            Transform::CodeList { name, entries } => entries
+                .get(&reference::fold_name(&v))
+                .cloned()
+                .ok_or_else(|| format!("{:?} is not in the code list {name:?}", v.trim()))?,
+            Transform::CommuneLookup { postcode } => {
+                let pc = postcode
+                    .as_deref()
+                    .and_then(|p| select(record, p).into_iter().next());
+                reference::find_commune(&v, pc.as_deref())
+                    .map(|c| c.code.clone())
+                    .ok_or_else(|| match &pc {
+                        Some(pc) => format!(
+                            "no Normandy commune named {:?} with postcode {pc}",
+                            v.trim()
+                        ),
+                        None => format!("no single Normandy commune named {:?}", v.trim()),
+                    })?
+            }
+            Transform::Format(template) => template.replacen("{}", &v, 1),
+            Transform::Default(_) | Transform::Split(_) => v,
+        })
+    }
+}
+
+fn check_format(format: &str) -> Result<(), String> {
+    use chrono::format::{Item, StrftimeItems};
+    if format == "rfc3339" {
+        return Ok(());
+    }
+    if StrftimeItems::new(format).any(|i| matches!(i, Item::Error)) {
+        return Err(format!("{format:?} is not a valid date format"));
+    }
+    Ok(())
+}
+
+fn parse_datetime(v: &str, format: &str, tz: Tz) -> Option<String> {
+    let utc = if format == "rfc3339" {
+        chrono::DateTime::parse_from_rfc3339(v).ok()?.to_utc()
+    } else if let Ok(dt) = chrono::DateTime::parse_from_str(v, format) {
+        dt.to_utc()
+    } else {
+        let naive = NaiveDateTime::parse_from_str(v, format).ok().or_else(|| {
+            NaiveDate::parse_from_str(v, format)
+                .ok()?
+                .and_hms_opt(0, 0, 0)
+        })?;
+        tz.from_local_datetime(&naive).earliest()?.to_utc()
+    };
+    Some(utc.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn t(raw: &str) -> Transform {
+        let v: toml::Table = toml::from_str(&format!("t = {raw}")).unwrap();
+        let mut lists = BTreeMap::new();
+        lists.insert(
+            "d".to_owned(),
+            BTreeMap::from([("Brevet Professionnel".to_owned(), "4".to_owned())]),
+        );
+        Transform::parse(&v["t"], &lists).unwrap()
+    }
+
+    fn run(tr: &Transform, v: &str) -> Result<Vec<String>, String> {
+        tr.apply(vec![v.to_owned()], &json!({"cp": "50000"}))
+    }
+
+    #[test]
+    fn each_transform_does_what_it_says() {
+        assert_eq!(
+            run(&t("\"collapse_whitespace\""), "  a \n b ").unwrap(),
+            ["a b"]
+        );
+        assert_eq!(
+            run(&t("\"digits_only\""), "732 829 320 00074").unwrap(),
+            ["73282932000074"]
+        );
+        assert_eq!(run(&t("\"int\""), "24 mois").unwrap(), ["24"]);
+        assert_eq!(run(&t("\"euros\""), "1 234,50").unwrap(), ["123450"]);
+        assert_eq!(
+            run(&t("\"departement_from_postcode\""), "76600").unwrap(),
+            ["76"]
+        );
+        assert_eq!(
+            run(&t("{date = \"%d/%m/%Y\"}"), "01/09/2027").unwrap(),
+            ["2027-09-01"]
+        );
+        assert_eq!(
+            run(&t("{datetime = \"%d/%m/%Y %H:%M\"}"), "15/11/2026 09:12").unwrap(),
+            ["2026-11-15T08:12:00Z"]
+        );
+        assert_eq!(
+            run(&t("{datetime = \"%d/%m/%Y\"}"), "15/07/2027").unwrap(),
+            ["2027-07-14T22:00:00Z"]
+        );
+        assert_eq!(
+            run(&t("{code_list = \"d\"}"), "brevet professionnel").unwrap(),
+            ["4"]
+        );
+        assert_eq!(
+            run(&t("{commune_lookup = {postcode = \"cp\"}}"), "ST LO").unwrap(),
+            ["50502"]
+        );
+        assert_eq!(
+            run(&t("{format = \"https://x/{}\"}"), "7").unwrap(),
+            ["https://x/7"]
+        );
+        assert_eq!(
+            t("{split = \",\"}")
+                .apply(vec!["a, b,".into()], &json!({}))
+                .unwrap(),
+            ["a", "b"]
+        );
+        assert_eq!(
+            t("{default = \"1\"}").apply(vec![], &json!({})).unwrap(),
+            ["1"]
+        );
+    }
+
+    #[test]
+    fn bad_values_say_why() {
+        let e = run(&t("{date = \"%d/%m/%Y\"}"), "2027-09-01").unwrap_err();
+        assert!(e.contains("not a date"), "{e}");
+        let e = run(&t("{code_list = \"d\"}"), "CAPA").unwrap_err();
+        assert!(e.contains("not in the code list"), "{e}");
+        let e = run(&t("{commune_lookup = {postcode = \"cp\"}}"), "Paris").unwrap_err();
+        assert!(e.contains("no Normandy commune"), "{e}");
+    }
+
+    #[test]
+    fn bad_transforms_are_refused_with_the_known_ones() {
+        let v: toml::Table = toml::from_str("t = \"trimm\"").unwrap();
+        let e = Transform::parse(&v["t"], &BTreeMap::new()).unwrap_err();
+        assert!(e.contains("known transforms"), "{e}");
+        let v: toml::Table = toml::from_str("t = {code_list = \"nope\"}").unwrap();
+        assert!(Transform::parse(&v["t"], &BTreeMap::new()).is_err());
+    }
+}
