@@ -1,1 +1,16 @@
+//! Partner connectors, their simulators, and the HTTP plumbing they share.
+//!
+//! One folder per partner holds everything about it: its configuration, its
+//! wire types exactly as the partner sends them, its client and its
+//! simulator (the executable specification of the partner's protocol, which
+//! the sandbox runs on loopback). Connectors hand partner records to the
+//! mapping engine and return unified entities; they never build GraphQL
+//! values.
 
+pub mod cci;
+pub mod cma;
+mod error;
+pub mod http;
+pub mod sandbox;
+
+pub use error::ConnectorError;

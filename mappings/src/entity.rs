@@ -32,7 +32,6 @@ const fn field(name: &'static str, required: bool, json: &'static str) -> FieldD
 
 /// The kinds of unified entity, a closed set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
 pub enum EntityKind {
     /// An apprenticeship offer.
     Offer,

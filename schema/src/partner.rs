@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 /// A partner system whose data Passerelle serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-#[non_exhaustive]
 pub enum Partner {
     /// CCI Normandie's bourse de l'apprentissage (commerce and industry offers).
     Cci,

@@ -1,0 +1,250 @@
+//! The CCI connector: filters pushed down, pages followed, answers cached.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use passerelle_mappings::{Mapping, RecordError};
+use passerelle_schema::{Offer, Partner};
+use reqwest::StatusCode;
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+use super::config::CciConfig;
+use super::wire::Page;
+use crate::http::{http_client, LiveCache, TokenSource};
+use crate::ConnectorError;
+
+const PARTNER: Partner = Partner::Cci;
+
+/// The filters the CCI API applies itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct CciQuery {
+    /// Any of these ROME codes (sorted, so equal queries share a cache entry).
+    pub rome: Vec<String>,
+    /// The workplace's département.
+    pub departement: Option<String>,
+    /// The diploma level.
+    pub level: Option<u8>,
+    /// Changed since.
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+impl CciQuery {
+    fn params(&self) -> Vec<(&'static str, String)> {
+        let mut p = Vec::new();
+        if !self.rome.is_empty() {
+            p.push(("rome", self.rome.join(",")));
+        }
+        if let Some(d) = &self.departement {
+            p.push(("departement", d.clone()));
+        }
+        if let Some(l) = self.level {
+            p.push(("niveau", l.to_string()));
+        }
+        if let Some(s) = self.updated_since {
+            p.push(("maj_depuis", s.to_rfc3339_opts(SecondsFormat::Secs, true)));
+        }
+        p
+    }
+}
+
+/// Every offer matching a query.
+#[derive(Debug, Clone, Default)]
+pub struct CciAnswer {
+    /// The offers that mapped.
+    pub offers: Vec<Offer>,
+    /// The records that did not, with reasons.
+    pub rejected: Vec<RecordError>,
+    /// How many the API says match.
+    pub total: u64,
+}
+
+/// The live connector to the CCI exchange.
+pub struct CciConnector {
+    config: CciConfig,
+    http: reqwest::Client,
+    tokens: TokenSource,
+    mapping: Arc<Mapping>,
+    cache: LiveCache<CciQuery, CciAnswer>,
+}
+
+impl CciConnector {
+    /// A connector using `mapping` for the exchange's offers.
+    pub fn new(config: CciConfig, mapping: Arc<Mapping>) -> Self {
+        let http = http_client(&config.http);
+        let tokens = TokenSource::new(PARTNER, &config.credentials, http.clone());
+        let cache = LiveCache::new(config.cache_ttl, config.cache_max_bytes, |a: &CciAnswer| {
+            // About a kilobyte an offer, as held in memory.
+            (a.offers.len() as u32).saturating_mul(1024).max(64)
+        });
+        Self {
+            config,
+            http,
+            tokens,
+            mapping,
+            cache,
+        }
+    }
+
+    /// Every offer matching `query`, from the cache when it is fresh; a miss
+    /// follows every page, and concurrent identical misses share one load.
+    pub async fn search(&self, query: CciQuery) -> Result<Arc<CciAnswer>, ConnectorError> {
+        let mut query = query;
+        query.rome.sort();
+        query.rome.dedup();
+        self.cache.get_or_load(query.clone(), self.fetch_all(query)).await
+    }
+
+    /// Cache hits and misses so far.
+    pub fn cache_stats(&self) -> (u64, u64) {
+        self.cache.stats()
+    }
+
+    /// One offer by its identifier at the exchange.
+    pub async fn offer(&self, id: &str) -> Result<Option<Offer>, ConnectorError> {
+        let mut url = self.url("api/v1/offres/")?;
+        url.path_segments_mut()
+            .map_err(|_| self.bad_url())?
+            .pop_if_empty()
+            .push(id);
+        let Some(record) = self.get_json::<Value>(url, &[]).await? else {
+            return Ok(None);
+        };
+        match self.mapping.map_record::<Offer>(0, &record) {
+            Ok(o) => Ok(Some(o)),
+            Err(e) => {
+                log_rejected(&e);
+                Ok(None)
+            }
+        }
+    }
+
+    /// How many offers the exchange holds: a one-record request, used to
+    /// tell whether it answers.
+    pub async fn count(&self) -> Result<u64, ConnectorError> {
+        let url = self.url("api/v1/offres")?;
+        let page: Page<Value> = self
+            .get_json(url, &[("limite", "1".into())])
+            .await?
+            .ok_or_else(|| self.not_found())?;
+        Ok(page.pagination.total)
+    }
+
+    async fn fetch_all(&self, query: CciQuery) -> Result<CciAnswer, ConnectorError> {
+        let url = self.url("api/v1/offres")?;
+        let base = query.params();
+        let mut answer = CciAnswer::default();
+        let mut cursor: Option<String> = None;
+        let mut index = 0usize;
+        loop {
+            let mut params = base.clone();
+            params.push(("limite", self.config.page_size.to_string()));
+            if let Some(c) = &cursor {
+                params.push(("curseur", c.clone()));
+            }
+            let page: Page<Value> = self
+                .get_json(url.clone(), &params)
+                .await?
+                .ok_or_else(|| self.not_found())?;
+            answer.total = page.pagination.total;
+            for record in &page.data {
+                match self.mapping.map_record::<Offer>(index, record) {
+                    Ok(o) => answer.offers.push(o),
+                    Err(e) => {
+                        log_rejected(&e);
+                        answer.rejected.push(e);
+                    }
+                }
+                index += 1;
+            }
+            match page.pagination.suivant {
+                Some(next) if !page.data.is_empty() && cursor.as_deref() != Some(&next) => {
+                    cursor = Some(next)
+                }
+                _ => break,
+            }
+        }
+        tracing::debug!(partner = %PARTNER, offers = answer.offers.len(), rejected = answer.rejected.len(), "cci offers loaded");
+        Ok(answer)
+    }
+
+    /// GETs JSON with a bearer token; a refused token is renewed once.
+    /// `None` for a 404.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        url: url::Url,
+        params: &[(&str, String)],
+    ) -> Result<Option<T>, ConnectorError> {
+        for attempt in 0..2 {
+            let token = self.tokens.token().await?;
+            let response = self
+                .http
+                .get(url.clone())
+                .query(params)
+                .bearer_auth(token.expose_secret())
+                .send()
+                .await
+                .map_err(|e| ConnectorError::from_reqwest(PARTNER, &e))?;
+            match response.status() {
+                StatusCode::UNAUTHORIZED if attempt == 0 => {
+                    tracing::info!(partner = %PARTNER, "token refused, renewing");
+                    self.tokens.invalidate().await;
+                    continue;
+                }
+                StatusCode::NOT_FOUND => return Ok(None),
+                s if s.is_success() => {
+                    return response
+                        .json::<T>()
+                        .await
+                        .map(Some)
+                        .map_err(|e| ConnectorError::BadResponse {
+                            partner: PARTNER,
+                            reason: if e.is_decode() {
+                                "the JSON is not the API's".into()
+                            } else {
+                                "the body could not be read".into()
+                            },
+                        });
+                }
+                s => return Err(ConnectorError::from_status(PARTNER, s)),
+            }
+        }
+        Err(ConnectorError::Auth {
+            partner: PARTNER,
+            reason: "a fresh token was refused".into(),
+        })
+    }
+
+    fn url(&self, path: &str) -> Result<url::Url, ConnectorError> {
+        let mut base = self.config.base_url.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        base.join(path).map_err(|_| self.bad_url())
+    }
+
+    fn bad_url(&self) -> ConnectorError {
+        ConnectorError::Unavailable {
+            partner: PARTNER,
+            reason: "the configured base URL cannot hold a path".into(),
+        }
+    }
+
+    fn not_found(&self) -> ConnectorError {
+        ConnectorError::BadResponse {
+            partner: PARTNER,
+            reason: "the offers resource is missing (HTTP 404)".into(),
+        }
+    }
+}
+
+fn log_rejected(e: &RecordError) {
+    tracing::warn!(
+        partner = %PARTNER,
+        index = e.index,
+        partner_id = e.partner_id.as_deref().unwrap_or(""),
+        field = %e.field,
+        reason = %e.reason,
+        "partner record rejected"
+    );
+}

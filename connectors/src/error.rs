@@ -1,0 +1,101 @@
+//! What can go wrong when Passerelle calls a partner.
+
+use passerelle_schema::Partner;
+
+/// A failed call to a partner. The messages are safe to show to clients:
+/// they name the partner and the kind of failure, never a credential, a
+/// URL with secrets, or a partner's raw answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectorError {
+    /// The partner did not answer within its timeout.
+    #[error("{partner} did not answer in time")]
+    Timeout {
+        /// The partner.
+        partner: Partner,
+    },
+    /// The partner could not be reached, or answered with a server error.
+    #[error("{partner} is unavailable: {reason}")]
+    Unavailable {
+        /// The partner.
+        partner: Partner,
+        /// The kind of failure (`HTTP 503`, `connection refused`).
+        reason: String,
+    },
+    /// The partner refused Passerelle's credentials.
+    #[error("{partner} refused Passerelle's credentials: {reason}")]
+    Auth {
+        /// The partner.
+        partner: Partner,
+        /// The partner's stated reason, or the HTTP status.
+        reason: String,
+    },
+    /// The partner answered something that is not its protocol.
+    #[error("{partner} sent an unreadable answer: {reason}")]
+    BadResponse {
+        /// The partner.
+        partner: Partner,
+        /// What was wrong with it.
+        reason: String,
+    },
+}
+
+impl ConnectorError {
+    /// The partner involved.
+    pub fn partner(&self) -> Partner {
+        match self {
+            ConnectorError::Timeout { partner }
+            | ConnectorError::Unavailable { partner, .. }
+            | ConnectorError::Auth { partner, .. }
+            | ConnectorError::BadResponse { partner, .. } => *partner,
+        }
+    }
+
+    /// The stable code clients see in `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ConnectorError::Timeout { .. } => "PARTNER_TIMEOUT",
+            ConnectorError::Unavailable { .. } => "PARTNER_UNAVAILABLE",
+            ConnectorError::Auth { .. } => "PARTNER_AUTH_FAILED",
+            ConnectorError::BadResponse { .. } => "PARTNER_BAD_RESPONSE",
+        }
+    }
+
+    /// Classifies a transport error of a call to `partner`.
+    pub fn from_reqwest(partner: Partner, e: &reqwest::Error) -> Self {
+        if e.is_timeout() {
+            ConnectorError::Timeout { partner }
+        } else if let Some(status) = e.status() {
+            Self::from_status(partner, status)
+        } else if e.is_decode() || e.is_body() {
+            ConnectorError::BadResponse {
+                partner,
+                reason: "the body could not be read".into(),
+            }
+        } else {
+            ConnectorError::Unavailable {
+                partner,
+                reason: if e.is_connect() {
+                    "connection failed".into()
+                } else {
+                    "request failed".into()
+                },
+            }
+        }
+    }
+
+    /// Classifies an HTTP status a partner answered with.
+    pub fn from_status(partner: Partner, status: reqwest::StatusCode) -> Self {
+        match status.as_u16() {
+            401 | 403 => ConnectorError::Auth {
+                partner,
+                reason: format!("HTTP {}", status.as_u16()),
+            },
+            408 | 504 => ConnectorError::Timeout { partner },
+            _ => ConnectorError::Unavailable {
+                partner,
+                reason: format!("HTTP {}", status.as_u16()),
+            },
+        }
+    }
+}

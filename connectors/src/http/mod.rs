@@ -1,0 +1,9 @@
+//! HTTP plumbing every connector shares: the client, OAuth2 tokens, caches.
+
+mod cache;
+mod client;
+mod oauth;
+
+pub use cache::LiveCache;
+pub use client::{http_client, HttpSettings};
+pub use oauth::{ClientCredentials, TokenSource};

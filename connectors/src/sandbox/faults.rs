@@ -1,0 +1,186 @@
+//! Fault knobs of a simulator: latency, errors, outages, malformed records.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// A change to a simulator's faults, as `POST /_sandbox/{partner}/faults`
+/// takes it. A knob left out keeps its current setting.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultUpdate {
+    /// Added latency of every answer, in milliseconds.
+    pub latency_ms: Option<u64>,
+    /// Share of requests answered with HTTP 503, 0 to 1.
+    pub error_rate: Option<f64>,
+    /// `true` to take the partner down until told otherwise, `false` to
+    /// bring it back, or a number of seconds of outage from now.
+    pub outage: Option<Outage>,
+    /// Share of records sent malformed, 0 to 1.
+    pub malformed_rate: Option<f64>,
+}
+
+/// An outage setting.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Outage {
+    /// Down (`true`) or up (`false`) until told otherwise.
+    Flag(bool),
+    /// Down for this many seconds.
+    Seconds(f64),
+}
+
+/// The faults in force, as reported back.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FaultReport {
+    /// Added latency in milliseconds.
+    pub latency_ms: u64,
+    /// Share of requests failing.
+    pub error_rate: f64,
+    /// Whether the partner is down now.
+    pub outage: bool,
+    /// Seconds of outage left, when it has an end.
+    pub outage_remaining_s: Option<f64>,
+    /// Share of malformed records.
+    pub malformed_rate: f64,
+}
+
+#[derive(Debug, Default)]
+struct State_ {
+    latency: Duration,
+    error_rate: f64,
+    /// `Some(None)`: down until told otherwise; `Some(Some(t))`: down until t.
+    outage: Option<Option<Instant>>,
+    malformed_rate: f64,
+}
+
+/// A simulator's fault knobs, shared between its handlers and whoever
+/// turns them.
+#[derive(Debug, Clone, Default)]
+pub struct Faults(Arc<RwLock<State_>>);
+
+impl Faults {
+    /// Applies an update; rates must be within 0 and 1.
+    pub fn update(&self, u: &FaultUpdate) -> Result<FaultReport, String> {
+        for (name, rate) in [("error_rate", u.error_rate), ("malformed_rate", u.malformed_rate)] {
+            if rate.is_some_and(|r| !(0.0..=1.0).contains(&r)) {
+                return Err(format!("{name} must be between 0 and 1"));
+            }
+        }
+        if let Some(Outage::Seconds(s)) = u.outage {
+            if !(0.0..=86_400.0).contains(&s) {
+                return Err("outage seconds must be between 0 and 86400".into());
+            }
+        }
+        {
+            let mut s = self.0.write().expect("fault lock");
+            if let Some(ms) = u.latency_ms {
+                s.latency = Duration::from_millis(ms.min(600_000));
+            }
+            if let Some(r) = u.error_rate {
+                s.error_rate = r;
+            }
+            if let Some(r) = u.malformed_rate {
+                s.malformed_rate = r;
+            }
+            match u.outage {
+                Some(Outage::Flag(true)) => s.outage = Some(None),
+                Some(Outage::Flag(false)) => s.outage = None,
+                Some(Outage::Seconds(secs)) => {
+                    s.outage = Some(Some(Instant::now() + Duration::from_secs_f64(secs)))
+                }
+                None => {}
+            }
+        }
+        Ok(self.report())
+    }
+
+    /// The faults in force.
+    pub fn report(&self) -> FaultReport {
+        let s = self.0.read().expect("fault lock");
+        let now = Instant::now();
+        let (outage, remaining) = match s.outage {
+            Some(None) => (true, None),
+            Some(Some(until)) if until > now => (true, Some((until - now).as_secs_f64())),
+            _ => (false, None),
+        };
+        FaultReport {
+            latency_ms: s.latency.as_millis() as u64,
+            error_rate: s.error_rate,
+            outage,
+            outage_remaining_s: remaining,
+            malformed_rate: s.malformed_rate,
+        }
+    }
+
+    /// The share of records to send malformed.
+    pub fn malformed_rate(&self) -> f64 {
+        self.0.read().expect("fault lock").malformed_rate
+    }
+
+    /// Whether the request should fail, after the added latency.
+    async fn before_request(&self) -> Option<StatusCode> {
+        let report = self.report();
+        if report.latency_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(report.latency_ms)).await;
+        }
+        if report.outage {
+            return Some(StatusCode::SERVICE_UNAVAILABLE);
+        }
+        if report.error_rate > 0.0 && rand::thread_rng().gen_bool(report.error_rate) {
+            return Some(StatusCode::SERVICE_UNAVAILABLE);
+        }
+        None
+    }
+}
+
+/// Middleware that applies the faults to every request of a simulator.
+pub async fn apply_faults(State(faults): State<Faults>, req: Request, next: Next) -> Response {
+    match faults.before_request().await {
+        Some(status) => (status, "simulated partner failure\n").into_response(),
+        None => next.run(req).await,
+    }
+}
+
+/// Routes every simulator serves beside its protocol, for standalone use:
+/// `GET /_faults` reports the faults, `POST /_faults` changes them.
+pub fn routes(faults: Faults) -> axum::Router {
+    use axum::routing::get;
+    use axum::Json;
+    axum::Router::new()
+        .route(
+            "/_faults",
+            get(|State(f): State<Faults>| async move { Json(f.report()) }).post(
+                |State(f): State<Faults>, Json(u): Json<FaultUpdate>| async move {
+                    match f.update(&u) {
+                        Ok(r) => Json(r).into_response(),
+                        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e).into_response(),
+                    }
+                },
+            ),
+        )
+        .with_state(faults)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn knobs_left_out_keep_their_setting() {
+        let f = Faults::default();
+        f.update(&FaultUpdate { latency_ms: Some(20), ..Default::default() }).unwrap();
+        let r = f.update(&FaultUpdate { outage: Some(Outage::Seconds(2.0)), ..Default::default() }).unwrap();
+        assert_eq!(r.latency_ms, 20);
+        assert!(r.outage);
+        assert!(f.update(&FaultUpdate { error_rate: Some(1.5), ..Default::default() }).is_err());
+        let r = f.update(&FaultUpdate { outage: Some(Outage::Flag(false)), ..Default::default() }).unwrap();
+        assert!(!r.outage);
+    }
+}

@@ -1,0 +1,134 @@
+//! The partner sandbox: every simulator, started together on loopback.
+//!
+//! `passerelle serve` with no configuration starts it in-process so that a
+//! newcomer has a working gateway in one command; `passerelle sandbox` runs
+//! it alone on fixed ports, for benchmarks and for trying a connector.
+
+pub mod faults;
+pub mod generate;
+mod server;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use passerelle_schema::Partner;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+pub use faults::{FaultReport, FaultUpdate, Faults};
+pub use generate::DatasetSettings;
+pub use server::SimServer;
+
+use crate::cci::{self, CciConfig};
+use crate::cma::{self, CmaConfig};
+use crate::http::ClientCredentials;
+
+/// How the sandbox runs.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxSettings {
+    /// The generated data.
+    #[serde(default)]
+    pub data: DatasetSettings,
+    /// The address simulators listen on.
+    #[serde(default = "default_host")]
+    pub host: IpAddr,
+    /// The first port: the CCI simulator takes it, the CMA one the next.
+    /// 0 picks free ports.
+    #[serde(default)]
+    pub base_port: u16,
+    /// How long the simulated CCI's access tokens live.
+    #[serde(default = "default_token_ttl", with = "humantime_serde")]
+    pub cci_token_ttl: Duration,
+}
+
+fn default_host() -> IpAddr {
+    IpAddr::V4(Ipv4Addr::LOCALHOST)
+}
+
+fn default_token_ttl() -> Duration {
+    Duration::from_secs(3600)
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            data: DatasetSettings::default(),
+            host: default_host(),
+            base_port: 0,
+            cci_token_ttl: default_token_ttl(),
+        }
+    }
+}
+
+/// One running simulator and its fault knobs.
+#[derive(Debug)]
+pub struct Simulator {
+    /// The partner it plays.
+    pub partner: Partner,
+    /// Its server.
+    pub server: SimServer,
+    /// Its faults.
+    pub faults: Faults,
+}
+
+/// Every simulator, running. Dropping it stops them.
+#[derive(Debug)]
+pub struct Sandbox {
+    simulators: Vec<Simulator>,
+}
+
+impl Sandbox {
+    /// Generates the data and starts every simulator.
+    pub async fn start(settings: &SandboxSettings) -> std::io::Result<Self> {
+        let data = generate::dataset(&settings.data);
+        let port = |offset: u16| {
+            let p = if settings.base_port == 0 { 0 } else { settings.base_port + offset };
+            SocketAddr::new(settings.host, p)
+        };
+        let mut simulators = Vec::new();
+        for (offset, partner) in Partner::ALL.into_iter().enumerate() {
+            let faults = Faults::default();
+            let router = match partner {
+                Partner::Cci => cci::simulator::router(&data.cci, settings.cci_token_ttl, faults.clone()),
+                Partner::Cma => cma::simulator::router(&data.cma, faults.clone()),
+            };
+            let server = SimServer::start(port(offset as u16), router).await?;
+            tracing::info!(partner = %partner, addr = %server.addr(), "simulator started");
+            simulators.push(Simulator {
+                partner,
+                server,
+                faults,
+            });
+        }
+        Ok(Self { simulators })
+    }
+
+    /// The simulator of a partner.
+    pub fn simulator(&self, partner: Partner) -> Option<&Simulator> {
+        self.simulators.iter().find(|s| s.partner == partner)
+    }
+
+    /// Every simulator.
+    pub fn simulators(&self) -> &[Simulator] {
+        &self.simulators
+    }
+
+    /// The CCI connector's configuration for this sandbox.
+    pub fn cci_config(&self) -> Option<CciConfig> {
+        let base = self.simulator(Partner::Cci)?.server.base_url();
+        let credentials = ClientCredentials {
+            token_url: base.join("oauth/token").ok()?,
+            client_id: cci::simulator::CLIENT_ID.into(),
+            client_secret: SecretString::from(cci::simulator::CLIENT_SECRET),
+            scopes: vec!["offres:lecture".into()],
+        };
+        Some(CciConfig::new(base, credentials))
+    }
+
+    /// The CMA connector's configuration for this sandbox.
+    pub fn cma_config(&self) -> Option<CmaConfig> {
+        let base = self.simulator(Partner::Cma)?.server.base_url();
+        Some(CmaConfig::new(base.join(cma::simulator::FEED_PATH).ok()?))
+    }
+}
