@@ -10,7 +10,9 @@
 pub mod cci;
 pub mod cma;
 mod error;
+mod feed;
 pub mod http;
 pub mod sandbox;
 
 pub use error::ConnectorError;
+pub use feed::{FeedPull, FeedSource};

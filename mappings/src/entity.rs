@@ -119,11 +119,13 @@ impl Values {
 }
 
 /// A unified entity that mappings build.
-pub trait Entity: Sized + Serialize {
+pub trait Entity: Sized + Serialize + serde::de::DeserializeOwned + Send + Sync + 'static {
     /// Which kind it is.
     const KIND: EntityKind;
     /// Builds the entity from a record's mapped values.
     fn build(partner: Partner, values: &Values) -> Result<Self, FieldError>;
+    /// The record's identifier at the partner it was mapped from.
+    fn partner_id(&self) -> &str;
 }
 
 const OFFER_FIELDS: &[FieldDef] = &[
@@ -182,6 +184,10 @@ fn coordinate(v: &str) -> Result<f64, String> {
 
 impl Entity for Offer {
     const KIND: EntityKind = EntityKind::Offer;
+
+    fn partner_id(&self) -> &str {
+        &self.primary_source().partner_id
+    }
 
     fn build(partner: Partner, v: &Values) -> Result<Self, FieldError> {
         let rome_codes = v

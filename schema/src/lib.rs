@@ -18,5 +18,5 @@ pub use geo::{Departement, GeoPoint, InseeCommune, Postcode};
 pub use ids::{Cfd, IdError, Naf, Opco, Rncp, RomeCode, Siren, Siret, Uai};
 pub use level::DiplomaLevel;
 pub use money::Cents;
-pub use offer::{Employer, Location, Offer, OfferSource, OfferStatus};
+pub use offer::{merge_duplicates, DedupKey, Employer, Location, Offer, OfferSource, OfferStatus};
 pub use partner::{Partner, PartnerMode};

@@ -1,5 +1,7 @@
 //! Apprenticeship offers, the same whichever exchange published them.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -169,9 +171,9 @@ impl Offer {
 /// offers of one exchange are two positions even when their keys agree. The
 /// merged offer keeps the fields of its primary source (CCI before CMA) and
 /// fills what that source leaves empty from the others.
-pub fn merge_duplicates(offers: Vec<Offer>) -> Vec<Offer> {
+pub fn merge_duplicates(offers: Vec<Arc<Offer>>) -> Vec<Arc<Offer>> {
     use std::collections::HashMap;
-    let mut merged: Vec<Offer> = Vec::with_capacity(offers.len());
+    let mut merged: Vec<Arc<Offer>> = Vec::with_capacity(offers.len());
     let mut by_key: HashMap<DedupKey, Vec<usize>> = HashMap::new();
     let mut sorted = offers;
     sorted.sort_by_key(|o| o.primary_source().partner);
@@ -184,7 +186,7 @@ pub fn merge_duplicates(offers: Vec<Offer>) -> Vec<Offer> {
             .copied()
             .find(|&i| merged[i].sources.iter().all(|s| s.partner != partner));
         match target {
-            Some(i) => absorb(&mut merged[i], offer),
+            Some(i) => absorb(Arc::make_mut(&mut merged[i]), Arc::unwrap_or_clone(offer)),
             None => {
                 slots.push(merged.len());
                 merged.push(offer);
@@ -260,7 +262,7 @@ mod tests {
         let cma = offer(Partner::Cma, "m1", "73282932000074", "2026-10-02T00:00:00Z");
         let mut cci = offer(Partner::Cci, "c1", "73282932000074", "2026-10-01T00:00:00Z");
         cci.level = DiplomaLevel::new(3).ok();
-        let merged = merge_duplicates(vec![cma, cci]);
+        let merged = merge_duplicates(vec![Arc::new(cma), Arc::new(cci)]);
         assert_eq!(merged.len(), 1);
         let o = &merged[0];
         assert_eq!(o.primary_source().partner_id, "c1");
@@ -273,7 +275,7 @@ mod tests {
         let a = offer(Partner::Cma, "m1", "73282932000074", "2026-10-02T00:00:00Z");
         let b = offer(Partner::Cma, "m2", "73282932000074", "2026-10-02T00:00:00Z");
         let c = offer(Partner::Cci, "c1", "73282932000074", "2026-10-02T00:00:00Z");
-        let merged = merge_duplicates(vec![a, b, c]);
+        let merged = merge_duplicates(vec![Arc::new(a), Arc::new(b), Arc::new(c)]);
         assert_eq!(merged.len(), 2);
         assert_eq!(merged.iter().map(|o| o.sources.len()).sum::<usize>(), 3);
     }

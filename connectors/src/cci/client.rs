@@ -52,7 +52,7 @@ impl CciQuery {
 #[derive(Debug, Clone, Default)]
 pub struct CciAnswer {
     /// The offers that mapped.
-    pub offers: Vec<Offer>,
+    pub offers: Vec<Arc<Offer>>,
     /// The records that did not, with reasons.
     pub rejected: Vec<RecordError>,
     /// How many the API says match.
@@ -149,7 +149,7 @@ impl CciConnector {
             answer.total = page.pagination.total;
             for record in &page.data {
                 match self.mapping.map_record::<Offer>(index, record) {
-                    Ok(o) => answer.offers.push(o),
+                    Ok(o) => answer.offers.push(Arc::new(o)),
                     Err(e) => {
                         log_rejected(&e);
                         answer.rejected.push(e);

@@ -2,32 +2,16 @@
 
 use std::sync::Arc;
 
-use passerelle_mappings::{MappedBatch, Mapping};
+use passerelle_mappings::Mapping;
 use passerelle_schema::{Offer, Partner};
 use reqwest::header::{ETAG, IF_NONE_MATCH};
 use reqwest::StatusCode;
 
 use super::config::CmaConfig;
 use crate::http::http_client;
-use crate::ConnectorError;
+use crate::{ConnectorError, FeedPull, FeedSource};
 
 const PARTNER: Partner = Partner::Cma;
-
-/// What a pull of the feed gave.
-#[derive(Debug)]
-pub enum FeedPull {
-    /// The feed has not changed since the `ETag` given.
-    NotModified,
-    /// A new version of the feed.
-    Fetched {
-        /// Its `ETag`, for the next conditional pull.
-        etag: Option<String>,
-        /// Its records, mapped; the rejected ones with reasons.
-        batch: MappedBatch<Offer>,
-        /// Its size in bytes.
-        bytes: usize,
-    },
-}
 
 /// The synced connector to the CMA feed.
 pub struct CmaConnector {
@@ -52,7 +36,7 @@ impl CmaConnector {
     }
 
     /// Pulls the feed, conditionally on `etag` when one is given.
-    pub async fn pull(&self, etag: Option<&str>) -> Result<FeedPull, ConnectorError> {
+    pub async fn pull(&self, etag: Option<&str>) -> Result<FeedPull<Offer>, ConnectorError> {
         let mut request = self.http.get(self.config.feed_url.clone());
         if let Some(etag) = etag {
             request = request.header(IF_NONE_MATCH, etag);
@@ -108,5 +92,15 @@ impl CmaConnector {
             batch,
             bytes,
         })
+    }
+}
+
+impl FeedSource<Offer> for CmaConnector {
+    fn partner(&self) -> Partner {
+        PARTNER
+    }
+
+    async fn pull(&self, etag: Option<&str>) -> Result<FeedPull<Offer>, ConnectorError> {
+        CmaConnector::pull(self, etag).await
     }
 }

@@ -8,5 +8,5 @@ pub mod simulator;
 #[cfg(test)]
 mod tests;
 
-pub use client::{CmaConnector, FeedPull};
+pub use client::CmaConnector;
 pub use config::CmaConfig;

@@ -4,6 +4,7 @@ use passerelle_mappings::{Catalog, EntityKind, Mapping};
 use passerelle_schema::Partner;
 
 use super::*;
+use crate::FeedPull;
 use crate::sandbox::generate::{dataset, DatasetSettings};
 use crate::sandbox::{FaultUpdate, Faults, SimServer};
 

@@ -1,0 +1,305 @@
+//! The gateway's configuration: one TOML file, layered with
+//! `PASSERELLE_`-prefixed environment variables and command-line flags.
+//!
+//! Validation does no IO: whether partners answer is checked at run time
+//! and shown by `/readyz` and `partners`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use passerelle_connectors::cci::CciConfig;
+use passerelle_connectors::cma::CmaConfig;
+use passerelle_connectors::sandbox::SandboxSettings;
+use passerelle_schema::Partner;
+use serde::Deserialize;
+
+/// Everything the gateway is configured with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The address the HTTP server listens on.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Where the embedded store and other state live.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// The store's URL: `sqlite://FILE` or `postgres://…`. By default a
+    /// SQLite file `passerelle.db` under `data_dir`.
+    #[serde(default)]
+    pub store_url: Option<String>,
+    /// A directory of mapping files (`PARTNER/ENTITY.toml`) that override
+    /// the shipped ones.
+    #[serde(default)]
+    pub mappings_dir: Option<PathBuf>,
+    /// The partner sandbox: simulators started in-process.
+    #[serde(default)]
+    pub sandbox: SandboxConfig,
+    /// The real partners, when the sandbox is off.
+    #[serde(default)]
+    pub partners: Vec<PartnerConfig>,
+    /// Bounds on what one request may ask.
+    #[serde(default)]
+    pub limits: Limits,
+    /// Log output.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// The sandbox's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxConfig {
+    /// Whether to start the simulators and use them as the partners.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The simulators' data and ports.
+    #[serde(flatten)]
+    pub settings: SandboxSettings,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            settings: SandboxSettings::default(),
+        }
+    }
+}
+
+/// A real partner's connection settings, by kind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum PartnerConfig {
+    /// The CCI exchange (live).
+    Cci(CciConfig),
+    /// The CMA feed (synced).
+    Cma(CmaConfig),
+}
+
+impl PartnerConfig {
+    /// The partner configured.
+    pub fn partner(&self) -> Partner {
+        match self {
+            PartnerConfig::Cci(_) => Partner::Cci,
+            PartnerConfig::Cma(_) => Partner::Cma,
+        }
+    }
+}
+
+/// Bounds on requests.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// The most items one page of a connection may hold (`first`).
+    #[serde(default = "default_max_page")]
+    pub max_page_size: usize,
+    /// The deepest a query may nest.
+    #[serde(default = "default_max_depth")]
+    pub max_depth: usize,
+    /// The largest request body, in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_page_size: default_max_page(),
+            max_depth: default_max_depth(),
+            max_body_bytes: default_max_body(),
+        }
+    }
+}
+
+/// Log output settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text`, `json`, or `auto` (text on a terminal, JSON otherwise).
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Text on a terminal, JSON lines otherwise.
+    #[default]
+    Auto,
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 4000))
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./data")
+}
+fn default_max_page() -> usize {
+    1000
+}
+fn default_max_depth() -> usize {
+    12
+}
+fn default_max_body() -> usize {
+    1024 * 1024
+}
+
+/// Settings given on the command line, which win over file and environment.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Overrides {
+    /// `--listen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// `--data-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// A configuration that cannot be used; the message names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or an environment variable does not fit the format.
+    #[error("{0}")]
+    Invalid(#[from] Box<figment::Error>),
+    /// The settings contradict each other.
+    #[error("at {path}: {reason}")]
+    Inconsistent {
+        /// The setting at fault.
+        path: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Reads the configuration: defaults, then `file` (when given), then
+    /// `PASSERELLE_*` environment variables (`__` separates levels:
+    /// `PASSERELLE_SANDBOX__ENABLED=false`), then `overrides`.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("PASSERELLE_").split("__"))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses a configuration from TOML text alone, for tests and checks.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Config = Figment::from(Toml::string(text))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.sandbox.enabled && !self.partners.is_empty() {
+            return Err(ConfigError::Inconsistent {
+                path: "partners",
+                reason: "the sandbox configures its own partners; set sandbox.enabled = false to use real ones".into(),
+            });
+        }
+        if !self.sandbox.enabled && self.partners.is_empty() {
+            return Err(ConfigError::Inconsistent {
+                path: "partners",
+                reason: "no partner is configured and the sandbox is off".into(),
+            });
+        }
+        let mut seen = Vec::new();
+        for p in &self.partners {
+            if seen.contains(&p.partner()) {
+                return Err(ConfigError::Inconsistent {
+                    path: "partners",
+                    reason: format!("{} is configured twice", p.partner()),
+                });
+            }
+            seen.push(p.partner());
+        }
+        if self.limits.max_page_size == 0 {
+            return Err(ConfigError::Inconsistent {
+                path: "limits.max_page_size",
+                reason: "must be at least 1".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The store's URL, the default SQLite file when none is set.
+    pub fn store_url(&self) -> String {
+        self.store_url.clone().unwrap_or_else(|| {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("passerelle.db").display())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_file_means_the_sandbox_on_loopback() {
+        let c = Config::from_toml("").unwrap();
+        assert!(c.sandbox.enabled);
+        assert_eq!(c.listen.to_string(), "127.0.0.1:4000");
+        assert!(c.store_url().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let e = Config::from_toml("listen = 4000").unwrap_err().to_string();
+        assert!(e.contains("listen"), "{e}");
+        let e = Config::from_toml("[sandbox]\nbase_prot = 1").unwrap_err().to_string();
+        assert!(e.contains("base_prot"), "{e}");
+        let e = Config::from_toml("[sandbox]\nenabled = false").unwrap_err().to_string();
+        assert!(e.starts_with("at partners:"), "{e}");
+    }
+
+    #[test]
+    fn unknown_partner_kinds_list_the_known_ones() {
+        let e = Config::from_toml("[sandbox]\nenabled = false\n[[partners]]\nkind = \"opca\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cci") && e.contains("cma"), "{e}");
+    }
+
+    #[test]
+    fn real_partners_are_read_with_their_secrets_hidden() {
+        let c = Config::from_toml(
+            r#"
+            [sandbox]
+            enabled = false
+            [[partners]]
+            kind = "cci"
+            base_url = "https://api.cci.example/"
+            cache_ttl = "2m"
+            [partners.credentials]
+            token_url = "https://auth.cci.example/token"
+            client_id = "passerelle"
+            client_secret = "s3cret"
+            [[partners]]
+            kind = "cma"
+            feed_url = "https://cma.example/flux.xml"
+            sync_interval = "6h"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.partners.len(), 2);
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+}

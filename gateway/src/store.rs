@@ -1,0 +1,324 @@
+//! The store: synced feeds and their sync history, in SQLite (embedded, the
+//! default) or PostgreSQL (production), with one set of migrations.
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+/// A failure of the store. The message is for operators' logs; clients see
+/// a code only.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store could not be opened or reached.
+    #[error("store unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("store migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A query failed.
+    #[error("store query failed: {0}")]
+    Query(#[from] sqlx::Error),
+    /// The data directory could not be created.
+    #[error("cannot create {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The outcome of one sync of a feed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SyncRun {
+    /// Unique, increasing: the start time in microseconds.
+    pub id: i64,
+    /// The partner.
+    pub partner: String,
+    /// The entity.
+    pub entity: String,
+    /// When it started, RFC 3339.
+    pub started_at: String,
+    /// How long it took.
+    pub duration_ms: i64,
+    /// `updated`, `not_modified` or `failed`.
+    pub outcome: String,
+    /// Records stored.
+    pub records: i64,
+    /// Records rejected.
+    pub rejected: i64,
+    /// The rejections (the first hundred), as JSON.
+    pub rejects: String,
+    /// Why the sync failed.
+    pub error: Option<String>,
+    /// The feed's `ETag`.
+    pub etag: Option<String>,
+}
+
+/// A record of a feed to store: its identifier at the partner and its
+/// unified form as JSON.
+#[derive(Debug, Clone)]
+pub struct FeedRecord {
+    /// The identifier at the partner.
+    pub partner_id: String,
+    /// The unified entity, as JSON.
+    pub payload: String,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Rows written by one statement when a feed is stored.
+const CHUNK: usize = 200;
+
+/// The store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+impl Store {
+    /// Opens the store at `url` and brings its schema up to date. For a
+    /// SQLite file, its directory is created first.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let file = path.split('?').next().unwrap_or(path);
+            if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    if conn.backend_name() == "SQLite" {
+                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .map_err(StoreError::Unavailable)?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Checks the store answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Stores a sync's records and its outcome in one transaction.
+    ///
+    /// Every record given is inserted or updated; records the partner
+    /// rejected this time (`kept`) keep their last good version; when the
+    /// feed was read whole (`complete`), records it no longer lists are
+    /// removed. A truncated feed never removes anything.
+    pub async fn save_sync(
+        &self,
+        run: &SyncRun,
+        records: &[FeedRecord],
+        kept: &[String],
+        complete: bool,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in records.chunks(CHUNK) {
+            let mut sql = String::from(
+                "INSERT INTO feed_records (partner, entity, partner_id, payload, sync_id) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 5;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+            }
+            sql.push_str(
+                " ON CONFLICT (partner, entity, partner_id) DO UPDATE \
+                 SET payload = excluded.payload, sync_id = excluded.sync_id",
+            );
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(&run.partner)
+                    .bind(&run.entity)
+                    .bind(&r.partner_id)
+                    .bind(&r.payload)
+                    .bind(run.id);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        for id in kept {
+            sqlx::query(
+                "UPDATE feed_records SET sync_id = $1 WHERE partner = $2 AND entity = $3 AND partner_id = $4",
+            )
+            .bind(run.id)
+            .bind(&run.partner)
+            .bind(&run.entity)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if complete {
+            sqlx::query("DELETE FROM feed_records WHERE partner = $1 AND entity = $2 AND sync_id <> $3")
+                .bind(&run.partner)
+                .bind(&run.entity)
+                .bind(run.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_run(&mut *tx, run).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a sync that stored nothing (not modified, or failed).
+    pub async fn record_run(&self, run: &SyncRun) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        insert_run(&mut *conn, run).await
+    }
+
+    /// The stored records of a feed, as JSON.
+    pub async fn feed(&self, partner: &str, entity: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT payload FROM feed_records WHERE partner = $1 AND entity = $2 ORDER BY partner_id",
+        )
+        .bind(partner)
+        .bind(entity)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
+            .collect()
+    }
+
+    /// The latest syncs of a feed, newest first.
+    pub async fn runs(&self, partner: &str, entity: &str, limit: i64) -> Result<Vec<SyncRun>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, partner, entity, started_at, duration_ms, outcome, records, rejected, rejects, error, etag \
+             FROM sync_runs WHERE partner = $1 AND entity = $2 ORDER BY id DESC LIMIT $3",
+        )
+        .bind(partner)
+        .bind(entity)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    /// The `ETag` of the feed as last stored.
+    pub async fn last_etag(&self, partner: &str, entity: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT etag FROM sync_runs WHERE partner = $1 AND entity = $2 AND outcome = 'updated' \
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(partner)
+        .bind(entity)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|r| r.try_get::<Option<String>, _>(0).ok().flatten()))
+    }
+}
+
+async fn insert_run<'c, E>(executor: E, run: &SyncRun) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO sync_runs (id, partner, entity, started_at, duration_ms, outcome, records, rejected, rejects, error, etag) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(run.id)
+    .bind(&run.partner)
+    .bind(&run.entity)
+    .bind(&run.started_at)
+    .bind(run.duration_ms)
+    .bind(&run.outcome)
+    .bind(run.records)
+    .bind(run.rejected)
+    .bind(&run.rejects)
+    .bind(&run.error)
+    .bind(&run.etag)
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+fn run_from_row(r: &AnyRow) -> Result<SyncRun, StoreError> {
+    Ok(SyncRun {
+        id: r.try_get("id")?,
+        partner: r.try_get("partner")?,
+        entity: r.try_get("entity")?,
+        started_at: r.try_get("started_at")?,
+        duration_ms: r.try_get("duration_ms")?,
+        outcome: r.try_get("outcome")?,
+        records: r.try_get("records")?,
+        rejected: r.try_get("rejected")?,
+        rejects: r.try_get("rejects")?,
+        error: r.try_get("error")?,
+        etag: r.try_get("etag")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(id: i64) -> SyncRun {
+        SyncRun {
+            id,
+            partner: "cma".into(),
+            entity: "offer".into(),
+            started_at: "2026-11-28T10:00:00Z".into(),
+            duration_ms: 12,
+            outcome: "updated".into(),
+            records: 2,
+            rejected: 0,
+            rejects: "[]".into(),
+            error: None,
+            etag: Some(format!("\"e{id}\"")),
+        }
+    }
+
+    fn rec(id: &str, v: &str) -> FeedRecord {
+        FeedRecord {
+            partner_id: id.into(),
+            payload: v.into(),
+        }
+    }
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
+        (dir, Store::open(&url).await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_complete_sync_replaces_the_feed_and_keeps_rejected_records() {
+        let (_dir, s) = store().await;
+        s.save_sync(&run(1), &[rec("a", "1"), rec("b", "1"), rec("c", "1")], &[], true).await.unwrap();
+        // b is gone from the feed; c was rejected this time and keeps its old version.
+        s.save_sync(&run(2), &[rec("a", "2")], &["c".into()], true).await.unwrap();
+        assert_eq!(s.feed("cma", "offer").await.unwrap(), ["2", "1"]);
+        assert_eq!(s.last_etag("cma", "offer").await.unwrap().as_deref(), Some("\"e2\""));
+        assert_eq!(s.runs("cma", "offer", 10).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_truncated_sync_removes_nothing() {
+        let (_dir, s) = store().await;
+        s.save_sync(&run(1), &[rec("a", "1"), rec("b", "1")], &[], true).await.unwrap();
+        s.save_sync(&run(2), &[rec("a", "2")], &[], false).await.unwrap();
+        assert_eq!(s.feed("cma", "offer").await.unwrap(), ["2", "1"]);
+    }
+}
