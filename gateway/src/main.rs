@@ -1,1 +1,5 @@
-fn main() {}
+//! `passerelle`: the GraphQL gateway of the Normandy apprenticeship plan.
+
+fn main() -> std::process::ExitCode {
+    passerelle::cli::run()
+}

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use passerelle_schema::{Offer, Partner};
 use serde_json::Value;
@@ -325,7 +326,7 @@ fn toml_to_json(v: &toml::Value) -> Value {
 /// Every mapping in force, one per partner and entity.
 #[derive(Debug)]
 pub struct Catalog {
-    mappings: BTreeMap<(Partner, &'static str), Mapping>,
+    mappings: BTreeMap<(Partner, &'static str), Arc<Mapping>>,
 }
 
 impl Catalog {
@@ -372,16 +373,16 @@ impl Catalog {
 
     fn add(&mut self, mapping: Mapping) {
         self.mappings
-            .insert((mapping.partner, mapping.entity.name()), mapping);
+            .insert((mapping.partner, mapping.entity.name()), Arc::new(mapping));
     }
 
     /// The mapping of a partner's entity.
-    pub fn get(&self, partner: Partner, entity: EntityKind) -> Option<&Mapping> {
-        self.mappings.get(&(partner, entity.name()))
+    pub fn get(&self, partner: Partner, entity: EntityKind) -> Option<Arc<Mapping>> {
+        self.mappings.get(&(partner, entity.name())).cloned()
     }
 
     /// The mappings of a partner.
-    pub fn for_partner(&self, partner: Partner) -> impl Iterator<Item = &Mapping> {
+    pub fn for_partner(&self, partner: Partner) -> impl Iterator<Item = &Arc<Mapping>> {
         self.mappings
             .iter()
             .filter(move |((p, _), _)| *p == partner)
@@ -389,13 +390,13 @@ impl Catalog {
     }
 
     /// Every mapping.
-    pub fn iter(&self) -> impl Iterator<Item = &Mapping> {
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Mapping>> {
         self.mappings.values()
     }
 
     /// Runs every mapping's test cases.
     pub fn run_tests(&self) -> Vec<TestOutcome> {
-        self.iter().flat_map(Mapping::run_tests).collect()
+        self.iter().flat_map(|m| m.run_tests()).collect()
     }
 }
 

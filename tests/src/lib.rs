@@ -1,1 +1,2 @@
-
+//! End-to-end tests of Passerelle live in `tests/`: the real gateway, built
+//! from its configuration, on port 0, against the real partner simulators.

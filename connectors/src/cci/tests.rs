@@ -13,9 +13,7 @@ use crate::sandbox::generate::{dataset, DatasetSettings};
 use crate::sandbox::{Faults, FaultUpdate, SimServer};
 
 fn mapping() -> Arc<passerelle_mappings::Mapping> {
-    let catalog = Catalog::embedded().unwrap();
-    let m = catalog.get(Partner::Cci, EntityKind::Offer).unwrap();
-    Arc::new(passerelle_mappings::Mapping::parse(m.file(), include_str!("../../../mappings/cci/offer.toml")).unwrap())
+    Catalog::embedded().unwrap().get(Partner::Cci, EntityKind::Offer).unwrap()
 }
 
 fn settings() -> DatasetSettings {

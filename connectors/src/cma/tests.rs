@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use passerelle_mappings::{Catalog, EntityKind, Mapping};
+use passerelle_mappings::{Catalog, EntityKind};
 use passerelle_schema::Partner;
 
 use super::*;
@@ -8,10 +8,8 @@ use crate::FeedPull;
 use crate::sandbox::generate::{dataset, DatasetSettings};
 use crate::sandbox::{FaultUpdate, Faults, SimServer};
 
-fn mapping() -> Arc<Mapping> {
-    let catalog = Catalog::embedded().unwrap();
-    let m = catalog.get(Partner::Cma, EntityKind::Offer).unwrap();
-    Arc::new(Mapping::parse(m.file(), include_str!("../../../mappings/cma/offer.toml")).unwrap())
+fn mapping() -> Arc<passerelle_mappings::Mapping> {
+    Catalog::embedded().unwrap().get(Partner::Cma, EntityKind::Offer).unwrap()
 }
 
 fn settings() -> DatasetSettings {

@@ -1,0 +1,180 @@
+//! Building the gateway from its configuration, and running it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use passerelle_connectors::cci::{CciConfig, CciConnector};
+use passerelle_connectors::cma::{CmaConfig, CmaConnector};
+use passerelle_connectors::sandbox::Sandbox;
+use passerelle_mappings::{Catalog, EntityKind};
+use passerelle_schema::Partner;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, PartnerConfig};
+use crate::graphql::{build_schema, ApiState};
+use crate::health::Health;
+use crate::offers::{CmaFeed, OfferService};
+use crate::server::{router, ServerState};
+use crate::store::Store;
+use crate::sync::SyncedFeed;
+
+/// A gateway ready to serve: its listener is bound, its store open, its
+/// feeds loaded.
+pub struct Application {
+    listener: TcpListener,
+    sdl: String,
+    router: axum::Router,
+    /// Kept alive while the gateway runs.
+    sandbox: Option<Arc<Sandbox>>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Application {
+    /// Builds the gateway: loads the mappings (a bad file stops here, named),
+    /// starts the sandbox when configured, opens the store, loads the synced
+    /// feeds (pulling them once when the store has none), and binds the
+    /// listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let catalog = match &config.mappings_dir {
+            Some(dir) => Catalog::with_overrides(dir),
+            None => Catalog::embedded(),
+        }
+        .context("invalid mapping file")?;
+
+        let sandbox = if config.sandbox.enabled {
+            let s = Sandbox::start(&config.sandbox.settings)
+                .await
+                .context("the partner sandbox could not start")?;
+            Some(Arc::new(s))
+        } else {
+            None
+        };
+        let (cci_config, cma_config) = partner_configs(&config, sandbox.as_deref());
+
+        let store_url = config.store_url();
+        let store = Store::open(&store_url)
+            .await
+            .with_context(|| format!("the store at {} could not be opened", redact(&store_url)))?;
+        let health = Arc::new(Health::default());
+
+        let mapping = |p: Partner| {
+            catalog
+                .get(p, EntityKind::Offer)
+                .with_context(|| format!("no offer mapping for {p}"))
+        };
+
+        let cci = match cci_config {
+            Some(c) => Some(Arc::new(CciConnector::new(c, mapping(Partner::Cci)?))),
+            None => None,
+        };
+        let mut tasks = Vec::new();
+        let cma: Option<Arc<CmaFeed>> = match cma_config {
+            Some(c) => {
+                let interval = c.sync_interval;
+                let feed = Arc::new(SyncedFeed::new(
+                    CmaConnector::new(c, mapping(Partner::Cma)?),
+                    store.clone(),
+                    health.clone(),
+                ));
+                let stored = feed.load().await.context("the CMA feed could not be loaded from the store")?;
+                if stored == 0 {
+                    // A first start: pull now, so the gateway opens with data.
+                    feed.sync_once().await.context("the first CMA sync could not be stored")?;
+                } else {
+                    tracing::info!(partner = "cma", records = stored, "feed loaded from the store");
+                }
+                tasks.push(feed.clone().spawn(interval, stored == 0));
+                Some(feed)
+            }
+            None => None,
+        };
+
+        let offers = Arc::new(OfferService::new(cci, cma, health.clone()));
+        let schema = build_schema(ApiState {
+            offers: offers.clone(),
+            health: health.clone(),
+            store: store.clone(),
+            limits: config.limits.clone(),
+        });
+        let sdl = schema.sdl();
+        let router = router(ServerState {
+            schema,
+            offers,
+            store,
+            sandbox: sandbox.clone(),
+            max_body_bytes: config.limits.max_body_bytes,
+        });
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        Ok(Self {
+            listener,
+            sdl,
+            router,
+            sandbox,
+            tasks,
+        })
+    }
+
+    /// The address the gateway listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The port the gateway listens on.
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    /// The SDL of the schema the gateway serves.
+    pub fn sdl(&self) -> &str {
+        &self.sdl
+    }
+
+    /// The sandbox, when the gateway runs one.
+    pub fn sandbox(&self) -> Option<&Arc<Sandbox>> {
+        self.sandbox.as_ref()
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests under
+    /// way and stops the sync tasks.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        tracing::info!(addr = %self.local_addr(), "passerelle listening");
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        for t in &self.tasks {
+            t.abort();
+        }
+        drop(self.sandbox);
+        tracing::info!("passerelle stopped");
+        served
+    }
+}
+
+fn partner_configs(config: &Config, sandbox: Option<&Sandbox>) -> (Option<CciConfig>, Option<CmaConfig>) {
+    if let Some(s) = sandbox {
+        return (s.cci_config(), s.cma_config());
+    }
+    let mut cci = None;
+    let mut cma = None;
+    for p in &config.partners {
+        match p {
+            PartnerConfig::Cci(c) => cci = Some(c.clone()),
+            PartnerConfig::Cma(c) => cma = Some(c.clone()),
+        }
+    }
+    (cci, cma)
+}
+
+/// A store URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,266 @@
+//! The `passerelle` command line.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use passerelle_connectors::sandbox::{Sandbox, SandboxSettings};
+use passerelle_mappings::{Catalog, EntityKind};
+use passerelle_schema::Partner;
+
+use crate::app::Application;
+use crate::config::{Config, LogFormat, Overrides};
+
+/// Passerelle: one GraphQL API over the partner systems of the Normandy
+/// apprenticeship plan.
+#[derive(Debug, Parser)]
+#[command(name = "passerelle", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the gateway. With no configuration: every partner simulator
+    /// in-process, SQLite under ./data, on 127.0.0.1:4000.
+    Serve {
+        /// A TOML configuration file.
+        #[arg(long, env = "PASSERELLE_CONFIG")]
+        config: Option<PathBuf>,
+        /// The address to listen on.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Where the store and other state live.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Works with mapping files.
+    Mapping {
+        #[command(subcommand)]
+        command: MappingCommand,
+    },
+    /// Runs the partner simulators alone, on fixed ports, until Ctrl-C.
+    Sandbox {
+        /// The first port: CCI takes it, CMA the next.
+        #[arg(long, default_value_t = 4100)]
+        base_port: u16,
+        /// Offers per exchange.
+        #[arg(long)]
+        offers: Option<usize>,
+        /// Added latency of every partner answer, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+    },
+    /// Prints the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Debug, Subcommand)]
+enum MappingCommand {
+    /// Runs every mapping file's test cases.
+    Test {
+        /// A directory of mapping files overriding the shipped ones.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Maps a partner payload offline: unified records as JSON lines on
+    /// stdout, one line per rejected record on stderr. Exit status 0 when
+    /// every record mapped, 1 when some were rejected, 2 when the input is
+    /// unreadable.
+    Run {
+        /// The partner whose payload it is.
+        #[arg(long)]
+        partner: Partner,
+        /// The entity to map to.
+        #[arg(long, default_value = "offer")]
+        entity: String,
+        /// The payload, as the partner sends it.
+        #[arg(long)]
+        input: PathBuf,
+        /// A directory of mapping files overriding the shipped ones.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// Runs the command line; the exit code says how it went.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Mapping { command } => mapping(command),
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            ExitCode::SUCCESS
+        }
+        Command::Serve { config, listen, data_dir } => {
+            let overrides = Overrides { listen, data_dir };
+            let config = match Config::load(config.as_deref(), &overrides) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("passerelle: configuration: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            crate::telemetry::init(config.log.format);
+            report(runtime().and_then(|rt| rt.block_on(serve(config))))
+        }
+        Command::Sandbox { base_port, offers, latency_ms } => {
+            crate::telemetry::init(LogFormat::Auto);
+            let mut settings = SandboxSettings {
+                base_port,
+                ..SandboxSettings::default()
+            };
+            if let Some(n) = offers {
+                settings.data.cci_offers = n;
+                settings.data.cma_offers = n;
+                settings.data.shared_offers = settings.data.shared_offers.min(n / 10);
+            }
+            report(runtime().and_then(|rt| rt.block_on(sandbox(settings, latency_ms))))
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "passerelle failed");
+            eprintln!("passerelle: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = Application::build(config).await?;
+    app.run_until(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn sandbox(settings: SandboxSettings, latency_ms: u64) -> anyhow::Result<()> {
+    let sandbox = Sandbox::start(&settings).await.context("the sandbox could not start")?;
+    for s in sandbox.simulators() {
+        if latency_ms > 0 {
+            s.faults
+                .update(&passerelle_connectors::sandbox::FaultUpdate {
+                    latency_ms: Some(latency_ms),
+                    ..Default::default()
+                })
+                .map_err(anyhow::Error::msg)?;
+        }
+        println!("{} {}", s.partner, s.server.base_url());
+    }
+    shutdown_signal().await;
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+fn catalog(dir: Option<&Path>) -> Result<Catalog, passerelle_mappings::MappingFileError> {
+    match dir {
+        Some(d) => Catalog::with_overrides(d),
+        None => Catalog::embedded(),
+    }
+}
+
+fn mapping(command: MappingCommand) -> ExitCode {
+    match command {
+        MappingCommand::Test { dir } => {
+            let catalog = match catalog(dir.as_deref()) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("passerelle: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let outcomes = catalog.run_tests();
+            let failed = outcomes.iter().filter(|o| o.failure.is_some()).count();
+            for o in &outcomes {
+                match &o.failure {
+                    None => println!("ok     {} — {}", o.file, o.name),
+                    Some(why) => println!("FAILED {} — {}: {why}", o.file, o.name),
+                }
+            }
+            println!("{} passed, {failed} failed", outcomes.len() - failed);
+            if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        MappingCommand::Run { partner, entity, input, dir } => {
+            let run = || -> Result<ExitCode, (u8, String)> {
+                let catalog = catalog(dir.as_deref()).map_err(|e| (2, e.to_string()))?;
+                let kind = EntityKind::parse(&entity).map_err(|e| (2, e))?;
+                let mapping = catalog
+                    .get(partner, kind)
+                    .ok_or_else(|| (2, format!("no {entity} mapping for {partner}")))?;
+                let bytes = std::fs::read(&input).map_err(|e| (2, format!("cannot read {}: {e}", input.display())))?;
+                let (records, broken) = mapping.records(&bytes);
+                if records.is_empty() {
+                    if let Some(e) = broken {
+                        return Err((2, format!("{}: {e}", input.display())));
+                    }
+                }
+                let mut rejected = 0;
+                let stdout = std::io::stdout();
+                let mut out = std::io::BufWriter::new(stdout.lock());
+                for (i, r) in records.iter().enumerate() {
+                    match mapping.map_record_json(i, r) {
+                        Ok(v) => {
+                            use std::io::Write;
+                            let _ = writeln!(out, "{v}");
+                        }
+                        Err(e) => {
+                            rejected += 1;
+                            eprintln!("rejected {e}");
+                        }
+                    }
+                }
+                if let Some(e) = broken {
+                    eprintln!("payload broken after record {}: {e}", records.len());
+                    rejected += 1;
+                }
+                Ok(if rejected == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            };
+            match run() {
+                Ok(code) => code,
+                Err((code, message)) => {
+                    eprintln!("passerelle: {message}");
+                    ExitCode::from(code)
+                }
+            }
+        }
+    }
+}

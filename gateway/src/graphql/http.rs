@@ -1,0 +1,311 @@
+//! GraphQL over HTTP, as the GraphQL-over-HTTP specification says.
+//!
+//! - `POST` with `Content-Type: application/json` (UTF-8) and a body
+//!   `{"query", "operationName"?, "variables"?, "extensions"?}`; `GET` with
+//!   the same parameters in the query string (variables and extensions as
+//!   JSON), for queries only: a mutation over GET is refused with 405.
+//! - The answer is `application/graphql-response+json` when the client
+//!   accepts it, else `application/json`; 406 when it accepts neither.
+//! - With `application/graphql-response+json`, a request that could not be
+//!   executed (malformed document, validation failure) is answered 400 with
+//!   no `data`; with `application/json`, a well-formed request is always
+//!   answered 200.
+//! - A malformed HTTP request (no query, invalid JSON, wrong parameter
+//!   types) is answered 400; an unsupported media type 415.
+//! - A browser asking for HTML with no query gets GraphiQL.
+
+use std::collections::HashMap;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{Response as GqlResponse, ServerError, Variables};
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::{json, Map, Value};
+
+use super::errors::ErrorCode;
+use super::PasserelleSchema;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
+const JSON: &str = "application/json; charset=utf-8";
+
+/// The media type of the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl MediaType {
+    fn header(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            MediaType::GraphqlResponseJson => GRAPHQL_RESPONSE_JSON,
+            MediaType::Json => JSON,
+        })
+    }
+}
+
+/// Picks the answer's media type from `Accept`; `None` when the client
+/// accepts neither JSON type.
+fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        // No Accept header: the legacy default.
+        return Some(MediaType::Json);
+    };
+    let types: Vec<(String, f32)> = accept
+        .split(',')
+        .filter_map(|part| {
+            let mut params = part.split(';');
+            let media = params.next()?.trim().to_ascii_lowercase();
+            let q = params
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (q > 0.0 && !media.is_empty()).then_some((media, q))
+        })
+        .collect();
+    if types.is_empty() {
+        return Some(MediaType::Json);
+    }
+    let q_of = |m: &str| types.iter().filter(|(t, _)| t == m).map(|(_, q)| *q).fold(None, |a: Option<f32>, q| Some(a.map_or(q, |a| a.max(q))));
+    let gr = q_of("application/graphql-response+json");
+    let js = q_of("application/json")
+        .or_else(|| q_of("application/*"))
+        .or_else(|| q_of("*/*"));
+    match (gr, js) {
+        (Some(g), Some(j)) if j > g => Some(MediaType::Json),
+        (Some(_), _) => Some(MediaType::GraphqlResponseJson),
+        (None, Some(_)) => Some(MediaType::Json),
+        (None, None) => None,
+    }
+}
+
+/// A request as the parameters gave it.
+struct Params {
+    query: String,
+    operation_name: Option<String>,
+    variables: Option<Map<String, Value>>,
+    extensions: Option<Map<String, Value>>,
+}
+
+/// An HTTP-level refusal, answered before any GraphQL execution.
+fn refuse(status: StatusCode, media: MediaType, message: &str) -> Response {
+    let body = json!({
+        "errors": [{ "message": message, "extensions": { "code": ErrorCode::InvalidInput.as_str() } }]
+    });
+    (status, [(header::CONTENT_TYPE, media.header())], body.to_string()).into_response()
+}
+
+fn params_from_json(body: Value) -> Result<Params, &'static str> {
+    let Value::Object(mut obj) = body else {
+        return Err("the body must be a JSON object");
+    };
+    let query = match obj.remove("query") {
+        Some(Value::String(q)) => q,
+        Some(_) => return Err("query must be a string"),
+        None => return Err("query is missing"),
+    };
+    let operation_name = match obj.remove("operationName") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return Err("operationName must be a string"),
+    };
+    let object = |v: Option<Value>, what: &'static str| match v {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => Ok(Some(m)),
+        Some(_) => Err(what),
+    };
+    Ok(Params {
+        query,
+        operation_name,
+        variables: object(obj.remove("variables"), "variables must be an object")?,
+        extensions: object(obj.remove("extensions"), "extensions must be an object")?,
+    })
+}
+
+fn params_from_query_string(raw: &str) -> Result<Params, &'static str> {
+    let pairs: HashMap<String, String> = url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
+    let query = pairs.get("query").cloned().ok_or("query is missing")?;
+    let json_object = |key: &str, what: &'static str| -> Result<Option<Map<String, Value>>, &'static str> {
+        match pairs.get(key).map(String::as_str) {
+            None | Some("") | Some("null") => Ok(None),
+            Some(text) => match serde_json::from_str(text) {
+                Ok(Value::Object(m)) => Ok(Some(m)),
+                _ => Err(what),
+            },
+        }
+    };
+    Ok(Params {
+        query,
+        operation_name: pairs.get("operationName").filter(|s| !s.is_empty()).cloned(),
+        variables: json_object("variables", "variables must be a JSON object")?,
+        extensions: json_object("extensions", "extensions must be a JSON object")?,
+    })
+}
+
+/// The operation a document would run, when it parses and names one.
+fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
+    let doc = async_graphql::parser::parse_query(query).ok()?;
+    match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+        _ => None,
+    }
+}
+
+async fn execute(schema: &PasserelleSchema, media: MediaType, params: Params) -> Response {
+    let parses = async_graphql::parser::parse_query(&params.query).is_ok();
+    let mut request = async_graphql::Request::new(params.query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(vars) = params.variables {
+        request = request.variables(Variables::from_json(Value::Object(vars)));
+    }
+    if let Some(ext) = params.extensions {
+        for (k, v) in ext {
+            if let Ok(v) = async_graphql::Value::from_json(v) {
+                request.extensions.insert(k, v);
+            }
+        }
+    }
+    let response = schema.execute(request).await;
+    render(response, media, parses)
+}
+
+/// Whether the response is a request error: no execution happened, so no
+/// `data` is answered.
+fn is_request_error(r: &GqlResponse) -> bool {
+    r.data == async_graphql::Value::Null && !r.errors.is_empty() && r.errors.iter().all(|e| e.path.is_empty())
+}
+
+fn error_json(e: &ServerError, default_code: ErrorCode) -> Value {
+    let mut v = serde_json::to_value(e).unwrap_or_else(|_| json!({ "message": e.message }));
+    let ext = v
+        .as_object_mut()
+        .map(|o| o.entry("extensions").or_insert_with(|| json!({})));
+    if let Some(Value::Object(ext)) = ext {
+        ext.entry("code").or_insert_with(|| json!(default_code.as_str()));
+    }
+    v
+}
+
+fn render(response: GqlResponse, media: MediaType, parses: bool) -> Response {
+    let request_error = is_request_error(&response);
+    let default_code = match (request_error, parses) {
+        (true, false) => ErrorCode::ParseFailed,
+        (true, true) => ErrorCode::ValidationFailed,
+        // Errors in execution carry their codes; those without come from
+        // coercing arguments and variables.
+        (false, _) => ErrorCode::InvalidInput,
+    };
+    let mut body = Map::new();
+    if !request_error {
+        body.insert("data".into(), serde_json::to_value(&response.data).unwrap_or(Value::Null));
+    }
+    if !response.errors.is_empty() {
+        body.insert(
+            "errors".into(),
+            Value::Array(response.errors.iter().map(|e| error_json(e, default_code)).collect()),
+        );
+    }
+    if !response.extensions.is_empty() {
+        body.insert("extensions".into(), serde_json::to_value(&response.extensions).unwrap_or(Value::Null));
+    }
+    let status = if request_error && media == MediaType::GraphqlResponseJson {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (status, [(header::CONTENT_TYPE, media.header())], Value::Object(body).to_string()).into_response()
+}
+
+/// `GET /graphql`.
+pub async fn get(State(schema): State<PasserelleSchema>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+    let raw = raw.unwrap_or_default();
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html && !raw.split('&').any(|p| p.starts_with("query=")) {
+        return Html(GraphiQLSource::build().endpoint("/graphql").title("Passerelle").finish()).into_response();
+    }
+    let Some(media) = negotiate(&headers) else {
+        return refuse(StatusCode::NOT_ACCEPTABLE, MediaType::Json, "accept application/graphql-response+json or application/json");
+    };
+    let params = match params_from_query_string(&raw) {
+        Ok(p) => p,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, media, e),
+    };
+    if operation_type(&params.query, params.operation_name.as_deref()) == Some(OperationType::Mutation) {
+        let mut r = refuse(StatusCode::METHOD_NOT_ALLOWED, media, "mutations are sent with POST");
+        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return r;
+    }
+    execute(&schema, media, params).await
+}
+
+/// `POST /graphql`.
+pub async fn post(State(schema): State<PasserelleSchema>, headers: HeaderMap, body: Bytes) -> Response {
+    let Some(media) = negotiate(&headers) else {
+        return refuse(StatusCode::NOT_ACCEPTABLE, MediaType::Json, "accept application/graphql-response+json or application/json");
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.to_ascii_lowercase());
+    let Some(content_type) = content_type else {
+        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "send Content-Type: application/json");
+    };
+    let mut parts = content_type.split(';').map(str::trim);
+    if parts.next() != Some("application/json") {
+        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "send Content-Type: application/json");
+    }
+    if parts.any(|p| p.starts_with("charset=") && p != "charset=utf-8" && p != "charset=\"utf-8\"") {
+        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "the body must be UTF-8");
+    }
+    let json: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(_) => return refuse(StatusCode::BAD_REQUEST, media, "the body is not JSON"),
+    };
+    if json.is_array() {
+        return refuse(StatusCode::BAD_REQUEST, media, "batched requests are not accepted; send one operation");
+    }
+    match params_from_json(json) {
+        Ok(p) => execute(&schema, media, p).await,
+        Err(e) => refuse(StatusCode::BAD_REQUEST, media, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_str(v).unwrap());
+        h
+    }
+
+    #[test]
+    fn accept_headers_pick_the_media_type() {
+        assert_eq!(negotiate(&HeaderMap::new()), Some(MediaType::Json));
+        assert_eq!(negotiate(&accept("application/graphql-response+json")), Some(MediaType::GraphqlResponseJson));
+        assert_eq!(
+            negotiate(&accept("application/graphql-response+json, application/json;q=0.9")),
+            Some(MediaType::GraphqlResponseJson)
+        );
+        assert_eq!(negotiate(&accept("*/*")), Some(MediaType::Json));
+        assert_eq!(negotiate(&accept("text/plain")), None);
+    }
+
+    #[test]
+    fn mutations_are_recognised_for_the_get_refusal() {
+        assert_eq!(operation_type("mutation { x }", None), Some(OperationType::Mutation));
+        assert_eq!(operation_type("query A { x } mutation B { y }", Some("B")), Some(OperationType::Mutation));
+        assert_eq!(operation_type("{ x }", None), Some(OperationType::Query));
+    }
+}

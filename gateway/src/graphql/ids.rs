@@ -1,0 +1,134 @@
+//! Global identifiers and page cursors: opaque to clients, stable for us.
+
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use passerelle_schema::{Offer, Partner};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// What a global identifier names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GlobalId {
+    /// An offer, by its primary source.
+    Offer {
+        /// The exchange.
+        partner: Partner,
+        /// The offer's identifier there.
+        partner_id: String,
+    },
+}
+
+impl GlobalId {
+    /// The identifier of a merged offer: its primary source's.
+    pub fn of_offer(o: &Offer) -> Self {
+        let s = o.primary_source();
+        GlobalId::Offer {
+            partner: s.partner,
+            partner_id: s.partner_id.clone(),
+        }
+    }
+
+    /// The opaque form clients see.
+    pub fn encode(&self) -> String {
+        match self {
+            GlobalId::Offer {
+                partner,
+                partner_id,
+            } => B64.encode(format!("Offer:{partner}:{partner_id}")),
+        }
+    }
+
+    /// Reads an opaque identifier; `None` when it is not one of ours.
+    pub fn decode(id: &str) -> Option<Self> {
+        let raw = String::from_utf8(B64.decode(id.trim()).ok()?).ok()?;
+        let mut parts = raw.splitn(3, ':');
+        match (parts.next()?, parts.next()?, parts.next()?) {
+            ("Offer", partner, partner_id) if !partner_id.is_empty() => Some(GlobalId::Offer {
+                partner: partner.parse().ok()?,
+                partner_id: partner_id.to_owned(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A position in the list of offers, newest first: the publication instant
+/// and global identifier of the last offer seen. It stays valid when offers
+/// are added, removed, or when a partner drops out of the merge: the next
+/// page starts after that position, wherever it now is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferCursor {
+    /// Publication instant of the offer.
+    pub published_at: DateTime<Utc>,
+    /// Its primary source.
+    pub partner: Partner,
+    /// Its identifier there.
+    pub partner_id: String,
+}
+
+impl OfferCursor {
+    /// The cursor of an offer.
+    pub fn of(o: &Offer) -> Self {
+        let s = o.primary_source();
+        Self {
+            published_at: o.published_at,
+            partner: s.partner,
+            partner_id: s.partner_id.clone(),
+        }
+    }
+
+    /// The opaque form.
+    pub fn encode(&self) -> String {
+        B64.encode(format!(
+            "o1|{}|{}|{}",
+            self.published_at.timestamp_micros(),
+            self.partner,
+            self.partner_id
+        ))
+    }
+
+    /// Reads an opaque cursor.
+    pub fn decode(s: &str) -> Option<Self> {
+        let raw = String::from_utf8(B64.decode(s.trim()).ok()?).ok()?;
+        let mut parts = raw.splitn(4, '|');
+        if parts.next()? != "o1" {
+            return None;
+        }
+        let micros: i64 = parts.next()?.parse().ok()?;
+        Some(Self {
+            published_at: DateTime::from_timestamp_micros(micros)?,
+            partner: parts.next()?.parse().ok()?,
+            partner_id: parts.next()?.to_owned(),
+        })
+    }
+
+    /// Whether `o` comes after this position in newest-first order.
+    pub fn is_before(&self, o: &Offer) -> bool {
+        let s = o.primary_source();
+        (std::cmp::Reverse(o.published_at), s.partner, s.partner_id.as_str())
+            > (std::cmp::Reverse(self.published_at), self.partner, self.partner_id.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_cursors_round_trip_and_refuse_garbage() {
+        let id = GlobalId::Offer {
+            partner: Partner::Cma,
+            partner_id: "CMA-14-000001".into(),
+        };
+        assert_eq!(GlobalId::decode(&id.encode()), Some(id));
+        assert_eq!(GlobalId::decode("bm9wZQ"), None);
+        assert_eq!(GlobalId::decode("%%%"), None);
+        let c = OfferCursor {
+            published_at: "2026-11-20T08:30:00.123456Z".parse().unwrap(),
+            partner: Partner::Cci,
+            partner_id: "CCI-1|x".into(),
+        };
+        assert_eq!(OfferCursor::decode(&c.encode()), Some(c));
+        assert_eq!(OfferCursor::decode("abc"), None);
+    }
+}

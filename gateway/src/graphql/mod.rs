@@ -1,0 +1,51 @@
+//! The GraphQL API: one schema over every partner.
+
+mod errors;
+pub mod http;
+mod ids;
+mod query;
+mod scalars;
+mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+
+pub use errors::ErrorCode;
+pub use ids::GlobalId;
+
+use crate::config::Limits;
+use crate::health::Health;
+use crate::offers::OfferService;
+use crate::store::Store;
+
+/// The gateway's schema.
+pub type PasserelleSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+
+/// What resolvers reach through the context.
+pub struct ApiState {
+    /// Offers across exchanges.
+    pub offers: Arc<OfferService>,
+    /// Partners' health.
+    pub health: Arc<Health>,
+    /// The store.
+    pub store: Store,
+    /// Request bounds.
+    pub limits: Limits,
+}
+
+/// Builds the schema over `state`.
+pub fn build_schema(state: ApiState) -> PasserelleSchema {
+    let depth = state.limits.max_depth;
+    Schema::build(query::Query, EmptyMutation, EmptySubscription)
+        .data(state)
+        .limit_depth(depth)
+        .finish()
+}
+
+/// The schema's SDL, as committed in `schema/passerelle.graphql`.
+pub fn sdl() -> String {
+    Schema::build(query::Query, EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

@@ -1,0 +1,349 @@
+//! The root of queries.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use passerelle_schema::{reference, Departement, DiplomaLevel, InseeCommune, Offer, Partner, RomeCode};
+
+use super::errors::{report_partner_errors, ErrorCode};
+use super::ids::{GlobalId, OfferCursor};
+use super::scalars::DateTime;
+use super::types::{Node, OfferNode, PartnerId, PartnerMode};
+use super::ApiState;
+use crate::health::PartnerStatus;
+use crate::offers::OfferFilter;
+
+pub struct Query;
+
+/// What offers to list; every field given must hold.
+#[derive(InputObject, Default)]
+#[graphql(name = "OfferFilter")]
+pub struct OfferFilterInput {
+    /// Any of these ROME codes (`D1102`).
+    rome: Option<Vec<String>>,
+    /// The département code (`14`).
+    departement: Option<String>,
+    /// The INSEE code of the commune (`14118`).
+    commune: Option<String>,
+    /// The diploma level, 3 (CAP) to 8 (doctorate).
+    level: Option<i32>,
+    /// Offers published on this exchange.
+    source: Option<PartnerId>,
+    /// Words to find in the title, description, employer or occupation.
+    text: Option<String>,
+}
+
+impl OfferFilterInput {
+    fn parse(self) -> async_graphql::Result<OfferFilter> {
+        let invalid = |field: &str, e: &dyn std::fmt::Display| {
+            ErrorCode::InvalidInput.error(format!("filter.{field}: {e}"))
+        };
+        let rome = self
+            .rome
+            .unwrap_or_default()
+            .iter()
+            .map(|r| RomeCode::parse(r).map_err(|e| invalid("rome", &e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let text = self
+            .text
+            .map(|t| reference::fold_name(&t))
+            .filter(|t| !t.is_empty());
+        Ok(OfferFilter {
+            rome,
+            departement: self
+                .departement
+                .map(|d| Departement::parse(&d).map_err(|e| invalid("departement", &e)))
+                .transpose()?,
+            commune: self
+                .commune
+                .map(|c| InseeCommune::parse(&c).map_err(|e| invalid("commune", &e)))
+                .transpose()?,
+            level: self
+                .level
+                .map(|l| {
+                    u8::try_from(l)
+                        .map_err(|_| DiplomaLevel::new(0).unwrap_err())
+                        .and_then(DiplomaLevel::new)
+                        .map_err(|e| invalid("level", &e))
+                })
+                .transpose()?,
+            source: self.source.map(Into::into),
+            text,
+        })
+    }
+}
+
+pub struct OfferConnection {
+    offers: Arc<Vec<Arc<Offer>>>,
+    start: usize,
+    end: usize,
+}
+
+/// A page of offers.
+#[Object]
+impl OfferConnection {
+    /// How many offers match, across every page.
+    async fn total_count(&self) -> usize {
+        self.offers.len()
+    }
+
+    /// The offers of the page, with their cursors.
+    async fn edges(&self) -> Vec<OfferEdge> {
+        self.offers[self.start..self.end]
+            .iter()
+            .map(|o| OfferEdge(o.clone()))
+            .collect()
+    }
+
+    /// The offers of the page.
+    async fn nodes(&self) -> Vec<OfferNode> {
+        self.offers[self.start..self.end]
+            .iter()
+            .map(|o| OfferNode(o.clone()))
+            .collect()
+    }
+
+    /// Where the page stands.
+    async fn page_info(&self) -> PageInfo {
+        let page = &self.offers[self.start..self.end];
+        PageInfo {
+            has_next_page: self.end < self.offers.len(),
+            has_previous_page: self.start > 0,
+            start_cursor: page.first().map(|o| OfferCursor::of(o).encode()),
+            end_cursor: page.last().map(|o| OfferCursor::of(o).encode()),
+        }
+    }
+}
+
+pub struct OfferEdge(Arc<Offer>);
+
+/// An offer and its cursor.
+#[Object]
+impl OfferEdge {
+    /// The position to page from.
+    async fn cursor(&self) -> String {
+        OfferCursor::of(&self.0).encode()
+    }
+
+    /// The offer.
+    async fn node(&self) -> OfferNode {
+        OfferNode(self.0.clone())
+    }
+}
+
+/// Where a page stands in its list.
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    /// Whether more offers follow.
+    has_next_page: bool,
+    /// Whether offers precede.
+    has_previous_page: bool,
+    /// The first offer's cursor.
+    start_cursor: Option<String>,
+    /// The last offer's cursor: pass it as `after` for the next page.
+    end_cursor: Option<String>,
+}
+
+pub struct PartnerInfo {
+    partner: Partner,
+    state: crate::health::PartnerState,
+    serving: Option<u64>,
+    last_sync: Option<crate::store::SyncRun>,
+}
+
+/// A partner system and what Passerelle knows of its health.
+#[Object(name = "Partner")]
+impl PartnerInfo {
+    /// The partner's identifier.
+    async fn id(&self) -> PartnerId {
+        self.partner.into()
+    }
+
+    /// The partner's name.
+    async fn name(&self) -> &str {
+        self.partner.name()
+    }
+
+    /// How Passerelle reaches its data.
+    async fn mode(&self) -> PartnerMode {
+        self.partner.mode().into()
+    }
+
+    /// Its health, from Passerelle's last calls or syncs.
+    async fn status(&self) -> PartnerStatus {
+        self.state.status(self.serving.is_some_and(|n| n > 0))
+    }
+
+    /// When a call or sync last succeeded.
+    async fn last_success(&self) -> Option<DateTime> {
+        self.state.last_success.map(DateTime)
+    }
+
+    /// The last failure.
+    async fn last_error(&self) -> Option<PartnerError> {
+        self.state.last_error.as_ref().map(|f| PartnerError {
+            at: DateTime(f.at),
+            code: f.code.to_owned(),
+            message: f.message.clone(),
+        })
+    }
+
+    /// How many records it holds: for a synced partner, those served; for
+    /// a live one, as it last said.
+    async fn record_count(&self) -> Option<u64> {
+        self.serving.or(self.state.record_count)
+    }
+
+    /// The last sync, for a synced partner.
+    async fn last_sync(&self) -> Option<SyncOutcome> {
+        self.last_sync.as_ref().map(SyncOutcome::from)
+    }
+}
+
+/// A partner's failure.
+#[derive(SimpleObject)]
+pub struct PartnerError {
+    /// When.
+    at: DateTime,
+    /// The error code clients saw.
+    code: String,
+    /// What happened.
+    message: String,
+}
+
+/// The outcome of one sync of a feed.
+#[derive(SimpleObject)]
+pub struct SyncOutcome {
+    /// When it started.
+    started_at: String,
+    /// How long it took.
+    duration_ms: i64,
+    /// `updated`, `not_modified` or `failed`.
+    outcome: String,
+    /// Records served after it.
+    records: i64,
+    /// Records the partner sent that were rejected.
+    rejected: i64,
+    /// Why some records were rejected (the first hundred).
+    rejections: Vec<Rejection>,
+    /// Why the sync failed.
+    error: Option<String>,
+}
+
+/// A partner record that was rejected, and why.
+#[derive(SimpleObject, serde::Deserialize)]
+pub struct Rejection {
+    /// Its position in the partner's payload.
+    index: usize,
+    /// Its identifier at the partner, when readable.
+    partner_id: Option<String>,
+    /// The unified field that failed.
+    field: String,
+    /// Why.
+    reason: String,
+}
+
+impl From<&crate::store::SyncRun> for SyncOutcome {
+    fn from(r: &crate::store::SyncRun) -> Self {
+        Self {
+            started_at: r.started_at.clone(),
+            duration_ms: r.duration_ms,
+            outcome: r.outcome.clone(),
+            records: r.records,
+            rejected: r.rejected,
+            rejections: serde_json::from_str(&r.rejects).unwrap_or_default(),
+            error: r.error.clone(),
+        }
+    }
+}
+
+/// The root of queries.
+#[Object]
+impl Query {
+    /// Apprenticeship offers from every exchange, newest first. An offer
+    /// that two exchanges publish appears once, with both sources. When an
+    /// exchange fails, the others' offers are answered with an error naming
+    /// the exchange.
+    async fn offers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OfferFilterInput>,
+        #[graphql(default = 20, desc = "How many offers, at most `limits.max_page_size`.")] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<OfferConnection> {
+        let state = ctx.data::<ApiState>()?;
+        let max = state.limits.max_page_size;
+        let first = usize::try_from(first)
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| ErrorCode::InvalidInput.error(format!("first must be between 0 and {max}")))?;
+        let after = after
+            .map(|a| {
+                OfferCursor::decode(&a)
+                    .ok_or_else(|| ErrorCode::InvalidCursor.error("after is not a cursor of this list"))
+            })
+            .transpose()?;
+        let filter = filter.unwrap_or_default().parse()?;
+        let results = state.offers.search(&filter).await;
+        report_partner_errors(ctx, &results.errors);
+        let start = match &after {
+            Some(c) => results.offers.partition_point(|o| !c.is_before(o)),
+            None => 0,
+        };
+        let end = (start + first).min(results.offers.len());
+        Ok(OfferConnection {
+            offers: results.offers,
+            start,
+            end,
+        })
+    }
+
+    /// One offer by its global identifier.
+    async fn offer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<OfferNode>> {
+        Ok(self.node(ctx, id).await?.map(|Node::Offer(o)| o))
+    }
+
+    /// Any object by its global identifier.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        let state = ctx.data::<ApiState>()?;
+        let Some(GlobalId::Offer { partner, partner_id }) = GlobalId::decode(&id) else {
+            return Err(ErrorCode::InvalidInput.error("id is not an identifier of this API"));
+        };
+        let found = state.offers.by_source(partner, &partner_id).await;
+        report_partner_errors(ctx, &found.errors);
+        Ok(found.offer.map(|o| Node::Offer(OfferNode(o))))
+    }
+
+    /// Every partner system and its health.
+    async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerInfo>> {
+        let state = ctx.data::<ApiState>()?;
+        let mut out = Vec::new();
+        for partner in Partner::ALL {
+            let (serving, last_sync) = match partner {
+                Partner::Cma => match state.offers.cma() {
+                    Some(feed) => {
+                        let runs = state.store.runs(partner.id(), "offer", 1).await.map_err(|e| {
+                            tracing::error!(error = %e, "sync history unreadable");
+                            ErrorCode::Internal.error("the sync history is unavailable")
+                        })?;
+                        (Some(feed.snapshot().records.len() as u64), runs.into_iter().next())
+                    }
+                    None => continue,
+                },
+                Partner::Cci => {
+                    if state.offers.cci().is_none() {
+                        continue;
+                    }
+                    (None, None)
+                }
+            };
+            out.push(PartnerInfo {
+                partner,
+                state: state.health.state(partner),
+                serving,
+                last_sync,
+            });
+        }
+        Ok(out)
+    }
+}

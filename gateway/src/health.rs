@@ -1,0 +1,99 @@
+//! What the gateway knows of each partner's health, from its own calls.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use chrono::{DateTime, Utc};
+use passerelle_connectors::ConnectorError;
+use passerelle_schema::Partner;
+
+/// The last known state of one partner.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PartnerState {
+    /// When a call or sync last succeeded.
+    pub last_success: Option<DateTime<Utc>>,
+    /// The last failure: when, its code and its message.
+    pub last_error: Option<PartnerFailure>,
+    /// How many records the partner holds, as last seen.
+    pub record_count: Option<u64>,
+}
+
+/// A failure of a partner, as remembered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartnerFailure {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The error code clients saw.
+    pub code: &'static str,
+    /// What happened.
+    pub message: String,
+}
+
+/// A partner's status, derived from its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum PartnerStatus {
+    /// The last call succeeded.
+    Up,
+    /// The last call or sync failed, but earlier data is still served.
+    Degraded,
+    /// The last call failed and nothing is served from it.
+    Down,
+    /// Not called yet.
+    Unknown,
+}
+
+impl PartnerState {
+    /// The status, given whether data of the partner is still being served.
+    pub fn status(&self, serving_data: bool) -> PartnerStatus {
+        match (&self.last_success, &self.last_error) {
+            (None, None) => PartnerStatus::Unknown,
+            (Some(_), None) => PartnerStatus::Up,
+            (Some(ok), Some(err)) if *ok >= err.at => PartnerStatus::Up,
+            _ if serving_data => PartnerStatus::Degraded,
+            _ => PartnerStatus::Down,
+        }
+    }
+}
+
+/// Every partner's state, updated by the connectors' callers.
+#[derive(Debug, Default)]
+pub struct Health {
+    states: RwLock<HashMap<Partner, PartnerState>>,
+}
+
+impl Health {
+    /// Notes a successful call; `count` when it told the partner's size.
+    pub fn success(&self, partner: Partner, count: Option<u64>) {
+        let mut states = self.states.write().expect("health lock");
+        let s = states.entry(partner).or_default();
+        s.last_success = Some(Utc::now());
+        if count.is_some() {
+            s.record_count = count;
+        }
+    }
+
+    /// Notes a failed call.
+    pub fn failure(&self, e: &ConnectorError) {
+        self.failure_with(e.partner(), e.code(), e.to_string());
+    }
+
+    /// Notes a failure described by a code and a message.
+    pub fn failure_with(&self, partner: Partner, code: &'static str, message: String) {
+        let mut states = self.states.write().expect("health lock");
+        states.entry(partner).or_default().last_error = Some(PartnerFailure {
+            at: Utc::now(),
+            code,
+            message,
+        });
+    }
+
+    /// A partner's state.
+    pub fn state(&self, partner: Partner) -> PartnerState {
+        self.states
+            .read()
+            .expect("health lock")
+            .get(&partner)
+            .cloned()
+            .unwrap_or_default()
+    }
+}

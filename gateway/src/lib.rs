@@ -1,0 +1,14 @@
+//! The Passerelle gateway: configuration, command line, HTTP server, GraphQL
+//! API, store and sync scheduler. The `passerelle` binary is a thin shell
+//! over [`cli::run`]; tests build an [`app::Application`] directly.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod graphql;
+pub mod health;
+pub mod offers;
+mod server;
+pub mod store;
+pub mod sync;
+pub mod telemetry;

@@ -1,0 +1,246 @@
+//! Offers from every exchange, merged into one list.
+//!
+//! Filters go to the partners that can apply them (the CCI API filters by
+//! ROME, département and level itself); the records of synced feeds are
+//! filtered in memory. Copies of one position on two exchanges are merged
+//! (see `passerelle_schema::merge_duplicates`), then the filter is applied to
+//! the merged offers and they are ordered newest first. A partner that fails
+//! is reported beside the offers the others gave.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use passerelle_connectors::cci::{CciAnswer, CciConnector, CciQuery};
+use passerelle_connectors::cma::CmaConnector;
+use passerelle_connectors::ConnectorError;
+use passerelle_schema::{
+    merge_duplicates, Departement, DiplomaLevel, InseeCommune, Offer, Partner, RomeCode,
+};
+
+use crate::health::Health;
+use crate::sync::SyncedFeed;
+
+/// The CMA feed of offers.
+pub type CmaFeed = SyncedFeed<Offer, CmaConnector>;
+
+/// What a search asks for; every part must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct OfferFilter {
+    /// Any of these occupations.
+    pub rome: Vec<RomeCode>,
+    /// In this département.
+    pub departement: Option<Departement>,
+    /// In this commune.
+    pub commune: Option<InseeCommune>,
+    /// At this diploma level.
+    pub level: Option<DiplomaLevel>,
+    /// Published on this exchange.
+    pub source: Option<Partner>,
+    /// With these words in the title, description, employer or occupation,
+    /// folded (lower case, no accents).
+    pub text: Option<String>,
+}
+
+impl OfferFilter {
+    fn wants(&self, partner: Partner) -> bool {
+        self.source.is_none_or(|s| s == partner)
+    }
+
+    /// The département the search is limited to, by either filter.
+    fn departement(&self) -> Option<Departement> {
+        self.departement
+            .clone()
+            .or_else(|| self.commune.as_ref().map(InseeCommune::departement))
+    }
+
+    /// Whether a record sits where the search looks; copies of a position
+    /// share their commune, so this is safe to apply before merging.
+    fn place_matches(&self, o: &Offer) -> bool {
+        self.commune.as_ref().is_none_or(|c| *c == o.location.commune)
+            && self
+                .departement
+                .as_ref()
+                .is_none_or(|d| *d == o.location.commune.departement())
+    }
+
+    /// Whether a merged offer matches.
+    pub fn matches(&self, o: &Offer) -> bool {
+        self.place_matches(o)
+            && (self.rome.is_empty() || o.rome_codes.iter().any(|r| self.rome.contains(r)))
+            && self.level.is_none_or(|l| o.level == Some(l))
+            && self.source.is_none_or(|s| o.sources.iter().any(|x| x.partner == s))
+            && self.text.as_deref().is_none_or(|t| o.matches_text(t))
+    }
+}
+
+/// The merged offers of a search, newest first, and the partners that
+/// failed.
+#[derive(Debug, Clone)]
+pub struct OfferResults {
+    /// The offers.
+    pub offers: Arc<Vec<Arc<Offer>>>,
+    /// The failures of partners whose offers are missing.
+    pub errors: Vec<ConnectorError>,
+}
+
+/// The identity of the inputs of a merge, so that a merge is done once per
+/// set of inputs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct MergeKey {
+    filter: OfferFilter,
+    cma_version: u64,
+    /// The address of the CCI answer used (answers are shared and immutable
+    /// while cached), or 0 without one.
+    cci_answer: usize,
+}
+
+/// Searches offers across the exchanges.
+pub struct OfferService {
+    cci: Option<Arc<CciConnector>>,
+    cma: Option<Arc<CmaFeed>>,
+    health: Arc<Health>,
+    merged: moka::sync::Cache<MergeKey, Arc<Vec<Arc<Offer>>>>,
+}
+
+impl OfferService {
+    /// A service over the configured exchanges.
+    pub fn new(cci: Option<Arc<CciConnector>>, cma: Option<Arc<CmaFeed>>, health: Arc<Health>) -> Self {
+        Self {
+            cci,
+            cma,
+            health,
+            merged: moka::sync::Cache::builder()
+                .max_capacity(256)
+                .time_to_live(Duration::from_secs(300))
+                .build(),
+        }
+    }
+
+    /// The CMA feed, when configured.
+    pub fn cma(&self) -> Option<&Arc<CmaFeed>> {
+        self.cma.as_ref()
+    }
+
+    /// The CCI connector, when configured.
+    pub fn cci(&self) -> Option<&Arc<CciConnector>> {
+        self.cci.as_ref()
+    }
+
+    /// Every offer matching `filter`, merged across exchanges.
+    pub async fn search(&self, filter: &OfferFilter) -> OfferResults {
+        let mut errors = Vec::new();
+        let cci_answer: Option<Arc<CciAnswer>> = match &self.cci {
+            Some(cci) if filter.wants(Partner::Cci) => {
+                let query = CciQuery {
+                    rome: filter.rome.iter().map(|r| r.to_string()).collect(),
+                    departement: filter.departement().map(|d| d.to_string()),
+                    level: filter.level.map(DiplomaLevel::get),
+                    updated_since: None,
+                };
+                let unfiltered = query == CciQuery::default();
+                match cci.search(query).await {
+                    Ok(a) => {
+                        self.health.success(Partner::Cci, unfiltered.then_some(a.total));
+                        Some(a)
+                    }
+                    Err(e) => {
+                        self.health.failure(&e);
+                        errors.push(e);
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let cma = self
+            .cma
+            .as_ref()
+            .filter(|_| filter.wants(Partner::Cma))
+            .map(|f| f.snapshot());
+        let key = MergeKey {
+            filter: filter.clone(),
+            cma_version: cma.as_ref().map_or(0, |s| s.version),
+            cci_answer: cci_answer.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize),
+        };
+        let offers = self.merged.get_with(key, || {
+            let mut candidates: Vec<Arc<Offer>> = Vec::new();
+            if let Some(a) = &cci_answer {
+                candidates.extend(a.offers.iter().filter(|o| filter.place_matches(o)).cloned());
+            }
+            if let Some(s) = &cma {
+                candidates.extend(s.records.iter().filter(|o| filter.place_matches(o)).cloned());
+            }
+            let mut merged = merge_duplicates(candidates);
+            merged.retain(|o| filter.matches(o));
+            merged.sort_by(|a, b| {
+                b.published_at
+                    .cmp(&a.published_at)
+                    .then_with(|| order_key(a).cmp(&order_key(b)))
+            });
+            Arc::new(merged)
+        });
+        OfferResults { offers, errors }
+    }
+
+    /// The merged offer that holds the record `partner_id` of `partner`.
+    pub async fn by_source(&self, partner: Partner, partner_id: &str) -> OfferLookup {
+        // Copies of a position share their commune: find the record, then
+        // the merged offer among the offers of its commune.
+        let commune = match partner {
+            Partner::Cma => self
+                .cma
+                .as_ref()
+                .and_then(|f| f.snapshot().get(partner_id).map(|o| o.location.commune.clone())),
+            Partner::Cci => match &self.cci {
+                Some(cci) => match cci.offer(partner_id).await {
+                    Ok(o) => o.map(|o| o.location.commune.clone()),
+                    Err(e) => {
+                        self.health.failure(&e);
+                        return OfferLookup {
+                            offer: None,
+                            errors: vec![e],
+                        };
+                    }
+                },
+                None => None,
+            },
+        };
+        let Some(commune) = commune else {
+            return OfferLookup {
+                offer: None,
+                errors: Vec::new(),
+            };
+        };
+        let results = self
+            .search(&OfferFilter {
+                commune: Some(commune),
+                ..OfferFilter::default()
+            })
+            .await;
+        let offer = results
+            .offers
+            .iter()
+            .find(|o| o.sources.iter().any(|s| s.partner == partner && s.partner_id == partner_id))
+            .cloned();
+        OfferLookup {
+            offer,
+            errors: results.errors,
+        }
+    }
+}
+
+/// One offer looked up, and the failures met on the way.
+#[derive(Debug, Clone)]
+pub struct OfferLookup {
+    /// The merged offer, when found.
+    pub offer: Option<Arc<Offer>>,
+    /// Partners that failed.
+    pub errors: Vec<ConnectorError>,
+}
+
+/// The tie-breaker of offers published at the same instant: their primary
+/// source, which also makes their global identifier.
+pub fn order_key(o: &Offer) -> (Partner, &str) {
+    let s = o.primary_source();
+    (s.partner, s.partner_id.as_str())
+}

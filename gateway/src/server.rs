@@ -1,0 +1,116 @@
+//! The HTTP server: routes, health, and the sandbox's fault knobs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use passerelle_connectors::sandbox::{FaultUpdate, Sandbox};
+use passerelle_schema::Partner;
+use serde_json::json;
+use tower_http::trace::TraceLayer;
+
+use crate::graphql::{http as graphql_http, PasserelleSchema};
+use crate::offers::OfferService;
+use crate::store::Store;
+
+/// What the routes share.
+#[derive(Clone)]
+pub struct ServerState {
+    /// The GraphQL schema.
+    pub schema: PasserelleSchema,
+    /// Offers, for readiness.
+    pub offers: Arc<OfferService>,
+    /// The store, for readiness.
+    pub store: Store,
+    /// The sandbox, in sandbox mode only.
+    pub sandbox: Option<Arc<Sandbox>>,
+    /// The largest request body.
+    pub max_body_bytes: usize,
+}
+
+/// The gateway's routes.
+pub fn router(state: ServerState) -> Router {
+    let graphql = Router::new()
+        .route("/graphql", get(graphql_http::get).post(graphql_http::post))
+        .with_state(state.schema.clone());
+    let mut app = Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .with_state(state.clone())
+        .merge(graphql);
+    if let Some(sandbox) = &state.sandbox {
+        app = app.merge(
+            Router::new()
+                .route("/_sandbox/{partner}/faults", get(faults_get).post(faults_post))
+                .with_state(sandbox.clone()),
+        );
+    }
+    app.layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Ready when the store answers and the synced feeds have data to serve.
+/// Live partners are reported but do not make the gateway unready: their
+/// failures are answered per field, and other partners still serve.
+async fn readyz(State(state): State<ServerState>) -> Response {
+    let store_ok = state.store.ping().await.is_ok();
+    let mut partners = serde_json::Map::new();
+    let mut feeds_ok = true;
+    if let Some(feed) = state.offers.cma() {
+        let n = feed.snapshot().records.len();
+        feeds_ok &= n > 0;
+        partners.insert("cma".into(), json!({ "records": n, "ready": n > 0 }));
+    }
+    if let Some(cci) = state.offers.cci() {
+        let answer = tokio::time::timeout(Duration::from_secs(2), cci.count()).await;
+        let reachable = matches!(answer, Ok(Ok(_)));
+        partners.insert("cci".into(), json!({ "reachable": reachable }));
+    }
+    let ready = store_ok && feeds_ok;
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(json!({ "ready": ready, "store": store_ok, "partners": partners }))).into_response()
+}
+
+fn simulator_faults<'a>(sandbox: &'a Sandbox, partner: &str) -> Result<&'a passerelle_connectors::sandbox::Faults, Response> {
+    let known = || Partner::ALL.map(Partner::id).join(", ");
+    let p: Partner = partner.parse().map_err(|_| {
+        (StatusCode::NOT_FOUND, Json(json!({ "error": format!("unknown partner {partner:?}; known partners: {}", known()) })))
+            .into_response()
+    })?;
+    sandbox.simulator(p).map(|s| &s.faults).ok_or_else(|| {
+        (StatusCode::NOT_FOUND, Json(json!({ "error": format!("no simulator for {p}") }))).into_response()
+    })
+}
+
+async fn faults_get(State(sandbox): State<Arc<Sandbox>>, Path(partner): Path<String>) -> Response {
+    match simulator_faults(&sandbox, &partner) {
+        Ok(f) => Json(f.report()).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn faults_post(
+    State(sandbox): State<Arc<Sandbox>>,
+    Path(partner): Path<String>,
+    body: Result<Json<FaultUpdate>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let faults = match simulator_faults(&sandbox, &partner) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let Json(update) = match body {
+        Ok(b) => b,
+        Err(e) => return (StatusCode::BAD_REQUEST, Json(json!({ "error": e.body_text() }))).into_response(),
+    };
+    match faults.update(&update) {
+        Ok(report) => {
+            tracing::info!(partner = %partner, ?update, "sandbox faults changed");
+            Json(report).into_response()
+        }
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "error": e }))).into_response(),
+    }
+}

@@ -1,0 +1,128 @@
+//! Starting a gateway for a test, and talking to it.
+
+use std::net::SocketAddr;
+
+use passerelle::app::Application;
+use passerelle::config::Config;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+/// A gateway running for one test; it stops when dropped.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub sdl: String,
+    _data: tempfile::TempDir,
+    _stop: oneshot::Sender<()>,
+}
+
+/// The size of the data most tests run on: small enough to be quick, large
+/// enough for several pages, both exchanges and duplicates.
+pub const SMALL: (usize, usize, usize) = (600, 500, 60);
+
+/// Starts a gateway in sandbox mode with the given offers per exchange
+/// (CCI, CMA, shared). Logs go to the test output when `TEST_LOG` is set.
+pub async fn spawn_app(sizes: (usize, usize, usize)) -> TestApp {
+    if std::env::var_os("TEST_LOG").is_some() {
+        passerelle::telemetry::init(passerelle::config::LogFormat::Text);
+    }
+    let data = tempfile::tempdir().expect("a temporary directory");
+    let config = Config::from_toml(&format!(
+        r#"
+        listen = "127.0.0.1:0"
+        data_dir = "{}"
+        [sandbox.data]
+        cci_offers = {}
+        cma_offers = {}
+        shared_offers = {}
+        "#,
+        data.path().display(),
+        sizes.0,
+        sizes.1,
+        sizes.2
+    ))
+    .expect("a valid test configuration");
+    let app = Application::build(config).await.expect("the gateway builds");
+    let addr = app.local_addr();
+    let sdl = app.sdl().to_owned();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        sdl,
+        _data: data,
+        _stop: stop,
+    }
+}
+
+impl TestApp {
+    /// The URL of a path on the gateway.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// POSTs a GraphQL operation and returns the status and JSON body.
+    pub async fn post(&self, query: &str, variables: Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the gateway answers");
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("a JSON body"))
+    }
+
+    /// POSTs an operation that must succeed without errors; returns `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let (status, body) = self.post(query, variables).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Changes a simulator's faults through the sandbox endpoint.
+    pub async fn faults(&self, partner: &str, body: Value) -> Value {
+        let r = self
+            .client
+            .post(self.url(&format!("/_sandbox/{partner}/faults")))
+            .json(&body)
+            .send()
+            .await
+            .expect("the gateway answers");
+        assert!(r.status().is_success(), "{}", r.status());
+        r.json().await.expect("a JSON report")
+    }
+}
+
+/// Every offer matching `filter`, paging with `page` offers at a time;
+/// returns the offers and the `totalCount` each page announced.
+pub async fn all_offers(app: &TestApp, filter: Value, page: usize) -> (Vec<Value>, Vec<u64>) {
+    let query = r#"query($filter: OfferFilter, $first: Int!, $after: String) {
+        offers(filter: $filter, first: $first, after: $after) {
+            totalCount
+            pageInfo { hasNextPage endCursor }
+            nodes { id publishedAt sources { partner partnerId } location { communeCode departement { code } } }
+        }
+    }"#;
+    let mut offers = Vec::new();
+    let mut totals = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = app
+            .data(query, json!({ "filter": filter, "first": page, "after": after }))
+            .await;
+        let conn = &data["offers"];
+        totals.push(conn["totalCount"].as_u64().expect("a count"));
+        offers.extend(conn["nodes"].as_array().expect("nodes").iter().cloned());
+        if !conn["pageInfo"]["hasNextPage"].as_bool().expect("a flag") {
+            return (offers, totals);
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+    }
+}

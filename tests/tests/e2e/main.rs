@@ -1,0 +1,9 @@
+//! End-to-end tests: the real gateway on port 0 against the real simulators.
+
+mod helpers;
+
+mod audit;
+mod errors;
+mod offers;
+mod schema;
+mod sync;

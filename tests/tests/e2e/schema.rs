@@ -1,0 +1,72 @@
+//! The served schema is the committed one; representative answers are
+//! snapshots, so that a change of either is a visible diff.
+
+use serde_json::json;
+
+use crate::helpers::{spawn_app, SMALL};
+
+const COMMITTED: &str = include_str!("../../../schema/passerelle.graphql");
+
+#[tokio::test]
+async fn the_served_schema_is_the_committed_one() {
+    let app = spawn_app(SMALL).await;
+    if app.sdl != COMMITTED && std::env::var_os("UPDATE_SCHEMA").is_some() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/passerelle.graphql");
+        std::fs::write(path, &app.sdl).expect("the schema file is writable");
+        return;
+    }
+    assert!(
+        app.sdl == COMMITTED,
+        "the served schema differs from schema/passerelle.graphql; \
+         if the change is intended, rerun with UPDATE_SCHEMA=1 and commit the file"
+    );
+}
+
+#[tokio::test]
+async fn a_page_of_offers_in_calvados_reads_as_recorded() {
+    let app = spawn_app(SMALL).await;
+    let data = app
+        .data(
+            r#"{ offers(first: 3, filter: { departement: "14" }) {
+                totalCount
+                pageInfo { hasNextPage hasPreviousPage endCursor }
+                edges { cursor node {
+                    id title description level openings status rhythm durationMonths startDate publishedAt expiresAt
+                    romeCodes { code label }
+                    employer { siret siren name size naf opco { code name } }
+                    location { communeCode communeName postcode address departement { code name } coordinates { latitude longitude } }
+                    sources { partner partnerId url }
+                } }
+            } }"#,
+            json!({}),
+        )
+        .await;
+    insta::assert_json_snapshot!(data);
+}
+
+#[tokio::test]
+async fn a_merged_offer_reads_as_recorded() {
+    let app = spawn_app(SMALL).await;
+    let data = app
+        .data(
+            r#"{ offers(first: 1, filter: { rome: ["D1102"], departement: "76" }) { nodes { title sources { partner partnerId url } employer { name naf opco { code } } level } } }"#,
+            json!({}),
+        )
+        .await;
+    insta::assert_json_snapshot!(data);
+}
+
+#[tokio::test]
+async fn partners_read_as_recorded() {
+    let app = spawn_app(SMALL).await;
+    app.data("{ offers(first: 1) { totalCount } }", json!({})).await;
+    let data = app
+        .data(
+            "{ partners { id name mode status recordCount lastSuccess lastError { code } lastSync { outcome records rejected rejections { index partnerId field reason } error } } }",
+            json!({}),
+        )
+        .await;
+    insta::assert_json_snapshot!(data, {
+        ".partners[].lastSuccess" => "[timestamp]",
+    });
+}
