@@ -28,5 +28,8 @@ pub trait FeedSource<E: Entity>: Send + Sync + 'static {
     /// The partner.
     fn partner(&self) -> Partner;
     /// Pulls the feed, conditionally on `etag` when one is given.
-    fn pull(&self, etag: Option<&str>) -> impl Future<Output = Result<FeedPull<E>, ConnectorError>> + Send;
+    fn pull(
+        &self,
+        etag: Option<&str>,
+    ) -> impl Future<Output = Result<FeedPull<E>, ConnectorError>> + Send;
 }

@@ -77,12 +77,21 @@ impl Application {
                     store.clone(),
                     health.clone(),
                 ));
-                let stored = feed.load().await.context("the CMA feed could not be loaded from the store")?;
+                let stored = feed
+                    .load()
+                    .await
+                    .context("the CMA feed could not be loaded from the store")?;
                 if stored == 0 {
                     // A first start: pull now, so the gateway opens with data.
-                    feed.sync_once().await.context("the first CMA sync could not be stored")?;
+                    feed.sync_once()
+                        .await
+                        .context("the first CMA sync could not be stored")?;
                 } else {
-                    tracing::info!(partner = "cma", records = stored, "feed loaded from the store");
+                    tracing::info!(
+                        partner = "cma",
+                        records = stored,
+                        "feed loaded from the store"
+                    );
                 }
                 tasks.push(feed.clone().spawn(interval, stored == 0));
                 Some(feed)
@@ -119,7 +128,9 @@ impl Application {
 
     /// The address the gateway listens on.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// The port the gateway listens on.
@@ -139,7 +150,10 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes the requests under
     /// way and stops the sync tasks.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "passerelle listening");
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
@@ -153,7 +167,10 @@ impl Application {
     }
 }
 
-fn partner_configs(config: &Config, sandbox: Option<&Sandbox>) -> (Option<CciConfig>, Option<CmaConfig>) {
+fn partner_configs(
+    config: &Config,
+    sandbox: Option<&Sandbox>,
+) -> (Option<CciConfig>, Option<CmaConfig>) {
     if let Some(s) = sandbox {
         return (s.cci_config(), s.cma_config());
     }

@@ -95,7 +95,11 @@ pub fn run() -> ExitCode {
             print!("{}", crate::graphql::sdl());
             ExitCode::SUCCESS
         }
-        Command::Serve { config, listen, data_dir } => {
+        Command::Serve {
+            config,
+            listen,
+            data_dir,
+        } => {
             let overrides = Overrides { listen, data_dir };
             let config = match Config::load(config.as_deref(), &overrides) {
                 Ok(c) => c,
@@ -107,7 +111,11 @@ pub fn run() -> ExitCode {
             crate::telemetry::init(config.log.format);
             report(runtime().and_then(|rt| rt.block_on(serve(config))))
         }
-        Command::Sandbox { base_port, offers, latency_ms } => {
+        Command::Sandbox {
+            base_port,
+            offers,
+            latency_ms,
+        } => {
             crate::telemetry::init(LogFormat::Auto);
             let mut settings = SandboxSettings {
                 base_port,
@@ -148,7 +156,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn sandbox(settings: SandboxSettings, latency_ms: u64) -> anyhow::Result<()> {
-    let sandbox = Sandbox::start(&settings).await.context("the sandbox could not start")?;
+    let sandbox = Sandbox::start(&settings)
+        .await
+        .context("the sandbox could not start")?;
     for s in sandbox.simulators() {
         if latency_ms > 0 {
             s.faults
@@ -219,14 +229,20 @@ fn mapping(command: MappingCommand) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-        MappingCommand::Run { partner, entity, input, dir } => {
+        MappingCommand::Run {
+            partner,
+            entity,
+            input,
+            dir,
+        } => {
             let run = || -> Result<ExitCode, (u8, String)> {
                 let catalog = catalog(dir.as_deref()).map_err(|e| (2, e.to_string()))?;
                 let kind = EntityKind::parse(&entity).map_err(|e| (2, e))?;
                 let mapping = catalog
                     .get(partner, kind)
                     .ok_or_else(|| (2, format!("no {entity} mapping for {partner}")))?;
-                let bytes = std::fs::read(&input).map_err(|e| (2, format!("cannot read {}: {e}", input.display())))?;
+                let bytes = std::fs::read(&input)
+                    .map_err(|e| (2, format!("cannot read {}: {e}", input.display())))?;
                 let (records, broken) = mapping.records(&bytes);
                 if records.is_empty() {
                     if let Some(e) = broken {
@@ -252,7 +268,11 @@ fn mapping(command: MappingCommand) -> ExitCode {
                     eprintln!("payload broken after record {}: {e}", records.len());
                     rejected += 1;
                 }
-                Ok(if rejected == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+                Ok(if rejected == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                })
             };
             match run() {
                 Ok(code) => code,

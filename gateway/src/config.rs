@@ -243,7 +243,10 @@ impl Config {
     /// The store's URL, the default SQLite file when none is set.
     pub fn store_url(&self) -> String {
         self.store_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}?mode=rwc", self.data_dir.join("passerelle.db").display())
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("passerelle.db").display()
+            )
         })
     }
 }
@@ -264,9 +267,13 @@ mod tests {
     fn errors_name_the_setting() {
         let e = Config::from_toml("listen = 4000").unwrap_err().to_string();
         assert!(e.contains("listen"), "{e}");
-        let e = Config::from_toml("[sandbox]\nbase_prot = 1").unwrap_err().to_string();
+        let e = Config::from_toml("[sandbox]\nbase_prot = 1")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("base_prot"), "{e}");
-        let e = Config::from_toml("[sandbox]\nenabled = false").unwrap_err().to_string();
+        let e = Config::from_toml("[sandbox]\nenabled = false")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("at partners:"), "{e}");
     }
 

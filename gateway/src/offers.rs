@@ -56,7 +56,9 @@ impl OfferFilter {
     /// Whether a record sits where the search looks; copies of a position
     /// share their commune, so this is safe to apply before merging.
     fn place_matches(&self, o: &Offer) -> bool {
-        self.commune.as_ref().is_none_or(|c| *c == o.location.commune)
+        self.commune
+            .as_ref()
+            .is_none_or(|c| *c == o.location.commune)
             && self
                 .departement
                 .as_ref()
@@ -68,7 +70,9 @@ impl OfferFilter {
         self.place_matches(o)
             && (self.rome.is_empty() || o.rome_codes.iter().any(|r| self.rome.contains(r)))
             && self.level.is_none_or(|l| o.level == Some(l))
-            && self.source.is_none_or(|s| o.sources.iter().any(|x| x.partner == s))
+            && self
+                .source
+                .is_none_or(|s| o.sources.iter().any(|x| x.partner == s))
             && self.text.as_deref().is_none_or(|t| o.matches_text(t))
     }
 }
@@ -104,7 +108,11 @@ pub struct OfferService {
 
 impl OfferService {
     /// A service over the configured exchanges.
-    pub fn new(cci: Option<Arc<CciConnector>>, cma: Option<Arc<CmaFeed>>, health: Arc<Health>) -> Self {
+    pub fn new(
+        cci: Option<Arc<CciConnector>>,
+        cma: Option<Arc<CmaFeed>>,
+        health: Arc<Health>,
+    ) -> Self {
         Self {
             cci,
             cma,
@@ -140,7 +148,8 @@ impl OfferService {
                 let unfiltered = query == CciQuery::default();
                 match cci.search(query).await {
                     Ok(a) => {
-                        self.health.success(Partner::Cci, unfiltered.then_some(a.total));
+                        self.health
+                            .success(Partner::Cci, unfiltered.then_some(a.total));
                         Some(a)
                     }
                     Err(e) => {
@@ -168,7 +177,12 @@ impl OfferService {
                 candidates.extend(a.offers.iter().filter(|o| filter.place_matches(o)).cloned());
             }
             if let Some(s) = &cma {
-                candidates.extend(s.records.iter().filter(|o| filter.place_matches(o)).cloned());
+                candidates.extend(
+                    s.records
+                        .iter()
+                        .filter(|o| filter.place_matches(o))
+                        .cloned(),
+                );
             }
             let mut merged = merge_duplicates(candidates);
             merged.retain(|o| filter.matches(o));
@@ -187,10 +201,11 @@ impl OfferService {
         // Copies of a position share their commune: find the record, then
         // the merged offer among the offers of its commune.
         let commune = match partner {
-            Partner::Cma => self
-                .cma
-                .as_ref()
-                .and_then(|f| f.snapshot().get(partner_id).map(|o| o.location.commune.clone())),
+            Partner::Cma => self.cma.as_ref().and_then(|f| {
+                f.snapshot()
+                    .get(partner_id)
+                    .map(|o| o.location.commune.clone())
+            }),
             Partner::Cci => match &self.cci {
                 Some(cci) => match cci.offer(partner_id).await {
                     Ok(o) => o.map(|o| o.location.commune.clone()),
@@ -220,7 +235,11 @@ impl OfferService {
         let offer = results
             .offers
             .iter()
-            .find(|o| o.sources.iter().any(|s| s.partner == partner && s.partner_id == partner_id))
+            .find(|o| {
+                o.sources
+                    .iter()
+                    .any(|s| s.partner == partner && s.partner_id == partner_id)
+            })
             .cloned();
         OfferLookup {
             offer,

@@ -45,7 +45,10 @@ pub fn router(state: ServerState) -> Router {
     if let Some(sandbox) = &state.sandbox {
         app = app.merge(
             Router::new()
-                .route("/_sandbox/{partner}/faults", get(faults_get).post(faults_post))
+                .route(
+                    "/_sandbox/{partner}/faults",
+                    get(faults_get).post(faults_post),
+                )
                 .with_state(sandbox.clone()),
         );
     }
@@ -71,25 +74,34 @@ async fn readyz(State(state): State<ServerState>) -> Response {
         partners.insert("cci".into(), json!({ "reachable": reachable }));
     }
     let ready = store_ok && feeds_ok;
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({ "ready": ready, "store": store_ok, "partners": partners }))).into_response()
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(json!({ "ready": ready, "store": store_ok, "partners": partners })),
+    )
+        .into_response()
 }
 
-fn simulator_faults<'a>(sandbox: &'a Sandbox, partner: &str) -> Result<&'a passerelle_connectors::sandbox::Faults, Response> {
-    let known = || Partner::ALL.map(Partner::id).join(", ");
-    let p: Partner = partner.parse().map_err(|_| {
-        (StatusCode::NOT_FOUND, Json(json!({ "error": format!("unknown partner {partner:?}; known partners: {}", known()) })))
-            .into_response()
-    })?;
-    sandbox.simulator(p).map(|s| &s.faults).ok_or_else(|| {
-        (StatusCode::NOT_FOUND, Json(json!({ "error": format!("no simulator for {p}") }))).into_response()
-    })
+fn simulator_faults<'a>(
+    sandbox: &'a Sandbox,
+    partner: &str,
+) -> Result<&'a passerelle_connectors::sandbox::Faults, Box<Response>> {
+    let not_found = |message: String| Box::new((StatusCode::NOT_FOUND, Json(json!({ "error": message }))).into_response());
+    let p: Partner = partner.parse().map_err(|e: passerelle_schema::partner::UnknownPartner| not_found(e.to_string()))?;
+    sandbox
+        .simulator(p)
+        .map(|s| &s.faults)
+        .ok_or_else(|| not_found(format!("no simulator for {p}")))
 }
 
 async fn faults_get(State(sandbox): State<Arc<Sandbox>>, Path(partner): Path<String>) -> Response {
     match simulator_faults(&sandbox, &partner) {
         Ok(f) => Json(f.report()).into_response(),
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 
@@ -100,17 +112,27 @@ async fn faults_post(
 ) -> Response {
     let faults = match simulator_faults(&sandbox, &partner) {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Json(update) = match body {
         Ok(b) => b,
-        Err(e) => return (StatusCode::BAD_REQUEST, Json(json!({ "error": e.body_text() }))).into_response(),
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "error": e.body_text() })),
+            )
+                .into_response()
+        }
     };
     match faults.update(&update) {
         Ok(report) => {
             tracing::info!(partner = %partner, ?update, "sandbox faults changed");
             Json(report).into_response()
         }
-        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "error": e }))).into_response(),
+        Err(e) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": e })),
+        )
+            .into_response(),
     }
 }

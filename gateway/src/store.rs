@@ -86,7 +86,10 @@ impl Store {
         sqlx::any::install_default_drivers();
         if let Some(path) = url.strip_prefix("sqlite://") {
             let file = path.split('?').next().unwrap_or(path);
-            if let Some(dir) = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(dir) = Path::new(file)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(dir).map_err(|source| StoreError::DataDir {
                     path: dir.display().to_string(),
                     source,
@@ -99,8 +102,12 @@ impl Store {
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     if conn.backend_name() == "SQLite" {
-                        sqlx::query("PRAGMA journal_mode = WAL").execute(&mut *conn).await?;
-                        sqlx::query("PRAGMA busy_timeout = 5000").execute(&mut *conn).await?;
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })
@@ -141,7 +148,14 @@ impl Store {
                 if i > 0 {
                     sql.push(',');
                 }
-                sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                ));
             }
             sql.push_str(
                 " ON CONFLICT (partner, entity, partner_id) DO UPDATE \
@@ -170,12 +184,14 @@ impl Store {
             .await?;
         }
         if complete {
-            sqlx::query("DELETE FROM feed_records WHERE partner = $1 AND entity = $2 AND sync_id <> $3")
-                .bind(&run.partner)
-                .bind(&run.entity)
-                .bind(run.id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "DELETE FROM feed_records WHERE partner = $1 AND entity = $2 AND sync_id <> $3",
+            )
+            .bind(&run.partner)
+            .bind(&run.entity)
+            .bind(run.id)
+            .execute(&mut *tx)
+            .await?;
         }
         insert_run(&mut *tx, run).await?;
         tx.commit().await?;
@@ -203,7 +219,12 @@ impl Store {
     }
 
     /// The latest syncs of a feed, newest first.
-    pub async fn runs(&self, partner: &str, entity: &str, limit: i64) -> Result<Vec<SyncRun>, StoreError> {
+    pub async fn runs(
+        &self,
+        partner: &str,
+        entity: &str,
+        limit: i64,
+    ) -> Result<Vec<SyncRun>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, partner, entity, started_at, duration_ms, outcome, records, rejected, rejects, error, etag \
              FROM sync_runs WHERE partner = $1 AND entity = $2 ORDER BY id DESC LIMIT $3",
@@ -217,7 +238,11 @@ impl Store {
     }
 
     /// The `ETag` of the feed as last stored.
-    pub async fn last_etag(&self, partner: &str, entity: &str) -> Result<Option<String>, StoreError> {
+    pub async fn last_etag(
+        &self,
+        partner: &str,
+        entity: &str,
+    ) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(
             "SELECT etag FROM sync_runs WHERE partner = $1 AND entity = $2 AND outcome = 'updated' \
              ORDER BY id DESC LIMIT 1",
@@ -306,19 +331,35 @@ mod tests {
     #[tokio::test]
     async fn a_complete_sync_replaces_the_feed_and_keeps_rejected_records() {
         let (_dir, s) = store().await;
-        s.save_sync(&run(1), &[rec("a", "1"), rec("b", "1"), rec("c", "1")], &[], true).await.unwrap();
+        s.save_sync(
+            &run(1),
+            &[rec("a", "1"), rec("b", "1"), rec("c", "1")],
+            &[],
+            true,
+        )
+        .await
+        .unwrap();
         // b is gone from the feed; c was rejected this time and keeps its old version.
-        s.save_sync(&run(2), &[rec("a", "2")], &["c".into()], true).await.unwrap();
+        s.save_sync(&run(2), &[rec("a", "2")], &["c".into()], true)
+            .await
+            .unwrap();
         assert_eq!(s.feed("cma", "offer").await.unwrap(), ["2", "1"]);
-        assert_eq!(s.last_etag("cma", "offer").await.unwrap().as_deref(), Some("\"e2\""));
+        assert_eq!(
+            s.last_etag("cma", "offer").await.unwrap().as_deref(),
+            Some("\"e2\"")
+        );
         assert_eq!(s.runs("cma", "offer", 10).await.unwrap().len(), 2);
     }
 
     #[tokio::test]
     async fn a_truncated_sync_removes_nothing() {
         let (_dir, s) = store().await;
-        s.save_sync(&run(1), &[rec("a", "1"), rec("b", "1")], &[], true).await.unwrap();
-        s.save_sync(&run(2), &[rec("a", "2")], &[], false).await.unwrap();
+        s.save_sync(&run(1), &[rec("a", "1"), rec("b", "1")], &[], true)
+            .await
+            .unwrap();
+        s.save_sync(&run(2), &[rec("a", "2")], &[], false)
+            .await
+            .unwrap();
         assert_eq!(s.feed("cma", "offer").await.unwrap(), ["2", "1"]);
     }
 }

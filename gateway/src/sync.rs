@@ -96,7 +96,9 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
                 Ok(r) => records.push(Arc::new(r)),
                 // A stored record the current model cannot read is skipped,
                 // not fatal: the next sync rewrites it.
-                Err(e) => tracing::warn!(partner = %self.partner(), error = %e, "stored record unreadable"),
+                Err(e) => {
+                    tracing::warn!(partner = %self.partner(), error = %e, "stored record unreadable")
+                }
             }
         }
         let n = records.len();
@@ -128,7 +130,11 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
         };
         // An empty snapshot with a stored ETag (a restart) must not be
         // answered "not modified": pull unconditionally then.
-        let condition = if self.snapshot().records.is_empty() { None } else { etag.as_deref() };
+        let condition = if self.snapshot().records.is_empty() {
+            None
+        } else {
+            etag.as_deref()
+        };
         let pulled = self.source.pull(condition).await;
         run.duration_ms = started.elapsed().as_millis() as i64;
         match pulled {
@@ -156,20 +162,28 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
                         payload: serde_json::to_string(r).expect("entities serialize"),
                     })
                     .collect::<Vec<_>>();
-                let kept: Vec<String> = batch.rejected.iter().filter_map(|e| e.partner_id.clone()).collect();
+                let kept: Vec<String> = batch
+                    .rejected
+                    .iter()
+                    .filter_map(|e| e.partner_id.clone())
+                    .collect();
                 run.outcome = "updated".into();
                 run.records = records.len() as i64;
                 run.etag = etag;
                 run.rejected = batch.rejected.len() as i64;
-                run.rejects = serde_json::to_string(&batch.rejected.iter().take(KEPT_REJECTS).collect::<Vec<_>>())
-                    .expect("errors serialize");
+                run.rejects = serde_json::to_string(
+                    &batch.rejected.iter().take(KEPT_REJECTS).collect::<Vec<_>>(),
+                )
+                .expect("errors serialize");
                 if let Some(t) = &batch.truncated {
                     run.error = Some(format!("feed truncated: {t}"));
                     // A truncated feed cannot be trusted for the next
                     // conditional pull.
                     run.etag = None;
                 }
-                self.store.save_sync(&run, &records, &kept, complete).await?;
+                self.store
+                    .save_sync(&run, &records, &kept, complete)
+                    .await?;
                 let stored = self.load().await?;
                 tracing::info!(
                     partner = %partner,
@@ -181,7 +195,11 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
                 );
                 self.health.success(partner, Some(stored as u64));
                 if let Some(t) = &batch.truncated {
-                    self.health.failure_with(partner, "PARTNER_BAD_RESPONSE", format!("feed truncated: {t}"));
+                    self.health.failure_with(
+                        partner,
+                        "PARTNER_BAD_RESPONSE",
+                        format!("feed truncated: {t}"),
+                    );
                 }
             }
         }
@@ -190,9 +208,14 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
 
     /// Syncs every `interval`, for ever; the first sync starts at once, or
     /// after one interval when `wait_first`.
-    pub fn spawn(self: Arc<Self>, interval: Duration, wait_first: bool) -> tokio::task::JoinHandle<()> {
+    pub fn spawn(
+        self: Arc<Self>,
+        interval: Duration,
+        wait_first: bool,
+    ) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
-            let first = tokio::time::Instant::now() + if wait_first { interval } else { Duration::ZERO };
+            let first =
+                tokio::time::Instant::now() + if wait_first { interval } else { Duration::ZERO };
             let mut ticker = tokio::time::interval_at(first, interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {

@@ -85,7 +85,7 @@ fn format_error(kind: &'static str, expected: &'static str, got: &str) -> IdErro
 
 /// True when the digits pass the Luhn check (the SIREN/SIRET check key).
 pub fn luhn_valid(digits: &[u8]) -> bool {
-    luhn_sum(digits) % 10 == 0
+    luhn_sum(digits).is_multiple_of(10)
 }
 
 fn luhn_sum(digits: &[u8]) -> u32 {

@@ -92,7 +92,9 @@ impl CciConnector {
         let mut query = query;
         query.rome.sort();
         query.rome.dedup();
-        self.cache.get_or_load(query.clone(), self.fetch_all(query)).await
+        self.cache
+            .get_or_load(query.clone(), self.fetch_all(query))
+            .await
     }
 
     /// Cache hits and misses so far.
@@ -193,18 +195,16 @@ impl CciConnector {
                 }
                 StatusCode::NOT_FOUND => return Ok(None),
                 s if s.is_success() => {
-                    return response
-                        .json::<T>()
-                        .await
-                        .map(Some)
-                        .map_err(|e| ConnectorError::BadResponse {
+                    return response.json::<T>().await.map(Some).map_err(|e| {
+                        ConnectorError::BadResponse {
                             partner: PARTNER,
                             reason: if e.is_decode() {
                                 "the JSON is not the API's".into()
                             } else {
                                 "the body could not be read".into()
                             },
-                        });
+                        }
+                    });
                 }
                 s => return Err(ConnectorError::from_status(PARTNER, s)),
             }

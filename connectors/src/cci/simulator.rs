@@ -71,7 +71,10 @@ pub fn router(positions: &[Position], token_ttl: Duration, faults: Faults) -> Ro
         .route("/api/v1/offres", get(list))
         .route("/api/v1/offres/{id}", get(one))
         .route("/openapi.json", get(openapi))
-        .layer(axum::middleware::from_fn_with_state(faults.clone(), apply_faults))
+        .layer(axum::middleware::from_fn_with_state(
+            faults.clone(),
+            apply_faults,
+        ))
         .with_state(sim)
         .merge(crate::sandbox::faults::routes(faults))
 }
@@ -170,9 +173,17 @@ struct TokenForm {
     scope: Option<String>,
 }
 
-async fn token(State(sim): State<Arc<Sim>>, headers: HeaderMap, Form(form): Form<TokenForm>) -> Response {
+async fn token(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    Form(form): Form<TokenForm>,
+) -> Response {
     if form.grant_type.as_deref() != Some("client_credentials") {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only client_credentials");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only client_credentials",
+        );
     }
     let basic = headers
         .get(header::AUTHORIZATION)
@@ -189,7 +200,11 @@ async fn token(State(sim): State<Arc<Sim>>, headers: HeaderMap, Form(form): Form
         form.client_secret.unwrap_or_default(),
     ));
     if id != CLIENT_ID || secret != CLIENT_SECRET {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client or wrong secret");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "unknown client or wrong secret",
+        );
     }
     let mut raw = [0u8; 24];
     rand::thread_rng().fill_bytes(&mut raw);
@@ -210,11 +225,17 @@ async fn token(State(sim): State<Arc<Sim>>, headers: HeaderMap, Form(form): Form
 /// Decodes the form-encoding OAuth2 applies to basic credentials.
 fn url_decode(s: &str) -> String {
     url::form_urlencoded::parse(s.as_bytes())
-        .map(|(k, v)| if v.is_empty() { k.into_owned() } else { format!("{k}={v}") })
+        .map(|(k, v)| {
+            if v.is_empty() {
+                k.into_owned()
+            } else {
+                format!("{k}={v}")
+            }
+        })
         .collect()
 }
 
-fn authorised(sim: &Sim, headers: &HeaderMap) -> Result<(), Response> {
+fn authorised(sim: &Sim, headers: &HeaderMap) -> bool {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
@@ -226,20 +247,24 @@ fn authorised(sim: &Sim, headers: &HeaderMap) -> Result<(), Response> {
             .get(t)
             .is_some_and(|expiry| *expiry > Instant::now())
     });
-    if valid {
-        Ok(())
-    } else {
-        Err((
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
-            Json(serde_json::json!({"erreur": "jeton absent, invalide ou expiré"})),
-        )
-            .into_response())
-    }
+    valid
+}
+
+fn unauthorised() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
+        Json(serde_json::json!({"erreur": "jeton absent, invalide ou expiré"})),
+    )
+        .into_response()
 }
 
 fn bad_request(message: String) -> Response {
-    (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "erreur": message }))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({ "erreur": message })),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -252,9 +277,13 @@ struct ListQuery {
     limite: Option<String>,
 }
 
-async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
-    if let Err(r) = authorised(&sim, &headers) {
-        return r;
+async fn list(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    if !authorised(&sim, &headers) {
+        return unauthorised();
     }
     let romes: Vec<String> = q
         .rome
@@ -306,22 +335,35 @@ async fn list(State(sim): State<Arc<Sim>>, headers: HeaderMap, Query(q): Query<L
         .then(|| page.last().map(|(_, o, ..)| B64.encode(&o.id)))
         .flatten();
     Json(Page {
-        data: page.iter().map(|(seq, o, ..)| render(*seq, o, rate)).collect(),
-        pagination: Pagination { total, suivant: next },
+        data: page
+            .iter()
+            .map(|(seq, o, ..)| render(*seq, o, rate))
+            .collect(),
+        pagination: Pagination {
+            total,
+            suivant: next,
+        },
     })
     .into_response()
 }
 
 async fn one(State(sim): State<Arc<Sim>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    if let Err(r) = authorised(&sim, &headers) {
-        return r;
+    if !authorised(&sim, &headers) {
+        return unauthorised();
     }
-    match sim.offers.binary_search_by(|(_, o, ..)| o.id.as_str().cmp(&id)) {
+    match sim
+        .offers
+        .binary_search_by(|(_, o, ..)| o.id.as_str().cmp(&id))
+    {
         Ok(i) => {
             let (seq, o, ..) = &sim.offers[i];
             Json(render(*seq, o, sim.faults.malformed_rate())).into_response()
         }
-        Err(_) => (StatusCode::NOT_FOUND, Json(serde_json::json!({"erreur": "offre inconnue"}))).into_response(),
+        Err(_) => (
+            StatusCode::NOT_FOUND,
+            Json(serde_json::json!({"erreur": "offre inconnue"})),
+        )
+            .into_response(),
     }
 }
 

@@ -10,14 +10,22 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use super::*;
 use crate::http::ClientCredentials;
 use crate::sandbox::generate::{dataset, DatasetSettings};
-use crate::sandbox::{Faults, FaultUpdate, SimServer};
+use crate::sandbox::{FaultUpdate, Faults, SimServer};
 
 fn mapping() -> Arc<passerelle_mappings::Mapping> {
-    Catalog::embedded().unwrap().get(Partner::Cci, EntityKind::Offer).unwrap()
+    Catalog::embedded()
+        .unwrap()
+        .get(Partner::Cci, EntityKind::Offer)
+        .unwrap()
 }
 
 fn settings() -> DatasetSettings {
-    DatasetSettings { cci_offers: 1200, cma_offers: 100, shared_offers: 50, ..Default::default() }
+    DatasetSettings {
+        cci_offers: 1200,
+        cma_offers: 100,
+        shared_offers: 50,
+        ..Default::default()
+    }
 }
 
 async fn sim(faults: Faults) -> (SimServer, CciConfig) {
@@ -52,17 +60,30 @@ async fn filters_are_pushed_down_and_every_page_is_followed() {
         .filter(|p| p.commune.departement == "14")
         .count();
     let answer = connector
-        .search(CciQuery { departement: Some("14".into()), ..Default::default() })
+        .search(CciQuery {
+            departement: Some("14".into()),
+            ..Default::default()
+        })
         .await
         .unwrap();
-    assert!(expected > 100, "the test needs several pages, has {expected}");
+    assert!(
+        expected > 100,
+        "the test needs several pages, has {expected}"
+    );
     assert_eq!(answer.offers.len(), expected);
     assert_eq!(answer.total, expected as u64);
-    assert!(answer.offers.iter().all(|o| o.location.commune.departement().as_str() == "14"));
+    assert!(answer
+        .offers
+        .iter()
+        .all(|o| o.location.commune.departement().as_str() == "14"));
 
     let all = connector.search(CciQuery::default()).await.unwrap();
     assert_eq!(all.offers.len(), 1200);
-    let mut ids: Vec<_> = all.offers.iter().map(|o| o.sources[0].partner_id.clone()).collect();
+    let mut ids: Vec<_> = all
+        .offers
+        .iter()
+        .map(|o| o.sources[0].partner_id.clone())
+        .collect();
     ids.dedup();
     assert_eq!(ids.len(), 1200, "pages overlap");
 }
@@ -71,7 +92,10 @@ async fn filters_are_pushed_down_and_every_page_is_followed() {
 async fn repeated_searches_are_served_from_the_cache() {
     let (_server, config) = sim(Faults::default()).await;
     let connector = CciConnector::new(config, mapping());
-    let q = CciQuery { rome: vec!["D1106".into()], ..Default::default() };
+    let q = CciQuery {
+        rome: vec!["D1106".into()],
+        ..Default::default()
+    };
     let first = connector.search(q.clone()).await.unwrap();
     let second = connector.search(q).await.unwrap();
     assert!(Arc::ptr_eq(&first, &second));
@@ -81,12 +105,21 @@ async fn repeated_searches_are_served_from_the_cache() {
 #[tokio::test]
 async fn malformed_records_are_rejected_one_by_one() {
     let faults = Faults::default();
-    faults.update(&FaultUpdate { malformed_rate: Some(0.1), ..Default::default() }).unwrap();
+    faults
+        .update(&FaultUpdate {
+            malformed_rate: Some(0.1),
+            ..Default::default()
+        })
+        .unwrap();
     let (_server, config) = sim(faults).await;
-    let answer = CciConnector::new(config, mapping()).search(CciQuery::default()).await.unwrap();
+    let answer = CciConnector::new(config, mapping())
+        .search(CciQuery::default())
+        .await
+        .unwrap();
     assert!(!answer.rejected.is_empty());
     assert_eq!(answer.offers.len() + answer.rejected.len(), 1200);
-    let fields: std::collections::BTreeSet<_> = answer.rejected.iter().map(|e| e.field.as_str()).collect();
+    let fields: std::collections::BTreeSet<_> =
+        answer.rejected.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(
         fields.into_iter().collect::<Vec<_>>(),
         ["employer.siret", "location.commune", "published_at"]
@@ -97,8 +130,16 @@ async fn malformed_records_are_rejected_one_by_one() {
 async fn an_outage_is_reported_as_the_partner_being_unavailable() {
     let faults = Faults::default();
     let (_server, config) = sim(faults.clone()).await;
-    faults.update(&FaultUpdate { outage: Some(crate::sandbox::faults::Outage::Flag(true)), ..Default::default() }).unwrap();
-    let err = CciConnector::new(config, mapping()).search(CciQuery::default()).await.unwrap_err();
+    faults
+        .update(&FaultUpdate {
+            outage: Some(crate::sandbox::faults::Outage::Flag(true)),
+            ..Default::default()
+        })
+        .unwrap();
+    let err = CciConnector::new(config, mapping())
+        .search(CciQuery::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "PARTNER_UNAVAILABLE");
     assert_eq!(err.partner(), Partner::Cci);
 }
@@ -107,10 +148,16 @@ async fn an_outage_is_reported_as_the_partner_being_unavailable() {
 async fn wrong_credentials_are_an_auth_failure() {
     let (_server, mut config) = sim(Faults::default()).await;
     config.credentials.client_secret = SecretString::from("wrong");
-    let err = CciConnector::new(config, mapping()).count().await.unwrap_err();
+    let err = CciConnector::new(config, mapping())
+        .count()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "PARTNER_AUTH_FAILED");
     assert!(err.to_string().contains("invalid_client"), "{err}");
-    assert!(!err.to_string().contains("wrong"), "the secret leaked: {err}");
+    assert!(
+        !err.to_string().contains("wrong"),
+        "the secret leaked: {err}"
+    );
 }
 
 #[tokio::test]
@@ -148,7 +195,10 @@ async fn a_refused_token_is_renewed_and_the_call_retried_once() {
             scopes: vec![],
         },
     );
-    assert_eq!(CciConnector::new(config, mapping()).count().await.unwrap(), 7);
+    assert_eq!(
+        CciConnector::new(config, mapping()).count().await.unwrap(),
+        7
+    );
 }
 
 #[tokio::test]

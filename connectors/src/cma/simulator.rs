@@ -68,7 +68,10 @@ pub fn router(positions: &[Position], faults: Faults) -> Router {
     });
     Router::new()
         .route(FEED_PATH, get(feed))
-        .layer(axum::middleware::from_fn_with_state(faults.clone(), apply_faults))
+        .layer(axum::middleware::from_fn_with_state(
+            faults.clone(),
+            apply_faults,
+        ))
         .with_state(sim)
         .merge(crate::sandbox::faults::routes(faults))
 }
@@ -86,9 +89,11 @@ async fn feed(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
         Some(f) => f,
         None => {
             let positions = sim.clone();
-            let f = tokio::task::spawn_blocking(move || Arc::new(render_feed(&positions.positions, rate)))
-                .await
-                .expect("rendering does not panic");
+            let f = tokio::task::spawn_blocking(move || {
+                Arc::new(render_feed(&positions.positions, rate))
+            })
+            .await
+            .expect("rendering does not panic");
             *sim.rendered.lock().expect("feed lock") = Some((rate, f.clone()));
             f
         }
@@ -96,13 +101,23 @@ async fn feed(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == feed.etag || t.trim() == "*"));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == feed.etag || t.trim() == "*")
+        });
     if matches {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, feed.etag.clone())]).into_response();
+        return (
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, feed.etag.clone())],
+        )
+            .into_response();
     }
     (
         [
-            (header::CONTENT_TYPE, "application/xml; charset=ISO-8859-1".to_owned()),
+            (
+                header::CONTENT_TYPE,
+                "application/xml; charset=ISO-8859-1".to_owned(),
+            ),
             (header::ETAG, feed.etag.clone()),
         ],
         feed.body.clone(),

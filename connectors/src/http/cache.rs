@@ -49,14 +49,21 @@ where
             .or_try_insert_with(async { load.await.map(Arc::new) })
             .await
             .map_err(|e: Arc<ConnectorError>| (*e).clone())?;
-        let counter = if entry.is_fresh() { &self.misses } else { &self.hits };
+        let counter = if entry.is_fresh() {
+            &self.misses
+        } else {
+            &self.hits
+        };
         counter.fetch_add(1, Ordering::Relaxed);
         Ok(entry.into_value())
     }
 
     /// Hits and misses so far.
     pub fn stats(&self) -> (u64, u64) {
-        (self.hits.load(Ordering::Relaxed), self.misses.load(Ordering::Relaxed))
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     /// Drops every entry.
@@ -73,27 +80,34 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_identical_loads_make_one_call() {
-        let cache: LiveCache<u32, String> = LiveCache::new(Duration::from_secs(60), 1 << 20, |v| v.len() as u32);
+        let cache: LiveCache<u32, String> =
+            LiveCache::new(Duration::from_secs(60), 1 << 20, |v| v.len() as u32);
         let calls = Arc::new(AtomicUsize::new(0));
         let load = |calls: Arc<AtomicUsize>| async move {
             calls.fetch_add(1, Ordering::SeqCst);
             tokio::task::yield_now().await;
             Ok::<_, ConnectorError>("answer".to_owned())
         };
-        let results = futures::future::join_all(
-            (0..20).map(|_| cache.get_or_load(1, load(calls.clone()))),
-        )
-        .await;
-        assert!(results.iter().all(|r| r.as_deref().map(String::as_str) == Ok("answer")));
+        let results =
+            futures::future::join_all((0..20).map(|_| cache.get_or_load(1, load(calls.clone()))))
+                .await;
+        assert!(results
+            .iter()
+            .all(|r| r.as_deref().map(String::as_str) == Ok("answer")));
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         assert_eq!(cache.stats(), (19, 1));
     }
 
     #[tokio::test]
     async fn failures_are_not_cached() {
-        let cache: LiveCache<u32, String> = LiveCache::new(Duration::from_secs(60), 1 << 20, |v| v.len() as u32);
+        let cache: LiveCache<u32, String> =
+            LiveCache::new(Duration::from_secs(60), 1 << 20, |v| v.len() as u32);
         let failed = cache
-            .get_or_load(1, async { Err(ConnectorError::Timeout { partner: Partner::Cci }) })
+            .get_or_load(1, async {
+                Err(ConnectorError::Timeout {
+                    partner: Partner::Cci,
+                })
+            })
             .await;
         assert!(failed.is_err());
         let ok = cache.get_or_load(1, async { Ok("x".to_owned()) }).await;

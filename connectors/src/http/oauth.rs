@@ -27,7 +27,8 @@ pub struct ClientCredentials {
     pub scopes: Vec<String>,
 }
 
-type TokenClient = BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+type TokenClient =
+    BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// Hands out a valid access token, asking the authorisation server for a new
 /// one only when the current one is near its expiry. Concurrent callers
@@ -107,12 +108,64 @@ impl TokenSource {
                 }
             })?;
         let lifetime = answer.expires_in().unwrap_or(DEFAULT_LIFETIME);
-        // Refresh when a fifth of the lifetime is left, at most a minute early.
-        let margin = (lifetime / 5).min(Duration::from_secs(60));
         tracing::debug!(partner = %partner, lifetime_s = lifetime.as_secs(), "new partner token");
         Ok(CachedToken {
             secret: SecretString::from(answer.access_token().secret().to_owned()),
-            refresh_at: Instant::now() + lifetime - margin,
+            refresh_at: refresh_at(Instant::now(), lifetime),
         })
+    }
+}
+
+/// When a token received at `now` and valid `lifetime` is renewed: when a
+/// fifth of its lifetime is left, and at most a minute before it expires,
+/// so that no call goes out with a token about to expire.
+fn refresh_at(now: Instant, lifetime: Duration) -> Instant {
+    now + lifetime - (lifetime / 5).min(Duration::from_secs(60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    #[test]
+    fn tokens_are_renewed_before_they_expire() {
+        let now = Instant::now();
+        assert_eq!(
+            refresh_at(now, Duration::from_secs(3600)),
+            now + Duration::from_secs(3540)
+        );
+        assert_eq!(
+            refresh_at(now, Duration::from_secs(10)),
+            now + Duration::from_secs(8)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_is_reused_until_its_renewal_time_then_renewed() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "access_token": "t", "token_type": "Bearer", "expires_in": 3600
+            })))
+            .expect(2)
+            .mount(&server)
+            .await;
+        let credentials = ClientCredentials {
+            token_url: format!("{}/token", server.uri()).parse().unwrap(),
+            client_id: "c".into(),
+            client_secret: SecretString::from("s"),
+            scopes: vec!["offres:lecture".into()],
+        };
+        let source = TokenSource::new(Partner::Cci, &credentials, reqwest::Client::new());
+        for _ in 0..3 {
+            assert_eq!(source.token().await.unwrap().expose_secret(), "t");
+        }
+        // The renewal time comes: the next call asks for a new token.
+        source.current.lock().await.as_mut().unwrap().refresh_at = Instant::now();
+        source.token().await.unwrap();
+        source.token().await.unwrap();
     }
 }

@@ -68,7 +68,10 @@ pub struct Faults(Arc<RwLock<State_>>);
 impl Faults {
     /// Applies an update; rates must be within 0 and 1.
     pub fn update(&self, u: &FaultUpdate) -> Result<FaultReport, String> {
-        for (name, rate) in [("error_rate", u.error_rate), ("malformed_rate", u.malformed_rate)] {
+        for (name, rate) in [
+            ("error_rate", u.error_rate),
+            ("malformed_rate", u.malformed_rate),
+        ] {
             if rate.is_some_and(|r| !(0.0..=1.0).contains(&r)) {
                 return Err(format!("{name} must be between 0 and 1"));
             }
@@ -175,12 +178,31 @@ mod tests {
     #[test]
     fn knobs_left_out_keep_their_setting() {
         let f = Faults::default();
-        f.update(&FaultUpdate { latency_ms: Some(20), ..Default::default() }).unwrap();
-        let r = f.update(&FaultUpdate { outage: Some(Outage::Seconds(2.0)), ..Default::default() }).unwrap();
+        f.update(&FaultUpdate {
+            latency_ms: Some(20),
+            ..Default::default()
+        })
+        .unwrap();
+        let r = f
+            .update(&FaultUpdate {
+                outage: Some(Outage::Seconds(2.0)),
+                ..Default::default()
+            })
+            .unwrap();
         assert_eq!(r.latency_ms, 20);
         assert!(r.outage);
-        assert!(f.update(&FaultUpdate { error_rate: Some(1.5), ..Default::default() }).is_err());
-        let r = f.update(&FaultUpdate { outage: Some(Outage::Flag(false)), ..Default::default() }).unwrap();
+        assert!(f
+            .update(&FaultUpdate {
+                error_rate: Some(1.5),
+                ..Default::default()
+            })
+            .is_err());
+        let r = f
+            .update(&FaultUpdate {
+                outage: Some(Outage::Flag(false)),
+                ..Default::default()
+            })
+            .unwrap();
         assert!(!r.outage);
     }
 }

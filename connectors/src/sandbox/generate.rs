@@ -146,21 +146,62 @@ const CRAFT_ROME: &[&str] = &[
     "A1203", "A1414",
 ];
 /// Trades whose employers often belong to both chambers.
-const SHARED_ROME: &[&str] = &["D1101", "D1102", "D1103", "D1104", "D1202", "I1604", "D1106"];
+const SHARED_ROME: &[&str] = &[
+    "D1101", "D1102", "D1103", "D1104", "D1202", "I1604", "D1106",
+];
 
 const SURNAMES: &[&str] = &[
-    "Lefèvre", "Leroux", "Lemonnier", "Duval", "Marie", "Hébert", "Lecoq", "Leclerc", "Jouenne",
-    "Anquetil", "Lebrun", "Féron", "Letellier", "Hamel", "Vautier", "Osmont", "Lemaître",
-    "Guérin", "Lepetit", "Quesnel", "Boudin", "Legrand", "Leconte", "Tougard", "Delamare",
-    "Hue", "Lesueur", "Picard", "Dufour", "Cauchois",
+    "Lefèvre",
+    "Leroux",
+    "Lemonnier",
+    "Duval",
+    "Marie",
+    "Hébert",
+    "Lecoq",
+    "Leclerc",
+    "Jouenne",
+    "Anquetil",
+    "Lebrun",
+    "Féron",
+    "Letellier",
+    "Hamel",
+    "Vautier",
+    "Osmont",
+    "Lemaître",
+    "Guérin",
+    "Lepetit",
+    "Quesnel",
+    "Boudin",
+    "Legrand",
+    "Leconte",
+    "Tougard",
+    "Delamare",
+    "Hue",
+    "Lesueur",
+    "Picard",
+    "Dufour",
+    "Cauchois",
 ];
 const STREETS: &[&str] = &[
-    "rue de la République", "rue du Général Leclerc", "avenue de Caen", "rue Saint-Jean",
-    "place du Marché", "rue des Tanneurs", "boulevard Maritime", "rue Écuyère",
-    "route de Rouen", "rue Guillaume le Conquérant", "rue de la Paix", "quai de la Seine",
-    "zone artisanale des Forges", "rue Pasteur", "rue du Bac",
+    "rue de la République",
+    "rue du Général Leclerc",
+    "avenue de Caen",
+    "rue Saint-Jean",
+    "place du Marché",
+    "rue des Tanneurs",
+    "boulevard Maritime",
+    "rue Écuyère",
+    "route de Rouen",
+    "rue Guillaume le Conquérant",
+    "rue de la Paix",
+    "quai de la Seine",
+    "zone artisanale des Forges",
+    "rue Pasteur",
+    "rue du Bac",
 ];
-const SIZES: &[&str] = &["0-9", "0-9", "0-9", "10-19", "20-49", "50-99", "100-199", "250-499"];
+const SIZES: &[&str] = &[
+    "0-9", "0-9", "0-9", "10-19", "20-49", "50-99", "100-199", "250-499",
+];
 const RHYTHMS: &[&str] = &[
     "2 jours / 3 jours",
     "1 semaine CFA / 3 semaines entreprise",
@@ -170,26 +211,68 @@ const RHYTHMS: &[&str] = &[
 ];
 
 /// The NAF codes, trade name words and OPCO of a ROME code's trade.
-fn trade(rome: &str) -> (&'static [&'static str], &'static [&'static str], &'static str) {
+fn trade(
+    rome: &str,
+) -> (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+) {
     match rome {
         "D1101" => (&["47.22Z"], &["Boucherie"], "OPCOEP"),
         "D1102" => (&["10.71C", "10.71B"], &["Boulangerie", "Fournil"], "OPCOEP"),
         "D1103" => (&["10.13B"], &["Charcuterie", "Traiteur"], "OPCOEP"),
-        "D1104" => (&["10.71D", "10.82Z"], &["Pâtisserie", "Chocolaterie"], "OPCOEP"),
-        "D1106" => (&["47.11B", "47.11D"], &["Épicerie", "Supermarché"], "OPCOMMERCE"),
+        "D1104" => (
+            &["10.71D", "10.82Z"],
+            &["Pâtisserie", "Chocolaterie"],
+            "OPCOEP",
+        ),
+        "D1106" => (
+            &["47.11B", "47.11D"],
+            &["Épicerie", "Supermarché"],
+            "OPCOMMERCE",
+        ),
         "D1202" => (&["96.02A"], &["Salon", "Coiffure"], "OPCOEP"),
         "D1208" => (&["96.02B"], &["Institut"], "OPCOEP"),
-        r if r.starts_with("D1") => (&["47.71Z", "47.19B", "47.59B"], &["Boutique", "Magasin"], "OPCOMMERCE"),
-        r if r.starts_with('F') => (&["43.21A", "43.22A", "43.34Z", "43.99C", "41.20A"], &["Bâtiment", "Entreprise"], "CONSTRUCTYS"),
+        r if r.starts_with("D1") => (
+            &["47.71Z", "47.19B", "47.59B"],
+            &["Boutique", "Magasin"],
+            "OPCOMMERCE",
+        ),
+        r if r.starts_with('F') => (
+            &["43.21A", "43.22A", "43.34Z", "43.99C", "41.20A"],
+            &["Bâtiment", "Entreprise"],
+            "CONSTRUCTYS",
+        ),
         r if r.starts_with('G') => (&["56.10A", "55.10Z"], &["Restaurant", "Hôtel"], "AKTO"),
         "H2206" => (&["16.23Z"], &["Menuiserie"], "OPCOEP"),
-        r if r.starts_with('H') => (&["25.62B", "28.29B"], &["Industries", "Mécanique"], "OPCO2I"),
+        r if r.starts_with('H') => (
+            &["25.62B", "28.29B"],
+            &["Industries", "Mécanique"],
+            "OPCO2I",
+        ),
         "I1604" | "I1606" => (&["45.20A"], &["Garage", "Carrosserie"], "MOBILITES"),
-        r if r.starts_with('I') => (&["33.12Z", "43.22B"], &["Maintenance", "Services"], "OPCO2I"),
+        r if r.starts_with('I') => (
+            &["33.12Z", "43.22B"],
+            &["Maintenance", "Services"],
+            "OPCO2I",
+        ),
         r if r.starts_with('J') => (&["47.73Z", "86.10Z"], &["Pharmacie", "Clinique"], "SANTE"),
-        r if r.starts_with('K') => (&["88.91A", "81.21Z"], &["Association", "Services"], "UNIFORMATION"),
-        r if r.starts_with('M') => (&["69.20Z", "62.01Z", "70.22Z"], &["Conseil", "Informatique"], "ATLAS"),
-        r if r.starts_with('N') => (&["52.10B", "49.41A"], &["Logistique", "Transports"], "MOBILITES"),
+        r if r.starts_with('K') => (
+            &["88.91A", "81.21Z"],
+            &["Association", "Services"],
+            "UNIFORMATION",
+        ),
+        r if r.starts_with('M') => (
+            &["69.20Z", "62.01Z", "70.22Z"],
+            &["Conseil", "Informatique"],
+            "ATLAS",
+        ),
+        r if r.starts_with('N') => (
+            &["52.10B", "49.41A"],
+            &["Logistique", "Transports"],
+            "MOBILITES",
+        ),
         _ => (&["81.30Z", "01.13Z"], &["Paysages", "Jardins"], "OCAPIAT"),
     }
 }
@@ -254,14 +337,22 @@ fn level(rng: &mut ChaCha8Rng, craft: bool) -> u8 {
     3
 }
 
-fn position(rng: &mut ChaCha8Rng, rome: &'static str, craft: bool, s: &DatasetSettings) -> Position {
+fn position(
+    rng: &mut ChaCha8Rng,
+    rome: &'static str,
+    craft: bool,
+    s: &DatasetSettings,
+) -> Position {
     let (nafs, words, opco) = trade(rome);
     let surname = pick(rng, SURNAMES);
     let commune = pick_commune(rng);
     let name = if craft || rng.gen_bool(0.5) {
         format!("{} {surname}", pick(rng, words))
     } else {
-        format!("{surname} {}", pick(rng, &["SAS", "SARL", "& Fils", "Normandie"]))
+        format!(
+            "{surname} {}",
+            pick(rng, &["SAS", "SARL", "& Fils", "Normandie"])
+        )
     };
     let coordinates = commune.coordinates.map(|(lat, lon)| {
         (
@@ -276,7 +367,11 @@ fn position(rng: &mut ChaCha8Rng, rome: &'static str, craft: bool, s: &DatasetSe
     let months_ahead = if rng.gen_bool(0.6) {
         // Most contracts start at the school year.
         let to_september = (9 + 12 - reference.month()) % 12;
-        if to_september == 0 { 12 } else { to_september }
+        if to_september == 0 {
+            12
+        } else {
+            to_september
+        }
     } else {
         rng.gen_range(1..11)
     };
@@ -374,7 +469,9 @@ pub fn is_malformed(seq: usize, rate: f64) -> bool {
         return false;
     }
     // A fixed hash of the sequence number, spread over [0, 1).
-    let h = (seq as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17);
+    let h = (seq as u64)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .rotate_left(17);
     (h as f64 / u64::MAX as f64) < rate
 }
 
@@ -385,7 +482,12 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_data() {
-        let s = DatasetSettings { cci_offers: 200, cma_offers: 150, shared_offers: 20, ..Default::default() };
+        let s = DatasetSettings {
+            cci_offers: 200,
+            cma_offers: 150,
+            shared_offers: 20,
+            ..Default::default()
+        };
         let a = dataset(&s);
         let b = dataset(&s);
         assert_eq!(a.cci, b.cci);
@@ -396,9 +498,18 @@ mod tests {
 
     #[test]
     fn generated_identifiers_pass_their_checks() {
-        let d = dataset(&DatasetSettings { cci_offers: 300, cma_offers: 300, shared_offers: 30, ..Default::default() });
+        let d = dataset(&DatasetSettings {
+            cci_offers: 300,
+            cma_offers: 300,
+            shared_offers: 30,
+            ..Default::default()
+        });
         for p in d.cci.iter().chain(&d.cma) {
-            assert!(Siret::parse(&p.employer.siret).is_ok(), "{}", p.employer.siret);
+            assert!(
+                Siret::parse(&p.employer.siret).is_ok(),
+                "{}",
+                p.employer.siret
+            );
             assert!(reference::rome_label(p.rome).is_some(), "{}", p.rome);
             assert!(p.start_date > s_ref());
         }

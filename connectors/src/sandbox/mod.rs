@@ -83,14 +83,20 @@ impl Sandbox {
     pub async fn start(settings: &SandboxSettings) -> std::io::Result<Self> {
         let data = generate::dataset(&settings.data);
         let port = |offset: u16| {
-            let p = if settings.base_port == 0 { 0 } else { settings.base_port + offset };
+            let p = if settings.base_port == 0 {
+                0
+            } else {
+                settings.base_port + offset
+            };
             SocketAddr::new(settings.host, p)
         };
         let mut simulators = Vec::new();
         for (offset, partner) in Partner::ALL.into_iter().enumerate() {
             let faults = Faults::default();
             let router = match partner {
-                Partner::Cci => cci::simulator::router(&data.cci, settings.cci_token_ttl, faults.clone()),
+                Partner::Cci => {
+                    cci::simulator::router(&data.cci, settings.cci_token_ttl, faults.clone())
+                }
                 Partner::Cma => cma::simulator::router(&data.cma, faults.clone()),
             };
             let server = SimServer::start(port(offset as u16), router).await?;

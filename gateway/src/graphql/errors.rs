@@ -52,7 +52,12 @@ pub fn report_partner_errors(ctx: &Context<'_>, errors: &[ConnectorError]) {
         let mut server_error: ServerError = partner_error(e).into_server_error(ctx.item.pos);
         server_error.path = ctx
             .path_node
-            .map(|p| p.to_string_vec().into_iter().map(PathSegment::Field).collect())
+            .map(|p| {
+                p.to_string_vec()
+                    .into_iter()
+                    .map(PathSegment::Field)
+                    .collect()
+            })
             .unwrap_or_default();
         ctx.add_error(server_error);
     }

@@ -69,7 +69,13 @@ fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
     if types.is_empty() {
         return Some(MediaType::Json);
     }
-    let q_of = |m: &str| types.iter().filter(|(t, _)| t == m).map(|(_, q)| *q).fold(None, |a: Option<f32>, q| Some(a.map_or(q, |a| a.max(q))));
+    let q_of = |m: &str| {
+        types
+            .iter()
+            .filter(|(t, _)| t == m)
+            .map(|(_, q)| *q)
+            .fold(None, |a: Option<f32>, q| Some(a.map_or(q, |a| a.max(q))))
+    };
     let gr = q_of("application/graphql-response+json");
     let js = q_of("application/json")
         .or_else(|| q_of("application/*"))
@@ -95,7 +101,12 @@ fn refuse(status: StatusCode, media: MediaType, message: &str) -> Response {
     let body = json!({
         "errors": [{ "message": message, "extensions": { "code": ErrorCode::InvalidInput.as_str() } }]
     });
-    (status, [(header::CONTENT_TYPE, media.header())], body.to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, media.header())],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn params_from_json(body: Value) -> Result<Params, &'static str> {
@@ -126,20 +137,26 @@ fn params_from_json(body: Value) -> Result<Params, &'static str> {
 }
 
 fn params_from_query_string(raw: &str) -> Result<Params, &'static str> {
-    let pairs: HashMap<String, String> = url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
+    let pairs: HashMap<String, String> = url::form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
+        .collect();
     let query = pairs.get("query").cloned().ok_or("query is missing")?;
-    let json_object = |key: &str, what: &'static str| -> Result<Option<Map<String, Value>>, &'static str> {
-        match pairs.get(key).map(String::as_str) {
-            None | Some("") | Some("null") => Ok(None),
-            Some(text) => match serde_json::from_str(text) {
-                Ok(Value::Object(m)) => Ok(Some(m)),
-                _ => Err(what),
-            },
-        }
-    };
+    let json_object =
+        |key: &str, what: &'static str| -> Result<Option<Map<String, Value>>, &'static str> {
+            match pairs.get(key).map(String::as_str) {
+                None | Some("") | Some("null") => Ok(None),
+                Some(text) => match serde_json::from_str(text) {
+                    Ok(Value::Object(m)) => Ok(Some(m)),
+                    _ => Err(what),
+                },
+            }
+        };
     Ok(Params {
         query,
-        operation_name: pairs.get("operationName").filter(|s| !s.is_empty()).cloned(),
+        operation_name: pairs
+            .get("operationName")
+            .filter(|s| !s.is_empty())
+            .cloned(),
         variables: json_object("variables", "variables must be a JSON object")?,
         extensions: json_object("extensions", "extensions must be a JSON object")?,
     })
@@ -151,7 +168,9 @@ fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
     match (&doc.operations, name) {
         (DocumentOperations::Single(op), _) => Some(op.node.ty),
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| op.node.ty)
+        }
         _ => None,
     }
 }
@@ -179,7 +198,9 @@ async fn execute(schema: &PasserelleSchema, media: MediaType, params: Params) ->
 /// Whether the response is a request error: no execution happened, so no
 /// `data` is answered.
 fn is_request_error(r: &GqlResponse) -> bool {
-    r.data == async_graphql::Value::Null && !r.errors.is_empty() && r.errors.iter().all(|e| e.path.is_empty())
+    r.data == async_graphql::Value::Null
+        && !r.errors.is_empty()
+        && r.errors.iter().all(|e| e.path.is_empty())
 }
 
 fn error_json(e: &ServerError, default_code: ErrorCode) -> Value {
@@ -188,7 +209,8 @@ fn error_json(e: &ServerError, default_code: ErrorCode) -> Value {
         .as_object_mut()
         .map(|o| o.entry("extensions").or_insert_with(|| json!({})));
     if let Some(Value::Object(ext)) = ext {
-        ext.entry("code").or_insert_with(|| json!(default_code.as_str()));
+        ext.entry("code")
+            .or_insert_with(|| json!(default_code.as_str()));
     }
     v
 }
@@ -204,75 +226,138 @@ fn render(response: GqlResponse, media: MediaType, parses: bool) -> Response {
     };
     let mut body = Map::new();
     if !request_error {
-        body.insert("data".into(), serde_json::to_value(&response.data).unwrap_or(Value::Null));
+        body.insert(
+            "data".into(),
+            serde_json::to_value(&response.data).unwrap_or(Value::Null),
+        );
     }
     if !response.errors.is_empty() {
         body.insert(
             "errors".into(),
-            Value::Array(response.errors.iter().map(|e| error_json(e, default_code)).collect()),
+            Value::Array(
+                response
+                    .errors
+                    .iter()
+                    .map(|e| error_json(e, default_code))
+                    .collect(),
+            ),
         );
     }
     if !response.extensions.is_empty() {
-        body.insert("extensions".into(), serde_json::to_value(&response.extensions).unwrap_or(Value::Null));
+        body.insert(
+            "extensions".into(),
+            serde_json::to_value(&response.extensions).unwrap_or(Value::Null),
+        );
     }
     let status = if request_error && media == MediaType::GraphqlResponseJson {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
     };
-    (status, [(header::CONTENT_TYPE, media.header())], Value::Object(body).to_string()).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, media.header())],
+        Value::Object(body).to_string(),
+    )
+        .into_response()
 }
 
 /// `GET /graphql`.
-pub async fn get(State(schema): State<PasserelleSchema>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub async fn get(
+    State(schema): State<PasserelleSchema>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let raw = raw.unwrap_or_default();
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if wants_html && !raw.split('&').any(|p| p.starts_with("query=")) {
-        return Html(GraphiQLSource::build().endpoint("/graphql").title("Passerelle").finish()).into_response();
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .title("Passerelle")
+                .finish(),
+        )
+        .into_response();
     }
     let Some(media) = negotiate(&headers) else {
-        return refuse(StatusCode::NOT_ACCEPTABLE, MediaType::Json, "accept application/graphql-response+json or application/json");
+        return refuse(
+            StatusCode::NOT_ACCEPTABLE,
+            MediaType::Json,
+            "accept application/graphql-response+json or application/json",
+        );
     };
     let params = match params_from_query_string(&raw) {
         Ok(p) => p,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, media, e),
     };
-    if operation_type(&params.query, params.operation_name.as_deref()) == Some(OperationType::Mutation) {
-        let mut r = refuse(StatusCode::METHOD_NOT_ALLOWED, media, "mutations are sent with POST");
-        r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    if operation_type(&params.query, params.operation_name.as_deref())
+        == Some(OperationType::Mutation)
+    {
+        let mut r = refuse(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            "mutations are sent with POST",
+        );
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
     execute(&schema, media, params).await
 }
 
 /// `POST /graphql`.
-pub async fn post(State(schema): State<PasserelleSchema>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(schema): State<PasserelleSchema>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(media) = negotiate(&headers) else {
-        return refuse(StatusCode::NOT_ACCEPTABLE, MediaType::Json, "accept application/graphql-response+json or application/json");
+        return refuse(
+            StatusCode::NOT_ACCEPTABLE,
+            MediaType::Json,
+            "accept application/graphql-response+json or application/json",
+        );
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.to_ascii_lowercase());
     let Some(content_type) = content_type else {
-        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "send Content-Type: application/json");
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "send Content-Type: application/json",
+        );
     };
     let mut parts = content_type.split(';').map(str::trim);
     if parts.next() != Some("application/json") {
-        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "send Content-Type: application/json");
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "send Content-Type: application/json",
+        );
     }
-    if parts.any(|p| p.starts_with("charset=") && p != "charset=utf-8" && p != "charset=\"utf-8\"") {
-        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, media, "the body must be UTF-8");
+    if parts.any(|p| p.starts_with("charset=") && p != "charset=utf-8" && p != "charset=\"utf-8\"")
+    {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "the body must be UTF-8",
+        );
     }
     let json: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(_) => return refuse(StatusCode::BAD_REQUEST, media, "the body is not JSON"),
     };
     if json.is_array() {
-        return refuse(StatusCode::BAD_REQUEST, media, "batched requests are not accepted; send one operation");
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            media,
+            "batched requests are not accepted; send one operation",
+        );
     }
     match params_from_json(json) {
         Ok(p) => execute(&schema, media, p).await,
@@ -293,9 +378,14 @@ mod tests {
     #[test]
     fn accept_headers_pick_the_media_type() {
         assert_eq!(negotiate(&HeaderMap::new()), Some(MediaType::Json));
-        assert_eq!(negotiate(&accept("application/graphql-response+json")), Some(MediaType::GraphqlResponseJson));
         assert_eq!(
-            negotiate(&accept("application/graphql-response+json, application/json;q=0.9")),
+            negotiate(&accept("application/graphql-response+json")),
+            Some(MediaType::GraphqlResponseJson)
+        );
+        assert_eq!(
+            negotiate(&accept(
+                "application/graphql-response+json, application/json;q=0.9"
+            )),
             Some(MediaType::GraphqlResponseJson)
         );
         assert_eq!(negotiate(&accept("*/*")), Some(MediaType::Json));
@@ -304,8 +394,14 @@ mod tests {
 
     #[test]
     fn mutations_are_recognised_for_the_get_refusal() {
-        assert_eq!(operation_type("mutation { x }", None), Some(OperationType::Mutation));
-        assert_eq!(operation_type("query A { x } mutation B { y }", Some("B")), Some(OperationType::Mutation));
+        assert_eq!(
+            operation_type("mutation { x }", None),
+            Some(OperationType::Mutation)
+        );
+        assert_eq!(
+            operation_type("query A { x } mutation B { y }", Some("B")),
+            Some(OperationType::Mutation)
+        );
         assert_eq!(operation_type("{ x }", None), Some(OperationType::Query));
     }
 }

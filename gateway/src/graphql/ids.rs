@@ -105,8 +105,15 @@ impl OfferCursor {
     /// Whether `o` comes after this position in newest-first order.
     pub fn is_before(&self, o: &Offer) -> bool {
         let s = o.primary_source();
-        (std::cmp::Reverse(o.published_at), s.partner, s.partner_id.as_str())
-            > (std::cmp::Reverse(self.published_at), self.partner, self.partner_id.as_str())
+        (
+            std::cmp::Reverse(o.published_at),
+            s.partner,
+            s.partner_id.as_str(),
+        ) > (
+            std::cmp::Reverse(self.published_at),
+            self.partner,
+            self.partner_id.as_str(),
+        )
     }
 }
 

@@ -3,7 +3,9 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use passerelle_schema::{reference, Departement, DiplomaLevel, InseeCommune, Offer, Partner, RomeCode};
+use passerelle_schema::{
+    reference, Departement, DiplomaLevel, InseeCommune, Offer, Partner, RomeCode,
+};
 
 use super::errors::{report_partner_errors, ErrorCode};
 use super::ids::{GlobalId, OfferCursor};
@@ -268,7 +270,11 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         filter: Option<OfferFilterInput>,
-        #[graphql(default = 20, desc = "How many offers, at most `limits.max_page_size`.")] first: i32,
+        #[graphql(
+            default = 20,
+            desc = "How many offers, at most `limits.max_page_size`."
+        )]
+        first: i32,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<OfferConnection> {
         let state = ctx.data::<ApiState>()?;
@@ -276,11 +282,14 @@ impl Query {
         let first = usize::try_from(first)
             .ok()
             .filter(|n| *n <= max)
-            .ok_or_else(|| ErrorCode::InvalidInput.error(format!("first must be between 0 and {max}")))?;
+            .ok_or_else(|| {
+                ErrorCode::InvalidInput.error(format!("first must be between 0 and {max}"))
+            })?;
         let after = after
             .map(|a| {
-                OfferCursor::decode(&a)
-                    .ok_or_else(|| ErrorCode::InvalidCursor.error("after is not a cursor of this list"))
+                OfferCursor::decode(&a).ok_or_else(|| {
+                    ErrorCode::InvalidCursor.error("after is not a cursor of this list")
+                })
             })
             .transpose()?;
         let filter = filter.unwrap_or_default().parse()?;
@@ -306,7 +315,11 @@ impl Query {
     /// Any object by its global identifier.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         let state = ctx.data::<ApiState>()?;
-        let Some(GlobalId::Offer { partner, partner_id }) = GlobalId::decode(&id) else {
+        let Some(GlobalId::Offer {
+            partner,
+            partner_id,
+        }) = GlobalId::decode(&id)
+        else {
             return Err(ErrorCode::InvalidInput.error("id is not an identifier of this API"));
         };
         let found = state.offers.by_source(partner, &partner_id).await;
@@ -322,11 +335,19 @@ impl Query {
             let (serving, last_sync) = match partner {
                 Partner::Cma => match state.offers.cma() {
                     Some(feed) => {
-                        let runs = state.store.runs(partner.id(), "offer", 1).await.map_err(|e| {
-                            tracing::error!(error = %e, "sync history unreadable");
-                            ErrorCode::Internal.error("the sync history is unavailable")
-                        })?;
-                        (Some(feed.snapshot().records.len() as u64), runs.into_iter().next())
+                        let runs =
+                            state
+                                .store
+                                .runs(partner.id(), "offer", 1)
+                                .await
+                                .map_err(|e| {
+                                    tracing::error!(error = %e, "sync history unreadable");
+                                    ErrorCode::Internal.error("the sync history is unavailable")
+                                })?;
+                        (
+                            Some(feed.snapshot().records.len() as u64),
+                            runs.into_iter().next(),
+                        )
                     }
                     None => continue,
                 },

@@ -36,7 +36,9 @@ impl ScalarType for DateTime {
         match &value {
             Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
                 .map(|d| DateTime(d.to_utc()))
-                .map_err(|_| InputValueError::custom("a DateTime is RFC 3339, like 2026-11-20T08:30:00Z")),
+                .map_err(|_| {
+                    InputValueError::custom("a DateTime is RFC 3339, like 2026-11-20T08:30:00Z")
+                }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

@@ -8,7 +8,9 @@ use crate::helpers::{spawn_app, SMALL};
 async fn every_must_of_the_graphql_over_http_audit_passes() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/audit");
     assert!(
-        std::path::Path::new(dir).join("node_modules/graphql-http").exists(),
+        std::path::Path::new(dir)
+            .join("node_modules/graphql-http")
+            .exists(),
         "the audit's packages are missing: run `npm ci` in tests/audit (tests/run.sh does)"
     );
     let app = spawn_app(SMALL).await;
@@ -25,5 +27,9 @@ async fn every_must_of_the_graphql_over_http_audit_passes() {
     .unwrap();
     let report = String::from_utf8_lossy(&output.stdout);
     println!("{report}");
-    assert!(output.status.success(), "MUST audits failed:\n{report}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "MUST audits failed:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

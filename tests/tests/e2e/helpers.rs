@@ -42,7 +42,9 @@ pub async fn spawn_app(sizes: (usize, usize, usize)) -> TestApp {
         sizes.2
     ))
     .expect("a valid test configuration");
-    let app = Application::build(config).await.expect("the gateway builds");
+    let app = Application::build(config)
+        .await
+        .expect("the gateway builds");
     let addr = app.local_addr();
     let sdl = app.sdl().to_owned();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -115,7 +117,10 @@ pub async fn all_offers(app: &TestApp, filter: Value, page: usize) -> (Vec<Value
     let mut after = Value::Null;
     loop {
         let data = app
-            .data(query, json!({ "filter": filter, "first": page, "after": after }))
+            .data(
+                query,
+                json!({ "filter": filter, "first": page, "after": after }),
+            )
             .await;
         let conn = &data["offers"];
         totals.push(conn["totalCount"].as_u64().expect("a count"));

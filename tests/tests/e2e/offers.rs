@@ -19,11 +19,17 @@ async fn the_ten_newest_offers_come_from_both_exchanges() {
     // The default data, as a newcomer sees it.
     let app = spawn_app((3000, 2500, 300)).await;
     let data = app
-        .data("{ offers(first: 10) { totalCount nodes { sources { partner } } } }", json!({}))
+        .data(
+            "{ offers(first: 10) { totalCount nodes { sources { partner } } } }",
+            json!({}),
+        )
         .await;
     let nodes = data["offers"]["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 10);
-    assert_eq!(partners_of(nodes), HashSet::from(["CCI".to_owned(), "CMA".to_owned()]));
+    assert_eq!(
+        partners_of(nodes),
+        HashSet::from(["CCI".to_owned(), "CMA".to_owned()])
+    );
     // 3000 + 2500 offers, 300 published on both, 3 CMA records broken.
     let total = data["offers"]["totalCount"].as_u64().unwrap();
     assert!((5197..=5200).contains(&total), "{total}");
@@ -33,9 +39,18 @@ async fn the_ten_newest_offers_come_from_both_exchanges() {
 async fn filtering_on_a_departement_returns_only_its_offers() {
     let app = spawn_app(SMALL).await;
     let (offers, totals) = all_offers(&app, json!({ "departement": "14" }), 100).await;
-    assert!(offers.len() > 100, "too few offers in Calvados to test: {}", offers.len());
-    assert!(totals.iter().all(|&t| t == offers.len() as u64), "{totals:?}");
-    assert!(offers.iter().all(|o| o["location"]["departement"]["code"] == "14"));
+    assert!(
+        offers.len() > 100,
+        "too few offers in Calvados to test: {}",
+        offers.len()
+    );
+    assert!(
+        totals.iter().all(|&t| t == offers.len() as u64),
+        "{totals:?}"
+    );
+    assert!(offers
+        .iter()
+        .all(|o| o["location"]["departement"]["code"] == "14"));
     assert_eq!(partners_of(&offers).len(), 2);
     let (everything, _) = all_offers(&app, json!(null), 1000).await;
     let in_calvados = everything
@@ -51,9 +66,15 @@ async fn paging_with_fifty_visits_every_offer_exactly_once() {
     let (offers, totals) = all_offers(&app, json!(null), 50).await;
     let ids: HashSet<&str> = offers.iter().map(|o| o["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), offers.len(), "an offer was visited twice");
-    assert!(totals.iter().all(|&t| t == offers.len() as u64), "{totals:?}");
+    assert!(
+        totals.iter().all(|&t| t == offers.len() as u64),
+        "{totals:?}"
+    );
     assert!(offers.len() > 1000);
-    let dates: Vec<&str> = offers.iter().map(|o| o["publishedAt"].as_str().unwrap()).collect();
+    let dates: Vec<&str> = offers
+        .iter()
+        .map(|o| o["publishedAt"].as_str().unwrap())
+        .collect();
     assert!(dates.windows(2).all(|w| w[0] >= w[1]), "not newest first");
 }
 
@@ -67,7 +88,9 @@ async fn a_position_on_both_exchanges_is_one_offer_with_both_sources() {
         .collect();
     // 60 positions are published on both; a broken CMA record may take one.
     assert!((57..=60).contains(&doubles.len()), "{}", doubles.len());
-    assert!(doubles.iter().all(|o| o["sources"][0]["partner"] == "CCI" && o["sources"][1]["partner"] == "CMA"));
+    assert!(doubles
+        .iter()
+        .all(|o| o["sources"][0]["partner"] == "CCI" && o["sources"][1]["partner"] == "CMA"));
     assert_eq!(offers.len(), 600 + 500 - doubles.len() - 3);
 }
 
@@ -78,24 +101,50 @@ async fn filters_combine_and_apply_to_merged_offers() {
     let bakers = app.data(q, json!({ "f": { "rome": ["D1102"] } })).await;
     let nodes = bakers["offers"]["nodes"].as_array().unwrap();
     assert!(!nodes.is_empty());
-    assert!(nodes.iter().all(|o| o["romeCodes"].as_array().unwrap().iter().any(|r| r["code"] == "D1102")));
+    assert!(nodes.iter().all(|o| o["romeCodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["code"] == "D1102")));
 
-    let level4 = app.data(q, json!({ "f": { "level": 4, "source": "CCI" } })).await;
+    let level4 = app
+        .data(q, json!({ "f": { "level": 4, "source": "CCI" } }))
+        .await;
     let nodes = level4["offers"]["nodes"].as_array().unwrap();
     assert!(!nodes.is_empty());
-    assert!(nodes.iter().all(|o| o["level"] == 4 && o["sources"][0]["partner"] == "CCI"));
+    assert!(nodes
+        .iter()
+        .all(|o| o["level"] == 4 && o["sources"][0]["partner"] == "CCI"));
 
-    let caen = app.data(q, json!({ "f": { "commune": "14118", "text": "APPRENTI" } })).await;
+    let caen = app
+        .data(
+            q,
+            json!({ "f": { "commune": "14118", "text": "APPRENTI" } }),
+        )
+        .await;
     let nodes = caen["offers"]["nodes"].as_array().unwrap();
-    assert!(nodes.iter().all(|o| o["location"]["communeCode"] == "14118"));
-    assert!(nodes.iter().all(|o| o["title"].as_str().unwrap().to_lowercase().contains("apprenti")));
+    assert!(nodes
+        .iter()
+        .all(|o| o["location"]["communeCode"] == "14118"));
+    assert!(nodes.iter().all(|o| o["title"]
+        .as_str()
+        .unwrap()
+        .to_lowercase()
+        .contains("apprenti")));
 }
 
 #[tokio::test]
 async fn offer_and_node_find_an_offer_by_its_global_id() {
     let app = spawn_app(SMALL).await;
     let (offers, _) = all_offers(&app, json!(null), 1000).await;
-    for o in [&offers[0], offers.iter().find(|o| o["sources"].as_array().unwrap().len() == 2).unwrap(), offers.last().unwrap()] {
+    for o in [
+        &offers[0],
+        offers
+            .iter()
+            .find(|o| o["sources"].as_array().unwrap().len() == 2)
+            .unwrap(),
+        offers.last().unwrap(),
+    ] {
         let id = o["id"].as_str().unwrap();
         let data = app
             .data(
@@ -104,7 +153,15 @@ async fn offer_and_node_find_an_offer_by_its_global_id() {
             )
             .await;
         assert_eq!(data["offer"]["id"], id);
-        assert_eq!(data["offer"]["sources"], o["sources"].as_array().unwrap().iter().map(|s| json!({"partnerId": s["partnerId"]})).collect::<Value>());
+        assert_eq!(
+            data["offer"]["sources"],
+            o["sources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| json!({"partnerId": s["partnerId"]}))
+                .collect::<Value>()
+        );
         assert_eq!(data["node"]["id"], id);
     }
 }
@@ -130,8 +187,15 @@ async fn a_cci_outage_leaves_the_cma_offers_and_names_the_partner() {
     assert_eq!(errors[0]["extensions"]["partner"], "cci");
     assert_eq!(errors[0]["path"], json!(["offers"]));
 
-    let partners = app.data("{ partners { id status lastError { code } } }", json!({})).await;
-    let cci = partners["partners"].as_array().unwrap().iter().find(|p| p["id"] == "CCI").unwrap();
+    let partners = app
+        .data("{ partners { id status lastError { code } } }", json!({}))
+        .await;
+    let cci = partners["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "CCI")
+        .unwrap();
     assert_eq!(cci["status"], "DOWN");
     assert_eq!(cci["lastError"]["code"], "PARTNER_UNAVAILABLE");
 }

@@ -49,17 +49,29 @@ async fn a_merged_offer_reads_as_recorded() {
     let app = spawn_app(SMALL).await;
     let data = app
         .data(
-            r#"{ offers(first: 1, filter: { rome: ["D1102"], departement: "76" }) { nodes { title sources { partner partnerId url } employer { name naf opco { code } } level } } }"#,
+            r#"{ offers(first: 1000, filter: { rome: ["D1102"] }) { nodes {
+                id title level publishedAt startDate
+                sources { partner partnerId url }
+                employer { siret name naf opco { code } }
+                location { communeCode postcode address }
+            } } }"#,
             json!({}),
         )
         .await;
-    insta::assert_json_snapshot!(data);
+    let merged = data["offers"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["sources"].as_array().unwrap().len() == 2)
+        .expect("a baker's offer published on both exchanges");
+    insta::assert_json_snapshot!(merged);
 }
 
 #[tokio::test]
 async fn partners_read_as_recorded() {
     let app = spawn_app(SMALL).await;
-    app.data("{ offers(first: 1) { totalCount } }", json!({})).await;
+    app.data("{ offers(first: 1) { totalCount } }", json!({}))
+        .await;
     let data = app
         .data(
             "{ partners { id name mode status recordCount lastSuccess lastError { code } lastSync { outcome records rejected rejections { index partnerId field reason } error } } }",

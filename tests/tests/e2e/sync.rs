@@ -14,7 +14,10 @@ use passerelle_mappings::{Catalog, EntityKind};
 use passerelle_schema::Partner;
 
 async fn feed(store: &Store, url: url::Url) -> SyncedFeed<passerelle_schema::Offer, CmaConnector> {
-    let mapping = Catalog::embedded().unwrap().get(Partner::Cma, EntityKind::Offer).unwrap();
+    let mapping = Catalog::embedded()
+        .unwrap()
+        .get(Partner::Cma, EntityKind::Offer)
+        .unwrap();
     SyncedFeed::new(
         CmaConnector::new(CmaConfig::new(url), mapping),
         store.clone(),
@@ -24,11 +27,19 @@ async fn feed(store: &Store, url: url::Url) -> SyncedFeed<passerelle_schema::Off
 
 #[tokio::test]
 async fn a_failed_pull_keeps_the_last_good_feed_and_a_restart_serves_it() {
-    let data = dataset(&DatasetSettings { cma_offers: 300, cci_offers: 10, shared_offers: 5, ..Default::default() });
+    let data = dataset(&DatasetSettings {
+        cma_offers: 300,
+        cci_offers: 10,
+        shared_offers: 5,
+        ..Default::default()
+    });
     let faults = Faults::default();
-    let server = SimServer::start("127.0.0.1:0".parse().unwrap(), simulator::router(&data.cma, faults.clone()))
-        .await
-        .unwrap();
+    let server = SimServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        simulator::router(&data.cma, faults.clone()),
+    )
+    .await
+    .unwrap();
     let url = server.base_url().join(simulator::FEED_PATH).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store_url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
@@ -36,10 +47,18 @@ async fn a_failed_pull_keeps_the_last_good_feed_and_a_restart_serves_it() {
 
     let first = feed(&store, url.clone()).await;
     let run = first.sync_once().await.unwrap();
-    assert_eq!((run.outcome.as_str(), run.records, run.rejected), ("updated", 297, 3));
+    assert_eq!(
+        (run.outcome.as_str(), run.records, run.rejected),
+        ("updated", 297, 3)
+    );
     assert_eq!(first.sync_once().await.unwrap().outcome, "not_modified");
 
-    faults.update(&FaultUpdate { outage: Some(Outage::Flag(true)), ..Default::default() }).unwrap();
+    faults
+        .update(&FaultUpdate {
+            outage: Some(Outage::Flag(true)),
+            ..Default::default()
+        })
+        .unwrap();
     let run = first.sync_once().await.unwrap();
     assert_eq!(run.outcome, "failed");
     assert!(run.error.unwrap().contains("unavailable"));
@@ -52,7 +71,13 @@ async fn a_failed_pull_keeps_the_last_good_feed_and_a_restart_serves_it() {
     assert_eq!(restarted.snapshot().records.len(), 297);
 
     // Records broken in a later pull keep their last good version.
-    faults.update(&FaultUpdate { outage: Some(Outage::Flag(false)), malformed_rate: Some(0.2), ..Default::default() }).unwrap();
+    faults
+        .update(&FaultUpdate {
+            outage: Some(Outage::Flag(false)),
+            malformed_rate: Some(0.2),
+            ..Default::default()
+        })
+        .unwrap();
     let run = restarted.sync_once().await.unwrap();
     assert_eq!(run.outcome, "updated");
     assert!(run.rejected > 30, "{}", run.rejected);
