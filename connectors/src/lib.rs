@@ -7,6 +7,7 @@
 //! mapping engine and return unified entities; they never build GraphQL
 //! values.
 
+pub mod carif;
 pub mod cci;
 pub mod cma;
 mod error;
@@ -15,4 +16,4 @@ pub mod http;
 pub mod sandbox;
 
 pub use error::ConnectorError;
-pub use feed::{FeedPull, FeedSource};
+pub use feed::{FeedClient, FeedPull, FeedSource};

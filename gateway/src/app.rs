@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use passerelle_connectors::carif::{CarifConfig, CarifConnector};
 use passerelle_connectors::cci::{CciConfig, CciConnector};
 use passerelle_connectors::cma::{CmaConfig, CmaConnector};
 use passerelle_connectors::sandbox::Sandbox;
@@ -12,6 +13,7 @@ use passerelle_schema::Partner;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, PartnerConfig};
+use crate::formations::CarifFeed;
 use crate::graphql::{build_schema, ApiState};
 use crate::health::Health;
 use crate::offers::{CmaFeed, OfferService};
@@ -50,7 +52,7 @@ impl Application {
         } else {
             None
         };
-        let (cci_config, cma_config) = partner_configs(&config, sandbox.as_deref());
+        let partners = partner_configs(&config, sandbox.as_deref());
 
         let store_url = config.store_url();
         let store = Store::open(&store_url)
@@ -64,37 +66,35 @@ impl Application {
                 .with_context(|| format!("no offer mapping for {p}"))
         };
 
-        let cci = match cci_config {
+        let cci = match partners.cci {
             Some(c) => Some(Arc::new(CciConnector::new(c, mapping(Partner::Cci)?))),
             None => None,
         };
         let mut tasks = Vec::new();
-        let cma: Option<Arc<CmaFeed>> = match cma_config {
+        let cma: Option<Arc<CmaFeed>> = match partners.cma {
             Some(c) => {
                 let interval = c.sync_interval;
-                let feed = Arc::new(SyncedFeed::new(
-                    CmaConnector::new(c, mapping(Partner::Cma)?),
-                    store.clone(),
-                    health.clone(),
-                ));
-                let stored = feed
-                    .load()
-                    .await
-                    .context("the CMA feed could not be loaded from the store")?;
-                if stored == 0 {
-                    // A first start: pull now, so the gateway opens with data.
-                    feed.sync_once()
-                        .await
-                        .context("the first CMA sync could not be stored")?;
-                } else {
-                    tracing::info!(
-                        partner = "cma",
-                        records = stored,
-                        "feed loaded from the store"
-                    );
-                }
-                tasks.push(feed.clone().spawn(interval, stored == 0));
-                Some(feed)
+                let source = CmaConnector::new(c, mapping(Partner::Cma)?);
+                Some(start_feed(source, interval, &store, &health, &mut tasks).await?)
+            }
+            None => None,
+        };
+        let carif: Option<Arc<CarifFeed>> = match partners.carif {
+            Some(c) => {
+                let interval = c.sync_interval;
+                let m = catalog
+                    .get(Partner::Carif, EntityKind::Formation)
+                    .context("no formation mapping for carif")?;
+                Some(
+                    start_feed(
+                        CarifConnector::new(c, m),
+                        interval,
+                        &store,
+                        &health,
+                        &mut tasks,
+                    )
+                    .await?,
+                )
             }
             None => None,
         };
@@ -102,6 +102,7 @@ impl Application {
         let offers = Arc::new(OfferService::new(cci, cma, health.clone()));
         let schema = build_schema(ApiState {
             offers: offers.clone(),
+            carif: carif.clone(),
             health: health.clone(),
             store: store.clone(),
             limits: config.limits.clone(),
@@ -110,6 +111,7 @@ impl Application {
         let router = router(ServerState {
             schema,
             offers,
+            carif,
             store,
             sandbox: sandbox.clone(),
             max_body_bytes: config.limits.max_body_bytes,
@@ -167,22 +169,61 @@ impl Application {
     }
 }
 
-fn partner_configs(
-    config: &Config,
-    sandbox: Option<&Sandbox>,
-) -> (Option<CciConfig>, Option<CmaConfig>) {
+/// The connection settings of every configured partner.
+#[derive(Default)]
+struct PartnerConfigs {
+    cci: Option<CciConfig>,
+    cma: Option<CmaConfig>,
+    carif: Option<CarifConfig>,
+}
+
+fn partner_configs(config: &Config, sandbox: Option<&Sandbox>) -> PartnerConfigs {
     if let Some(s) = sandbox {
-        return (s.cci_config(), s.cma_config());
+        return PartnerConfigs {
+            cci: s.cci_config(),
+            cma: s.cma_config(),
+            carif: s.carif_config(),
+        };
     }
-    let mut cci = None;
-    let mut cma = None;
+    let mut out = PartnerConfigs::default();
     for p in &config.partners {
         match p {
-            PartnerConfig::Cci(c) => cci = Some(c.clone()),
-            PartnerConfig::Cma(c) => cma = Some(c.clone()),
+            PartnerConfig::Cci(c) => out.cci = Some(c.clone()),
+            PartnerConfig::Cma(c) => out.cma = Some(c.clone()),
+            PartnerConfig::Carif(c) => out.carif = Some(c.clone()),
         }
     }
-    (cci, cma)
+    out
+}
+
+/// Loads a synced feed from the store (pulling it once when the store has
+/// none, so the gateway opens with data) and schedules its syncs.
+async fn start_feed<E, S>(
+    source: S,
+    interval: std::time::Duration,
+    store: &Store,
+    health: &Arc<Health>,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> anyhow::Result<Arc<SyncedFeed<E, S>>>
+where
+    E: passerelle_mappings::Entity,
+    S: passerelle_connectors::FeedSource<E>,
+{
+    let feed = Arc::new(SyncedFeed::new(source, store.clone(), health.clone()));
+    let partner = feed.partner();
+    let stored = feed
+        .load()
+        .await
+        .with_context(|| format!("the {partner} feed could not be loaded from the store"))?;
+    if stored == 0 {
+        feed.sync_once()
+            .await
+            .with_context(|| format!("the first {partner} sync could not be stored"))?;
+    } else {
+        tracing::info!(partner = %partner, records = stored, "feed loaded from the store");
+    }
+    tasks.push(feed.clone().spawn(interval, stored == 0));
+    Ok(feed)
 }
 
 /// A store URL without its password, for messages.

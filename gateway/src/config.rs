@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use passerelle_connectors::carif::CarifConfig;
 use passerelle_connectors::cci::CciConfig;
 use passerelle_connectors::cma::CmaConfig;
 use passerelle_connectors::sandbox::SandboxSettings;
@@ -76,6 +77,8 @@ pub enum PartnerConfig {
     Cci(CciConfig),
     /// The CMA feed (synced).
     Cma(CmaConfig),
+    /// The Carif-Oref training catalogue (synced).
+    Carif(CarifConfig),
 }
 
 impl PartnerConfig {
@@ -84,6 +87,7 @@ impl PartnerConfig {
         match self {
             PartnerConfig::Cci(_) => Partner::Cci,
             PartnerConfig::Cma(_) => Partner::Cma,
+            PartnerConfig::Carif(_) => Partner::Carif,
         }
     }
 }

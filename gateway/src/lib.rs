@@ -5,6 +5,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod formations;
 pub mod graphql;
 pub mod health;
 pub mod offers;

@@ -219,6 +219,8 @@ impl OfferService {
                 },
                 None => None,
             },
+            // Not an exchange of offers.
+            Partner::Carif => None,
         };
         let Some(commune) = commune else {
             return OfferLookup {

@@ -13,6 +13,7 @@ use passerelle_schema::Partner;
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
+use crate::formations::CarifFeed;
 use crate::graphql::{http as graphql_http, PasserelleSchema};
 use crate::offers::OfferService;
 use crate::store::Store;
@@ -24,6 +25,8 @@ pub struct ServerState {
     pub schema: PasserelleSchema,
     /// Offers, for readiness.
     pub offers: Arc<OfferService>,
+    /// The training catalogue, for readiness.
+    pub carif: Option<Arc<CarifFeed>>,
     /// The store, for readiness.
     pub store: Store,
     /// The sandbox, in sandbox mode only.
@@ -68,6 +71,11 @@ async fn readyz(State(state): State<ServerState>) -> Response {
         feeds_ok &= n > 0;
         partners.insert("cma".into(), json!({ "records": n, "ready": n > 0 }));
     }
+    if let Some(feed) = &state.carif {
+        let n = feed.snapshot().records.len();
+        feeds_ok &= n > 0;
+        partners.insert("carif".into(), json!({ "records": n, "ready": n > 0 }));
+    }
     if let Some(cci) = state.offers.cci() {
         let answer = tokio::time::timeout(Duration::from_secs(2), cci.count()).await;
         let reachable = matches!(answer, Ok(Ok(_)));
@@ -90,8 +98,12 @@ fn simulator_faults<'a>(
     sandbox: &'a Sandbox,
     partner: &str,
 ) -> Result<&'a passerelle_connectors::sandbox::Faults, Box<Response>> {
-    let not_found = |message: String| Box::new((StatusCode::NOT_FOUND, Json(json!({ "error": message }))).into_response());
-    let p: Partner = partner.parse().map_err(|e: passerelle_schema::partner::UnknownPartner| not_found(e.to_string()))?;
+    let not_found = |message: String| {
+        Box::new((StatusCode::NOT_FOUND, Json(json!({ "error": message }))).into_response())
+    };
+    let p: Partner = partner
+        .parse()
+        .map_err(|e: passerelle_schema::partner::UnknownPartner| not_found(e.to_string()))?;
     sandbox
         .simulator(p)
         .map(|s| &s.faults)

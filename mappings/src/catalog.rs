@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use passerelle_schema::{Offer, Partner};
+use passerelle_schema::{Formation, Offer, Partner};
 use serde_json::Value;
 
 use crate::entity::{Entity, EntityKind, FieldDef, Values};
@@ -17,6 +17,10 @@ use crate::transform::Transform;
 const EMBEDDED: &[(&str, &str)] = &[
     ("cci/offer.toml", include_str!("../cci/offer.toml")),
     ("cma/offer.toml", include_str!("../cma/offer.toml")),
+    (
+        "carif/formation.toml",
+        include_str!("../carif/formation.toml"),
+    ),
 ];
 
 /// A checked mapping file, ready to map records.
@@ -236,6 +240,9 @@ impl Mapping {
         match self.entity {
             EntityKind::Offer => self
                 .map_record::<Offer>(index, record)
+                .map(|o| serde_json::to_value(o).expect("entities serialize")),
+            EntityKind::Formation => self
+                .map_record::<Formation>(index, record)
                 .map(|o| serde_json::to_value(o).expect("entities serialize")),
         }
     }

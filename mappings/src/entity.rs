@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_schema::{
-    DiplomaLevel, Employer, GeoPoint, InseeCommune, Location, Naf, Offer, OfferSource, OfferStatus,
-    Opco, Partner, Postcode, RomeCode, Siret,
+    DiplomaLevel, Employer, Formation, GeoPoint, InseeCommune, Location, Naf, Offer, OfferSource,
+    OfferStatus, Opco, Partner, Postcode, Rncp, RomeCode, Session, Siret, TrainingOrg, Uai,
 };
 use serde::Serialize;
 
@@ -35,16 +35,19 @@ const fn field(name: &'static str, required: bool, json: &'static str) -> FieldD
 pub enum EntityKind {
     /// An apprenticeship offer.
     Offer,
+    /// An apprenticeship programme of the training catalogue.
+    Formation,
 }
 
 impl EntityKind {
     /// Every kind.
-    pub const ALL: [EntityKind; 1] = [EntityKind::Offer];
+    pub const ALL: [EntityKind; 2] = [EntityKind::Offer, EntityKind::Formation];
 
     /// The name mapping files use.
     pub fn name(self) -> &'static str {
         match self {
             EntityKind::Offer => "offer",
+            EntityKind::Formation => "formation",
         }
     }
 
@@ -52,6 +55,7 @@ impl EntityKind {
     pub fn fields(self) -> &'static [FieldDef] {
         match self {
             EntityKind::Offer => OFFER_FIELDS,
+            EntityKind::Formation => FORMATION_FIELDS,
         }
     }
 
@@ -245,6 +249,120 @@ impl Entity for Offer {
             published_at: v.parse_required("published_at", datetime)?,
             expires_at: v.parse("expires_at", datetime)?,
             status,
+        })
+    }
+}
+
+const FORMATION_FIELDS: &[FieldDef] = &[
+    field("partner_id", true, "/partner_id"),
+    field("title", true, "/title"),
+    field("rncp", false, "/rncp"),
+    field("level", false, "/level"),
+    field("rome_codes", false, "/rome_codes"),
+    field("cfa.uai", false, "/cfa/uai"),
+    field("cfa.siret", true, "/cfa/siret"),
+    field("cfa.name", true, "/cfa/name"),
+    field("commune", false, "/commune"),
+    field("sessions.start", false, "/sessions/0/start"),
+    field("sessions.end", false, "/sessions/0/end"),
+    field("sessions.recruiting", false, "/sessions/0/recruiting"),
+    field("sessions.places", false, "/sessions/0/places"),
+    field("sessions.vacancies", false, "/sessions/0/vacancies"),
+    field("hours_centre", false, "/hours_centre"),
+    field("hours_company", false, "/hours_company"),
+];
+
+fn flag(v: &str) -> Result<bool, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "oui" => Ok(true),
+        "false" | "0" | "no" | "non" => Ok(false),
+        other => Err(format!(
+            "{other:?} is not a yes/no value (add a `code_list`)"
+        )),
+    }
+}
+
+/// Parses every value of a list field.
+fn each<T>(
+    v: &Values,
+    field: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, FieldError> {
+    v.all(field)
+        .iter()
+        .map(|x| parse(x).map_err(|e| FieldError::new(field, e)))
+        .collect()
+}
+
+impl Entity for Formation {
+    const KIND: EntityKind = EntityKind::Formation;
+
+    fn partner_id(&self) -> &str {
+        &self.partner_id
+    }
+
+    fn build(partner: Partner, v: &Values) -> Result<Self, FieldError> {
+        let starts = each(v, "sessions.start", date)?;
+        let n = starts.len();
+        // Session fields come as parallel lists, one value per session.
+        let parallel = |field: &str, len: usize| -> Result<(), FieldError> {
+            if len == n || len == 0 {
+                Ok(())
+            } else {
+                Err(FieldError::new(
+                    field,
+                    format!("has {len} values for {n} sessions"),
+                ))
+            }
+        };
+        let ends = each(v, "sessions.end", date)?;
+        parallel("sessions.end", ends.len())?;
+        let recruiting = each(v, "sessions.recruiting", flag)?;
+        parallel("sessions.recruiting", recruiting.len())?;
+        let places = each(v, "sessions.places", number::<u32>)?;
+        parallel("sessions.places", places.len())?;
+        let vacancies = each(v, "sessions.vacancies", number::<u32>)?;
+        parallel("sessions.vacancies", vacancies.len())?;
+        let sessions: Vec<Session> = starts
+            .into_iter()
+            .enumerate()
+            .map(|(i, start)| Session {
+                start,
+                end: ends.get(i).copied(),
+                recruiting: recruiting.get(i).copied().unwrap_or(true),
+                places: places.get(i).copied().unwrap_or(0),
+                vacancies: vacancies.get(i).copied().unwrap_or(0),
+            })
+            .collect();
+        if let Some(s) = sessions.iter().find(|s| s.vacancies > s.places) {
+            return Err(FieldError::new(
+                "sessions.vacancies",
+                format!(
+                    "{} free places of {} is more than there are",
+                    s.vacancies, s.places
+                ),
+            ));
+        }
+        Ok(Formation {
+            partner,
+            partner_id: v.required("partner_id")?.to_owned(),
+            title: v.required("title")?.to_owned(),
+            rncp: v.parse("rncp", Rncp::parse)?,
+            level: v.parse("level", DiplomaLevel::parse)?,
+            rome_codes: each(v, "rome_codes", |c| {
+                RomeCode::parse(c).map_err(|e| e.to_string())
+            })?,
+            cfa: TrainingOrg {
+                uai: v.parse("cfa.uai", Uai::parse)?,
+                siret: v.parse_required("cfa.siret", Siret::parse)?,
+                name: v.required("cfa.name")?.to_owned(),
+            },
+            commune: v.parse("commune", InseeCommune::parse)?,
+            capacity: sessions.iter().map(|s| s.places).sum(),
+            vacancies: sessions.iter().map(|s| s.vacancies).sum(),
+            sessions,
+            hours_centre: v.parse("hours_centre", number::<u32>)?,
+            hours_company: v.parse("hours_company", number::<u32>)?,
         })
     }
 }

@@ -53,6 +53,26 @@ pub fn select(record: &Value, path: &str) -> Vec<String> {
 }
 
 fn step<'a>(v: &'a Value, segment: &str, out: &mut Vec<&'a Value>) {
+    // `name[@attr=value]`: the `name` children whose attribute has that value.
+    if let Some((name, predicate)) = segment.strip_suffix(']').and_then(|s| s.split_once("[@")) {
+        if let Some((attr, wanted)) = predicate.split_once('=') {
+            let mut children = Vec::new();
+            step(v, name, &mut children);
+            let key = format!("@{attr}");
+            let mut flat = Vec::new();
+            for c in children {
+                match c {
+                    Value::Array(items) => flat.extend(items.iter()),
+                    other => flat.push(other),
+                }
+            }
+            out.extend(
+                flat.into_iter()
+                    .filter(|c| c.get(&key).and_then(Value::as_str) == Some(wanted)),
+            );
+            return;
+        }
+    }
     match v {
         Value::Array(items) => match segment.parse::<usize>() {
             Ok(i) => out.extend(items.get(i)),
@@ -272,6 +292,10 @@ mod tests {
         assert_eq!(select(&r, "t"), vec!["hi"]);
         assert_eq!(select(&r, "t/@k"), vec!["v"]);
         assert!(select(&r, "missing").is_empty());
+        let x = json!({"extra": [{"@info": "a", "#text": "1"}, {"@info": "b", "#text": "2"}]});
+        assert_eq!(select(&x, "extra[@info=b]"), vec!["2"]);
+        let s = json!({"session": [{"extra": {"@info": "p", "#text": "3"}}, {"extra": {"@info": "p", "#text": "4"}}]});
+        assert_eq!(select(&s, "session/extra[@info=p]"), vec!["3", "4"]);
     }
 
     #[test]

@@ -193,7 +193,22 @@ impl Transform {
             Transform::Lowercase => v.to_lowercase(),
             Transform::DigitsOnly => v.chars().filter(char::is_ascii_digit).collect(),
             Transform::Int => {
-                let digits: String = v.trim().chars().take_while(char::is_ascii_digit).collect();
+                // Digits, with the spaces French writes between thousands
+                // (`2 400 heures` → 2400), up to the first other character.
+                let chars: Vec<char> = v.trim().chars().collect();
+                let mut digits = String::new();
+                for (i, c) in chars.iter().enumerate() {
+                    if c.is_ascii_digit() {
+                        digits.push(*c);
+                    } else if c.is_whitespace()
+                        && !digits.is_empty()
+                        && chars.get(i + 1).is_some_and(char::is_ascii_digit)
+                    {
+                        continue;
+                    } else {
+                        break;
+                    }
+                }
                 if digits.is_empty() {
                     return Err(format!("{v:?} does not start with a number"));
                 }
@@ -296,6 +311,7 @@ mod tests {
             ["73282932000074"]
         );
         assert_eq!(run(&t("\"int\""), "24 mois").unwrap(), ["24"]);
+        assert_eq!(run(&t("\"int\""), "2\u{a0}400 heures").unwrap(), ["2400"]);
         assert_eq!(run(&t("\"euros\""), "1 234,50").unwrap(), ["123450"]);
         assert_eq!(
             run(&t("\"departement_from_postcode\""), "76600").unwrap(),

@@ -13,6 +13,7 @@ pub mod money;
 pub mod offer;
 pub mod partner;
 pub mod reference;
+pub mod training;
 
 pub use geo::{Departement, GeoPoint, InseeCommune, Postcode};
 pub use ids::{Cfd, IdError, Naf, Opco, Rncp, RomeCode, Siren, Siret, Uai};
@@ -20,3 +21,4 @@ pub use level::DiplomaLevel;
 pub use money::Cents;
 pub use offer::{merge_duplicates, DedupKey, Employer, Location, Offer, OfferSource, OfferStatus};
 pub use partner::{Partner, PartnerMode};
+pub use training::{Formation, Session, TrainingOrg};

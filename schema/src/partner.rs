@@ -13,17 +13,20 @@ pub enum Partner {
     Cci,
     /// CMA Normandie's feed of craft-sector offers.
     Cma,
+    /// The Carif-Oref's catalogue of apprenticeship programmes (LHÉO).
+    Carif,
 }
 
 impl Partner {
     /// Every partner, in the order answers list them.
-    pub const ALL: [Partner; 2] = [Partner::Cci, Partner::Cma];
+    pub const ALL: [Partner; 3] = [Partner::Cci, Partner::Cma, Partner::Carif];
 
     /// The partner's short identifier, as used in configuration, URLs and ids.
     pub fn id(self) -> &'static str {
         match self {
             Partner::Cci => "cci",
             Partner::Cma => "cma",
+            Partner::Carif => "carif",
         }
     }
 
@@ -32,6 +35,7 @@ impl Partner {
         match self {
             Partner::Cci => "CCI Normandie — bourse de l'apprentissage",
             Partner::Cma => "CMA Normandie — offres de l'artisanat",
+            Partner::Carif => "Carif-Oref Normandie — catalogue des formations en apprentissage",
         }
     }
 
@@ -39,7 +43,7 @@ impl Partner {
     pub fn mode(self) -> PartnerMode {
         match self {
             Partner::Cci => PartnerMode::Live,
-            Partner::Cma => PartnerMode::Synced,
+            Partner::Cma | Partner::Carif => PartnerMode::Synced,
         }
     }
 }
@@ -85,6 +89,6 @@ mod tests {
     fn unknown_partner_lists_the_known_ones() {
         assert_eq!("CMA".parse::<Partner>().unwrap(), Partner::Cma);
         let e = "opca".parse::<Partner>().unwrap_err().to_string();
-        assert!(e.contains("known partners: cci, cma"), "{e}");
+        assert!(e.contains("known partners: cci, cma, carif"), "{e}");
     }
 }

@@ -33,6 +33,12 @@ pub struct DatasetSettings {
     /// Positions published on both exchanges.
     #[serde(default = "default_shared_offers")]
     pub shared_offers: usize,
+    /// CFAs of the training catalogue and the mobility programmes.
+    #[serde(default = "default_cfas")]
+    pub cfas: usize,
+    /// Apprenticeship programmes of the training catalogue.
+    #[serde(default = "default_programmes")]
+    pub programmes: usize,
     /// The day the data is generated as of: publication dates fall in the
     /// months before it, start dates in the months after.
     #[serde(default = "default_reference_date")]
@@ -51,6 +57,12 @@ fn default_cma_offers() -> usize {
 fn default_shared_offers() -> usize {
     300
 }
+fn default_cfas() -> usize {
+    71
+}
+fn default_programmes() -> usize {
+    500
+}
 fn default_reference_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 27).expect("a valid date")
 }
@@ -62,6 +74,8 @@ impl Default for DatasetSettings {
             cci_offers: default_cci_offers(),
             cma_offers: default_cma_offers(),
             shared_offers: default_shared_offers(),
+            cfas: default_cfas(),
+            programmes: default_programmes(),
             reference_date: default_reference_date(),
         }
     }

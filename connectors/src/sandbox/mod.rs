@@ -4,6 +4,7 @@
 //! newcomer has a working gateway in one command; `passerelle sandbox` runs
 //! it alone on fixed ports, for benchmarks and for trying a connector.
 
+pub mod cfas;
 pub mod faults;
 pub mod generate;
 mod server;
@@ -19,6 +20,7 @@ pub use faults::{FaultReport, FaultUpdate, Faults};
 pub use generate::DatasetSettings;
 pub use server::SimServer;
 
+use crate::carif::{self, CarifConfig};
 use crate::cci::{self, CciConfig};
 use crate::cma::{self, CmaConfig};
 use crate::http::ClientCredentials;
@@ -33,7 +35,8 @@ pub struct SandboxSettings {
     /// The address simulators listen on.
     #[serde(default = "default_host")]
     pub host: IpAddr,
-    /// The first port: the CCI simulator takes it, the CMA one the next.
+    /// The first port: each simulator takes the next, in partner order
+    /// (CCI, CMA, Carif-Oref, …).
     /// 0 picks free ports.
     #[serde(default)]
     pub base_port: u16,
@@ -82,6 +85,8 @@ impl Sandbox {
     /// Generates the data and starts every simulator.
     pub async fn start(settings: &SandboxSettings) -> std::io::Result<Self> {
         let data = generate::dataset(&settings.data);
+        let cfas = cfas::cfas(&settings.data);
+        let programmes = cfas::programmes(&settings.data, &cfas);
         let port = |offset: u16| {
             let p = if settings.base_port == 0 {
                 0
@@ -98,6 +103,7 @@ impl Sandbox {
                     cci::simulator::router(&data.cci, settings.cci_token_ttl, faults.clone())
                 }
                 Partner::Cma => cma::simulator::router(&data.cma, faults.clone()),
+                Partner::Carif => carif::simulator::router(&cfas, &programmes, faults.clone()),
             };
             let server = SimServer::start(port(offset as u16), router).await?;
             tracing::info!(partner = %partner, addr = %server.addr(), "simulator started");
@@ -130,6 +136,14 @@ impl Sandbox {
             scopes: vec!["offres:lecture".into()],
         };
         Some(CciConfig::new(base, credentials))
+    }
+
+    /// The Carif-Oref connector's configuration for this sandbox.
+    pub fn carif_config(&self) -> Option<CarifConfig> {
+        let base = self.simulator(Partner::Carif)?.server.base_url();
+        Some(CarifConfig::new(
+            base.join(carif::simulator::FEED_PATH).ok()?,
+        ))
     }
 
     /// The CMA connector's configuration for this sandbox.

@@ -1,6 +1,7 @@
 //! The GraphQL API: one schema over every partner.
 
 mod errors;
+mod formation;
 pub mod http;
 mod ids;
 mod query;
@@ -9,23 +10,30 @@ mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
 
 pub use errors::ErrorCode;
 pub use ids::GlobalId;
 
 use crate::config::Limits;
+use crate::formations::CarifFeed;
 use crate::health::Health;
 use crate::offers::OfferService;
 use crate::store::Store;
 
+/// The root of queries, gathered from each part of the API.
+#[derive(MergedObject, Default)]
+pub struct Query(query::OfferQuery, formation::FormationQuery);
+
 /// The gateway's schema.
-pub type PasserelleSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+pub type PasserelleSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
 /// What resolvers reach through the context.
 pub struct ApiState {
     /// Offers across exchanges.
     pub offers: Arc<OfferService>,
+    /// The training catalogue.
+    pub carif: Option<Arc<CarifFeed>>,
     /// Partners' health.
     pub health: Arc<Health>,
     /// The store.
@@ -37,7 +45,7 @@ pub struct ApiState {
 /// Builds the schema over `state`.
 pub fn build_schema(state: ApiState) -> PasserelleSchema {
     let depth = state.limits.max_depth;
-    Schema::build(query::Query, EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .data(state)
         .limit_depth(depth)
         .finish()
@@ -45,7 +53,7 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
 
 /// The schema's SDL, as committed in `schema/passerelle.graphql`.
 pub fn sdl() -> String {
-    Schema::build(query::Query, EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .finish()
         .sdl()
 }

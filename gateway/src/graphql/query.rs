@@ -15,7 +15,8 @@ use super::ApiState;
 use crate::health::PartnerStatus;
 use crate::offers::OfferFilter;
 
-pub struct Query;
+#[derive(Default)]
+pub struct OfferQuery;
 
 /// What offers to list; every field given must hold.
 #[derive(InputObject, Default)]
@@ -136,14 +137,14 @@ impl OfferEdge {
 /// Where a page stands in its list.
 #[derive(SimpleObject)]
 pub struct PageInfo {
-    /// Whether more offers follow.
-    has_next_page: bool,
-    /// Whether offers precede.
-    has_previous_page: bool,
-    /// The first offer's cursor.
-    start_cursor: Option<String>,
-    /// The last offer's cursor: pass it as `after` for the next page.
-    end_cursor: Option<String>,
+    /// Whether more items follow.
+    pub has_next_page: bool,
+    /// Whether items precede.
+    pub has_previous_page: bool,
+    /// The first item's cursor.
+    pub start_cursor: Option<String>,
+    /// The last item's cursor: pass it as `after` for the next page.
+    pub end_cursor: Option<String>,
 }
 
 pub struct PartnerInfo {
@@ -259,9 +260,9 @@ impl From<&crate::store::SyncRun> for SyncOutcome {
     }
 }
 
-/// The root of queries.
+/// Offers and partners: part of the root of queries.
 #[Object]
-impl Query {
+impl OfferQuery {
     /// Apprenticeship offers from every exchange, newest first. An offer
     /// that two exchanges publish appears once, with both sources. When an
     /// exchange fails, the others' offers are answered with an error naming
@@ -351,6 +352,13 @@ impl Query {
                     }
                     None => continue,
                 },
+                Partner::Carif => match &state.carif {
+                    Some(feed) => (
+                        Some(feed.snapshot().records.len() as u64),
+                        last_run(state, partner, "formation").await?,
+                    ),
+                    None => continue,
+                },
                 Partner::Cci => {
                     if state.offers.cci().is_none() {
                         continue;
@@ -367,4 +375,21 @@ impl Query {
         }
         Ok(out)
     }
+}
+
+/// The last sync of a partner's feed.
+async fn last_run(
+    state: &ApiState,
+    partner: Partner,
+    entity: &str,
+) -> async_graphql::Result<Option<crate::store::SyncRun>> {
+    let runs = state
+        .store
+        .runs(partner.id(), entity, 1)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "sync history unreadable");
+            ErrorCode::Internal.error("the sync history is unavailable")
+        })?;
+    Ok(runs.into_iter().next())
 }

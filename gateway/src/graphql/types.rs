@@ -16,6 +16,8 @@ pub enum PartnerId {
     Cci,
     /// CMA Normandie — offers of the craft sector.
     Cma,
+    /// Carif-Oref Normandie — the training catalogue.
+    Carif,
 }
 
 impl From<Partner> for PartnerId {
@@ -23,6 +25,7 @@ impl From<Partner> for PartnerId {
         match p {
             Partner::Cci => PartnerId::Cci,
             Partner::Cma => PartnerId::Cma,
+            Partner::Carif => PartnerId::Carif,
         }
     }
 }
@@ -32,6 +35,7 @@ impl From<PartnerId> for Partner {
         match p {
             PartnerId::Cci => Partner::Cci,
             PartnerId::Cma => Partner::Cma,
+            PartnerId::Carif => Partner::Carif,
         }
     }
 }

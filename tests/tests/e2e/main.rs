@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod errors;
+mod formations;
 mod offers;
 mod schema;
 mod sync;

@@ -1,0 +1,324 @@
+//! Apprenticeship programmes in the API.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use base64::Engine;
+use passerelle_schema::{Departement, DiplomaLevel, Formation, InseeCommune, Rncp, RomeCode, Uai};
+
+use super::errors::ErrorCode;
+use super::query::PageInfo;
+use super::scalars::Date;
+use super::types::PartnerId;
+use super::ApiState;
+use crate::formations::{search, FormationFilter};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The programmes' part of the root of queries.
+#[derive(Default)]
+pub struct FormationQuery;
+
+/// What programmes to list; every field given must hold.
+#[derive(InputObject, Default)]
+#[graphql(name = "FormationFilter")]
+pub struct FormationFilterInput {
+    /// Leading to any of these ROME codes.
+    rome: Option<Vec<String>>,
+    /// Preparing this RNCP certification (`RNCP35185`).
+    rncp: Option<String>,
+    /// At this level, 3 to 8.
+    level: Option<i32>,
+    /// Taught in this département.
+    departement: Option<String>,
+    /// Taught in this commune (INSEE code).
+    commune: Option<String>,
+    /// Run by the CFA with this UAI.
+    cfa: Option<String>,
+    /// With free places (`true`) or full (`false`).
+    has_vacancies: Option<bool>,
+}
+
+fn invalid(field: &str, e: impl std::fmt::Display) -> async_graphql::Error {
+    ErrorCode::InvalidInput.error(format!("filter.{field}: {e}"))
+}
+
+impl FormationFilterInput {
+    fn parse(self) -> async_graphql::Result<FormationFilter> {
+        Ok(FormationFilter {
+            rome: self
+                .rome
+                .unwrap_or_default()
+                .iter()
+                .map(|r| RomeCode::parse(r).map_err(|e| invalid("rome", e)))
+                .collect::<Result<_, _>>()?,
+            rncp: self
+                .rncp
+                .map(|r| Rncp::parse(&r).map_err(|e| invalid("rncp", e)))
+                .transpose()?,
+            level: self
+                .level
+                .map(|l| {
+                    u8::try_from(l)
+                        .ok()
+                        .and_then(|l| DiplomaLevel::new(l).ok())
+                        .ok_or_else(|| invalid("level", "a level is 3 to 8"))
+                })
+                .transpose()?,
+            departement: self
+                .departement
+                .map(|d| Departement::parse(&d).map_err(|e| invalid("departement", e)))
+                .transpose()?,
+            commune: self
+                .commune
+                .map(|c| InseeCommune::parse(&c).map_err(|e| invalid("commune", e)))
+                .transpose()?,
+            cfa: self
+                .cfa
+                .map(|u| Uai::parse(&u).map_err(|e| invalid("cfa", e)))
+                .transpose()?,
+            has_vacancies: self.has_vacancies,
+        })
+    }
+}
+
+/// A page of programmes.
+pub struct FormationConnection {
+    items: Vec<Arc<Formation>>,
+    start: usize,
+    end: usize,
+}
+
+fn cursor(f: &Formation) -> String {
+    B64.encode(format!("f1|{}", f.partner_id))
+}
+
+/// A page of programmes.
+#[Object]
+impl FormationConnection {
+    /// How many programmes match, across every page.
+    async fn total_count(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Places in all and free places, across every page.
+    async fn totals(&self) -> PlaceTotals {
+        PlaceTotals {
+            capacity: self.items.iter().map(|f| u64::from(f.capacity)).sum(),
+            vacancies: self.items.iter().map(|f| u64::from(f.vacancies)).sum(),
+        }
+    }
+
+    /// The programmes of the page.
+    async fn nodes(&self) -> Vec<FormationNode> {
+        self.items[self.start..self.end]
+            .iter()
+            .cloned()
+            .map(FormationNode)
+            .collect()
+    }
+
+    /// The programmes of the page, with their cursors.
+    async fn edges(&self) -> Vec<FormationEdge> {
+        self.items[self.start..self.end]
+            .iter()
+            .map(|f| FormationEdge {
+                cursor: cursor(f),
+                node: FormationNode(f.clone()),
+            })
+            .collect()
+    }
+
+    /// Where the page stands.
+    async fn page_info(&self) -> PageInfo {
+        let page = &self.items[self.start..self.end];
+        PageInfo {
+            has_next_page: self.end < self.items.len(),
+            has_previous_page: self.start > 0,
+            start_cursor: page.first().map(|f| cursor(f)),
+            end_cursor: page.last().map(|f| cursor(f)),
+        }
+    }
+}
+
+/// Places of a set of programmes.
+#[derive(SimpleObject)]
+pub struct PlaceTotals {
+    /// Places in all.
+    capacity: u64,
+    /// Places still free.
+    vacancies: u64,
+}
+
+/// A programme and its cursor.
+#[derive(SimpleObject)]
+pub struct FormationEdge {
+    /// The position to page from.
+    cursor: String,
+    /// The programme.
+    node: FormationNode,
+}
+
+pub struct FormationNode(pub Arc<Formation>);
+
+/// An apprenticeship programme of the training catalogue.
+#[Object(name = "Formation")]
+impl FormationNode {
+    /// The programme's identifier in the catalogue.
+    async fn id(&self) -> &str {
+        &self.0.partner_id
+    }
+
+    /// The catalogue it comes from.
+    async fn source(&self) -> PartnerId {
+        self.0.partner.into()
+    }
+
+    /// Its title.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// The RNCP certification it prepares.
+    async fn rncp(&self) -> Option<&str> {
+        self.0.rncp.as_ref().map(|r| r.as_str())
+    }
+
+    /// The certification's level, 3 to 8.
+    async fn level(&self) -> Option<u8> {
+        self.0.level.map(DiplomaLevel::get)
+    }
+
+    /// The occupations it leads to.
+    async fn rome_codes(&self) -> Vec<&str> {
+        self.0.rome_codes.iter().map(|r| r.as_str()).collect()
+    }
+
+    /// The CFA responsible for it.
+    async fn cfa(&self) -> TrainingOrgRef {
+        TrainingOrgRef {
+            uai: self.0.cfa.uai.as_ref().map(|u| u.to_string()),
+            siret: self.0.cfa.siret.to_string(),
+            name: self.0.cfa.name.clone(),
+        }
+    }
+
+    /// The INSEE code of the commune where it is taught.
+    async fn commune_code(&self) -> Option<&str> {
+        self.0.commune.as_ref().map(|c| c.as_str())
+    }
+
+    /// The name of that commune.
+    async fn commune_name(&self) -> Option<&str> {
+        self.0.commune.as_ref().map(|c| c.name())
+    }
+
+    /// Its intakes.
+    async fn sessions(&self) -> Vec<SessionInfo> {
+        self.0
+            .sessions
+            .iter()
+            .map(|s| SessionInfo {
+                start: Date(s.start),
+                end: s.end.map(Date),
+                recruiting: s.recruiting,
+                places: s.places,
+                vacancies: s.vacancies,
+            })
+            .collect()
+    }
+
+    /// Places in all, across sessions.
+    async fn capacity(&self) -> u32 {
+        self.0.capacity
+    }
+
+    /// Places still free, across sessions.
+    async fn vacancies(&self) -> u32 {
+        self.0.vacancies
+    }
+
+    /// Hours in the training centre.
+    async fn hours_centre(&self) -> Option<u32> {
+        self.0.hours_centre
+    }
+
+    /// Hours in the company.
+    async fn hours_company(&self) -> Option<u32> {
+        self.0.hours_company
+    }
+}
+
+/// A training organisation as the catalogue names it.
+#[derive(SimpleObject)]
+pub struct TrainingOrgRef {
+    /// The establishment's UAI.
+    uai: Option<String>,
+    /// The organisation's SIRET.
+    siret: String,
+    /// Its name.
+    name: String,
+}
+
+/// One intake of a programme.
+#[derive(SimpleObject)]
+pub struct SessionInfo {
+    /// When it starts.
+    start: Date,
+    /// When it ends.
+    end: Option<Date>,
+    /// Whether it is recruiting.
+    recruiting: bool,
+    /// Places in all.
+    places: u32,
+    /// Places still free.
+    vacancies: u32,
+}
+
+#[Object]
+impl FormationQuery {
+    /// Apprenticeship programmes of the training catalogue (Carif-Oref),
+    /// with their sessions, capacity and free places; in catalogue order.
+    async fn formations(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FormationFilterInput>,
+        #[graphql(
+            default = 20,
+            desc = "How many programmes, at most `limits.max_page_size`."
+        )]
+        first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<FormationConnection> {
+        let state = ctx.data::<ApiState>()?;
+        let max = state.limits.max_page_size;
+        let first = usize::try_from(first)
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| {
+                ErrorCode::InvalidInput.error(format!("first must be between 0 and {max}"))
+            })?;
+        let after = after
+            .map(|a| {
+                B64.decode(a.trim())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .and_then(|s| s.strip_prefix("f1|").map(str::to_owned))
+                    .ok_or_else(|| {
+                        ErrorCode::InvalidCursor.error("after is not a cursor of this list")
+                    })
+            })
+            .transpose()?;
+        let filter = filter.unwrap_or_default().parse()?;
+        let items = match &state.carif {
+            Some(feed) => search(feed, &filter),
+            None => Vec::new(),
+        };
+        let start = match &after {
+            Some(id) => items.partition_point(|f| f.partner_id.as_str() <= id.as_str()),
+            None => 0,
+        };
+        let end = (start + first).min(items.len());
+        Ok(FormationConnection { items, start, end })
+    }
+}
