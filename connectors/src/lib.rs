@@ -10,9 +10,11 @@
 pub mod carif;
 pub mod cci;
 pub mod cma;
+pub mod erasmus;
 mod error;
 mod feed;
 pub mod http;
+pub mod passmonde;
 pub mod sandbox;
 
 pub use error::ConnectorError;

@@ -7,15 +7,18 @@ use anyhow::Context as _;
 use passerelle_connectors::carif::{CarifConfig, CarifConnector};
 use passerelle_connectors::cci::{CciConfig, CciConnector};
 use passerelle_connectors::cma::{CmaConfig, CmaConnector};
+use passerelle_connectors::erasmus::{ErasmusConfig, ErasmusConnector};
+use passerelle_connectors::passmonde::{PassMondeConfig, PassMondeConnector};
 use passerelle_connectors::sandbox::Sandbox;
 use passerelle_mappings::{Catalog, EntityKind};
 use passerelle_schema::Partner;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, PartnerConfig};
-use crate::formations::CarifFeed;
+use crate::feeds::Feeds;
 use crate::graphql::{build_schema, ApiState};
 use crate::health::Health;
+use crate::mobility::MobilityService;
 use crate::offers::{CmaFeed, OfferService};
 use crate::server::{router, ServerState};
 use crate::store::Store;
@@ -79,30 +82,60 @@ impl Application {
             }
             None => None,
         };
-        let carif: Option<Arc<CarifFeed>> = match partners.carif {
-            Some(c) => {
-                let interval = c.sync_interval;
-                let m = catalog
-                    .get(Partner::Carif, EntityKind::Formation)
-                    .context("no formation mapping for carif")?;
-                Some(
-                    start_feed(
-                        CarifConnector::new(c, m),
-                        interval,
-                        &store,
-                        &health,
-                        &mut tasks,
-                    )
-                    .await?,
+        let mut feeds = Feeds::default();
+        if let Some(c) = partners.carif {
+            let interval = c.sync_interval;
+            let m = catalog
+                .get(Partner::Carif, EntityKind::Formation)
+                .context("no formation mapping for carif")?;
+            feeds.carif = Some(
+                start_feed(
+                    CarifConnector::new(c, m),
+                    interval,
+                    &store,
+                    &health,
+                    &mut tasks,
                 )
+                .await?,
+            );
+        }
+        if let Some(c) = partners.erasmus {
+            let interval = c.sync_interval;
+            let m = catalog
+                .get(Partner::Erasmus, EntityKind::Mobility)
+                .context("no mobility mapping for erasmus")?;
+            feeds.erasmus = Some(
+                start_feed(
+                    ErasmusConnector::new(c, m),
+                    interval,
+                    &store,
+                    &health,
+                    &mut tasks,
+                )
+                .await?,
+            );
+        }
+        let pass_monde = match partners.pass_monde {
+            Some(c) => {
+                let m = catalog
+                    .get(Partner::PassMonde, EntityKind::Mobility)
+                    .context("no mobility mapping for passmonde")?;
+                Some(Arc::new(PassMondeConnector::new(c, m)))
             }
             None => None,
         };
+        let mobility = Arc::new(MobilityService::new(
+            feeds.erasmus.clone(),
+            pass_monde,
+            health.clone(),
+        ));
+        let feeds = Arc::new(feeds);
 
         let offers = Arc::new(OfferService::new(cci, cma, health.clone()));
         let schema = build_schema(ApiState {
             offers: offers.clone(),
-            carif: carif.clone(),
+            feeds: feeds.clone(),
+            mobility,
             health: health.clone(),
             store: store.clone(),
             limits: config.limits.clone(),
@@ -111,7 +144,7 @@ impl Application {
         let router = router(ServerState {
             schema,
             offers,
-            carif,
+            feeds,
             store,
             sandbox: sandbox.clone(),
             max_body_bytes: config.limits.max_body_bytes,
@@ -175,6 +208,8 @@ struct PartnerConfigs {
     cci: Option<CciConfig>,
     cma: Option<CmaConfig>,
     carif: Option<CarifConfig>,
+    erasmus: Option<ErasmusConfig>,
+    pass_monde: Option<PassMondeConfig>,
 }
 
 fn partner_configs(config: &Config, sandbox: Option<&Sandbox>) -> PartnerConfigs {
@@ -183,6 +218,8 @@ fn partner_configs(config: &Config, sandbox: Option<&Sandbox>) -> PartnerConfigs
             cci: s.cci_config(),
             cma: s.cma_config(),
             carif: s.carif_config(),
+            erasmus: s.erasmus_config(),
+            pass_monde: s.pass_monde_config(),
         };
     }
     let mut out = PartnerConfigs::default();
@@ -191,6 +228,8 @@ fn partner_configs(config: &Config, sandbox: Option<&Sandbox>) -> PartnerConfigs
             PartnerConfig::Cci(c) => out.cci = Some(c.clone()),
             PartnerConfig::Cma(c) => out.cma = Some(c.clone()),
             PartnerConfig::Carif(c) => out.carif = Some(c.clone()),
+            PartnerConfig::Erasmus(c) => out.erasmus = Some(c.clone()),
+            PartnerConfig::PassMonde(c) => out.pass_monde = Some(c.clone()),
         }
     }
     out

@@ -12,6 +12,8 @@ use figment::Figment;
 use passerelle_connectors::carif::CarifConfig;
 use passerelle_connectors::cci::CciConfig;
 use passerelle_connectors::cma::CmaConfig;
+use passerelle_connectors::erasmus::ErasmusConfig;
+use passerelle_connectors::passmonde::PassMondeConfig;
 use passerelle_connectors::sandbox::SandboxSettings;
 use passerelle_schema::Partner;
 use serde::Deserialize;
@@ -79,6 +81,11 @@ pub enum PartnerConfig {
     Cma(CmaConfig),
     /// The Carif-Oref training catalogue (synced).
     Carif(CarifConfig),
+    /// The Erasmus+ export of Normandy CFAs' mobilities (synced).
+    Erasmus(ErasmusConfig),
+    /// The Région's Pass Monde grants (live).
+    #[serde(rename = "passmonde")]
+    PassMonde(PassMondeConfig),
 }
 
 impl PartnerConfig {
@@ -88,6 +95,8 @@ impl PartnerConfig {
             PartnerConfig::Cci(_) => Partner::Cci,
             PartnerConfig::Cma(_) => Partner::Cma,
             PartnerConfig::Carif(_) => Partner::Carif,
+            PartnerConfig::Erasmus(_) => Partner::Erasmus,
+            PartnerConfig::PassMonde(_) => Partner::PassMonde,
         }
     }
 }

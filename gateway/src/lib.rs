@@ -5,9 +5,11 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod feeds;
 pub mod formations;
 pub mod graphql;
 pub mod health;
+pub mod mobility;
 pub mod offers;
 mod server;
 pub mod store;

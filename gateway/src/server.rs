@@ -13,7 +13,7 @@ use passerelle_schema::Partner;
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
-use crate::formations::CarifFeed;
+use crate::feeds::Feeds;
 use crate::graphql::{http as graphql_http, PasserelleSchema};
 use crate::offers::OfferService;
 use crate::store::Store;
@@ -25,8 +25,8 @@ pub struct ServerState {
     pub schema: PasserelleSchema,
     /// Offers, for readiness.
     pub offers: Arc<OfferService>,
-    /// The training catalogue, for readiness.
-    pub carif: Option<Arc<CarifFeed>>,
+    /// The other synced feeds, for readiness.
+    pub feeds: Arc<Feeds>,
     /// The store, for readiness.
     pub store: Store,
     /// The sandbox, in sandbox mode only.
@@ -71,10 +71,12 @@ async fn readyz(State(state): State<ServerState>) -> Response {
         feeds_ok &= n > 0;
         partners.insert("cma".into(), json!({ "records": n, "ready": n > 0 }));
     }
-    if let Some(feed) = &state.carif {
-        let n = feed.snapshot().records.len();
-        feeds_ok &= n > 0;
-        partners.insert("carif".into(), json!({ "records": n, "ready": n > 0 }));
+    for f in state.feeds.sizes() {
+        feeds_ok &= f.records > 0;
+        partners.insert(
+            f.partner.id().into(),
+            json!({ "records": f.records, "ready": f.records > 0 }),
+        );
     }
     if let Some(cci) = state.offers.cci() {
         let answer = tokio::time::timeout(Duration::from_secs(2), cci.count()).await;

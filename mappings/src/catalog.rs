@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use passerelle_schema::{Formation, Offer, Partner};
+use passerelle_schema::{Formation, Mobility, Offer, Partner};
 use serde_json::Value;
 
 use crate::entity::{Entity, EntityKind, FieldDef, Values};
@@ -20,6 +20,14 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "carif/formation.toml",
         include_str!("../carif/formation.toml"),
+    ),
+    (
+        "erasmus/mobility.toml",
+        include_str!("../erasmus/mobility.toml"),
+    ),
+    (
+        "passmonde/mobility.toml",
+        include_str!("../passmonde/mobility.toml"),
     ),
 ];
 
@@ -73,6 +81,14 @@ impl Mapping {
         };
         let raw: MappingFile =
             toml::from_str(text).map_err(|e| err(None, e.message().to_owned()))?;
+        if let SourceFormat::Csv { delimiter } = &raw.source {
+            if delimiter.len() != 1 {
+                return Err(err(
+                    None,
+                    format!("the CSV delimiter must be one ASCII character, not {delimiter:?}"),
+                ));
+            }
+        }
         let partner: Partner = raw.partner.parse().map_err(|e| err(None, format!("{e}")))?;
         let entity = EntityKind::parse(&raw.entity).map_err(|e| err(None, e))?;
         let defs = entity.fields();
@@ -181,6 +197,12 @@ impl Mapping {
                 Ok(text) => record::xml_records(&text, record),
                 Err(e) => (Vec::new(), Some(e)),
             },
+            SourceFormat::Csv { delimiter } => {
+                match record::csv_records(bytes, delimiter.as_bytes()[0]) {
+                    Ok(r) => (r, None),
+                    Err(e) => (Vec::new(), Some(e)),
+                }
+            }
         }
     }
 
@@ -225,6 +247,14 @@ impl Mapping {
             self.file,
             self.entity.name()
         );
+        if let Some(reason) = record.get(record::UNREADABLE).and_then(Value::as_str) {
+            return Err(RecordError {
+                index,
+                partner_id: None,
+                field: "record".into(),
+                reason: reason.to_owned(),
+            });
+        }
         self.values(record)
             .and_then(|v| E::build(self.partner, &v))
             .map_err(|e| RecordError {
@@ -243,6 +273,9 @@ impl Mapping {
                 .map(|o| serde_json::to_value(o).expect("entities serialize")),
             EntityKind::Formation => self
                 .map_record::<Formation>(index, record)
+                .map(|o| serde_json::to_value(o).expect("entities serialize")),
+            EntityKind::Mobility => self
+                .map_record::<Mobility>(index, record)
                 .map(|o| serde_json::to_value(o).expect("entities serialize")),
         }
     }
@@ -283,7 +316,7 @@ impl Mapping {
                 Ok(r) => (r, None),
                 Err(e) => (Vec::new(), Some(e)),
             },
-            SourceFormat::Xml { .. } => self.records(case.input.as_bytes()),
+            _ => self.records(case.input.as_bytes()),
         };
         if let Some(e) = err {
             return Err(format!("input is unreadable: {e}"));

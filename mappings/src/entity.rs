@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_schema::{
-    DiplomaLevel, Employer, Formation, GeoPoint, InseeCommune, Location, Naf, Offer, OfferSource,
-    OfferStatus, Opco, Partner, Postcode, Rncp, RomeCode, Session, Siret, TrainingOrg, Uai,
+    Cents, DiplomaLevel, Employer, Formation, GeoPoint, InseeCommune, Location, Mobility,
+    MobilityProgram, Naf, Offer, OfferSource, OfferStatus, Opco, Partner, Postcode, Rncp, RomeCode,
+    Session, Siret, TrainingOrg, Uai,
 };
 use serde::Serialize;
 
@@ -37,17 +38,24 @@ pub enum EntityKind {
     Offer,
     /// An apprenticeship programme of the training catalogue.
     Formation,
+    /// A mobility abroad (Pass Monde, Erasmus+).
+    Mobility,
 }
 
 impl EntityKind {
     /// Every kind.
-    pub const ALL: [EntityKind; 2] = [EntityKind::Offer, EntityKind::Formation];
+    pub const ALL: [EntityKind; 3] = [
+        EntityKind::Offer,
+        EntityKind::Formation,
+        EntityKind::Mobility,
+    ];
 
     /// The name mapping files use.
     pub fn name(self) -> &'static str {
         match self {
             EntityKind::Offer => "offer",
             EntityKind::Formation => "formation",
+            EntityKind::Mobility => "mobility",
         }
     }
 
@@ -56,6 +64,7 @@ impl EntityKind {
         match self {
             EntityKind::Offer => OFFER_FIELDS,
             EntityKind::Formation => FORMATION_FIELDS,
+            EntityKind::Mobility => MOBILITY_FIELDS,
         }
     }
 
@@ -363,6 +372,72 @@ impl Entity for Formation {
             sessions,
             hours_centre: v.parse("hours_centre", number::<u32>)?,
             hours_company: v.parse("hours_company", number::<u32>)?,
+        })
+    }
+}
+
+const MOBILITY_FIELDS: &[FieldDef] = &[
+    field("partner_id", true, "/partner_id"),
+    field("program", true, "/program"),
+    field("cfa", true, "/cfa"),
+    field("grant_agreement", false, "/grant_agreement"),
+    field("country", true, "/country"),
+    field("city", false, "/city"),
+    field("start", true, "/start"),
+    field("end", false, "/end"),
+    field("duration_days", false, "/duration_days"),
+    field("amount", false, "/amount"),
+    field("participants", false, "/participants"),
+];
+
+impl Entity for Mobility {
+    const KIND: EntityKind = EntityKind::Mobility;
+
+    fn partner_id(&self) -> &str {
+        &self.partner_id
+    }
+
+    fn build(partner: Partner, v: &Values) -> Result<Self, FieldError> {
+        let country = v.required("country")?.trim().to_ascii_uppercase();
+        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(FieldError::new(
+                "country",
+                format!("{country:?} is not an ISO 3166 country code (add a `code_list`)"),
+            ));
+        }
+        let start = v.parse_required("start", date)?;
+        let end = v.parse("end", date)?;
+        if end.is_some_and(|e| e < start) {
+            return Err(FieldError::new("end", "is before the start"));
+        }
+        let duration_days = match v.parse("duration_days", number::<u32>)? {
+            Some(d) => d,
+            None => end
+                .map(|e| (e - start).num_days() as u32 + 1)
+                .ok_or_else(|| FieldError::new("duration_days", "is missing, and so is the end"))?,
+        };
+        let amount = v.parse("amount", |a| {
+            a.trim()
+                .parse::<i64>()
+                .map(Cents)
+                .map_err(|_| format!("{a:?} is not cents (add a `euros` transform)"))
+        })?;
+        if amount.is_some_and(|a| a.0 < 0) {
+            return Err(FieldError::new("amount", "is negative"));
+        }
+        Ok(Mobility {
+            partner,
+            partner_id: v.required("partner_id")?.to_owned(),
+            program: v.parse_required("program", MobilityProgram::parse)?,
+            cfa: v.parse_required("cfa", Uai::parse)?,
+            grant_agreement: v.one("grant_agreement").map(str::to_owned),
+            country,
+            city: v.one("city").map(str::to_owned),
+            start,
+            end,
+            duration_days,
+            amount,
+            participants: v.parse("participants", number::<u32>)?.unwrap_or(1),
         })
     }
 }

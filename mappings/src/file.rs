@@ -53,6 +53,17 @@ pub enum SourceFormat {
         /// The local name of a record's element.
         record: String,
     },
+    /// Delimited text with a header row, UTF-8 (a byte-order mark is
+    /// skipped); each row is a record whose fields are named by the header.
+    Csv {
+        /// The field separator, one character (`;` by default).
+        #[serde(default = "semicolon")]
+        delimiter: String,
+    },
+}
+
+fn semicolon() -> String {
+    ";".into()
 }
 
 /// Where one unified field's value comes from.

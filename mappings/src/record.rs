@@ -120,6 +120,62 @@ pub fn json_records(bytes: &[u8], pointer: &str) -> Result<Vec<Value>, PayloadEr
     }
 }
 
+/// The key under which a record that could not be read carries the reason.
+pub const UNREADABLE: &str = "#unreadable";
+
+/// The rows of a CSV document with a header row, as objects keyed by the
+/// header's names. A row with a different number of fields than the header
+/// is a record that carries its reason under [`UNREADABLE`], so that it is
+/// rejected alone.
+pub fn csv_records(bytes: &[u8], delimiter: u8) -> Result<Vec<Value>, PayloadError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| PayloadError::Encoding(format!("not UTF-8: {e}")))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| PayloadError::Syntax {
+            format: "CSV",
+            reason: e.to_string(),
+        })?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    if headers.iter().all(String::is_empty) {
+        return Err(PayloadError::NoRecords("the header row".into()));
+    }
+    let mut records = Vec::new();
+    for row in reader.records() {
+        let mut map = Map::new();
+        match row {
+            Ok(row) if row.len() == headers.len() => {
+                for (h, v) in headers.iter().zip(row.iter()) {
+                    map.insert(h.clone(), Value::String(v.to_owned()));
+                }
+            }
+            Ok(row) => {
+                map.insert(
+                    UNREADABLE.into(),
+                    Value::String(format!(
+                        "the row has {} fields, the header {}",
+                        row.len(),
+                        headers.len()
+                    )),
+                );
+            }
+            Err(e) => {
+                map.insert(UNREADABLE.into(), Value::String(e.to_string()));
+            }
+        }
+        records.push(Value::Object(map));
+    }
+    Ok(records)
+}
+
 /// Decodes an XML document to text in the character set its declaration
 /// names (UTF-8 when it names none), as real feeds in ISO-8859-1 need.
 pub fn decode_xml(bytes: &[u8]) -> Result<String, PayloadError> {
@@ -296,6 +352,16 @@ mod tests {
         assert_eq!(select(&x, "extra[@info=b]"), vec!["2"]);
         let s = json!({"session": [{"extra": {"@info": "p", "#text": "3"}}, {"extra": {"@info": "p", "#text": "4"}}]});
         assert_eq!(select(&s, "session/extra[@info=p]"), vec!["3", "4"]);
+    }
+
+    #[test]
+    fn csv_rows_with_a_bom_quotes_and_semicolons_are_read() {
+        let text = "\u{feff}id;ville;montant\n1;\"Cork; Munster\";1 234,50\n2;Dublin\n";
+        let records = csv_records(text.as_bytes(), b';').unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(select(&records[0], "id"), vec!["1"]);
+        assert_eq!(select(&records[0], "ville"), vec!["Cork; Munster"]);
+        assert!(records[1].get(UNREADABLE).is_some());
     }
 
     #[test]

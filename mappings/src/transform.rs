@@ -50,6 +50,8 @@ pub(crate) enum Transform {
     CommuneLookup { postcode: Option<String> },
     /// Puts the value into a template at `{}` (`https://x/offres/{}`).
     Format(String),
+    /// Multiplies a whole number (`4` weeks × 7 → `28` days).
+    Multiply(u64),
 }
 
 impl Transform {
@@ -60,7 +62,7 @@ impl Transform {
         code_lists: &BTreeMap<String, BTreeMap<String, String>>,
     ) -> Result<Self, String> {
         const KNOWN: &str = "trim, collapse_whitespace, uppercase, lowercase, digits_only, int, euros, \
-             departement_from_postcode, date, datetime, code_list, default, split, commune_lookup, format";
+             departement_from_postcode, date, datetime, code_list, default, split, commune_lookup, format, multiply";
         let (name, arg) = match raw {
             toml::Value::String(s) => (s.as_str(), None),
             toml::Value::Table(t) if t.len() == 1 => {
@@ -130,6 +132,10 @@ impl Transform {
                 }
             }
             "default" => Transform::Default(text_arg("the default value")?),
+            "multiply" => match arg {
+                Some(toml::Value::Integer(n)) if *n > 0 => Transform::Multiply(*n as u64),
+                _ => return Err("transform `multiply` takes a positive whole number".into()),
+            },
             "split" => Transform::Split(text_arg("the separator")?),
             "format" => {
                 let template = text_arg("a template with {}")?;
@@ -249,6 +255,13 @@ impl Transform {
                     })?
             }
             Transform::Format(template) => template.replacen("{}", &v, 1),
+            Transform::Multiply(n) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .and_then(|x| x.checked_mul(*n))
+                .ok_or_else(|| format!("{v:?} is not a whole number"))?
+                .to_string(),
             Transform::Default(_) | Transform::Split(_) => v,
         })
     }
@@ -337,6 +350,7 @@ mod tests {
             run(&t("{commune_lookup = {postcode = \"cp\"}}"), "ST LO").unwrap(),
             ["50502"]
         );
+        assert_eq!(run(&t("{multiply = 7}"), "4").unwrap(), ["28"]);
         assert_eq!(
             run(&t("{format = \"https://x/{}\"}"), "7").unwrap(),
             ["https://x/7"]

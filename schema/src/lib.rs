@@ -9,6 +9,7 @@
 pub mod geo;
 pub mod ids;
 pub mod level;
+pub mod mobility;
 pub mod money;
 pub mod offer;
 pub mod partner;
@@ -18,6 +19,7 @@ pub mod training;
 pub use geo::{Departement, GeoPoint, InseeCommune, Postcode};
 pub use ids::{Cfd, IdError, Naf, Opco, Rncp, RomeCode, Siren, Siret, Uai};
 pub use level::DiplomaLevel;
+pub use mobility::{Mobility, MobilityProgram};
 pub use money::Cents;
 pub use offer::{merge_duplicates, DedupKey, Employer, Location, Offer, OfferSource, OfferStatus};
 pub use partner::{Partner, PartnerMode};

@@ -15,11 +15,21 @@ pub enum Partner {
     Cma,
     /// The Carif-Oref's catalogue of apprenticeship programmes (LHÉO).
     Carif,
+    /// Erasmus+ Beneficiary Module exports of Normandy CFAs' projects.
+    Erasmus,
+    /// The Région's Pass Monde mobility grants.
+    PassMonde,
 }
 
 impl Partner {
     /// Every partner, in the order answers list them.
-    pub const ALL: [Partner; 3] = [Partner::Cci, Partner::Cma, Partner::Carif];
+    pub const ALL: [Partner; 5] = [
+        Partner::Cci,
+        Partner::Cma,
+        Partner::Carif,
+        Partner::Erasmus,
+        Partner::PassMonde,
+    ];
 
     /// The partner's short identifier, as used in configuration, URLs and ids.
     pub fn id(self) -> &'static str {
@@ -27,6 +37,8 @@ impl Partner {
             Partner::Cci => "cci",
             Partner::Cma => "cma",
             Partner::Carif => "carif",
+            Partner::Erasmus => "erasmus",
+            Partner::PassMonde => "passmonde",
         }
     }
 
@@ -36,14 +48,16 @@ impl Partner {
             Partner::Cci => "CCI Normandie — bourse de l'apprentissage",
             Partner::Cma => "CMA Normandie — offres de l'artisanat",
             Partner::Carif => "Carif-Oref Normandie — catalogue des formations en apprentissage",
+            Partner::Erasmus => "Erasmus+ — mobilités des apprentis des CFA normands",
+            Partner::PassMonde => "Région Normandie — Pass Monde",
         }
     }
 
     /// How Passerelle reaches the partner's data.
     pub fn mode(self) -> PartnerMode {
         match self {
-            Partner::Cci => PartnerMode::Live,
-            Partner::Cma | Partner::Carif => PartnerMode::Synced,
+            Partner::Cci | Partner::PassMonde => PartnerMode::Live,
+            Partner::Cma | Partner::Carif | Partner::Erasmus => PartnerMode::Synced,
         }
     }
 }
@@ -89,6 +103,9 @@ mod tests {
     fn unknown_partner_lists_the_known_ones() {
         assert_eq!("CMA".parse::<Partner>().unwrap(), Partner::Cma);
         let e = "opca".parse::<Partner>().unwrap_err().to_string();
-        assert!(e.contains("known partners: cci, cma, carif"), "{e}");
+        assert!(
+            e.contains("known partners: cci, cma, carif, erasmus, passmonde"),
+            "{e}"
+        );
     }
 }

@@ -11,14 +11,14 @@ use std::fmt::Write;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use quick_xml::escape::escape;
-use sha2::{Digest, Sha256};
 
 use crate::sandbox::cfas::{Cfa, Programme};
+use crate::sandbox::document;
 use crate::sandbox::faults::{apply_faults, Faults};
 use crate::sandbox::generate::is_malformed;
 
@@ -49,30 +49,14 @@ pub fn router(cfas: &[Cfa], programmes: &[Programme], faults: Faults) -> Router 
 }
 
 async fn feed(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
-    let rate = sim.faults.malformed_rate();
-    let body = render(&sim.cfas, &sim.programmes, rate);
-    let etag = format!(
-        "\"{}\"",
-        hex::encode(&Sha256::digest(body.as_bytes())[..12])
-    );
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
-    }
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/xml; charset=UTF-8".to_owned(),
-            ),
-            (header::ETAG, etag),
-        ],
-        body,
+    let body = render(&sim.cfas, &sim.programmes, sim.faults.malformed_rate());
+    let tag = document::etag(body.as_bytes());
+    document::conditional(
+        &headers,
+        body.into(),
+        &tag,
+        "application/xml; charset=UTF-8",
     )
-        .into_response()
 }
 
 /// The old-scale code LHÉO's `code-niveau-sortie` uses for a 2019 level.

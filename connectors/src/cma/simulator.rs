@@ -10,14 +10,14 @@
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
 use quick_xml::escape::escape;
-use sha2::{Digest, Sha256};
 
+use crate::sandbox::document;
 use crate::sandbox::faults::{apply_faults, Faults};
 use crate::sandbox::generate::{is_malformed, Position};
 
@@ -98,31 +98,12 @@ async fn feed(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
             f
         }
     };
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .any(|t| t.trim() == feed.etag || t.trim() == "*")
-        });
-    if matches {
-        return (
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, feed.etag.clone())],
-        )
-            .into_response();
-    }
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/xml; charset=ISO-8859-1".to_owned(),
-            ),
-            (header::ETAG, feed.etag.clone()),
-        ],
+    document::conditional(
+        &headers,
         feed.body.clone(),
+        &feed.etag,
+        "application/xml; charset=ISO-8859-1",
     )
-        .into_response()
 }
 
 fn render_feed(positions: &[Position], rate: f64) -> Feed {
@@ -147,7 +128,7 @@ fn render_feed(positions: &[Position], rate: f64) -> Feed {
     }
     xml.push_str("</cma:flux>\n");
     let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(&xml);
-    let etag = format!("\"{}\"", hex::encode(&Sha256::digest(&bytes)[..12]));
+    let etag = document::etag(&bytes);
     Feed {
         body: axum::body::Bytes::from(bytes.into_owned()),
         etag,

@@ -5,8 +5,10 @@
 //! it alone on fixed ports, for benchmarks and for trying a connector.
 
 pub mod cfas;
+pub mod document;
 pub mod faults;
 pub mod generate;
+pub mod mobility;
 mod server;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -23,7 +25,9 @@ pub use server::SimServer;
 use crate::carif::{self, CarifConfig};
 use crate::cci::{self, CciConfig};
 use crate::cma::{self, CmaConfig};
+use crate::erasmus::{self, ErasmusConfig};
 use crate::http::ClientCredentials;
+use crate::passmonde::{self, PassMondeConfig};
 
 /// How the sandbox runs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -87,6 +91,8 @@ impl Sandbox {
         let data = generate::dataset(&settings.data);
         let cfas = cfas::cfas(&settings.data);
         let programmes = cfas::programmes(&settings.data, &cfas);
+        let erasmus_activities = mobility::erasmus(&settings.data, &cfas);
+        let grants = mobility::pass_monde(&settings.data, &cfas);
         let port = |offset: u16| {
             let p = if settings.base_port == 0 {
                 0
@@ -104,6 +110,10 @@ impl Sandbox {
                 }
                 Partner::Cma => cma::simulator::router(&data.cma, faults.clone()),
                 Partner::Carif => carif::simulator::router(&cfas, &programmes, faults.clone()),
+                Partner::Erasmus => {
+                    erasmus::simulator::router(&cfas, &erasmus_activities, faults.clone())
+                }
+                Partner::PassMonde => passmonde::simulator::router(&cfas, &grants, faults.clone()),
             };
             let server = SimServer::start(port(offset as u16), router).await?;
             tracing::info!(partner = %partner, addr = %server.addr(), "simulator started");
@@ -143,6 +153,23 @@ impl Sandbox {
         let base = self.simulator(Partner::Carif)?.server.base_url();
         Some(CarifConfig::new(
             base.join(carif::simulator::FEED_PATH).ok()?,
+        ))
+    }
+
+    /// The Erasmus+ connector's configuration for this sandbox.
+    pub fn erasmus_config(&self) -> Option<ErasmusConfig> {
+        let base = self.simulator(Partner::Erasmus)?.server.base_url();
+        Some(ErasmusConfig::new(
+            base.join(erasmus::simulator::EXPORT_PATH).ok()?,
+        ))
+    }
+
+    /// The Pass Monde connector's configuration for this sandbox.
+    pub fn pass_monde_config(&self) -> Option<PassMondeConfig> {
+        let base = self.simulator(Partner::PassMonde)?.server.base_url();
+        Some(PassMondeConfig::new(
+            base,
+            SecretString::from(passmonde::simulator::API_KEY),
         ))
     }
 

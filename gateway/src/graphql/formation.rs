@@ -310,7 +310,7 @@ impl FormationQuery {
             })
             .transpose()?;
         let filter = filter.unwrap_or_default().parse()?;
-        let items = match &state.carif {
+        let items = match &state.feeds.carif {
             Some(feed) => search(feed, &filter),
             None => Vec::new(),
         };

@@ -4,6 +4,7 @@ mod errors;
 mod formation;
 pub mod http;
 mod ids;
+mod mobility;
 mod query;
 mod scalars;
 mod types;
@@ -16,14 +17,19 @@ pub use errors::ErrorCode;
 pub use ids::GlobalId;
 
 use crate::config::Limits;
-use crate::formations::CarifFeed;
+use crate::feeds::Feeds;
 use crate::health::Health;
+use crate::mobility::MobilityService;
 use crate::offers::OfferService;
 use crate::store::Store;
 
 /// The root of queries, gathered from each part of the API.
 #[derive(MergedObject, Default)]
-pub struct Query(query::OfferQuery, formation::FormationQuery);
+pub struct Query(
+    query::OfferQuery,
+    formation::FormationQuery,
+    mobility::MobilityQuery,
+);
 
 /// The gateway's schema.
 pub type PasserelleSchema = Schema<Query, EmptyMutation, EmptySubscription>;
@@ -32,8 +38,10 @@ pub type PasserelleSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 pub struct ApiState {
     /// Offers across exchanges.
     pub offers: Arc<OfferService>,
-    /// The training catalogue.
-    pub carif: Option<Arc<CarifFeed>>,
+    /// The other synced feeds.
+    pub feeds: Arc<Feeds>,
+    /// Mobility across programmes.
+    pub mobility: Arc<MobilityService>,
     /// Partners' health.
     pub health: Arc<Health>,
     /// The store.

@@ -331,40 +331,26 @@ impl OfferQuery {
     /// Every partner system and its health.
     async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerInfo>> {
         let state = ctx.data::<ApiState>()?;
+        let mut synced = state.feeds.sizes();
+        if let Some(feed) = state.offers.cma() {
+            synced.push(crate::feeds::FeedSize {
+                partner: Partner::Cma,
+                entity: "offer",
+                records: feed.snapshot().records.len(),
+            });
+        }
         let mut out = Vec::new();
         for partner in Partner::ALL {
-            let (serving, last_sync) = match partner {
-                Partner::Cma => match state.offers.cma() {
-                    Some(feed) => {
-                        let runs =
-                            state
-                                .store
-                                .runs(partner.id(), "offer", 1)
-                                .await
-                                .map_err(|e| {
-                                    tracing::error!(error = %e, "sync history unreadable");
-                                    ErrorCode::Internal.error("the sync history is unavailable")
-                                })?;
-                        (
-                            Some(feed.snapshot().records.len() as u64),
-                            runs.into_iter().next(),
-                        )
-                    }
-                    None => continue,
-                },
-                Partner::Carif => match &state.carif {
-                    Some(feed) => (
-                        Some(feed.snapshot().records.len() as u64),
-                        last_run(state, partner, "formation").await?,
-                    ),
-                    None => continue,
-                },
-                Partner::Cci => {
-                    if state.offers.cci().is_none() {
-                        continue;
-                    }
+            let (serving, last_sync) = match synced.iter().find(|f| f.partner == partner) {
+                Some(f) => (
+                    Some(f.records as u64),
+                    last_run(state, partner, f.entity).await?,
+                ),
+                None if partner == Partner::Cci && state.offers.cci().is_some() => (None, None),
+                None if partner == Partner::PassMonde && state.mobility.pass_monde().is_some() => {
                     (None, None)
                 }
+                None => continue,
             };
             out.push(PartnerInfo {
                 partner,

@@ -47,3 +47,25 @@ impl ScalarType for DateTime {
         Value::String(self.0.to_rfc3339_opts(SecondsFormat::Secs, true))
     }
 }
+
+/// An amount of euros, exact: a decimal string with two decimals
+/// (`1234.50`), never a float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Money(pub passerelle_schema::Cents);
+
+/// An amount of euros, exact: a decimal string with two decimals (`1234.50`).
+#[Scalar(name = "Money")]
+impl ScalarType for Money {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => passerelle_schema::Cents::parse_euros(s)
+                .map(Money)
+                .map_err(|_| InputValueError::custom("an amount is written 1234.50")),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_decimal_string())
+    }
+}

@@ -18,6 +18,10 @@ pub enum PartnerId {
     Cma,
     /// Carif-Oref Normandie — the training catalogue.
     Carif,
+    /// Erasmus+ — mobilities of Normandy CFAs' apprentices.
+    Erasmus,
+    /// Région Normandie — Pass Monde grants.
+    PassMonde,
 }
 
 impl From<Partner> for PartnerId {
@@ -26,6 +30,8 @@ impl From<Partner> for PartnerId {
             Partner::Cci => PartnerId::Cci,
             Partner::Cma => PartnerId::Cma,
             Partner::Carif => PartnerId::Carif,
+            Partner::Erasmus => PartnerId::Erasmus,
+            Partner::PassMonde => PartnerId::PassMonde,
         }
     }
 }
@@ -36,6 +42,8 @@ impl From<PartnerId> for Partner {
             PartnerId::Cci => Partner::Cci,
             PartnerId::Cma => Partner::Cma,
             PartnerId::Carif => Partner::Carif,
+            PartnerId::Erasmus => Partner::Erasmus,
+            PartnerId::PassMonde => Partner::PassMonde,
         }
     }
 }

@@ -5,6 +5,7 @@ mod helpers;
 mod audit;
 mod errors;
 mod formations;
+mod mobility;
 mod offers;
 mod schema;
 mod sync;

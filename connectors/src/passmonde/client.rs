@@ -1,0 +1,174 @@
+//! The Pass Monde connector.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use passerelle_mappings::{Mapping, RecordError};
+use passerelle_schema::{Mobility, Partner};
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::http::{http_client, HttpSettings, LiveCache};
+use crate::ConnectorError;
+
+const PARTNER: Partner = Partner::PassMonde;
+
+/// How to reach the Pass Monde API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PassMondeConfig {
+    /// The API's base URL; grants are under `api/v2/bourses`.
+    pub base_url: url::Url,
+    /// Passerelle's API key (never logged), sent as `X-Api-Key`.
+    pub api_key: SecretString,
+    /// Timeouts.
+    #[serde(default)]
+    pub http: HttpSettings,
+    /// How long an answer is served from the cache.
+    #[serde(default = "default_ttl", with = "humantime_serde")]
+    pub cache_ttl: Duration,
+}
+
+fn default_ttl() -> Duration {
+    Duration::from_secs(300)
+}
+
+impl PassMondeConfig {
+    /// A configuration with default settings.
+    pub fn new(base_url: url::Url, api_key: SecretString) -> Self {
+        Self {
+            base_url,
+            api_key,
+            http: HttpSettings::default(),
+            cache_ttl: default_ttl(),
+        }
+    }
+}
+
+/// The filters the API applies itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct PassMondeQuery {
+    /// The apprentice's CFA.
+    pub uai: Option<String>,
+    /// The year of departure.
+    pub year: Option<i32>,
+    /// The destination.
+    pub country: Option<String>,
+}
+
+/// Grants matching a query.
+#[derive(Debug, Default)]
+pub struct PassMondeAnswer {
+    /// The grants that mapped.
+    pub grants: Vec<Arc<Mobility>>,
+    /// The records that did not.
+    pub rejected: Vec<RecordError>,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    bourses: Vec<Value>,
+    pages: u32,
+}
+
+/// The most pages followed for one query, against a partner that never
+/// stops paging.
+const MAX_PAGES: u32 = 1000;
+
+/// The live connector to Pass Monde.
+pub struct PassMondeConnector {
+    config: PassMondeConfig,
+    http: reqwest::Client,
+    mapping: Arc<Mapping>,
+    cache: LiveCache<PassMondeQuery, PassMondeAnswer>,
+}
+
+impl PassMondeConnector {
+    /// A connector using `mapping` for grants.
+    pub fn new(config: PassMondeConfig, mapping: Arc<Mapping>) -> Self {
+        Self {
+            http: http_client(&config.http),
+            cache: LiveCache::new(config.cache_ttl, 16 * 1024 * 1024, |a: &PassMondeAnswer| {
+                (a.grants.len() as u32).saturating_mul(256).max(64)
+            }),
+            config,
+            mapping,
+        }
+    }
+
+    /// Apprentices' grants matching `query`, cached.
+    pub async fn grants(
+        &self,
+        query: PassMondeQuery,
+    ) -> Result<Arc<PassMondeAnswer>, ConnectorError> {
+        self.cache
+            .get_or_load(query.clone(), self.fetch(query))
+            .await
+    }
+
+    /// Calls made to the API so far, and cache hits.
+    pub fn cache_stats(&self) -> (u64, u64) {
+        self.cache.stats()
+    }
+
+    async fn fetch(&self, query: PassMondeQuery) -> Result<PassMondeAnswer, ConnectorError> {
+        let url = self.config.base_url.join("api/v2/bourses").map_err(|_| {
+            ConnectorError::Unavailable {
+                partner: PARTNER,
+                reason: "the configured base URL cannot hold a path".into(),
+            }
+        })?;
+        let mut params: Vec<(&str, String)> =
+            vec![("statut", "apprenti".into()), ("par_page", "200".into())];
+        if let Some(u) = &query.uai {
+            params.push(("uai", u.clone()));
+        }
+        if let Some(y) = query.year {
+            params.push(("annee", y.to_string()));
+        }
+        if let Some(c) = &query.country {
+            params.push(("pays", c.clone()));
+        }
+        let mut answer = PassMondeAnswer::default();
+        let mut index = 0;
+        let mut page = 1;
+        loop {
+            let response = self
+                .http
+                .get(url.clone())
+                .query(&params)
+                .query(&[("page", page)])
+                .header("X-Api-Key", self.config.api_key.expose_secret())
+                .send()
+                .await
+                .map_err(|e| ConnectorError::from_reqwest(PARTNER, &e))?;
+            if response.status() != StatusCode::OK {
+                return Err(ConnectorError::from_status(PARTNER, response.status()));
+            }
+            let body: Page = response
+                .json()
+                .await
+                .map_err(|_| ConnectorError::BadResponse {
+                    partner: PARTNER,
+                    reason: "the JSON is not the API's".into(),
+                })?;
+            for record in &body.bourses {
+                match self.mapping.map_record::<Mobility>(index, record) {
+                    Ok(m) => answer.grants.push(Arc::new(m)),
+                    Err(e) => {
+                        tracing::warn!(partner = %PARTNER, index, field = %e.field, reason = %e.reason, "partner record rejected");
+                        answer.rejected.push(e);
+                    }
+                }
+                index += 1;
+            }
+            if page >= body.pages.min(MAX_PAGES) || body.bourses.is_empty() {
+                break;
+            }
+            page += 1;
+        }
+        Ok(answer)
+    }
+}

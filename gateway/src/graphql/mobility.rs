@@ -1,0 +1,263 @@
+//! Mobility of apprentices abroad in the API: counts and totals, and for one
+//! CFA the mobilities themselves, never a name.
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use passerelle_schema::{Departement, MobilityProgram as Program, Uai};
+
+use super::errors::{report_partner_errors, ErrorCode};
+use super::scalars::{Date, Money};
+use super::ApiState;
+use crate::mobility::{Figures, MobilityFilter, MobilityReport};
+
+/// The mobility part of the root of queries.
+#[derive(Default)]
+pub struct MobilityQuery;
+
+/// A programme funding apprentices' mobility, or an Erasmus+ activity type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum MobilityProgram {
+    /// The Région's Pass Monde grant.
+    PassMonde,
+    /// Erasmus+ short-term mobility (10 to 89 days).
+    ErasmusShortTerm,
+    /// Erasmus+ long-term mobility, ErasmusPro (90 days and more).
+    ErasmusPro,
+    /// Erasmus+ group mobility.
+    ErasmusGroup,
+    /// Erasmus+ participation in a skills competition.
+    ErasmusSkillsCompetition,
+}
+
+impl From<Program> for MobilityProgram {
+    fn from(p: Program) -> Self {
+        match p {
+            Program::PassMonde => MobilityProgram::PassMonde,
+            Program::ErasmusShortTerm => MobilityProgram::ErasmusShortTerm,
+            Program::ErasmusPro => MobilityProgram::ErasmusPro,
+            Program::ErasmusGroup => MobilityProgram::ErasmusGroup,
+            Program::ErasmusSkillsCompetition => MobilityProgram::ErasmusSkillsCompetition,
+        }
+    }
+}
+
+impl From<MobilityProgram> for Program {
+    fn from(p: MobilityProgram) -> Self {
+        match p {
+            MobilityProgram::PassMonde => Program::PassMonde,
+            MobilityProgram::ErasmusShortTerm => Program::ErasmusShortTerm,
+            MobilityProgram::ErasmusPro => Program::ErasmusPro,
+            MobilityProgram::ErasmusGroup => Program::ErasmusGroup,
+            MobilityProgram::ErasmusSkillsCompetition => Program::ErasmusSkillsCompetition,
+        }
+    }
+}
+
+/// Which mobilities to count; every field given must hold.
+#[derive(InputObject, Default)]
+#[graphql(name = "MobilityFilter")]
+pub struct MobilityFilterInput {
+    /// Departing in this year.
+    year: Option<i32>,
+    /// Sent by the CFA with this UAI.
+    cfa: Option<String>,
+    /// To this country (ISO 3166-1 alpha-2, `IE`).
+    country: Option<String>,
+    /// Under this programme.
+    program: Option<MobilityProgram>,
+    /// Sent by CFAs of this département.
+    departement: Option<String>,
+}
+
+impl MobilityFilterInput {
+    /// Checks the filter.
+    pub fn parse(self) -> async_graphql::Result<MobilityFilter> {
+        let invalid = |f: &str, e: &dyn std::fmt::Display| {
+            ErrorCode::InvalidInput.error(format!("filter.{f}: {e}"))
+        };
+        let country = self.country.map(|c| c.trim().to_ascii_uppercase());
+        if let Some(c) = &country {
+            if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(invalid("country", &"an ISO 3166-1 alpha-2 code such as IE"));
+            }
+        }
+        Ok(MobilityFilter {
+            year: self.year,
+            cfa: self
+                .cfa
+                .map(|u| Uai::parse(&u).map_err(|e| invalid("cfa", &e)))
+                .transpose()?,
+            country,
+            program: self.program.map(Into::into),
+            departement: self
+                .departement
+                .map(|d| Departement::parse(&d).map_err(|e| invalid("departement", &e)))
+                .transpose()?,
+        })
+    }
+}
+
+/// Counts and totals of a set of mobilities.
+#[derive(SimpleObject)]
+pub struct MobilityFigures {
+    /// Mobilities.
+    mobilities: u64,
+    /// Apprentices who went.
+    participants: u64,
+    /// Days abroad, all apprentices together.
+    days: u64,
+    /// Grants, exactly.
+    amount: Money,
+}
+
+impl From<&Figures> for MobilityFigures {
+    fn from(f: &Figures) -> Self {
+        Self {
+            mobilities: f.mobilities,
+            participants: f.participants,
+            days: f.days,
+            amount: Money(f.amount),
+        }
+    }
+}
+
+/// Figures of one programme.
+#[derive(SimpleObject)]
+pub struct ProgramFigures {
+    /// The programme.
+    program: MobilityProgram,
+    /// Its figures.
+    figures: MobilityFigures,
+}
+
+/// Figures of one grouping key (a country, a CFA, a month).
+#[derive(SimpleObject)]
+pub struct KeyFigures {
+    /// The key: an ISO country code, a UAI, or a month `2027-03`.
+    key: String,
+    /// Its figures.
+    figures: MobilityFigures,
+}
+
+/// One mobility, without the apprentice's name.
+#[derive(SimpleObject)]
+pub struct MobilityRecord {
+    /// The programme's identifier of the activity or grant.
+    id: String,
+    /// The programme.
+    program: MobilityProgram,
+    /// The sending CFA's UAI.
+    cfa: String,
+    /// The destination country.
+    country: String,
+    /// The destination city.
+    city: Option<String>,
+    /// Departure.
+    start: Date,
+    /// Return.
+    end: Option<Date>,
+    /// Funded days.
+    duration_days: u32,
+    /// Apprentices.
+    participants: u32,
+    /// The grant.
+    amount: Option<Money>,
+}
+
+/// Mobilities counted every way the Région reads them.
+pub struct MobilityReportNode {
+    pub report: MobilityReport,
+    pub for_one_cfa: bool,
+}
+
+fn keyed<K: ToString>(m: &std::collections::BTreeMap<K, Figures>) -> Vec<KeyFigures> {
+    m.iter()
+        .map(|(k, f)| KeyFigures {
+            key: k.to_string(),
+            figures: f.into(),
+        })
+        .collect()
+}
+
+/// Mobilities counted every way the Région reads them.
+#[Object(name = "MobilityReport")]
+impl MobilityReportNode {
+    /// Everything matching.
+    async fn total(&self) -> MobilityFigures {
+        (&self.report.total).into()
+    }
+
+    /// By programme and Erasmus+ activity type.
+    async fn by_program(&self) -> Vec<ProgramFigures> {
+        self.report
+            .by_program
+            .iter()
+            .map(|(p, f)| ProgramFigures {
+                program: (*p).into(),
+                figures: f.into(),
+            })
+            .collect()
+    }
+
+    /// By destination country.
+    async fn by_country(&self) -> Vec<KeyFigures> {
+        keyed(&self.report.by_country)
+    }
+
+    /// By sending CFA.
+    async fn by_cfa(&self) -> Vec<KeyFigures> {
+        keyed(&self.report.by_cfa)
+    }
+
+    /// By month of departure.
+    async fn by_month(&self) -> Vec<KeyFigures> {
+        keyed(&self.report.by_month)
+    }
+
+    /// The mobilities themselves, newest first; listed for one CFA only
+    /// (set `filter.cfa`).
+    async fn records(&self) -> async_graphql::Result<Vec<MobilityRecord>> {
+        if !self.for_one_cfa {
+            return Err(
+                ErrorCode::InvalidInput.error("records are listed for one CFA: set filter.cfa")
+            );
+        }
+        Ok(self
+            .report
+            .records
+            .iter()
+            .map(|m| MobilityRecord {
+                id: m.partner_id.clone(),
+                program: m.program.into(),
+                cfa: m.cfa.to_string(),
+                country: m.country.clone(),
+                city: m.city.clone(),
+                start: Date(m.start),
+                end: m.end.map(Date),
+                duration_days: m.duration_days,
+                participants: m.participants,
+                amount: m.amount.map(Money),
+            })
+            .collect())
+    }
+}
+
+#[Object]
+impl MobilityQuery {
+    /// Apprentices' mobility abroad (Pass Monde, Erasmus+), as counts and
+    /// totals. A programme whose system fails is left out and named in
+    /// `errors`.
+    async fn mobility(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<MobilityFilterInput>,
+    ) -> async_graphql::Result<MobilityReportNode> {
+        let state = ctx.data::<ApiState>()?;
+        let filter = filter.unwrap_or_default().parse()?;
+        let (report, errors) = state.mobility.report(&filter).await;
+        report_partner_errors(ctx, &errors);
+        Ok(MobilityReportNode {
+            report,
+            for_one_cfa: filter.cfa.is_some(),
+        })
+    }
+}

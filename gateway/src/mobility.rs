@@ -1,0 +1,171 @@
+//! Mobility of apprentices abroad, as counts and totals: no record that
+//! names an apprentice exists in Passerelle.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::Datelike;
+use passerelle_connectors::erasmus::ErasmusConnector;
+use passerelle_connectors::passmonde::{PassMondeConnector, PassMondeQuery};
+use passerelle_connectors::ConnectorError;
+use passerelle_schema::{Cents, Departement, Mobility, MobilityProgram, Partner, Uai};
+
+use crate::health::Health;
+use crate::sync::SyncedFeed;
+
+/// The Erasmus+ export.
+pub type ErasmusFeed = SyncedFeed<Mobility, ErasmusConnector>;
+
+/// Which mobilities to count; every part must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct MobilityFilter {
+    /// Starting in this year.
+    pub year: Option<i32>,
+    /// Sent by this CFA.
+    pub cfa: Option<Uai>,
+    /// To this country (ISO 3166-1 alpha-2).
+    pub country: Option<String>,
+    /// Under this programme.
+    pub program: Option<MobilityProgram>,
+    /// Sent by CFAs of this département.
+    pub departement: Option<Departement>,
+}
+
+impl MobilityFilter {
+    /// Whether a mobility matches.
+    pub fn matches(&self, m: &Mobility) -> bool {
+        self.year.is_none_or(|y| m.start.year() == y)
+            && self.cfa.as_ref().is_none_or(|c| *c == m.cfa)
+            && self.country.as_deref().is_none_or(|c| c == m.country)
+            && self.program.is_none_or(|p| p == m.program)
+            && self
+                .departement
+                .as_ref()
+                .is_none_or(|d| d.as_str() == m.cfa.departement_code())
+    }
+}
+
+/// Counts and totals of a set of mobilities.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// Mobilities.
+    pub mobilities: u64,
+    /// Apprentices who went.
+    pub participants: u64,
+    /// Funded days abroad, all participants together.
+    pub days: u64,
+    /// Grants, exactly.
+    pub amount: Cents,
+}
+
+impl Figures {
+    fn add(&mut self, m: &Mobility) {
+        self.mobilities += 1;
+        self.participants += u64::from(m.participants);
+        self.days += u64::from(m.duration_days) * u64::from(m.participants);
+        self.amount.0 += m.amount.map_or(0, |a| a.0);
+    }
+}
+
+/// Mobilities counted every way the Région reads them.
+#[derive(Debug, Clone, Default)]
+pub struct MobilityReport {
+    /// Everything matching.
+    pub total: Figures,
+    /// By programme and activity type.
+    pub by_program: BTreeMap<MobilityProgram, Figures>,
+    /// By destination country.
+    pub by_country: BTreeMap<String, Figures>,
+    /// By sending CFA.
+    pub by_cfa: BTreeMap<Uai, Figures>,
+    /// By month of departure (`2027-03`).
+    pub by_month: BTreeMap<String, Figures>,
+    /// The mobilities themselves, newest first.
+    pub records: Vec<Arc<Mobility>>,
+}
+
+/// Counts `mobilities` that match `filter`.
+pub fn report<'a>(
+    mobilities: impl IntoIterator<Item = &'a Arc<Mobility>>,
+    filter: &MobilityFilter,
+) -> MobilityReport {
+    let mut r = MobilityReport::default();
+    for m in mobilities.into_iter().filter(|m| filter.matches(m)) {
+        r.total.add(m);
+        r.by_program.entry(m.program).or_default().add(m);
+        r.by_country.entry(m.country.clone()).or_default().add(m);
+        r.by_cfa.entry(m.cfa.clone()).or_default().add(m);
+        r.by_month
+            .entry(m.start.format("%Y-%m").to_string())
+            .or_default()
+            .add(m);
+        r.records.push(m.clone());
+    }
+    r.records.sort_by(|a, b| {
+        b.start
+            .cmp(&a.start)
+            .then_with(|| a.partner_id.cmp(&b.partner_id))
+    });
+    r
+}
+
+/// Mobility figures from every programme's system.
+pub struct MobilityService {
+    erasmus: Option<Arc<ErasmusFeed>>,
+    pass_monde: Option<Arc<PassMondeConnector>>,
+    health: Arc<Health>,
+}
+
+impl MobilityService {
+    /// A service over the configured programmes.
+    pub fn new(
+        erasmus: Option<Arc<ErasmusFeed>>,
+        pass_monde: Option<Arc<PassMondeConnector>>,
+        health: Arc<Health>,
+    ) -> Self {
+        Self {
+            erasmus,
+            pass_monde,
+            health,
+        }
+    }
+
+    /// The Pass Monde connector, when configured.
+    pub fn pass_monde(&self) -> Option<&Arc<PassMondeConnector>> {
+        self.pass_monde.as_ref()
+    }
+
+    /// Counts the mobilities matching `filter`, across programmes; a
+    /// programme whose system fails is left out and named.
+    pub async fn report(&self, filter: &MobilityFilter) -> (MobilityReport, Vec<ConnectorError>) {
+        let wants_pass_monde = filter
+            .program
+            .is_none_or(|p| p == MobilityProgram::PassMonde);
+        let wants_erasmus = filter
+            .program
+            .is_none_or(|p| p != MobilityProgram::PassMonde);
+        let mut errors = Vec::new();
+        let mut all: Vec<Arc<Mobility>> = Vec::new();
+        if let (true, Some(pm)) = (wants_pass_monde, &self.pass_monde) {
+            let query = PassMondeQuery {
+                uai: filter.cfa.as_ref().map(ToString::to_string),
+                year: filter.year,
+                country: filter.country.clone(),
+            };
+            match pm.grants(query).await {
+                Ok(a) => {
+                    self.health.success(Partner::PassMonde, None);
+                    all.extend(a.grants.iter().cloned());
+                }
+                Err(e) => {
+                    self.health.failure(&e);
+                    errors.push(e);
+                }
+            }
+        }
+        if let (true, Some(feed)) = (wants_erasmus, &self.erasmus) {
+            all.extend(feed.snapshot().records.iter().cloned());
+        }
+        (report(&all, filter), errors)
+    }
+}
