@@ -52,9 +52,12 @@ pub struct PassMondeGrant {
     pub amount_euros: u32,
 }
 
-/// Short-term, ErasmusPro, group and skills-competition activities, as the
-/// export words them, with their share, duration range and group size.
-const ACTIVITIES: [(&str, u32, (i64, i64), (u32, u32)); 4] = [
+/// An activity type as the export words it, its share of activities, its
+/// range of days and its range of participants.
+type ActivityType = (&'static str, u32, (i64, i64), (u32, u32));
+
+/// Short-term, ErasmusPro, group and skills-competition activities.
+const ACTIVITIES: [ActivityType; 4] = [
     (
         "Mobilité de courte durée des apprenants de l'EFP",
         60,
