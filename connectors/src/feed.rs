@@ -63,10 +63,20 @@ impl FeedClient {
         }
     }
 
-    /// Pulls the feed, conditionally on `etag` when one is given.
-    pub async fn pull<E: Entity>(&self, etag: Option<&str>) -> Result<FeedPull<E>, ConnectorError> {
+    /// The feed's URL.
+    pub fn url(&self) -> &url::Url {
+        &self.url
+    }
+
+    /// GETs `url`, conditionally on `etag`: `None` when not modified,
+    /// else the body and its `ETag`.
+    pub async fn get(
+        &self,
+        url: &url::Url,
+        etag: Option<&str>,
+    ) -> Result<Option<(axum::body::Bytes, Option<String>)>, ConnectorError> {
         let partner = self.partner;
-        let mut request = self.http.get(self.url.clone());
+        let mut request = self.http.get(url.clone());
         if let Some(etag) = etag {
             request = request.header(IF_NONE_MATCH, etag);
         }
@@ -75,11 +85,11 @@ impl FeedClient {
             .await
             .map_err(|e| ConnectorError::from_reqwest(partner, &e))?;
         match response.status() {
-            StatusCode::NOT_MODIFIED => return Ok(FeedPull::NotModified),
+            StatusCode::NOT_MODIFIED => return Ok(None),
             s if !s.is_success() => return Err(ConnectorError::from_status(partner, s)),
             _ => {}
         }
-        let new_etag = response
+        let tag = response
             .headers()
             .get(ETAG)
             .and_then(|v| v.to_str().ok())
@@ -88,24 +98,27 @@ impl FeedClient {
             .bytes()
             .await
             .map_err(|e| ConnectorError::from_reqwest(partner, &e))?;
+        Ok(Some((body, tag)))
+    }
+
+    /// Maps a payload off the request-serving threads, with `context`
+    /// added to every record, and logs the rejected records.
+    pub async fn map<E: Entity>(
+        &self,
+        body: axum::body::Bytes,
+        context: Vec<(String, String)>,
+    ) -> Result<MappedBatch<E>, ConnectorError> {
+        let partner = self.partner;
         let mapping = self.mapping.clone();
-        let bytes = body.len();
         // Decoding and mapping thousands of records is CPU work: keep it off
         // the request-serving threads.
-        let batch = tokio::task::spawn_blocking(move || mapping.map_payload::<E>(&body))
-            .await
-            .map_err(|_| ConnectorError::BadResponse {
-                partner,
-                reason: "mapping the feed failed".into(),
-            })?;
-        if batch.records.is_empty() {
-            if let Some(e) = &batch.truncated {
-                return Err(ConnectorError::BadResponse {
+        let batch =
+            tokio::task::spawn_blocking(move || mapping.map_payload_with::<E>(&body, &context))
+                .await
+                .map_err(|_| ConnectorError::BadResponse {
                     partner,
-                    reason: e.to_string(),
-                });
-            }
-        }
+                    reason: "mapping the feed failed".into(),
+                })?;
         for e in &batch.rejected {
             tracing::warn!(
                 partner = %partner,
@@ -116,10 +129,24 @@ impl FeedClient {
                 "partner record rejected"
             );
         }
-        Ok(FeedPull::Fetched {
-            etag: new_etag,
-            batch,
-            bytes,
-        })
+        Ok(batch)
+    }
+
+    /// Pulls the feed, conditionally on `etag` when one is given.
+    pub async fn pull<E: Entity>(&self, etag: Option<&str>) -> Result<FeedPull<E>, ConnectorError> {
+        let Some((body, etag)) = self.get(&self.url, etag).await? else {
+            return Ok(FeedPull::NotModified);
+        };
+        let bytes = body.len();
+        let batch = self.map::<E>(body, Vec::new()).await?;
+        if batch.records.is_empty() {
+            if let Some(e) = &batch.truncated {
+                return Err(ConnectorError::BadResponse {
+                    partner: self.partner,
+                    reason: e.to_string(),
+                });
+            }
+        }
+        Ok(FeedPull::Fetched { etag, batch, bytes })
     }
 }

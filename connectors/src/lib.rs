@@ -16,6 +16,7 @@ mod feed;
 pub mod http;
 pub mod passmonde;
 pub mod sandbox;
+pub mod spro;
 
 pub use error::ConnectorError;
 pub use feed::{FeedClient, FeedPull, FeedSource};

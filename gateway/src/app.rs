@@ -10,6 +10,7 @@ use passerelle_connectors::cma::{CmaConfig, CmaConnector};
 use passerelle_connectors::erasmus::{ErasmusConfig, ErasmusConnector};
 use passerelle_connectors::passmonde::{PassMondeConfig, PassMondeConnector};
 use passerelle_connectors::sandbox::Sandbox;
+use passerelle_connectors::spro::{SproConfig, SproEvents, SproSites};
 use passerelle_mappings::{Catalog, EntityKind};
 use passerelle_schema::Partner;
 use tokio::net::TcpListener;
@@ -115,6 +116,19 @@ impl Application {
                 .await?,
             );
         }
+        if let Some(c) = partners.spro {
+            let interval = c.sync_interval;
+            let sites = catalog
+                .get(Partner::Spro, EntityKind::Site)
+                .context("no site mapping for spro")?;
+            let events = catalog
+                .get(Partner::Spro, EntityKind::Event)
+                .context("no event mapping for spro")?;
+            let source = SproSites::new(&c, sites.clone());
+            feeds.sites = Some(start_feed(source, interval, &store, &health, &mut tasks).await?);
+            let source = SproEvents::new(&c, sites, events);
+            feeds.events = Some(start_feed(source, interval, &store, &health, &mut tasks).await?);
+        }
         let pass_monde = match partners.pass_monde {
             Some(c) => {
                 let m = catalog
@@ -210,6 +224,7 @@ struct PartnerConfigs {
     carif: Option<CarifConfig>,
     erasmus: Option<ErasmusConfig>,
     pass_monde: Option<PassMondeConfig>,
+    spro: Option<SproConfig>,
 }
 
 fn partner_configs(config: &Config, sandbox: Option<&Sandbox>) -> PartnerConfigs {
@@ -220,6 +235,7 @@ fn partner_configs(config: &Config, sandbox: Option<&Sandbox>) -> PartnerConfigs
             carif: s.carif_config(),
             erasmus: s.erasmus_config(),
             pass_monde: s.pass_monde_config(),
+            spro: s.spro_config(),
         };
     }
     let mut out = PartnerConfigs::default();
@@ -230,6 +246,7 @@ fn partner_configs(config: &Config, sandbox: Option<&Sandbox>) -> PartnerConfigs
             PartnerConfig::Carif(c) => out.carif = Some(c.clone()),
             PartnerConfig::Erasmus(c) => out.erasmus = Some(c.clone()),
             PartnerConfig::PassMonde(c) => out.pass_monde = Some(c.clone()),
+            PartnerConfig::Spro(c) => out.spro = Some(c.clone()),
         }
     }
     out

@@ -15,6 +15,7 @@ use passerelle_connectors::cma::CmaConfig;
 use passerelle_connectors::erasmus::ErasmusConfig;
 use passerelle_connectors::passmonde::PassMondeConfig;
 use passerelle_connectors::sandbox::SandboxSettings;
+use passerelle_connectors::spro::SproConfig;
 use passerelle_schema::Partner;
 use serde::Deserialize;
 
@@ -86,6 +87,8 @@ pub enum PartnerConfig {
     /// The Région's Pass Monde grants (live).
     #[serde(rename = "passmonde")]
     PassMonde(PassMondeConfig),
+    /// The SPRO's orientation sites and their calendars (synced).
+    Spro(SproConfig),
 }
 
 impl PartnerConfig {
@@ -97,6 +100,7 @@ impl PartnerConfig {
             PartnerConfig::Carif(_) => Partner::Carif,
             PartnerConfig::Erasmus(_) => Partner::Erasmus,
             PartnerConfig::PassMonde(_) => Partner::PassMonde,
+            PartnerConfig::Spro(_) => Partner::Spro,
         }
     }
 }

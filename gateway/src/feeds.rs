@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use passerelle_schema::Partner;
 
+use crate::events::{EventsFeed, SitesFeed};
 use crate::formations::CarifFeed;
 use crate::mobility::ErasmusFeed;
 
@@ -14,6 +15,10 @@ pub struct Feeds {
     pub carif: Option<Arc<CarifFeed>>,
     /// The Erasmus+ export.
     pub erasmus: Option<Arc<ErasmusFeed>>,
+    /// The directory of orientation sites.
+    pub sites: Option<Arc<SitesFeed>>,
+    /// The sites' events.
+    pub events: Option<Arc<EventsFeed>>,
 }
 
 /// A synced feed, for health and readiness: its partner, entity and size.
@@ -42,6 +47,13 @@ impl Feeds {
             out.push(FeedSize {
                 partner: Partner::Erasmus,
                 entity: "mobility",
+                records: f.snapshot().records.len(),
+            });
+        }
+        if let Some(f) = &self.events {
+            out.push(FeedSize {
+                partner: Partner::Spro,
+                entity: "event",
                 records: f.snapshot().records.len(),
             });
         }

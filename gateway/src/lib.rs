@@ -5,6 +5,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod events;
 pub mod feeds;
 pub mod formations;
 pub mod graphql;

@@ -220,7 +220,7 @@ impl OfferService {
                 None => None,
             },
             // Not an exchange of offers.
-            Partner::Carif | Partner::Erasmus | Partner::PassMonde => None,
+            Partner::Carif | Partner::Erasmus | Partner::PassMonde | Partner::Spro => None,
         };
         let Some(commune) = commune else {
             return OfferLookup {

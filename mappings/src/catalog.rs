@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use passerelle_schema::{Formation, Mobility, Offer, Partner};
+use passerelle_schema::{Event, Formation, Mobility, Offer, OrientationSite, Partner};
 use serde_json::Value;
 
 use crate::entity::{Entity, EntityKind, FieldDef, Values};
@@ -13,22 +13,22 @@ use crate::file::{MappingFile, SourceFormat, TestCase};
 use crate::record::{self, PayloadError};
 use crate::transform::Transform;
 
-/// The mapping files shipped with Passerelle: path under `mappings/`, text.
-const EMBEDDED: &[(&str, &str)] = &[
-    ("cci/offer.toml", include_str!("../cci/offer.toml")),
-    ("cma/offer.toml", include_str!("../cma/offer.toml")),
-    (
-        "carif/formation.toml",
-        include_str!("../carif/formation.toml"),
-    ),
-    (
-        "erasmus/mobility.toml",
-        include_str!("../erasmus/mobility.toml"),
-    ),
-    (
-        "passmonde/mobility.toml",
-        include_str!("../passmonde/mobility.toml"),
-    ),
+/// A shipped mapping file: its path under `mappings/` and its text.
+macro_rules! shipped {
+    ($($path:literal),* $(,)?) => {
+        &[$(($path, include_str!(concat!("../", $path)))),*]
+    };
+}
+
+/// The mapping files shipped with Passerelle.
+const EMBEDDED: &[(&str, &str)] = shipped![
+    "cci/offer.toml",
+    "cma/offer.toml",
+    "carif/formation.toml",
+    "erasmus/mobility.toml",
+    "passmonde/mobility.toml",
+    "spro/site.toml",
+    "spro/event.toml",
 ];
 
 /// A checked mapping file, ready to map records.
@@ -188,21 +188,24 @@ impl Mapping {
     /// Reads a payload into records: those read, and the error that stopped
     /// the reading, if any.
     pub fn records(&self, bytes: &[u8]) -> (Vec<Value>, Option<PayloadError>) {
+        let whole = |r: Result<Vec<Value>, PayloadError>| match r {
+            Ok(r) => (r, None),
+            Err(e) => (Vec::new(), Some(e)),
+        };
         match &self.source {
-            SourceFormat::Json { records } => match record::json_records(bytes, records) {
-                Ok(r) => (r, None),
-                Err(e) => (Vec::new(), Some(e)),
-            },
+            SourceFormat::Json { records } => whole(record::json_records(bytes, records)),
             SourceFormat::Xml { record } => match record::decode_xml(bytes) {
                 Ok(text) => record::xml_records(&text, record),
                 Err(e) => (Vec::new(), Some(e)),
             },
             SourceFormat::Csv { delimiter } => {
-                match record::csv_records(bytes, delimiter.as_bytes()[0]) {
-                    Ok(r) => (r, None),
-                    Err(e) => (Vec::new(), Some(e)),
-                }
+                whole(record::csv_records(bytes, delimiter.as_bytes()[0]))
             }
+            SourceFormat::Ical { component } => whole(
+                std::str::from_utf8(bytes)
+                    .map_err(|e| PayloadError::Encoding(format!("not UTF-8: {e}")))
+                    .and_then(|text| record::ical_records(text, component)),
+            ),
         }
     }
 
@@ -277,12 +280,36 @@ impl Mapping {
             EntityKind::Mobility => self
                 .map_record::<Mobility>(index, record)
                 .map(|o| serde_json::to_value(o).expect("entities serialize")),
+            EntityKind::Event => self
+                .map_record::<Event>(index, record)
+                .map(|o| serde_json::to_value(o).expect("entities serialize")),
+            EntityKind::Site => self
+                .map_record::<OrientationSite>(index, record)
+                .map(|o| serde_json::to_value(o).expect("entities serialize")),
         }
     }
 
     /// Maps a whole payload, record by record.
     pub fn map_payload<E: Entity>(&self, bytes: &[u8]) -> MappedBatch<E> {
-        let (records, truncated) = self.records(bytes);
+        self.map_payload_with(bytes, &[])
+    }
+
+    /// Maps a whole payload, adding `context` (key, value) to every record
+    /// first: what the connector knows of the payload and its records do
+    /// not say, such as the site a calendar belongs to.
+    pub fn map_payload_with<E: Entity>(
+        &self,
+        bytes: &[u8],
+        context: &[(String, String)],
+    ) -> MappedBatch<E> {
+        let (mut records, truncated) = self.records(bytes);
+        for r in &mut records {
+            if let Value::Object(map) = r {
+                for (k, v) in context {
+                    map.insert(k.clone(), Value::String(v.clone()));
+                }
+            }
+        }
         let mut batch = MappedBatch {
             records: Vec::with_capacity(records.len()),
             rejected: Vec::new(),

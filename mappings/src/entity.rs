@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_schema::{
-    Cents, DiplomaLevel, Employer, Formation, GeoPoint, InseeCommune, Location, Mobility,
-    MobilityProgram, Naf, Offer, OfferSource, OfferStatus, Opco, Partner, Postcode, Rncp, RomeCode,
-    Session, Siret, TrainingOrg, Uai,
+    Cents, DiplomaLevel, Employer, Event, EventKind, EventTime, Formation, GeoPoint, InseeCommune,
+    Location, Mobility, MobilityProgram, Naf, Offer, OfferSource, OfferStatus, Opco,
+    OrientationSite, Partner, Postcode, Rncp, RomeCode, Session, Siret, SiteKind, TrainingOrg, Uai,
 };
 use serde::Serialize;
 
@@ -40,14 +40,20 @@ pub enum EntityKind {
     Formation,
     /// A mobility abroad (Pass Monde, Erasmus+).
     Mobility,
+    /// An orientation event.
+    Event,
+    /// An orientation site.
+    Site,
 }
 
 impl EntityKind {
     /// Every kind.
-    pub const ALL: [EntityKind; 3] = [
+    pub const ALL: [EntityKind; 5] = [
         EntityKind::Offer,
         EntityKind::Formation,
         EntityKind::Mobility,
+        EntityKind::Event,
+        EntityKind::Site,
     ];
 
     /// The name mapping files use.
@@ -56,6 +62,8 @@ impl EntityKind {
             EntityKind::Offer => "offer",
             EntityKind::Formation => "formation",
             EntityKind::Mobility => "mobility",
+            EntityKind::Event => "event",
+            EntityKind::Site => "site",
         }
     }
 
@@ -65,6 +73,8 @@ impl EntityKind {
             EntityKind::Offer => OFFER_FIELDS,
             EntityKind::Formation => FORMATION_FIELDS,
             EntityKind::Mobility => MOBILITY_FIELDS,
+            EntityKind::Event => EVENT_FIELDS,
+            EntityKind::Site => SITE_FIELDS,
         }
     }
 
@@ -438,6 +448,97 @@ impl Entity for Mobility {
             duration_days,
             amount,
             participants: v.parse("participants", number::<u32>)?.unwrap_or(1),
+        })
+    }
+}
+
+const EVENT_FIELDS: &[FieldDef] = &[
+    field("partner_id", true, "/partner_id"),
+    field("site", true, "/site"),
+    field("title", true, "/title"),
+    field("description", false, "/description"),
+    field("kind", true, "/kind"),
+    field("start", true, "/start"),
+    field("start_tzid", false, "/start/tz"),
+    field("end", false, "/end"),
+    field("end_tzid", false, "/end/tz"),
+    field("rrule", false, "/rrule"),
+    field("location", false, "/location"),
+    field("url", false, "/url"),
+];
+
+impl Entity for Event {
+    const KIND: EntityKind = EntityKind::Event;
+
+    fn partner_id(&self) -> &str {
+        &self.partner_id
+    }
+
+    fn build(partner: Partner, v: &Values) -> Result<Self, FieldError> {
+        let start = EventTime::parse_ical(v.required("start")?, v.one("start_tzid"))
+            .map_err(|e| FieldError::new("start", e))?;
+        let end = v
+            .one("end")
+            .map(|e| {
+                EventTime::parse_ical(e, v.one("end_tzid")).map_err(|e| FieldError::new("end", e))
+            })
+            .transpose()?;
+        if end.is_some_and(|e| e.instant() < start.instant()) {
+            return Err(FieldError::new("end", "is before the start"));
+        }
+        let rrule = v.one("rrule").map(str::to_owned);
+        if let Some(rule) = &rrule {
+            let probe = format!("DTSTART:20270101T000000Z\nRRULE:{rule}");
+            if probe.parse::<rrule::RRuleSet>().is_err() {
+                return Err(FieldError::new(
+                    "rrule",
+                    format!("{rule:?} is not a recurrence rule"),
+                ));
+            }
+        }
+        Ok(Event {
+            partner,
+            partner_id: v.required("partner_id")?.to_owned(),
+            site: v.required("site")?.to_owned(),
+            title: v.required("title")?.to_owned(),
+            description: v.one("description").map(str::to_owned),
+            kind: v.parse_required("kind", EventKind::parse)?,
+            start,
+            end,
+            rrule,
+            location: v.one("location").map(str::to_owned),
+            url: v.one("url").map(str::to_owned),
+        })
+    }
+}
+
+const SITE_FIELDS: &[FieldDef] = &[
+    field("partner_id", true, "/partner_id"),
+    field("name", true, "/name"),
+    field("kind", true, "/kind"),
+    field("address", false, "/address"),
+    field("commune", true, "/commune"),
+    field("uai", false, "/uai"),
+    field("calendar_url", false, "/calendar_url"),
+];
+
+impl Entity for OrientationSite {
+    const KIND: EntityKind = EntityKind::Site;
+
+    fn partner_id(&self) -> &str {
+        &self.partner_id
+    }
+
+    fn build(partner: Partner, v: &Values) -> Result<Self, FieldError> {
+        Ok(OrientationSite {
+            partner,
+            partner_id: v.required("partner_id")?.to_owned(),
+            name: v.required("name")?.to_owned(),
+            kind: v.parse_required("kind", SiteKind::parse)?,
+            address: v.one("address").map(str::to_owned),
+            commune: v.parse_required("commune", InseeCommune::parse)?,
+            uai: v.parse("uai", Uai::parse)?,
+            calendar_url: v.one("calendar_url").map(str::to_owned),
         })
     }
 }

@@ -60,6 +60,19 @@ pub enum SourceFormat {
         #[serde(default = "semicolon")]
         delimiter: String,
     },
+    /// An iCalendar (RFC 5545) document; every component named `component`
+    /// (`VEVENT`) is a record whose keys are its property names. A property
+    /// with parameters is an object with `#text` and `@PARAM` keys; text
+    /// values are unescaped, and `CATEGORIES` is a list.
+    Ical {
+        /// The component that is a record.
+        #[serde(default = "vevent")]
+        component: String,
+    },
+}
+
+fn vevent() -> String {
+    "VEVENT".into()
 }
 
 fn semicolon() -> String {

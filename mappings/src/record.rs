@@ -176,6 +176,99 @@ pub fn csv_records(bytes: &[u8], delimiter: u8) -> Result<Vec<Value>, PayloadErr
     Ok(records)
 }
 
+/// Properties whose value is a list of texts separated by commas.
+const LIST_PROPERTIES: [&str; 2] = ["CATEGORIES", "RESOURCES"];
+
+/// Unescapes an iCalendar TEXT value (`\\,` `\\;` `\\n` `\\\\`).
+fn ical_unescape(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    let mut chars = v.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some('n') | Some('N') => out.push('\n'),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Splits an iCalendar list on the commas that are not escaped.
+fn ical_split(v: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut current = String::new();
+    let mut escaped = false;
+    for c in v.chars() {
+        match (escaped, c) {
+            (false, '\\') => {
+                escaped = true;
+                current.push(c);
+            }
+            (false, ',') => items.push(ical_unescape(&std::mem::take(&mut current))),
+            _ => {
+                escaped = false;
+                current.push(c);
+            }
+        }
+    }
+    items.push(ical_unescape(&current));
+    items.retain(|i| !i.trim().is_empty());
+    items
+}
+
+/// The components named `component` of an iCalendar document, as records
+/// (see [`crate::SourceFormat::Ical`]).
+pub fn ical_records(text: &str, component: &str) -> Result<Vec<Value>, PayloadError> {
+    let unfolded = icalendar::parser::unfold(text);
+    let calendar =
+        icalendar::parser::read_calendar(&unfolded).map_err(|e| PayloadError::Syntax {
+            format: "iCalendar",
+            reason: e.lines().next().unwrap_or("unreadable").to_owned(),
+        })?;
+    let mut records = Vec::new();
+    let mut stack: Vec<&icalendar::parser::Component<'_>> = calendar.components.iter().collect();
+    while let Some(c) = stack.pop() {
+        if c.name.as_str().eq_ignore_ascii_case(component) {
+            let mut map = Map::new();
+            for p in &c.properties {
+                let name = p.name.as_str().to_ascii_uppercase();
+                let raw = p.val.as_str();
+                let text = if LIST_PROPERTIES.contains(&name.as_str()) {
+                    Value::Array(ical_split(raw).into_iter().map(Value::String).collect())
+                } else {
+                    Value::String(ical_unescape(raw))
+                };
+                let value = if p.params.is_empty() {
+                    text
+                } else {
+                    let mut obj = Map::new();
+                    obj.insert("#text".into(), text);
+                    for param in &p.params {
+                        let v = param
+                            .val
+                            .as_ref()
+                            .map(|v| v.as_str().trim_matches('"').to_owned())
+                            .unwrap_or_default();
+                        obj.insert(
+                            format!("@{}", param.key.as_str().to_ascii_uppercase()),
+                            Value::String(v),
+                        );
+                    }
+                    Value::Object(obj)
+                };
+                insert_child(&mut map, name, value);
+            }
+            records.push(Value::Object(map));
+        }
+        stack.extend(c.components.iter().rev());
+    }
+    Ok(records)
+}
+
 /// Decodes an XML document to text in the character set its declaration
 /// names (UTF-8 when it names none), as real feeds in ISO-8859-1 need.
 pub fn decode_xml(bytes: &[u8]) -> Result<String, PayloadError> {
@@ -362,6 +455,26 @@ mod tests {
         assert_eq!(select(&records[0], "id"), vec!["1"]);
         assert_eq!(select(&records[0], "ville"), vec!["Cork; Munster"]);
         assert!(records[1].get(UNREADABLE).is_some());
+    }
+
+    #[test]
+    fn icalendar_events_are_unfolded_unescaped_and_keep_their_parameters() {
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:e1\r\nSUMMARY:Forum de l'alternance\\, Caen\r\nDESCRIPTION:Une longue des\r\n cription\\nsur deux lignes\r\nCATEGORIES:Forum,Apprentissage\\, alternance\r\nDTSTART;TZID=Europe/Paris:20270306T100000\r\nDTEND;VALUE=DATE:20270307\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let records = ical_records(text, "VEVENT").unwrap();
+        assert_eq!(records.len(), 1);
+        let r = &records[0];
+        assert_eq!(select(r, "SUMMARY"), vec!["Forum de l'alternance, Caen"]);
+        assert_eq!(
+            select(r, "DESCRIPTION"),
+            vec!["Une longue description\nsur deux lignes"]
+        );
+        assert_eq!(
+            select(r, "CATEGORIES"),
+            vec!["Forum", "Apprentissage, alternance"]
+        );
+        assert_eq!(select(r, "DTSTART"), vec!["20270306T100000"]);
+        assert_eq!(select(r, "DTSTART/@TZID"), vec!["Europe/Paris"]);
+        assert_eq!(select(r, "DTEND/@VALUE"), vec!["DATE"]);
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub(crate) enum Transform {
     /// Splits each value on a separator.
     Split(String),
     /// A commune's name → its INSEE code, helped by the postcode found at
-    /// `postcode` in the same record.
+    /// `postcode` in the same record; an INSEE code is kept as it is.
     CommuneLookup { postcode: Option<String> },
     /// Puts the value into a template at `{}` (`https://x/offres/{}`).
     Format(String),
@@ -240,6 +240,10 @@ impl Transform {
                 .get(&reference::fold_name(&v))
                 .cloned()
                 .ok_or_else(|| format!("{:?} is not in the code list {name:?}", v.trim()))?,
+            // A value that is already an INSEE code of Normandy is kept.
+            Transform::CommuneLookup { .. } if reference::commune(v.trim()).is_some() => {
+                v.trim().to_owned()
+            }
             Transform::CommuneLookup { postcode } => {
                 let pc = postcode
                     .as_deref()

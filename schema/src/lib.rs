@@ -6,6 +6,7 @@
 //! built ("parse, don't validate"): once a value has the type, nobody checks it
 //! again. Wire types of partners never appear here.
 
+pub mod event;
 pub mod geo;
 pub mod ids;
 pub mod level;
@@ -16,6 +17,7 @@ pub mod partner;
 pub mod reference;
 pub mod training;
 
+pub use event::{Event, EventKind, EventTime, Occurrence, OrientationSite, SiteKind};
 pub use geo::{Departement, GeoPoint, InseeCommune, Postcode};
 pub use ids::{Cfd, IdError, Naf, Opco, Rncp, RomeCode, Siren, Siret, Uai};
 pub use level::DiplomaLevel;

@@ -19,16 +19,19 @@ pub enum Partner {
     Erasmus,
     /// The Région's Pass Monde mobility grants.
     PassMonde,
+    /// The SPRO's orientation sites and their calendars of events.
+    Spro,
 }
 
 impl Partner {
     /// Every partner, in the order answers list them.
-    pub const ALL: [Partner; 5] = [
+    pub const ALL: [Partner; 6] = [
         Partner::Cci,
         Partner::Cma,
         Partner::Carif,
         Partner::Erasmus,
         Partner::PassMonde,
+        Partner::Spro,
     ];
 
     /// The partner's short identifier, as used in configuration, URLs and ids.
@@ -39,6 +42,7 @@ impl Partner {
             Partner::Carif => "carif",
             Partner::Erasmus => "erasmus",
             Partner::PassMonde => "passmonde",
+            Partner::Spro => "spro",
         }
     }
 
@@ -50,6 +54,7 @@ impl Partner {
             Partner::Carif => "Carif-Oref Normandie — catalogue des formations en apprentissage",
             Partner::Erasmus => "Erasmus+ — mobilités des apprentis des CFA normands",
             Partner::PassMonde => "Région Normandie — Pass Monde",
+            Partner::Spro => "SPRO Normandie — sites d'orientation et agendas",
         }
     }
 
@@ -57,7 +62,7 @@ impl Partner {
     pub fn mode(self) -> PartnerMode {
         match self {
             Partner::Cci | Partner::PassMonde => PartnerMode::Live,
-            Partner::Cma | Partner::Carif | Partner::Erasmus => PartnerMode::Synced,
+            Partner::Cma | Partner::Carif | Partner::Erasmus | Partner::Spro => PartnerMode::Synced,
         }
     }
 }
@@ -104,7 +109,7 @@ mod tests {
         assert_eq!("CMA".parse::<Partner>().unwrap(), Partner::Cma);
         let e = "opca".parse::<Partner>().unwrap_err().to_string();
         assert!(
-            e.contains("known partners: cci, cma, carif, erasmus, passmonde"),
+            e.contains("known partners: cci, cma, carif, erasmus, passmonde, spro"),
             "{e}"
         );
     }

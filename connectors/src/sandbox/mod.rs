@@ -28,6 +28,7 @@ use crate::cma::{self, CmaConfig};
 use crate::erasmus::{self, ErasmusConfig};
 use crate::http::ClientCredentials;
 use crate::passmonde::{self, PassMondeConfig};
+use crate::spro::{self, SproConfig};
 
 /// How the sandbox runs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -114,6 +115,7 @@ impl Sandbox {
                     erasmus::simulator::router(&cfas, &erasmus_activities, faults.clone())
                 }
                 Partner::PassMonde => passmonde::simulator::router(&cfas, &grants, faults.clone()),
+                Partner::Spro => spro::simulator::router(&cfas, &settings.data, faults.clone()),
             };
             let server = SimServer::start(port(offset as u16), router).await?;
             tracing::info!(partner = %partner, addr = %server.addr(), "simulator started");
@@ -170,6 +172,14 @@ impl Sandbox {
         Some(PassMondeConfig::new(
             base,
             SecretString::from(passmonde::simulator::API_KEY),
+        ))
+    }
+
+    /// The SPRO connectors' configuration for this sandbox.
+    pub fn spro_config(&self) -> Option<SproConfig> {
+        let base = self.simulator(Partner::Spro)?.server.base_url();
+        Some(SproConfig::new(
+            base.join(spro::simulator::DIRECTORY_PATH).ok()?,
         ))
     }
 

@@ -1,6 +1,7 @@
 //! The GraphQL API: one schema over every partner.
 
 mod errors;
+mod events;
 mod formation;
 pub mod http;
 mod ids;
@@ -29,6 +30,7 @@ pub struct Query(
     query::OfferQuery,
     formation::FormationQuery,
     mobility::MobilityQuery,
+    events::EventQuery,
 );
 
 /// The gateway's schema.

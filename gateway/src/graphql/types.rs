@@ -22,6 +22,8 @@ pub enum PartnerId {
     Erasmus,
     /// Région Normandie — Pass Monde grants.
     PassMonde,
+    /// The SPRO's orientation sites and calendars.
+    Spro,
 }
 
 impl From<Partner> for PartnerId {
@@ -32,6 +34,7 @@ impl From<Partner> for PartnerId {
             Partner::Carif => PartnerId::Carif,
             Partner::Erasmus => PartnerId::Erasmus,
             Partner::PassMonde => PartnerId::PassMonde,
+            Partner::Spro => PartnerId::Spro,
         }
     }
 }
@@ -44,6 +47,7 @@ impl From<PartnerId> for Partner {
             PartnerId::Carif => Partner::Carif,
             PartnerId::Erasmus => Partner::Erasmus,
             PartnerId::PassMonde => Partner::PassMonde,
+            PartnerId::Spro => Partner::Spro,
         }
     }
 }

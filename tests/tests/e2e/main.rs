@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod errors;
+mod events;
 mod formations;
 mod mobility;
 mod offers;

@@ -1,0 +1,186 @@
+//! The SPRO connectors: the directory of sites, and every site's calendar.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use passerelle_mappings::{MappedBatch, Mapping};
+use passerelle_schema::{Event, OrientationSite, Partner};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::feed::FeedClient;
+use crate::http::HttpSettings;
+use crate::{ConnectorError, FeedPull, FeedSource};
+
+const PARTNER: Partner = Partner::Spro;
+
+/// Calendars fetched at once.
+const CONCURRENT_CALENDARS: usize = 8;
+
+/// Where the SPRO's directory is, and how often to pull it and the calendars.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SproConfig {
+    /// The directory of sites (JSON).
+    pub directory_url: url::Url,
+    /// How often the directory and calendars are pulled.
+    #[serde(default = "default_interval", with = "humantime_serde")]
+    pub sync_interval: Duration,
+    /// Timeouts.
+    #[serde(default)]
+    pub http: HttpSettings,
+}
+
+fn default_interval() -> Duration {
+    Duration::from_secs(3600)
+}
+
+impl SproConfig {
+    /// A configuration with default settings for a directory at `url`.
+    pub fn new(directory_url: url::Url) -> Self {
+        Self {
+            directory_url,
+            sync_interval: default_interval(),
+            http: HttpSettings::default(),
+        }
+    }
+}
+
+/// The directory of orientation sites.
+pub struct SproSites {
+    feed: FeedClient,
+}
+
+impl SproSites {
+    /// A connector using `mapping` for the directory's sites.
+    pub fn new(config: &SproConfig, mapping: Arc<Mapping>) -> Self {
+        Self {
+            feed: FeedClient::new(PARTNER, config.directory_url.clone(), &config.http, mapping),
+        }
+    }
+}
+
+impl FeedSource<OrientationSite> for SproSites {
+    fn partner(&self) -> Partner {
+        PARTNER
+    }
+
+    async fn pull(&self, etag: Option<&str>) -> Result<FeedPull<OrientationSite>, ConnectorError> {
+        self.feed.pull(etag).await
+    }
+}
+
+/// The events of every site's calendar, as one feed.
+pub struct SproEvents {
+    directory: FeedClient,
+    calendars: FeedClient,
+}
+
+impl SproEvents {
+    /// A connector reading the directory with `sites` and each calendar
+    /// with `events`.
+    pub fn new(config: &SproConfig, sites: Arc<Mapping>, events: Arc<Mapping>) -> Self {
+        Self {
+            directory: FeedClient::new(PARTNER, config.directory_url.clone(), &config.http, sites),
+            calendars: FeedClient::new(PARTNER, config.directory_url.clone(), &config.http, events),
+        }
+    }
+}
+
+impl FeedSource<Event> for SproEvents {
+    fn partner(&self) -> Partner {
+        PARTNER
+    }
+
+    /// Pulls the directory, then every site's calendar. The feed's tag is a
+    /// digest of every calendar's: unchanged calendars give "not modified".
+    /// A calendar that fails makes the pull partial, so that the events
+    /// already stored for its site are kept.
+    async fn pull(&self, etag: Option<&str>) -> Result<FeedPull<Event>, ConnectorError> {
+        let (directory, _) = self
+            .directory
+            .get(self.directory.url(), None)
+            .await?
+            .ok_or_else(|| ConnectorError::BadResponse {
+                partner: PARTNER,
+                reason: "the directory answered 304 to an unconditional request".into(),
+            })?;
+        let sites: MappedBatch<OrientationSite> = self.directory.map(directory, Vec::new()).await?;
+        let calendars: Vec<(String, url::Url)> = sites
+            .records
+            .iter()
+            .filter_map(|s| {
+                Some((
+                    s.partner_id.clone(),
+                    s.calendar_url.as_deref()?.parse().ok()?,
+                ))
+            })
+            .collect();
+        let fetched: Vec<(String, Result<axum::body::Bytes, ConnectorError>)> =
+            futures::stream::iter(calendars)
+                .map(|(site, url)| async move {
+                    let body = self.calendars.get(&url, None).await.and_then(|b| {
+                        b.map(|(body, _)| body)
+                            .ok_or_else(|| ConnectorError::BadResponse {
+                                partner: PARTNER,
+                                reason: "a calendar answered 304 to an unconditional request"
+                                    .into(),
+                            })
+                    });
+                    (site, body)
+                })
+                .buffered(CONCURRENT_CALENDARS)
+                .collect()
+                .await;
+        let mut digest = Sha256::new();
+        let mut failures = Vec::new();
+        for (site, body) in &fetched {
+            digest.update(site.as_bytes());
+            match body {
+                Ok(b) => digest.update(b),
+                Err(e) => failures.push(format!("{site}: {e}")),
+            }
+        }
+        let tag = format!("\"{}\"", hex::encode(&digest.finalize()[..12]));
+        if failures.is_empty() && etag == Some(tag.as_str()) {
+            return Ok(FeedPull::NotModified);
+        }
+        let mut batch = MappedBatch {
+            records: Vec::new(),
+            rejected: Vec::new(),
+            truncated: None,
+        };
+        let mut bytes = 0;
+        let mut offset = 0;
+        for (site, body) in fetched {
+            let Ok(body) = body else { continue };
+            bytes += body.len();
+            let mut b = self
+                .calendars
+                .map::<Event>(body, vec![("X-SITE".into(), site.clone())])
+                .await?;
+            let n = b.records.len() + b.rejected.len();
+            for e in &mut b.rejected {
+                e.index += offset;
+            }
+            if let Some(t) = b.truncated {
+                failures.push(format!("{site}: {t}"));
+            }
+            batch.records.append(&mut b.records);
+            batch.rejected.append(&mut b.rejected);
+            offset += n;
+        }
+        if !failures.is_empty() {
+            tracing::warn!(partner = %PARTNER, failed = failures.len(), "some calendars could not be read");
+            batch.truncated = Some(passerelle_mappings::record::PayloadError::NoRecords(
+                format!("calendars unread: {}", failures.join("; ")),
+            ));
+        }
+        Ok(FeedPull::Fetched {
+            etag: Some(tag),
+            batch,
+            bytes,
+        })
+    }
+}

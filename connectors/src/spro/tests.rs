@@ -1,0 +1,89 @@
+use std::collections::HashSet;
+
+use passerelle_mappings::{Catalog, EntityKind};
+use passerelle_schema::{EventKind, Partner, SiteKind};
+
+use super::*;
+use crate::sandbox::cfas::cfas;
+use crate::sandbox::generate::DatasetSettings;
+use crate::sandbox::{FaultUpdate, Faults, SimServer};
+use crate::{FeedPull, FeedSource};
+
+async fn sim(faults: Faults) -> (SimServer, SproSites, SproEvents) {
+    let s = DatasetSettings::default();
+    let cfas = cfas(&s);
+    let server = SimServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        simulator::router(&cfas, &s, faults),
+    )
+    .await
+    .unwrap();
+    let catalog = Catalog::embedded().unwrap();
+    let site_mapping = catalog.get(Partner::Spro, EntityKind::Site).unwrap();
+    let event_mapping = catalog.get(Partner::Spro, EntityKind::Event).unwrap();
+    let config = SproConfig::new(server.base_url().join(simulator::DIRECTORY_PATH).unwrap());
+    let sites = SproSites::new(&config, site_mapping.clone());
+    let events = SproEvents::new(&config, site_mapping, event_mapping);
+    (server, sites, events)
+}
+
+#[tokio::test]
+async fn the_directory_lists_every_kind_of_site() {
+    let (_server, sites, _) = sim(Faults::default()).await;
+    let FeedPull::Fetched { batch, .. } = sites.pull(None).await.unwrap() else {
+        panic!("a first pull fetches");
+    };
+    assert!(batch.rejected.is_empty(), "{:?}", batch.rejected.first());
+    let kinds: HashSet<SiteKind> = batch.records.iter().map(|s| s.kind).collect();
+    assert_eq!(kinds.len(), 4);
+    assert_eq!(
+        batch
+            .records
+            .iter()
+            .filter(|s| s.kind == SiteKind::Cfa)
+            .count(),
+        71
+    );
+}
+
+#[tokio::test]
+async fn every_calendar_is_read_and_an_unchanged_set_is_not_modified() {
+    let (_server, _, events) = sim(Faults::default()).await;
+    let FeedPull::Fetched { batch, etag, .. } = events.pull(None).await.unwrap() else {
+        panic!("a first pull fetches");
+    };
+    assert!(batch.truncated.is_none());
+    assert!(batch.rejected.is_empty(), "{:?}", batch.rejected.first());
+    let kinds: HashSet<EventKind> = batch.records.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.len(), 5, "{kinds:?}");
+    assert!(batch.records.iter().any(|e| e.rrule.is_some()));
+    assert!(batch.records.iter().any(|e| e.start.is_date()));
+    assert!(
+        batch.records.iter().any(|e| e.title.contains(", ")),
+        "escaped commas are read"
+    );
+    assert!(matches!(
+        events.pull(etag.as_deref()).await.unwrap(),
+        FeedPull::NotModified
+    ));
+}
+
+#[tokio::test]
+async fn broken_events_are_rejected_one_by_one() {
+    let faults = Faults::default();
+    faults
+        .update(&FaultUpdate {
+            malformed_rate: Some(0.3),
+            ..Default::default()
+        })
+        .unwrap();
+    let (_server, _, events) = sim(faults).await;
+    let FeedPull::Fetched { batch, .. } = events.pull(None).await.unwrap() else {
+        panic!("a first pull fetches");
+    };
+    assert!(!batch.records.is_empty());
+    let mut fields: Vec<_> = batch.rejected.iter().map(|e| e.field.as_str()).collect();
+    fields.sort();
+    fields.dedup();
+    assert_eq!(fields, ["rrule", "start", "title"]);
+}

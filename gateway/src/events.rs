@@ -1,0 +1,106 @@
+//! Orientation events and sites, with recurring events expanded in the
+//! window asked for.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use passerelle_connectors::spro::{SproEvents, SproSites};
+use passerelle_schema::{
+    Departement, Event, EventKind, InseeCommune, Occurrence, OrientationSite, SiteKind, Uai,
+};
+
+use crate::sync::{Snapshot, SyncedFeed};
+
+/// The directory of sites.
+pub type SitesFeed = SyncedFeed<OrientationSite, SproSites>;
+/// The sites' events.
+pub type EventsFeed = SyncedFeed<Event, SproEvents>;
+
+/// Which sites to list; every part must hold.
+#[derive(Debug, Clone, Default)]
+pub struct SiteFilter {
+    /// In this département.
+    pub departement: Option<Departement>,
+    /// In this commune.
+    pub commune: Option<InseeCommune>,
+    /// Of this kind.
+    pub kind: Option<SiteKind>,
+    /// The site of the CFA with this UAI.
+    pub uai: Option<Uai>,
+}
+
+impl SiteFilter {
+    /// Whether a site matches.
+    pub fn matches(&self, s: &OrientationSite) -> bool {
+        self.departement
+            .as_ref()
+            .is_none_or(|d| s.commune.departement() == *d)
+            && self.commune.as_ref().is_none_or(|c| *c == s.commune)
+            && self.kind.is_none_or(|k| k == s.kind)
+            && self.uai.as_ref().is_none_or(|u| s.uai.as_ref() == Some(u))
+    }
+}
+
+/// Which event occurrences to list.
+#[derive(Debug, Clone)]
+pub struct EventFilter {
+    /// Starting at or after.
+    pub from: DateTime<Utc>,
+    /// Starting before.
+    pub to: DateTime<Utc>,
+    /// Of this kind.
+    pub kind: Option<EventKind>,
+    /// At this site.
+    pub site: Option<String>,
+    /// At sites matching this.
+    pub sites: SiteFilter,
+}
+
+/// One occurrence of an event, with its site.
+#[derive(Debug, Clone)]
+pub struct EventOccurrence {
+    /// The event.
+    pub event: Arc<Event>,
+    /// The site, when the directory knows it.
+    pub site: Option<Arc<OrientationSite>>,
+    /// The occurrence.
+    pub occurrence: Occurrence,
+}
+
+/// The occurrences of the events matching `filter`, soonest first.
+pub fn occurrences(
+    events: &Snapshot<Event>,
+    sites: Option<&Snapshot<OrientationSite>>,
+    filter: &EventFilter,
+) -> Vec<EventOccurrence> {
+    let mut out = Vec::new();
+    for e in &events.records {
+        if filter.kind.is_some_and(|k| k != e.kind)
+            || filter.site.as_deref().is_some_and(|s| s != e.site)
+        {
+            continue;
+        }
+        let site = sites.and_then(|s| s.get(&e.site)).cloned();
+        let restricted = filter.sites.departement.is_some()
+            || filter.sites.commune.is_some()
+            || filter.sites.kind.is_some()
+            || filter.sites.uai.is_some();
+        if restricted && !site.as_ref().is_some_and(|s| filter.sites.matches(s)) {
+            continue;
+        }
+        for occurrence in e.occurrences(filter.from, filter.to) {
+            out.push(EventOccurrence {
+                event: e.clone(),
+                site: site.clone(),
+                occurrence,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        a.occurrence
+            .start
+            .cmp(&b.occurrence.start)
+            .then_with(|| a.event.partner_id.cmp(&b.event.partner_id))
+    });
+    out
+}

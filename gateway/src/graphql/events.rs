@@ -1,0 +1,396 @@
+//! Orientation events and sites in the API.
+
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use base64::Engine;
+use chrono::{Duration, Utc};
+use passerelle_schema::{Departement, EventKind as Kind, InseeCommune, SiteKind as SKind};
+
+use super::errors::ErrorCode;
+use super::query::PageInfo;
+use super::scalars::DateTime;
+use super::ApiState;
+use crate::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// The widest window of occurrences one query may ask for.
+const MAX_WINDOW_DAYS: i64 = 400;
+
+/// The events part of the root of queries.
+#[derive(Default)]
+pub struct EventQuery;
+
+/// Kinds of orientation event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum EventKind {
+    /// An open day.
+    OpenDay,
+    /// A forum.
+    Forum,
+    /// The Quinzaine de l'apprentissage.
+    Quinzaine,
+    /// A company visit.
+    CompanyVisit,
+    /// Anything else.
+    Other,
+}
+
+impl From<Kind> for EventKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::OpenDay => EventKind::OpenDay,
+            Kind::Forum => EventKind::Forum,
+            Kind::Quinzaine => EventKind::Quinzaine,
+            Kind::CompanyVisit => EventKind::CompanyVisit,
+            Kind::Other => EventKind::Other,
+        }
+    }
+}
+
+impl From<EventKind> for Kind {
+    fn from(k: EventKind) -> Self {
+        match k {
+            EventKind::OpenDay => Kind::OpenDay,
+            EventKind::Forum => Kind::Forum,
+            EventKind::Quinzaine => Kind::Quinzaine,
+            EventKind::CompanyVisit => Kind::CompanyVisit,
+            EventKind::Other => Kind::Other,
+        }
+    }
+}
+
+/// Kinds of orientation site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum SiteKind {
+    /// A Centre d'information et d'orientation.
+    Cio,
+    /// A Mission locale.
+    MissionLocale,
+    /// The Cité des métiers.
+    CiteDesMetiers,
+    /// A CFA.
+    Cfa,
+}
+
+impl From<SKind> for SiteKind {
+    fn from(k: SKind) -> Self {
+        match k {
+            SKind::Cio => SiteKind::Cio,
+            SKind::MissionLocale => SiteKind::MissionLocale,
+            SKind::CiteDesMetiers => SiteKind::CiteDesMetiers,
+            SKind::Cfa => SiteKind::Cfa,
+        }
+    }
+}
+
+impl From<SiteKind> for SKind {
+    fn from(k: SiteKind) -> Self {
+        match k {
+            SiteKind::Cio => SKind::Cio,
+            SiteKind::MissionLocale => SKind::MissionLocale,
+            SiteKind::CiteDesMetiers => SKind::CiteDesMetiers,
+            SiteKind::Cfa => SKind::Cfa,
+        }
+    }
+}
+
+/// Which sites to list.
+#[derive(InputObject, Default)]
+#[graphql(name = "SiteFilter")]
+pub struct SiteFilterInput {
+    /// In this département.
+    departement: Option<String>,
+    /// In this commune (INSEE code).
+    commune: Option<String>,
+    /// Of this kind.
+    kind: Option<SiteKind>,
+}
+
+fn invalid(field: &str, e: impl std::fmt::Display) -> async_graphql::Error {
+    ErrorCode::InvalidInput.error(format!("filter.{field}: {e}"))
+}
+
+impl SiteFilterInput {
+    fn parse(self) -> async_graphql::Result<SiteFilter> {
+        Ok(SiteFilter {
+            departement: self
+                .departement
+                .map(|d| Departement::parse(&d).map_err(|e| invalid("departement", e)))
+                .transpose()?,
+            commune: self
+                .commune
+                .map(|c| InseeCommune::parse(&c).map_err(|e| invalid("commune", e)))
+                .transpose()?,
+            kind: self.kind.map(Into::into),
+            uai: None,
+        })
+    }
+}
+
+/// Which events to list.
+#[derive(InputObject, Default)]
+#[graphql(name = "EventFilter")]
+pub struct EventFilterInput {
+    /// Occurrences starting at or after this instant (now by default).
+    from: Option<DateTime>,
+    /// Occurrences starting before this instant (90 days after `from` by
+    /// default; at most 400 days after it).
+    to: Option<DateTime>,
+    /// At sites of this département.
+    departement: Option<String>,
+    /// Of this kind.
+    kind: Option<EventKind>,
+    /// At this site (its identifier in the directory).
+    site: Option<String>,
+}
+
+impl EventFilterInput {
+    /// Checks the filter.
+    pub fn parse(self) -> async_graphql::Result<EventFilter> {
+        let from = self.from.map_or_else(Utc::now, |d| d.0);
+        let to = self.to.map_or(from + Duration::days(90), |d| d.0);
+        if to <= from {
+            return Err(invalid("to", "must be after from"));
+        }
+        if to - from > Duration::days(MAX_WINDOW_DAYS) {
+            return Err(invalid(
+                "to",
+                format!("the window is at most {MAX_WINDOW_DAYS} days"),
+            ));
+        }
+        Ok(EventFilter {
+            from,
+            to,
+            kind: self.kind.map(Into::into),
+            site: self.site,
+            sites: SiteFilter {
+                departement: self
+                    .departement
+                    .map(|d| Departement::parse(&d).map_err(|e| invalid("departement", e)))
+                    .transpose()?,
+                ..SiteFilter::default()
+            },
+        })
+    }
+}
+
+/// An orientation site.
+#[derive(SimpleObject)]
+pub struct OrientationSite {
+    /// Its identifier in the directory.
+    id: String,
+    /// Its name.
+    name: String,
+    /// Its kind.
+    kind: SiteKind,
+    /// Its street address.
+    address: Option<String>,
+    /// Its commune's INSEE code.
+    commune_code: String,
+    /// Its commune's name.
+    commune_name: String,
+    /// Its UAI, for a CFA.
+    uai: Option<String>,
+}
+
+impl From<&passerelle_schema::OrientationSite> for OrientationSite {
+    fn from(s: &passerelle_schema::OrientationSite) -> Self {
+        Self {
+            id: s.partner_id.clone(),
+            name: s.name.clone(),
+            kind: s.kind.into(),
+            address: s.address.clone(),
+            commune_code: s.commune.to_string(),
+            commune_name: s.commune.name().to_owned(),
+            uai: s.uai.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+/// One occurrence of an orientation event.
+pub struct EventNode(pub EventOccurrence);
+
+fn cursor(o: &EventOccurrence) -> String {
+    B64.encode(format!(
+        "e1|{}|{}",
+        o.occurrence.start.timestamp(),
+        o.event.partner_id
+    ))
+}
+
+/// One occurrence of an orientation event: a recurring open day gives one
+/// per date.
+#[Object(name = "Event")]
+impl EventNode {
+    /// The occurrence's identifier: the event's and its start.
+    async fn id(&self) -> String {
+        format!(
+            "{}@{}",
+            self.0.event.partner_id,
+            self.0.occurrence.start.timestamp()
+        )
+    }
+
+    /// Its title.
+    async fn title(&self) -> &str {
+        &self.0.event.title
+    }
+
+    /// What it is about.
+    async fn description(&self) -> Option<&str> {
+        self.0.event.description.as_deref()
+    }
+
+    /// Its kind.
+    async fn kind(&self) -> EventKind {
+        self.0.event.kind.into()
+    }
+
+    /// When it starts.
+    async fn start(&self) -> DateTime {
+        DateTime(self.0.occurrence.start)
+    }
+
+    /// When it ends.
+    async fn end(&self) -> Option<DateTime> {
+        self.0.occurrence.end.map(DateTime)
+    }
+
+    /// Whether it lasts whole days.
+    async fn all_day(&self) -> bool {
+        self.0.occurrence.all_day
+    }
+
+    /// Whether it is one date of a recurring event.
+    async fn recurring(&self) -> bool {
+        self.0.event.rrule.is_some()
+    }
+
+    /// Where it takes place.
+    async fn location(&self) -> Option<&str> {
+        self.0.event.location.as_deref()
+    }
+
+    /// The site holding it.
+    async fn site(&self) -> Option<OrientationSite> {
+        self.0.site.as_deref().map(Into::into)
+    }
+}
+
+/// A page of event occurrences.
+pub struct EventConnection {
+    items: Vec<EventOccurrence>,
+    start: usize,
+    end: usize,
+}
+
+/// A page of event occurrences, soonest first.
+#[Object]
+impl EventConnection {
+    /// How many occurrences match, across every page.
+    async fn total_count(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The occurrences of the page.
+    async fn nodes(&self) -> Vec<EventNode> {
+        self.items[self.start..self.end]
+            .iter()
+            .cloned()
+            .map(EventNode)
+            .collect()
+    }
+
+    /// Where the page stands.
+    async fn page_info(&self) -> PageInfo {
+        let page = &self.items[self.start..self.end];
+        PageInfo {
+            has_next_page: self.end < self.items.len(),
+            has_previous_page: self.start > 0,
+            start_cursor: page.first().map(cursor),
+            end_cursor: page.last().map(cursor),
+        }
+    }
+}
+
+/// Lists the occurrences of events, paged.
+pub fn event_page(
+    state: &ApiState,
+    filter: &EventFilter,
+    first: i32,
+    after: Option<String>,
+) -> async_graphql::Result<EventConnection> {
+    let max = state.limits.max_page_size;
+    let first = usize::try_from(first)
+        .ok()
+        .filter(|n| *n <= max)
+        .ok_or_else(|| {
+            ErrorCode::InvalidInput.error(format!("first must be between 0 and {max}"))
+        })?;
+    let items = match &state.feeds.events {
+        Some(events) => {
+            let sites = state.feeds.sites.as_ref().map(|s| s.snapshot());
+            occurrences(&events.snapshot(), sites.as_deref(), filter)
+        }
+        None => Vec::new(),
+    };
+    let start = match after {
+        Some(a) => {
+            let c = B64
+                .decode(a.trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .filter(|s| s.starts_with("e1|"))
+                .ok_or_else(|| {
+                    ErrorCode::InvalidCursor.error("after is not a cursor of this list")
+                })?;
+            items
+                .iter()
+                .position(|o| cursor(o) == B64.encode(&c))
+                .map_or(items.len(), |i| i + 1)
+        }
+        None => 0,
+    };
+    let end = (start + first).min(items.len());
+    Ok(EventConnection { items, start, end })
+}
+
+#[Object]
+impl EventQuery {
+    /// Orientation events (open days, forums, the Quinzaine de
+    /// l'apprentissage, company visits), one entry per occurrence within
+    /// the window, soonest first.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<EventFilterInput>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> async_graphql::Result<EventConnection> {
+        let state = ctx.data::<ApiState>()?;
+        let filter = filter.unwrap_or_default().parse()?;
+        event_page(state, &filter, first, after)
+    }
+
+    /// The orientation sites of the SPRO directory.
+    async fn orientation_sites(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SiteFilterInput>,
+    ) -> async_graphql::Result<Vec<OrientationSite>> {
+        let state = ctx.data::<ApiState>()?;
+        let filter = filter.unwrap_or_default().parse()?;
+        let Some(sites) = &state.feeds.sites else {
+            return Ok(Vec::new());
+        };
+        let mut out: Vec<OrientationSite> = sites
+            .snapshot()
+            .records
+            .iter()
+            .filter(|s| filter.matches(s))
+            .map(|s| s.as_ref().into())
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+}
