@@ -10,6 +10,7 @@
 pub mod carif;
 pub mod cci;
 pub mod cma;
+pub mod cnfpt;
 pub mod erasmus;
 mod error;
 mod feed;

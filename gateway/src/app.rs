@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use passerelle_connectors::carif::{CarifConfig, CarifConnector};
 use passerelle_connectors::cci::{CciConfig, CciConnector};
 use passerelle_connectors::cma::{CmaConfig, CmaConnector};
+use passerelle_connectors::cnfpt::{CnfptConfig, CnfptConnector};
 use passerelle_connectors::erasmus::{ErasmusConfig, ErasmusConnector};
 use passerelle_connectors::passmonde::{PassMondeConfig, PassMondeConnector};
 use passerelle_connectors::sandbox::Sandbox;
@@ -145,7 +146,11 @@ impl Application {
         ));
         let feeds = Arc::new(feeds);
 
-        let offers = Arc::new(OfferService::new(cci, cma, health.clone()));
+        let cnfpt = match partners.cnfpt {
+            Some(c) => Some(Arc::new(CnfptConnector::new(c, mapping(Partner::Cnfpt)?))),
+            None => None,
+        };
+        let offers = Arc::new(OfferService::new(cci, cma, cnfpt, health.clone()));
         let schema = build_schema(ApiState {
             offers: offers.clone(),
             feeds: feeds.clone(),
@@ -225,6 +230,7 @@ struct PartnerConfigs {
     erasmus: Option<ErasmusConfig>,
     pass_monde: Option<PassMondeConfig>,
     spro: Option<SproConfig>,
+    cnfpt: Option<CnfptConfig>,
 }
 
 fn partner_configs(config: &Config, sandbox: Option<&Sandbox>) -> PartnerConfigs {
@@ -236,6 +242,7 @@ fn partner_configs(config: &Config, sandbox: Option<&Sandbox>) -> PartnerConfigs
             erasmus: s.erasmus_config(),
             pass_monde: s.pass_monde_config(),
             spro: s.spro_config(),
+            cnfpt: s.cnfpt_config(),
         };
     }
     let mut out = PartnerConfigs::default();
@@ -247,6 +254,7 @@ fn partner_configs(config: &Config, sandbox: Option<&Sandbox>) -> PartnerConfigs
             PartnerConfig::Erasmus(c) => out.erasmus = Some(c.clone()),
             PartnerConfig::PassMonde(c) => out.pass_monde = Some(c.clone()),
             PartnerConfig::Spro(c) => out.spro = Some(c.clone()),
+            PartnerConfig::Cnfpt(c) => out.cnfpt = Some(c.clone()),
         }
     }
     out

@@ -12,6 +12,7 @@ use figment::Figment;
 use passerelle_connectors::carif::CarifConfig;
 use passerelle_connectors::cci::CciConfig;
 use passerelle_connectors::cma::CmaConfig;
+use passerelle_connectors::cnfpt::CnfptConfig;
 use passerelle_connectors::erasmus::ErasmusConfig;
 use passerelle_connectors::passmonde::PassMondeConfig;
 use passerelle_connectors::sandbox::SandboxSettings;
@@ -89,6 +90,8 @@ pub enum PartnerConfig {
     PassMonde(PassMondeConfig),
     /// The SPRO's orientation sites and their calendars (synced).
     Spro(SproConfig),
+    /// The CNFPT's public-sector apprenticeship service (live).
+    Cnfpt(CnfptConfig),
 }
 
 impl PartnerConfig {
@@ -101,6 +104,7 @@ impl PartnerConfig {
             PartnerConfig::Erasmus(_) => Partner::Erasmus,
             PartnerConfig::PassMonde(_) => Partner::PassMonde,
             PartnerConfig::Spro(_) => Partner::Spro,
+            PartnerConfig::Cnfpt(_) => Partner::Cnfpt,
         }
     }
 }

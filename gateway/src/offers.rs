@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use passerelle_connectors::cci::{CciAnswer, CciConnector, CciQuery};
 use passerelle_connectors::cma::CmaConnector;
+use passerelle_connectors::cnfpt::CnfptConnector;
 use passerelle_connectors::ConnectorError;
 use passerelle_schema::{
     merge_duplicates, Departement, DiplomaLevel, InseeCommune, Offer, Partner, RomeCode,
@@ -39,11 +40,19 @@ pub struct OfferFilter {
     /// With these words in the title, description, employer or occupation,
     /// folded (lower case, no accents).
     pub text: Option<String>,
+    /// Offers of public employers (`true`) or private ones (`false`).
+    pub public_sector: Option<bool>,
 }
 
 impl OfferFilter {
     fn wants(&self, partner: Partner) -> bool {
-        self.source.is_none_or(|s| s == partner)
+        // Only the CNFPT publishes public-sector offers.
+        let sector = match self.public_sector {
+            Some(true) => partner == Partner::Cnfpt,
+            Some(false) => partner != Partner::Cnfpt,
+            None => true,
+        };
+        sector && self.source.is_none_or(|s| s == partner)
     }
 
     /// The département the search is limited to, by either filter.
@@ -74,6 +83,9 @@ impl OfferFilter {
                 .source
                 .is_none_or(|s| o.sources.iter().any(|x| x.partner == s))
             && self.text.as_deref().is_none_or(|t| o.matches_text(t))
+            && self
+                .public_sector
+                .is_none_or(|p| o.employer.public_type.is_some() == p)
     }
 }
 
@@ -96,12 +108,15 @@ struct MergeKey {
     /// The address of the CCI answer used (answers are shared and immutable
     /// while cached), or 0 without one.
     cci_answer: usize,
+    /// Likewise for the CNFPT's.
+    cnfpt_answer: usize,
 }
 
 /// Searches offers across the exchanges.
 pub struct OfferService {
     cci: Option<Arc<CciConnector>>,
     cma: Option<Arc<CmaFeed>>,
+    cnfpt: Option<Arc<CnfptConnector>>,
     health: Arc<Health>,
     merged: moka::sync::Cache<MergeKey, Arc<Vec<Arc<Offer>>>>,
 }
@@ -111,11 +126,13 @@ impl OfferService {
     pub fn new(
         cci: Option<Arc<CciConnector>>,
         cma: Option<Arc<CmaFeed>>,
+        cnfpt: Option<Arc<CnfptConnector>>,
         health: Arc<Health>,
     ) -> Self {
         Self {
             cci,
             cma,
+            cnfpt,
             health,
             merged: moka::sync::Cache::builder()
                 .max_capacity(256)
@@ -127,6 +144,11 @@ impl OfferService {
     /// The CMA feed, when configured.
     pub fn cma(&self) -> Option<&Arc<CmaFeed>> {
         self.cma.as_ref()
+    }
+
+    /// The CNFPT connector, when configured.
+    pub fn cnfpt(&self) -> Option<&Arc<CnfptConnector>> {
+        self.cnfpt.as_ref()
     }
 
     /// The CCI connector, when configured.
@@ -161,6 +183,20 @@ impl OfferService {
             }
             _ => None,
         };
+        let cnfpt_answer = match &self.cnfpt {
+            Some(cnfpt) if filter.wants(Partner::Cnfpt) => match cnfpt.offers().await {
+                Ok(a) => {
+                    self.health.success(Partner::Cnfpt, Some(a.len() as u64));
+                    Some(a)
+                }
+                Err(e) => {
+                    self.health.failure(&e);
+                    errors.push(e);
+                    None
+                }
+            },
+            _ => None,
+        };
         let cma = self
             .cma
             .as_ref()
@@ -170,6 +206,7 @@ impl OfferService {
             filter: filter.clone(),
             cma_version: cma.as_ref().map_or(0, |s| s.version),
             cci_answer: cci_answer.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize),
+            cnfpt_answer: cnfpt_answer.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize),
         };
         let offers = self.merged.get_with(key, || {
             let mut candidates: Vec<Arc<Offer>> = Vec::new();
@@ -183,6 +220,9 @@ impl OfferService {
                         .filter(|o| filter.place_matches(o))
                         .cloned(),
                 );
+            }
+            if let Some(a) = &cnfpt_answer {
+                candidates.extend(a.iter().filter(|o| filter.place_matches(o)).cloned());
             }
             let mut merged = merge_duplicates(candidates);
             merged.retain(|o| filter.matches(o));
@@ -220,6 +260,22 @@ impl OfferService {
                 None => None,
             },
             // Not an exchange of offers.
+            Partner::Cnfpt => match &self.cnfpt {
+                Some(cnfpt) => match cnfpt.offers().await {
+                    Ok(all) => all
+                        .iter()
+                        .find(|o| o.primary_source().partner_id == partner_id)
+                        .map(|o| o.location.commune.clone()),
+                    Err(e) => {
+                        self.health.failure(&e);
+                        return OfferLookup {
+                            offer: None,
+                            errors: vec![e],
+                        };
+                    }
+                },
+                None => None,
+            },
             Partner::Carif | Partner::Erasmus | Partner::PassMonde | Partner::Spro => None,
         };
         let Some(commune) = commune else {

@@ -46,14 +46,20 @@ pub fn router(state: ServerState) -> Router {
         .with_state(state.clone())
         .merge(graphql);
     if let Some(sandbox) = &state.sandbox {
-        app = app.merge(
-            Router::new()
-                .route(
-                    "/_sandbox/{partner}/faults",
-                    get(faults_get).post(faults_post),
-                )
-                .with_state(sandbox.clone()),
-        );
+        app = app
+            .merge(
+                Router::new()
+                    .route(
+                        "/_sandbox/{partner}/faults",
+                        get(faults_get).post(faults_post),
+                    )
+                    .with_state(sandbox.clone()),
+            )
+            .merge(
+                Router::new()
+                    .route("/_sandbox/{partner}/sync", axum::routing::post(sync_now))
+                    .with_state(state.clone()),
+            );
     }
     app.layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(TraceLayer::new_for_http())
@@ -94,6 +100,60 @@ async fn readyz(State(state): State<ServerState>) -> Response {
         Json(json!({ "ready": ready, "store": store_ok, "partners": partners })),
     )
         .into_response()
+}
+
+/// Syncs a synced partner's feeds now, in sandbox mode: for demos and tests
+/// that should not wait for the schedule.
+async fn sync_now(State(state): State<ServerState>, Path(partner): Path<String>) -> Response {
+    let Ok(p) = partner.parse::<Partner>() else {
+        return (
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": format!("unknown partner {partner:?}") })),
+        )
+            .into_response();
+    };
+    let runs = match p {
+        Partner::Cma => match state.offers.cma() {
+            Some(f) => vec![f.sync_once().await],
+            None => vec![],
+        },
+        Partner::Carif => match &state.feeds.carif {
+            Some(f) => vec![f.sync_once().await],
+            None => vec![],
+        },
+        Partner::Erasmus => match &state.feeds.erasmus {
+            Some(f) => vec![f.sync_once().await],
+            None => vec![],
+        },
+        Partner::Spro => {
+            let mut runs = Vec::new();
+            if let Some(f) = &state.feeds.sites {
+                runs.push(f.sync_once().await);
+            }
+            if let Some(f) = &state.feeds.events {
+                runs.push(f.sync_once().await);
+            }
+            runs
+        }
+        Partner::Cci | Partner::PassMonde | Partner::Cnfpt => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "error": format!("{p} is live: there is nothing to sync") })),
+            )
+                .into_response()
+        }
+    };
+    match runs.into_iter().collect::<Result<Vec<_>, _>>() {
+        Ok(runs) => Json(runs).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "sync could not be stored");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({ "error": "the sync could not be stored" })),
+            )
+                .into_response()
+        }
+    }
 }
 
 fn simulator_faults<'a>(

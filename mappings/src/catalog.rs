@@ -29,6 +29,7 @@ const EMBEDDED: &[(&str, &str)] = shipped![
     "passmonde/mobility.toml",
     "spro/site.toml",
     "spro/event.toml",
+    "cnfpt/offer.toml",
 ];
 
 /// A checked mapping file, ready to map records.

@@ -6,7 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_schema::{
     Cents, DiplomaLevel, Employer, Event, EventKind, EventTime, Formation, GeoPoint, InseeCommune,
     Location, Mobility, MobilityProgram, Naf, Offer, OfferSource, OfferStatus, Opco,
-    OrientationSite, Partner, Postcode, Rncp, RomeCode, Session, Siret, SiteKind, TrainingOrg, Uai,
+    OrientationSite, Partner, Postcode, PublicEmployerType, Rncp, RomeCode, Session, Siret,
+    SiteKind, TrainingOrg, Uai,
 };
 use serde::Serialize;
 
@@ -163,6 +164,7 @@ const OFFER_FIELDS: &[FieldDef] = &[
     field("employer.size", false, "/employer/size"),
     field("employer.naf", false, "/employer/naf"),
     field("employer.opco", false, "/employer/opco"),
+    field("employer.public_type", false, "/employer/public_type"),
     field("location.commune", true, "/location/commune"),
     field("location.postcode", false, "/location/postcode"),
     field("location.address", false, "/location/address"),
@@ -254,6 +256,7 @@ impl Entity for Offer {
                 size: v.one("employer.size").map(str::to_owned),
                 naf: v.parse("employer.naf", Naf::parse)?,
                 opco: v.parse("employer.opco", Opco::parse)?,
+                public_type: v.parse("employer.public_type", PublicEmployerType::parse)?,
             },
             location: Location {
                 commune: v.parse_required("location.commune", InseeCommune::parse)?,

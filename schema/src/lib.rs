@@ -23,6 +23,9 @@ pub use ids::{Cfd, IdError, Naf, Opco, Rncp, RomeCode, Siren, Siret, Uai};
 pub use level::DiplomaLevel;
 pub use mobility::{Mobility, MobilityProgram};
 pub use money::Cents;
-pub use offer::{merge_duplicates, DedupKey, Employer, Location, Offer, OfferSource, OfferStatus};
+pub use offer::{
+    merge_duplicates, DedupKey, Employer, Location, Offer, OfferSource, OfferStatus,
+    PublicEmployerType,
+};
 pub use partner::{Partner, PartnerMode};
 pub use training::{Formation, Session, TrainingOrg};

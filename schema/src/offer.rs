@@ -88,6 +88,36 @@ pub struct Employer {
     /// The OPCO the employer belongs to.
     #[serde(default)]
     pub opco: Option<Opco>,
+    /// For a public employer, which part of the public sector.
+    #[serde(default)]
+    pub public_type: Option<PublicEmployerType>,
+}
+
+/// The three parts of the French public sector, as apprenticeship counts
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicEmployerType {
+    /// The State and its establishments (CERFA employer type 21).
+    Etat,
+    /// Local authorities: communes, départements, régions (types 22 to 24).
+    Territoriale,
+    /// Public hospitals (type 25).
+    Hospitaliere,
+}
+
+impl PublicEmployerType {
+    /// Reads `etat`, `territoriale` or `hospitaliere`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "etat" => Ok(Self::Etat),
+            "territoriale" => Ok(Self::Territoriale),
+            "hospitaliere" => Ok(Self::Hospitaliere),
+            other => Err(format!(
+                "{other:?} is not etat, territoriale or hospitaliere"
+            )),
+        }
+    }
 }
 
 /// Where an offer's work takes place.
@@ -208,6 +238,7 @@ fn absorb(into: &mut Offer, other: Offer) {
     e.size = e.size.take().or(other.employer.size);
     e.naf = e.naf.take().or(other.employer.naf);
     e.opco = e.opco.take().or(other.employer.opco);
+    e.public_type = e.public_type.or(other.employer.public_type);
     let l = &mut into.location;
     l.postcode = l.postcode.take().or(other.location.postcode);
     l.address = l.address.take().or(other.location.address);
@@ -240,6 +271,7 @@ mod tests {
                 size: None,
                 naf: None,
                 opco: None,
+                public_type: None,
             },
             location: Location {
                 commune: InseeCommune::parse("14118").unwrap(),

@@ -21,17 +21,20 @@ pub enum Partner {
     PassMonde,
     /// The SPRO's orientation sites and their calendars of events.
     Spro,
+    /// The CNFPT's public-sector apprenticeship service (SOAP).
+    Cnfpt,
 }
 
 impl Partner {
     /// Every partner, in the order answers list them.
-    pub const ALL: [Partner; 6] = [
+    pub const ALL: [Partner; 7] = [
         Partner::Cci,
         Partner::Cma,
         Partner::Carif,
         Partner::Erasmus,
         Partner::PassMonde,
         Partner::Spro,
+        Partner::Cnfpt,
     ];
 
     /// The partner's short identifier, as used in configuration, URLs and ids.
@@ -43,6 +46,7 @@ impl Partner {
             Partner::Erasmus => "erasmus",
             Partner::PassMonde => "passmonde",
             Partner::Spro => "spro",
+            Partner::Cnfpt => "cnfpt",
         }
     }
 
@@ -55,13 +59,14 @@ impl Partner {
             Partner::Erasmus => "Erasmus+ — mobilités des apprentis des CFA normands",
             Partner::PassMonde => "Région Normandie — Pass Monde",
             Partner::Spro => "SPRO Normandie — sites d'orientation et agendas",
+            Partner::Cnfpt => "CNFPT — apprentissage dans la fonction publique",
         }
     }
 
     /// How Passerelle reaches the partner's data.
     pub fn mode(self) -> PartnerMode {
         match self {
-            Partner::Cci | Partner::PassMonde => PartnerMode::Live,
+            Partner::Cci | Partner::PassMonde | Partner::Cnfpt => PartnerMode::Live,
             Partner::Cma | Partner::Carif | Partner::Erasmus | Partner::Spro => PartnerMode::Synced,
         }
     }
@@ -109,7 +114,7 @@ mod tests {
         assert_eq!("CMA".parse::<Partner>().unwrap(), Partner::Cma);
         let e = "opca".parse::<Partner>().unwrap_err().to_string();
         assert!(
-            e.contains("known partners: cci, cma, carif, erasmus, passmonde, spro"),
+            e.contains("known partners: cci, cma, carif, erasmus, passmonde, spro, cnfpt"),
             "{e}"
         );
     }

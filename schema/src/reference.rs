@@ -28,6 +28,8 @@ pub struct Commune {
     pub population: u32,
     /// Approximate coordinates, known for the main towns only.
     pub coordinates: Option<(f64, f64)>,
+    /// The commune's own SIREN, as an employer.
+    pub siren: String,
 }
 
 struct Communes {
@@ -54,6 +56,7 @@ static COMMUNES: LazyLock<Communes> = LazyLock::new(|| {
                 departement: r.get(2)?.clone(),
                 postcodes: r.get(3)?.split_whitespace().map(str::to_owned).collect(),
                 population: r.get(4)?.parse().unwrap_or(0),
+                siren: r.get(5).cloned().unwrap_or_default(),
             })
         })
         .collect();

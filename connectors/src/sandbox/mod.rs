@@ -25,6 +25,7 @@ pub use server::SimServer;
 use crate::carif::{self, CarifConfig};
 use crate::cci::{self, CciConfig};
 use crate::cma::{self, CmaConfig};
+use crate::cnfpt::{self, CnfptConfig};
 use crate::erasmus::{self, ErasmusConfig};
 use crate::http::ClientCredentials;
 use crate::passmonde::{self, PassMondeConfig};
@@ -116,6 +117,7 @@ impl Sandbox {
                 }
                 Partner::PassMonde => passmonde::simulator::router(&cfas, &grants, faults.clone()),
                 Partner::Spro => spro::simulator::router(&cfas, &settings.data, faults.clone()),
+                Partner::Cnfpt => cnfpt::simulator::router(&settings.data, faults.clone()),
             };
             let server = SimServer::start(port(offset as u16), router).await?;
             tracing::info!(partner = %partner, addr = %server.addr(), "simulator started");
@@ -180,6 +182,16 @@ impl Sandbox {
         let base = self.simulator(Partner::Spro)?.server.base_url();
         Some(SproConfig::new(
             base.join(spro::simulator::DIRECTORY_PATH).ok()?,
+        ))
+    }
+
+    /// The CNFPT connector's configuration for this sandbox.
+    pub fn cnfpt_config(&self) -> Option<CnfptConfig> {
+        let base = self.simulator(Partner::Cnfpt)?.server.base_url();
+        Some(CnfptConfig::new(
+            base.join(cnfpt::simulator::PATH).ok()?,
+            cnfpt::simulator::USERNAME.into(),
+            SecretString::from(cnfpt::simulator::PASSWORD),
         ))
     }
 

@@ -3,6 +3,9 @@
 
 use async_graphql::{Context, ErrorExtensions, PathSegment, ServerError};
 use passerelle_connectors::ConnectorError;
+use passerelle_schema::Partner;
+
+use crate::health::Health;
 
 /// The codes clients can rely on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,16 +52,48 @@ pub fn partner_error(e: &ConnectorError) -> async_graphql::Error {
 /// field's path: the field is answered with what the other partners gave.
 pub fn report_partner_errors(ctx: &Context<'_>, errors: &[ConnectorError]) {
     for e in errors {
-        let mut server_error: ServerError = partner_error(e).into_server_error(ctx.item.pos);
-        server_error.path = ctx
-            .path_node
-            .map(|p| {
-                p.to_string_vec()
-                    .into_iter()
-                    .map(PathSegment::Field)
-                    .collect()
-            })
-            .unwrap_or_default();
-        ctx.add_error(server_error);
+        add_at_field(ctx, partner_error(e));
+    }
+}
+
+fn add_at_field(ctx: &Context<'_>, error: async_graphql::Error) {
+    let mut server_error: ServerError = error.into_server_error(ctx.item.pos);
+    server_error.path = ctx
+        .path_node
+        .map(|p| {
+            p.to_string_vec()
+                .into_iter()
+                .map(PathSegment::Field)
+                .collect()
+        })
+        .unwrap_or_default();
+    ctx.add_error(server_error);
+}
+
+/// Says, beside the field's value, that the synced partners among
+/// `partners` whose last sync failed are served from their last good sync:
+/// `STALE_DATA`, with the partner and when it last succeeded.
+pub fn report_stale(ctx: &Context<'_>, health: &Health, partners: &[Partner]) {
+    for &partner in partners {
+        let state = health.state(partner);
+        let Some(failure) = &state.last_error else {
+            continue;
+        };
+        if state.last_success.is_some_and(|ok| ok >= failure.at) {
+            continue;
+        }
+        let since = state.last_success.map_or_else(
+            || "an earlier run".to_owned(),
+            |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        );
+        let error = async_graphql::Error::new(format!(
+            "{partner} failed ({}); its data is served as of {since}",
+            failure.code
+        ))
+        .extend_with(|_, ext| {
+            ext.set("code", "STALE_DATA");
+            ext.set("partner", partner.id());
+        });
+        add_at_field(ctx, error);
     }
 }

@@ -5,7 +5,7 @@ use base64::Engine;
 use chrono::{Duration, Utc};
 use passerelle_schema::{Departement, EventKind as Kind, InseeCommune, SiteKind as SKind};
 
-use super::errors::ErrorCode;
+use super::errors::{report_stale, ErrorCode};
 use super::query::PageInfo;
 use super::scalars::DateTime;
 use super::ApiState;
@@ -369,6 +369,9 @@ impl EventQuery {
     ) -> async_graphql::Result<EventConnection> {
         let state = ctx.data::<ApiState>()?;
         let filter = filter.unwrap_or_default().parse()?;
+        if state.feeds.events.is_some() {
+            report_stale(ctx, &state.health, &[passerelle_schema::Partner::Spro]);
+        }
         event_page(state, &filter, first, after)
     }
 

@@ -6,7 +6,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject};
 use base64::Engine;
 use passerelle_schema::{Departement, DiplomaLevel, Formation, InseeCommune, Rncp, RomeCode, Uai};
 
-use super::errors::ErrorCode;
+use super::errors::{report_stale, ErrorCode};
 use super::query::PageInfo;
 use super::scalars::Date;
 use super::types::PartnerId;
@@ -311,7 +311,10 @@ impl FormationQuery {
             .transpose()?;
         let filter = filter.unwrap_or_default().parse()?;
         let items = match &state.feeds.carif {
-            Some(feed) => search(feed, &filter),
+            Some(feed) => {
+                report_stale(ctx, &state.health, &[passerelle_schema::Partner::Carif]);
+                search(feed, &filter)
+            }
             None => Vec::new(),
         };
         let start = match &after {

@@ -4,7 +4,7 @@
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use passerelle_schema::{Departement, MobilityProgram as Program, Uai};
 
-use super::errors::{report_partner_errors, ErrorCode};
+use super::errors::{report_partner_errors, report_stale, ErrorCode};
 use super::scalars::{Date, Money};
 use super::ApiState;
 use crate::mobility::{Figures, MobilityFilter, MobilityReport};
@@ -255,6 +255,9 @@ impl MobilityQuery {
         let filter = filter.unwrap_or_default().parse()?;
         let (report, errors) = state.mobility.report(&filter).await;
         report_partner_errors(ctx, &errors);
+        if state.feeds.erasmus.is_some() {
+            report_stale(ctx, &state.health, &[passerelle_schema::Partner::Erasmus]);
+        }
         Ok(MobilityReportNode {
             report,
             for_one_cfa: filter.cfa.is_some(),

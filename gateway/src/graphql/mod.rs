@@ -6,6 +6,7 @@ mod formation;
 pub mod http;
 mod ids;
 mod mobility;
+mod public_sector;
 mod query;
 mod scalars;
 mod types;
@@ -31,6 +32,7 @@ pub struct Query(
     formation::FormationQuery,
     mobility::MobilityQuery,
     events::EventQuery,
+    public_sector::PublicSectorQuery,
 );
 
 /// The gateway's schema.

@@ -7,7 +7,7 @@ use passerelle_schema::{
     reference, Departement, DiplomaLevel, InseeCommune, Offer, Partner, RomeCode,
 };
 
-use super::errors::{report_partner_errors, ErrorCode};
+use super::errors::{report_partner_errors, report_stale, ErrorCode};
 use super::ids::{GlobalId, OfferCursor};
 use super::scalars::DateTime;
 use super::types::{Node, OfferNode, PartnerId, PartnerMode};
@@ -34,6 +34,9 @@ pub struct OfferFilterInput {
     source: Option<PartnerId>,
     /// Words to find in the title, description, employer or occupation.
     text: Option<String>,
+    /// Offers of public employers (`true`, from the CNFPT) or private ones
+    /// (`false`).
+    public_sector: Option<bool>,
 }
 
 impl OfferFilterInput {
@@ -72,6 +75,7 @@ impl OfferFilterInput {
                 .transpose()?,
             source: self.source.map(Into::into),
             text,
+            public_sector: self.public_sector,
         })
     }
 }
@@ -296,6 +300,9 @@ impl OfferQuery {
         let filter = filter.unwrap_or_default().parse()?;
         let results = state.offers.search(&filter).await;
         report_partner_errors(ctx, &results.errors);
+        if state.offers.cma().is_some() && filter.source.is_none_or(|s| s == Partner::Cma) {
+            report_stale(ctx, &state.health, &[Partner::Cma]);
+        }
         let start = match &after {
             Some(c) => results.offers.partition_point(|o| !c.is_before(o)),
             None => 0,
@@ -339,6 +346,14 @@ impl OfferQuery {
                 records: feed.snapshot().records.len(),
             });
         }
+        let live: Vec<Partner> = [
+            (Partner::Cci, state.offers.cci().is_some()),
+            (Partner::PassMonde, state.mobility.pass_monde().is_some()),
+            (Partner::Cnfpt, state.offers.cnfpt().is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(p, on)| on.then_some(p))
+        .collect();
         let mut out = Vec::new();
         for partner in Partner::ALL {
             let (serving, last_sync) = match synced.iter().find(|f| f.partner == partner) {
@@ -346,10 +361,7 @@ impl OfferQuery {
                     Some(f.records as u64),
                     last_run(state, partner, f.entity).await?,
                 ),
-                None if partner == Partner::Cci && state.offers.cci().is_some() => (None, None),
-                None if partner == Partner::PassMonde && state.mobility.pass_monde().is_some() => {
-                    (None, None)
-                }
+                None if live.contains(&partner) => (None, None),
                 None => continue,
             };
             out.push(PartnerInfo {

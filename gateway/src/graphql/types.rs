@@ -24,6 +24,8 @@ pub enum PartnerId {
     PassMonde,
     /// The SPRO's orientation sites and calendars.
     Spro,
+    /// The CNFPT — public-sector apprenticeship.
+    Cnfpt,
 }
 
 impl From<Partner> for PartnerId {
@@ -35,6 +37,7 @@ impl From<Partner> for PartnerId {
             Partner::Erasmus => PartnerId::Erasmus,
             Partner::PassMonde => PartnerId::PassMonde,
             Partner::Spro => PartnerId::Spro,
+            Partner::Cnfpt => PartnerId::Cnfpt,
         }
     }
 }
@@ -48,6 +51,7 @@ impl From<PartnerId> for Partner {
             PartnerId::Erasmus => Partner::Erasmus,
             PartnerId::PassMonde => Partner::PassMonde,
             PartnerId::Spro => Partner::Spro,
+            PartnerId::Cnfpt => Partner::Cnfpt,
         }
     }
 }
@@ -69,6 +73,27 @@ impl From<DomainMode> for PartnerMode {
             DomainMode::Live => PartnerMode::Live,
             DomainMode::Synced => PartnerMode::Synced,
             DomainMode::Push => PartnerMode::Push,
+        }
+    }
+}
+
+/// The parts of the public sector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum PublicEmployerType {
+    /// The State.
+    Etat,
+    /// Local authorities.
+    Territoriale,
+    /// Public hospitals.
+    Hospitaliere,
+}
+
+impl From<passerelle_schema::PublicEmployerType> for PublicEmployerType {
+    fn from(t: passerelle_schema::PublicEmployerType) -> Self {
+        match t {
+            passerelle_schema::PublicEmployerType::Etat => PublicEmployerType::Etat,
+            passerelle_schema::PublicEmployerType::Territoriale => PublicEmployerType::Territoriale,
+            passerelle_schema::PublicEmployerType::Hospitaliere => PublicEmployerType::Hospitaliere,
         }
     }
 }
@@ -182,6 +207,11 @@ impl OfferNode {
         self.0.expires_at.map(DateTime)
     }
 
+    /// Whether the employer is public (State, local authority, hospital).
+    async fn public_sector(&self) -> bool {
+        self.0.employer.public_type.is_some()
+    }
+
     /// Whether the offer is still open.
     async fn status(&self) -> OfferStatus {
         self.0.status.into()
@@ -250,6 +280,11 @@ impl Employer<'_> {
     /// The activity code (NAF).
     async fn naf(&self) -> Option<&str> {
         self.0.employer.naf.as_ref().map(|n| n.as_str())
+    }
+
+    /// For a public employer, which part of the public sector.
+    async fn public_type(&self) -> Option<PublicEmployerType> {
+        self.0.employer.public_type.map(Into::into)
     }
 
     /// The OPCO the employer belongs to.

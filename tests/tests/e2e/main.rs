@@ -8,5 +8,6 @@ mod events;
 mod formations;
 mod mobility;
 mod offers;
+mod partners;
 mod schema;
 mod sync;

@@ -1,0 +1,222 @@
+//! The CNFPT connector: SOAP envelopes out, offers and counts in.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use passerelle_mappings::record::{decode_xml, select, xml_records};
+use passerelle_mappings::{MappedBatch, Mapping};
+use passerelle_schema::{Offer, Partner};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::http::{http_client, HttpSettings, LiveCache};
+use crate::ConnectorError;
+
+const PARTNER: Partner = Partner::Cnfpt;
+
+/// The service's namespace.
+pub const NAMESPACE: &str = "urn:cnfpt:apprentissage:1";
+
+/// How to reach the CNFPT service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CnfptConfig {
+    /// The service's endpoint.
+    pub endpoint: url::Url,
+    /// Passerelle's user at the CNFPT.
+    pub username: String,
+    /// Its password (never logged).
+    pub password: SecretString,
+    /// Timeouts.
+    #[serde(default)]
+    pub http: HttpSettings,
+    /// How long an answer is served from the cache.
+    #[serde(default = "default_ttl", with = "humantime_serde")]
+    pub cache_ttl: Duration,
+}
+
+fn default_ttl() -> Duration {
+    Duration::from_secs(600)
+}
+
+impl CnfptConfig {
+    /// A configuration with default settings.
+    pub fn new(endpoint: url::Url, username: String, password: SecretString) -> Self {
+        Self {
+            endpoint,
+            username,
+            password,
+            http: HttpSettings::default(),
+            cache_ttl: default_ttl(),
+        }
+    }
+}
+
+/// Apprentices in the public sector in a year, by employer type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PublicCounts {
+    /// The year.
+    pub year: i32,
+    /// The State.
+    pub etat: u32,
+    /// Local authorities.
+    pub territoriale: u32,
+    /// Public hospitals.
+    pub hospitaliere: u32,
+}
+
+/// The live connector to the CNFPT service.
+pub struct CnfptConnector {
+    config: CnfptConfig,
+    http: reqwest::Client,
+    mapping: Arc<Mapping>,
+    offers: LiveCache<(), Vec<Arc<Offer>>>,
+    counts: LiveCache<i32, PublicCounts>,
+}
+
+impl CnfptConnector {
+    /// A connector using `mapping` for offers.
+    pub fn new(config: CnfptConfig, mapping: Arc<Mapping>) -> Self {
+        Self {
+            http: http_client(&config.http),
+            offers: LiveCache::new(config.cache_ttl, 16 * 1024 * 1024, |o: &Vec<Arc<Offer>>| {
+                (o.len() as u32).saturating_mul(1024).max(64)
+            }),
+            counts: LiveCache::new(config.cache_ttl, 1024 * 1024, |_| 64),
+            config,
+            mapping,
+        }
+    }
+
+    /// Every public-sector offer of Normandy, cached.
+    pub async fn offers(&self) -> Result<Arc<Vec<Arc<Offer>>>, ConnectorError> {
+        self.offers.get_or_load((), self.fetch_offers()).await
+    }
+
+    /// Apprentices in the public sector in `year`, cached.
+    pub async fn counts(&self, year: i32) -> Result<Arc<PublicCounts>, ConnectorError> {
+        self.counts.get_or_load(year, self.fetch_counts(year)).await
+    }
+
+    async fn fetch_offers(&self) -> Result<Vec<Arc<Offer>>, ConnectorError> {
+        let body = self
+            .call("RechercherOffres", "<c:region>28</c:region>")
+            .await?;
+        let mapping = self.mapping.clone();
+        let batch: MappedBatch<Offer> =
+            tokio::task::spawn_blocking(move || mapping.map_payload(body.as_bytes()))
+                .await
+                .map_err(|_| ConnectorError::BadResponse {
+                    partner: PARTNER,
+                    reason: "mapping the answer failed".into(),
+                })?;
+        for e in &batch.rejected {
+            tracing::warn!(partner = %PARTNER, index = e.index, field = %e.field, reason = %e.reason, "partner record rejected");
+        }
+        Ok(batch.records.into_iter().map(Arc::new).collect())
+    }
+
+    async fn fetch_counts(&self, year: i32) -> Result<PublicCounts, ConnectorError> {
+        let body = self
+            .call(
+                "CompterApprentis",
+                &format!("<c:region>28</c:region><c:annee>{year}</c:annee>"),
+            )
+            .await?;
+        let (counters, _) = xml_records(&body, "compteur");
+        let mut counts = PublicCounts {
+            year,
+            ..PublicCounts::default()
+        };
+        for c in &counters {
+            let kind = select(c, "@type").into_iter().next().unwrap_or_default();
+            let n: u32 = select(c, "#text")
+                .into_iter()
+                .next()
+                .and_then(|t| t.trim().parse().ok())
+                .ok_or_else(|| bad(format!("the {kind:?} counter is not a number")))?;
+            match kind.as_str() {
+                "etat" => counts.etat = n,
+                "territoriale" => counts.territoriale = n,
+                "hospitaliere" => counts.hospitaliere = n,
+                other => return Err(bad(format!("unknown counter {other:?}"))),
+            }
+        }
+        if counters.is_empty() {
+            return Err(bad("the answer has no counters".into()));
+        }
+        Ok(counts)
+    }
+
+    /// Calls an operation with basic auth; returns the response's XML, or
+    /// the error its SOAP fault or HTTP status says.
+    async fn call(&self, operation: &str, params: &str) -> Result<String, ConnectorError> {
+        let envelope = format!(
+            concat!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+                "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:c=\"{ns}\">",
+                "<soap:Body><c:{op}>{params}</c:{op}></soap:Body></soap:Envelope>"
+            ),
+            ns = NAMESPACE,
+            op = operation,
+            params = params
+        );
+        let response = self
+            .http
+            .post(self.config.endpoint.clone())
+            .basic_auth(
+                &self.config.username,
+                Some(self.config.password.expose_secret()),
+            )
+            .header("Content-Type", "text/xml; charset=utf-8")
+            .header("SOAPAction", format!("\"{NAMESPACE}#{operation}\""))
+            .body(envelope)
+            .send()
+            .await
+            .map_err(|e| ConnectorError::from_reqwest(PARTNER, &e))?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| ConnectorError::from_reqwest(PARTNER, &e))?;
+        // A SOAP fault comes with HTTP 500; anything else not 200 is HTTP's.
+        let text = decode_xml(&bytes).ok();
+        if let Some(fault) = text.as_deref().and_then(fault) {
+            return Err(fault);
+        }
+        if !status.is_success() {
+            return Err(ConnectorError::from_status(PARTNER, status));
+        }
+        text.ok_or_else(|| bad("the answer is not XML".into()))
+    }
+}
+
+fn bad(reason: String) -> ConnectorError {
+    ConnectorError::BadResponse {
+        partner: PARTNER,
+        reason,
+    }
+}
+
+/// The error a SOAP fault in `xml` says, if there is one.
+fn fault(xml: &str) -> Option<ConnectorError> {
+    let (faults, _) = xml_records(xml, "Fault");
+    let f = faults.first()?;
+    let code = select(f, "faultcode")
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let message = select(f, "faultstring")
+        .into_iter()
+        .next()
+        .unwrap_or_default();
+    let reason = format!("SOAP fault {code}: {message}");
+    Some(if code.ends_with("Server") {
+        ConnectorError::Unavailable {
+            partner: PARTNER,
+            reason,
+        }
+    } else {
+        bad(reason)
+    })
+}

@@ -1,0 +1,73 @@
+//! Public-sector apprenticeship in the API, as counts.
+
+use async_graphql::{Context, Object, SimpleObject};
+use chrono::Datelike;
+
+use super::errors::{report_partner_errors, ErrorCode};
+use super::ApiState;
+
+/// The public-sector part of the root of queries.
+#[derive(Default)]
+pub struct PublicSectorQuery;
+
+/// Public-sector apprenticeship (CNFPT).
+pub struct PublicSector;
+
+/// Apprentices of the public sector in a year, by employer type.
+#[derive(SimpleObject)]
+pub struct PublicApprentices {
+    /// The year.
+    year: i32,
+    /// The State and its establishments.
+    etat: u32,
+    /// Local authorities.
+    territoriale: u32,
+    /// Public hospitals.
+    hospitaliere: u32,
+    /// All three.
+    total: u32,
+}
+
+/// Public-sector apprenticeship (CNFPT).
+#[Object]
+impl PublicSector {
+    /// Apprentices by employer type in `year` (this year by default), from
+    /// 2016 on; null with an error naming the CNFPT when it fails.
+    async fn apprentices(
+        &self,
+        ctx: &Context<'_>,
+        year: Option<i32>,
+    ) -> async_graphql::Result<Option<PublicApprentices>> {
+        let state = ctx.data::<ApiState>()?;
+        let year = year.unwrap_or_else(|| chrono::Utc::now().year());
+        if !(2016..=2100).contains(&year) {
+            return Err(ErrorCode::InvalidInput.error("year: from 2016 on"));
+        }
+        let Some(cnfpt) = state.offers.cnfpt() else {
+            return Ok(None);
+        };
+        match cnfpt.counts(year).await {
+            Ok(c) => Ok(Some(PublicApprentices {
+                year: c.year,
+                etat: c.etat,
+                territoriale: c.territoriale,
+                hospitaliere: c.hospitaliere,
+                total: c.etat + c.territoriale + c.hospitaliere,
+            })),
+            Err(e) => {
+                state.health.failure(&e);
+                report_partner_errors(ctx, &[e]);
+                Ok(None)
+            }
+        }
+    }
+}
+
+#[Object]
+impl PublicSectorQuery {
+    /// Public-sector apprenticeship: counts by employer type. Its offers are
+    /// in `offers` (filter `publicSector: true`).
+    async fn public_sector(&self) -> PublicSector {
+        PublicSector
+    }
+}
