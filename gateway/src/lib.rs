@@ -3,6 +3,7 @@
 //! over [`cli::run`]; tests build an [`app::Application`] directly.
 
 pub mod app;
+pub mod cfas;
 pub mod cli;
 pub mod config;
 pub mod events;

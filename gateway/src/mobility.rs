@@ -135,6 +135,30 @@ impl MobilityService {
         self.pass_monde.as_ref()
     }
 
+    /// Every mobility of every programme, in one call per system (the CFA
+    /// pages use it: one Pass Monde call for all CFAs, not one each).
+    pub async fn all(&self) -> (Vec<Arc<Mobility>>, Vec<ConnectorError>) {
+        let mut errors = Vec::new();
+        let mut all: Vec<Arc<Mobility>> = Vec::new();
+        if let Some(pm) = &self.pass_monde {
+            match pm.grants(PassMondeQuery::default()).await {
+                Ok(a) => {
+                    self.health
+                        .success(Partner::PassMonde, Some(a.grants.len() as u64));
+                    all.extend(a.grants.iter().cloned());
+                }
+                Err(e) => {
+                    self.health.failure(&e);
+                    errors.push(e);
+                }
+            }
+        }
+        if let Some(feed) = &self.erasmus {
+            all.extend(feed.snapshot().records.iter().cloned());
+        }
+        (all, errors)
+    }
+
     /// Counts the mobilities matching `filter`, across programmes; a
     /// programme whose system fails is left out and named.
     pub async fn report(&self, filter: &MobilityFilter) -> (MobilityReport, Vec<ConnectorError>) {

@@ -1,5 +1,6 @@
 //! Fault knobs of a simulator: latency, errors, outages, malformed records.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,8 @@ pub struct FaultReport {
     pub outage_remaining_s: Option<f64>,
     /// Share of malformed records.
     pub malformed_rate: f64,
+    /// Requests received so far, failed ones included.
+    pub requests: u64,
 }
 
 #[derive(Debug, Default)]
@@ -61,9 +64,12 @@ struct State_ {
 }
 
 /// A simulator's fault knobs, shared between its handlers and whoever
-/// turns them.
+/// turns them, and the count of requests it received.
 #[derive(Debug, Clone, Default)]
-pub struct Faults(Arc<RwLock<State_>>);
+pub struct Faults {
+    state: Arc<RwLock<State_>>,
+    requests: Arc<AtomicU64>,
+}
 
 impl Faults {
     /// Applies an update; rates must be within 0 and 1.
@@ -82,7 +88,7 @@ impl Faults {
             }
         }
         {
-            let mut s = self.0.write().expect("fault lock");
+            let mut s = self.state.write().expect("fault lock");
             if let Some(ms) = u.latency_ms {
                 s.latency = Duration::from_millis(ms.min(600_000));
             }
@@ -106,7 +112,7 @@ impl Faults {
 
     /// The faults in force.
     pub fn report(&self) -> FaultReport {
-        let s = self.0.read().expect("fault lock");
+        let s = self.state.read().expect("fault lock");
         let now = Instant::now();
         let (outage, remaining) = match s.outage {
             Some(None) => (true, None),
@@ -119,16 +125,18 @@ impl Faults {
             outage,
             outage_remaining_s: remaining,
             malformed_rate: s.malformed_rate,
+            requests: self.requests.load(Ordering::Relaxed),
         }
     }
 
     /// The share of records to send malformed.
     pub fn malformed_rate(&self) -> f64 {
-        self.0.read().expect("fault lock").malformed_rate
+        self.state.read().expect("fault lock").malformed_rate
     }
 
     /// Whether the request should fail, after the added latency.
     async fn before_request(&self) -> Option<StatusCode> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let report = self.report();
         if report.latency_ms > 0 {
             tokio::time::sleep(Duration::from_millis(report.latency_ms)).await;

@@ -1,5 +1,6 @@
 //! The GraphQL API: one schema over every partner.
 
+mod cfa;
 mod errors;
 mod events;
 mod formation;
@@ -8,6 +9,7 @@ mod ids;
 mod mobility;
 mod public_sector;
 mod query;
+mod region;
 mod scalars;
 mod types;
 
@@ -33,6 +35,8 @@ pub struct Query(
     mobility::MobilityQuery,
     events::EventQuery,
     public_sector::PublicSectorQuery,
+    cfa::CfaQuery,
+    region::RegionQuery,
 );
 
 /// The gateway's schema.
@@ -57,7 +61,14 @@ pub struct ApiState {
 /// Builds the schema over `state`.
 pub fn build_schema(state: ApiState) -> PasserelleSchema {
     let depth = state.limits.max_depth;
+    let (offer_loader, mobility_loader) = cfa::loaders(
+        state.offers.clone(),
+        state.mobility.clone(),
+        state.feeds.clone(),
+    );
     Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+        .data(offer_loader)
+        .data(mobility_loader)
         .data(state)
         .limit_depth(depth)
         .finish()

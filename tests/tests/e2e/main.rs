@@ -3,6 +3,7 @@
 mod helpers;
 
 mod audit;
+mod cfas;
 mod errors;
 mod events;
 mod formations;

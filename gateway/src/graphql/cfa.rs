@@ -1,0 +1,471 @@
+//! CFAs and employers joined across partners, loaded in batches: a page of
+//! fifty CFAs makes the same partner calls as a page of one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, InputObject, Object};
+use chrono::{Duration, Utc};
+use passerelle_connectors::ConnectorError;
+use passerelle_schema::{
+    Departement, EventKind, InseeCommune, Mobility, Offer, RomeCode, Siret, Uai,
+};
+
+use super::errors::{report_partner_errors, ErrorCode};
+use super::events::EventNode;
+use super::formation::FormationNode;
+use super::mobility::MobilityReportNode;
+use super::query::PageInfo;
+use super::scalars::DateTime;
+use super::types::OfferNode;
+use super::ApiState;
+use crate::cfas::{directory, CfaInfo};
+use crate::events::{occurrences, EventFilter, SiteFilter};
+use crate::feeds::Feeds;
+use crate::mobility::{report, MobilityFilter, MobilityService};
+use crate::offers::{OfferFilter, OfferService};
+
+/// A value loaded for a key, and the partners that failed meanwhile.
+#[derive(Clone)]
+pub struct Joined<T> {
+    value: T,
+    errors: Vec<ConnectorError>,
+}
+
+/// Loads the offers a CFA's apprentices could take: offers in its
+/// département for the occupations its programmes lead to. One search of
+/// every offer serves the whole batch.
+pub struct CfaOffersLoader {
+    offers: Arc<OfferService>,
+    feeds: Arc<Feeds>,
+}
+
+impl Loader<Uai> for CfaOffersLoader {
+    type Value = Joined<Vec<Arc<Offer>>>;
+    type Error = Arc<String>;
+
+    async fn load(&self, keys: &[Uai]) -> Result<HashMap<Uai, Self::Value>, Self::Error> {
+        let cfas = directory(&self.feeds);
+        let all = self.offers.search(&OfferFilter::default()).await;
+        Ok(keys
+            .iter()
+            .map(|uai| {
+                let value = match cfas.get(uai) {
+                    Some(c) => {
+                        let dep = c.departement();
+                        all.offers
+                            .iter()
+                            .filter(|o| {
+                                dep.as_ref()
+                                    .is_none_or(|d| o.location.commune.departement() == *d)
+                                    && o.rome_codes.iter().any(|r| c.romes.contains(r))
+                            })
+                            .cloned()
+                            .collect()
+                    }
+                    None => Vec::new(),
+                };
+                (
+                    uai.clone(),
+                    Joined {
+                        value,
+                        errors: all.errors.clone(),
+                    },
+                )
+            })
+            .collect())
+    }
+}
+
+/// Loads the mobilities of CFAs: one call per programme's system for the
+/// whole batch.
+pub struct CfaMobilityLoader {
+    mobility: Arc<MobilityService>,
+}
+
+impl Loader<Uai> for CfaMobilityLoader {
+    type Value = Joined<Vec<Arc<Mobility>>>;
+    type Error = Arc<String>;
+
+    async fn load(&self, keys: &[Uai]) -> Result<HashMap<Uai, Self::Value>, Self::Error> {
+        let (all, errors) = self.mobility.all().await;
+        let mut by_cfa: HashMap<Uai, Vec<Arc<Mobility>>> =
+            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for m in all {
+            if let Some(list) = by_cfa.get_mut(&m.cfa) {
+                list.push(m);
+            }
+        }
+        Ok(by_cfa
+            .into_iter()
+            .map(|(k, value)| {
+                (
+                    k,
+                    Joined {
+                        value,
+                        errors: errors.clone(),
+                    },
+                )
+            })
+            .collect())
+    }
+}
+
+/// The loaders the schema holds.
+pub fn loaders(
+    offers: Arc<OfferService>,
+    mobility: Arc<MobilityService>,
+    feeds: Arc<Feeds>,
+) -> (DataLoader<CfaOffersLoader>, DataLoader<CfaMobilityLoader>) {
+    (
+        DataLoader::new(CfaOffersLoader { offers, feeds }, tokio::spawn),
+        DataLoader::new(CfaMobilityLoader { mobility }, tokio::spawn),
+    )
+}
+
+fn load_error(e: Arc<String>) -> async_graphql::Error {
+    tracing::error!(error = %e, "a batch load failed");
+    ErrorCode::Internal.error("a joined field could not be loaded")
+}
+
+/// A CFA, gathered from every partner that speaks of it.
+pub struct CfaNode(pub CfaInfo);
+
+/// A CFA, gathered from every partner: its programmes and places (training
+/// catalogue), the offers its apprentices could take (offer exchanges), its
+/// events (orientation sites), its mobility abroad (Pass Monde, Erasmus+).
+#[Object(name = "Cfa")]
+impl CfaNode {
+    /// Its UAI.
+    async fn uai(&self) -> &str {
+        self.0.uai.as_str()
+    }
+
+    /// Its SIRET.
+    async fn siret(&self) -> Option<&str> {
+        self.0.siret.as_ref().map(|s| s.as_str())
+    }
+
+    /// Its name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Its commune's INSEE code.
+    async fn commune_code(&self) -> Option<&str> {
+        self.0.commune.as_ref().map(|c| c.as_str())
+    }
+
+    /// Its commune's name.
+    async fn commune_name(&self) -> Option<&str> {
+        self.0.commune.as_ref().map(|c| c.name())
+    }
+
+    /// Its département.
+    async fn departement(&self) -> Option<String> {
+        self.0.departement().map(|d| d.to_string())
+    }
+
+    /// Its programmes, from the training catalogue.
+    async fn formations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FormationNode>> {
+        let state = ctx.data::<ApiState>()?;
+        Ok(match &state.feeds.carif {
+            Some(feed) => feed
+                .snapshot()
+                .records
+                .iter()
+                .filter(|f| f.cfa.uai.as_ref() == Some(&self.0.uai))
+                .cloned()
+                .map(FormationNode)
+                .collect(),
+            None => Vec::new(),
+        })
+    }
+
+    /// Free places across its programmes.
+    async fn vacancies(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
+        let state = ctx.data::<ApiState>()?;
+        Ok(state.feeds.carif.as_ref().map_or(0, |feed| {
+            feed.snapshot()
+                .records
+                .iter()
+                .filter(|f| f.cfa.uai.as_ref() == Some(&self.0.uai))
+                .map(|f| u64::from(f.vacancies))
+                .sum()
+        }))
+    }
+
+    /// Open offers in its département for the occupations its programmes
+    /// lead to, newest first.
+    async fn offers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] first: i32,
+    ) -> async_graphql::Result<Vec<OfferNode>> {
+        let loader = ctx.data::<DataLoader<CfaOffersLoader>>()?;
+        let joined = loader
+            .load_one(self.0.uai.clone())
+            .await
+            .map_err(load_error)?;
+        let Some(joined) = joined else {
+            return Ok(Vec::new());
+        };
+        report_partner_errors(ctx, &joined.errors);
+        let first = usize::try_from(first).unwrap_or(0);
+        Ok(joined
+            .value
+            .iter()
+            .filter(|o| o.status == passerelle_schema::OfferStatus::Active)
+            .take(first)
+            .cloned()
+            .map(OfferNode)
+            .collect())
+    }
+
+    /// Its events in the year from `from` (now by default), soonest first.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<DateTime>,
+        #[graphql(default = 5)] first: i32,
+    ) -> async_graphql::Result<Vec<EventNode>> {
+        let state = ctx.data::<ApiState>()?;
+        Ok(self
+            .coming(state, None, from)
+            .into_iter()
+            .take(usize::try_from(first).unwrap_or(0))
+            .collect())
+    }
+
+    /// Its next open day after `from` (now by default).
+    async fn next_open_day(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<DateTime>,
+    ) -> async_graphql::Result<Option<EventNode>> {
+        let state = ctx.data::<ApiState>()?;
+        Ok(self
+            .coming(state, Some(EventKind::OpenDay), from)
+            .into_iter()
+            .next())
+    }
+
+    /// Its apprentices' mobility abroad, as counts, and the mobilities.
+    async fn mobility(&self, ctx: &Context<'_>) -> async_graphql::Result<MobilityReportNode> {
+        let loader = ctx.data::<DataLoader<CfaMobilityLoader>>()?;
+        let joined = loader
+            .load_one(self.0.uai.clone())
+            .await
+            .map_err(load_error)?;
+        let (records, errors) =
+            joined.map_or_else(|| (Vec::new(), Vec::new()), |j| (j.value, j.errors));
+        report_partner_errors(ctx, &errors);
+        Ok(MobilityReportNode {
+            report: report(&records, &MobilityFilter::default()),
+            for_one_cfa: true,
+        })
+    }
+}
+
+impl CfaNode {
+    fn coming(
+        &self,
+        state: &ApiState,
+        kind: Option<EventKind>,
+        from: Option<DateTime>,
+    ) -> Vec<EventNode> {
+        let (Some(site), Some(events)) = (&self.0.site, &state.feeds.events) else {
+            return Vec::new();
+        };
+        let now = from.map_or_else(Utc::now, |d| d.0);
+        let filter = EventFilter {
+            from: now,
+            to: now + Duration::days(365),
+            kind,
+            site: Some(site.clone()),
+            sites: SiteFilter::default(),
+        };
+        let sites = state.feeds.sites.as_ref().map(|s| s.snapshot());
+        occurrences(&events.snapshot(), sites.as_deref(), &filter)
+            .into_iter()
+            .map(EventNode)
+            .collect()
+    }
+}
+
+/// Which CFAs to list.
+#[derive(InputObject, Default)]
+#[graphql(name = "CfaFilter")]
+pub struct CfaFilterInput {
+    /// In this département.
+    departement: Option<String>,
+    /// In this commune (INSEE code).
+    commune: Option<String>,
+    /// Training for any of these occupations.
+    rome: Option<Vec<String>>,
+}
+
+/// A page of CFAs.
+pub struct CfaConnection {
+    items: Vec<CfaInfo>,
+    start: usize,
+    end: usize,
+}
+
+/// A page of CFAs, by UAI.
+#[Object]
+impl CfaConnection {
+    /// How many CFAs match.
+    async fn total_count(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The CFAs of the page.
+    async fn nodes(&self) -> Vec<CfaNode> {
+        self.items[self.start..self.end]
+            .iter()
+            .cloned()
+            .map(CfaNode)
+            .collect()
+    }
+
+    /// Where the page stands; cursors are UAIs.
+    async fn page_info(&self) -> PageInfo {
+        let page = &self.items[self.start..self.end];
+        PageInfo {
+            has_next_page: self.end < self.items.len(),
+            has_previous_page: self.start > 0,
+            start_cursor: page.first().map(|c| c.uai.to_string()),
+            end_cursor: page.last().map(|c| c.uai.to_string()),
+        }
+    }
+}
+
+/// An employer and its offers on every exchange.
+pub struct EmployerProfile {
+    siret: Siret,
+    offers: Arc<Vec<Arc<Offer>>>,
+}
+
+/// An employer and its offers on every exchange.
+#[Object]
+impl EmployerProfile {
+    /// Its SIRET.
+    async fn siret(&self) -> &str {
+        self.siret.as_str()
+    }
+
+    /// Its name, as its offers give it.
+    async fn name(&self) -> Option<&str> {
+        self.offers.first().map(|o| o.employer.name.as_str())
+    }
+
+    /// How many offers it publishes.
+    async fn offer_count(&self) -> usize {
+        self.offers.len()
+    }
+
+    /// Its offers, newest first.
+    async fn offers(&self) -> Vec<OfferNode> {
+        self.offers.iter().cloned().map(OfferNode).collect()
+    }
+}
+
+/// The CFA and employer part of the root of queries.
+#[derive(Default)]
+pub struct CfaQuery;
+
+#[Object]
+impl CfaQuery {
+    /// A CFA by UAI, gathered from every partner.
+    async fn cfa(&self, ctx: &Context<'_>, uai: String) -> async_graphql::Result<Option<CfaNode>> {
+        let state = ctx.data::<ApiState>()?;
+        let uai =
+            Uai::parse(&uai).map_err(|e| ErrorCode::InvalidInput.error(format!("uai: {e}")))?;
+        Ok(directory(&state.feeds).remove(&uai).map(CfaNode))
+    }
+
+    /// The CFAs of Normandy, by UAI.
+    async fn cfas(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CfaFilterInput>,
+        #[graphql(default = 20)] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<CfaConnection> {
+        let state = ctx.data::<ApiState>()?;
+        let max = state.limits.max_page_size;
+        let first = usize::try_from(first)
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| {
+                ErrorCode::InvalidInput.error(format!("first must be between 0 and {max}"))
+            })?;
+        let f = filter.unwrap_or_default();
+        let invalid = |field: &str, e: &dyn std::fmt::Display| {
+            ErrorCode::InvalidInput.error(format!("filter.{field}: {e}"))
+        };
+        let departement = f
+            .departement
+            .map(|d| Departement::parse(&d).map_err(|e| invalid("departement", &e)))
+            .transpose()?;
+        let commune = f
+            .commune
+            .map(|c| InseeCommune::parse(&c).map_err(|e| invalid("commune", &e)))
+            .transpose()?;
+        let romes = f
+            .rome
+            .unwrap_or_default()
+            .iter()
+            .map(|r| RomeCode::parse(r).map_err(|e| invalid("rome", &e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let items: Vec<CfaInfo> = directory(&state.feeds)
+            .into_values()
+            .filter(|c| {
+                departement
+                    .as_ref()
+                    .is_none_or(|d| c.departement().as_ref() == Some(d))
+                    && commune
+                        .as_ref()
+                        .is_none_or(|x| c.commune.as_ref() == Some(x))
+                    && (romes.is_empty() || c.romes.iter().any(|r| romes.contains(r)))
+            })
+            .collect();
+        let start = match after {
+            Some(a) => {
+                let uai = Uai::parse(&a).map_err(|_| {
+                    ErrorCode::InvalidCursor.error("after is not a cursor of this list")
+                })?;
+                items.partition_point(|c| c.uai <= uai)
+            }
+            None => 0,
+        };
+        let end = (start + first).min(items.len());
+        Ok(CfaConnection { items, start, end })
+    }
+
+    /// An employer by SIRET, with its offers on every exchange; null when no
+    /// exchange publishes an offer of it.
+    async fn employer(
+        &self,
+        ctx: &Context<'_>,
+        siret: String,
+    ) -> async_graphql::Result<Option<EmployerProfile>> {
+        let state = ctx.data::<ApiState>()?;
+        let siret = Siret::parse(&siret)
+            .map_err(|e| ErrorCode::InvalidInput.error(format!("siret: {e}")))?;
+        let all = state.offers.search(&OfferFilter::default()).await;
+        report_partner_errors(ctx, &all.errors);
+        let offers: Vec<Arc<Offer>> = all
+            .offers
+            .iter()
+            .filter(|o| o.employer.siret == siret)
+            .cloned()
+            .collect();
+        Ok((!offers.is_empty()).then(|| EmployerProfile {
+            siret,
+            offers: Arc::new(offers),
+        }))
+    }
+}

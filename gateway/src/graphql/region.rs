@@ -1,0 +1,138 @@
+//! The Région's overview: the totals the sources support.
+
+use std::collections::BTreeMap;
+
+use async_graphql::{Context, Object, SimpleObject};
+
+use super::errors::report_partner_errors;
+use super::mobility::MobilityReportNode;
+use super::ApiState;
+use crate::mobility::MobilityFilter;
+use crate::offers::OfferFilter;
+
+/// The overview part of the root of queries.
+#[derive(Default)]
+pub struct RegionQuery;
+
+/// Places of a set of programmes.
+#[derive(SimpleObject, Default, Clone)]
+pub struct TrainingFigures {
+    /// The grouping key: a département code or a level.
+    key: String,
+    /// Programmes.
+    programmes: u64,
+    /// Places in all.
+    capacity: u64,
+    /// Places still free.
+    vacancies: u64,
+}
+
+/// A count under a key.
+#[derive(SimpleObject)]
+pub struct KeyCount {
+    /// The key: a département code or a partner.
+    key: String,
+    /// How many.
+    count: u64,
+}
+
+/// Offers counted.
+#[derive(SimpleObject)]
+pub struct OfferFigures {
+    /// Every open offer.
+    total: u64,
+    /// By exchange (an offer on two exchanges counts for each).
+    by_source: Vec<KeyCount>,
+    /// By département.
+    by_departement: Vec<KeyCount>,
+}
+
+/// The Région's overview of apprenticeship, from every source.
+pub struct RegionOverview;
+
+fn counts(m: BTreeMap<String, u64>) -> Vec<KeyCount> {
+    m.into_iter()
+        .map(|(key, count)| KeyCount { key, count })
+        .collect()
+}
+
+/// The Région's overview of apprenticeship, from every source.
+#[Object]
+impl RegionOverview {
+    /// Programmes, capacity and free places, in all and by département and
+    /// level (training catalogue).
+    async fn formations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingFigures>> {
+        let state = ctx.data::<ApiState>()?;
+        let mut groups: BTreeMap<String, TrainingFigures> = BTreeMap::new();
+        if let Some(feed) = &state.feeds.carif {
+            for f in &feed.snapshot().records {
+                let mut keys = vec!["all".to_owned()];
+                if let Some(c) = &f.commune {
+                    keys.push(format!("departement:{}", c.departement()));
+                }
+                if let Some(l) = f.level {
+                    keys.push(format!("level:{}", l.get()));
+                }
+                for k in keys {
+                    let g = groups.entry(k.clone()).or_insert_with(|| TrainingFigures {
+                        key: k,
+                        ..TrainingFigures::default()
+                    });
+                    g.programmes += 1;
+                    g.capacity += u64::from(f.capacity);
+                    g.vacancies += u64::from(f.vacancies);
+                }
+            }
+        }
+        Ok(groups.into_values().collect())
+    }
+
+    /// Open offers by exchange and département.
+    async fn offers(&self, ctx: &Context<'_>) -> async_graphql::Result<OfferFigures> {
+        let state = ctx.data::<ApiState>()?;
+        let all = state.offers.search(&OfferFilter::default()).await;
+        report_partner_errors(ctx, &all.errors);
+        let mut by_source = BTreeMap::new();
+        let mut by_departement = BTreeMap::new();
+        let mut total = 0;
+        for o in all
+            .offers
+            .iter()
+            .filter(|o| o.status == passerelle_schema::OfferStatus::Active)
+        {
+            total += 1;
+            for s in &o.sources {
+                *by_source.entry(s.partner.id().to_owned()).or_insert(0) += 1;
+            }
+            *by_departement
+                .entry(o.location.commune.departement().to_string())
+                .or_insert(0) += 1;
+        }
+        Ok(OfferFigures {
+            total,
+            by_source: counts(by_source),
+            by_departement: counts(by_departement),
+        })
+    }
+
+    /// Apprentices' mobility abroad by programme, country, CFA and month.
+    async fn mobility(&self, ctx: &Context<'_>) -> async_graphql::Result<MobilityReportNode> {
+        let state = ctx.data::<ApiState>()?;
+        let (report, errors) = state.mobility.report(&MobilityFilter::default()).await;
+        report_partner_errors(ctx, &errors);
+        Ok(MobilityReportNode {
+            report,
+            for_one_cfa: false,
+        })
+    }
+}
+
+#[Object]
+impl RegionQuery {
+    /// The Région's overview: training places by département and level,
+    /// offers by exchange and département, mobility by programme. Keys of
+    /// `formations` are `all`, `departement:14`, `level:3`.
+    async fn region(&self) -> RegionOverview {
+        RegionOverview
+    }
+}

@@ -1,0 +1,183 @@
+//! CFAs joined across partners, loaded in batches.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp, SMALL};
+
+const CFA: &str = r#"query($uai: String!) {
+    cfa(uai: $uai) {
+        uai name communeName departement vacancies
+        formations { title vacancies sessions { start recruiting vacancies } }
+        offers(first: 5) { title sources { partner } }
+        nextOpenDay(from: "2026-12-01T00:00:00Z") { title start kind site { id } }
+        mobility { total { mobilities } byProgram { program figures { mobilities } } }
+    }
+}"#;
+
+#[tokio::test]
+async fn a_caen_cfa_gathers_programmes_offers_open_days_and_mobility_from_their_partners() {
+    let app = spawn_app((3000, 2500, 300)).await;
+    let caen = app
+        .data(
+            r#"{ cfas(filter: { commune: "14118" }, first: 50) { totalCount nodes { uai } } }"#,
+            json!({}),
+        )
+        .await;
+    let uais: Vec<String> = caen["cfas"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["uai"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(uais.len() >= 3, "{caen}");
+    let mut complete = None;
+    for uai in &uais {
+        let data = app.data(CFA, json!({ "uai": uai })).await;
+        let c = &data["cfa"];
+        assert_eq!(c["communeName"], "Caen");
+        let programs: Vec<&str> = c["mobility"]["byProgram"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["program"].as_str().unwrap())
+            .collect();
+        let has_all = c["vacancies"].as_u64().unwrap() > 0
+            && !c["offers"].as_array().unwrap().is_empty()
+            && c["nextOpenDay"]["kind"] == "OPEN_DAY"
+            && programs.contains(&"PASS_MONDE")
+            && programs.iter().any(|p| p.starts_with("ERASMUS"));
+        if has_all {
+            complete = Some(data);
+            break;
+        }
+    }
+    let data = complete
+        .expect("a Caen CFA with programmes, offers, an open day and both mobility programmes");
+    let c = &data["cfa"];
+    assert!(c["nextOpenDay"]["start"].as_str().unwrap() >= "2026-12-01");
+    assert!(c["nextOpenDay"]["site"]["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("cfa-"));
+    insta::assert_json_snapshot!(c);
+}
+
+async fn requests(app: &TestApp) -> HashMap<String, u64> {
+    let mut out = HashMap::new();
+    for p in [
+        "cci",
+        "cma",
+        "carif",
+        "erasmus",
+        "passmonde",
+        "spro",
+        "cnfpt",
+    ] {
+        let r: Value = app
+            .client
+            .get(app.url(&format!("/_sandbox/{p}/faults")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        out.insert(p.to_owned(), r["requests"].as_u64().unwrap());
+    }
+    out
+}
+
+async fn calls_for_a_page_of(n: usize) -> HashMap<String, u64> {
+    let app = spawn_app(SMALL).await;
+    let before = requests(&app).await;
+    let data = app
+        .data(
+            r#"query($n: Int!) { cfas(first: $n) { nodes {
+                uai vacancies formations { title } offers(first: 3) { title }
+                nextOpenDay(from: "2026-12-01T00:00:00Z") { start }
+                mobility { total { mobilities } }
+            } } }"#,
+            json!({ "n": n }),
+        )
+        .await;
+    assert_eq!(data["cfas"]["nodes"].as_array().unwrap().len(), n);
+    let after = requests(&app).await;
+    after
+        .iter()
+        .map(|(p, a)| (p.clone(), a - before[p]))
+        .collect()
+}
+
+#[tokio::test]
+async fn fifty_cfas_make_the_same_partner_calls_as_five() {
+    let five = calls_for_a_page_of(5).await;
+    let fifty = calls_for_a_page_of(50).await;
+    assert_eq!(five, fifty, "partner calls grew with the number of CFAs");
+    assert!(fifty["cci"] > 0 && fifty["passmonde"] > 0, "{fifty:?}");
+    // Synced partners are read from the store, not called.
+    assert_eq!(
+        fifty["cma"] + fifty["carif"] + fifty["erasmus"] + fifty["spro"],
+        0,
+        "{fifty:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_employer_gathers_its_offers_and_the_region_adds_up() {
+    let app = spawn_app(SMALL).await;
+    let first = app
+        .data(
+            "{ offers(first: 1, filter: { source: CCI }) { nodes { employer { siret } } } }",
+            json!({}),
+        )
+        .await;
+    let siret = first["offers"]["nodes"][0]["employer"]["siret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let data = app
+        .data(
+            "query($s: String!) { employer(siret: $s) { siret name offerCount offers { employer { siret } } } }",
+            json!({ "s": siret }),
+        )
+        .await;
+    assert!(data["employer"]["offerCount"].as_u64().unwrap() >= 1);
+    assert!(data["employer"]["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["employer"]["siret"] == siret));
+
+    let region = app
+        .data(
+            "{ region { formations { key programmes capacity vacancies } offers { total bySource { key count } byDepartement { key count } } mobility { total { mobilities } } } }",
+            json!({}),
+        )
+        .await;
+    let r = &region["region"];
+    let all = r["formations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == "all")
+        .unwrap();
+    assert_eq!(all["programmes"], 500);
+    let by_dep: u64 = r["formations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["key"].as_str().unwrap().starts_with("departement:"))
+        .map(|g| g["programmes"].as_u64().unwrap())
+        .sum();
+    assert_eq!(by_dep, 500);
+    let offers_by_dep: u64 = r["offers"]["byDepartement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(offers_by_dep, r["offers"]["total"].as_u64().unwrap());
+    assert!(r["mobility"]["total"]["mobilities"].as_u64().unwrap() > 0);
+}
