@@ -83,7 +83,17 @@ enum MappingCommand {
         /// A directory of mapping files overriding the shipped ones.
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// What the connector would add to every record (`KEY=VALUE`), such
+        /// as the site a calendar belongs to: `--context X-SITE=cio-14118`.
+        #[arg(long, value_parser = parse_context)]
+        context: Vec<(String, String)>,
     },
+}
+
+fn parse_context(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| "expected KEY=VALUE".to_owned())
 }
 
 /// Runs the command line; the exit code says how it went.
@@ -234,6 +244,7 @@ fn mapping(command: MappingCommand) -> ExitCode {
             entity,
             input,
             dir,
+            context,
         } => {
             let run = || -> Result<ExitCode, (u8, String)> {
                 let catalog = catalog(dir.as_deref()).map_err(|e| (2, e.to_string()))?;
@@ -243,7 +254,14 @@ fn mapping(command: MappingCommand) -> ExitCode {
                     .ok_or_else(|| (2, format!("no {entity} mapping for {partner}")))?;
                 let bytes = std::fs::read(&input)
                     .map_err(|e| (2, format!("cannot read {}: {e}", input.display())))?;
-                let (records, broken) = mapping.records(&bytes);
+                let (mut records, broken) = mapping.records(&bytes);
+                for r in &mut records {
+                    if let serde_json::Value::Object(map) = r {
+                        for (k, v) in &context {
+                            map.insert(k.clone(), serde_json::Value::String(v.clone()));
+                        }
+                    }
+                }
                 if records.is_empty() {
                     if let Some(e) = broken {
                         return Err((2, format!("{}: {e}", input.display())));

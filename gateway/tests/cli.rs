@@ -132,3 +132,99 @@ fn a_bad_configuration_names_the_setting() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("listen"), "{stderr}");
 }
+
+/// Runs `mapping run` on a payload; returns the exit code and the records.
+fn map_payload(partner: &str, entity: &str, payload: &[u8], context: &[&str]) -> (Option<i32>, Vec<serde_json::Value>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("payload");
+    std::fs::write(&file, payload).unwrap();
+    let mut cmd = passerelle();
+    cmd.args(["mapping", "run", "--partner", partner, "--entity", entity, "--input"]).arg(&file);
+    for c in context {
+        cmd.args(["--context", c]);
+    }
+    let out = cmd.output().unwrap();
+    let records = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (out.status.code(), records, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test]
+async fn mapping_run_reads_every_partners_payload_format() {
+    use passerelle_connectors::sandbox::{Sandbox, SandboxSettings};
+    use passerelle_schema::Partner;
+    let mut settings = SandboxSettings::default();
+    settings.data.cci_offers = 120;
+    settings.data.cma_offers = 100;
+    settings.data.shared_offers = 10;
+    let sandbox = Sandbox::start(&settings).await.unwrap();
+    let base = |p: Partner| sandbox.simulator(p).unwrap().server.base_url();
+    let http = reqwest::Client::new();
+
+    // CCI: a page of the REST API, behind an OAuth2 token.
+    let token: serde_json::Value = http
+        .post(base(Partner::Cci).join("oauth/token").unwrap())
+        .basic_auth("passerelle", Some("sandbox-cci-secret"))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let page = http
+        .get(base(Partner::Cci).join("api/v1/offres?limite=50").unwrap())
+        .bearer_auth(token["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    // The LHÉO catalogue, the Erasmus+ CSV export, the SPRO directory and one
+    // calendar, a Pass Monde page, a CNFPT SOAP answer.
+    let get = |url: url::Url| {
+        let http = http.clone();
+        async move { http.get(url).send().await.unwrap().bytes().await.unwrap() }
+    };
+    let lheo = get(base(Partner::Carif).join("lheo/offres.xml").unwrap()).await;
+    let csv = get(base(Partner::Erasmus).join("exports/mobilites.csv").unwrap()).await;
+    let sites = get(base(Partner::Spro).join("api/sites").unwrap()).await;
+    let ics = get(base(Partner::Spro).join("agenda/cio-14118.ics").unwrap()).await;
+    let grants = http
+        .get(base(Partner::PassMonde).join("api/v2/bourses?statut=apprenti&par_page=50").unwrap())
+        .header("X-Api-Key", "sandbox-pass-monde-key")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let soap = http
+        .post(base(Partner::Cnfpt).join("services/apprentissage").unwrap())
+        .basic_auth("passerelle", Some("sandbox-cnfpt-password"))
+        .header("Content-Type", "text/xml; charset=utf-8")
+        .body(r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:c="urn:cnfpt:apprentissage:1"><soap:Body><c:RechercherOffres/></soap:Body></soap:Envelope>"#)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+
+    for (partner, entity, payload, context, expected) in [
+        ("cci", "offer", &page[..], &[][..], 50),
+        ("carif", "formation", &lheo[..], &[][..], 500),
+        ("erasmus", "mobility", &csv[..], &[][..], 426),
+        ("spro", "site", &sites[..], &[][..], 93),
+        ("spro", "event", &ics[..], &["X-SITE=cio-14118"][..], 2),
+        ("passmonde", "mobility", &grants[..], &[][..], 50),
+        ("cnfpt", "offer", &soap[..], &[][..], 150),
+    ] {
+        let (code, records, stderr) = map_payload(partner, entity, payload, context);
+        assert_eq!(code, Some(0), "{partner}/{entity}: {stderr}");
+        assert_eq!(records.len(), expected, "{partner}/{entity}");
+    }
+}
