@@ -134,12 +134,26 @@ fn a_bad_configuration_names_the_setting() {
 }
 
 /// Runs `mapping run` on a payload; returns the exit code and the records.
-fn map_payload(partner: &str, entity: &str, payload: &[u8], context: &[&str]) -> (Option<i32>, Vec<serde_json::Value>, String) {
+fn map_payload(
+    partner: &str,
+    entity: &str,
+    payload: &[u8],
+    context: &[&str],
+) -> (Option<i32>, Vec<serde_json::Value>, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("payload");
     std::fs::write(&file, payload).unwrap();
     let mut cmd = passerelle();
-    cmd.args(["mapping", "run", "--partner", partner, "--entity", entity, "--input"]).arg(&file);
+    cmd.args([
+        "mapping",
+        "run",
+        "--partner",
+        partner,
+        "--entity",
+        entity,
+        "--input",
+    ])
+    .arg(&file);
     for c in context {
         cmd.args(["--context", c]);
     }
@@ -148,7 +162,11 @@ fn map_payload(partner: &str, entity: &str, payload: &[u8], context: &[&str]) ->
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    (out.status.code(), records, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code(),
+        records,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[tokio::test]
@@ -190,11 +208,18 @@ async fn mapping_run_reads_every_partners_payload_format() {
         async move { http.get(url).send().await.unwrap().bytes().await.unwrap() }
     };
     let lheo = get(base(Partner::Carif).join("lheo/offres.xml").unwrap()).await;
-    let csv = get(base(Partner::Erasmus).join("exports/mobilites.csv").unwrap()).await;
+    let csv = get(base(Partner::Erasmus)
+        .join("exports/mobilites.csv")
+        .unwrap())
+    .await;
     let sites = get(base(Partner::Spro).join("api/sites").unwrap()).await;
     let ics = get(base(Partner::Spro).join("agenda/cio-14118.ics").unwrap()).await;
     let grants = http
-        .get(base(Partner::PassMonde).join("api/v2/bourses?statut=apprenti&par_page=50").unwrap())
+        .get(
+            base(Partner::PassMonde)
+                .join("api/v2/bourses?statut=apprenti&par_page=50")
+                .unwrap(),
+        )
         .header("X-Api-Key", "sandbox-pass-monde-key")
         .send()
         .await
