@@ -19,7 +19,7 @@ use quick_xml::escape::escape;
 
 use crate::sandbox::cfas::{Cfa, Programme};
 use crate::sandbox::document;
-use crate::sandbox::faults::{apply_faults, Faults};
+use crate::sandbox::faults::{faulty, Faults};
 use crate::sandbox::generate::is_malformed;
 
 /// The catalogue's path.
@@ -38,14 +38,10 @@ pub fn router(cfas: &[Cfa], programmes: &[Programme], faults: Faults) -> Router 
         programmes: programmes.to_vec(),
         faults: faults.clone(),
     });
-    Router::new()
-        .route(FEED_PATH, get(feed))
-        .layer(axum::middleware::from_fn_with_state(
-            faults.clone(),
-            apply_faults,
-        ))
-        .with_state(sim)
-        .merge(crate::sandbox::faults::routes(faults))
+    faulty(
+        Router::new().route(FEED_PATH, get(feed)).with_state(sim),
+        faults,
+    )
 }
 
 async fn feed(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {

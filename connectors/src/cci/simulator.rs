@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::wire::{self, Offre, Page, Pagination};
-use crate::sandbox::faults::{apply_faults, Faults};
+use crate::sandbox::faults::{faulty, Faults};
 use crate::sandbox::generate::{is_malformed, Position};
 
 /// The client Passerelle is registered as at the simulated CCI.
@@ -66,17 +66,15 @@ pub fn router(positions: &[Position], token_ttl: Duration, faults: Faults) -> Ro
         token_ttl,
         faults: faults.clone(),
     });
-    Router::new()
-        .route("/oauth/token", post(token))
-        .route("/api/v1/offres", get(list))
-        .route("/api/v1/offres/{id}", get(one))
-        .route("/openapi.json", get(openapi))
-        .layer(axum::middleware::from_fn_with_state(
-            faults.clone(),
-            apply_faults,
-        ))
-        .with_state(sim)
-        .merge(crate::sandbox::faults::routes(faults))
+    faulty(
+        Router::new()
+            .route("/oauth/token", post(token))
+            .route("/api/v1/offres", get(list))
+            .route("/api/v1/offres/{id}", get(one))
+            .route("/openapi.json", get(openapi))
+            .with_state(sim),
+        faults,
+    )
 }
 
 /// How the exchange words a generated position.

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use quick_xml::escape::escape;
 
 use crate::sandbox::document;
-use crate::sandbox::faults::{apply_faults, Faults};
+use crate::sandbox::faults::{faulty, Faults};
 use crate::sandbox::generate::{is_malformed, Position};
 
 /// The feed's path.
@@ -66,14 +66,10 @@ pub fn router(positions: &[Position], faults: Faults) -> Router {
         faults: faults.clone(),
         rendered: Mutex::new(None),
     });
-    Router::new()
-        .route(FEED_PATH, get(feed))
-        .layer(axum::middleware::from_fn_with_state(
-            faults.clone(),
-            apply_faults,
-        ))
-        .with_state(sim)
-        .merge(crate::sandbox::faults::routes(faults))
+    faulty(
+        Router::new().route(FEED_PATH, get(feed)).with_state(sim),
+        faults,
+    )
 }
 
 async fn feed(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {

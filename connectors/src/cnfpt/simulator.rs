@@ -30,7 +30,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::client::NAMESPACE;
-use crate::sandbox::faults::{apply_faults, Faults};
+use crate::sandbox::faults::{faulty, Faults};
 use crate::sandbox::generate::{is_malformed, DatasetSettings};
 
 /// The service's path.
@@ -164,14 +164,10 @@ pub fn router(settings: &DatasetSettings, faults: Faults) -> Router {
         faults: faults.clone(),
         reference_year: settings.reference_date.year(),
     });
-    Router::new()
-        .route(PATH, post(service))
-        .layer(axum::middleware::from_fn_with_state(
-            faults.clone(),
-            apply_faults,
-        ))
-        .with_state(sim)
-        .merge(crate::sandbox::faults::routes(faults))
+    faulty(
+        Router::new().route(PATH, post(service)).with_state(sim),
+        faults,
+    )
 }
 
 fn envelope(body: &str) -> String {

@@ -17,7 +17,7 @@ use axum::Router;
 
 use crate::sandbox::cfas::Cfa;
 use crate::sandbox::document;
-use crate::sandbox::faults::{apply_faults, Faults};
+use crate::sandbox::faults::{faulty, Faults};
 use crate::sandbox::generate::is_malformed;
 use crate::sandbox::mobility::ErasmusActivity;
 
@@ -54,14 +54,12 @@ pub fn router(cfas: &[Cfa], activities: &[ErasmusActivity], faults: Faults) -> R
         activities: activities.to_vec(),
         faults: faults.clone(),
     });
-    Router::new()
-        .route(EXPORT_PATH, get(export))
-        .layer(axum::middleware::from_fn_with_state(
-            faults.clone(),
-            apply_faults,
-        ))
-        .with_state(sim)
-        .merge(crate::sandbox::faults::routes(faults))
+    faulty(
+        Router::new()
+            .route(EXPORT_PATH, get(export))
+            .with_state(sim),
+        faults,
+    )
 }
 
 async fn export(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::sandbox::cfas::Cfa;
-use crate::sandbox::faults::{apply_faults, Faults};
+use crate::sandbox::faults::{faulty, Faults};
 use crate::sandbox::generate::is_malformed;
 use crate::sandbox::mobility::PassMondeGrant;
 
@@ -68,14 +68,12 @@ pub fn router(cfas: &[Cfa], grants: &[PassMondeGrant], faults: Faults) -> Router
         records,
         faults: faults.clone(),
     });
-    Router::new()
-        .route("/api/v2/bourses", get(list))
-        .layer(axum::middleware::from_fn_with_state(
-            faults.clone(),
-            apply_faults,
-        ))
-        .with_state(sim)
-        .merge(crate::sandbox::faults::routes(faults))
+    faulty(
+        Router::new()
+            .route("/api/v2/bourses", get(list))
+            .with_state(sim),
+        faults,
+    )
 }
 
 #[derive(Deserialize)]

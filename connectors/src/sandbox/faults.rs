@@ -159,6 +159,17 @@ pub async fn apply_faults(State(faults): State<Faults>, req: Request, next: Next
     }
 }
 
+/// A simulator's routes with its faults applied to every request, and the
+/// `/_faults` routes beside them.
+pub fn faulty(router: axum::Router, faults: Faults) -> axum::Router {
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            faults.clone(),
+            apply_faults,
+        ))
+        .merge(routes(faults))
+}
+
 /// Routes every simulator serves beside its protocol, for standalone use:
 /// `GET /_faults` reports the faults, `POST /_faults` changes them.
 pub fn routes(faults: Faults) -> axum::Router {

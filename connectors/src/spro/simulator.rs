@@ -25,7 +25,7 @@ use serde_json::json;
 
 use crate::sandbox::cfas::Cfa;
 use crate::sandbox::document;
-use crate::sandbox::faults::{apply_faults, Faults};
+use crate::sandbox::faults::{faulty, Faults};
 use crate::sandbox::generate::{is_malformed, DatasetSettings};
 
 /// The directory's path.
@@ -321,15 +321,13 @@ pub fn router(cfas: &[Cfa], settings: &DatasetSettings, faults: Faults) -> Route
         settings: settings.clone(),
         faults: faults.clone(),
     });
-    Router::new()
-        .route(DIRECTORY_PATH, get(directory))
-        .route("/agenda/{file}", get(calendar))
-        .layer(axum::middleware::from_fn_with_state(
-            faults.clone(),
-            apply_faults,
-        ))
-        .with_state(sim)
-        .merge(crate::sandbox::faults::routes(faults))
+    faulty(
+        Router::new()
+            .route(DIRECTORY_PATH, get(directory))
+            .route("/agenda/{file}", get(calendar))
+            .with_state(sim),
+        faults,
+    )
 }
 
 async fn directory(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {

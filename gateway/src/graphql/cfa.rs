@@ -8,13 +8,12 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, InputObject, Object};
 use chrono::{Duration, Utc};
 use passerelle_connectors::ConnectorError;
-use passerelle_schema::{
-    Departement, EventKind, InseeCommune, Mobility, Offer, RomeCode, Siret, Uai,
-};
+use passerelle_schema::{EventKind, Mobility, Offer, Siret, Uai};
 
 use super::errors::{report_partner_errors, ErrorCode};
 use super::events::EventNode;
 use super::formation::FormationNode;
+use super::inputs::{self, page_size};
 use super::mobility::MobilityReportNode;
 use super::query::PageInfo;
 use super::scalars::DateTime;
@@ -332,13 +331,7 @@ impl CfaConnection {
 
     /// Where the page stands; cursors are UAIs.
     async fn page_info(&self) -> PageInfo {
-        let page = &self.items[self.start..self.end];
-        PageInfo {
-            has_next_page: self.end < self.items.len(),
-            has_previous_page: self.start > 0,
-            start_cursor: page.first().map(|c| c.uai.to_string()),
-            end_cursor: page.last().map(|c| c.uai.to_string()),
-        }
+        PageInfo::of(&self.items, self.start, self.end, |c| c.uai.to_string())
     }
 }
 
@@ -395,31 +388,11 @@ impl CfaQuery {
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<CfaConnection> {
         let state = ctx.data::<ApiState>()?;
-        let max = state.limits.max_page_size;
-        let first = usize::try_from(first)
-            .ok()
-            .filter(|n| *n <= max)
-            .ok_or_else(|| {
-                ErrorCode::InvalidInput.error(format!("first must be between 0 and {max}"))
-            })?;
+        let first = page_size(first, state.limits.max_page_size)?;
         let f = filter.unwrap_or_default();
-        let invalid = |field: &str, e: &dyn std::fmt::Display| {
-            ErrorCode::InvalidInput.error(format!("filter.{field}: {e}"))
-        };
-        let departement = f
-            .departement
-            .map(|d| Departement::parse(&d).map_err(|e| invalid("departement", &e)))
-            .transpose()?;
-        let commune = f
-            .commune
-            .map(|c| InseeCommune::parse(&c).map_err(|e| invalid("commune", &e)))
-            .transpose()?;
-        let romes = f
-            .rome
-            .unwrap_or_default()
-            .iter()
-            .map(|r| RomeCode::parse(r).map_err(|e| invalid("rome", &e)))
-            .collect::<Result<Vec<_>, _>>()?;
+        let departement = inputs::departement("filter.departement", f.departement)?;
+        let commune = inputs::commune("filter.commune", f.commune)?;
+        let romes = inputs::romes("filter.rome", f.rome)?;
         let items: Vec<CfaInfo> = directory(&state.feeds)
             .into_values()
             .filter(|c| {

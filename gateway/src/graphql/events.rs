@@ -3,9 +3,9 @@
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use base64::Engine;
 use chrono::{Duration, Utc};
-use passerelle_schema::{Departement, EventKind as Kind, InseeCommune, SiteKind as SKind};
 
 use super::errors::{report_stale, ErrorCode};
+use super::inputs::{self, page_size};
 use super::query::PageInfo;
 use super::scalars::DateTime;
 use super::ApiState;
@@ -22,6 +22,7 @@ pub struct EventQuery;
 
 /// Kinds of orientation event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "passerelle_schema::EventKind")]
 pub enum EventKind {
     /// An open day.
     OpenDay,
@@ -35,32 +36,9 @@ pub enum EventKind {
     Other,
 }
 
-impl From<Kind> for EventKind {
-    fn from(k: Kind) -> Self {
-        match k {
-            Kind::OpenDay => EventKind::OpenDay,
-            Kind::Forum => EventKind::Forum,
-            Kind::Quinzaine => EventKind::Quinzaine,
-            Kind::CompanyVisit => EventKind::CompanyVisit,
-            Kind::Other => EventKind::Other,
-        }
-    }
-}
-
-impl From<EventKind> for Kind {
-    fn from(k: EventKind) -> Self {
-        match k {
-            EventKind::OpenDay => Kind::OpenDay,
-            EventKind::Forum => Kind::Forum,
-            EventKind::Quinzaine => Kind::Quinzaine,
-            EventKind::CompanyVisit => Kind::CompanyVisit,
-            EventKind::Other => Kind::Other,
-        }
-    }
-}
-
 /// Kinds of orientation site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "passerelle_schema::SiteKind")]
 pub enum SiteKind {
     /// A Centre d'information et d'orientation.
     Cio,
@@ -70,28 +48,6 @@ pub enum SiteKind {
     CiteDesMetiers,
     /// A CFA.
     Cfa,
-}
-
-impl From<SKind> for SiteKind {
-    fn from(k: SKind) -> Self {
-        match k {
-            SKind::Cio => SiteKind::Cio,
-            SKind::MissionLocale => SiteKind::MissionLocale,
-            SKind::CiteDesMetiers => SiteKind::CiteDesMetiers,
-            SKind::Cfa => SiteKind::Cfa,
-        }
-    }
-}
-
-impl From<SiteKind> for SKind {
-    fn from(k: SiteKind) -> Self {
-        match k {
-            SiteKind::Cio => SKind::Cio,
-            SiteKind::MissionLocale => SKind::MissionLocale,
-            SiteKind::CiteDesMetiers => SKind::CiteDesMetiers,
-            SiteKind::Cfa => SKind::Cfa,
-        }
-    }
 }
 
 /// Which sites to list.
@@ -106,21 +62,11 @@ pub struct SiteFilterInput {
     kind: Option<SiteKind>,
 }
 
-fn invalid(field: &str, e: impl std::fmt::Display) -> async_graphql::Error {
-    ErrorCode::InvalidInput.error(format!("filter.{field}: {e}"))
-}
-
 impl SiteFilterInput {
     fn parse(self) -> async_graphql::Result<SiteFilter> {
         Ok(SiteFilter {
-            departement: self
-                .departement
-                .map(|d| Departement::parse(&d).map_err(|e| invalid("departement", e)))
-                .transpose()?,
-            commune: self
-                .commune
-                .map(|c| InseeCommune::parse(&c).map_err(|e| invalid("commune", e)))
-                .transpose()?,
+            departement: inputs::departement("filter.departement", self.departement)?,
+            commune: inputs::commune("filter.commune", self.commune)?,
             kind: self.kind.map(Into::into),
             uai: None,
         })
@@ -150,11 +96,11 @@ impl EventFilterInput {
         let from = self.from.map_or_else(Utc::now, |d| d.0);
         let to = self.to.map_or(from + Duration::days(90), |d| d.0);
         if to <= from {
-            return Err(invalid("to", "must be after from"));
+            return Err(inputs::invalid("filter.to", "must be after from"));
         }
         if to - from > Duration::days(MAX_WINDOW_DAYS) {
-            return Err(invalid(
-                "to",
+            return Err(inputs::invalid(
+                "filter.to",
                 format!("the window is at most {MAX_WINDOW_DAYS} days"),
             ));
         }
@@ -164,10 +110,7 @@ impl EventFilterInput {
             kind: self.kind.map(Into::into),
             site: self.site,
             sites: SiteFilter {
-                departement: self
-                    .departement
-                    .map(|d| Departement::parse(&d).map_err(|e| invalid("departement", e)))
-                    .transpose()?,
+                departement: inputs::departement("filter.departement", self.departement)?,
                 ..SiteFilter::default()
             },
         })
@@ -303,13 +246,7 @@ impl EventConnection {
 
     /// Where the page stands.
     async fn page_info(&self) -> PageInfo {
-        let page = &self.items[self.start..self.end];
-        PageInfo {
-            has_next_page: self.end < self.items.len(),
-            has_previous_page: self.start > 0,
-            start_cursor: page.first().map(cursor),
-            end_cursor: page.last().map(cursor),
-        }
+        PageInfo::of(&self.items, self.start, self.end, cursor)
     }
 }
 
@@ -320,13 +257,7 @@ pub fn event_page(
     first: i32,
     after: Option<String>,
 ) -> async_graphql::Result<EventConnection> {
-    let max = state.limits.max_page_size;
-    let first = usize::try_from(first)
-        .ok()
-        .filter(|n| *n <= max)
-        .ok_or_else(|| {
-            ErrorCode::InvalidInput.error(format!("first must be between 0 and {max}"))
-        })?;
+    let first = page_size(first, state.limits.max_page_size)?;
     let items = match &state.feeds.events {
         Some(events) => {
             let sites = state.feeds.sites.as_ref().map(|s| s.snapshot());

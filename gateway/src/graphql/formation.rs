@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use base64::Engine;
-use passerelle_schema::{Departement, DiplomaLevel, Formation, InseeCommune, Rncp, RomeCode, Uai};
+use passerelle_schema::{DiplomaLevel, Formation, Rncp};
 
 use super::errors::{report_stale, ErrorCode};
+use super::inputs::{self, page_size};
 use super::query::PageInfo;
 use super::scalars::Date;
 use super::types::PartnerId;
@@ -39,44 +40,18 @@ pub struct FormationFilterInput {
     has_vacancies: Option<bool>,
 }
 
-fn invalid(field: &str, e: impl std::fmt::Display) -> async_graphql::Error {
-    ErrorCode::InvalidInput.error(format!("filter.{field}: {e}"))
-}
-
 impl FormationFilterInput {
     fn parse(self) -> async_graphql::Result<FormationFilter> {
         Ok(FormationFilter {
-            rome: self
-                .rome
-                .unwrap_or_default()
-                .iter()
-                .map(|r| RomeCode::parse(r).map_err(|e| invalid("rome", e)))
-                .collect::<Result<_, _>>()?,
+            rome: inputs::romes("filter.rome", self.rome)?,
             rncp: self
                 .rncp
-                .map(|r| Rncp::parse(&r).map_err(|e| invalid("rncp", e)))
+                .map(|r| Rncp::parse(&r).map_err(|e| inputs::invalid("filter.rncp", e)))
                 .transpose()?,
-            level: self
-                .level
-                .map(|l| {
-                    u8::try_from(l)
-                        .ok()
-                        .and_then(|l| DiplomaLevel::new(l).ok())
-                        .ok_or_else(|| invalid("level", "a level is 3 to 8"))
-                })
-                .transpose()?,
-            departement: self
-                .departement
-                .map(|d| Departement::parse(&d).map_err(|e| invalid("departement", e)))
-                .transpose()?,
-            commune: self
-                .commune
-                .map(|c| InseeCommune::parse(&c).map_err(|e| invalid("commune", e)))
-                .transpose()?,
-            cfa: self
-                .cfa
-                .map(|u| Uai::parse(&u).map_err(|e| invalid("cfa", e)))
-                .transpose()?,
+            level: inputs::level("filter.level", self.level)?,
+            departement: inputs::departement("filter.departement", self.departement)?,
+            commune: inputs::commune("filter.commune", self.commune)?,
+            cfa: inputs::uai("filter.cfa", self.cfa)?,
             has_vacancies: self.has_vacancies,
         })
     }
@@ -131,13 +106,7 @@ impl FormationConnection {
 
     /// Where the page stands.
     async fn page_info(&self) -> PageInfo {
-        let page = &self.items[self.start..self.end];
-        PageInfo {
-            has_next_page: self.end < self.items.len(),
-            has_previous_page: self.start > 0,
-            start_cursor: page.first().map(|f| cursor(f)),
-            end_cursor: page.last().map(|f| cursor(f)),
-        }
+        PageInfo::of(&self.items, self.start, self.end, |f| cursor(f))
     }
 }
 
@@ -291,13 +260,7 @@ impl FormationQuery {
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<FormationConnection> {
         let state = ctx.data::<ApiState>()?;
-        let max = state.limits.max_page_size;
-        let first = usize::try_from(first)
-            .ok()
-            .filter(|n| *n <= max)
-            .ok_or_else(|| {
-                ErrorCode::InvalidInput.error(format!("first must be between 0 and {max}"))
-            })?;
+        let first = page_size(first, state.limits.max_page_size)?;
         let after = after
             .map(|a| {
                 B64.decode(a.trim())

@@ -2,9 +2,9 @@
 //! CFA the mobilities themselves, never a name.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
-use passerelle_schema::{Departement, MobilityProgram as Program, Uai};
 
 use super::errors::{report_partner_errors, report_stale, ErrorCode};
+use super::inputs;
 use super::scalars::{Date, Money};
 use super::ApiState;
 use crate::mobility::{Figures, MobilityFilter, MobilityReport};
@@ -15,6 +15,7 @@ pub struct MobilityQuery;
 
 /// A programme funding apprentices' mobility, or an Erasmus+ activity type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "passerelle_schema::MobilityProgram")]
 pub enum MobilityProgram {
     /// The Région's Pass Monde grant.
     PassMonde,
@@ -26,30 +27,6 @@ pub enum MobilityProgram {
     ErasmusGroup,
     /// Erasmus+ participation in a skills competition.
     ErasmusSkillsCompetition,
-}
-
-impl From<Program> for MobilityProgram {
-    fn from(p: Program) -> Self {
-        match p {
-            Program::PassMonde => MobilityProgram::PassMonde,
-            Program::ErasmusShortTerm => MobilityProgram::ErasmusShortTerm,
-            Program::ErasmusPro => MobilityProgram::ErasmusPro,
-            Program::ErasmusGroup => MobilityProgram::ErasmusGroup,
-            Program::ErasmusSkillsCompetition => MobilityProgram::ErasmusSkillsCompetition,
-        }
-    }
-}
-
-impl From<MobilityProgram> for Program {
-    fn from(p: MobilityProgram) -> Self {
-        match p {
-            MobilityProgram::PassMonde => Program::PassMonde,
-            MobilityProgram::ErasmusShortTerm => Program::ErasmusShortTerm,
-            MobilityProgram::ErasmusPro => Program::ErasmusPro,
-            MobilityProgram::ErasmusGroup => Program::ErasmusGroup,
-            MobilityProgram::ErasmusSkillsCompetition => Program::ErasmusSkillsCompetition,
-        }
-    }
 }
 
 /// Which mobilities to count; every field given must hold.
@@ -71,27 +48,21 @@ pub struct MobilityFilterInput {
 impl MobilityFilterInput {
     /// Checks the filter.
     pub fn parse(self) -> async_graphql::Result<MobilityFilter> {
-        let invalid = |f: &str, e: &dyn std::fmt::Display| {
-            ErrorCode::InvalidInput.error(format!("filter.{f}: {e}"))
-        };
         let country = self.country.map(|c| c.trim().to_ascii_uppercase());
         if let Some(c) = &country {
             if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(invalid("country", &"an ISO 3166-1 alpha-2 code such as IE"));
+                return Err(inputs::invalid(
+                    "filter.country",
+                    "an ISO 3166-1 alpha-2 code such as IE",
+                ));
             }
         }
         Ok(MobilityFilter {
             year: self.year,
-            cfa: self
-                .cfa
-                .map(|u| Uai::parse(&u).map_err(|e| invalid("cfa", &e)))
-                .transpose()?,
+            cfa: inputs::uai("filter.cfa", self.cfa)?,
             country,
             program: self.program.map(Into::into),
-            departement: self
-                .departement
-                .map(|d| Departement::parse(&d).map_err(|e| invalid("departement", &e)))
-                .transpose()?,
+            departement: inputs::departement("filter.departement", self.departement)?,
         })
     }
 }

@@ -6,6 +6,7 @@ mod events;
 mod formation;
 pub mod http;
 mod ids;
+mod inputs;
 mod mobility;
 mod public_sector;
 mod query;

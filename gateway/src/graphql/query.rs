@@ -3,12 +3,11 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
-use passerelle_schema::{
-    reference, Departement, DiplomaLevel, InseeCommune, Offer, Partner, RomeCode,
-};
+use passerelle_schema::{reference, Offer, Partner};
 
 use super::errors::{report_partner_errors, report_stale, ErrorCode};
 use super::ids::{GlobalId, OfferCursor};
+use super::inputs::{self, page_size};
 use super::scalars::DateTime;
 use super::types::{Node, OfferNode, PartnerId, PartnerMode};
 use super::ApiState;
@@ -41,40 +40,16 @@ pub struct OfferFilterInput {
 
 impl OfferFilterInput {
     fn parse(self) -> async_graphql::Result<OfferFilter> {
-        let invalid = |field: &str, e: &dyn std::fmt::Display| {
-            ErrorCode::InvalidInput.error(format!("filter.{field}: {e}"))
-        };
-        let rome = self
-            .rome
-            .unwrap_or_default()
-            .iter()
-            .map(|r| RomeCode::parse(r).map_err(|e| invalid("rome", &e)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let text = self
-            .text
-            .map(|t| reference::fold_name(&t))
-            .filter(|t| !t.is_empty());
         Ok(OfferFilter {
-            rome,
-            departement: self
-                .departement
-                .map(|d| Departement::parse(&d).map_err(|e| invalid("departement", &e)))
-                .transpose()?,
-            commune: self
-                .commune
-                .map(|c| InseeCommune::parse(&c).map_err(|e| invalid("commune", &e)))
-                .transpose()?,
-            level: self
-                .level
-                .map(|l| {
-                    u8::try_from(l)
-                        .map_err(|_| DiplomaLevel::new(0).unwrap_err())
-                        .and_then(DiplomaLevel::new)
-                        .map_err(|e| invalid("level", &e))
-                })
-                .transpose()?,
+            rome: inputs::romes("filter.rome", self.rome)?,
+            departement: inputs::departement("filter.departement", self.departement)?,
+            commune: inputs::commune("filter.commune", self.commune)?,
+            level: inputs::level("filter.level", self.level)?,
             source: self.source.map(Into::into),
-            text,
+            text: self
+                .text
+                .map(|t| reference::fold_name(&t))
+                .filter(|t| !t.is_empty()),
             public_sector: self.public_sector,
         })
     }
@@ -112,13 +87,9 @@ impl OfferConnection {
 
     /// Where the page stands.
     async fn page_info(&self) -> PageInfo {
-        let page = &self.offers[self.start..self.end];
-        PageInfo {
-            has_next_page: self.end < self.offers.len(),
-            has_previous_page: self.start > 0,
-            start_cursor: page.first().map(|o| OfferCursor::of(o).encode()),
-            end_cursor: page.last().map(|o| OfferCursor::of(o).encode()),
-        }
+        PageInfo::of(&self.offers, self.start, self.end, |o| {
+            OfferCursor::of(o).encode()
+        })
     }
 }
 
@@ -283,13 +254,7 @@ impl OfferQuery {
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<OfferConnection> {
         let state = ctx.data::<ApiState>()?;
-        let max = state.limits.max_page_size;
-        let first = usize::try_from(first)
-            .ok()
-            .filter(|n| *n <= max)
-            .ok_or_else(|| {
-                ErrorCode::InvalidInput.error(format!("first must be between 0 and {max}"))
-            })?;
+        let first = page_size(first, state.limits.max_page_size)?;
         let after = after
             .map(|a| {
                 OfferCursor::decode(&a).ok_or_else(|| {

@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use async_graphql::{Enum, Interface, Object, SimpleObject, ID};
-use passerelle_schema::{Offer, OfferStatus as DomainStatus, Partner, PartnerMode as DomainMode};
+use passerelle_schema::Offer;
 
 use super::ids::GlobalId;
 use super::scalars::{Date, DateTime};
 
 /// A partner system whose data Passerelle serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(name = "PartnerId")]
+#[graphql(name = "PartnerId", remote = "passerelle_schema::Partner")]
 pub enum PartnerId {
     /// CCI Normandie — bourse de l'apprentissage.
     Cci,
@@ -28,36 +28,9 @@ pub enum PartnerId {
     Cnfpt,
 }
 
-impl From<Partner> for PartnerId {
-    fn from(p: Partner) -> Self {
-        match p {
-            Partner::Cci => PartnerId::Cci,
-            Partner::Cma => PartnerId::Cma,
-            Partner::Carif => PartnerId::Carif,
-            Partner::Erasmus => PartnerId::Erasmus,
-            Partner::PassMonde => PartnerId::PassMonde,
-            Partner::Spro => PartnerId::Spro,
-            Partner::Cnfpt => PartnerId::Cnfpt,
-        }
-    }
-}
-
-impl From<PartnerId> for Partner {
-    fn from(p: PartnerId) -> Self {
-        match p {
-            PartnerId::Cci => Partner::Cci,
-            PartnerId::Cma => Partner::Cma,
-            PartnerId::Carif => Partner::Carif,
-            PartnerId::Erasmus => Partner::Erasmus,
-            PartnerId::PassMonde => Partner::PassMonde,
-            PartnerId::Spro => Partner::Spro,
-            PartnerId::Cnfpt => Partner::Cnfpt,
-        }
-    }
-}
-
 /// How Passerelle reaches a partner's data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "passerelle_schema::PartnerMode")]
 pub enum PartnerMode {
     /// Asked at request time; answers cached.
     Live,
@@ -67,18 +40,9 @@ pub enum PartnerMode {
     Push,
 }
 
-impl From<DomainMode> for PartnerMode {
-    fn from(m: DomainMode) -> Self {
-        match m {
-            DomainMode::Live => PartnerMode::Live,
-            DomainMode::Synced => PartnerMode::Synced,
-            DomainMode::Push => PartnerMode::Push,
-        }
-    }
-}
-
 /// The parts of the public sector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "passerelle_schema::PublicEmployerType")]
 pub enum PublicEmployerType {
     /// The State.
     Etat,
@@ -88,18 +52,9 @@ pub enum PublicEmployerType {
     Hospitaliere,
 }
 
-impl From<passerelle_schema::PublicEmployerType> for PublicEmployerType {
-    fn from(t: passerelle_schema::PublicEmployerType) -> Self {
-        match t {
-            passerelle_schema::PublicEmployerType::Etat => PublicEmployerType::Etat,
-            passerelle_schema::PublicEmployerType::Territoriale => PublicEmployerType::Territoriale,
-            passerelle_schema::PublicEmployerType::Hospitaliere => PublicEmployerType::Hospitaliere,
-        }
-    }
-}
-
 /// Whether an offer is still open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "passerelle_schema::OfferStatus")]
 pub enum OfferStatus {
     /// Open to candidates.
     Active,
@@ -109,17 +64,6 @@ pub enum OfferStatus {
     Cancelled,
     /// Not yet open.
     Pending,
-}
-
-impl From<DomainStatus> for OfferStatus {
-    fn from(s: DomainStatus) -> Self {
-        match s {
-            DomainStatus::Active => OfferStatus::Active,
-            DomainStatus::Filled => OfferStatus::Filled,
-            DomainStatus::Cancelled => OfferStatus::Cancelled,
-            DomainStatus::Pending => OfferStatus::Pending,
-        }
-    }
 }
 
 /// An object with a global identifier.

@@ -1,0 +1,70 @@
+//! Checking the arguments clients send: every failure is `INVALID_INPUT`
+//! naming the argument.
+
+use passerelle_schema::{Departement, DiplomaLevel, InseeCommune, RomeCode, Uai};
+
+use super::errors::ErrorCode;
+use super::query::PageInfo;
+
+/// An `INVALID_INPUT` error about `field`.
+pub fn invalid(field: &str, e: impl std::fmt::Display) -> async_graphql::Error {
+    ErrorCode::InvalidInput.error(format!("{field}: {e}"))
+}
+
+/// A département code.
+pub fn departement(field: &str, v: Option<String>) -> async_graphql::Result<Option<Departement>> {
+    v.map(|d| Departement::parse(&d).map_err(|e| invalid(field, e)))
+        .transpose()
+}
+
+/// An INSEE commune code of Normandy.
+pub fn commune(field: &str, v: Option<String>) -> async_graphql::Result<Option<InseeCommune>> {
+    v.map(|c| InseeCommune::parse(&c).map_err(|e| invalid(field, e)))
+        .transpose()
+}
+
+/// A UAI.
+pub fn uai(field: &str, v: Option<String>) -> async_graphql::Result<Option<Uai>> {
+    v.map(|u| Uai::parse(&u).map_err(|e| invalid(field, e)))
+        .transpose()
+}
+
+/// ROME codes.
+pub fn romes(field: &str, v: Option<Vec<String>>) -> async_graphql::Result<Vec<RomeCode>> {
+    v.unwrap_or_default()
+        .iter()
+        .map(|r| RomeCode::parse(r).map_err(|e| invalid(field, e)))
+        .collect()
+}
+
+/// A diploma level, 3 to 8.
+pub fn level(field: &str, v: Option<i32>) -> async_graphql::Result<Option<DiplomaLevel>> {
+    v.map(|l| {
+        u8::try_from(l)
+            .ok()
+            .and_then(|l| DiplomaLevel::new(l).ok())
+            .ok_or_else(|| invalid(field, "a level is 3 to 8"))
+    })
+    .transpose()
+}
+
+/// The size of a page: `first`, between 0 and `max`.
+pub fn page_size(first: i32, max: usize) -> async_graphql::Result<usize> {
+    usize::try_from(first)
+        .ok()
+        .filter(|n| *n <= max)
+        .ok_or_else(|| invalid("first", format!("must be between 0 and {max}")))
+}
+
+impl PageInfo {
+    /// Where the page `items[start..end]` stands in `items`.
+    pub fn of<T>(items: &[T], start: usize, end: usize, cursor: impl Fn(&T) -> String) -> Self {
+        let page = &items[start..end];
+        PageInfo {
+            has_next_page: end < items.len(),
+            has_previous_page: start > 0,
+            start_cursor: page.first().map(&cursor),
+            end_cursor: page.last().map(&cursor),
+        }
+    }
+}
