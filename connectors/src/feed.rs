@@ -120,14 +120,7 @@ impl FeedClient {
                     reason: "mapping the feed failed".into(),
                 })?;
         for e in &batch.rejected {
-            tracing::warn!(
-                partner = %partner,
-                index = e.index,
-                partner_id = e.partner_id.as_deref().unwrap_or(""),
-                field = %e.field,
-                reason = %e.reason,
-                "partner record rejected"
-            );
+            log_rejected(partner, e);
         }
         Ok(batch)
     }
@@ -149,4 +142,17 @@ impl FeedClient {
         }
         Ok(FeedPull::Fetched { etag, batch, bytes })
     }
+}
+
+/// Logs a partner record that was rejected, with its position, identifier,
+/// field and reason.
+pub fn log_rejected(partner: Partner, e: &passerelle_mappings::RecordError) {
+    tracing::warn!(
+        partner = %partner,
+        index = e.index,
+        partner_id = e.partner_id.as_deref().unwrap_or(""),
+        field = %e.field,
+        reason = %e.reason,
+        "partner record rejected"
+    );
 }

@@ -72,6 +72,29 @@ impl Health {
         }
     }
 
+    /// Notes the outcome of a call to `partner`: on success its value (and
+    /// the partner's size, when `count` tells it), on failure `None`, the
+    /// error kept in `errors` for the answer.
+    pub fn observe<T>(
+        &self,
+        partner: Partner,
+        result: Result<T, ConnectorError>,
+        count: impl FnOnce(&T) -> Option<u64>,
+        errors: &mut Vec<ConnectorError>,
+    ) -> Option<T> {
+        match result {
+            Ok(v) => {
+                self.success(partner, count(&v));
+                Some(v)
+            }
+            Err(e) => {
+                self.failure(&e);
+                errors.push(e);
+                None
+            }
+        }
+    }
+
     /// Notes a failed call.
     pub fn failure(&self, e: &ConnectorError) {
         self.failure_with(e.partner(), e.code(), e.to_string());

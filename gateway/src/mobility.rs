@@ -138,25 +138,7 @@ impl MobilityService {
     /// Every mobility of every programme, in one call per system (the CFA
     /// pages use it: one Pass Monde call for all CFAs, not one each).
     pub async fn all(&self) -> (Vec<Arc<Mobility>>, Vec<ConnectorError>) {
-        let mut errors = Vec::new();
-        let mut all: Vec<Arc<Mobility>> = Vec::new();
-        if let Some(pm) = &self.pass_monde {
-            match pm.grants(PassMondeQuery::default()).await {
-                Ok(a) => {
-                    self.health
-                        .success(Partner::PassMonde, Some(a.grants.len() as u64));
-                    all.extend(a.grants.iter().cloned());
-                }
-                Err(e) => {
-                    self.health.failure(&e);
-                    errors.push(e);
-                }
-            }
-        }
-        if let Some(feed) = &self.erasmus {
-            all.extend(feed.snapshot().records.iter().cloned());
-        }
-        (all, errors)
+        self.gather(Some(PassMondeQuery::default()), true).await
     }
 
     /// Counts the mobilities matching `filter`, across programmes; a
@@ -168,28 +150,36 @@ impl MobilityService {
         let wants_erasmus = filter
             .program
             .is_none_or(|p| p != MobilityProgram::PassMonde);
+        let query = wants_pass_monde.then(|| PassMondeQuery {
+            uai: filter.cfa.as_ref().map(ToString::to_string),
+            year: filter.year,
+            country: filter.country.clone(),
+        });
+        let (all, errors) = self.gather(query, wants_erasmus).await;
+        (report(&all, filter), errors)
+    }
+
+    /// The Pass Monde grants matching `pass_monde` (none when `None`), and
+    /// the Erasmus+ activities when `erasmus`.
+    async fn gather(
+        &self,
+        pass_monde: Option<PassMondeQuery>,
+        erasmus: bool,
+    ) -> (Vec<Arc<Mobility>>, Vec<ConnectorError>) {
         let mut errors = Vec::new();
         let mut all: Vec<Arc<Mobility>> = Vec::new();
-        if let (true, Some(pm)) = (wants_pass_monde, &self.pass_monde) {
-            let query = PassMondeQuery {
-                uai: filter.cfa.as_ref().map(ToString::to_string),
-                year: filter.year,
-                country: filter.country.clone(),
-            };
-            match pm.grants(query).await {
-                Ok(a) => {
-                    self.health.success(Partner::PassMonde, None);
-                    all.extend(a.grants.iter().cloned());
-                }
-                Err(e) => {
-                    self.health.failure(&e);
-                    errors.push(e);
-                }
+        if let (Some(query), Some(pm)) = (pass_monde, &self.pass_monde) {
+            let answer = pm.grants(query).await;
+            if let Some(a) = self
+                .health
+                .observe(Partner::PassMonde, answer, |_| None, &mut errors)
+            {
+                all.extend(a.grants.iter().cloned());
             }
         }
-        if let (true, Some(feed)) = (wants_erasmus, &self.erasmus) {
+        if let (true, Some(feed)) = (erasmus, &self.erasmus) {
             all.extend(feed.snapshot().records.iter().cloned());
         }
-        (report(&all, filter), errors)
+        (all, errors)
     }
 }

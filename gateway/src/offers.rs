@@ -168,33 +168,26 @@ impl OfferService {
                     updated_since: None,
                 };
                 let unfiltered = query == CciQuery::default();
-                match cci.search(query).await {
-                    Ok(a) => {
-                        self.health
-                            .success(Partner::Cci, unfiltered.then_some(a.total));
-                        Some(a)
-                    }
-                    Err(e) => {
-                        self.health.failure(&e);
-                        errors.push(e);
-                        None
-                    }
-                }
+                let answer = cci.search(query).await;
+                self.health.observe(
+                    Partner::Cci,
+                    answer,
+                    |a| unfiltered.then_some(a.total),
+                    &mut errors,
+                )
             }
             _ => None,
         };
         let cnfpt_answer = match &self.cnfpt {
-            Some(cnfpt) if filter.wants(Partner::Cnfpt) => match cnfpt.offers().await {
-                Ok(a) => {
-                    self.health.success(Partner::Cnfpt, Some(a.len() as u64));
-                    Some(a)
-                }
-                Err(e) => {
-                    self.health.failure(&e);
-                    errors.push(e);
-                    None
-                }
-            },
+            Some(cnfpt) if filter.wants(Partner::Cnfpt) => {
+                let answer = cnfpt.offers().await;
+                self.health.observe(
+                    Partner::Cnfpt,
+                    answer,
+                    |a| Some(a.len() as u64),
+                    &mut errors,
+                )
+            }
             _ => None,
         };
         let cma = self

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::config::CciConfig;
 use super::wire::Page;
+use crate::feed::log_rejected;
 use crate::http::{http_client, LiveCache, TokenSource};
 use crate::ConnectorError;
 
@@ -115,7 +116,7 @@ impl CciConnector {
         match self.mapping.map_record::<Offer>(0, &record) {
             Ok(o) => Ok(Some(o)),
             Err(e) => {
-                log_rejected(&e);
+                log_rejected(PARTNER, &e);
                 Ok(None)
             }
         }
@@ -153,7 +154,7 @@ impl CciConnector {
                 match self.mapping.map_record::<Offer>(index, record) {
                     Ok(o) => answer.offers.push(Arc::new(o)),
                     Err(e) => {
-                        log_rejected(&e);
+                        log_rejected(PARTNER, &e);
                         answer.rejected.push(e);
                     }
                 }
@@ -236,15 +237,4 @@ impl CciConnector {
             reason: "the offers resource is missing (HTTP 404)".into(),
         }
     }
-}
-
-fn log_rejected(e: &RecordError) {
-    tracing::warn!(
-        partner = %PARTNER,
-        index = e.index,
-        partner_id = e.partner_id.as_deref().unwrap_or(""),
-        field = %e.field,
-        reason = %e.reason,
-        "partner record rejected"
-    );
 }

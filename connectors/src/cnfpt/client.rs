@@ -9,6 +9,7 @@ use passerelle_schema::{Offer, Partner};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use crate::feed::log_rejected;
 use crate::http::{http_client, HttpSettings, LiveCache};
 use crate::ConnectorError;
 
@@ -111,7 +112,7 @@ impl CnfptConnector {
                     reason: "mapping the answer failed".into(),
                 })?;
         for e in &batch.rejected {
-            tracing::warn!(partner = %PARTNER, index = e.index, field = %e.field, reason = %e.reason, "partner record rejected");
+            log_rejected(PARTNER, e);
         }
         Ok(batch.records.into_iter().map(Arc::new).collect())
     }

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::feed::log_rejected;
 use crate::http::{http_client, HttpSettings, LiveCache};
 use crate::ConnectorError;
 
@@ -158,7 +159,7 @@ impl PassMondeConnector {
                 match self.mapping.map_record::<Mobility>(index, record) {
                     Ok(m) => answer.grants.push(Arc::new(m)),
                     Err(e) => {
-                        tracing::warn!(partner = %PARTNER, index, field = %e.field, reason = %e.reason, "partner record rejected");
+                        log_rejected(PARTNER, &e);
                         answer.rejected.push(e);
                     }
                 }
