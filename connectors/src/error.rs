@@ -21,6 +21,14 @@ pub enum ConnectorError {
         partner: Partner,
         /// The kind of failure (`HTTP 503`, `connection refused`).
         reason: String,
+        /// How long the partner asked to be left alone (`Retry-After`).
+        retry_after: Option<std::time::Duration>,
+    },
+    /// Calls to the partner fail at once: it failed too often lately.
+    #[error("{partner} is failing; calls are suspended for a while")]
+    CircuitOpen {
+        /// The partner.
+        partner: Partner,
     },
     /// The partner refused Passerelle's credentials.
     #[error("{partner} refused Passerelle's credentials: {reason}")]
@@ -47,7 +55,8 @@ impl ConnectorError {
             ConnectorError::Timeout { partner }
             | ConnectorError::Unavailable { partner, .. }
             | ConnectorError::Auth { partner, .. }
-            | ConnectorError::BadResponse { partner, .. } => *partner,
+            | ConnectorError::BadResponse { partner, .. }
+            | ConnectorError::CircuitOpen { partner } => *partner,
         }
     }
 
@@ -58,6 +67,53 @@ impl ConnectorError {
             ConnectorError::Unavailable { .. } => "PARTNER_UNAVAILABLE",
             ConnectorError::Auth { .. } => "PARTNER_AUTH_FAILED",
             ConnectorError::BadResponse { .. } => "PARTNER_BAD_RESPONSE",
+            ConnectorError::CircuitOpen { .. } => "CIRCUIT_OPEN",
+        }
+    }
+
+    /// Whether trying again may succeed: timeouts, unavailability.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ConnectorError::Timeout { .. } | ConnectorError::Unavailable { .. }
+        )
+    }
+
+    /// How long the partner asked to wait before the next call.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            ConnectorError::Unavailable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// A partner's unavailability, with no hint of when to come back.
+    pub fn unavailable(partner: Partner, reason: impl Into<String>) -> Self {
+        ConnectorError::Unavailable {
+            partner,
+            reason: reason.into(),
+            retry_after: None,
+        }
+    }
+
+    /// Classifies a partner's non-success answer, reading `Retry-After`
+    /// (in seconds) when it gives one.
+    pub fn from_response(partner: Partner, response: &reqwest::Response) -> Self {
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(std::time::Duration::from_secs);
+        match Self::from_status(partner, response.status()) {
+            ConnectorError::Unavailable {
+                partner, reason, ..
+            } => ConnectorError::Unavailable {
+                partner,
+                reason,
+                retry_after,
+            },
+            other => other,
         }
     }
 
@@ -73,14 +129,14 @@ impl ConnectorError {
                 reason: "the body could not be read".into(),
             }
         } else {
-            ConnectorError::Unavailable {
+            ConnectorError::unavailable(
                 partner,
-                reason: if e.is_connect() {
-                    "connection failed".into()
+                if e.is_connect() {
+                    "connection failed"
                 } else {
-                    "request failed".into()
+                    "request failed"
                 },
-            }
+            )
         }
     }
 
@@ -92,10 +148,7 @@ impl ConnectorError {
                 reason: format!("HTTP {}", status.as_u16()),
             },
             408 | 504 => ConnectorError::Timeout { partner },
-            _ => ConnectorError::Unavailable {
-                partner,
-                reason: format!("HTTP {}", status.as_u16()),
-            },
+            _ => ConnectorError::unavailable(partner, format!("HTTP {}", status.as_u16())),
         }
     }
 }

@@ -8,7 +8,7 @@ use passerelle_schema::Partner;
 use reqwest::header::{ETAG, IF_NONE_MATCH};
 use reqwest::StatusCode;
 
-use crate::http::{http_client, HttpSettings};
+use crate::http::{http_client, Guard, HttpSettings};
 use crate::ConnectorError;
 
 /// What a pull of a feed gave.
@@ -45,21 +45,25 @@ pub struct FeedClient {
     url: url::Url,
     http: reqwest::Client,
     mapping: Arc<Mapping>,
+    guard: Arc<Guard>,
 }
 
 impl FeedClient {
-    /// A client of the feed at `url`, mapped by `mapping`.
+    /// A client of the feed at `url`, mapped by `mapping`, its calls
+    /// through `guard`.
     pub fn new(
         partner: Partner,
         url: url::Url,
         settings: &HttpSettings,
         mapping: Arc<Mapping>,
+        guard: Arc<Guard>,
     ) -> Self {
         Self {
             partner,
             url,
             http: http_client(settings),
             mapping,
+            guard,
         }
     }
 
@@ -69,8 +73,16 @@ impl FeedClient {
     }
 
     /// GETs `url`, conditionally on `etag`: `None` when not modified,
-    /// else the body and its `ETag`.
+    /// else the body and its `ETag`. Transient failures are retried.
     pub async fn get(
+        &self,
+        url: &url::Url,
+        etag: Option<&str>,
+    ) -> Result<Option<(axum::body::Bytes, Option<String>)>, ConnectorError> {
+        self.guard.call(|| self.get_once(url, etag)).await
+    }
+
+    async fn get_once(
         &self,
         url: &url::Url,
         etag: Option<&str>,
@@ -86,7 +98,7 @@ impl FeedClient {
             .map_err(|e| ConnectorError::from_reqwest(partner, &e))?;
         match response.status() {
             StatusCode::NOT_MODIFIED => return Ok(None),
-            s if !s.is_success() => return Err(ConnectorError::from_status(partner, s)),
+            s if !s.is_success() => return Err(ConnectorError::from_response(partner, &response)),
             _ => {}
         }
         let tag = response

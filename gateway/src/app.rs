@@ -10,6 +10,7 @@ use passerelle_connectors::cma::{CmaConfig, CmaConnector};
 use passerelle_connectors::cnfpt::{CnfptConfig, CnfptConnector};
 use passerelle_connectors::erasmus::{ErasmusConfig, ErasmusConnector};
 use passerelle_connectors::passmonde::{PassMondeConfig, PassMondeConnector};
+use passerelle_connectors::http::Guard;
 use passerelle_connectors::sandbox::Sandbox;
 use passerelle_connectors::spro::{SproConfig, SproEvents, SproSites};
 use passerelle_mappings::{Catalog, EntityKind};
@@ -125,9 +126,10 @@ impl Application {
             let events = catalog
                 .get(Partner::Spro, EntityKind::Event)
                 .context("no event mapping for spro")?;
-            let source = SproSites::new(&c, sites.clone());
+            let guard = Arc::new(Guard::new(Partner::Spro, c.resilience.clone()));
+            let source = SproSites::new(&c, sites.clone(), guard.clone());
             feeds.sites = Some(start_feed(source, interval, &store, &health, &mut tasks).await?);
-            let source = SproEvents::new(&c, sites, events);
+            let source = SproEvents::new(&c, sites, events, guard);
             feeds.events = Some(start_feed(source, interval, &store, &health, &mut tasks).await?);
         }
         let pass_monde = match partners.pass_monde {

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::config::CciConfig;
 use super::wire::Page;
 use crate::feed::log_rejected;
-use crate::http::{http_client, LiveCache, TokenSource};
+use crate::http::{http_client, Guard, LiveCache, TokenSource};
 use crate::ConnectorError;
 
 const PARTNER: Partner = Partner::Cci;
@@ -67,6 +67,7 @@ pub struct CciConnector {
     tokens: TokenSource,
     mapping: Arc<Mapping>,
     cache: LiveCache<CciQuery, CciAnswer>,
+    guard: Guard,
 }
 
 impl CciConnector {
@@ -79,6 +80,7 @@ impl CciConnector {
             (a.offers.len() as u32).saturating_mul(1024).max(64)
         });
         Self {
+            guard: Guard::new(PARTNER, config.resilience.clone()),
             config,
             http,
             tokens,
@@ -178,6 +180,16 @@ impl CciConnector {
         url: url::Url,
         params: &[(&str, String)],
     ) -> Result<Option<T>, ConnectorError> {
+        self.guard
+            .call(|| self.get_json_once(url.clone(), params))
+            .await
+    }
+
+    async fn get_json_once<T: serde::de::DeserializeOwned>(
+        &self,
+        url: url::Url,
+        params: &[(&str, String)],
+    ) -> Result<Option<T>, ConnectorError> {
         for attempt in 0..2 {
             let token = self.tokens.token().await?;
             let response = self
@@ -207,7 +219,7 @@ impl CciConnector {
                         }
                     });
                 }
-                s => return Err(ConnectorError::from_status(PARTNER, s)),
+                _ => return Err(ConnectorError::from_response(PARTNER, &response)),
             }
         }
         Err(ConnectorError::Auth {
@@ -225,10 +237,7 @@ impl CciConnector {
     }
 
     fn bad_url(&self) -> ConnectorError {
-        ConnectorError::Unavailable {
-            partner: PARTNER,
-            reason: "the configured base URL cannot hold a path".into(),
-        }
+        ConnectorError::unavailable(PARTNER, "the configured base URL cannot hold a path")
     }
 
     fn not_found(&self) -> ConnectorError {

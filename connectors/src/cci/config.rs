@@ -26,6 +26,9 @@ pub struct CciConfig {
     /// Records asked for per page (the API allows 500 at most).
     #[serde(default = "default_page_size")]
     pub page_size: u32,
+    /// Retries, circuit breaker and bulkhead.
+    #[serde(default)]
+    pub resilience: crate::http::ResilienceSettings,
 }
 
 fn default_cache_ttl() -> Duration {
@@ -47,6 +50,7 @@ impl CciConfig {
             base_url,
             credentials,
             http: HttpSettings::default(),
+            resilience: crate::http::ResilienceSettings::default(),
             cache_ttl: default_cache_ttl(),
             cache_max_bytes: default_cache_max_bytes(),
             page_size: default_page_size(),

@@ -7,6 +7,7 @@ use passerelle_schema::{Offer, Partner};
 
 use super::config::CmaConfig;
 use crate::feed::FeedClient;
+use crate::http::Guard;
 use crate::{ConnectorError, FeedPull, FeedSource};
 
 /// The synced connector to the CMA feed.
@@ -19,7 +20,13 @@ impl CmaConnector {
     /// A connector using `mapping` for the feed's offers.
     pub fn new(config: CmaConfig, mapping: Arc<Mapping>) -> Self {
         Self {
-            feed: FeedClient::new(Partner::Cma, config.feed_url.clone(), &config.http, mapping),
+            feed: FeedClient::new(
+                Partner::Cma,
+                config.feed_url.clone(),
+                &config.http,
+                mapping,
+                Arc::new(Guard::new(Partner::Cma, config.resilience.clone())),
+            ),
             config,
         }
     }

@@ -18,6 +18,9 @@ pub struct CmaConfig {
     /// Timeouts; the feed is a few megabytes.
     #[serde(default = "default_http")]
     pub http: HttpSettings,
+    /// Retries, circuit breaker and bulkhead.
+    #[serde(default)]
+    pub resilience: crate::http::ResilienceSettings,
 }
 
 fn default_interval() -> Duration {
@@ -38,6 +41,7 @@ impl CmaConfig {
             feed_url,
             sync_interval: default_interval(),
             http: default_http(),
+            resilience: crate::http::ResilienceSettings::default(),
         }
     }
 }

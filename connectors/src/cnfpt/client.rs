@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::feed::log_rejected;
-use crate::http::{http_client, HttpSettings, LiveCache};
+use crate::http::{http_client, Guard, HttpSettings, LiveCache};
 use crate::ConnectorError;
 
 const PARTNER: Partner = Partner::Cnfpt;
@@ -34,6 +34,9 @@ pub struct CnfptConfig {
     /// How long an answer is served from the cache.
     #[serde(default = "default_ttl", with = "humantime_serde")]
     pub cache_ttl: Duration,
+    /// Retries, circuit breaker and bulkhead.
+    #[serde(default)]
+    pub resilience: crate::http::ResilienceSettings,
 }
 
 fn default_ttl() -> Duration {
@@ -48,6 +51,7 @@ impl CnfptConfig {
             username,
             password,
             http: HttpSettings::default(),
+            resilience: crate::http::ResilienceSettings::default(),
             cache_ttl: default_ttl(),
         }
     }
@@ -73,12 +77,14 @@ pub struct CnfptConnector {
     mapping: Arc<Mapping>,
     offers: LiveCache<(), Vec<Arc<Offer>>>,
     counts: LiveCache<i32, PublicCounts>,
+    guard: Guard,
 }
 
 impl CnfptConnector {
     /// A connector using `mapping` for offers.
     pub fn new(config: CnfptConfig, mapping: Arc<Mapping>) -> Self {
         Self {
+            guard: Guard::new(PARTNER, config.resilience.clone()),
             http: http_client(&config.http),
             offers: LiveCache::new(config.cache_ttl, 16 * 1024 * 1024, |o: &Vec<Arc<Offer>>| {
                 (o.len() as u32).saturating_mul(1024).max(64)
@@ -152,6 +158,10 @@ impl CnfptConnector {
     /// Calls an operation with basic auth; returns the response's XML, or
     /// the error its SOAP fault or HTTP status says.
     async fn call(&self, operation: &str, params: &str) -> Result<String, ConnectorError> {
+        self.guard.call(|| self.call_once(operation, params)).await
+    }
+
+    async fn call_once(&self, operation: &str, params: &str) -> Result<String, ConnectorError> {
         let envelope = format!(
             concat!(
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
@@ -213,10 +223,7 @@ fn fault(xml: &str) -> Option<ConnectorError> {
         .unwrap_or_default();
     let reason = format!("SOAP fault {code}: {message}");
     Some(if code.ends_with("Server") {
-        ConnectorError::Unavailable {
-            partner: PARTNER,
-            reason,
-        }
+        ConnectorError::unavailable(PARTNER, reason)
     } else {
         bad(reason)
     })

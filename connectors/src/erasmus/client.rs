@@ -8,6 +8,7 @@ use passerelle_schema::{Mobility, Partner};
 use serde::Deserialize;
 
 use crate::feed::FeedClient;
+use crate::http::Guard;
 use crate::http::HttpSettings;
 use crate::{ConnectorError, FeedPull, FeedSource};
 
@@ -23,6 +24,9 @@ pub struct ErasmusConfig {
     /// Timeouts.
     #[serde(default)]
     pub http: HttpSettings,
+    /// Retries, circuit breaker and bulkhead.
+    #[serde(default)]
+    pub resilience: crate::http::ResilienceSettings,
 }
 
 fn default_interval() -> Duration {
@@ -36,6 +40,7 @@ impl ErasmusConfig {
             export_url,
             sync_interval: default_interval(),
             http: HttpSettings::default(),
+            resilience: crate::http::ResilienceSettings::default(),
         }
     }
 }
@@ -54,6 +59,7 @@ impl ErasmusConnector {
                 config.export_url.clone(),
                 &config.http,
                 mapping,
+                Arc::new(Guard::new(Partner::Erasmus, config.resilience.clone())),
             ),
         }
     }

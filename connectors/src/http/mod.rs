@@ -3,7 +3,9 @@
 mod cache;
 mod client;
 mod oauth;
+mod resilience;
 
 pub use cache::LiveCache;
 pub use client::{http_client, HttpSettings};
 pub use oauth::{ClientCredentials, TokenSource};
+pub use resilience::{BreakerSettings, BreakerState, Guard, ResilienceSettings, RetrySettings};

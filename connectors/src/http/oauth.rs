@@ -101,10 +101,10 @@ impl TokenSource {
                     // A transport failure, or an answer that is neither a
                     // token nor an OAuth2 error (an HTML 503 page, say): the
                     // server is not answering as itself.
-                    _ => ConnectorError::Unavailable {
+                    _ => ConnectorError::unavailable(
                         partner,
-                        reason: "the token endpoint did not answer with a token".into(),
-                    },
+                        "the token endpoint did not answer with a token",
+                    ),
                 }
             })?;
         let lifetime = answer.expires_in().unwrap_or(DEFAULT_LIFETIME);

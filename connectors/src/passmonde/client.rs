@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::feed::log_rejected;
-use crate::http::{http_client, HttpSettings, LiveCache};
+use crate::http::{http_client, Guard, HttpSettings, LiveCache};
 use crate::ConnectorError;
 
 const PARTNER: Partner = Partner::PassMonde;
@@ -30,6 +30,9 @@ pub struct PassMondeConfig {
     /// How long an answer is served from the cache.
     #[serde(default = "default_ttl", with = "humantime_serde")]
     pub cache_ttl: Duration,
+    /// Retries, circuit breaker and bulkhead.
+    #[serde(default)]
+    pub resilience: crate::http::ResilienceSettings,
 }
 
 fn default_ttl() -> Duration {
@@ -43,6 +46,7 @@ impl PassMondeConfig {
             base_url,
             api_key,
             http: HttpSettings::default(),
+            resilience: crate::http::ResilienceSettings::default(),
             cache_ttl: default_ttl(),
         }
     }
@@ -84,12 +88,14 @@ pub struct PassMondeConnector {
     http: reqwest::Client,
     mapping: Arc<Mapping>,
     cache: LiveCache<PassMondeQuery, PassMondeAnswer>,
+    guard: Guard,
 }
 
 impl PassMondeConnector {
     /// A connector using `mapping` for grants.
     pub fn new(config: PassMondeConfig, mapping: Arc<Mapping>) -> Self {
         Self {
+            guard: Guard::new(PARTNER, config.resilience.clone()),
             http: http_client(&config.http),
             cache: LiveCache::new(config.cache_ttl, 16 * 1024 * 1024, |a: &PassMondeAnswer| {
                 (a.grants.len() as u32).saturating_mul(256).max(64)
@@ -114,12 +120,36 @@ impl PassMondeConnector {
         self.cache.stats()
     }
 
+    async fn page(
+        &self,
+        url: &url::Url,
+        params: &[(&str, String)],
+        page: u32,
+    ) -> Result<Page, ConnectorError> {
+        let response = self
+            .http
+            .get(url.clone())
+            .query(params)
+            .query(&[("page", page)])
+            .header("X-Api-Key", self.config.api_key.expose_secret())
+            .send()
+            .await
+            .map_err(|e| ConnectorError::from_reqwest(PARTNER, &e))?;
+        if response.status() != StatusCode::OK {
+            return Err(ConnectorError::from_response(PARTNER, &response));
+        }
+        response
+            .json()
+            .await
+            .map_err(|_| ConnectorError::BadResponse {
+                partner: PARTNER,
+                reason: "the JSON is not the API's".into(),
+            })
+    }
+
     async fn fetch(&self, query: PassMondeQuery) -> Result<PassMondeAnswer, ConnectorError> {
         let url = self.config.base_url.join("api/v2/bourses").map_err(|_| {
-            ConnectorError::Unavailable {
-                partner: PARTNER,
-                reason: "the configured base URL cannot hold a path".into(),
-            }
+            ConnectorError::unavailable(PARTNER, "the configured base URL cannot hold a path")
         })?;
         let mut params: Vec<(&str, String)> =
             vec![("statut", "apprenti".into()), ("par_page", "200".into())];
@@ -136,25 +166,7 @@ impl PassMondeConnector {
         let mut index = 0;
         let mut page = 1;
         loop {
-            let response = self
-                .http
-                .get(url.clone())
-                .query(&params)
-                .query(&[("page", page)])
-                .header("X-Api-Key", self.config.api_key.expose_secret())
-                .send()
-                .await
-                .map_err(|e| ConnectorError::from_reqwest(PARTNER, &e))?;
-            if response.status() != StatusCode::OK {
-                return Err(ConnectorError::from_status(PARTNER, response.status()));
-            }
-            let body: Page = response
-                .json()
-                .await
-                .map_err(|_| ConnectorError::BadResponse {
-                    partner: PARTNER,
-                    reason: "the JSON is not the API's".into(),
-                })?;
+            let body: Page = self.guard.call(|| self.page(&url, &params, page)).await?;
             for record in &body.bourses {
                 match self.mapping.map_record::<Mobility>(index, record) {
                     Ok(m) => answer.grants.push(Arc::new(m)),

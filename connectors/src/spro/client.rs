@@ -10,7 +10,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::feed::FeedClient;
-use crate::http::HttpSettings;
+use crate::http::{Guard, HttpSettings};
 use crate::{ConnectorError, FeedPull, FeedSource};
 
 const PARTNER: Partner = Partner::Spro;
@@ -30,6 +30,9 @@ pub struct SproConfig {
     /// Timeouts.
     #[serde(default)]
     pub http: HttpSettings,
+    /// Retries, circuit breaker and bulkhead.
+    #[serde(default)]
+    pub resilience: crate::http::ResilienceSettings,
 }
 
 fn default_interval() -> Duration {
@@ -43,6 +46,7 @@ impl SproConfig {
             directory_url,
             sync_interval: default_interval(),
             http: HttpSettings::default(),
+            resilience: crate::http::ResilienceSettings::default(),
         }
     }
 }
@@ -53,10 +57,17 @@ pub struct SproSites {
 }
 
 impl SproSites {
-    /// A connector using `mapping` for the directory's sites.
-    pub fn new(config: &SproConfig, mapping: Arc<Mapping>) -> Self {
+    /// A connector using `mapping` for the directory's sites, its calls
+    /// through `guard` (shared with the calendars: one system).
+    pub fn new(config: &SproConfig, mapping: Arc<Mapping>, guard: Arc<Guard>) -> Self {
         Self {
-            feed: FeedClient::new(PARTNER, config.directory_url.clone(), &config.http, mapping),
+            feed: FeedClient::new(
+                PARTNER,
+                config.directory_url.clone(),
+                &config.http,
+                mapping,
+                guard,
+            ),
         }
     }
 }
@@ -80,10 +91,27 @@ pub struct SproEvents {
 impl SproEvents {
     /// A connector reading the directory with `sites` and each calendar
     /// with `events`.
-    pub fn new(config: &SproConfig, sites: Arc<Mapping>, events: Arc<Mapping>) -> Self {
+    pub fn new(
+        config: &SproConfig,
+        sites: Arc<Mapping>,
+        events: Arc<Mapping>,
+        guard: Arc<Guard>,
+    ) -> Self {
         Self {
-            directory: FeedClient::new(PARTNER, config.directory_url.clone(), &config.http, sites),
-            calendars: FeedClient::new(PARTNER, config.directory_url.clone(), &config.http, events),
+            directory: FeedClient::new(
+                PARTNER,
+                config.directory_url.clone(),
+                &config.http,
+                sites,
+                guard.clone(),
+            ),
+            calendars: FeedClient::new(
+                PARTNER,
+                config.directory_url.clone(),
+                &config.http,
+                events,
+                guard,
+            ),
         }
     }
 }

@@ -22,8 +22,12 @@ async fn sim(faults: Faults) -> (SimServer, SproSites, SproEvents) {
     let site_mapping = catalog.get(Partner::Spro, EntityKind::Site).unwrap();
     let event_mapping = catalog.get(Partner::Spro, EntityKind::Event).unwrap();
     let config = SproConfig::new(server.base_url().join(simulator::DIRECTORY_PATH).unwrap());
-    let sites = SproSites::new(&config, site_mapping.clone());
-    let events = SproEvents::new(&config, site_mapping, event_mapping);
+    let guard = std::sync::Arc::new(crate::http::Guard::new(
+        Partner::Spro,
+        config.resilience.clone(),
+    ));
+    let sites = SproSites::new(&config, site_mapping.clone(), guard.clone());
+    let events = SproEvents::new(&config, site_mapping, event_mapping, guard);
     (server, sites, events)
 }
 
