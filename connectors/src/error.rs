@@ -24,6 +24,14 @@ pub enum ConnectorError {
         /// How long the partner asked to be left alone (`Retry-After`).
         retry_after: Option<std::time::Duration>,
     },
+    /// The partner failed; its last good answer is served instead.
+    #[error("{partner} failed ({reason}); its last good answer is served")]
+    Stale {
+        /// The partner.
+        partner: Partner,
+        /// The failure.
+        reason: String,
+    },
     /// Calls to the partner fail at once: it failed too often lately.
     #[error("{partner} is failing; calls are suspended for a while")]
     CircuitOpen {
@@ -56,7 +64,8 @@ impl ConnectorError {
             | ConnectorError::Unavailable { partner, .. }
             | ConnectorError::Auth { partner, .. }
             | ConnectorError::BadResponse { partner, .. }
-            | ConnectorError::CircuitOpen { partner } => *partner,
+            | ConnectorError::CircuitOpen { partner }
+            | ConnectorError::Stale { partner, .. } => *partner,
         }
     }
 
@@ -68,6 +77,7 @@ impl ConnectorError {
             ConnectorError::Auth { .. } => "PARTNER_AUTH_FAILED",
             ConnectorError::BadResponse { .. } => "PARTNER_BAD_RESPONSE",
             ConnectorError::CircuitOpen { .. } => "CIRCUIT_OPEN",
+            ConnectorError::Stale { .. } => "STALE_DATA",
         }
     }
 

@@ -9,8 +9,8 @@ use passerelle_connectors::cci::{CciConfig, CciConnector};
 use passerelle_connectors::cma::{CmaConfig, CmaConnector};
 use passerelle_connectors::cnfpt::{CnfptConfig, CnfptConnector};
 use passerelle_connectors::erasmus::{ErasmusConfig, ErasmusConnector};
-use passerelle_connectors::passmonde::{PassMondeConfig, PassMondeConnector};
 use passerelle_connectors::http::Guard;
+use passerelle_connectors::passmonde::{PassMondeConfig, PassMondeConnector};
 use passerelle_connectors::sandbox::Sandbox;
 use passerelle_connectors::spro::{SproConfig, SproEvents, SproSites};
 use passerelle_mappings::{Catalog, EntityKind};
@@ -44,6 +44,8 @@ impl Application {
     /// feeds (pulling them once when the store has none), and binds the
     /// listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        // Metrics are recorded from the start, syncs included.
+        crate::telemetry::metrics();
         let catalog = match &config.mappings_dir {
             Some(dir) => Catalog::with_overrides(dir),
             None => Catalog::embedded(),
@@ -156,7 +158,7 @@ impl Application {
         let schema = build_schema(ApiState {
             offers: offers.clone(),
             feeds: feeds.clone(),
-            mobility,
+            mobility: mobility.clone(),
             health: health.clone(),
             store: store.clone(),
             limits: config.limits.clone(),
@@ -166,6 +168,8 @@ impl Application {
             schema,
             offers,
             feeds,
+            mobility,
+            health,
             store,
             sandbox: sandbox.clone(),
             max_body_bytes: config.limits.max_body_bytes,

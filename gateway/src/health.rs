@@ -4,6 +4,9 @@ use std::collections::HashMap;
 use std::sync::RwLock;
 
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+use passerelle_connectors::http::Cached;
 use passerelle_connectors::ConnectorError;
 use passerelle_schema::Partner;
 
@@ -93,6 +96,35 @@ impl Health {
                 None
             }
         }
+    }
+
+    /// Like [`Health::observe`] for a cached answer: a stale one (served
+    /// because the partner failed) notes the failure and adds a
+    /// `STALE_DATA` notice to `errors`.
+    pub fn observe_cached<V>(
+        &self,
+        partner: Partner,
+        result: Result<Cached<V>, ConnectorError>,
+        count: impl FnOnce(&V) -> Option<u64>,
+        errors: &mut Vec<ConnectorError>,
+    ) -> Option<Arc<V>> {
+        let cached = self.observe(
+            partner,
+            result,
+            |c| match &c.stale_because {
+                None => count(&c.value),
+                Some(_) => None,
+            },
+            errors,
+        )?;
+        if let Some(e) = &cached.stale_because {
+            self.failure(e);
+            errors.push(ConnectorError::Stale {
+                partner,
+                reason: e.to_string(),
+            });
+        }
+        Some(cached.value)
     }
 
     /// Notes a failed call.

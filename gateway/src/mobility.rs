@@ -170,9 +170,9 @@ impl MobilityService {
         let mut all: Vec<Arc<Mobility>> = Vec::new();
         if let (Some(query), Some(pm)) = (pass_monde, &self.pass_monde) {
             let answer = pm.grants(query).await;
-            if let Some(a) = self
-                .health
-                .observe(Partner::PassMonde, answer, |_| None, &mut errors)
+            if let Some(a) =
+                self.health
+                    .observe_cached(Partner::PassMonde, answer, |_| None, &mut errors)
             {
                 all.extend(a.grants.iter().cloned());
             }

@@ -169,7 +169,7 @@ impl OfferService {
                 };
                 let unfiltered = query == CciQuery::default();
                 let answer = cci.search(query).await;
-                self.health.observe(
+                self.health.observe_cached(
                     Partner::Cci,
                     answer,
                     |a| unfiltered.then_some(a.total),
@@ -181,7 +181,7 @@ impl OfferService {
         let cnfpt_answer = match &self.cnfpt {
             Some(cnfpt) if filter.wants(Partner::Cnfpt) => {
                 let answer = cnfpt.offers().await;
-                self.health.observe(
+                self.health.observe_cached(
                     Partner::Cnfpt,
                     answer,
                     |a| Some(a.len() as u64),
@@ -256,6 +256,7 @@ impl OfferService {
             Partner::Cnfpt => match &self.cnfpt {
                 Some(cnfpt) => match cnfpt.offers().await {
                     Ok(all) => all
+                        .value
                         .iter()
                         .find(|o| o.primary_source().partner_id == partner_id)
                         .map(|o| o.location.commune.clone()),

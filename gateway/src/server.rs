@@ -1,7 +1,6 @@
 //! The HTTP server: routes, health, and the sandbox's fault knobs.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
@@ -15,6 +14,8 @@ use tower_http::trace::TraceLayer;
 
 use crate::feeds::Feeds;
 use crate::graphql::{http as graphql_http, PasserelleSchema};
+use crate::health::Health;
+use crate::mobility::MobilityService;
 use crate::offers::OfferService;
 use crate::store::Store;
 
@@ -27,6 +28,10 @@ pub struct ServerState {
     pub offers: Arc<OfferService>,
     /// The other synced feeds, for readiness.
     pub feeds: Arc<Feeds>,
+    /// Mobility, for its live partner.
+    pub mobility: Arc<MobilityService>,
+    /// Partners' health.
+    pub health: Arc<Health>,
     /// The store, for readiness.
     pub store: Store,
     /// The sandbox, in sandbox mode only.
@@ -43,6 +48,7 @@ pub fn router(state: ServerState) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .with_state(state.clone())
         .merge(graphql);
     if let Some(sandbox) = &state.sandbox {
@@ -65,29 +71,64 @@ pub fn router(state: ServerState) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
+/// Prometheus metrics: GraphQL requests, partner calls and their outcomes,
+/// breakers, caches, syncs. Every label is from a bounded set.
+async fn metrics() -> Response {
+    match crate::telemetry::metrics() {
+        Some(handle) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            handle.render(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics are recorded elsewhere\n",
+        )
+            .into_response(),
+    }
+}
+
 /// Ready when the store answers and the synced feeds have data to serve.
-/// Live partners are reported but do not make the gateway unready: their
-/// failures are answered per field, and other partners still serve.
+/// Every partner's health is reported as `partners` shows it; live
+/// partners' failures do not make the gateway unready, since they are
+/// answered per field while the other partners still serve.
 async fn readyz(State(state): State<ServerState>) -> Response {
     let store_ok = state.store.ping().await.is_ok();
-    let mut partners = serde_json::Map::new();
-    let mut feeds_ok = true;
+    let mut feeds: Vec<(Partner, usize)> = state
+        .feeds
+        .sizes()
+        .into_iter()
+        .map(|f| (f.partner, f.records))
+        .collect();
     if let Some(feed) = state.offers.cma() {
-        let n = feed.snapshot().records.len();
-        feeds_ok &= n > 0;
-        partners.insert("cma".into(), json!({ "records": n, "ready": n > 0 }));
+        feeds.push((Partner::Cma, feed.snapshot().records.len()));
     }
-    for f in state.feeds.sizes() {
-        feeds_ok &= f.records > 0;
-        partners.insert(
-            f.partner.id().into(),
-            json!({ "records": f.records, "ready": f.records > 0 }),
-        );
-    }
-    if let Some(cci) = state.offers.cci() {
-        let answer = tokio::time::timeout(Duration::from_secs(2), cci.count()).await;
-        let reachable = matches!(answer, Ok(Ok(_)));
-        partners.insert("cci".into(), json!({ "reachable": reachable }));
+    let feeds_ok = feeds.iter().all(|(_, n)| *n > 0);
+    let mut partners = serde_json::Map::new();
+    for partner in Partner::ALL {
+        let records = feeds.iter().find(|(p, _)| *p == partner).map(|(_, n)| *n);
+        let live = match partner {
+            Partner::Cci => state.offers.cci().is_some(),
+            Partner::Cnfpt => state.offers.cnfpt().is_some(),
+            Partner::PassMonde => state.mobility.pass_monde().is_some(),
+            _ => false,
+        };
+        if records.is_none() && !live {
+            continue;
+        }
+        let health = state.health.state(partner);
+        let status = health.status(records.is_some_and(|n| n > 0));
+        let mut entry = json!({ "status": format!("{status:?}").to_uppercase() });
+        if let Some(n) = records {
+            entry["records"] = json!(n);
+        }
+        if let Some(e) = &health.last_error {
+            entry["last_error"] = json!(e.code);
+        }
+        partners.insert(partner.id().into(), entry);
     }
     let ready = store_ok && feeds_ok;
     let status = if ready {

@@ -137,6 +137,14 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
         };
         let pulled = self.source.pull(condition).await;
         run.duration_ms = started.elapsed().as_millis() as i64;
+        let outcome = match &pulled {
+            Err(_) => "failed",
+            Ok(FeedPull::NotModified) => "not_modified",
+            Ok(FeedPull::Fetched { .. }) => "updated",
+        };
+        metrics::counter!("passerelle_sync_runs_total", "partner" => partner.id(), "outcome" => outcome).increment(1);
+        metrics::histogram!("passerelle_sync_duration_seconds", "partner" => partner.id())
+            .record(started.elapsed().as_secs_f64());
         match pulled {
             Err(e) => {
                 tracing::warn!(partner = %partner, code = e.code(), error = %e, "sync failed, serving the last good data");
@@ -194,6 +202,9 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
                     "feed synced"
                 );
                 self.health.success(partner, Some(stored as u64));
+                metrics::counter!("passerelle_records_rejected_total", "partner" => partner.id())
+                    .increment(run.rejected as u64);
+                metrics::gauge!("passerelle_feed_records", "partner" => partner.id(), "entity" => self.entity()).set(stored as f64);
                 if let Some(t) = &batch.truncated {
                     self.health.failure_with(
                         partner,

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::config::CciConfig;
 use super::wire::Page;
 use crate::feed::log_rejected;
-use crate::http::{http_client, Guard, LiveCache, TokenSource};
+use crate::http::{http_client, Cached, Guard, LiveCache, TokenSource};
 use crate::ConnectorError;
 
 const PARTNER: Partner = Partner::Cci;
@@ -75,10 +75,16 @@ impl CciConnector {
     pub fn new(config: CciConfig, mapping: Arc<Mapping>) -> Self {
         let http = http_client(&config.http);
         let tokens = TokenSource::new(PARTNER, &config.credentials, http.clone());
-        let cache = LiveCache::new(config.cache_ttl, config.cache_max_bytes, |a: &CciAnswer| {
-            // About a kilobyte an offer, as held in memory.
-            (a.offers.len() as u32).saturating_mul(1024).max(64)
-        });
+        let cache = LiveCache::new(
+            PARTNER,
+            config.cache_ttl,
+            config.stale_for,
+            config.cache_max_bytes,
+            |a: &CciAnswer| {
+                // About a kilobyte an offer, as held in memory.
+                (a.offers.len() as u32).saturating_mul(1024).max(64)
+            },
+        );
         Self {
             guard: Guard::new(PARTNER, config.resilience.clone()),
             config,
@@ -91,7 +97,7 @@ impl CciConnector {
 
     /// Every offer matching `query`, from the cache when it is fresh; a miss
     /// follows every page, and concurrent identical misses share one load.
-    pub async fn search(&self, query: CciQuery) -> Result<Arc<CciAnswer>, ConnectorError> {
+    pub async fn search(&self, query: CciQuery) -> Result<Cached<CciAnswer>, ConnectorError> {
         let mut query = query;
         query.rome.sort();
         query.rome.dedup();

@@ -29,6 +29,10 @@ pub struct CciConfig {
     /// Retries, circuit breaker and bulkhead.
     #[serde(default)]
     pub resilience: crate::http::ResilienceSettings,
+    /// How long after its expiry a cached answer may still be served,
+    /// marked stale, when the partner fails.
+    #[serde(default = "crate::http::default_stale_for", with = "humantime_serde")]
+    pub stale_for: std::time::Duration,
 }
 
 fn default_cache_ttl() -> Duration {
@@ -52,6 +56,7 @@ impl CciConfig {
             http: HttpSettings::default(),
             resilience: crate::http::ResilienceSettings::default(),
             cache_ttl: default_cache_ttl(),
+            stale_for: crate::http::default_stale_for(),
             cache_max_bytes: default_cache_max_bytes(),
             page_size: default_page_size(),
         }

@@ -98,7 +98,7 @@ async fn repeated_searches_are_served_from_the_cache() {
     };
     let first = connector.search(q.clone()).await.unwrap();
     let second = connector.search(q).await.unwrap();
-    assert!(Arc::ptr_eq(&first, &second));
+    assert!(Arc::ptr_eq(&first.value, &second.value));
     assert_eq!(connector.cache_stats(), (1, 1));
 }
 

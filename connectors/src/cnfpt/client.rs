@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::feed::log_rejected;
-use crate::http::{http_client, Guard, HttpSettings, LiveCache};
+use crate::http::{http_client, Cached, Guard, HttpSettings, LiveCache};
 use crate::ConnectorError;
 
 const PARTNER: Partner = Partner::Cnfpt;
@@ -37,6 +37,10 @@ pub struct CnfptConfig {
     /// Retries, circuit breaker and bulkhead.
     #[serde(default)]
     pub resilience: crate::http::ResilienceSettings,
+    /// How long after its expiry a cached answer may still be served,
+    /// marked stale, when the partner fails.
+    #[serde(default = "crate::http::default_stale_for", with = "humantime_serde")]
+    pub stale_for: std::time::Duration,
 }
 
 fn default_ttl() -> Duration {
@@ -53,6 +57,7 @@ impl CnfptConfig {
             http: HttpSettings::default(),
             resilience: crate::http::ResilienceSettings::default(),
             cache_ttl: default_ttl(),
+            stale_for: crate::http::default_stale_for(),
         }
     }
 }
@@ -86,22 +91,32 @@ impl CnfptConnector {
         Self {
             guard: Guard::new(PARTNER, config.resilience.clone()),
             http: http_client(&config.http),
-            offers: LiveCache::new(config.cache_ttl, 16 * 1024 * 1024, |o: &Vec<Arc<Offer>>| {
-                (o.len() as u32).saturating_mul(1024).max(64)
-            }),
-            counts: LiveCache::new(config.cache_ttl, 1024 * 1024, |_| 64),
+            offers: LiveCache::new(
+                PARTNER,
+                config.cache_ttl,
+                config.stale_for,
+                16 * 1024 * 1024,
+                |o: &Vec<Arc<Offer>>| (o.len() as u32).saturating_mul(1024).max(64),
+            ),
+            counts: LiveCache::new(
+                PARTNER,
+                config.cache_ttl,
+                config.stale_for,
+                1024 * 1024,
+                |_| 64,
+            ),
             config,
             mapping,
         }
     }
 
     /// Every public-sector offer of Normandy, cached.
-    pub async fn offers(&self) -> Result<Arc<Vec<Arc<Offer>>>, ConnectorError> {
+    pub async fn offers(&self) -> Result<Cached<Vec<Arc<Offer>>>, ConnectorError> {
         self.offers.get_or_load((), self.fetch_offers()).await
     }
 
     /// Apprentices in the public sector in `year`, cached.
-    pub async fn counts(&self, year: i32) -> Result<Arc<PublicCounts>, ConnectorError> {
+    pub async fn counts(&self, year: i32) -> Result<Cached<PublicCounts>, ConnectorError> {
         self.counts.get_or_load(year, self.fetch_counts(year)).await
     }
 

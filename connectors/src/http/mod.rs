@@ -5,7 +5,12 @@ mod client;
 mod oauth;
 mod resilience;
 
-pub use cache::LiveCache;
+pub use cache::{Cached, LiveCache};
 pub use client::{http_client, HttpSettings};
 pub use oauth::{ClientCredentials, TokenSource};
 pub use resilience::{BreakerSettings, BreakerState, Guard, ResilienceSettings, RetrySettings};
+
+/// How long a stale answer may be served by default: an hour.
+pub fn default_stale_for() -> std::time::Duration {
+    std::time::Duration::from_secs(3600)
+}

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::feed::log_rejected;
-use crate::http::{http_client, Guard, HttpSettings, LiveCache};
+use crate::http::{http_client, Cached, Guard, HttpSettings, LiveCache};
 use crate::ConnectorError;
 
 const PARTNER: Partner = Partner::PassMonde;
@@ -33,6 +33,10 @@ pub struct PassMondeConfig {
     /// Retries, circuit breaker and bulkhead.
     #[serde(default)]
     pub resilience: crate::http::ResilienceSettings,
+    /// How long after its expiry a cached answer may still be served,
+    /// marked stale, when the partner fails.
+    #[serde(default = "crate::http::default_stale_for", with = "humantime_serde")]
+    pub stale_for: std::time::Duration,
 }
 
 fn default_ttl() -> Duration {
@@ -48,6 +52,7 @@ impl PassMondeConfig {
             http: HttpSettings::default(),
             resilience: crate::http::ResilienceSettings::default(),
             cache_ttl: default_ttl(),
+            stale_for: crate::http::default_stale_for(),
         }
     }
 }
@@ -97,9 +102,13 @@ impl PassMondeConnector {
         Self {
             guard: Guard::new(PARTNER, config.resilience.clone()),
             http: http_client(&config.http),
-            cache: LiveCache::new(config.cache_ttl, 16 * 1024 * 1024, |a: &PassMondeAnswer| {
-                (a.grants.len() as u32).saturating_mul(256).max(64)
-            }),
+            cache: LiveCache::new(
+                PARTNER,
+                config.cache_ttl,
+                config.stale_for,
+                16 * 1024 * 1024,
+                |a: &PassMondeAnswer| (a.grants.len() as u32).saturating_mul(256).max(64),
+            ),
             config,
             mapping,
         }
@@ -109,7 +118,7 @@ impl PassMondeConnector {
     pub async fn grants(
         &self,
         query: PassMondeQuery,
-    ) -> Result<Arc<PassMondeAnswer>, ConnectorError> {
+    ) -> Result<Cached<PassMondeAnswer>, ConnectorError> {
         self.cache
             .get_or_load(query.clone(), self.fetch(query))
             .await

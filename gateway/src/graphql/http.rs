@@ -177,6 +177,12 @@ fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
 
 async fn execute(schema: &PasserelleSchema, media: MediaType, params: Params) -> Response {
     let parses = async_graphql::parser::parse_query(&params.query).is_ok();
+    let kind = match operation_type(&params.query, params.operation_name.as_deref()) {
+        Some(OperationType::Query) => "query",
+        Some(OperationType::Mutation) => "mutation",
+        Some(OperationType::Subscription) => "subscription",
+        None => "unknown",
+    };
     let mut request = async_graphql::Request::new(params.query);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
@@ -191,7 +197,19 @@ async fn execute(schema: &PasserelleSchema, media: MediaType, params: Params) ->
             }
         }
     }
+    let started = std::time::Instant::now();
     let response = schema.execute(request).await;
+    let outcome = if is_request_error(&response) {
+        "rejected"
+    } else if response.errors.is_empty() {
+        "ok"
+    } else {
+        "partial"
+    };
+    metrics::counter!("passerelle_graphql_requests_total", "type" => kind, "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!("passerelle_graphql_request_duration_seconds", "type" => kind)
+        .record(started.elapsed().as_secs_f64());
     render(response, media, parses)
 }
 

@@ -46,20 +46,21 @@ impl PublicSector {
         let Some(cnfpt) = state.offers.cnfpt() else {
             return Ok(None);
         };
-        match cnfpt.counts(year).await {
-            Ok(c) => Ok(Some(PublicApprentices {
-                year: c.year,
-                etat: c.etat,
-                territoriale: c.territoriale,
-                hospitaliere: c.hospitaliere,
-                total: c.etat + c.territoriale + c.hospitaliere,
-            })),
-            Err(e) => {
-                state.health.failure(&e);
-                report_partner_errors(ctx, &[e]);
-                Ok(None)
-            }
-        }
+        let mut errors = Vec::new();
+        let counts = state.health.observe_cached(
+            passerelle_schema::Partner::Cnfpt,
+            cnfpt.counts(year).await,
+            |_| None,
+            &mut errors,
+        );
+        report_partner_errors(ctx, &errors);
+        Ok(counts.map(|c| PublicApprentices {
+            year: c.year,
+            etat: c.etat,
+            territoriale: c.territoriale,
+            hospitaliere: c.hospitaliere,
+            total: c.etat + c.territoriale + c.hospitaliere,
+        }))
     }
 }
 

@@ -10,5 +10,6 @@ mod formations;
 mod mobility;
 mod offers;
 mod partners;
+mod resilience;
 mod schema;
 mod sync;
