@@ -173,6 +173,7 @@ impl Application {
             store,
             sandbox: sandbox.clone(),
             max_body_bytes: config.limits.max_body_bytes,
+            operation_timeout: config.limits.operation_timeout,
         });
         let listener = TcpListener::bind(config.listen)
             .await

@@ -122,6 +122,10 @@ pub struct Limits {
     /// The largest request body, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// How long one GraphQL operation may take: partner calls made for it
+    /// give up then, and the fields they feed are answered as failed.
+    #[serde(default = "default_operation_timeout", with = "humantime_serde")]
+    pub operation_timeout: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -130,6 +134,7 @@ impl Default for Limits {
             max_page_size: default_max_page(),
             max_depth: default_max_depth(),
             max_body_bytes: default_max_body(),
+            operation_timeout: default_operation_timeout(),
         }
     }
 }
@@ -170,6 +175,9 @@ fn default_max_page() -> usize {
 }
 fn default_max_depth() -> usize {
     12
+}
+fn default_operation_timeout() -> std::time::Duration {
+    std::time::Duration::from_secs(10)
 }
 fn default_max_body() -> usize {
     1024 * 1024

@@ -38,13 +38,18 @@ pub struct ServerState {
     pub sandbox: Option<Arc<Sandbox>>,
     /// The largest request body.
     pub max_body_bytes: usize,
+    /// How long one GraphQL operation may take.
+    pub operation_timeout: std::time::Duration,
 }
 
 /// The gateway's routes.
 pub fn router(state: ServerState) -> Router {
     let graphql = Router::new()
         .route("/graphql", get(graphql_http::get).post(graphql_http::post))
-        .with_state(state.schema.clone());
+        .with_state(graphql_http::Endpoint {
+            schema: state.schema.clone(),
+            operation_timeout: state.operation_timeout,
+        });
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))

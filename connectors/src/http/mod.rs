@@ -8,7 +8,9 @@ mod resilience;
 pub use cache::{Cached, LiveCache};
 pub use client::{http_client, HttpSettings};
 pub use oauth::{ClientCredentials, TokenSource};
-pub use resilience::{BreakerSettings, BreakerState, Guard, ResilienceSettings, RetrySettings};
+pub use resilience::{
+    within_deadline, BreakerSettings, BreakerState, Guard, ResilienceSettings, RetrySettings,
+};
 
 /// How long a stale answer may be served by default: an hour.
 pub fn default_stale_for() -> std::time::Duration {

@@ -15,6 +15,21 @@ use tokio::sync::Semaphore;
 
 use crate::ConnectorError;
 
+tokio::task_local! {
+    /// When the GraphQL operation being answered must be done: partner calls
+    /// made for it give up then, and are not retried past it.
+    static DEADLINE: Instant;
+}
+
+/// Runs `f` with a deadline that the partner calls it makes respect.
+pub async fn within_deadline<F: Future>(deadline: Instant, f: F) -> F::Output {
+    DEADLINE.scope(deadline, f).await
+}
+
+fn deadline() -> Option<Instant> {
+    DEADLINE.try_with(|d| *d).ok()
+}
+
 /// How one partner's calls are protected. Every setting has a default that
 /// suits a partner answering in well under a second.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -298,16 +313,25 @@ impl Guard {
                 }
             };
             self.deposit();
+            let deadline = deadline();
             let mut attempt = 1;
             loop {
-                let result = call().await;
+                let result = match deadline {
+                    Some(d) => match tokio::time::timeout_at(d, call()).await {
+                        Ok(r) => r,
+                        Err(_) => Err(ConnectorError::Timeout { partner }),
+                    },
+                    None => call().await,
+                };
                 match result {
                     Ok(v) => {
                         self.record(true);
                         return Ok(v);
                     }
                     Err(e) if e.is_transient() && attempt < self.settings.retry.max_attempts => {
-                        let wait = self.backoff(attempt, e.retry_after());
+                        let wait = self
+                            .backoff(attempt, e.retry_after())
+                            .filter(|w| deadline.is_none_or(|d| Instant::now() + *w < d));
                         match wait.filter(|_| self.may_retry()) {
                             Some(wait) => {
                                 tracing::debug!(partner = %partner, attempt, wait_ms = wait.as_millis() as u64, error = %e, "retrying");
@@ -439,6 +463,25 @@ mod tests {
         assert_eq!(guard.state(), BreakerState::HalfOpen);
         guard.call(|| async { Ok(()) }).await.unwrap();
         assert_eq!(guard.state(), BreakerState::Closed);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_gives_up_at_the_operations_deadline_and_is_not_retried_past_it() {
+        let guard = Guard::new(Partner::Cci, settings(3, 100));
+        let calls = AtomicU32::new(0);
+        let deadline = Instant::now() + Duration::from_millis(500);
+        let r: Result<(), _> = within_deadline(
+            deadline,
+            guard.call(|| async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Ok(())
+            }),
+        )
+        .await;
+        assert_eq!(r.unwrap_err().code(), "PARTNER_TIMEOUT");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(Instant::now() <= deadline + Duration::from_millis(1));
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub struct SandboxSettings {
     /// How long the simulated CCI's access tokens live.
     #[serde(default = "default_token_ttl", with = "humantime_serde")]
     pub cci_token_ttl: Duration,
+    /// The resilience settings of every sandbox partner (the defaults when
+    /// not given): chaos tests shorten the breaker's open time.
+    #[serde(default)]
+    pub resilience: crate::http::ResilienceSettings,
 }
 
 fn default_host() -> IpAddr {
@@ -66,6 +70,7 @@ impl Default for SandboxSettings {
             host: default_host(),
             base_port: 0,
             cci_token_ttl: default_token_ttl(),
+            resilience: crate::http::ResilienceSettings::default(),
         }
     }
 }
@@ -85,6 +90,7 @@ pub struct Simulator {
 #[derive(Debug)]
 pub struct Sandbox {
     simulators: Vec<Simulator>,
+    resilience: crate::http::ResilienceSettings,
 }
 
 impl Sandbox {
@@ -127,7 +133,10 @@ impl Sandbox {
                 faults,
             });
         }
-        Ok(Self { simulators })
+        Ok(Self {
+            simulators,
+            resilience: settings.resilience.clone(),
+        })
     }
 
     /// The simulator of a partner.
@@ -149,55 +158,63 @@ impl Sandbox {
             client_secret: SecretString::from(cci::simulator::CLIENT_SECRET),
             scopes: vec!["offres:lecture".into()],
         };
-        Some(CciConfig::new(base, credentials))
+        let mut config = CciConfig::new(base, credentials);
+        config.resilience = self.resilience.clone();
+        Some(config)
     }
 
     /// The Carif-Oref connector's configuration for this sandbox.
     pub fn carif_config(&self) -> Option<CarifConfig> {
         let base = self.simulator(Partner::Carif)?.server.base_url();
-        Some(CarifConfig::new(
-            base.join(carif::simulator::FEED_PATH).ok()?,
-        ))
+        let mut config = CarifConfig::new(base.join(carif::simulator::FEED_PATH).ok()?);
+        config.resilience = self.resilience.clone();
+        Some(config)
     }
 
     /// The Erasmus+ connector's configuration for this sandbox.
     pub fn erasmus_config(&self) -> Option<ErasmusConfig> {
         let base = self.simulator(Partner::Erasmus)?.server.base_url();
-        Some(ErasmusConfig::new(
-            base.join(erasmus::simulator::EXPORT_PATH).ok()?,
-        ))
+        let mut config = ErasmusConfig::new(base.join(erasmus::simulator::EXPORT_PATH).ok()?);
+        config.resilience = self.resilience.clone();
+        Some(config)
     }
 
     /// The Pass Monde connector's configuration for this sandbox.
     pub fn pass_monde_config(&self) -> Option<PassMondeConfig> {
         let base = self.simulator(Partner::PassMonde)?.server.base_url();
-        Some(PassMondeConfig::new(
-            base,
-            SecretString::from(passmonde::simulator::API_KEY),
-        ))
+        {
+            let mut config =
+                PassMondeConfig::new(base, SecretString::from(passmonde::simulator::API_KEY));
+            config.resilience = self.resilience.clone();
+            Some(config)
+        }
     }
 
     /// The SPRO connectors' configuration for this sandbox.
     pub fn spro_config(&self) -> Option<SproConfig> {
         let base = self.simulator(Partner::Spro)?.server.base_url();
-        Some(SproConfig::new(
-            base.join(spro::simulator::DIRECTORY_PATH).ok()?,
-        ))
+        let mut config = SproConfig::new(base.join(spro::simulator::DIRECTORY_PATH).ok()?);
+        config.resilience = self.resilience.clone();
+        Some(config)
     }
 
     /// The CNFPT connector's configuration for this sandbox.
     pub fn cnfpt_config(&self) -> Option<CnfptConfig> {
         let base = self.simulator(Partner::Cnfpt)?.server.base_url();
-        Some(CnfptConfig::new(
+        let mut config = CnfptConfig::new(
             base.join(cnfpt::simulator::PATH).ok()?,
             cnfpt::simulator::USERNAME.into(),
             SecretString::from(cnfpt::simulator::PASSWORD),
-        ))
+        );
+        config.resilience = self.resilience.clone();
+        Some(config)
     }
 
     /// The CMA connector's configuration for this sandbox.
     pub fn cma_config(&self) -> Option<CmaConfig> {
         let base = self.simulator(Partner::Cma)?.server.base_url();
-        Some(CmaConfig::new(base.join(cma::simulator::FEED_PATH).ok()?))
+        let mut config = CmaConfig::new(base.join(cma::simulator::FEED_PATH).ok()?);
+        config.resilience = self.resilience.clone();
+        Some(config)
     }
 }

@@ -26,6 +26,8 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::{json, Map, Value};
 
 use super::errors::ErrorCode;
+use passerelle_connectors::http::within_deadline;
+
 use super::PasserelleSchema;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json; charset=utf-8";
@@ -175,7 +177,16 @@ fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
     }
 }
 
-async fn execute(schema: &PasserelleSchema, media: MediaType, params: Params) -> Response {
+/// What `/graphql` serves: the schema, and how long an operation may take.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// The schema.
+    pub schema: PasserelleSchema,
+    /// The deadline of an operation, from its arrival.
+    pub operation_timeout: std::time::Duration,
+}
+
+async fn execute(endpoint: &Endpoint, media: MediaType, params: Params) -> Response {
     let parses = async_graphql::parser::parse_query(&params.query).is_ok();
     let kind = match operation_type(&params.query, params.operation_name.as_deref()) {
         Some(OperationType::Query) => "query",
@@ -198,7 +209,8 @@ async fn execute(schema: &PasserelleSchema, media: MediaType, params: Params) ->
         }
     }
     let started = std::time::Instant::now();
-    let response = schema.execute(request).await;
+    let deadline = tokio::time::Instant::now() + endpoint.operation_timeout;
+    let response = within_deadline(deadline, endpoint.schema.execute(request)).await;
     let outcome = if is_request_error(&response) {
         "rejected"
     } else if response.errors.is_empty() {
@@ -282,7 +294,7 @@ fn render(response: GqlResponse, media: MediaType, parses: bool) -> Response {
 
 /// `GET /graphql`.
 pub async fn get(
-    State(schema): State<PasserelleSchema>,
+    State(endpoint): State<Endpoint>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -323,15 +335,11 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
-    execute(&schema, media, params).await
+    execute(&endpoint, media, params).await
 }
 
 /// `POST /graphql`.
-pub async fn post(
-    State(schema): State<PasserelleSchema>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn post(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(media) = negotiate(&headers) else {
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
@@ -378,7 +386,7 @@ pub async fn post(
         );
     }
     match params_from_json(json) {
-        Ok(p) => execute(&schema, media, p).await,
+        Ok(p) => execute(&endpoint, media, p).await,
         Err(e) => refuse(StatusCode::BAD_REQUEST, media, e),
     }
 }

@@ -23,6 +23,12 @@ pub const SMALL: (usize, usize, usize) = (600, 500, 60);
 /// Starts a gateway in sandbox mode with the given offers per exchange
 /// (CCI, CMA, shared). Logs go to the test output when `TEST_LOG` is set.
 pub async fn spawn_app(sizes: (usize, usize, usize)) -> TestApp {
+    spawn_app_with(sizes, "").await
+}
+
+/// Starts a gateway like [`spawn_app`], with `extra` TOML appended to its
+/// configuration.
+pub async fn spawn_app_with(sizes: (usize, usize, usize), extra: &str) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         passerelle::telemetry::init(passerelle::config::LogFormat::Text);
     }
@@ -35,11 +41,13 @@ pub async fn spawn_app(sizes: (usize, usize, usize)) -> TestApp {
         cci_offers = {}
         cma_offers = {}
         shared_offers = {}
+        {}
         "#,
         data.path().display(),
         sizes.0,
         sizes.1,
-        sizes.2
+        sizes.2,
+        extra
     ))
     .expect("a valid test configuration");
     let app = Application::build(config)

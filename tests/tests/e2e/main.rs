@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod cfas;
+mod chaos;
 mod errors;
 mod events;
 mod formations;
