@@ -79,7 +79,9 @@ impl FeedClient {
         url: &url::Url,
         etag: Option<&str>,
     ) -> Result<Option<(axum::body::Bytes, Option<String>)>, ConnectorError> {
-        self.guard.call(|| self.get_once(url, etag)).await
+        self.guard
+            .call("GET feed", || self.get_once(url, etag))
+            .await
     }
 
     async fn get_once(
@@ -88,7 +90,7 @@ impl FeedClient {
         etag: Option<&str>,
     ) -> Result<Option<(axum::body::Bytes, Option<String>)>, ConnectorError> {
         let partner = self.partner;
-        let mut request = self.http.get(url.clone());
+        let mut request = crate::http::traced(self.http.get(url.clone()));
         if let Some(etag) = etag {
             request = request.header(IF_NONE_MATCH, etag);
         }

@@ -118,15 +118,17 @@ pub fn run() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            crate::telemetry::init(config.log.format);
-            report(runtime().and_then(|rt| rt.block_on(serve(config))))
+            let telemetry = crate::telemetry::init(config.log.format, &config.telemetry);
+            let result = runtime().and_then(|rt| rt.block_on(serve(config)));
+            telemetry.shutdown();
+            report(result)
         }
         Command::Sandbox {
             base_port,
             offers,
             latency_ms,
         } => {
-            crate::telemetry::init(LogFormat::Auto);
+            crate::telemetry::init(LogFormat::Auto, &crate::config::TelemetryConfig::default());
             let mut settings = SandboxSettings {
                 base_port,
                 ..SandboxSettings::default()

@@ -50,6 +50,35 @@ pub struct Config {
     /// Log output.
     #[serde(default)]
     pub log: LogConfig,
+    /// Traces.
+    #[serde(default)]
+    pub telemetry: TelemetryConfig,
+}
+
+/// Where traces go.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// The OTLP/HTTP endpoint traces are sent to
+    /// (`http://collector:4318/v1/traces`); no traces when unset.
+    #[serde(default)]
+    pub otlp_endpoint: Option<url::Url>,
+    /// The service name traces carry.
+    #[serde(default = "default_service_name")]
+    pub service_name: String,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            service_name: default_service_name(),
+        }
+    }
+}
+
+fn default_service_name() -> String {
+    "passerelle".into()
 }
 
 /// The sandbox's settings.

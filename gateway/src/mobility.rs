@@ -161,6 +161,7 @@ impl MobilityService {
 
     /// The Pass Monde grants matching `pass_monde` (none when `None`), and
     /// the Erasmus+ activities when `erasmus`.
+    #[tracing::instrument(name = "mobility.gather", skip_all)]
     async fn gather(
         &self,
         pass_monde: Option<PassMondeQuery>,

@@ -157,6 +157,7 @@ impl OfferService {
     }
 
     /// Every offer matching `filter`, merged across exchanges.
+    #[tracing::instrument(name = "offers.search", skip_all)]
     pub async fn search(&self, filter: &OfferFilter) -> OfferResults {
         let mut errors = Vec::new();
         let cci_answer: Option<Arc<CciAnswer>> = match &self.cci {
@@ -230,6 +231,7 @@ impl OfferService {
     }
 
     /// The merged offer that holds the record `partner_id` of `partner`.
+    #[tracing::instrument(name = "offers.by_source", skip_all, fields(partner = partner.id()))]
     pub async fn by_source(&self, partner: Partner, partner_id: &str) -> OfferLookup {
         // Copies of a position share their commune: find the record, then
         // the merged offer among the offers of its commune.

@@ -109,6 +109,7 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
 
     /// Pulls the feed once and stores what changed. Concurrent calls wait
     /// for the sync under way rather than start another.
+    #[tracing::instrument(name = "feed.sync", skip_all, fields(partner = self.partner().id()))]
     pub async fn sync_once(&self) -> Result<SyncRun, StoreError> {
         let _running = self.running.lock().await;
         let started = Instant::now();

@@ -187,7 +187,9 @@ impl CciConnector {
         params: &[(&str, String)],
     ) -> Result<Option<T>, ConnectorError> {
         self.guard
-            .call(|| self.get_json_once(url.clone(), params))
+            .call("GET /api/v1/offres", || {
+                self.get_json_once(url.clone(), params)
+            })
             .await
     }
 
@@ -198,9 +200,7 @@ impl CciConnector {
     ) -> Result<Option<T>, ConnectorError> {
         for attempt in 0..2 {
             let token = self.tokens.token().await?;
-            let response = self
-                .http
-                .get(url.clone())
+            let response = crate::http::traced(self.http.get(url.clone()))
                 .query(params)
                 .bearer_auth(token.expose_secret())
                 .send()

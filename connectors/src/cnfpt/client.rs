@@ -173,7 +173,9 @@ impl CnfptConnector {
     /// Calls an operation with basic auth; returns the response's XML, or
     /// the error its SOAP fault or HTTP status says.
     async fn call(&self, operation: &str, params: &str) -> Result<String, ConnectorError> {
-        self.guard.call(|| self.call_once(operation, params)).await
+        self.guard
+            .call("SOAP", || self.call_once(operation, params))
+            .await
     }
 
     async fn call_once(&self, operation: &str, params: &str) -> Result<String, ConnectorError> {
@@ -187,9 +189,7 @@ impl CnfptConnector {
             op = operation,
             params = params
         );
-        let response = self
-            .http
-            .post(self.config.endpoint.clone())
+        let response = crate::http::traced(self.http.post(self.config.endpoint.clone()))
             .basic_auth(
                 &self.config.username,
                 Some(self.config.password.expose_secret()),

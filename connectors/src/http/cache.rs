@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use moka::future::Cache;
 use passerelle_schema::Partner;
+use tracing::Instrument;
 
 use crate::ConnectorError;
 
@@ -78,10 +79,16 @@ where
     where
         F: std::future::Future<Output = Result<V, ConnectorError>>,
     {
+        let span = tracing::info_span!(
+            "cache.lookup",
+            partner = self.partner.id(),
+            result = tracing::field::Empty
+        );
         let entry = self
             .fresh
             .entry(key.clone())
             .or_try_insert_with(async { load.await.map(Arc::new) })
+            .instrument(span.clone())
             .await;
         let partner = self.partner.id();
         match entry {
@@ -92,6 +99,7 @@ where
                     (&self.hits, "hit")
                 };
                 counter.fetch_add(1, Ordering::Relaxed);
+                span.record("result", label);
                 metrics::counter!("passerelle_cache_requests_total", "partner" => partner, "result" => label).increment(1);
                 let value = entry.into_value();
                 self.stale.insert(key, value.clone()).await;
@@ -105,6 +113,7 @@ where
             Err(e) => match self.stale.get(&key).await {
                 Some(value) => {
                     self.stales.fetch_add(1, Ordering::Relaxed);
+                    span.record("result", "stale");
                     metrics::counter!("passerelle_cache_requests_total", "partner" => partner, "result" => "stale").increment(1);
                     Ok(Cached {
                         value,

@@ -4,13 +4,16 @@ mod cache;
 mod client;
 mod oauth;
 mod resilience;
+mod trace;
 
 pub use cache::{Cached, LiveCache};
 pub use client::{http_client, HttpSettings};
 pub use oauth::{ClientCredentials, TokenSource};
 pub use resilience::{
-    within_deadline, BreakerSettings, BreakerState, Guard, ResilienceSettings, RetrySettings,
+    current_deadline, within_deadline, BreakerSettings, BreakerState, Guard, ResilienceSettings,
+    RetrySettings,
 };
+pub use trace::traced;
 
 /// How long a stale answer may be served by default: an hour.
 pub fn default_stale_for() -> std::time::Duration {

@@ -12,6 +12,7 @@ use passerelle_schema::Partner;
 use rand::Rng;
 use serde::Deserialize;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use crate::ConnectorError;
 
@@ -26,8 +27,14 @@ pub async fn within_deadline<F: Future>(deadline: Instant, f: F) -> F::Output {
     DEADLINE.scope(deadline, f).await
 }
 
-fn deadline() -> Option<Instant> {
+/// The deadline of the operation being answered, if any: work spawned for
+/// it (batch loads) carries it on with [`within_deadline`].
+pub fn current_deadline() -> Option<Instant> {
     DEADLINE.try_with(|d| *d).ok()
+}
+
+fn deadline() -> Option<Instant> {
+    current_deadline()
 }
 
 /// How one partner's calls are protected. Every setting has a default that
@@ -289,13 +296,27 @@ impl Guard {
     /// Makes a call through the bulkhead and the breaker, retrying
     /// transient failures within the budget. `call` is run once per
     /// attempt.
-    pub async fn call<T, F, Fut>(&self, mut call: F) -> Result<T, ConnectorError>
+    pub async fn call<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        mut call: F,
+    ) -> Result<T, ConnectorError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, ConnectorError>>,
     {
         let partner = self.partner;
         let started = Instant::now();
+        let span = tracing::info_span!(
+            "partner.call",
+            otel.name = format!("{partner} {operation}"),
+            otel.kind = "client",
+            partner = partner.id(),
+            operation,
+            retries = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+        );
+        let retries = std::sync::atomic::AtomicU32::new(0);
         let outcome = async {
             if !self.admit() {
                 return Err(ConnectorError::CircuitOpen { partner });
@@ -338,6 +359,7 @@ impl Guard {
                                 metrics::counter!("passerelle_partner_retries_total", "partner" => partner.id()).increment(1);
                                 tokio::time::sleep(wait).await;
                                 attempt += 1;
+                                retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                             }
                             None => {
                                 self.record(false);
@@ -354,11 +376,17 @@ impl Guard {
                 }
             }
         }
+        .instrument(span.clone())
         .await;
         let label = match &outcome {
             Ok(_) => "ok",
             Err(e) => e.code(),
         };
+        span.record(
+            "retries",
+            retries.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        span.record("outcome", label);
         metrics::counter!("passerelle_partner_calls_total", "partner" => partner.id(), "outcome" => label).increment(1);
         metrics::histogram!("passerelle_partner_call_duration_seconds", "partner" => partner.id())
             .record(started.elapsed().as_secs_f64());
@@ -400,7 +428,7 @@ mod tests {
         let guard = Guard::new(Partner::Cci, settings(3, 100));
         let calls = AtomicU32::new(0);
         let r = guard
-            .call(|| async {
+            .call("test", || async {
                 if calls.fetch_add(1, Ordering::SeqCst) < 2 {
                     Err(down())
                 } else {
@@ -413,7 +441,7 @@ mod tests {
 
         let calls = AtomicU32::new(0);
         let r: Result<(), _> = guard
-            .call(|| async {
+            .call("test", || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Err(ConnectorError::Auth {
                     partner: Partner::Cci,
@@ -431,7 +459,7 @@ mod tests {
         let calls = AtomicU32::new(0);
         for _ in 0..50 {
             let _: Result<(), _> = guard
-                .call(|| async {
+                .call("test", || async {
                     calls.fetch_add(1, Ordering::SeqCst);
                     Err(down())
                 })
@@ -447,12 +475,12 @@ mod tests {
     async fn the_breaker_opens_fails_fast_then_closes_after_a_good_probe() {
         let guard = Guard::new(Partner::Cci, settings(1, 3));
         for _ in 0..3 {
-            let _: Result<(), _> = guard.call(|| async { Err(down()) }).await;
+            let _: Result<(), _> = guard.call("test", || async { Err(down()) }).await;
         }
         assert_eq!(guard.state(), BreakerState::Open);
         let calls = AtomicU32::new(0);
         let r: Result<(), _> = guard
-            .call(|| async {
+            .call("test", || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Ok(())
             })
@@ -461,7 +489,7 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 0);
         tokio::time::advance(Duration::from_millis(60)).await;
         assert_eq!(guard.state(), BreakerState::HalfOpen);
-        guard.call(|| async { Ok(()) }).await.unwrap();
+        guard.call("test", || async { Ok(()) }).await.unwrap();
         assert_eq!(guard.state(), BreakerState::Closed);
     }
 
@@ -472,7 +500,7 @@ mod tests {
         let deadline = Instant::now() + Duration::from_millis(500);
         let r: Result<(), _> = within_deadline(
             deadline,
-            guard.call(|| async {
+            guard.call("test", || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 Ok(())

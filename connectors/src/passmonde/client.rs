@@ -135,9 +135,7 @@ impl PassMondeConnector {
         params: &[(&str, String)],
         page: u32,
     ) -> Result<Page, ConnectorError> {
-        let response = self
-            .http
-            .get(url.clone())
+        let response = crate::http::traced(self.http.get(url.clone()))
             .query(params)
             .query(&[("page", page)])
             .header("X-Api-Key", self.config.api_key.expose_secret())
@@ -175,7 +173,10 @@ impl PassMondeConnector {
         let mut index = 0;
         let mut page = 1;
         loop {
-            let body: Page = self.guard.call(|| self.page(&url, &params, page)).await?;
+            let body: Page = self
+                .guard
+                .call("GET /api/v2/bourses", || self.page(&url, &params, page))
+                .await?;
             for record in &body.bourses {
                 match self.mapping.map_record::<Mobility>(index, record) {
                     Ok(m) => answer.grants.push(Arc::new(m)),

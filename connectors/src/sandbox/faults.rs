@@ -52,6 +52,8 @@ pub struct FaultReport {
     pub malformed_rate: f64,
     /// Requests received so far, failed ones included.
     pub requests: u64,
+    /// The W3C `traceparent` of the last request that carried one.
+    pub last_traceparent: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -69,6 +71,7 @@ struct State_ {
 pub struct Faults {
     state: Arc<RwLock<State_>>,
     requests: Arc<AtomicU64>,
+    last_traceparent: Arc<RwLock<Option<String>>>,
 }
 
 impl Faults {
@@ -126,6 +129,7 @@ impl Faults {
             outage_remaining_s: remaining,
             malformed_rate: s.malformed_rate,
             requests: self.requests.load(Ordering::Relaxed),
+            last_traceparent: self.last_traceparent.read().expect("trace lock").clone(),
         }
     }
 
@@ -153,6 +157,13 @@ impl Faults {
 
 /// Middleware that applies the faults to every request of a simulator.
 pub async fn apply_faults(State(faults): State<Faults>, req: Request, next: Next) -> Response {
+    if let Some(tp) = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+    {
+        *faults.last_traceparent.write().expect("trace lock") = Some(tp.to_owned());
+    }
     match faults.before_request().await {
         Some(status) => (status, "simulated partner failure\n").into_response(),
         None => next.run(req).await,

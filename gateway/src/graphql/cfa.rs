@@ -44,6 +44,7 @@ impl Loader<Uai> for CfaOffersLoader {
     type Value = Joined<Vec<Arc<Offer>>>;
     type Error = Arc<String>;
 
+    #[tracing::instrument(name = "cfa.offers.load", skip_all, fields(cfas = keys.len()))]
     async fn load(&self, keys: &[Uai]) -> Result<HashMap<Uai, Self::Value>, Self::Error> {
         let cfas = directory(&self.feeds);
         let all = self.offers.search(&OfferFilter::default()).await;
@@ -87,6 +88,7 @@ impl Loader<Uai> for CfaMobilityLoader {
     type Value = Joined<Vec<Arc<Mobility>>>;
     type Error = Arc<String>;
 
+    #[tracing::instrument(name = "cfa.mobility.load", skip_all, fields(cfas = keys.len()))]
     async fn load(&self, keys: &[Uai]) -> Result<HashMap<Uai, Self::Value>, Self::Error> {
         let (all, errors) = self.mobility.all().await;
         let mut by_cfa: HashMap<Uai, Vec<Arc<Mobility>>> =
@@ -118,9 +120,26 @@ pub fn loaders(
     feeds: Arc<Feeds>,
 ) -> (DataLoader<CfaOffersLoader>, DataLoader<CfaMobilityLoader>) {
     (
-        DataLoader::new(CfaOffersLoader { offers, feeds }, tokio::spawn),
-        DataLoader::new(CfaMobilityLoader { mobility }, tokio::spawn),
+        DataLoader::new(CfaOffersLoader { offers, feeds }, spawn_in_operation),
+        DataLoader::new(CfaMobilityLoader { mobility }, spawn_in_operation),
     )
+}
+
+/// Spawns a batch load in the operation that asked for it: under its span,
+/// within its deadline.
+fn spawn_in_operation<F>(load: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    use tracing::Instrument;
+    let span = tracing::Span::current();
+    match passerelle_connectors::http::current_deadline() {
+        Some(d) => {
+            tokio::spawn(passerelle_connectors::http::within_deadline(d, load).instrument(span))
+        }
+        None => tokio::spawn(load.instrument(span)),
+    }
 }
 
 fn load_error(e: Arc<String>) -> async_graphql::Error {

@@ -166,13 +166,21 @@ fn params_from_query_string(raw: &str) -> Result<Params, &'static str> {
 
 /// The operation a document would run, when it parses and names one.
 fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
+    operation(query, name).map(|(ty, _)| ty)
+}
+
+/// The type and name of the operation a document would run.
+fn operation(query: &str, name: Option<&str>) -> Option<(OperationType, Option<String>)> {
     let doc = async_graphql::parser::parse_query(query).ok()?;
     match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
-            ops.values().next().map(|op| op.node.ty)
+        (DocumentOperations::Single(op), _) => Some((op.node.ty, None)),
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name).map(|op| (op.node.ty, Some(name.to_owned())))
         }
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
+            .iter()
+            .next()
+            .map(|(n, op)| (op.node.ty, Some(n.to_string()))),
         _ => None,
     }
 }
@@ -186,14 +194,65 @@ pub struct Endpoint {
     pub operation_timeout: std::time::Duration,
 }
 
-async fn execute(endpoint: &Endpoint, media: MediaType, params: Params) -> Response {
+/// Reads a caller's W3C trace context from the request's headers.
+struct HeaderExtractor<'a>(&'a HeaderMap);
+
+impl opentelemetry::propagation::Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+async fn execute(
+    endpoint: &Endpoint,
+    headers: &HeaderMap,
+    media: MediaType,
+    params: Params,
+) -> Response {
+    use tracing::Instrument;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let span = tracing::info_span!(
+        "graphql.operation",
+        otel.name = tracing::field::Empty,
+        otel.kind = "server",
+        graphql.operation.type = tracing::field::Empty,
+        graphql.operation.name = tracing::field::Empty,
+        trace_id = tracing::field::Empty,
+    );
+    let parent =
+        opentelemetry::global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)));
+    span.set_parent(parent);
+    use opentelemetry::trace::TraceContextExt;
+    let trace_id = span.context().span().span_context().trace_id();
+    if trace_id != opentelemetry::trace::TraceId::INVALID {
+        span.record("trace_id", trace_id.to_string());
+    }
+    execute_in_span(endpoint, media, params, span.clone())
+        .instrument(span)
+        .await
+}
+
+async fn execute_in_span(
+    endpoint: &Endpoint,
+    media: MediaType,
+    params: Params,
+    span: tracing::Span,
+) -> Response {
     let parses = async_graphql::parser::parse_query(&params.query).is_ok();
-    let kind = match operation_type(&params.query, params.operation_name.as_deref()) {
-        Some(OperationType::Query) => "query",
-        Some(OperationType::Mutation) => "mutation",
-        Some(OperationType::Subscription) => "subscription",
-        None => "unknown",
+    let (kind, name) = match operation(&params.query, params.operation_name.as_deref()) {
+        Some((OperationType::Query, n)) => ("query", n),
+        Some((OperationType::Mutation, n)) => ("mutation", n),
+        Some((OperationType::Subscription, n)) => ("subscription", n),
+        None => ("unknown", None),
     };
+    span.record("graphql.operation.type", kind);
+    let name = name.unwrap_or_default();
+    span.record("graphql.operation.name", name.as_str());
+    span.record("otel.name", format!("{kind} {name}").trim_end());
     let mut request = async_graphql::Request::new(params.query);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
@@ -335,7 +394,7 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
-    execute(&endpoint, media, params).await
+    execute(&endpoint, &headers, media, params).await
 }
 
 /// `POST /graphql`.
@@ -386,7 +445,7 @@ pub async fn post(State(endpoint): State<Endpoint>, headers: HeaderMap, body: By
         );
     }
     match params_from_json(json) {
-        Ok(p) => execute(&endpoint, media, p).await,
+        Ok(p) => execute(&endpoint, &headers, media, p).await,
         Err(e) => refuse(StatusCode::BAD_REQUEST, media, e),
     }
 }

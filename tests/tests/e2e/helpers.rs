@@ -30,7 +30,7 @@ pub async fn spawn_app(sizes: (usize, usize, usize)) -> TestApp {
 /// configuration.
 pub async fn spawn_app_with(sizes: (usize, usize, usize), extra: &str) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        passerelle::telemetry::init(passerelle::config::LogFormat::Text);
+        passerelle::telemetry::init(passerelle::config::LogFormat::Text, &Default::default());
     }
     let data = tempfile::tempdir().expect("a temporary directory");
     let config = Config::from_toml(&format!(
