@@ -32,6 +32,15 @@ pub enum ConnectorError {
         /// The failure.
         reason: String,
     },
+    /// The partner's payload could not be read into records at all (not
+    /// its JSON, XML that breaks off before any record).
+    #[error("{partner}'s answer could not be mapped: {reason}")]
+    MappingFailed {
+        /// The partner.
+        partner: Partner,
+        /// What was wrong with it.
+        reason: String,
+    },
     /// Calls to the partner fail at once: it failed too often lately.
     #[error("{partner} is failing; calls are suspended for a while")]
     CircuitOpen {
@@ -65,7 +74,8 @@ impl ConnectorError {
             | ConnectorError::Auth { partner, .. }
             | ConnectorError::BadResponse { partner, .. }
             | ConnectorError::CircuitOpen { partner }
-            | ConnectorError::Stale { partner, .. } => *partner,
+            | ConnectorError::Stale { partner, .. }
+            | ConnectorError::MappingFailed { partner, .. } => *partner,
         }
     }
 
@@ -78,6 +88,7 @@ impl ConnectorError {
             ConnectorError::BadResponse { .. } => "PARTNER_BAD_RESPONSE",
             ConnectorError::CircuitOpen { .. } => "CIRCUIT_OPEN",
             ConnectorError::Stale { .. } => "STALE_DATA",
+            ConnectorError::MappingFailed { .. } => "MAPPING_FAILED",
         }
     }
 

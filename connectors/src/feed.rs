@@ -129,7 +129,7 @@ impl FeedClient {
         let batch =
             tokio::task::spawn_blocking(move || mapping.map_payload_with::<E>(&body, &context))
                 .await
-                .map_err(|_| ConnectorError::BadResponse {
+                .map_err(|_| ConnectorError::MappingFailed {
                     partner,
                     reason: "mapping the feed failed".into(),
                 })?;
@@ -148,7 +148,7 @@ impl FeedClient {
         let batch = self.map::<E>(body, Vec::new()).await?;
         if batch.records.is_empty() {
             if let Some(e) = &batch.truncated {
-                return Err(ConnectorError::BadResponse {
+                return Err(ConnectorError::MappingFailed {
                     partner: self.partner,
                     reason: e.to_string(),
                 });

@@ -215,7 +215,7 @@ impl CciConnector {
                 StatusCode::NOT_FOUND => return Ok(None),
                 s if s.is_success() => {
                     return response.json::<T>().await.map(Some).map_err(|e| {
-                        ConnectorError::BadResponse {
+                        ConnectorError::MappingFailed {
                             partner: PARTNER,
                             reason: if e.is_decode() {
                                 "the JSON is not the API's".into()

@@ -213,3 +213,35 @@ async fn the_simulator_serves_its_openapi_document() {
     assert_eq!(doc["openapi"], "3.0.3");
     assert!(doc["paths"]["/api/v1/offres"]["get"].is_object());
 }
+
+#[tokio::test]
+async fn an_answer_that_is_not_the_apis_json_is_a_mapping_failure() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "access_token": "t", "token_type": "Bearer", "expires_in": 3600
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/offres"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>maintenance</html>"))
+        .mount(&server)
+        .await;
+    let base = url::Url::parse(&server.uri()).unwrap();
+    let config = CciConfig::new(
+        base.clone(),
+        ClientCredentials {
+            token_url: base.join("oauth/token").unwrap(),
+            client_id: "c".into(),
+            client_secret: SecretString::from("s"),
+            scopes: vec![],
+        },
+    );
+    let e = CciConnector::new(config, mapping())
+        .search(CciQuery::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "MAPPING_FAILED");
+}

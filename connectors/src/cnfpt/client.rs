@@ -128,7 +128,7 @@ impl CnfptConnector {
         let batch: MappedBatch<Offer> =
             tokio::task::spawn_blocking(move || mapping.map_payload(body.as_bytes()))
                 .await
-                .map_err(|_| ConnectorError::BadResponse {
+                .map_err(|_| ConnectorError::MappingFailed {
                     partner: PARTNER,
                     reason: "mapping the answer failed".into(),
                 })?;

@@ -148,7 +148,7 @@ impl PassMondeConnector {
         response
             .json()
             .await
-            .map_err(|_| ConnectorError::BadResponse {
+            .map_err(|_| ConnectorError::MappingFailed {
                 partner: PARTNER,
                 reason: "the JSON is not the API's".into(),
             })
