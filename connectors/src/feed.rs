@@ -98,6 +98,7 @@ impl FeedClient {
             .send()
             .await
             .map_err(|e| ConnectorError::from_reqwest(partner, &e))?;
+        crate::http::record_status(response.status());
         match response.status() {
             StatusCode::NOT_MODIFIED => return Ok(None),
             s if !s.is_success() => return Err(ConnectorError::from_response(partner, &response)),

@@ -141,6 +141,7 @@ async fn an_operations_spans_reach_the_collector_under_the_callers_trace() {
         .find(|s| attr(s, "partner").as_deref() == Some("cci") && s.name.starts_with("cci "))
         .expect("a span for the CCI call");
     assert_eq!(attr(call, "outcome").as_deref(), Some("ok"));
+    assert_eq!(attr(call, "http.status_code").as_deref(), Some("200"));
     // The call descends from the operation, through the offer search.
     let by_id = |id: &[u8]| in_trace.iter().find(|s| s.span_id == id).copied();
     let mut cursor = by_id(&call.parent_span_id);

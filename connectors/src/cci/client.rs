@@ -206,6 +206,7 @@ impl CciConnector {
                 .send()
                 .await
                 .map_err(|e| ConnectorError::from_reqwest(PARTNER, &e))?;
+            crate::http::record_status(response.status());
             match response.status() {
                 StatusCode::UNAUTHORIZED if attempt == 0 => {
                     tracing::info!(partner = %PARTNER, "token refused, renewing");

@@ -41,6 +41,14 @@ pub struct CnfptConfig {
     /// marked stale, when the partner fails.
     #[serde(default = "crate::http::default_stale_for", with = "humantime_serde")]
     pub stale_for: std::time::Duration,
+    /// How long yearly apprentice counts are served from the cache: they
+    /// change little within a day.
+    #[serde(default = "default_counts_ttl", with = "humantime_serde")]
+    pub counts_ttl: Duration,
+}
+
+fn default_counts_ttl() -> Duration {
+    Duration::from_secs(24 * 3600)
 }
 
 fn default_ttl() -> Duration {
@@ -57,6 +65,7 @@ impl CnfptConfig {
             http: HttpSettings::default(),
             resilience: crate::http::ResilienceSettings::default(),
             cache_ttl: default_ttl(),
+            counts_ttl: default_counts_ttl(),
             stale_for: crate::http::default_stale_for(),
         }
     }
@@ -100,7 +109,7 @@ impl CnfptConnector {
             ),
             counts: LiveCache::new(
                 PARTNER,
-                config.cache_ttl,
+                config.counts_ttl,
                 config.stale_for,
                 1024 * 1024,
                 |_| 64,
@@ -200,6 +209,7 @@ impl CnfptConnector {
             .send()
             .await
             .map_err(|e| ConnectorError::from_reqwest(PARTNER, &e))?;
+        crate::http::record_status(response.status());
         let status = response.status();
         let bytes = response
             .bytes()

@@ -13,7 +13,7 @@ pub use resilience::{
     current_deadline, within_deadline, BreakerSettings, BreakerState, Guard, ResilienceSettings,
     RetrySettings,
 };
-pub use trace::traced;
+pub use trace::{record_status, traced};
 
 /// How long a stale answer may be served by default: an hour.
 pub fn default_stale_for() -> std::time::Duration {

@@ -315,6 +315,7 @@ impl Guard {
             operation,
             retries = tracing::field::Empty,
             outcome = tracing::field::Empty,
+            http.status_code = tracing::field::Empty,
         );
         let retries = std::sync::atomic::AtomicU32::new(0);
         let outcome = async {

@@ -27,3 +27,8 @@ pub fn traced(request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     });
     request.headers(headers)
 }
+
+/// Records a partner's HTTP status on the span of the call.
+pub fn record_status(status: reqwest::StatusCode) {
+    tracing::Span::current().record("http.status_code", status.as_u16());
+}

@@ -142,6 +142,7 @@ impl PassMondeConnector {
             .send()
             .await
             .map_err(|e| ConnectorError::from_reqwest(PARTNER, &e))?;
+        crate::http::record_status(response.status());
         if response.status() != StatusCode::OK {
             return Err(ConnectorError::from_response(PARTNER, &response));
         }
