@@ -162,6 +162,7 @@ impl Application {
             health: health.clone(),
             store: store.clone(),
             limits: config.limits.clone(),
+            introspection: config.api.introspection,
         });
         let sdl = schema.sdl();
         let router = router(ServerState {
@@ -174,6 +175,8 @@ impl Application {
             sandbox: sandbox.clone(),
             max_body_bytes: config.limits.max_body_bytes,
             operation_timeout: config.limits.operation_timeout,
+            limits: config.limits.clone(),
+            api: config.api.clone(),
         });
         let listener = TcpListener::bind(config.listen)
             .await

@@ -53,6 +53,35 @@ pub struct Config {
     /// Traces.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
+    /// What the API exposes besides answers.
+    #[serde(default)]
+    pub api: ApiConfig,
+}
+
+/// What the API exposes besides answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Whether the schema may be introspected (turn off in production).
+    #[serde(default = "yes")]
+    pub introspection: bool,
+    /// Whether a browser gets GraphiQL at `/graphql`.
+    #[serde(default = "yes")]
+    pub graphiql: bool,
+    /// The web origins allowed to call the API from a browser
+    /// (`https://www.apprentissage-normandie.fr`); `*` for any.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            introspection: true,
+            graphiql: true,
+            cors_origins: Vec::new(),
+        }
+    }
 }
 
 /// Where traces go.
@@ -148,6 +177,18 @@ pub struct Limits {
     /// The deepest a query may nest.
     #[serde(default = "default_max_depth")]
     pub max_depth: usize,
+    /// The most fields one query may select, fragments included.
+    #[serde(default = "default_max_complexity")]
+    pub max_complexity: usize,
+    /// The most aliases one document may use.
+    #[serde(default = "default_max_aliases")]
+    pub max_aliases: usize,
+    /// The most root fields one operation may select.
+    #[serde(default = "default_max_root_fields")]
+    pub max_root_fields: usize,
+    /// The most operations one batched request may hold.
+    #[serde(default = "default_max_batch")]
+    pub max_batch: usize,
     /// The largest request body, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
@@ -162,6 +203,10 @@ impl Default for Limits {
         Self {
             max_page_size: default_max_page(),
             max_depth: default_max_depth(),
+            max_complexity: default_max_complexity(),
+            max_aliases: default_max_aliases(),
+            max_root_fields: default_max_root_fields(),
+            max_batch: default_max_batch(),
             max_body_bytes: default_max_body(),
             operation_timeout: default_operation_timeout(),
         }
@@ -207,6 +252,18 @@ fn default_max_depth() -> usize {
 }
 fn default_operation_timeout() -> std::time::Duration {
     std::time::Duration::from_secs(10)
+}
+fn default_max_complexity() -> usize {
+    1000
+}
+fn default_max_aliases() -> usize {
+    30
+}
+fn default_max_root_fields() -> usize {
+    20
+}
+fn default_max_batch() -> usize {
+    10
 }
 fn default_max_body() -> usize {
     1024 * 1024

@@ -40,6 +40,10 @@ pub struct ServerState {
     pub max_body_bytes: usize,
     /// How long one GraphQL operation may take.
     pub operation_timeout: std::time::Duration,
+    /// Bounds on requests.
+    pub limits: crate::config::Limits,
+    /// What the API exposes besides answers.
+    pub api: crate::config::ApiConfig,
 }
 
 /// The gateway's routes.
@@ -49,6 +53,8 @@ pub fn router(state: ServerState) -> Router {
         .with_state(graphql_http::Endpoint {
             schema: state.schema.clone(),
             operation_timeout: state.operation_timeout,
+            limits: state.limits.clone(),
+            graphiql: state.api.graphiql,
         });
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
@@ -72,8 +78,34 @@ pub fn router(state: ServerState) -> Router {
                     .with_state(state.clone()),
             );
     }
-    app.layer(DefaultBodyLimit::max(state.max_body_bytes))
-        .layer(TraceLayer::new_for_http())
+    let app = app.layer(DefaultBodyLimit::max(state.max_body_bytes));
+    let app = match cors(&state.api.cors_origins) {
+        Some(layer) => app.layer(layer),
+        None => app,
+    };
+    app.layer(TraceLayer::new_for_http())
+}
+
+/// The CORS policy for browsers on the configured origins; none when no
+/// origin is configured.
+fn cors(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use axum::http::{header, HeaderValue, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// Prometheus metrics: GraphQL requests, partner calls and their outcomes,

@@ -20,6 +20,18 @@ pub enum ErrorCode {
     ValidationFailed,
     /// Something failed inside the gateway.
     Internal,
+    /// The query nests deeper than `limits.max_depth`.
+    TooDeep,
+    /// The query selects more than `limits.max_complexity` fields.
+    TooComplex,
+    /// The document uses more than `limits.max_aliases` aliases.
+    TooManyAliases,
+    /// The operation selects more than `limits.max_root_fields` root fields.
+    TooManyRootFields,
+    /// The batch holds more than `limits.max_batch` operations.
+    BatchTooLarge,
+    /// The body is larger than `limits.max_body_bytes`.
+    RequestTooLarge,
 }
 
 impl ErrorCode {
@@ -31,6 +43,12 @@ impl ErrorCode {
             ErrorCode::ParseFailed => "GRAPHQL_PARSE_FAILED",
             ErrorCode::ValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             ErrorCode::Internal => "INTERNAL_ERROR",
+            ErrorCode::TooDeep => "QUERY_TOO_DEEP",
+            ErrorCode::TooComplex => "QUERY_TOO_COMPLEX",
+            ErrorCode::TooManyAliases => "TOO_MANY_ALIASES",
+            ErrorCode::TooManyRootFields => "TOO_MANY_ROOT_FIELDS",
+            ErrorCode::BatchTooLarge => "BATCH_TOO_LARGE",
+            ErrorCode::RequestTooLarge => "REQUEST_TOO_LARGE",
         }
     }
 

@@ -100,8 +100,13 @@ struct Params {
 
 /// An HTTP-level refusal, answered before any GraphQL execution.
 fn refuse(status: StatusCode, media: MediaType, message: &str) -> Response {
+    refuse_with(status, media, ErrorCode::InvalidInput, message)
+}
+
+/// A refusal with its code, answered before any GraphQL execution.
+fn refuse_with(status: StatusCode, media: MediaType, code: ErrorCode, message: &str) -> Response {
     let body = json!({
-        "errors": [{ "message": message, "extensions": { "code": ErrorCode::InvalidInput.as_str() } }]
+        "errors": [{ "message": message, "extensions": { "code": code.as_str() } }]
     });
     (
         status,
@@ -192,6 +197,73 @@ pub struct Endpoint {
     pub schema: PasserelleSchema,
     /// The deadline of an operation, from its arrival.
     pub operation_timeout: std::time::Duration,
+    /// Bounds on documents and batches.
+    pub limits: crate::config::Limits,
+    /// Whether a browser gets GraphiQL.
+    pub graphiql: bool,
+}
+
+/// Checks a document against the aliases and root-fields bounds, before
+/// anything runs. A document that does not parse passes: the parser's own
+/// error is answered.
+fn check_shape(
+    query: &str,
+    name: Option<&str>,
+    limits: &crate::config::Limits,
+) -> Result<(), (ErrorCode, String)> {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn aliases(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|s| match &s.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + aliases(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(i) => aliases(&i.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return Ok(());
+    };
+    let operations: Vec<_> = doc.operations.iter().map(|(_, op)| op).collect();
+    let total: usize = operations
+        .iter()
+        .map(|op| aliases(&op.node.selection_set.node))
+        .sum::<usize>()
+        + doc
+            .fragments
+            .values()
+            .map(|f| aliases(&f.node.selection_set.node))
+            .sum::<usize>();
+    if total > limits.max_aliases {
+        return Err((
+            ErrorCode::TooManyAliases,
+            format!(
+                "the document uses {total} aliases; at most {}",
+                limits.max_aliases
+            ),
+        ));
+    }
+    let chosen = match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(n)) => ops.get(n),
+        (DocumentOperations::Multiple(ops), None) => ops.values().next(),
+    };
+    if let Some(op) = chosen {
+        let roots = op.node.selection_set.node.items.len();
+        if roots > limits.max_root_fields {
+            return Err((
+                ErrorCode::TooManyRootFields,
+                format!(
+                    "the operation selects {roots} root fields; at most {}",
+                    limits.max_root_fields
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Reads a caller's W3C trace context from the request's headers.
@@ -242,6 +314,18 @@ async fn execute_in_span(
     params: Params,
     span: tracing::Span,
 ) -> Response {
+    if let Err((code, message)) = check_shape(
+        &params.query,
+        params.operation_name.as_deref(),
+        &endpoint.limits,
+    ) {
+        let status = if media == MediaType::GraphqlResponseJson {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        return refuse_with(status, media, code, &message);
+    }
     let parses = async_graphql::parser::parse_query(&params.query).is_ok();
     let (kind, name) = match operation(&params.query, params.operation_name.as_deref()) {
         Some((OperationType::Query, n)) => ("query", n),
@@ -297,9 +381,15 @@ fn error_json(e: &ServerError, default_code: ErrorCode) -> Value {
     let ext = v
         .as_object_mut()
         .map(|o| o.entry("extensions").or_insert_with(|| json!({})));
+    let code = if e.message.contains("nested too deep") {
+        ErrorCode::TooDeep
+    } else if e.message.contains("too complex") {
+        ErrorCode::TooComplex
+    } else {
+        default_code
+    };
     if let Some(Value::Object(ext)) = ext {
-        ext.entry("code")
-            .or_insert_with(|| json!(default_code.as_str()));
+        ext.entry("code").or_insert_with(|| json!(code.as_str()));
     }
     v
 }
@@ -362,7 +452,7 @@ pub async fn get(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
-    if wants_html && !raw.split('&').any(|p| p.starts_with("query=")) {
+    if endpoint.graphiql && wants_html && !raw.split('&').any(|p| p.starts_with("query=")) {
         return Html(
             GraphiQLSource::build()
                 .endpoint("/graphql")
@@ -398,13 +488,33 @@ pub async fn get(
 }
 
 /// `POST /graphql`.
-pub async fn post(State(endpoint): State<Endpoint>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(endpoint): State<Endpoint>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     let Some(media) = negotiate(&headers) else {
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
             MediaType::Json,
             "accept application/graphql-response+json or application/json",
         );
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let message = format!(
+                "the body is larger than {} bytes",
+                endpoint.limits.max_body_bytes
+            );
+            return refuse_with(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                media,
+                ErrorCode::RequestTooLarge,
+                &message,
+            );
+        }
+        Err(_) => return refuse(StatusCode::BAD_REQUEST, media, "the body could not be read"),
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -437,17 +547,53 @@ pub async fn post(State(endpoint): State<Endpoint>, headers: HeaderMap, body: By
         Ok(v) => v,
         Err(_) => return refuse(StatusCode::BAD_REQUEST, media, "the body is not JSON"),
     };
-    if json.is_array() {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            media,
-            "batched requests are not accepted; send one operation",
-        );
+    if let Value::Array(operations) = json {
+        return batch(&endpoint, &headers, media, operations).await;
     }
     match params_from_json(json) {
         Ok(p) => execute(&endpoint, &headers, media, p).await,
         Err(e) => refuse(StatusCode::BAD_REQUEST, media, e),
     }
+}
+
+/// A batch of operations: each is answered in its place, in one JSON array.
+/// The batch is refused whole when it holds more than `limits.max_batch`.
+async fn batch(
+    endpoint: &Endpoint,
+    headers: &HeaderMap,
+    media: MediaType,
+    operations: Vec<Value>,
+) -> Response {
+    let max = endpoint.limits.max_batch;
+    if operations.is_empty() || operations.len() > max {
+        let message = format!(
+            "a batch holds 1 to {max} operations, not {}",
+            operations.len()
+        );
+        return refuse_with(
+            StatusCode::BAD_REQUEST,
+            media,
+            ErrorCode::BatchTooLarge,
+            &message,
+        );
+    }
+    let mut answers = Vec::with_capacity(operations.len());
+    for op in operations {
+        let response = match params_from_json(op) {
+            Ok(p) => execute(endpoint, headers, media, p).await,
+            Err(e) => refuse(StatusCode::BAD_REQUEST, media, e),
+        };
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        answers.push(serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null));
+    }
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, media.header())],
+        Value::Array(answers).to_string(),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

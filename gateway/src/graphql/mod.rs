@@ -57,22 +57,32 @@ pub struct ApiState {
     pub store: Store,
     /// Request bounds.
     pub limits: Limits,
+    /// Whether the schema may be introspected.
+    pub introspection: bool,
 }
 
 /// Builds the schema over `state`.
 pub fn build_schema(state: ApiState) -> PasserelleSchema {
     let depth = state.limits.max_depth;
+    let complexity = state.limits.max_complexity;
+    let introspection = state.introspection;
     let (offer_loader, mobility_loader) = cfa::loaders(
         state.offers.clone(),
         state.mobility.clone(),
         state.feeds.clone(),
     );
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    let schema = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .data(offer_loader)
         .data(mobility_loader)
         .data(state)
         .limit_depth(depth)
-        .finish()
+        .limit_complexity(complexity);
+    let schema = if introspection {
+        schema
+    } else {
+        schema.disable_introspection()
+    };
+    schema.finish()
 }
 
 /// The schema's SDL, as committed in `schema/passerelle.graphql`.

@@ -8,6 +8,7 @@ mod chaos;
 mod errors;
 mod events;
 mod formations;
+mod limits;
 mod mobility;
 mod offers;
 mod partners;

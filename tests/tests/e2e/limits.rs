@@ -1,0 +1,146 @@
+//! Hostile documents are refused with their code before anything runs, and
+//! the gateway's memory stays flat while they are.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app_with, TestApp, SMALL};
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+async fn post_raw(app: &TestApp, body: Vec<u8>) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+fn code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("")
+}
+
+#[tokio::test]
+async fn deep_wide_aliased_huge_and_batched_documents_are_refused_with_their_codes() {
+    let app = spawn_app_with(SMALL, "").await;
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(16),
+        "} ".repeat(16)
+    );
+    let aliases: String = (0..1000)
+        .map(|i| format!("a{i}: partners {{ id }} "))
+        .collect();
+    let roots: String = (0..25)
+        .map(|i| format!("r{i}: partners {{ id }} "))
+        .collect();
+    let batch: Vec<Value> = (0..500)
+        .map(|_| json!({ "query": "{ partners { id } }" }))
+        .collect();
+    let before = rss_kib();
+    for _ in 0..10 {
+        let (status, body) = app.post(&deep, json!({})).await;
+        assert_eq!((status, code(&body)), (400, "QUERY_TOO_DEEP"), "{body}");
+        let (status, body) = app.post(&format!("{{ {aliases} }}"), json!({})).await;
+        assert_eq!((status, code(&body)), (400, "TOO_MANY_ALIASES"), "{body}");
+        let (status, body) = app.post(&format!("{{ {roots} }}"), json!({})).await;
+        assert_eq!(
+            (status, code(&body)),
+            (400, "TOO_MANY_ROOT_FIELDS"),
+            "{body}"
+        );
+        let (status, body) = post_raw(&app, serde_json::to_vec(&batch).unwrap()).await;
+        assert_eq!((status, code(&body)), (400, "BATCH_TOO_LARGE"), "{body}");
+        let mut huge = b"{\"query\": \"{ partners { id } }\", \"pad\": \"".to_vec();
+        huge.extend(std::iter::repeat_n(b'x', 10 * 1024 * 1024));
+        huge.extend(b"\"}");
+        let (status, body) = post_raw(&app, huge).await;
+        assert_eq!((status, code(&body)), (413, "REQUEST_TOO_LARGE"), "{body}");
+    }
+    let grown_mib = rss_kib().saturating_sub(before) / 1024;
+    assert!(grown_mib < 100, "memory grew by {grown_mib} MiB");
+
+    // A small batch is answered operation by operation.
+    let (status, body) = post_raw(
+        &app,
+        serde_json::to_vec(&json!([{ "query": "{ partners { id } }" }, { "query": "{ nope }" }]))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body[0]["data"]["partners"].is_array(), "{body}");
+    assert_eq!(code(&body[1]), "GRAPHQL_VALIDATION_FAILED");
+}
+
+#[tokio::test]
+async fn complexity_introspection_graphiql_and_cors_follow_the_configuration() {
+    let app = spawn_app_with(
+        SMALL,
+        "[limits]\nmax_complexity = 5\n[api]\nintrospection = false\ngraphiql = false\ncors_origins = [\"https://portail.example\"]\n",
+    )
+    .await;
+    let (status, body) = app
+        .post(
+            "{ partners { id name mode status recordCount lastSuccess } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!((status, code(&body)), (400, "QUERY_TOO_COMPLEX"), "{body}");
+
+    let (_, body) = app.post("{ __schema { types { name } } }", json!({})).await;
+    assert!(
+        body["data"]["__schema"].is_null(),
+        "introspection answered: {body}"
+    );
+    assert!(!body.to_string().contains("Offer"), "a type leaked: {body}");
+
+    let r = app
+        .client
+        .get(app.url("/graphql"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !r.text().await.unwrap().contains("graphiql"),
+        "GraphiQL is served"
+    );
+
+    let r = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+        .header("origin", "https://portail.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://portail.example"
+    );
+    let r = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/graphql"))
+        .header("origin", "https://ailleurs.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+}
