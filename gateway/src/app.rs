@@ -165,6 +165,10 @@ impl Application {
             introspection: config.api.introspection,
         });
         let sdl = schema.sdl();
+        let trusted = match &config.api.trusted_documents {
+            Some(path) => Some(Arc::new(trusted_documents(path)?)),
+            None => None,
+        };
         let router = router(ServerState {
             schema,
             offers,
@@ -177,6 +181,7 @@ impl Application {
             operation_timeout: config.limits.operation_timeout,
             limits: config.limits.clone(),
             api: config.api.clone(),
+            trusted,
         });
         let listener = TcpListener::bind(config.listen)
             .await
@@ -298,6 +303,30 @@ where
     }
     tasks.push(feed.clone().spawn(interval, stored == 0));
     Ok(feed)
+}
+
+/// Reads a manifest of trusted documents (JSON: SHA-256 hex → document),
+/// checking that every hash is its document's.
+fn trusted_documents(
+    path: &std::path::Path,
+) -> anyhow::Result<std::collections::HashMap<String, String>> {
+    use sha2::{Digest, Sha256};
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let manifest: std::collections::HashMap<String, String> = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a JSON object of hash → document", path.display()))?;
+    let mut out = std::collections::HashMap::new();
+    for (hash, document) in manifest {
+        let actual = hex::encode(Sha256::digest(document.as_bytes()));
+        anyhow::ensure!(
+            actual.eq_ignore_ascii_case(&hash),
+            "{}: the document registered as {hash} hashes to {actual}",
+            path.display()
+        );
+        out.insert(actual, document);
+    }
+    tracing::info!(documents = out.len(), "only trusted documents run");
+    Ok(out)
 }
 
 /// A store URL without its password, for messages.

@@ -72,6 +72,10 @@ pub struct ApiConfig {
     /// (`https://www.apprentissage-normandie.fr`); `*` for any.
     #[serde(default)]
     pub cors_origins: Vec<String>,
+    /// A manifest of trusted documents (JSON: SHA-256 hex → document);
+    /// when set, only these documents run, sent whole or by hash.
+    #[serde(default)]
+    pub trusted_documents: Option<PathBuf>,
 }
 
 impl Default for ApiConfig {
@@ -80,6 +84,7 @@ impl Default for ApiConfig {
             introspection: true,
             graphiql: true,
             cors_origins: Vec::new(),
+            trusted_documents: None,
         }
     }
 }

@@ -44,6 +44,8 @@ pub struct ServerState {
     pub limits: crate::config::Limits,
     /// What the API exposes besides answers.
     pub api: crate::config::ApiConfig,
+    /// The trusted documents, when only they may run.
+    pub trusted: Option<Arc<std::collections::HashMap<String, String>>>,
 }
 
 /// The gateway's routes.
@@ -55,6 +57,7 @@ pub fn router(state: ServerState) -> Router {
             operation_timeout: state.operation_timeout,
             limits: state.limits.clone(),
             graphiql: state.api.graphiql,
+            trusted: state.trusted.clone(),
         });
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))

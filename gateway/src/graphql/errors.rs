@@ -32,6 +32,11 @@ pub enum ErrorCode {
     BatchTooLarge,
     /// The body is larger than `limits.max_body_bytes`.
     RequestTooLarge,
+    /// An automatic persisted query's hash is not known yet: send the
+    /// document with it once.
+    PersistedQueryNotFound,
+    /// Only trusted documents run here, and this is not one.
+    NotTrusted,
 }
 
 impl ErrorCode {
@@ -49,6 +54,8 @@ impl ErrorCode {
             ErrorCode::TooManyRootFields => "TOO_MANY_ROOT_FIELDS",
             ErrorCode::BatchTooLarge => "BATCH_TOO_LARGE",
             ErrorCode::RequestTooLarge => "REQUEST_TOO_LARGE",
+            ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            ErrorCode::NotTrusted => "PERSISTED_QUERY_NOT_ALLOWED",
         }
     }
 

@@ -120,8 +120,13 @@ fn params_from_json(body: Value) -> Result<Params, &'static str> {
     let Value::Object(mut obj) = body else {
         return Err("the body must be a JSON object");
     };
+    let persisted = obj
+        .get("extensions")
+        .and_then(|e| e.get("persistedQuery"))
+        .is_some();
     let query = match obj.remove("query") {
         Some(Value::String(q)) => q,
+        None | Some(Value::Null) if persisted => String::new(),
         Some(_) => return Err("query must be a string"),
         None => return Err("query is missing"),
     };
@@ -147,7 +152,14 @@ fn params_from_query_string(raw: &str) -> Result<Params, &'static str> {
     let pairs: HashMap<String, String> = url::form_urlencoded::parse(raw.as_bytes())
         .into_owned()
         .collect();
-    let query = pairs.get("query").cloned().ok_or("query is missing")?;
+    let persisted = pairs
+        .get("extensions")
+        .is_some_and(|e| e.contains("persistedQuery"));
+    let query = match pairs.get("query") {
+        Some(q) => q.clone(),
+        None if persisted => String::new(),
+        None => return Err("query is missing"),
+    };
     let json_object =
         |key: &str, what: &'static str| -> Result<Option<Map<String, Value>>, &'static str> {
             match pairs.get(key).map(String::as_str) {
@@ -201,6 +213,48 @@ pub struct Endpoint {
     pub limits: crate::config::Limits,
     /// Whether a browser gets GraphiQL.
     pub graphiql: bool,
+    /// When set, the only documents that run: SHA-256 (hex) → document.
+    pub trusted: Option<std::sync::Arc<HashMap<String, String>>>,
+}
+
+/// The SHA-256 of a document, in hex, as persisted queries name it.
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The persisted query's hash a request names, if any.
+fn persisted_hash(extensions: Option<&Map<String, Value>>) -> Option<String> {
+    extensions?
+        .get("persistedQuery")?
+        .get("sha256Hash")?
+        .as_str()
+        .map(str::to_ascii_lowercase)
+}
+
+/// With trusted documents on, the document a request may run: the one its
+/// hash names, or its own text when that is in the manifest.
+fn trusted_document(
+    trusted: &HashMap<String, String>,
+    params: &Params,
+) -> Result<String, (ErrorCode, String)> {
+    if let Some(hash) = persisted_hash(params.extensions.as_ref()) {
+        return trusted.get(&hash).cloned().ok_or_else(|| {
+            (
+                ErrorCode::NotTrusted,
+                format!("no trusted document has the hash {hash}"),
+            )
+        });
+    }
+    let hash = sha256_hex(&params.query);
+    if trusted.contains_key(&hash) {
+        Ok(params.query.clone())
+    } else {
+        Err((
+            ErrorCode::NotTrusted,
+            "only trusted documents run here: send a registered document or its hash".into(),
+        ))
+    }
 }
 
 /// Checks a document against the aliases and root-fields bounds, before
@@ -314,6 +368,25 @@ async fn execute_in_span(
     params: Params,
     span: tracing::Span,
 ) -> Response {
+    let mut params = params;
+    if let Some(trusted) = &endpoint.trusted {
+        match trusted_document(trusted, &params) {
+            Ok(doc) => {
+                params.query = doc;
+                if let Some(ext) = params.extensions.as_mut() {
+                    ext.remove("persistedQuery");
+                }
+            }
+            Err((code, message)) => {
+                let status = if media == MediaType::GraphqlResponseJson {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::OK
+                };
+                return refuse_with(status, media, code, &message);
+            }
+        }
+    }
     if let Err((code, message)) = check_shape(
         &params.query,
         params.operation_name.as_deref(),
@@ -381,7 +454,9 @@ fn error_json(e: &ServerError, default_code: ErrorCode) -> Value {
     let ext = v
         .as_object_mut()
         .map(|o| o.entry("extensions").or_insert_with(|| json!({})));
-    let code = if e.message.contains("nested too deep") {
+    let code = if e.message.contains("PersistedQueryNotFound") {
+        ErrorCode::PersistedQueryNotFound
+    } else if e.message.contains("nested too deep") {
         ErrorCode::TooDeep
     } else if e.message.contains("too complex") {
         ErrorCode::TooComplex

@@ -16,6 +16,9 @@ mod types;
 
 use std::sync::Arc;
 
+use async_graphql::extensions::apollo_persisted_queries::{
+    ApolloPersistedQueries, LruCacheStorage,
+};
 use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
 
 pub use errors::ErrorCode;
@@ -77,6 +80,7 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
         .data(state)
         .limit_depth(depth)
         .limit_complexity(complexity);
+    let schema = schema.extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)));
     let schema = if introspection {
         schema
     } else {

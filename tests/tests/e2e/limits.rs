@@ -144,3 +144,57 @@ async fn complexity_introspection_graphiql_and_cors_follow_the_configuration() {
         .unwrap();
     assert!(r.headers().get("access-control-allow-origin").is_none());
 }
+
+/// The SHA-256 of a document, in hex, as a manifest's author computes it.
+fn sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+#[tokio::test]
+async fn automatic_persisted_queries_are_learnt_then_run_by_hash() {
+    let app = spawn_app_with(SMALL, "").await;
+    let doc = "{ partners { id } }";
+    let hash = sha256(doc);
+    let by_hash =
+        json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
+    let (_, body) = post_raw(&app, serde_json::to_vec(&by_hash).unwrap()).await;
+    assert_eq!(code(&body), "PERSISTED_QUERY_NOT_FOUND", "{body}");
+    let (status, body) = post_raw(
+        &app,
+        serde_json::to_vec(&json!({ "query": doc, "extensions": by_hash["extensions"] })).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post_raw(&app, serde_json::to_vec(&by_hash).unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["partners"].is_array(), "{body}");
+}
+
+#[tokio::test]
+async fn with_trusted_documents_only_registered_documents_run() {
+    let doc = "query Portal { offers(first: 1) { totalCount } }";
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("trusted.json");
+    std::fs::write(&manifest, json!({ sha256(doc): doc }).to_string()).unwrap();
+    let app = spawn_app_with(
+        SMALL,
+        &format!("[api]\ntrusted_documents = \"{}\"\n", manifest.display()),
+    )
+    .await;
+    let (status, body) = app.post(doc, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = post_raw(
+        &app,
+        serde_json::to_vec(&json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": sha256(doc) } } })).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["offers"]["totalCount"].as_u64().unwrap() > 0);
+    let (status, body) = app.post("{ partners { id } }", json!({})).await;
+    assert_eq!(
+        (status, code(&body)),
+        (400, "PERSISTED_QUERY_NOT_ALLOWED"),
+        "{body}"
+    );
+}
