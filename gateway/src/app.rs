@@ -17,6 +17,8 @@ use passerelle_mappings::{Catalog, EntityKind};
 use passerelle_schema::Partner;
 use tokio::net::TcpListener;
 
+use crate::auth::issuer::Issuer;
+use crate::auth::Validator;
 use crate::config::{Config, PartnerConfig};
 use crate::feeds::Feeds;
 use crate::graphql::{build_schema, ApiState};
@@ -165,6 +167,7 @@ impl Application {
             introspection: config.api.introspection,
         });
         let sdl = schema.sdl();
+        let (validator, issuer) = validator(&config)?;
         let trusted = match &config.api.trusted_documents {
             Some(path) => Some(Arc::new(trusted_documents(path)?)),
             None => None,
@@ -182,6 +185,8 @@ impl Application {
             limits: config.limits.clone(),
             api: config.api.clone(),
             trusted,
+            validator,
+            issuer,
         });
         let listener = TcpListener::bind(config.listen)
             .await
@@ -303,6 +308,55 @@ where
     }
     tasks.push(feed.clone().spawn(interval, stored == 0));
     Ok(feed)
+}
+
+/// The checker of callers' tokens: against the identity provider's JWKS
+/// when one is configured, else against the sandbox's own issuer.
+#[allow(clippy::type_complexity)]
+fn validator(config: &Config) -> anyhow::Result<(Arc<Validator>, Option<Arc<Issuer>>)> {
+    let auth = &config.auth;
+    let algorithms = auth
+        .algorithms
+        .iter()
+        .map(|a| {
+            a.parse::<jsonwebtoken::Algorithm>()
+                .ok()
+                .filter(|a| {
+                    !matches!(
+                        a,
+                        jsonwebtoken::Algorithm::HS256
+                            | jsonwebtoken::Algorithm::HS384
+                            | jsonwebtoken::Algorithm::HS512
+                    )
+                })
+                .with_context(|| {
+                    format!(
+                        "at auth.algorithms: {a:?} is not an accepted algorithm (RS256, ES256, …)"
+                    )
+                })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut keys = std::collections::HashMap::new();
+    let issuer = if auth.jwks_url.is_none() && config.sandbox.enabled {
+        let issuer = Issuer::load_or_create(&config.data_dir, &auth.issuer, &auth.audience)
+            .context("the sandbox token issuer could not start")?;
+        keys.insert(
+            issuer.kid().to_owned(),
+            (jsonwebtoken::Algorithm::ES256, issuer.decoding_key()),
+        );
+        Some(Arc::new(issuer))
+    } else {
+        None
+    };
+    let validator = Validator::new(
+        auth.issuer.clone(),
+        auth.audience.clone(),
+        auth.leeway,
+        algorithms,
+        keys,
+        auth.jwks_url.clone(),
+    );
+    Ok((Arc::new(validator), issuer))
 }
 
 /// Reads a manifest of trusted documents (JSON: SHA-256 hex → document),

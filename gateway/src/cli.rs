@@ -56,6 +56,32 @@ enum Command {
     },
     /// Prints the GraphQL schema (SDL).
     Schema,
+    /// Prints a token signed by the sandbox's issuer (the key in the data
+    /// directory), which a sandbox gateway on the same directory accepts.
+    /// Refused when the configuration names a real identity provider.
+    DevToken {
+        /// Space-separated scopes (`region:bi`, `allocations:write`).
+        #[arg(long, default_value = "")]
+        scope: String,
+        /// The OPCO the caller acts for.
+        #[arg(long)]
+        opco: Option<String>,
+        /// The CFA the caller is (a UAI).
+        #[arg(long)]
+        cfa: Option<String>,
+        /// How long the token is valid.
+        #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+        ttl: std::time::Duration,
+        /// The subject.
+        #[arg(long, default_value = "dev")]
+        subject: String,
+        /// A TOML configuration file.
+        #[arg(long, env = "PASSERELLE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Where the sandbox's issuer key is.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +127,48 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Mapping { command } => mapping(command),
+        Command::DevToken {
+            scope,
+            opco,
+            cfa,
+            ttl,
+            subject,
+            config,
+            data_dir,
+        } => {
+            let overrides = Overrides {
+                listen: None,
+                data_dir,
+            };
+            let config = match Config::load(config.as_deref(), &overrides) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("passerelle: configuration: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if config.auth.jwks_url.is_some() || !config.sandbox.enabled {
+                eprintln!("passerelle: the configuration names a real identity provider: ask it for tokens");
+                return ExitCode::from(2);
+            }
+            match crate::auth::issuer::Issuer::load_or_create(
+                &config.data_dir,
+                &config.auth.issuer,
+                &config.auth.audience,
+            ) {
+                Ok(issuer) => {
+                    println!(
+                        "{}",
+                        issuer.mint(&subject, &scope, opco.as_deref(), cfa.as_deref(), ttl)
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("passerelle: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
             ExitCode::SUCCESS

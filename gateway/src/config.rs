@@ -56,6 +56,56 @@ pub struct Config {
     /// What the API exposes besides answers.
     #[serde(default)]
     pub api: ApiConfig,
+    /// How callers' tokens are checked.
+    #[serde(default)]
+    pub auth: AuthConfig,
+}
+
+/// How callers' JWT bearer tokens are checked.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// The identity provider's JWKS. Unset in sandbox mode: the sandbox's
+    /// own issuer (`passerelle dev-token`) signs the tokens then.
+    #[serde(default)]
+    pub jwks_url: Option<url::Url>,
+    /// The issuer tokens must name (`iss`).
+    #[serde(default = "default_issuer")]
+    pub issuer: String,
+    /// The audience tokens must name (`aud`).
+    #[serde(default = "default_audience")]
+    pub audience: String,
+    /// Clock skew tolerated on expiry and not-before.
+    #[serde(default = "default_leeway", with = "humantime_serde")]
+    pub leeway: std::time::Duration,
+    /// Accepted signature algorithms.
+    #[serde(default = "default_algorithms")]
+    pub algorithms: Vec<String>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwks_url: None,
+            issuer: default_issuer(),
+            audience: default_audience(),
+            leeway: default_leeway(),
+            algorithms: default_algorithms(),
+        }
+    }
+}
+
+fn default_issuer() -> String {
+    "passerelle-sandbox".into()
+}
+fn default_audience() -> String {
+    "passerelle".into()
+}
+fn default_leeway() -> std::time::Duration {
+    std::time::Duration::from_secs(30)
+}
+fn default_algorithms() -> Vec<String> {
+    vec!["RS256".into(), "ES256".into()]
 }
 
 /// What the API exposes besides answers.

@@ -3,6 +3,7 @@
 //! over [`cli::run`]; tests build an [`app::Application`] directly.
 
 pub mod app;
+pub mod auth;
 pub mod cfas;
 pub mod cli;
 pub mod config;

@@ -46,6 +46,10 @@ pub struct ServerState {
     pub api: crate::config::ApiConfig,
     /// The trusted documents, when only they may run.
     pub trusted: Option<Arc<std::collections::HashMap<String, String>>>,
+    /// Checks callers' tokens.
+    pub validator: Arc<crate::auth::Validator>,
+    /// The sandbox's token issuer, whose keys `/.well-known/jwks.json` publishes.
+    pub issuer: Option<Arc<crate::auth::issuer::Issuer>>,
 }
 
 /// The gateway's routes.
@@ -58,6 +62,7 @@ pub fn router(state: ServerState) -> Router {
             limits: state.limits.clone(),
             graphiql: state.api.graphiql,
             trusted: state.trusted.clone(),
+            validator: state.validator.clone(),
         });
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
@@ -80,6 +85,13 @@ pub fn router(state: ServerState) -> Router {
                     .route("/_sandbox/{partner}/sync", axum::routing::post(sync_now))
                     .with_state(state.clone()),
             );
+        if let Some(issuer) = &state.issuer {
+            let jwks = issuer.jwks();
+            app = app.route(
+                "/.well-known/jwks.json",
+                get(move || async move { Json(jwks) }),
+            );
+        }
     }
     let app = app.layer(DefaultBodyLimit::max(state.max_body_bytes));
     let app = match cors(&state.api.cors_origins) {

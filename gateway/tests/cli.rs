@@ -253,3 +253,63 @@ async fn mapping_run_reads_every_partners_payload_format() {
         assert_eq!(records.len(), expected, "{partner}/{entity}");
     }
 }
+
+#[tokio::test]
+async fn dev_token_signs_what_a_sandbox_gateway_on_the_same_directory_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = passerelle::config::Config::from_toml(&format!(
+        "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n[sandbox.data]\ncci_offers = 50\ncma_offers = 50\nshared_offers = 5\n",
+        dir.path().display()
+    ))
+    .unwrap();
+    let app = passerelle::app::Application::build(config).await.unwrap();
+    let addr = app.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let out = passerelle()
+        .args([
+            "dev-token",
+            "--scope",
+            "region:bi",
+            "--ttl",
+            "10m",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "query": "{ partners { id lastSync { outcome } } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+    let _ = stop.send(());
+
+    let production = dir.path().join("production.toml");
+    std::fs::write(
+        &production,
+        "[sandbox]\nenabled = false\n[auth]\njwks_url = \"https://idp.example/jwks.json\"\n[[partners]]\nkind = \"cma\"\nfeed_url = \"https://cma.example/flux.xml\"\n",
+    )
+    .unwrap();
+    let out = passerelle()
+        .args(["dev-token", "--scope", "region:bi", "--config"])
+        .arg(&production)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("real identity provider"));
+}

@@ -37,6 +37,10 @@ pub enum ErrorCode {
     PersistedQueryNotFound,
     /// Only trusted documents run here, and this is not one.
     NotTrusted,
+    /// The bearer token does not check.
+    Unauthenticated,
+    /// The caller lacks the scope or claim the field needs.
+    Forbidden,
 }
 
 impl ErrorCode {
@@ -56,12 +60,31 @@ impl ErrorCode {
             ErrorCode::RequestTooLarge => "REQUEST_TOO_LARGE",
             ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             ErrorCode::NotTrusted => "PERSISTED_QUERY_NOT_ALLOWED",
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
         }
     }
 
     /// An error with this code.
     pub fn error(self, message: impl Into<String>) -> async_graphql::Error {
         async_graphql::Error::new(message).extend_with(|_, e| e.set("code", self.as_str()))
+    }
+}
+
+/// Lets a field through for callers granted a scope; others get
+/// `FORBIDDEN` in its place, and the rest of the answer.
+pub struct RequireScope(pub &'static str);
+
+impl async_graphql::Guard for RequireScope {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let granted = ctx
+            .data_opt::<crate::auth::Caller>()
+            .is_some_and(|c| c.has(self.0));
+        if granted {
+            Ok(())
+        } else {
+            Err(ErrorCode::Forbidden.error(format!("this field needs the scope {}", self.0)))
+        }
     }
 }
 

@@ -215,6 +215,48 @@ pub struct Endpoint {
     pub graphiql: bool,
     /// When set, the only documents that run: SHA-256 (hex) → document.
     pub trusted: Option<std::sync::Arc<HashMap<String, String>>>,
+    /// Checks callers' bearer tokens.
+    pub validator: std::sync::Arc<crate::auth::Validator>,
+}
+
+/// The caller a request's `Authorization: Bearer` names: anonymous without
+/// one; a refusal (401, `UNAUTHENTICATED`) for a token that does not check.
+async fn caller(
+    endpoint: &Endpoint,
+    headers: &HeaderMap,
+    media: MediaType,
+) -> Result<crate::auth::Caller, Response> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(crate::auth::Caller::default());
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let refusal = |message: &str| {
+        let mut r = refuse_with(
+            StatusCode::UNAUTHORIZED,
+            media,
+            ErrorCode::Unauthenticated,
+            message,
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+        r
+    };
+    let Some(token) = token else {
+        return Err(refusal("send Authorization: Bearer <token>"));
+    };
+    endpoint.validator.validate(token).await.map_err(|e| {
+        tracing::info!(reason = %e, "bearer token refused");
+        refusal(&e.to_string())
+    })
 }
 
 /// The SHA-256 of a document, in hex, as persisted queries name it.
@@ -338,6 +380,7 @@ async fn execute(
     headers: &HeaderMap,
     media: MediaType,
     params: Params,
+    caller: crate::auth::Caller,
 ) -> Response {
     use tracing::Instrument;
     use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -357,7 +400,7 @@ async fn execute(
     if trace_id != opentelemetry::trace::TraceId::INVALID {
         span.record("trace_id", trace_id.to_string());
     }
-    execute_in_span(endpoint, media, params, span.clone())
+    execute_in_span(endpoint, media, params, caller, span.clone())
         .instrument(span)
         .await
 }
@@ -366,6 +409,7 @@ async fn execute_in_span(
     endpoint: &Endpoint,
     media: MediaType,
     params: Params,
+    caller: crate::auth::Caller,
     span: tracing::Span,
 ) -> Response {
     let mut params = params;
@@ -410,7 +454,7 @@ async fn execute_in_span(
     let name = name.unwrap_or_default();
     span.record("graphql.operation.name", name.as_str());
     span.record("otel.name", format!("{kind} {name}").trim_end());
-    let mut request = async_graphql::Request::new(params.query);
+    let mut request = async_graphql::Request::new(params.query).data(caller);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -559,7 +603,11 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
-    execute(&endpoint, &headers, media, params).await
+    let caller = match caller(&endpoint, &headers, media).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    execute(&endpoint, &headers, media, params, caller).await
 }
 
 /// `POST /graphql`.
@@ -622,11 +670,15 @@ pub async fn post(
         Ok(v) => v,
         Err(_) => return refuse(StatusCode::BAD_REQUEST, media, "the body is not JSON"),
     };
+    let caller = match caller(&endpoint, &headers, media).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     if let Value::Array(operations) = json {
-        return batch(&endpoint, &headers, media, operations).await;
+        return batch(&endpoint, &headers, media, operations, caller).await;
     }
     match params_from_json(json) {
-        Ok(p) => execute(&endpoint, &headers, media, p).await,
+        Ok(p) => execute(&endpoint, &headers, media, p, caller).await,
         Err(e) => refuse(StatusCode::BAD_REQUEST, media, e),
     }
 }
@@ -638,6 +690,7 @@ async fn batch(
     headers: &HeaderMap,
     media: MediaType,
     operations: Vec<Value>,
+    caller: crate::auth::Caller,
 ) -> Response {
     let max = endpoint.limits.max_batch;
     if operations.is_empty() || operations.len() > max {
@@ -655,7 +708,7 @@ async fn batch(
     let mut answers = Vec::with_capacity(operations.len());
     for op in operations {
         let response = match params_from_json(op) {
-            Ok(p) => execute(endpoint, headers, media, p).await,
+            Ok(p) => execute(endpoint, headers, media, p, caller.clone()).await,
             Err(e) => refuse(StatusCode::BAD_REQUEST, media, e),
         };
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use passerelle_schema::{reference, Offer, Partner};
 
-use super::errors::{report_partner_errors, report_stale, ErrorCode};
+use super::errors::{report_partner_errors, report_stale, ErrorCode, RequireScope};
 use super::ids::{GlobalId, OfferCursor};
 use super::inputs::{self, page_size};
 use super::scalars::DateTime;
@@ -157,7 +157,8 @@ impl PartnerInfo {
         self.state.last_success.map(DateTime)
     }
 
-    /// The last failure.
+    /// The last failure. Needs the scope `region:bi`.
+    #[graphql(guard = "RequireScope(\"region:bi\")")]
     async fn last_error(&self) -> Option<PartnerError> {
         self.state.last_error.as_ref().map(|f| PartnerError {
             at: DateTime(f.at),
@@ -172,7 +173,8 @@ impl PartnerInfo {
         self.serving.or(self.state.record_count)
     }
 
-    /// The last sync, for a synced partner.
+    /// The last sync, for a synced partner. Needs the scope `region:bi`.
+    #[graphql(guard = "RequireScope(\"region:bi\")")]
     async fn last_sync(&self) -> Option<SyncOutcome> {
         self.last_sync.as_ref().map(SyncOutcome::from)
     }

@@ -233,7 +233,7 @@ async fn chaos_for(partner: &'static str) {
         assert!(last.to_string().contains("suspended"), "{partner}: {last}");
     } else {
         let partners = app
-            .data("{ partners { id lastError { code } } }", json!({}))
+            .data_bi("{ partners { id lastError { code } } }", json!({}))
             .await;
         let state = partners["partners"]
             .as_array()

@@ -12,6 +12,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub sdl: String,
+    pub data_dir: std::path::PathBuf,
     _data: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
 }
@@ -63,6 +64,7 @@ pub async fn spawn_app_with(sizes: (usize, usize, usize), extra: &str) -> TestAp
         addr,
         client: reqwest::Client::new(),
         sdl,
+        data_dir: data.path().to_owned(),
         _data: data,
         _stop: stop,
     }
@@ -92,6 +94,35 @@ impl TestApp {
     pub async fn data(&self, query: &str, variables: Value) -> Value {
         let (status, body) = self.post(query, variables).await;
         assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Like [`TestApp::data`], as the Région's BI (scope `region:bi`), with
+    /// a token of the sandbox's issuer.
+    pub async fn data_bi(&self, query: &str, variables: Value) -> Value {
+        let issuer = passerelle::auth::issuer::Issuer::load_or_create(
+            &self.data_dir,
+            "passerelle-sandbox",
+            "passerelle",
+        )
+        .expect("the sandbox issuer's key");
+        let token = issuer.mint(
+            "bi",
+            "region:bi",
+            None,
+            None,
+            std::time::Duration::from_secs(600),
+        );
+        let r = self
+            .client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the gateway answers");
+        let body: Value = r.json().await.expect("a JSON body");
         assert!(body.get("errors").is_none(), "unexpected errors: {body}");
         body["data"].clone()
     }

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod audit;
+mod auth;
 mod cfas;
 mod chaos;
 mod errors;

@@ -193,7 +193,7 @@ async fn a_cci_outage_leaves_the_cma_offers_and_names_the_partner() {
     assert_eq!(errors[0]["path"], json!(["offers"]));
 
     let partners = app
-        .data("{ partners { id status lastError { code } } }", json!({}))
+        .data_bi("{ partners { id status lastError { code } } }", json!({}))
         .await;
     let cci = partners["partners"]
         .as_array()

@@ -67,7 +67,7 @@ async fn a_partner_that_keeps_failing_trips_its_breaker_and_operators_see_it() {
     assert_eq!(before, after, "an open breaker must not call the partner");
 
     let partners = app
-        .data("{ partners { id status lastError { code } } }", json!({}))
+        .data_bi("{ partners { id status lastError { code } } }", json!({}))
         .await;
     let cci = partners["partners"]
         .as_array()

@@ -73,7 +73,7 @@ async fn partners_read_as_recorded() {
     app.data("{ offers(first: 1) { totalCount } }", json!({}))
         .await;
     let data = app
-        .data(
+        .data_bi(
             "{ partners { id name mode status recordCount lastSuccess lastError { code } lastSync { outcome records rejected rejections { index partnerId field reason } error } } }",
             json!({}),
         )
