@@ -244,6 +244,10 @@ pub struct Limits {
     /// The most operations one batched request may hold.
     #[serde(default = "default_max_batch")]
     pub max_batch: usize,
+    /// Requests per second and burst, per client address for anonymous
+    /// callers and per token subject for the others.
+    #[serde(default)]
+    pub rate: RateLimits,
     /// The largest request body, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
@@ -262,10 +266,46 @@ impl Default for Limits {
             max_aliases: default_max_aliases(),
             max_root_fields: default_max_root_fields(),
             max_batch: default_max_batch(),
+            rate: RateLimits::default(),
             max_body_bytes: default_max_body(),
             operation_timeout: default_operation_timeout(),
         }
     }
+}
+
+/// Requests allowed per caller.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    /// Requests per second of an anonymous caller (by address).
+    #[serde(default = "default_anonymous_rate")]
+    pub anonymous_per_second: u32,
+    /// Requests per second of a caller with a token (by subject).
+    #[serde(default = "default_client_rate")]
+    pub client_per_second: u32,
+    /// Requests allowed at once above the rate.
+    #[serde(default = "default_burst")]
+    pub burst: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            anonymous_per_second: default_anonymous_rate(),
+            client_per_second: default_client_rate(),
+            burst: default_burst(),
+        }
+    }
+}
+
+fn default_anonymous_rate() -> u32 {
+    50
+}
+fn default_client_rate() -> u32 {
+    500
+}
+fn default_burst() -> u32 {
+    100
 }
 
 /// Log output settings.

@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod health;
 pub mod mobility;
 pub mod offers;
+pub mod ratelimit;
 mod server;
 pub mod store;
 pub mod sync;

@@ -63,6 +63,7 @@ pub fn router(state: ServerState) -> Router {
             graphiql: state.api.graphiql,
             trusted: state.trusted.clone(),
             validator: state.validator.clone(),
+            limiter: Arc::new(crate::ratelimit::Limiter::new(&state.limits.rate)),
         });
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))

@@ -41,6 +41,8 @@ pub enum ErrorCode {
     Unauthenticated,
     /// The caller lacks the scope or claim the field needs.
     Forbidden,
+    /// The caller made too many requests: `Retry-After` says when to retry.
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -62,6 +64,7 @@ impl ErrorCode {
             ErrorCode::NotTrusted => "PERSISTED_QUERY_NOT_ALLOWED",
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::RateLimited => "RATE_LIMITED",
         }
     }
 

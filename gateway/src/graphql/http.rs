@@ -217,6 +217,29 @@ pub struct Endpoint {
     pub trusted: Option<std::sync::Arc<HashMap<String, String>>>,
     /// Checks callers' bearer tokens.
     pub validator: std::sync::Arc<crate::auth::Validator>,
+    /// Limits callers' request rates.
+    pub limiter: std::sync::Arc<crate::ratelimit::Limiter>,
+}
+
+/// Refuses a caller over its rate with 429, `RATE_LIMITED` and `Retry-After`.
+fn over_rate(
+    endpoint: &Endpoint,
+    caller: &crate::auth::Caller,
+    address: std::net::IpAddr,
+    media: MediaType,
+) -> Option<Response> {
+    let wait = endpoint.limiter.check(caller, address).err()?;
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let mut r = refuse_with(
+        StatusCode::TOO_MANY_REQUESTS,
+        media,
+        ErrorCode::RateLimited,
+        &format!("too many requests; retry in {seconds} s"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    Some(r)
 }
 
 /// The caller a request's `Authorization: Bearer` names: anonymous without
@@ -563,6 +586,7 @@ fn render(response: GqlResponse, media: MediaType, parses: bool) -> Response {
 /// `GET /graphql`.
 pub async fn get(
     State(endpoint): State<Endpoint>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -607,12 +631,16 @@ pub async fn get(
         Ok(c) => c,
         Err(r) => return r,
     };
+    if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media) {
+        return r;
+    }
     execute(&endpoint, &headers, media, params, caller).await
 }
 
 /// `POST /graphql`.
 pub async fn post(
     State(endpoint): State<Endpoint>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
@@ -674,6 +702,9 @@ pub async fn post(
         Ok(c) => c,
         Err(r) => return r,
     };
+    if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media) {
+        return r;
+    }
     if let Value::Array(operations) = json {
         return batch(&endpoint, &headers, media, operations, caller).await;
     }

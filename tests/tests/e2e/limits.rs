@@ -198,3 +198,52 @@ async fn with_trusted_documents_only_registered_documents_run() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn callers_over_their_rate_get_429_with_retry_after() {
+    let app = spawn_app_with(
+        SMALL,
+        "[limits.rate]\nanonymous_per_second = 1\nclient_per_second = 1\nburst = 3\n",
+    )
+    .await;
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..5 {
+        let r = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&json!({ "query": "{ partners { id } }" }))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            retry_after = r
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(code(&body), "RATE_LIMITED");
+        }
+    }
+    assert_eq!(&statuses[..3], &[200, 200, 200], "{statuses:?}");
+    assert!(statuses[3..].contains(&429), "{statuses:?}");
+    assert!(retry_after.is_some_and(|s| s.parse::<u64>().is_ok_and(|n| n >= 1)));
+    // A caller with a token has a bucket of its own.
+    let token = passerelle::auth::issuer::Issuer::load_or_create(
+        &app.data_dir,
+        "passerelle-sandbox",
+        "passerelle",
+    )
+    .unwrap()
+    .mint("portal", "", None, None, std::time::Duration::from_secs(60));
+    let r = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": "{ partners { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
