@@ -56,6 +56,11 @@ enum Command {
     },
     /// Prints the GraphQL schema (SDL).
     Schema,
+    /// Imports data handed over by hand into the store.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Prints a token signed by the sandbox's issuer (the key in the data
     /// directory), which a sandbox gateway on the same directory accepts.
     /// Refused when the configuration names a real identity provider.
@@ -79,6 +84,35 @@ enum Command {
         #[arg(long, env = "PASSERELLE_CONFIG")]
         config: Option<PathBuf>,
         /// Where the sandbox's issuer key is.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Imports an OPCO's allocations file (CSV or XML, as uploaded to
+    /// `/ingest/allocations`) in one transaction, with a progress bar on a
+    /// terminal. Prints the report as JSON. Exit status 0 when every record
+    /// was stored (or already was), 1 when some were rejected, 2 when the
+    /// file was refused whole.
+    Allocations {
+        /// The file: `.csv` or `.xml`.
+        file: PathBuf,
+        /// The OPCO the allocations are from.
+        #[arg(long)]
+        opco: String,
+        /// The campaign year (an XML file may declare it).
+        #[arg(long)]
+        campaign: Option<String>,
+        /// The batch's idempotency key; by default the file's SHA-256, so
+        /// that importing the same file twice stores it once.
+        #[arg(long)]
+        idempotency_key: Option<String>,
+        /// A TOML configuration file (for the store's URL).
+        #[arg(long, env = "PASSERELLE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Where the store lives.
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
@@ -127,6 +161,42 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Mapping { command } => mapping(command),
+        Command::Import {
+            command:
+                ImportCommand::Allocations {
+                    file,
+                    opco,
+                    campaign,
+                    idempotency_key,
+                    config,
+                    data_dir,
+                },
+        } => {
+            let overrides = Overrides {
+                listen: None,
+                data_dir,
+            };
+            let config = match Config::load(config.as_deref(), &overrides) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("passerelle: configuration: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let import = ImportArgs {
+                file,
+                opco,
+                campaign,
+                idempotency_key,
+            };
+            match runtime().and_then(|rt| rt.block_on(import_allocations(config, import))) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("passerelle: {e:#}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Command::DevToken {
             scope,
             opco,
@@ -207,6 +277,86 @@ pub fn run() -> ExitCode {
                 settings.data.shared_offers = settings.data.shared_offers.min(n / 10);
             }
             report(runtime().and_then(|rt| rt.block_on(sandbox(settings, latency_ms))))
+        }
+    }
+}
+
+struct ImportArgs {
+    file: PathBuf,
+    opco: String,
+    campaign: Option<String>,
+    idempotency_key: Option<String>,
+}
+
+async fn import_allocations(config: Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    use crate::campaign::{self, Format};
+    use sha2::{Digest, Sha256};
+
+    let opco = passerelle_schema::Opco::parse(&args.opco).context("--opco")?;
+    let format = Format::from_path(&args.file)?;
+    let key = match args.idempotency_key {
+        Some(k) => k,
+        None => {
+            let mut file = std::fs::File::open(&args.file)
+                .with_context(|| format!("cannot read {}", args.file.display()))?;
+            let mut hash = Sha256::new();
+            std::io::copy(&mut file, &mut hash)?;
+            format!("file-sha256-{}", hex::encode(hash.finalize()))
+        }
+    };
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let size = file.metadata()?.len();
+    let store = crate::store::Store::open(&config.store_url())
+        .await
+        .context("the store could not be opened")?;
+    let bar = indicatif::ProgressBar::new(size).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} {wide_bar} {eta} {msg}",
+        )
+        .expect("a valid template"),
+    );
+    let input = bar.wrap_read(file);
+    let records = bar.clone();
+    let result = campaign::ingest_upload(
+        &store,
+        &opco,
+        &key,
+        args.campaign.as_deref(),
+        format,
+        input,
+        move |n| records.set_message(format!("{n} records")),
+    )
+    .await;
+    bar.finish_and_clear();
+    match result {
+        Ok(report) => {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            eprintln!(
+                "{}: {} stored, {} already stored, {} rejected{}",
+                args.file.display(),
+                report.accepted,
+                report.duplicates,
+                report.rejected_count,
+                if report.replayed {
+                    " (imported before: nothing changed)"
+                } else {
+                    ""
+                }
+            );
+            Ok(if report.rejected_count > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Err(e) => {
+            eprintln!(
+                "passerelle: {} refused: {e} ({})",
+                args.file.display(),
+                e.code()
+            );
+            Ok(ExitCode::from(2))
         }
     }
 }

@@ -251,6 +251,10 @@ pub struct Limits {
     /// The largest request body, in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// The largest allocation upload (`POST /ingest/allocations`), in
+    /// bytes; uploads are streamed, so this bounds time, not memory.
+    #[serde(default = "default_max_upload")]
+    pub max_upload_bytes: usize,
     /// How long one GraphQL operation may take: partner calls made for it
     /// give up then, and the fields they feed are answered as failed.
     #[serde(default = "default_operation_timeout", with = "humantime_serde")]
@@ -268,6 +272,7 @@ impl Default for Limits {
             max_batch: default_max_batch(),
             rate: RateLimits::default(),
             max_body_bytes: default_max_body(),
+            max_upload_bytes: default_max_upload(),
             operation_timeout: default_operation_timeout(),
         }
     }
@@ -360,6 +365,10 @@ fn default_max_root_fields() -> usize {
 fn default_max_batch() -> usize {
     10
 }
+fn default_max_upload() -> usize {
+    2 << 30
+}
+
 fn default_max_body() -> usize {
     1024 * 1024
 }

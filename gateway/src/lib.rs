@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod campaign;
 pub mod cfas;
 pub mod cli;
 pub mod config;

@@ -95,6 +95,24 @@ pub fn router(state: ServerState) -> Router {
         }
     }
     let app = app.layer(DefaultBodyLimit::max(state.max_body_bytes));
+    let campaign = crate::campaign::upload::CampaignHttp {
+        store: state.store.clone(),
+        validator: state.validator.clone(),
+    };
+    let app = app.merge(
+        Router::new()
+            .route(
+                "/ingest/allocations",
+                axum::routing::post(crate::campaign::upload::upload).layer(
+                    tower_http::limit::RequestBodyLimitLayer::new(state.limits.max_upload_bytes),
+                ),
+            )
+            .route(
+                "/export/tax-campaign/{file}",
+                get(crate::campaign::upload::export),
+            )
+            .with_state(campaign),
+    );
     let app = match cors(&state.api.cors_origins) {
         Some(layer) => app.layer(layer),
         None => app,

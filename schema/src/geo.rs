@@ -129,6 +129,56 @@ impl InseeCommune {
     }
 }
 
+string_id!(
+    /// The INSEE code of any French commune (`75056`, `2A004`, `97411`);
+    /// in Normandy it must name a commune of the reference list.
+    CommuneCode
+);
+
+impl CommuneCode {
+    /// Parses an INSEE commune code: five characters whose first two (three
+    /// overseas) are a département; a Normandy code must be a known commune.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let t = s.trim().to_ascii_uppercase();
+        let shape_ok = t.len() == 5
+            && t.bytes().all(|b| b.is_ascii_alphanumeric())
+            && t[2..].bytes().all(|b| b.is_ascii_digit());
+        if !shape_ok || Departement::parse(Self::departement_of(&t)).is_err() {
+            return Err(IdError::Format {
+                kind: "INSEE commune code",
+                expected: "5 characters like 14118, 2A004 or 97411",
+                got: s.to_owned(),
+            });
+        }
+        let code = Self(t);
+        if code.departement().is_normandy() && reference::commune(code.as_str()).is_none() {
+            return Err(IdError::Unknown {
+                kind: "Normandy commune",
+                got: s.to_owned(),
+            });
+        }
+        Ok(code)
+    }
+
+    fn departement_of(t: &str) -> &str {
+        if t.starts_with("97") {
+            &t[..3]
+        } else {
+            &t[..2]
+        }
+    }
+
+    /// The commune's département.
+    pub fn departement(&self) -> Departement {
+        Departement(Self::departement_of(self.as_str()).to_owned())
+    }
+
+    /// True for a commune of Normandy.
+    pub fn is_normandy(&self) -> bool {
+        self.departement().is_normandy()
+    }
+}
+
 /// A WGS84 position.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GeoPoint {

@@ -6,6 +6,7 @@
 //! built ("parse, don't validate"): once a value has the type, nobody checks it
 //! again. Wire types of partners never appear here.
 
+pub mod allocation;
 pub mod event;
 pub mod geo;
 pub mod ids;
@@ -17,8 +18,9 @@ pub mod partner;
 pub mod reference;
 pub mod training;
 
+pub use allocation::{Allocation, AllocationInput, Rejection};
 pub use event::{Event, EventKind, EventTime, Occurrence, OrientationSite, SiteKind};
-pub use geo::{Departement, GeoPoint, InseeCommune, Postcode};
+pub use geo::{CommuneCode, Departement, GeoPoint, InseeCommune, Postcode};
 pub use ids::{Cfd, IdError, Naf, Opco, Rncp, RomeCode, Siren, Siret, Uai};
 pub use level::DiplomaLevel;
 pub use mobility::{Mobility, MobilityProgram};

@@ -4,6 +4,7 @@
 //! newcomer has a working gateway in one command; `passerelle sandbox` runs
 //! it alone on fixed ports, for benchmarks and for trying a connector.
 
+pub mod campaign;
 pub mod cfas;
 pub mod document;
 pub mod faults;

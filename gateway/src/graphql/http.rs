@@ -35,7 +35,7 @@ const JSON: &str = "application/json; charset=utf-8";
 
 /// The media type of the answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum MediaType {
+pub(crate) enum MediaType {
     GraphqlResponseJson,
     Json,
 }
@@ -104,7 +104,12 @@ fn refuse(status: StatusCode, media: MediaType, message: &str) -> Response {
 }
 
 /// A refusal with its code, answered before any GraphQL execution.
-fn refuse_with(status: StatusCode, media: MediaType, code: ErrorCode, message: &str) -> Response {
+pub(crate) fn refuse_with(
+    status: StatusCode,
+    media: MediaType,
+    code: ErrorCode,
+    message: &str,
+) -> Response {
     let body = json!({
         "errors": [{ "message": message, "extensions": { "code": code.as_str() } }]
     });
@@ -244,8 +249,8 @@ fn over_rate(
 
 /// The caller a request's `Authorization: Bearer` names: anonymous without
 /// one; a refusal (401, `UNAUTHENTICATED`) for a token that does not check.
-async fn caller(
-    endpoint: &Endpoint,
+pub(crate) async fn caller(
+    validator: &crate::auth::Validator,
     headers: &HeaderMap,
     media: MediaType,
 ) -> Result<crate::auth::Caller, Response> {
@@ -276,7 +281,7 @@ async fn caller(
     let Some(token) = token else {
         return Err(refusal("send Authorization: Bearer <token>"));
     };
-    endpoint.validator.validate(token).await.map_err(|e| {
+    validator.validate(token).await.map_err(|e| {
         tracing::info!(reason = %e, "bearer token refused");
         refusal(&e.to_string())
     })
@@ -627,7 +632,7 @@ pub async fn get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return r;
     }
-    let caller = match caller(&endpoint, &headers, media).await {
+    let caller = match caller(&endpoint.validator, &headers, media).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -698,7 +703,7 @@ pub async fn post(
         Ok(v) => v,
         Err(_) => return refuse(StatusCode::BAD_REQUEST, media, "the body is not JSON"),
     };
-    let caller = match caller(&endpoint, &headers, media).await {
+    let caller = match caller(&endpoint.validator, &headers, media).await {
         Ok(c) => c,
         Err(r) => return r,
     };

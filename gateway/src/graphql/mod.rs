@@ -1,5 +1,6 @@
 //! The GraphQL API: one schema over every partner.
 
+mod campaign;
 mod cfa;
 mod errors;
 mod events;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 use async_graphql::extensions::apollo_persisted_queries::{
     ApolloPersistedQueries, LruCacheStorage,
 };
-use async_graphql::{EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{EmptySubscription, MergedObject, Schema};
 
 pub use errors::ErrorCode;
 pub use ids::GlobalId;
@@ -41,10 +42,14 @@ pub struct Query(
     public_sector::PublicSectorQuery,
     cfa::CfaQuery,
     region::RegionQuery,
+    campaign::CampaignQuery,
 );
 
+/// The root of mutations.
+pub type Mutation = campaign::CampaignMutation;
+
 /// The gateway's schema.
-pub type PasserelleSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type PasserelleSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// What resolvers reach through the context.
 pub struct ApiState {
@@ -74,7 +79,7 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
         state.mobility.clone(),
         state.feeds.clone(),
     );
-    let schema = Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    let schema = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(offer_loader)
         .data(mobility_loader)
         .data(state)
@@ -91,7 +96,7 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
 
 /// The schema's SDL, as committed in `schema/passerelle.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .finish()
         .sdl()
 }
