@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Passerelle's whole test suite on a fresh machine: installs what the
-# tests need (Node packages for the GraphQL-over-HTTP audit), checks the
-# formatting and lints, then runs every test of the workspace.
+# tests need (Node packages for the GraphQL-over-HTTP audit, PostgreSQL for
+# the store tests, started as a throwaway cluster), checks the formatting
+# and lints, then runs every test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +18,8 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
+source tests/postgres.sh
+postgres_start
+# The store and ingestion tests must run on PostgreSQL too, not skip it.
+export PASSERELLE_REQUIRE_POSTGRES=1
 cargo test --workspace --locked

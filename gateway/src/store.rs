@@ -368,3 +368,58 @@ mod tests {
         assert_eq!(s.feed("cma", "offer").await.unwrap(), ["2", "1"]);
     }
 }
+
+/// Stores for tests: the suite runs the store's tests on SQLite and, when
+/// `PASSERELLE_TEST_POSTGRES_URL` names a PostgreSQL server (as
+/// `tests/run.sh` arranges), on PostgreSQL too.
+pub mod testing {
+    use sqlx::Connection;
+
+    /// The PostgreSQL server tests may use. Panics when
+    /// `PASSERELLE_REQUIRE_POSTGRES` is set and none is named, so that CI
+    /// cannot skip PostgreSQL silently.
+    pub fn postgres_url() -> Option<String> {
+        let url = std::env::var("PASSERELLE_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty());
+        if url.is_none() && std::env::var_os("PASSERELLE_REQUIRE_POSTGRES").is_some() {
+            panic!("PASSERELLE_REQUIRE_POSTGRES is set but PASSERELLE_TEST_POSTGRES_URL is not");
+        }
+        if url.is_none() {
+            eprintln!("PASSERELLE_TEST_POSTGRES_URL is not set: PostgreSQL variants skipped (tests/run.sh sets it)");
+        }
+        url
+    }
+
+    /// A new, empty database on the server at `server_url`; its URL.
+    pub async fn scratch_postgres(server_url: &str) -> String {
+        sqlx::any::install_default_drivers();
+        let name = format!(
+            "passerelle_test_{}_{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        );
+        let mut conn = sqlx::AnyConnection::connect(server_url)
+            .await
+            .expect("the test PostgreSQL server answers");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("a scratch database");
+        let base = server_url.rsplit_once('/').map_or(server_url, |(b, _)| b);
+        format!("{base}/{name}")
+    }
+
+    /// The store URLs a test runs on: a SQLite file under `dir`, and a
+    /// scratch PostgreSQL database when a server is available.
+    pub async fn backends(dir: &std::path::Path) -> Vec<(&'static str, String)> {
+        let mut out = vec![(
+            "sqlite",
+            format!("sqlite://{}?mode=rwc", dir.join("store.db").display()),
+        )];
+        if let Some(server) = postgres_url() {
+            out.push(("postgres", scratch_postgres(&server).await));
+        }
+        out
+    }
+}
