@@ -10,16 +10,7 @@ use crate::helpers::{spawn_app, TestApp, SMALL};
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 async fn post_as(app: &TestApp, token: &str, query: &str) -> (u16, Value) {
-    let r = app
-        .client
-        .post(app.url("/graphql"))
-        .header("authorization", format!("Bearer {token}"))
-        .header("accept", "application/graphql-response+json")
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap())
+    app.post_as(Some(token), query, json!({})).await
 }
 
 fn issuer(app: &TestApp) -> Issuer {

@@ -98,31 +98,48 @@ impl TestApp {
         body["data"].clone()
     }
 
-    /// Like [`TestApp::data`], as the Région's BI (scope `region:bi`), with
-    /// a token of the sandbox's issuer.
-    pub async fn data_bi(&self, query: &str, variables: Value) -> Value {
-        let issuer = passerelle::auth::issuer::Issuer::load_or_create(
+    /// A token of the sandbox's issuer with these scopes and claims.
+    pub fn token(&self, scope: &str, opco: Option<&str>, cfa: Option<&str>) -> String {
+        passerelle::auth::issuer::Issuer::load_or_create(
             &self.data_dir,
             "passerelle-sandbox",
             "passerelle",
         )
-        .expect("the sandbox issuer's key");
-        let token = issuer.mint(
-            "bi",
-            "region:bi",
-            None,
-            None,
+        .expect("the sandbox issuer's key")
+        .mint(
+            "test-client",
+            scope,
+            opco,
+            cfa,
             std::time::Duration::from_secs(600),
-        );
-        let r = self
+        )
+    }
+
+    /// POSTs a GraphQL operation with a bearer token (none when `None`).
+    pub async fn post_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let mut request = self
             .client
             .post(self.url("/graphql"))
-            .bearer_auth(token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("the gateway answers");
-        let body: Value = r.json().await.expect("a JSON body");
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let r = request.send().await.expect("the gateway answers");
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("a JSON body"))
+    }
+
+    /// Like [`TestApp::data`], as the Région's BI (scope `region:bi`), with
+    /// a token of the sandbox's issuer.
+    pub async fn data_bi(&self, query: &str, variables: Value) -> Value {
+        let token = self.token("region:bi", None, None);
+        let (_, body) = self.post_as(Some(&token), query, variables).await;
         assert!(body.get("errors").is_none(), "unexpected errors: {body}");
         body["data"].clone()
     }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod campaign;
 mod cfas;
 mod chaos;
 mod errors;
