@@ -56,6 +56,29 @@ enum Command {
     },
     /// Prints the GraphQL schema (SDL).
     Schema,
+    /// Writes a simulated taxe d'apprentissage campaign, one file per OPCO
+    /// (`OPCO.csv` for `/ingest/allocations`, or `OPCO.jsonl`: one
+    /// `pushAllocations` request body a line), for tests and benchmarks.
+    SandboxCampaign {
+        /// The directory to write to.
+        #[arg(long)]
+        out: PathBuf,
+        /// Allocations in all.
+        #[arg(long, default_value_t = 10_000)]
+        allocations: u64,
+        /// Distinct employers.
+        #[arg(long, default_value_t = 1_000)]
+        employers: usize,
+        /// Spoil every Nth record (a bad check key, a zero amount…).
+        #[arg(long)]
+        invalid_every: Option<u64>,
+        /// `csv`, or `jsonl` with this many allocations a request.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Allocations a request, for `jsonl`.
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+    },
     /// Imports data handed over by hand into the store.
     Import {
         #[command(subcommand)]
@@ -239,6 +262,28 @@ pub fn run() -> ExitCode {
                 }
             }
         }
+        Command::SandboxCampaign {
+            out,
+            allocations,
+            employers,
+            invalid_every,
+            format,
+            batch,
+        } => {
+            let settings = passerelle_connectors::sandbox::campaign::CampaignSettings {
+                allocations,
+                employers,
+                invalid_every,
+                ..Default::default()
+            };
+            match write_campaign(&out, settings, &format, batch.max(1)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("passerelle: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Schema => {
             print!("{}", crate::graphql::sdl());
             ExitCode::SUCCESS
@@ -279,6 +324,83 @@ pub fn run() -> ExitCode {
             report(runtime().and_then(|rt| rt.block_on(sandbox(settings, latency_ms))))
         }
     }
+}
+
+fn write_campaign(
+    out: &std::path::Path,
+    settings: passerelle_connectors::sandbox::campaign::CampaignSettings,
+    format: &str,
+    batch: usize,
+) -> anyhow::Result<()> {
+    use passerelle_connectors::sandbox::campaign::Campaign;
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let year = settings.year;
+    let mut files: HashMap<&str, std::io::BufWriter<std::fs::File>> = HashMap::new();
+    let mut pending: HashMap<&str, Vec<passerelle_schema::AllocationInput>> = HashMap::new();
+    let mut sent: HashMap<&str, usize> = HashMap::new();
+    let jsonl = match format {
+        "csv" => false,
+        "jsonl" => true,
+        other => anyhow::bail!("--format is csv or jsonl, not {other}"),
+    };
+    let mut flush = |opco: &'static str,
+                     records: &mut Vec<passerelle_schema::AllocationInput>,
+                     files: &mut HashMap<&str, std::io::BufWriter<std::fs::File>>|
+     -> anyhow::Result<()> {
+        let file = match files.entry(opco) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let path = out.join(format!("{opco}.{}", if jsonl { "jsonl" } else { "csv" }));
+                let mut f = std::io::BufWriter::new(std::fs::File::create(&path)?);
+                if !jsonl {
+                    writeln!(
+                        f,
+                        "{}",
+                        passerelle_connectors::sandbox::campaign::CSV_HEADER
+                    )?;
+                }
+                e.insert(f)
+            }
+        };
+        if jsonl {
+            let n = sent.entry(opco).or_default();
+            let body = serde_json::json!({
+                "query": "mutation($input: PushAllocationsInput!) { pushAllocations(input: $input) { accepted duplicates rejectedCount } }",
+                "variables": { "input": {
+                    "campaign": year,
+                    "idempotencyKey": format!("{opco}-{n}"),
+                    "allocations": records,
+                } }
+            });
+            *n += 1;
+            writeln!(file, "{body}")?;
+        } else {
+            for a in records.iter() {
+                passerelle_connectors::sandbox::campaign::write_csv_record(file, a)?;
+            }
+        }
+        records.clear();
+        Ok(())
+    };
+    for (opco, input) in Campaign::new(settings) {
+        let records = pending.entry(opco).or_default();
+        records.push(input);
+        if records.len() >= batch {
+            flush(opco, records, &mut files)?;
+        }
+    }
+    for (opco, mut records) in pending {
+        if !records.is_empty() {
+            flush(opco, &mut records, &mut files)?;
+        }
+    }
+    for (_, mut f) in files {
+        f.flush()?;
+    }
+    Ok(())
 }
 
 struct ImportArgs {

@@ -400,6 +400,23 @@ pub enum ConfigError {
     },
 }
 
+/// The top-level keys of the configuration. Other `PASSERELLE_*` variables
+/// (`PASSERELLE_CONFIG`, those Kubernetes sets for a service named
+/// `passerelle`, test settings) are not configuration and are left alone.
+const SECTIONS: [&str; 11] = [
+    "listen",
+    "data_dir",
+    "store_url",
+    "mappings_dir",
+    "sandbox",
+    "partners",
+    "limits",
+    "log",
+    "telemetry",
+    "api",
+    "auth",
+];
+
 impl Config {
     /// Reads the configuration: defaults, then `file` (when given), then
     /// `PASSERELLE_*` environment variables (`__` separates levels:
@@ -410,7 +427,11 @@ impl Config {
             figment = figment.merge(Toml::file_exact(file));
         }
         let config: Config = figment
-            .merge(Env::prefixed("PASSERELLE_").split("__"))
+            .merge(
+                Env::prefixed("PASSERELLE_")
+                    .split("__")
+                    .filter(|key| SECTIONS.contains(&key.as_str().split('.').next().unwrap_or(""))),
+            )
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))?;

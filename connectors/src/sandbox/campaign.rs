@@ -193,26 +193,32 @@ impl Iterator for Campaign {
     }
 }
 
+/// The header row of the CSV that `/ingest/allocations` takes.
+pub const CSV_HEADER: &str =
+    "reference;employer_siret;employer_commune;establishment_uai;amount;allocated_at";
+
+/// Writes one allocation as a row of that CSV.
+pub fn write_csv_record(out: &mut impl std::io::Write, a: &AllocationInput) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{};{};{};{};{};{}",
+        a.reference,
+        a.employer_siret,
+        a.employer_commune,
+        a.establishment_uai,
+        a.amount,
+        a.allocated_at
+    )
+}
+
 /// Writes allocations as the CSV that `/ingest/allocations` takes.
 pub fn write_csv<'a>(
     out: &mut impl std::io::Write,
     records: impl IntoIterator<Item = &'a AllocationInput>,
 ) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "reference;employer_siret;employer_commune;establishment_uai;amount;allocated_at"
-    )?;
+    writeln!(out, "{CSV_HEADER}")?;
     for a in records {
-        writeln!(
-            out,
-            "{};{};{};{};{};{}",
-            a.reference,
-            a.employer_siret,
-            a.employer_commune,
-            a.establishment_uai,
-            a.amount,
-            a.allocated_at
-        )?;
+        write_csv_record(out, a)?;
     }
     Ok(())
 }

@@ -1,0 +1,181 @@
+//! Killing the server (SIGKILL) in the middle of a large upload loses no
+//! acknowledged record and leaves no half-batch, on SQLite and PostgreSQL.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use passerelle::auth::issuer::Issuer;
+use passerelle::campaign::{self, figures};
+use passerelle::store::{testing, Store};
+use passerelle_connectors::sandbox::campaign::{write_csv, Campaign, CampaignSettings};
+use passerelle_schema::{AllocationInput, Opco};
+
+struct Server {
+    child: Child,
+    addr: String,
+    lines: mpsc::Receiver<String>,
+}
+
+/// Starts `passerelle serve` on `dir` and `store_url`; returns once it
+/// listens.
+fn start(dir: &std::path::Path, store_url: &str) -> Server {
+    let config = dir.join("passerelle.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nstore_url = \"{store_url}\"\n[log]\nformat = \"json\"\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_passerelle"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = mpsc::channel();
+    let logs = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(logs).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let addr = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the server starts");
+        if line.contains("passerelle listening") {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            break v["addr"].as_str().unwrap().to_owned();
+        }
+    };
+    Server { child, addr, lines }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn batch(records: &[AllocationInput]) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_csv(&mut out, records).unwrap();
+    out
+}
+
+async fn upload(
+    client: &reqwest::Client,
+    server: &str,
+    token: &str,
+    key: &str,
+    body: Vec<u8>,
+) -> reqwest::Result<serde_json::Value> {
+    client
+        .post(format!("http://{server}/ingest/allocations?campaign=2026"))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await
+}
+
+#[tokio::test]
+async fn a_killed_upload_loses_no_acknowledged_record_and_leaves_no_half_batch() {
+    let records: Vec<AllocationInput> = Campaign::new(CampaignSettings {
+        employers: 5_000,
+        allocations: 180_000,
+        ..CampaignSettings::default()
+    })
+    .map(|(_, a)| a)
+    .collect();
+    let (small, large) = records.split_at(30_000);
+    let opco = Opco::parse("AKTO").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (backend, url) in testing::backends(dir.path()).await {
+        let data = dir.path().join(backend);
+        std::fs::create_dir_all(&data).unwrap();
+        let token = Issuer::load_or_create(&data, "passerelle-sandbox", "passerelle")
+            .unwrap()
+            .mint(
+                "opco",
+                "allocations:write",
+                Some("AKTO"),
+                None,
+                Duration::from_secs(3600),
+            );
+        let mut server = start(&data, &url);
+        let client = reqwest::Client::new();
+
+        // Acknowledged batches.
+        let mut acknowledged = std::collections::HashMap::new();
+        for (n, chunk) in small.chunks(10_000).enumerate() {
+            let key = format!("acked-{n}");
+            let report = upload(&client, &server.addr, &token, &key, batch(chunk))
+                .await
+                .unwrap();
+            acknowledged.insert(key, report["accepted"].as_i64().unwrap());
+        }
+
+        // A large upload, killed once the server says it is under way.
+        let in_flight = {
+            let (client, addr, token) = (client.clone(), server.addr.clone(), token.clone());
+            let body = batch(large);
+            tokio::spawn(async move { upload(&client, &addr, &token, "in-flight", body).await })
+        };
+        let lines = std::mem::replace(&mut server.lines, mpsc::channel().1);
+        let progressed = tokio::task::spawn_blocking(move || {
+            lines
+                .iter()
+                .any(|l| l.contains("upload in progress") && l.contains("in-flight"))
+        });
+        assert!(
+            progressed.await.unwrap(),
+            "{backend}: the upload progressed"
+        );
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        assert!(
+            in_flight.await.unwrap().is_err(),
+            "{backend}: the killed upload was not acknowledged"
+        );
+
+        // Restarted: every acknowledged batch whole, the killed one absent.
+        let server = start(&data, &url);
+        let store = Store::open(&url).await.unwrap();
+        let committed = campaign::ingest::committed_batches(&store, &opco)
+            .await
+            .unwrap();
+        assert_eq!(committed, acknowledged, "{backend}");
+        let totals = figures::totals(&store, 2026).await.unwrap();
+        let (rows, sum) = campaign::ingest::stored_totals(&store, 2026).await.unwrap();
+        assert_eq!(
+            (totals.all.allocations, totals.all.amount_cents),
+            (rows, sum)
+        );
+
+        // The client retries the killed upload with its key: stored whole, once.
+        let report = upload(&client, &server.addr, &token, "in-flight", batch(large))
+            .await
+            .unwrap();
+        assert_eq!(
+            report["accepted"].as_u64().unwrap(),
+            large.len() as u64,
+            "{backend}"
+        );
+        let (rows, _) = campaign::ingest::stored_totals(&store, 2026).await.unwrap();
+        assert_eq!(rows as usize, records.len(), "{backend}");
+    }
+}
