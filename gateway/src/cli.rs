@@ -78,6 +78,9 @@ enum Command {
         /// Allocations a request, for `jsonl`.
         #[arg(long, default_value_t = 1_000)]
         batch: usize,
+        /// The campaign year.
+        #[arg(long, default_value_t = 2026)]
+        year: i32,
     },
     /// Imports data handed over by hand into the store.
     Import {
@@ -269,11 +272,13 @@ pub fn run() -> ExitCode {
             invalid_every,
             format,
             batch,
+            year,
         } => {
             let settings = passerelle_connectors::sandbox::campaign::CampaignSettings {
                 allocations,
                 employers,
                 invalid_every,
+                year,
                 ..Default::default()
             };
             match write_campaign(&out, settings, &format, batch.max(1)) {
