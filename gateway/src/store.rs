@@ -77,6 +77,7 @@ const CHUNK: usize = 200;
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    numbered: bool,
 }
 
 impl Store {
@@ -116,12 +117,41 @@ impl Store {
             .await
             .map_err(StoreError::Unavailable)?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        // PostgreSQL numbers its parameters; SQLite binds `?` in order, and
+        // numbered ones cost it a lookup per parameter per statement.
+        let numbered = !url.starts_with("sqlite:");
+        Ok(Self { pool, numbered })
     }
 
     /// The connection pool, for the modules that keep their own tables.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// `(…), (…)` placeholders for `rows` rows of `columns` values each,
+    /// for a multi-row `INSERT … VALUES`: `$1, $2…` for PostgreSQL, `?`
+    /// for SQLite.
+    pub(crate) fn placeholders(&self, rows: usize, columns: usize) -> String {
+        let mut s = String::with_capacity(rows * columns * 5);
+        for r in 0..rows {
+            if r > 0 {
+                s.push(',');
+            }
+            s.push('(');
+            for c in 0..columns {
+                if c > 0 {
+                    s.push(',');
+                }
+                if self.numbered {
+                    s.push('$');
+                    s.push_str(&(r * columns + c + 1).to_string());
+                } else {
+                    s.push('?');
+                }
+            }
+            s.push(')');
+        }
+        s
     }
 
     /// Checks the store answers.
@@ -145,23 +175,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         for chunk in records.chunks(CHUNK) {
-            let mut sql = String::from(
-                "INSERT INTO feed_records (partner, entity, partner_id, payload, sync_id) VALUES ",
+            let mut sql = format!(
+                "INSERT INTO feed_records (partner, entity, partner_id, payload, sync_id) VALUES {}",
+                self.placeholders(chunk.len(), 5)
             );
-            for i in 0..chunk.len() {
-                let b = i * 5;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5
-                ));
-            }
             sql.push_str(
                 " ON CONFLICT (partner, entity, partner_id) DO UPDATE \
                  SET payload = excluded.payload, sync_id = excluded.sync_id",
