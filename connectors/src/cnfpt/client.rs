@@ -27,6 +27,7 @@ pub struct CnfptConfig {
     /// Passerelle's user at the CNFPT.
     pub username: String,
     /// Its password (never logged).
+    #[serde(deserialize_with = "crate::http::secret::deserialize")]
     pub password: SecretString,
     /// Timeouts.
     #[serde(default)]

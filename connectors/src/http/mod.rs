@@ -4,6 +4,7 @@ mod cache;
 mod client;
 mod oauth;
 mod resilience;
+pub mod secret;
 mod trace;
 
 pub use cache::{Cached, LiveCache};

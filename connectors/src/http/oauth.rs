@@ -21,6 +21,7 @@ pub struct ClientCredentials {
     /// Passerelle's client id at the partner.
     pub client_id: String,
     /// Passerelle's client secret at the partner (never logged).
+    #[serde(deserialize_with = "super::secret::deserialize")]
     pub client_secret: SecretString,
     /// The scopes to ask for.
     #[serde(default)]

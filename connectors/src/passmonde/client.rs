@@ -23,6 +23,7 @@ pub struct PassMondeConfig {
     /// The API's base URL; grants are under `api/v2/bourses`.
     pub base_url: url::Url,
     /// Passerelle's API key (never logged), sent as `X-Api-Key`.
+    #[serde(deserialize_with = "crate::http::secret::deserialize")]
     pub api_key: SecretString,
     /// Timeouts.
     #[serde(default)]

@@ -16,4 +16,5 @@ mod offers;
 mod partners;
 mod resilience;
 mod schema;
+mod scopes;
 mod sync;
