@@ -8,6 +8,7 @@
 //! of `passerelle-schema`. Every file carries test cases that the test suite
 //! and `passerelle mapping test` run.
 
+pub mod allocations;
 mod catalog;
 pub mod entity;
 mod error;

@@ -224,12 +224,10 @@ impl Batch {
 
     /// Stores checked allocations whose references are distinct, and adds
     /// the new ones to the campaign's figures.
-    async fn store(&mut self, mut chunk: Vec<Allocation>) -> Result<(), IngestError> {
+    async fn store(&mut self, chunk: Vec<Allocation>) -> Result<(), IngestError> {
         if chunk.is_empty() {
             return Ok(());
         }
-        // In key order, inserts touch each index page once.
-        chunk.sort_unstable_by(|a, b| a.reference.cmp(&b.reference));
         let placeholders = self.store.placeholders(chunk.len(), 9);
         let sql = format!(
             "INSERT INTO allocations (opco, reference, campaign, employer_siret, employer_commune, \

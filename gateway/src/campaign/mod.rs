@@ -2,8 +2,8 @@
 //! durably and idempotently, and the figures the Région reads.
 
 pub mod figures;
-pub mod formats;
 pub mod ingest;
+pub use passerelle_mappings::allocations as formats;
 pub mod upload;
 
 use std::io::{BufReader, Read};

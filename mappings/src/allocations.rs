@@ -1,4 +1,4 @@
-//! The files OPCOs upload: CSV (semicolon or comma, with a header row) and
+//! The files OPCOs upload to Passerelle: CSV (semicolon or comma, with a header row) and
 //! XML. Both are read as a stream, a record at a time, so that an upload of
 //! any size is never held in memory whole.
 //!

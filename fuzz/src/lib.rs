@@ -1,0 +1,34 @@
+//! What the fuzz targets share: a partner payload read and mapped by the
+//! shipped mapping, every record through the engine; an upload read to
+//! its end. Any outcome is fine except a panic, a hang or a memory error.
+
+use std::sync::OnceLock;
+
+use passerelle_mappings::allocations::{Format, Records};
+use passerelle_mappings::{Catalog, EntityKind};
+use passerelle_schema::Partner;
+
+fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| Catalog::embedded().expect("the shipped mappings load"))
+}
+
+/// Reads `bytes` as `partner`'s payload for `entity` and maps every record.
+pub fn map_payload(partner: Partner, entity: EntityKind, bytes: &[u8]) {
+    let mapping = catalog()
+        .get(partner, entity)
+        .expect("a shipped mapping");
+    let (records, _truncated) = mapping.records(bytes);
+    for (i, record) in records.iter().enumerate() {
+        let _ = mapping.map_record_json(i, record);
+    }
+}
+
+/// Reads an upload in `format` to its end.
+pub fn read_upload(format: Format, bytes: &[u8]) {
+    let Ok(mut records) = Records::new(format, bytes) else {
+        return;
+    };
+    let _ = records.campaign();
+    while let Ok(Some(_)) = records.next_item() {}
+}
