@@ -198,16 +198,9 @@ pub fn run() -> ExitCode {
                     data_dir,
                 },
         } => {
-            let overrides = Overrides {
-                listen: None,
-                data_dir,
-            };
-            let config = match Config::load(config.as_deref(), &overrides) {
+            let config = match load_config(config.as_deref(), data_dir) {
                 Ok(c) => c,
-                Err(e) => {
-                    eprintln!("passerelle: configuration: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             let import = ImportArgs {
                 file,
@@ -232,16 +225,9 @@ pub fn run() -> ExitCode {
             config,
             data_dir,
         } => {
-            let overrides = Overrides {
-                listen: None,
-                data_dir,
-            };
-            let config = match Config::load(config.as_deref(), &overrides) {
+            let config = match load_config(config.as_deref(), data_dir) {
                 Ok(c) => c,
-                Err(e) => {
-                    eprintln!("passerelle: configuration: {e}");
-                    return ExitCode::from(2);
-                }
+                Err(code) => return code,
             };
             if config.auth.jwks_url.is_some() || !config.sandbox.enabled {
                 eprintln!("passerelle: the configuration names a real identity provider: ask it for tokens");
@@ -486,6 +472,22 @@ async fn import_allocations(config: Config, args: ImportArgs) -> anyhow::Result<
             Ok(ExitCode::from(2))
         }
     }
+}
+
+/// The configuration of a command that needs no listener; a message and
+/// exit status 2 when it is invalid.
+fn load_config(
+    file: Option<&std::path::Path>,
+    data_dir: Option<PathBuf>,
+) -> Result<Config, ExitCode> {
+    let overrides = Overrides {
+        listen: None,
+        data_dir,
+    };
+    Config::load(file, &overrides).map_err(|e| {
+        eprintln!("passerelle: configuration: {e}");
+        ExitCode::from(2)
+    })
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

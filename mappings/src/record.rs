@@ -278,7 +278,7 @@ pub fn decode_xml(bytes: &[u8]) -> Result<String, PayloadError> {
         .find("encoding=")
         .and_then(|i| {
             let rest = &head[i + 9..];
-            let quote = rest.chars().next()?;
+            let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''))?;
             let rest = &rest[1..];
             rest.find(quote).map(|end| rest[..end].to_owned())
         })
@@ -432,6 +432,23 @@ fn insert_child(map: &mut Map<String, Value>, name: String, child: Value) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Found by the `cma_xml` and `cnfpt_soap` fuzz targets: a declaration
+    /// whose `encoding=` is followed by a character longer than a byte
+    /// (or by bytes that are not UTF-8) panicked on a char boundary.
+    #[test]
+    fn a_declaration_with_a_strange_encoding_is_an_error_not_a_panic() {
+        let cases: [&[u8]; 4] = [
+            b"<comp= =encoding=\xe0\xc2\xdd\x8a\x8d\x93\x92\x0018\"/><",
+            "<?xml version=\"1.0\" encoding=\u{7b6}utf-8\u{7b6}?><a/>".as_bytes(),
+            b"<?xml version=\"1.0\" encoding=\"\xde\xb6\xac\"?><a/>",
+            b"<?xml version=\"1.0\" encoding=utf-8?><a/>",
+        ];
+        for bytes in cases {
+            let _ = decode_xml(bytes);
+        }
+        assert!(decode_xml(b"<?xml version=\"1.0\" encoding=\"\xde\xb6\xac\"?><a/>").is_err());
+    }
 
     #[test]
     fn paths_reach_through_objects_and_arrays() {

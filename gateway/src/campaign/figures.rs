@@ -243,7 +243,7 @@ pub async fn allocations(
     let (at, opco, reference) = after.unwrap_or_default();
     sqlx::query(&format!(
         "{ALLOCATION} WHERE campaign = $1 AND establishment_uai = $2 \
-         AND (allocated_at > $3 OR (allocated_at = $3 AND (opco > $4 OR (opco = $4 AND reference > $5)))) \
+         AND (allocated_at, opco, reference) > ($3, $4, $5) \
          ORDER BY allocated_at, opco, reference LIMIT $6"
     ))
     .bind(i64::from(campaign))
@@ -269,7 +269,7 @@ pub async fn allocations_page(
 ) -> Result<Vec<StoredAllocation>, StoreError> {
     let (opco, reference) = after.unwrap_or_default();
     sqlx::query(&format!(
-        "{ALLOCATION} WHERE campaign = $1 AND (opco > $2 OR (opco = $2 AND reference > $3)) \
+        "{ALLOCATION} WHERE (opco, reference) > ($2, $3) AND campaign = $1 \
          ORDER BY opco, reference LIMIT $4"
     ))
     .bind(i64::from(campaign))
