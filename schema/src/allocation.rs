@@ -288,7 +288,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named_with_its_code() {
-        let cases: Vec<(fn(&mut AllocationInput), &str, &str)> = vec![
+        type Spoil = fn(&mut AllocationInput);
+        let cases: Vec<(Spoil, &str, &str)> = vec![
             (
                 |i| i.employer_siret = "73282932000075".into(),
                 "employerSiret",
