@@ -313,3 +313,81 @@ async fn dev_token_signs_what_a_sandbox_gateway_on_the_same_directory_accepts() 
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("real identity provider"));
 }
+
+#[test]
+fn import_allocations_stores_a_file_once_and_reports_its_rejections() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = passerelle()
+        .args([
+            "sandbox-campaign",
+            "--allocations",
+            "3000",
+            "--employers",
+            "300",
+        ])
+        .args(["--invalid-every", "100", "--out"])
+        .arg(dir.path().join("campaign"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = dir.path().join("campaign/AKTO.csv");
+    let import = || {
+        passerelle()
+            .args([
+                "import",
+                "allocations",
+                "--opco",
+                "AKTO",
+                "--campaign",
+                "2026",
+            ])
+            .arg(&file)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .output()
+            .unwrap()
+    };
+    let first = import();
+    // Some records are spoiled: exit status 1, each rejection in the report.
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    let received = report["received"].as_u64().unwrap();
+    let rejected = report["rejectedCount"].as_u64().unwrap();
+    assert!(rejected > 0 && rejected < received / 50, "{report}");
+    assert_eq!(report["accepted"].as_u64().unwrap(), received - rejected);
+    assert_eq!(
+        report["rejected"].as_array().unwrap().len() as u64,
+        rejected
+    );
+    // The same file again changes nothing.
+    let again: serde_json::Value = serde_json::from_slice(&import().stdout).unwrap();
+    assert_eq!(again["replayed"], true);
+    assert_eq!(again["accepted"], report["accepted"]);
+    // Refused whole: an unknown OPCO, a missing campaign.
+    let unknown = passerelle()
+        .args(["import", "allocations", "--opco", "NOPE"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(unknown.status.code(), Some(2));
+    let no_campaign = passerelle()
+        .args(["import", "allocations", "--opco", "AKTO"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert_eq!(no_campaign.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_campaign.stderr).contains("INVALID_CAMPAIGN"));
+}

@@ -183,7 +183,7 @@ pub async fn ingest_upload<R: Read + Send + 'static>(
         })?,
         (None, None) => {
             return Err(BatchError::Campaign(
-                "the campaign is missing: add ?campaign=YEAR".into(),
+                "the campaign is missing: name it (?campaign=YEAR in a request, --campaign YEAR on the command line)".into(),
             ))
         }
     };
