@@ -344,15 +344,25 @@ mod tests {
         }
     }
 
-    async fn store() -> (tempfile::TempDir, Store) {
+    /// The store on SQLite and, when the suite has a server, PostgreSQL.
+    async fn stores() -> (tempfile::TempDir, Vec<(&'static str, Store)>) {
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
-        (dir, Store::open(&url).await.unwrap())
+        let mut out = Vec::new();
+        for (backend, url) in testing::backends(dir.path()).await {
+            out.push((backend, Store::open(&url).await.unwrap()));
+        }
+        (dir, out)
     }
 
     #[tokio::test]
     async fn a_complete_sync_replaces_the_feed_and_keeps_rejected_records() {
-        let (_dir, s) = store().await;
+        let (_dir, stores) = stores().await;
+        for (backend, s) in stores {
+            complete_sync(backend, &s).await;
+        }
+    }
+
+    async fn complete_sync(backend: &str, s: &Store) {
         s.save_sync(
             &run(1),
             &[rec("a", "1"), rec("b", "1"), rec("c", "1")],
@@ -365,24 +375,39 @@ mod tests {
         s.save_sync(&run(2), &[rec("a", "2")], &["c".into()], true)
             .await
             .unwrap();
-        assert_eq!(s.feed("cma", "offer").await.unwrap(), ["2", "1"]);
+        assert_eq!(
+            s.feed("cma", "offer").await.unwrap(),
+            ["2", "1"],
+            "{backend}"
+        );
         assert_eq!(
             s.last_etag("cma", "offer").await.unwrap().as_deref(),
-            Some("\"e2\"")
+            Some("\"e2\""),
+            "{backend}"
         );
-        assert_eq!(s.runs("cma", "offer", 10).await.unwrap().len(), 2);
+        assert_eq!(
+            s.runs("cma", "offer", 10).await.unwrap().len(),
+            2,
+            "{backend}"
+        );
     }
 
     #[tokio::test]
     async fn a_truncated_sync_removes_nothing() {
-        let (_dir, s) = store().await;
-        s.save_sync(&run(1), &[rec("a", "1"), rec("b", "1")], &[], true)
-            .await
-            .unwrap();
-        s.save_sync(&run(2), &[rec("a", "2")], &[], false)
-            .await
-            .unwrap();
-        assert_eq!(s.feed("cma", "offer").await.unwrap(), ["2", "1"]);
+        let (_dir, stores) = stores().await;
+        for (backend, s) in stores {
+            s.save_sync(&run(1), &[rec("a", "1"), rec("b", "1")], &[], true)
+                .await
+                .unwrap();
+            s.save_sync(&run(2), &[rec("a", "2")], &[], false)
+                .await
+                .unwrap();
+            assert_eq!(
+                s.feed("cma", "offer").await.unwrap(),
+                ["2", "1"],
+                "{backend}"
+            );
+        }
     }
 }
 
