@@ -417,6 +417,13 @@ const SECTIONS: [&str; 11] = [
     "auth",
 ];
 
+/// Whether an environment variable's key (prefix removed, levels split)
+/// names a setting: its first level is one of [`SECTIONS`], in any case.
+fn is_setting(key: &str) -> bool {
+    let first = key.split('.').next().unwrap_or("");
+    SECTIONS.iter().any(|s| s.eq_ignore_ascii_case(first))
+}
+
 impl Config {
     /// Reads the configuration: defaults, then `file` (when given), then
     /// `PASSERELLE_*` environment variables (`__` separates levels:
@@ -430,7 +437,7 @@ impl Config {
             .merge(
                 Env::prefixed("PASSERELLE_")
                     .split("__")
-                    .filter(|key| SECTIONS.contains(&key.as_str().split('.').next().unwrap_or(""))),
+                    .filter(|key| is_setting(key.as_str())),
             )
             .merge(Serialized::defaults(overrides))
             .extract()
@@ -515,6 +522,27 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("at partners:"), "{e}");
+    }
+
+    #[test]
+    fn only_settings_are_read_from_the_environment() {
+        for key in [
+            "STORE_URL",
+            "store_url",
+            "SANDBOX.ENABLED",
+            "limits.max_depth",
+        ] {
+            assert!(is_setting(key), "{key}");
+        }
+        for key in [
+            "CONFIG",
+            "TEST_POSTGRES_URL",
+            "PORT",
+            "SERVICE_HOST",
+            "REQUIRE_POSTGRES",
+        ] {
+            assert!(!is_setting(key), "{key}");
+        }
     }
 
     #[test]

@@ -391,3 +391,23 @@ fn import_allocations_stores_a_file_once_and_reports_its_rejections() {
     assert_eq!(no_campaign.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_campaign.stderr).contains("INVALID_CAMPAIGN"));
 }
+
+#[test]
+fn settings_come_from_passerelle_variables_and_other_ones_are_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    // A store nobody listens on: serve must try it, and fail, naming it.
+    let out = passerelle()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env(
+            "PASSERELLE_STORE_URL",
+            "postgres://nobody@127.0.0.1:1/passerelle",
+        )
+        .env("PASSERELLE_SERVICE_HOST", "10.0.0.1")
+        .env("PASSERELLE_TEST_SETTING", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("the store at postgres://"), "{stderr}");
+}
