@@ -79,6 +79,17 @@ impl ConnectorError {
         }
     }
 
+    /// Every code [`ConnectorError::code`] gives.
+    pub const CODES: [&'static str; 7] = [
+        "PARTNER_TIMEOUT",
+        "PARTNER_UNAVAILABLE",
+        "PARTNER_AUTH_FAILED",
+        "PARTNER_BAD_RESPONSE",
+        "CIRCUIT_OPEN",
+        "STALE_DATA",
+        "MAPPING_FAILED",
+    ];
+
     /// The stable code clients see in `extensions.code`.
     pub fn code(&self) -> &'static str {
         match self {

@@ -304,7 +304,9 @@ where
         .await
         .with_context(|| format!("the {partner} feed could not be loaded from the store"))?;
     if stored == 0 {
-        feed.sync_once()
+        // Another replica may be pulling it: this one then waits for that
+        // sync and loads its result.
+        feed.sync_if_due(crate::sync::fresh_for(interval))
             .await
             .with_context(|| format!("the first {partner} sync could not be stored"))?;
     } else {

@@ -13,6 +13,7 @@ pub mod feeds;
 pub mod formations;
 pub mod graphql;
 pub mod health;
+pub mod lease;
 pub mod mobility;
 pub mod offers;
 pub mod ratelimit;

@@ -7,6 +7,8 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
+use crate::lease::Leases;
+
 /// A failure of the store. The message is for operators' logs; clients see
 /// a code only.
 #[derive(Debug, thiserror::Error)]
@@ -54,8 +56,12 @@ pub struct SyncRun {
     pub rejects: String,
     /// Why the sync failed.
     pub error: Option<String>,
+    /// The error code of a failed sync, as clients see it.
+    pub error_code: Option<String>,
     /// The feed's `ETag`.
     pub etag: Option<String>,
+    /// The replica that ran it (host and process).
+    pub replica: Option<String>,
 }
 
 /// A record of a feed to store: its identifier at the partner and its
@@ -78,6 +84,7 @@ const CHUNK: usize = 200;
 pub struct Store {
     pool: AnyPool,
     numbered: bool,
+    leases: Leases,
 }
 
 impl Store {
@@ -120,7 +127,21 @@ impl Store {
         // PostgreSQL numbers its parameters; SQLite binds `?` in order, and
         // numbered ones cost it a lookup per parameter per statement.
         let numbered = !url.starts_with("sqlite:");
-        Ok(Self { pool, numbered })
+        let leases = if numbered {
+            Leases::postgres(pool.clone())
+        } else {
+            Leases::local()
+        };
+        Ok(Self {
+            pool,
+            numbered,
+            leases,
+        })
+    }
+
+    /// The leases replicas sharing this store take turns with.
+    pub fn leases(&self) -> &Leases {
+        &self.leases
     }
 
     /// The connection pool, for the modules that keep their own tables.
@@ -248,7 +269,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<SyncRun>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, partner, entity, started_at, duration_ms, outcome, records, rejected, rejects, error, etag \
+            "SELECT id, partner, entity, started_at, duration_ms, outcome, records, rejected, rejects, error, error_code, etag, replica \
              FROM sync_runs WHERE partner = $1 AND entity = $2 ORDER BY id DESC LIMIT $3",
         )
         .bind(partner)
@@ -259,21 +280,21 @@ impl Store {
         rows.iter().map(run_from_row).collect()
     }
 
-    /// The `ETag` of the feed as last stored.
-    pub async fn last_etag(
+    /// The last sync that stored the feed: its id and the feed's `ETag`.
+    pub async fn last_update(
         &self,
         partner: &str,
         entity: &str,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Option<(i64, Option<String>)>, StoreError> {
         let row = sqlx::query(
-            "SELECT etag FROM sync_runs WHERE partner = $1 AND entity = $2 AND outcome = 'updated' \
+            "SELECT id, etag FROM sync_runs WHERE partner = $1 AND entity = $2 AND outcome = 'updated' \
              ORDER BY id DESC LIMIT 1",
         )
         .bind(partner)
         .bind(entity)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.and_then(|r| r.try_get::<Option<String>, _>(0).ok().flatten()))
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
 }
 
@@ -282,8 +303,8 @@ where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     sqlx::query(
-        "INSERT INTO sync_runs (id, partner, entity, started_at, duration_ms, outcome, records, rejected, rejects, error, etag) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO sync_runs (id, partner, entity, started_at, duration_ms, outcome, records, rejected, rejects, error, error_code, etag, replica) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(run.id)
     .bind(&run.partner)
@@ -295,7 +316,9 @@ where
     .bind(run.rejected)
     .bind(&run.rejects)
     .bind(&run.error)
+    .bind(&run.error_code)
     .bind(&run.etag)
+    .bind(&run.replica)
     .execute(executor)
     .await?;
     Ok(())
@@ -313,7 +336,9 @@ fn run_from_row(r: &AnyRow) -> Result<SyncRun, StoreError> {
         rejected: r.try_get("rejected")?,
         rejects: r.try_get("rejects")?,
         error: r.try_get("error")?,
+        error_code: r.try_get("error_code")?,
         etag: r.try_get("etag")?,
+        replica: r.try_get("replica")?,
     })
 }
 
@@ -333,7 +358,9 @@ mod tests {
             rejected: 0,
             rejects: "[]".into(),
             error: None,
+            error_code: None,
             etag: Some(format!("\"e{id}\"")),
+            replica: Some("test".into()),
         }
     }
 
@@ -381,8 +408,8 @@ mod tests {
             "{backend}"
         );
         assert_eq!(
-            s.last_etag("cma", "offer").await.unwrap().as_deref(),
-            Some("\"e2\""),
+            s.last_update("cma", "offer").await.unwrap(),
+            Some((2, Some("\"e2\"".into()))),
             "{backend}"
         );
         assert_eq!(

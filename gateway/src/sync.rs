@@ -4,6 +4,11 @@
 //! snapshot in memory, loaded from the store at start and replaced after
 //! each sync that changed something. A failed pull changes nothing: the
 //! last good state keeps being served.
+//!
+//! Replicas sharing a store take turns: a sync holds the feed's lease (see
+//! [`crate::lease`]), and a replica whose turn comes less than an interval
+//! after another's sync does not pull but loads what that one stored. So a
+//! feed is pulled once per interval whatever the number of replicas.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -23,6 +28,8 @@ use crate::store::{FeedRecord, Store, StoreError, SyncRun};
 pub struct Snapshot<E> {
     /// Bumped at every change, so derived caches can tell.
     pub version: u64,
+    /// The sync whose records these are.
+    sync_id: Option<i64>,
     /// The records.
     pub records: Vec<Arc<E>>,
     /// Position of each record by its identifier at the partner.
@@ -30,7 +37,7 @@ pub struct Snapshot<E> {
 }
 
 impl<E: Entity> Snapshot<E> {
-    fn new(version: u64, records: Vec<Arc<E>>) -> Self {
+    fn new(version: u64, sync_id: Option<i64>, records: Vec<Arc<E>>) -> Self {
         let index = records
             .iter()
             .enumerate()
@@ -38,6 +45,7 @@ impl<E: Entity> Snapshot<E> {
             .collect();
         Self {
             version,
+            sync_id,
             records,
             index,
         }
@@ -52,6 +60,19 @@ impl<E: Entity> Snapshot<E> {
 /// Rejections kept with a sync's outcome, at most.
 const KEPT_REJECTS: usize = 100;
 
+/// How often a replica tries again for a lease another one holds.
+const LEASE_POLL: Duration = Duration::from_millis(100);
+
+/// The share of the interval after which a feed synced by any replica is
+/// due again: a little less than the whole, so that ticks that drift do
+/// not skip a turn.
+const DUE_AFTER: f64 = 0.9;
+
+/// How recent a sync by any replica must be for a turn to follow it rather
+/// than pull, given the feed's interval.
+pub fn fresh_for(interval: Duration) -> Duration {
+    interval.mul_f64(DUE_AFTER)
+}
 /// A synced feed of entities `E` from source `S`.
 pub struct SyncedFeed<E, S> {
     source: S,
@@ -68,7 +89,7 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
             source,
             store,
             health,
-            snapshot: RwLock::new(Arc::new(Snapshot::new(0, Vec::new()))),
+            snapshot: RwLock::new(Arc::new(Snapshot::new(0, None, Vec::new()))),
             running: Mutex::new(()),
         }
     }
@@ -89,6 +110,15 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
 
     /// Loads the stored records into memory; returns how many there are.
     pub async fn load(&self) -> Result<usize, StoreError> {
+        let last = self
+            .store
+            .last_update(self.partner().id(), self.entity())
+            .await?;
+        self.load_sync(last.map(|(id, _)| id)).await
+    }
+
+    /// Loads the stored records, those of sync `sync_id` or later.
+    async fn load_sync(&self, sync_id: Option<i64>) -> Result<usize, StoreError> {
         let payloads = self.store.feed(self.partner().id(), self.entity()).await?;
         let mut records = Vec::with_capacity(payloads.len());
         for p in payloads {
@@ -103,19 +133,90 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
         }
         let n = records.len();
         let version = self.snapshot().version + 1;
-        *self.snapshot.write().expect("snapshot lock") = Arc::new(Snapshot::new(version, records));
+        *self.snapshot.write().expect("snapshot lock") =
+            Arc::new(Snapshot::new(version, sync_id, records));
         Ok(n)
     }
 
-    /// Pulls the feed once and stores what changed. Concurrent calls wait
-    /// for the sync under way rather than start another.
-    #[tracing::instrument(name = "feed.sync", skip_all, fields(partner = self.partner().id()))]
+    /// Pulls the feed now, after the sync under way in this replica or
+    /// another, if any, and stores what changed.
     pub async fn sync_once(&self) -> Result<SyncRun, StoreError> {
+        Ok(self
+            .sync(None)
+            .await?
+            .expect("a sync without a freshness bound pulls"))
+    }
+
+    /// Pulls the feed unless a replica sharing the store synced it less
+    /// than `fresh` ago; this one then serves what that one stored.
+    /// Returns the run when this replica pulled.
+    pub async fn sync_if_due(&self, fresh: Duration) -> Result<Option<SyncRun>, StoreError> {
+        self.sync(Some(fresh)).await
+    }
+
+    #[tracing::instrument(name = "feed.sync", skip_all, fields(partner = self.partner().id()))]
+    async fn sync(&self, fresh: Option<Duration>) -> Result<Option<SyncRun>, StoreError> {
         let _running = self.running.lock().await;
+        let name = format!("sync:{}:{}", self.partner().id(), self.entity());
+        let lease = self.store.leases().acquire(&name, LEASE_POLL).await?;
+        let outcome = self.sync_leased(fresh).await;
+        if let Err(e) = lease.release().await {
+            // The lease connection is gone, and the lease with it.
+            tracing::warn!(lease = name, error = %e, "lease not released");
+        }
+        outcome
+    }
+
+    /// The sync, its lease held.
+    async fn sync_leased(&self, fresh: Option<Duration>) -> Result<Option<SyncRun>, StoreError> {
+        let partner = self.partner();
+        // Catch up with what another replica stored, so that a conditional
+        // pull is answered against the records served.
+        let last_update = self.store.last_update(partner.id(), self.entity()).await?;
+        let stored_id = last_update.as_ref().map(|(id, _)| *id);
+        if stored_id != self.snapshot().sync_id {
+            let n = self.load_sync(stored_id).await?;
+            tracing::info!(partner = %partner, records = n, "feed loaded as another replica stored it");
+        }
+        if let Some(fresh) = fresh {
+            if let Some(last) = self.store.runs(partner.id(), self.entity(), 1).await?.pop() {
+                let age = Utc::now().timestamp_micros() - last.id;
+                if u128::try_from(age).unwrap_or(0) < fresh.as_micros() {
+                    self.follow(&last);
+                    return Ok(None);
+                }
+            }
+        }
+        self.pull(last_update.and_then(|(_, etag)| etag))
+            .await
+            .map(Some)
+    }
+
+    /// Reports a sync another replica ran, as if this one had.
+    fn follow(&self, run: &SyncRun) {
+        let partner = self.partner();
+        tracing::debug!(partner = %partner, replica = run.replica, outcome = run.outcome, "feed synced by another replica");
+        if run.outcome != "failed" {
+            self.health
+                .success(partner, Some(self.snapshot().records.len() as u64));
+        }
+        if let Some(code) = &run.error_code {
+            let code = passerelle_connectors::ConnectorError::CODES
+                .iter()
+                .find(|c| *c == code)
+                .copied()
+                .unwrap_or("PARTNER_UNAVAILABLE");
+            self.health
+                .failure_with(partner, code, run.error.clone().unwrap_or_default());
+        }
+    }
+
+    /// Pulls the feed once and stores what changed; `etag` is the stored
+    /// feed's.
+    async fn pull(&self, etag: Option<String>) -> Result<SyncRun, StoreError> {
         let started = Instant::now();
         let started_at = Utc::now();
         let partner = self.partner();
-        let etag = self.store.last_etag(partner.id(), self.entity()).await?;
         let mut run = SyncRun {
             id: started_at.timestamp_micros(),
             partner: partner.id().to_owned(),
@@ -127,7 +228,9 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
             rejected: 0,
             rejects: "[]".into(),
             error: None,
+            error_code: None,
             etag: etag.clone(),
+            replica: Some(crate::lease::replica().to_owned()),
         };
         // An empty snapshot with a stored ETag (a restart) must not be
         // answered "not modified": pull unconditionally then.
@@ -152,6 +255,7 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
                 self.health.failure(&e);
                 run.outcome = "failed".into();
                 run.error = Some(e.to_string());
+                run.error_code = Some(e.code().into());
                 run.records = self.snapshot().records.len() as i64;
                 self.store.record_run(&run).await?;
             }
@@ -186,6 +290,7 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
                 .expect("errors serialize");
                 if let Some(t) = &batch.truncated {
                     run.error = Some(format!("feed truncated: {t}"));
+                    run.error_code = Some("PARTNER_BAD_RESPONSE".into());
                     // A truncated feed cannot be trusted for the next
                     // conditional pull.
                     run.etag = None;
@@ -193,7 +298,7 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
                 self.store
                     .save_sync(&run, &records, &kept, complete)
                     .await?;
-                let stored = self.load().await?;
+                let stored = self.load_sync(Some(run.id)).await?;
                 tracing::info!(
                     partner = %partner,
                     records = stored,
@@ -218,8 +323,9 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
         Ok(run)
     }
 
-    /// Syncs every `interval`, for ever; the first sync starts at once, or
-    /// after one interval when `wait_first`.
+    /// Syncs every `interval` (unless another replica just did), for ever;
+    /// the first turn comes at once, or after one interval when
+    /// `wait_first`.
     pub fn spawn(
         self: Arc<Self>,
         interval: Duration,
@@ -232,7 +338,7 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
-                if let Err(e) = self.sync_once().await {
+                if let Err(e) = self.sync_if_due(fresh_for(interval)).await {
                     tracing::error!(partner = %self.partner(), error = %e, "sync could not be stored");
                 }
             }

@@ -1,22 +1,18 @@
 //! Killing the server (SIGKILL) in the middle of a large upload loses no
 //! acknowledged record and leaves no half-batch, on SQLite and PostgreSQL.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::sync::mpsc;
 use std::time::Duration;
+
+use common::Server;
 
 use passerelle::auth::issuer::Issuer;
 use passerelle::campaign::{self, figures};
 use passerelle::store::{testing, Store};
 use passerelle_connectors::sandbox::campaign::{write_csv, Campaign, CampaignSettings};
 use passerelle_schema::{AllocationInput, Opco};
-
-struct Server {
-    child: Child,
-    addr: String,
-    lines: mpsc::Receiver<String>,
-}
 
 /// Starts `passerelle serve` on `dir` and `store_url`; returns once it
 /// listens.
@@ -30,40 +26,7 @@ fn start(dir: &std::path::Path, store_url: &str) -> Server {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_passerelle"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, lines) = mpsc::channel();
-    let logs = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(logs).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let addr = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(120))
-            .expect("the server starts");
-        if line.contains("passerelle listening") {
-            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
-            break v["addr"].as_str().unwrap().to_owned();
-        }
-    };
-    Server { child, addr, lines }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    common::serve(&config)
 }
 
 fn batch(records: &[AllocationInput]) -> Vec<u8> {

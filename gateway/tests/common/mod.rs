@@ -1,0 +1,54 @@
+//! The real `passerelle` binary, started as operators start it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running `passerelle serve`; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    /// The address it listens on.
+    pub addr: String,
+    /// What it logs, line by line (JSON).
+    pub lines: mpsc::Receiver<String>,
+}
+
+/// Starts `passerelle serve --config CONFIG`; returns once it listens.
+pub fn serve(config: &Path) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_passerelle"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = mpsc::channel();
+    let logs = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(logs).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let addr = loop {
+        let line = lines
+            .recv_timeout(Duration::from_secs(120))
+            .expect("the server starts");
+        if line.contains("passerelle listening") {
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            break v["addr"].as_str().unwrap().to_owned();
+        }
+    };
+    Server { child, addr, lines }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
