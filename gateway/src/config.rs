@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Env, Format, Json, Serialized, Toml};
 use figment::Figment;
 use passerelle_connectors::carif::CarifConfig;
 use passerelle_connectors::cci::CciConfig;
@@ -425,13 +425,18 @@ fn is_setting(key: &str) -> bool {
 }
 
 impl Config {
-    /// Reads the configuration: defaults, then `file` (when given), then
+    /// Reads the configuration: defaults, then `file` (when given: TOML,
+    /// or JSON when its name ends in `.json`, as the Helm chart writes it), then
     /// `PASSERELLE_*` environment variables (`__` separates levels:
     /// `PASSERELLE_SANDBOX__ENABLED=false`), then `overrides`.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
         let mut figment = Figment::new();
         if let Some(file) = file {
-            figment = figment.merge(Toml::file_exact(file));
+            figment = if file.extension().is_some_and(|e| e == "json") {
+                figment.merge(Json::file_exact(file))
+            } else {
+                figment.merge(Toml::file_exact(file))
+            };
         }
         let config: Config = figment
             .merge(

@@ -74,7 +74,11 @@ impl Leases {
 
     /// Takes the lease named `name`, waiting while another process holds
     /// it (polling every `poll`).
-    pub async fn acquire(&self, name: &str, poll: std::time::Duration) -> Result<Lease, StoreError> {
+    pub async fn acquire(
+        &self,
+        name: &str,
+        poll: std::time::Duration,
+    ) -> Result<Lease, StoreError> {
         loop {
             if let Some(lease) = self.try_acquire(name).await? {
                 return Ok(lease);
@@ -205,7 +209,11 @@ mod tests {
             .unwrap()
             .is_none());
         // Another lease is free.
-        let other = b.leases().try_acquire("sync:carif:formation").await.unwrap();
+        let other = b
+            .leases()
+            .try_acquire("sync:carif:formation")
+            .await
+            .unwrap();
         assert!(other.is_some());
         other.unwrap().release().await.unwrap();
 

@@ -180,7 +180,10 @@ sync_interval = "1s"
         .map(|r| r["replayed"].take())
         .filter(|replayed| *replayed == json!(false))
         .count();
-    assert_eq!(fresh, 1, "one call stored the batch, the others replayed it");
+    assert_eq!(
+        fresh, 1,
+        "one call stored the batch, the others replayed it"
+    );
     assert!(reports.iter().all(|r| *r == reports[0]), "{reports:?}");
     let accepted = reports[0]["accepted"].as_i64().unwrap();
     assert!(accepted > 0, "{}", reports[0]);

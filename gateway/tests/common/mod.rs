@@ -1,5 +1,8 @@
 //! The real `passerelle` binary, started as operators start it.
 
+// Each test crate uses its own part of this module.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -11,7 +14,8 @@ pub struct Server {
     pub child: Child,
     /// The address it listens on.
     pub addr: String,
-    /// What it logs, line by line (JSON).
+    /// What it logs, line by line (JSON); kept open, or the server would
+    /// block on a full pipe.
     pub lines: mpsc::Receiver<String>,
 }
 
