@@ -53,6 +53,10 @@ enum Command {
         /// Added latency of every partner answer, in milliseconds.
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
+        /// Writes a gateway configuration whose partners are these
+        /// simulators (`passerelle serve --config FILE`).
+        #[arg(long)]
+        write_config: Option<PathBuf>,
     },
     /// Prints the GraphQL schema (SDL).
     Schema,
@@ -301,6 +305,7 @@ pub fn run() -> ExitCode {
             base_port,
             offers,
             latency_ms,
+            write_config,
         } => {
             crate::telemetry::init(LogFormat::Auto, &crate::config::TelemetryConfig::default());
             let mut settings = SandboxSettings {
@@ -312,7 +317,11 @@ pub fn run() -> ExitCode {
                 settings.data.cma_offers = n;
                 settings.data.shared_offers = settings.data.shared_offers.min(n / 10);
             }
-            report(runtime().and_then(|rt| rt.block_on(sandbox(settings, latency_ms))))
+            report(
+                runtime().and_then(|rt| {
+                    rt.block_on(sandbox(settings, latency_ms, write_config.as_deref()))
+                }),
+            )
         }
     }
 }
@@ -514,10 +523,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn sandbox(settings: SandboxSettings, latency_ms: u64) -> anyhow::Result<()> {
+async fn sandbox(
+    settings: SandboxSettings,
+    latency_ms: u64,
+    write_config: Option<&Path>,
+) -> anyhow::Result<()> {
     let sandbox = Sandbox::start(&settings)
         .await
         .context("the sandbox could not start")?;
+    if let Some(path) = write_config {
+        std::fs::write(path, partners_toml(&sandbox))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     for s in sandbox.simulators() {
         if latency_ms > 0 {
             s.faults
@@ -531,6 +548,73 @@ async fn sandbox(settings: SandboxSettings, latency_ms: u64) -> anyhow::Result<(
     }
     shutdown_signal().await;
     Ok(())
+}
+
+/// A gateway configuration whose partners are the sandbox's simulators,
+/// with the sandbox's own credentials.
+fn partners_toml(sandbox: &Sandbox) -> String {
+    use secrecy::ExposeSecret;
+    use std::fmt::Write;
+    let mut out = String::from(
+        "# The partners of a standalone `passerelle sandbox`.\n[sandbox]\nenabled = false\n",
+    );
+    if let Some(c) = sandbox.cci_config() {
+        let _ = write!(
+            out,
+            "\n[[partners]]\nkind = \"cci\"\nbase_url = \"{}\"\n[partners.credentials]\ntoken_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nscopes = {:?}\n",
+            c.base_url,
+            c.credentials.token_url,
+            c.credentials.client_id,
+            c.credentials.client_secret.expose_secret(),
+            c.credentials.scopes,
+        );
+    }
+    if let Some(c) = sandbox.cma_config() {
+        let _ = write!(
+            out,
+            "\n[[partners]]\nkind = \"cma\"\nfeed_url = \"{}\"\n",
+            c.feed_url
+        );
+    }
+    if let Some(c) = sandbox.carif_config() {
+        let _ = write!(
+            out,
+            "\n[[partners]]\nkind = \"carif\"\nfeed_url = \"{}\"\n",
+            c.feed_url
+        );
+    }
+    if let Some(c) = sandbox.erasmus_config() {
+        let _ = write!(
+            out,
+            "\n[[partners]]\nkind = \"erasmus\"\nexport_url = \"{}\"\n",
+            c.export_url
+        );
+    }
+    if let Some(c) = sandbox.pass_monde_config() {
+        let _ = write!(
+            out,
+            "\n[[partners]]\nkind = \"passmonde\"\nbase_url = \"{}\"\napi_key = \"{}\"\n",
+            c.base_url,
+            c.api_key.expose_secret()
+        );
+    }
+    if let Some(c) = sandbox.spro_config() {
+        let _ = write!(
+            out,
+            "\n[[partners]]\nkind = \"spro\"\ndirectory_url = \"{}\"\n",
+            c.directory_url
+        );
+    }
+    if let Some(c) = sandbox.cnfpt_config() {
+        let _ = write!(
+            out,
+            "\n[[partners]]\nkind = \"cnfpt\"\nendpoint = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\n",
+            c.endpoint,
+            c.username,
+            c.password.expose_secret()
+        );
+    }
+    out
 }
 
 /// Completes on Ctrl-C or SIGTERM.

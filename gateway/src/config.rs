@@ -126,6 +126,21 @@ pub struct ApiConfig {
     /// when set, only these documents run, sent whole or by hash.
     #[serde(default)]
     pub trusted_documents: Option<PathBuf>,
+    /// How long a complete answer to a query is served again to the same
+    /// request from callers who may see the same things, unless the data
+    /// changes first; `0s` turns the response cache off.
+    #[serde(default = "default_response_cache_ttl", with = "humantime_serde")]
+    pub response_cache_ttl: std::time::Duration,
+    /// The most bytes of answers the response cache keeps.
+    #[serde(default = "default_response_cache_bytes")]
+    pub response_cache_max_bytes: u64,
+}
+
+fn default_response_cache_ttl() -> std::time::Duration {
+    std::time::Duration::from_secs(2)
+}
+fn default_response_cache_bytes() -> u64 {
+    64 << 20
 }
 
 impl Default for ApiConfig {
@@ -135,6 +150,8 @@ impl Default for ApiConfig {
             graphiql: true,
             cors_origins: Vec::new(),
             trusted_documents: None,
+            response_cache_ttl: default_response_cache_ttl(),
+            response_cache_max_bytes: default_response_cache_bytes(),
         }
     }
 }

@@ -64,6 +64,11 @@ pub fn router(state: ServerState) -> Router {
             trusted: state.trusted.clone(),
             validator: state.validator.clone(),
             limiter: Arc::new(crate::ratelimit::Limiter::new(&state.limits.rate)),
+            cache: crate::graphql::cache::ResponseCache::new(
+                state.api.response_cache_ttl,
+                state.api.response_cache_max_bytes,
+                state.store.clone(),
+            ),
         });
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
@@ -79,7 +84,7 @@ pub fn router(state: ServerState) -> Router {
                         "/_sandbox/{partner}/faults",
                         get(faults_get).post(faults_post),
                     )
-                    .with_state(sandbox.clone()),
+                    .with_state((sandbox.clone(), state.store.clone())),
             )
             .merge(
                 Router::new()
@@ -284,7 +289,10 @@ fn simulator_faults<'a>(
         .ok_or_else(|| not_found(format!("no simulator for {p}")))
 }
 
-async fn faults_get(State(sandbox): State<Arc<Sandbox>>, Path(partner): Path<String>) -> Response {
+async fn faults_get(
+    State((sandbox, _)): State<(Arc<Sandbox>, Store)>,
+    Path(partner): Path<String>,
+) -> Response {
     match simulator_faults(&sandbox, &partner) {
         Ok(f) => Json(f.report()).into_response(),
         Err(r) => *r,
@@ -292,7 +300,7 @@ async fn faults_get(State(sandbox): State<Arc<Sandbox>>, Path(partner): Path<Str
 }
 
 async fn faults_post(
-    State(sandbox): State<Arc<Sandbox>>,
+    State((sandbox, store)): State<(Arc<Sandbox>, Store)>,
     Path(partner): Path<String>,
     body: Result<Json<FaultUpdate>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
@@ -313,6 +321,8 @@ async fn faults_post(
     match faults.update(&update) {
         Ok(report) => {
             tracing::info!(partner = %partner, ?update, "sandbox faults changed");
+            // Answers kept from before no longer say what the partner does.
+            store.data_changed();
             Json(report).into_response()
         }
         Err(e) => (

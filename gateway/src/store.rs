@@ -85,6 +85,7 @@ pub struct Store {
     pool: AnyPool,
     numbered: bool,
     leases: Leases,
+    epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -136,7 +137,21 @@ impl Store {
             pool,
             numbered,
             leases,
+            epoch: Default::default(),
         })
+    }
+
+    /// A number that changes whenever the data this process serves may
+    /// have changed (a feed loaded, a batch committed, a partner's
+    /// behaviour changed in the sandbox): answers kept from an earlier
+    /// epoch are not served again.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Notes that the data served may have changed.
+    pub fn data_changed(&self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// The leases replicas sharing this store take turns with.

@@ -135,6 +135,7 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
         let version = self.snapshot().version + 1;
         *self.snapshot.write().expect("snapshot lock") =
             Arc::new(Snapshot::new(version, sync_id, records));
+        self.store.data_changed();
         Ok(n)
     }
 

@@ -405,6 +405,7 @@ impl Batch {
         .execute(&mut *self.tx)
         .await?;
         self.tx.commit().await?;
+        self.store.data_changed();
         let r = &self.report;
         for (outcome, n) in [
             ("accepted", r.accepted),

@@ -41,7 +41,7 @@ pub(crate) enum MediaType {
 }
 
 impl MediaType {
-    fn header(self) -> HeaderValue {
+    pub(crate) fn header(self) -> HeaderValue {
         HeaderValue::from_static(match self {
             MediaType::GraphqlResponseJson => GRAPHQL_RESPONSE_JSON,
             MediaType::Json => JSON,
@@ -110,15 +110,7 @@ pub(crate) fn refuse_with(
     code: ErrorCode,
     message: &str,
 ) -> Response {
-    let body = json!({
-        "errors": [{ "message": message, "extensions": { "code": code.as_str() } }]
-    });
-    (
-        status,
-        [(header::CONTENT_TYPE, media.header())],
-        body.to_string(),
-    )
-        .into_response()
+    Answer::refusal(status, media, code, message).into_response()
 }
 
 fn params_from_json(body: Value) -> Result<Params, &'static str> {
@@ -224,6 +216,70 @@ pub struct Endpoint {
     pub validator: std::sync::Arc<crate::auth::Validator>,
     /// Limits callers' request rates.
     pub limiter: std::sync::Arc<crate::ratelimit::Limiter>,
+    /// Answers kept and served again, when on.
+    pub cache: Option<super::cache::ResponseCache>,
+}
+
+/// An answer before it is sent: what the response cache keeps.
+pub(crate) struct Answer {
+    status: StatusCode,
+    media: MediaType,
+    body: Bytes,
+    /// Whether it may be served again: a complete answer to a query.
+    cacheable: bool,
+}
+
+impl Answer {
+    fn refusal(status: StatusCode, media: MediaType, code: ErrorCode, message: &str) -> Self {
+        let body = json!({
+            "errors": [{ "message": message, "extensions": { "code": code.as_str() } }]
+        });
+        Self {
+            status,
+            media,
+            body: Bytes::from(body.to_string()),
+            cacheable: false,
+        }
+    }
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            [(header::CONTENT_TYPE, self.media.header())],
+            self.body,
+        )
+            .into_response()
+    }
+}
+
+/// Runs a request through the response cache: the answer kept for it, or
+/// its execution's, kept when it may be served again.
+async fn cached(
+    endpoint: &Endpoint,
+    media: MediaType,
+    caller: &crate::auth::Caller,
+    sent: super::cache::Sent<'_>,
+    run: impl std::future::Future<Output = Answer>,
+) -> Response {
+    let Some(cache) = &endpoint.cache else {
+        return run.await.into_response();
+    };
+    let key = cache.key(media, caller, sent);
+    if let Some(hit) = cache.get(&key) {
+        return hit;
+    }
+    let answer = run.await;
+    if !answer.cacheable {
+        return answer.into_response();
+    }
+    cache.put(key, answer.media, answer.body.clone());
+    let mut response = answer.into_response();
+    response
+        .headers_mut()
+        .insert(super::cache::X_CACHE, HeaderValue::from_static("MISS"));
+    response
 }
 
 /// Refuses a caller over its rate with 429, `RATE_LIMITED` and `Retry-After`.
@@ -409,7 +465,7 @@ async fn execute(
     media: MediaType,
     params: Params,
     caller: crate::auth::Caller,
-) -> Response {
+) -> Answer {
     use tracing::Instrument;
     use tracing_opentelemetry::OpenTelemetrySpanExt;
     let span = tracing::info_span!(
@@ -439,7 +495,7 @@ async fn execute_in_span(
     params: Params,
     caller: crate::auth::Caller,
     span: tracing::Span,
-) -> Response {
+) -> Answer {
     let mut params = params;
     if let Some(trusted) = &endpoint.trusted {
         match trusted_document(trusted, &params) {
@@ -455,7 +511,7 @@ async fn execute_in_span(
                 } else {
                     StatusCode::OK
                 };
-                return refuse_with(status, media, code, &message);
+                return Answer::refusal(status, media, code, &message);
             }
         }
     }
@@ -469,7 +525,7 @@ async fn execute_in_span(
         } else {
             StatusCode::OK
         };
-        return refuse_with(status, media, code, &message);
+        return Answer::refusal(status, media, code, &message);
     }
     let parses = async_graphql::parser::parse_query(&params.query).is_ok();
     let (kind, name) = match operation(&params.query, params.operation_name.as_deref()) {
@@ -510,7 +566,9 @@ async fn execute_in_span(
         .increment(1);
     metrics::histogram!("passerelle_graphql_request_duration_seconds", "type" => kind)
         .record(started.elapsed().as_secs_f64());
-    render(response, media, parses)
+    let mut answer = render(response, media, parses);
+    answer.cacheable &= kind == "query";
+    answer
 }
 
 /// Whether the response is a request error: no execution happened, so no
@@ -541,8 +599,9 @@ fn error_json(e: &ServerError, default_code: ErrorCode) -> Value {
     v
 }
 
-fn render(response: GqlResponse, media: MediaType, parses: bool) -> Response {
+fn render(response: GqlResponse, media: MediaType, parses: bool) -> Answer {
     let request_error = is_request_error(&response);
+    let complete = !request_error && response.errors.is_empty();
     let default_code = match (request_error, parses) {
         (true, false) => ErrorCode::ParseFailed,
         (true, true) => ErrorCode::ValidationFailed,
@@ -580,12 +639,12 @@ fn render(response: GqlResponse, media: MediaType, parses: bool) -> Response {
     } else {
         StatusCode::OK
     };
-    (
+    Answer {
         status,
-        [(header::CONTENT_TYPE, media.header())],
-        Value::Object(body).to_string(),
-    )
-        .into_response()
+        media,
+        body: Bytes::from(Value::Object(body).to_string()),
+        cacheable: complete && status == StatusCode::OK,
+    }
 }
 
 /// `GET /graphql`.
@@ -639,7 +698,11 @@ pub async fn get(
     if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media) {
         return r;
     }
-    execute(&endpoint, &headers, media, params, caller).await
+    let sent = super::cache::Sent::Get(&raw);
+    cached(&endpoint, media, &caller.clone(), sent, async {
+        execute(&endpoint, &headers, media, params, caller).await
+    })
+    .await
 }
 
 /// `POST /graphql`.
@@ -699,10 +762,6 @@ pub async fn post(
             "the body must be UTF-8",
         );
     }
-    let json: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(_) => return refuse(StatusCode::BAD_REQUEST, media, "the body is not JSON"),
-    };
     let caller = match caller(&endpoint.validator, &headers, media).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -710,13 +769,28 @@ pub async fn post(
     if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media) {
         return r;
     }
-    if let Value::Array(operations) = json {
-        return batch(&endpoint, &headers, media, operations, caller).await;
-    }
-    match params_from_json(json) {
-        Ok(p) => execute(&endpoint, &headers, media, p, caller).await,
-        Err(e) => refuse(StatusCode::BAD_REQUEST, media, e),
-    }
+    let sent = super::cache::Sent::Post(&body);
+    cached(&endpoint, media, &caller.clone(), sent, async {
+        let json: Value = match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(_) => {
+                return Answer::refusal(
+                    StatusCode::BAD_REQUEST,
+                    media,
+                    ErrorCode::InvalidInput,
+                    "the body is not JSON",
+                )
+            }
+        };
+        if let Value::Array(operations) = json {
+            return batch(&endpoint, &headers, media, operations, caller).await;
+        }
+        match params_from_json(json) {
+            Ok(p) => execute(&endpoint, &headers, media, p, caller).await,
+            Err(e) => Answer::refusal(StatusCode::BAD_REQUEST, media, ErrorCode::InvalidInput, e),
+        }
+    })
+    .await
 }
 
 /// A batch of operations: each is answered in its place, in one JSON array.
@@ -727,14 +801,14 @@ async fn batch(
     media: MediaType,
     operations: Vec<Value>,
     caller: crate::auth::Caller,
-) -> Response {
+) -> Answer {
     let max = endpoint.limits.max_batch;
     if operations.is_empty() || operations.len() > max {
         let message = format!(
             "a batch holds 1 to {max} operations, not {}",
             operations.len()
         );
-        return refuse_with(
+        return Answer::refusal(
             StatusCode::BAD_REQUEST,
             media,
             ErrorCode::BatchTooLarge,
@@ -743,21 +817,18 @@ async fn batch(
     }
     let mut answers = Vec::with_capacity(operations.len());
     for op in operations {
-        let response = match params_from_json(op) {
+        let answer = match params_from_json(op) {
             Ok(p) => execute(endpoint, headers, media, p, caller.clone()).await,
-            Err(e) => refuse(StatusCode::BAD_REQUEST, media, e),
+            Err(e) => Answer::refusal(StatusCode::BAD_REQUEST, media, ErrorCode::InvalidInput, e),
         };
-        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap_or_default();
-        answers.push(serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null));
+        answers.push(serde_json::from_slice::<Value>(&answer.body).unwrap_or(Value::Null));
     }
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, media.header())],
-        Value::Array(answers).to_string(),
-    )
-        .into_response()
+    Answer {
+        status: StatusCode::OK,
+        media,
+        body: Bytes::from(Value::Array(answers).to_string()),
+        cacheable: false,
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The GraphQL API: one schema over every partner.
 
+pub mod cache;
 mod campaign;
 mod cfa;
 mod errors;

@@ -4,6 +4,7 @@ mod helpers;
 
 mod audit;
 mod auth;
+mod cache;
 mod campaign;
 mod cfas;
 mod chaos;

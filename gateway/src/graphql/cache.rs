@@ -1,0 +1,240 @@
+//! The response cache: the answers to queries, kept a short while and
+//! served again without parsing, validating or executing anything.
+//!
+//! An answer is found again by the request as sent (the POST body or the
+//! GET query string: document, variables, operation name, extensions), the
+//! media type answered, what the caller may see (its scopes and its `opco`
+//! and `cfa` claims, never its identity) and the store's epoch, which
+//! changes whenever the data served may have changed: a feed loaded, a
+//! batch committed. So a campaign figure read after a push is never an old
+//! one, and a synced feed's change is seen at once. Live partners' answers
+//! are already cached by their connectors; the response cache adds at most
+//! its time to live to that.
+//!
+//! Only complete answers to queries are kept: never a mutation's, never
+//! one with an error (a partner failure is seen as soon as it recovers),
+//! never a refusal. The caller's token is checked and its rate limited
+//! before the cache is looked at. Answers say `x-cache: HIT` when served
+//! from the cache, `x-cache: MISS` when just kept.
+
+use std::hash::BuildHasher;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::http::MediaType;
+use crate::auth::Caller;
+use crate::store::Store;
+
+/// Says whether an answer came from the cache.
+pub(crate) const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+
+/// An answer kept.
+struct Entry {
+    /// The whole key, compared on a hit: the table is indexed by its hash.
+    key: Box<[u8]>,
+    media: MediaType,
+    body: Bytes,
+}
+
+/// The cache of one process.
+#[derive(Clone)]
+pub struct ResponseCache {
+    entries: moka::sync::Cache<u64, Arc<Entry>>,
+    hasher: std::hash::RandomState,
+    store: Store,
+}
+
+/// How a request was sent, for its key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Sent<'a> {
+    /// A POST body.
+    Post(&'a [u8]),
+    /// A GET query string.
+    Get(&'a str),
+}
+
+impl ResponseCache {
+    /// A cache keeping answers `ttl`, at most `max_bytes` of them; none
+    /// when `ttl` is zero.
+    pub fn new(ttl: Duration, max_bytes: u64, store: Store) -> Option<Self> {
+        if ttl.is_zero() || max_bytes == 0 {
+            return None;
+        }
+        let entries = moka::sync::Cache::builder()
+            .time_to_live(ttl)
+            .max_capacity(max_bytes)
+            .weigher(|_, e: &Arc<Entry>| {
+                u32::try_from(e.key.len() + e.body.len() + 64).unwrap_or(u32::MAX)
+            })
+            .build();
+        Some(Self {
+            entries,
+            hasher: std::hash::RandomState::new(),
+            store,
+        })
+    }
+
+    /// The key of a request.
+    pub(crate) fn key(&self, media: MediaType, caller: &Caller, sent: Sent<'_>) -> Vec<u8> {
+        let payload: &[u8] = match sent {
+            Sent::Post(body) => body,
+            Sent::Get(query) => query.as_bytes(),
+        };
+        let mut key = Vec::with_capacity(payload.len() + 32);
+        key.extend_from_slice(&self.store.epoch().to_le_bytes());
+        key.push(match media {
+            MediaType::GraphqlResponseJson => b'g',
+            MediaType::Json => b'j',
+        });
+        key.push(match sent {
+            Sent::Post(_) => b'P',
+            Sent::Get(_) => b'G',
+        });
+        // What the caller may see. Scopes and claims cannot hold a NUL.
+        let mut scopes: Vec<&str> = caller.scopes.iter().map(String::as_str).collect();
+        scopes.sort_unstable();
+        for part in scopes
+            .into_iter()
+            .chain(caller.opco.as_deref().map(|_| "\u{1}opco"))
+            .chain(caller.opco.as_deref())
+            .chain(caller.cfa.as_deref().map(|_| "\u{1}cfa"))
+            .chain(caller.cfa.as_deref())
+        {
+            key.extend_from_slice(part.as_bytes());
+            key.push(0);
+        }
+        key.push(0);
+        key.extend_from_slice(payload);
+        key
+    }
+
+    /// The answer kept for `key`, if any.
+    pub(crate) fn get(&self, key: &[u8]) -> Option<Response> {
+        let hit = self
+            .entries
+            .get(&self.hasher.hash_one(key))
+            .filter(|e| *e.key == *key);
+        metrics::counter!(
+            "passerelle_response_cache_total",
+            "result" => if hit.is_some() { "hit" } else { "miss" }
+        )
+        .increment(1);
+        let e = hit?;
+        Some(
+            (
+                StatusCode::OK,
+                [
+                    (header::CONTENT_TYPE, e.media.header()),
+                    (X_CACHE, HeaderValue::from_static("HIT")),
+                ],
+                e.body.clone(),
+            )
+                .into_response(),
+        )
+    }
+
+    /// Keeps the answer to the request of `key`.
+    pub(crate) fn put(&self, key: Vec<u8>, media: MediaType, body: Bytes) {
+        let hash = self.hasher.hash_one(&key);
+        self.entries.insert(
+            hash,
+            Arc::new(Entry {
+                key: key.into_boxed_slice(),
+                media,
+                body,
+            }),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn cache() -> (tempfile::TempDir, ResponseCache) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let cache = ResponseCache::new(Duration::from_secs(60), 1 << 20, store).unwrap();
+        (dir, cache)
+    }
+
+    fn caller(scopes: &[&str], opco: Option<&str>, cfa: Option<&str>) -> Caller {
+        Caller {
+            subject: Some("someone".into()),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            opco: opco.map(str::to_owned),
+            cfa: cfa.map(str::to_owned),
+        }
+    }
+
+    #[tokio::test]
+    async fn keys_tell_apart_what_callers_may_see_but_not_who_they_are() {
+        let (_dir, c) = cache().await;
+        let body = Sent::Post(br#"{"query":"{ partners { id } }"}"#);
+        let media = MediaType::Json;
+        let key = |caller: &Caller| c.key(media, caller, body);
+        let bi = caller(&["region:bi", "offers:read"], None, None);
+        let mut other_bi = caller(&["offers:read", "region:bi"], None, None);
+        other_bi.subject = Some("someone else".into());
+        assert_eq!(key(&bi), key(&other_bi), "same visibility, other subject");
+        for different in [
+            Caller::default(),
+            caller(&["region:bi"], None, None),
+            caller(&["region:bi", "offers:read"], Some("AKTO"), None),
+            caller(&["region:bi", "offers:read"], None, Some("0141687H")),
+        ] {
+            assert_ne!(key(&bi), key(&different), "{different:?}");
+        }
+        // A claim cannot pass for a scope.
+        assert_ne!(
+            key(&caller(&["AKTO"], None, None)),
+            key(&caller(&[], Some("AKTO"), None))
+        );
+        assert_ne!(
+            c.key(MediaType::GraphqlResponseJson, &bi, body),
+            key(&bi),
+            "media types"
+        );
+        assert_ne!(
+            c.key(media, &bi, Sent::Get("query=%7B%7D")),
+            c.key(media, &bi, Sent::Post(b"query=%7B%7D")),
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_is_served_until_the_data_changes() {
+        let (_dir, c) = cache().await;
+        let anonymous = Caller::default();
+        let sent = Sent::Post(b"{\"query\":\"{ offers { totalCount } }\"}");
+        let key = c.key(MediaType::Json, &anonymous, sent);
+        assert!(c.get(&key).is_none());
+        c.put(
+            key.clone(),
+            MediaType::Json,
+            Bytes::from_static(b"{\"data\":1}"),
+        );
+        let hit = c.get(&key).expect("kept");
+        assert_eq!(
+            hit.headers()[header::CONTENT_TYPE],
+            MediaType::Json.header()
+        );
+        let body = axum::body::to_bytes(hit.into_body(), 1024).await.unwrap();
+        assert_eq!(&body[..], b"{\"data\":1}");
+
+        c.store.data_changed();
+        let after = c.key(MediaType::Json, &anonymous, sent);
+        assert_ne!(after, key);
+        assert!(c.get(&after).is_none(), "a new epoch misses");
+    }
+
+    #[tokio::test]
+    async fn no_cache_without_a_time_to_live() {
+        let (_dir, c) = cache().await;
+        assert!(ResponseCache::new(Duration::ZERO, 1 << 20, c.store.clone()).is_none());
+    }
+}
