@@ -1,5 +1,6 @@
 //! The Pass Monde connector.
 
+use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -88,6 +89,9 @@ struct Page {
 /// stops paging.
 const MAX_PAGES: u32 = 1000;
 
+/// Pages asked at once after the first.
+const CONCURRENT_PAGES: usize = 4;
+
 /// The live connector to Pass Monde.
 pub struct PassMondeConnector {
     config: PassMondeConfig,
@@ -171,14 +175,30 @@ impl PassMondeConnector {
         if let Some(c) = &query.country {
             params.push(("pays", c.clone()));
         }
+        // The first page tells how many there are; the others are asked
+        // at once, a few at a time, and read in order.
+        let first: Page = self
+            .guard
+            .call("GET /api/v2/bourses", || self.page(&url, &params, 1))
+            .await?;
+        let pages = if first.bourses.is_empty() {
+            1
+        } else {
+            first.pages.clamp(1, MAX_PAGES)
+        };
+        let rest = futures::stream::iter(2..=pages)
+            .map(|page| {
+                let (url, params) = (&url, &params);
+                async move {
+                    self.guard
+                        .call("GET /api/v2/bourses", || self.page(url, params, page))
+                        .await
+                }
+            })
+            .buffered(CONCURRENT_PAGES);
         let mut answer = PassMondeAnswer::default();
         let mut index = 0;
-        let mut page = 1;
-        loop {
-            let body: Page = self
-                .guard
-                .call("GET /api/v2/bourses", || self.page(&url, &params, page))
-                .await?;
+        let mut read = |body: Page| {
             for record in &body.bourses {
                 match self.mapping.map_record::<Mobility>(index, record) {
                     Ok(m) => answer.grants.push(Arc::new(m)),
@@ -189,10 +209,11 @@ impl PassMondeConnector {
                 }
                 index += 1;
             }
-            if page >= body.pages.min(MAX_PAGES) || body.bourses.is_empty() {
-                break;
-            }
-            page += 1;
+        };
+        read(first);
+        futures::pin_mut!(rest);
+        while let Some(page) = rest.next().await {
+            read(page?);
         }
         Ok(answer)
     }
