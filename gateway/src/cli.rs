@@ -50,6 +50,9 @@ enum Command {
         /// Offers per exchange.
         #[arg(long)]
         offers: Option<usize>,
+        /// Offers of the CMA's feed alone (overrides --offers for it).
+        #[arg(long)]
+        cma_offers: Option<usize>,
         /// Added latency of every partner answer, in milliseconds.
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
@@ -304,6 +307,7 @@ pub fn run() -> ExitCode {
         Command::Sandbox {
             base_port,
             offers,
+            cma_offers,
             latency_ms,
             write_config,
         } => {
@@ -316,6 +320,9 @@ pub fn run() -> ExitCode {
                 settings.data.cci_offers = n;
                 settings.data.cma_offers = n;
                 settings.data.shared_offers = settings.data.shared_offers.min(n / 10);
+            }
+            if let Some(n) = cma_offers {
+                settings.data.cma_offers = n;
             }
             report(
                 runtime().and_then(|rt| {

@@ -71,7 +71,7 @@ impl OfferFilter {
             && self
                 .departement
                 .as_ref()
-                .is_none_or(|d| *d == o.location.commune.departement())
+                .is_none_or(|d| d.as_str() == o.location.commune.departement_code())
     }
 
     /// Whether a merged offer matches.
@@ -112,6 +112,9 @@ struct MergeKey {
     cnfpt_answer: usize,
 }
 
+/// The most memory the merged searches kept may use.
+const MERGED_BYTES: u64 = 8 << 20;
+
 /// Searches offers across the exchanges.
 pub struct OfferService {
     cci: Option<Arc<CciConnector>>,
@@ -134,8 +137,13 @@ impl OfferService {
             cma,
             cnfpt,
             health,
+            // Weighed by the offers listed (a pointer each), so that a few
+            // broad searches cannot hold much memory.
             merged: moka::sync::Cache::builder()
-                .max_capacity(256)
+                .max_capacity(MERGED_BYTES)
+                .weigher(|_, v: &Arc<Vec<Arc<Offer>>>| {
+                    u32::try_from(v.len() * 8 + 256).unwrap_or(u32::MAX)
+                })
                 .time_to_live(Duration::from_secs(300))
                 .build(),
         }
@@ -160,37 +168,44 @@ impl OfferService {
     #[tracing::instrument(name = "offers.search", skip_all)]
     pub async fn search(&self, filter: &OfferFilter) -> OfferResults {
         let mut errors = Vec::new();
-        let cci_answer: Option<Arc<CciAnswer>> = match &self.cci {
-            Some(cci) if filter.wants(Partner::Cci) => {
-                let query = CciQuery {
-                    rome: filter.rome.iter().map(|r| r.to_string()).collect(),
-                    departement: filter.departement().map(|d| d.to_string()),
-                    level: filter.level.map(DiplomaLevel::get),
-                    updated_since: None,
-                };
-                let unfiltered = query == CciQuery::default();
-                let answer = cci.search(query).await;
-                self.health.observe_cached(
-                    Partner::Cci,
-                    answer,
-                    |a| unfiltered.then_some(a.total),
-                    &mut errors,
-                )
-            }
-            _ => None,
+        // The live exchanges are asked at once: the search takes as long
+        // as the slower, not the sum.
+        let cci_query = CciQuery {
+            rome: filter.rome.iter().map(|r| r.to_string()).collect(),
+            departement: filter.departement().map(|d| d.to_string()),
+            level: filter.level.map(DiplomaLevel::get),
+            updated_since: None,
         };
-        let cnfpt_answer = match &self.cnfpt {
-            Some(cnfpt) if filter.wants(Partner::Cnfpt) => {
-                let answer = cnfpt.offers().await;
-                self.health.observe_cached(
-                    Partner::Cnfpt,
-                    answer,
-                    |a| Some(a.len() as u64),
-                    &mut errors,
-                )
+        let unfiltered = cci_query == CciQuery::default();
+        let cci = async {
+            match &self.cci {
+                Some(cci) if filter.wants(Partner::Cci) => Some(cci.search(cci_query).await),
+                _ => None,
             }
-            _ => None,
         };
+        let cnfpt = async {
+            match &self.cnfpt {
+                Some(cnfpt) if filter.wants(Partner::Cnfpt) => Some(cnfpt.offers().await),
+                _ => None,
+            }
+        };
+        let (cci, cnfpt) = tokio::join!(cci, cnfpt);
+        let cci_answer: Option<Arc<CciAnswer>> = cci.and_then(|answer| {
+            self.health.observe_cached(
+                Partner::Cci,
+                answer,
+                |a| unfiltered.then_some(a.total),
+                &mut errors,
+            )
+        });
+        let cnfpt_answer = cnfpt.and_then(|answer| {
+            self.health.observe_cached(
+                Partner::Cnfpt,
+                answer,
+                |a| Some(a.len() as u64),
+                &mut errors,
+            )
+        });
         let cma = self
             .cma
             .as_ref()

@@ -202,15 +202,20 @@ impl Store {
     /// rejected this time (`kept`) keep their last good version; when the
     /// feed was read whole (`complete`), records it no longer lists are
     /// removed. A truncated feed never removes anything.
+    ///
+    /// The records are written as `records` yields them, a chunk at a time,
+    /// so that a large feed is never held whole as JSON.
     pub async fn save_sync(
         &self,
         run: &SyncRun,
-        records: &[FeedRecord],
+        records: impl IntoIterator<Item = FeedRecord>,
         kept: &[String],
         complete: bool,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        for chunk in records.chunks(CHUNK) {
+        let mut records = records.into_iter().peekable();
+        while records.peek().is_some() {
+            let chunk: Vec<FeedRecord> = records.by_ref().take(CHUNK).collect();
             let mut sql = format!(
                 "INSERT INTO feed_records (partner, entity, partner_id, payload, sync_id) VALUES {}",
                 self.placeholders(chunk.len(), 5)
@@ -224,8 +229,8 @@ impl Store {
                 q = q
                     .bind(&run.partner)
                     .bind(&run.entity)
-                    .bind(&r.partner_id)
-                    .bind(&r.payload)
+                    .bind(r.partner_id)
+                    .bind(r.payload)
                     .bind(run.id);
             }
             q.execute(&mut *tx).await?;
@@ -264,16 +269,31 @@ impl Store {
 
     /// The stored records of a feed, as JSON.
     pub async fn feed(&self, partner: &str, entity: &str) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
+        let mut out = Vec::new();
+        self.each_in_feed(partner, entity, |p| out.push(p.to_owned()))
+            .await?;
+        Ok(out)
+    }
+
+    /// Hands each stored record of a feed, as JSON, to `f`, in identifier
+    /// order, as the rows come: a large feed is never held whole as JSON.
+    pub async fn each_in_feed(
+        &self,
+        partner: &str,
+        entity: &str,
+        mut f: impl FnMut(&str),
+    ) -> Result<(), StoreError> {
+        use futures::TryStreamExt;
+        let mut rows = sqlx::query(
             "SELECT payload FROM feed_records WHERE partner = $1 AND entity = $2 ORDER BY partner_id",
         )
         .bind(partner)
         .bind(entity)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| r.try_get::<String, _>(0).map_err(StoreError::from))
-            .collect()
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            f(row.try_get::<&str, _>(0)?);
+        }
+        Ok(())
     }
 
     /// The latest syncs of a feed, newest first.
@@ -407,14 +427,14 @@ mod tests {
     async fn complete_sync(backend: &str, s: &Store) {
         s.save_sync(
             &run(1),
-            &[rec("a", "1"), rec("b", "1"), rec("c", "1")],
+            vec![rec("a", "1"), rec("b", "1"), rec("c", "1")],
             &[],
             true,
         )
         .await
         .unwrap();
         // b is gone from the feed; c was rejected this time and keeps its old version.
-        s.save_sync(&run(2), &[rec("a", "2")], &["c".into()], true)
+        s.save_sync(&run(2), vec![rec("a", "2")], &["c".into()], true)
             .await
             .unwrap();
         assert_eq!(
@@ -438,10 +458,10 @@ mod tests {
     async fn a_truncated_sync_removes_nothing() {
         let (_dir, stores) = stores().await;
         for (backend, s) in stores {
-            s.save_sync(&run(1), &[rec("a", "1"), rec("b", "1")], &[], true)
+            s.save_sync(&run(1), vec![rec("a", "1"), rec("b", "1")], &[], true)
                 .await
                 .unwrap();
-            s.save_sync(&run(2), &[rec("a", "2")], &[], false)
+            s.save_sync(&run(2), vec![rec("a", "2")], &[], false)
                 .await
                 .unwrap();
             assert_eq!(

@@ -10,7 +10,6 @@
 //! after another's sync does not pull but loads what that one stored. So a
 //! feed is pulled once per interval whatever the number of replicas.
 
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -23,37 +22,58 @@ use tokio::sync::Mutex;
 use crate::health::Health;
 use crate::store::{FeedRecord, Store, StoreError, SyncRun};
 
-/// The records of a feed as served.
+/// The records of a feed as served, in identifier order.
 #[derive(Debug)]
 pub struct Snapshot<E> {
     /// Bumped at every change, so derived caches can tell.
     pub version: u64,
     /// The sync whose records these are.
     sync_id: Option<i64>,
-    /// The records.
+    /// The records, ordered by their identifier at the partner.
     pub records: Vec<Arc<E>>,
-    /// Position of each record by its identifier at the partner.
-    index: HashMap<String, usize>,
 }
 
 impl<E: Entity> Snapshot<E> {
+    /// A snapshot of `records`, which must be in identifier order.
     fn new(version: u64, sync_id: Option<i64>, records: Vec<Arc<E>>) -> Self {
-        let index = records
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.partner_id().to_owned(), i))
-            .collect();
+        debug_assert!(records
+            .windows(2)
+            .all(|w| w[0].partner_id() <= w[1].partner_id()));
         Self {
             version,
             sync_id,
             records,
-            index,
         }
     }
 
-    /// The record with this identifier at the partner.
+    /// The record with this identifier at the partner: a binary search,
+    /// since the records are in identifier order (no index to keep).
     pub fn get(&self, partner_id: &str) -> Option<&Arc<E>> {
-        self.index.get(partner_id).map(|&i| &self.records[i])
+        self.records
+            .binary_search_by(|r| r.partner_id().cmp(partner_id))
+            .ok()
+            .map(|i| &self.records[i])
+    }
+}
+
+/// Returns to the system the memory a sync or a load used on the way (the
+/// feed as pulled, its records as JSON): glibc's allocator keeps freed
+/// memory for the process otherwise, and a feed of 100,000 offers leaves
+/// hundreds of MiB of it.
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's own
+    // heaps; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// A record as the store keeps it.
+fn row<E: Entity>(r: &E) -> FeedRecord {
+    FeedRecord {
+        partner_id: r.partner_id().to_owned(),
+        payload: serde_json::to_string(r).expect("entities serialize"),
     }
 }
 
@@ -117,26 +137,38 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
         self.load_sync(last.map(|(id, _)| id)).await
     }
 
-    /// Loads the stored records, those of sync `sync_id` or later.
+    /// Loads the stored records, those of sync `sync_id` or later, reading
+    /// them one at a time.
     async fn load_sync(&self, sync_id: Option<i64>) -> Result<usize, StoreError> {
-        let payloads = self.store.feed(self.partner().id(), self.entity()).await?;
-        let mut records = Vec::with_capacity(payloads.len());
-        for p in payloads {
-            match serde_json::from_str::<E>(&p) {
-                Ok(r) => records.push(Arc::new(r)),
-                // A stored record the current model cannot read is skipped,
-                // not fatal: the next sync rewrites it.
-                Err(e) => {
-                    tracing::warn!(partner = %self.partner(), error = %e, "stored record unreadable")
+        let mut records = Vec::new();
+        let partner = self.partner();
+        self.store
+            .each_in_feed(partner.id(), self.entity(), |p| {
+                match serde_json::from_str::<E>(p) {
+                    Ok(r) => records.push(Arc::new(r)),
+                    // A stored record the current model cannot read is
+                    // skipped, not fatal: the next sync rewrites it.
+                    Err(e) => {
+                        tracing::warn!(partner = %partner, error = %e, "stored record unreadable")
+                    }
                 }
-            }
-        }
+            })
+            .await?;
+        Ok(self.install(sync_id, records))
+    }
+
+    /// Serves `records`, those of sync `sync_id`; returns how many.
+    fn install(&self, sync_id: Option<i64>, mut records: Vec<Arc<E>>) -> usize {
+        // In identifier order, whatever the store's collation, so that
+        // every replica serves the same order.
+        records.sort_unstable_by(|a, b| a.partner_id().cmp(b.partner_id()));
         let n = records.len();
         let version = self.snapshot().version + 1;
         *self.snapshot.write().expect("snapshot lock") =
             Arc::new(Snapshot::new(version, sync_id, records));
         self.store.data_changed();
-        Ok(n)
+        give_back_freed_memory();
+        n
     }
 
     /// Pulls the feed now, after the sync under way in this replica or
@@ -266,23 +298,19 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
                 self.store.record_run(&run).await?;
                 self.health.success(partner, Some(run.records as u64));
             }
-            Ok(FeedPull::Fetched { etag, batch, bytes }) => {
+            Ok(FeedPull::Fetched {
+                etag,
+                mut batch,
+                bytes,
+            }) => {
                 let complete = batch.truncated.is_none();
-                let records = batch
-                    .records
-                    .iter()
-                    .map(|r| FeedRecord {
-                        partner_id: r.partner_id().to_owned(),
-                        payload: serde_json::to_string(r).expect("entities serialize"),
-                    })
-                    .collect::<Vec<_>>();
                 let kept: Vec<String> = batch
                     .rejected
                     .iter()
                     .filter_map(|e| e.partner_id.clone())
                     .collect();
                 run.outcome = "updated".into();
-                run.records = records.len() as i64;
+                run.records = batch.records.len() as i64;
                 run.etag = etag;
                 run.rejected = batch.rejected.len() as i64;
                 run.rejects = serde_json::to_string(
@@ -296,10 +324,38 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
                     // conditional pull.
                     run.etag = None;
                 }
-                self.store
-                    .save_sync(&run, &records, &kept, complete)
-                    .await?;
-                let stored = self.load_sync(Some(run.id)).await?;
+                // Serialised for the store a chunk at a time.
+                let rows = batch.records.iter().map(row::<E>);
+                self.store.save_sync(&run, rows, &kept, complete).await?;
+                // What the store now holds, built from what was pulled
+                // rather than read back: the records pulled, and of the
+                // records served until now those kept (rejected this time,
+                // or all of them when the feed was truncated).
+                let records: Vec<Arc<E>> = std::mem::take(&mut batch.records)
+                    .into_iter()
+                    .map(Arc::new)
+                    .collect();
+                let stored = {
+                    let pulled: std::collections::HashSet<&str> =
+                        records.iter().map(|r| r.partner_id()).collect();
+                    let kept: std::collections::HashSet<&str> =
+                        kept.iter().map(String::as_str).collect();
+                    let old = self.snapshot();
+                    let carried: Vec<Arc<E>> = old
+                        .records
+                        .iter()
+                        .filter(|r| {
+                            !pulled.contains(r.partner_id())
+                                && (!complete || kept.contains(r.partner_id()))
+                        })
+                        .cloned()
+                        .collect();
+                    let mut all = records.clone();
+                    all.extend(carried);
+                    all
+                };
+                drop(records);
+                let stored = self.install(Some(run.id), stored);
                 tracing::info!(
                     partner = %partner,
                     records = stored,

@@ -210,6 +210,23 @@ impl Mapping {
         }
     }
 
+    /// Reads a payload a record at a time, handing each to `f`; the error
+    /// that stopped the reading, if any. An XML feed is read as a stream,
+    /// the other formats (small payloads) whole.
+    pub fn each_record(&self, bytes: &[u8], mut f: impl FnMut(Value)) -> Option<PayloadError> {
+        match &self.source {
+            SourceFormat::Xml { record } => match record::decode_xml(bytes) {
+                Ok(text) => record::xml_each(&text, record, f),
+                Err(e) => Some(e),
+            },
+            _ => {
+                let (records, err) = self.records(bytes);
+                records.into_iter().for_each(&mut f);
+                err
+            }
+        }
+    }
+
     fn values(&self, record: &Value) -> Result<Values, FieldError> {
         let mut values = Values::default();
         for (def, rule) in &self.rules {
@@ -303,25 +320,24 @@ impl Mapping {
         bytes: &[u8],
         context: &[(String, String)],
     ) -> MappedBatch<E> {
-        let (mut records, truncated) = self.records(bytes);
-        for r in &mut records {
-            if let Value::Object(map) = r {
+        let mut batch = MappedBatch {
+            records: Vec::new(),
+            rejected: Vec::new(),
+            truncated: None,
+        };
+        let mut i = 0;
+        batch.truncated = self.each_record(bytes, |mut r| {
+            if let Value::Object(map) = &mut r {
                 for (k, v) in context {
                     map.insert(k.clone(), Value::String(v.clone()));
                 }
             }
-        }
-        let mut batch = MappedBatch {
-            records: Vec::with_capacity(records.len()),
-            rejected: Vec::new(),
-            truncated,
-        };
-        for (i, r) in records.iter().enumerate() {
-            match self.map_record(i, r) {
+            match self.map_record(i, &r) {
                 Ok(e) => batch.records.push(e),
                 Err(e) => batch.rejected.push(e),
             }
-        }
+            i += 1;
+        });
         batch
     }
 

@@ -301,26 +301,34 @@ pub fn decode_xml(bytes: &[u8]) -> Result<String, PayloadError> {
 /// A syntax error ends the reading: the records read before it are returned
 /// with the error, so a sync can tell a truncated feed from a complete one.
 pub fn xml_records(text: &str, record: &str) -> (Vec<Value>, Option<PayloadError>) {
+    let mut records = Vec::new();
+    let err = xml_each(text, record, |v| records.push(v));
+    (records, err)
+}
+
+/// Like [`xml_records`], handing each record to `f` as it is read, so that
+/// a large feed is never held whole as records; the error that stopped the
+/// reading, if any.
+pub fn xml_each(text: &str, record: &str, mut f: impl FnMut(Value)) -> Option<PayloadError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
-    let mut records = Vec::new();
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) if local(e.name().as_ref()) == record.as_bytes() => {
                 match read_element(&mut reader, &e) {
-                    Ok(v) => records.push(v),
-                    Err(err) => return (records, Some(err)),
+                    Ok(v) => f(v),
+                    Err(err) => return Some(err),
                 }
             }
             Ok(Event::Empty(e)) if local(e.name().as_ref()) == record.as_bytes() => {
                 match attributes(&e) {
-                    Ok(map) => records.push(Value::Object(map)),
-                    Err(err) => return (records, Some(err)),
+                    Ok(map) => f(Value::Object(map)),
+                    Err(err) => return Some(err),
                 }
             }
-            Ok(Event::Eof) => return (records, None),
+            Ok(Event::Eof) => return None,
             Ok(_) => {}
-            Err(e) => return (records, Some(xml_error(&reader, e))),
+            Err(e) => return Some(xml_error(&reader, e)),
         }
     }
 }

@@ -125,7 +125,15 @@ impl InseeCommune {
 
     /// The commune's département.
     pub fn departement(&self) -> Departement {
-        Departement(self.commune().departement.clone())
+        Departement(self.departement_code().to_owned())
+    }
+
+    /// The code of the commune's département, without a lookup: the first
+    /// two characters of a Normandy commune's INSEE code (`14`, `27`, `50`,
+    /// `61`, `76`).
+    pub fn departement_code(&self) -> &str {
+        debug_assert_eq!(self.commune().departement, self.as_str()[..2]);
+        &self.as_str()[..2]
     }
 }
 

@@ -202,19 +202,34 @@ impl Offer {
 /// merged offer keeps the fields of its primary source (CCI before CMA) and
 /// fills what that source leaves empty from the others.
 pub fn merge_duplicates(offers: Vec<Arc<Offer>>) -> Vec<Arc<Offer>> {
-    use std::collections::HashMap;
+    use std::hash::{Hash, Hasher};
+    // Offers are grouped by a hash of their key, compared whole within a
+    // group: no key is copied, and a fast hash serves (searches merge tens
+    // of thousands of records).
+    let key_hash = |o: &Offer| {
+        let mut h = rustc_hash::FxHasher::default();
+        o.employer.siret.as_str().hash(&mut h);
+        o.rome_codes.first().map(RomeCode::as_str).hash(&mut h);
+        o.location.commune.as_str().hash(&mut h);
+        o.start_date.hash(&mut h);
+        h.finish()
+    };
+    let same_key = |a: &Offer, b: &Offer| {
+        a.employer.siret == b.employer.siret
+            && a.rome_codes.first() == b.rome_codes.first()
+            && a.location.commune == b.location.commune
+            && a.start_date == b.start_date
+    };
     let mut merged: Vec<Arc<Offer>> = Vec::with_capacity(offers.len());
-    let mut by_key: HashMap<DedupKey, Vec<usize>> = HashMap::new();
+    let mut by_key: rustc_hash::FxHashMap<u64, Vec<usize>> = Default::default();
     let mut sorted = offers;
     sorted.sort_by_key(|o| o.primary_source().partner);
     for offer in sorted {
-        let key = offer.dedup_key();
         let partner = offer.primary_source().partner;
-        let slots = by_key.entry(key).or_default();
-        let target = slots
-            .iter()
-            .copied()
-            .find(|&i| merged[i].sources.iter().all(|s| s.partner != partner));
+        let slots = by_key.entry(key_hash(&offer)).or_default();
+        let target = slots.iter().copied().find(|&i| {
+            same_key(&merged[i], &offer) && merged[i].sources.iter().all(|s| s.partner != partner)
+        });
         match target {
             Some(i) => absorb(Arc::make_mut(&mut merged[i]), Arc::unwrap_or_clone(offer)),
             None => {
