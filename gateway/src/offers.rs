@@ -222,16 +222,26 @@ impl OfferService {
             if let Some(a) = &cci_answer {
                 candidates.extend(a.offers.iter().filter(|o| filter.place_matches(o)).cloned());
             }
+            if let Some(a) = &cnfpt_answer {
+                candidates.extend(a.iter().filter(|o| filter.place_matches(o)).cloned());
+            }
             if let Some(s) = &cma {
+                // Records of the CMA never merge with each other: one
+                // that does not match alone can only end in a match merged
+                // with a live exchange's copy. The others are left out
+                // before merging, which keeps a search over a large feed
+                // cheap.
+                let live: rustc_hash::FxHashSet<u64> =
+                    candidates.iter().map(|o| o.dedup_hash()).collect();
                 candidates.extend(
                     s.records
                         .iter()
-                        .filter(|o| filter.place_matches(o))
+                        .filter(|o| {
+                            filter.place_matches(o)
+                                && (filter.matches(o) || live.contains(&o.dedup_hash()))
+                        })
                         .cloned(),
                 );
-            }
-            if let Some(a) = &cnfpt_answer {
-                candidates.extend(a.iter().filter(|o| filter.place_matches(o)).cloned());
             }
             let mut merged = merge_duplicates(candidates);
             merged.retain(|o| filter.matches(o));

@@ -176,6 +176,26 @@ impl Offer {
         }
     }
 
+    /// A hash of [`Offer::dedup_key`], computed without copying it: offers
+    /// with equal keys have equal hashes.
+    pub fn dedup_hash(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = rustc_hash::FxHasher::default();
+        self.employer.siret.as_str().hash(&mut h);
+        self.rome_codes.first().map(RomeCode::as_str).hash(&mut h);
+        self.location.commune.as_str().hash(&mut h);
+        self.start_date.hash(&mut h);
+        h.finish()
+    }
+
+    /// Whether two offers have the same [`Offer::dedup_key`].
+    pub fn same_dedup_key(&self, other: &Offer) -> bool {
+        self.employer.siret == other.employer.siret
+            && self.rome_codes.first() == other.rome_codes.first()
+            && self.location.commune == other.location.commune
+            && self.start_date == other.start_date
+    }
+
     /// The source that names the merged offer: the first in partner order.
     pub fn primary_source(&self) -> &OfferSource {
         self.sources
@@ -202,24 +222,11 @@ impl Offer {
 /// merged offer keeps the fields of its primary source (CCI before CMA) and
 /// fills what that source leaves empty from the others.
 pub fn merge_duplicates(offers: Vec<Arc<Offer>>) -> Vec<Arc<Offer>> {
-    use std::hash::{Hash, Hasher};
     // Offers are grouped by a hash of their key, compared whole within a
     // group: no key is copied, and a fast hash serves (searches merge tens
     // of thousands of records).
-    let key_hash = |o: &Offer| {
-        let mut h = rustc_hash::FxHasher::default();
-        o.employer.siret.as_str().hash(&mut h);
-        o.rome_codes.first().map(RomeCode::as_str).hash(&mut h);
-        o.location.commune.as_str().hash(&mut h);
-        o.start_date.hash(&mut h);
-        h.finish()
-    };
-    let same_key = |a: &Offer, b: &Offer| {
-        a.employer.siret == b.employer.siret
-            && a.rome_codes.first() == b.rome_codes.first()
-            && a.location.commune == b.location.commune
-            && a.start_date == b.start_date
-    };
+    let key_hash = Offer::dedup_hash;
+    let same_key = Offer::same_dedup_key;
     let mut merged: Vec<Arc<Offer>> = Vec::with_capacity(offers.len());
     let mut by_key: rustc_hash::FxHashMap<u64, Vec<usize>> = Default::default();
     let mut sorted = offers;
