@@ -122,7 +122,14 @@ pub struct OfferService {
     cnfpt: Option<Arc<CnfptConnector>>,
     health: Arc<Health>,
     merged: moka::sync::Cache<MergeKey, Arc<Vec<Arc<Offer>>>>,
+    /// The CMA's records by département, with their merge keys' hashes,
+    /// for the snapshot version they were built from.
+    cma_places: std::sync::Mutex<Option<(u64, Arc<Places>)>>,
 }
+
+/// A feed's offers by département code, each with its
+/// [`Offer::dedup_hash`]: a search in a département reads only its own.
+type Places = std::collections::HashMap<String, Vec<(u64, Arc<Offer>)>>;
 
 impl OfferService {
     /// A service over the configured exchanges.
@@ -146,7 +153,28 @@ impl OfferService {
                 })
                 .time_to_live(Duration::from_secs(300))
                 .build(),
+            cma_places: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The CMA snapshot's offers by département, built once per version.
+    fn cma_places(&self, snapshot: &crate::sync::Snapshot<Offer>) -> Arc<Places> {
+        let mut slot = self.cma_places.lock().expect("places lock");
+        if let Some((version, places)) = slot.as_ref() {
+            if *version == snapshot.version {
+                return places.clone();
+            }
+        }
+        let mut places = Places::new();
+        for o in &snapshot.records {
+            places
+                .entry(o.location.commune.departement_code().to_owned())
+                .or_default()
+                .push((o.dedup_hash(), o.clone()));
+        }
+        let places = Arc::new(places);
+        *slot = Some((snapshot.version, places.clone()));
+        places
     }
 
     /// The CMA feed, when configured.
@@ -229,18 +257,26 @@ impl OfferService {
                 // Records of the CMA never merge with each other: one
                 // that does not match alone can only end in a match merged
                 // with a live exchange's copy. The others are left out
-                // before merging, which keeps a search over a large feed
-                // cheap.
+                // before merging, and a search in a département reads only
+                // that département's records, which keeps a search over a
+                // large feed cheap.
                 let live: rustc_hash::FxHashSet<u64> =
                     candidates.iter().map(|o| o.dedup_hash()).collect();
+                let places = self.cma_places(s);
+                let wanted = filter.departement();
+                let lists: Vec<&Vec<(u64, Arc<Offer>)>> = match &wanted {
+                    Some(d) => places.get(d.as_str()).into_iter().collect(),
+                    None => places.values().collect(),
+                };
                 candidates.extend(
-                    s.records
-                        .iter()
-                        .filter(|o| {
+                    lists
+                        .into_iter()
+                        .flatten()
+                        .filter(|(hash, o)| {
                             filter.place_matches(o)
-                                && (filter.matches(o) || live.contains(&o.dedup_hash()))
+                                && (live.contains(hash) || filter.matches(o))
                         })
-                        .cloned(),
+                        .map(|(_, o)| o.clone()),
                 );
             }
             let mut merged = merge_duplicates(candidates);
