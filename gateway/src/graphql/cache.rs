@@ -43,7 +43,7 @@ struct Entry {
 /// The cache of one process.
 #[derive(Clone)]
 pub struct ResponseCache {
-    entries: moka::sync::Cache<u64, Arc<Entry>>,
+    entries: moka::future::Cache<u64, Arc<Entry>>,
     hasher: std::hash::RandomState,
     store: Store,
 }
@@ -64,7 +64,7 @@ impl ResponseCache {
         if ttl.is_zero() || max_bytes == 0 {
             return None;
         }
-        let entries = moka::sync::Cache::builder()
+        let entries = moka::future::Cache::builder()
             .time_to_live(ttl)
             .max_capacity(max_bytes)
             .weigher(|_, e: &Arc<Entry>| {
@@ -112,42 +112,63 @@ impl ResponseCache {
         key
     }
 
-    /// The answer kept for `key`, if any.
-    pub(crate) fn get(&self, key: &[u8]) -> Option<Response> {
-        let hit = self
-            .entries
-            .get(&self.hasher.hash_one(key))
-            .filter(|e| *e.key == *key);
-        metrics::counter!(
-            "passerelle_response_cache_total",
-            "result" => if hit.is_some() { "hit" } else { "miss" }
-        )
-        .increment(1);
-        let e = hit?;
-        Some(
-            (
-                StatusCode::OK,
-                [
-                    (header::CONTENT_TYPE, e.media.header()),
-                    (X_CACHE, HeaderValue::from_static("HIT")),
-                ],
-                e.body.clone(),
-            )
-                .into_response(),
-        )
-    }
-
-    /// Keeps the answer to the request of `key`.
-    pub(crate) fn put(&self, key: Vec<u8>, media: MediaType, body: Bytes) {
+    /// The answer kept for `key`, or the outcome of `run` when there is
+    /// none. Concurrent requests that miss together wait for a single
+    /// `run` (an answer expiring under load is computed once, not once
+    /// per caller); `keep` says what of its outcome may be kept. Returns
+    /// the kept answer, or `run`'s outcome and whether it was kept.
+    pub(crate) async fn serve<T, F>(
+        &self,
+        key: Vec<u8>,
+        run: F,
+        keep: impl FnOnce(&T) -> Option<(MediaType, Bytes)>,
+    ) -> Result<Response, (T, bool)>
+    where
+        F: std::future::Future<Output = T>,
+    {
         let hash = self.hasher.hash_one(&key);
-        self.entries.insert(
-            hash,
-            Arc::new(Entry {
-                key: key.into_boxed_slice(),
-                media,
-                body,
-            }),
-        );
+        let mut run = Some(run);
+        let mut ran: Option<(T, bool)> = None;
+        let entry = self
+            .entries
+            .optionally_get_with(hash, async {
+                let outcome = run.take().expect("run once").await;
+                let kept = keep(&outcome).map(|(media, body)| {
+                    Arc::new(Entry {
+                        key: key.clone().into_boxed_slice(),
+                        media,
+                        body,
+                    })
+                });
+                ran = Some((outcome, kept.is_some()));
+                kept
+            })
+            .await;
+        if let Some(outcome) = ran {
+            metrics::counter!("passerelle_response_cache_total", "result" => "miss").increment(1);
+            return Err(outcome);
+        }
+        match entry.filter(|e| *e.key == *key) {
+            Some(e) => {
+                metrics::counter!("passerelle_response_cache_total", "result" => "hit")
+                    .increment(1);
+                Ok((
+                    StatusCode::OK,
+                    [
+                        (header::CONTENT_TYPE, e.media.header()),
+                        (X_CACHE, HeaderValue::from_static("HIT")),
+                    ],
+                    e.body.clone(),
+                )
+                    .into_response())
+            }
+            // Another request's answer (a hash shared by two keys), or one
+            // that could not be kept: this request runs its own.
+            None => {
+                let run = run.take().expect("not run yet");
+                Err((run.await, false))
+            }
+        }
     }
 }
 
@@ -211,14 +232,16 @@ mod tests {
         let (_dir, c) = cache().await;
         let anonymous = Caller::default();
         let sent = Sent::Post(b"{\"query\":\"{ offers { totalCount } }\"}");
+        let answer = || async { Bytes::from_static(b"{\"data\":1}") };
+        let keep = |b: &Bytes| Some((MediaType::Json, b.clone()));
         let key = c.key(MediaType::Json, &anonymous, sent);
-        assert!(c.get(&key).is_none());
-        c.put(
-            key.clone(),
-            MediaType::Json,
-            Bytes::from_static(b"{\"data\":1}"),
-        );
-        let hit = c.get(&key).expect("kept");
+        let first = c.serve(key.clone(), answer(), keep).await;
+        assert!(matches!(first, Err((_, true))), "run and kept");
+        let hit = c
+            .serve(key.clone(), async { unreachable!("a hit runs nothing") }, keep)
+            .await
+            .ok()
+            .expect("kept");
         assert_eq!(
             hit.headers()[header::CONTENT_TYPE],
             MediaType::Json.header()
@@ -229,7 +252,30 @@ mod tests {
         c.store.data_changed();
         let after = c.key(MediaType::Json, &anonymous, sent);
         assert_ne!(after, key);
-        assert!(c.get(&after).is_none(), "a new epoch misses");
+        assert!(c.serve(after, answer(), keep).await.is_err(), "a new epoch runs");
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_run_once_and_unkept_outcomes_run_each() {
+        let (_dir, c) = cache().await;
+        let runs = std::sync::atomic::AtomicUsize::new(0);
+        let key = c.key(MediaType::Json, &Caller::default(), Sent::Get("query=x"));
+        let slow = || async {
+            runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Bytes::from_static(b"{}")
+        };
+        let keep = |b: &Bytes| Some((MediaType::Json, b.clone()));
+        let all = futures::future::join_all((0..8).map(|_| c.serve(key.clone(), slow(), keep))).await;
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(all.iter().filter(|r| r.is_ok()).count(), 7);
+
+        let other = c.key(MediaType::Json, &Caller::default(), Sent::Get("query=y"));
+        let never = |_: &Bytes| None;
+        for _ in 0..2 {
+            assert!(matches!(c.serve(other.clone(), slow(), never).await, Err((_, false))));
+        }
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 3);
     }
 
     #[tokio::test]

@@ -267,19 +267,19 @@ async fn cached(
         return run.await.into_response();
     };
     let key = cache.key(media, caller, sent);
-    if let Some(hit) = cache.get(&key) {
-        return hit;
+    let keep = |a: &Answer| a.cacheable.then(|| (a.media, a.body.clone()));
+    match cache.serve(key, run, keep).await {
+        Ok(hit) => hit,
+        Err((answer, kept)) => {
+            let mut response = answer.into_response();
+            if kept {
+                response
+                    .headers_mut()
+                    .insert(super::cache::X_CACHE, HeaderValue::from_static("MISS"));
+            }
+            response
+        }
     }
-    let answer = run.await;
-    if !answer.cacheable {
-        return answer.into_response();
-    }
-    cache.put(key, answer.media, answer.body.clone());
-    let mut response = answer.into_response();
-    response
-        .headers_mut()
-        .insert(super::cache::X_CACHE, HeaderValue::from_static("MISS"));
-    response
 }
 
 /// Refuses a caller over its rate with 429, `RATE_LIMITED` and `Retry-After`.
