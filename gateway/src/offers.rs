@@ -45,14 +45,16 @@ pub struct OfferFilter {
 }
 
 impl OfferFilter {
+    /// Whether the search must read `partner`'s offers. A search by source
+    /// still reads the other exchanges: an offer published on several is
+    /// one merged offer, whose fields (and identifier) the merge decides.
     fn wants(&self, partner: Partner) -> bool {
         // Only the CNFPT publishes public-sector offers.
-        let sector = match self.public_sector {
+        match self.public_sector {
             Some(true) => partner == Partner::Cnfpt,
             Some(false) => partner != Partner::Cnfpt,
             None => true,
-        };
-        sector && self.source.is_none_or(|s| s == partner)
+        }
     }
 
     /// The département the search is limited to, by either filter.
@@ -122,14 +124,29 @@ pub struct OfferService {
     cnfpt: Option<Arc<CnfptConnector>>,
     health: Arc<Health>,
     merged: moka::sync::Cache<MergeKey, Arc<Vec<Arc<Offer>>>>,
-    /// The CMA's records by département, with their merge keys' hashes,
-    /// for the snapshot version they were built from.
-    cma_places: std::sync::Mutex<Option<(u64, Arc<Places>)>>,
+    /// The CMA's records indexed, for the snapshot version they were built
+    /// from.
+    cma_index: std::sync::Mutex<Option<(u64, Arc<FeedIndex>)>>,
 }
 
-/// A feed's offers by département code, each with its
-/// [`Offer::dedup_hash`]: a search in a département reads only its own.
-type Places = std::collections::HashMap<String, Vec<(u64, Arc<Offer>)>>;
+/// A synced feed's offers indexed for searches, so that a search reads
+/// the records it may return rather than the whole feed.
+#[derive(Default)]
+struct FeedIndex {
+    /// By département code, each list ordered by diploma level (0 for
+    /// none).
+    places: std::collections::HashMap<String, Vec<(u8, Arc<Offer>)>>,
+    /// By [`Offer::dedup_hash`], in hash order: the copies of a live
+    /// exchange's offer.
+    keys: Vec<(u64, Arc<Offer>)>,
+}
+
+/// The part of a list ordered by its first member that equals `k`.
+fn equal_range<K: Ord + Copy, V>(list: &[(K, V)], k: K) -> &[(K, V)] {
+    let start = list.partition_point(|(x, _)| *x < k);
+    let end = list.partition_point(|(x, _)| *x <= k);
+    &list[start..end]
+}
 
 impl OfferService {
     /// A service over the configured exchanges.
@@ -153,28 +170,36 @@ impl OfferService {
                 })
                 .time_to_live(Duration::from_secs(300))
                 .build(),
-            cma_places: std::sync::Mutex::new(None),
+            cma_index: std::sync::Mutex::new(None),
         }
     }
 
-    /// The CMA snapshot's offers by département, built once per version.
-    fn cma_places(&self, snapshot: &crate::sync::Snapshot<Offer>) -> Arc<Places> {
-        let mut slot = self.cma_places.lock().expect("places lock");
-        if let Some((version, places)) = slot.as_ref() {
+    /// The CMA snapshot's index, built once per version.
+    fn cma_index(&self, snapshot: &crate::sync::Snapshot<Offer>) -> Arc<FeedIndex> {
+        let mut slot = self.cma_index.lock().expect("index lock");
+        if let Some((version, index)) = slot.as_ref() {
             if *version == snapshot.version {
-                return places.clone();
+                return index.clone();
             }
         }
-        let mut places = Places::new();
+        let mut index = FeedIndex::default();
         for o in &snapshot.records {
-            places
+            let level = o.level.map_or(0, DiplomaLevel::get);
+            index
+                .places
                 .entry(o.location.commune.departement_code().to_owned())
                 .or_default()
-                .push((o.dedup_hash(), o.clone()));
+                .push((level, o.clone()));
+            index.keys.push((o.dedup_hash(), o.clone()));
         }
-        let places = Arc::new(places);
-        *slot = Some((snapshot.version, places.clone()));
-        places
+        for list in index.places.values_mut() {
+            list.sort_by_key(|(level, _)| *level);
+            list.shrink_to_fit();
+        }
+        index.keys.sort_by_key(|(hash, _)| *hash);
+        let index = Arc::new(index);
+        *slot = Some((snapshot.version, index.clone()));
+        index
     }
 
     /// The CMA feed, when configured.
@@ -256,28 +281,37 @@ impl OfferService {
             if let Some(s) = &cma {
                 // Records of the CMA never merge with each other: one
                 // that does not match alone can only end in a match merged
-                // with a live exchange's copy. The others are left out
-                // before merging, and a search in a département reads only
-                // that département's records, which keeps a search over a
-                // large feed cheap.
-                let live: rustc_hash::FxHashSet<u64> =
-                    candidates.iter().map(|o| o.dedup_hash()).collect();
-                let places = self.cma_places(s);
+                // with a live exchange's copy. So the search reads the
+                // records of its département and level, and the copies of
+                // the live exchanges' offers, not the whole feed.
+                let index = self.cma_index(s);
                 let wanted = filter.departement();
-                let lists: Vec<&Vec<(u64, Arc<Offer>)>> = match &wanted {
-                    Some(d) => places.get(d.as_str()).into_iter().collect(),
-                    None => places.values().collect(),
+                let lists: Vec<&Vec<(u8, Arc<Offer>)>> = match &wanted {
+                    Some(d) => index.places.get(d.as_str()).into_iter().collect(),
+                    None => index.places.values().collect(),
                 };
-                candidates.extend(
-                    lists
-                        .into_iter()
-                        .flatten()
-                        .filter(|(hash, o)| {
-                            filter.place_matches(o)
-                                && (live.contains(hash) || filter.matches(o))
-                        })
-                        .map(|(_, o)| o.clone()),
-                );
+                let mut copies: Vec<Arc<Offer>> = candidates
+                    .iter()
+                    .flat_map(|o| equal_range(&index.keys, o.dedup_hash()))
+                    .filter(|(_, o)| filter.place_matches(o) && !filter.matches(o))
+                    .map(|(_, o)| o.clone())
+                    .collect();
+                // A record copied on two live exchanges is one candidate.
+                copies.sort_unstable_by_key(|o| Arc::as_ptr(o));
+                copies.dedup_by(|a, b| Arc::ptr_eq(a, b));
+                for list in lists {
+                    let slice = match filter.level {
+                        Some(l) => equal_range(list, l.get()),
+                        None => &list[..],
+                    };
+                    candidates.extend(
+                        slice
+                            .iter()
+                            .filter(|(_, o)| filter.matches(o))
+                            .map(|(_, o)| o.clone()),
+                    );
+                }
+                candidates.extend(copies);
             }
             let mut merged = merge_duplicates(candidates);
             merged.retain(|o| filter.matches(o));

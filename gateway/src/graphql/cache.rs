@@ -238,7 +238,11 @@ mod tests {
         let first = c.serve(key.clone(), answer(), keep).await;
         assert!(matches!(first, Err((_, true))), "run and kept");
         let hit = c
-            .serve(key.clone(), async { unreachable!("a hit runs nothing") }, keep)
+            .serve(
+                key.clone(),
+                async { unreachable!("a hit runs nothing") },
+                keep,
+            )
             .await
             .ok()
             .expect("kept");
@@ -252,7 +256,10 @@ mod tests {
         c.store.data_changed();
         let after = c.key(MediaType::Json, &anonymous, sent);
         assert_ne!(after, key);
-        assert!(c.serve(after, answer(), keep).await.is_err(), "a new epoch runs");
+        assert!(
+            c.serve(after, answer(), keep).await.is_err(),
+            "a new epoch runs"
+        );
     }
 
     #[tokio::test]
@@ -266,14 +273,18 @@ mod tests {
             Bytes::from_static(b"{}")
         };
         let keep = |b: &Bytes| Some((MediaType::Json, b.clone()));
-        let all = futures::future::join_all((0..8).map(|_| c.serve(key.clone(), slow(), keep))).await;
+        let all =
+            futures::future::join_all((0..8).map(|_| c.serve(key.clone(), slow(), keep))).await;
         assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
         assert_eq!(all.iter().filter(|r| r.is_ok()).count(), 7);
 
         let other = c.key(MediaType::Json, &Caller::default(), Sent::Get("query=y"));
         let never = |_: &Bytes| None;
         for _ in 0..2 {
-            assert!(matches!(c.serve(other.clone(), slow(), never).await, Err((_, false))));
+            assert!(matches!(
+                c.serve(other.clone(), slow(), never).await,
+                Err((_, false))
+            ));
         }
         assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 3);
     }

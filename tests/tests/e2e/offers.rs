@@ -204,3 +204,82 @@ async fn a_cci_outage_leaves_the_cma_offers_and_names_the_partner() {
     assert_eq!(cci["status"], "DOWN");
     assert_eq!(cci["lastError"]["code"], "PARTNER_UNAVAILABLE");
 }
+
+/// An offer as merged: its identifier and the exchanges it was merged from.
+fn identity(n: &Value) -> String {
+    format!("{} {}", n["id"].as_str().unwrap(), n["sources"])
+}
+
+/// A search reads only the records that may match (by département, level
+/// and the live exchanges' copies): it must still find every merged offer
+/// that matches, as filtering all of them does.
+#[tokio::test]
+async fn a_filtered_search_finds_every_merged_offer_that_matches() {
+    let app = spawn_app(SMALL).await;
+    let q = r#"query($f: OfferFilter, $after: String) {
+        offers(filter: $f, first: 500, after: $after) {
+            pageInfo { hasNextPage endCursor }
+            nodes { id level romeCodes { code } sources { partner } location { departement { code } } }
+        }
+    }"#;
+    let fetch = |f: Value| {
+        let app = &app;
+        async move {
+            let mut ids = Vec::new();
+            let mut nodes = Vec::new();
+            let mut after = Value::Null;
+            loop {
+                let data = app.data(q, json!({ "f": f, "after": after })).await;
+                let conn = &data["offers"];
+                for n in conn["nodes"].as_array().unwrap() {
+                    ids.push(identity(n));
+                    nodes.push(n.clone());
+                }
+                if !conn["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                    ids.sort();
+                    return (ids, nodes);
+                }
+                after = conn["pageInfo"]["endCursor"].clone();
+            }
+        }
+    };
+    let (_, everything) = fetch(json!({})).await;
+    let filters = [
+        json!({ "level": 4 }),
+        json!({ "departement": "14", "level": 3 }),
+        json!({ "departement": "76" }),
+        json!({ "rome": ["D1102", "H2206"] }),
+        json!({ "source": "CMA", "level": 5 }),
+        json!({ "source": "CCI", "departement": "50" }),
+    ];
+    for f in filters {
+        let keep = |n: &Value| {
+            f.get("level").is_none_or(|l| n["level"] == *l)
+                && f.get("departement")
+                    .is_none_or(|d| n["location"]["departement"]["code"] == *d)
+                && f.get("source").is_none_or(|s| {
+                    n["sources"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|x| x["partner"] == *s)
+                })
+                && f.get("rome").is_none_or(|r| {
+                    n["romeCodes"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|c| r.as_array().unwrap().contains(&c["code"]))
+                })
+        };
+        let mut expected: Vec<String> = everything
+            .iter()
+            .filter(|n| keep(n))
+            .map(identity)
+            .collect();
+        expected.sort();
+        let (found, _) = fetch(f.clone()).await;
+        assert!(!expected.is_empty(), "{f}");
+        assert_eq!(found, expected, "{f}");
+    }
+}
