@@ -297,7 +297,7 @@ impl OfferService {
                     .map(|(_, o)| o.clone())
                     .collect();
                 // A record copied on two live exchanges is one candidate.
-                copies.sort_unstable_by_key(|o| Arc::as_ptr(o));
+                copies.sort_unstable_by_key(Arc::as_ptr);
                 copies.dedup_by(|a, b| Arc::ptr_eq(a, b));
                 for list in lists {
                     let slice = match filter.level {

@@ -244,8 +244,7 @@ mod tests {
                 keep,
             )
             .await
-            .ok()
-            .expect("kept");
+            .unwrap_or_else(|_| panic!("kept"));
         assert_eq!(
             hit.headers()[header::CONTENT_TYPE],
             MediaType::Json.header()
