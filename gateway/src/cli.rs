@@ -576,25 +576,29 @@ fn partners_toml(sandbox: &Sandbox) -> String {
             c.credentials.scopes,
         );
     }
-    if let Some(c) = sandbox.cma_config() {
+    // The synced feeds: a kind and one URL each.
+    let feeds = [
+        ("cma", "feed_url", sandbox.cma_config().map(|c| c.feed_url)),
+        (
+            "carif",
+            "feed_url",
+            sandbox.carif_config().map(|c| c.feed_url),
+        ),
+        (
+            "erasmus",
+            "export_url",
+            sandbox.erasmus_config().map(|c| c.export_url),
+        ),
+        (
+            "spro",
+            "directory_url",
+            sandbox.spro_config().map(|c| c.directory_url),
+        ),
+    ];
+    for (kind, key, url) in feeds.into_iter().filter_map(|(k, f, u)| Some((k, f, u?))) {
         let _ = write!(
             out,
-            "\n[[partners]]\nkind = \"cma\"\nfeed_url = \"{}\"\n",
-            c.feed_url
-        );
-    }
-    if let Some(c) = sandbox.carif_config() {
-        let _ = write!(
-            out,
-            "\n[[partners]]\nkind = \"carif\"\nfeed_url = \"{}\"\n",
-            c.feed_url
-        );
-    }
-    if let Some(c) = sandbox.erasmus_config() {
-        let _ = write!(
-            out,
-            "\n[[partners]]\nkind = \"erasmus\"\nexport_url = \"{}\"\n",
-            c.export_url
+            "\n[[partners]]\nkind = \"{kind}\"\n{key} = \"{url}\"\n"
         );
     }
     if let Some(c) = sandbox.pass_monde_config() {
@@ -603,13 +607,6 @@ fn partners_toml(sandbox: &Sandbox) -> String {
             "\n[[partners]]\nkind = \"passmonde\"\nbase_url = \"{}\"\napi_key = \"{}\"\n",
             c.base_url,
             c.api_key.expose_secret()
-        );
-    }
-    if let Some(c) = sandbox.spro_config() {
-        let _ = write!(
-            out,
-            "\n[[partners]]\nkind = \"spro\"\ndirectory_url = \"{}\"\n",
-            c.directory_url
         );
     }
     if let Some(c) = sandbox.cnfpt_config() {

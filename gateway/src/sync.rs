@@ -93,6 +93,7 @@ const DUE_AFTER: f64 = 0.9;
 pub fn fresh_for(interval: Duration) -> Duration {
     interval.mul_f64(DUE_AFTER)
 }
+
 /// A synced feed of entities `E` from source `S`.
 pub struct SyncedFeed<E, S> {
     source: S,
@@ -331,17 +332,16 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
                 // rather than read back: the records pulled, and of the
                 // records served until now those kept (rejected this time,
                 // or all of them when the feed was truncated).
-                let records: Vec<Arc<E>> = std::mem::take(&mut batch.records)
+                let mut records: Vec<Arc<E>> = std::mem::take(&mut batch.records)
                     .into_iter()
                     .map(Arc::new)
                     .collect();
-                let stored = {
+                let carried: Vec<Arc<E>> = {
                     let pulled: std::collections::HashSet<&str> =
                         records.iter().map(|r| r.partner_id()).collect();
                     let kept: std::collections::HashSet<&str> =
                         kept.iter().map(String::as_str).collect();
-                    let old = self.snapshot();
-                    let carried: Vec<Arc<E>> = old
+                    self.snapshot()
                         .records
                         .iter()
                         .filter(|r| {
@@ -349,13 +349,10 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
                                 && (!complete || kept.contains(r.partner_id()))
                         })
                         .cloned()
-                        .collect();
-                    let mut all = records.clone();
-                    all.extend(carried);
-                    all
+                        .collect()
                 };
-                drop(records);
-                let stored = self.install(Some(run.id), stored);
+                records.extend(carried);
+                let stored = self.install(Some(run.id), records);
                 tracing::info!(
                     partner = %partner,
                     records = stored,

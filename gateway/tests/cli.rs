@@ -1,5 +1,7 @@
 //! The `passerelle` command line, run as a user would.
 
+mod common;
+
 use std::process::Command;
 
 use passerelle_connectors::sandbox::generate::{dataset, DatasetSettings};
@@ -286,17 +288,13 @@ async fn dev_token_signs_what_a_sandbox_gateway_on_the_same_directory_accepts() 
         String::from_utf8_lossy(&out.stderr)
     );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    let body: serde_json::Value = reqwest::Client::new()
-        .post(format!("http://{addr}/graphql"))
-        .bearer_auth(&token)
-        .json(&serde_json::json!({ "query": "{ partners { id lastSync { outcome } } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(body.get("errors").is_none(), "{body}");
+    common::graphql(
+        &reqwest::Client::new(),
+        &addr.to_string(),
+        Some(&token),
+        "{ partners { id lastSync { outcome } } }",
+    )
+    .await;
     let _ = stop.send(());
 
     let production = dir.path().join("production.toml");

@@ -31,18 +31,7 @@ const FEEDS: [(&str, &str); 5] = [
 const INTERVAL: Duration = Duration::from_secs(1);
 
 async fn ask(client: &reqwest::Client, addr: &str, token: &str, query: &str) -> Value {
-    let body: Value = client
-        .post(format!("http://{addr}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(body.get("errors").is_none(), "{body}");
-    body["data"].clone()
+    common::graphql(client, addr, Some(token), query).await
 }
 
 async fn upload(client: &reqwest::Client, addr: &str, token: &str, body: Vec<u8>) -> Value {

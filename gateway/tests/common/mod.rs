@@ -56,3 +56,22 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Asks `query` of the gateway at `addr`, with `token` when given; the
+/// answer's `data`, which must come without errors.
+pub async fn graphql(
+    client: &reqwest::Client,
+    addr: &str,
+    token: Option<&str>,
+    query: &str,
+) -> serde_json::Value {
+    let mut request = client
+        .post(format!("http://{addr}/graphql"))
+        .json(&serde_json::json!({ "query": query }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let body: serde_json::Value = request.send().await.unwrap().json().await.unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+    body["data"].clone()
+}
