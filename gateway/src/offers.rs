@@ -76,6 +76,15 @@ impl OfferFilter {
                 .is_none_or(|d| d.as_str() == o.location.commune.departement_code())
     }
 
+    /// Whether the filter asks for a département and a level at most.
+    fn by_place_and_level_only(&self) -> bool {
+        self.commune.is_none()
+            && self.rome.is_empty()
+            && self.source.is_none()
+            && self.text.is_none()
+            && self.public_sector.is_none()
+    }
+
     /// Whether a merged offer matches.
     pub fn matches(&self, o: &Offer) -> bool {
         self.place_matches(o)
@@ -134,7 +143,7 @@ pub struct OfferService {
 #[derive(Default)]
 struct FeedIndex {
     /// By département code, each list ordered by diploma level (0 for
-    /// none).
+    /// none), then newest first as results are answered.
     places: std::collections::HashMap<String, Vec<(u8, Arc<Offer>)>>,
     /// By [`Offer::dedup_hash`], in hash order: the copies of a live
     /// exchange's offer.
@@ -193,7 +202,8 @@ impl OfferService {
             index.keys.push((o.dedup_hash(), o.clone()));
         }
         for list in index.places.values_mut() {
-            list.sort_by_key(|(level, _)| *level);
+            // By level, then in the order results are answered.
+            list.sort_by(|(la, a), (lb, b)| la.cmp(lb).then_with(|| newest_first(a, b)));
             list.shrink_to_fit();
         }
         index.keys.sort_by_key(|(hash, _)| *hash);
@@ -278,36 +288,47 @@ impl OfferService {
             if let Some(a) = &cnfpt_answer {
                 candidates.extend(a.iter().filter(|o| filter.place_matches(o)).cloned());
             }
+            // Records of the CMA never merge with each other, only with a
+            // live exchange's copy. So only the live offers and their CMA
+            // copies are merged; the other CMA records that match alone
+            // join the result as they are. The search reads the records of
+            // its département and level, not the whole feed.
+            let mut alone: Vec<Arc<Offer>> = Vec::new();
+            let mut alone_sorted = false;
             if let Some(s) = &cma {
-                // Records of the CMA never merge with each other: one
-                // that does not match alone can only end in a match merged
-                // with a live exchange's copy. So the search reads the
-                // records of its département and level, and the copies of
-                // the live exchanges' offers, not the whole feed.
                 let index = self.cma_index(s);
-                let wanted = filter.departement();
-                let lists: Vec<&Vec<(u8, Arc<Offer>)>> = match &wanted {
-                    Some(d) => index.places.get(d.as_str()).into_iter().collect(),
-                    None => index.places.values().collect(),
-                };
                 let mut copies: Vec<Arc<Offer>> = candidates
                     .iter()
                     .flat_map(|o| equal_range(&index.keys, o.dedup_hash()))
-                    .filter(|(_, o)| filter.place_matches(o) && !filter.matches(o))
+                    .filter(|(_, o)| filter.place_matches(o))
                     .map(|(_, o)| o.clone())
                     .collect();
                 // A record copied on two live exchanges is one candidate.
                 copies.sort_unstable_by_key(Arc::as_ptr);
                 copies.dedup_by(|a, b| Arc::ptr_eq(a, b));
+                let is_copy = |o: &Arc<Offer>| {
+                    copies
+                        .binary_search_by_key(&Arc::as_ptr(o), Arc::as_ptr)
+                        .is_ok()
+                };
+                let lists: Vec<&Vec<(u8, Arc<Offer>)>> = match filter.departement() {
+                    Some(d) => index.places.get(d.as_str()).into_iter().collect(),
+                    None => index.places.values().collect(),
+                };
+                // One list of one level is in answer order already.
+                alone_sorted = lists.len() == 1 && filter.level.is_some();
+                // Records of a département's list at the level asked match
+                // a filter of place and level without being read.
+                let read = !filter.by_place_and_level_only();
                 for list in lists {
                     let slice = match filter.level {
                         Some(l) => equal_range(list, l.get()),
                         None => &list[..],
                     };
-                    candidates.extend(
+                    alone.extend(
                         slice
                             .iter()
-                            .filter(|(_, o)| filter.matches(o))
+                            .filter(|(_, o)| !is_copy(o) && (!read || filter.matches(o)))
                             .map(|(_, o)| o.clone()),
                     );
                 }
@@ -315,11 +336,25 @@ impl OfferService {
             }
             let mut merged = merge_duplicates(candidates);
             merged.retain(|o| filter.matches(o));
-            merged.sort_by(|a, b| {
-                b.published_at
-                    .cmp(&a.published_at)
-                    .then_with(|| order_key(a).cmp(&order_key(b)))
-            });
+            merged.sort_by(|a, b| newest_first(a, b));
+            if alone_sorted {
+                // Two lists in answer order: merged in one pass.
+                let mut out = Vec::with_capacity(merged.len() + alone.len());
+                let (mut a, mut b) = (merged.into_iter().peekable(), alone.into_iter().peekable());
+                while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+                    if newest_first(x, y).is_le() {
+                        out.extend(a.next());
+                    } else {
+                        out.extend(b.next());
+                    }
+                }
+                out.extend(a);
+                out.extend(b);
+                merged = out;
+            } else {
+                merged.extend(alone);
+                merged.sort_by(|a, b| newest_first(a, b));
+            }
             Arc::new(merged)
         });
         OfferResults { offers, errors }
@@ -404,6 +439,13 @@ pub struct OfferLookup {
     pub offer: Option<Arc<Offer>>,
     /// Partners that failed.
     pub errors: Vec<ConnectorError>,
+}
+
+/// The order offers are answered in: newest first, then by primary source.
+fn newest_first(a: &Offer, b: &Offer) -> std::cmp::Ordering {
+    b.published_at
+        .cmp(&a.published_at)
+        .then_with(|| order_key(a).cmp(&order_key(b)))
 }
 
 /// The tie-breaker of offers published at the same instant: their primary
