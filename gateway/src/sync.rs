@@ -215,7 +215,12 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
         if let Some(fresh) = fresh {
             if let Some(last) = self.store.runs(partner.id(), self.entity(), 1).await?.pop() {
                 let age = Utc::now().timestamp_micros() - last.id;
-                if u128::try_from(age).unwrap_or(0) < fresh.as_micros() {
+                // A recent failure is not followed by a replica with
+                // nothing to serve: it tries again rather than wait an
+                // interval unready.
+                let nothing_to_serve =
+                    last.outcome == "failed" && self.snapshot().records.is_empty();
+                if u128::try_from(age).unwrap_or(0) < fresh.as_micros() && !nothing_to_serve {
                     self.follow(&last);
                     return Ok(None);
                 }

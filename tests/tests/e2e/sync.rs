@@ -83,3 +83,62 @@ async fn a_failed_pull_keeps_the_last_good_feed_and_a_restart_serves_it() {
     assert!(run.rejected > 30, "{}", run.rejected);
     assert_eq!(restarted.snapshot().records.len(), 297);
 }
+
+/// Replicas share a store: a turn that comes soon after another replica's
+/// sync follows it instead of pulling, unless that sync failed and there is
+/// nothing to serve, in which case it tries again.
+#[tokio::test]
+async fn a_recent_sync_is_followed_unless_it_failed_and_nothing_is_served() {
+    let data = dataset(&DatasetSettings {
+        cma_offers: 50,
+        cci_offers: 10,
+        shared_offers: 5,
+        ..Default::default()
+    });
+    let faults = Faults::default();
+    let server = SimServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        simulator::router(&data.cma, faults.clone()),
+    )
+    .await
+    .unwrap();
+    let url = server.base_url().join(simulator::FEED_PATH).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store_url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
+    let store = Store::open(&store_url).await.unwrap();
+    let hour = std::time::Duration::from_secs(3600);
+
+    // The partner is down for the first replica's first sync.
+    faults
+        .update(&FaultUpdate {
+            outage: Some(Outage::Flag(true)),
+            ..Default::default()
+        })
+        .unwrap();
+    let first = feed(&store, url.clone()).await;
+    let run = first
+        .sync_if_due(hour)
+        .await
+        .unwrap()
+        .expect("nothing to follow");
+    assert_eq!(run.outcome, "failed");
+    faults
+        .update(&FaultUpdate {
+            outage: Some(Outage::Flag(false)),
+            ..Default::default()
+        })
+        .unwrap();
+
+    // A second replica with nothing to serve tries again at once.
+    let second = feed(&store, url.clone()).await;
+    let run = second.sync_if_due(hour).await.unwrap().expect("a retry");
+    assert_eq!(run.outcome, "updated");
+    let stored = second.snapshot().records.len();
+    assert!(stored > 40 && stored as i64 == run.records, "{stored}");
+
+    // The first follows that sync: it loads what was stored, no pull.
+    assert!(first.sync_if_due(hour).await.unwrap().is_none());
+    assert_eq!(first.snapshot().records.len(), stored);
+    // A forced sync still pulls.
+    assert_eq!(first.sync_once().await.unwrap().outcome, "not_modified");
+}
