@@ -16,6 +16,12 @@
 //! never a refusal. The caller's token is checked and its rate limited
 //! before the cache is looked at. Answers say `x-cache: HIT` when served
 //! from the cache, `x-cache: MISS` when just kept.
+//!
+//! Past its time to live, an answer is computed again by the first request
+//! that asks for it, while the others are served the old one (`x-cache:
+//! STALE`) rather than wait; at most three times to live after it was
+//! kept, it is gone. Concurrent requests with no answer kept wait for a
+//! single execution.
 
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -29,6 +35,10 @@ use super::http::MediaType;
 use crate::auth::Caller;
 use crate::store::Store;
 
+/// How long past its time to live an answer may be served while it is
+/// computed again, in times to live.
+const STALE_FACTOR: u32 = 3;
+
 /// Says whether an answer came from the cache.
 pub(crate) const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 
@@ -38,12 +48,18 @@ struct Entry {
     key: Box<[u8]>,
     media: MediaType,
     body: Bytes,
+    /// Until when it is served as it is; after that, while one request
+    /// computes the answer again, the others are served this one.
+    fresh_until: std::time::Instant,
+    /// Set by the request computing it again.
+    refreshing: std::sync::atomic::AtomicBool,
 }
 
 /// The cache of one process.
 #[derive(Clone)]
 pub struct ResponseCache {
     entries: moka::future::Cache<u64, Arc<Entry>>,
+    ttl: Duration,
     hasher: std::hash::RandomState,
     store: Store,
 }
@@ -65,7 +81,9 @@ impl ResponseCache {
             return None;
         }
         let entries = moka::future::Cache::builder()
-            .time_to_live(ttl)
+            // Kept past its time to live, to be served while one request
+            // computes it again.
+            .time_to_live(ttl * STALE_FACTOR)
             .max_capacity(max_bytes)
             .weigher(|_, e: &Arc<Entry>| {
                 u32::try_from(e.key.len() + e.body.len() + 64).unwrap_or(u32::MAX)
@@ -73,6 +91,7 @@ impl ResponseCache {
             .build();
         Some(Self {
             entries,
+            ttl,
             hasher: std::hash::RandomState::new(),
             store,
         })
@@ -127,19 +146,34 @@ impl ResponseCache {
         F: std::future::Future<Output = T>,
     {
         let hash = self.hasher.hash_one(&key);
+        // An answer past its time to live is served while one request
+        // computes it again: under load, an expiring answer costs no
+        // caller a wait.
+        if let Some(e) = self.entries.get(&hash).await.filter(|e| *e.key == *key) {
+            use std::sync::atomic::Ordering;
+            if std::time::Instant::now() < e.fresh_until {
+                return Ok(self.served(&e, "HIT"));
+            }
+            if e.refreshing.swap(true, Ordering::AcqRel) {
+                return Ok(self.served(&e, "STALE"));
+            }
+            let outcome = run.await;
+            let kept = keep(&outcome).map(|(media, body)| self.entry(&key, media, body));
+            let stored = kept.is_some();
+            match kept {
+                Some(fresh) => self.entries.insert(hash, fresh).await,
+                None => self.entries.invalidate(&hash).await,
+            }
+            metrics::counter!("passerelle_response_cache_total", "result" => "miss").increment(1);
+            return Err((outcome, stored));
+        }
         let mut run = Some(run);
         let mut ran: Option<(T, bool)> = None;
         let entry = self
             .entries
             .optionally_get_with(hash, async {
                 let outcome = run.take().expect("run once").await;
-                let kept = keep(&outcome).map(|(media, body)| {
-                    Arc::new(Entry {
-                        key: key.clone().into_boxed_slice(),
-                        media,
-                        body,
-                    })
-                });
+                let kept = keep(&outcome).map(|(media, body)| self.entry(&key, media, body));
                 ran = Some((outcome, kept.is_some()));
                 kept
             })
@@ -149,19 +183,7 @@ impl ResponseCache {
             return Err(outcome);
         }
         match entry.filter(|e| *e.key == *key) {
-            Some(e) => {
-                metrics::counter!("passerelle_response_cache_total", "result" => "hit")
-                    .increment(1);
-                Ok((
-                    StatusCode::OK,
-                    [
-                        (header::CONTENT_TYPE, e.media.header()),
-                        (X_CACHE, HeaderValue::from_static("HIT")),
-                    ],
-                    e.body.clone(),
-                )
-                    .into_response())
-            }
+            Some(e) => Ok(self.served(&e, "HIT")),
             // Another request's answer (a hash shared by two keys), or one
             // that could not be kept: this request runs its own.
             None => {
@@ -169,6 +191,32 @@ impl ResponseCache {
                 Err((run.await, false))
             }
         }
+    }
+
+    fn entry(&self, key: &[u8], media: MediaType, body: Bytes) -> Arc<Entry> {
+        Arc::new(Entry {
+            key: key.into(),
+            media,
+            body,
+            fresh_until: std::time::Instant::now() + self.ttl,
+            refreshing: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// A kept answer, as sent: `x-cache` says `HIT`, or `STALE` when it is
+    /// served while computed again.
+    fn served(&self, e: &Entry, how: &'static str) -> Response {
+        metrics::counter!("passerelle_response_cache_total", "result" => how.to_ascii_lowercase())
+            .increment(1);
+        (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, e.media.header()),
+                (X_CACHE, HeaderValue::from_static(how)),
+            ],
+            e.body.clone(),
+        )
+            .into_response()
     }
 }
 
@@ -286,6 +334,38 @@ mod tests {
             ));
         }
         assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn an_expired_answer_is_served_while_one_request_computes_it_again() {
+        let (_dir, c) = cache().await;
+        let c = ResponseCache::new(Duration::from_millis(200), 1 << 20, c.store.clone()).unwrap();
+        let key = c.key(MediaType::Json, &Caller::default(), Sent::Get("query=z"));
+        let keep = |b: &Bytes| Some((MediaType::Json, b.clone()));
+        let answer = |v: &'static [u8]| async move {
+            tokio::time::sleep(Duration::from_millis(30)).await;
+            Bytes::from_static(v)
+        };
+        assert!(c.serve(key.clone(), answer(b"1"), keep).await.is_err());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        // Expired: one request computes it again, the other is served the
+        // old answer meanwhile.
+        let (refresher, waiter) = tokio::join!(c.serve(key.clone(), answer(b"2"), keep), async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            c.serve(key.clone(), async { unreachable!("served stale") }, keep)
+                .await
+        });
+        assert!(matches!(refresher, Err((ref b, true)) if &b[..] == b"2"));
+        let stale = waiter.unwrap_or_else(|_| panic!("served"));
+        assert_eq!(stale.headers()["x-cache"], "STALE");
+        let body = axum::body::to_bytes(stale.into_body(), 64).await.unwrap();
+        assert_eq!(&body[..], b"1");
+        // The new answer is served fresh.
+        let hit = c
+            .serve(key, async { unreachable!("fresh") }, keep)
+            .await
+            .unwrap_or_else(|_| panic!("kept"));
+        assert_eq!(hit.headers()["x-cache"], "HIT");
     }
 
     #[tokio::test]
