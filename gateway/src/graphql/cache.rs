@@ -145,6 +145,9 @@ impl ResponseCache {
     where
         F: std::future::Future<Output = T>,
     {
+        // The execution is a large future, awaited on several paths below:
+        // boxed, it is held once, behind a pointer (deep stacks overflowed).
+        let run = Box::pin(run);
         let hash = self.hasher.hash_one(&key);
         // An answer past its time to live is served while one request
         // computes it again: under load, an expiring answer costs no
