@@ -252,7 +252,8 @@ impl OfferService {
                 _ => None,
             }
         };
-        let (cci, cnfpt) = tokio::join!(cci, cnfpt);
+        // Boxed: both are large futures, polled deep in a request.
+        let (cci, cnfpt) = tokio::join!(Box::pin(cci), Box::pin(cnfpt));
         let cci_answer: Option<Arc<CciAnswer>> = cci.and_then(|answer| {
             self.health.observe_cached(
                 Partner::Cci,

@@ -484,9 +484,9 @@ async fn execute(
     if trace_id != opentelemetry::trace::TraceId::INVALID {
         span.record("trace_id", trace_id.to_string());
     }
-    execute_in_span(endpoint, media, params, caller, span.clone())
-        .instrument(span)
-        .await
+    // Boxed: the execution is a large future; held behind a pointer it
+    // keeps the request's stack shallow.
+    Box::pin(execute_in_span(endpoint, media, params, caller, span.clone()).instrument(span)).await
 }
 
 async fn execute_in_span(
