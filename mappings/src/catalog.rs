@@ -45,7 +45,7 @@ pub struct Mapping {
 
 #[derive(Debug)]
 struct Rule {
-    from: Vec<String>,
+    from: Vec<record::Path>,
     value: Option<String>,
     transforms: Vec<Transform>,
 }
@@ -105,7 +105,13 @@ impl Mapping {
                     ),
                 )
             })?;
-            let from = rule.from.map(|f| f.into_vec()).unwrap_or_default();
+            let from: Vec<record::Path> = rule
+                .from
+                .map(|f| f.into_vec())
+                .unwrap_or_default()
+                .iter()
+                .map(|p| record::Path::parse(p))
+                .collect();
             if from.is_empty() && rule.value.is_none() {
                 return Err(err(
                     Some(&name),
@@ -235,7 +241,7 @@ impl Mapping {
                 None => rule
                     .from
                     .iter()
-                    .map(|p| record::select(record, p))
+                    .map(|p| p.select(record))
                     .find(|v| !v.is_empty())
                     .unwrap_or_default(),
             };
@@ -255,7 +261,7 @@ impl Mapping {
         let (_, rule) = self.rules.iter().find(|(d, _)| d.name == "partner_id")?;
         rule.from
             .iter()
-            .find_map(|p| record::select(record, p).into_iter().next())
+            .find_map(|p| p.select(record).into_iter().next())
             .map(|s| s.trim().to_owned())
     }
 
@@ -277,7 +283,7 @@ impl Mapping {
             });
         }
         self.values(record)
-            .and_then(|v| E::build(self.partner, &v))
+            .and_then(|mut v| E::build(self.partner, &mut v))
             .map_err(|e| RecordError {
                 index,
                 partner_id: self.partner_id(record),

@@ -114,6 +114,18 @@ impl Values {
         self.all(field).first().map(String::as_str)
     }
 
+    /// The first value of a field, taken out.
+    pub fn take(&mut self, field: &str) -> Option<String> {
+        let values = self.map.get_mut(field)?;
+        (!values.is_empty()).then(|| values.remove(0))
+    }
+
+    /// The first value of a field that must have one, taken out.
+    pub fn take_required(&mut self, field: &str) -> Result<String, FieldError> {
+        self.take(field)
+            .ok_or_else(|| FieldError::new(field, "is missing"))
+    }
+
     /// The first value of a field that must have one.
     pub fn required(&self, field: &str) -> Result<&str, FieldError> {
         self.one(field)
@@ -147,7 +159,7 @@ pub trait Entity: Sized + Serialize + serde::de::DeserializeOwned + Send + Sync 
     /// Which kind it is.
     const KIND: EntityKind;
     /// Builds the entity from a record's mapped values.
-    fn build(partner: Partner, values: &Values) -> Result<Self, FieldError>;
+    fn build(partner: Partner, values: &mut Values) -> Result<Self, FieldError>;
     /// The record's identifier at the partner it was mapped from.
     fn partner_id(&self) -> &str;
 }
@@ -214,7 +226,7 @@ impl Entity for Offer {
         &self.primary_source().partner_id
     }
 
-    fn build(partner: Partner, v: &Values) -> Result<Self, FieldError> {
+    fn build(partner: Partner, v: &mut Values) -> Result<Self, FieldError> {
         let rome_codes = v
             .all("rome_codes")
             .iter()
@@ -239,21 +251,21 @@ impl Entity for Offer {
                 )),
             })?
             .unwrap_or_default();
-        let title = v.required("title")?.to_owned();
+        let title = v.take_required("title")?;
         Ok(Offer {
             sources: vec![OfferSource {
                 partner,
-                partner_id: v.required("partner_id")?.to_owned(),
-                url: v.one("url").map(str::to_owned),
+                partner_id: v.take_required("partner_id")?,
+                url: v.take("url"),
             }],
             title,
-            description: v.one("description").map(str::to_owned),
+            description: v.take("description"),
             rome_codes,
             level: v.parse("level", DiplomaLevel::parse)?,
             employer: Employer {
                 siret: v.parse_required("employer.siret", Siret::parse)?,
-                name: v.required("employer.name")?.to_owned(),
-                size: v.one("employer.size").map(str::to_owned),
+                name: v.take_required("employer.name")?,
+                size: v.take("employer.size"),
                 naf: v.parse("employer.naf", Naf::parse)?,
                 opco: v.parse("employer.opco", Opco::parse)?,
                 public_type: v.parse("employer.public_type", PublicEmployerType::parse)?,
@@ -261,12 +273,12 @@ impl Entity for Offer {
             location: Location {
                 commune: v.parse_required("location.commune", InseeCommune::parse)?,
                 postcode: v.parse("location.postcode", Postcode::parse)?,
-                address: v.one("location.address").map(str::to_owned),
+                address: v.take("location.address"),
                 coordinates,
             },
             start_date: v.parse("start_date", date)?,
             duration_months: v.parse("duration_months", number::<u32>)?,
-            rhythm: v.one("rhythm").map(str::to_owned),
+            rhythm: v.take("rhythm"),
             openings: v.parse("openings", number::<u32>)?.unwrap_or(1),
             published_at: v.parse_required("published_at", datetime)?,
             expires_at: v.parse("expires_at", datetime)?,
@@ -323,7 +335,7 @@ impl Entity for Formation {
         &self.partner_id
     }
 
-    fn build(partner: Partner, v: &Values) -> Result<Self, FieldError> {
+    fn build(partner: Partner, v: &mut Values) -> Result<Self, FieldError> {
         let starts = each(v, "sessions.start", date)?;
         let n = starts.len();
         // Session fields come as parallel lists, one value per session.
@@ -367,8 +379,8 @@ impl Entity for Formation {
         }
         Ok(Formation {
             partner,
-            partner_id: v.required("partner_id")?.to_owned(),
-            title: v.required("title")?.to_owned(),
+            partner_id: v.take_required("partner_id")?,
+            title: v.take_required("title")?,
             rncp: v.parse("rncp", Rncp::parse)?,
             level: v.parse("level", DiplomaLevel::parse)?,
             rome_codes: each(v, "rome_codes", |c| {
@@ -377,7 +389,7 @@ impl Entity for Formation {
             cfa: TrainingOrg {
                 uai: v.parse("cfa.uai", Uai::parse)?,
                 siret: v.parse_required("cfa.siret", Siret::parse)?,
-                name: v.required("cfa.name")?.to_owned(),
+                name: v.take_required("cfa.name")?,
             },
             commune: v.parse("commune", InseeCommune::parse)?,
             capacity: sessions.iter().map(|s| s.places).sum(),
@@ -410,7 +422,7 @@ impl Entity for Mobility {
         &self.partner_id
     }
 
-    fn build(partner: Partner, v: &Values) -> Result<Self, FieldError> {
+    fn build(partner: Partner, v: &mut Values) -> Result<Self, FieldError> {
         let country = v.required("country")?.trim().to_ascii_uppercase();
         if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(FieldError::new(
@@ -440,12 +452,12 @@ impl Entity for Mobility {
         }
         Ok(Mobility {
             partner,
-            partner_id: v.required("partner_id")?.to_owned(),
+            partner_id: v.take_required("partner_id")?,
             program: v.parse_required("program", MobilityProgram::parse)?,
             cfa: v.parse_required("cfa", Uai::parse)?,
-            grant_agreement: v.one("grant_agreement").map(str::to_owned),
+            grant_agreement: v.take("grant_agreement"),
             country,
-            city: v.one("city").map(str::to_owned),
+            city: v.take("city"),
             start,
             end,
             duration_days,
@@ -477,7 +489,7 @@ impl Entity for Event {
         &self.partner_id
     }
 
-    fn build(partner: Partner, v: &Values) -> Result<Self, FieldError> {
+    fn build(partner: Partner, v: &mut Values) -> Result<Self, FieldError> {
         let start = EventTime::parse_ical(v.required("start")?, v.one("start_tzid"))
             .map_err(|e| FieldError::new("start", e))?;
         let end = v
@@ -489,7 +501,7 @@ impl Entity for Event {
         if end.is_some_and(|e| e.instant() < start.instant()) {
             return Err(FieldError::new("end", "is before the start"));
         }
-        let rrule = v.one("rrule").map(str::to_owned);
+        let rrule = v.take("rrule");
         if let Some(rule) = &rrule {
             let probe = format!("DTSTART:20270101T000000Z\nRRULE:{rule}");
             if probe.parse::<rrule::RRuleSet>().is_err() {
@@ -501,16 +513,16 @@ impl Entity for Event {
         }
         Ok(Event {
             partner,
-            partner_id: v.required("partner_id")?.to_owned(),
-            site: v.required("site")?.to_owned(),
-            title: v.required("title")?.to_owned(),
-            description: v.one("description").map(str::to_owned),
+            partner_id: v.take_required("partner_id")?,
+            site: v.take_required("site")?,
+            title: v.take_required("title")?,
+            description: v.take("description"),
             kind: v.parse_required("kind", EventKind::parse)?,
             start,
             end,
             rrule,
-            location: v.one("location").map(str::to_owned),
-            url: v.one("url").map(str::to_owned),
+            location: v.take("location"),
+            url: v.take("url"),
         })
     }
 }
@@ -532,16 +544,16 @@ impl Entity for OrientationSite {
         &self.partner_id
     }
 
-    fn build(partner: Partner, v: &Values) -> Result<Self, FieldError> {
+    fn build(partner: Partner, v: &mut Values) -> Result<Self, FieldError> {
         Ok(OrientationSite {
             partner,
-            partner_id: v.required("partner_id")?.to_owned(),
-            name: v.required("name")?.to_owned(),
+            partner_id: v.take_required("partner_id")?,
+            name: v.take_required("name")?,
             kind: v.parse_required("kind", SiteKind::parse)?,
-            address: v.one("address").map(str::to_owned),
+            address: v.take("address"),
             commune: v.parse_required("commune", InseeCommune::parse)?,
             uai: v.parse("uai", Uai::parse)?,
-            calendar_url: v.one("calendar_url").map(str::to_owned),
+            calendar_url: v.take("calendar_url"),
         })
     }
 }

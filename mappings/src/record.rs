@@ -37,50 +37,100 @@ pub enum PayloadError {
 /// array applies to each of its elements. Numbers and booleans are given as
 /// text; an object gives its `#text`; nulls and empty texts give nothing.
 pub fn select(record: &Value, path: &str) -> Vec<String> {
-    let mut current: Vec<&Value> = vec![record];
-    for segment in path.split('/').filter(|s| !s.is_empty()) {
-        let mut next = Vec::new();
-        for v in current {
-            step(v, segment, &mut next);
-        }
-        current = next;
-    }
-    let mut out = Vec::new();
-    for v in current {
-        leaf_texts(v, &mut out);
-    }
-    out
+    Path::parse(path).select(record)
 }
 
-fn step<'a>(v: &'a Value, segment: &str, out: &mut Vec<&'a Value>) {
-    // `name[@attr=value]`: the `name` children whose attribute has that value.
-    if let Some((name, predicate)) = segment.strip_suffix(']').and_then(|s| s.split_once("[@")) {
-        if let Some((attr, wanted)) = predicate.split_once('=') {
-            let mut children = Vec::new();
-            step(v, name, &mut children);
-            let key = format!("@{attr}");
-            let mut flat = Vec::new();
-            for c in children {
-                match c {
-                    Value::Array(items) => flat.extend(items.iter()),
-                    other => flat.push(other),
+/// A path read once, to be applied to many records (see [`select`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Path(Vec<Segment>);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Segment {
+    /// A key, or an element's index when the value is an array.
+    Key { key: String, index: Option<usize> },
+    /// `*`: every element or value.
+    Any,
+    /// `name[@attr=value]`: the `name` children whose attribute has that
+    /// value.
+    Where {
+        name: String,
+        attr: String,
+        wanted: String,
+    },
+}
+
+impl Path {
+    /// Reads a path's text.
+    pub fn parse(path: &str) -> Self {
+        let segment = |s: &str| {
+            if s == "*" {
+                return Segment::Any;
+            }
+            if let Some((name, predicate)) = s.strip_suffix(']').and_then(|s| s.split_once("[@")) {
+                if let Some((attr, wanted)) = predicate.split_once('=') {
+                    return Segment::Where {
+                        name: name.to_owned(),
+                        attr: format!("@{attr}"),
+                        wanted: wanted.to_owned(),
+                    };
                 }
             }
-            out.extend(
-                flat.into_iter()
-                    .filter(|c| c.get(&key).and_then(Value::as_str) == Some(wanted)),
-            );
-            return;
-        }
+            Segment::Key {
+                key: s.to_owned(),
+                index: s.parse().ok(),
+            }
+        };
+        Self(path.split('/').filter(|s| !s.is_empty()).map(segment).collect())
     }
-    match v {
-        Value::Array(items) => match segment.parse::<usize>() {
-            Ok(i) => out.extend(items.get(i)),
-            Err(_) if segment == "*" => out.extend(items.iter()),
-            Err(_) => items.iter().for_each(|item| step(item, segment, out)),
-        },
-        Value::Object(map) if segment == "*" => out.extend(map.values()),
-        Value::Object(map) => out.extend(map.get(segment)),
+
+    /// The values the path selects in `record`, as text.
+    pub fn select(&self, record: &Value) -> Vec<String> {
+        let mut out = Vec::new();
+        walk(record, &self.0, &mut |v| leaf_texts(v, &mut out));
+        out
+    }
+}
+
+/// Hands `f` every value that `path` reaches from `v`, in document order.
+fn walk<'a>(v: &'a Value, path: &[Segment], f: &mut dyn FnMut(&'a Value)) {
+    let Some((segment, rest)) = path.split_first() else {
+        f(v);
+        return;
+    };
+    match (segment, v) {
+        (Segment::Where { name, attr, wanted }, _) => {
+            let name = [Segment::Key {
+                key: name.clone(),
+                index: None,
+            }];
+            walk(v, &name, &mut |c: &'a Value| {
+                let matching = |c: &Value| c.get(attr).and_then(Value::as_str) == Some(wanted);
+                match c {
+                    Value::Array(items) => items
+                        .iter()
+                        .filter(|c| matching(c))
+                        .for_each(|c| walk(c, rest, f)),
+                    other if matching(other) => walk(other, rest, f),
+                    _ => {}
+                }
+            });
+        }
+        (Segment::Any, Value::Array(items)) => items.iter().for_each(|i| walk(i, rest, f)),
+        (Segment::Any, Value::Object(map)) => map.values().for_each(|i| walk(i, rest, f)),
+        (Segment::Key { index: Some(i), .. }, Value::Array(items)) => {
+            if let Some(item) = items.get(*i) {
+                walk(item, rest, f);
+            }
+        }
+        // A key applied to an array applies to each of its elements.
+        (Segment::Key { .. }, Value::Array(items)) => {
+            items.iter().for_each(|i| walk(i, path, f));
+        }
+        (Segment::Key { key, .. }, Value::Object(map)) => {
+            if let Some(child) = map.get(key.as_str()) {
+                walk(child, rest, f);
+            }
+        }
         _ => {}
     }
 }

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use passerelle_schema::{reference, Cents, Postcode};
 use serde_json::Value;
 
-use crate::record::select;
+use crate::record::Path;
 
 /// One step of a field's pipeline. Each works on every value of the field
 /// (a field may carry a list, such as ROME codes).
@@ -47,7 +47,7 @@ pub(crate) enum Transform {
     Split(String),
     /// A commune's name → its INSEE code, helped by the postcode found at
     /// `postcode` in the same record; an INSEE code is kept as it is.
-    CommuneLookup { postcode: Option<String> },
+    CommuneLookup { postcode: Option<Path> },
     /// Puts the value into a template at `{}` (`https://x/offres/{}`).
     Format(String),
     /// Multiplies a whole number (`4` weeks × 7 → `28` days).
@@ -150,7 +150,7 @@ impl Transform {
                     postcode: t
                         .get("postcode")
                         .and_then(toml::Value::as_str)
-                        .map(str::to_owned),
+                        .map(Path::parse),
                 },
                 Some(_) => {
                     return Err("transform `commune_lookup` takes {postcode = \"path\"}".into())
@@ -185,18 +185,25 @@ impl Transform {
             }
             _ => {}
         }
-        values
-            .into_iter()
-            .map(|v| self.apply_one(v, record))
-            .collect()
+        let mut values = values;
+        for v in &mut values {
+            *v = self.apply_one(std::mem::take(v), record)?;
+        }
+        Ok(values)
     }
 
     fn apply_one(&self, v: String, record: &Value) -> Result<String, String> {
         Ok(match self {
+            // The usual text needs no change: it is kept, not copied.
+            Transform::Trim if v.trim().len() == v.len() => v,
             Transform::Trim => v.trim().to_owned(),
+            Transform::CollapseWhitespace if is_collapsed(&v) => v,
             Transform::CollapseWhitespace => v.split_whitespace().collect::<Vec<_>>().join(" "),
+            Transform::Uppercase if v.chars().all(|c| unchanged(c, c.to_uppercase())) => v,
             Transform::Uppercase => v.to_uppercase(),
+            Transform::Lowercase if v.chars().all(|c| unchanged(c, c.to_lowercase())) => v,
             Transform::Lowercase => v.to_lowercase(),
+            Transform::DigitsOnly if v.bytes().all(|b| b.is_ascii_digit()) => v,
             Transform::DigitsOnly => v.chars().filter(char::is_ascii_digit).collect(),
             Transform::Int => {
                 // Digits, with the spaces French writes between thousands
@@ -246,8 +253,8 @@ impl Transform {
             }
             Transform::CommuneLookup { postcode } => {
                 let pc = postcode
-                    .as_deref()
-                    .and_then(|p| select(record, p).into_iter().next());
+                    .as_ref()
+                    .and_then(|p| p.select(record).into_iter().next());
                 reference::find_commune(&v, pc.as_deref())
                     .map(|c| c.code.clone())
                     .ok_or_else(|| match &pc {
@@ -269,6 +276,19 @@ impl Transform {
             Transform::Default(_) | Transform::Split(_) => v,
         })
     }
+}
+
+/// Whether a character's case mapping is the character itself.
+fn unchanged(c: char, mut mapped: impl Iterator<Item = char>) -> bool {
+    mapped.next() == Some(c) && mapped.next().is_none()
+}
+
+/// Whether a text has no white space but single spaces between words.
+fn is_collapsed(v: &str) -> bool {
+    !v.starts_with(' ')
+        && !v.ends_with(' ')
+        && !v.contains("  ")
+        && !v.chars().any(|c| c.is_whitespace() && c != ' ')
 }
 
 fn check_format(format: &str) -> Result<(), String> {

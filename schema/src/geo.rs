@@ -33,7 +33,7 @@ impl Departement {
             _ => false,
         };
         if ok {
-            Ok(Self(t))
+            Ok(Self(t.into()))
         } else {
             Err(IdError::Format {
                 kind: "département",
@@ -64,7 +64,7 @@ impl Postcode {
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let t = s.trim();
         if t.len() == 5 && t.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(t.to_owned()))
+            Ok(Self(t.into()))
         } else {
             Err(IdError::Format {
                 kind: "postcode",
@@ -84,7 +84,7 @@ impl Postcode {
             "20" => "2B".to_owned(),
             d => d.to_owned(),
         };
-        Departement(code)
+        Departement(code.into())
     }
 }
 
@@ -110,7 +110,7 @@ impl InseeCommune {
                 got: s.to_owned(),
             });
         }
-        Ok(Self(t))
+        Ok(Self(t.into()))
     }
 
     /// The commune's reference record.
@@ -125,7 +125,7 @@ impl InseeCommune {
 
     /// The commune's département.
     pub fn departement(&self) -> Departement {
-        Departement(self.departement_code().to_owned())
+        Departement(self.departement_code().into())
     }
 
     /// The code of the commune's département, without a lookup: the first
@@ -158,7 +158,7 @@ impl CommuneCode {
                 got: s.to_owned(),
             });
         }
-        let code = Self(t);
+        let code = Self(t.into());
         if code.departement().is_normandy() && reference::commune(code.as_str()).is_none() {
             return Err(IdError::Unknown {
                 kind: "Normandy commune",
@@ -178,7 +178,7 @@ impl CommuneCode {
 
     /// The commune's département.
     pub fn departement(&self) -> Departement {
-        Departement(Self::departement_of(self.as_str()).to_owned())
+        Departement(Self::departement_of(self.as_str()).into())
     }
 
     /// True for a commune of Normandy.
