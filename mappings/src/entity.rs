@@ -251,21 +251,21 @@ impl Entity for Offer {
                 )),
             })?
             .unwrap_or_default();
-        let title = v.take_required("title")?;
+        let title = v.take_required("title")?.into();
         Ok(Offer {
             sources: vec![OfferSource {
                 partner,
-                partner_id: v.take_required("partner_id")?,
-                url: v.take("url"),
+                partner_id: v.take_required("partner_id")?.into(),
+                url: v.take("url").map(Into::into),
             }],
             title,
-            description: v.take("description"),
+            description: v.take("description").map(Into::into),
             rome_codes,
             level: v.parse("level", DiplomaLevel::parse)?,
             employer: Employer {
                 siret: v.parse_required("employer.siret", Siret::parse)?,
-                name: v.take_required("employer.name")?,
-                size: v.take("employer.size"),
+                name: v.take_required("employer.name")?.into(),
+                size: v.take("employer.size").map(Into::into),
                 naf: v.parse("employer.naf", Naf::parse)?,
                 opco: v.parse("employer.opco", Opco::parse)?,
                 public_type: v.parse("employer.public_type", PublicEmployerType::parse)?,
@@ -273,12 +273,12 @@ impl Entity for Offer {
             location: Location {
                 commune: v.parse_required("location.commune", InseeCommune::parse)?,
                 postcode: v.parse("location.postcode", Postcode::parse)?,
-                address: v.take("location.address"),
+                address: v.take("location.address").map(Into::into),
                 coordinates,
             },
             start_date: v.parse("start_date", date)?,
             duration_months: v.parse("duration_months", number::<u32>)?,
-            rhythm: v.take("rhythm"),
+            rhythm: v.take("rhythm").map(Into::into),
             openings: v.parse("openings", number::<u32>)?.unwrap_or(1),
             published_at: v.parse_required("published_at", datetime)?,
             expires_at: v.parse("expires_at", datetime)?,

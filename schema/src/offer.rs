@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use crate::geo::{GeoPoint, InseeCommune, Postcode};
@@ -12,6 +13,10 @@ use crate::partner::Partner;
 
 /// An apprenticeship offer.
 ///
+/// Its texts are [`CompactString`]s: held inline up to 24 bytes (a name, an
+/// address, a rhythm), so that a synced feed of a hundred thousand offers
+/// does not make a million small allocations.
+///
 /// A partner's record maps to an offer with one source; offers that two
 /// exchanges publish for the same position are merged into one offer that
 /// lists both sources (see [`merge_duplicates`]).
@@ -20,10 +25,10 @@ pub struct Offer {
     /// Where the offer is published: one entry per exchange.
     pub sources: Vec<OfferSource>,
     /// The position's title.
-    pub title: String,
+    pub title: CompactString,
     /// What the apprentice will do.
     #[serde(default)]
-    pub description: Option<String>,
+    pub description: Option<CompactString>,
     /// The occupations of the position, most specific first.
     #[serde(default)]
     pub rome_codes: Vec<RomeCode>,
@@ -42,7 +47,7 @@ pub struct Offer {
     pub duration_months: Option<u32>,
     /// The alternation between school and company, as the partner words it.
     #[serde(default)]
-    pub rhythm: Option<String>,
+    pub rhythm: Option<CompactString>,
     /// How many apprentices the employer takes on this offer.
     #[serde(default = "one")]
     pub openings: u32,
@@ -66,10 +71,10 @@ pub struct OfferSource {
     /// The exchange.
     pub partner: Partner,
     /// The offer's identifier at that exchange.
-    pub partner_id: String,
+    pub partner_id: CompactString,
     /// The offer's page at that exchange.
     #[serde(default)]
-    pub url: Option<String>,
+    pub url: Option<CompactString>,
 }
 
 /// The employer of an offer.
@@ -78,10 +83,10 @@ pub struct Employer {
     /// The establishment's SIRET.
     pub siret: Siret,
     /// The employer's trade name.
-    pub name: String,
+    pub name: CompactString,
     /// The headcount band as the partner states it (`0-9`, `10-49`, …).
     #[serde(default)]
-    pub size: Option<String>,
+    pub size: Option<CompactString>,
     /// The employer's activity.
     #[serde(default)]
     pub naf: Option<Naf>,
@@ -130,7 +135,7 @@ pub struct Location {
     pub postcode: Option<Postcode>,
     /// The street address.
     #[serde(default)]
-    pub address: Option<String>,
+    pub address: Option<CompactString>,
     /// The position, when the partner gives one.
     #[serde(default)]
     pub coordinates: Option<GeoPoint>,
@@ -283,7 +288,7 @@ mod tests {
                 partner_id: id.into(),
                 url: None,
             }],
-            title: format!("offer {id}"),
+            title: format!("offer {id}").into(),
             description: None,
             rome_codes: vec![RomeCode::parse("D1102").unwrap()],
             level: None,

@@ -24,7 +24,7 @@ impl GlobalId {
         let s = o.primary_source();
         GlobalId::Offer {
             partner: s.partner,
-            partner_id: s.partner_id.clone(),
+            partner_id: s.partner_id.to_string(),
         }
     }
 
@@ -73,7 +73,7 @@ impl OfferCursor {
         Self {
             published_at: o.published_at,
             partner: s.partner,
-            partner_id: s.partner_id.clone(),
+            partner_id: s.partner_id.to_string(),
         }
     }
 

@@ -169,8 +169,8 @@ impl OfferNode {
             .iter()
             .map(|s| OfferSource {
                 partner: s.partner.into(),
-                partner_id: s.partner_id.clone(),
-                url: s.url.clone(),
+                partner_id: s.partner_id.to_string(),
+                url: s.url.as_ref().map(ToString::to_string),
             })
             .collect()
     }
