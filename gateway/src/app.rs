@@ -294,7 +294,7 @@ async fn start_feed<E, S>(
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> anyhow::Result<Arc<SyncedFeed<E, S>>>
 where
-    E: passerelle_mappings::Entity,
+    E: crate::sync::Kept,
     S: passerelle_connectors::FeedSource<E>,
 {
     let feed = Arc::new(SyncedFeed::new(source, store.clone(), health.clone()));

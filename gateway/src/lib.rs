@@ -16,6 +16,7 @@ pub mod health;
 pub mod lease;
 pub mod mobility;
 pub mod offers;
+pub mod packed;
 pub mod ratelimit;
 mod server;
 pub mod store;

@@ -19,7 +19,8 @@ use passerelle_schema::{
 };
 
 use crate::health::Health;
-use crate::sync::SyncedFeed;
+use crate::packed::{Head, Hit, OfferList, PackedOffer, PackedRecords};
+use crate::sync::{Snapshot, SyncedFeed};
 
 /// The CMA feed of offers.
 pub type CmaFeed = SyncedFeed<Offer, CmaConnector>;
@@ -66,14 +67,12 @@ impl OfferFilter {
 
     /// Whether a record sits where the search looks; copies of a position
     /// share their commune, so this is safe to apply before merging.
-    fn place_matches(&self, o: &Offer) -> bool {
-        self.commune
-            .as_ref()
-            .is_none_or(|c| *c == o.location.commune)
+    fn place_matches(&self, o: &Head) -> bool {
+        self.commune.as_ref().is_none_or(|c| c == o.commune)
             && self
                 .departement
                 .as_ref()
-                .is_none_or(|d| d.as_str() == o.location.commune.departement_code())
+                .is_none_or(|d| d.as_str() == o.commune.departement_code())
     }
 
     /// Whether the filter asks for a département and a level at most.
@@ -87,16 +86,28 @@ impl OfferFilter {
 
     /// Whether a merged offer matches.
     pub fn matches(&self, o: &Offer) -> bool {
+        self.matches_head(&Head::of(o)) && self.text.as_deref().is_none_or(|t| o.matches_text(t))
+    }
+
+    /// Whether a synced feed's record matches alone (it has no copy on a
+    /// live exchange). Only a search by text unpacks it.
+    fn matches_packed(&self, o: &PackedOffer) -> bool {
+        self.matches_head(&o.head())
+            && self
+                .text
+                .as_deref()
+                .is_none_or(|t| o.unpack().matches_text(t))
+    }
+
+    /// Whether an offer matches, its text aside.
+    fn matches_head(&self, o: &Head) -> bool {
         self.place_matches(o)
             && (self.rome.is_empty() || o.rome_codes.iter().any(|r| self.rome.contains(r)))
             && self.level.is_none_or(|l| o.level == Some(l))
             && self
                 .source
-                .is_none_or(|s| o.sources.iter().any(|x| x.partner == s))
-            && self.text.as_deref().is_none_or(|t| o.matches_text(t))
-            && self
-                .public_sector
-                .is_none_or(|p| o.employer.public_type.is_some() == p)
+                .is_none_or(|s| o.sources.partners().any(|x| x == s))
+            && self.public_sector.is_none_or(|p| o.public == p)
     }
 }
 
@@ -105,7 +116,7 @@ impl OfferFilter {
 #[derive(Debug, Clone)]
 pub struct OfferResults {
     /// The offers.
-    pub offers: Arc<Vec<Arc<Offer>>>,
+    pub offers: Arc<OfferList>,
     /// The failures of partners whose offers are missing.
     pub errors: Vec<ConnectorError>,
 }
@@ -132,22 +143,23 @@ pub struct OfferService {
     cma: Option<Arc<CmaFeed>>,
     cnfpt: Option<Arc<CnfptConnector>>,
     health: Arc<Health>,
-    merged: moka::sync::Cache<MergeKey, Arc<Vec<Arc<Offer>>>>,
+    merged: moka::sync::Cache<MergeKey, Arc<OfferList>>,
     /// The CMA's records indexed, for the snapshot version they were built
     /// from.
     cma_index: std::sync::Mutex<Option<(u64, Arc<FeedIndex>)>>,
 }
 
 /// A synced feed's offers indexed for searches, so that a search reads
-/// the records it may return rather than the whole feed.
+/// the records it may return rather than the whole feed. Records are named
+/// by their position in the snapshot.
 #[derive(Default)]
 struct FeedIndex {
     /// By département code, each list ordered by diploma level (0 for
     /// none), then newest first as results are answered.
-    places: std::collections::HashMap<String, Vec<(u8, Arc<Offer>)>>,
+    places: std::collections::HashMap<String, Vec<(u8, u32)>>,
     /// By [`Offer::dedup_hash`], in hash order: the copies of a live
     /// exchange's offer.
-    keys: Vec<(u64, Arc<Offer>)>,
+    keys: Vec<(u64, u32)>,
 }
 
 /// The part of a list ordered by its first member that equals `k`.
@@ -170,12 +182,12 @@ impl OfferService {
             cma,
             cnfpt,
             health,
-            // Weighed by the offers listed (a pointer each), so that a few
-            // broad searches cannot hold much memory.
+            // Weighed by the offers listed, so that a few broad searches
+            // cannot hold much memory.
             merged: moka::sync::Cache::builder()
                 .max_capacity(MERGED_BYTES)
-                .weigher(|_, v: &Arc<Vec<Arc<Offer>>>| {
-                    u32::try_from(v.len() * 8 + 256).unwrap_or(u32::MAX)
+                .weigher(|_, v: &Arc<OfferList>| {
+                    u32::try_from(v.weight() + 256).unwrap_or(u32::MAX)
                 })
                 .time_to_live(Duration::from_secs(300))
                 .build(),
@@ -184,26 +196,33 @@ impl OfferService {
     }
 
     /// The CMA snapshot's index, built once per version.
-    fn cma_index(&self, snapshot: &crate::sync::Snapshot<Offer>) -> Arc<FeedIndex> {
+    fn cma_index(&self, snapshot: &Snapshot<Offer>) -> Arc<FeedIndex> {
         let mut slot = self.cma_index.lock().expect("index lock");
         if let Some((version, index)) = slot.as_ref() {
             if *version == snapshot.version {
                 return index.clone();
             }
         }
+        // Merges of the records replaced would keep them in memory.
+        self.merged.invalidate_all();
         let mut index = FeedIndex::default();
-        for o in &snapshot.records {
+        for (i, o) in (0u32..).zip(&snapshot.records) {
+            let o = o.head();
             let level = o.level.map_or(0, DiplomaLevel::get);
             index
                 .places
-                .entry(o.location.commune.departement_code().to_owned())
+                .entry(o.commune.departement_code().to_owned())
                 .or_default()
-                .push((level, o.clone()));
-            index.keys.push((o.dedup_hash(), o.clone()));
+                .push((level, i));
+            index.keys.push((o.dedup_hash(), i));
         }
+        let head = |i: u32| snapshot.records[i as usize].head();
         for list in index.places.values_mut() {
             // By level, then in the order results are answered.
-            list.sort_by(|(la, a), (lb, b)| la.cmp(lb).then_with(|| newest_first(a, b)));
+            list.sort_by(|(la, a), (lb, b)| {
+                la.cmp(lb)
+                    .then_with(|| head(*a).order_key().cmp(&head(*b).order_key()))
+            });
             list.shrink_to_fit();
         }
         index.keys.sort_by_key(|(hash, _)| *hash);
@@ -283,36 +302,33 @@ impl OfferService {
         };
         let offers = self.merged.get_with(key, || {
             let mut candidates: Vec<Arc<Offer>> = Vec::new();
+            let place = |o: &Arc<Offer>| filter.place_matches(&Head::of(o));
             if let Some(a) = &cci_answer {
-                candidates.extend(a.offers.iter().filter(|o| filter.place_matches(o)).cloned());
+                candidates.extend(a.offers.iter().filter(|o| place(o)).cloned());
             }
             if let Some(a) = &cnfpt_answer {
-                candidates.extend(a.iter().filter(|o| filter.place_matches(o)).cloned());
+                candidates.extend(a.iter().filter(|o| place(o)).cloned());
             }
             // Records of the CMA never merge with each other, only with a
             // live exchange's copy. So only the live offers and their CMA
             // copies are merged; the other CMA records that match alone
-            // join the result as they are. The search reads the records of
-            // its département and level, not the whole feed.
-            let mut alone: Vec<Arc<Offer>> = Vec::new();
+            // join the result as they are, packed. The search reads the
+            // records of its département and level, not the whole feed.
+            let mut alone: Vec<Hit> = Vec::new();
             let mut alone_sorted = false;
             if let Some(s) = &cma {
                 let index = self.cma_index(s);
-                let mut copies: Vec<Arc<Offer>> = candidates
+                let record = |i: u32| &s.records[i as usize];
+                let mut copies: Vec<u32> = candidates
                     .iter()
                     .flat_map(|o| equal_range(&index.keys, o.dedup_hash()))
-                    .filter(|(_, o)| filter.place_matches(o))
-                    .map(|(_, o)| o.clone())
+                    .map(|(_, i)| *i)
+                    .filter(|i| filter.place_matches(&record(*i).head()))
                     .collect();
                 // A record copied on two live exchanges is one candidate.
-                copies.sort_unstable_by_key(Arc::as_ptr);
-                copies.dedup_by(|a, b| Arc::ptr_eq(a, b));
-                let is_copy = |o: &Arc<Offer>| {
-                    copies
-                        .binary_search_by_key(&Arc::as_ptr(o), Arc::as_ptr)
-                        .is_ok()
-                };
-                let lists: Vec<&Vec<(u8, Arc<Offer>)>> = match filter.departement() {
+                copies.sort_unstable();
+                copies.dedup();
+                let lists: Vec<&Vec<(u8, u32)>> = match filter.departement() {
                     Some(d) => index.places.get(d.as_str()).into_iter().collect(),
                     None => index.places.values().collect(),
                 };
@@ -329,34 +345,28 @@ impl OfferService {
                     alone.extend(
                         slice
                             .iter()
-                            .filter(|(_, o)| !is_copy(o) && (!read || filter.matches(o)))
-                            .map(|(_, o)| o.clone()),
+                            .filter(|(_, i)| {
+                                copies.binary_search(i).is_err()
+                                    && (!read || filter.matches_packed(record(*i)))
+                            })
+                            .map(|(_, i)| Hit::Packed(*i)),
                     );
                 }
-                candidates.extend(copies);
+                candidates.extend(copies.iter().map(|i| Arc::new(record(*i).unpack())));
             }
             let mut merged = merge_duplicates(candidates);
             merged.retain(|o| filter.matches(o));
             merged.sort_by(|a, b| newest_first(a, b));
-            if alone_sorted {
+            let packed = cma.map(|s| s as Arc<dyn PackedRecords>);
+            let merged = merged.into_iter().map(Hit::Whole).collect();
+            Arc::new(if alone_sorted {
                 // Two lists in answer order: merged in one pass.
-                let mut out = Vec::with_capacity(merged.len() + alone.len());
-                let (mut a, mut b) = (merged.into_iter().peekable(), alone.into_iter().peekable());
-                while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
-                    if newest_first(x, y).is_le() {
-                        out.extend(a.next());
-                    } else {
-                        out.extend(b.next());
-                    }
-                }
-                out.extend(a);
-                out.extend(b);
-                merged = out;
+                OfferList::merge_ordered(merged, alone, packed)
             } else {
-                merged.extend(alone);
-                merged.sort_by(|a, b| newest_first(a, b));
-            }
-            Arc::new(merged)
+                let mut hits: Vec<Hit> = merged;
+                hits.extend(alone);
+                OfferList::ordered(hits, packed)
+            })
         });
         OfferResults { offers, errors }
     }
@@ -370,7 +380,7 @@ impl OfferService {
             Partner::Cma => self.cma.as_ref().and_then(|f| {
                 f.snapshot()
                     .get(partner_id)
-                    .map(|o| o.location.commune.clone())
+                    .map(|o| o.head().commune.clone())
             }),
             Partner::Cci => match &self.cci {
                 Some(cci) => match cci.offer(partner_id).await {
@@ -417,15 +427,7 @@ impl OfferService {
                 ..OfferFilter::default()
             })
             .await;
-        let offer = results
-            .offers
-            .iter()
-            .find(|o| {
-                o.sources
-                    .iter()
-                    .any(|s| s.partner == partner && s.partner_id == partner_id)
-            })
-            .cloned();
+        let offer = results.offers.find_source(partner, partner_id);
         OfferLookup {
             offer,
             errors: results.errors,
@@ -444,14 +446,5 @@ pub struct OfferLookup {
 
 /// The order offers are answered in: newest first, then by primary source.
 fn newest_first(a: &Offer, b: &Offer) -> std::cmp::Ordering {
-    b.published_at
-        .cmp(&a.published_at)
-        .then_with(|| order_key(a).cmp(&order_key(b)))
-}
-
-/// The tie-breaker of offers published at the same instant: their primary
-/// source, which also makes their global identifier.
-pub fn order_key(o: &Offer) -> (Partner, &str) {
-    let s = o.primary_source();
-    (s.partner, s.partner_id.as_str())
+    Head::of(a).order_key().cmp(&Head::of(b).order_key())
 }

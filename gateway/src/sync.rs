@@ -20,25 +20,74 @@ use passerelle_schema::Partner;
 use tokio::sync::Mutex;
 
 use crate::health::Health;
+use crate::packed::PackedOffer;
 use crate::store::{FeedRecord, Store, StoreError, SyncRun};
+
+/// How a synced feed keeps its records in memory.
+pub trait Kept: Entity {
+    /// A record as kept.
+    type Record: Clone + std::fmt::Debug + Send + Sync + 'static;
+    /// Keeps a record.
+    fn keep(self) -> Self::Record;
+    /// A kept record's identifier at the partner.
+    fn kept_id(r: &Self::Record) -> &str;
+}
+
+/// Records kept whole, shared.
+macro_rules! kept_whole {
+    ($($entity:ty),*) => {$(
+        impl Kept for $entity {
+            type Record = Arc<$entity>;
+            fn keep(self) -> Arc<$entity> {
+                Arc::new(self)
+            }
+            fn kept_id(r: &Arc<$entity>) -> &str {
+                r.partner_id()
+            }
+        }
+    )*};
+}
+kept_whole!(
+    passerelle_schema::Formation,
+    passerelle_schema::Mobility,
+    passerelle_schema::Event,
+    passerelle_schema::OrientationSite
+);
+
+/// Offers are kept packed: a feed may hold a hundred thousand of them.
+impl Kept for passerelle_schema::Offer {
+    type Record = PackedOffer;
+    fn keep(self) -> PackedOffer {
+        PackedOffer::pack(self)
+    }
+    fn kept_id(r: &PackedOffer) -> &str {
+        r.partner_id()
+    }
+}
+
+impl crate::packed::PackedRecords for Snapshot<passerelle_schema::Offer> {
+    fn record(&self, i: u32) -> &PackedOffer {
+        &self.records[i as usize]
+    }
+}
 
 /// The records of a feed as served, in identifier order.
 #[derive(Debug)]
-pub struct Snapshot<E> {
+pub struct Snapshot<E: Kept> {
     /// Bumped at every change, so derived caches can tell.
     pub version: u64,
     /// The sync whose records these are.
     sync_id: Option<i64>,
     /// The records, ordered by their identifier at the partner.
-    pub records: Vec<Arc<E>>,
+    pub records: Vec<E::Record>,
 }
 
-impl<E: Entity> Snapshot<E> {
+impl<E: Kept> Snapshot<E> {
     /// A snapshot of `records`, which must be in identifier order.
-    fn new(version: u64, sync_id: Option<i64>, records: Vec<Arc<E>>) -> Self {
+    fn new(version: u64, sync_id: Option<i64>, records: Vec<E::Record>) -> Self {
         debug_assert!(records
             .windows(2)
-            .all(|w| w[0].partner_id() <= w[1].partner_id()));
+            .all(|w| E::kept_id(&w[0]) <= E::kept_id(&w[1])));
         Self {
             version,
             sync_id,
@@ -48,9 +97,9 @@ impl<E: Entity> Snapshot<E> {
 
     /// The record with this identifier at the partner: a binary search,
     /// since the records are in identifier order (no index to keep).
-    pub fn get(&self, partner_id: &str) -> Option<&Arc<E>> {
+    pub fn get(&self, partner_id: &str) -> Option<&E::Record> {
         self.records
-            .binary_search_by(|r| r.partner_id().cmp(partner_id))
+            .binary_search_by(|r| E::kept_id(r).cmp(partner_id))
             .ok()
             .map(|i| &self.records[i])
     }
@@ -95,7 +144,7 @@ pub fn fresh_for(interval: Duration) -> Duration {
 }
 
 /// A synced feed of entities `E` from source `S`.
-pub struct SyncedFeed<E, S> {
+pub struct SyncedFeed<E: Kept, S> {
     source: S,
     store: Store,
     health: Arc<Health>,
@@ -103,7 +152,7 @@ pub struct SyncedFeed<E, S> {
     running: Mutex<()>,
 }
 
-impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
+impl<E: Kept, S: FeedSource<E>> SyncedFeed<E, S> {
     /// A feed with nothing loaded yet.
     pub fn new(source: S, store: Store, health: Arc<Health>) -> Self {
         Self {
@@ -146,7 +195,7 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
         self.store
             .each_in_feed(partner.id(), self.entity(), |p| {
                 match serde_json::from_str::<E>(p) {
-                    Ok(r) => records.push(Arc::new(r)),
+                    Ok(r) => records.push(r.keep()),
                     // A stored record the current model cannot read is
                     // skipped, not fatal: the next sync rewrites it.
                     Err(e) => {
@@ -159,10 +208,10 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
     }
 
     /// Serves `records`, those of sync `sync_id`; returns how many.
-    fn install(&self, sync_id: Option<i64>, mut records: Vec<Arc<E>>) -> usize {
+    fn install(&self, sync_id: Option<i64>, mut records: Vec<E::Record>) -> usize {
         // In identifier order, whatever the store's collation, so that
         // every replica serves the same order.
-        records.sort_unstable_by(|a, b| a.partner_id().cmp(b.partner_id()));
+        records.sort_unstable_by(|a, b| E::kept_id(a).cmp(E::kept_id(b)));
         let n = records.len();
         let version = self.snapshot().version + 1;
         *self.snapshot.write().expect("snapshot lock") =
@@ -337,21 +386,21 @@ impl<E: Entity, S: FeedSource<E>> SyncedFeed<E, S> {
                 // rather than read back: the records pulled, and of the
                 // records served until now those kept (rejected this time,
                 // or all of them when the feed was truncated).
-                let mut records: Vec<Arc<E>> = std::mem::take(&mut batch.records)
+                let mut records: Vec<E::Record> = std::mem::take(&mut batch.records)
                     .into_iter()
-                    .map(Arc::new)
+                    .map(E::keep)
                     .collect();
-                let carried: Vec<Arc<E>> = {
+                let carried: Vec<E::Record> = {
                     let pulled: std::collections::HashSet<&str> =
-                        records.iter().map(|r| r.partner_id()).collect();
+                        records.iter().map(|r| E::kept_id(r)).collect();
                     let kept: std::collections::HashSet<&str> =
                         kept.iter().map(String::as_str).collect();
                     self.snapshot()
                         .records
                         .iter()
                         .filter(|r| {
-                            !pulled.contains(r.partner_id())
-                                && (!complete || kept.contains(r.partner_id()))
+                            !pulled.contains(E::kept_id(r))
+                                && (!complete || kept.contains(E::kept_id(r)))
                         })
                         .cloned()
                         .collect()

@@ -26,7 +26,7 @@ pub use level::DiplomaLevel;
 pub use mobility::{Mobility, MobilityProgram};
 pub use money::Cents;
 pub use offer::{
-    merge_duplicates, DedupKey, Employer, Location, Offer, OfferSource, OfferStatus,
+    dedup_hash, merge_duplicates, DedupKey, Employer, Location, Offer, OfferSource, OfferStatus,
     PublicEmployerType,
 };
 pub use partner::{Partner, PartnerMode};

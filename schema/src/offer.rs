@@ -184,13 +184,12 @@ impl Offer {
     /// A hash of [`Offer::dedup_key`], computed without copying it: offers
     /// with equal keys have equal hashes.
     pub fn dedup_hash(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = rustc_hash::FxHasher::default();
-        self.employer.siret.as_str().hash(&mut h);
-        self.rome_codes.first().map(RomeCode::as_str).hash(&mut h);
-        self.location.commune.as_str().hash(&mut h);
-        self.start_date.hash(&mut h);
-        h.finish()
+        dedup_hash(
+            &self.employer.siret,
+            self.rome_codes.first(),
+            &self.location.commune,
+            self.start_date,
+        )
     }
 
     /// Whether two offers have the same [`Offer::dedup_key`].
@@ -218,6 +217,23 @@ impl Offer {
             || hay(&self.employer.name)
             || self.rome_codes.iter().filter_map(RomeCode::label).any(hay)
     }
+}
+
+/// [`Offer::dedup_hash`] of an offer's fields, for the forms of an offer
+/// other than [`Offer`].
+pub fn dedup_hash(
+    siret: &Siret,
+    first_rome: Option<&RomeCode>,
+    commune: &InseeCommune,
+    start_date: Option<NaiveDate>,
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    siret.as_str().hash(&mut h);
+    first_rome.map(RomeCode::as_str).hash(&mut h);
+    commune.as_str().hash(&mut h);
+    start_date.hash(&mut h);
+    h.finish()
 }
 
 /// Merges offers that several exchanges publish for the same position.

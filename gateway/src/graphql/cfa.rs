@@ -8,7 +8,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, InputObject, Object};
 use chrono::{Duration, Utc};
 use passerelle_connectors::ConnectorError;
-use passerelle_schema::{EventKind, Mobility, Offer, Siret, Uai};
+use passerelle_schema::{EventKind, Mobility, Siret, Uai};
 
 use super::errors::{report_partner_errors, ErrorCode};
 use super::events::EventNode;
@@ -18,6 +18,7 @@ use super::mobility::MobilityReportNode;
 use super::query::PageInfo;
 use super::scalars::DateTime;
 use super::types::OfferNode;
+use crate::packed::OfferList;
 use super::ApiState;
 use crate::cfas::{directory, CfaInfo};
 use crate::events::{occurrences, EventFilter, SiteFilter};
@@ -41,7 +42,7 @@ pub struct CfaOffersLoader {
 }
 
 impl Loader<Uai> for CfaOffersLoader {
-    type Value = Joined<Vec<Arc<Offer>>>;
+    type Value = Joined<OfferList>;
     type Error = Arc<String>;
 
     #[tracing::instrument(name = "cfa.offers.load", skip_all, fields(cfas = keys.len()))]
@@ -54,17 +55,13 @@ impl Loader<Uai> for CfaOffersLoader {
                 let value = match cfas.get(uai) {
                     Some(c) => {
                         let dep = c.departement();
-                        all.offers
-                            .iter()
-                            .filter(|o| {
-                                dep.as_ref()
-                                    .is_none_or(|d| o.location.commune.departement() == *d)
-                                    && o.rome_codes.iter().any(|r| c.romes.contains(r))
-                            })
-                            .cloned()
-                            .collect()
+                        all.offers.select(|o| {
+                            dep.as_ref()
+                                .is_none_or(|d| o.commune.departement_code() == d.as_str())
+                                && o.rome_codes.iter().any(|r| c.romes.contains(r))
+                        })
                     }
-                    None => Vec::new(),
+                    None => OfferList::default(),
                 };
                 (
                     uai.clone(),
@@ -233,10 +230,8 @@ impl CfaNode {
         let first = usize::try_from(first).unwrap_or(0);
         Ok(joined
             .value
-            .iter()
-            .filter(|o| o.status == passerelle_schema::OfferStatus::Active)
-            .take(first)
-            .cloned()
+            .first_where(first, |o| o.status == passerelle_schema::OfferStatus::Active)
+            .into_iter()
             .map(OfferNode)
             .collect())
     }
@@ -357,7 +352,7 @@ impl CfaConnection {
 /// An employer and its offers on every exchange.
 pub struct EmployerProfile {
     siret: Siret,
-    offers: Arc<Vec<Arc<Offer>>>,
+    offers: OfferList,
 }
 
 /// An employer and its offers on every exchange.
@@ -369,8 +364,8 @@ impl EmployerProfile {
     }
 
     /// Its name, as its offers give it.
-    async fn name(&self) -> Option<&str> {
-        self.offers.first().map(|o| o.employer.name.as_str())
+    async fn name(&self) -> Option<String> {
+        (!self.offers.is_empty()).then(|| self.offers.get(0).employer.name.to_string())
     }
 
     /// How many offers it publishes.
@@ -380,7 +375,11 @@ impl EmployerProfile {
 
     /// Its offers, newest first.
     async fn offers(&self) -> Vec<OfferNode> {
-        self.offers.iter().cloned().map(OfferNode).collect()
+        self.offers
+            .range(0, self.offers.len())
+            .into_iter()
+            .map(OfferNode)
+            .collect()
     }
 }
 
@@ -449,15 +448,7 @@ impl CfaQuery {
             .map_err(|e| ErrorCode::InvalidInput.error(format!("siret: {e}")))?;
         let all = state.offers.search(&OfferFilter::default()).await;
         report_partner_errors(ctx, &all.errors);
-        let offers: Vec<Arc<Offer>> = all
-            .offers
-            .iter()
-            .filter(|o| o.employer.siret == siret)
-            .cloned()
-            .collect();
-        Ok((!offers.is_empty()).then(|| EmployerProfile {
-            siret,
-            offers: Arc::new(offers),
-        }))
+        let offers = all.offers.select(|o| *o.siret == siret);
+        Ok((!offers.is_empty()).then(|| EmployerProfile { siret, offers }))
     }
 }

@@ -4,6 +4,8 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use passerelle_schema::{Offer, Partner};
 
+use crate::packed::Head;
+
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// What a global identifier names.
@@ -69,11 +71,15 @@ pub struct OfferCursor {
 impl OfferCursor {
     /// The cursor of an offer.
     pub fn of(o: &Offer) -> Self {
-        let s = o.primary_source();
+        Self::of_head(&Head::of(o))
+    }
+
+    /// The cursor of an offer, from what searches read of it.
+    pub fn of_head(o: &Head) -> Self {
         Self {
             published_at: o.published_at,
-            partner: s.partner,
-            partner_id: s.partner_id.to_string(),
+            partner: o.sources.primary(),
+            partner_id: o.partner_id.to_owned(),
         }
     }
 
@@ -103,13 +109,9 @@ impl OfferCursor {
     }
 
     /// Whether `o` comes after this position in newest-first order.
-    pub fn is_before(&self, o: &Offer) -> bool {
-        let s = o.primary_source();
-        (
-            std::cmp::Reverse(o.published_at),
-            s.partner,
-            s.partner_id.as_str(),
-        ) > (
+    pub fn is_before(&self, o: &Head) -> bool {
+        o.order_key()
+            > (
             std::cmp::Reverse(self.published_at),
             self.partner,
             self.partner_id.as_str(),

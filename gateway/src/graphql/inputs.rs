@@ -59,12 +59,18 @@ pub fn page_size(first: i32, max: usize) -> async_graphql::Result<usize> {
 impl PageInfo {
     /// Where the page `items[start..end]` stands in `items`.
     pub fn of<T>(items: &[T], start: usize, end: usize, cursor: impl Fn(&T) -> String) -> Self {
-        let page = &items[start..end];
+        Self::at(items.len(), start, end, |i| cursor(&items[i]))
+    }
+
+    /// Where the page from `start` to `end` stands in a list of `len`
+    /// items; `cursor` gives the cursor of the item at a position.
+    pub fn at(len: usize, start: usize, end: usize, cursor: impl Fn(usize) -> String) -> Self {
+        let page = start..end;
         PageInfo {
-            has_next_page: end < items.len(),
+            has_next_page: end < len,
             has_previous_page: start > 0,
-            start_cursor: page.first().map(&cursor),
-            end_cursor: page.last().map(&cursor),
+            start_cursor: (!page.is_empty()).then(|| cursor(start)),
+            end_cursor: (!page.is_empty()).then(|| cursor(end - 1)),
         }
     }
 }

@@ -13,6 +13,7 @@ use super::types::{Node, OfferNode, PartnerId, PartnerMode};
 use super::ApiState;
 use crate::health::PartnerStatus;
 use crate::offers::OfferFilter;
+use crate::packed::OfferList;
 
 #[derive(Default)]
 pub struct OfferQuery;
@@ -56,7 +57,7 @@ impl OfferFilterInput {
 }
 
 pub struct OfferConnection {
-    offers: Arc<Vec<Arc<Offer>>>,
+    offers: Arc<OfferList>,
     start: usize,
     end: usize,
 }
@@ -71,24 +72,26 @@ impl OfferConnection {
 
     /// The offers of the page, with their cursors.
     async fn edges(&self) -> Vec<OfferEdge> {
-        self.offers[self.start..self.end]
-            .iter()
-            .map(|o| OfferEdge(o.clone()))
+        self.offers
+            .range(self.start, self.end)
+            .into_iter()
+            .map(OfferEdge)
             .collect()
     }
 
     /// The offers of the page.
     async fn nodes(&self) -> Vec<OfferNode> {
-        self.offers[self.start..self.end]
-            .iter()
-            .map(|o| OfferNode(o.clone()))
+        self.offers
+            .range(self.start, self.end)
+            .into_iter()
+            .map(OfferNode)
             .collect()
     }
 
     /// Where the page stands.
     async fn page_info(&self) -> PageInfo {
-        PageInfo::of(&self.offers, self.start, self.end, |o| {
-            OfferCursor::of(o).encode()
+        PageInfo::at(self.offers.len(), self.start, self.end, |i| {
+            OfferCursor::of_head(&self.offers.head(i)).encode()
         })
     }
 }

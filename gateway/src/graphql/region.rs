@@ -97,15 +97,15 @@ impl RegionOverview {
         let mut total = 0;
         for o in all
             .offers
-            .iter()
+            .heads()
             .filter(|o| o.status == passerelle_schema::OfferStatus::Active)
         {
             total += 1;
-            for s in &o.sources {
-                *by_source.entry(s.partner.id().to_owned()).or_insert(0) += 1;
+            for partner in o.sources.partners() {
+                *by_source.entry(partner.id().to_owned()).or_insert(0) += 1;
             }
             *by_departement
-                .entry(o.location.commune.departement().to_string())
+                .entry(o.commune.departement_code().to_owned())
                 .or_insert(0) += 1;
         }
         Ok(OfferFigures {

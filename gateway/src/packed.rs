@@ -1,0 +1,532 @@
+//! Offers of a synced feed as kept in memory: packed.
+//!
+//! A feed of 100,000 offers held as [`Offer`]s takes about 1 KiB an offer:
+//! a 400-byte structure, its texts and lists each in an allocation of its
+//! own. A [`PackedOffer`] keeps inline what searches read of every record
+//! (place, occupations, level, status, employer, publication), and the rest
+//! (title, description, address…) encoded in one allocation, unpacked only
+//! for the offers a page answers.
+//!
+//! Search results mix whole offers (live exchanges' answers, merged offers)
+//! and packed records: an [`OfferList`] holds both, reads the fields
+//! searches need through a [`Head`], and unpacks on demand.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use compact_str::CompactString;
+use passerelle_schema::{
+    DiplomaLevel, Employer, GeoPoint, InseeCommune, Location, Naf, Offer, OfferSource,
+    OfferStatus, Opco, Partner, Postcode, PublicEmployerType, RomeCode, Siret,
+};
+use serde::{Deserialize, Serialize};
+
+/// An offer of a synced feed, packed: the fields searches read inline, the
+/// others encoded.
+#[derive(Debug, Clone)]
+pub struct PackedOffer {
+    partner: Partner,
+    level: Option<DiplomaLevel>,
+    status: OfferStatus,
+    public_type: Option<PublicEmployerType>,
+    published_at: DateTime<Utc>,
+    start_date: Option<NaiveDate>,
+    partner_id: CompactString,
+    commune: InseeCommune,
+    siret: Siret,
+    rome_codes: Box<[RomeCode]>,
+    /// The other fields, as [`Rest`] encoded by postcard.
+    rest: Box<[u8]>,
+}
+
+/// The fields of an offer that are not kept inline, in the order postcard
+/// writes them. Only packed offers are read with it, so its form may
+/// change between versions: the store keeps offers as JSON.
+#[derive(Serialize, Deserialize)]
+struct Rest {
+    url: Option<CompactString>,
+    title: CompactString,
+    description: Option<CompactString>,
+    employer_name: CompactString,
+    employer_size: Option<CompactString>,
+    naf: Option<Naf>,
+    opco: Option<Opco>,
+    postcode: Option<Postcode>,
+    address: Option<CompactString>,
+    coordinates: Option<GeoPoint>,
+    duration_months: Option<u32>,
+    rhythm: Option<CompactString>,
+    openings: u32,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+impl PackedOffer {
+    /// Packs an offer of one source, as a synced feed's records are. The
+    /// sources after the first, which a feed's records do not have, are
+    /// dropped.
+    pub fn pack(o: Offer) -> Self {
+        let Offer {
+            sources,
+            title,
+            description,
+            rome_codes,
+            level,
+            employer,
+            location,
+            start_date,
+            duration_months,
+            rhythm,
+            openings,
+            published_at,
+            expires_at,
+            status,
+        } = o;
+        let source = sources
+            .into_iter()
+            .next()
+            .expect("an offer has a source");
+        let rest = Rest {
+            url: source.url,
+            title,
+            description,
+            employer_name: employer.name,
+            employer_size: employer.size,
+            naf: employer.naf,
+            opco: employer.opco,
+            postcode: location.postcode,
+            address: location.address,
+            coordinates: location.coordinates,
+            duration_months,
+            rhythm,
+            openings,
+            expires_at,
+        };
+        Self {
+            partner: source.partner,
+            level,
+            status,
+            public_type: employer.public_type,
+            published_at,
+            start_date,
+            partner_id: source.partner_id,
+            commune: location.commune,
+            siret: employer.siret,
+            rome_codes: rome_codes.into_boxed_slice(),
+            rest: postcard::to_allocvec(&rest)
+                .expect("offers encode")
+                .into_boxed_slice(),
+        }
+    }
+
+    /// The offer, whole again.
+    pub fn unpack(&self) -> Offer {
+        let rest: Rest = postcard::from_bytes(&self.rest)
+            .expect("a packed offer reads back: it was written by `pack`");
+        Offer {
+            sources: vec![OfferSource {
+                partner: self.partner,
+                partner_id: self.partner_id.clone(),
+                url: rest.url,
+            }],
+            title: rest.title,
+            description: rest.description,
+            rome_codes: self.rome_codes.to_vec(),
+            level: self.level,
+            employer: Employer {
+                siret: self.siret.clone(),
+                name: rest.employer_name,
+                size: rest.employer_size,
+                naf: rest.naf,
+                opco: rest.opco,
+                public_type: self.public_type,
+            },
+            location: Location {
+                commune: self.commune.clone(),
+                postcode: rest.postcode,
+                address: rest.address,
+                coordinates: rest.coordinates,
+            },
+            start_date: self.start_date,
+            duration_months: rest.duration_months,
+            rhythm: rest.rhythm,
+            openings: rest.openings,
+            published_at: self.published_at,
+            expires_at: rest.expires_at,
+            status: self.status,
+        }
+    }
+
+    /// The record's identifier at the partner.
+    pub fn partner_id(&self) -> &str {
+        &self.partner_id
+    }
+
+    /// What searches read of it.
+    pub fn head(&self) -> Head<'_> {
+        Head {
+            published_at: self.published_at,
+            start_date: self.start_date,
+            sources: Sources::One(self.partner),
+            partner_id: &self.partner_id,
+            commune: &self.commune,
+            rome_codes: &self.rome_codes,
+            level: self.level,
+            status: self.status,
+            siret: &self.siret,
+            public: self.public_type.is_some(),
+        }
+    }
+}
+
+/// What searches, orders and joins read of an offer, whole or packed.
+#[derive(Debug, Clone, Copy)]
+pub struct Head<'a> {
+    /// When it was published.
+    pub published_at: DateTime<Utc>,
+    /// When the contract starts.
+    pub start_date: Option<NaiveDate>,
+    /// The exchanges that publish it, the primary first.
+    pub sources: Sources<'a>,
+    /// Its identifier at its primary source.
+    pub partner_id: &'a str,
+    /// Where the work is.
+    pub commune: &'a InseeCommune,
+    /// Its occupations.
+    pub rome_codes: &'a [RomeCode],
+    /// The level of the diploma prepared.
+    pub level: Option<DiplomaLevel>,
+    /// Whether it is open.
+    pub status: OfferStatus,
+    /// The employer's establishment.
+    pub siret: &'a Siret,
+    /// Whether the employer is public.
+    pub public: bool,
+}
+
+/// The exchanges that publish an offer.
+#[derive(Debug, Clone, Copy)]
+pub enum Sources<'a> {
+    /// A record of one exchange.
+    One(Partner),
+    /// A merged offer's sources.
+    Many(&'a [OfferSource]),
+}
+
+impl Sources<'_> {
+    /// The exchanges, the primary first.
+    pub fn partners(&self) -> impl Iterator<Item = Partner> + '_ {
+        let (one, many) = match self {
+            Sources::One(p) => (Some(*p), None),
+            Sources::Many(s) => (None, Some(s.iter().map(|s| s.partner))),
+        };
+        one.into_iter().chain(many.into_iter().flatten())
+    }
+
+    /// The primary source's exchange.
+    pub fn primary(&self) -> Partner {
+        self.partners().next().expect("an offer has a source")
+    }
+}
+
+impl<'a> Head<'a> {
+    /// An offer's head.
+    pub fn of(o: &'a Offer) -> Self {
+        let primary = o.primary_source();
+        Head {
+            published_at: o.published_at,
+            start_date: o.start_date,
+            sources: Sources::Many(&o.sources),
+            partner_id: &primary.partner_id,
+            commune: &o.location.commune,
+            rome_codes: &o.rome_codes,
+            level: o.level,
+            status: o.status,
+            siret: &o.employer.siret,
+            public: o.employer.public_type.is_some(),
+        }
+    }
+
+    /// [`Offer::dedup_hash`] of the offer.
+    pub fn dedup_hash(&self) -> u64 {
+        passerelle_schema::dedup_hash(
+            self.siret,
+            self.rome_codes.first(),
+            self.commune,
+            self.start_date,
+        )
+    }
+
+    /// The key offers are answered in: newest first, then by primary
+    /// source, which also makes their global identifier.
+    pub fn order_key(&self) -> (std::cmp::Reverse<DateTime<Utc>>, Partner, &'a str) {
+        (
+            std::cmp::Reverse(self.published_at),
+            self.sources.primary(),
+            self.partner_id,
+        )
+    }
+}
+
+/// A record of a search's results.
+#[derive(Debug, Clone)]
+pub enum Hit {
+    /// An offer held whole.
+    Whole(Arc<Offer>),
+    /// The record at this position of the packed records.
+    Packed(u32),
+}
+
+/// Offers in answer order, some whole and some packed, read by position.
+#[derive(Debug, Clone, Default)]
+pub struct OfferList {
+    hits: Vec<Hit>,
+    /// The packed records `Hit::Packed` points into.
+    packed: Option<Arc<dyn PackedRecords>>,
+}
+
+/// Packed records, by position.
+pub trait PackedRecords: std::fmt::Debug + Send + Sync {
+    /// The record at `i`.
+    fn record(&self, i: u32) -> &PackedOffer;
+}
+
+impl PackedRecords for Vec<PackedOffer> {
+    fn record(&self, i: u32) -> &PackedOffer {
+        &self[i as usize]
+    }
+}
+
+impl OfferList {
+    /// A list of `hits`; `packed` holds the records they point into.
+    pub fn new(hits: Vec<Hit>, packed: Option<Arc<dyn PackedRecords>>) -> Self {
+        debug_assert!(
+            packed.is_some() || hits.iter().all(|h| matches!(h, Hit::Whole(_))),
+            "packed hits come with their records"
+        );
+        Self { hits, packed }
+    }
+
+    /// `hits` in answer order (see [`Head::order_key`]).
+    pub fn ordered(hits: Vec<Hit>, packed: Option<Arc<dyn PackedRecords>>) -> Self {
+        let mut list = Self::new(Vec::new(), packed);
+        let mut hits = hits;
+        hits.sort_by(|a, b| list.head_of(a).order_key().cmp(&list.head_of(b).order_key()));
+        list.hits = hits;
+        list
+    }
+
+    /// Two lists of hits in answer order, merged in one pass.
+    pub fn merge_ordered(
+        a: Vec<Hit>,
+        b: Vec<Hit>,
+        packed: Option<Arc<dyn PackedRecords>>,
+    ) -> Self {
+        let mut list = Self::new(Vec::new(), packed);
+        let mut hits = Vec::with_capacity(a.len() + b.len());
+        let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+        while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+            if list.head_of(x).order_key() <= list.head_of(y).order_key() {
+                hits.extend(a.next());
+            } else {
+                hits.extend(b.next());
+            }
+        }
+        hits.extend(a);
+        hits.extend(b);
+        list.hits = hits;
+        list
+    }
+
+    /// The offer that holds the record `partner_id` of `partner`, whole.
+    pub fn find_source(&self, partner: Partner, partner_id: &str) -> Option<Arc<Offer>> {
+        let found = self.hits.iter().position(|h| match h {
+            Hit::Whole(o) => o
+                .sources
+                .iter()
+                .any(|s| s.partner == partner && s.partner_id == partner_id),
+            Hit::Packed(i) => {
+                let h = self.packed_record(*i).head();
+                h.sources.primary() == partner && h.partner_id == partner_id
+            }
+        })?;
+        Some(self.get(found))
+    }
+
+    /// A list of whole offers.
+    pub fn whole(offers: impl IntoIterator<Item = Arc<Offer>>) -> Self {
+        Self::new(offers.into_iter().map(Hit::Whole).collect(), None)
+    }
+
+    /// How many offers.
+    pub fn len(&self) -> usize {
+        self.hits.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.hits.is_empty()
+    }
+
+    fn head_of<'a>(&'a self, hit: &'a Hit) -> Head<'a> {
+        match hit {
+            Hit::Whole(o) => Head::of(o),
+            Hit::Packed(i) => self.packed_record(*i).head(),
+        }
+    }
+
+    fn packed_record(&self, i: u32) -> &PackedOffer {
+        self.packed
+            .as_ref()
+            .expect("packed hits come with their records")
+            .record(i)
+    }
+
+    /// What searches read of the offer at `i`.
+    pub fn head(&self, i: usize) -> Head<'_> {
+        self.head_of(&self.hits[i])
+    }
+
+    /// The heads of every offer, in order.
+    pub fn heads(&self) -> impl Iterator<Item = Head<'_>> + '_ {
+        self.hits.iter().map(|h| self.head_of(h))
+    }
+
+    /// The offer at `i`, whole.
+    pub fn get(&self, i: usize) -> Arc<Offer> {
+        match &self.hits[i] {
+            Hit::Whole(o) => o.clone(),
+            Hit::Packed(p) => Arc::new(self.packed_record(*p).unpack()),
+        }
+    }
+
+    /// The offers from `start` to `end`, whole.
+    pub fn range(&self, start: usize, end: usize) -> Vec<Arc<Offer>> {
+        (start..end).map(|i| self.get(i)).collect()
+    }
+
+    /// The first offers whose head passes `keep`, at most `n`, whole.
+    pub fn first_where(&self, n: usize, keep: impl Fn(&Head) -> bool) -> Vec<Arc<Offer>> {
+        (0..self.len())
+            .filter(|&i| keep(&self.head(i)))
+            .take(n)
+            .map(|i| self.get(i))
+            .collect()
+    }
+
+    /// The offers whose head passes `keep`, in order.
+    pub fn select(&self, keep: impl Fn(&Head) -> bool) -> OfferList {
+        OfferList {
+            hits: self
+                .hits
+                .iter()
+                .filter(|h| keep(&self.head_of(h)))
+                .cloned()
+                .collect(),
+            packed: self.packed.clone(),
+        }
+    }
+
+    /// The first position whose head does not pass `before`, the list being
+    /// partitioned by it.
+    pub fn partition_point(&self, before: impl Fn(&Head) -> bool) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if before(&self.head(mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// How much memory the list holds of its own, roughly, in bytes.
+    pub fn weight(&self) -> usize {
+        self.hits.len() * std::mem::size_of::<Hit>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offer() -> Offer {
+        let mut o: Offer = serde_json::from_value(serde_json::json!({
+            "sources": [{"partner": "cma", "partner_id": "CMA-14-000003",
+                         "url": "https://offres.example/offre/CMA-14-000003"}],
+            "title": "Apprenti(e) — pose et restauration de couvertures",
+            "description": "Au sein de notre équipe à Caen, vous apprendrez le métier.",
+            "rome_codes": ["F1610", "F1611"],
+            "level": 3,
+            "employer": {"siret": "73282932000074", "name": "Bâtiment Letellier",
+                         "size": "20 à 49 salariés", "naf": "43.34Z", "opco": null,
+                         "public_type": null},
+            "location": {"commune": "14118", "postcode": "14000",
+                         "address": "107 zone artisanale des Forges",
+                         "coordinates": {"latitude": 49.18, "longitude": -0.37}},
+            "start_date": "2027-09-01",
+            "duration_months": 12,
+            "rhythm": "2 semaines / 2 semaines",
+            "openings": 2,
+            "published_at": "2026-08-27T10:11:00Z",
+            "expires_at": "2026-12-24T23:00:00Z",
+            "status": "filled"
+        }))
+        .unwrap();
+        o.employer.opco = Some(Opco::parse("OPCO EP").unwrap());
+        o
+    }
+
+    #[test]
+    fn an_offer_unpacks_as_it_was_packed() {
+        let o = offer();
+        let packed = PackedOffer::pack(o.clone());
+        assert_eq!(packed.unpack(), o);
+        let head = packed.head();
+        assert_eq!(head.partner_id, "CMA-14-000003");
+        assert_eq!(head.commune.as_str(), "14118");
+        assert_eq!(head.rome_codes.len(), 2);
+        assert_eq!(head.status, OfferStatus::Filled);
+        assert_eq!(head.sources.primary(), Partner::Cma);
+        assert!(!head.public);
+    }
+
+    #[test]
+    fn an_offer_without_its_optional_fields_unpacks_too() {
+        let mut o = offer();
+        o.description = None;
+        o.sources[0].url = None;
+        o.location.coordinates = None;
+        o.location.postcode = None;
+        o.employer.naf = None;
+        o.employer.opco = None;
+        o.employer.public_type = Some(PublicEmployerType::Territoriale);
+        o.expires_at = None;
+        o.rome_codes.clear();
+        let packed = PackedOffer::pack(o.clone());
+        assert_eq!(packed.unpack(), o);
+        assert!(packed.head().public);
+    }
+
+    #[test]
+    fn a_list_reads_whole_and_packed_offers_alike() {
+        let mut newer = offer();
+        newer.published_at += chrono::Duration::days(1);
+        newer.sources[0].partner = Partner::Cci;
+        let packed: Arc<dyn PackedRecords> = Arc::new(vec![PackedOffer::pack(offer())]);
+        let list = OfferList::new(
+            vec![Hit::Whole(Arc::new(newer.clone())), Hit::Packed(0)],
+            Some(packed),
+        );
+        assert_eq!(list.len(), 2);
+        assert_eq!(*list.get(0), newer);
+        assert_eq!(*list.get(1), offer());
+        let primaries: Vec<Partner> = list.heads().map(|h| h.sources.primary()).collect();
+        assert_eq!(primaries, [Partner::Cci, Partner::Cma]);
+        assert_eq!(list.partition_point(|h| h.sources.primary() == Partner::Cci), 1);
+        let cma = list.select(|h| h.sources.primary() == Partner::Cma);
+        assert_eq!(cma.range(0, 1), vec![Arc::new(offer())]);
+        assert!(list.head(0).order_key() < list.head(1).order_key());
+    }
+}
