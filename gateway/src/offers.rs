@@ -216,13 +216,10 @@ impl OfferService {
                 .push((level, i));
             index.keys.push((o.dedup_hash(), i));
         }
-        let head = |i: u32| snapshot.records[i as usize].head();
+        let key = |i: u32| snapshot.records[i as usize].order_key();
         for list in index.places.values_mut() {
             // By level, then in the order results are answered.
-            list.sort_by(|(la, a), (lb, b)| {
-                la.cmp(lb)
-                    .then_with(|| head(*a).order_key().cmp(&head(*b).order_key()))
-            });
+            list.sort_by(|(la, a), (lb, b)| la.cmp(lb).then_with(|| key(*a).cmp(&key(*b))));
             list.shrink_to_fit();
         }
         index.keys.sort_by_key(|(hash, _)| *hash);

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use compact_str::CompactString;
 use passerelle_schema::{
-    DiplomaLevel, Employer, GeoPoint, InseeCommune, Location, Naf, Offer, OfferSource,
-    OfferStatus, Opco, Partner, Postcode, PublicEmployerType, RomeCode, Siret,
+    DiplomaLevel, Employer, GeoPoint, InseeCommune, Location, Naf, Offer, OfferSource, OfferStatus,
+    Opco, Partner, Postcode, PublicEmployerType, RomeCode, Siret,
 };
 use serde::{Deserialize, Serialize};
 
@@ -81,10 +81,7 @@ impl PackedOffer {
             expires_at,
             status,
         } = o;
-        let source = sources
-            .into_iter()
-            .next()
-            .expect("an offer has a source");
+        let source = sources.into_iter().next().expect("an offer has a source");
         let rest = Rest {
             url: source.url,
             title,
@@ -161,6 +158,15 @@ impl PackedOffer {
         &self.partner_id
     }
 
+    /// The key it is answered in (see [`Head::order_key`]).
+    pub fn order_key(&self) -> OrderKey<'_> {
+        (
+            std::cmp::Reverse(self.published_at),
+            self.partner,
+            &self.partner_id,
+        )
+    }
+
     /// What searches read of it.
     pub fn head(&self) -> Head<'_> {
         Head {
@@ -177,6 +183,9 @@ impl PackedOffer {
         }
     }
 }
+
+/// The key offers are answered in: newest first, then by primary source.
+pub type OrderKey<'a> = (std::cmp::Reverse<DateTime<Utc>>, Partner, &'a str);
 
 /// What searches, orders and joins read of an offer, whole or packed.
 #[derive(Debug, Clone, Copy)]
@@ -258,7 +267,7 @@ impl<'a> Head<'a> {
 
     /// The key offers are answered in: newest first, then by primary
     /// source, which also makes their global identifier.
-    pub fn order_key(&self) -> (std::cmp::Reverse<DateTime<Utc>>, Partner, &'a str) {
+    pub fn order_key(&self) -> OrderKey<'a> {
         (
             std::cmp::Reverse(self.published_at),
             self.sources.primary(),
@@ -310,29 +319,30 @@ impl OfferList {
     pub fn ordered(hits: Vec<Hit>, packed: Option<Arc<dyn PackedRecords>>) -> Self {
         let mut list = Self::new(Vec::new(), packed);
         let mut hits = hits;
-        hits.sort_by(|a, b| list.head_of(a).order_key().cmp(&list.head_of(b).order_key()));
+        hits.sort_by(|a, b| list.order_key_of(a).cmp(&list.order_key_of(b)));
         list.hits = hits;
         list
     }
 
-    /// Two lists of hits in answer order, merged in one pass.
+    /// Two lists of hits in answer order, merged. `few` is the shorter:
+    /// the place of each of its hits in `many` is searched, and the runs of
+    /// `many` between are copied whole.
     pub fn merge_ordered(
-        a: Vec<Hit>,
-        b: Vec<Hit>,
+        few: Vec<Hit>,
+        many: Vec<Hit>,
         packed: Option<Arc<dyn PackedRecords>>,
     ) -> Self {
         let mut list = Self::new(Vec::new(), packed);
-        let mut hits = Vec::with_capacity(a.len() + b.len());
-        let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
-        while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
-            if list.head_of(x).order_key() <= list.head_of(y).order_key() {
-                hits.extend(a.next());
-            } else {
-                hits.extend(b.next());
-            }
+        let mut hits = Vec::with_capacity(few.len() + many.len());
+        let mut rest = &many[..];
+        for hit in few {
+            let key = list.order_key_of(&hit);
+            let run = rest.partition_point(|m| list.order_key_of(m) < key);
+            hits.extend_from_slice(&rest[..run]);
+            rest = &rest[run..];
+            hits.push(hit);
         }
-        hits.extend(a);
-        hits.extend(b);
+        hits.extend_from_slice(rest);
         list.hits = hits;
         list
     }
@@ -371,6 +381,16 @@ impl OfferList {
         match hit {
             Hit::Whole(o) => Head::of(o),
             Hit::Packed(i) => self.packed_record(*i).head(),
+        }
+    }
+
+    fn order_key_of<'a>(&'a self, hit: &'a Hit) -> OrderKey<'a> {
+        match hit {
+            Hit::Whole(o) => {
+                let s = o.primary_source();
+                (std::cmp::Reverse(o.published_at), s.partner, &s.partner_id)
+            }
+            Hit::Packed(i) => self.packed_record(*i).order_key(),
         }
     }
 
@@ -524,9 +544,47 @@ mod tests {
         assert_eq!(*list.get(1), offer());
         let primaries: Vec<Partner> = list.heads().map(|h| h.sources.primary()).collect();
         assert_eq!(primaries, [Partner::Cci, Partner::Cma]);
-        assert_eq!(list.partition_point(|h| h.sources.primary() == Partner::Cci), 1);
+        assert_eq!(
+            list.partition_point(|h| h.sources.primary() == Partner::Cci),
+            1
+        );
         let cma = list.select(|h| h.sources.primary() == Partner::Cma);
         assert_eq!(cma.range(0, 1), vec![Arc::new(offer())]);
         assert!(list.head(0).order_key() < list.head(1).order_key());
+    }
+
+    #[test]
+    fn merging_two_ordered_lists_orders_them_all() {
+        let at = |days: i64, partner: Partner, id: &str| {
+            let mut o = offer();
+            o.published_at += chrono::Duration::days(days);
+            o.sources[0].partner = partner;
+            o.sources[0].partner_id = id.into();
+            o
+        };
+        let packed: Vec<PackedOffer> = [9, 7, 7, 4, 2, 0]
+            .iter()
+            .enumerate()
+            .map(|(i, d)| PackedOffer::pack(at(*d, Partner::Cma, &format!("CMA-{i}"))))
+            .collect();
+        let many: Vec<Hit> = (0..packed.len() as u32).map(Hit::Packed).collect();
+        let packed: Arc<dyn PackedRecords> = Arc::new(packed);
+        for few in [
+            vec![],
+            vec![at(10, Partner::Cci, "A")],
+            vec![at(7, Partner::Cci, "A"), at(3, Partner::Cci, "B")],
+            vec![at(-1, Partner::Cci, "A"), at(-2, Partner::Cci, "B")],
+        ] {
+            let few: Vec<Hit> = few.into_iter().map(|o| Hit::Whole(Arc::new(o))).collect();
+            let merged = OfferList::merge_ordered(few.clone(), many.clone(), Some(packed.clone()));
+            let mut all = few;
+            all.extend(many.iter().cloned());
+            let sorted = OfferList::ordered(all, Some(packed.clone()));
+            let keys = |l: &OfferList| -> Vec<String> {
+                l.heads().map(|h| format!("{:?}", h.order_key())).collect()
+            };
+            assert_eq!(keys(&merged), keys(&sorted));
+            assert_eq!(merged.len(), sorted.len());
+        }
     }
 }

@@ -80,7 +80,12 @@ impl Path {
                 index: s.parse().ok(),
             }
         };
-        Self(path.split('/').filter(|s| !s.is_empty()).map(segment).collect())
+        Self(
+            path.split('/')
+                .filter(|s| !s.is_empty())
+                .map(segment)
+                .collect(),
+        )
     }
 
     /// The values the path selects in `record`, as text.

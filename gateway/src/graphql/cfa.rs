@@ -18,13 +18,13 @@ use super::mobility::MobilityReportNode;
 use super::query::PageInfo;
 use super::scalars::DateTime;
 use super::types::OfferNode;
-use crate::packed::OfferList;
 use super::ApiState;
 use crate::cfas::{directory, CfaInfo};
 use crate::events::{occurrences, EventFilter, SiteFilter};
 use crate::feeds::Feeds;
 use crate::mobility::{report, MobilityFilter, MobilityService};
 use crate::offers::{OfferFilter, OfferService};
+use crate::packed::OfferList;
 
 /// A value loaded for a key, and the partners that failed meanwhile.
 #[derive(Clone)]
@@ -230,7 +230,9 @@ impl CfaNode {
         let first = usize::try_from(first).unwrap_or(0);
         Ok(joined
             .value
-            .first_where(first, |o| o.status == passerelle_schema::OfferStatus::Active)
+            .first_where(first, |o| {
+                o.status == passerelle_schema::OfferStatus::Active
+            })
             .into_iter()
             .map(OfferNode)
             .collect())

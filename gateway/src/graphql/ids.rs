@@ -112,10 +112,10 @@ impl OfferCursor {
     pub fn is_before(&self, o: &Head) -> bool {
         o.order_key()
             > (
-            std::cmp::Reverse(self.published_at),
-            self.partner,
-            self.partner_id.as_str(),
-        )
+                std::cmp::Reverse(self.published_at),
+                self.partner,
+                self.partner_id.as_str(),
+            )
     }
 }
 
