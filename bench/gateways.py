@@ -214,7 +214,7 @@ class Sampler(threading.Thread):
         return self.peak
 
 
-def wrk(url, bodies, duration, connections, process, tmp):
+def wrk(url, bodies, duration, connections, process, tmp, env=None):
     path = tmp / "bodies.txt"
     path.write_text("\n".join(bodies) + "\n")
     sampler = Sampler(process)
@@ -231,7 +231,7 @@ def wrk(url, bodies, duration, connections, process, tmp):
             str(WRK_SCRIPT),
             url,
         ],
-        env={**os.environ, "BODIES": str(path)},
+        env={**os.environ, "BODIES": str(path), **(env or {})},
         capture_output=True,
         text=True,
         check=True,
@@ -303,7 +303,7 @@ def main():
         print(f"start-up to ready, embedded defaults: {results['startup']['median_s']:.2f} s")
 
         partners_toml = tmp / "partners.toml"
-        run(
+        sandbox = run(
             "sandbox",
             [
                 str(PASSERELLE),
@@ -475,12 +475,25 @@ def main():
             [body(fan_out(*x)) for x in fan],
             note="no cache anywhere; Passerelle: 7 partners (3 called live), peer: 2 live sources",
         )
-        # Latency alone, at low concurrency.
-        row = {"note": "4 connections"}
-        row["peer"] = wrk(peer_url, [body(fan_out_peer(*x)) for x in fan], d, 4, peer, tmp)
-        row["passerelle"] = wrk(gw_url, [body(fan_out(*x)) for x in fan], d, 4, gateway, tmp)
-        results["scenarios"]["3b. fan-out latency, 4 connections"] = row
-        show("3b. fan-out latency, 4 connections", row)
+        # Latency alone, at low concurrency, beside that of the slowest
+        # partner called directly: the CCI, whose answer is the largest,
+        # asked the same searches by as many clients.
+        for conns in (4, 1):
+            row = {"note": f"{conns} connection(s)"}
+            row["peer"] = wrk(peer_url, [body(fan_out_peer(*x)) for x in fan], d, conns, peer, tmp)
+            row["passerelle"] = wrk(gw_url, [body(fan_out(*x)) for x in fan], d, conns, gateway, tmp)
+            row["slowest_partner"] = wrk(
+                f"http://127.0.0.1:{SANDBOX_PORT}",
+                [f"/api/v1/offres?departement={dep}&niveau={lvl}&limite=500" for dep, lvl, _ in fan],
+                d,
+                conns,
+                sandbox,
+                tmp,
+                env={"GET_PATHS": "1", "AUTHORIZATION": f"Bearer {token}"},
+            )
+            name = f"3b. fan-out latency, {conns} connection{'s' if conns > 1 else ''}"
+            results["scenarios"][name] = row
+            show(name, row)
         results["passerelle_hwm_mib"] = hwm_kib(gateway) / 1024
     finally:
         for p in reversed(procs):
@@ -535,9 +548,12 @@ def show(name, row):
         return f"{m['rps']:>9,.0f} req/s  p50 {m['p50_ms']:6.1f} ms  p99 {m['p99_ms']:6.1f} ms  {m['peak_rss_mib']:5.0f} MiB  err {m['errors']}"
 
     print(f"\n{name}" + (f"  ({row['note']})" if row.get("note") else ""))
-    for who in ("peer", "passerelle", "bare"):
+    for who in ("peer", "passerelle", "bare", "slowest_partner"):
         if who in row:
             print(f"  {who:<10} {cell(row[who])}")
+    if "slowest_partner" in row:
+        gap = row["passerelle"]["p50_ms"] - row["slowest_partner"]["p50_ms"]
+        print(f"  Passerelle p50 - slowest partner's p50: {gap:.1f} ms")
     if "peer" in row:
         print(f"  Passerelle/peer: {row['passerelle']['rps'] / max(row['peer']['rps'], 1e-9):.1f}x throughput")
     if "bare" in row:

@@ -1,6 +1,8 @@
 -- POSTs JSON bodies to a GraphQL endpoint: the lines of the file named by
 -- BODIES, in turn (each thread from its own offset), and prints a JSON
--- summary at the end for bench/gateways.py.
+-- summary at the end for bench/gateways.py. With GET_PATHS set, GETs the
+-- paths that are the file's lines instead, with the AUTHORIZATION header
+-- when that is set: a partner called directly.
 local bodies = {}
 local next_body = 1
 local threads = {}
@@ -19,13 +21,22 @@ function init(args)
   -- Threads start far apart in the list, so that none repeats another's.
   local stride = math.floor(#bodies / 8)
   next_body = (offset * stride) % #bodies + 1
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
+  if os.getenv("GET_PATHS") then
+    wrk.method = "GET"
+    local auth = os.getenv("AUTHORIZATION")
+    if auth then wrk.headers["Authorization"] = auth end
+  else
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = "application/json"
+  end
 end
 
 function request()
   local body = bodies[next_body]
   next_body = next_body % #bodies + 1
+  if os.getenv("GET_PATHS") then
+    return wrk.format(nil, body)
+  end
   return wrk.format(nil, nil, nil, body)
 end
 

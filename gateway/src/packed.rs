@@ -276,6 +276,9 @@ impl<'a> Head<'a> {
     }
 }
 
+/// About what an offer held whole takes in memory.
+const WHOLE_OFFER_BYTES: usize = 1024;
+
 /// A record of a search's results.
 #[derive(Debug, Clone)]
 pub enum Hit {
@@ -461,9 +464,16 @@ impl OfferList {
         lo
     }
 
-    /// How much memory the list holds of its own, roughly, in bytes.
+    /// How much memory the list holds, roughly, in bytes: its hits, and
+    /// the whole offers it keeps alive (a live exchange's answer may leave
+    /// its cache before the list does).
     pub fn weight(&self) -> usize {
-        self.hits.len() * std::mem::size_of::<Hit>()
+        let whole = self
+            .hits
+            .iter()
+            .filter(|h| matches!(h, Hit::Whole(_)))
+            .count();
+        self.hits.len() * std::mem::size_of::<Hit>() + whole * WHOLE_OFFER_BYTES
     }
 }
 
