@@ -127,13 +127,16 @@ impl FeedClient {
         let mapping = self.mapping.clone();
         // Decoding and mapping thousands of records is CPU work: keep it off
         // the request-serving threads.
-        let batch =
-            tokio::task::spawn_blocking(move || mapping.map_payload_with::<E>(&body, &context))
-                .await
-                .map_err(|_| ConnectorError::MappingFailed {
-                    partner,
-                    reason: "mapping the feed failed".into(),
-                })?;
+        let batch = tokio::task::spawn_blocking(move || {
+            // The body is handed over: a feed is not held twice, as bytes
+            // and as text, while it is mapped.
+            mapping.map_payload_owned::<E>(Vec::from(body), &context)
+        })
+        .await
+        .map_err(|_| ConnectorError::MappingFailed {
+            partner,
+            reason: "mapping the feed failed".into(),
+        })?;
         for e in &batch.rejected {
             log_rejected(partner, e);
         }

@@ -187,7 +187,9 @@ impl OfferService {
             merged: moka::sync::Cache::builder()
                 .max_capacity(MERGED_BYTES)
                 .weigher(|_, v: &Arc<OfferList>| {
-                    u32::try_from(v.weight() + 256).unwrap_or(u32::MAX)
+                    // The key (a filter) and the cache's records of the
+                    // entry.
+                    u32::try_from(v.weight() + 1024).unwrap_or(u32::MAX)
                 })
                 .time_to_live(Duration::from_secs(300))
                 .build(),

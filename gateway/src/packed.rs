@@ -13,6 +13,7 @@
 
 use std::sync::Arc;
 
+use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, NaiveDate, Utc};
 use compact_str::CompactString;
 use passerelle_schema::{
@@ -20,6 +21,7 @@ use passerelle_schema::{
     Opco, Partner, Postcode, PublicEmployerType, RomeCode, Siret,
 };
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 /// An offer of a synced feed, packed: the fields searches read inline, the
 /// others encoded.
@@ -34,9 +36,40 @@ pub struct PackedOffer {
     partner_id: CompactString,
     commune: InseeCommune,
     siret: Siret,
-    rome_codes: Box<[RomeCode]>,
-    /// The other fields, as [`Rest`] encoded by postcard.
-    rest: Box<[u8]>,
+    rome_codes: SmallVec<[RomeCode; 2]>,
+    /// The other fields, as [`Rest`] encoded by postcard, in a chunk shared
+    /// with other records (see [`Packer`]).
+    rest: Bytes,
+}
+
+/// Writes packed offers' encoded fields into shared chunks of a MiB.
+///
+/// A record of its own allocation would land among the allocations a sync
+/// makes and frees (the feed as read, its records as mapped): the few
+/// hundred bytes each record keeps would hold every page of the heap the
+/// sync used. In chunks, a feed's records take a few large blocks, and the
+/// sync's memory goes back to the system once it is done.
+#[derive(Debug, Default)]
+pub struct Packer {
+    chunk: BytesMut,
+    scratch: Vec<u8>,
+}
+
+/// The size of a packer's chunks.
+const CHUNK_BYTES: usize = 1 << 20;
+
+impl Packer {
+    fn write(&mut self, rest: &Rest) -> Bytes {
+        let scratch = std::mem::take(&mut self.scratch);
+        let encoded = postcard::to_extend(rest, scratch).expect("offers encode");
+        if self.chunk.capacity() - self.chunk.len() < encoded.len() {
+            self.chunk = BytesMut::with_capacity(CHUNK_BYTES.max(encoded.len()));
+        }
+        self.chunk.extend_from_slice(&encoded);
+        self.scratch = encoded;
+        self.scratch.clear();
+        self.chunk.split().freeze()
+    }
 }
 
 /// The fields of an offer that are not kept inline, in the order postcard
@@ -64,7 +97,7 @@ impl PackedOffer {
     /// Packs an offer of one source, as a synced feed's records are. The
     /// sources after the first, which a feed's records do not have, are
     /// dropped.
-    pub fn pack(o: Offer) -> Self {
+    pub fn pack(o: Offer, packer: &mut Packer) -> Self {
         let Offer {
             sources,
             title,
@@ -108,10 +141,8 @@ impl PackedOffer {
             partner_id: source.partner_id,
             commune: location.commune,
             siret: employer.siret,
-            rome_codes: rome_codes.into_boxed_slice(),
-            rest: postcard::to_allocvec(&rest)
-                .expect("offers encode")
-                .into_boxed_slice(),
+            rome_codes: rome_codes.into_iter().collect(),
+            rest: packer.write(&rest),
         }
     }
 
@@ -511,7 +542,7 @@ mod tests {
     #[test]
     fn an_offer_unpacks_as_it_was_packed() {
         let o = offer();
-        let packed = PackedOffer::pack(o.clone());
+        let packed = PackedOffer::pack(o.clone(), &mut Packer::default());
         assert_eq!(packed.unpack(), o);
         let head = packed.head();
         assert_eq!(head.partner_id, "CMA-14-000003");
@@ -534,7 +565,7 @@ mod tests {
         o.employer.public_type = Some(PublicEmployerType::Territoriale);
         o.expires_at = None;
         o.rome_codes.clear();
-        let packed = PackedOffer::pack(o.clone());
+        let packed = PackedOffer::pack(o.clone(), &mut Packer::default());
         assert_eq!(packed.unpack(), o);
         assert!(packed.head().public);
     }
@@ -544,7 +575,8 @@ mod tests {
         let mut newer = offer();
         newer.published_at += chrono::Duration::days(1);
         newer.sources[0].partner = Partner::Cci;
-        let packed: Arc<dyn PackedRecords> = Arc::new(vec![PackedOffer::pack(offer())]);
+        let packed: Arc<dyn PackedRecords> =
+            Arc::new(vec![PackedOffer::pack(offer(), &mut Packer::default())]);
         let list = OfferList::new(
             vec![Hit::Whole(Arc::new(newer.clone())), Hit::Packed(0)],
             Some(packed),
@@ -572,10 +604,11 @@ mod tests {
             o.sources[0].partner_id = id.into();
             o
         };
+        let mut packer = Packer::default();
         let packed: Vec<PackedOffer> = [9, 7, 7, 4, 2, 0]
             .iter()
             .enumerate()
-            .map(|(i, d)| PackedOffer::pack(at(*d, Partner::Cma, &format!("CMA-{i}"))))
+            .map(|(i, d)| PackedOffer::pack(at(*d, Partner::Cma, &format!("CMA-{i}")), &mut packer))
             .collect();
         let many: Vec<Hit> = (0..packed.len() as u32).map(Hit::Packed).collect();
         let packed: Arc<dyn PackedRecords> = Arc::new(packed);

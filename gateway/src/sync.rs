@@ -20,15 +20,17 @@ use passerelle_schema::Partner;
 use tokio::sync::Mutex;
 
 use crate::health::Health;
-use crate::packed::PackedOffer;
+use crate::packed::{PackedOffer, Packer};
 use crate::store::{FeedRecord, Store, StoreError, SyncRun};
 
 /// How a synced feed keeps its records in memory.
 pub trait Kept: Entity {
     /// A record as kept.
     type Record: Clone + std::fmt::Debug + Send + Sync + 'static;
+    /// What keeps the records of one load or sync.
+    type Keeper: Default + Send;
     /// Keeps a record.
-    fn keep(self) -> Self::Record;
+    fn keep(self, keeper: &mut Self::Keeper) -> Self::Record;
     /// A kept record's identifier at the partner.
     fn kept_id(r: &Self::Record) -> &str;
 }
@@ -38,7 +40,8 @@ macro_rules! kept_whole {
     ($($entity:ty),*) => {$(
         impl Kept for $entity {
             type Record = Arc<$entity>;
-            fn keep(self) -> Arc<$entity> {
+            type Keeper = ();
+            fn keep(self, _: &mut ()) -> Arc<$entity> {
                 Arc::new(self)
             }
             fn kept_id(r: &Arc<$entity>) -> &str {
@@ -57,8 +60,9 @@ kept_whole!(
 /// Offers are kept packed: a feed may hold a hundred thousand of them.
 impl Kept for passerelle_schema::Offer {
     type Record = PackedOffer;
-    fn keep(self) -> PackedOffer {
-        PackedOffer::pack(self)
+    type Keeper = Packer;
+    fn keep(self, packer: &mut Packer) -> PackedOffer {
+        PackedOffer::pack(self, packer)
     }
     fn kept_id(r: &PackedOffer) -> &str {
         r.partner_id()
@@ -191,11 +195,12 @@ impl<E: Kept, S: FeedSource<E>> SyncedFeed<E, S> {
     /// them one at a time.
     async fn load_sync(&self, sync_id: Option<i64>) -> Result<usize, StoreError> {
         let mut records = Vec::new();
+        let mut keeper = E::Keeper::default();
         let partner = self.partner();
         self.store
             .each_in_feed(partner.id(), self.entity(), |p| {
                 match serde_json::from_str::<E>(p) {
-                    Ok(r) => records.push(r.keep()),
+                    Ok(r) => records.push(r.keep(&mut keeper)),
                     // A stored record the current model cannot read is
                     // skipped, not fatal: the next sync rewrites it.
                     Err(e) => {
@@ -386,9 +391,10 @@ impl<E: Kept, S: FeedSource<E>> SyncedFeed<E, S> {
                 // rather than read back: the records pulled, and of the
                 // records served until now those kept (rejected this time,
                 // or all of them when the feed was truncated).
+                let mut keeper = E::Keeper::default();
                 let mut records: Vec<E::Record> = std::mem::take(&mut batch.records)
                     .into_iter()
-                    .map(E::keep)
+                    .map(|r| r.keep(&mut keeper))
                     .collect();
                 let carried: Vec<E::Record> = {
                     let pulled: std::collections::HashSet<&str> =

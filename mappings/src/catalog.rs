@@ -326,13 +326,41 @@ impl Mapping {
         bytes: &[u8],
         context: &[(String, String)],
     ) -> MappedBatch<E> {
+        self.map_each(context, |f| self.each_record(bytes, f))
+    }
+
+    /// [`Mapping::map_payload_with`], consuming the payload: an XML feed is
+    /// freed once decoded (or taken as its text when in UTF-8), so that a
+    /// large feed is not held twice while it is mapped.
+    pub fn map_payload_owned<E: Entity>(
+        &self,
+        bytes: Vec<u8>,
+        context: &[(String, String)],
+    ) -> MappedBatch<E> {
+        match &self.source {
+            SourceFormat::Xml { record } => {
+                self.map_each(context, |f| match record::decode_xml_owned(bytes) {
+                    Ok(text) => record::xml_each(&text, record, f),
+                    Err(e) => Some(e),
+                })
+            }
+            _ => self.map_payload_with(&bytes, context),
+        }
+    }
+
+    /// Maps the records `read` hands over, adding `context` to each.
+    fn map_each<E: Entity>(
+        &self,
+        context: &[(String, String)],
+        read: impl FnOnce(&mut dyn FnMut(Value)) -> Option<PayloadError>,
+    ) -> MappedBatch<E> {
         let mut batch = MappedBatch {
             records: Vec::new(),
             rejected: Vec::new(),
             truncated: None,
         };
         let mut i = 0;
-        batch.truncated = self.each_record(bytes, |mut r| {
+        batch.truncated = read(&mut |mut r| {
             if let Value::Object(map) = &mut r {
                 for (k, v) in context {
                     map.insert(k.clone(), Value::String(v.clone()));

@@ -327,6 +327,32 @@ pub fn ical_records(text: &str, component: &str) -> Result<Vec<Value>, PayloadEr
 /// Decodes an XML document to text in the character set its declaration
 /// names (UTF-8 when it names none), as real feeds in ISO-8859-1 need.
 pub fn decode_xml(bytes: &[u8]) -> Result<String, PayloadError> {
+    let encoding = xml_encoding(bytes)?;
+    let (text, _, had_errors) = encoding.decode(bytes);
+    if had_errors {
+        return Err(not_in(encoding));
+    }
+    Ok(text.into_owned())
+}
+
+/// [`decode_xml`], consuming the bytes: a UTF-8 document becomes its text
+/// without a copy, another is freed once decoded, so that a large feed is
+/// not held twice while its records are read.
+pub fn decode_xml_owned(bytes: Vec<u8>) -> Result<String, PayloadError> {
+    let encoding = xml_encoding(&bytes)?;
+    // A byte order mark names the character set, as `decode` reads it.
+    let bom = encoding_rs::Encoding::for_bom(&bytes);
+    if encoding == encoding_rs::UTF_8 && bom.is_none_or(|(e, _)| e == encoding_rs::UTF_8) {
+        let mut bytes = bytes;
+        bytes.drain(..bom.map_or(0, |(_, len)| len));
+        return String::from_utf8(bytes).map_err(|_| not_in(encoding));
+    }
+    decode_xml(&bytes)
+}
+
+/// The character set an XML document declares (UTF-8 when it declares
+/// none).
+fn xml_encoding(bytes: &[u8]) -> Result<&'static encoding_rs::Encoding, PayloadError> {
     let head = &bytes[..bytes.len().min(200)];
     let head = String::from_utf8_lossy(head);
     let label = head
@@ -338,16 +364,12 @@ pub fn decode_xml(bytes: &[u8]) -> Result<String, PayloadError> {
             rest.find(quote).map(|end| rest[..end].to_owned())
         })
         .unwrap_or_else(|| "utf-8".to_owned());
-    let encoding = encoding_rs::Encoding::for_label(label.as_bytes())
-        .ok_or_else(|| PayloadError::Encoding(format!("unknown character set {label:?}")))?;
-    let (text, _, had_errors) = encoding.decode(bytes);
-    if had_errors {
-        return Err(PayloadError::Encoding(format!(
-            "bytes that are not {}",
-            encoding.name()
-        )));
-    }
-    Ok(text.into_owned())
+    encoding_rs::Encoding::for_label(label.as_bytes())
+        .ok_or_else(|| PayloadError::Encoding(format!("unknown character set {label:?}")))
+}
+
+fn not_in(encoding: &'static encoding_rs::Encoding) -> PayloadError {
+    PayloadError::Encoding(format!("bytes that are not {}", encoding.name()))
 }
 
 /// The records of an XML document: every element whose local name is
@@ -564,6 +586,22 @@ mod tests {
         bytes.extend(b"</r></f>");
         let text = decode_xml(&bytes).unwrap();
         assert!(text.contains("Crépe"), "{text}");
+    }
+
+    #[test]
+    fn owned_feeds_decode_as_borrowed_ones_do() {
+        let mut latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><f><r>".to_vec();
+        latin1.extend([0x43, 0x72, 0xE9, 0x70, 0x65]);
+        latin1.extend(b"</r></f>");
+        let utf8 = "<?xml version=\"1.0\"?><f><r>Crépe</r></f>"
+            .as_bytes()
+            .to_vec();
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend(&utf8);
+        let broken = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><f>\xE9</f>".to_vec();
+        for doc in [latin1, utf8, bom, broken] {
+            assert_eq!(decode_xml_owned(doc.clone()), decode_xml(&doc));
+        }
     }
 
     #[test]

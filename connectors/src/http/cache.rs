@@ -28,6 +28,11 @@ impl<V> std::ops::Deref for Cached<V> {
     }
 }
 
+/// What an entry costs besides its answer: its key and the cache's own
+/// records of it. Without it, thousands of small answers (searches that
+/// found nothing) would hold far more than the bound.
+const ENTRY_BYTES: u32 = 512;
+
 /// A bounded cache of a live partner's answers: entries are fresh for `ttl`,
 /// the cache holds at most `max_bytes` of answers (as weighed by the
 /// caller), and concurrent loads of the same key make one upstream call.
@@ -55,11 +60,13 @@ where
         max_bytes: u64,
         weigh: fn(&V) -> u32,
     ) -> Self {
+        // The fresh answers and the last good ones share the bound: an
+        // answer is in both, or only in the second once expired.
         let build = |live: Duration| {
             Cache::builder()
                 .time_to_live(live)
-                .max_capacity(max_bytes)
-                .weigher(move |_k: &K, v: &Arc<V>| weigh(v))
+                .max_capacity(max_bytes / 2)
+                .weigher(move |_k: &K, v: &Arc<V>| weigh(v).saturating_add(ENTRY_BYTES))
                 .build()
         };
         Self {

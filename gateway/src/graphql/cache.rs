@@ -86,7 +86,9 @@ impl ResponseCache {
             .time_to_live(ttl * STALE_FACTOR)
             .max_capacity(max_bytes)
             .weigher(|_, e: &Arc<Entry>| {
-                u32::try_from(e.key.len() + e.body.len() + 64).unwrap_or(u32::MAX)
+                // The cache's own records of an entry take a few hundred
+                // bytes: small answers are not weightless.
+                u32::try_from(e.key.len() + e.body.len() + 512).unwrap_or(u32::MAX)
             })
             .build();
         Some(Self {
