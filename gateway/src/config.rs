@@ -140,7 +140,7 @@ fn default_response_cache_ttl() -> std::time::Duration {
     std::time::Duration::from_secs(2)
 }
 fn default_response_cache_bytes() -> u64 {
-    16 << 20
+    8 << 20
 }
 
 impl Default for ApiConfig {

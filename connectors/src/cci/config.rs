@@ -40,7 +40,7 @@ fn default_cache_ttl() -> Duration {
 }
 
 fn default_cache_max_bytes() -> u64 {
-    16 * 1024 * 1024
+    8 * 1024 * 1024
 }
 
 fn default_page_size() -> u32 {

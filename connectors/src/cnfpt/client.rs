@@ -105,7 +105,7 @@ impl CnfptConnector {
                 PARTNER,
                 config.cache_ttl,
                 config.stale_for,
-                16 * 1024 * 1024,
+                4 * 1024 * 1024,
                 |o: &Vec<Arc<Offer>>| (o.len() as u32).saturating_mul(1024).max(64),
             ),
             counts: LiveCache::new(

@@ -111,7 +111,7 @@ impl PassMondeConnector {
                 PARTNER,
                 config.cache_ttl,
                 config.stale_for,
-                16 * 1024 * 1024,
+                4 * 1024 * 1024,
                 |a: &PassMondeAnswer| (a.grants.len() as u32).saturating_mul(256).max(64),
             ),
             config,
