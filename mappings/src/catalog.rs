@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::entity::{Entity, EntityKind, FieldDef, Values};
 use crate::error::{FieldError, MappingFileError, RecordError};
 use crate::file::{MappingFile, SourceFormat, TestCase};
-use crate::record::{self, PayloadError};
+use crate::record::{self, Json, PayloadError, Tree};
 use crate::transform::Transform;
 
 /// A shipped mapping file: its path under `mappings/` and its text.
@@ -200,7 +200,10 @@ impl Mapping {
             Err(e) => (Vec::new(), Some(e)),
         };
         match &self.source {
-            SourceFormat::Json { records } => whole(record::json_records(bytes, records)),
+            SourceFormat::Json { records } => whole(
+                record::json_records(bytes, records)
+                    .map(|records| records.into_iter().map(Value::from).collect()),
+            ),
             SourceFormat::Xml { record } => match record::decode_xml(bytes) {
                 Ok(text) => record::xml_records(&text, record),
                 Err(e) => (Vec::new(), Some(e)),
@@ -233,7 +236,7 @@ impl Mapping {
         }
     }
 
-    fn values(&self, record: &Value) -> Result<Values, FieldError> {
+    fn values(&self, record: &impl Tree) -> Result<Values, FieldError> {
         let mut values = Values::default();
         for (def, rule) in &self.rules {
             let mut v = match &rule.value {
@@ -257,7 +260,7 @@ impl Mapping {
     }
 
     /// The record's identifier at the partner, as far as it can be read.
-    fn partner_id(&self, record: &Value) -> Option<String> {
+    fn partner_id(&self, record: &impl Tree) -> Option<String> {
         let (_, rule) = self.rules.iter().find(|(d, _)| d.name == "partner_id")?;
         rule.from
             .iter()
@@ -266,7 +269,11 @@ impl Mapping {
     }
 
     /// Maps one record; `index` is its position in the payload.
-    pub fn map_record<E: Entity>(&self, index: usize, record: &Value) -> Result<E, RecordError> {
+    pub fn map_record<E: Entity>(
+        &self,
+        index: usize,
+        record: &impl Tree,
+    ) -> Result<E, RecordError> {
         assert_eq!(
             E::KIND,
             self.entity,
@@ -274,12 +281,12 @@ impl Mapping {
             self.file,
             self.entity.name()
         );
-        if let Some(reason) = record.get(record::UNREADABLE).and_then(Value::as_str) {
+        if let Some(reason) = record.child(record::UNREADABLE).and_then(Tree::text) {
             return Err(RecordError {
                 index,
                 partner_id: None,
                 field: "record".into(),
-                reason: reason.to_owned(),
+                reason: reason.into_owned(),
             });
         }
         self.values(record)
@@ -293,7 +300,11 @@ impl Mapping {
     }
 
     /// Maps one record to the entity's JSON form, whatever the entity.
-    pub fn map_record_json(&self, index: usize, record: &Value) -> Result<Value, RecordError> {
+    pub fn map_record_json(
+        &self,
+        index: usize,
+        record: &impl Tree,
+    ) -> Result<Value, RecordError> {
         match self.entity {
             EntityKind::Offer => self
                 .map_record::<Offer>(index, record)
@@ -326,7 +337,18 @@ impl Mapping {
         bytes: &[u8],
         context: &[(String, String)],
     ) -> MappedBatch<E> {
-        self.map_each(context, |f| self.each_record(bytes, f))
+        match &self.source {
+            SourceFormat::Json { records } => {
+                self.map_each(context, |f| match record::json_records(bytes, records) {
+                    Ok(records) => {
+                        records.into_iter().for_each(f);
+                        None
+                    }
+                    Err(e) => Some(e),
+                })
+            }
+            _ => self.map_each(context, |f| self.each_record(bytes, f)),
+        }
     }
 
     /// [`Mapping::map_payload_with`], consuming the payload: an XML feed is
@@ -349,10 +371,10 @@ impl Mapping {
     }
 
     /// Maps the records `read` hands over, adding `context` to each.
-    fn map_each<E: Entity>(
+    fn map_each<E: Entity, T: Contextual>(
         &self,
         context: &[(String, String)],
-        read: impl FnOnce(&mut dyn FnMut(Value)) -> Option<PayloadError>,
+        read: impl FnOnce(&mut dyn FnMut(T)) -> Option<PayloadError>,
     ) -> MappedBatch<E> {
         let mut batch = MappedBatch {
             records: Vec::new(),
@@ -361,10 +383,8 @@ impl Mapping {
         };
         let mut i = 0;
         batch.truncated = read(&mut |mut r| {
-            if let Value::Object(map) = &mut r {
-                for (k, v) in context {
-                    map.insert(k.clone(), Value::String(v.clone()));
-                }
+            for (k, v) in context {
+                r.add(k, v);
             }
             match self.map_record(i, &r) {
                 Ok(e) => batch.records.push(e),
@@ -389,20 +409,22 @@ impl Mapping {
 
     fn run_test(&self, case: &TestCase) -> Result<(), String> {
         // A case holds one record as the partner writes it, not a payload.
-        let (records, err) = match &self.source {
-            SourceFormat::Json { .. } => match record::json_records(case.input.as_bytes(), "") {
-                Ok(r) => (r, None),
-                Err(e) => (Vec::new(), Some(e)),
+        let unreadable = |e: PayloadError| format!("input is unreadable: {e}");
+        let not_one = |n: usize| format!("input holds {n} records, not one");
+        let mapped = match &self.source {
+            // Read as the connectors read JSON.
+            SourceFormat::Json { .. } => {
+                match record::json_records(case.input.as_bytes(), "").map_err(unreadable)? {
+                    records if records.len() == 1 => self.map_record_json(0, &records[0]),
+                    records => return Err(not_one(records.len())),
+                }
+            }
+            _ => match self.records(case.input.as_bytes()) {
+                (_, Some(e)) => return Err(unreadable(e)),
+                (records, None) if records.len() == 1 => self.map_record_json(0, &records[0]),
+                (records, None) => return Err(not_one(records.len())),
             },
-            _ => self.records(case.input.as_bytes()),
         };
-        if let Some(e) = err {
-            return Err(format!("input is unreadable: {e}"));
-        }
-        let [record] = records.as_slice() else {
-            return Err(format!("input holds {} records, not one", records.len()));
-        };
-        let mapped = self.map_record_json(0, record);
         match (&case.expect, &case.expect_error, mapped) {
             (Some(expect), _, Ok(json)) => {
                 let defs = self.entity.fields();
@@ -433,6 +455,30 @@ impl Mapping {
             }
             (None, _, Ok(json)) => Err(format!("expected a rejection, got a record: {json}")),
             (None, None, Err(_)) => Err("the case expects nothing".into()),
+        }
+    }
+}
+
+/// A record [`Mapping::map_each`] hands over, to which it adds the
+/// connector's context.
+trait Contextual: Tree {
+    /// Sets `key` to `value` in an object.
+    fn add(&mut self, key: &str, value: &str);
+}
+
+impl Contextual for Value {
+    fn add(&mut self, key: &str, value: &str) {
+        if let Value::Object(map) = self {
+            map.insert(key.to_owned(), Value::String(value.to_owned()));
+        }
+    }
+}
+
+impl Contextual for Json<'_> {
+    fn add(&mut self, key: &str, value: &str) {
+        // Read last, it overrides a key of the record's.
+        if let Json::Object(members) = self {
+            members.push((key.to_owned().into(), Json::String(value.to_owned().into())));
         }
     }
 }

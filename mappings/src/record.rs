@@ -36,7 +36,7 @@ pub enum PayloadError {
 /// read as they are); `*` selects every element or value; a key applied to an
 /// array applies to each of its elements. Numbers and booleans are given as
 /// text; an object gives its `#text`; nulls and empty texts give nothing.
-pub fn select(record: &Value, path: &str) -> Vec<String> {
+pub fn select(record: &impl Tree, path: &str) -> Vec<String> {
     Path::parse(path).select(record)
 }
 
@@ -89,89 +89,292 @@ impl Path {
     }
 
     /// The values the path selects in `record`, as text.
-    pub fn select(&self, record: &Value) -> Vec<String> {
+    pub fn select(&self, record: &impl Tree) -> Vec<String> {
         let mut out = Vec::new();
         walk(record, &self.0, &mut |v| leaf_texts(v, &mut out));
         out
     }
 }
 
+/// A record as paths read it: a JSON value, whatever holds it. A record
+/// read from XML, CSV or iCalendar is a [`serde_json::Value`]; a JSON
+/// payload is read into a [`Json`] that borrows its texts from the payload.
+pub trait Tree: Sized {
+    /// The value under `key`, for an object.
+    fn child(&self, key: &str) -> Option<&Self>;
+    /// The elements, for an array.
+    fn items(&self) -> Option<&[Self]>;
+    /// Hands `f` each value of an object, in the object's order.
+    fn each_value<'a>(&'a self, f: &mut dyn FnMut(&'a Self));
+    /// The text of a string, number or boolean.
+    fn text(&self) -> Option<std::borrow::Cow<'_, str>>;
+}
+
+impl Tree for Value {
+    fn child(&self, key: &str) -> Option<&Self> {
+        self.as_object()?.get(key)
+    }
+
+    fn items(&self) -> Option<&[Self]> {
+        self.as_array().map(Vec::as_slice)
+    }
+
+    fn each_value<'a>(&'a self, f: &mut dyn FnMut(&'a Self)) {
+        if let Value::Object(map) = self {
+            map.values().for_each(f);
+        }
+    }
+
+    fn text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            Value::String(s) => Some(s.as_str().into()),
+            Value::Number(n) => Some(n.to_string().into()),
+            Value::Bool(b) => Some(b.to_string().into()),
+            _ => None,
+        }
+    }
+}
+
+/// A JSON value whose texts are borrowed from the payload (those with
+/// escapes excepted): reading a page of records takes an allocation per
+/// object and array, not one per key and text as a [`Value`] does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as serde_json reads it.
+    Number(serde_json::Number),
+    /// A string.
+    String(std::borrow::Cow<'a, str>),
+    /// An array.
+    Array(Vec<Json<'a>>),
+    /// An object's members, in the payload's order.
+    Object(Vec<(std::borrow::Cow<'a, str>, Json<'a>)>),
+}
+
+impl Tree for Json<'_> {
+    fn child(&self, key: &str) -> Option<&Self> {
+        match self {
+            // The last of repeated keys, as serde_json keeps it.
+            Json::Object(members) => members.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    fn items(&self) -> Option<&[Self]> {
+        match self {
+            Json::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    fn each_value<'a>(&'a self, f: &mut dyn FnMut(&'a Self)) {
+        if let Json::Object(members) = self {
+            members.iter().for_each(|(_, v)| f(v));
+        }
+    }
+
+    fn text(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            Json::String(s) => Some(s.as_ref().into()),
+            Json::Number(n) => Some(n.to_string().into()),
+            Json::Bool(b) => Some(b.to_string().into()),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Json<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Json<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Json<'de>, E> {
+        Ok(Json::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Json<'de>, E> {
+        Ok(Json::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Json<'de>, E> {
+        Ok(Json::Number(v.into()))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Json<'de>, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Json<'de>, E> {
+        Ok(Json::String(v.into()))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Json<'de>, E> {
+        Ok(Json::String(v.to_owned().into()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Json<'de>, E> {
+        Ok(Json::String(v.into()))
+    }
+
+    fn visit_unit<E>(self) -> Result<Json<'de>, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Json<'de>, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Json<'de>, D::Error> {
+        serde::Deserialize::deserialize(d)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
+        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(Key(key)) = map.next_key()? {
+            members.push((key, map.next_value()?));
+        }
+        Ok(Json::Object(members))
+    }
+}
+
+/// An object's key, borrowed when it has no escapes (serde's `Cow` always
+/// copies).
+struct Key<'a>(std::borrow::Cow<'a, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match d.deserialize_str(JsonVisitor)? {
+            Json::String(s) => Ok(Key(s)),
+            _ => Err(serde::de::Error::custom("a key is a string")),
+        }
+    }
+}
+
 /// Hands `f` every value that `path` reaches from `v`, in document order.
-fn walk<'a>(v: &'a Value, path: &[Segment], f: &mut dyn FnMut(&'a Value)) {
+fn walk<'a, T: Tree>(v: &'a T, path: &[Segment], f: &mut dyn FnMut(&'a T)) {
     let Some((segment, rest)) = path.split_first() else {
         f(v);
         return;
     };
-    match (segment, v) {
-        (Segment::Where { name, attr, wanted }, _) => {
+    match segment {
+        Segment::Where { name, attr, wanted } => {
             let name = [Segment::Key {
                 key: name.clone(),
                 index: None,
             }];
-            walk(v, &name, &mut |c: &'a Value| {
-                let matching = |c: &Value| c.get(attr).and_then(Value::as_str) == Some(wanted);
-                match c {
-                    Value::Array(items) => items
-                        .iter()
-                        .filter(|c| matching(c))
-                        .for_each(|c| walk(c, rest, f)),
-                    other if matching(other) => walk(other, rest, f),
-                    _ => {}
-                }
+            let matching = |c: &T| c.child(attr).and_then(|a| a.text()).as_deref() == Some(wanted);
+            walk(v, &name, &mut |c: &'a T| match c.items() {
+                Some(items) => items
+                    .iter()
+                    .filter(|c| matching(c))
+                    .for_each(|c| walk(c, rest, f)),
+                None if matching(c) => walk(c, rest, f),
+                None => {}
             });
         }
-        (Segment::Any, Value::Array(items)) => items.iter().for_each(|i| walk(i, rest, f)),
-        (Segment::Any, Value::Object(map)) => map.values().for_each(|i| walk(i, rest, f)),
-        (Segment::Key { index: Some(i), .. }, Value::Array(items)) => {
-            if let Some(item) = items.get(*i) {
-                walk(item, rest, f);
+        Segment::Any => match v.items() {
+            Some(items) => items.iter().for_each(|i| walk(i, rest, f)),
+            None => v.each_value(&mut |i| walk(i, rest, f)),
+        },
+        Segment::Key { key, index } => match (v.items(), index) {
+            (Some(items), Some(i)) => {
+                if let Some(item) = items.get(*i) {
+                    walk(item, rest, f);
+                }
             }
-        }
-        // A key applied to an array applies to each of its elements.
-        (Segment::Key { .. }, Value::Array(items)) => {
-            items.iter().for_each(|i| walk(i, path, f));
-        }
-        (Segment::Key { key, .. }, Value::Object(map)) => {
-            if let Some(child) = map.get(key.as_str()) {
-                walk(child, rest, f);
+            // A key applied to an array applies to each of its elements.
+            (Some(items), None) => items.iter().for_each(|i| walk(i, path, f)),
+            (None, _) => {
+                if let Some(child) = v.child(key) {
+                    walk(child, rest, f);
+                }
             }
-        }
-        _ => {}
+        },
     }
 }
 
-fn leaf_texts(v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::String(s) if !s.is_empty() => out.push(s.clone()),
-        Value::Number(n) => out.push(n.to_string()),
-        Value::Bool(b) => out.push(b.to_string()),
-        Value::Array(items) => items.iter().for_each(|i| leaf_texts(i, out)),
-        Value::Object(map) => {
-            if let Some(t) = map.get("#text") {
-                leaf_texts(t, out);
-            }
+fn leaf_texts(v: &impl Tree, out: &mut Vec<String>) {
+    if let Some(t) = v.text() {
+        if !t.is_empty() {
+            out.push(t.into_owned());
         }
-        _ => {}
+    } else if let Some(items) = v.items() {
+        items.iter().for_each(|i| leaf_texts(i, out));
+    } else if let Some(t) = v.child("#text") {
+        leaf_texts(t, out);
     }
 }
 
 /// The records of a JSON payload: the array at `pointer` (or the payload
-/// itself when it is an array and `pointer` is empty).
-pub fn json_records(bytes: &[u8], pointer: &str) -> Result<Vec<Value>, PayloadError> {
-    let doc: Value = serde_json::from_slice(bytes).map_err(|e| PayloadError::Syntax {
+/// itself when it is an array and `pointer` is empty), their texts borrowed
+/// from `bytes`.
+pub fn json_records<'a>(bytes: &'a [u8], pointer: &str) -> Result<Vec<Json<'a>>, PayloadError> {
+    let doc: Json<'a> = serde_json::from_slice(bytes).map_err(|e| PayloadError::Syntax {
         format: "JSON",
         reason: e.to_string(),
     })?;
-    let at = if pointer.is_empty() {
-        Some(doc)
-    } else {
-        let mut doc = doc;
-        doc.pointer_mut(pointer).map(Value::take)
-    };
+    let mut at = Some(doc);
+    // A JSON pointer (RFC 6901): `/`-separated keys or indexes, with `~1`
+    // for `/` and `~0` for `~`.
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        at = match at {
+            Some(Json::Object(members)) => members
+                .into_iter()
+                .rev()
+                .find(|(k, _)| *k == token)
+                .map(|(_, v)| v),
+            Some(Json::Array(mut items)) => token
+                .parse::<usize>()
+                .ok()
+                .filter(|i| *i < items.len())
+                .map(|i| items.swap_remove(i)),
+            _ => None,
+        };
+    }
     match at {
-        Some(Value::Array(items)) => Ok(items),
-        Some(obj @ Value::Object(_)) if pointer.is_empty() => Ok(vec![obj]),
+        Some(Json::Array(items)) => Ok(items),
+        Some(obj @ Json::Object(_)) if pointer.is_empty() => Ok(vec![obj]),
         _ => Err(PayloadError::NoRecords(pointer.to_owned())),
+    }
+}
+
+impl From<Json<'_>> for Value {
+    fn from(v: Json<'_>) -> Self {
+        match v {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(b),
+            Json::Number(n) => Value::Number(n),
+            Json::String(s) => Value::String(s.into_owned()),
+            Json::Array(items) => Value::Array(items.into_iter().map(Value::from).collect()),
+            Json::Object(members) => Value::Object(
+                members
+                    .into_iter()
+                    .map(|(k, v)| (k.into_owned(), Value::from(v)))
+                    .collect(),
+            ),
+        }
     }
 }
 

@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use passerelle_schema::{reference, Cents, Postcode};
-use serde_json::Value;
 
-use crate::record::Path;
+use crate::record::{Path, Tree};
 
 /// One step of a field's pipeline. Each works on every value of the field
 /// (a field may carry a list, such as ROME codes).
@@ -166,7 +165,7 @@ impl Transform {
 
     /// Applies the step to a field's values; `record` is the whole record,
     /// for steps that read a second value from it.
-    pub fn apply(&self, values: Vec<String>, record: &Value) -> Result<Vec<String>, String> {
+    pub fn apply(&self, values: Vec<String>, record: &impl Tree) -> Result<Vec<String>, String> {
         match self {
             Transform::Default(v) => {
                 return Ok(if values.iter().all(|s| s.trim().is_empty()) {
@@ -192,7 +191,7 @@ impl Transform {
         Ok(values)
     }
 
-    fn apply_one(&self, v: String, record: &Value) -> Result<String, String> {
+    fn apply_one(&self, v: String, record: &impl Tree) -> Result<String, String> {
         Ok(match self {
             // The usual text needs no change: it is kept, not copied.
             Transform::Trim if v.trim().len() == v.len() => v,
