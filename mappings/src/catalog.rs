@@ -237,14 +237,14 @@ impl Mapping {
     }
 
     fn values(&self, record: &impl Tree) -> Result<Values, FieldError> {
-        let mut values = Values::default();
+        let mut values = Values::with_capacity(self.rules.len());
         for (def, rule) in &self.rules {
             let mut v = match &rule.value {
-                Some(c) => vec![c.clone()],
+                Some(c) => smallvec::smallvec![c.clone()],
                 None => rule
                     .from
                     .iter()
-                    .map(|p| p.select(record))
+                    .map(|p| p.texts(record))
                     .find(|v| !v.is_empty())
                     .unwrap_or_default(),
             };
@@ -300,11 +300,7 @@ impl Mapping {
     }
 
     /// Maps one record to the entity's JSON form, whatever the entity.
-    pub fn map_record_json(
-        &self,
-        index: usize,
-        record: &impl Tree,
-    ) -> Result<Value, RecordError> {
+    pub fn map_record_json(&self, index: usize, record: &impl Tree) -> Result<Value, RecordError> {
         match self.entity {
             EntityKind::Offer => self
                 .map_record::<Offer>(index, record)

@@ -1,7 +1,5 @@
 //! The unified entities a mapping can produce, and their fields.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_schema::{
     Cents, DiplomaLevel, Employer, Event, EventKind, EventTime, Formation, GeoPoint, InseeCommune,
@@ -12,6 +10,7 @@ use passerelle_schema::{
 use serde::Serialize;
 
 use crate::error::FieldError;
+use crate::record::Texts;
 
 /// A unified field a mapping file may fill.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,17 +95,38 @@ impl EntityKind {
 /// The mapped values of one record, by unified field name.
 #[derive(Debug, Default)]
 pub struct Values {
-    map: BTreeMap<&'static str, Vec<String>>,
+    /// In the mapping's order: a few dozen, found by a scan.
+    fields: Vec<(&'static str, Texts)>,
 }
 
 impl Values {
-    pub(crate) fn insert(&mut self, field: &'static str, values: Vec<String>) {
-        self.map.insert(field, values);
+    pub(crate) fn with_capacity(fields: usize) -> Self {
+        Self {
+            fields: Vec::with_capacity(fields),
+        }
+    }
+
+    pub(crate) fn insert(&mut self, field: &'static str, values: Texts) {
+        match self.get_mut(field) {
+            Some(v) => *v = values,
+            None => self.fields.push((field, values)),
+        }
+    }
+
+    fn get_mut(&mut self, field: &str) -> Option<&mut Texts> {
+        self.fields
+            .iter_mut()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v)
     }
 
     /// All values of a field.
     pub fn all(&self, field: &str) -> &[String] {
-        self.map.get(field).map(Vec::as_slice).unwrap_or_default()
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default()
     }
 
     /// The first value of a field.
@@ -116,7 +136,7 @@ impl Values {
 
     /// The first value of a field, taken out.
     pub fn take(&mut self, field: &str) -> Option<String> {
-        let values = self.map.get_mut(field)?;
+        let values = self.get_mut(field)?;
         (!values.is_empty()).then(|| values.remove(0))
     }
 

@@ -90,11 +90,19 @@ impl Path {
 
     /// The values the path selects in `record`, as text.
     pub fn select(&self, record: &impl Tree) -> Vec<String> {
-        let mut out = Vec::new();
+        self.texts(record).into_vec()
+    }
+
+    /// [`Path::select`], without an allocation for the usual single value.
+    pub fn texts(&self, record: &impl Tree) -> Texts {
+        let mut out = Texts::new();
         walk(record, &self.0, &mut |v| leaf_texts(v, &mut out));
         out
     }
 }
+
+/// The texts of a field: most fields have one.
+pub type Texts = smallvec::SmallVec<[String; 1]>;
 
 /// A record as paths read it: a JSON value, whatever holds it. A record
 /// read from XML, CSV or iCalendar is a [`serde_json::Value`]; a JSON
@@ -314,7 +322,7 @@ fn walk<'a, T: Tree>(v: &'a T, path: &[Segment], f: &mut dyn FnMut(&'a T)) {
     }
 }
 
-fn leaf_texts(v: &impl Tree, out: &mut Vec<String>) {
+fn leaf_texts(v: &impl Tree, out: &mut Texts) {
     if let Some(t) = v.text() {
         if !t.is_empty() {
             out.push(t.into_owned());

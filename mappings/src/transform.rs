@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use passerelle_schema::{reference, Cents, Postcode};
 
-use crate::record::{Path, Tree};
+use crate::record::{Path, Texts, Tree};
 
 /// One step of a field's pipeline. Each works on every value of the field
 /// (a field may carry a list, such as ROME codes).
@@ -165,11 +165,11 @@ impl Transform {
 
     /// Applies the step to a field's values; `record` is the whole record,
     /// for steps that read a second value from it.
-    pub fn apply(&self, values: Vec<String>, record: &impl Tree) -> Result<Vec<String>, String> {
+    pub fn apply(&self, values: Texts, record: &impl Tree) -> Result<Texts, String> {
         match self {
             Transform::Default(v) => {
                 return Ok(if values.iter().all(|s| s.trim().is_empty()) {
-                    vec![v.clone()]
+                    smallvec::smallvec![v.clone()]
                 } else {
                     values
                 })
@@ -333,7 +333,8 @@ mod tests {
     }
 
     fn run(tr: &Transform, v: &str) -> Result<Vec<String>, String> {
-        tr.apply(vec![v.to_owned()], &json!({"cp": "50000"}))
+        tr.apply(smallvec::smallvec![v.to_owned()], &json!({"cp": "50000"}))
+            .map(Texts::into_vec)
     }
 
     #[test]
@@ -380,12 +381,16 @@ mod tests {
         );
         assert_eq!(
             t("{split = \",\"}")
-                .apply(vec!["a, b,".into()], &json!({}))
-                .unwrap(),
+                .apply(smallvec::smallvec!["a, b,".into()], &json!({}))
+                .unwrap()
+                .into_vec(),
             ["a", "b"]
         );
         assert_eq!(
-            t("{default = \"1\"}").apply(vec![], &json!({})).unwrap(),
+            t("{default = \"1\"}")
+                .apply(Texts::new(), &json!({}))
+                .unwrap()
+                .into_vec(),
             ["1"]
         );
     }

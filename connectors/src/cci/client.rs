@@ -7,7 +7,8 @@ use passerelle_mappings::{Mapping, RecordError};
 use passerelle_schema::{Offer, Partner};
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
-use serde_json::Value;
+use passerelle_mappings::record::Json;
+use serde::de::IgnoredAny;
 
 use super::config::CciConfig;
 use super::wire::Page;
@@ -118,9 +119,10 @@ impl CciConnector {
             .map_err(|_| self.bad_url())?
             .pop_if_empty()
             .push(id);
-        let Some(record) = self.get_json::<Value>(url, &[]).await? else {
+        let Some(body) = self.get(url, &[]).await? else {
             return Ok(None);
         };
+        let record: Json<'_> = parse(&body)?;
         match self.mapping.map_record::<Offer>(0, &record) {
             Ok(o) => Ok(Some(o)),
             Err(e) => {
@@ -134,10 +136,11 @@ impl CciConnector {
     /// tell whether it answers.
     pub async fn count(&self) -> Result<u64, ConnectorError> {
         let url = self.url("api/v1/offres")?;
-        let page: Page<Value> = self
-            .get_json(url, &[("limite", "1".into())])
+        let body = self
+            .get(url, &[("limite", "1".into())])
             .await?
             .ok_or_else(|| self.not_found())?;
+        let page: Page<IgnoredAny> = parse(&body)?;
         Ok(page.pagination.total)
     }
 
@@ -153,10 +156,12 @@ impl CciConnector {
             if let Some(c) = &cursor {
                 params.push(("curseur", c.clone()));
             }
-            let page: Page<Value> = self
-                .get_json(url.clone(), &params)
+            let body = self
+                .get(url.clone(), &params)
                 .await?
                 .ok_or_else(|| self.not_found())?;
+            // Read into a tree that borrows its texts from the body.
+            let page: Page<Json<'_>> = parse(&body)?;
             answer.total = page.pagination.total;
             for record in &page.data {
                 match self.mapping.map_record::<Offer>(index, record) {
@@ -179,25 +184,23 @@ impl CciConnector {
         Ok(answer)
     }
 
-    /// GETs JSON with a bearer token; a refused token is renewed once.
+    /// GETs a body with a bearer token; a refused token is renewed once.
     /// `None` for a 404.
-    async fn get_json<T: serde::de::DeserializeOwned>(
+    async fn get(
         &self,
         url: url::Url,
         params: &[(&str, String)],
-    ) -> Result<Option<T>, ConnectorError> {
+    ) -> Result<Option<Vec<u8>>, ConnectorError> {
         self.guard
-            .call("GET /api/v1/offres", || {
-                self.get_json_once(url.clone(), params)
-            })
+            .call("GET /api/v1/offres", || self.get_once(url.clone(), params))
             .await
     }
 
-    async fn get_json_once<T: serde::de::DeserializeOwned>(
+    async fn get_once(
         &self,
         url: url::Url,
         params: &[(&str, String)],
-    ) -> Result<Option<T>, ConnectorError> {
+    ) -> Result<Option<Vec<u8>>, ConnectorError> {
         for attempt in 0..2 {
             let token = self.tokens.token().await?;
             let response = crate::http::traced(self.http.get(url.clone()))
@@ -215,16 +218,13 @@ impl CciConnector {
                 }
                 StatusCode::NOT_FOUND => return Ok(None),
                 s if s.is_success() => {
-                    return response.json::<T>().await.map(Some).map_err(|e| {
-                        ConnectorError::MappingFailed {
+                    return match response.bytes().await {
+                        Ok(body) => Ok(Some(body.into())),
+                        Err(_) => Err(ConnectorError::MappingFailed {
                             partner: PARTNER,
-                            reason: if e.is_decode() {
-                                "the JSON is not the API's".into()
-                            } else {
-                                "the body could not be read".into()
-                            },
-                        }
-                    });
+                            reason: "the body could not be read".into(),
+                        }),
+                    };
                 }
                 _ => return Err(ConnectorError::from_response(PARTNER, &response)),
             }
@@ -253,4 +253,12 @@ impl CciConnector {
             reason: "the offers resource is missing (HTTP 404)".into(),
         }
     }
+}
+
+/// Reads a body of the API's JSON.
+fn parse<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, ConnectorError> {
+    serde_json::from_slice(body).map_err(|_| ConnectorError::MappingFailed {
+        partner: PARTNER,
+        reason: "the JSON is not the API's".into(),
+    })
 }
