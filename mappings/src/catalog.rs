@@ -195,44 +195,37 @@ impl Mapping {
     /// Reads a payload into records: those read, and the error that stopped
     /// the reading, if any.
     pub fn records(&self, bytes: &[u8]) -> (Vec<Value>, Option<PayloadError>) {
-        let whole = |r: Result<Vec<Value>, PayloadError>| match r {
-            Ok(r) => (r, None),
-            Err(e) => (Vec::new(), Some(e)),
-        };
-        match &self.source {
-            SourceFormat::Json { records } => whole(
-                record::json_records(bytes, records)
-                    .map(|records| records.into_iter().map(Value::from).collect()),
-            ),
-            SourceFormat::Xml { record } => match record::decode_xml(bytes) {
-                Ok(text) => record::xml_records(&text, record),
-                Err(e) => (Vec::new(), Some(e)),
-            },
-            SourceFormat::Csv { delimiter } => {
-                whole(record::csv_records(bytes, delimiter.as_bytes()[0]))
-            }
-            SourceFormat::Ical { component } => whole(
-                std::str::from_utf8(bytes)
-                    .map_err(|e| PayloadError::Encoding(format!("not UTF-8: {e}")))
-                    .and_then(|text| record::ical_records(text, component)),
-            ),
-        }
+        let mut records = Vec::new();
+        let err = self.each_record(bytes, &mut |r| records.push(Value::from(r)));
+        (records, err)
     }
 
     /// Reads a payload a record at a time, handing each to `f`; the error
     /// that stopped the reading, if any. An XML feed is read as a stream,
     /// the other formats (small payloads) whole.
-    pub fn each_record(&self, bytes: &[u8], mut f: impl FnMut(Value)) -> Option<PayloadError> {
+    fn each_record(&self, bytes: &[u8], f: &mut dyn FnMut(Json<'_>)) -> Option<PayloadError> {
+        let whole = |r: Result<Vec<Json<'_>>, PayloadError>, f: &mut dyn FnMut(Json<'_>)| match r {
+            Ok(records) => {
+                records.into_iter().for_each(f);
+                None
+            }
+            Err(e) => Some(e),
+        };
         match &self.source {
+            SourceFormat::Json { records } => whole(record::json_records(bytes, records), f),
             SourceFormat::Xml { record } => match record::decode_xml(bytes) {
                 Ok(text) => record::xml_each(&text, record, f),
                 Err(e) => Some(e),
             },
-            _ => {
-                let (records, err) = self.records(bytes);
-                records.into_iter().for_each(&mut f);
-                err
+            SourceFormat::Csv { delimiter } => {
+                whole(record::csv_records(bytes, delimiter.as_bytes()[0]), f)
             }
+            SourceFormat::Ical { component } => whole(
+                std::str::from_utf8(bytes)
+                    .map_err(|e| PayloadError::Encoding(format!("not UTF-8: {e}")))
+                    .and_then(|text| record::ical_records(text, component)),
+                f,
+            ),
         }
     }
 
@@ -333,18 +326,7 @@ impl Mapping {
         bytes: &[u8],
         context: &[(String, String)],
     ) -> MappedBatch<E> {
-        match &self.source {
-            SourceFormat::Json { records } => {
-                self.map_each(context, |f| match record::json_records(bytes, records) {
-                    Ok(records) => {
-                        records.into_iter().for_each(f);
-                        None
-                    }
-                    Err(e) => Some(e),
-                })
-            }
-            _ => self.map_each(context, |f| self.each_record(bytes, f)),
-        }
+        self.map_each(context, |f| self.each_record(bytes, f))
     }
 
     /// [`Mapping::map_payload_with`], consuming the payload: an XML feed is
@@ -367,10 +349,10 @@ impl Mapping {
     }
 
     /// Maps the records `read` hands over, adding `context` to each.
-    fn map_each<E: Entity, T: Contextual>(
+    fn map_each<E: Entity>(
         &self,
         context: &[(String, String)],
-        read: impl FnOnce(&mut dyn FnMut(T)) -> Option<PayloadError>,
+        read: impl FnOnce(&mut dyn FnMut(Json<'_>)) -> Option<PayloadError>,
     ) -> MappedBatch<E> {
         let mut batch = MappedBatch {
             records: Vec::new(),
@@ -379,8 +361,13 @@ impl Mapping {
         };
         let mut i = 0;
         batch.truncated = read(&mut |mut r| {
-            for (k, v) in context {
-                r.add(k, v);
+            if let Json::Object(members) = &mut r {
+                // Read last, the context overrides a key of the record's.
+                members.extend(
+                    context
+                        .iter()
+                        .map(|(k, v)| (k.clone().into(), Json::String(v.clone().into()))),
+                );
             }
             match self.map_record(i, &r) {
                 Ok(e) => batch.records.push(e),
@@ -451,30 +438,6 @@ impl Mapping {
             }
             (None, _, Ok(json)) => Err(format!("expected a rejection, got a record: {json}")),
             (None, None, Err(_)) => Err("the case expects nothing".into()),
-        }
-    }
-}
-
-/// A record [`Mapping::map_each`] hands over, to which it adds the
-/// connector's context.
-trait Contextual: Tree {
-    /// Sets `key` to `value` in an object.
-    fn add(&mut self, key: &str, value: &str);
-}
-
-impl Contextual for Value {
-    fn add(&mut self, key: &str, value: &str) {
-        if let Value::Object(map) = self {
-            map.insert(key.to_owned(), Value::String(value.to_owned()));
-        }
-    }
-}
-
-impl Contextual for Json<'_> {
-    fn add(&mut self, key: &str, value: &str) {
-        // Read last, it overrides a key of the record's.
-        if let Json::Object(members) = self {
-            members.push((key.to_owned().into(), Json::String(value.to_owned().into())));
         }
     }
 }

@@ -543,6 +543,7 @@ impl Entity for Event {
             rrule,
             location: v.take("location"),
             url: v.take("url"),
+            read_rule: Default::default(),
         })
     }
 }

@@ -8,7 +8,9 @@
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
-use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+use serde_json::Value;
 
 /// Why a payload could not be read into records at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -393,7 +395,7 @@ pub const UNREADABLE: &str = "#unreadable";
 /// header's names. A row with a different number of fields than the header
 /// is a record that carries its reason under [`UNREADABLE`], so that it is
 /// rejected alone.
-pub fn csv_records(bytes: &[u8], delimiter: u8) -> Result<Vec<Value>, PayloadError> {
+pub fn csv_records(bytes: &[u8], delimiter: u8) -> Result<Vec<Json<'static>>, PayloadError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes)
         .map_err(|e| PayloadError::Encoding(format!("not UTF-8: {e}")))?;
@@ -415,29 +417,25 @@ pub fn csv_records(bytes: &[u8], delimiter: u8) -> Result<Vec<Value>, PayloadErr
         return Err(PayloadError::NoRecords("the header row".into()));
     }
     let mut records = Vec::new();
+    let text = |v: String| Json::String(Cow::Owned(v));
     for row in reader.records() {
-        let mut map = Map::new();
-        match row {
-            Ok(row) if row.len() == headers.len() => {
-                for (h, v) in headers.iter().zip(row.iter()) {
-                    map.insert(h.clone(), Value::String(v.to_owned()));
-                }
-            }
-            Ok(row) => {
-                map.insert(
-                    UNREADABLE.into(),
-                    Value::String(format!(
-                        "the row has {} fields, the header {}",
-                        row.len(),
-                        headers.len()
-                    )),
-                );
-            }
-            Err(e) => {
-                map.insert(UNREADABLE.into(), Value::String(e.to_string()));
-            }
-        }
-        records.push(Value::Object(map));
+        let members = match row {
+            Ok(row) if row.len() == headers.len() => headers
+                .iter()
+                .zip(row.iter())
+                .map(|(h, v)| (Cow::Owned(h.clone()), text(v.to_owned())))
+                .collect(),
+            Ok(row) => vec![(
+                UNREADABLE.into(),
+                text(format!(
+                    "the row has {} fields, the header {}",
+                    row.len(),
+                    headers.len()
+                )),
+            )],
+            Err(e) => vec![(UNREADABLE.into(), text(e.to_string()))],
+        };
+        records.push(Json::Object(members));
     }
     Ok(records)
 }
@@ -488,7 +486,7 @@ fn ical_split(v: &str) -> Vec<String> {
 
 /// The components named `component` of an iCalendar document, as records
 /// (see [`crate::SourceFormat::Ical`]).
-pub fn ical_records(text: &str, component: &str) -> Result<Vec<Value>, PayloadError> {
+pub fn ical_records(text: &str, component: &str) -> Result<Vec<Json<'static>>, PayloadError> {
     let unfolded = icalendar::parser::unfold(text);
     let calendar =
         icalendar::parser::read_calendar(&unfolded).map_err(|e| PayloadError::Syntax {
@@ -499,36 +497,34 @@ pub fn ical_records(text: &str, component: &str) -> Result<Vec<Value>, PayloadEr
     let mut stack: Vec<&icalendar::parser::Component<'_>> = calendar.components.iter().collect();
     while let Some(c) = stack.pop() {
         if c.name.as_str().eq_ignore_ascii_case(component) {
-            let mut map = Map::new();
+            let string = |v: String| Json::String(Cow::Owned(v));
+            let mut members = Members::new();
             for p in &c.properties {
                 let name = p.name.as_str().to_ascii_uppercase();
                 let raw = p.val.as_str();
                 let text = if LIST_PROPERTIES.contains(&name.as_str()) {
-                    Value::Array(ical_split(raw).into_iter().map(Value::String).collect())
+                    Json::Array(ical_split(raw).into_iter().map(string).collect())
                 } else {
-                    Value::String(ical_unescape(raw))
+                    string(ical_unescape(raw))
                 };
                 let value = if p.params.is_empty() {
                     text
                 } else {
-                    let mut obj = Map::new();
-                    obj.insert("#text".into(), text);
+                    let mut obj = vec![("#text".into(), text)];
                     for param in &p.params {
                         let v = param
                             .val
                             .as_ref()
                             .map(|v| v.as_str().trim_matches('"').to_owned())
                             .unwrap_or_default();
-                        obj.insert(
-                            format!("@{}", param.key.as_str().to_ascii_uppercase()),
-                            Value::String(v),
-                        );
+                        let key = format!("@{}", param.key.as_str().to_ascii_uppercase());
+                        obj.push((key.into(), string(v)));
                     }
-                    Value::Object(obj)
+                    Json::Object(obj)
                 };
-                insert_child(&mut map, name, value);
+                insert_child(&mut members, name.into(), value);
             }
-            records.push(Value::Object(map));
+            records.push(Json::Object(members));
         }
         stack.extend(c.components.iter().rev());
     }
@@ -584,11 +580,12 @@ fn not_in(encoding: &'static encoding_rs::Encoding) -> PayloadError {
 }
 
 /// The records of an XML document: every element whose local name is
-/// `record`, wherever it is, as a JSON value (see the module's doc).
+/// `record`, wherever it is, as a JSON value (see the module's doc) whose
+/// texts are borrowed from `text` where they have no entities.
 ///
 /// A syntax error ends the reading: the records read before it are returned
 /// with the error, so a sync can tell a truncated feed from a complete one.
-pub fn xml_records(text: &str, record: &str) -> (Vec<Value>, Option<PayloadError>) {
+pub fn xml_records<'a>(text: &'a str, record: &str) -> (Vec<Json<'a>>, Option<PayloadError>) {
     let mut records = Vec::new();
     let err = xml_each(text, record, |v| records.push(v));
     (records, err)
@@ -597,20 +594,24 @@ pub fn xml_records(text: &str, record: &str) -> (Vec<Value>, Option<PayloadError
 /// Like [`xml_records`], handing each record to `f` as it is read, so that
 /// a large feed is never held whole as records; the error that stopped the
 /// reading, if any.
-pub fn xml_each(text: &str, record: &str, mut f: impl FnMut(Value)) -> Option<PayloadError> {
+pub fn xml_each<'a>(
+    text: &'a str,
+    record: &str,
+    mut f: impl FnMut(Json<'a>),
+) -> Option<PayloadError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) if local(e.name().as_ref()) == record.as_bytes() => {
-                match read_element(&mut reader, &e) {
+                match read_element(text, &mut reader, &e) {
                     Ok(v) => f(v),
                     Err(err) => return Some(err),
                 }
             }
             Ok(Event::Empty(e)) if local(e.name().as_ref()) == record.as_bytes() => {
-                match attributes(&e) {
-                    Ok(map) => f(Value::Object(map)),
+                match attributes(text, &e) {
+                    Ok(members) => f(Json::Object(members)),
                     Err(err) => return Some(err),
                 }
             }
@@ -635,62 +636,89 @@ fn local(name: &[u8]) -> &[u8] {
     }
 }
 
-fn local_string(name: &[u8]) -> String {
-    String::from_utf8_lossy(local(name)).into_owned()
+/// `part` as a slice of `doc` when it is one (the reader lends what it
+/// reads from the document), so that it lives as long as the document.
+fn within<'a>(doc: &'a str, part: &str) -> Cow<'a, str> {
+    let start = (part.as_ptr() as usize).wrapping_sub(doc.as_ptr() as usize);
+    match doc.get(start..start.saturating_add(part.len())) {
+        Some(s) if std::ptr::eq(s.as_ptr(), part.as_ptr()) => Cow::Borrowed(s),
+        _ => Cow::Owned(part.to_owned()),
+    }
 }
 
-fn attributes(e: &quick_xml::events::BytesStart<'_>) -> Result<Map<String, Value>, PayloadError> {
-    let mut map = Map::new();
+/// An element's local name.
+fn local_name<'a>(doc: &'a str, e: &quick_xml::events::BytesStart<'_>) -> Cow<'a, str> {
+    match String::from_utf8_lossy(local(e.name().as_ref())) {
+        Cow::Borrowed(name) => within(doc, name),
+        Cow::Owned(name) => Cow::Owned(name),
+    }
+}
+
+type Members<'a> = Vec<(Cow<'a, str>, Json<'a>)>;
+
+fn attributes<'a>(
+    doc: &'a str,
+    e: &quick_xml::events::BytesStart<'_>,
+) -> Result<Members<'a>, PayloadError> {
+    let syntax = |reason: String| PayloadError::Syntax {
+        format: "XML",
+        reason,
+    };
+    let mut members = Members::new();
     for attr in e.attributes() {
-        let attr = attr.map_err(|err| PayloadError::Syntax {
-            format: "XML",
-            reason: err.to_string(),
-        })?;
+        let attr = attr.map_err(|err| syntax(err.to_string()))?;
         let key = attr.key.as_ref();
         if key == b"xmlns" || key.starts_with(b"xmlns:") {
             continue;
         }
-        let value = attr.unescape_value().map_err(|err| PayloadError::Syntax {
-            format: "XML",
-            reason: err.to_string(),
-        })?;
-        map.insert(
-            format!("@{}", local_string(key)),
-            Value::String(value.into_owned()),
-        );
+        let value = attr
+            .unescape_value()
+            .map_err(|err| syntax(err.to_string()))?;
+        let name = format!("@{}", String::from_utf8_lossy(local(key)));
+        // The last of repeated attributes is read, as for keys.
+        let value = match value {
+            Cow::Borrowed(v) => within(doc, v),
+            Cow::Owned(v) => Cow::Owned(v),
+        };
+        members.push((name.into(), Json::String(value)));
     }
-    Ok(map)
+    Ok(members)
 }
 
-fn read_element(
-    reader: &mut Reader<&[u8]>,
-    start: &quick_xml::events::BytesStart<'_>,
-) -> Result<Value, PayloadError> {
-    let mut map = attributes(start)?;
-    let mut text = String::new();
+fn read_element<'a>(
+    doc: &'a str,
+    reader: &mut Reader<&'a [u8]>,
+    start: &quick_xml::events::BytesStart<'a>,
+) -> Result<Json<'a>, PayloadError> {
+    let mut members = attributes(doc, start)?;
+    let mut text: Option<Cow<'a, str>> = None;
+    let mut add_text = |t: Cow<'a, str>| match &mut text {
+        None => text = Some(t),
+        Some(so_far) => so_far.to_mut().push_str(&t),
+    };
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) => {
-                let child = read_element(reader, &e)?;
-                insert_child(&mut map, local_string(e.name().as_ref()), child);
+                let child = read_element(doc, reader, &e)?;
+                insert_child(&mut members, local_name(doc, &e), child);
             }
             Ok(Event::Empty(e)) => {
-                let attrs = attributes(&e)?;
+                let attrs = attributes(doc, &e)?;
                 let child = if attrs.is_empty() {
-                    Value::String(String::new())
+                    Json::String(Cow::Borrowed(""))
                 } else {
-                    Value::Object(attrs)
+                    Json::Object(attrs)
                 };
-                insert_child(&mut map, local_string(e.name().as_ref()), child);
+                insert_child(&mut members, local_name(doc, &e), child);
             }
-            Ok(Event::Text(t)) => {
-                let t = t.unescape().map_err(|err| PayloadError::Syntax {
-                    format: "XML",
-                    reason: err.to_string(),
-                })?;
-                text.push_str(&t);
-            }
-            Ok(Event::CData(t)) => text.push_str(&String::from_utf8_lossy(&t)),
+            Ok(Event::Text(t)) => add_text(t.unescape().map_err(|err| PayloadError::Syntax {
+                format: "XML",
+                reason: err.to_string(),
+            })?),
+            Ok(Event::CData(t)) => add_text(match t.into_inner() {
+                Cow::Borrowed(b) => String::from_utf8_lossy(b),
+                Cow::Owned(b) => Cow::Owned(String::from_utf8_lossy(&b).into_owned()),
+            }),
             Ok(Event::End(_)) => break,
             Ok(Event::Eof) => {
                 return Err(PayloadError::Syntax {
@@ -702,25 +730,24 @@ fn read_element(
             Err(e) => return Err(xml_error(reader, e)),
         }
     }
-    if map.is_empty() {
-        return Ok(Value::String(text));
+    let text = text.unwrap_or_default();
+    if members.is_empty() {
+        return Ok(Json::String(text));
     }
     if !text.trim().is_empty() {
-        map.insert("#text".into(), Value::String(text));
+        members.push(("#text".into(), Json::String(text)));
     }
-    Ok(Value::Object(map))
+    Ok(Json::Object(members))
 }
 
-fn insert_child(map: &mut Map<String, Value>, name: String, child: Value) {
-    match map.get_mut(&name) {
-        Some(Value::Array(items)) => items.push(child),
-        Some(existing) => {
-            let first = existing.take();
-            *existing = Value::Array(vec![first, child]);
+fn insert_child<'a>(members: &mut Members<'a>, name: Cow<'a, str>, child: Json<'a>) {
+    match members.iter_mut().find(|(k, _)| *k == name) {
+        Some((_, Json::Array(items))) => items.push(child),
+        Some((_, existing)) => {
+            let first = std::mem::replace(existing, Json::Null);
+            *existing = Json::Array(vec![first, child]);
         }
-        None => {
-            map.insert(name, child);
-        }
+        None => members.push((name, child)),
     }
 }
 
@@ -767,7 +794,7 @@ mod tests {
         assert_eq!(records.len(), 2);
         assert_eq!(select(&records[0], "id"), vec!["1"]);
         assert_eq!(select(&records[0], "ville"), vec!["Cork; Munster"]);
-        assert!(records[1].get(UNREADABLE).is_some());
+        assert!(records[1].child(UNREADABLE).is_some());
     }
 
     #[test]

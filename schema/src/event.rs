@@ -39,6 +39,21 @@ pub struct Event {
     /// Its page.
     #[serde(default)]
     pub url: Option<String>,
+    /// Its recurrence rule as read, once read.
+    #[serde(skip)]
+    pub read_rule: ReadRule,
+}
+
+/// An event's recurrence rule as read, kept once read: reading it took
+/// most of the time of listing an event's occurrences. Not part of the
+/// event's data: any two are equal.
+#[derive(Debug, Clone, Default)]
+pub struct ReadRule(std::sync::OnceLock<Option<rrule::RRuleSet>>);
+
+impl PartialEq for ReadRule {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// When an event starts or ends: a day (all-day events) or an instant, with
@@ -207,19 +222,26 @@ impl Event {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Option<Vec<DateTime<Utc>>> {
-        let (local, tz) = match self.start {
-            EventTime::Date { date } => (date.and_hms_opt(0, 0, 0)?, chrono_tz::Europe::Paris),
-            EventTime::DateTime { at, tz } => (at.with_timezone(&tz).naive_local(), tz),
+        let tz = match self.start {
+            EventTime::Date { .. } => chrono_tz::Europe::Paris,
+            EventTime::DateTime { tz, .. } => tz,
         };
-        let text = format!(
-            "DTSTART;TZID={}:{}\nRRULE:{}",
-            tz.name(),
-            local.format("%Y%m%dT%H%M%S"),
-            rule
-        );
-        let set: rrule::RRuleSet = text.parse().ok()?;
+        let set = self.read_rule.0.get_or_init(|| {
+            let local = match self.start {
+                EventTime::Date { date } => date.and_hms_opt(0, 0, 0)?,
+                EventTime::DateTime { at, tz } => at.with_timezone(&tz).naive_local(),
+            };
+            let text = format!(
+                "DTSTART;TZID={}:{}\nRRULE:{}",
+                tz.name(),
+                local.format("%Y%m%dT%H%M%S"),
+                rule
+            );
+            text.parse().ok()
+        });
         let rtz = rrule::Tz::Tz(tz);
         let result = set
+            .clone()?
             .after(from.with_timezone(&rtz) - chrono::Duration::seconds(1))
             .before(to.with_timezone(&rtz))
             .all(MAX_OCCURRENCES);
@@ -321,6 +343,7 @@ mod tests {
             rrule: rrule.map(str::to_owned),
             location: None,
             url: None,
+            read_rule: Default::default(),
         }
     }
 

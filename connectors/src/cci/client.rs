@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use passerelle_mappings::record::Json;
 use passerelle_mappings::{Mapping, RecordError};
 use passerelle_schema::{Offer, Partner};
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
-use passerelle_mappings::record::Json;
 use serde::de::IgnoredAny;
 
 use super::config::CciConfig;
