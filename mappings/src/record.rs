@@ -774,6 +774,61 @@ mod tests {
     }
 
     #[test]
+    fn the_borrowed_tree_reads_json_as_serde_json_does() {
+        let doc = r#"{"data": [{"a": "plain", "b": "esc\u00e9\"q", "n": 49.1829, "i": -3, "t": true,
+            "z": null, "o": {"k": [1, "x", {"d": "deep"}]}, "a": "last"}, {"e": {}}], "p": {"x~/y": [7]}}"#;
+        let records = json_records(doc.as_bytes(), "/data").unwrap();
+        let serde: Value = serde_json::from_str(doc).unwrap();
+        let as_values: Vec<Value> = records.iter().cloned().map(Value::from).collect();
+        assert_eq!(Value::Array(as_values), serde["data"]);
+        // Texts without escapes are the payload's own bytes.
+        assert!(matches!(
+            records[0].child("a"),
+            Some(Json::String(Cow::Borrowed("last")))
+        ));
+        assert!(
+            matches!(records[0].child("b"), Some(Json::String(Cow::Owned(s))) if s == "esc\u{e9}\"q")
+        );
+        for path in [
+            "a", "b", "n", "i", "t", "z", "o/k", "o/k/d", "o/k/1", "missing",
+        ] {
+            assert_eq!(
+                select(&records[0], path),
+                select(&serde["data"][0], path),
+                "{path}"
+            );
+        }
+        // JSON pointers with escapes and indexes.
+        assert_eq!(json_records(doc.as_bytes(), "/p/x~0~1y").unwrap().len(), 1);
+        assert_eq!(
+            json_records(doc.as_bytes(), "/missing"),
+            Err(PayloadError::NoRecords("/missing".into()))
+        );
+        assert!(json_records(b"{\"data\": [1,", "/data").is_err());
+    }
+
+    #[test]
+    fn xml_records_borrow_names_and_texts_from_the_document() {
+        let doc = r#"<f><o id="1" k="a &amp; b"><t>plain</t><u>x &lt; y</u></o></f>"#;
+        let (records, err) = xml_records(doc, "o");
+        assert!(err.is_none());
+        let Json::Object(members) = &records[0] else {
+            panic!("an object")
+        };
+        let borrowed = |c: &Cow<'_, str>| matches!(c, Cow::Borrowed(_));
+        assert!(members
+            .iter()
+            .filter(|(k, _)| !k.starts_with('@'))
+            .all(|(k, _)| borrowed(k)));
+        assert!(matches!(records[0].child("@id"), Some(Json::String(c)) if borrowed(c)));
+        assert!(matches!(records[0].child("t"), Some(Json::String(c)) if borrowed(c)));
+        assert_eq!(select(&records[0], "u"), ["x < y"]);
+        assert_eq!(select(&records[0], "@k"), ["a & b"]);
+        // A text that is not a slice of the document is copied.
+        assert!(matches!(within(doc, "plain"), Cow::Owned(_)));
+    }
+
+    #[test]
     fn paths_reach_through_objects_and_arrays() {
         let r = json!({"a": {"b": [{"c": "x"}, {"c": 2}]}, "t": {"#text": "hi", "@k": "v"}});
         assert_eq!(select(&r, "/a/b/c"), vec!["x", "2"]);
