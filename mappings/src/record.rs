@@ -5,6 +5,12 @@
 //! attributes are `@name` keys, whose child elements are keys by local name
 //! (an array when repeated) and whose text is `#text`; an element with text
 //! only becomes a string. Namespace prefixes are dropped.
+//!
+//! That value is a [`Json`], whose texts are borrowed from the payload where
+//! they need no unescaping: reading a page or a feed takes an allocation per
+//! object and array rather than one per key and text. Paths read any
+//! [`Tree`], so a [`serde_json::Value`] (a mapping file's test, the
+//! `map` command's output) is read the same way.
 
 use quick_xml::events::Event;
 use quick_xml::Reader;
