@@ -258,16 +258,25 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Json<'de>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        // Room for a few from the first: growing from one at a time would
+        // allocate three or four times for a record's usual members.
+        let mut items = Vec::new();
         while let Some(item) = seq.next_element()? {
+            if items.is_empty() {
+                items.reserve(4);
+            }
             items.push(item);
         }
         Ok(Json::Array(items))
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
-        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0));
+        // As for arrays.
+        let mut members = Vec::new();
         while let Some(Key(key)) = map.next_key()? {
+            if members.is_empty() {
+                members.reserve(8);
+            }
             members.push((key, map.next_value()?));
         }
         Ok(Json::Object(members))

@@ -44,11 +44,30 @@ pub struct Event {
     pub read_rule: ReadRule,
 }
 
-/// An event's recurrence rule as read, kept once read: reading it took
-/// most of the time of listing an event's occurrences. Not part of the
-/// event's data: any two are equal.
-#[derive(Debug, Clone, Default)]
-pub struct ReadRule(std::sync::OnceLock<Option<rrule::RRuleSet>>);
+/// An event's recurrence rule as read, kept once read (reading it took most
+/// of the time of listing an event's occurrences), and its last expansion.
+/// Not part of the event's data: any two are equal, and a copy starts
+/// empty.
+#[derive(Debug, Default)]
+pub struct ReadRule {
+    rule: std::sync::OnceLock<Option<rrule::RRuleSet>>,
+    expanded: std::sync::Mutex<Option<Expansion>>,
+}
+
+/// The starts of a rule's occurrences over a window, all of them.
+#[derive(Debug)]
+struct Expansion {
+    from: DateTime<Utc>,
+    /// Exclusive.
+    to: DateTime<Utc>,
+    starts: Vec<DateTime<Utc>>,
+}
+
+impl Clone for ReadRule {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
 
 impl PartialEq for ReadRule {
     fn eq(&self, _: &Self) -> bool {
@@ -193,6 +212,9 @@ pub struct Occurrence {
 /// The most occurrences one event gives in a window.
 const MAX_OCCURRENCES: u16 = 500;
 
+/// The days an event's occurrences are expanded over at once, at least.
+const EXPANDED_DAYS: i64 = 400;
+
 impl Event {
     /// The occurrences that start within `[from, to)`: the event itself, or
     /// each repetition of its rule, computed in its own time zone (an open
@@ -226,7 +248,20 @@ impl Event {
             EventTime::Date { .. } => chrono_tz::Europe::Paris,
             EventTime::DateTime { tz, .. } => tz,
         };
-        let set = self.read_rule.0.get_or_init(|| {
+        let starts_within = |e: &Expansion| {
+            let first = e.starts.partition_point(|s| *s < from);
+            let end = e.starts.partition_point(|s| *s < to);
+            e.starts[first..end].to_vec()
+        };
+        let mut expanded = self
+            .read_rule
+            .expanded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(e) = expanded.as_ref().filter(|e| e.from <= from && to <= e.to) {
+            return Some(starts_within(e));
+        }
+        let set = self.read_rule.rule.get_or_init(|| {
             let local = match self.start {
                 EventTime::Date { date } => date.and_hms_opt(0, 0, 0)?,
                 EventTime::DateTime { at, tz } => at.with_timezone(&tz).naive_local(),
@@ -239,19 +274,39 @@ impl Event {
             );
             text.parse().ok()
         });
+        // Expanded over a longer window than asked, so that the windows of
+        // the next requests, which start a little later, are read from it.
+        let until = to.max(from + chrono::Duration::days(EXPANDED_DAYS));
         let rtz = rrule::Tz::Tz(tz);
         let result = set
             .clone()?
             .after(from.with_timezone(&rtz) - chrono::Duration::seconds(1))
-            .before(to.with_timezone(&rtz))
+            .before(until.with_timezone(&rtz))
             .all(MAX_OCCURRENCES);
-        Some(
-            result
-                .dates
-                .into_iter()
-                .map(|d| d.with_timezone(&Utc))
-                .collect(),
-        )
+        let starts: Vec<DateTime<Utc>> = result
+            .dates
+            .into_iter()
+            .map(|d| d.with_timezone(&Utc))
+            .filter(|s| *s >= from && *s < until)
+            .collect();
+        // Cut short at the most occurrences, the expansion holds every one
+        // before its last.
+        let covered = match starts.last() {
+            Some(last) if result.limited => *last,
+            _ => until,
+        };
+        let e = expanded.insert(Expansion {
+            from,
+            to: covered,
+            starts,
+        });
+        if to <= e.to {
+            Some(starts_within(e))
+        } else {
+            // The window asked holds more than the most occurrences: the
+            // first of them.
+            Some(e.starts.clone())
+        }
     }
 }
 
@@ -384,5 +439,24 @@ mod tests {
             "2027-05-01T00:00:00Z".parse().unwrap(),
         );
         assert_eq!(april.len(), 1);
+    }
+
+    #[test]
+    fn windows_read_from_an_earlier_expansion_are_those_of_a_fresh_one() {
+        // A weekly rule, and one cut short at the most occurrences (twice a
+        // day gives 800 in the 400 days expanded at once).
+        for rule in ["FREQ=WEEKLY;BYDAY=WE", "FREQ=HOURLY;INTERVAL=12"] {
+            let e = event("20270306T100000", Some(rule));
+            let start: DateTime<Utc> = "2027-03-01T00:00:00Z".parse().unwrap();
+            for (from_days, to_days) in [(0, 90), (3, 93), (10, 30), (200, 290), (5, 395), (0, 400)]
+            {
+                let from = start + chrono::Duration::days(from_days);
+                let to = start + chrono::Duration::days(to_days);
+                let kept = e.occurrences(from, to);
+                let fresh = e.clone().occurrences(from, to);
+                assert_eq!(kept, fresh, "{rule} from day {from_days} to {to_days}");
+                assert!(!kept.is_empty());
+            }
+        }
     }
 }

@@ -230,18 +230,27 @@ pub fn opcos() -> &'static [(String, String)] {
 /// The OPCO code for a code or name, compared without case, spaces or
 /// punctuation (`Opco 2i` → `OPCO2I`).
 pub fn opco_code(s: &str) -> Option<&'static str> {
-    let key = |t: &str| -> String {
-        t.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_uppercase)
-            .collect()
-    };
-    let wanted = key(s);
+    let wanted: String = opco_key(s).collect();
+    OPCO_KEYS
+        .iter()
+        .find(|(key, _)| *key == wanted)
+        .map(|(_, code)| *code)
+}
+
+/// What names an OPCO when compared: its letters and digits, upper case.
+fn opco_key(text: &str) -> impl Iterator<Item = char> + '_ {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+}
+
+/// Each OPCO's code and name as compared, with the code they name.
+static OPCO_KEYS: LazyLock<Vec<(String, &'static str)>> = LazyLock::new(|| {
     OPCOS
         .iter()
-        .find(|(c, n)| key(c) == wanted || key(n) == wanted)
-        .map(|(c, _)| c.as_str())
-}
+        .flat_map(|(code, name)| [code, name].map(|text| (opco_key(text).collect(), code.as_str())))
+        .collect()
+});
 
 /// The name of an OPCO.
 pub fn opco_name(code: &str) -> Option<&'static str> {

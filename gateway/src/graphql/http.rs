@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{Response as GqlResponse, ServerError, Variables};
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -180,12 +180,15 @@ fn params_from_query_string(raw: &str) -> Result<Params, &'static str> {
 
 /// The operation a document would run, when it parses and names one.
 fn operation_type(query: &str, name: Option<&str>) -> Option<OperationType> {
-    operation(query, name).map(|(ty, _)| ty)
+    let doc = async_graphql::parser::parse_query(query).ok()?;
+    operation(&doc, name).map(|(ty, _)| ty)
 }
 
 /// The type and name of the operation a document would run.
-fn operation(query: &str, name: Option<&str>) -> Option<(OperationType, Option<String>)> {
-    let doc = async_graphql::parser::parse_query(query).ok()?;
+fn operation(
+    doc: &ExecutableDocument,
+    name: Option<&str>,
+) -> Option<(OperationType, Option<String>)> {
     match (&doc.operations, name) {
         (DocumentOperations::Single(op), _) => Some((op.node.ty, None)),
         (DocumentOperations::Multiple(ops), Some(name)) => {
@@ -384,10 +387,9 @@ fn trusted_document(
 }
 
 /// Checks a document against the aliases and root-fields bounds, before
-/// anything runs. A document that does not parse passes: the parser's own
-/// error is answered.
+/// anything runs.
 fn check_shape(
-    query: &str,
+    doc: &ExecutableDocument,
     name: Option<&str>,
     limits: &crate::config::Limits,
 ) -> Result<(), (ErrorCode, String)> {
@@ -404,9 +406,6 @@ fn check_shape(
             })
             .sum()
     }
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return Ok(());
-    };
     let operations: Vec<_> = doc.operations.iter().map(|(_, op)| op).collect();
     let total: usize = operations
         .iter()
@@ -515,11 +514,13 @@ async fn execute_in_span(
             }
         }
     }
-    if let Err((code, message)) = check_shape(
-        &params.query,
-        params.operation_name.as_deref(),
-        &endpoint.limits,
-    ) {
+    // Parsed once: the checks below and the execution read the same
+    // document. One that does not parse is left to the execution, which
+    // answers the parser's error.
+    let doc = async_graphql::parser::parse_query(&params.query).ok();
+    let name = params.operation_name.as_deref();
+    if let Some(Err((code, message))) = doc.as_ref().map(|d| check_shape(d, name, &endpoint.limits))
+    {
         let status = if media == MediaType::GraphqlResponseJson {
             StatusCode::BAD_REQUEST
         } else {
@@ -527,8 +528,8 @@ async fn execute_in_span(
         };
         return Answer::refusal(status, media, code, &message);
     }
-    let parses = async_graphql::parser::parse_query(&params.query).is_ok();
-    let (kind, name) = match operation(&params.query, params.operation_name.as_deref()) {
+    let parses = doc.is_some();
+    let (kind, name) = match doc.as_ref().and_then(|d| operation(d, name)) {
         Some((OperationType::Query, n)) => ("query", n),
         Some((OperationType::Mutation, n)) => ("mutation", n),
         Some((OperationType::Subscription, n)) => ("subscription", n),
@@ -539,6 +540,9 @@ async fn execute_in_span(
     span.record("graphql.operation.name", name.as_str());
     span.record("otel.name", format!("{kind} {name}").trim_end());
     let mut request = async_graphql::Request::new(params.query).data(caller);
+    if let Some(doc) = doc {
+        request.set_parsed_query(doc);
+    }
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -609,31 +613,28 @@ fn render(response: GqlResponse, media: MediaType, parses: bool) -> Answer {
         // coercing arguments and variables.
         (false, _) => ErrorCode::InvalidInput,
     };
-    let mut body = Map::new();
-    if !request_error {
-        body.insert(
-            "data".into(),
-            serde_json::to_value(&response.data).unwrap_or(Value::Null),
-        );
+    /// An answer's body, its maps in the order of the document's
+    /// selections as the specification asks.
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        data: Option<&'a async_graphql::Value>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        errors: Vec<Value>,
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
     }
-    if !response.errors.is_empty() {
-        body.insert(
-            "errors".into(),
-            Value::Array(
-                response
-                    .errors
-                    .iter()
-                    .map(|e| error_json(e, default_code))
-                    .collect(),
-            ),
-        );
-    }
-    if !response.extensions.is_empty() {
-        body.insert(
-            "extensions".into(),
-            serde_json::to_value(&response.extensions).unwrap_or(Value::Null),
-        );
-    }
+    let body = Body {
+        data: (!request_error).then_some(&response.data),
+        errors: response
+            .errors
+            .iter()
+            .map(|e| error_json(e, default_code))
+            .collect(),
+        extensions: &response.extensions,
+    };
+    // Serializing values and strings cannot fail.
+    let body = serde_json::to_vec(&body).unwrap_or_default();
     let status = if request_error && media == MediaType::GraphqlResponseJson {
         StatusCode::BAD_REQUEST
     } else {
@@ -642,7 +643,7 @@ fn render(response: GqlResponse, media: MediaType, parses: bool) -> Answer {
     Answer {
         status,
         media,
-        body: Bytes::from(Value::Object(body).to_string()),
+        body: Bytes::from(body),
         cacheable: complete && status == StatusCode::OK,
     }
 }
