@@ -19,7 +19,7 @@ use passerelle_schema::{
 };
 
 use crate::health::Health;
-use crate::packed::{Head, Hit, OfferList, PackedOffer, PackedRecords};
+use crate::packed::{Head, Hit, OfferList, PackedOffer, PackedRecords, Placed};
 use crate::sync::{Snapshot, SyncedFeed};
 
 /// The CMA feed of offers.
@@ -155,8 +155,9 @@ pub struct OfferService {
 #[derive(Default)]
 struct FeedIndex {
     /// By département code, each list ordered by diploma level (0 for
-    /// none), then newest first as results are answered.
-    places: std::collections::HashMap<String, Vec<(u8, u32)>>,
+    /// none), then newest first as results are answered. Each record with
+    /// its publication date, so that merges order it without reading it.
+    places: std::collections::HashMap<String, Vec<(u8, Placed)>>,
     /// By [`Offer::dedup_hash`], in hash order: the copies of a live
     /// exchange's offer.
     keys: Vec<(u64, u32)>,
@@ -215,13 +216,15 @@ impl OfferService {
                 .places
                 .entry(o.commune.departement_code().to_owned())
                 .or_default()
-                .push((level, i));
+                .push((level, (o.published_at, i)));
             index.keys.push((o.dedup_hash(), i));
         }
         let key = |i: u32| snapshot.records[i as usize].order_key();
         for list in index.places.values_mut() {
             // By level, then in the order results are answered.
-            list.sort_by(|(la, a), (lb, b)| la.cmp(lb).then_with(|| key(*a).cmp(&key(*b))));
+            list.sort_by(|(la, (_, a)), (lb, (_, b))| {
+                la.cmp(lb).then_with(|| key(*a).cmp(&key(*b)))
+            });
             list.shrink_to_fit();
         }
         index.keys.sort_by_key(|(hash, _)| *hash);
@@ -313,7 +316,7 @@ impl OfferService {
             // copies are merged; the other CMA records that match alone
             // join the result as they are, packed. The search reads the
             // records of its département and level, not the whole feed.
-            let mut alone: Vec<Hit> = Vec::new();
+            let mut alone: Vec<Placed> = Vec::new();
             let mut alone_sorted = false;
             if let Some(s) = &cma {
                 let index = self.cma_index(s);
@@ -327,7 +330,7 @@ impl OfferService {
                 // A record copied on two live exchanges is one candidate.
                 copies.sort_unstable();
                 copies.dedup();
-                let lists: Vec<&Vec<(u8, u32)>> = match filter.departement() {
+                let lists: Vec<&Vec<(u8, Placed)>> = match filter.departement() {
                     Some(d) => index.places.get(d.as_str()).into_iter().collect(),
                     None => index.places.values().collect(),
                 };
@@ -341,15 +344,11 @@ impl OfferService {
                         Some(l) => equal_range(list, l.get()),
                         None => &list[..],
                     };
-                    alone.extend(
-                        slice
-                            .iter()
-                            .filter(|(_, i)| {
-                                copies.binary_search(i).is_err()
-                                    && (!read || filter.matches_packed(record(*i)))
-                            })
-                            .map(|(_, i)| Hit::Packed(*i)),
-                    );
+                    alone.reserve(slice.len());
+                    alone.extend(slice.iter().map(|(_, placed)| *placed).filter(|(_, i)| {
+                        copies.binary_search(i).is_err()
+                            && (!read || filter.matches_packed(record(*i)))
+                    }));
                 }
                 candidates.extend(copies.iter().map(|i| Arc::new(record(*i).unpack())));
             }
@@ -360,10 +359,10 @@ impl OfferService {
             let merged = merged.into_iter().map(Hit::Whole).collect();
             Arc::new(if alone_sorted {
                 // Two lists in answer order: merged in one pass.
-                OfferList::merge_ordered(merged, alone, packed)
+                OfferList::merge_ordered(merged, &alone, packed)
             } else {
                 let mut hits: Vec<Hit> = merged;
-                hits.extend(alone);
+                hits.extend(alone.iter().map(|(_, i)| Hit::Packed(*i)));
                 OfferList::ordered(hits, packed)
             })
         });

@@ -310,6 +310,10 @@ impl<'a> Head<'a> {
 /// About what an offer held whole takes in memory.
 const WHOLE_OFFER_BYTES: usize = 1024;
 
+/// A packed record's position, with its publication date: what a search
+/// index keeps of a record to order it without reading it.
+pub type Placed = (DateTime<Utc>, u32);
+
 /// A record of a search's results.
 #[derive(Debug, Clone)]
 pub enum Hit {
@@ -358,25 +362,31 @@ impl OfferList {
         list
     }
 
-    /// Two lists of hits in answer order, merged. `few` is the shorter:
-    /// the place of each of its hits in `many` is searched, and the runs of
-    /// `many` between are copied whole.
+    /// Two lists in answer order merged: `few` hits, and `many` packed
+    /// records named by position with their publication date. The place of
+    /// each of the few in `many` is searched on those dates, records read
+    /// only on a tie, and the runs of `many` between are copied whole.
     pub fn merge_ordered(
         few: Vec<Hit>,
-        many: Vec<Hit>,
+        many: &[Placed],
         packed: Option<Arc<dyn PackedRecords>>,
     ) -> Self {
         let mut list = Self::new(Vec::new(), packed);
         let mut hits = Vec::with_capacity(few.len() + many.len());
-        let mut rest = &many[..];
+        let mut rest = many;
         for hit in few {
             let key = list.order_key_of(&hit);
-            let run = rest.partition_point(|m| list.order_key_of(m) < key);
-            hits.extend_from_slice(&rest[..run]);
+            let run = rest.partition_point(|(published, i)| {
+                match std::cmp::Reverse(*published).cmp(&key.0) {
+                    std::cmp::Ordering::Equal => list.packed_record(*i).order_key() < key,
+                    order => order.is_lt(),
+                }
+            });
+            hits.extend(rest[..run].iter().map(|(_, i)| Hit::Packed(*i)));
             rest = &rest[run..];
             hits.push(hit);
         }
-        hits.extend_from_slice(rest);
+        hits.extend(rest.iter().map(|(_, i)| Hit::Packed(*i)));
         list.hits = hits;
         list
     }
@@ -610,7 +620,10 @@ mod tests {
             .enumerate()
             .map(|(i, d)| PackedOffer::pack(at(*d, Partner::Cma, &format!("CMA-{i}")), &mut packer))
             .collect();
-        let many: Vec<Hit> = (0..packed.len() as u32).map(Hit::Packed).collect();
+        let many: Vec<Placed> = (0u32..)
+            .zip(&packed)
+            .map(|(i, p)| (p.published_at, i))
+            .collect();
         let packed: Arc<dyn PackedRecords> = Arc::new(packed);
         for few in [
             vec![],
@@ -619,9 +632,9 @@ mod tests {
             vec![at(-1, Partner::Cci, "A"), at(-2, Partner::Cci, "B")],
         ] {
             let few: Vec<Hit> = few.into_iter().map(|o| Hit::Whole(Arc::new(o))).collect();
-            let merged = OfferList::merge_ordered(few.clone(), many.clone(), Some(packed.clone()));
+            let merged = OfferList::merge_ordered(few.clone(), &many, Some(packed.clone()));
             let mut all = few;
-            all.extend(many.iter().cloned());
+            all.extend(many.iter().map(|(_, i)| Hit::Packed(*i)));
             let sorted = OfferList::ordered(all, Some(packed.clone()));
             let keys = |l: &OfferList| -> Vec<String> {
                 l.heads().map(|h| format!("{:?}", h.order_key())).collect()

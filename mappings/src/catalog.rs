@@ -1,5 +1,6 @@
 //! The mapping files in force, checked at load, and the mapping of records.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -229,11 +230,11 @@ impl Mapping {
         }
     }
 
-    fn values(&self, record: &impl Tree) -> Result<Values, FieldError> {
+    fn values<'a, T: Tree>(&'a self, record: &'a T) -> Result<Values<'a>, FieldError> {
         let mut values = Values::with_capacity(self.rules.len());
         for (def, rule) in &self.rules {
             let mut v = match &rule.value {
-                Some(c) => smallvec::smallvec![c.clone()],
+                Some(c) => smallvec::smallvec![Cow::Borrowed(c.as_str())],
                 None => rule
                     .from
                     .iter()

@@ -10,6 +10,8 @@ use passerelle_schema::{
 use serde::Serialize;
 
 use crate::error::FieldError;
+use std::borrow::Cow;
+
 use crate::record::Texts;
 
 /// A unified field a mapping file may fill.
@@ -92,28 +94,29 @@ impl EntityKind {
     }
 }
 
-/// The mapped values of one record, by unified field name.
+/// The mapped values of one record, by unified field name, borrowed from
+/// the record and the mapping where no step changed them.
 #[derive(Debug, Default)]
-pub struct Values {
+pub struct Values<'a> {
     /// In the mapping's order: a few dozen, found by a scan.
-    fields: Vec<(&'static str, Texts)>,
+    fields: Vec<(&'static str, Texts<'a>)>,
 }
 
-impl Values {
+impl<'a> Values<'a> {
     pub(crate) fn with_capacity(fields: usize) -> Self {
         Self {
             fields: Vec::with_capacity(fields),
         }
     }
 
-    pub(crate) fn insert(&mut self, field: &'static str, values: Texts) {
+    pub(crate) fn insert(&mut self, field: &'static str, values: Texts<'a>) {
         match self.get_mut(field) {
             Some(v) => *v = values,
             None => self.fields.push((field, values)),
         }
     }
 
-    fn get_mut(&mut self, field: &str) -> Option<&mut Texts> {
+    fn get_mut(&mut self, field: &str) -> Option<&mut Texts<'a>> {
         self.fields
             .iter_mut()
             .find(|(f, _)| *f == field)
@@ -121,7 +124,7 @@ impl Values {
     }
 
     /// All values of a field.
-    pub fn all(&self, field: &str) -> &[String] {
+    pub fn all(&self, field: &str) -> &[Cow<'a, str>] {
         self.fields
             .iter()
             .find(|(f, _)| *f == field)
@@ -131,17 +134,17 @@ impl Values {
 
     /// The first value of a field.
     pub fn one(&self, field: &str) -> Option<&str> {
-        self.all(field).first().map(String::as_str)
+        self.all(field).first().map(AsRef::as_ref)
     }
 
     /// The first value of a field, taken out.
-    pub fn take(&mut self, field: &str) -> Option<String> {
+    pub fn take(&mut self, field: &str) -> Option<Cow<'a, str>> {
         let values = self.get_mut(field)?;
         (!values.is_empty()).then(|| values.remove(0))
     }
 
     /// The first value of a field that must have one, taken out.
-    pub fn take_required(&mut self, field: &str) -> Result<String, FieldError> {
+    pub fn take_required(&mut self, field: &str) -> Result<Cow<'a, str>, FieldError> {
         self.take(field)
             .ok_or_else(|| FieldError::new(field, "is missing"))
     }
@@ -179,7 +182,7 @@ pub trait Entity: Sized + Serialize + serde::de::DeserializeOwned + Send + Sync 
     /// Which kind it is.
     const KIND: EntityKind;
     /// Builds the entity from a record's mapped values.
-    fn build(partner: Partner, values: &mut Values) -> Result<Self, FieldError>;
+    fn build(partner: Partner, values: &mut Values<'_>) -> Result<Self, FieldError>;
     /// The record's identifier at the partner it was mapped from.
     fn partner_id(&self) -> &str;
 }
@@ -233,10 +236,14 @@ fn number<T: std::str::FromStr>(v: &str) -> Result<T, String> {
 }
 
 fn coordinate(v: &str) -> Result<f64, String> {
-    v.trim()
-        .replace(',', ".")
-        .parse()
-        .map_err(|_| format!("{v:?} is not a coordinate"))
+    let t = v.trim();
+    // A decimal comma, as French writes it, is read as a point.
+    let read = if t.contains(',') {
+        t.replace(',', ".").parse()
+    } else {
+        t.parse()
+    };
+    read.map_err(|_| format!("{v:?} is not a coordinate"))
 }
 
 impl Entity for Offer {
@@ -246,7 +253,7 @@ impl Entity for Offer {
         &self.primary_source().partner_id
     }
 
-    fn build(partner: Partner, v: &mut Values) -> Result<Self, FieldError> {
+    fn build(partner: Partner, v: &mut Values<'_>) -> Result<Self, FieldError> {
         let rome_codes = v
             .all("rome_codes")
             .iter()
@@ -261,14 +268,23 @@ impl Entity for Offer {
             _ => None,
         };
         let status = v
-            .parse("status", |s| match s.trim().to_ascii_lowercase().as_str() {
-                "active" => Ok(OfferStatus::Active),
-                "filled" => Ok(OfferStatus::Filled),
-                "cancelled" => Ok(OfferStatus::Cancelled),
-                "pending" => Ok(OfferStatus::Pending),
-                other => Err(format!(
-                    "{other:?} is not active, filled, cancelled or pending (add a `code_list`)"
-                )),
+            .parse("status", |s| {
+                let s = s.trim();
+                [
+                    ("active", OfferStatus::Active),
+                    ("filled", OfferStatus::Filled),
+                    ("cancelled", OfferStatus::Cancelled),
+                    ("pending", OfferStatus::Pending),
+                ]
+                .into_iter()
+                .find(|(name, _)| s.eq_ignore_ascii_case(name))
+                .map(|(_, status)| status)
+                .ok_or_else(|| {
+                    format!(
+                        "{:?} is not active, filled, cancelled or pending (add a `code_list`)",
+                        s.to_ascii_lowercase()
+                    )
+                })
             })?
             .unwrap_or_default();
         let title = v.take_required("title")?.into();
@@ -338,7 +354,7 @@ fn flag(v: &str) -> Result<bool, String> {
 
 /// Parses every value of a list field.
 fn each<T>(
-    v: &Values,
+    v: &Values<'_>,
     field: &str,
     parse: impl Fn(&str) -> Result<T, String>,
 ) -> Result<Vec<T>, FieldError> {
@@ -355,7 +371,7 @@ impl Entity for Formation {
         &self.partner_id
     }
 
-    fn build(partner: Partner, v: &mut Values) -> Result<Self, FieldError> {
+    fn build(partner: Partner, v: &mut Values<'_>) -> Result<Self, FieldError> {
         let starts = each(v, "sessions.start", date)?;
         let n = starts.len();
         // Session fields come as parallel lists, one value per session.
@@ -399,8 +415,8 @@ impl Entity for Formation {
         }
         Ok(Formation {
             partner,
-            partner_id: v.take_required("partner_id")?,
-            title: v.take_required("title")?,
+            partner_id: v.take_required("partner_id")?.into_owned(),
+            title: v.take_required("title")?.into_owned(),
             rncp: v.parse("rncp", Rncp::parse)?,
             level: v.parse("level", DiplomaLevel::parse)?,
             rome_codes: each(v, "rome_codes", |c| {
@@ -409,7 +425,7 @@ impl Entity for Formation {
             cfa: TrainingOrg {
                 uai: v.parse("cfa.uai", Uai::parse)?,
                 siret: v.parse_required("cfa.siret", Siret::parse)?,
-                name: v.take_required("cfa.name")?,
+                name: v.take_required("cfa.name")?.into_owned(),
             },
             commune: v.parse("commune", InseeCommune::parse)?,
             capacity: sessions.iter().map(|s| s.places).sum(),
@@ -442,7 +458,7 @@ impl Entity for Mobility {
         &self.partner_id
     }
 
-    fn build(partner: Partner, v: &mut Values) -> Result<Self, FieldError> {
+    fn build(partner: Partner, v: &mut Values<'_>) -> Result<Self, FieldError> {
         let country = v.required("country")?.trim().to_ascii_uppercase();
         if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(FieldError::new(
@@ -472,12 +488,12 @@ impl Entity for Mobility {
         }
         Ok(Mobility {
             partner,
-            partner_id: v.take_required("partner_id")?,
+            partner_id: v.take_required("partner_id")?.into_owned(),
             program: v.parse_required("program", MobilityProgram::parse)?,
             cfa: v.parse_required("cfa", Uai::parse)?,
-            grant_agreement: v.take("grant_agreement"),
+            grant_agreement: v.take("grant_agreement").map(Cow::into_owned),
             country,
-            city: v.take("city"),
+            city: v.take("city").map(Cow::into_owned),
             start,
             end,
             duration_days,
@@ -509,7 +525,7 @@ impl Entity for Event {
         &self.partner_id
     }
 
-    fn build(partner: Partner, v: &mut Values) -> Result<Self, FieldError> {
+    fn build(partner: Partner, v: &mut Values<'_>) -> Result<Self, FieldError> {
         let start = EventTime::parse_ical(v.required("start")?, v.one("start_tzid"))
             .map_err(|e| FieldError::new("start", e))?;
         let end = v
@@ -521,7 +537,7 @@ impl Entity for Event {
         if end.is_some_and(|e| e.instant() < start.instant()) {
             return Err(FieldError::new("end", "is before the start"));
         }
-        let rrule = v.take("rrule");
+        let rrule = v.take("rrule").map(Cow::into_owned);
         if let Some(rule) = &rrule {
             let probe = format!("DTSTART:20270101T000000Z\nRRULE:{rule}");
             if probe.parse::<rrule::RRuleSet>().is_err() {
@@ -533,16 +549,16 @@ impl Entity for Event {
         }
         Ok(Event {
             partner,
-            partner_id: v.take_required("partner_id")?,
-            site: v.take_required("site")?,
-            title: v.take_required("title")?,
-            description: v.take("description"),
+            partner_id: v.take_required("partner_id")?.into_owned(),
+            site: v.take_required("site")?.into_owned(),
+            title: v.take_required("title")?.into_owned(),
+            description: v.take("description").map(Cow::into_owned),
             kind: v.parse_required("kind", EventKind::parse)?,
             start,
             end,
             rrule,
-            location: v.take("location"),
-            url: v.take("url"),
+            location: v.take("location").map(Cow::into_owned),
+            url: v.take("url").map(Cow::into_owned),
             read_rule: Default::default(),
         })
     }
@@ -565,16 +581,16 @@ impl Entity for OrientationSite {
         &self.partner_id
     }
 
-    fn build(partner: Partner, v: &mut Values) -> Result<Self, FieldError> {
+    fn build(partner: Partner, v: &mut Values<'_>) -> Result<Self, FieldError> {
         Ok(OrientationSite {
             partner,
-            partner_id: v.take_required("partner_id")?,
-            name: v.take_required("name")?,
+            partner_id: v.take_required("partner_id")?.into_owned(),
+            name: v.take_required("name")?.into_owned(),
             kind: v.parse_required("kind", SiteKind::parse)?,
-            address: v.take("address"),
+            address: v.take("address").map(Cow::into_owned),
             commune: v.parse_required("commune", InseeCommune::parse)?,
             uai: v.parse("uai", Uai::parse)?,
-            calendar_url: v.take("calendar_url"),
+            calendar_url: v.take("calendar_url").map(Cow::into_owned),
         })
     }
 }

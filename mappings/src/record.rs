@@ -98,11 +98,15 @@ impl Path {
 
     /// The values the path selects in `record`, as text.
     pub fn select(&self, record: &impl Tree) -> Vec<String> {
-        self.texts(record).into_vec()
+        self.texts(record)
+            .into_iter()
+            .map(Cow::into_owned)
+            .collect()
     }
 
-    /// [`Path::select`], without an allocation for the usual single value.
-    pub fn texts(&self, record: &impl Tree) -> Texts {
+    /// [`Path::select`], without an allocation for the usual single value,
+    /// its texts borrowed from the record where they can be.
+    pub fn texts<'a, T: Tree>(&self, record: &'a T) -> Texts<'a> {
         let mut out = Texts::new();
         walk(record, &self.0, &mut |v| leaf_texts(v, &mut out));
         out
@@ -110,7 +114,7 @@ impl Path {
 }
 
 /// The texts of a field: most fields have one.
-pub type Texts = smallvec::SmallVec<[String; 1]>;
+pub type Texts<'a> = smallvec::SmallVec<[Cow<'a, str>; 1]>;
 
 /// A record as paths read it: a JSON value, whatever holds it. A record
 /// read from XML, CSV or iCalendar is a [`serde_json::Value`]; a JSON
@@ -339,10 +343,10 @@ fn walk<'a, T: Tree>(v: &'a T, path: &[Segment], f: &mut dyn FnMut(&'a T)) {
     }
 }
 
-fn leaf_texts(v: &impl Tree, out: &mut Texts) {
+fn leaf_texts<'a, T: Tree>(v: &'a T, out: &mut Texts<'a>) {
     if let Some(t) = v.text() {
         if !t.is_empty() {
-            out.push(t.into_owned());
+            out.push(t);
         }
     } else if let Some(items) = v.items() {
         items.iter().for_each(|i| leaf_texts(i, out));

@@ -1,5 +1,6 @@
 //! Transforms: the steps between a partner's text and a unified value.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
@@ -164,23 +165,28 @@ impl Transform {
     }
 
     /// Applies the step to a field's values; `record` is the whole record,
-    /// for steps that read a second value from it.
-    pub fn apply(&self, values: Texts, record: &impl Tree) -> Result<Texts, String> {
+    /// for steps that read a second value from it. A value a step leaves
+    /// as it is stays borrowed.
+    pub fn apply<'a>(&'a self, values: Texts<'a>, record: &impl Tree) -> Result<Texts<'a>, String> {
         match self {
             Transform::Default(v) => {
                 return Ok(if values.iter().all(|s| s.trim().is_empty()) {
-                    smallvec::smallvec![v.clone()]
+                    smallvec::smallvec![Cow::Borrowed(v.as_str())]
                 } else {
                     values
                 })
             }
             Transform::Split(sep) => {
-                return Ok(values
-                    .iter()
-                    .flat_map(|v| v.split(sep.as_str()))
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .collect())
+                let mut parts = Texts::new();
+                for v in values {
+                    match v {
+                        Cow::Borrowed(v) => parts.extend(pieces(v, sep).map(Cow::Borrowed)),
+                        Cow::Owned(v) => {
+                            parts.extend(pieces(&v, sep).map(|p| Cow::Owned(p.to_owned())))
+                        }
+                    }
+                }
+                return Ok(parts);
             }
             _ => {}
         }
@@ -191,19 +197,24 @@ impl Transform {
         Ok(values)
     }
 
-    fn apply_one(&self, v: String, record: &impl Tree) -> Result<String, String> {
+    fn apply_one<'a>(
+        &'a self,
+        v: Cow<'a, str>,
+        record: &impl Tree,
+    ) -> Result<Cow<'a, str>, String> {
         Ok(match self {
             // The usual text needs no change: it is kept, not copied.
-            Transform::Trim if v.trim().len() == v.len() => v,
-            Transform::Trim => v.trim().to_owned(),
+            Transform::Trim => trimmed(v),
             Transform::CollapseWhitespace if is_collapsed(&v) => v,
-            Transform::CollapseWhitespace => v.split_whitespace().collect::<Vec<_>>().join(" "),
+            Transform::CollapseWhitespace => {
+                v.split_whitespace().collect::<Vec<_>>().join(" ").into()
+            }
             Transform::Uppercase if v.chars().all(|c| unchanged(c, c.to_uppercase())) => v,
-            Transform::Uppercase => v.to_uppercase(),
+            Transform::Uppercase => v.to_uppercase().into(),
             Transform::Lowercase if v.chars().all(|c| unchanged(c, c.to_lowercase())) => v,
-            Transform::Lowercase => v.to_lowercase(),
+            Transform::Lowercase => v.to_lowercase().into(),
             Transform::DigitsOnly if v.bytes().all(|b| b.is_ascii_digit()) => v,
-            Transform::DigitsOnly => v.chars().filter(char::is_ascii_digit).collect(),
+            Transform::DigitsOnly => Cow::Owned(v.chars().filter(char::is_ascii_digit).collect()),
             Transform::Int => {
                 // Digits, with the spaces French writes between thousands
                 // (`2 400 heures` → 2400), up to the first other character.
@@ -228,34 +239,43 @@ impl Transform {
                     .parse::<u64>()
                     .map_err(|_| format!("{v:?} is too large a number"))?
                     .to_string()
+                    .into()
             }
             Transform::Euros => Cents::parse_euros(&v)
                 .map_err(|e| e.to_string())?
                 .0
-                .to_string(),
+                .to_string()
+                .into(),
             Transform::DepartementFromPostcode => Postcode::parse(&v)
                 .map_err(|e| e.to_string())?
                 .departement()
-                .to_string(),
-            Transform::Date(format) => NaiveDate::parse_from_str(v.trim(), format)
-                .map_err(|_| format!("{v:?} is not a date in the format {format:?}"))?
-                .to_string(),
+                .to_string()
+                .into(),
+            Transform::Date(format) => {
+                let date = NaiveDate::parse_from_str(v.trim(), format)
+                    .map_err(|_| format!("{v:?} is not a date in the format {format:?}"))?;
+                if is_iso_date(v.trim()) {
+                    // Written as the unified value is: kept.
+                    trimmed(v)
+                } else {
+                    date.to_string().into()
+                }
+            }
             Transform::DateTime { format, timezone } => parse_datetime(v.trim(), format, *timezone)
-                .ok_or_else(|| format!("{v:?} is not a date-time in the format {format:?}"))?,
+                .ok_or_else(|| format!("{v:?} is not a date-time in the format {format:?}"))?
+                .into(),
             Transform::CodeList { name, entries } => entries
                 .get(&reference::fold_name(&v))
-                .cloned()
+                .map(|code| Cow::Borrowed(code.as_str()))
                 .ok_or_else(|| format!("{:?} is not in the code list {name:?}", v.trim()))?,
             // A value that is already an INSEE code of Normandy is kept.
-            Transform::CommuneLookup { .. } if reference::commune(v.trim()).is_some() => {
-                v.trim().to_owned()
-            }
+            Transform::CommuneLookup { .. } if reference::commune(v.trim()).is_some() => trimmed(v),
             Transform::CommuneLookup { postcode } => {
                 let pc = postcode
                     .as_ref()
                     .and_then(|p| p.select(record).into_iter().next());
                 reference::find_commune(&v, pc.as_deref())
-                    .map(|c| c.code.clone())
+                    .map(|c| Cow::Owned(c.code.clone()))
                     .ok_or_else(|| match &pc {
                         Some(pc) => format!(
                             "no Normandy commune named {:?} with postcode {pc}",
@@ -264,17 +284,46 @@ impl Transform {
                         None => format!("no single Normandy commune named {:?}", v.trim()),
                     })?
             }
-            Transform::Format(template) => template.replacen("{}", &v, 1),
+            Transform::Format(template) => template.replacen("{}", &v, 1).into(),
             Transform::Multiply(n) => v
                 .trim()
                 .parse::<u64>()
                 .ok()
                 .and_then(|x| x.checked_mul(*n))
                 .ok_or_else(|| format!("{v:?} is not a whole number"))?
-                .to_string(),
+                .to_string()
+                .into(),
             Transform::Default(_) | Transform::Split(_) => v,
         })
     }
+}
+
+/// The parts of a text between separators, trimmed, without empty ones.
+fn pieces<'a>(v: &'a str, sep: &'a str) -> impl Iterator<Item = &'a str> {
+    v.split(sep).map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// A text without its leading and trailing white space, borrowed or kept
+/// when it has none.
+fn trimmed(v: Cow<'_, str>) -> Cow<'_, str> {
+    match v {
+        Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
+        Cow::Owned(v) if v.trim().len() == v.len() => Cow::Owned(v),
+        Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
+    }
+}
+
+/// Whether a text is a date written `YYYY-MM-DD`, as dates are unified.
+fn is_iso_date(v: &str) -> bool {
+    let b = v.as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
 }
 
 /// Whether a character's case mapping is the character itself.
@@ -332,9 +381,16 @@ mod tests {
         Transform::parse(&v["t"], &lists).unwrap()
     }
 
+    /// The transform's result, the same whether the text it is given is
+    /// borrowed or owned.
     fn run(tr: &Transform, v: &str) -> Result<Vec<String>, String> {
-        tr.apply(smallvec::smallvec![v.to_owned()], &json!({"cp": "50000"}))
-            .map(Texts::into_vec)
+        let record = json!({"cp": "50000"});
+        let mut results = [Cow::Borrowed(v), Cow::Owned(v.to_owned())].map(|v| {
+            tr.apply(smallvec::smallvec![v], &record)
+                .map(|t| t.into_iter().map(Cow::into_owned).collect::<Vec<_>>())
+        });
+        assert_eq!(results[0], results[1], "{tr:?} on {v:?}");
+        std::mem::replace(&mut results[0], Ok(Vec::new()))
     }
 
     #[test]
@@ -385,6 +441,11 @@ mod tests {
                 .unwrap()
                 .into_vec(),
             ["a", "b"]
+        );
+        assert_eq!(run(&t("{split = \",\"}"), " a ,, b").unwrap(), ["a", "b"]);
+        assert_eq!(
+            run(&t("{date = \"%Y-%m-%d\"}"), " 2027-09-01 ").unwrap(),
+            ["2027-09-01"]
         );
         assert_eq!(
             t("{default = \"1\"}")

@@ -166,18 +166,18 @@ pub fn fold_name(name: &str) -> String {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        let w: String = word.chars().map(fold_char).collect();
-        let w = if w == "st" {
-            "saint".to_owned()
-        } else if w == "ste" {
-            "sainte".to_owned()
-        } else {
-            w
-        };
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(&w);
+        let start = out.len();
+        out.extend(word.chars().map(fold_char));
+        let long = match &out[start..] {
+            "st" => "saint",
+            "ste" => "sainte",
+            _ => continue,
+        };
+        out.truncate(start);
+        out.push_str(long);
     }
     out
 }
@@ -263,6 +263,16 @@ pub fn opco_name(code: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_fold_to_lower_case_words_without_accents() {
+        assert_eq!(fold_name("Saint-Lô"), "saint lo");
+        assert_eq!(fold_name("  ST-LÔ "), "saint lo");
+        assert_eq!(fold_name("Ste Mère-Église"), "sainte mere eglise");
+        assert_eq!(fold_name("Stella"), "stella");
+        assert_eq!(fold_name("Œuvre, st"), "ouvre saint");
+        assert_eq!(fold_name("-- "), "");
+    }
 
     #[test]
     fn every_reference_file_loads() {

@@ -108,8 +108,13 @@ where
                 counter.fetch_add(1, Ordering::Relaxed);
                 span.record("result", label);
                 metrics::counter!("passerelle_cache_requests_total", "partner" => partner, "result" => label).increment(1);
+                let fresh = entry.is_fresh();
                 let value = entry.into_value();
-                self.stale.insert(key, value.clone()).await;
+                // Kept as the last good answer when loaded; a hit's is
+                // there already, for longer than the fresh one.
+                if fresh {
+                    self.stale.insert(key, value.clone()).await;
+                }
                 metrics::gauge!("passerelle_cache_bytes", "partner" => partner)
                     .set(self.fresh.weighted_size() as f64);
                 Ok(Cached {
