@@ -3,7 +3,7 @@
 # server, side by side in one run: installs wrk and the peer's npm packages
 # when missing, builds the release binaries, then runs bench/gateways.py.
 #
-#   bash bench/gateways.sh [--duration S] [--connections N] [--out FILE]
+#   bash bench/gateways.sh [--duration S] [--connections N] [--rounds R] [--out FILE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null; then

@@ -158,9 +158,64 @@ struct FeedIndex {
     /// none), then newest first as results are answered. Each record with
     /// its publication date, so that merges order it without reading it.
     places: std::collections::HashMap<String, Vec<(u8, Placed)>>,
-    /// By [`Offer::dedup_hash`], in hash order: the copies of a live
-    /// exchange's offer.
-    keys: Vec<(u64, u32)>,
+    /// By [`Offer::dedup_hash`]: the copies of a live exchange's offer.
+    keys: ByHash,
+}
+
+/// Records by a 64-bit hash, grouped in buckets of about one record each,
+/// so that a lookup reads a bucket rather than searching the whole list
+/// (a binary search over a large feed misses the processor's caches at
+/// nearly every step).
+#[derive(Default)]
+struct ByHash {
+    /// Ordered by bucket, then hash.
+    entries: Vec<(u64, u32)>,
+    /// Where each bucket starts in `entries`, and where the last ends.
+    starts: Vec<u32>,
+    /// The bits of a bucket number.
+    bits: u32,
+}
+
+impl ByHash {
+    fn new(mut entries: Vec<(u64, u32)>) -> Self {
+        let bits = entries.len().next_power_of_two().trailing_zeros().clamp(4, 24);
+        let bucket = |hash: u64| Self::bucket(bits, hash);
+        entries.sort_unstable_by_key(|(hash, i)| (bucket(*hash), *hash, *i));
+        entries.shrink_to_fit();
+        let mut starts = vec![0u32; (1 << bits) + 1];
+        for (hash, _) in &entries {
+            starts[bucket(*hash) + 1] += 1;
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        Self {
+            entries,
+            starts,
+            bits,
+        }
+    }
+
+    /// The bucket of a hash: its bits mixed (the hash's own high bits may
+    /// be poorly spread), the high ones kept.
+    fn bucket(bits: u32, hash: u64) -> usize {
+        (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
+    }
+
+    /// The records of a hash.
+    fn get(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
+        let bucket = match self.starts.len() {
+            0 => &[][..],
+            _ => {
+                let b = Self::bucket(self.bits, hash);
+                &self.entries[self.starts[b] as usize..self.starts[b + 1] as usize]
+            }
+        };
+        bucket
+            .iter()
+            .filter(move |(h, _)| *h == hash)
+            .map(|(_, i)| *i)
+    }
 }
 
 /// The part of a list ordered by its first member that equals `k`.
@@ -209,6 +264,7 @@ impl OfferService {
         // Merges of the records replaced would keep them in memory.
         self.merged.invalidate_all();
         let mut index = FeedIndex::default();
+        let mut keys = Vec::with_capacity(snapshot.records.len());
         for (i, o) in (0u32..).zip(&snapshot.records) {
             let o = o.head();
             let level = o.level.map_or(0, DiplomaLevel::get);
@@ -217,7 +273,7 @@ impl OfferService {
                 .entry(o.commune.departement_code().to_owned())
                 .or_default()
                 .push((level, (o.published_at, i)));
-            index.keys.push((o.dedup_hash(), i));
+            keys.push((o.dedup_hash(), i));
         }
         let key = |i: u32| snapshot.records[i as usize].order_key();
         for list in index.places.values_mut() {
@@ -227,7 +283,7 @@ impl OfferService {
             });
             list.shrink_to_fit();
         }
-        index.keys.sort_by_key(|(hash, _)| *hash);
+        index.keys = ByHash::new(keys);
         let index = Arc::new(index);
         *slot = Some((snapshot.version, index.clone()));
         index
@@ -323,8 +379,7 @@ impl OfferService {
                 let record = |i: u32| &s.records[i as usize];
                 let mut copies: Vec<u32> = candidates
                     .iter()
-                    .flat_map(|o| equal_range(&index.keys, o.dedup_hash()))
-                    .map(|(_, i)| *i)
+                    .flat_map(|o| index.keys.get(o.dedup_hash()))
                     .filter(|i| filter.place_matches(&record(*i).head()))
                     .collect();
                 // A record copied on two live exchanges is one candidate.
@@ -445,4 +500,45 @@ pub struct OfferLookup {
 /// The order offers are answered in: newest first, then by primary source.
 fn newest_first(a: &Offer, b: &Offer) -> std::cmp::Ordering {
     Head::of(a).order_key().cmp(&Head::of(b).order_key())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_found_by_hash_whatever_their_number() {
+        // Hashes spread and clustered, some shared by several records.
+        let mut next = 0x2545_f491_4f6c_dd1d_u64;
+        let mut random = move || {
+            next ^= next << 13;
+            next ^= next >> 7;
+            next ^= next << 17;
+            next
+        };
+        for n in [0usize, 1, 3, 17, 1000, 5000] {
+            let entries: Vec<(u64, u32)> = (0..n as u32)
+                .map(|i| match i % 4 {
+                    0 => (random(), i),
+                    1 => (u64::from(i / 8), i),
+                    2 => (u64::MAX - u64::from(i % 5), i),
+                    _ => (42, i),
+                })
+                .collect();
+            let index = ByHash::new(entries.clone());
+            let mut asked: Vec<u64> = entries.iter().map(|(h, _)| *h).collect();
+            asked.extend([0, 7, u64::MAX, random()]);
+            for hash in asked {
+                let mut found: Vec<u32> = index.get(hash).collect();
+                found.sort_unstable();
+                let wanted: Vec<u32> = entries
+                    .iter()
+                    .filter(|(h, _)| *h == hash)
+                    .map(|(_, i)| *i)
+                    .collect();
+                assert_eq!(found, wanted, "hash {hash} among {n}");
+            }
+        }
+        assert_eq!(ByHash::default().get(1).count(), 0);
+    }
 }
