@@ -178,7 +178,11 @@ struct ByHash {
 
 impl ByHash {
     fn new(mut entries: Vec<(u64, u32)>) -> Self {
-        let bits = entries.len().next_power_of_two().trailing_zeros().clamp(4, 24);
+        let bits = entries
+            .len()
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(4, 24);
         let bucket = |hash: u64| Self::bucket(bits, hash);
         entries.sort_unstable_by_key(|(hash, i)| (bucket(*hash), *hash, *i));
         entries.shrink_to_fit();

@@ -257,8 +257,5 @@ impl CciConnector {
 
 /// Reads a body of the API's JSON.
 fn parse<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, ConnectorError> {
-    serde_json::from_slice(body).map_err(|_| ConnectorError::MappingFailed {
-        partner: PARTNER,
-        reason: "the JSON is not the API's".into(),
-    })
+    crate::http::json_body(PARTNER, body)
 }

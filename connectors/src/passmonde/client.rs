@@ -4,15 +4,15 @@ use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use passerelle_mappings::record::Json;
 use passerelle_mappings::{Mapping, RecordError};
 use passerelle_schema::{Mobility, Partner};
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::feed::log_rejected;
-use crate::http::{http_client, Cached, Guard, HttpSettings, LiveCache};
+use crate::http::{http_client, json_body, Cached, Guard, HttpSettings, LiveCache};
 use crate::ConnectorError;
 
 const PARTNER: Partner = Partner::PassMonde;
@@ -79,9 +79,10 @@ pub struct PassMondeAnswer {
     pub rejected: Vec<RecordError>,
 }
 
+/// A page of grants, read as records borrowing their texts from its body.
 #[derive(Deserialize)]
-struct Page {
-    bourses: Vec<Value>,
+struct Page<T> {
+    bourses: Vec<T>,
     pages: u32,
 }
 
@@ -139,7 +140,7 @@ impl PassMondeConnector {
         url: &url::Url,
         params: &[(&str, String)],
         page: u32,
-    ) -> Result<Page, ConnectorError> {
+    ) -> Result<Vec<u8>, ConnectorError> {
         let response = crate::http::traced(self.http.get(url.clone()))
             .query(params)
             .query(&[("page", page)])
@@ -152,12 +153,10 @@ impl PassMondeConnector {
             return Err(ConnectorError::from_response(PARTNER, &response));
         }
         response
-            .json()
+            .bytes()
             .await
-            .map_err(|_| ConnectorError::MappingFailed {
-                partner: PARTNER,
-                reason: "the JSON is not the API's".into(),
-            })
+            .map(Vec::from)
+            .map_err(|e| ConnectorError::from_reqwest(PARTNER, &e))
     }
 
     async fn fetch(&self, query: PassMondeQuery) -> Result<PassMondeAnswer, ConnectorError> {
@@ -177,10 +176,11 @@ impl PassMondeConnector {
         }
         // The first page tells how many there are; the others are asked
         // at once, a few at a time, and read in order.
-        let first: Page = self
+        let first = self
             .guard
             .call("GET /api/v2/bourses", || self.page(&url, &params, 1))
             .await?;
+        let first: Page<Json<'_>> = json_body(PARTNER, &first)?;
         let pages = if first.bourses.is_empty() {
             1
         } else {
@@ -198,8 +198,8 @@ impl PassMondeConnector {
             .buffered(CONCURRENT_PAGES);
         let mut answer = PassMondeAnswer::default();
         let mut index = 0;
-        let mut read = |body: Page| {
-            for record in &body.bourses {
+        let mut read = |page: Page<Json<'_>>| {
+            for record in &page.bourses {
                 match self.mapping.map_record::<Mobility>(index, record) {
                     Ok(m) => answer.grants.push(Arc::new(m)),
                     Err(e) => {
@@ -212,8 +212,8 @@ impl PassMondeConnector {
         };
         read(first);
         futures::pin_mut!(rest);
-        while let Some(page) = rest.next().await {
-            read(page?);
+        while let Some(body) = rest.next().await {
+            read(json_body(PARTNER, &body?)?);
         }
         Ok(answer)
     }

@@ -1,6 +1,6 @@
 //! Orientation events and sites in the API.
 
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object};
 use base64::Engine;
 use chrono::{Duration, Utc};
 
@@ -117,36 +117,46 @@ impl EventFilterInput {
     }
 }
 
-/// An orientation site.
-#[derive(SimpleObject)]
-pub struct OrientationSite {
-    /// Its identifier in the directory.
-    id: String,
-    /// Its name.
-    name: String,
-    /// Its kind.
-    kind: SiteKind,
-    /// Its street address.
-    address: Option<String>,
-    /// Its commune's INSEE code.
-    commune_code: String,
-    /// Its commune's name.
-    commune_name: String,
-    /// Its UAI, for a CFA.
-    uai: Option<String>,
-}
+/// An orientation site, read from the directory's record as fields are
+/// asked.
+pub struct OrientationSite(pub std::sync::Arc<passerelle_schema::OrientationSite>);
 
-impl From<&passerelle_schema::OrientationSite> for OrientationSite {
-    fn from(s: &passerelle_schema::OrientationSite) -> Self {
-        Self {
-            id: s.partner_id.clone(),
-            name: s.name.clone(),
-            kind: s.kind.into(),
-            address: s.address.clone(),
-            commune_code: s.commune.to_string(),
-            commune_name: s.commune.name().to_owned(),
-            uai: s.uai.as_ref().map(ToString::to_string),
-        }
+/// An orientation site.
+#[Object]
+impl OrientationSite {
+    /// Its identifier in the directory.
+    async fn id(&self) -> &str {
+        &self.0.partner_id
+    }
+
+    /// Its name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Its kind.
+    async fn kind(&self) -> SiteKind {
+        self.0.kind.into()
+    }
+
+    /// Its street address.
+    async fn address(&self) -> Option<&str> {
+        self.0.address.as_deref()
+    }
+
+    /// Its commune's INSEE code.
+    async fn commune_code(&self) -> &str {
+        self.0.commune.as_str()
+    }
+
+    /// Its commune's name.
+    async fn commune_name(&self) -> &str {
+        self.0.commune.name()
+    }
+
+    /// Its UAI, for a CFA.
+    async fn uai(&self) -> Option<&str> {
+        self.0.uai.as_ref().map(|u| u.as_str())
     }
 }
 
@@ -216,7 +226,7 @@ impl EventNode {
 
     /// The site holding it.
     async fn site(&self) -> Option<OrientationSite> {
-        self.0.site.as_deref().map(Into::into)
+        self.0.site.clone().map(OrientationSite)
     }
 }
 
@@ -322,9 +332,9 @@ impl EventQuery {
             .records
             .iter()
             .filter(|s| filter.matches(s))
-            .map(|s| s.as_ref().into())
+            .map(|s| OrientationSite(s.clone()))
             .collect();
-        out.sort_by(|a, b| a.id.cmp(&b.id));
+        out.sort_by(|a, b| a.0.partner_id.cmp(&b.0.partner_id));
         Ok(out)
     }
 }
