@@ -1,5 +1,7 @@
 //! The unified entities a mapping can produce, and their fields.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_schema::{
     Cents, DiplomaLevel, Employer, Event, EventKind, EventTime, Formation, GeoPoint, InseeCommune,
@@ -10,8 +12,6 @@ use passerelle_schema::{
 use serde::Serialize;
 
 use crate::error::FieldError;
-use std::borrow::Cow;
-
 use crate::record::Texts;
 
 /// A unified field a mapping file may fill.
