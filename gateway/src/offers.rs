@@ -377,7 +377,6 @@ impl OfferService {
             // join the result as they are, packed. The search reads the
             // records of its département and level, not the whole feed.
             let mut alone: Vec<Placed> = Vec::new();
-            let mut alone_sorted = false;
             if let Some(s) = &cma {
                 let index = self.cma_index(s);
                 let record = |i: u32| &s.records[i as usize];
@@ -393,12 +392,10 @@ impl OfferService {
                     Some(d) => index.places.get(d.as_str()).into_iter().collect(),
                     None => index.places.values().collect(),
                 };
-                // One list of one level is in answer order already.
-                alone_sorted = lists.len() == 1 && filter.level.is_some();
                 // Records of a département's list at the level asked match
                 // a filter of place and level without being read.
                 let read = !filter.by_place_and_level_only();
-                for list in lists {
+                for list in &lists {
                     let slice = match filter.level {
                         Some(l) => equal_range(list, l.get()),
                         None => &list[..],
@@ -409,6 +406,15 @@ impl OfferService {
                             && (!read || filter.matches_packed(record(*i)))
                     }));
                 }
+                // One list of one level is in answer order already; others
+                // are runs in answer order, put in order by their dates (a
+                // stable sort merges runs), records read only on a tie.
+                if lists.len() > 1 || filter.level.is_none() {
+                    alone.sort_by(|(da, a), (db, b)| {
+                        db.cmp(da)
+                            .then_with(|| record(*a).order_key().cmp(&record(*b).order_key()))
+                    });
+                }
                 candidates.extend(copies.iter().map(|i| Arc::new(record(*i).unpack())));
             }
             let mut merged = merge_duplicates(candidates);
@@ -416,14 +422,8 @@ impl OfferService {
             merged.sort_by(|a, b| newest_first(a, b));
             let packed = cma.map(|s| s as Arc<dyn PackedRecords>);
             let merged = merged.into_iter().map(Hit::Whole).collect();
-            Arc::new(if alone_sorted {
-                // Two lists in answer order: merged in one pass.
-                OfferList::merge_ordered(merged, &alone, packed)
-            } else {
-                let mut hits: Vec<Hit> = merged;
-                hits.extend(alone.iter().map(|(_, i)| Hit::Packed(*i)));
-                OfferList::ordered(hits, packed)
-            })
+            // Two lists in answer order: merged in one pass.
+            Arc::new(OfferList::merge_ordered(merged, &alone, packed))
         });
         OfferResults { offers, errors }
     }

@@ -490,6 +490,34 @@ impl OfferList {
         }
     }
 
+    /// The offers of `n` selections at once, each in order, from one pass
+    /// over the list: `each` names, through its callback, the selections an
+    /// offer's head belongs to. An offer named twice by one selection is
+    /// in it once.
+    pub fn select_each(
+        &self,
+        n: usize,
+        mut each: impl FnMut(&Head, &mut dyn FnMut(usize)),
+    ) -> Vec<OfferList> {
+        let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); n];
+        // The position of the offer each selection took last.
+        let mut last = vec![usize::MAX; n];
+        for (at, hit) in self.hits.iter().enumerate() {
+            each(&self.head_of(hit), &mut |i| {
+                if last[i] != at {
+                    last[i] = at;
+                    hits[i].push(hit.clone());
+                }
+            });
+        }
+        hits.into_iter()
+            .map(|hits| OfferList {
+                hits,
+                packed: self.packed.clone(),
+            })
+            .collect()
+    }
+
     /// The first position whose head does not pass `before`, the list being
     /// partitioned by it.
     pub fn partition_point(&self, before: impl Fn(&Head) -> bool) -> usize {
@@ -603,6 +631,39 @@ mod tests {
         let cma = list.select(|h| h.sources.primary() == Partner::Cma);
         assert_eq!(cma.range(0, 1), vec![Arc::new(offer())]);
         assert!(list.head(0).order_key() < list.head(1).order_key());
+    }
+
+    #[test]
+    fn selections_made_in_one_pass_are_those_made_one_by_one() {
+        let mut packer = Packer::default();
+        let with = |days: i64, id: &str| {
+            let mut o = offer();
+            o.published_at += chrono::Duration::days(days);
+            o.sources[0].partner_id = id.into();
+            o
+        };
+        let packed: Vec<PackedOffer> = (0..6)
+            .map(|i| PackedOffer::pack(with(-i, &format!("CMA-{i}")), &mut packer))
+            .collect();
+        let mut hits: Vec<Hit> = (0..6).map(Hit::Packed).collect();
+        hits.insert(2, Hit::Whole(Arc::new(with(3, "W"))));
+        let list = OfferList::new(hits, Some(Arc::new(packed)));
+        let ids =
+            |l: &OfferList| -> Vec<String> { l.heads().map(|h| h.partner_id.to_owned()).collect() };
+        // Selection 0: every offer, named twice; 1: the odd ones; 2: none.
+        let odd = |h: &Head| h.partner_id.ends_with(['1', '3', '5']);
+        let each = list.select_each(3, |h, take| {
+            take(0);
+            take(0);
+            if odd(h) {
+                take(1);
+            }
+        });
+        assert_eq!(ids(&each[0]), ids(&list.select(|_| true)));
+        assert_eq!(ids(&each[1]), ids(&list.select(odd)));
+        assert_eq!(ids(&each[1]), ["CMA-1", "CMA-3", "CMA-5"]);
+        assert!(each[2].is_empty());
+        assert_eq!(each[0].len(), 7);
     }
 
     #[test]

@@ -49,22 +49,39 @@ impl Loader<Uai> for CfaOffersLoader {
     async fn load(&self, keys: &[Uai]) -> Result<HashMap<Uai, Self::Value>, Self::Error> {
         let cfas = directory(&self.feeds);
         let all = self.offers.search(&OfferFilter::default()).await;
+        // The batch's CFAs by the occupations they train for, with their
+        // département: one pass over every offer serves them all.
+        let mut by_rome: HashMap<
+            &passerelle_schema::RomeCode,
+            Vec<(Option<passerelle_schema::Departement>, usize)>,
+        > = HashMap::new();
+        for (i, uai) in keys.iter().enumerate() {
+            if let Some(c) = cfas.get(uai) {
+                let dep = c.departement();
+                for rome in &c.romes {
+                    by_rome.entry(rome).or_default().push((dep.clone(), i));
+                }
+            }
+        }
+        let lists = all.offers.select_each(keys.len(), |o, take| {
+            for rome in o.rome_codes.iter() {
+                for (dep, i) in by_rome.get(rome).into_iter().flatten() {
+                    if dep
+                        .as_ref()
+                        .is_none_or(|d| o.commune.departement_code() == d.as_str())
+                    {
+                        take(*i);
+                    }
+                }
+            }
+        });
         Ok(keys
             .iter()
-            .map(|uai| {
-                let value = match cfas.get(uai) {
-                    Some(c) => {
-                        let dep = c.departement();
-                        all.offers.select(|o| {
-                            dep.as_ref()
-                                .is_none_or(|d| o.commune.departement_code() == d.as_str())
-                                && o.rome_codes.iter().any(|r| c.romes.contains(r))
-                        })
-                    }
-                    None => OfferList::default(),
-                };
+            .cloned()
+            .zip(lists)
+            .map(|(uai, value)| {
                 (
-                    uai.clone(),
+                    uai,
                     Joined {
                         value,
                         errors: all.errors.clone(),
