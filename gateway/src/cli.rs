@@ -116,7 +116,10 @@ enum Command {
         /// A TOML configuration file.
         #[arg(long, env = "PASSERELLE_CONFIG")]
         config: Option<PathBuf>,
-        /// Where the sandbox's issuer key is.
+        /// The sandbox gateway's data directory, where its issuer key is:
+        /// resolved as `serve` resolves it (this flag, then
+        /// `PASSERELLE_DATA_DIR`, then the configuration's `data_dir`, then
+        /// `./data`). No key is created: the gateway makes it.
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
@@ -240,7 +243,7 @@ pub fn run() -> ExitCode {
                 eprintln!("passerelle: the configuration names a real identity provider: ask it for tokens");
                 return ExitCode::from(2);
             }
-            match crate::auth::issuer::Issuer::load_or_create(
+            match crate::auth::issuer::Issuer::load(
                 &config.data_dir,
                 &config.auth.issuer,
                 &config.auth.audience,
@@ -651,6 +654,22 @@ fn catalog(dir: Option<&Path>) -> Result<Catalog, passerelle_mappings::MappingFi
     }
 }
 
+/// Why a payload cannot be a partner's at all, before it is read: empty,
+/// or an HTML page (the error page of a proxy or a portal).
+fn unreadable_payload(bytes: &[u8]) -> Option<&'static str> {
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let Some(start) = text.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return Some("the input is empty");
+    };
+    let head: Vec<u8> = text[start..]
+        .iter()
+        .take(15)
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    (head.starts_with(b"<!doctype html") || head.starts_with(b"<html"))
+        .then_some("an HTML page, not a partner's payload")
+}
+
 fn mapping(command: MappingCommand) -> ExitCode {
     match command {
         MappingCommand::Test { dir } => {
@@ -691,6 +710,9 @@ fn mapping(command: MappingCommand) -> ExitCode {
                     .ok_or_else(|| (2, format!("no {entity} mapping for {partner}")))?;
                 let bytes = std::fs::read(&input)
                     .map_err(|e| (2, format!("cannot read {}: {e}", input.display())))?;
+                unreadable_payload(&bytes).map_or(Ok(()), |why| {
+                    Err((2, format!("{}: {why}", input.display())))
+                })?;
                 let (mut records, broken) = mapping.records(&bytes);
                 for r in &mut records {
                     if let serde_json::Value::Object(map) = r {
@@ -700,9 +722,16 @@ fn mapping(command: MappingCommand) -> ExitCode {
                     }
                 }
                 if records.is_empty() {
-                    if let Some(e) = broken {
-                        return Err((2, format!("{}: {e}", input.display())));
-                    }
+                    return Err((
+                        2,
+                        match broken {
+                            Some(e) => format!("{}: {e}", input.display()),
+                            None => format!(
+                                "{}: no {entity} record in it: not a {partner} payload",
+                                input.display()
+                            ),
+                        },
+                    ));
                 }
                 let mut rejected = 0;
                 let stdout = std::io::stdout();

@@ -40,6 +40,14 @@ impl Limiter {
 
     /// `Ok` when the caller may make a request now, else how long to wait.
     pub fn check(&self, caller: &Caller, address: IpAddr) -> Result<(), Duration> {
+        self.check_n(caller, address, 1)
+    }
+
+    /// `Ok` when the caller may make `n` requests now (the operations of a
+    /// batch), else how long to wait; a batch larger than the burst waits
+    /// as long as the burst takes to refill.
+    pub fn check_n(&self, caller: &Caller, address: IpAddr, n: u32) -> Result<(), Duration> {
+        let n = NonZeroU32::new(n.max(1)).expect("at least 1");
         if self
             .seen
             .fetch_add(1, Ordering::Relaxed)
@@ -49,9 +57,13 @@ impl Limiter {
             self.clients.retain_recent();
         }
         let outcome = match &caller.subject {
-            Some(subject) => self.clients.check_key(subject),
-            None => self.anonymous.check_key(&address),
+            Some(subject) => self.clients.check_key_n(subject, n),
+            None => self.anonymous.check_key_n(&address, n),
         };
-        outcome.map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => Err(not_until.wait_time_from(DefaultClock::default().now())),
+            Err(_) => Err(Duration::from_secs(1)),
+        }
     }
 }

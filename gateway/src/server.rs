@@ -55,7 +55,12 @@ pub struct ServerState {
 /// The gateway's routes.
 pub fn router(state: ServerState) -> Router {
     let graphql = Router::new()
-        .route("/graphql", get(graphql_http::get).post(graphql_http::post))
+        .route(
+            "/graphql",
+            get(graphql_http::get)
+                .post(graphql_http::post)
+                .fallback(graphql_http::other_method),
+        )
         .with_state(graphql_http::Endpoint {
             schema: state.schema.clone(),
             operation_timeout: state.operation_timeout,
@@ -118,6 +123,7 @@ pub fn router(state: ServerState) -> Router {
             )
             .with_state(campaign),
     );
+    let app = app.fallback(graphql_http::not_found);
     let app = match cors(&state.api.cors_origins) {
         Some(layer) => app.layer(layer),
         None => app,
@@ -203,6 +209,9 @@ async fn readyz(State(state): State<ServerState>) -> Response {
         }
         if let Some(e) = &health.last_error {
             entry["last_error"] = json!(e.code);
+        }
+        if let Some(n) = health.rejected {
+            entry["rejected"] = json!(n);
         }
         partners.insert(partner.id().into(), entry);
     }

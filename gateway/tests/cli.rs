@@ -96,6 +96,68 @@ fn mapping_run_on_an_unreadable_payload_exits_with_2() {
 }
 
 #[test]
+fn mapping_run_on_an_empty_or_foreign_payload_exits_with_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head><body><h1>502</h1></body></html>\n";
+    for (partner, entity, payload, says) in [
+        ("cma", "offer", "", "empty"),
+        ("cma", "offer", "  \n", "empty"),
+        ("cma", "offer", "garbage", "no offer record"),
+        ("cma", "offer", html, "HTML page"),
+        ("cci", "offer", html, "HTML page"),
+        ("erasmus", "mobility", html, "HTML page"),
+        ("spro", "event", "garbage", "iCalendar"),
+    ] {
+        let file = dir.path().join("payload");
+        std::fs::write(&file, payload).unwrap();
+        let out = passerelle()
+            .args([
+                "mapping",
+                "run",
+                "--partner",
+                partner,
+                "--entity",
+                entity,
+                "--input",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{partner} {payload:?}: {stderr}"
+        );
+        assert!(stderr.contains(says), "{partner} {payload:?}: {stderr}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn dev_token_refuses_to_make_a_key_where_no_server_has_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = passerelle()
+        .current_dir(dir.path())
+        .env_remove("PASSERELLE_DATA_DIR")
+        .env_remove("PASSERELLE_CONFIG")
+        .args(["dev-token", "--scope", "region:bi"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("no sandbox issuer key at") && stderr.contains("data"),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing is created"
+    );
+}
+
+#[test]
 fn a_bad_mapping_directory_is_refused_naming_file_and_field() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("cma")).unwrap();
@@ -288,6 +350,27 @@ async fn dev_token_signs_what_a_sandbox_gateway_on_the_same_directory_accepts() 
         String::from_utf8_lossy(&out.stderr)
     );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    // The same directory named by the environment, from elsewhere.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = passerelle()
+        .current_dir(elsewhere.path())
+        .env("PASSERELLE_DATA_DIR", dir.path())
+        .args(["dev-token", "--scope", "region:bi"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let from_env = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    common::graphql(
+        &reqwest::Client::new(),
+        &addr.to_string(),
+        Some(&from_env),
+        "{ partners { id lastSync { outcome } } }",
+    )
+    .await;
     common::graphql(
         &reqwest::Client::new(),
         &addr.to_string(),

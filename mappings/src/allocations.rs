@@ -44,13 +44,30 @@ pub enum FormatError {
         /// Why.
         reason: String,
     },
+    /// A CSV line cannot be read at all (too long): the upload is refused,
+    /// naming the line.
+    #[error("the CSV upload is malformed at line {line}: {reason}")]
+    Csv {
+        /// The line, from 1.
+        line: u64,
+        /// Why.
+        reason: String,
+    },
     /// The upload could not be read (cut short, too large).
     #[error("the upload could not be read: {0}")]
     Io(#[from] std::io::Error),
 }
 
 /// An item of an upload: a record, or a record that could not be read.
-pub type Item = (u64, Result<AllocationInput, Rejection>);
+#[derive(Debug)]
+pub struct Item {
+    /// The record's position in its upload, from 0.
+    pub index: u64,
+    /// Its line in a CSV upload, from 1.
+    pub line: Option<u64>,
+    /// The record, or why it could not be read.
+    pub record: Result<AllocationInput, Rejection>,
+}
 
 /// The formats of uploads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +146,7 @@ impl<R: BufRead> Records<R> {
     pub fn into_inner(self) -> R {
         match self {
             Self::Csv(c) => c.reader.into_inner(),
-            Self::Xml(x) => x.reader.into_inner(),
+            Self::Xml(x) => x.reader.into_inner().into_inner(),
         }
     }
 }
@@ -176,38 +193,140 @@ fn input_from(values: [String; 6]) -> AllocationInput {
     }
 }
 
+/// The longest record an upload may hold, in bytes: a CSV line, or an XML
+/// `<allocation>` element. An allocation takes a hundred bytes or so; a
+/// longer record is refused whole, so that memory stays flat whatever an
+/// upload holds.
+pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+
+/// A reader that refuses to read more than [`MAX_RECORD_BYTES`] between two
+/// marks: what holds the records of an upload to their bound, below the
+/// parsers' own buffers.
+pub struct Bounded<R> {
+    inner: R,
+    since_mark: usize,
+    /// Bytes consumed in all.
+    position: u64,
+}
+
+impl<R> Bounded<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            since_mark: 0,
+            position: 0,
+        }
+    }
+
+    /// A record begins here.
+    fn mark(&mut self) {
+        self.since_mark = 0;
+    }
+
+    /// The reader wrapped.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+/// The message of the error [`Bounded`] gives.
+const TOO_LONG: &str = "a record is longer than the bound of 64 KiB";
+
+impl<R: BufRead> std::io::Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = {
+            let available = self.fill_buf()?;
+            let n = available.len().min(buf.len());
+            buf[..n].copy_from_slice(&available[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Bounded<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.since_mark > MAX_RECORD_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                TOO_LONG,
+            ));
+        }
+        let room = MAX_RECORD_BYTES + 1 - self.since_mark;
+        let available = self.inner.fill_buf()?;
+        Ok(&available[..available.len().min(room)])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.since_mark += amount;
+        self.position += amount as u64;
+        self.inner.consume(amount);
+    }
+}
+
 /// The records of a CSV upload.
+///
+/// A record is one line: no allocation field may hold a line break, so a
+/// quote left open at the end of a line rejects that line alone, and never
+/// swallows the lines after it. Blank lines are skipped; every other line
+/// after the header is a record, read or rejected.
 pub struct CsvRecords<R: BufRead> {
-    reader: csv::Reader<R>,
+    reader: Bounded<R>,
+    parser: csv_core::Reader,
     columns: [usize; 6],
-    record: csv::ByteRecord,
+    line: Vec<u8>,
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    /// The number of the line last read, from 1.
+    line_number: u64,
     index: u64,
 }
 
 impl<R: BufRead> CsvRecords<R> {
-    fn new(mut input: R) -> Result<Self, FormatError> {
+    fn new(input: R) -> Result<Self, FormatError> {
+        let mut reader = Bounded::new(input);
+        let mut line = Vec::new();
+        let mut line_number = 0;
+        // The header is the first line that is not blank.
+        loop {
+            if !next_line(&mut reader, &mut line, &mut line_number)? {
+                return Err(FormatError::MissingColumn(FIELDS[0]));
+            }
+            if !is_blank(&line) {
+                break;
+            }
+        }
+        let header = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&line);
         // The delimiter is whichever of `;` and `,` the header uses more.
-        let head = input.fill_buf()?;
-        let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-        let line = head.split(|&b| b == b'\n').next().unwrap_or(head);
-        let count = |c: u8| line.iter().filter(|&&b| b == c).count();
+        let count = |c: u8| header.iter().filter(|&&b| b == c).count();
         let delimiter = if count(b';') >= count(b',') {
             b';'
         } else {
             b','
         };
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .flexible(true)
-            .has_headers(true)
-            .from_reader(input);
-        let headers = reader
-            .byte_headers()
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?
-            .clone();
+        let parser = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+        let mut records = Self {
+            reader,
+            parser,
+            columns: [usize::MAX; 6],
+            line: Vec::new(),
+            fields: Vec::new(),
+            ends: Vec::new(),
+            line_number,
+            index: 0,
+        };
+        let header = header.to_vec();
+        if !records.split(&header) {
+            return Err(FormatError::Csv {
+                line: line_number,
+                reason: "the header's quote does not close on its line".into(),
+            });
+        }
         let mut columns = [usize::MAX; 6];
-        for (i, h) in headers.iter().enumerate() {
-            if let Some(f) = field_of(&String::from_utf8_lossy(h)) {
+        for i in 0..records.ends.len() {
+            if let Some(f) = field_of(&String::from_utf8_lossy(records.field(i))) {
                 if columns[f] == usize::MAX {
                     columns[f] = i;
                 }
@@ -218,74 +337,136 @@ impl<R: BufRead> CsvRecords<R> {
                 return Err(FormatError::MissingColumn(FIELDS[f]));
             }
         }
-        Ok(Self {
-            reader,
-            columns,
-            record: csv::ByteRecord::new(),
-            index: 0,
-        })
+        records.columns = columns;
+        Ok(records)
+    }
+
+    /// Splits `line` into fields; false when a quote opened in it does not
+    /// close before its end.
+    fn split(&mut self, line: &[u8]) -> bool {
+        self.parser.reset();
+        self.fields.clear();
+        self.fields.resize(line.len() + 1, 0);
+        self.ends.clear();
+        self.ends.resize(line.len() + 2, 0);
+        // Fed with its line break: a record that does not end there is
+        // inside an open quote.
+        let mut input = Vec::with_capacity(line.len() + 1);
+        input.extend_from_slice(line);
+        input.push(b'\n');
+        let (result, _, _, fields) =
+            self.parser
+                .read_record(&input, &mut self.fields, &mut self.ends);
+        self.ends.truncate(fields);
+        result == csv_core::ReadRecordResult::Record
+    }
+
+    fn field(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.fields[start..self.ends[i]]
     }
 
     fn next_item(&mut self) -> Result<Option<Item>, FormatError> {
-        let index = self.index;
-        match self.reader.read_byte_record(&mut self.record) {
-            Ok(false) => return Ok(None),
-            Ok(true) => {}
-            Err(e) => {
-                if let csv::ErrorKind::Io(_) = e.kind() {
-                    let csv::ErrorKind::Io(io) = e.into_kind() else {
-                        unreachable!()
-                    };
-                    return Err(io.into());
+        loop {
+            self.reader.mark();
+            let mut line = std::mem::take(&mut self.line);
+            let more = next_line(&mut self.reader, &mut line, &mut self.line_number);
+            let result = match more {
+                Ok(false) => Ok(None),
+                Ok(true) if is_blank(&line) => {
+                    self.line = line;
+                    continue;
                 }
-                self.index += 1;
-                return Ok(Some((
-                    index,
-                    Err(Rejection::new(
-                        index,
-                        "record",
-                        "UNREADABLE_RECORD",
-                        e.to_string(),
-                    )),
-                )));
-            }
+                Ok(true) => Ok(Some(self.record(&line))),
+                Err(e) => Err(e),
+            };
+            self.line = line;
+            return result;
         }
+    }
+
+    /// The record of a line that is not blank.
+    fn record(&mut self, line: &[u8]) -> Item {
+        let index = self.index;
         self.index += 1;
+        let number = self.line_number;
+        let reject = |field: &str, reason: String| {
+            Err(Rejection::new(index, field, "UNREADABLE_RECORD", reason).at_line(number))
+        };
+        if !self.split(line) {
+            let reason = format!(
+                "line {number}: a quoted field does not close on its line (a record is one line)"
+            );
+            return self.item(index, reject("record", reason));
+        }
         let mut values: [String; 6] = Default::default();
         for (f, &c) in self.columns.iter().enumerate() {
-            let Some(raw) = self.record.get(c) else {
-                return Ok(Some((
-                    index,
-                    Err(Rejection::new(
-                        index,
-                        FIELDS[f],
-                        "UNREADABLE_RECORD",
-                        format!("the record has {} fields, too few", self.record.len()),
-                    )),
-                )));
-            };
-            match std::str::from_utf8(raw) {
+            if c >= self.ends.len() {
+                let reason = format!(
+                    "line {number}: the record has {} fields, too few",
+                    self.ends.len()
+                );
+                return self.item(index, reject(FIELDS[f], reason));
+            }
+            match std::str::from_utf8(self.field(c)) {
                 Ok(s) => values[f] = s.to_owned(),
                 Err(_) => {
-                    return Ok(Some((
-                        index,
-                        Err(Rejection::new(
-                            index,
-                            FIELDS[f],
-                            "UNREADABLE_RECORD",
-                            "the field is not UTF-8 text",
-                        )),
-                    )))
+                    let reason = format!("line {number}: the field is not UTF-8 text");
+                    return self.item(index, reject(FIELDS[f], reason));
                 }
             }
         }
-        Ok(Some((index, Ok(input_from(values)))))
+        self.item(index, Ok(input_from(values)))
     }
+
+    fn item(&self, index: u64, record: Result<AllocationInput, Rejection>) -> Item {
+        Item {
+            index,
+            line: Some(self.line_number),
+            record,
+        }
+    }
+}
+
+/// Reads the next line of `reader` into `line`, without its line break;
+/// false at the end of the input. A line longer than [`MAX_RECORD_BYTES`]
+/// refuses the upload, naming it.
+fn next_line<R: BufRead>(
+    reader: &mut Bounded<R>,
+    line: &mut Vec<u8>,
+    number: &mut u64,
+) -> Result<bool, FormatError> {
+    line.clear();
+    reader.mark();
+    match reader.read_until(b'\n', line) {
+        Ok(0) => Ok(false),
+        Ok(_) => {
+            *number += 1;
+            if line.last() == Some(&b'\n') {
+                line.pop();
+            }
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData && e.to_string() == TOO_LONG => {
+            Err(FormatError::Csv {
+                line: *number + 1,
+                reason: format!("the line is longer than {MAX_RECORD_BYTES} bytes"),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
 }
 
 /// The records of an XML upload.
 pub struct XmlRecords<R: BufRead> {
-    reader: quick_xml::Reader<R>,
+    reader: quick_xml::Reader<Bounded<R>>,
     buf: Vec<u8>,
     campaign: Option<String>,
     index: u64,
@@ -294,7 +475,7 @@ pub struct XmlRecords<R: BufRead> {
 
 impl<R: BufRead> XmlRecords<R> {
     fn new(input: R) -> Result<Self, FormatError> {
-        let mut reader = quick_xml::Reader::from_reader(input);
+        let mut reader = quick_xml::Reader::from_reader(Bounded::new(input));
         reader.config_mut().trim_text(true);
         let mut buf = Vec::new();
         loop {
@@ -355,6 +536,7 @@ impl<R: BufRead> XmlRecords<R> {
         if self.done {
             return Ok(None);
         }
+        self.reader.get_mut().mark();
         let mut values: [String; 6] = Default::default();
         let mut field: Option<usize> = None;
         let mut in_record = false;
@@ -376,8 +558,7 @@ impl<R: BufRead> XmlRecords<R> {
                     in_record = true;
                 }
                 Event::Empty(e) if !in_record && e.local_name().as_ref() == b"allocation" => {
-                    let index = self.next_index();
-                    return Ok(Some((index, Ok(input_from(values)))));
+                    return Ok(Some(self.next_item_of(values)));
                 }
                 Event::Start(e) => {
                     if field.is_some() {
@@ -405,8 +586,7 @@ impl<R: BufRead> XmlRecords<R> {
                 }
                 Event::End(e) if in_record => {
                     let _ = e;
-                    let index = self.next_index();
-                    return Ok(Some((index, Ok(input_from(values)))));
+                    return Ok(Some(self.next_item_of(values)));
                 }
                 Event::End(_) => {
                     self.done = true;
@@ -429,9 +609,13 @@ impl<R: BufRead> XmlRecords<R> {
         }
     }
 
-    fn next_index(&mut self) -> u64 {
+    fn next_item_of(&mut self, values: [String; 6]) -> Item {
         self.index += 1;
-        self.index - 1
+        Item {
+            index: self.index - 1,
+            line: None,
+            record: Ok(input_from(values)),
+        }
     }
 }
 
@@ -463,7 +647,7 @@ mod tests {
         for text in [semi, comma] {
             let (_, items) = all(Format::Csv, text).unwrap();
             assert_eq!(items.len(), 1);
-            let a = items[0].1.as_ref().unwrap();
+            let a = items[0].record.as_ref().unwrap();
             assert_eq!(a.reference, "A-1");
             assert_eq!(a.amount, "1 234,50");
             assert_eq!(a.establishment_uai, "0141687H");
@@ -475,9 +659,12 @@ mod tests {
         let text = "reference;siret;commune;uai;amount;date\nA-1;1\nA-2;73282932000074;14118;0141687H;10;2026-06-02\n";
         let (_, items) = all(Format::Csv, text).unwrap();
         assert_eq!(items.len(), 2);
-        assert_eq!(items[0].1.as_ref().unwrap_err().code, "UNREADABLE_RECORD");
-        assert_eq!(items[1].0, 1);
-        assert!(items[1].1.is_ok());
+        assert_eq!(
+            items[0].record.as_ref().unwrap_err().code,
+            "UNREADABLE_RECORD"
+        );
+        assert_eq!(items[1].index, 1);
+        assert!(items[1].record.is_ok());
     }
 
     #[test]
@@ -501,9 +688,9 @@ mod tests {
         let (campaign, items) = all(Format::Xml, text).unwrap();
         assert_eq!(campaign.as_deref(), Some("2026"));
         assert_eq!(items.len(), 2);
-        assert_eq!(items[0].1.as_ref().unwrap().amount, "10.50");
-        assert_eq!(items[1].1.as_ref().unwrap().reference, "A-&2");
-        assert_eq!(items[1].0, 1);
+        assert_eq!(items[0].record.as_ref().unwrap().amount, "10.50");
+        assert_eq!(items[1].record.as_ref().unwrap().reference, "A-&2");
+        assert_eq!(items[1].index, 1);
     }
 
     #[test]
@@ -520,5 +707,91 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    const HEADER: &str = "reference;siret;commune;uai;amount;date\n";
+
+    fn good(n: usize) -> String {
+        format!("A-{n};73282932000074;14118;0141687H;10;2026-06-02\n")
+    }
+
+    #[test]
+    fn a_stray_quote_rejects_its_line_alone() {
+        for rows in [5, 49] {
+            let mut text = HEADER.to_owned();
+            for n in 0..rows {
+                if n == 1 {
+                    text.push_str("\"A-1;73282932000074;14118;0141687H;10;2026-06-02\n");
+                } else {
+                    text.push_str(&good(n));
+                }
+            }
+            let (_, items) = all(Format::Csv, &text).unwrap();
+            assert_eq!(items.len(), rows, "every data line is a record");
+            let rejected: Vec<_> = items.iter().filter(|i| i.record.is_err()).collect();
+            assert_eq!(rejected.len(), 1);
+            let r = rejected[0].record.as_ref().unwrap_err();
+            assert_eq!(r.line, Some(3));
+            assert_eq!(r.index, 1);
+            assert!(r.reason.contains("line 3"), "{}", r.reason);
+            assert_eq!(items.last().unwrap().line, Some(rows as u64 + 1));
+        }
+    }
+
+    #[test]
+    fn quoted_fields_and_crlf_lines_read_as_records() {
+        let text = "reference;siret;commune;uai;amount;date\r\n\"A;\"\"1\";73282932000074;14118;0141687H;\"10,5\";2026-06-02\r\n\r\n\nA-2;73282932000074;14118;0141687H;10;2026-06-02";
+        let (_, items) = all(Format::Csv, text).unwrap();
+        assert_eq!(items.len(), 2, "blank lines are not records");
+        assert_eq!(items[0].record.as_ref().unwrap().reference, "A;\"1");
+        assert_eq!(items[0].record.as_ref().unwrap().amount, "10,5");
+        assert_eq!(items[1].record.as_ref().unwrap().allocated_at, "2026-06-02");
+        assert_eq!(items[1].line, Some(5));
+    }
+
+    #[test]
+    fn a_line_over_the_bound_refuses_the_upload_naming_it() {
+        let mut text = HEADER.to_owned();
+        text.push_str(&good(0));
+        text.push_str(&"x".repeat(MAX_RECORD_BYTES + 10));
+        text.push('\n');
+        text.push_str(&good(2));
+        let mut r = Records::new(Format::Csv, text.as_bytes()).unwrap();
+        assert!(r.next_item().unwrap().unwrap().record.is_ok());
+        match r.next_item() {
+            Err(FormatError::Csv { line, .. }) => assert_eq!(line, 3),
+            other => panic!("{other:?}"),
+        }
+        // A line just under the bound is a record (rejected for its content).
+        let mut text = HEADER.to_owned();
+        text.push_str(&"y".repeat(MAX_RECORD_BYTES - 10));
+        text.push('\n');
+        let (_, items) = all(Format::Csv, &text).unwrap();
+        assert_eq!(items.len(), 1);
+    }
+
+    #[test]
+    fn an_xml_record_over_the_bound_is_refused() {
+        let text = format!(
+            "<allocations><allocation><reference>{}</reference></allocation></allocations>",
+            "z".repeat(MAX_RECORD_BYTES + 10)
+        );
+        assert!(matches!(
+            all(Format::Xml, &text),
+            Err(FormatError::Xml { .. })
+        ));
+        let mut many = String::from("<allocations>");
+        for n in 0..2_000 {
+            many.push_str(&format!(
+                "<allocation><reference>R-{n}</reference></allocation>"
+            ));
+        }
+        many.push_str("</allocations>");
+        let (_, items) = all(Format::Xml, &many).unwrap();
+        assert_eq!(
+            items.len(),
+            2_000,
+            "the bound is per record, not per upload"
+        );
     }
 }

@@ -75,6 +75,9 @@ pub struct Rejection {
     pub code: String,
     /// What was wrong, for people.
     pub reason: String,
+    /// The record's line in the uploaded file, from 1 (CSV uploads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
 }
 
 impl Rejection {
@@ -85,7 +88,14 @@ impl Rejection {
             field: field.to_owned(),
             code: code.to_owned(),
             reason: reason.into(),
+            line: None,
         }
+    }
+
+    /// The same rejection, of the record at `line` of its file.
+    pub fn at_line(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
     }
 
     fn from_id(index: u64, field: &str, e: &IdError) -> Self {

@@ -23,13 +23,17 @@ impl Departement {
         } else {
             t
         };
+        // The départements of the Code officiel géographique: 01 to 95
+        // (Corsica's 20 is 2A and 2B), and overseas 971 to 974 and 976.
         let ok = match t.len() {
             2 => {
                 t == "2A"
                     || t == "2B"
-                    || (t.bytes().all(|b| b.is_ascii_digit()) && t != "00" && t != "20")
+                    || (t.bytes().all(|b| b.is_ascii_digit())
+                        && ("01".."96").contains(&t.as_str())
+                        && t != "20")
             }
-            3 => t.starts_with("97") && t.bytes().all(|b| b.is_ascii_digit()),
+            3 => matches!(t.as_str(), "971" | "972" | "973" | "974" | "976"),
             _ => false,
         };
         if ok {
@@ -138,14 +142,17 @@ impl InseeCommune {
 }
 
 string_id!(
-    /// The INSEE code of any French commune (`75056`, `2A004`, `97411`);
-    /// in Normandy it must name a commune of the reference list.
+    /// The INSEE code of a current French commune (`75056`, `2A004`,
+    /// `97411`), as the Code officiel géographique lists it; in Normandy,
+    /// a commune of the reference list.
     CommuneCode
 );
 
 impl CommuneCode {
     /// Parses an INSEE commune code: five characters whose first two (three
-    /// overseas) are a département; a Normandy code must be a known commune.
+    /// overseas) are a département, naming a commune of the Code officiel
+    /// géographique. The code of a former commune (merged, délégué,
+    /// associé) gives the current commune it belongs to.
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let t = s.trim().to_ascii_uppercase();
         let shape_ok = t.len() == 5
@@ -158,7 +165,13 @@ impl CommuneCode {
                 got: s.to_owned(),
             });
         }
-        let code = Self(t.into());
+        let Some(current) = reference::current_commune(&t) else {
+            return Err(IdError::Unknown {
+                kind: "French commune (Code officiel géographique)",
+                got: s.to_owned(),
+            });
+        };
+        let code = Self(current.into());
         if code.departement().is_normandy() && reference::commune(code.as_str()).is_none() {
             return Err(IdError::Unknown {
                 kind: "Normandy commune",
@@ -228,6 +241,38 @@ mod tests {
     }
 
     #[test]
+    fn commune_codes_must_be_in_the_official_list() {
+        for known in ["14118", "75056", "75101", "2A004", "97411", "13055"] {
+            assert_eq!(CommuneCode::parse(known).unwrap().as_str(), known);
+        }
+        for unknown in ["2B999", "75999", "14999", "97199"] {
+            assert!(
+                matches!(CommuneCode::parse(unknown), Err(IdError::Unknown { .. })),
+                "{unknown}"
+            );
+        }
+        // No such département.
+        for malformed in ["99999", "98000", "96001", "1411"] {
+            assert!(
+                matches!(CommuneCode::parse(malformed), Err(IdError::Format { .. })),
+                "{malformed}"
+            );
+        }
+        // A former commune of Vire Normandie names it.
+        let merged = CommuneCode::parse("14717").unwrap();
+        assert_eq!(merged.as_str(), "14762");
+        assert!(merged.is_normandy());
+        assert_eq!(CommuneCode::parse("2a004").unwrap().as_str(), "2A004");
+    }
+
+    #[test]
+    fn every_normandy_commune_is_in_the_official_list() {
+        for c in reference::communes() {
+            assert_eq!(CommuneCode::parse(&c.code).unwrap().as_str(), c.code);
+        }
+    }
+
+    #[test]
     fn postcodes_tell_their_departement() {
         assert_eq!(
             Postcode::parse("14000").unwrap().departement().as_str(),
@@ -243,6 +288,11 @@ mod tests {
         );
         assert!(Departement::parse("014").unwrap().is_normandy());
         assert!(!Departement::parse("75").unwrap().is_normandy());
-        assert!(Departement::parse("00").is_err());
+        for missing in ["00", "20", "96", "99", "975", "98", "977", "1", "XX"] {
+            assert!(Departement::parse(missing).is_err(), "{missing}");
+        }
+        for real in ["01", "2A", "2b", "95", "971", "976", "014"] {
+            assert!(Departement::parse(real).is_ok(), "{real}");
+        }
     }
 }

@@ -12,6 +12,7 @@ const CITIES_CSV: &str = include_str!("../../mappings/reference/cities-coordinat
 const DEPARTEMENTS_CSV: &str = include_str!("../../mappings/reference/departements.csv");
 const ROME_CSV: &str = include_str!("../../mappings/reference/rome-subset.csv");
 const OPCO_CSV: &str = include_str!("../../mappings/reference/opco.csv");
+const FRANCE_CSV: &str = include_str!("../../mappings/reference/communes-france.csv");
 
 /// A commune of Région Normandie, as INSEE's official geographic code lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,6 +110,46 @@ fn rows(text: &'static str) -> impl Iterator<Item = Vec<String>> {
         .map(|r| r.iter().map(str::to_owned).collect())
         .collect::<Vec<_>>()
         .into_iter()
+}
+
+/// An INSEE commune code, as five ASCII bytes.
+type Code = [u8; 5];
+
+/// Every code of the Code officiel géographique that names a commune of
+/// France (current communes, arrondissements municipaux, and former
+/// communes: délégués, associés, merged), sorted, each with the current
+/// commune it belongs to (itself when it is current).
+static FRANCE: LazyLock<Vec<(Code, Code)>> = LazyLock::new(|| {
+    let code = |s: &str| -> Option<Code> { s.as_bytes().try_into().ok() };
+    let mut all: Vec<(Code, Code)> = FRANCE_CSV
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let (c, current) = l.split_once(',')?;
+            let c = code(c)?;
+            Some((
+                c,
+                if current.is_empty() {
+                    c
+                } else {
+                    code(current)?
+                },
+            ))
+        })
+        .collect();
+    all.sort_unstable();
+    all
+});
+
+/// The current commune that an INSEE code names: itself when it is a
+/// current commune (or an arrondissement municipal), the commune it merged
+/// into when it is a former one; `None` for a code the Code officiel
+/// géographique does not know.
+pub fn current_commune(code: &str) -> Option<&'static str> {
+    let wanted: Code = code.as_bytes().try_into().ok()?;
+    let france = &*FRANCE;
+    let i = france.binary_search_by(|(c, _)| c.cmp(&wanted)).ok()?;
+    std::str::from_utf8(&france[i].1).ok()
 }
 
 /// Every commune of Normandy.

@@ -31,10 +31,36 @@ pub struct Issuer {
 impl Issuer {
     /// The issuer whose key is in `data_dir`, created there the first time.
     pub fn load_or_create(data_dir: &Path, issuer: &str, audience: &str) -> std::io::Result<Self> {
+        Self::open(data_dir, issuer, audience, true)
+    }
+
+    /// The issuer whose key a sandbox gateway keeps in `data_dir`; an error
+    /// naming the file looked for when there is none (nothing is created:
+    /// a token signed by a new key would be refused by every gateway).
+    pub fn load(data_dir: &Path, issuer: &str, audience: &str) -> std::io::Result<Self> {
+        Self::open(data_dir, issuer, audience, false).map_err(|e| {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                return e;
+            }
+            let path = data_dir.join(KEY_FILE);
+            let path = std::path::absolute(&path).unwrap_or(path);
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "no sandbox issuer key at {}: start `passerelle serve` on this data \
+                     directory first, or name the server's with --data-dir, --config or \
+                     PASSERELLE_DATA_DIR",
+                    path.display()
+                ),
+            )
+        })
+    }
+
+    fn open(data_dir: &Path, issuer: &str, audience: &str, create: bool) -> std::io::Result<Self> {
         let path = data_dir.join(KEY_FILE);
         let pkcs8 = match std::fs::read(&path) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(e) if create && e.kind() == std::io::ErrorKind::NotFound => {
                 std::fs::create_dir_all(data_dir)?;
                 let doc = EcdsaKeyPair::generate_pkcs8(
                     &ECDSA_P256_SHA256_FIXED_SIGNING,

@@ -194,15 +194,15 @@ impl Batch {
         }
     }
 
-    /// Checks and stores records (index in the batch, input); the invalid
-    /// ones are rejected alone.
+    /// Checks and stores records (index in the batch, line in its file,
+    /// input); the invalid ones are rejected alone.
     pub async fn push(
         &mut self,
-        records: impl IntoIterator<Item = (u64, AllocationInput)>,
+        records: impl IntoIterator<Item = (u64, Option<u64>, AllocationInput)>,
     ) -> Result<(), IngestError> {
         let mut checked = Vec::new();
         let mut in_chunk = HashSet::new();
-        for (index, input) in records {
+        for (index, line, input) in records {
             match Allocation::check(&input, &self.opco, self.campaign, index, self.now) {
                 Ok(a) => {
                     self.report.received += 1;
@@ -212,7 +212,10 @@ impl Batch {
                         self.report.duplicates += 1;
                     }
                 }
-                Err(r) => self.reject(r),
+                Err(r) => self.reject(match line {
+                    Some(line) => r.at_line(line),
+                    None => r,
+                }),
             }
             if checked.len() == ROWS {
                 self.store(std::mem::take(&mut checked)).await?;

@@ -80,7 +80,7 @@ pub async fn push(
                     allocations
                         .into_iter()
                         .enumerate()
-                        .map(|(i, a)| (i as u64, a)),
+                        .map(|(i, a)| (i as u64, None, a)),
                 )
                 .await?;
             Ok(batch.commit(&fingerprint).await?)
@@ -197,9 +197,9 @@ pub async fn ingest_upload<R: Read + Send + 'static>(
                     continue;
                 };
                 let mut good = Vec::with_capacity(items.len());
-                for (index, item) in items {
-                    match item {
-                        Ok(input) => good.push((index, input)),
+                for item in items {
+                    match item.record {
+                        Ok(input) => good.push((item.index, item.line, input)),
                         Err(rejection) => batch.reject(rejection),
                     }
                 }

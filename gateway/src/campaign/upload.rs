@@ -145,7 +145,9 @@ fn batch_error(e: &BatchError) -> Response {
         BatchError::Campaign(_) | BatchError::Format(FormatError::MissingColumn(_)) => {
             StatusCode::BAD_REQUEST
         }
-        BatchError::Format(FormatError::Xml { .. }) => StatusCode::BAD_REQUEST,
+        BatchError::Format(FormatError::Xml { .. } | FormatError::Csv { .. }) => {
+            StatusCode::BAD_REQUEST
+        }
         BatchError::Format(FormatError::UnsupportedType(_)) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         BatchError::Format(FormatError::Io(io)) => {
             if io.to_string().contains("length limit") {
@@ -231,10 +233,10 @@ pub async fn export(
                     "{};{};{};{};{};{};{};{};{}\n",
                     csv_field(&a.opco),
                     csv_field(&a.reference),
-                    a.employer_siret,
-                    a.employer_commune,
+                    csv_field(&a.employer_siret),
+                    csv_field(&a.employer_commune),
                     employer_departement,
-                    a.establishment_uai,
+                    csv_field(&a.establishment_uai),
                     establishment_departement,
                     passerelle_schema::Cents(a.amount_cents).to_decimal_string(),
                     a.allocated_at
@@ -262,10 +264,36 @@ pub async fn export(
 }
 
 /// A CSV field, quoted when it holds the delimiter, a quote or a line break.
-fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains([';', '"', '\n', '\r']) {
+/// A text that a spreadsheet would read as a formula (it begins with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return) is neutralised as OWASP
+/// recommends for CSV injection: a single quote before it, and the whole
+/// field quoted.
+pub(crate) fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formula {
+        format!("\"'{}\"", s.replace('"', "\"\"")).into()
+    } else if s.contains([';', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {
         s.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn formula_leading_cells_are_neutralised() {
+        assert_eq!(csv_field("AKTO-2026-1"), "AKTO-2026-1");
+        assert_eq!(csv_field("a;b"), "\"a;b\"");
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\";\"clic\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\";\"\"clic\"\")\""
+        );
+        for lead in ["+1", "-1+2", "@SUM(A1)", "\tx", "\rx"] {
+            let cell = csv_field(lead);
+            assert!(cell.starts_with("\"'"), "{lead:?} gave {cell:?}");
+        }
     }
 }

@@ -504,7 +504,7 @@ impl TaxCampaign {
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let offset = decode_offset(after)?;
-        let departement = super::inputs::departement("departement", departement)?;
+        let departement = super::inputs::any_departement("departement", departement)?;
         let directory = crate::cfas::directory(&state.feeds);
         let (page, total) = match &self.reader {
             Reader::Region => {

@@ -427,7 +427,7 @@ impl CfaQuery {
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let f = filter.unwrap_or_default();
-        let departement = inputs::departement("filter.departement", f.departement)?;
+        let departement = inputs::departement(ctx, "filter.departement", f.departement)?;
         let commune = inputs::commune("filter.commune", f.commune)?;
         let romes = inputs::romes("filter.rome", f.rome)?;
         let items: Vec<CfaInfo> = directory(&state.feeds)

@@ -43,6 +43,10 @@ pub enum ErrorCode {
     Forbidden,
     /// The caller made too many requests: `Retry-After` says when to retry.
     RateLimited,
+    /// The HTTP method is not one the route answers (`Allow` lists them).
+    MethodNotAllowed,
+    /// No route has this path.
+    NotFound,
 }
 
 impl ErrorCode {
@@ -65,6 +69,8 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "UNAUTHENTICATED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            ErrorCode::NotFound => "NOT_FOUND",
         }
     }
 
@@ -96,6 +102,9 @@ pub fn partner_error(e: &ConnectorError) -> async_graphql::Error {
     async_graphql::Error::new(e.to_string()).extend_with(|_, ext| {
         ext.set("code", e.code());
         ext.set("partner", e.partner().id());
+        if let Some(n) = e.rejected() {
+            ext.set("rejected", n as u64);
+        }
     })
 }
 

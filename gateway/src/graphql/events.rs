@@ -63,9 +63,9 @@ pub struct SiteFilterInput {
 }
 
 impl SiteFilterInput {
-    fn parse(self) -> async_graphql::Result<SiteFilter> {
+    fn parse(self, ctx: &Context<'_>) -> async_graphql::Result<SiteFilter> {
         Ok(SiteFilter {
-            departement: inputs::departement("filter.departement", self.departement)?,
+            departement: inputs::departement(ctx, "filter.departement", self.departement)?,
             commune: inputs::commune("filter.commune", self.commune)?,
             kind: self.kind.map(Into::into),
             uai: None,
@@ -92,7 +92,7 @@ pub struct EventFilterInput {
 
 impl EventFilterInput {
     /// Checks the filter.
-    pub fn parse(self) -> async_graphql::Result<EventFilter> {
+    pub fn parse(self, ctx: &Context<'_>) -> async_graphql::Result<EventFilter> {
         let from = self.from.map_or_else(Utc::now, |d| d.0);
         let to = self.to.map_or(from + Duration::days(90), |d| d.0);
         if to <= from {
@@ -110,7 +110,7 @@ impl EventFilterInput {
             kind: self.kind.map(Into::into),
             site: self.site,
             sites: SiteFilter {
-                departement: inputs::departement("filter.departement", self.departement)?,
+                departement: inputs::departement(ctx, "filter.departement", self.departement)?,
                 ..SiteFilter::default()
             },
         })
@@ -309,7 +309,7 @@ impl EventQuery {
         after: Option<String>,
     ) -> async_graphql::Result<EventConnection> {
         let state = ctx.data::<ApiState>()?;
-        let filter = filter.unwrap_or_default().parse()?;
+        let filter = filter.unwrap_or_default().parse(ctx)?;
         if state.feeds.events.is_some() {
             report_stale(ctx, &state.health, &[passerelle_schema::Partner::Spro]);
         }
@@ -323,7 +323,7 @@ impl EventQuery {
         filter: Option<SiteFilterInput>,
     ) -> async_graphql::Result<Vec<OrientationSite>> {
         let state = ctx.data::<ApiState>()?;
-        let filter = filter.unwrap_or_default().parse()?;
+        let filter = filter.unwrap_or_default().parse(ctx)?;
         let Some(sites) = &state.feeds.sites else {
             return Ok(Vec::new());
         };

@@ -41,7 +41,7 @@ pub struct FormationFilterInput {
 }
 
 impl FormationFilterInput {
-    fn parse(self) -> async_graphql::Result<FormationFilter> {
+    fn parse(self, ctx: &Context<'_>) -> async_graphql::Result<FormationFilter> {
         Ok(FormationFilter {
             rome: inputs::romes("filter.rome", self.rome)?,
             rncp: self
@@ -49,7 +49,7 @@ impl FormationFilterInput {
                 .map(|r| Rncp::parse(&r).map_err(|e| inputs::invalid("filter.rncp", e)))
                 .transpose()?,
             level: inputs::level("filter.level", self.level)?,
-            departement: inputs::departement("filter.departement", self.departement)?,
+            departement: inputs::departement(ctx, "filter.departement", self.departement)?,
             commune: inputs::commune("filter.commune", self.commune)?,
             cfa: inputs::uai("filter.cfa", self.cfa)?,
             has_vacancies: self.has_vacancies,
@@ -272,7 +272,7 @@ impl FormationQuery {
                     })
             })
             .transpose()?;
-        let filter = filter.unwrap_or_default().parse()?;
+        let filter = filter.unwrap_or_default().parse(ctx)?;
         let items = match &state.feeds.carif {
             Some(feed) => {
                 report_stale(ctx, &state.health, &[passerelle_schema::Partner::Carif]);

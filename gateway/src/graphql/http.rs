@@ -285,14 +285,19 @@ async fn cached(
     }
 }
 
-/// Refuses a caller over its rate with 429, `RATE_LIMITED` and `Retry-After`.
+/// Refuses a caller over its rate with 429, `RATE_LIMITED` and `Retry-After`;
+/// a request counts as many times as it holds operations.
 fn over_rate(
     endpoint: &Endpoint,
     caller: &crate::auth::Caller,
     address: std::net::IpAddr,
     media: MediaType,
+    operations: u32,
 ) -> Option<Response> {
-    let wait = endpoint.limiter.check(caller, address).err()?;
+    let wait = endpoint
+        .limiter
+        .check_n(caller, address, operations)
+        .err()?;
     let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
     let mut r = refuse_with(
         StatusCode::TOO_MANY_REQUESTS,
@@ -386,65 +391,6 @@ fn trusted_document(
     }
 }
 
-/// Checks a document against the aliases and root-fields bounds, before
-/// anything runs.
-fn check_shape(
-    doc: &ExecutableDocument,
-    name: Option<&str>,
-    limits: &crate::config::Limits,
-) -> Result<(), (ErrorCode, String)> {
-    use async_graphql::parser::types::{Selection, SelectionSet};
-    fn aliases(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|s| match &s.node {
-                Selection::Field(f) => {
-                    usize::from(f.node.alias.is_some()) + aliases(&f.node.selection_set.node)
-                }
-                Selection::InlineFragment(i) => aliases(&i.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let operations: Vec<_> = doc.operations.iter().map(|(_, op)| op).collect();
-    let total: usize = operations
-        .iter()
-        .map(|op| aliases(&op.node.selection_set.node))
-        .sum::<usize>()
-        + doc
-            .fragments
-            .values()
-            .map(|f| aliases(&f.node.selection_set.node))
-            .sum::<usize>();
-    if total > limits.max_aliases {
-        return Err((
-            ErrorCode::TooManyAliases,
-            format!(
-                "the document uses {total} aliases; at most {}",
-                limits.max_aliases
-            ),
-        ));
-    }
-    let chosen = match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op),
-        (DocumentOperations::Multiple(ops), Some(n)) => ops.get(n),
-        (DocumentOperations::Multiple(ops), None) => ops.values().next(),
-    };
-    if let Some(op) = chosen {
-        let roots = op.node.selection_set.node.items.len();
-        if roots > limits.max_root_fields {
-            return Err((
-                ErrorCode::TooManyRootFields,
-                format!(
-                    "the operation selects {roots} root fields; at most {}",
-                    limits.max_root_fields
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Reads a caller's W3C trace context from the request's headers.
 struct HeaderExtractor<'a>(&'a HeaderMap);
 
@@ -464,6 +410,7 @@ async fn execute(
     media: MediaType,
     params: Params,
     caller: crate::auth::Caller,
+    deadline: tokio::time::Instant,
 ) -> Answer {
     use tracing::Instrument;
     use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -485,7 +432,10 @@ async fn execute(
     }
     // Boxed: the execution is a large future; held behind a pointer it
     // keeps the request's stack shallow.
-    Box::pin(execute_in_span(endpoint, media, params, caller, span.clone()).instrument(span)).await
+    Box::pin(
+        execute_in_span(endpoint, media, params, caller, span.clone(), deadline).instrument(span),
+    )
+    .await
 }
 
 async fn execute_in_span(
@@ -494,6 +444,7 @@ async fn execute_in_span(
     params: Params,
     caller: crate::auth::Caller,
     span: tracing::Span,
+    deadline: tokio::time::Instant,
 ) -> Answer {
     let mut params = params;
     if let Some(trusted) = &endpoint.trusted {
@@ -519,8 +470,10 @@ async fn execute_in_span(
     // answers the parser's error.
     let doc = async_graphql::parser::parse_query(&params.query).ok();
     let name = params.operation_name.as_deref();
-    if let Some(Err((code, message))) = doc.as_ref().map(|d| check_shape(d, name, &endpoint.limits))
-    {
+    let admitted = doc
+        .as_ref()
+        .map(|d| super::shape::admit(d, name, params.variables.as_ref(), &endpoint.limits));
+    if let Some(Err((code, message))) = admitted {
         let status = if media == MediaType::GraphqlResponseJson {
             StatusCode::BAD_REQUEST
         } else {
@@ -539,7 +492,14 @@ async fn execute_in_span(
     let name = name.unwrap_or_default();
     span.record("graphql.operation.name", name.as_str());
     span.record("otel.name", format!("{kind} {name}").trim_end());
-    let mut request = async_graphql::Request::new(params.query).data(caller);
+    let plan = doc.as_ref().and_then(|d| {
+        super::shape::chosen(d, params.operation_name.as_deref())
+            .and_then(|op| super::order::Plan::of(d, &op.node))
+    });
+    let notices = super::notices::Notices::default();
+    let mut request = async_graphql::Request::new(params.query)
+        .data(caller)
+        .data(notices.clone());
     if let Some(doc) = doc {
         request.set_parsed_query(doc);
     }
@@ -557,8 +517,13 @@ async fn execute_in_span(
         }
     }
     let started = std::time::Instant::now();
-    let deadline = tokio::time::Instant::now() + endpoint.operation_timeout;
-    let response = within_deadline(deadline, endpoint.schema.execute(request)).await;
+    let mut response = within_deadline(deadline, endpoint.schema.execute(request)).await;
+    if let Some(plan) = &plan {
+        plan.apply(&mut response.data);
+    }
+    if let Some(notices) = notices.take() {
+        response.extensions.insert("notices".to_owned(), notices);
+    }
     let outcome = if is_request_error(&response) {
         "rejected"
     } else if response.errors.is_empty() {
@@ -624,13 +589,18 @@ fn render(response: GqlResponse, media: MediaType, parses: bool) -> Answer {
         #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
         extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
     }
+    // The same error reported twice (the engine reports some refusals at
+    // two stages) is answered once.
+    let mut errors: Vec<Value> = Vec::with_capacity(response.errors.len());
+    for e in &response.errors {
+        let e = error_json(e, default_code);
+        if !errors.contains(&e) {
+            errors.push(e);
+        }
+    }
     let body = Body {
         data: (!request_error).then_some(&response.data),
-        errors: response
-            .errors
-            .iter()
-            .map(|e| error_json(e, default_code))
-            .collect(),
+        errors,
         extensions: &response.extensions,
     };
     // Serializing values and strings cannot fail.
@@ -656,6 +626,19 @@ pub async fn get(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let raw = raw.unwrap_or_default();
+    if raw.len() > MAX_QUERY_STRING {
+        let media = negotiate(&headers).unwrap_or(MediaType::Json);
+        let message = format!(
+            "the query string is longer than {} KiB: send the document with POST",
+            MAX_QUERY_STRING / 1024
+        );
+        return refuse_with(
+            StatusCode::URI_TOO_LONG,
+            media,
+            ErrorCode::RequestTooLarge,
+            &message,
+        );
+    }
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -696,12 +679,13 @@ pub async fn get(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media) {
+    if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media, 1) {
         return r;
     }
     let sent = super::cache::Sent::Get(&raw);
+    let deadline = tokio::time::Instant::now() + endpoint.operation_timeout;
     cached(&endpoint, media, &caller.clone(), sent, async {
-        execute(&endpoint, &headers, media, params, caller).await
+        execute(&endpoint, &headers, media, params, caller, deadline).await
     })
     .await
 }
@@ -767,7 +751,24 @@ pub async fn post(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media) {
+    let deadline = tokio::time::Instant::now() + endpoint.operation_timeout;
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        // A batch: never kept by the response cache, and counted against
+        // the rate once per operation.
+        return match serde_json::from_slice::<Vec<Value>>(&body) {
+            Ok(operations) => {
+                let count = u32::try_from(operations.len()).unwrap_or(u32::MAX);
+                if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media, count.max(1)) {
+                    return r;
+                }
+                batch(&endpoint, &headers, media, operations, caller, deadline)
+                    .await
+                    .into_response()
+            }
+            Err(_) => refuse(StatusCode::BAD_REQUEST, media, "the body is not JSON"),
+        };
+    }
+    if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media, 1) {
         return r;
     }
     let sent = super::cache::Sent::Post(&body);
@@ -783,25 +784,50 @@ pub async fn post(
                 )
             }
         };
-        if let Value::Array(operations) = json {
-            return batch(&endpoint, &headers, media, operations, caller).await;
-        }
         match params_from_json(json) {
-            Ok(p) => execute(&endpoint, &headers, media, p, caller).await,
+            Ok(p) => execute(&endpoint, &headers, media, p, caller, deadline).await,
             Err(e) => Answer::refusal(StatusCode::BAD_REQUEST, media, ErrorCode::InvalidInput, e),
         }
     })
     .await
 }
 
+/// The longest query string a `GET` may carry; longer documents are sent
+/// with `POST`. (The HTTP layer itself refuses request lines past 64 KiB,
+/// with a bare 414.)
+const MAX_QUERY_STRING: usize = 32 * 1024;
+
+/// Any other method on `/graphql`: 405, with the methods it answers.
+pub async fn other_method(headers: HeaderMap) -> Response {
+    let media = negotiate(&headers).unwrap_or(MediaType::Json);
+    let mut r = refuse_with(
+        StatusCode::METHOD_NOT_ALLOWED,
+        media,
+        ErrorCode::MethodNotAllowed,
+        "/graphql answers GET (queries) and POST",
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST"));
+    r
+}
+
+/// A path no route has: 404, as a coded error.
+pub async fn not_found(headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    let media = negotiate(&headers).unwrap_or(MediaType::Json);
+    let message = format!("no resource at {}", uri.path());
+    refuse_with(StatusCode::NOT_FOUND, media, ErrorCode::NotFound, &message)
+}
+
 /// A batch of operations: each is answered in its place, in one JSON array.
 /// The batch is refused whole when it holds more than `limits.max_batch`.
+/// Its operations run at once, under the request's one deadline.
 async fn batch(
     endpoint: &Endpoint,
     headers: &HeaderMap,
     media: MediaType,
     operations: Vec<Value>,
     caller: crate::auth::Caller,
+    deadline: tokio::time::Instant,
 ) -> Answer {
     let max = endpoint.limits.max_batch;
     if operations.is_empty() || operations.len() > max {
@@ -816,14 +842,19 @@ async fn batch(
             &message,
         );
     }
-    let mut answers = Vec::with_capacity(operations.len());
-    for op in operations {
-        let answer = match params_from_json(op) {
-            Ok(p) => execute(endpoint, headers, media, p, caller.clone()).await,
-            Err(e) => Answer::refusal(StatusCode::BAD_REQUEST, media, ErrorCode::InvalidInput, e),
-        };
-        answers.push(serde_json::from_slice::<Value>(&answer.body).unwrap_or(Value::Null));
-    }
+    let answers = futures::future::join_all(operations.into_iter().map(|op| {
+        let caller = caller.clone();
+        async move {
+            let answer = match params_from_json(op) {
+                Ok(p) => execute(endpoint, headers, media, p, caller, deadline).await,
+                Err(e) => {
+                    Answer::refusal(StatusCode::BAD_REQUEST, media, ErrorCode::InvalidInput, e)
+                }
+            };
+            serde_json::from_slice::<Value>(&answer.body).unwrap_or(Value::Null)
+        }
+    }))
+    .await;
     Answer {
         status: StatusCode::OK,
         media,

@@ -1,6 +1,7 @@
 //! Checking the arguments clients send: every failure is `INVALID_INPUT`
 //! naming the argument.
 
+use async_graphql::Context;
 use passerelle_schema::{Departement, DiplomaLevel, InseeCommune, RomeCode, Uai};
 
 use super::errors::ErrorCode;
@@ -11,8 +12,33 @@ pub fn invalid(field: &str, e: impl std::fmt::Display) -> async_graphql::Error {
     ErrorCode::InvalidInput.error(format!("{field}: {e}"))
 }
 
-/// A département code.
-pub fn departement(field: &str, v: Option<String>) -> async_graphql::Result<Option<Departement>> {
+/// A département code: `INVALID_INPUT` for one that does not exist; one
+/// outside Normandy is answered empty, with a notice (`OUTSIDE_NORMANDY`).
+pub fn departement(
+    ctx: &Context<'_>,
+    field: &str,
+    v: Option<String>,
+) -> async_graphql::Result<Option<Departement>> {
+    let departement = any_departement(field, v)?;
+    if let Some(d) = departement.as_ref().filter(|d| !d.is_normandy()) {
+        super::notices::notice(
+            ctx,
+            "OUTSIDE_NORMANDY",
+            format!(
+                "{field}: département {d} is outside Normandy, whose data alone Passerelle holds: \
+                 nothing matches"
+            ),
+        );
+    }
+    Ok(departement)
+}
+
+/// A code of any French département: `INVALID_INPUT` for one that does
+/// not exist.
+pub fn any_departement(
+    field: &str,
+    v: Option<String>,
+) -> async_graphql::Result<Option<Departement>> {
     v.map(|d| Departement::parse(&d).map_err(|e| invalid(field, e)))
         .transpose()
 }

@@ -47,7 +47,7 @@ pub struct MobilityFilterInput {
 
 impl MobilityFilterInput {
     /// Checks the filter.
-    pub fn parse(self) -> async_graphql::Result<MobilityFilter> {
+    pub fn parse(self, ctx: &Context<'_>) -> async_graphql::Result<MobilityFilter> {
         let country = self.country.map(|c| c.trim().to_ascii_uppercase());
         if let Some(c) = &country {
             if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -62,7 +62,7 @@ impl MobilityFilterInput {
             cfa: inputs::uai("filter.cfa", self.cfa)?,
             country,
             program: self.program.map(Into::into),
-            departement: inputs::departement("filter.departement", self.departement)?,
+            departement: inputs::departement(ctx, "filter.departement", self.departement)?,
         })
     }
 }
@@ -223,7 +223,7 @@ impl MobilityQuery {
         filter: Option<MobilityFilterInput>,
     ) -> async_graphql::Result<MobilityReportNode> {
         let state = ctx.data::<ApiState>()?;
-        let filter = filter.unwrap_or_default().parse()?;
+        let filter = filter.unwrap_or_default().parse(ctx)?;
         let (report, errors) = state.mobility.report(&filter).await;
         report_partner_errors(ctx, &errors);
         if state.feeds.erasmus.is_some() {

@@ -10,10 +10,13 @@ pub mod http;
 mod ids;
 mod inputs;
 mod mobility;
+pub mod notices;
+mod order;
 mod public_sector;
 mod query;
 mod region;
 mod scalars;
+mod shape;
 mod types;
 
 use std::sync::Arc;

@@ -40,10 +40,10 @@ pub struct OfferFilterInput {
 }
 
 impl OfferFilterInput {
-    fn parse(self) -> async_graphql::Result<OfferFilter> {
+    fn parse(self, ctx: &Context<'_>) -> async_graphql::Result<OfferFilter> {
         Ok(OfferFilter {
             rome: inputs::romes("filter.rome", self.rome)?,
-            departement: inputs::departement("filter.departement", self.departement)?,
+            departement: inputs::departement(ctx, "filter.departement", self.departement)?,
             commune: inputs::commune("filter.commune", self.commune)?,
             level: inputs::level("filter.level", self.level)?,
             source: self.source.map(Into::into),
@@ -267,7 +267,7 @@ impl OfferQuery {
                 })
             })
             .transpose()?;
-        let filter = filter.unwrap_or_default().parse()?;
+        let filter = filter.unwrap_or_default().parse(ctx)?;
         let results = state.offers.search(&filter).await;
         report_partner_errors(ctx, &results.errors);
         if state.offers.cma().is_some() && filter.source.is_none_or(|s| s == Partner::Cma) {
