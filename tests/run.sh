@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs Passerelle's whole test suite on a fresh machine: installs what the
-# tests need (Node packages for the GraphQL-over-HTTP audit, PostgreSQL for
-# the store tests, started as a throwaway cluster), checks the formatting
-# and lints, then runs every test of the workspace.
+# tests need (Node packages for the GraphQL-over-HTTP audit, rotel as the
+# traces tests' OpenTelemetry collector, PostgreSQL for the store tests,
+# started as a throwaway cluster), checks the formatting and lints, then
+# runs every test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,16 @@ fi
 echo "== installing the audit's Node packages"
 (cd tests/audit && npm ci --no-audit --no-fund --loglevel=error)
 
+if ! python3 -c 'import rotel' >/dev/null 2>&1; then
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    echo "== installing pip (for rotel)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+  fi
+  echo "== installing rotel (the OTLP collector of the traces tests)"
+  # Debian's Python refuses packages outside a virtual environment unless told.
+  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check rotel
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
@@ -20,6 +31,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 source tests/postgres.sh
 postgres_start
-# The store and ingestion tests must run on PostgreSQL too, not skip it.
+# The store and ingestion tests must run on PostgreSQL too, not skip it;
+# and the traces tests on rotel.
 export PASSERELLE_REQUIRE_POSTGRES=1
 cargo test --workspace --locked

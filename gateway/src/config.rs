@@ -160,10 +160,16 @@ impl Default for ApiConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TelemetryConfig {
-    /// The OTLP/HTTP endpoint traces are sent to
-    /// (`http://collector:4318/v1/traces`); no traces when unset.
+    /// The OTLP collector's endpoint traces are sent to; no traces when
+    /// unset. Over gRPC, the collector's address (`http://collector:4317`);
+    /// over HTTP, the full URL of its traces route
+    /// (`http://collector:4318/v1/traces`).
     #[serde(default)]
     pub otlp_endpoint: Option<url::Url>,
+    /// How traces reach the collector: `grpc` (the default) or
+    /// `http/protobuf`.
+    #[serde(default)]
+    pub otlp_protocol: OtlpProtocol,
     /// The service name traces carry.
     #[serde(default = "default_service_name")]
     pub service_name: String,
@@ -173,9 +179,23 @@ impl Default for TelemetryConfig {
     fn default() -> Self {
         Self {
             otlp_endpoint: None,
+            otlp_protocol: OtlpProtocol::default(),
             service_name: default_service_name(),
         }
     }
+}
+
+/// The OTLP transports traces can be exported over, named as in the
+/// OpenTelemetry specification (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum OtlpProtocol {
+    /// OTLP over gRPC, on a collector's port 4317.
+    #[default]
+    #[serde(rename = "grpc")]
+    Grpc,
+    /// OTLP as protobuf over HTTP, on a collector's port 4318.
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
 }
 
 fn default_service_name() -> String {
@@ -565,6 +585,22 @@ mod tests {
         ] {
             assert!(!is_setting(key), "{key}");
         }
+    }
+
+    #[test]
+    fn traces_go_over_grpc_unless_http_is_asked_for() {
+        let c =
+            Config::from_toml("[telemetry]\notlp_endpoint = \"http://collector:4317\"").unwrap();
+        assert_eq!(c.telemetry.otlp_protocol, OtlpProtocol::Grpc);
+        let c = Config::from_toml("[telemetry]\notlp_protocol = \"http/protobuf\"").unwrap();
+        assert_eq!(c.telemetry.otlp_protocol, OtlpProtocol::HttpProtobuf);
+        let e = Config::from_toml("[telemetry]\notlp_protocol = \"http/json\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("otlp_protocol") && e.contains("http/protobuf"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -56,6 +56,7 @@ are laid over `config`.
 {{- $_ = set $config "auth" $auth -}}
 {{- $telemetry := dict "service_name" .Values.telemetry.serviceName -}}
 {{- with .Values.telemetry.otlpEndpoint }}{{ $_ = set $telemetry "otlp_endpoint" . }}{{ end -}}
+{{- with .Values.telemetry.otlpProtocol }}{{ $_ = set $telemetry "otlp_protocol" . }}{{ end -}}
 {{- $_ = set $config "telemetry" $telemetry -}}
 {{- if .Values.mappings }}{{ $_ = set $config "mappings_dir" "/etc/passerelle/mappings" }}{{ end -}}
 {{- if .Values.trustedDocuments.configMap -}}
