@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use passerelle::config::{Config, Overrides};
+use passerelle::config::{Config, OtlpProtocol, Overrides};
 use passerelle_mappings::{Catalog, EntityKind};
 use passerelle_schema::Partner;
 
@@ -72,6 +72,12 @@ fn the_chart_validates_and_the_gateway_reads_what_it_renders() {
         assert_eq!(config.partners.len(), partners, "{case}");
         assert!(config.auth.jwks_url.is_some(), "{case}");
         assert_eq!(config.listen.port(), 4000, "{case}");
+        // Traces go over gRPC, to the collector's OTLP/gRPC port.
+        assert_eq!(config.telemetry.otlp_protocol, OtlpProtocol::Grpc, "{case}");
+        if case == "production" {
+            let endpoint = config.telemetry.otlp_endpoint.as_ref().unwrap();
+            assert_eq!(endpoint.port(), Some(4317), "{case}");
+        }
         if let Some(mappings) = &config.mappings_dir {
             let catalog = Catalog::with_overrides(mappings)
                 .unwrap_or_else(|e| panic!("{case}: the mounted mappings are refused: {e}"));
