@@ -257,7 +257,7 @@ pub fn run() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("passerelle: {e}");
-                    ExitCode::FAILURE
+                    ExitCode::from(2)
                 }
             }
         }

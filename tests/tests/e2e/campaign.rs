@@ -389,3 +389,159 @@ async fn a_cfa_reads_its_own_line_and_nothing_else() {
         assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{query}: {body}");
     }
 }
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Uploads a CSV whose second line is `line_len` bytes long, written as a
+/// stream (never held by the test); the status and body of the answer.
+async fn upload_long_line(app: &TestApp, token: &str, line_len: usize) -> (u16, Value) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let header = "reference;siret;commune;uai;amount;date\n";
+    let stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let (mut read, mut write) = tokio::io::split(stream);
+    let head = format!(
+        "POST /ingest/allocations?campaign=2026 HTTP/1.1\r\nhost: passerelle\r\nauthorization: Bearer {token}\r\n\
+         idempotency-key: long-line\r\ncontent-type: text/csv\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{header}",
+        header.len() + line_len + 1
+    );
+    let writer = tokio::spawn(async move {
+        write.write_all(head.as_bytes()).await?;
+        let chunk = vec![b'x'; 1 << 16];
+        let mut sent = 0;
+        while sent < line_len {
+            let n = chunk.len().min(line_len - sent);
+            write.write_all(&chunk[..n]).await?;
+            sent += n;
+        }
+        write.write_all(b"\n").await
+    });
+    let mut answer = Vec::new();
+    let _ = read.read_to_end(&mut answer).await;
+    writer.abort();
+    let text = String::from_utf8_lossy(&answer);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .and_then(|(_, b)| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[tokio::test]
+async fn a_malformed_upload_loses_no_line_and_no_line_is_held_whole() {
+    let app = spawn_app(SMALL).await;
+    let batches = generated(600, None);
+    let (opco, good) = batches.iter().max_by_key(|(_, v)| v.len()).unwrap();
+    let opco = *opco;
+    assert!(good.len() >= 49);
+    let mut lines: Vec<String> = String::from_utf8(csv(&good[..49]))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let rows = lines.len() - 1;
+    // A stray quote opening the second row, a formula as a reference, a
+    // commune INSEE does not know, one outside Normandy that does not exist.
+    lines[2] = format!("\"{}", lines[2]);
+    let fields = |l: &str| l.split(';').map(str::to_owned).collect::<Vec<_>>();
+    let header = fields(&lines[0]);
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut formula = fields(&lines[3]);
+    formula[column("reference")] = "=HYPERLINK(\"http://x.example\",\"clic\")".into();
+    lines[3] = formula
+        .iter()
+        .map(|f| {
+            if f.contains([';', '"', ',']) {
+                format!("\"{}\"", f.replace('"', "\"\""))
+            } else {
+                f.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(";");
+    for (row, commune) in [(4, "75999"), (5, "99999")] {
+        let mut f = fields(&lines[row]);
+        f[column("employer_commune")] = commune.into();
+        lines[row] = f.join(";");
+    }
+    let body = lines.join("\n") + "\n\n";
+    let r = app
+        .client
+        .post(app.url("/ingest/allocations?campaign=2026"))
+        .bearer_auth(app.token("allocations:write", Some(opco), None))
+        .header("idempotency-key", "stray-quote")
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let report: Value = r.json().await.unwrap();
+    let n = |k: &str| report[k].as_u64().unwrap();
+    assert_eq!(n("received"), rows as u64, "every data line: {report}");
+    assert_eq!(
+        n("received"),
+        n("accepted") + n("duplicates") + n("rejectedCount"),
+        "{report}"
+    );
+    assert_eq!(n("rejectedCount"), 3, "{report}");
+    let rejected = report["rejected"].as_array().unwrap();
+    let quote = rejected.iter().find(|r| r["line"] == 3).expect("line 3");
+    assert_eq!(quote["code"], "UNREADABLE_RECORD", "{report}");
+    for line in [5, 6] {
+        let r = rejected.iter().find(|r| r["line"] == line).unwrap();
+        assert_eq!(r["field"], "employerCommune", "{report}");
+    }
+
+    let figures = app
+        .data_bi(
+            "{ taxCampaign(year: 2026) { byEmployerDepartement { key } } }",
+            json!({}),
+        )
+        .await;
+    let keys = figures["taxCampaign"]["byEmployerDepartement"].to_string();
+    assert!(!keys.contains("\"99\""), "{keys}");
+    let export = app
+        .client
+        .get(app.url("/export/tax-campaign/2026.csv"))
+        .bearer_auth(app.token("region:bi", None, None))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        export.contains("\"'=HYPERLINK(\"\"http://x.example\"\",\"\"clic\"\")\""),
+        "{export}"
+    );
+
+    // A line of 150 MB refuses the upload, naming it, and is never held.
+    let token = app.token("allocations:write", Some(opco), None);
+    let before = rss_kib();
+    let (status, body) = upload_long_line(&app, &token, 150 << 20).await;
+    let grown_mib = rss_kib().saturating_sub(before) / 1024;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "MALFORMED_UPLOAD");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 2"),
+        "{body}"
+    );
+    assert!(grown_mib < 40, "memory grew by {grown_mib} MiB");
+}
