@@ -41,6 +41,30 @@ pub enum ConnectorError {
         /// What was wrong with it.
         reason: String,
     },
+    /// Every record of the partner's answer was rejected: nothing of it can
+    /// be answered, and it is not cached.
+    #[error("{partner}'s answer could not be mapped: its {rejected} records were all rejected ({reasons})")]
+    AllRejected {
+        /// The partner.
+        partner: Partner,
+        /// How many records were rejected.
+        rejected: usize,
+        /// The first reasons (`field: reason`).
+        reasons: String,
+    },
+    /// Some records of the partner's answer were rejected: the others are
+    /// answered.
+    #[error("{partner} sent {rejected} records that were rejected ({reasons}); the other {kept} are answered")]
+    PartialData {
+        /// The partner.
+        partner: Partner,
+        /// How many records were rejected.
+        rejected: usize,
+        /// How many were kept.
+        kept: usize,
+        /// The first reasons (`field: reason`).
+        reasons: String,
+    },
     /// Calls to the partner fail at once: it failed too often lately.
     #[error("{partner} is failing; calls are suspended for a while")]
     CircuitOpen {
@@ -75,12 +99,14 @@ impl ConnectorError {
             | ConnectorError::BadResponse { partner, .. }
             | ConnectorError::CircuitOpen { partner }
             | ConnectorError::Stale { partner, .. }
-            | ConnectorError::MappingFailed { partner, .. } => *partner,
+            | ConnectorError::MappingFailed { partner, .. }
+            | ConnectorError::AllRejected { partner, .. }
+            | ConnectorError::PartialData { partner, .. } => *partner,
         }
     }
 
     /// Every code [`ConnectorError::code`] gives.
-    pub const CODES: [&'static str; 7] = [
+    pub const CODES: [&'static str; 8] = [
         "PARTNER_TIMEOUT",
         "PARTNER_UNAVAILABLE",
         "PARTNER_AUTH_FAILED",
@@ -88,6 +114,7 @@ impl ConnectorError {
         "CIRCUIT_OPEN",
         "STALE_DATA",
         "MAPPING_FAILED",
+        "PARTIAL_DATA",
     ];
 
     /// The stable code clients see in `extensions.code`.
@@ -99,8 +126,66 @@ impl ConnectorError {
             ConnectorError::BadResponse { .. } => "PARTNER_BAD_RESPONSE",
             ConnectorError::CircuitOpen { .. } => "CIRCUIT_OPEN",
             ConnectorError::Stale { .. } => "STALE_DATA",
-            ConnectorError::MappingFailed { .. } => "MAPPING_FAILED",
+            ConnectorError::MappingFailed { .. } | ConnectorError::AllRejected { .. } => {
+                "MAPPING_FAILED"
+            }
+            ConnectorError::PartialData { .. } => "PARTIAL_DATA",
         }
+    }
+
+    /// How many of the partner's records were rejected, when that is the
+    /// error.
+    pub fn rejected(&self) -> Option<usize> {
+        match self {
+            ConnectorError::AllRejected { rejected, .. }
+            | ConnectorError::PartialData { rejected, .. } => Some(*rejected),
+            _ => None,
+        }
+    }
+
+    /// The error an answer with `rejected` records rejected and `kept`
+    /// kept gives: none when nothing was rejected, [`AllRejected`] when
+    /// nothing was kept, [`PartialData`] otherwise. The reasons of the
+    /// first three distinct fields are named.
+    ///
+    /// [`AllRejected`]: ConnectorError::AllRejected
+    /// [`PartialData`]: ConnectorError::PartialData
+    pub fn of_rejections(
+        partner: Partner,
+        kept: usize,
+        rejected: &[passerelle_mappings::RecordError],
+    ) -> Option<Self> {
+        if rejected.is_empty() {
+            return None;
+        }
+        let mut fields: Vec<&str> = Vec::new();
+        let mut reasons = Vec::new();
+        for e in rejected {
+            if fields.len() == 3 {
+                break;
+            }
+            if !fields.contains(&e.field.as_str()) {
+                fields.push(&e.field);
+                let reason: String = e.reason.chars().take(120).collect();
+                reasons.push(format!("{}: {reason}", e.field));
+            }
+        }
+        let reasons = reasons.join("; ");
+        let rejected = rejected.len();
+        Some(if kept == 0 {
+            ConnectorError::AllRejected {
+                partner,
+                rejected,
+                reasons,
+            }
+        } else {
+            ConnectorError::PartialData {
+                partner,
+                rejected,
+                kept,
+                reasons,
+            }
+        })
     }
 
     /// Whether trying again may succeed: timeouts, unavailability.

@@ -19,6 +19,9 @@ pub struct PartnerState {
     pub last_error: Option<PartnerFailure>,
     /// How many records the partner holds, as last seen.
     pub record_count: Option<u64>,
+    /// How many records of the partner's latest answer were rejected, when
+    /// some were (live partners): the partner is `DEGRADED` meanwhile.
+    pub rejected: Option<u64>,
 }
 
 /// A failure of a partner, as remembered.
@@ -37,7 +40,8 @@ pub struct PartnerFailure {
 pub enum PartnerStatus {
     /// The last call succeeded.
     Up,
-    /// The last call or sync failed, but earlier data is still served.
+    /// The last call or sync failed, but earlier data is still served; or
+    /// the partner's latest answer had records that were rejected.
     Degraded,
     /// The last call failed and nothing is served from it.
     Down,
@@ -50,7 +54,11 @@ impl PartnerState {
     pub fn status(&self, serving_data: bool) -> PartnerStatus {
         match (&self.last_success, &self.last_error) {
             (None, None) => PartnerStatus::Unknown,
+            (Some(_), None) if self.rejected.is_some() => PartnerStatus::Degraded,
             (Some(_), None) => PartnerStatus::Up,
+            (Some(ok), Some(err)) if *ok >= err.at && self.rejected.is_some() => {
+                PartnerStatus::Degraded
+            }
             (Some(ok), Some(err)) if *ok >= err.at => PartnerStatus::Up,
             _ if serving_data => PartnerStatus::Degraded,
             _ => PartnerStatus::Down,
@@ -100,7 +108,9 @@ impl Health {
 
     /// Like [`Health::observe`] for a cached answer: a stale one (served
     /// because the partner failed) notes the failure and adds a
-    /// `STALE_DATA` notice to `errors`.
+    /// `STALE_DATA` notice to `errors`; one with rejected records adds its
+    /// `PARTIAL_DATA` notice, and the partner is `DEGRADED` until an answer
+    /// without rejections.
     pub fn observe_cached<V>(
         &self,
         partner: Partner,
@@ -108,6 +118,11 @@ impl Health {
         count: impl FnOnce(&V) -> Option<u64>,
         errors: &mut Vec<ConnectorError>,
     ) -> Option<Arc<V>> {
+        if let Err(e) = &result {
+            if let Some(n) = e.rejected() {
+                self.rejections(partner, Some(n));
+            }
+        }
         let cached = self.observe(
             partner,
             result,
@@ -117,6 +132,7 @@ impl Health {
             },
             errors,
         )?;
+        self.rejections(partner, cached.partial.as_ref().and_then(|e| e.rejected()));
         if let Some(e) = &cached.stale_because {
             self.failure(e);
             errors.push(ConnectorError::Stale {
@@ -124,7 +140,17 @@ impl Health {
                 reason: e.to_string(),
             });
         }
+        if let Some(e) = cached.partial {
+            errors.push(e);
+        }
         Some(cached.value)
+    }
+
+    /// Notes how many records of the partner's latest answer were
+    /// rejected (`None`: none were).
+    pub fn rejections(&self, partner: Partner, rejected: Option<usize>) {
+        let mut states = self.states.write().expect("health lock");
+        states.entry(partner).or_default().rejected = rejected.map(|n| n as u64);
     }
 
     /// Notes a failed call.

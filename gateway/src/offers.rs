@@ -347,7 +347,7 @@ impl OfferService {
             self.health.observe_cached(
                 Partner::Cnfpt,
                 answer,
-                |a| Some(a.len() as u64),
+                |a| Some(a.offers.len() as u64),
                 &mut errors,
             )
         });
@@ -369,7 +369,7 @@ impl OfferService {
                 candidates.extend(a.offers.iter().filter(|o| place(o)).cloned());
             }
             if let Some(a) = &cnfpt_answer {
-                candidates.extend(a.iter().filter(|o| place(o)).cloned());
+                candidates.extend(a.offers.iter().filter(|o| place(o)).cloned());
             }
             // Records of the CMA never merge with each other, only with a
             // live exchange's copy. So only the live offers and their CMA
@@ -457,6 +457,7 @@ impl OfferService {
                 Some(cnfpt) => match cnfpt.offers().await {
                     Ok(all) => all
                         .value
+                        .offers
                         .iter()
                         .find(|o| o.primary_source().partner_id == partner_id)
                         .map(|o| o.location.commune.clone()),

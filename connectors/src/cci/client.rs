@@ -13,7 +13,7 @@ use serde::de::IgnoredAny;
 use super::config::CciConfig;
 use super::wire::Page;
 use crate::feed::log_rejected;
-use crate::http::{http_client, Cached, Guard, LiveCache, TokenSource};
+use crate::http::{http_client, Cached, Guard, LiveAnswer, LiveCache, TokenSource};
 use crate::ConnectorError;
 
 const PARTNER: Partner = Partner::Cci;
@@ -61,6 +61,15 @@ pub struct CciAnswer {
     pub total: u64,
 }
 
+impl LiveAnswer for CciAnswer {
+    fn records(&self) -> usize {
+        self.offers.len()
+    }
+    fn rejected(&self) -> &[RecordError] {
+        &self.rejected
+    }
+}
+
 /// The live connector to the CCI exchange.
 pub struct CciConnector {
     config: CciConfig,
@@ -85,6 +94,7 @@ impl CciConnector {
                 // About a kilobyte an offer, as held in memory.
                 (a.offers.len() as u32).saturating_mul(1024).max(64)
             },
+            &config.resilience,
         );
         Self {
             guard: Guard::new(PARTNER, config.resilience.clone()),
@@ -97,13 +107,21 @@ impl CciConnector {
     }
 
     /// Every offer matching `query`, from the cache when it is fresh; a miss
-    /// follows every page, and concurrent identical misses share one load.
-    pub async fn search(&self, query: CciQuery) -> Result<Cached<CciAnswer>, ConnectorError> {
+    /// follows every page (one after another: the API's cursors are its
+    /// own), and concurrent identical misses share one load, which goes on
+    /// in the background when the request stops waiting at the latency
+    /// budget.
+    pub async fn search(
+        self: &Arc<Self>,
+        query: CciQuery,
+    ) -> Result<Cached<CciAnswer>, ConnectorError> {
         let mut query = query;
         query.rome.sort();
         query.rome.dedup();
+        let this = Arc::clone(self);
+        let key = query.clone();
         self.cache
-            .get_or_load(query.clone(), self.fetch_all(query))
+            .get_or_load(key, async move { this.fetch_all(query).await })
             .await
     }
 

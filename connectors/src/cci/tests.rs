@@ -53,7 +53,7 @@ async fn sim(faults: Faults) -> (SimServer, CciConfig) {
 #[tokio::test]
 async fn filters_are_pushed_down_and_every_page_is_followed() {
     let (_server, config) = sim(Faults::default()).await;
-    let connector = CciConnector::new(config, mapping());
+    let connector = Arc::new(CciConnector::new(config, mapping()));
     let expected = dataset(&settings())
         .cci
         .iter()
@@ -91,7 +91,7 @@ async fn filters_are_pushed_down_and_every_page_is_followed() {
 #[tokio::test]
 async fn repeated_searches_are_served_from_the_cache() {
     let (_server, config) = sim(Faults::default()).await;
-    let connector = CciConnector::new(config, mapping());
+    let connector = Arc::new(CciConnector::new(config, mapping()));
     let q = CciQuery {
         rome: vec!["D1106".into()],
         ..Default::default()
@@ -112,7 +112,7 @@ async fn malformed_records_are_rejected_one_by_one() {
         })
         .unwrap();
     let (_server, config) = sim(faults).await;
-    let answer = CciConnector::new(config, mapping())
+    let answer = Arc::new(CciConnector::new(config, mapping()))
         .search(CciQuery::default())
         .await
         .unwrap();
@@ -136,7 +136,7 @@ async fn an_outage_is_reported_as_the_partner_being_unavailable() {
             ..Default::default()
         })
         .unwrap();
-    let err = CciConnector::new(config, mapping())
+    let err = Arc::new(CciConnector::new(config, mapping()))
         .search(CciQuery::default())
         .await
         .unwrap_err();
@@ -148,7 +148,7 @@ async fn an_outage_is_reported_as_the_partner_being_unavailable() {
 async fn wrong_credentials_are_an_auth_failure() {
     let (_server, mut config) = sim(Faults::default()).await;
     config.credentials.client_secret = SecretString::from("wrong");
-    let err = CciConnector::new(config, mapping())
+    let err = Arc::new(CciConnector::new(config, mapping()))
         .count()
         .await
         .unwrap_err();
@@ -196,7 +196,10 @@ async fn a_refused_token_is_renewed_and_the_call_retried_once() {
         },
     );
     assert_eq!(
-        CciConnector::new(config, mapping()).count().await.unwrap(),
+        Arc::new(CciConnector::new(config, mapping()))
+            .count()
+            .await
+            .unwrap(),
         7
     );
 }
@@ -239,7 +242,7 @@ async fn an_answer_that_is_not_the_apis_json_is_a_mapping_failure() {
             scopes: vec![],
         },
     );
-    let e = CciConnector::new(config, mapping())
+    let e = Arc::new(CciConnector::new(config, mapping()))
         .search(CciQuery::default())
         .await
         .unwrap_err();

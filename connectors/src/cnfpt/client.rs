@@ -4,13 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use passerelle_mappings::record::{decode_xml, select, xml_records};
-use passerelle_mappings::{MappedBatch, Mapping};
+use passerelle_mappings::{MappedBatch, Mapping, RecordError};
 use passerelle_schema::{Offer, Partner};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::feed::log_rejected;
-use crate::http::{http_client, Cached, Guard, HttpSettings, LiveCache};
+use crate::http::{http_client, Cached, Guard, HttpSettings, LiveAnswer, LiveCache};
 use crate::ConnectorError;
 
 const PARTNER: Partner = Partner::Cnfpt;
@@ -85,12 +85,36 @@ pub struct PublicCounts {
     pub hospitaliere: u32,
 }
 
+impl LiveAnswer for PublicCounts {
+    fn records(&self) -> usize {
+        1
+    }
+}
+
+/// Every public-sector offer of Normandy, as the service last answered.
+#[derive(Debug, Default)]
+pub struct CnfptOffers {
+    /// The offers that mapped.
+    pub offers: Vec<Arc<Offer>>,
+    /// The records that did not, with reasons.
+    pub rejected: Vec<RecordError>,
+}
+
+impl LiveAnswer for CnfptOffers {
+    fn records(&self) -> usize {
+        self.offers.len()
+    }
+    fn rejected(&self) -> &[RecordError] {
+        &self.rejected
+    }
+}
+
 /// The live connector to the CNFPT service.
 pub struct CnfptConnector {
     config: CnfptConfig,
     http: reqwest::Client,
     mapping: Arc<Mapping>,
-    offers: LiveCache<(), Vec<Arc<Offer>>>,
+    offers: LiveCache<(), CnfptOffers>,
     counts: LiveCache<i32, PublicCounts>,
     guard: Guard,
 }
@@ -106,7 +130,8 @@ impl CnfptConnector {
                 config.cache_ttl,
                 config.stale_for,
                 4 * 1024 * 1024,
-                |o: &Vec<Arc<Offer>>| (o.len() as u32).saturating_mul(1024).max(64),
+                |o: &CnfptOffers| (o.offers.len() as u32).saturating_mul(1024).max(64),
+                &config.resilience,
             ),
             counts: LiveCache::new(
                 PARTNER,
@@ -114,23 +139,34 @@ impl CnfptConnector {
                 config.stale_for,
                 1024 * 1024,
                 |_| 64,
+                &config.resilience,
             ),
             config,
             mapping,
         }
     }
 
-    /// Every public-sector offer of Normandy, cached.
-    pub async fn offers(&self) -> Result<Cached<Vec<Arc<Offer>>>, ConnectorError> {
-        self.offers.get_or_load((), self.fetch_offers()).await
+    /// Every public-sector offer of Normandy, cached; a load the request
+    /// stops waiting for goes on in the background.
+    pub async fn offers(self: &Arc<Self>) -> Result<Cached<CnfptOffers>, ConnectorError> {
+        let this = Arc::clone(self);
+        self.offers
+            .get_or_load((), async move { this.fetch_offers().await })
+            .await
     }
 
     /// Apprentices in the public sector in `year`, cached.
-    pub async fn counts(&self, year: i32) -> Result<Cached<PublicCounts>, ConnectorError> {
-        self.counts.get_or_load(year, self.fetch_counts(year)).await
+    pub async fn counts(
+        self: &Arc<Self>,
+        year: i32,
+    ) -> Result<Cached<PublicCounts>, ConnectorError> {
+        let this = Arc::clone(self);
+        self.counts
+            .get_or_load(year, async move { this.fetch_counts(year).await })
+            .await
     }
 
-    async fn fetch_offers(&self) -> Result<Vec<Arc<Offer>>, ConnectorError> {
+    async fn fetch_offers(&self) -> Result<CnfptOffers, ConnectorError> {
         let body = self
             .call("RechercherOffres", "<c:region>28</c:region>")
             .await?;
@@ -145,7 +181,10 @@ impl CnfptConnector {
         for e in &batch.rejected {
             log_rejected(PARTNER, e);
         }
-        Ok(batch.records.into_iter().map(Arc::new).collect())
+        Ok(CnfptOffers {
+            offers: batch.records.into_iter().map(Arc::new).collect(),
+            rejected: batch.rejected,
+        })
     }
 
     async fn fetch_counts(&self, year: i32) -> Result<PublicCounts, ConnectorError> {

@@ -6,4 +6,4 @@ pub mod simulator;
 #[cfg(test)]
 mod tests;
 
-pub use client::{CnfptConfig, CnfptConnector, PublicCounts};
+pub use client::{CnfptConfig, CnfptConnector, CnfptOffers, PublicCounts};

@@ -7,7 +7,7 @@ use super::*;
 use crate::sandbox::generate::DatasetSettings;
 use crate::sandbox::{Faults, SimServer};
 
-async fn sim(password: &str) -> (SimServer, CnfptConnector) {
+async fn sim(password: &str) -> (SimServer, std::sync::Arc<CnfptConnector>) {
     let server = SimServer::start(
         "127.0.0.1:0".parse().unwrap(),
         simulator::router(&DatasetSettings::default(), Faults::default()),
@@ -23,21 +23,27 @@ async fn sim(password: &str) -> (SimServer, CnfptConnector) {
         simulator::USERNAME.into(),
         SecretString::from(password),
     );
-    (server, CnfptConnector::new(config, mapping))
+    (
+        server,
+        std::sync::Arc::new(CnfptConnector::new(config, mapping)),
+    )
 }
 
 #[tokio::test]
 async fn public_offers_come_with_their_employer_type() {
     let (_server, connector) = sim(simulator::PASSWORD).await;
     let offers = connector.offers().await.unwrap();
-    assert_eq!(offers.len(), 150);
+    assert_eq!(offers.offers.len(), 150);
     for t in [
         PublicEmployerType::Etat,
         PublicEmployerType::Territoriale,
         PublicEmployerType::Hospitaliere,
     ] {
         assert!(
-            offers.iter().any(|o| o.employer.public_type == Some(t)),
+            offers
+                .offers
+                .iter()
+                .any(|o| o.employer.public_type == Some(t)),
             "{t:?}"
         );
     }

@@ -7,7 +7,7 @@ mod resilience;
 pub mod secret;
 mod trace;
 
-pub use cache::{Cached, LiveCache};
+pub use cache::{Cached, LiveAnswer, LiveCache};
 pub use client::{http_client, HttpSettings};
 pub use oauth::{ClientCredentials, TokenSource};
 pub use resilience::{

@@ -55,6 +55,17 @@ pub struct ResilienceSettings {
     /// How long a call may wait for a free place in the bulkhead.
     #[serde(default = "default_queue_timeout", with = "humantime_serde")]
     pub queue_timeout: Duration,
+    /// How long a request waits for a live partner's answer that is not
+    /// cached (never past the operation's deadline). Past it, the request
+    /// is answered with the partner's last good answer (`STALE_DATA`) or
+    /// without it (`PARTNER_TIMEOUT`), and the answer is loaded on in the
+    /// background to fill the cache.
+    #[serde(default = "default_latency_budget", with = "humantime_serde")]
+    pub latency_budget: Duration,
+    /// How long a load of a live partner's answer may take in all, in the
+    /// background after the request that started it stopped waiting.
+    #[serde(default = "default_load_timeout", with = "humantime_serde")]
+    pub load_timeout: Duration,
 }
 
 /// Retries of transient failures.
@@ -97,6 +108,12 @@ fn default_concurrency() -> usize {
 }
 fn default_queue_timeout() -> Duration {
     Duration::from_secs(2)
+}
+fn default_latency_budget() -> Duration {
+    Duration::from_millis(1500)
+}
+fn default_load_timeout() -> Duration {
+    Duration::from_secs(30)
 }
 fn default_attempts() -> u32 {
     3
@@ -144,6 +161,8 @@ impl Default for ResilienceSettings {
             breaker: BreakerSettings::default(),
             max_concurrency: default_concurrency(),
             queue_timeout: default_queue_timeout(),
+            latency_budget: default_latency_budget(),
+            load_timeout: default_load_timeout(),
         }
     }
 }

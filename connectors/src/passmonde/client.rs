@@ -12,7 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::feed::log_rejected;
-use crate::http::{http_client, json_body, Cached, Guard, HttpSettings, LiveCache};
+use crate::http::{http_client, json_body, Cached, Guard, HttpSettings, LiveAnswer, LiveCache};
 use crate::ConnectorError;
 
 const PARTNER: Partner = Partner::PassMonde;
@@ -79,6 +79,15 @@ pub struct PassMondeAnswer {
     pub rejected: Vec<RecordError>,
 }
 
+impl LiveAnswer for PassMondeAnswer {
+    fn records(&self) -> usize {
+        self.grants.len()
+    }
+    fn rejected(&self) -> &[RecordError] {
+        &self.rejected
+    }
+}
+
 /// A page of grants, read as records borrowing their texts from its body.
 #[derive(Deserialize)]
 struct Page<T> {
@@ -114,19 +123,23 @@ impl PassMondeConnector {
                 config.stale_for,
                 4 * 1024 * 1024,
                 |a: &PassMondeAnswer| (a.grants.len() as u32).saturating_mul(256).max(64),
+                &config.resilience,
             ),
             config,
             mapping,
         }
     }
 
-    /// Apprentices' grants matching `query`, cached.
+    /// Apprentices' grants matching `query`, cached; a load the request
+    /// stops waiting for goes on in the background.
     pub async fn grants(
-        &self,
+        self: &Arc<Self>,
         query: PassMondeQuery,
     ) -> Result<Cached<PassMondeAnswer>, ConnectorError> {
+        let this = Arc::clone(self);
+        let key = query.clone();
         self.cache
-            .get_or_load(query.clone(), self.fetch(query))
+            .get_or_load(key, async move { this.fetch(query).await })
             .await
     }
 

@@ -13,7 +13,7 @@ async fn sim(
     key: &str,
 ) -> (
     SimServer,
-    PassMondeConnector,
+    std::sync::Arc<PassMondeConnector>,
     Vec<crate::sandbox::mobility::PassMondeGrant>,
     Vec<crate::sandbox::cfas::Cfa>,
 ) {
@@ -33,7 +33,7 @@ async fn sim(
     let config = PassMondeConfig::new(server.base_url(), SecretString::from(key));
     (
         server,
-        PassMondeConnector::new(config, mapping),
+        std::sync::Arc::new(PassMondeConnector::new(config, mapping)),
         grants,
         cfas,
     )

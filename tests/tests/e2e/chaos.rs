@@ -159,7 +159,7 @@ async fn chaos_for(partner: &'static str) {
         (
             "malformed",
             json!({ "malformed_rate": 0.3 }),
-            &["STALE_DATA"],
+            &["STALE_DATA", "PARTIAL_DATA", "MAPPING_FAILED"],
         ),
         (
             "flapping",
@@ -180,8 +180,11 @@ async fn chaos_for(partner: &'static str) {
         )
         .await;
         // Let a breaker this fault opened pass its open time, so that the
-        // next fault starts from a closed one.
-        tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+        // next fault starts from a closed one; and loads that went on in
+        // the background after the requests stopped waiting (2 s late
+        // under the latency fault) finish.
+        let settle = if name == "latency" { 2350 } else { 350 };
+        tokio::time::sleep(std::time::Duration::from_millis(settle)).await;
         if synced {
             sync(&app, partner).await;
         }

@@ -12,6 +12,7 @@ mod errors;
 mod events;
 mod formations;
 mod limits;
+mod live;
 mod mobility;
 mod offers;
 mod partners;
