@@ -757,8 +757,12 @@ pub async fn post(
         // the rate once per operation.
         return match serde_json::from_slice::<Vec<Value>>(&body) {
             Ok(operations) => {
-                let count = u32::try_from(operations.len()).unwrap_or(u32::MAX);
-                if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media, count.max(1)) {
+                // A batch refused for its size runs nothing: it counts once.
+                let count = match operations.len() {
+                    n @ 1.. if n <= endpoint.limits.max_batch => n as u32,
+                    _ => 1,
+                };
+                if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media, count) {
                     return r;
                 }
                 batch(&endpoint, &headers, media, operations, caller, deadline)

@@ -128,7 +128,7 @@ mod tests {
         }));
         plan.apply(&mut answer);
         assert_eq!(
-            answer.into_json().unwrap().to_string(),
+            serde_json::to_string(&answer).unwrap(),
             r#"{"offers":{"totalCount":2,"nodes":[{"title":"a","id":"1"},{"title":"b","id":"2"}]},"f":{"totalCount":2},"partners":[{"id":"cci"}]}"#
         );
     }
