@@ -11,6 +11,9 @@ use reqwest::StatusCode;
 use crate::http::{http_client, Guard, HttpSettings};
 use crate::ConnectorError;
 
+mod stream;
+pub use stream::{FeedChunk, FeedEnd, FeedPiece, FeedRecords};
+
 /// What a pull of a feed gave.
 #[derive(Debug)]
 pub enum FeedPull<E> {
@@ -24,6 +27,13 @@ pub enum FeedPull<E> {
         batch: MappedBatch<E>,
         /// Its size in bytes.
         bytes: usize,
+    },
+    /// A new version of the feed, mapped as it is downloaded.
+    Streamed {
+        /// Its `ETag`, for the next conditional pull.
+        etag: Option<String>,
+        /// Its records, as they come.
+        records: FeedRecords<E>,
     },
 }
 
@@ -89,6 +99,23 @@ impl FeedClient {
         url: &url::Url,
         etag: Option<&str>,
     ) -> Result<Option<(axum::body::Bytes, Option<String>)>, ConnectorError> {
+        let Some((response, tag)) = self.open_once(url, etag).await? else {
+            return Ok(None);
+        };
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| ConnectorError::from_reqwest(self.partner, &e))?;
+        Ok(Some((body, tag)))
+    }
+
+    /// Sends the GET of `url`, conditionally on `etag`: `None` when not
+    /// modified, else the response, its body unread, and its `ETag`.
+    async fn open_once(
+        &self,
+        url: &url::Url,
+        etag: Option<&str>,
+    ) -> Result<Option<(reqwest::Response, Option<String>)>, ConnectorError> {
         let partner = self.partner;
         let mut request = crate::http::traced(self.http.get(url.clone()));
         if let Some(etag) = etag {
@@ -109,11 +136,7 @@ impl FeedClient {
             .get(ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| ConnectorError::from_reqwest(partner, &e))?;
-        Ok(Some((body, tag)))
+        Ok(Some((response, tag)))
     }
 
     /// Maps a payload off the request-serving threads, with `context`
@@ -159,6 +182,28 @@ impl FeedClient {
             }
         }
         Ok(FeedPull::Fetched { etag, batch, bytes })
+    }
+
+    /// Pulls the feed, conditionally on `etag` when one is given, and maps
+    /// it as it is downloaded: the feed is never held whole, as bytes, text
+    /// or records. The request is made through the guard, retried as
+    /// [`FeedClient::get`] is, up to its answer's headers; a download that
+    /// breaks after them fails the records' reading (see
+    /// [`FeedRecords::next`]).
+    pub async fn pull_streamed<E: Entity>(
+        &self,
+        etag: Option<&str>,
+    ) -> Result<FeedPull<E>, ConnectorError> {
+        let url = &self.url;
+        let Some((response, etag)) = self
+            .guard
+            .call("GET feed", || self.open_once(url, etag))
+            .await?
+        else {
+            return Ok(FeedPull::NotModified);
+        };
+        let records = stream::map_response(self.partner, self.mapping.clone(), response);
+        Ok(FeedPull::Streamed { etag, records })
     }
 }
 

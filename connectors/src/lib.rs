@@ -20,4 +20,4 @@ pub mod sandbox;
 pub mod spro;
 
 pub use error::ConnectorError;
-pub use feed::{FeedClient, FeedPull, FeedSource};
+pub use feed::{FeedChunk, FeedClient, FeedEnd, FeedPiece, FeedPull, FeedRecords, FeedSource};

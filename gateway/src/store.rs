@@ -212,53 +212,22 @@ impl Store {
         kept: &[String],
         complete: bool,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut records = records.into_iter().peekable();
-        while records.peek().is_some() {
-            let chunk: Vec<FeedRecord> = records.by_ref().take(CHUNK).collect();
-            let mut sql = format!(
-                "INSERT INTO feed_records (partner, entity, partner_id, payload, sync_id) VALUES {}",
-                self.placeholders(chunk.len(), 5)
-            );
-            sql.push_str(
-                " ON CONFLICT (partner, entity, partner_id) DO UPDATE \
-                 SET payload = excluded.payload, sync_id = excluded.sync_id",
-            );
-            let mut q = sqlx::query(&sql);
-            for r in chunk {
-                q = q
-                    .bind(&run.partner)
-                    .bind(&run.entity)
-                    .bind(r.partner_id)
-                    .bind(r.payload)
-                    .bind(run.id);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        for id in kept {
-            sqlx::query(
-                "UPDATE feed_records SET sync_id = $1 WHERE partner = $2 AND entity = $3 AND partner_id = $4",
-            )
-            .bind(run.id)
-            .bind(&run.partner)
-            .bind(&run.entity)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if complete {
-            sqlx::query(
-                "DELETE FROM feed_records WHERE partner = $1 AND entity = $2 AND sync_id <> $3",
-            )
-            .bind(&run.partner)
-            .bind(&run.entity)
-            .bind(run.id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        insert_run(&mut *tx, run).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut sync = self.begin_sync(run).await?;
+        sync.write(records).await?;
+        sync.commit(run, kept, complete).await
+    }
+
+    /// Begins storing sync `run`'s records as they come, in one
+    /// transaction: nothing of them is seen, or kept, until
+    /// [`SyncWrite::commit`]. Dropped before, it stores nothing.
+    pub async fn begin_sync(&self, run: &SyncRun) -> Result<SyncWrite<'_>, StoreError> {
+        Ok(SyncWrite {
+            store: self,
+            tx: self.pool.begin().await?,
+            partner: run.partner.clone(),
+            entity: run.entity.clone(),
+            id: run.id,
+        })
     }
 
     /// Records a sync that stored nothing (not modified, or failed).
@@ -330,6 +299,84 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+}
+
+/// A sync's records being stored, in one transaction (see
+/// [`Store::begin_sync`]).
+pub struct SyncWrite<'s> {
+    store: &'s Store,
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    partner: String,
+    entity: String,
+    id: i64,
+}
+
+impl SyncWrite<'_> {
+    /// Inserts or updates `records`, a chunk at a time.
+    pub async fn write(
+        &mut self,
+        records: impl IntoIterator<Item = FeedRecord>,
+    ) -> Result<(), StoreError> {
+        let mut records = records.into_iter().peekable();
+        while records.peek().is_some() {
+            let chunk: Vec<FeedRecord> = records.by_ref().take(CHUNK).collect();
+            let mut sql = format!(
+                "INSERT INTO feed_records (partner, entity, partner_id, payload, sync_id) VALUES {}",
+                self.store.placeholders(chunk.len(), 5)
+            );
+            sql.push_str(
+                " ON CONFLICT (partner, entity, partner_id) DO UPDATE \
+                 SET payload = excluded.payload, sync_id = excluded.sync_id",
+            );
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(&self.partner)
+                    .bind(&self.entity)
+                    .bind(r.partner_id)
+                    .bind(r.payload)
+                    .bind(self.id);
+            }
+            q.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the sync: the records rejected this time (`kept`) keep their
+    /// last good version; when the feed was read whole (`complete`), the
+    /// records it no longer lists are removed; the run is recorded; and all
+    /// of it is committed at once.
+    pub async fn commit(
+        mut self,
+        run: &SyncRun,
+        kept: &[String],
+        complete: bool,
+    ) -> Result<(), StoreError> {
+        for id in kept {
+            sqlx::query(
+                "UPDATE feed_records SET sync_id = $1 WHERE partner = $2 AND entity = $3 AND partner_id = $4",
+            )
+            .bind(self.id)
+            .bind(&self.partner)
+            .bind(&self.entity)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        if complete {
+            sqlx::query(
+                "DELETE FROM feed_records WHERE partner = $1 AND entity = $2 AND sync_id <> $3",
+            )
+            .bind(&self.partner)
+            .bind(&self.entity)
+            .bind(self.id)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        insert_run(&mut *self.tx, run).await?;
+        self.tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -452,6 +499,34 @@ mod tests {
             2,
             "{backend}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_sync_dropped_before_its_commit_stores_nothing() {
+        let (_dir, stores) = stores().await;
+        for (backend, s) in stores {
+            s.save_sync(&run(1), vec![rec("a", "1"), rec("b", "1")], &[], true)
+                .await
+                .unwrap();
+            let mut sync = s.begin_sync(&run(2)).await.unwrap();
+            sync.write(vec![rec("a", "2"), rec("c", "2")])
+                .await
+                .unwrap();
+            drop(sync);
+            assert_eq!(
+                s.feed("cma", "offer").await.unwrap(),
+                ["1", "1"],
+                "{backend}"
+            );
+            assert_eq!(
+                s.last_update("cma", "offer")
+                    .await
+                    .unwrap()
+                    .map(|(id, _)| id),
+                Some(1),
+                "{backend}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -14,7 +14,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use passerelle_connectors::{FeedPull, FeedSource};
+use passerelle_connectors::{ConnectorError, FeedPiece, FeedPull, FeedRecords, FeedSource};
 use passerelle_mappings::Entity;
 use passerelle_schema::Partner;
 use tokio::sync::Mutex;
@@ -336,18 +336,24 @@ impl<E: Kept, S: FeedSource<E>> SyncedFeed<E, S> {
         } else {
             etag.as_deref()
         };
-        let pulled = self.source.pull(condition).await;
-        run.duration_ms = started.elapsed().as_millis() as i64;
-        let outcome = match &pulled {
-            Err(_) => "failed",
-            Ok(FeedPull::NotModified) => "not_modified",
-            Ok(FeedPull::Fetched { .. }) => "updated",
+        let pulled = match self.source.pull(condition).await {
+            Ok(FeedPull::NotModified) => Ok(None),
+            Ok(FeedPull::Fetched { etag, batch, bytes }) => {
+                Ok(Some((etag, FeedRecords::whole(partner, batch, bytes))))
+            }
+            Ok(FeedPull::Streamed { etag, records }) => Ok(Some((etag, records))),
+            Err(e) => Err(e),
         };
-        metrics::counter!("passerelle_sync_runs_total", "partner" => partner.id(), "outcome" => outcome).increment(1);
-        metrics::histogram!("passerelle_sync_duration_seconds", "partner" => partner.id())
-            .record(started.elapsed().as_secs_f64());
-        match pulled {
+        let stored = match pulled {
+            Ok(Some((etag, records))) => {
+                self.store_pulled(&mut run, etag, records, started).await?
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        };
+        match stored {
             Err(e) => {
+                run.duration_ms = started.elapsed().as_millis() as i64;
                 tracing::warn!(partner = %partner, code = e.code(), error = %e, "sync failed, serving the last good data");
                 self.health.failure(&e);
                 run.outcome = "failed".into();
@@ -356,89 +362,112 @@ impl<E: Kept, S: FeedSource<E>> SyncedFeed<E, S> {
                 run.records = self.snapshot().records.len() as i64;
                 self.store.record_run(&run).await?;
             }
-            Ok(FeedPull::NotModified) => {
+            Ok(None) => {
+                run.duration_ms = started.elapsed().as_millis() as i64;
                 run.outcome = "not_modified".into();
                 run.records = self.snapshot().records.len() as i64;
                 self.store.record_run(&run).await?;
                 self.health.success(partner, Some(run.records as u64));
             }
-            Ok(FeedPull::Fetched {
-                etag,
-                mut batch,
-                bytes,
-            }) => {
-                let complete = batch.truncated.is_none();
-                let kept: Vec<String> = batch
-                    .rejected
-                    .iter()
-                    .filter_map(|e| e.partner_id.clone())
-                    .collect();
-                run.outcome = "updated".into();
-                run.records = batch.records.len() as i64;
-                run.etag = etag;
-                run.rejected = batch.rejected.len() as i64;
-                run.rejects = serde_json::to_string(
-                    &batch.rejected.iter().take(KEPT_REJECTS).collect::<Vec<_>>(),
-                )
-                .expect("errors serialize");
-                if let Some(t) = &batch.truncated {
-                    run.error = Some(format!("feed truncated: {t}"));
-                    run.error_code = Some("PARTNER_BAD_RESPONSE".into());
-                    // A truncated feed cannot be trusted for the next
-                    // conditional pull.
-                    run.etag = None;
-                }
-                // Serialised for the store a chunk at a time.
-                let rows = batch.records.iter().map(row::<E>);
-                self.store.save_sync(&run, rows, &kept, complete).await?;
-                // What the store now holds, built from what was pulled
-                // rather than read back: the records pulled, and of the
-                // records served until now those kept (rejected this time,
-                // or all of them when the feed was truncated).
-                let mut keeper = E::Keeper::default();
-                let mut records: Vec<E::Record> = std::mem::take(&mut batch.records)
-                    .into_iter()
-                    .map(|r| r.keep(&mut keeper))
-                    .collect();
-                let carried: Vec<E::Record> = {
-                    let pulled: std::collections::HashSet<&str> =
-                        records.iter().map(|r| E::kept_id(r)).collect();
-                    let kept: std::collections::HashSet<&str> =
-                        kept.iter().map(String::as_str).collect();
-                    self.snapshot()
-                        .records
-                        .iter()
-                        .filter(|r| {
-                            !pulled.contains(E::kept_id(r))
-                                && (!complete || kept.contains(E::kept_id(r)))
-                        })
-                        .cloned()
-                        .collect()
-                };
-                records.extend(carried);
-                let stored = self.install(Some(run.id), records);
-                tracing::info!(
-                    partner = %partner,
-                    records = stored,
-                    rejected = run.rejected,
-                    bytes,
-                    duration_ms = run.duration_ms,
-                    "feed synced"
-                );
+            Ok(Some(stored)) => {
                 self.health.success(partner, Some(stored as u64));
                 metrics::counter!("passerelle_records_rejected_total", "partner" => partner.id())
                     .increment(run.rejected as u64);
                 metrics::gauge!("passerelle_feed_records", "partner" => partner.id(), "entity" => self.entity()).set(stored as f64);
-                if let Some(t) = &batch.truncated {
-                    self.health.failure_with(
-                        partner,
-                        "PARTNER_BAD_RESPONSE",
-                        format!("feed truncated: {t}"),
-                    );
+                if let Some(t) = &run.error {
+                    self.health
+                        .failure_with(partner, "PARTNER_BAD_RESPONSE", t.clone());
                 }
             }
         }
+        metrics::counter!("passerelle_sync_runs_total", "partner" => partner.id(), "outcome" => run.outcome.clone()).increment(1);
+        metrics::histogram!("passerelle_sync_duration_seconds", "partner" => partner.id())
+            .record(started.elapsed().as_secs_f64());
         Ok(run)
+    }
+
+    /// Stores a pulled feed's records as they come, and serves them with
+    /// those of the records served until now that are kept (rejected this
+    /// time, or all of them when the feed was truncated).
+    ///
+    /// Each chunk of records is written to the store and packed for the
+    /// snapshot as it comes, so that the feed is held neither whole as
+    /// records nor as JSON. The store's transaction is committed, and the
+    /// new snapshot served, only once the feed was read to its end: a
+    /// download that breaks off stores nothing and changes nothing served
+    /// (`Ok(Err(..))`). Fills in `run` when the records were stored, and
+    /// returns how many are served (`Ok(Ok(Some(..)))`).
+    async fn store_pulled(
+        &self,
+        run: &mut SyncRun,
+        etag: Option<String>,
+        mut feed: FeedRecords<E>,
+        started: Instant,
+    ) -> Result<Result<Option<usize>, ConnectorError>, StoreError> {
+        let mut sync = self.store.begin_sync(run).await?;
+        let mut keeper = E::Keeper::default();
+        let mut records: Vec<E::Record> = Vec::new();
+        let mut rejected = Vec::new();
+        let end = loop {
+            match feed.next().await {
+                Ok(FeedPiece::Records(chunk)) => {
+                    sync.write(chunk.records.iter().map(row::<E>)).await?;
+                    records.extend(chunk.records.into_iter().map(|r| r.keep(&mut keeper)));
+                    rejected.extend(chunk.rejected);
+                }
+                Ok(FeedPiece::End(end)) => break end,
+                // The transaction is dropped: rolled back.
+                Err(e) => return Ok(Err(e)),
+            }
+        };
+        let complete = end.truncated.is_none();
+        let kept: Vec<String> = rejected
+            .iter()
+            .filter_map(|e: &passerelle_mappings::RecordError| e.partner_id.clone())
+            .collect();
+        run.outcome = "updated".into();
+        run.etag = etag;
+        run.rejected = rejected.len() as i64;
+        run.rejects =
+            serde_json::to_string(&rejected.iter().take(KEPT_REJECTS).collect::<Vec<_>>())
+                .expect("errors serialize");
+        if let Some(t) = &end.truncated {
+            run.error = Some(format!("feed truncated: {t}"));
+            run.error_code = Some("PARTNER_BAD_RESPONSE".into());
+            // A truncated feed cannot be trusted for the next conditional
+            // pull.
+            run.etag = None;
+        }
+        run.records = records.len() as i64;
+        run.duration_ms = started.elapsed().as_millis() as i64;
+        sync.commit(run, &kept, complete).await?;
+        // What the store now holds, built from what was pulled rather than
+        // read back: the records pulled, and of the records served until
+        // now those kept.
+        let carried: Vec<E::Record> = {
+            let pulled: std::collections::HashSet<&str> =
+                records.iter().map(|r| E::kept_id(r)).collect();
+            let kept: std::collections::HashSet<&str> = kept.iter().map(String::as_str).collect();
+            self.snapshot()
+                .records
+                .iter()
+                .filter(|r| {
+                    !pulled.contains(E::kept_id(r)) && (!complete || kept.contains(E::kept_id(r)))
+                })
+                .cloned()
+                .collect()
+        };
+        records.extend(carried);
+        let stored = self.install(Some(run.id), records);
+        tracing::info!(
+            partner = %self.partner(),
+            records = stored,
+            rejected = run.rejected,
+            bytes = end.bytes,
+            duration_ms = run.duration_ms,
+            "feed synced"
+        );
+        Ok(Ok(Some(stored)))
     }
 
     /// Syncs every `interval` (unless another replica just did), for ever;

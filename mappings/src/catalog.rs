@@ -349,6 +349,53 @@ impl Mapping {
         }
     }
 
+    /// Maps a payload as `input` gives it, handing each record's outcome to
+    /// `f` in the payload's order, with `context` added to every record as
+    /// [`Mapping::map_payload_with`] does. An XML feed is read as it comes
+    /// and never held whole, as bytes or as text (see
+    /// [`record::xml_read_each`]); the other formats are read whole first.
+    ///
+    /// Returns the error that stopped the reading, if any; fails only when
+    /// `input` does.
+    pub fn map_read<E: Entity>(
+        &self,
+        mut input: impl std::io::Read,
+        context: &[(String, String)],
+        mut f: impl FnMut(Result<E, RecordError>),
+    ) -> std::io::Result<Option<PayloadError>> {
+        let mut i = 0;
+        let mut each = |r: Json<'_>| {
+            f(self.map_in_context(i, r, context));
+            i += 1;
+        };
+        match &self.source {
+            SourceFormat::Xml { record } => record::xml_read_each(input, record, &mut each),
+            _ => {
+                let mut bytes = Vec::new();
+                input.read_to_end(&mut bytes)?;
+                Ok(self.each_record(&bytes, &mut each))
+            }
+        }
+    }
+
+    /// Maps record `i`, with `context` added to it.
+    fn map_in_context<E: Entity>(
+        &self,
+        i: usize,
+        mut r: Json<'_>,
+        context: &[(String, String)],
+    ) -> Result<E, RecordError> {
+        if let Json::Object(members) = &mut r {
+            // Read last, the context overrides a key of the record's.
+            members.extend(
+                context
+                    .iter()
+                    .map(|(k, v)| (k.clone().into(), Json::String(v.clone().into()))),
+            );
+        }
+        self.map_record(i, &r)
+    }
+
     /// Maps the records `read` hands over, adding `context` to each.
     fn map_each<E: Entity>(
         &self,
@@ -361,16 +408,8 @@ impl Mapping {
             truncated: None,
         };
         let mut i = 0;
-        batch.truncated = read(&mut |mut r| {
-            if let Json::Object(members) = &mut r {
-                // Read last, the context overrides a key of the record's.
-                members.extend(
-                    context
-                        .iter()
-                        .map(|(k, v)| (k.clone().into(), Json::String(v.clone().into()))),
-                );
-            }
-            match self.map_record(i, &r) {
+        batch.truncated = read(&mut |r| {
+            match self.map_in_context(i, r, context) {
                 Ok(e) => batch.records.push(e),
                 Err(e) => batch.rejected.push(e),
             }

@@ -18,6 +18,9 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+mod stream;
+pub use stream::xml_read_each;
+
 /// Why a payload could not be read into records at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -623,7 +626,7 @@ pub fn xml_each<'a>(
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) if local(e.name().as_ref()) == record.as_bytes() => {
-                match read_element(text, &mut reader, &e) {
+                match read_element(text, &mut reader, &e, 0) {
                     Ok(v) => f(v),
                     Err(err) => return Some(err),
                 }
@@ -636,15 +639,21 @@ pub fn xml_each<'a>(
             }
             Ok(Event::Eof) => return None,
             Ok(_) => {}
-            Err(e) => return Some(xml_error(&reader, e)),
+            Err(e) => return Some(xml_error(&reader, 0, e)),
         }
     }
 }
 
-fn xml_error(reader: &Reader<&[u8]>, e: quick_xml::Error) -> PayloadError {
+/// A syntax error where `reader` stopped; `offset` is where the text it
+/// reads begins in the document.
+fn xml_error(reader: &Reader<&[u8]>, offset: u64, e: quick_xml::Error) -> PayloadError {
+    syntax_at(offset + reader.buffer_position(), e)
+}
+
+fn syntax_at(position: u64, e: quick_xml::Error) -> PayloadError {
     PayloadError::Syntax {
         format: "XML",
-        reason: format!("at byte {}: {e}", reader.buffer_position()),
+        reason: format!("at byte {position}: {e}"),
     }
 }
 
@@ -704,10 +713,13 @@ fn attributes<'a>(
     Ok(members)
 }
 
+/// Reads the element `start` opened, up to its end; `offset` is where
+/// `doc` begins in the document, for the positions of errors.
 fn read_element<'a>(
     doc: &'a str,
     reader: &mut Reader<&'a [u8]>,
     start: &quick_xml::events::BytesStart<'a>,
+    offset: u64,
 ) -> Result<Json<'a>, PayloadError> {
     let mut members = attributes(doc, start)?;
     let mut text: Option<Cow<'a, str>> = None;
@@ -718,7 +730,7 @@ fn read_element<'a>(
     loop {
         match reader.read_event() {
             Ok(Event::Start(e)) => {
-                let child = read_element(doc, reader, &e)?;
+                let child = read_element(doc, reader, &e, offset)?;
                 insert_child(&mut members, local_name(doc, &e), child);
             }
             Ok(Event::Empty(e)) => {
@@ -746,7 +758,7 @@ fn read_element<'a>(
                 })
             }
             Ok(_) => {}
-            Err(e) => return Err(xml_error(reader, e)),
+            Err(e) => return Err(xml_error(reader, offset, e)),
         }
     }
     let text = text.unwrap_or_default();

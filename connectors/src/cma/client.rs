@@ -36,9 +36,10 @@ impl CmaConnector {
         &self.config
     }
 
-    /// Pulls the feed, conditionally on `etag` when one is given.
+    /// Pulls the feed, conditionally on `etag` when one is given; its
+    /// offers are mapped as it is downloaded.
     pub async fn pull(&self, etag: Option<&str>) -> Result<FeedPull<Offer>, ConnectorError> {
-        self.feed.pull(etag).await
+        self.feed.pull_streamed(etag).await
     }
 }
 

@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use passerelle_mappings::{Catalog, EntityKind};
+use passerelle_mappings::{Catalog, EntityKind, MappedBatch};
 use passerelle_schema::Partner;
 
 use super::*;
@@ -24,6 +24,16 @@ fn settings() -> DatasetSettings {
     }
 }
 
+/// A pull that fetched: its `ETag` and its records, read to the end.
+async fn fetched(
+    pull: FeedPull<passerelle_schema::Offer>,
+) -> (Option<String>, MappedBatch<passerelle_schema::Offer>) {
+    let FeedPull::Streamed { etag, records } = pull else {
+        panic!("the feed is fetched: {pull:?}");
+    };
+    (etag, records.collect().await.unwrap().0)
+}
+
 async fn sim(faults: Faults) -> (SimServer, CmaConnector) {
     let data = dataset(&settings());
     let server = SimServer::start(
@@ -39,9 +49,7 @@ async fn sim(faults: Faults) -> (SimServer, CmaConnector) {
 #[tokio::test]
 async fn the_latin1_feed_is_decoded_and_its_three_broken_records_rejected() {
     let (_server, connector) = sim(Faults::default()).await;
-    let FeedPull::Fetched { batch, etag, .. } = connector.pull(None).await.unwrap() else {
-        panic!("a first pull fetches");
-    };
+    let (etag, batch) = fetched(connector.pull(None).await.unwrap()).await;
     assert!(etag.is_some());
     assert!(batch.truncated.is_none());
     assert_eq!(batch.records.len(), 597);
@@ -82,9 +90,7 @@ async fn the_latin1_feed_is_decoded_and_its_three_broken_records_rejected() {
 #[tokio::test]
 async fn an_unchanged_feed_is_not_downloaded_again() {
     let (_server, connector) = sim(Faults::default()).await;
-    let FeedPull::Fetched { etag, .. } = connector.pull(None).await.unwrap() else {
-        panic!("a first pull fetches");
-    };
+    let (etag, _) = fetched(connector.pull(None).await.unwrap()).await;
     assert!(matches!(
         connector.pull(etag.as_deref()).await.unwrap(),
         FeedPull::NotModified
@@ -95,19 +101,14 @@ async fn an_unchanged_feed_is_not_downloaded_again() {
 async fn a_changed_feed_gets_a_new_etag() {
     let faults = Faults::default();
     let (_server, connector) = sim(faults.clone()).await;
-    let FeedPull::Fetched { etag: first, .. } = connector.pull(None).await.unwrap() else {
-        panic!("a first pull fetches");
-    };
+    let (first, _) = fetched(connector.pull(None).await.unwrap()).await;
     faults
         .update(&FaultUpdate {
             malformed_rate: Some(0.2),
             ..Default::default()
         })
         .unwrap();
-    let FeedPull::Fetched { etag, batch, .. } = connector.pull(first.as_deref()).await.unwrap()
-    else {
-        panic!("a changed feed is fetched");
-    };
+    let (etag, batch) = fetched(connector.pull(first.as_deref()).await.unwrap()).await;
     assert_ne!(etag, first);
     assert!(batch.rejected.len() > 3);
     assert_eq!(batch.records.len() + batch.rejected.len(), 600);
@@ -127,4 +128,44 @@ async fn an_outage_fails_the_pull() {
         connector.pull(None).await.unwrap_err().code(),
         "PARTNER_UNAVAILABLE"
     );
+}
+
+#[tokio::test]
+async fn a_download_that_breaks_off_fails_the_reading_after_some_records() {
+    let (server, _) = sim(Faults::default()).await;
+    let url = server.base_url().join(simulator::FEED_PATH).unwrap();
+    let feed = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+    // A front that says the whole length but sends half of it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let front = format!(
+        "http://{}{}",
+        listener.local_addr().unwrap(),
+        simulator::FEED_PATH
+    );
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = [0; 4096];
+        let _ = socket.read(&mut request).await.unwrap();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            feed.len()
+        );
+        socket.write_all(head.as_bytes()).await.unwrap();
+        socket.write_all(&feed[..feed.len() / 2]).await.unwrap();
+    });
+    let connector = CmaConnector::new(CmaConfig::new(front.parse().unwrap()), mapping());
+    let FeedPull::Streamed { mut records, .. } = connector.pull(None).await.unwrap() else {
+        panic!("the answer's headers came");
+    };
+    let mut read = 0;
+    let error = loop {
+        match records.next().await {
+            Ok(crate::FeedPiece::Records(chunk)) => read += chunk.records.len(),
+            Ok(crate::FeedPiece::End(end)) => panic!("the feed ended: {end:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert!(read > 0 && read < 597, "{read} records before the break");
+    assert_eq!(error.code(), "PARTNER_BAD_RESPONSE", "{error}");
 }

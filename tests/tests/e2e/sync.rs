@@ -142,3 +142,106 @@ async fn a_recent_sync_is_followed_unless_it_failed_and_nothing_is_served() {
     // A forced sync still pulls.
     assert_eq!(first.sync_once().await.unwrap().outcome, "not_modified");
 }
+
+/// Serves the feed over plain HTTP/1.1, a version a connection: its `ETag`,
+/// its bytes, and how many of them are sent before the connection is
+/// closed (fewer than its `Content-Length` says, when the download is to
+/// break off).
+async fn feed_front(versions: Vec<(&'static str, Vec<u8>, usize)>) -> url::Url {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/flux/offres.xml", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        for (etag, body, sent) in versions {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            while !request.ends_with(b"\r\n\r\n") {
+                let mut byte = [0];
+                if socket.read(&mut byte).await.unwrap() == 0 {
+                    break;
+                }
+                request.push(byte[0]);
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/xml; charset=ISO-8859-1\r\netag: {etag}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            socket.write_all(head.as_bytes()).await.unwrap();
+            socket.write_all(&body[..sent]).await.unwrap();
+        }
+    });
+    url.parse().unwrap()
+}
+
+/// A new version of the feed whose download breaks off half-way: nothing
+/// of it is stored or served, not one offer removed nor rewritten, and the
+/// next pull is not conditional on it.
+#[tokio::test]
+async fn a_download_that_breaks_off_stores_nothing_of_the_new_version() {
+    let data = dataset(&DatasetSettings {
+        cma_offers: 300,
+        cci_offers: 10,
+        shared_offers: 5,
+        ..Default::default()
+    });
+    let server = SimServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        simulator::router(&data.cma, Faults::default()),
+    )
+    .await
+    .unwrap();
+    let url = server.base_url().join(simulator::FEED_PATH).unwrap();
+    let first: Vec<u8> = reqwest::get(url)
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .into();
+    // The new version retitles every offer, so that a record of it stored
+    // would show.
+    let mut second = first.clone();
+    let (old, new) = (b"Apprenti(e)", b"Apprenti-e-");
+    let mut at = 0;
+    while let Some(i) = second[at..].windows(old.len()).position(|w| w == old) {
+        second[at + i..at + i + old.len()].copy_from_slice(new);
+        at += i + old.len();
+    }
+    assert_ne!(first, second);
+    let half = second.len() / 2;
+    let front = feed_front(vec![
+        ("\"v1\"", first.clone(), first.len()),
+        ("\"v2\"", second.clone(), half),
+        ("\"v2\"", second.clone(), second.len()),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let store_url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
+    let store = Store::open(&store_url).await.unwrap();
+    let synced = feed(&store, front).await;
+    assert_eq!(synced.sync_once().await.unwrap().outcome, "updated");
+    let stored = store.feed("cma", "offer").await.unwrap();
+    assert_eq!(stored.len(), 297);
+    let last = store.last_update("cma", "offer").await.unwrap();
+
+    let run = synced.sync_once().await.unwrap();
+    assert_eq!(run.outcome, "failed", "{run:?}");
+    assert_eq!(store.feed("cma", "offer").await.unwrap(), stored);
+    assert_eq!(store.last_update("cma", "offer").await.unwrap(), last);
+    assert_eq!(synced.snapshot().records.len(), 297);
+    let title = |o: &passerelle::packed::PackedOffer| o.unpack().title.to_string();
+    assert!(synced
+        .snapshot()
+        .records
+        .iter()
+        .all(|o| title(o).starts_with("Apprenti(e)")));
+
+    // Whole, the new version replaces the old one.
+    let run = synced.sync_once().await.unwrap();
+    assert_eq!((run.outcome.as_str(), run.records), ("updated", 297));
+    assert!(synced
+        .snapshot()
+        .records
+        .iter()
+        .all(|o| title(o).starts_with("Apprenti-e-")));
+}
