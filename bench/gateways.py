@@ -92,9 +92,9 @@ def fan_out_peer(dep, level, uai):
 
 # Scenario 4: a page of 50 CFAs, every joined field.
 CFA_PAGE = (
-    "{ cfas(first: 50) { totalCount nodes { uai siret name communeName departement "
-    "formations { id title level } vacancies "
-    "offers(first: 10) { id title employer { name } } "
+    "{ cfas(first: 50) { totalCount nodes { uai siret name location { communeName } "
+    "departement { code } formations { id title level } vacancies "
+    "offers(first: 10) { nodes { id title employer { name } } } "
     "events(first: 5) { title start } nextOpenDay { title start } "
     "mobility { total { participants } } } } }"
 )

@@ -307,7 +307,7 @@ pub struct CampaignEstablishment {
     /// Its name, from the training catalogue or the orientation directory.
     name: Option<String>,
     /// Its département, from its UAI.
-    departement: Option<String>,
+    departement: Option<super::types::Departement>,
     /// Whether it is in Normandy.
     in_normandy: bool,
     /// False when neither the training catalogue nor the orientation
@@ -321,16 +321,8 @@ pub struct CampaignEstablishment {
     employers: i64,
 }
 
-/// A page of establishments.
-#[derive(SimpleObject)]
-pub struct CampaignEstablishmentConnection {
-    /// Establishments matching, in all.
-    total_count: i64,
-    /// Where this page stands.
-    page_info: PageInfo,
-    /// The page.
-    nodes: Vec<CampaignEstablishment>,
-}
+/// A page of establishments, sorted as asked.
+pub type CampaignEstablishmentConnection = super::connection::Connection<CampaignEstablishment>;
 
 /// How establishments are sorted.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -364,14 +356,8 @@ pub struct AllocationNode {
     allocated_at: String,
 }
 
-/// A page of allocations.
-#[derive(SimpleObject)]
-pub struct AllocationConnection {
-    /// Where this page stands.
-    page_info: PageInfo,
-    /// The page.
-    nodes: Vec<AllocationNode>,
-}
+/// A page of an establishment's allocations, oldest first.
+pub type AllocationConnection = super::connection::Connection<AllocationNode>;
 
 fn money(cents: i64) -> Money {
     Money(Cents(cents))
@@ -387,7 +373,7 @@ fn establishment_node(line: Line, directory: &BTreeMap<Uai, CfaInfo>) -> Campaig
         name: known.map(|c| c.name.clone()),
         known_to_catalogue: known.is_some(),
         in_normandy: departement.as_ref().is_some_and(Departement::is_normandy),
-        departement: departement.map(|d| d.as_str().to_owned()),
+        departement: departement.as_ref().map(super::types::Departement::of),
         uai: line.key,
         amount: money(line.amount_cents),
         allocations: line.allocations,
@@ -536,20 +522,12 @@ impl TaxCampaign {
                 (line.into_iter().skip(offset).take(first).collect(), n)
             }
         };
-        let end = offset + page.len();
-        Ok(CampaignEstablishmentConnection {
-            total_count: total,
-            page_info: PageInfo {
-                has_next_page: (end as i64) < total,
-                has_previous_page: offset > 0,
-                start_cursor: (!page.is_empty()).then(|| offset_cursor(offset + 1)),
-                end_cursor: (!page.is_empty()).then(|| offset_cursor(end)),
-            },
-            nodes: page
-                .into_iter()
-                .map(|l| establishment_node(l, &directory))
-                .collect(),
-        })
+        Ok(CampaignEstablishmentConnection::new(
+            usize::try_from(total).unwrap_or(0),
+            offset,
+            page.into_iter().map(|l| establishment_node(l, &directory)),
+            |i| offset_cursor(i + 1),
+        ))
     }
 
     /// One establishment's line; a CFA reads its own only.
@@ -618,25 +596,33 @@ impl TaxCampaign {
                 a.allocated_at, a.opco, a.reference
             ))
         };
-        Ok(AllocationConnection {
-            page_info: PageInfo {
-                has_next_page,
-                has_previous_page: had_position,
-                start_cursor: rows.first().map(cursor),
-                end_cursor: rows.last().map(cursor),
-            },
-            nodes: rows
-                .into_iter()
-                .map(|a| AllocationNode {
-                    opco: a.opco,
-                    reference: a.reference,
-                    employer_siret: a.employer_siret,
-                    employer_commune: a.employer_commune,
-                    establishment_uai: a.establishment_uai,
-                    amount: money(a.amount_cents),
-                    allocated_at: a.allocated_at,
-                })
-                .collect(),
-        })
+        let page_info = PageInfo {
+            has_next_page,
+            has_previous_page: had_position,
+            start_cursor: rows.first().map(cursor),
+            end_cursor: rows.last().map(cursor),
+        };
+        // Counted from the campaign's figures, not from the allocations.
+        let total = figures::establishment(&state.store, self.year, uai.as_str())
+            .await?
+            .map_or(0, |l| usize::try_from(l.allocations).unwrap_or(0));
+        let edges = rows
+            .into_iter()
+            .map(|a| {
+                (
+                    cursor(&a),
+                    AllocationNode {
+                        opco: a.opco,
+                        reference: a.reference,
+                        employer_siret: a.employer_siret,
+                        employer_commune: a.employer_commune,
+                        establishment_uai: a.establishment_uai,
+                        amount: money(a.amount_cents),
+                        allocated_at: a.allocated_at,
+                    },
+                )
+            })
+            .collect();
+        Ok(AllocationConnection::of_edges(total, page_info, edges))
     }
 }

@@ -15,9 +15,9 @@ use super::events::EventNode;
 use super::formation::FormationNode;
 use super::inputs::{self, page_size};
 use super::mobility::MobilityReportNode;
-use super::query::PageInfo;
+use super::query::OfferConnection;
 use super::scalars::DateTime;
-use super::types::OfferNode;
+use super::types::{Departement, Location};
 use super::ApiState;
 use crate::cfas::{directory, CfaInfo};
 use crate::events::{occurrences, EventFilter, SiteFilter};
@@ -184,19 +184,27 @@ impl CfaNode {
         &self.0.name
     }
 
+    /// Where it is: its commune, as the training catalogue or the
+    /// orientation directory gives it; null when neither does.
+    async fn location(&self) -> Option<Location<'_>> {
+        self.0.commune.as_ref().map(Location::of_commune)
+    }
+
+    /// Its département: its commune's, else the one its UAI was issued in.
+    async fn departement(&self) -> Option<Departement> {
+        self.0.departement().as_ref().map(Departement::of)
+    }
+
     /// Its commune's INSEE code.
+    #[graphql(deprecation = "read `location { communeCode }`")]
     async fn commune_code(&self) -> Option<&str> {
         self.0.commune.as_ref().map(|c| c.as_str())
     }
 
     /// Its commune's name.
+    #[graphql(deprecation = "read `location { communeName }`")]
     async fn commune_name(&self) -> Option<&str> {
         self.0.commune.as_ref().map(|c| c.name())
-    }
-
-    /// Its département.
-    async fn departement(&self) -> Option<String> {
-        self.0.departement().map(|d| d.to_string())
     }
 
     /// Its programmes, from the training catalogue.
@@ -233,26 +241,30 @@ impl CfaNode {
     async fn offers(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] first: i32,
-    ) -> async_graphql::Result<Vec<OfferNode>> {
+        #[graphql(
+            default = 10,
+            desc = "How many offers, at most `limits.max_page_size`."
+        )]
+        first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<OfferConnection> {
+        let state = ctx.data::<ApiState>()?;
+        let first = page_size(first, state.limits.max_page_size)?;
         let loader = ctx.data::<DataLoader<CfaOffersLoader>>()?;
         let joined = loader
             .load_one(self.0.uai.clone())
             .await
             .map_err(load_error)?;
-        let Some(joined) = joined else {
-            return Ok(Vec::new());
+        let open = match joined {
+            Some(joined) => {
+                report_partner_errors(ctx, &joined.errors);
+                joined
+                    .value
+                    .select(|o| o.status == passerelle_schema::OfferStatus::Active)
+            }
+            None => OfferList::default(),
         };
-        report_partner_errors(ctx, &joined.errors);
-        let first = usize::try_from(first).unwrap_or(0);
-        Ok(joined
-            .value
-            .first_where(first, |o| {
-                o.status == passerelle_schema::OfferStatus::Active
-            })
-            .into_iter()
-            .map(OfferNode)
-            .collect())
+        OfferConnection::page(Arc::new(open), first, after)
     }
 
     /// Its events in the year from `from` (now by default), soonest first.
@@ -317,6 +329,7 @@ impl CfaNode {
             kind,
             site: Some(site.clone()),
             sites: SiteFilter::default(),
+            include_cancelled: false,
         };
         let sites = state.feeds.sites.as_ref().map(|s| s.snapshot());
         occurrences(&events.snapshot(), sites.as_deref(), &filter)
@@ -338,40 +351,13 @@ pub struct CfaFilterInput {
     rome: Option<Vec<String>>,
 }
 
-/// A page of CFAs.
-pub struct CfaConnection {
-    items: Vec<CfaInfo>,
-    start: usize,
-    end: usize,
-}
-
-/// A page of CFAs, by UAI.
-#[Object]
-impl CfaConnection {
-    /// How many CFAs match.
-    async fn total_count(&self) -> usize {
-        self.items.len()
-    }
-
-    /// The CFAs of the page.
-    async fn nodes(&self) -> Vec<CfaNode> {
-        self.items[self.start..self.end]
-            .iter()
-            .cloned()
-            .map(CfaNode)
-            .collect()
-    }
-
-    /// Where the page stands; cursors are UAIs.
-    async fn page_info(&self) -> PageInfo {
-        PageInfo::of(&self.items, self.start, self.end, |c| c.uai.to_string())
-    }
-}
+/// A page of CFAs, by UAI: cursors are UAIs.
+pub type CfaConnection = super::connection::Connection<CfaNode>;
 
 /// An employer and its offers on every exchange.
 pub struct EmployerProfile {
     siret: Siret,
-    offers: OfferList,
+    offers: Arc<OfferList>,
 }
 
 /// An employer and its offers on every exchange.
@@ -393,12 +379,19 @@ impl EmployerProfile {
     }
 
     /// Its offers, newest first.
-    async fn offers(&self) -> Vec<OfferNode> {
-        self.offers
-            .range(0, self.offers.len())
-            .into_iter()
-            .map(OfferNode)
-            .collect()
+    async fn offers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default = 20,
+            desc = "How many offers, at most `limits.max_page_size`."
+        )]
+        first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<OfferConnection> {
+        let state = ctx.data::<ApiState>()?;
+        let first = page_size(first, state.limits.max_page_size)?;
+        OfferConnection::page(self.offers.clone(), first, after)
     }
 }
 
@@ -452,7 +445,12 @@ impl CfaQuery {
             None => 0,
         };
         let end = (start + first).min(items.len());
-        Ok(CfaConnection { items, start, end })
+        Ok(CfaConnection::new(
+            items.len(),
+            start,
+            items[start..end].iter().cloned().map(CfaNode),
+            |i| items[i].uai.to_string(),
+        ))
     }
 
     /// An employer by SIRET, with its offers on every exchange; null when no
@@ -468,6 +466,9 @@ impl CfaQuery {
         let all = state.offers.search(&OfferFilter::default()).await;
         report_partner_errors(ctx, &all.errors);
         let offers = all.offers.select(|o| *o.siret == siret);
-        Ok((!offers.is_empty()).then(|| EmployerProfile { siret, offers }))
+        Ok((!offers.is_empty()).then(|| EmployerProfile {
+            siret,
+            offers: Arc::new(offers),
+        }))
     }
 }

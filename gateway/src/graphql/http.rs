@@ -189,17 +189,14 @@ fn operation(
     doc: &ExecutableDocument,
     name: Option<&str>,
 ) -> Option<(OperationType, Option<String>)> {
-    match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => Some((op.node.ty, None)),
-        (DocumentOperations::Multiple(ops), Some(name)) => {
-            ops.get(name).map(|op| (op.node.ty, Some(name.to_owned())))
-        }
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
-            .iter()
-            .next()
-            .map(|(n, op)| (op.node.ty, Some(n.to_string()))),
-        _ => None,
-    }
+    let op = super::shape::chosen(doc, name)?;
+    let name = match &doc.operations {
+        DocumentOperations::Single(_) => None,
+        DocumentOperations::Multiple(ops) => name
+            .map(str::to_owned)
+            .or_else(|| ops.keys().next().map(|n| n.to_string())),
+    };
+    Some((op.node.ty, name))
 }
 
 /// What `/graphql` serves: the schema, and how long an operation may take.

@@ -3,6 +3,7 @@
 pub mod cache;
 mod campaign;
 mod cfa;
+mod connection;
 mod errors;
 mod events;
 mod formation;

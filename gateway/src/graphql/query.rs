@@ -62,6 +62,37 @@ pub struct OfferConnection {
     end: usize,
 }
 
+impl OfferConnection {
+    /// Reads an `after` argument: a cursor of an offer list.
+    fn cursor(after: Option<String>) -> async_graphql::Result<Option<OfferCursor>> {
+        after
+            .map(|a| {
+                OfferCursor::decode(&a).ok_or_else(|| {
+                    ErrorCode::InvalidCursor.error("after is not a cursor of this list")
+                })
+            })
+            .transpose()
+    }
+
+    /// The page of `first` offers of `offers` after the cursor `after`.
+    pub fn page(
+        offers: Arc<OfferList>,
+        first: usize,
+        after: Option<String>,
+    ) -> async_graphql::Result<Self> {
+        Ok(Self::at(offers, first, Self::cursor(after)?.as_ref()))
+    }
+
+    fn at(offers: Arc<OfferList>, first: usize, after: Option<&OfferCursor>) -> Self {
+        let start = match after {
+            Some(c) => offers.partition_point(|o| !c.is_before(o)),
+            None => 0,
+        };
+        let end = (start + first).min(offers.len());
+        Self { offers, start, end }
+    }
+}
+
 /// A page of offers.
 #[Object]
 impl OfferConnection {
@@ -260,29 +291,14 @@ impl OfferQuery {
     ) -> async_graphql::Result<OfferConnection> {
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
-        let after = after
-            .map(|a| {
-                OfferCursor::decode(&a).ok_or_else(|| {
-                    ErrorCode::InvalidCursor.error("after is not a cursor of this list")
-                })
-            })
-            .transpose()?;
+        let after = OfferConnection::cursor(after)?;
         let filter = filter.unwrap_or_default().parse(ctx)?;
         let results = state.offers.search(&filter).await;
         report_partner_errors(ctx, &results.errors);
         if state.offers.cma().is_some() && filter.source.is_none_or(|s| s == Partner::Cma) {
             report_stale(ctx, &state.health, &[Partner::Cma]);
         }
-        let start = match &after {
-            Some(c) => results.offers.partition_point(|o| !c.is_before(o)),
-            None => 0,
-        };
-        let end = (start + first).min(results.offers.len());
-        Ok(OfferConnection {
-            offers: results.offers,
-            start,
-            end,
-        })
+        Ok(OfferConnection::at(results.offers, first, after.as_ref()))
     }
 
     /// One offer by its global identifier.

@@ -118,7 +118,7 @@ impl OfferNode {
 
     /// Where the apprentice works.
     async fn location(&self) -> Location<'_> {
-        Location(&self.0)
+        Location::of_offer(&self.0)
     }
 
     /// When the contract starts.
@@ -249,43 +249,76 @@ pub struct Opco {
     name: String,
 }
 
-pub struct Location<'a>(&'a Offer);
+/// A place, as every part of the API gives one: its commune, with its
+/// département, and what the partner adds (postcode, street, position).
+pub struct Location<'a> {
+    commune: &'a passerelle_schema::InseeCommune,
+    postcode: Option<&'a str>,
+    address: Option<&'a str>,
+    coordinates: Option<passerelle_schema::GeoPoint>,
+}
 
-/// Where an offer's work takes place.
+impl<'a> Location<'a> {
+    /// Where an offer's work takes place.
+    pub fn of_offer(o: &'a Offer) -> Self {
+        Self {
+            commune: &o.location.commune,
+            postcode: o.location.postcode.as_ref().map(|p| p.as_str()),
+            address: o.location.address.as_deref(),
+            coordinates: o.location.coordinates,
+        }
+    }
+
+    /// A commune, known by its code alone.
+    pub fn of_commune(commune: &'a passerelle_schema::InseeCommune) -> Self {
+        Self {
+            commune,
+            postcode: None,
+            address: None,
+            coordinates: None,
+        }
+    }
+
+    /// A place with a street address.
+    pub fn with_address(mut self, address: Option<&'a str>) -> Self {
+        self.address = address;
+        self
+    }
+}
+
+/// A place: a commune of Normandy, its département, and what the partner
+/// adds. Offers, CFAs, orientation sites and places of training all give
+/// their place as a `Location`.
 #[Object]
 impl Location<'_> {
     /// The commune's INSEE code.
     async fn commune_code(&self) -> &str {
-        self.0.location.commune.as_str()
+        self.commune.as_str()
     }
 
     /// The commune's name.
     async fn commune_name(&self) -> &str {
-        self.0.location.commune.name()
+        self.commune.name()
     }
 
     /// The postcode.
     async fn postcode(&self) -> Option<&str> {
-        self.0.location.postcode.as_ref().map(|p| p.as_str())
+        self.postcode
     }
 
     /// The département.
     async fn departement(&self) -> Departement {
-        let d = self.0.location.commune.departement();
-        Departement {
-            name: d.name().map(str::to_owned),
-            code: d.to_string(),
-        }
+        Departement::of(&self.commune.departement())
     }
 
     /// The street address.
     async fn address(&self) -> Option<&str> {
-        self.0.location.address.as_deref()
+        self.address
     }
 
-    /// The position, when the exchange gives one.
+    /// The position, when the partner gives one.
     async fn coordinates(&self) -> Option<GeoPoint> {
-        self.0.location.coordinates.map(|c| GeoPoint {
+        self.coordinates.map(|c| GeoPoint {
             latitude: c.latitude,
             longitude: c.longitude,
         })
@@ -299,6 +332,16 @@ pub struct Departement {
     code: String,
     /// Its name, for the départements of Normandy.
     name: Option<String>,
+}
+
+impl Departement {
+    /// The département `d`.
+    pub fn of(d: &passerelle_schema::Departement) -> Self {
+        Self {
+            name: d.name().map(str::to_owned),
+            code: d.to_string(),
+        }
+    }
 }
 
 /// A WGS84 position.

@@ -29,7 +29,7 @@ const CAMPAIGN: &str = r#"query {
         establishments(first: 5) {
             totalCount
             pageInfo { hasNextPage }
-            nodes { uai name departement inNormandy knownToCatalogue amount allocations employers }
+            nodes { uai name departement { code name } inNormandy knownToCatalogue amount allocations employers }
         }
     }
 }"#;

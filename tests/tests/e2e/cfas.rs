@@ -8,9 +8,9 @@ use crate::helpers::{spawn_app, TestApp, SMALL};
 
 const CFA: &str = r#"query($uai: String!) {
     cfa(uai: $uai) {
-        uai name communeName departement vacancies
+        uai name location { communeName departement { code } } departement { code name } vacancies
         formations { title vacancies sessions { start recruiting vacancies } }
-        offers(first: 5) { title sources { partner } }
+        offers(first: 5) { totalCount edges { cursor } nodes { title sources { partner } } pageInfo { hasNextPage } }
         nextOpenDay(from: "2026-12-01T00:00:00Z") { title start kind site { id } }
         mobility { total { mobilities } byProgram { program figures { mobilities } } }
     }
@@ -36,7 +36,8 @@ async fn a_caen_cfa_gathers_programmes_offers_open_days_and_mobility_from_their_
     for uai in &uais {
         let data = app.data(CFA, json!({ "uai": uai })).await;
         let c = &data["cfa"];
-        assert_eq!(c["communeName"], "Caen");
+        assert_eq!(c["location"]["communeName"], "Caen");
+        assert_eq!(c["departement"]["code"], "14");
         let programs: Vec<&str> = c["mobility"]["byProgram"]
             .as_array()
             .unwrap()
@@ -44,7 +45,7 @@ async fn a_caen_cfa_gathers_programmes_offers_open_days_and_mobility_from_their_
             .map(|p| p["program"].as_str().unwrap())
             .collect();
         let has_all = c["vacancies"].as_u64().unwrap() > 0
-            && !c["offers"].as_array().unwrap().is_empty()
+            && !c["offers"]["nodes"].as_array().unwrap().is_empty()
             && c["nextOpenDay"]["kind"] == "OPEN_DAY"
             && programs.contains(&"PASS_MONDE")
             && programs.iter().any(|p| p.starts_with("ERASMUS"));
@@ -95,7 +96,7 @@ async fn calls_for_a_page_of(n: usize) -> HashMap<String, u64> {
     let data = app
         .data(
             r#"query($n: Int!) { cfas(first: $n) { nodes {
-                uai vacancies formations { title } offers(first: 3) { title }
+                uai vacancies formations { title } offers(first: 3) { nodes { title } }
                 nextOpenDay(from: "2026-12-01T00:00:00Z") { start }
                 mobility { total { mobilities } }
             } } }"#,
@@ -139,12 +140,16 @@ async fn an_employer_gathers_its_offers_and_the_region_adds_up() {
         .to_owned();
     let data = app
         .data(
-            "query($s: String!) { employer(siret: $s) { siret name offerCount offers { employer { siret } } } }",
+            "query($s: String!) { employer(siret: $s) { siret name offerCount offers(first: 100) { totalCount nodes { employer { siret } } } } }",
             json!({ "s": siret }),
         )
         .await;
     assert!(data["employer"]["offerCount"].as_u64().unwrap() >= 1);
-    assert!(data["employer"]["offers"]
+    assert_eq!(
+        data["employer"]["offers"]["totalCount"],
+        data["employer"]["offerCount"]
+    );
+    assert!(data["employer"]["offers"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
