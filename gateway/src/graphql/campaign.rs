@@ -17,7 +17,7 @@ use crate::campaign::figures::{self, Line, Order};
 use crate::campaign::{self, BatchError, IngestReport};
 use crate::cfas::CfaInfo;
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use super::connection::B64;
 
 /// The most allocations one `pushAllocations` call takes; larger batches
 /// go to `POST /ingest/allocations`.

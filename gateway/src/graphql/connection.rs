@@ -7,7 +7,11 @@ use async_graphql::{Object, OutputType};
 
 use super::campaign::{AllocationNode, CampaignEstablishment};
 use super::cfa::CfaNode;
+use super::mobility::MobilityRecord;
 use super::query::PageInfo;
+
+/// How cursors are written: opaque URL-safe base64.
+pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// A page of a list, with its cursors.
 pub struct Connection<N> {
@@ -65,7 +69,8 @@ impl<N> Connection<N> {
         name = "CampaignEstablishmentConnection",
         params(CampaignEstablishment)
     ),
-    concrete(name = "AllocationConnection", params(AllocationNode))
+    concrete(name = "AllocationConnection", params(AllocationNode)),
+    concrete(name = "MobilityRecordConnection", params(MobilityRecord))
 )]
 impl<N: OutputType> Connection<N>
 where
@@ -102,7 +107,8 @@ pub struct Edge<N> {
 #[Object(
     concrete(name = "CfaEdge", params(CfaNode)),
     concrete(name = "CampaignEstablishmentEdge", params(CampaignEstablishment)),
-    concrete(name = "AllocationEdge", params(AllocationNode))
+    concrete(name = "AllocationEdge", params(AllocationNode)),
+    concrete(name = "MobilityRecordEdge", params(MobilityRecord))
 )]
 impl<N: OutputType> Edge<N> {
     /// The position to page from.

@@ -2,7 +2,9 @@
 //! CFA the mobilities themselves, never a name.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use base64::Engine;
 
+use super::connection::B64;
 use super::errors::{report_partner_errors, report_stale, ErrorCode};
 use super::inputs;
 use super::scalars::{Date, Money};
@@ -184,19 +186,38 @@ impl MobilityReportNode {
         keyed(&self.report.by_month)
     }
 
-    /// The mobilities themselves, newest first; listed for one CFA only
-    /// (set `filter.cfa`).
-    async fn records(&self) -> async_graphql::Result<Vec<MobilityRecord>> {
+    /// The mobilities themselves, newest first, a page at a time; listed
+    /// for one CFA only (set `filter.cfa`).
+    async fn records(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50, desc = "How many, at most `limits.max_page_size`.")] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<MobilityRecordConnection> {
         if !self.for_one_cfa {
             return Err(
                 ErrorCode::InvalidInput.error("records are listed for one CFA: set filter.cfa")
             );
         }
-        Ok(self
-            .report
-            .records
-            .iter()
-            .map(|m| MobilityRecord {
+        let state = ctx.data::<ApiState>()?;
+        let first = super::inputs::page_size(first, state.limits.max_page_size)?;
+        let records = &self.report.records;
+        let cursor = |m: &passerelle_schema::Mobility| {
+            B64.encode(format!("m1|{:?}|{}", m.program, m.partner_id))
+        };
+        let start = match after {
+            Some(a) => {
+                records.iter().position(|m| cursor(m) == a).ok_or_else(|| {
+                    ErrorCode::InvalidCursor.error("after is not a cursor of this list")
+                })? + 1
+            }
+            None => 0,
+        };
+        let end = (start + first).min(records.len());
+        Ok(MobilityRecordConnection::new(
+            records.len(),
+            start,
+            records[start..end].iter().map(|m| MobilityRecord {
                 id: m.partner_id.clone(),
                 program: m.program.into(),
                 cfa: m.cfa.to_string(),
@@ -207,10 +228,14 @@ impl MobilityReportNode {
                 duration_days: m.duration_days,
                 participants: m.participants,
                 amount: m.amount.map(Money),
-            })
-            .collect())
+            }),
+            |i| cursor(&records[i]),
+        ))
     }
 }
+
+/// A page of one CFA's mobilities, newest first.
+pub type MobilityRecordConnection = super::connection::Connection<MobilityRecord>;
 
 #[Object]
 impl MobilityQuery {

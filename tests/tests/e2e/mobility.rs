@@ -65,25 +65,49 @@ async fn a_cfa_sees_its_mobilities_without_names() {
         .to_owned();
     let (status, body) = app
         .post(
-            "query($f: MobilityFilter) { mobility(filter: $f) { total { mobilities } records { id program cfa country city start durationDays amount } } }",
+            "query($f: MobilityFilter) { mobility(filter: $f) { total { mobilities } records(first: 1000) { totalCount nodes { id program cfa country city start durationDays amount } } } }",
             json!({ "f": { "cfa": uai } }),
         )
         .await;
     assert_eq!(status, 200);
     assert!(body.get("errors").is_none(), "{body}");
-    let records = body["data"]["mobility"]["records"].as_array().unwrap();
-    assert_eq!(
-        records.len() as u64,
-        body["data"]["mobility"]["total"]["mobilities"]
-            .as_u64()
-            .unwrap()
-    );
+    let records = body["data"]["mobility"]["records"]["nodes"]
+        .as_array()
+        .unwrap();
+    let total = body["data"]["mobility"]["total"]["mobilities"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(records.len() as u64, total);
+    assert_eq!(body["data"]["mobility"]["records"]["totalCount"], total);
+    // Paged two at a time, the same records in the same order.
+    let mut paged = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = app
+            .data(
+                "query($f: MobilityFilter, $a: String) { mobility(filter: $f) { records(first: 2, after: $a) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } } }",
+                json!({ "f": { "cfa": uai }, "a": after }),
+            )
+            .await;
+        let r = &page["mobility"]["records"];
+        for e in r["edges"].as_array().unwrap() {
+            paged.push(e["node"]["id"].clone());
+        }
+        if r["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = r["pageInfo"]["endCursor"].clone();
+    }
+    let ids: Vec<Value> = records.iter().map(|r| r["id"].clone()).collect();
+    assert_eq!(paged, ids);
     assert!(records.iter().all(|r| r["cfa"] == uai));
     let text = body.to_string();
     for name in ["Camille", "Lefèvre", "Nathan", "b-"] {
         assert!(!text.contains(name), "personal data leaked: {name}");
     }
-    let (_, body) = app.post("{ mobility { records { id } } }", json!({})).await;
+    let (_, body) = app
+        .post("{ mobility { records { nodes { id } } } }", json!({}))
+        .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
 }
 
