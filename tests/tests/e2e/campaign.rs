@@ -8,7 +8,7 @@ use passerelle_connectors::sandbox::campaign::{write_csv, Campaign, CampaignSett
 use passerelle_schema::AllocationInput;
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, TestApp, SMALL};
+use crate::helpers::{rss_kib, spawn_app, TestApp, SMALL};
 
 const PUSH: &str = r#"mutation($input: PushAllocationsInput!) {
     pushAllocations(input: $input) {
@@ -388,17 +388,6 @@ async fn a_cfa_reads_its_own_line_and_nothing_else() {
         let (_, body) = app.post_as(Some(&cfa), &query, json!({})).await;
         assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{query}: {body}");
     }
-}
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// Uploads a CSV whose second line is `line_len` bytes long, written as a

@@ -187,3 +187,15 @@ pub async fn all_offers(app: &TestApp, filter: Value, page: usize) -> (Vec<Value
         after = conn["pageInfo"]["endCursor"].clone();
     }
 }
+
+/// The resident memory of this process (the gateway's and the test's), in KiB.
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -3,18 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with, TestApp, SMALL};
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
+use crate::helpers::{rss_kib, spawn_app_with, TestApp, SMALL};
 
 async fn post_raw(app: &TestApp, body: Vec<u8>) -> (u16, Value) {
     let r = app

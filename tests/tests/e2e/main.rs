@@ -16,6 +16,8 @@ mod live;
 mod mobility;
 mod offers;
 mod partners;
+mod readme;
+mod requests;
 mod resilience;
 mod schema;
 mod scopes;
