@@ -19,9 +19,9 @@ pub struct FormationFilter {
     pub rncp: Option<Rncp>,
     /// At this level.
     pub level: Option<DiplomaLevel>,
-    /// Taught in this département.
+    /// Taught in this département, at any of its places.
     pub departement: Option<Departement>,
-    /// Taught in this commune.
+    /// Taught in this commune, at any of its places.
     pub commune: Option<InseeCommune>,
     /// Run by this CFA.
     pub cfa: Option<Uai>,
@@ -36,16 +36,16 @@ impl FormationFilter {
             && self
                 .rncp
                 .as_ref()
-                .is_none_or(|r| f.rncp.as_ref() == Some(r))
+                .is_none_or(|r| f.rncp.as_ref() == Some(r) || f.rncp_codes.contains(r))
             && self.level.is_none_or(|l| f.level == Some(l))
             && self
                 .departement
                 .as_ref()
-                .is_none_or(|d| f.commune.as_ref().is_some_and(|c| c.departement() == *d))
+                .is_none_or(|d| f.communes().any(|c| c.departement() == *d))
             && self
                 .commune
                 .as_ref()
-                .is_none_or(|c| f.commune.as_ref() == Some(c))
+                .is_none_or(|c| f.communes().any(|at| at == c))
             && self
                 .cfa
                 .as_ref()

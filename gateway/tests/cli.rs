@@ -492,3 +492,76 @@ fn settings_come_from_passerelle_variables_and_other_ones_are_left_alone() {
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("the store at postgres://"), "{stderr}");
 }
+
+#[test]
+fn mapping_run_reads_a_lheo_catalogue_written_from_the_standard() {
+    let samples =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings/carif/samples");
+    let out = passerelle()
+        .args([
+            "mapping",
+            "run",
+            "--partner",
+            "carif",
+            "--entity",
+            "formation",
+            "--input",
+        ])
+        .arg(samples.join("offres-lheo-2.2.xml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let records: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2);
+    let bp = &records[0];
+    assert_eq!(bp["partner_id"], "F-0141234R-BP");
+    assert_eq!(bp["places"].as_array().unwrap().len(), 2);
+    assert_eq!(bp["places"][1]["commune"], "14366");
+    assert_eq!(bp["places"][1]["capacity"], 12);
+    assert_eq!(bp["capacity"], 42);
+    assert_eq!(bp["sessions"][0]["end"], serde_json::Value::Null);
+    assert_eq!(bp["sessions"][1]["start"], serde_json::Value::Null);
+    assert_eq!(bp["level"], 4);
+    assert_eq!(records[1]["level"], 3);
+    assert_eq!(
+        bp["rncp_codes"],
+        serde_json::json!(["RNCP37775", "RNCP35185"])
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains("F-SANS-SIRET") && lines[0].contains("cfa.siret"),
+        "{stderr}"
+    );
+
+    let out = passerelle()
+        .args([
+            "mapping",
+            "run",
+            "--partner",
+            "carif",
+            "--entity",
+            "formation",
+            "--input",
+        ])
+        .arg(samples.join("offres-lheo-2.2-latin1.xml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bts: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim()).unwrap();
+    assert_eq!(
+        bts["title"],
+        "BTS Négociation & digitalisation de la relation client"
+    );
+    assert_eq!(bts["level"], 5);
+}

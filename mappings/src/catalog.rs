@@ -46,6 +46,8 @@ pub struct Mapping {
 
 #[derive(Debug)]
 struct Rule {
+    /// The first step of the `each` path and the steps after it.
+    each: Option<(record::Path, record::Path)>,
     from: Vec<record::Path>,
     value: Option<String>,
     transforms: Vec<Transform>,
@@ -71,6 +73,33 @@ pub struct TestOutcome {
     pub name: String,
     /// `None` when the case passed, or what differed.
     pub failure: Option<String>,
+}
+
+impl Rule {
+    /// The first value `from` gives in one element of an `each` path,
+    /// through the transforms (which read a second value, if any, from the
+    /// same element); `None` when it has none.
+    fn read<'a, T: Tree>(
+        &'a self,
+        element: &'a T,
+        field: &'static str,
+    ) -> Result<Option<Cow<'a, str>>, FieldError> {
+        let mut v = self
+            .from
+            .iter()
+            .map(|p| p.texts(element))
+            .find(|v| !v.is_empty())
+            .unwrap_or_default();
+        for t in &self.transforms {
+            v = t.apply(v, element).map_err(|e| FieldError::new(field, e))?;
+        }
+        v.retain(|s| !s.trim().is_empty());
+        Ok(match v.len() {
+            0 => None,
+            1 => v.pop(),
+            _ => Some(v.join(", ").into()),
+        })
+    }
 }
 
 impl Mapping {
@@ -122,6 +151,13 @@ impl Mapping {
             if !from.is_empty() && rule.value.is_some() {
                 return Err(err(Some(&name), "takes `from` or `value`, not both".into()));
             }
+            if rule.each.is_some() && from.is_empty() {
+                return Err(err(Some(&name), "takes `each` with `from` only".into()));
+            }
+            let each = rule
+                .each
+                .as_deref()
+                .map(|p| record::Path::parse(p).split_first());
             let transforms = rule
                 .transforms
                 .iter()
@@ -131,6 +167,7 @@ impl Mapping {
             rules.push((
                 *def,
                 Rule {
+                    each,
                     from,
                     value: rule.value,
                     transforms,
@@ -159,7 +196,8 @@ impl Mapping {
             if let Some(expect) = &case.expect {
                 if let Some(unknown) = expect
                     .keys()
-                    .find(|k| !defs.iter().any(|d| d.name == k.as_str()))
+                    .chain(&case.expect_missing)
+                    .find(|k| expected_pointer(defs, k).is_none())
                 {
                     return Err(err(
                         Some(unknown),
@@ -233,6 +271,16 @@ impl Mapping {
     fn values<'a, T: Tree>(&'a self, record: &'a T) -> Result<Values<'a>, FieldError> {
         let mut values = Values::with_capacity(self.rules.len());
         for (def, rule) in &self.rules {
+            if let Some((first, rest)) = &rule.each {
+                let mut slots = Vec::new();
+                for (group, outer) in first.nodes(record).into_iter().enumerate() {
+                    for element in rest.nodes(outer) {
+                        slots.push((group, rule.read(element, def.name)?));
+                    }
+                }
+                values.insert_slots(def.name, slots);
+                continue;
+            }
             let mut v = match &rule.value {
                 Some(c) => smallvec::smallvec![Cow::Borrowed(c.as_str())],
                 None => rule
@@ -452,14 +500,18 @@ impl Mapping {
             (Some(expect), _, Ok(json)) => {
                 let defs = self.entity.fields();
                 for (field, want) in expect {
-                    let def = defs
-                        .iter()
-                        .find(|d| d.name == field)
-                        .expect("checked at load");
-                    let got = json.pointer(def.json).cloned().unwrap_or(Value::Null);
+                    let pointer = expected_pointer(defs, field).expect("checked at load");
+                    let got = json.pointer(&pointer).cloned().unwrap_or(Value::Null);
                     let want = toml_to_json(want);
                     if got != want {
                         return Err(format!("{field}: expected {want}, got {got}"));
+                    }
+                }
+                for field in &case.expect_missing {
+                    let pointer = expected_pointer(defs, field).expect("checked at load");
+                    match json.pointer(&pointer) {
+                        None | Some(Value::Null) => {}
+                        Some(got) => return Err(format!("{field}: expected none, got {got}")),
                     }
                 }
                 Ok(())
@@ -479,6 +531,25 @@ impl Mapping {
             (None, _, Ok(json)) => Err(format!("expected a rejection, got a record: {json}")),
             (None, None, Err(_)) => Err("the case expects nothing".into()),
         }
+    }
+}
+
+/// Where a test case's expected field sits in the entity's JSON form: a
+/// field's name, or for a field of a list's elements (`places.commune`),
+/// its name and an element's index (`places.commune[1]`); `None` for a
+/// field that does not exist.
+fn expected_pointer(defs: &[FieldDef], key: &str) -> Option<String> {
+    let (name, index) = match key.strip_suffix(']').and_then(|k| k.split_once('[')) {
+        Some((name, i)) => (name, Some(i.parse::<usize>().ok()?)),
+        None => (key, None),
+    };
+    let def = defs.iter().find(|d| d.name == name)?;
+    match index {
+        None => Some(def.json.to_owned()),
+        Some(i) => def
+            .json
+            .contains("/0/")
+            .then(|| def.json.replacen("/0/", &format!("/{i}/"), 1)),
     }
 }
 

@@ -4,9 +4,9 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_schema::{
-    Cents, DiplomaLevel, Employer, Event, EventKind, EventTime, Formation, GeoPoint, InseeCommune,
-    Location, Mobility, MobilityProgram, Naf, Offer, OfferSource, OfferStatus, Opco,
-    OrientationSite, Partner, Postcode, PublicEmployerType, Rncp, RomeCode, Session, Siret,
+    Cents, Contact, DiplomaLevel, Employer, Event, EventKind, EventTime, Formation, GeoPoint,
+    InseeCommune, Location, Mobility, MobilityProgram, Naf, Offer, OfferSource, OfferStatus, Opco,
+    OrientationSite, Partner, Place, Postcode, PublicEmployerType, Rncp, RomeCode, Session, Siret,
     SiteKind, TrainingOrg, Uai,
 };
 use serde::Serialize;
@@ -100,13 +100,33 @@ impl EntityKind {
 pub struct Values<'a> {
     /// In the mapping's order: a few dozen, found by a scan.
     fields: Vec<(&'static str, Texts<'a>)>,
+    /// The fields read `each` element of a path, element by element.
+    slots: Vec<(&'static str, Slots<'a>)>,
 }
+
+/// A field read `each` element of a path: for every element, the index of
+/// the element of the path's first step it belongs to, and its value.
+pub type Slots<'a> = Vec<(usize, Option<Cow<'a, str>>)>;
 
 impl<'a> Values<'a> {
     pub(crate) fn with_capacity(fields: usize) -> Self {
         Self {
             fields: Vec::with_capacity(fields),
+            slots: Vec::new(),
         }
+    }
+
+    /// Sets a field read `each` element; its values are also the field's
+    /// values, without the elements that have none.
+    pub(crate) fn insert_slots(&mut self, field: &'static str, slots: Slots<'a>) {
+        self.insert(field, slots.iter().filter_map(|(_, v)| v.clone()).collect());
+        self.slots.retain(|(f, _)| *f != field);
+        self.slots.push((field, slots));
+    }
+
+    /// A field's values element by element, when it is read `each` element.
+    pub fn slots(&self, field: &str) -> Option<&Slots<'a>> {
+        self.slots.iter().find(|(f, _)| *f == field).map(|(_, s)| s)
     }
 
     pub(crate) fn insert(&mut self, field: &'static str, values: Texts<'a>) {
@@ -326,13 +346,26 @@ impl Entity for Offer {
 const FORMATION_FIELDS: &[FieldDef] = &[
     field("partner_id", true, "/partner_id"),
     field("title", true, "/title"),
-    field("rncp", false, "/rncp"),
+    field("objective", false, "/objective"),
+    field("rncp", false, "/rncp_codes"),
+    field("certifinfo", false, "/certifinfo_codes"),
+    field("formacodes", false, "/formacodes"),
     field("level", false, "/level"),
     field("rome_codes", false, "/rome_codes"),
+    field("contact.name", false, "/contact/name"),
+    field("contact.phone", false, "/contact/phone"),
+    field("contact.email", false, "/contact/email"),
+    field("contact.web", false, "/contact/web"),
     field("cfa.uai", false, "/cfa/uai"),
     field("cfa.siret", true, "/cfa/siret"),
     field("cfa.name", true, "/cfa/name"),
     field("commune", false, "/commune"),
+    field("places.id", false, "/places/0/partner_id"),
+    field("places.address", false, "/places/0/address"),
+    field("places.postcode", false, "/places/0/postcode"),
+    field("places.city", false, "/places/0/city"),
+    field("places.commune", false, "/places/0/commune"),
+    field("places.uai", false, "/places/0/uai"),
     field("sessions.start", false, "/sessions/0/start"),
     field("sessions.end", false, "/sessions/0/end"),
     field("sessions.recruiting", false, "/sessions/0/recruiting"),
@@ -364,6 +397,192 @@ fn each<T>(
         .collect()
 }
 
+/// A field's values parsed, one per element with the element's group:
+/// from its slots when it is read `each` element, else its values, in
+/// group 0.
+fn column<T>(
+    v: &Values<'_>,
+    field: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<(usize, Option<T>)>, FieldError> {
+    let parse = |x: &str| parse(x).map_err(|e| FieldError::new(field, e));
+    match v.slots(field) {
+        Some(slots) => slots
+            .iter()
+            .map(|(g, x)| Ok((*g, x.as_deref().map(parse).transpose()?)))
+            .collect(),
+        None => v
+            .all(field)
+            .iter()
+            .map(|x| Ok((0, Some(parse(x)?))))
+            .collect(),
+    }
+}
+
+/// The value of element `i` of a column, if any.
+fn at<T: Clone>(column: &[(usize, Option<T>)], i: usize) -> Option<T> {
+    column.get(i).and_then(|(_, v)| v.clone())
+}
+
+fn text(v: &str) -> Result<String, String> {
+    Ok(v.to_owned())
+}
+
+/// A code of digits only, of `min` to `max` of them.
+fn digits(kind: &'static str, min: usize, max: usize) -> impl Fn(&str) -> Result<String, String> {
+    move |v: &str| {
+        let t = v.trim();
+        if (min..=max).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(t.to_owned())
+        } else {
+            Err(format!(
+                "{t:?} is not a {kind} code ({min} to {max} digits)"
+            ))
+        }
+    }
+}
+
+/// The sessions of a programme, each with its place.
+fn sessions(v: &Values<'_>) -> Result<Vec<Session>, FieldError> {
+    let starts = column(v, "sessions.start", date)?;
+    let n = starts.len();
+    // Session fields line up, one value or none per session.
+    let aligned = |field: &str, len: usize| -> Result<(), FieldError> {
+        if len == n || len == 0 {
+            Ok(())
+        } else {
+            Err(FieldError::new(
+                field,
+                format!("has {len} values for {n} sessions"),
+            ))
+        }
+    };
+    let ends = column(v, "sessions.end", date)?;
+    aligned("sessions.end", ends.len())?;
+    let recruiting = column(v, "sessions.recruiting", flag)?;
+    aligned("sessions.recruiting", recruiting.len())?;
+    let places = column(v, "sessions.places", number::<u32>)?;
+    aligned("sessions.places", places.len())?;
+    let vacancies = column(v, "sessions.vacancies", number::<u32>)?;
+    aligned("sessions.vacancies", vacancies.len())?;
+    let sessions: Vec<Session> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, (place, start))| Session {
+            place: *place,
+            start: *start,
+            end: at(&ends, i),
+            recruiting: at(&recruiting, i).unwrap_or(true),
+            places: at(&places, i).unwrap_or(0),
+            vacancies: at(&vacancies, i).unwrap_or(0),
+        })
+        .collect();
+    if let Some(s) = sessions.iter().find(|s| s.vacancies > s.places) {
+        return Err(FieldError::new(
+            "sessions.vacancies",
+            format!(
+                "{} free places of {} is more than there are",
+                s.vacancies, s.places
+            ),
+        ));
+    }
+    if let Some(s) = sessions
+        .iter()
+        .find(|s| matches!((s.start, s.end), (Some(a), Some(b)) if b < a))
+    {
+        return Err(FieldError::new(
+            "sessions.end",
+            format!(
+                "{} is before the start, {}",
+                s.end.expect("an end"),
+                s.start.expect("a start")
+            ),
+        ));
+    }
+    Ok(sessions)
+}
+
+/// The places of a programme, from the `places.*` fields, with the
+/// capacity and free places of the sessions held there. A mapping without
+/// `places.*` fields gives one place, in `commune`, when it has sessions or
+/// a commune.
+fn places(
+    v: &Values<'_>,
+    sessions: &[Session],
+    commune: Option<&InseeCommune>,
+) -> Result<Vec<Place>, FieldError> {
+    let ids = column(v, "places.id", text)?;
+    let addresses = column(v, "places.address", text)?;
+    let postcodes = column(v, "places.postcode", |p| {
+        Postcode::parse(p).map_err(|e| e.to_string())
+    })?;
+    let cities = column(v, "places.city", text)?;
+    let communes = column(v, "places.commune", |c| {
+        InseeCommune::parse(c).map_err(|e| e.to_string())
+    })?;
+    let uais = column(v, "places.uai", |u| {
+        Uai::parse(u).map_err(|e| e.to_string())
+    })?;
+    let m = [
+        ids.len(),
+        addresses.len(),
+        postcodes.len(),
+        cities.len(),
+        communes.len(),
+        uais.len(),
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(0);
+    let mut places: Vec<Place> = (0..m)
+        .map(|i| Place {
+            partner_id: at(&ids, i),
+            address: at(&addresses, i),
+            postcode: at(&postcodes, i),
+            city: at(&cities, i),
+            commune: at(&communes, i),
+            uai: at(&uais, i),
+            capacity: 0,
+            vacancies: 0,
+        })
+        .collect();
+    if places.is_empty() && (!sessions.is_empty() || commune.is_some()) {
+        places.push(Place {
+            partner_id: None,
+            address: None,
+            postcode: None,
+            city: None,
+            commune: commune.cloned(),
+            uai: None,
+            capacity: 0,
+            vacancies: 0,
+        });
+    }
+    for s in sessions {
+        let place = places.get_mut(s.place).ok_or_else(|| {
+            FieldError::new(
+                "sessions.start",
+                format!("a session belongs to place {}, of {m}", s.place + 1),
+            )
+        })?;
+        place.capacity += s.places;
+        place.vacancies += s.vacancies;
+    }
+    Ok(places)
+}
+
+/// Who answers about a programme, when the record names anyone.
+fn contact(v: &mut Values<'_>) -> Option<Contact> {
+    let mut take = |f: &str| v.take(f).map(Cow::into_owned);
+    let c = Contact {
+        name: take("contact.name"),
+        phone: take("contact.phone"),
+        email: take("contact.email"),
+        web: take("contact.web"),
+    };
+    (c != Contact::default()).then_some(c)
+}
+
 impl Entity for Formation {
     const KIND: EntityKind = EntityKind::Formation;
 
@@ -372,64 +591,33 @@ impl Entity for Formation {
     }
 
     fn build(partner: Partner, v: &mut Values<'_>) -> Result<Self, FieldError> {
-        let starts = each(v, "sessions.start", date)?;
-        let n = starts.len();
-        // Session fields come as parallel lists, one value per session.
-        let parallel = |field: &str, len: usize| -> Result<(), FieldError> {
-            if len == n || len == 0 {
-                Ok(())
-            } else {
-                Err(FieldError::new(
-                    field,
-                    format!("has {len} values for {n} sessions"),
-                ))
-            }
-        };
-        let ends = each(v, "sessions.end", date)?;
-        parallel("sessions.end", ends.len())?;
-        let recruiting = each(v, "sessions.recruiting", flag)?;
-        parallel("sessions.recruiting", recruiting.len())?;
-        let places = each(v, "sessions.places", number::<u32>)?;
-        parallel("sessions.places", places.len())?;
-        let vacancies = each(v, "sessions.vacancies", number::<u32>)?;
-        parallel("sessions.vacancies", vacancies.len())?;
-        let sessions: Vec<Session> = starts
-            .into_iter()
-            .enumerate()
-            .map(|(i, start)| Session {
-                start,
-                end: ends.get(i).copied(),
-                recruiting: recruiting.get(i).copied().unwrap_or(true),
-                places: places.get(i).copied().unwrap_or(0),
-                vacancies: vacancies.get(i).copied().unwrap_or(0),
-            })
-            .collect();
-        if let Some(s) = sessions.iter().find(|s| s.vacancies > s.places) {
-            return Err(FieldError::new(
-                "sessions.vacancies",
-                format!(
-                    "{} free places of {} is more than there are",
-                    s.vacancies, s.places
-                ),
-            ));
-        }
+        let sessions = sessions(v)?;
+        let commune = v.parse("commune", InseeCommune::parse)?;
+        let places = places(v, &sessions, commune.as_ref())?;
+        let rncp_codes = each(v, "rncp", |r| Rncp::parse(r).map_err(|e| e.to_string()))?;
         Ok(Formation {
             partner,
             partner_id: v.take_required("partner_id")?.into_owned(),
             title: v.take_required("title")?.into_owned(),
-            rncp: v.parse("rncp", Rncp::parse)?,
+            objective: v.take("objective").map(Cow::into_owned),
+            rncp: rncp_codes.first().cloned(),
+            rncp_codes,
+            certifinfo_codes: each(v, "certifinfo", digits("Certif Info", 1, 10))?,
+            formacodes: each(v, "formacodes", digits("FORMACODE", 5, 5))?,
             level: v.parse("level", DiplomaLevel::parse)?,
             rome_codes: each(v, "rome_codes", |c| {
                 RomeCode::parse(c).map_err(|e| e.to_string())
             })?,
+            contact: contact(v),
             cfa: TrainingOrg {
                 uai: v.parse("cfa.uai", Uai::parse)?,
                 siret: v.parse_required("cfa.siret", Siret::parse)?,
                 name: v.take_required("cfa.name")?.into_owned(),
             },
-            commune: v.parse("commune", InseeCommune::parse)?,
-            capacity: sessions.iter().map(|s| s.places).sum(),
-            vacancies: sessions.iter().map(|s| s.vacancies).sum(),
+            commune: commune.or_else(|| places.iter().find_map(|p| p.commune.clone())),
+            capacity: places.iter().map(|p| p.capacity).sum(),
+            vacancies: places.iter().map(|p| p.vacancies).sum(),
+            places,
             sessions,
             hours_centre: v.parse("hours_centre", number::<u32>)?,
             hours_company: v.parse("hours_company", number::<u32>)?,

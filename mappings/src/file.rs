@@ -87,6 +87,14 @@ pub(crate) struct FieldRule {
     /// gives a value wins).
     #[serde(default)]
     pub from: Option<OneOrMany>,
+    /// A path to elements that repeat (`action/session`): the field then
+    /// has one value, or none, per element, read from the element by
+    /// `from` (several values in one element are joined with `, `), and
+    /// remembers which element of the path's first step
+    /// (`action`) each came from. Fields read `each` of the same elements
+    /// line up, element by element, however many values are missing.
+    #[serde(default)]
+    pub each: Option<String>,
     /// A constant, when the partner does not send the value.
     #[serde(default)]
     pub value: Option<String>,
@@ -123,6 +131,10 @@ pub(crate) struct TestCase {
     /// Unified field → expected value, for a record that maps.
     #[serde(default)]
     pub expect: Option<toml::Table>,
+    /// Fields the record must map without a value (`sessions.end`, or
+    /// `sessions.end[1]` for the second session's).
+    #[serde(default)]
+    pub expect_missing: Vec<String>,
     /// The rejection expected, for a record that must not map.
     #[serde(default)]
     pub expect_error: Option<ExpectedError>,

@@ -13,6 +13,8 @@ mod catalog;
 pub mod entity;
 mod error;
 mod file;
+#[cfg(test)]
+mod lheo_tests;
 pub mod record;
 mod transform;
 

@@ -107,6 +107,25 @@ impl Path {
             .collect()
     }
 
+    /// The values the path reaches in `record`, in document order; the
+    /// elements of an array it reaches are given one by one.
+    pub fn nodes<'a, T: Tree>(&self, record: &'a T) -> Vec<&'a T> {
+        let mut out = Vec::new();
+        walk(record, &self.0, &mut |v| match v.items() {
+            Some(items) => out.extend(items),
+            None => out.push(v),
+        });
+        out
+    }
+
+    /// The path's first step, and the steps after it.
+    pub fn split_first(&self) -> (Path, Path) {
+        match self.0.split_first() {
+            Some((first, rest)) => (Path(vec![first.clone()]), Path(rest.to_vec())),
+            None => (Path(Vec::new()), Path(Vec::new())),
+        }
+    }
+
     /// [`Path::select`], without an allocation for the usual single value,
     /// its texts borrowed from the record where they can be.
     pub fn texts<'a, T: Tree>(&self, record: &'a T) -> Texts<'a> {

@@ -31,6 +31,11 @@ pub(crate) enum Transform {
     DepartementFromPostcode,
     /// A date in the given `strftime` format → ISO 8601 (`2027-09-01`).
     Date(String),
+    /// A date as LHÉO writes it, `AAAAMMJJ` → ISO 8601. `00000000` and
+    /// `99999999` (a date unknown, or open) give no value; `AAAAMM00` (a
+    /// month) and `AAAA0000` (a year) give their first day, or their last
+    /// when `end` is set (`{ lheo_date = "end" }`).
+    LheoDate { end: bool },
     /// A date-time in the given format (or `rfc3339`), read in `timezone`
     /// when it carries no offset → RFC 3339 in UTC. A date alone is read as
     /// midnight.
@@ -62,7 +67,7 @@ impl Transform {
         code_lists: &BTreeMap<String, BTreeMap<String, String>>,
     ) -> Result<Self, String> {
         const KNOWN: &str = "trim, collapse_whitespace, uppercase, lowercase, digits_only, int, euros, \
-             departement_from_postcode, date, datetime, code_list, default, split, commune_lookup, format, multiply";
+             departement_from_postcode, date, lheo_date, datetime, code_list, default, split, commune_lookup, format, multiply";
         let (name, arg) = match raw {
             toml::Value::String(s) => (s.as_str(), None),
             toml::Value::Table(t) if t.len() == 1 => {
@@ -91,6 +96,12 @@ impl Transform {
                 check_format(&format)?;
                 Transform::Date(format)
             }
+            "lheo_date" => match arg {
+                None => Transform::LheoDate { end: false },
+                Some(toml::Value::String(s)) if s == "start" => Transform::LheoDate { end: false },
+                Some(toml::Value::String(s)) if s == "end" => Transform::LheoDate { end: true },
+                Some(_) => return Err("transform `lheo_date` takes \"start\" or \"end\"".into()),
+            },
             "datetime" => match arg {
                 Some(toml::Value::String(format)) => {
                     check_format(format)?;
@@ -189,6 +200,15 @@ impl Transform {
                 return Ok(parts);
             }
             _ => {}
+        }
+        if let Transform::LheoDate { end } = self {
+            let mut dates = Texts::new();
+            for v in values {
+                if let Some(d) = lheo_date(&v, *end)? {
+                    dates.push(d.to_string().into());
+                }
+            }
+            return Ok(dates);
         }
         let mut values = values;
         for v in &mut values {
@@ -293,9 +313,39 @@ impl Transform {
                 .ok_or_else(|| format!("{v:?} is not a whole number"))?
                 .to_string()
                 .into(),
-            Transform::Default(_) | Transform::Split(_) => v,
+            Transform::Default(_) | Transform::Split(_) | Transform::LheoDate { .. } => v,
         })
     }
+}
+
+/// A LHÉO date (see [`Transform::LheoDate`]); `None` for a date unknown
+/// or open.
+fn lheo_date(v: &str, end: bool) -> Result<Option<NaiveDate>, String> {
+    let t = v.trim();
+    let bad = || format!("{t:?} is not a LHÉO date (AAAAMMJJ)");
+    if t.len() != 8 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    if t == "00000000" || t == "99999999" {
+        return Ok(None);
+    }
+    let (y, m, d): (i32, u32, u32) = (
+        t[..4].parse().map_err(|_| bad())?,
+        t[4..6].parse().map_err(|_| bad())?,
+        t[6..].parse().map_err(|_| bad())?,
+    );
+    let first_of = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1);
+    let date = match (m, d) {
+        (0, 0) if end => NaiveDate::from_ymd_opt(y, 12, 31),
+        (0, 0) => first_of(y, 1),
+        (0, _) => None,
+        (m, 0) if end => first_of(y, m)
+            .and_then(|f| f.checked_add_months(chrono::Months::new(1)))
+            .and_then(|n| n.pred_opt()),
+        (m, 0) => first_of(y, m),
+        (m, d) => NaiveDate::from_ymd_opt(y, m, d),
+    };
+    date.map(Some).ok_or_else(bad)
 }
 
 /// The parts of a text between separators, trimmed, without empty ones.
@@ -454,6 +504,23 @@ mod tests {
                 .into_vec(),
             ["1"]
         );
+    }
+
+    #[test]
+    fn lheo_dates_unknown_and_open_give_no_value_months_and_years_a_day() {
+        let start = t("\"lheo_date\"");
+        let end = t("{lheo_date = \"end\"}");
+        assert_eq!(run(&start, "20260901").unwrap(), ["2026-09-01"]);
+        assert_eq!(run(&end, "99999999").unwrap(), Vec::<String>::new());
+        assert_eq!(run(&start, "00000000").unwrap(), Vec::<String>::new());
+        assert_eq!(run(&start, "20260900").unwrap(), ["2026-09-01"]);
+        assert_eq!(run(&end, "20280200").unwrap(), ["2028-02-29"]);
+        assert_eq!(run(&start, "20270000").unwrap(), ["2027-01-01"]);
+        assert_eq!(run(&end, "20270000").unwrap(), ["2027-12-31"]);
+        for bad in ["2026-09-01", "20261301", "20260231", "2026090", "20260001"] {
+            let e = run(&start, bad).unwrap_err();
+            assert!(e.contains("not a LHÉO date"), "{bad}: {e}");
+        }
     }
 
     #[test]

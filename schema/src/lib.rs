@@ -30,4 +30,4 @@ pub use offer::{
     PublicEmployerType,
 };
 pub use partner::{Partner, PartnerMode};
-pub use training::{Formation, Session, TrainingOrg};
+pub use training::{Contact, Formation, Place, Session, TrainingOrg};

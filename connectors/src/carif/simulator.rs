@@ -6,6 +6,14 @@
 //! `If-None-Match` with the current tag gets `304 Not Modified`. Places and
 //! the CFA's UAI are in the Carif-Oref's `<extras>`. The `malformed_rate`
 //! fault breaks that share of records.
+//!
+//! It writes what the standard and the network's feeds hold, not one tidy
+//! shape: every fifth programme with two sessions is taught at two places
+//! (two `<action>`s, the second at another CFA's town of the département,
+//! its INSEE code in the address's `<extras>`); every seventh's last
+//! session is open-ended (`<fin>99999999</fin>`); levels come as the
+//! network's 2019 codes (`13`–`17`), the old dictionary's (`4`–`8`) or, for
+//! every eleventh, the old scale's numerals (`V`–`I`).
 
 use std::fmt::Write;
 use std::sync::Arc;
@@ -16,6 +24,8 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use quick_xml::escape::escape;
+
+use passerelle_schema::reference::Commune;
 
 use crate::sandbox::cfas::{Cfa, Programme};
 use crate::sandbox::document;
@@ -55,9 +65,28 @@ async fn feed(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
     )
 }
 
-/// The old-scale code LHÉO's `code-niveau-sortie` uses for a 2019 level.
-fn lheo_level(level: u8) -> u8 {
-    level + 1
+/// How the catalogue writes a 2019 level in `code-niveau-sortie`: the
+/// network's 2019 code (`13` for 3), the old dictionary's (`4` for 3,
+/// LHÉO's dict-niveaux) or the old scale's numeral (`V`).
+fn lheo_level(level: u8, seq: usize) -> String {
+    if seq % 11 == 0 {
+        ["V", "IV", "III", "II", "I"][usize::from(level.clamp(3, 7) - 3)].to_owned()
+    } else if seq % 2 == 0 {
+        (level + 10).to_string()
+    } else {
+        (level + 1).to_string()
+    }
+}
+
+/// The second place of a programme taught at two: another town of its
+/// CFA's département, where another CFA is.
+fn second_place(cfas: &[Cfa], cfa: &Cfa, seq: usize) -> Option<&'static Commune> {
+    let towns: Vec<&'static Commune> = cfas
+        .iter()
+        .map(|c| c.commune)
+        .filter(|c| c.departement == cfa.commune.departement && c.code != cfa.commune.code)
+        .collect();
+    (!towns.is_empty()).then(|| towns[seq % towns.len()])
 }
 
 /// Renders the catalogue.
@@ -91,13 +120,39 @@ pub fn render(cfas: &[Cfa], programmes: &[Programme], malformed_rate: f64) -> St
             rome = p.rome,
             title = escape(&p.title),
             rncp = p.rncp.trim_start_matches("RNCP"),
-            level = lheo_level(p.level),
+            level = lheo_level(p.level, p.seq),
             street = escape(&cfa.street),
             cp = cfa.commune.postcodes[0],
             town = escape(&cfa.commune.name),
             insee = cfa.commune.code,
         );
+        let second = (p.seq % 5 == 0 && p.sessions.len() == 2)
+            .then(|| second_place(cfas, cfa, p.seq))
+            .flatten();
         for (k, s) in p.sessions.iter().enumerate() {
+            if let (1, Some(town)) = (k, second) {
+                let _ = write!(
+                    xml,
+                    concat!(
+                        "  </action>\n",
+                        "  <action numero=\"A-{seq:04}-2\">\n",
+                        "    <rythme-formation>Alternance</rythme-formation>\n",
+                        "    <lieu-de-formation><coordonnees><adresse><ligne>Site de {town}</ligne>",
+                        "<codepostal>{cp}</codepostal><ville>{town}</ville>",
+                        "<extras info=\"carif-normandie\"><extra info=\"code-insee-commune\">{insee}</extra></extras>",
+                        "</adresse></coordonnees></lieu-de-formation>\n",
+                    ),
+                    seq = p.seq,
+                    town = escape(&town.name),
+                    cp = town.postcodes[0],
+                    insee = town.code,
+                );
+            }
+            let end = if p.seq % 7 == 0 && k + 1 == p.sessions.len() {
+                "99999999".to_owned()
+            } else {
+                s.end.format("%Y%m%d").to_string()
+            };
             let start = if broken == Some(1) {
                 s.start.format("%d/%m/%Y")
             } else {
@@ -121,7 +176,7 @@ pub fn render(cfas: &[Cfa], programmes: &[Programme], malformed_rate: f64) -> St
                 seq = p.seq,
                 k = k + 1,
                 start = start,
-                end = s.end.format("%Y%m%d"),
+                end = end,
                 state = if s.recruiting { 1 } else { 2 },
                 places = s.places,
                 vacancies = vacancies,

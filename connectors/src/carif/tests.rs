@@ -69,3 +69,36 @@ async fn broken_programmes_are_rejected_one_by_one() {
     fields.dedup();
     assert_eq!(fields, ["cfa.uai", "sessions.start", "sessions.vacancies"]);
 }
+
+#[tokio::test]
+async fn the_catalogue_has_open_ended_sessions_programmes_at_two_places_and_every_level_scale() {
+    let (_server, connector) = sim(Faults::default()).await;
+    let FeedPull::Fetched { batch, .. } = connector.pull(None).await.unwrap() else {
+        panic!("a first pull fetches");
+    };
+    let formations: Vec<Formation> = batch.records;
+    let open = formations
+        .iter()
+        .filter(|f| f.sessions.iter().any(|s| s.end.is_none()))
+        .count();
+    assert!(open >= 50, "{open} programmes with an open-ended session");
+    let two: Vec<&Formation> = formations.iter().filter(|f| f.places.len() == 2).collect();
+    assert!(two.len() >= 20, "{} programmes at two places", two.len());
+    for f in &two {
+        let (a, b) = (&f.places[0], &f.places[1]);
+        assert_ne!(a.commune, b.commune, "{}", f.partner_id);
+        assert_eq!(
+            a.commune.as_ref().unwrap().departement(),
+            b.commune.as_ref().unwrap().departement()
+        );
+        assert_eq!(a.capacity + b.capacity, f.capacity);
+        assert_eq!(a.vacancies + b.vacancies, f.vacancies);
+        assert_eq!(f.sessions_at(1).count(), 1);
+    }
+    // The generated levels, whichever scale the catalogue wrote them on.
+    let s = DatasetSettings::default();
+    let programmes = programmes(&s, &cfas(&s));
+    for (f, p) in formations.iter().zip(&programmes) {
+        assert_eq!(f.level.map(|l| l.get()), Some(p.level), "{}", f.partner_id);
+    }
+}

@@ -182,19 +182,50 @@ impl FormationNode {
         self.0.commune.as_ref().map(|c| c.name())
     }
 
-    /// Its intakes.
+    /// Its intakes, at every place.
     async fn sessions(&self) -> Vec<SessionInfo> {
-        self.0
-            .sessions
-            .iter()
-            .map(|s| SessionInfo {
-                start: Date(s.start),
-                end: s.end.map(Date),
-                recruiting: s.recruiting,
-                places: s.places,
-                vacancies: s.vacancies,
+        self.0.sessions.iter().map(SessionInfo::of).collect()
+    }
+
+    /// The places where it is taught, each with its address, commune,
+    /// sessions and places; their capacities add up to `capacity`.
+    async fn places(&self) -> Vec<FormationPlace> {
+        (0..self.0.places.len())
+            .map(|index| FormationPlace {
+                formation: self.0.clone(),
+                index,
             })
             .collect()
+    }
+
+    /// What it aims at, as the catalogue words it.
+    async fn objective(&self) -> Option<&str> {
+        self.0.objective.as_deref()
+    }
+
+    /// Every RNCP certification it prepares; `rncp` is the first.
+    async fn rncp_codes(&self) -> Vec<&str> {
+        self.0.rncp_codes.iter().map(|r| r.as_str()).collect()
+    }
+
+    /// Its certifications' codes in Certif Info.
+    async fn certifinfo_codes(&self) -> &[String] {
+        &self.0.certifinfo_codes
+    }
+
+    /// Its FORMACODE subject codes.
+    async fn formacodes(&self) -> &[String] {
+        &self.0.formacodes
+    }
+
+    /// Who answers questions about it.
+    async fn contact(&self) -> Option<FormationContact> {
+        self.0.contact.as_ref().map(|c| FormationContact {
+            name: c.name.clone(),
+            phone: c.phone.clone(),
+            email: c.email.clone(),
+            web: c.web.clone(),
+        })
     }
 
     /// Places in all, across sessions.
@@ -229,12 +260,95 @@ pub struct TrainingOrgRef {
     name: String,
 }
 
+/// A place where a programme is taught, with its own sessions.
+pub struct FormationPlace {
+    formation: Arc<Formation>,
+    index: usize,
+}
+
+/// A place where a programme is taught (a training action of the
+/// catalogue), with its own sessions and places.
+#[Object]
+impl FormationPlace {
+    /// Its identifier in the catalogue.
+    async fn id(&self) -> Option<&str> {
+        self.place().partner_id.as_deref()
+    }
+
+    /// Its street address.
+    async fn address(&self) -> Option<&str> {
+        self.place().address.as_deref()
+    }
+
+    /// Its postcode.
+    async fn postcode(&self) -> Option<&str> {
+        self.place().postcode.as_ref().map(|p| p.as_str())
+    }
+
+    /// Its town, as the catalogue writes it.
+    async fn city(&self) -> Option<&str> {
+        self.place().city.as_deref()
+    }
+
+    /// The INSEE code of its commune.
+    async fn commune_code(&self) -> Option<&str> {
+        self.place().commune.as_ref().map(|c| c.as_str())
+    }
+
+    /// The name of its commune.
+    async fn commune_name(&self) -> Option<&str> {
+        self.place().commune.as_ref().map(|c| c.name())
+    }
+
+    /// The UAI of the site, when the catalogue gives it.
+    async fn uai(&self) -> Option<String> {
+        self.place().uai.as_ref().map(|u| u.to_string())
+    }
+
+    /// Its sessions.
+    async fn sessions(&self) -> Vec<SessionInfo> {
+        self.formation
+            .sessions_at(self.index)
+            .map(SessionInfo::of)
+            .collect()
+    }
+
+    /// Places in all, across its sessions.
+    async fn capacity(&self) -> u32 {
+        self.place().capacity
+    }
+
+    /// Places still free, across its sessions.
+    async fn vacancies(&self) -> u32 {
+        self.place().vacancies
+    }
+}
+
+impl FormationPlace {
+    fn place(&self) -> &passerelle_schema::Place {
+        &self.formation.places[self.index]
+    }
+}
+
+/// Who answers questions about a programme.
+#[derive(SimpleObject)]
+pub struct FormationContact {
+    /// A person's or a desk's name.
+    name: Option<String>,
+    /// A telephone number.
+    phone: Option<String>,
+    /// An e-mail address.
+    email: Option<String>,
+    /// A web page.
+    web: Option<String>,
+}
+
 /// One intake of a programme.
 #[derive(SimpleObject)]
 pub struct SessionInfo {
-    /// When it starts.
-    start: Date,
-    /// When it ends.
+    /// When it starts; null when the catalogue does not know.
+    start: Option<Date>,
+    /// When it ends; null when it is open-ended or unknown.
     end: Option<Date>,
     /// Whether it is recruiting.
     recruiting: bool,
@@ -242,6 +356,18 @@ pub struct SessionInfo {
     places: u32,
     /// Places still free.
     vacancies: u32,
+}
+
+impl SessionInfo {
+    fn of(s: &passerelle_schema::Session) -> Self {
+        SessionInfo {
+            start: s.start.map(Date),
+            end: s.end.map(Date),
+            recruiting: s.recruiting,
+            places: s.places,
+            vacancies: s.vacancies,
+        }
+    }
 }
 
 #[Object]

@@ -66,21 +66,34 @@ impl RegionOverview {
         let mut groups: BTreeMap<String, TrainingFigures> = BTreeMap::new();
         if let Some(feed) = &state.feeds.carif {
             for f in &feed.snapshot().records {
-                let mut keys = vec!["all".to_owned()];
-                if let Some(c) = &f.commune {
-                    keys.push(format!("departement:{}", c.departement()));
-                }
+                let mut keys = vec![("all".to_owned(), f.capacity, f.vacancies)];
                 if let Some(l) = f.level {
-                    keys.push(format!("level:{}", l.get()));
+                    keys.push((format!("level:{}", l.get()), f.capacity, f.vacancies));
                 }
-                for k in keys {
+                // A programme taught in several départements counts in each,
+                // with the places it has there.
+                let mut departements: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+                for p in &f.places {
+                    if let Some(c) = p.commune.as_ref().or(f.commune.as_ref()) {
+                        let d = departements.entry(c.departement().to_string()).or_default();
+                        d.0 += p.capacity;
+                        d.1 += p.vacancies;
+                    }
+                }
+                if let (true, Some(c)) = (f.places.is_empty(), &f.commune) {
+                    departements.insert(c.departement().to_string(), (f.capacity, f.vacancies));
+                }
+                keys.extend(departements.into_iter().map(|(d, (capacity, vacancies))| {
+                    (format!("departement:{d}"), capacity, vacancies)
+                }));
+                for (k, capacity, vacancies) in keys {
                     let g = groups.entry(k.clone()).or_insert_with(|| TrainingFigures {
                         key: k,
                         ..TrainingFigures::default()
                     });
                     g.programmes += 1;
-                    g.capacity += u64::from(f.capacity);
-                    g.vacancies += u64::from(f.vacancies);
+                    g.capacity += u64::from(capacity);
+                    g.vacancies += u64::from(vacancies);
                 }
             }
         }

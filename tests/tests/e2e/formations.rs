@@ -54,6 +54,8 @@ async fn programmes_with_free_places_in_calvados_add_up() {
     let c = &data["formations"];
     let nodes = c["nodes"].as_array().unwrap();
     assert!(!nodes.is_empty());
+    // Taught in Calvados at one of its places at least (the sandbox's
+    // second places are in the CFA's own département).
     assert!(nodes
         .iter()
         .all(|n| n["communeCode"].as_str().unwrap().starts_with("14")));
@@ -111,4 +113,73 @@ async fn bad_formation_filters_are_invalid_input() {
             "{body}"
         );
     }
+}
+
+const PLACES: &str = r#"query($f: FormationFilter) {
+    formations(filter: $f, first: 1000) {
+        totalCount
+        totals { capacity vacancies }
+        nodes { id level communeCode capacity vacancies
+                sessions { start end places vacancies }
+                places { id address postcode city communeCode communeName capacity vacancies
+                         sessions { start end recruiting places vacancies } } }
+    }
+}"#;
+
+#[tokio::test]
+async fn a_programme_taught_at_two_places_lists_each_with_its_sessions_and_the_totals_add_up() {
+    let app = spawn_app(SMALL).await;
+    let data = app.data(PLACES, json!({})).await;
+    let c = &data["formations"];
+    let nodes = c["nodes"].as_array().unwrap();
+    assert_eq!(c["totalCount"], 500);
+    let sum = |items: &[serde_json::Value], key: &str| -> u64 {
+        items.iter().map(|i| i[key].as_u64().unwrap()).sum()
+    };
+    // Every programme's places add up to it, and the programmes to the totals.
+    for n in nodes {
+        let places = n["places"].as_array().unwrap();
+        assert!(!places.is_empty(), "{}", n["id"]);
+        assert_eq!(sum(places, "capacity"), n["capacity"].as_u64().unwrap());
+        assert_eq!(sum(places, "vacancies"), n["vacancies"].as_u64().unwrap());
+        let at_places: usize = places
+            .iter()
+            .map(|p| p["sessions"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(at_places, n["sessions"].as_array().unwrap().len());
+        assert_eq!(places[0]["communeCode"], n["communeCode"]);
+    }
+    assert_eq!(
+        sum(nodes, "capacity"),
+        c["totals"]["capacity"].as_u64().unwrap()
+    );
+    let two: Vec<&serde_json::Value> = nodes
+        .iter()
+        .filter(|n| n["places"].as_array().unwrap().len() == 2)
+        .collect();
+    assert!(two.len() >= 20, "{}", two.len());
+    let f = two[0];
+    let second = &f["places"][1];
+    assert_ne!(second["communeCode"], f["places"][0]["communeCode"]);
+    assert!(second["communeName"].is_string() && second["postcode"].is_string());
+    assert_eq!(second["sessions"].as_array().unwrap().len(), 1);
+    // The programme is found in the commune of its second place too.
+    let there = app
+        .data(PLACES, json!({ "f": { "commune": second["communeCode"] } }))
+        .await;
+    assert!(there["formations"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|n| n["id"] == f["id"]));
+    // Open-ended sessions are served, with no end.
+    let open = nodes
+        .iter()
+        .flat_map(|n| n["sessions"].as_array().unwrap())
+        .filter(|s| s["end"].is_null())
+        .count();
+    assert!(open >= 50, "{open}");
+    // Levels written on the old scale or the 2019 one read alike.
+    let levels: HashSet<u64> = nodes.iter().filter_map(|n| n["level"].as_u64()).collect();
+    assert!(levels.iter().all(|l| (3..=7).contains(l)), "{levels:?}");
 }
