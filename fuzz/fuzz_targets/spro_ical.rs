@@ -1,5 +1,6 @@
 #![no_main]
-//! The Spro payload through its shipped mapping.
+//! The Spro payload through its shipped mapping, then its events gathered
+//! and expanded over a year.
 
 use libfuzzer_sys::fuzz_target;
 use passerelle_mappings::EntityKind;
@@ -7,4 +8,5 @@ use passerelle_schema::Partner;
 
 fuzz_target!(|data: &[u8]| {
     passerelle_fuzz::map_payload(Partner::Spro, EntityKind::Event, data);
+    passerelle_fuzz::map_calendar(data);
 });

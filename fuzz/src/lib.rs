@@ -24,6 +24,24 @@ pub fn map_payload(partner: Partner, entity: EntityKind, bytes: &[u8]) {
     }
 }
 
+/// Reads `bytes` as a SPRO calendar, maps its events, gathers them as the
+/// connector does and lists their occurrences over a year, as queries do.
+pub fn map_calendar(bytes: &[u8]) {
+    let mapping = catalog()
+        .get(Partner::Spro, EntityKind::Event)
+        .expect("a shipped mapping");
+    let batch = mapping.map_payload_with::<passerelle_schema::Event>(
+        bytes,
+        &[("X-SITE".into(), "cio-14118".into())],
+    );
+    let from = chrono::DateTime::from_timestamp(1_798_761_600, 0).expect("2027"); // 2027-01-01
+    for e in passerelle_schema::Event::gather(batch.records) {
+        for o in e.occurrences(from, from + chrono::Duration::days(400)) {
+            let _ = e.details(&o);
+        }
+    }
+}
+
 /// Reads an upload in `format` to its end.
 pub fn read_upload(format: Format, bytes: &[u8]) {
     let Ok(mut records) = Records::new(format, bytes) else {

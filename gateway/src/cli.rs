@@ -736,17 +736,33 @@ fn mapping(command: MappingCommand) -> ExitCode {
                 let mut rejected = 0;
                 let stdout = std::io::stdout();
                 let mut out = std::io::BufWriter::new(stdout.lock());
+                // Events are gathered as the connector gathers them: an
+                // override of one occurrence within its event, the latest
+                // version of each.
+                let mut events = Vec::new();
                 for (i, r) in records.iter().enumerate() {
-                    match mapping.map_record_json(i, r) {
-                        Ok(v) => {
+                    let mapped = match kind {
+                        EntityKind::Event => mapping
+                            .map_record::<passerelle_schema::Event>(i, r)
+                            .map(|e| events.push(e))
+                            .map(|()| None),
+                        _ => mapping.map_record_json(i, r).map(Some),
+                    };
+                    match mapped {
+                        Ok(Some(v)) => {
                             use std::io::Write;
                             let _ = writeln!(out, "{v}");
                         }
+                        Ok(None) => {}
                         Err(e) => {
                             rejected += 1;
                             eprintln!("rejected {e}");
                         }
                     }
+                }
+                for e in passerelle_schema::Event::gather(events) {
+                    use std::io::Write;
+                    let _ = writeln!(out, "{}", serde_json::json!(e));
                 }
                 if let Some(e) = broken {
                     eprintln!("payload broken after record {}: {e}", records.len());

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use passerelle_connectors::spro::{SproEvents, SproSites};
 use passerelle_schema::{
-    Departement, Event, EventKind, InseeCommune, Occurrence, OrientationSite, SiteKind, Uai,
+    Departement, Event, EventKind, EventStatus, InseeCommune, Occurrence, OrientationSite,
+    SiteKind, Uai,
 };
 
 use crate::sync::{Snapshot, SyncedFeed};
@@ -54,6 +55,8 @@ pub struct EventFilter {
     pub site: Option<String>,
     /// At sites matching this.
     pub sites: SiteFilter,
+    /// Cancelled occurrences too (cancelled events' and overrides').
+    pub include_cancelled: bool,
 }
 
 /// One occurrence of an event, with its site.
@@ -67,7 +70,8 @@ pub struct EventOccurrence {
     pub occurrence: Occurrence,
 }
 
-/// The occurrences of the events matching `filter`, soonest first.
+/// The occurrences of the events matching `filter`, soonest first; a
+/// cancelled one only when the filter asks for them.
 pub fn occurrences(
     events: &Snapshot<Event>,
     sites: Option<&Snapshot<OrientationSite>>,
@@ -89,6 +93,9 @@ pub fn occurrences(
             continue;
         }
         for occurrence in e.occurrences(filter.from, filter.to) {
+            if !filter.include_cancelled && occurrence.status == EventStatus::Cancelled {
+                continue;
+            }
             out.push(EventOccurrence {
                 event: e.clone(),
                 site: site.clone(),

@@ -494,6 +494,73 @@ fn settings_come_from_passerelle_variables_and_other_ones_are_left_alone() {
 }
 
 #[test]
+fn mapping_run_reads_a_calendar_written_to_rfc_5545_as_calendar_clients_do() {
+    let ics = include_bytes!("../../connectors/src/spro/samples/rfc5545.ics");
+    let (code, records, stderr) = map_payload("spro", "event", ics, &["X-SITE=cio-14118"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // Ten VEVENTs: three overrides and an older version are gathered.
+    assert_eq!(records.len(), 6, "{records:?}");
+    let event = |uid: &str| {
+        records
+            .iter()
+            .find(|r| r["partner_id"] == format!("{uid}-2027@cio-caen.example"))
+            .unwrap_or_else(|| panic!("{uid}"))
+    };
+    let [jpo, atelier, forum, info, visite, quinzaine] =
+        ["jpo", "atelier", "forum", "info", "visite", "quinzaine"].map(event);
+    // Outlook's zone is Paris; the end comes from the DURATION.
+    assert_eq!(jpo["start"]["tz"], "Europe/Paris");
+    assert_eq!(jpo["start"]["at"], "2027-03-06T09:00:00Z");
+    assert_eq!(jpo["end"]["at"], "2027-03-06T15:00:00Z");
+    assert_eq!(
+        jpo["duration"],
+        serde_json::json!({ "days": 0, "seconds": 21600 })
+    );
+    assert_eq!(jpo["exdates"][0]["at"], "2027-05-01T08:00:00Z");
+    let overrides = jpo["overrides"].as_array().unwrap();
+    assert_eq!(overrides.len(), 2);
+    assert_eq!(overrides[0]["title"], "Portes ouvertes (reportées)");
+    assert_eq!(overrides[0]["recurrence_id"]["at"], "2027-04-03T08:00:00Z");
+    assert_eq!(overrides[0]["start"]["at"], "2027-04-10T12:00:00Z");
+    assert_eq!(overrides[1]["status"], "cancelled");
+    // A floating time is in Paris, as are its skipped dates; no end is an
+    // instant.
+    assert_eq!(atelier["start"]["tz"], "Europe/Paris");
+    assert_eq!(atelier["end"], atelier["start"]);
+    let skipped: Vec<&str> = atelier["exdates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["at"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, ["2027-01-27T13:00:00Z", "2027-02-10T13:00:00Z"]);
+    assert_eq!(atelier["rdates"][0]["at"], "2027-03-17T13:00:00Z");
+    // A day without end lasts the day.
+    assert_eq!(
+        forum["end"],
+        serde_json::json!({ "type": "date", "date": "2027-01-30" })
+    );
+    assert_eq!(
+        forum["title"],
+        "Forum de l'alternance, dernier jour ouvré du mois"
+    );
+    assert_eq!(info["status"], "cancelled");
+    assert_eq!(visite["sequence"], 2);
+    assert_eq!(visite["title"], "Visite d'entreprise (nouvelle date)");
+    // Folded inside the "é", and escaped once.
+    assert_eq!(
+        quinzaine["title"],
+        "Quinzaine de l'apprentissage : journée d'orientation"
+    );
+    assert_eq!(
+        quinzaine["description"],
+        "Ateliers, rencontres; inscriptions sur place\nC:\\dossiers n'est pas un chemin à suivre."
+    );
+    assert_eq!(quinzaine["status"], "tentative");
+    assert_eq!(quinzaine["kind"], "quinzaine");
+}
+
+#[test]
 fn mapping_run_reads_a_lheo_catalogue_written_from_the_standard() {
     let samples =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings/carif/samples");

@@ -260,9 +260,7 @@ impl Mapping {
                 whole(record::csv_records(bytes, delimiter.as_bytes()[0]), f)
             }
             SourceFormat::Ical { component } => whole(
-                std::str::from_utf8(bytes)
-                    .map_err(|e| PayloadError::Encoding(format!("not UTF-8: {e}")))
-                    .and_then(|text| record::ical_records(text, component)),
+                record::ical_decode(bytes).and_then(|text| record::ical_records(&text, component)),
                 f,
             ),
         }

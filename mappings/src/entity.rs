@@ -4,10 +4,10 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_schema::{
-    Cents, Contact, DiplomaLevel, Employer, Event, EventKind, EventTime, Formation, GeoPoint,
-    InseeCommune, Location, Mobility, MobilityProgram, Naf, Offer, OfferSource, OfferStatus, Opco,
-    OrientationSite, Partner, Place, Postcode, PublicEmployerType, Rncp, RomeCode, Session, Siret,
-    SiteKind, TrainingOrg, Uai,
+    Cents, Contact, DiplomaLevel, Employer, Event, EventDuration, EventKind, EventStatus,
+    EventTime, Formation, GeoPoint, InseeCommune, Location, Mobility, MobilityProgram, Naf, Offer,
+    OfferSource, OfferStatus, Opco, OrientationSite, Partner, Place, Postcode, PublicEmployerType,
+    Rncp, RomeCode, Session, Siret, SiteKind, TrainingOrg, Uai,
 };
 use serde::Serialize;
 
@@ -701,7 +701,14 @@ const EVENT_FIELDS: &[FieldDef] = &[
     field("start_tzid", false, "/start/tz"),
     field("end", false, "/end"),
     field("end_tzid", false, "/end/tz"),
+    field("duration", false, "/duration"),
+    field("status", false, "/status"),
     field("rrule", false, "/rrule"),
+    field("rdate", false, "/rdates"),
+    field("exdate", false, "/exdates"),
+    field("recurrence_id", false, "/recurrence_id"),
+    field("recurrence_id_tzid", false, "/recurrence_id/tz"),
+    field("sequence", false, "/sequence"),
     field("location", false, "/location"),
     field("url", false, "/url"),
 ];
@@ -714,7 +721,8 @@ impl Entity for Event {
     }
 
     fn build(partner: Partner, v: &mut Values<'_>) -> Result<Self, FieldError> {
-        let start = EventTime::parse_ical(v.required("start")?, v.one("start_tzid"))
+        let start_tzid = v.one("start_tzid");
+        let start = EventTime::parse_ical(v.required("start")?, start_tzid)
             .map_err(|e| FieldError::new("start", e))?;
         let end = v
             .one("end")
@@ -725,6 +733,36 @@ impl Entity for Event {
         if end.is_some_and(|e| e.instant() < start.instant()) {
             return Err(FieldError::new("end", "is before the start"));
         }
+        // An end and a duration may not both be given: the end is read.
+        let duration = match end {
+            Some(_) => None,
+            None => v.parse("duration", EventDuration::parse_ical)?,
+        };
+        let end = Some(match (end, duration) {
+            (Some(end), _) => end,
+            (None, Some(d)) => d.after(start),
+            (None, None) => start.default_end(),
+        });
+        // Dates of a list are in UTC or a date once read (see
+        // `record::ical_records`); in no zone, they are in the start's.
+        let dates = |v: &Values<'_>, field: &'static str| {
+            v.all(field)
+                .iter()
+                .map(|d| {
+                    let at = d.split_once('/').map_or(d.as_ref(), |(s, _)| s);
+                    EventTime::parse_ical(at, start_tzid).map_err(|e| FieldError::new(field, e))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let rdates = dates(v, "rdate")?;
+        let exdates = dates(v, "exdate")?;
+        let recurrence_id = v
+            .one("recurrence_id")
+            .map(|r| {
+                EventTime::parse_ical(r, v.one("recurrence_id_tzid").or(start_tzid))
+                    .map_err(|e| FieldError::new("recurrence_id", e))
+            })
+            .transpose()?;
         let rrule = v.take("rrule").map(Cow::into_owned);
         if let Some(rule) = &rrule {
             let probe = format!("DTSTART:20270101T000000Z\nRRULE:{rule}");
@@ -744,7 +782,14 @@ impl Entity for Event {
             kind: v.parse_required("kind", EventKind::parse)?,
             start,
             end,
+            duration,
+            status: v.parse("status", EventStatus::parse)?.unwrap_or_default(),
             rrule,
+            rdates,
+            exdates,
+            recurrence_id,
+            sequence: v.parse("sequence", number::<u32>)?.unwrap_or(0),
+            overrides: Vec::new(),
             location: v.take("location").map(Cow::into_owned),
             url: v.take("url").map(Cow::into_owned),
             read_rule: Default::default(),

@@ -17,6 +17,7 @@ mod file;
 mod lheo_tests;
 pub mod record;
 mod transform;
+mod vtimezone;
 
 pub use catalog::{Catalog, MappedBatch, Mapping, TestOutcome};
 pub use entity::{Entity, EntityKind};

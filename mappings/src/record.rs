@@ -484,6 +484,54 @@ pub fn csv_records(bytes: &[u8], delimiter: u8) -> Result<Vec<Json<'static>>, Pa
 /// Properties whose value is a list of texts separated by commas.
 const LIST_PROPERTIES: [&str; 2] = ["CATEGORIES", "RESOURCES"];
 
+/// The TEXT properties that the parser unescapes itself, when named in
+/// capitals and not given another `VALUE` type (as `icalendar`'s
+/// `ValueType::by_name` lists them; `X-` properties too).
+const PARSER_TEXT_PROPERTIES: [&str; 20] = [
+    "CALSCALE",
+    "METHOD",
+    "PRODID",
+    "VERSION",
+    "CATEGORIES",
+    "CLASS",
+    "COMMENT",
+    "DESCRIPTION",
+    "LOCATION",
+    "RESOURCES",
+    "STATUS",
+    "SUMMARY",
+    "TRANSP",
+    "TZID",
+    "TZNAME",
+    "CONTACT",
+    "RELATED-TO",
+    "UID",
+    "ACTION",
+    "REQUEST-STATUS",
+];
+
+/// Whether the parser has unescaped the value of `p` already: a second
+/// pass would read `\\n` as a new line.
+fn parser_unescaped(p: &icalendar::parser::Property<'_>) -> bool {
+    let name = p.name.as_str();
+    if LIST_PROPERTIES.iter().any(|l| l.eq_ignore_ascii_case(name)) {
+        return false;
+    }
+    let typed = p
+        .params
+        .iter()
+        .find(|q| q.key.as_str() == "VALUE")
+        .and_then(|q| q.val.as_ref())
+        .and_then(|t| t.as_str().parse::<icalendar::ValueType>().ok());
+    match typed {
+        Some(t) => matches!(t, icalendar::ValueType::Text),
+        None => {
+            !name.chars().any(char::is_lowercase)
+                && (name.starts_with("X-") || PARSER_TEXT_PROPERTIES.contains(&name))
+        }
+    }
+}
+
 /// Unescapes an iCalendar TEXT value (`\\,` `\\;` `\\n` `\\\\`).
 fn ical_unescape(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
@@ -525,8 +573,124 @@ fn ical_split(v: &str) -> Vec<String> {
     items
 }
 
+/// Properties whose value is a list of dates or date-times, several to a
+/// line and on several lines.
+const DATE_LIST_PROPERTIES: [&str; 2] = ["EXDATE", "RDATE"];
+
+/// The most `VTIMEZONE`s of one calendar read for their zone.
+const MAX_DEFINED_ZONES: usize = 16;
+
+/// Unfolds an iCalendar document's lines as octets, then reads it as
+/// UTF-8: a fold may fall inside a character (RFC 5545, 3.1), whose
+/// octets are valid only once joined.
+pub fn ical_decode(bytes: &[u8]) -> Result<String, PayloadError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let fold = match &bytes[i..] {
+            [b'\r', b'\n', b' ' | b'\t', ..] => 3,
+            [b'\n', b' ' | b'\t', ..] => 2,
+            _ => 0,
+        };
+        if fold == 0 {
+            out.push(bytes[i]);
+            i += 1;
+        } else {
+            i += fold;
+        }
+    }
+    String::from_utf8(out).map_err(|e| PayloadError::Encoding(format!("not UTF-8: {e}")))
+}
+
+/// The time zones named by a calendar's `TZID`s: Olson names as they are,
+/// others as the calendar's `VTIMEZONE` of that name defines them.
+struct Zones<'c> {
+    defined: Vec<(&'c str, &'c icalendar::parser::Component<'c>)>,
+    read: Vec<(String, Option<chrono_tz::Tz>)>,
+}
+
+impl<'c> Zones<'c> {
+    fn new(calendar: &'c [icalendar::parser::Component<'c>]) -> Self {
+        let mut defined = Vec::new();
+        let mut stack: Vec<&icalendar::parser::Component<'_>> = calendar.iter().collect();
+        while let Some(c) = stack.pop() {
+            if c.name.as_str().eq_ignore_ascii_case("VTIMEZONE") {
+                let tzid = c
+                    .properties
+                    .iter()
+                    .find(|p| p.name.as_str().eq_ignore_ascii_case("TZID"))
+                    .map(|p| p.val.as_str().trim());
+                if let Some(tzid) = tzid {
+                    defined.push((tzid, c));
+                }
+            } else {
+                stack.extend(c.components.iter());
+            }
+        }
+        Self {
+            defined,
+            read: Vec::new(),
+        }
+    }
+
+    /// The zone `tzid` names, if any.
+    fn zone(&mut self, tzid: &str) -> Option<chrono_tz::Tz> {
+        if let Ok(tz) = tzid.parse() {
+            return Some(tz);
+        }
+        if let Some((_, tz)) = self.read.iter().find(|(t, _)| t == tzid) {
+            return *tz;
+        }
+        if self.read.len() >= MAX_DEFINED_ZONES {
+            return None;
+        }
+        let tz = self
+            .defined
+            .iter()
+            .find(|(t, _)| *t == tzid)
+            .and_then(|(_, c)| crate::vtimezone::defined_zone(c));
+        self.read.push((tzid.to_owned(), tz));
+        tz
+    }
+}
+
+/// A date-time of a list, given in `tz`, as UTC (`20270403T080000Z`); a
+/// date, a date-time already in UTC, or one in no zone, as it is; for a
+/// period, its start so. One in a zone that cannot be read is given with
+/// it (`TZID=Mars/Olympus:20270403T100000`), for the mapping to refuse.
+fn ical_instant(value: &str, tzid: Option<&str>, zones: &mut Zones<'_>) -> String {
+    let (start, rest) = match value.split_once('/') {
+        Some((s, r)) => (s, Some(r)),
+        None => (value, None),
+    };
+    let in_utc = match tzid {
+        Some(tzid) if start.len() == 15 => {
+            let naive = chrono::NaiveDateTime::parse_from_str(start, "%Y%m%dT%H%M%S").ok();
+            match (zones.zone(tzid), naive) {
+                (Some(tz), Some(naive)) => {
+                    use chrono::TimeZone;
+                    tz.from_local_datetime(&naive)
+                        .earliest()
+                        .map(|t| t.naive_utc().format("%Y%m%dT%H%M%SZ").to_string())
+                }
+                _ => None,
+            }
+            .unwrap_or_else(|| format!("TZID={tzid}:{start}"))
+        }
+        _ => start.to_owned(),
+    };
+    match rest {
+        Some(r) => format!("{in_utc}/{r}"),
+        None => in_utc,
+    }
+}
+
 /// The components named `component` of an iCalendar document, as records
-/// (see [`crate::SourceFormat::Ical`]).
+/// (see [`crate::SourceFormat::Ical`]). A `TZID` that is not an Olson name
+/// is replaced by the Olson name of the zone the calendar's `VTIMEZONE`
+/// defines under it; the dates of `EXDATE` and `RDATE` are one value each,
+/// in UTC when given in a zone.
 pub fn ical_records(text: &str, component: &str) -> Result<Vec<Json<'static>>, PayloadError> {
     let unfolded = icalendar::parser::unfold(text);
     let calendar =
@@ -534,6 +698,7 @@ pub fn ical_records(text: &str, component: &str) -> Result<Vec<Json<'static>>, P
             format: "iCalendar",
             reason: e.lines().next().unwrap_or("unreadable").to_owned(),
         })?;
+    let mut zones = Zones::new(&calendar.components);
     let mut records = Vec::new();
     let mut stack: Vec<&icalendar::parser::Component<'_>> = calendar.components.iter().collect();
     while let Some(c) = stack.pop() {
@@ -543,8 +708,30 @@ pub fn ical_records(text: &str, component: &str) -> Result<Vec<Json<'static>>, P
             for p in &c.properties {
                 let name = p.name.as_str().to_ascii_uppercase();
                 let raw = p.val.as_str();
+                let param = |key: &str| {
+                    p.params
+                        .iter()
+                        .find(|q| q.key.as_str().eq_ignore_ascii_case(key))
+                        .and_then(|q| q.val.as_ref())
+                        .map(|v| v.as_str().trim().trim_matches('"'))
+                };
+                if DATE_LIST_PROPERTIES.contains(&name.as_str()) {
+                    let tzid = param("TZID");
+                    let dates = raw
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(|v| string(ical_instant(v, tzid, &mut zones)));
+                    match members.iter_mut().find(|(k, _)| *k == name) {
+                        Some((_, Json::Array(items))) => items.extend(dates),
+                        _ => members.push((name.into(), Json::Array(dates.collect()))),
+                    }
+                    continue;
+                }
                 let text = if LIST_PROPERTIES.contains(&name.as_str()) {
                     Json::Array(ical_split(raw).into_iter().map(string).collect())
+                } else if parser_unescaped(p) {
+                    string(raw.to_owned())
                 } else {
                     string(ical_unescape(raw))
                 };
@@ -553,13 +740,18 @@ pub fn ical_records(text: &str, component: &str) -> Result<Vec<Json<'static>>, P
                 } else {
                     let mut obj = vec![("#text".into(), text)];
                     for param in &p.params {
-                        let v = param
+                        let key = param.key.as_str().to_ascii_uppercase();
+                        let mut v = param
                             .val
                             .as_ref()
                             .map(|v| v.as_str().trim_matches('"').to_owned())
                             .unwrap_or_default();
-                        let key = format!("@{}", param.key.as_str().to_ascii_uppercase());
-                        obj.push((key.into(), string(v)));
+                        if key == "TZID" {
+                            if let Some(tz) = zones.zone(v.trim()) {
+                                v = tz.name().to_owned();
+                            }
+                        }
+                        obj.push((format!("@{key}").into(), string(v)));
                     }
                     Json::Object(obj)
                 };
@@ -920,6 +1112,77 @@ mod tests {
         assert_eq!(select(r, "DTSTART"), vec!["20270306T100000"]);
         assert_eq!(select(r, "DTSTART/@TZID"), vec!["Europe/Paris"]);
         assert_eq!(select(r, "DTEND/@VALUE"), vec!["DATE"]);
+    }
+
+    #[test]
+    fn icalendar_text_is_unescaped_once_whatever_its_property() {
+        // RFC 5545, 3.3.11: `\\` is a backslash, `\n` or `\N` a new line.
+        let mut names: Vec<&str> = PARSER_TEXT_PROPERTIES
+            .iter()
+            .copied()
+            .filter(|n| !LIST_PROPERTIES.contains(n))
+            .collect();
+        names.extend(["X-SITE", "x-lower", "NOTE-UNKNOWN"]);
+        for name in names {
+            for (line, want) in [
+                (format!("{name}:C:\\\\new\\, \\; \\N"), "C:\\new, ; \n"),
+                (format!("{name};VALUE=TEXT:a\\\\n"), "a\\n"),
+            ] {
+                let text = format!(
+                    "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n{line}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+                );
+                let records = ical_records(&text, "VEVENT").unwrap();
+                let key = name.to_ascii_uppercase();
+                assert_eq!(select(&records[0], &key), vec![want], "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn folds_inside_a_character_are_joined_before_the_text_is_read() {
+        // "é" is C3 A9: a fold between its octets, with CRLF and with LF.
+        for eol in [&b"\r\n"[..], b"\n"] {
+            let mut bytes =
+                b"\xEF\xBB\xBFBEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Journ\xC3".to_vec();
+            bytes.extend(eol);
+            bytes.extend(b" \xA9e d\xE2\x80");
+            bytes.extend(eol);
+            bytes.extend(b"\t\x99orientation\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+            assert!(std::str::from_utf8(&bytes).is_err());
+            let text = ical_decode(&bytes).unwrap();
+            let records = ical_records(&text, "VEVENT").unwrap();
+            assert_eq!(
+                select(&records[0], "SUMMARY"),
+                vec!["Journée d\u{2019}orientation"]
+            );
+        }
+        assert!(ical_decode(b"SUMMARY:\xC3(").is_err());
+    }
+
+    #[test]
+    fn date_lists_give_one_value_each_in_utc_when_zoned() {
+        let text = "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Romance Standard Time\nBEGIN:STANDARD\nDTSTART:16010101T030000\nTZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\nEND:STANDARD\nBEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\nEND:DAYLIGHT\nEND:VTIMEZONE\nBEGIN:VEVENT\nDTSTART;TZID=Romance Standard Time:20270106T140000\nEXDATE;TZID=Romance Standard Time:20270113T140000,20270714T140000\nEXDATE;TZID=Europe/Paris:20270120T140000\nEXDATE;VALUE=DATE:20270127\nEXDATE:20270203T130000Z\nRDATE;TZID=Mars/Olympus:20270210T140000\nRDATE;VALUE=PERIOD;TZID=Europe/Paris:20270217T140000/PT2H\nRDATE:20270224T140000\nEND:VEVENT\nEND:VCALENDAR\n";
+        let records = ical_records(text, "VEVENT").unwrap();
+        let r = &records[0];
+        assert_eq!(select(r, "DTSTART/@TZID"), vec!["Europe/Paris"]);
+        assert_eq!(
+            select(r, "EXDATE"),
+            vec![
+                "20270113T130000Z",
+                "20270714T120000Z",
+                "20270120T130000Z",
+                "20270127",
+                "20270203T130000Z"
+            ]
+        );
+        assert_eq!(
+            select(r, "RDATE"),
+            vec![
+                "TZID=Mars/Olympus:20270210T140000",
+                "20270217T130000Z/PT2H",
+                "20270224T140000"
+            ]
+        );
     }
 
     #[test]

@@ -8,6 +8,9 @@ use crate::geo::InseeCommune;
 use crate::ids::Uai;
 use crate::partner::Partner;
 
+mod occurrences;
+pub use occurrences::{Occurrence, ReadRule};
+
 /// An event of an orientation site: an open day, a forum, the Quinzaine de
 /// l'apprentissage, a company visit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,12 +30,41 @@ pub struct Event {
     pub kind: EventKind,
     /// When it starts.
     pub start: EventTime,
-    /// When it ends (exclusive, as iCalendar has it).
+    /// When it ends (exclusive, as iCalendar has it): its `DTEND`, its
+    /// start and `DURATION`, or by default the end of its day for an
+    /// all-day event and its start for another.
     #[serde(default)]
     pub end: Option<EventTime>,
+    /// Its length, when given as a `DURATION` rather than an end: each
+    /// occurrence ends that long after it starts, in days of its time
+    /// zone (a day across a change of time is 23 or 25 hours), then hours.
+    #[serde(default)]
+    pub duration: Option<EventDuration>,
+    /// Whether it takes place (`STATUS`).
+    #[serde(default)]
+    pub status: EventStatus,
     /// Its recurrence rule, when it repeats (`FREQ=MONTHLY;BYDAY=1SA;COUNT=4`).
     #[serde(default)]
     pub rrule: Option<String>,
+    /// Dates its recurrence adds to the rule's (`RDATE`).
+    #[serde(default)]
+    pub rdates: Vec<EventTime>,
+    /// Dates its recurrence skips (`EXDATE`).
+    #[serde(default)]
+    pub exdates: Vec<EventTime>,
+    /// For an override, the occurrence of the recurring event of the same
+    /// `UID` that it replaces (`RECURRENCE-ID`).
+    #[serde(default)]
+    pub recurrence_id: Option<EventTime>,
+    /// Its revision (`SEQUENCE`): of two versions of an event or of an
+    /// override, the higher wins.
+    #[serde(default)]
+    pub sequence: u32,
+    /// The occurrences of a recurring event that are moved, changed or
+    /// cancelled: each a whole event, whose `recurrence_id` names the
+    /// occurrence it replaces (see [`Event::gather`]).
+    #[serde(default)]
+    pub overrides: Vec<Event>,
     /// Where it takes place.
     #[serde(default)]
     pub location: Option<String>,
@@ -42,37 +74,6 @@ pub struct Event {
     /// Its recurrence rule as read, once read.
     #[serde(skip)]
     pub read_rule: ReadRule,
-}
-
-/// An event's recurrence rule as read, kept once read (reading it took most
-/// of the time of listing an event's occurrences), and its last expansion.
-/// Not part of the event's data: any two are equal, and a copy starts
-/// empty.
-#[derive(Debug, Default)]
-pub struct ReadRule {
-    rule: std::sync::OnceLock<Option<rrule::RRuleSet>>,
-    expanded: std::sync::Mutex<Option<Expansion>>,
-}
-
-/// The starts of a rule's occurrences over a window, all of them.
-#[derive(Debug)]
-struct Expansion {
-    from: DateTime<Utc>,
-    /// Exclusive.
-    to: DateTime<Utc>,
-    starts: Vec<DateTime<Utc>>,
-}
-
-impl Clone for ReadRule {
-    fn clone(&self) -> Self {
-        Self::default()
-    }
-}
-
-impl PartialEq for ReadRule {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
 }
 
 /// When an event starts or ends: a day (all-day events) or an instant, with
@@ -147,6 +148,120 @@ impl EventTime {
     }
 }
 
+/// Whether an event takes place (iCalendar's `STATUS`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    /// It takes place (also what an event that says nothing means).
+    #[default]
+    Confirmed,
+    /// It may take place.
+    Tentative,
+    /// It does not take place.
+    Cancelled,
+}
+
+impl EventStatus {
+    /// Every status.
+    pub const ALL: [EventStatus; 3] = [
+        EventStatus::Confirmed,
+        EventStatus::Tentative,
+        EventStatus::Cancelled,
+    ];
+
+    /// The code mapping files use.
+    pub fn code(self) -> &'static str {
+        match self {
+            EventStatus::Confirmed => "confirmed",
+            EventStatus::Tentative => "tentative",
+            EventStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Reads a code.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.code() == s.trim())
+            .ok_or_else(|| {
+                format!(
+                    "{s:?} is not an event status; known: {}",
+                    Self::ALL.map(Self::code).join(", ")
+                )
+            })
+    }
+}
+
+/// An iCalendar `DURATION`: days (weeks count seven), which are days of
+/// the calendar, then seconds, which are exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventDuration {
+    /// Whole days.
+    pub days: u32,
+    /// Seconds after the days.
+    pub seconds: u32,
+}
+
+impl EventDuration {
+    /// Parses an iCalendar duration (`PT1H30M`, `P1D`, `P2W`, `+P1DT2H`);
+    /// an event's may not be negative.
+    pub fn parse_ical(value: &str) -> Result<Self, String> {
+        let v = value.trim();
+        let bad = || format!("{v:?} is not an iCalendar duration");
+        let rest = v.strip_prefix('+').unwrap_or(v);
+        if rest.starts_with('-') {
+            return Err(format!("{v:?} is negative"));
+        }
+        let rest = rest.strip_prefix('P').ok_or_else(bad)?;
+        let (date, time) = match rest.split_once('T') {
+            Some((d, t)) if !t.is_empty() => (d, Some(t)),
+            Some(_) => return Err(bad()),
+            None => (rest, None),
+        };
+        let mut out = EventDuration {
+            days: 0,
+            seconds: 0,
+        };
+        let mut parts = 0;
+        let mut read = |text: &str, units: &[(char, u32, bool)]| -> Result<(), String> {
+            let mut number = String::new();
+            let mut allowed = units;
+            for c in text.chars() {
+                if c.is_ascii_digit() {
+                    number.push(c);
+                    continue;
+                }
+                let i = allowed.iter().position(|u| u.0 == c).ok_or_else(bad)?;
+                let (_, factor, in_days) = allowed[i];
+                let n: u32 = number.parse().map_err(|_| bad())?;
+                let n = n.checked_mul(factor).ok_or_else(bad)?;
+                let slot = if in_days {
+                    &mut out.days
+                } else {
+                    &mut out.seconds
+                };
+                *slot = slot.checked_add(n).ok_or_else(bad)?;
+                number.clear();
+                allowed = &allowed[i + 1..];
+                parts += 1;
+            }
+            if number.is_empty() {
+                Ok(())
+            } else {
+                Err(bad())
+            }
+        };
+        read(date, &[('W', 7, true), ('D', 1, true)])?;
+        if let Some(t) = time {
+            read(t, &[('H', 3600, false), ('M', 60, false), ('S', 1, false)])?;
+        }
+        if parts == 0 {
+            return Err(bad());
+        }
+        Ok(out)
+    }
+}
+
 /// Kinds of orientation event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -195,118 +310,6 @@ impl EventKind {
                     Self::ALL.map(Self::code).join(", ")
                 )
             })
-    }
-}
-
-/// One occurrence of an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Occurrence {
-    /// When it starts.
-    pub start: DateTime<Utc>,
-    /// When it ends.
-    pub end: Option<DateTime<Utc>>,
-    /// Whether it lasts whole days.
-    pub all_day: bool,
-}
-
-/// The most occurrences one event gives in a window.
-const MAX_OCCURRENCES: u16 = 500;
-
-/// The days an event's occurrences are expanded over at once, at least.
-const EXPANDED_DAYS: i64 = 400;
-
-impl Event {
-    /// The occurrences that start within `[from, to)`: the event itself, or
-    /// each repetition of its rule, computed in its own time zone (an open
-    /// day at 10:00 in Paris stays at 10:00 across daylight-saving changes).
-    pub fn occurrences(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Occurrence> {
-        let start = self.start.instant();
-        let length = self.end.map(|e| e.instant() - start);
-        let all_day = self.start.is_date();
-        let starts: Vec<DateTime<Utc>> = match &self.rrule {
-            None => vec![start],
-            Some(rule) => self.expand(rule, from, to).unwrap_or_else(|| vec![start]),
-        };
-        starts
-            .into_iter()
-            .filter(|s| *s >= from && *s < to)
-            .map(|s| Occurrence {
-                start: s,
-                end: length.map(|l| s + l),
-                all_day,
-            })
-            .collect()
-    }
-
-    fn expand(
-        &self,
-        rule: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Option<Vec<DateTime<Utc>>> {
-        let tz = match self.start {
-            EventTime::Date { .. } => chrono_tz::Europe::Paris,
-            EventTime::DateTime { tz, .. } => tz,
-        };
-        let starts_within = |e: &Expansion| {
-            let first = e.starts.partition_point(|s| *s < from);
-            let end = e.starts.partition_point(|s| *s < to);
-            e.starts[first..end].to_vec()
-        };
-        let mut expanded = self
-            .read_rule
-            .expanded
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(e) = expanded.as_ref().filter(|e| e.from <= from && to <= e.to) {
-            return Some(starts_within(e));
-        }
-        let set = self.read_rule.rule.get_or_init(|| {
-            let local = match self.start {
-                EventTime::Date { date } => date.and_hms_opt(0, 0, 0)?,
-                EventTime::DateTime { at, tz } => at.with_timezone(&tz).naive_local(),
-            };
-            let text = format!(
-                "DTSTART;TZID={}:{}\nRRULE:{}",
-                tz.name(),
-                local.format("%Y%m%dT%H%M%S"),
-                rule
-            );
-            text.parse().ok()
-        });
-        // Expanded over a longer window than asked, so that the windows of
-        // the next requests, which start a little later, are read from it.
-        let until = to.max(from + chrono::Duration::days(EXPANDED_DAYS));
-        let rtz = rrule::Tz::Tz(tz);
-        let result = set
-            .clone()?
-            .after(from.with_timezone(&rtz) - chrono::Duration::seconds(1))
-            .before(until.with_timezone(&rtz))
-            .all(MAX_OCCURRENCES);
-        let starts: Vec<DateTime<Utc>> = result
-            .dates
-            .into_iter()
-            .map(|d| d.with_timezone(&Utc))
-            .filter(|s| *s >= from && *s < until)
-            .collect();
-        // Cut short at the most occurrences, the expansion holds every one
-        // before its last.
-        let covered = match starts.last() {
-            Some(last) if result.limited => *last,
-            _ => until,
-        };
-        let e = expanded.insert(Expansion {
-            from,
-            to: covered,
-            starts,
-        });
-        if to <= e.to {
-            Some(starts_within(e))
-        } else {
-            // The window asked holds more than the most occurrences: the
-            // first of them.
-            Some(e.starts.clone())
-        }
     }
 }
 
@@ -378,85 +381,5 @@ impl SiteKind {
                     Self::ALL.map(Self::code).join(", ")
                 )
             })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn event(start: &str, rrule: Option<&str>) -> Event {
-        Event {
-            partner: Partner::Cci,
-            partner_id: "e".into(),
-            site: "s".into(),
-            title: "Portes ouvertes".into(),
-            description: None,
-            kind: EventKind::OpenDay,
-            start: EventTime::parse_ical(start, Some("Europe/Paris")).unwrap(),
-            end: Some(EventTime::parse_ical("20270306T160000", Some("Europe/Paris")).unwrap()),
-            rrule: rrule.map(str::to_owned),
-            location: None,
-            url: None,
-            read_rule: Default::default(),
-        }
-    }
-
-    #[test]
-    fn ical_times_are_read_in_their_zone() {
-        let t = EventTime::parse_ical("20270306T100000", Some("Europe/Paris")).unwrap();
-        assert_eq!(t.instant().to_rfc3339(), "2027-03-06T09:00:00+00:00");
-        let d = EventTime::parse_ical("20270306", None).unwrap();
-        assert!(d.is_date());
-        assert!(EventTime::parse_ical("2027-03-06", None).is_err());
-        assert!(EventTime::parse_ical("20270306T100000", Some("Mars/Olympus")).is_err());
-    }
-
-    #[test]
-    fn recurring_open_days_are_expanded_within_the_window_across_dst() {
-        // First Saturday of each month, four times: March to June 2027.
-        let e = event("20270306T100000", Some("FREQ=MONTHLY;BYDAY=1SA;COUNT=4"));
-        let from = "2027-03-01T00:00:00Z".parse().unwrap();
-        let to = "2027-12-31T00:00:00Z".parse().unwrap();
-        let all = e.occurrences(from, to);
-        let starts: Vec<String> = all.iter().map(|o| o.start.to_rfc3339()).collect();
-        // 10:00 in Paris: 09:00 UTC in winter, 08:00 UTC in summer.
-        assert_eq!(
-            starts,
-            [
-                "2027-03-06T09:00:00+00:00",
-                "2027-04-03T08:00:00+00:00",
-                "2027-05-01T08:00:00+00:00",
-                "2027-06-05T08:00:00+00:00"
-            ]
-        );
-        assert_eq!(
-            all[0].end.unwrap() - all[0].start,
-            chrono::Duration::hours(6)
-        );
-        let april = e.occurrences(
-            "2027-04-01T00:00:00Z".parse().unwrap(),
-            "2027-05-01T00:00:00Z".parse().unwrap(),
-        );
-        assert_eq!(april.len(), 1);
-    }
-
-    #[test]
-    fn windows_read_from_an_earlier_expansion_are_those_of_a_fresh_one() {
-        // A weekly rule, and one cut short at the most occurrences (twice a
-        // day gives 800 in the 400 days expanded at once).
-        for rule in ["FREQ=WEEKLY;BYDAY=WE", "FREQ=HOURLY;INTERVAL=12"] {
-            let e = event("20270306T100000", Some(rule));
-            let start: DateTime<Utc> = "2027-03-01T00:00:00Z".parse().unwrap();
-            for (from_days, to_days) in [(0, 90), (3, 93), (10, 30), (200, 290), (5, 395), (0, 400)]
-            {
-                let from = start + chrono::Duration::days(from_days);
-                let to = start + chrono::Duration::days(to_days);
-                let kept = e.occurrences(from, to);
-                let fresh = e.clone().occurrences(from, to);
-                assert_eq!(kept, fresh, "{rule} from day {from_days} to {to_days}");
-                assert!(!kept.is_empty());
-            }
-        }
     }
 }

@@ -19,7 +19,10 @@ pub mod reference;
 pub mod training;
 
 pub use allocation::{Allocation, AllocationInput, Rejection};
-pub use event::{Event, EventKind, EventTime, Occurrence, OrientationSite, ReadRule, SiteKind};
+pub use event::{
+    Event, EventDuration, EventKind, EventStatus, EventTime, Occurrence, OrientationSite, ReadRule,
+    SiteKind,
+};
 pub use geo::{CommuneCode, Departement, GeoPoint, InseeCommune, Postcode};
 pub use ids::{Cfd, IdError, Naf, Opco, Rncp, RomeCode, Siren, Siret, Uai};
 pub use level::DiplomaLevel;

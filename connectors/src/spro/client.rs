@@ -195,6 +195,9 @@ impl FeedSource<Event> for SproEvents {
             if let Some(t) = b.truncated {
                 failures.push(format!("{site}: {t}"));
             }
+            // Overrides of one occurrence (RECURRENCE-ID) join their event,
+            // and of two versions (SEQUENCE) the later stays.
+            b.records = Event::gather(b.records);
             batch.records.append(&mut b.records);
             batch.rejected.append(&mut b.rejected);
             offset += n;

@@ -6,7 +6,13 @@
 //!   site's calendar.
 //! - `GET /agenda/{site}.ics` answers the site's iCalendar feed (RFC 5545):
 //!   CRLF lines folded at 75 octets, `TZID=Europe/Paris` times, all-day
-//!   events, escaped commas, and recurring open days (`RRULE`).
+//!   events, escaped commas, and recurring open days (`RRULE`); and shapes
+//!   of real exports: the Missions locales' calendars come from Outlook
+//!   (`TZID=Romance Standard Time`, defined by a `VTIMEZONE`), some
+//!   information meetings end by a `DURATION`, some CIOs' workshops skip a
+//!   week (`EXDATE`), some CFAs cancel their second open day (an override
+//!   with `RECURRENCE-ID` and `STATUS:CANCELLED`), and the Cité des
+//!   métiers' company visit is cancelled (`STATUS:CANCELLED`).
 //!
 //! Both carry a strong `ETag`. The `malformed_rate` fault breaks that share
 //! of events (a date in the wrong form, a recurrence rule that is not one, a
@@ -69,6 +75,21 @@ pub struct SimEvent {
     pub rrule: Option<String>,
     /// `LOCATION`.
     pub location: String,
+    /// What real exports add.
+    pub quirks: Quirks,
+}
+
+/// What real calendar exports add to an event.
+#[derive(Debug, Clone, Default)]
+pub struct Quirks {
+    /// Its end written as a `DURATION`.
+    pub duration: bool,
+    /// A date it skips (`EXDATE`), at its time of day.
+    pub exdate: Option<NaiveDate>,
+    /// The date of an occurrence cancelled by an override (`RECURRENCE-ID`).
+    pub cancelled: Option<NaiveDate>,
+    /// `STATUS`.
+    pub status: Option<&'static str>,
 }
 
 /// The sites: a CIO and a Mission locale in each of the main towns, the
@@ -153,6 +174,12 @@ pub fn events(site: &Site, index: usize, s: &DatasetSettings) -> Vec<SimEvent> {
                 end: (first(Weekday::Sat, next_year, month), Some((16, 0))),
                 rrule: Some(format!("FREQ=MONTHLY;BYDAY=1SA;COUNT={}", 3 + index % 3)),
                 location: place.clone(),
+                quirks: Quirks {
+                    // The second open day, a month after the first.
+                    cancelled: (index % 7 == 3)
+                        .then(|| first(Weekday::Sat, next_year, month + 1)),
+                    ..Quirks::default()
+                },
             });
             push(SimEvent {
                 seq: seq + 1,
@@ -166,6 +193,10 @@ pub fn events(site: &Site, index: usize, s: &DatasetSettings) -> Vec<SimEvent> {
                 end: (r + Duration::days(10 + index as i64 % 20), Some((19, 0))),
                 rrule: None,
                 location: place.clone(),
+                quirks: Quirks {
+                    duration: index.is_multiple_of(2),
+                    ..Quirks::default()
+                },
             });
         }
         "CIO" => {
@@ -181,6 +212,7 @@ pub fn events(site: &Site, index: usize, s: &DatasetSettings) -> Vec<SimEvent> {
                 end: (start + Duration::days(14), None),
                 rrule: None,
                 location: place.clone(),
+                quirks: Quirks::default(),
             });
             push(SimEvent {
                 seq: seq + 1,
@@ -192,6 +224,13 @@ pub fn events(site: &Site, index: usize, s: &DatasetSettings) -> Vec<SimEvent> {
                 end: (first(Weekday::Wed, next_year, 1), Some((16, 0))),
                 rrule: Some("FREQ=WEEKLY;BYDAY=WE;COUNT=6".into()),
                 location: place.clone(),
+                quirks: Quirks {
+                    // The third Wednesday.
+                    exdate: index
+                        .is_multiple_of(3)
+                        .then(|| first(Weekday::Wed, next_year, 1) + Duration::days(14)),
+                    ..Quirks::default()
+                },
             });
         }
         _ => {
@@ -206,6 +245,7 @@ pub fn events(site: &Site, index: usize, s: &DatasetSettings) -> Vec<SimEvent> {
                 end: (day + Duration::days(1), None),
                 rrule: None,
                 location: place.clone(),
+                quirks: Quirks::default(),
             });
             push(SimEvent {
                 seq: seq + 1,
@@ -217,6 +257,10 @@ pub fn events(site: &Site, index: usize, s: &DatasetSettings) -> Vec<SimEvent> {
                 end: (r + Duration::days(21), Some((12, 0))),
                 rrule: None,
                 location: place,
+                quirks: Quirks {
+                    status: (site.kind == "Cité des métiers").then_some("CANCELLED"),
+                    ..Quirks::default()
+                },
             });
         }
     }
@@ -249,20 +293,49 @@ fn line(out: &mut String, content: &str) {
     out.push_str("\r\n");
 }
 
-fn time(prop: &str, (day, at): (NaiveDate, Option<(u32, u32)>), broken: bool) -> String {
+fn time(
+    prop: &str,
+    (day, at): (NaiveDate, Option<(u32, u32)>),
+    tzid: &str,
+    broken: bool,
+) -> String {
     match (at, broken) {
         (_, true) => format!("{prop}:{}", day.format("%Y-%m-%d")),
         (None, false) => format!("{prop};VALUE=DATE:{}", day.format("%Y%m%d")),
-        (Some((h, m)), false) => format!(
-            "{prop};TZID=Europe/Paris:{}T{h:02}{m:02}00",
-            day.format("%Y%m%d")
-        ),
+        (Some((h, m)), false) => {
+            format!("{prop};TZID={tzid}:{}T{h:02}{m:02}00", day.format("%Y%m%d"))
+        }
     }
 }
+
+/// Paris as Outlook names and defines it.
+const OUTLOOK_PARIS: [&str; 15] = [
+    "BEGIN:VTIMEZONE",
+    "TZID:Romance Standard Time",
+    "BEGIN:STANDARD",
+    "DTSTART:16010101T030000",
+    "TZOFFSETFROM:+0200",
+    "TZOFFSETTO:+0100",
+    "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=10",
+    "END:STANDARD",
+    "BEGIN:DAYLIGHT",
+    "DTSTART:16010101T020000",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0200",
+    "RRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=-1SU;BYMONTH=3",
+    "END:DAYLIGHT",
+    "END:VTIMEZONE",
+];
 
 /// Renders a site's calendar.
 pub fn render(site: &Site, events: &[SimEvent], malformed_rate: f64) -> String {
     let mut out = String::new();
+    let outlook = site.kind == "Mission locale";
+    let tzid = if outlook {
+        "Romance Standard Time"
+    } else {
+        "Europe/Paris"
+    };
     for l in [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -273,6 +346,11 @@ pub fn render(site: &Site, events: &[SimEvent], malformed_rate: f64) -> String {
     }
     line(&mut out, &format!("X-WR-CALNAME:{}", escape(&site.name)));
     line(&mut out, "X-WR-TIMEZONE:Europe/Paris");
+    if outlook {
+        for l in OUTLOOK_PARIS {
+            line(&mut out, l);
+        }
+    }
     for e in events {
         let broken = is_malformed(e.seq, malformed_rate).then_some(e.seq % 3);
         line(&mut out, "BEGIN:VEVENT");
@@ -286,8 +364,17 @@ pub fn render(site: &Site, events: &[SimEvent], malformed_rate: f64) -> String {
             &mut out,
             &format!("CATEGORIES:{},Apprentissage", escape(e.category)),
         );
-        line(&mut out, &time("DTSTART", e.start, broken == Some(0)));
-        line(&mut out, &time("DTEND", e.end, false));
+        line(&mut out, &time("DTSTART", e.start, tzid, broken == Some(0)));
+        match (e.quirks.duration, e.start, e.end) {
+            (true, (d0, Some((h0, m0))), (d1, Some((h1, m1)))) if d0 == d1 => {
+                let minutes = (h1 * 60 + m1).saturating_sub(h0 * 60 + m0);
+                line(
+                    &mut out,
+                    &format!("DURATION:PT{}H{}M", minutes / 60, minutes % 60),
+                );
+            }
+            _ => line(&mut out, &time("DTEND", e.end, tzid, false)),
+        }
         if let Some(rule) = &e.rrule {
             line(
                 &mut out,
@@ -301,8 +388,34 @@ pub fn render(site: &Site, events: &[SimEvent], malformed_rate: f64) -> String {
                 ),
             );
         }
+        if let Some(day) = e.quirks.exdate {
+            line(&mut out, &time("EXDATE", (day, e.start.1), tzid, false));
+        }
+        if let Some(status) = e.quirks.status {
+            line(&mut out, &format!("STATUS:{status}"));
+        }
         line(&mut out, &format!("LOCATION:{}", escape(&e.location)));
         line(&mut out, "END:VEVENT");
+        if let Some(day) = e.quirks.cancelled {
+            // The occurrence, cancelled: its own VEVENT, a later SEQUENCE.
+            line(&mut out, "BEGIN:VEVENT");
+            line(&mut out, &format!("UID:{}", e.uid));
+            line(&mut out, "DTSTAMP:20261115T080000Z");
+            line(
+                &mut out,
+                &time("RECURRENCE-ID", (day, e.start.1), tzid, false),
+            );
+            line(&mut out, "SEQUENCE:1");
+            line(&mut out, &format!("SUMMARY:{}", escape(&e.summary)));
+            line(
+                &mut out,
+                &format!("CATEGORIES:{},Apprentissage", escape(e.category)),
+            );
+            line(&mut out, &time("DTSTART", (day, e.start.1), tzid, false));
+            line(&mut out, &time("DTEND", (day, e.end.1), tzid, false));
+            line(&mut out, "STATUS:CANCELLED");
+            line(&mut out, "END:VEVENT");
+        }
     }
     line(&mut out, "END:VCALENDAR");
     out

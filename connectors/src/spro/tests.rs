@@ -91,3 +91,51 @@ async fn broken_events_are_rejected_one_by_one() {
     fields.dedup();
     assert_eq!(fields, ["rrule", "start", "title"]);
 }
+
+#[tokio::test]
+async fn the_shapes_of_real_exports_are_read_and_overrides_join_their_event() {
+    use passerelle_schema::{EventStatus, EventTime};
+    let (_server, _, events) = sim(Faults::default()).await;
+    let FeedPull::Fetched { batch, .. } = events.pull(None).await.unwrap() else {
+        panic!("a first pull fetches");
+    };
+    assert!(batch.rejected.is_empty(), "{:?}", batch.rejected.first());
+    // One event per UID and site: the cancelled occurrences are overrides.
+    let keys: HashSet<(&str, &str)> = batch
+        .records
+        .iter()
+        .map(|e| (e.site.as_str(), e.partner_id.as_str()))
+        .collect();
+    assert_eq!(keys.len(), batch.records.len());
+    assert_eq!(batch.records.len(), 186);
+    let overridden: Vec<_> = batch
+        .records
+        .iter()
+        .filter(|e| !e.overrides.is_empty())
+        .collect();
+    assert!(!overridden.is_empty());
+    assert!(overridden
+        .iter()
+        .all(|e| e.overrides[0].status == EventStatus::Cancelled && e.overrides[0].sequence == 1));
+    assert!(batch.records.iter().any(|e| e.duration.is_some()));
+    assert!(batch.records.iter().any(|e| !e.exdates.is_empty()));
+    assert_eq!(
+        batch
+            .records
+            .iter()
+            .filter(|e| e.status == EventStatus::Cancelled)
+            .count(),
+        1
+    );
+    // Outlook's Romance Standard Time is Paris.
+    let outlook: Vec<_> = batch
+        .records
+        .iter()
+        .filter(|e| e.site.starts_with("ml-"))
+        .collect();
+    assert!(!outlook.is_empty());
+    assert!(outlook.iter().all(|e| match e.start {
+        EventTime::DateTime { tz, .. } => tz == chrono_tz::Europe::Paris,
+        EventTime::Date { .. } => true,
+    }));
+}

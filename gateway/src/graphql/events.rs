@@ -36,6 +36,18 @@ pub enum EventKind {
     Other,
 }
 
+/// Whether an event or one of its occurrences takes place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[graphql(remote = "passerelle_schema::EventStatus")]
+pub enum EventStatus {
+    /// It takes place.
+    Confirmed,
+    /// It may take place.
+    Tentative,
+    /// It does not take place.
+    Cancelled,
+}
+
 /// Kinds of orientation site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[graphql(remote = "passerelle_schema::SiteKind")]
@@ -88,6 +100,9 @@ pub struct EventFilterInput {
     kind: Option<EventKind>,
     /// At this site (its identifier in the directory).
     site: Option<String>,
+    /// Cancelled occurrences too, with the status `CANCELLED` (false by
+    /// default: cancelled events and occurrences are not listed).
+    include_cancelled: Option<bool>,
 }
 
 impl EventFilterInput {
@@ -113,6 +128,7 @@ impl EventFilterInput {
                 departement: inputs::departement(ctx, "filter.departement", self.departement)?,
                 ..SiteFilter::default()
             },
+            include_cancelled: self.include_cancelled.unwrap_or(false),
         })
     }
 }
@@ -171,6 +187,13 @@ fn cursor(o: &EventOccurrence) -> String {
     ))
 }
 
+impl EventNode {
+    /// The event, or the override of this occurrence, that describes it.
+    fn details(&self) -> &passerelle_schema::Event {
+        self.0.event.details(&self.0.occurrence)
+    }
+}
+
 /// One occurrence of an orientation event: a recurring open day gives one
 /// per date.
 #[Object(name = "Event")]
@@ -186,12 +209,12 @@ impl EventNode {
 
     /// Its title.
     async fn title(&self) -> &str {
-        &self.0.event.title
+        &self.details().title
     }
 
     /// What it is about.
     async fn description(&self) -> Option<&str> {
-        self.0.event.description.as_deref()
+        self.details().description.as_deref()
     }
 
     /// Its kind.
@@ -199,14 +222,22 @@ impl EventNode {
         self.0.event.kind.into()
     }
 
+    /// Whether it takes place: `CANCELLED` occurrences are listed only
+    /// when the filter asks for them.
+    async fn status(&self) -> EventStatus {
+        self.0.occurrence.status.into()
+    }
+
     /// When it starts.
     async fn start(&self) -> DateTime {
         DateTime(self.0.occurrence.start)
     }
 
-    /// When it ends.
-    async fn end(&self) -> Option<DateTime> {
-        self.0.occurrence.end.map(DateTime)
+    /// When it ends (exclusive): by its end or its duration, or by default
+    /// at the end of its day for an all-day event and at its start for
+    /// another.
+    async fn end(&self) -> DateTime {
+        DateTime(self.0.occurrence.end)
     }
 
     /// Whether it lasts whole days.
@@ -216,12 +247,12 @@ impl EventNode {
 
     /// Whether it is one date of a recurring event.
     async fn recurring(&self) -> bool {
-        self.0.event.rrule.is_some()
+        self.0.event.is_recurring()
     }
 
     /// Where it takes place.
     async fn location(&self) -> Option<&str> {
-        self.0.event.location.as_deref()
+        self.details().location.as_deref()
     }
 
     /// The site holding it.

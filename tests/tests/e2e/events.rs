@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, SMALL};
+use crate::helpers::{spawn_app, spawn_app_with, SMALL};
 
 const QUERY: &str = r#"query($f: EventFilter, $first: Int!, $after: String) {
     events(filter: $f, first: $first, after: $after) {
@@ -98,4 +98,151 @@ async fn paging_through_events_visits_each_occurrence_once() {
         .post(QUERY, json!({ "f": { "from": "2027-01-01T00:00:00Z", "to": "2029-01-01T00:00:00Z" }, "first": 1 }))
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
+}
+
+/// A SPRO directory of one CIO whose calendar is `ics`, served on loopback.
+async fn spro_serving(ics: &'static [u8]) -> passerelle_connectors::sandbox::SimServer {
+    use axum::routing::get;
+    let directory = json!({ "sites": [{
+        "id": "cio-14118", "type": "CIO", "nom": "CIO de Caen", "uai": null,
+        "adresse": { "ligne": "2 place de la Mairie", "code_postal": "14000", "commune": "Caen", "code_insee": "14118" },
+        "agenda": "/agenda/cio-14118.ics",
+    }]});
+    let router = axum::Router::new()
+        .route(
+            "/api/sites",
+            get(move |headers: axum::http::HeaderMap| {
+                let host = headers[axum::http::header::HOST]
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                let mut d = directory.clone();
+                d["sites"][0]["agenda"] = json!(format!("http://{host}/agenda/cio-14118.ics"));
+                async move { axum::Json(d) }
+            }),
+        )
+        .route(
+            "/agenda/cio-14118.ics",
+            get(move || async move { ([("content-type", "text/calendar")], ics) }),
+        );
+    passerelle_connectors::sandbox::SimServer::start("127.0.0.1:0".parse().unwrap(), router)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_calendar_written_to_rfc_5545_is_expanded_as_calendar_clients_show_it() {
+    let ics = include_bytes!("../../../connectors/src/spro/samples/rfc5545.ics");
+    let spro = spro_serving(ics).await;
+    let app = spawn_app_with(
+        SMALL,
+        &format!(
+            "[sandbox]\nenabled = false\n[[partners]]\nkind = \"spro\"\ndirectory_url = \"{}\"\n",
+            spro.base_url().join("/api/sites").unwrap()
+        ),
+    )
+    .await;
+    let query = r#"query($f: EventFilter) {
+        events(filter: $f, first: 100) {
+            totalCount
+            nodes { id title status start end allDay recurring location }
+        }
+    }"#;
+    let window = json!({ "from": "2027-01-01T00:00:00Z", "to": "2027-07-01T00:00:00Z" });
+    let listed = |data: &serde_json::Value| -> Vec<String> {
+        data["events"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| {
+                format!(
+                    "{} {} {} {}",
+                    n["start"].as_str().unwrap(),
+                    n["end"].as_str().unwrap(),
+                    n["status"].as_str().unwrap(),
+                    n["title"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    let data = app.data(query, json!({ "f": window })).await;
+    assert_eq!(
+        listed(&data),
+        [
+            // A floating time, in Paris, every other Wednesday until 10 March,
+            // less two skipped dates, plus one added; no end: an instant.
+            "2027-01-13T13:00:00Z 2027-01-13T13:00:00Z CONFIRMED Atelier CV",
+            // The last weekday of each month (BYSETPOS), all day: to midnight.
+            "2027-01-28T23:00:00Z 2027-01-29T23:00:00Z CONFIRMED Forum de l'alternance, dernier jour ouvré du mois",
+            "2027-02-24T13:00:00Z 2027-02-24T13:00:00Z CONFIRMED Atelier CV",
+            "2027-02-25T23:00:00Z 2027-02-26T23:00:00Z CONFIRMED Forum de l'alternance, dernier jour ouvré du mois",
+            "2027-02-28T23:00:00Z 2027-03-02T23:00:00Z TENTATIVE Quinzaine de l'apprentissage : journée d'orientation",
+            // Outlook's Romance Standard Time is Paris; the end from the DURATION.
+            "2027-03-06T09:00:00Z 2027-03-06T15:00:00Z CONFIRMED Portes ouvertes",
+            "2027-03-10T13:00:00Z 2027-03-10T13:00:00Z CONFIRMED Atelier CV",
+            "2027-03-17T13:00:00Z 2027-03-17T13:00:00Z CONFIRMED Atelier CV",
+            "2027-03-30T22:00:00Z 2027-03-31T22:00:00Z CONFIRMED Forum de l'alternance, dernier jour ouvré du mois",
+            // The 3 April open day, moved by its override of the highest SEQUENCE.
+            "2027-04-10T12:00:00Z 2027-04-10T15:00:00Z CONFIRMED Portes ouvertes (reportées)",
+            // Of two versions, the later SEQUENCE.
+            "2027-04-20T07:30:00Z 2027-04-20T10:00:00Z CONFIRMED Visite d'entreprise (nouvelle date)",
+            // 1 May skipped (EXDATE), 5 June cancelled (an override).
+        ]
+    );
+    let moved = &data["events"]["nodes"][9];
+    assert_eq!(moved["location"], "Hôtel de ville de Caen");
+    assert_eq!(moved["recurring"], true);
+
+    let all = app
+        .data(
+            query,
+            json!({ "f": { "from": "2027-01-01T00:00:00Z", "to": "2027-07-01T00:00:00Z", "includeCancelled": true } }),
+        )
+        .await;
+    let cancelled: Vec<String> = listed(&all)
+        .into_iter()
+        .filter(|l| l.contains(" CANCELLED "))
+        .collect();
+    assert_eq!(
+        cancelled,
+        [
+            // A cancelled event: each occurrence of its rule (BYMONTHDAY).
+            "2027-02-15T08:00:00Z 2027-02-15T11:00:00Z CANCELLED Réunion d'information",
+            "2027-03-15T08:00:00Z 2027-03-15T11:00:00Z CANCELLED Réunion d'information",
+            "2027-06-05T08:00:00Z 2027-06-05T14:00:00Z CANCELLED Portes ouvertes",
+        ]
+    );
+    assert_eq!(all["events"]["totalCount"], 14);
+}
+
+#[tokio::test]
+async fn the_sandbox_s_cancelled_events_are_shown_only_to_who_asks() {
+    let app = spawn_app(SMALL).await;
+    let query = r#"query($f: EventFilter) {
+        events(filter: $f, first: 1000) { totalCount nodes { id status end start site { id } } }
+    }"#;
+    let window = json!({ "from": "2026-12-01T00:00:00Z", "to": "2027-12-01T00:00:00Z" });
+    let default = app.data(query, json!({ "f": window })).await;
+    let mut with = window.clone();
+    with["includeCancelled"] = json!(true);
+    let all = app.data(query, json!({ "f": with })).await;
+    let nodes = |d: &serde_json::Value| d["events"]["nodes"].as_array().unwrap().clone();
+    assert!(nodes(&default).iter().all(|n| n["status"] != "CANCELLED"));
+    let cancelled: Vec<serde_json::Value> = nodes(&all)
+        .into_iter()
+        .filter(|n| n["status"] == "CANCELLED")
+        .collect();
+    // The Cité des métiers' visit, and some CFAs' second open day.
+    assert!(cancelled.iter().any(|n| n["site"]["id"] == "cdm-76540"));
+    assert!(cancelled
+        .iter()
+        .any(|n| n["site"]["id"].as_str().unwrap().starts_with("cfa-")));
+    assert_eq!(
+        all["events"]["totalCount"].as_u64().unwrap(),
+        default["events"]["totalCount"].as_u64().unwrap() + cancelled.len() as u64
+    );
+    // Every occurrence has an end, from DTEND or DURATION.
+    assert!(nodes(&all)
+        .iter()
+        .all(|n| n["end"].as_str().unwrap() >= n["start"].as_str().unwrap()));
 }
