@@ -22,6 +22,10 @@ pub struct PartnerState {
     /// How many records of the partner's latest answer were rejected, when
     /// some were (live partners): the partner is `DEGRADED` meanwhile.
     pub rejected: Option<u64>,
+    /// Whether the partner's latest answer was its last good one, served
+    /// because it failed (live partners): the partner is `DEGRADED`, not
+    /// `DOWN`, meanwhile.
+    pub serving_stale: bool,
 }
 
 /// A failure of a partner, as remembered.
@@ -60,7 +64,7 @@ impl PartnerState {
                 PartnerStatus::Degraded
             }
             (Some(ok), Some(err)) if *ok >= err.at => PartnerStatus::Up,
-            _ if serving_data => PartnerStatus::Degraded,
+            _ if serving_data || self.serving_stale => PartnerStatus::Degraded,
             _ => PartnerStatus::Down,
         }
     }
@@ -123,6 +127,11 @@ impl Health {
                 self.rejections(partner, Some(n));
             }
         }
+        {
+            let stale = matches!(&result, Ok(c) if c.stale_because.is_some());
+            let mut states = self.states.write().expect("health lock");
+            states.entry(partner).or_default().serving_stale = stale;
+        }
         let cached = self.observe(
             partner,
             result,
@@ -176,5 +185,59 @@ impl Health {
             .get(&partner)
             .cloned()
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(stale: bool, rejected: bool) -> Result<Cached<u32>, ConnectorError> {
+        Ok(Cached {
+            value: Arc::new(1),
+            stale_because: stale.then_some(ConnectorError::Timeout {
+                partner: Partner::Cci,
+            }),
+            partial: rejected.then_some(ConnectorError::PartialData {
+                partner: Partner::Cci,
+                rejected: 3,
+                kept: 7,
+                reasons: "published_at: not a date".into(),
+            }),
+        })
+    }
+
+    fn status_after(results: Vec<Result<Cached<u32>, ConnectorError>>) -> PartnerStatus {
+        let health = Health::default();
+        for r in results {
+            health.observe_cached(Partner::Cci, r, |_| None, &mut Vec::new());
+        }
+        health.state(Partner::Cci).status(false)
+    }
+
+    #[test]
+    fn a_live_partner_is_degraded_while_its_latest_answer_has_rejections_or_is_stale() {
+        assert_eq!(status_after(vec![answer(false, false)]), PartnerStatus::Up);
+        assert_eq!(
+            status_after(vec![answer(false, true)]),
+            PartnerStatus::Degraded
+        );
+        assert_eq!(
+            status_after(vec![answer(false, true), answer(false, false)]),
+            PartnerStatus::Up
+        );
+        assert_eq!(
+            status_after(vec![answer(false, false), answer(true, false)]),
+            PartnerStatus::Degraded
+        );
+        let failed = Err(ConnectorError::AllRejected {
+            partner: Partner::Cci,
+            rejected: 10,
+            reasons: "published_at: not a date".into(),
+        });
+        assert_eq!(
+            status_after(vec![answer(false, false), failed]),
+            PartnerStatus::Down
+        );
     }
 }
