@@ -31,7 +31,7 @@ use axum::body::Bytes;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::http::MediaType;
+use super::answer::MediaType;
 use crate::auth::Caller;
 use crate::store::Store;
 

@@ -1,5 +1,6 @@
 //! The GraphQL API: one schema over every partner.
 
+mod answer;
 pub mod cache;
 mod campaign;
 mod cfa;

@@ -1,0 +1,27 @@
+//! What `/graphql` serves with: the state its handlers share.
+
+use std::collections::HashMap;
+
+use crate::graphql::cache::ResponseCache;
+use crate::graphql::PasserelleSchema;
+
+/// What `/graphql` serves: the schema, and how long an operation may take.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// The schema.
+    pub schema: PasserelleSchema,
+    /// The deadline of an operation, from its arrival.
+    pub operation_timeout: std::time::Duration,
+    /// Bounds on documents and batches.
+    pub limits: crate::config::Limits,
+    /// Whether a browser gets GraphiQL.
+    pub graphiql: bool,
+    /// When set, the only documents that run: SHA-256 (hex) → document.
+    pub trusted: Option<std::sync::Arc<HashMap<String, String>>>,
+    /// Checks callers' bearer tokens.
+    pub validator: std::sync::Arc<crate::auth::Validator>,
+    /// Limits callers' request rates.
+    pub limiter: std::sync::Arc<crate::ratelimit::Limiter>,
+    /// Answers kept and served again, when on.
+    pub cache: Option<ResponseCache>,
+}

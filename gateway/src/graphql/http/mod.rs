@@ -1,0 +1,27 @@
+//! GraphQL over HTTP, as the GraphQL-over-HTTP specification says.
+//!
+//! - `POST` with `Content-Type: application/json` (UTF-8) and a body
+//!   `{"query", "operationName"?, "variables"?, "extensions"?}`; `GET` with
+//!   the same parameters in the query string (variables and extensions as
+//!   JSON), for queries only: a mutation over GET is refused with 405.
+//! - The answer is `application/graphql-response+json` when the client
+//!   accepts it, else `application/json`; 406 when it accepts neither.
+//! - With `application/graphql-response+json`, a request that could not be
+//!   executed (malformed document, validation failure) is answered 400 with
+//!   no `data`; with `application/json`, a well-formed request is always
+//!   answered 200.
+//! - A malformed HTTP request (no query, invalid JSON, wrong parameter
+//!   types) is answered 400; an unsupported media type 415.
+//! - A browser asking for HTML with no query gets GraphiQL.
+
+mod admit;
+mod endpoint;
+mod execute;
+mod negotiate;
+mod routes;
+
+pub use endpoint::Endpoint;
+pub use routes::{get, not_found, other_method, post};
+
+pub(crate) use super::answer::{refuse_with, MediaType};
+pub(crate) use admit::caller;
