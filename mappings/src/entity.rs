@@ -565,10 +565,22 @@ fn places(
                 format!("a session belongs to place {}, of {m}", s.place + 1),
             )
         })?;
-        place.capacity += s.places;
+        place.capacity = place.capacity.checked_add(s.places).ok_or_else(too_many)?;
+        // No more than the places, which did not overflow.
         place.vacancies += s.vacancies;
     }
+    places
+        .iter()
+        .try_fold(0u32, |all, p| all.checked_add(p.capacity))
+        .ok_or_else(too_many)?;
     Ok(places)
+}
+
+fn too_many() -> FieldError {
+    FieldError::new(
+        "sessions.places",
+        format!("add up to more than {} places", u32::MAX),
+    )
 }
 
 /// Who answers about a programme, when the record names anyone.

@@ -201,3 +201,25 @@ fn the_level_code_list_agrees_with_the_reference_table() {
     }
     assert!(checked >= 17, "{checked}");
 }
+
+#[test]
+fn places_that_add_up_past_what_a_number_holds_are_a_rejection_not_a_panic() {
+    let session = |places: &str| {
+        format!(
+            "<session><periode><debut>20260901</debut><fin>99999999</fin></periode>\
+             <extras><extra info=\"places\">{places}</extra></extras></session>"
+        )
+    };
+    let record = format!(
+        "<formation numero=\"F\"><intitule-formation>T</intitule-formation>\
+         <action>{}</action><action>{}</action>\
+         <organisme-formation-responsable><SIRET-organisme-formation>\
+         <SIRET>73282932000074</SIRET></SIRET-organisme-formation>\
+         <nom-organisme>CFA</nom-organisme></organisme-formation-responsable></formation>",
+        session("4294967295"),
+        session("1")
+    );
+    let batch = map(record.as_bytes());
+    assert_eq!(batch.rejected.len(), 1, "{:?}", batch.records);
+    assert_eq!(batch.rejected[0].field, "sessions.places");
+}
