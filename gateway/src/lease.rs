@@ -13,7 +13,11 @@ use std::sync::Arc;
 use sqlx::{AnyConnection, AnyPool, Row};
 use tokio::sync::Mutex;
 
-use crate::store::StoreError;
+/// A lease could not be taken or given back: the lease connection failed.
+/// The store reports it as one of its query errors.
+#[derive(Debug, thiserror::Error)]
+#[error("store query failed: {0}")]
+pub struct LeaseError(#[from] pub sqlx::Error);
 
 /// The leases of one process.
 #[derive(Debug, Clone)]
@@ -60,7 +64,7 @@ impl Leases {
     }
 
     /// Takes the lease named `name` if no other process holds it.
-    pub async fn try_acquire(&self, name: &str) -> Result<Option<Lease>, StoreError> {
+    pub async fn try_acquire(&self, name: &str) -> Result<Option<Lease>, LeaseError> {
         let key = key(name);
         let Some(shared) = &self.inner else {
             return Ok(Some(Lease { shared: None, key }));
@@ -78,7 +82,7 @@ impl Leases {
         &self,
         name: &str,
         poll: std::time::Duration,
-    ) -> Result<Lease, StoreError> {
+    ) -> Result<Lease, LeaseError> {
         loop {
             if let Some(lease) = self.try_acquire(name).await? {
                 return Ok(lease);
@@ -92,7 +96,7 @@ impl Shared {
     /// Asks `sql`, a yes-or-no question about `key`, on the lease
     /// connection, opening it when needed. After an error the connection
     /// is dropped, and with it every lease it held.
-    async fn ask(&self, sql: &'static str, key: i64) -> Result<bool, StoreError> {
+    async fn ask(&self, sql: &'static str, key: i64) -> Result<bool, LeaseError> {
         let mut slot = self.conn.lock().await;
         if slot.is_none() {
             *slot = Some(self.pool.acquire().await?.detach());
@@ -109,7 +113,7 @@ impl Shared {
         Ok(answer?)
     }
 
-    async fn release(&self, key: i64) -> Result<(), StoreError> {
+    async fn release(&self, key: i64) -> Result<(), LeaseError> {
         let held = self.ask("SELECT pg_advisory_unlock($1)", key).await?;
         if !held {
             tracing::warn!(key, "a lease was released that was no longer held");
@@ -126,7 +130,7 @@ impl Shared {
 
 impl Lease {
     /// Gives the lease back.
-    pub async fn release(mut self) -> Result<(), StoreError> {
+    pub async fn release(mut self) -> Result<(), LeaseError> {
         match self.shared.take() {
             Some(shared) => shared.release(self.key).await,
             None => Ok(()),

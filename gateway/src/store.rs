@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
-use crate::lease::Leases;
+use crate::lease::{LeaseError, Leases};
 
 /// A failure of the store. The message is for operators' logs; clients see
 /// a code only.
@@ -31,6 +31,12 @@ pub enum StoreError {
         /// Why.
         source: std::io::Error,
     },
+}
+
+impl From<LeaseError> for StoreError {
+    fn from(e: LeaseError) -> Self {
+        StoreError::Query(e.0)
+    }
 }
 
 /// The outcome of one sync of a feed.

@@ -9,7 +9,7 @@ use passerelle_schema::{AllocationInput, Cents, Departement, Opco, Uai};
 
 use super::errors::ErrorCode;
 use super::inputs::{invalid, page_size};
-use super::query::PageInfo;
+use super::page_info::PageInfo;
 use super::scalars::Money;
 use super::ApiState;
 use crate::auth::Caller;

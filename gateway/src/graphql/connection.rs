@@ -8,7 +8,7 @@ use async_graphql::{Object, OutputType};
 use super::campaign::{AllocationNode, CampaignEstablishment};
 use super::cfa::CfaNode;
 use super::mobility::MobilityRecord;
-use super::query::PageInfo;
+use super::page_info::PageInfo;
 
 /// How cursors are written: opaque URL-safe base64.
 pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -5,7 +5,6 @@ use async_graphql::Context;
 use passerelle_schema::{Departement, DiplomaLevel, InseeCommune, RomeCode, Uai};
 
 use super::errors::ErrorCode;
-use super::query::PageInfo;
 
 /// An `INVALID_INPUT` error about `field`.
 pub fn invalid(field: &str, e: impl std::fmt::Display) -> async_graphql::Error {
@@ -80,23 +79,4 @@ pub fn page_size(first: i32, max: usize) -> async_graphql::Result<usize> {
         .ok()
         .filter(|n| *n <= max)
         .ok_or_else(|| invalid("first", format!("must be between 0 and {max}")))
-}
-
-impl PageInfo {
-    /// Where the page `items[start..end]` stands in `items`.
-    pub fn of<T>(items: &[T], start: usize, end: usize, cursor: impl Fn(&T) -> String) -> Self {
-        Self::at(items.len(), start, end, |i| cursor(&items[i]))
-    }
-
-    /// Where the page from `start` to `end` stands in a list of `len`
-    /// items; `cursor` gives the cursor of the item at a position.
-    pub fn at(len: usize, start: usize, end: usize, cursor: impl Fn(usize) -> String) -> Self {
-        let page = start..end;
-        PageInfo {
-            has_next_page: end < len,
-            has_previous_page: start > 0,
-            start_cursor: (!page.is_empty()).then(|| cursor(start)),
-            end_cursor: (!page.is_empty()).then(|| cursor(end - 1)),
-        }
-    }
 }

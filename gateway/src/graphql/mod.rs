@@ -14,6 +14,7 @@ mod inputs;
 mod mobility;
 pub mod notices;
 mod order;
+mod page_info;
 mod public_sector;
 mod query;
 mod region;

@@ -8,6 +8,8 @@ use passerelle_schema::{reference, Offer, Partner};
 use super::errors::{report_partner_errors, report_stale, ErrorCode, RequireScope};
 use super::ids::{GlobalId, OfferCursor};
 use super::inputs::{self, page_size};
+// Re-exported for the event and formation lists, which import it from here.
+pub use super::page_info::PageInfo;
 use super::scalars::DateTime;
 use super::types::{Node, OfferNode, PartnerId, PartnerMode};
 use super::ApiState;
@@ -141,19 +143,6 @@ impl OfferEdge {
     async fn node(&self) -> OfferNode {
         OfferNode(self.0.clone())
     }
-}
-
-/// Where a page stands in its list.
-#[derive(SimpleObject)]
-pub struct PageInfo {
-    /// Whether more items follow.
-    pub has_next_page: bool,
-    /// Whether items precede.
-    pub has_previous_page: bool,
-    /// The first item's cursor.
-    pub start_cursor: Option<String>,
-    /// The last item's cursor: pass it as `after` for the next page.
-    pub end_cursor: Option<String>,
 }
 
 pub struct PartnerInfo {

@@ -1,0 +1,35 @@
+//! Where a page stands in its list: the `pageInfo` of every connection.
+
+use async_graphql::SimpleObject;
+
+/// Where a page stands in its list.
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    /// Whether more items follow.
+    pub has_next_page: bool,
+    /// Whether items precede.
+    pub has_previous_page: bool,
+    /// The first item's cursor.
+    pub start_cursor: Option<String>,
+    /// The last item's cursor: pass it as `after` for the next page.
+    pub end_cursor: Option<String>,
+}
+
+impl PageInfo {
+    /// Where the page `items[start..end]` stands in `items`.
+    pub fn of<T>(items: &[T], start: usize, end: usize, cursor: impl Fn(&T) -> String) -> Self {
+        Self::at(items.len(), start, end, |i| cursor(&items[i]))
+    }
+
+    /// Where the page from `start` to `end` stands in a list of `len`
+    /// items; `cursor` gives the cursor of the item at a position.
+    pub fn at(len: usize, start: usize, end: usize, cursor: impl Fn(usize) -> String) -> Self {
+        let page = start..end;
+        PageInfo {
+            has_next_page: end < len,
+            has_previous_page: start > 0,
+            start_cursor: (!page.is_empty()).then(|| cursor(start)),
+            end_cursor: (!page.is_empty()).then(|| cursor(end - 1)),
+        }
+    }
+}
