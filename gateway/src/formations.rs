@@ -1,5 +1,6 @@
 //! Apprenticeship programmes of the training catalogue.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use passerelle_connectors::carif::CarifConnector;
@@ -54,6 +55,25 @@ impl FormationFilter {
     }
 }
 
+/// A programme's places and free places by the département they are in: a
+/// programme taught in two départements has its places split between them.
+/// A place whose commune is unknown counts at the programme's commune; a
+/// programme whose commune is unknown too is in no département.
+pub fn places_by_departement(f: &Formation) -> BTreeMap<Departement, (u32, u32)> {
+    let mut out: BTreeMap<Departement, (u32, u32)> = BTreeMap::new();
+    for p in &f.places {
+        if let Some(c) = p.commune.as_ref().or(f.commune.as_ref()) {
+            let d = out.entry(c.departement()).or_default();
+            d.0 += p.capacity;
+            d.1 += p.vacancies;
+        }
+    }
+    if let (true, Some(c)) = (f.places.is_empty(), &f.commune) {
+        out.insert(c.departement(), (f.capacity, f.vacancies));
+    }
+    out
+}
+
 /// Lists programmes from the synced catalogue, in catalogue order.
 pub fn search(feed: &CarifFeed, filter: &FormationFilter) -> Vec<Arc<Formation>> {
     let mut out: Vec<Arc<Formation>> = feed
@@ -65,4 +85,91 @@ pub fn search(feed: &CarifFeed, filter: &FormationFilter) -> Vec<Arc<Formation>>
         .collect();
     out.sort_by(|a, b| a.partner_id.cmp(&b.partner_id));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use passerelle_schema::{Partner, Place, Session, Siret, TrainingOrg};
+
+    use super::*;
+
+    fn place(commune: Option<&str>, capacity: u32, vacancies: u32) -> Place {
+        Place {
+            partner_id: None,
+            address: None,
+            postcode: None,
+            city: None,
+            commune: commune.map(|c| InseeCommune::parse(c).unwrap()),
+            uai: None,
+            capacity,
+            vacancies,
+        }
+    }
+
+    fn formation(commune: Option<&str>, places: Vec<Place>) -> Formation {
+        Formation {
+            partner: Partner::Carif,
+            partner_id: "F-1".into(),
+            title: "BP Boulanger".into(),
+            objective: None,
+            rncp: None,
+            rncp_codes: Vec::new(),
+            certifinfo_codes: Vec::new(),
+            formacodes: Vec::new(),
+            level: None,
+            rome_codes: Vec::new(),
+            cfa: TrainingOrg {
+                uai: None,
+                siret: Siret::parse("73282932000074").unwrap(),
+                name: "CFA".into(),
+            },
+            contact: None,
+            commune: commune.map(|c| InseeCommune::parse(c).unwrap()),
+            capacity: places.iter().map(|p| p.capacity).sum(),
+            vacancies: places.iter().map(|p| p.vacancies).sum(),
+            sessions: vec![Session {
+                place: 0,
+                start: None,
+                end: None,
+                recruiting: true,
+                places: 0,
+                vacancies: 0,
+            }],
+            places,
+            hours_centre: None,
+            hours_company: None,
+        }
+    }
+
+    #[test]
+    fn a_programme_taught_in_two_departements_splits_its_places_between_them() {
+        let f = formation(
+            Some("14366"),
+            vec![
+                place(Some("14366"), 20, 4),
+                place(Some("27229"), 12, 3),
+                place(None, 5, 1),
+            ],
+        );
+        let by: Vec<(String, (u32, u32))> = places_by_departement(&f)
+            .into_iter()
+            .map(|(d, n)| (d.to_string(), n))
+            .collect();
+        assert_eq!(by, [("14".to_owned(), (25, 5)), ("27".to_owned(), (12, 3))]);
+        let (capacity, vacancies) = places_by_departement(&f)
+            .values()
+            .fold((0, 0), |(c, v), (pc, pv)| (c + pc, v + pv));
+        assert_eq!((capacity, vacancies), (f.capacity, f.vacancies));
+        // A programme at several places is found at each of them.
+        let filter = FormationFilter {
+            departement: Some(Departement::parse("27").unwrap()),
+            ..Default::default()
+        };
+        assert!(filter.matches(&f));
+        let filter = FormationFilter {
+            commune: Some(InseeCommune::parse("76540").unwrap()),
+            ..Default::default()
+        };
+        assert!(!filter.matches(&f));
+    }
 }

@@ -7,6 +7,7 @@ use async_graphql::{Context, Object, SimpleObject};
 use super::errors::report_partner_errors;
 use super::mobility::MobilityReportNode;
 use super::ApiState;
+use crate::formations::places_by_departement;
 use crate::mobility::MobilityFilter;
 use crate::offers::OfferFilter;
 
@@ -72,20 +73,9 @@ impl RegionOverview {
                 }
                 // A programme taught in several départements counts in each,
                 // with the places it has there.
-                let mut departements: BTreeMap<String, (u32, u32)> = BTreeMap::new();
-                for p in &f.places {
-                    if let Some(c) = p.commune.as_ref().or(f.commune.as_ref()) {
-                        let d = departements.entry(c.departement().to_string()).or_default();
-                        d.0 += p.capacity;
-                        d.1 += p.vacancies;
-                    }
-                }
-                if let (true, Some(c)) = (f.places.is_empty(), &f.commune) {
-                    departements.insert(c.departement().to_string(), (f.capacity, f.vacancies));
-                }
-                keys.extend(departements.into_iter().map(|(d, (capacity, vacancies))| {
-                    (format!("departement:{d}"), capacity, vacancies)
-                }));
+                keys.extend(places_by_departement(f).into_iter().map(
+                    |(d, (capacity, vacancies))| (format!("departement:{d}"), capacity, vacancies),
+                ));
                 for (k, capacity, vacancies) in keys {
                     let g = groups.entry(k.clone()).or_insert_with(|| TrainingFigures {
                         key: k,
