@@ -183,3 +183,112 @@ async fn a_programme_taught_at_two_places_lists_each_with_its_sessions_and_the_t
     let levels: HashSet<u64> = nodes.iter().filter_map(|n| n["level"].as_u64()).collect();
     assert!(levels.iter().all(|l| (3..=7).contains(l)), "{levels:?}");
 }
+
+/// A catalogue served as the Carif-Oref would, from a payload written from
+/// the LHÉO 2.2 standard's text.
+async fn carif_serving(lheo: &'static [u8]) -> passerelle_connectors::sandbox::SimServer {
+    use axum::routing::get;
+    let router = axum::Router::new().route(
+        "/lheo/offres.xml",
+        get(move || async move { ([("content-type", "application/xml")], lheo) }),
+    );
+    passerelle_connectors::sandbox::SimServer::start("127.0.0.1:0".parse().unwrap(), router)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_catalogue_written_from_the_standard_is_served_with_every_place_date_level_and_code() {
+    let lheo = include_bytes!("../../../mappings/carif/samples/offres-lheo-2.2.xml");
+    let carif = carif_serving(lheo).await;
+    let app = crate::helpers::spawn_app_with(
+        SMALL,
+        &format!(
+            "[sandbox]\nenabled = false\n[[partners]]\nkind = \"carif\"\nfeed_url = \"{}\"\n",
+            carif.base_url().join("/lheo/offres.xml").unwrap()
+        ),
+    )
+    .await;
+    let query = r#"query($f: FormationFilter) {
+        formations(filter: $f, first: 10) {
+            totalCount
+            totals { capacity vacancies }
+            nodes { id level rncp rncpCodes certifinfoCodes formacodes romeCodes objective communeCode
+                    capacity vacancies cfa { uai siret }
+                    contact { name phone email web }
+                    sessions { start end recruiting places vacancies }
+                    places { id address postcode city communeCode communeName uai capacity vacancies
+                             sessions { start end places vacancies } } }
+        }
+    }"#;
+    let data = app.data(query, json!({})).await;
+    let c = &data["formations"];
+    // The programme without its organism's SIRET is the only one rejected.
+    assert_eq!(c["totalCount"], 2, "{c}");
+    assert_eq!(c["totals"], json!({ "capacity": 57, "vacancies": 21 }));
+    let bp = &c["nodes"][0];
+    assert_eq!(bp["id"], "F-0141234R-BP");
+    assert_eq!(bp["level"], 4);
+    assert_eq!(c["nodes"][1]["level"], 3);
+    assert_eq!(bp["rncp"], "RNCP37775");
+    assert_eq!(bp["rncpCodes"], json!(["RNCP37775", "RNCP35185"]));
+    assert_eq!(bp["certifinfoCodes"], json!(["109542", "54913"]));
+    assert_eq!(bp["formacodes"], json!(["21528", "21538"]));
+    assert_eq!(bp["romeCodes"], json!(["D1102", "D1104"]));
+    assert_eq!(
+        bp["objective"],
+        "Maîtriser la panification & les viennoiseries <traditionnelles>. Diriger un fournil."
+    );
+    assert_eq!(bp["contact"]["email"], "apprentissage@cfa-calvados.example");
+    assert_eq!(bp["cfa"]["uai"], "0141234R");
+    assert_eq!(bp["communeCode"], "14118");
+    assert_eq!(
+        bp["sessions"][0],
+        json!({ "start": "2026-09-01", "end": null, "recruiting": true, "places": 20, "vacancies": 6 })
+    );
+    assert_eq!(bp["sessions"][1]["start"], serde_json::Value::Null);
+    assert_eq!(
+        bp["places"],
+        json!([
+            {
+                "id": "A-CAEN", "address": "Bâtiment B, 1 rue du Marais", "postcode": "14000",
+                "city": "Caen", "communeCode": "14118", "communeName": "Caen", "uai": null,
+                "capacity": 30, "vacancies": 6,
+                "sessions": [
+                    { "start": "2026-09-01", "end": null, "places": 20, "vacancies": 6 },
+                    { "start": null, "end": null, "places": 10, "vacancies": 0 }
+                ]
+            },
+            {
+                "id": "A-LISIEUX", "address": "12 avenue du 6 Juin", "postcode": "14100",
+                "city": "Lisieux", "communeCode": "14366", "communeName": "Lisieux",
+                "uai": "0142001Z", "capacity": 12, "vacancies": 12,
+                "sessions": [
+                    { "start": "2027-01-05", "end": "2028-12-31", "places": 12, "vacancies": 12 }
+                ]
+            }
+        ])
+    );
+    assert_eq!(
+        (bp["capacity"].as_u64(), bp["vacancies"].as_u64()),
+        (Some(42), Some(18))
+    );
+    // Found at its second place, and a CAP at Évreux found by the town's name.
+    let at = |commune: &str| {
+        let app = &app;
+        let commune = commune.to_owned();
+        async move {
+            let d = app
+                .data(query, json!({ "f": { "commune": commune } }))
+                .await;
+            d["formations"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(at("14366").await, ["F-0141234R-BP"]);
+    assert_eq!(at("27229").await, ["F-0141234R-CAP"]);
+}
