@@ -8,7 +8,7 @@ use passerelle_schema::Partner;
 use reqwest::header::{ETAG, IF_NONE_MATCH};
 use reqwest::StatusCode;
 
-use crate::http::{http_client, Guard, HttpSettings};
+use crate::http::{http_client, CallPolicy, HttpSettings};
 use crate::ConnectorError;
 
 mod stream;
@@ -55,25 +55,25 @@ pub struct FeedClient {
     url: url::Url,
     http: reqwest::Client,
     mapping: Arc<Mapping>,
-    guard: Arc<Guard>,
+    policy: Arc<CallPolicy>,
 }
 
 impl FeedClient {
     /// A client of the feed at `url`, mapped by `mapping`, its calls
-    /// through `guard`.
+    /// through `policy`.
     pub fn new(
         partner: Partner,
         url: url::Url,
         settings: &HttpSettings,
         mapping: Arc<Mapping>,
-        guard: Arc<Guard>,
+        policy: Arc<CallPolicy>,
     ) -> Self {
         Self {
             partner,
             url,
             http: http_client(settings),
             mapping,
-            guard,
+            policy,
         }
     }
 
@@ -89,7 +89,7 @@ impl FeedClient {
         url: &url::Url,
         etag: Option<&str>,
     ) -> Result<Option<(axum::body::Bytes, Option<String>)>, ConnectorError> {
-        self.guard
+        self.policy
             .call("GET feed", || self.get_once(url, etag))
             .await
     }
@@ -186,7 +186,7 @@ impl FeedClient {
 
     /// Pulls the feed, conditionally on `etag` when one is given, and maps
     /// it as it is downloaded: the feed is never held whole, as bytes, text
-    /// or records. The request is made through the guard, retried as
+    /// or records. The request is made through the call policy, retried as
     /// [`FeedClient::get`] is, up to its answer's headers; a download that
     /// breaks after them fails the records' reading (see
     /// [`FeedRecords::next`]).
@@ -196,7 +196,7 @@ impl FeedClient {
     ) -> Result<FeedPull<E>, ConnectorError> {
         let url = &self.url;
         let Some((response, etag)) = self
-            .guard
+            .policy
             .call("GET feed", || self.open_once(url, etag))
             .await?
         else {

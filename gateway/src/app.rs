@@ -9,7 +9,7 @@ use passerelle_connectors::cci::{CciConfig, CciConnector};
 use passerelle_connectors::cma::{CmaConfig, CmaConnector};
 use passerelle_connectors::cnfpt::{CnfptConfig, CnfptConnector};
 use passerelle_connectors::erasmus::{ErasmusConfig, ErasmusConnector};
-use passerelle_connectors::http::Guard;
+use passerelle_connectors::http::CallPolicy;
 use passerelle_connectors::passmonde::{PassMondeConfig, PassMondeConnector};
 use passerelle_connectors::sandbox::Sandbox;
 use passerelle_connectors::spro::{SproConfig, SproEvents, SproSites};
@@ -130,10 +130,10 @@ impl Application {
             let events = catalog
                 .get(Partner::Spro, EntityKind::Event)
                 .context("no event mapping for spro")?;
-            let guard = Arc::new(Guard::new(Partner::Spro, c.resilience.clone()));
-            let source = SproSites::new(&c, sites.clone(), guard.clone());
+            let policy = Arc::new(CallPolicy::new(Partner::Spro, c.resilience.clone()));
+            let source = SproSites::new(&c, sites.clone(), policy.clone());
             feeds.sites = Some(start_feed(source, interval, &store, &health, &mut tasks).await?);
-            let source = SproEvents::new(&c, sites, events, guard);
+            let source = SproEvents::new(&c, sites, events, policy);
             feeds.events = Some(start_feed(source, interval, &store, &health, &mut tasks).await?);
         }
         let pass_monde = match partners.pass_monde {
@@ -294,7 +294,7 @@ async fn start_feed<E, S>(
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> anyhow::Result<Arc<SyncedFeed<E, S>>>
 where
-    E: crate::sync::Kept,
+    E: crate::sync::InMemory,
     S: passerelle_connectors::FeedSource<E>,
 {
     let feed = Arc::new(SyncedFeed::new(source, store.clone(), health.clone()));

@@ -19,7 +19,7 @@ use passerelle_schema::{
 };
 
 use crate::health::Health;
-use crate::packed::{Head, Hit, OfferList, PackedOffer, PackedRecords, Placed};
+use crate::packed::{DatedPosition, OfferList, OfferRef, OfferSummary, PackedOffer, PackedRecords};
 use crate::sync::{Snapshot, SyncedFeed};
 
 /// The CMA feed of offers.
@@ -67,7 +67,7 @@ impl OfferFilter {
 
     /// Whether a record sits where the search looks; copies of a position
     /// share their commune, so this is safe to apply before merging.
-    fn place_matches(&self, o: &Head) -> bool {
+    fn place_matches(&self, o: &OfferSummary) -> bool {
         self.commune.as_ref().is_none_or(|c| c == o.commune)
             && self
                 .departement
@@ -86,13 +86,14 @@ impl OfferFilter {
 
     /// Whether a merged offer matches.
     pub fn matches(&self, o: &Offer) -> bool {
-        self.matches_head(&Head::of(o)) && self.text.as_deref().is_none_or(|t| o.matches_text(t))
+        self.matches_summary(&OfferSummary::of(o))
+            && self.text.as_deref().is_none_or(|t| o.matches_text(t))
     }
 
     /// Whether a synced feed's record matches alone (it has no copy on a
     /// live exchange). Only a search by text unpacks it.
     fn matches_packed(&self, o: &PackedOffer) -> bool {
-        self.matches_head(&o.head())
+        self.matches_summary(&o.summary())
             && self
                 .text
                 .as_deref()
@@ -100,7 +101,7 @@ impl OfferFilter {
     }
 
     /// Whether an offer matches, its text aside.
-    fn matches_head(&self, o: &Head) -> bool {
+    fn matches_summary(&self, o: &OfferSummary) -> bool {
         self.place_matches(o)
             && (self.rome.is_empty() || o.rome_codes.iter().any(|r| self.rome.contains(r)))
             && self.level.is_none_or(|l| o.level == Some(l))
@@ -157,7 +158,7 @@ struct FeedIndex {
     /// By département code, each list ordered by diploma level (0 for
     /// none), then newest first as results are answered. Each record with
     /// its publication date, so that merges order it without reading it.
-    places: std::collections::HashMap<String, Vec<(u8, Placed)>>,
+    places: std::collections::HashMap<String, Vec<(u8, DatedPosition)>>,
     /// By [`Offer::dedup_hash`]: the copies of a live exchange's offer.
     keys: ByHash,
 }
@@ -270,7 +271,7 @@ impl OfferService {
         let mut index = FeedIndex::default();
         let mut keys = Vec::with_capacity(snapshot.records.len());
         for (i, o) in (0u32..).zip(&snapshot.records) {
-            let o = o.head();
+            let o = o.summary();
             let level = o.level.map_or(0, DiplomaLevel::get);
             index
                 .places
@@ -364,7 +365,7 @@ impl OfferService {
         };
         let offers = self.merged.get_with(key, || {
             let mut candidates: Vec<Arc<Offer>> = Vec::new();
-            let place = |o: &Arc<Offer>| filter.place_matches(&Head::of(o));
+            let place = |o: &Arc<Offer>| filter.place_matches(&OfferSummary::of(o));
             if let Some(a) = &cci_answer {
                 candidates.extend(a.offers.iter().filter(|o| place(o)).cloned());
             }
@@ -376,19 +377,19 @@ impl OfferService {
             // copies are merged; the other CMA records that match alone
             // join the result as they are, packed. The search reads the
             // records of its département and level, not the whole feed.
-            let mut alone: Vec<Placed> = Vec::new();
+            let mut alone: Vec<DatedPosition> = Vec::new();
             if let Some(s) = &cma {
                 let index = self.cma_index(s);
                 let record = |i: u32| &s.records[i as usize];
                 let mut copies: Vec<u32> = candidates
                     .iter()
                     .flat_map(|o| index.keys.get(o.dedup_hash()))
-                    .filter(|i| filter.place_matches(&record(*i).head()))
+                    .filter(|i| filter.place_matches(&record(*i).summary()))
                     .collect();
                 // A record copied on two live exchanges is one candidate.
                 copies.sort_unstable();
                 copies.dedup();
-                let lists: Vec<&Vec<(u8, Placed)>> = match filter.departement() {
+                let lists: Vec<&Vec<(u8, DatedPosition)>> = match filter.departement() {
                     Some(d) => index.places.get(d.as_str()).into_iter().collect(),
                     None => index.places.values().collect(),
                 };
@@ -421,7 +422,7 @@ impl OfferService {
             merged.retain(|o| filter.matches(o));
             merged.sort_by(|a, b| newest_first(a, b));
             let packed = cma.map(|s| s as Arc<dyn PackedRecords>);
-            let merged = merged.into_iter().map(Hit::Whole).collect();
+            let merged = merged.into_iter().map(OfferRef::Whole).collect();
             // Two lists in answer order: merged in one pass.
             Arc::new(OfferList::merge_ordered(merged, &alone, packed))
         });
@@ -437,7 +438,7 @@ impl OfferService {
             Partner::Cma => self.cma.as_ref().and_then(|f| {
                 f.snapshot()
                     .get(partner_id)
-                    .map(|o| o.head().commune.clone())
+                    .map(|o| o.summary().commune.clone())
             }),
             Partner::Cci => match &self.cci {
                 Some(cci) => match cci.offer(partner_id).await {
@@ -504,7 +505,9 @@ pub struct OfferLookup {
 
 /// The order offers are answered in: newest first, then by primary source.
 fn newest_first(a: &Offer, b: &Offer) -> std::cmp::Ordering {
-    Head::of(a).order_key().cmp(&Head::of(b).order_key())
+    OfferSummary::of(a)
+        .order_key()
+        .cmp(&OfferSummary::of(b).order_key())
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 //!
 //! Search results mix whole offers (live exchanges' answers, merged offers)
 //! and packed records: an [`OfferList`] holds both, reads the fields
-//! searches need through a [`Head`], and unpacks on demand.
+//! searches need through an [`OfferSummary`], and unpacks on demand.
 
 use std::sync::Arc;
 
@@ -189,7 +189,7 @@ impl PackedOffer {
         &self.partner_id
     }
 
-    /// The key it is answered in (see [`Head::order_key`]).
+    /// The key it is answered in (see [`OfferSummary::order_key`]).
     pub fn order_key(&self) -> OrderKey<'_> {
         (
             std::cmp::Reverse(self.published_at),
@@ -199,8 +199,8 @@ impl PackedOffer {
     }
 
     /// What searches read of it.
-    pub fn head(&self) -> Head<'_> {
-        Head {
+    pub fn summary(&self) -> OfferSummary<'_> {
+        OfferSummary {
             published_at: self.published_at,
             start_date: self.start_date,
             sources: Sources::One(self.partner),
@@ -218,9 +218,10 @@ impl PackedOffer {
 /// The key offers are answered in: newest first, then by primary source.
 pub type OrderKey<'a> = (std::cmp::Reverse<DateTime<Utc>>, Partner, &'a str);
 
-/// What searches, orders and joins read of an offer, whole or packed.
+/// What searches, orders and joins read of an offer, whole or packed: the
+/// fields a packed offer keeps inline.
 #[derive(Debug, Clone, Copy)]
-pub struct Head<'a> {
+pub struct OfferSummary<'a> {
     /// When it was published.
     pub published_at: DateTime<Utc>,
     /// When the contract starts.
@@ -268,11 +269,11 @@ impl Sources<'_> {
     }
 }
 
-impl<'a> Head<'a> {
-    /// An offer's head.
+impl<'a> OfferSummary<'a> {
+    /// An offer's summary.
     pub fn of(o: &'a Offer) -> Self {
         let primary = o.primary_source();
-        Head {
+        OfferSummary {
             published_at: o.published_at,
             start_date: o.start_date,
             sources: Sources::Many(&o.sources),
@@ -312,11 +313,12 @@ const WHOLE_OFFER_BYTES: usize = 1024;
 
 /// A packed record's position, with its publication date: what a search
 /// index keeps of a record to order it without reading it.
-pub type Placed = (DateTime<Utc>, u32);
+pub type DatedPosition = (DateTime<Utc>, u32);
 
-/// A record of a search's results.
+/// An offer of a list or of a search's results: one held whole, or the
+/// position of a packed record.
 #[derive(Debug, Clone)]
-pub enum Hit {
+pub enum OfferRef {
     /// An offer held whole.
     Whole(Arc<Offer>),
     /// The record at this position of the packed records.
@@ -326,8 +328,8 @@ pub enum Hit {
 /// Offers in answer order, some whole and some packed, read by position.
 #[derive(Debug, Clone, Default)]
 pub struct OfferList {
-    hits: Vec<Hit>,
-    /// The packed records `Hit::Packed` points into.
+    hits: Vec<OfferRef>,
+    /// The packed records `OfferRef::Packed` points into.
     packed: Option<Arc<dyn PackedRecords>>,
 }
 
@@ -345,16 +347,16 @@ impl PackedRecords for Vec<PackedOffer> {
 
 impl OfferList {
     /// A list of `hits`; `packed` holds the records they point into.
-    pub fn new(hits: Vec<Hit>, packed: Option<Arc<dyn PackedRecords>>) -> Self {
+    pub fn new(hits: Vec<OfferRef>, packed: Option<Arc<dyn PackedRecords>>) -> Self {
         debug_assert!(
-            packed.is_some() || hits.iter().all(|h| matches!(h, Hit::Whole(_))),
+            packed.is_some() || hits.iter().all(|h| matches!(h, OfferRef::Whole(_))),
             "packed hits come with their records"
         );
         Self { hits, packed }
     }
 
-    /// `hits` in answer order (see [`Head::order_key`]).
-    pub fn ordered(hits: Vec<Hit>, packed: Option<Arc<dyn PackedRecords>>) -> Self {
+    /// `hits` in answer order (see [`OfferSummary::order_key`]).
+    pub fn ordered(hits: Vec<OfferRef>, packed: Option<Arc<dyn PackedRecords>>) -> Self {
         let mut list = Self::new(Vec::new(), packed);
         let mut hits = hits;
         hits.sort_by(|a, b| list.order_key_of(a).cmp(&list.order_key_of(b)));
@@ -367,8 +369,8 @@ impl OfferList {
     /// each of the few in `many` is searched on those dates, records read
     /// only on a tie, and the runs of `many` between are copied whole.
     pub fn merge_ordered(
-        few: Vec<Hit>,
-        many: &[Placed],
+        few: Vec<OfferRef>,
+        many: &[DatedPosition],
         packed: Option<Arc<dyn PackedRecords>>,
     ) -> Self {
         let mut list = Self::new(Vec::new(), packed);
@@ -382,11 +384,11 @@ impl OfferList {
                     order => order.is_lt(),
                 }
             });
-            hits.extend(rest[..run].iter().map(|(_, i)| Hit::Packed(*i)));
+            hits.extend(rest[..run].iter().map(|(_, i)| OfferRef::Packed(*i)));
             rest = &rest[run..];
             hits.push(hit);
         }
-        hits.extend(rest.iter().map(|(_, i)| Hit::Packed(*i)));
+        hits.extend(rest.iter().map(|(_, i)| OfferRef::Packed(*i)));
         list.hits = hits;
         list
     }
@@ -394,12 +396,12 @@ impl OfferList {
     /// The offer that holds the record `partner_id` of `partner`, whole.
     pub fn find_source(&self, partner: Partner, partner_id: &str) -> Option<Arc<Offer>> {
         let found = self.hits.iter().position(|h| match h {
-            Hit::Whole(o) => o
+            OfferRef::Whole(o) => o
                 .sources
                 .iter()
                 .any(|s| s.partner == partner && s.partner_id == partner_id),
-            Hit::Packed(i) => {
-                let h = self.packed_record(*i).head();
+            OfferRef::Packed(i) => {
+                let h = self.packed_record(*i).summary();
                 h.sources.primary() == partner && h.partner_id == partner_id
             }
         })?;
@@ -408,7 +410,7 @@ impl OfferList {
 
     /// A list of whole offers.
     pub fn whole(offers: impl IntoIterator<Item = Arc<Offer>>) -> Self {
-        Self::new(offers.into_iter().map(Hit::Whole).collect(), None)
+        Self::new(offers.into_iter().map(OfferRef::Whole).collect(), None)
     }
 
     /// How many offers.
@@ -421,20 +423,20 @@ impl OfferList {
         self.hits.is_empty()
     }
 
-    fn head_of<'a>(&'a self, hit: &'a Hit) -> Head<'a> {
+    fn summary_of<'a>(&'a self, hit: &'a OfferRef) -> OfferSummary<'a> {
         match hit {
-            Hit::Whole(o) => Head::of(o),
-            Hit::Packed(i) => self.packed_record(*i).head(),
+            OfferRef::Whole(o) => OfferSummary::of(o),
+            OfferRef::Packed(i) => self.packed_record(*i).summary(),
         }
     }
 
-    fn order_key_of<'a>(&'a self, hit: &'a Hit) -> OrderKey<'a> {
+    fn order_key_of<'a>(&'a self, hit: &'a OfferRef) -> OrderKey<'a> {
         match hit {
-            Hit::Whole(o) => {
+            OfferRef::Whole(o) => {
                 let s = o.primary_source();
                 (std::cmp::Reverse(o.published_at), s.partner, &s.partner_id)
             }
-            Hit::Packed(i) => self.packed_record(*i).order_key(),
+            OfferRef::Packed(i) => self.packed_record(*i).order_key(),
         }
     }
 
@@ -446,20 +448,26 @@ impl OfferList {
     }
 
     /// What searches read of the offer at `i`.
-    pub fn head(&self, i: usize) -> Head<'_> {
-        self.head_of(&self.hits[i])
+    pub fn summary(&self, i: usize) -> OfferSummary<'_> {
+        self.summary_of(&self.hits[i])
     }
 
-    /// The heads of every offer, in order.
-    pub fn heads(&self) -> impl Iterator<Item = Head<'_>> + '_ {
-        self.hits.iter().map(|h| self.head_of(h))
+    /// The summaries of every offer, in order.
+    pub fn summaries(&self) -> impl Iterator<Item = OfferSummary<'_>> + '_ {
+        self.hits.iter().map(|h| self.summary_of(h))
+    }
+
+    /// The former name of [`OfferList::summaries`], kept while the
+    /// regional figures still use it.
+    pub fn heads(&self) -> impl Iterator<Item = OfferSummary<'_>> + '_ {
+        self.summaries()
     }
 
     /// The offer at `i`, whole.
     pub fn get(&self, i: usize) -> Arc<Offer> {
         match &self.hits[i] {
-            Hit::Whole(o) => o.clone(),
-            Hit::Packed(p) => Arc::new(self.packed_record(*p).unpack()),
+            OfferRef::Whole(o) => o.clone(),
+            OfferRef::Packed(p) => Arc::new(self.packed_record(*p).unpack()),
         }
     }
 
@@ -468,22 +476,22 @@ impl OfferList {
         (start..end).map(|i| self.get(i)).collect()
     }
 
-    /// The first offers whose head passes `keep`, at most `n`, whole.
-    pub fn first_where(&self, n: usize, keep: impl Fn(&Head) -> bool) -> Vec<Arc<Offer>> {
+    /// The first offers whose summary passes `keep`, at most `n`, whole.
+    pub fn first_where(&self, n: usize, keep: impl Fn(&OfferSummary) -> bool) -> Vec<Arc<Offer>> {
         (0..self.len())
-            .filter(|&i| keep(&self.head(i)))
+            .filter(|&i| keep(&self.summary(i)))
             .take(n)
             .map(|i| self.get(i))
             .collect()
     }
 
-    /// The offers whose head passes `keep`, in order.
-    pub fn select(&self, keep: impl Fn(&Head) -> bool) -> OfferList {
+    /// The offers whose summary passes `keep`, in order.
+    pub fn select(&self, keep: impl Fn(&OfferSummary) -> bool) -> OfferList {
         OfferList {
             hits: self
                 .hits
                 .iter()
-                .filter(|h| keep(&self.head_of(h)))
+                .filter(|h| keep(&self.summary_of(h)))
                 .cloned()
                 .collect(),
             packed: self.packed.clone(),
@@ -492,18 +500,18 @@ impl OfferList {
 
     /// The offers of `n` selections at once, each in order, from one pass
     /// over the list: `each` names, through its callback, the selections an
-    /// offer's head belongs to. An offer named twice by one selection is
+    /// offer's summary belongs to. An offer named twice by one selection is
     /// in it once.
     pub fn select_each(
         &self,
         n: usize,
-        mut each: impl FnMut(&Head, &mut dyn FnMut(usize)),
+        mut each: impl FnMut(&OfferSummary, &mut dyn FnMut(usize)),
     ) -> Vec<OfferList> {
-        let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); n];
+        let mut hits: Vec<Vec<OfferRef>> = vec![Vec::new(); n];
         // The position of the offer each selection took last.
         let mut last = vec![usize::MAX; n];
         for (at, hit) in self.hits.iter().enumerate() {
-            each(&self.head_of(hit), &mut |i| {
+            each(&self.summary_of(hit), &mut |i| {
                 if last[i] != at {
                     last[i] = at;
                     hits[i].push(hit.clone());
@@ -518,13 +526,13 @@ impl OfferList {
             .collect()
     }
 
-    /// The first position whose head does not pass `before`, the list being
+    /// The first position whose summary does not pass `before`, the list being
     /// partitioned by it.
-    pub fn partition_point(&self, before: impl Fn(&Head) -> bool) -> usize {
+    pub fn partition_point(&self, before: impl Fn(&OfferSummary) -> bool) -> usize {
         let (mut lo, mut hi) = (0, self.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if before(&self.head(mid)) {
+            if before(&self.summary(mid)) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -540,9 +548,9 @@ impl OfferList {
         let whole = self
             .hits
             .iter()
-            .filter(|h| matches!(h, Hit::Whole(_)))
+            .filter(|h| matches!(h, OfferRef::Whole(_)))
             .count();
-        self.hits.len() * std::mem::size_of::<Hit>() + whole * WHOLE_OFFER_BYTES
+        self.hits.len() * std::mem::size_of::<OfferRef>() + whole * WHOLE_OFFER_BYTES
     }
 }
 
@@ -582,13 +590,13 @@ mod tests {
         let o = offer();
         let packed = PackedOffer::pack(o.clone(), &mut Packer::default());
         assert_eq!(packed.unpack(), o);
-        let head = packed.head();
-        assert_eq!(head.partner_id, "CMA-14-000003");
-        assert_eq!(head.commune.as_str(), "14118");
-        assert_eq!(head.rome_codes.len(), 2);
-        assert_eq!(head.status, OfferStatus::Filled);
-        assert_eq!(head.sources.primary(), Partner::Cma);
-        assert!(!head.public);
+        let summary = packed.summary();
+        assert_eq!(summary.partner_id, "CMA-14-000003");
+        assert_eq!(summary.commune.as_str(), "14118");
+        assert_eq!(summary.rome_codes.len(), 2);
+        assert_eq!(summary.status, OfferStatus::Filled);
+        assert_eq!(summary.sources.primary(), Partner::Cma);
+        assert!(!summary.public);
     }
 
     #[test]
@@ -605,7 +613,7 @@ mod tests {
         o.rome_codes.clear();
         let packed = PackedOffer::pack(o.clone(), &mut Packer::default());
         assert_eq!(packed.unpack(), o);
-        assert!(packed.head().public);
+        assert!(packed.summary().public);
     }
 
     #[test]
@@ -616,13 +624,16 @@ mod tests {
         let packed: Arc<dyn PackedRecords> =
             Arc::new(vec![PackedOffer::pack(offer(), &mut Packer::default())]);
         let list = OfferList::new(
-            vec![Hit::Whole(Arc::new(newer.clone())), Hit::Packed(0)],
+            vec![
+                OfferRef::Whole(Arc::new(newer.clone())),
+                OfferRef::Packed(0),
+            ],
             Some(packed),
         );
         assert_eq!(list.len(), 2);
         assert_eq!(*list.get(0), newer);
         assert_eq!(*list.get(1), offer());
-        let primaries: Vec<Partner> = list.heads().map(|h| h.sources.primary()).collect();
+        let primaries: Vec<Partner> = list.summaries().map(|h| h.sources.primary()).collect();
         assert_eq!(primaries, [Partner::Cci, Partner::Cma]);
         assert_eq!(
             list.partition_point(|h| h.sources.primary() == Partner::Cci),
@@ -630,7 +641,7 @@ mod tests {
         );
         let cma = list.select(|h| h.sources.primary() == Partner::Cma);
         assert_eq!(cma.range(0, 1), vec![Arc::new(offer())]);
-        assert!(list.head(0).order_key() < list.head(1).order_key());
+        assert!(list.summary(0).order_key() < list.summary(1).order_key());
     }
 
     #[test]
@@ -645,13 +656,14 @@ mod tests {
         let packed: Vec<PackedOffer> = (0..6)
             .map(|i| PackedOffer::pack(with(-i, &format!("CMA-{i}")), &mut packer))
             .collect();
-        let mut hits: Vec<Hit> = (0..6).map(Hit::Packed).collect();
-        hits.insert(2, Hit::Whole(Arc::new(with(3, "W"))));
+        let mut hits: Vec<OfferRef> = (0..6).map(OfferRef::Packed).collect();
+        hits.insert(2, OfferRef::Whole(Arc::new(with(3, "W"))));
         let list = OfferList::new(hits, Some(Arc::new(packed)));
-        let ids =
-            |l: &OfferList| -> Vec<String> { l.heads().map(|h| h.partner_id.to_owned()).collect() };
+        let ids = |l: &OfferList| -> Vec<String> {
+            l.summaries().map(|h| h.partner_id.to_owned()).collect()
+        };
         // Selection 0: every offer, named twice; 1: the odd ones; 2: none.
-        let odd = |h: &Head| h.partner_id.ends_with(['1', '3', '5']);
+        let odd = |h: &OfferSummary| h.partner_id.ends_with(['1', '3', '5']);
         let each = list.select_each(3, |h, take| {
             take(0);
             take(0);
@@ -681,7 +693,7 @@ mod tests {
             .enumerate()
             .map(|(i, d)| PackedOffer::pack(at(*d, Partner::Cma, &format!("CMA-{i}")), &mut packer))
             .collect();
-        let many: Vec<Placed> = (0u32..)
+        let many: Vec<DatedPosition> = (0u32..)
             .zip(&packed)
             .map(|(i, p)| (p.published_at, i))
             .collect();
@@ -692,13 +704,18 @@ mod tests {
             vec![at(7, Partner::Cci, "A"), at(3, Partner::Cci, "B")],
             vec![at(-1, Partner::Cci, "A"), at(-2, Partner::Cci, "B")],
         ] {
-            let few: Vec<Hit> = few.into_iter().map(|o| Hit::Whole(Arc::new(o))).collect();
+            let few: Vec<OfferRef> = few
+                .into_iter()
+                .map(|o| OfferRef::Whole(Arc::new(o)))
+                .collect();
             let merged = OfferList::merge_ordered(few.clone(), &many, Some(packed.clone()));
             let mut all = few;
-            all.extend(many.iter().map(|(_, i)| Hit::Packed(*i)));
+            all.extend(many.iter().map(|(_, i)| OfferRef::Packed(*i)));
             let sorted = OfferList::ordered(all, Some(packed.clone()));
             let keys = |l: &OfferList| -> Vec<String> {
-                l.heads().map(|h| format!("{:?}", h.order_key())).collect()
+                l.summaries()
+                    .map(|h| format!("{:?}", h.order_key()))
+                    .collect()
             };
             assert_eq!(keys(&merged), keys(&sorted));
             assert_eq!(merged.len(), sorted.len());

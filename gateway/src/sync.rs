@@ -23,48 +23,49 @@ use crate::health::Health;
 use crate::packed::{PackedOffer, Packer};
 use crate::store::{FeedRecord, Store, StoreError, SyncRun};
 
-/// How a synced feed keeps its records in memory.
-pub trait Kept: Entity {
-    /// A record as kept.
+/// How a synced feed holds its records in memory.
+pub trait InMemory: Entity {
+    /// A record as held in memory.
     type Record: Clone + std::fmt::Debug + Send + Sync + 'static;
-    /// What keeps the records of one load or sync.
-    type Keeper: Default + Send;
-    /// Keeps a record.
-    fn keep(self, keeper: &mut Self::Keeper) -> Self::Record;
-    /// A kept record's identifier at the partner.
-    fn kept_id(r: &Self::Record) -> &str;
+    /// Where the records of one load or sync are written: the chunks packed
+    /// offers share, nothing for records held whole.
+    type Arena: Default + Send;
+    /// The record as held in memory, written into `arena`.
+    fn hold(self, arena: &mut Self::Arena) -> Self::Record;
+    /// A held record's identifier at the partner.
+    fn record_id(r: &Self::Record) -> &str;
 }
 
-/// Records kept whole, shared.
-macro_rules! kept_whole {
+/// Records held whole, shared.
+macro_rules! held_whole {
     ($($entity:ty),*) => {$(
-        impl Kept for $entity {
+        impl InMemory for $entity {
             type Record = Arc<$entity>;
-            type Keeper = ();
-            fn keep(self, _: &mut ()) -> Arc<$entity> {
+            type Arena = ();
+            fn hold(self, _: &mut ()) -> Arc<$entity> {
                 Arc::new(self)
             }
-            fn kept_id(r: &Arc<$entity>) -> &str {
+            fn record_id(r: &Arc<$entity>) -> &str {
                 r.partner_id()
             }
         }
     )*};
 }
-kept_whole!(
+held_whole!(
     passerelle_schema::Formation,
     passerelle_schema::Mobility,
     passerelle_schema::Event,
     passerelle_schema::OrientationSite
 );
 
-/// Offers are kept packed: a feed may hold a hundred thousand of them.
-impl Kept for passerelle_schema::Offer {
+/// Offers are held packed: a feed may hold a hundred thousand of them.
+impl InMemory for passerelle_schema::Offer {
     type Record = PackedOffer;
-    type Keeper = Packer;
-    fn keep(self, packer: &mut Packer) -> PackedOffer {
+    type Arena = Packer;
+    fn hold(self, packer: &mut Packer) -> PackedOffer {
         PackedOffer::pack(self, packer)
     }
-    fn kept_id(r: &PackedOffer) -> &str {
+    fn record_id(r: &PackedOffer) -> &str {
         r.partner_id()
     }
 }
@@ -77,7 +78,7 @@ impl crate::packed::PackedRecords for Snapshot<passerelle_schema::Offer> {
 
 /// The records of a feed as served, in identifier order.
 #[derive(Debug)]
-pub struct Snapshot<E: Kept> {
+pub struct Snapshot<E: InMemory> {
     /// Bumped at every change, so derived caches can tell.
     pub version: u64,
     /// The sync whose records these are.
@@ -86,12 +87,12 @@ pub struct Snapshot<E: Kept> {
     pub records: Vec<E::Record>,
 }
 
-impl<E: Kept> Snapshot<E> {
+impl<E: InMemory> Snapshot<E> {
     /// A snapshot of `records`, which must be in identifier order.
     fn new(version: u64, sync_id: Option<i64>, records: Vec<E::Record>) -> Self {
         debug_assert!(records
             .windows(2)
-            .all(|w| E::kept_id(&w[0]) <= E::kept_id(&w[1])));
+            .all(|w| E::record_id(&w[0]) <= E::record_id(&w[1])));
         Self {
             version,
             sync_id,
@@ -103,7 +104,7 @@ impl<E: Kept> Snapshot<E> {
     /// since the records are in identifier order (no index to keep).
     pub fn get(&self, partner_id: &str) -> Option<&E::Record> {
         self.records
-            .binary_search_by(|r| E::kept_id(r).cmp(partner_id))
+            .binary_search_by(|r| E::record_id(r).cmp(partner_id))
             .ok()
             .map(|i| &self.records[i])
     }
@@ -148,7 +149,7 @@ pub fn fresh_for(interval: Duration) -> Duration {
 }
 
 /// A synced feed of entities `E` from source `S`.
-pub struct SyncedFeed<E: Kept, S> {
+pub struct SyncedFeed<E: InMemory, S> {
     source: S,
     store: Store,
     health: Arc<Health>,
@@ -156,7 +157,7 @@ pub struct SyncedFeed<E: Kept, S> {
     running: Mutex<()>,
 }
 
-impl<E: Kept, S: FeedSource<E>> SyncedFeed<E, S> {
+impl<E: InMemory, S: FeedSource<E>> SyncedFeed<E, S> {
     /// A feed with nothing loaded yet.
     pub fn new(source: S, store: Store, health: Arc<Health>) -> Self {
         Self {
@@ -195,12 +196,12 @@ impl<E: Kept, S: FeedSource<E>> SyncedFeed<E, S> {
     /// them one at a time.
     async fn load_sync(&self, sync_id: Option<i64>) -> Result<usize, StoreError> {
         let mut records = Vec::new();
-        let mut keeper = E::Keeper::default();
+        let mut arena = E::Arena::default();
         let partner = self.partner();
         self.store
             .each_in_feed(partner.id(), self.entity(), |p| {
                 match serde_json::from_str::<E>(p) {
-                    Ok(r) => records.push(r.keep(&mut keeper)),
+                    Ok(r) => records.push(r.hold(&mut arena)),
                     // A stored record the current model cannot read is
                     // skipped, not fatal: the next sync rewrites it.
                     Err(e) => {
@@ -216,7 +217,7 @@ impl<E: Kept, S: FeedSource<E>> SyncedFeed<E, S> {
     fn install(&self, sync_id: Option<i64>, mut records: Vec<E::Record>) -> usize {
         // In identifier order, whatever the store's collation, so that
         // every replica serves the same order.
-        records.sort_unstable_by(|a, b| E::kept_id(a).cmp(E::kept_id(b)));
+        records.sort_unstable_by(|a, b| E::record_id(a).cmp(E::record_id(b)));
         // Records kept from the pulled ones may sit in the pulled batch's
         // allocation (collected in place), sized for the larger entities:
         // a feed of 100,000 offers would hold 20 MB it does not use.
@@ -405,14 +406,14 @@ impl<E: Kept, S: FeedSource<E>> SyncedFeed<E, S> {
         started: Instant,
     ) -> Result<Result<Option<usize>, ConnectorError>, StoreError> {
         let mut sync = self.store.begin_sync(run).await?;
-        let mut keeper = E::Keeper::default();
+        let mut arena = E::Arena::default();
         let mut records: Vec<E::Record> = Vec::new();
         let mut rejected = Vec::new();
         let end = loop {
             match feed.next().await {
                 Ok(FeedPiece::Records(chunk)) => {
                     sync.write(chunk.records.iter().map(row::<E>)).await?;
-                    records.extend(chunk.records.into_iter().map(|r| r.keep(&mut keeper)));
+                    records.extend(chunk.records.into_iter().map(|r| r.hold(&mut arena)));
                     rejected.extend(chunk.rejected);
                 }
                 Ok(FeedPiece::End(end)) => break end,
@@ -446,13 +447,14 @@ impl<E: Kept, S: FeedSource<E>> SyncedFeed<E, S> {
         // now those kept.
         let carried: Vec<E::Record> = {
             let pulled: std::collections::HashSet<&str> =
-                records.iter().map(|r| E::kept_id(r)).collect();
+                records.iter().map(|r| E::record_id(r)).collect();
             let kept: std::collections::HashSet<&str> = kept.iter().map(String::as_str).collect();
             self.snapshot()
                 .records
                 .iter()
                 .filter(|r| {
-                    !pulled.contains(E::kept_id(r)) && (!complete || kept.contains(E::kept_id(r)))
+                    !pulled.contains(E::record_id(r))
+                        && (!complete || kept.contains(E::record_id(r)))
                 })
                 .cloned()
                 .collect()

@@ -8,7 +8,7 @@ use passerelle_schema::{Formation, Partner};
 use serde::Deserialize;
 
 use crate::feed::FeedClient;
-use crate::http::Guard;
+use crate::http::CallPolicy;
 use crate::http::HttpSettings;
 use crate::{ConnectorError, FeedPull, FeedSource};
 
@@ -60,7 +60,7 @@ impl CarifConnector {
                 config.feed_url.clone(),
                 &config.http,
                 mapping,
-                Arc::new(Guard::new(Partner::Carif, config.resilience.clone())),
+                Arc::new(CallPolicy::new(Partner::Carif, config.resilience.clone())),
             ),
             config,
         }

@@ -13,7 +13,7 @@ use serde::de::IgnoredAny;
 use super::config::CciConfig;
 use super::wire::Page;
 use crate::feed::log_rejected;
-use crate::http::{http_client, Cached, Guard, LiveAnswer, LiveCache, TokenSource};
+use crate::http::{http_client, Cached, CallPolicy, LiveAnswer, LiveCache, TokenSource};
 use crate::ConnectorError;
 
 const PARTNER: Partner = Partner::Cci;
@@ -77,7 +77,7 @@ pub struct CciConnector {
     tokens: TokenSource,
     mapping: Arc<Mapping>,
     cache: LiveCache<CciQuery, CciAnswer>,
-    guard: Guard,
+    policy: CallPolicy,
 }
 
 impl CciConnector {
@@ -97,7 +97,7 @@ impl CciConnector {
             &config.resilience,
         );
         Self {
-            guard: Guard::new(PARTNER, config.resilience.clone()),
+            policy: CallPolicy::new(PARTNER, config.resilience.clone()),
             config,
             http,
             tokens,
@@ -209,7 +209,7 @@ impl CciConnector {
         url: url::Url,
         params: &[(&str, String)],
     ) -> Result<Option<Vec<u8>>, ConnectorError> {
-        self.guard
+        self.policy
             .call("GET /api/v1/offres", || self.get_once(url.clone(), params))
             .await
     }

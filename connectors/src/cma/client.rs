@@ -7,7 +7,7 @@ use passerelle_schema::{Offer, Partner};
 
 use super::config::CmaConfig;
 use crate::feed::FeedClient;
-use crate::http::Guard;
+use crate::http::CallPolicy;
 use crate::{ConnectorError, FeedPull, FeedSource};
 
 /// The synced connector to the CMA feed.
@@ -25,7 +25,7 @@ impl CmaConnector {
                 config.feed_url.clone(),
                 &config.http,
                 mapping,
-                Arc::new(Guard::new(Partner::Cma, config.resilience.clone())),
+                Arc::new(CallPolicy::new(Partner::Cma, config.resilience.clone())),
             ),
             config,
         }

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::feed::log_rejected;
-use crate::http::{http_client, Cached, Guard, HttpSettings, LiveAnswer, LiveCache};
+use crate::http::{http_client, Cached, CallPolicy, HttpSettings, LiveAnswer, LiveCache};
 use crate::ConnectorError;
 
 const PARTNER: Partner = Partner::Cnfpt;
@@ -116,14 +116,14 @@ pub struct CnfptConnector {
     mapping: Arc<Mapping>,
     offers: LiveCache<(), CnfptOffers>,
     counts: LiveCache<i32, PublicCounts>,
-    guard: Guard,
+    policy: CallPolicy,
 }
 
 impl CnfptConnector {
     /// A connector using `mapping` for offers.
     pub fn new(config: CnfptConfig, mapping: Arc<Mapping>) -> Self {
         Self {
-            guard: Guard::new(PARTNER, config.resilience.clone()),
+            policy: CallPolicy::new(PARTNER, config.resilience.clone()),
             http: http_client(&config.http),
             offers: LiveCache::new(
                 PARTNER,
@@ -222,7 +222,7 @@ impl CnfptConnector {
     /// Calls an operation with basic auth; returns the response's XML, or
     /// the error its SOAP fault or HTTP status says.
     async fn call(&self, operation: &str, params: &str) -> Result<String, ConnectorError> {
-        self.guard
+        self.policy
             .call("SOAP", || self.call_once(operation, params))
             .await
     }

@@ -8,7 +8,7 @@ use passerelle_schema::{Mobility, Partner};
 use serde::Deserialize;
 
 use crate::feed::FeedClient;
-use crate::http::Guard;
+use crate::http::CallPolicy;
 use crate::http::HttpSettings;
 use crate::{ConnectorError, FeedPull, FeedSource};
 
@@ -59,7 +59,7 @@ impl ErasmusConnector {
                 config.export_url.clone(),
                 &config.http,
                 mapping,
-                Arc::new(Guard::new(Partner::Erasmus, config.resilience.clone())),
+                Arc::new(CallPolicy::new(Partner::Erasmus, config.resilience.clone())),
             ),
         }
     }

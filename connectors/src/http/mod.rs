@@ -11,8 +11,8 @@ pub use cache::{Cached, LiveAnswer, LiveCache};
 pub use client::{http_client, HttpSettings};
 pub use oauth::{ClientCredentials, TokenSource};
 pub use resilience::{
-    current_deadline, within_deadline, BreakerSettings, BreakerState, Guard, ResilienceSettings,
-    RetrySettings,
+    current_deadline, within_deadline, BreakerSettings, BreakerState, CallPolicy, Guard,
+    ResilienceSettings, RetrySettings,
 };
 pub use trace::{record_status, traced};
 

@@ -205,9 +205,10 @@ struct Budget {
 /// The most retry tokens saved up.
 const MAX_TOKENS: f64 = 10.0;
 
-/// Guards the calls to one partner.
+/// A partner's call policy: the bulkhead, circuit breaker, retries and
+/// retry budget every call to the partner goes through.
 #[derive(Debug)]
-pub struct Guard {
+pub struct CallPolicy {
     partner: Partner,
     settings: ResilienceSettings,
     breaker: Mutex<Breaker>,
@@ -215,8 +216,12 @@ pub struct Guard {
     permits: Semaphore,
 }
 
-impl Guard {
-    /// A guard with these settings.
+/// The former name of [`CallPolicy`], kept while the SPRO connector still
+/// uses it.
+pub type Guard = CallPolicy;
+
+impl CallPolicy {
+    /// A call policy with these settings.
     pub fn new(partner: Partner, settings: ResilienceSettings) -> Self {
         Self {
             partner,
@@ -445,9 +450,9 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn transient_failures_are_retried_and_refusals_are_not() {
-        let guard = Guard::new(Partner::Cci, settings(3, 100));
+        let policy = CallPolicy::new(Partner::Cci, settings(3, 100));
         let calls = AtomicU32::new(0);
-        let r = guard
+        let r = policy
             .call("test", || async {
                 if calls.fetch_add(1, Ordering::SeqCst) < 2 {
                     Err(down())
@@ -460,7 +465,7 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 3);
 
         let calls = AtomicU32::new(0);
-        let r: Result<(), _> = guard
+        let r: Result<(), _> = policy
             .call("test", || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Err(ConnectorError::Auth {
@@ -475,10 +480,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_retry_budget_caps_retries() {
-        let guard = Guard::new(Partner::Cci, settings(3, 1000));
+        let policy = CallPolicy::new(Partner::Cci, settings(3, 1000));
         let calls = AtomicU32::new(0);
         for _ in 0..50 {
-            let _: Result<(), _> = guard
+            let _: Result<(), _> = policy
                 .call("test", || async {
                     calls.fetch_add(1, Ordering::SeqCst);
                     Err(down())
@@ -493,13 +498,13 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_breaker_opens_fails_fast_then_closes_after_a_good_probe() {
-        let guard = Guard::new(Partner::Cci, settings(1, 3));
+        let policy = CallPolicy::new(Partner::Cci, settings(1, 3));
         for _ in 0..3 {
-            let _: Result<(), _> = guard.call("test", || async { Err(down()) }).await;
+            let _: Result<(), _> = policy.call("test", || async { Err(down()) }).await;
         }
-        assert_eq!(guard.state(), BreakerState::Open);
+        assert_eq!(policy.state(), BreakerState::Open);
         let calls = AtomicU32::new(0);
-        let r: Result<(), _> = guard
+        let r: Result<(), _> = policy
             .call("test", || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Ok(())
@@ -508,19 +513,19 @@ mod tests {
         assert_eq!(r.unwrap_err().code(), "CIRCUIT_OPEN");
         assert_eq!(calls.load(Ordering::SeqCst), 0);
         tokio::time::advance(Duration::from_millis(60)).await;
-        assert_eq!(guard.state(), BreakerState::HalfOpen);
-        guard.call("test", || async { Ok(()) }).await.unwrap();
-        assert_eq!(guard.state(), BreakerState::Closed);
+        assert_eq!(policy.state(), BreakerState::HalfOpen);
+        policy.call("test", || async { Ok(()) }).await.unwrap();
+        assert_eq!(policy.state(), BreakerState::Closed);
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_call_gives_up_at_the_operations_deadline_and_is_not_retried_past_it() {
-        let guard = Guard::new(Partner::Cci, settings(3, 100));
+        let policy = CallPolicy::new(Partner::Cci, settings(3, 100));
         let calls = AtomicU32::new(0);
         let deadline = Instant::now() + Duration::from_millis(500);
         let r: Result<(), _> = within_deadline(
             deadline,
-            guard.call("test", || async {
+            policy.call("test", || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 Ok(())
@@ -534,16 +539,16 @@ mod tests {
 
     #[test]
     fn backoff_is_jittered_under_a_doubling_ceiling_and_honours_retry_after() {
-        let guard = Guard::new(Partner::Cci, ResilienceSettings::default());
+        let policy = CallPolicy::new(Partner::Cci, ResilienceSettings::default());
         for attempt in 1..5 {
             let ceiling = Duration::from_millis(100) * (1 << attempt);
-            let wait = guard.backoff(attempt, None).unwrap();
+            let wait = policy.backoff(attempt, None).unwrap();
             assert!(wait <= ceiling.min(Duration::from_secs(2)));
         }
         assert_eq!(
-            guard.backoff(1, Some(Duration::from_secs(1))),
+            policy.backoff(1, Some(Duration::from_secs(1))),
             Some(Duration::from_secs(1))
         );
-        assert_eq!(guard.backoff(1, Some(Duration::from_secs(30))), None);
+        assert_eq!(policy.backoff(1, Some(Duration::from_secs(30))), None);
     }
 }

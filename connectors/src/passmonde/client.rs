@@ -12,7 +12,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::feed::log_rejected;
-use crate::http::{http_client, json_body, Cached, Guard, HttpSettings, LiveAnswer, LiveCache};
+use crate::http::{
+    http_client, json_body, Cached, CallPolicy, HttpSettings, LiveAnswer, LiveCache,
+};
 use crate::ConnectorError;
 
 const PARTNER: Partner = Partner::PassMonde;
@@ -108,14 +110,14 @@ pub struct PassMondeConnector {
     http: reqwest::Client,
     mapping: Arc<Mapping>,
     cache: LiveCache<PassMondeQuery, PassMondeAnswer>,
-    guard: Guard,
+    policy: CallPolicy,
 }
 
 impl PassMondeConnector {
     /// A connector using `mapping` for grants.
     pub fn new(config: PassMondeConfig, mapping: Arc<Mapping>) -> Self {
         Self {
-            guard: Guard::new(PARTNER, config.resilience.clone()),
+            policy: CallPolicy::new(PARTNER, config.resilience.clone()),
             http: http_client(&config.http),
             cache: LiveCache::new(
                 PARTNER,
@@ -190,7 +192,7 @@ impl PassMondeConnector {
         // The first page tells how many there are; the others are asked
         // at once, a few at a time, and read in order.
         let first = self
-            .guard
+            .policy
             .call("GET /api/v2/bourses", || self.page(&url, &params, 1))
             .await?;
         let first: Page<Json<'_>> = json_body(PARTNER, &first)?;
@@ -203,7 +205,7 @@ impl PassMondeConnector {
             .map(|page| {
                 let (url, params) = (&url, &params);
                 async move {
-                    self.guard
+                    self.policy
                         .call("GET /api/v2/bourses", || self.page(url, params, page))
                         .await
                 }

@@ -4,7 +4,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use passerelle_schema::{Offer, Partner};
 
-use crate::packed::Head;
+use crate::packed::OfferSummary;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -71,11 +71,11 @@ pub struct OfferCursor {
 impl OfferCursor {
     /// The cursor of an offer.
     pub fn of(o: &Offer) -> Self {
-        Self::of_head(&Head::of(o))
+        Self::of_summary(&OfferSummary::of(o))
     }
 
     /// The cursor of an offer, from what searches read of it.
-    pub fn of_head(o: &Head) -> Self {
+    pub fn of_summary(o: &OfferSummary) -> Self {
         Self {
             published_at: o.published_at,
             partner: o.sources.primary(),
@@ -109,7 +109,7 @@ impl OfferCursor {
     }
 
     /// Whether `o` comes after this position in newest-first order.
-    pub fn is_before(&self, o: &Head) -> bool {
+    pub fn is_before(&self, o: &OfferSummary) -> bool {
         o.order_key()
             > (
                 std::cmp::Reverse(self.published_at),

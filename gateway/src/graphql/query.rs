@@ -124,7 +124,7 @@ impl OfferConnection {
     /// Where the page stands.
     async fn page_info(&self) -> PageInfo {
         PageInfo::at(self.offers.len(), self.start, self.end, |i| {
-            OfferCursor::of_head(&self.offers.head(i)).encode()
+            OfferCursor::of_summary(&self.offers.summary(i)).encode()
         })
     }
 }
