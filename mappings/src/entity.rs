@@ -778,7 +778,9 @@ impl Entity for Event {
         let rrule = v.take("rrule").map(Cow::into_owned);
         if let Some(rule) = &rrule {
             let probe = format!("DTSTART:20270101T000000Z\nRRULE:{rule}");
-            if probe.parse::<rrule::RRuleSet>().is_err() {
+            // A rule is ASCII (RFC 5545, 3.3.10); the parser panics on
+            // other characters in BYDAY.
+            if !rule.is_ascii() || probe.parse::<rrule::RRuleSet>().is_err() {
                 return Err(FieldError::new(
                     "rrule",
                     format!("{rule:?} is not a recurrence rule"),

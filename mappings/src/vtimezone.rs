@@ -121,7 +121,8 @@ fn local(v: &str) -> Option<NaiveDateTime> {
 /// The onsets of a yearly rule within [`YEARS`] (a time zone's rules are
 /// yearly; others are not read).
 fn yearly(start: NaiveDateTime, rule: &str) -> Vec<NaiveDateTime> {
-    if !rule.to_ascii_uppercase().contains("FREQ=YEARLY") {
+    // A rule is ASCII; the parser panics on other characters in BYDAY.
+    if !rule.is_ascii() || !rule.to_ascii_uppercase().contains("FREQ=YEARLY") {
         return Vec::new();
     }
     // Outlook starts its rules in 1601: the rule is the same from 2000.
@@ -198,6 +199,8 @@ mod tests {
             tz.offset_from_utc_datetime(&summer).fix().local_minus_utc(),
             4 * 3600
         );
+        let unicode = "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:x\nBEGIN:STANDARD\nDTSTART:19700101T000000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0100\nRRULE:FREQ=YEARLY;BYDAY=-1S\u{52b}\nEND:STANDARD\nEND:VTIMEZONE\nEND:VCALENDAR\n";
+        assert!(zone(unicode).is_some(), "the rule is ignored, not a panic");
         let nonsense = "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:x\nBEGIN:STANDARD\nDTSTART:19700101T000000\nTZOFFSETTO:+0117\nEND:STANDARD\nEND:VTIMEZONE\nEND:VCALENDAR\n";
         assert_eq!(zone(nonsense), None);
         assert_eq!(offset("0100"), None);

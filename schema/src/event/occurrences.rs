@@ -253,7 +253,12 @@ impl Event {
                 local.format("%Y%m%dT%H%M%S"),
                 rule
             );
-            text.parse().ok()
+            // The parser panics on characters that are not ASCII.
+            if rule.is_ascii() {
+                text.parse().ok()
+            } else {
+                None
+            }
         });
         // Expanded over a longer window than asked, so that the windows of
         // the next requests, which start a little later, are read from it.
@@ -567,6 +572,17 @@ mod tests {
         assert_eq!(
             starts(e, "2027-04-01T00:00:00Z", "2027-04-05T00:00:00Z"),
             Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_rule_that_is_not_ascii_gives_the_event_once_not_a_panic() {
+        // Found by the spro_ical fuzz target: the rrule crate slices BYDAY
+        // inside a character.
+        let e = event("20270306T100000", Some("FREQ=MONTHLY;BYDAY=MO,WE\u{52b}"));
+        assert_eq!(
+            starts(&e, "2027-03-01T00:00:00Z", "2027-04-01T00:00:00Z"),
+            ["2027-03-06T09:00:00+00:00"]
         );
     }
 
