@@ -78,7 +78,7 @@ def fan_out(dep, level, uai):
         "publicSector { apprentices { total } } "
         "formations(first: 5) { totalCount } "
         "events(first: 5) { nodes { title } } "
-        "orientationSites { name } }"
+        "orientationSites { nodes { name } } }"
     )
 
 
@@ -93,9 +93,9 @@ def fan_out_peer(dep, level, uai):
 # Scenario 4: a page of 50 CFAs, every joined field.
 CFA_PAGE = (
     "{ cfas(first: 50) { totalCount nodes { uai siret name location { communeName } "
-    "departement { code } formations { id title level } vacancies "
+    "departement { code } formations { nodes { id title level } } vacancies "
     "offers(first: 10) { nodes { id title employer { name } } } "
-    "events(first: 5) { title start } nextOpenDay { title start } "
+    "events(first: 5) { nodes { title start } } nextOpenDay { title start } "
     "mobility { total { participants } } } } }"
 )
 

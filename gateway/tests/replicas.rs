@@ -212,7 +212,7 @@ sync_interval = "1s"
         offers(first: 100) { totalCount nodes { id title } }
         formations(first: 100) { totalCount nodes { id } }
         events(first: 100) { nodes { title } }
-        orientationSites { name }
+        orientationSites { nodes { name } }
         mobility { total { participants } }
         taxCampaign(year: 2026) { totals { allocations amount employers } byOpco { key amount } }
     }"#;

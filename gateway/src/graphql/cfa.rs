@@ -11,8 +11,8 @@ use passerelle_connectors::ConnectorError;
 use passerelle_schema::{EventKind, Mobility, Siret, Uai};
 
 use super::errors::{report_partner_errors, ErrorCode};
-use super::events::EventNode;
-use super::formation::FormationNode;
+use super::events::{occurrence_page, EventConnection, EventNode};
+use super::formation::FormationConnection;
 use super::inputs::{self, page_size};
 use super::mobility::MobilityReportNode;
 use super::query::OfferConnection;
@@ -20,7 +20,7 @@ use super::scalars::DateTime;
 use super::types::{Departement, Location};
 use super::ApiState;
 use crate::cfas::{directory, CfaInfo};
-use crate::events::{occurrences, EventFilter, SiteFilter};
+use crate::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
 use crate::feeds::Feeds;
 use crate::mobility::{report, MobilityFilter, MobilityService};
 use crate::offers::{OfferFilter, OfferService};
@@ -207,20 +207,32 @@ impl CfaNode {
         self.0.commune.as_ref().map(|c| c.name())
     }
 
-    /// Its programmes, from the training catalogue.
-    async fn formations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<FormationNode>> {
+    /// Its programmes, from the training catalogue, by identifier.
+    async fn formations(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default = 50,
+            desc = "How many programmes, at most `limits.max_page_size`."
+        )]
+        first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<FormationConnection> {
         let state = ctx.data::<ApiState>()?;
-        Ok(match &state.feeds.carif {
+        let first = page_size(first, state.limits.max_page_size)?;
+        let after = FormationConnection::cursor(after)?;
+        let mut items: Vec<_> = match &state.feeds.carif {
             Some(feed) => feed
                 .snapshot()
                 .records
                 .iter()
                 .filter(|f| f.cfa.uai.as_ref() == Some(&self.0.uai))
                 .cloned()
-                .map(FormationNode)
                 .collect(),
             None => Vec::new(),
-        })
+        };
+        items.sort_by(|a, b| a.partner_id.cmp(&b.partner_id));
+        Ok(FormationConnection::at(items, first, after.as_deref()))
     }
 
     /// Free places across its programmes.
@@ -272,14 +284,16 @@ impl CfaNode {
         &self,
         ctx: &Context<'_>,
         from: Option<DateTime>,
-        #[graphql(default = 5)] first: i32,
-    ) -> async_graphql::Result<Vec<EventNode>> {
+        #[graphql(
+            default = 5,
+            desc = "How many occurrences, at most `limits.max_page_size`."
+        )]
+        first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<EventConnection> {
         let state = ctx.data::<ApiState>()?;
-        Ok(self
-            .coming(state, None, from)
-            .into_iter()
-            .take(usize::try_from(first).unwrap_or(0))
-            .collect())
+        let first = page_size(first, state.limits.max_page_size)?;
+        occurrence_page(self.coming(state, None, from), first, after)
     }
 
     /// Its next open day after `from` (now by default).
@@ -292,7 +306,8 @@ impl CfaNode {
         Ok(self
             .coming(state, Some(EventKind::OpenDay), from)
             .into_iter()
-            .next())
+            .next()
+            .map(EventNode))
     }
 
     /// Its apprentices' mobility abroad, as counts, and the mobilities.
@@ -318,7 +333,7 @@ impl CfaNode {
         state: &ApiState,
         kind: Option<EventKind>,
         from: Option<DateTime>,
-    ) -> Vec<EventNode> {
+    ) -> Vec<EventOccurrence> {
         let (Some(site), Some(events)) = (&self.0.site, &state.feeds.events) else {
             return Vec::new();
         };
@@ -333,9 +348,6 @@ impl CfaNode {
         };
         let sites = state.feeds.sites.as_ref().map(|s| s.snapshot());
         occurrences(&events.snapshot(), sites.as_deref(), &filter)
-            .into_iter()
-            .map(EventNode)
-            .collect()
     }
 }
 

@@ -7,6 +7,7 @@ use async_graphql::{Object, OutputType};
 
 use super::campaign::{AllocationNode, CampaignEstablishment};
 use super::cfa::CfaNode;
+use super::events::{EventNode, OrientationSite};
 use super::mobility::MobilityRecord;
 use super::page_info::PageInfo;
 
@@ -70,7 +71,9 @@ impl<N> Connection<N> {
         params(CampaignEstablishment)
     ),
     concrete(name = "AllocationConnection", params(AllocationNode)),
-    concrete(name = "MobilityRecordConnection", params(MobilityRecord))
+    concrete(name = "MobilityRecordConnection", params(MobilityRecord)),
+    concrete(name = "EventConnection", params(EventNode)),
+    concrete(name = "OrientationSiteConnection", params(OrientationSite))
 )]
 impl<N: OutputType> Connection<N>
 where
@@ -108,7 +111,9 @@ pub struct Edge<N> {
     concrete(name = "CfaEdge", params(CfaNode)),
     concrete(name = "CampaignEstablishmentEdge", params(CampaignEstablishment)),
     concrete(name = "AllocationEdge", params(AllocationNode)),
-    concrete(name = "MobilityRecordEdge", params(MobilityRecord))
+    concrete(name = "MobilityRecordEdge", params(MobilityRecord)),
+    concrete(name = "EventEdge", params(EventNode)),
+    concrete(name = "OrientationSiteEdge", params(OrientationSite))
 )]
 impl<N: OutputType> Edge<N> {
     /// The position to page from.

@@ -6,8 +6,8 @@ use chrono::{Duration, Utc};
 
 use super::errors::{report_stale, ErrorCode};
 use super::inputs::{self, page_size};
-use super::query::PageInfo;
 use super::scalars::DateTime;
+use super::types::Location;
 use super::ApiState;
 use crate::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
 
@@ -135,6 +135,7 @@ impl EventFilterInput {
 
 /// An orientation site, read from the directory's record as fields are
 /// asked.
+#[derive(Clone)]
 pub struct OrientationSite(pub std::sync::Arc<passerelle_schema::OrientationSite>);
 
 /// An orientation site.
@@ -155,17 +156,25 @@ impl OrientationSite {
         self.0.kind.into()
     }
 
+    /// Where it is.
+    async fn location(&self) -> Location<'_> {
+        Location::of_commune(&self.0.commune).with_address(self.0.address.as_deref())
+    }
+
     /// Its street address.
+    #[graphql(deprecation = "read `location { address }`")]
     async fn address(&self) -> Option<&str> {
         self.0.address.as_deref()
     }
 
     /// Its commune's INSEE code.
+    #[graphql(deprecation = "read `location { communeCode }`")]
     async fn commune_code(&self) -> &str {
         self.0.commune.as_str()
     }
 
     /// Its commune's name.
+    #[graphql(deprecation = "read `location { communeName }`")]
     async fn commune_name(&self) -> &str {
         self.0.commune.name()
     }
@@ -261,35 +270,11 @@ impl EventNode {
     }
 }
 
-/// A page of event occurrences.
-pub struct EventConnection {
-    items: Vec<EventOccurrence>,
-    start: usize,
-    end: usize,
-}
-
 /// A page of event occurrences, soonest first.
-#[Object]
-impl EventConnection {
-    /// How many occurrences match, across every page.
-    async fn total_count(&self) -> usize {
-        self.items.len()
-    }
+pub type EventConnection = super::connection::Connection<EventNode>;
 
-    /// The occurrences of the page.
-    async fn nodes(&self) -> Vec<EventNode> {
-        self.items[self.start..self.end]
-            .iter()
-            .cloned()
-            .map(EventNode)
-            .collect()
-    }
-
-    /// Where the page stands.
-    async fn page_info(&self) -> PageInfo {
-        PageInfo::of(&self.items, self.start, self.end, cursor)
-    }
-}
+/// A page of orientation sites, by identifier.
+pub type OrientationSiteConnection = super::connection::Connection<OrientationSite>;
 
 /// Lists the occurrences of events, paged.
 pub fn event_page(
@@ -306,6 +291,15 @@ pub fn event_page(
         }
         None => Vec::new(),
     };
+    occurrence_page(items, first, after)
+}
+
+/// The page of `first` occurrences of `items` after the cursor `after`.
+pub fn occurrence_page(
+    items: Vec<EventOccurrence>,
+    first: usize,
+    after: Option<String>,
+) -> async_graphql::Result<EventConnection> {
     let start = match after {
         Some(a) => {
             let c = B64
@@ -324,7 +318,12 @@ pub fn event_page(
         None => 0,
     };
     let end = (start + first).min(items.len());
-    Ok(EventConnection { items, start, end })
+    Ok(EventConnection::new(
+        items.len(),
+        start,
+        items[start..end].iter().cloned().map(EventNode),
+        |i| cursor(&items[i]),
+    ))
 }
 
 #[Object]
@@ -347,25 +346,45 @@ impl EventQuery {
         event_page(state, &filter, first, after)
     }
 
-    /// The orientation sites of the SPRO directory.
+    /// The orientation sites of the SPRO directory, by identifier.
     async fn orientation_sites(
         &self,
         ctx: &Context<'_>,
         filter: Option<SiteFilterInput>,
-    ) -> async_graphql::Result<Vec<OrientationSite>> {
+        #[graphql(
+            default = 100,
+            desc = "How many sites, at most `limits.max_page_size`."
+        )]
+        first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> async_graphql::Result<OrientationSiteConnection> {
         let state = ctx.data::<ApiState>()?;
+        let first = page_size(first, state.limits.max_page_size)?;
         let filter = filter.unwrap_or_default().parse(ctx)?;
-        let Some(sites) = &state.feeds.sites else {
-            return Ok(Vec::new());
+        let mut sites: Vec<OrientationSite> = match &state.feeds.sites {
+            Some(sites) => sites
+                .snapshot()
+                .records
+                .iter()
+                .filter(|s| filter.matches(s))
+                .map(|s| OrientationSite(s.clone()))
+                .collect(),
+            None => Vec::new(),
         };
-        let mut out: Vec<OrientationSite> = sites
-            .snapshot()
-            .records
-            .iter()
-            .filter(|s| filter.matches(s))
-            .map(|s| OrientationSite(s.clone()))
-            .collect();
-        out.sort_by(|a, b| a.0.partner_id.cmp(&b.0.partner_id));
-        Ok(out)
+        sites.sort_by(|a, b| a.0.partner_id.cmp(&b.0.partner_id));
+        // Cursors are the sites' identifiers.
+        let start = match after {
+            Some(id) => sites.partition_point(|s| s.0.partner_id.as_str() <= id.as_str()),
+            None => 0,
+        };
+        let end = (start + first).min(sites.len());
+        let ids: Vec<String> = sites.iter().map(|s| s.0.partner_id.to_string()).collect();
+        let total = sites.len();
+        Ok(OrientationSiteConnection::new(
+            total,
+            start,
+            sites.drain(start..end),
+            |i| ids[i].clone(),
+        ))
     }
 }

@@ -8,8 +8,9 @@ use passerelle_schema::{DiplomaLevel, Formation, Rncp};
 
 use super::errors::{report_stale, ErrorCode};
 use super::inputs::{self, page_size};
-use super::query::PageInfo;
+use super::page_info::PageInfo;
 use super::scalars::Date;
+use super::types::Location;
 use super::types::PartnerId;
 use super::ApiState;
 use crate::formations::{search, FormationFilter};
@@ -66,6 +67,35 @@ pub struct FormationConnection {
 
 fn cursor(f: &Formation) -> String {
     B64.encode(format!("f1|{}", f.partner_id))
+}
+
+impl FormationConnection {
+    /// Reads an `after` argument: a cursor of a programme list, the
+    /// identifier of the programme it follows.
+    pub fn cursor(after: Option<String>) -> async_graphql::Result<Option<String>> {
+        after
+            .map(|a| {
+                B64.decode(a.trim())
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .and_then(|s| s.strip_prefix("f1|").map(str::to_owned))
+                    .ok_or_else(|| {
+                        ErrorCode::InvalidCursor.error("after is not a cursor of this list")
+                    })
+            })
+            .transpose()
+    }
+
+    /// The page of `first` programmes of `items` (by identifier) after the
+    /// programme `after`.
+    pub fn at(items: Vec<Arc<Formation>>, first: usize, after: Option<&str>) -> Self {
+        let start = match after {
+            Some(id) => items.partition_point(|f| f.partner_id.as_str() <= id),
+            None => 0,
+        };
+        let end = (start + first).min(items.len());
+        Self { items, start, end }
+    }
 }
 
 /// A page of programmes.
@@ -173,11 +203,17 @@ impl FormationNode {
     }
 
     /// The INSEE code of the commune where it is taught.
+    #[graphql(
+        deprecation = "a programme may be taught at several places: read `places { location }`"
+    )]
     async fn commune_code(&self) -> Option<&str> {
         self.0.commune.as_ref().map(|c| c.as_str())
     }
 
     /// The name of that commune.
+    #[graphql(
+        deprecation = "a programme may be taught at several places: read `places { location }`"
+    )]
     async fn commune_name(&self) -> Option<&str> {
         self.0.commune.as_ref().map(|c| c.name())
     }
@@ -275,12 +311,25 @@ impl FormationPlace {
         self.place().partner_id.as_deref()
     }
 
+    /// Where it is: its commune, postcode and street; null when the
+    /// catalogue gives no commune of Normandy.
+    async fn location(&self) -> Option<Location<'_>> {
+        let place = self.place();
+        place.commune.as_ref().map(|c| {
+            Location::of_commune(c)
+                .with_postcode(place.postcode.as_ref().map(|p| p.as_str()))
+                .with_address(place.address.as_deref())
+        })
+    }
+
     /// Its street address.
+    #[graphql(deprecation = "read `location { address }`")]
     async fn address(&self) -> Option<&str> {
         self.place().address.as_deref()
     }
 
     /// Its postcode.
+    #[graphql(deprecation = "read `location { postcode }`")]
     async fn postcode(&self) -> Option<&str> {
         self.place().postcode.as_ref().map(|p| p.as_str())
     }
@@ -291,11 +340,13 @@ impl FormationPlace {
     }
 
     /// The INSEE code of its commune.
+    #[graphql(deprecation = "read `location { communeCode }`")]
     async fn commune_code(&self) -> Option<&str> {
         self.place().commune.as_ref().map(|c| c.as_str())
     }
 
     /// The name of its commune.
+    #[graphql(deprecation = "read `location { communeName }`")]
     async fn commune_name(&self) -> Option<&str> {
         self.place().commune.as_ref().map(|c| c.name())
     }
@@ -387,17 +438,7 @@ impl FormationQuery {
     ) -> async_graphql::Result<FormationConnection> {
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
-        let after = after
-            .map(|a| {
-                B64.decode(a.trim())
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .and_then(|s| s.strip_prefix("f1|").map(str::to_owned))
-                    .ok_or_else(|| {
-                        ErrorCode::InvalidCursor.error("after is not a cursor of this list")
-                    })
-            })
-            .transpose()?;
+        let after = FormationConnection::cursor(after)?;
         let filter = filter.unwrap_or_default().parse(ctx)?;
         let items = match &state.feeds.carif {
             Some(feed) => {
@@ -406,11 +447,6 @@ impl FormationQuery {
             }
             None => Vec::new(),
         };
-        let start = match &after {
-            Some(id) => items.partition_point(|f| f.partner_id.as_str() <= id.as_str()),
-            None => 0,
-        };
-        let end = (start + first).min(items.len());
-        Ok(FormationConnection { items, start, end })
+        Ok(FormationConnection::at(items, first, after.as_deref()))
     }
 }

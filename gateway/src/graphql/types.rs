@@ -279,9 +279,15 @@ impl<'a> Location<'a> {
         }
     }
 
-    /// A place with a street address.
+    /// The same place, with its street address.
     pub fn with_address(mut self, address: Option<&'a str>) -> Self {
         self.address = address;
+        self
+    }
+
+    /// The same place, with its postcode.
+    pub fn with_postcode(mut self, postcode: Option<&'a str>) -> Self {
+        self.postcode = postcode;
         self
     }
 }

@@ -9,7 +9,8 @@ use crate::helpers::{spawn_app, TestApp, SMALL};
 const CFA: &str = r#"query($uai: String!) {
     cfa(uai: $uai) {
         uai name location { communeName departement { code } } departement { code name } vacancies
-        formations { title vacancies sessions { start recruiting vacancies } }
+        formations { totalCount nodes { title vacancies sessions { start recruiting vacancies } } }
+        events(from: "2026-12-01T00:00:00Z", first: 2) { totalCount edges { cursor node { title } } }
         offers(first: 5) { totalCount edges { cursor } nodes { title sources { partner } } pageInfo { hasNextPage } }
         nextOpenDay(from: "2026-12-01T00:00:00Z") { title start kind site { id } }
         mobility { total { mobilities } byProgram { program figures { mobilities } } }
@@ -96,7 +97,7 @@ async fn calls_for_a_page_of(n: usize) -> HashMap<String, u64> {
     let data = app
         .data(
             r#"query($n: Int!) { cfas(first: $n) { nodes {
-                uai vacancies formations { title } offers(first: 3) { nodes { title } }
+                uai vacancies formations { nodes { title } } offers(first: 3) { nodes { title } }
                 nextOpenDay(from: "2026-12-01T00:00:00Z") { start }
                 mobility { total { mobilities } }
             } } }"#,

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app_with, TestApp, SMALL};
+use crate::helpers::{rss_kib, spawn_app_with, TestApp, SMALL};
 
 /// Short breaker and retry times, and a one-second operation deadline, so
 /// that the chaos runs quickly.
@@ -26,7 +26,7 @@ const ALL: &str = r#"query($d: String!, $l: Int!, $r: [String!], $y: Int!, $c: S
     formations(first: 3) { totalCount totals { capacity vacancies } }
     mobility(filter: { year: $y, country: $c }) { total { mobilities amount } }
     events(filter: { from: "2027-01-01T00:00:00Z", to: "2027-06-30T00:00:00Z" }, first: 3) { totalCount }
-    orientationSites { id }
+    orientationSites { nodes { id } }
     publicSector { apprentices(year: $py) { total } }
 }"#;
 
@@ -77,17 +77,6 @@ async fn sync(app: &TestApp, partner: &str) -> Value {
         .json()
         .await
         .unwrap()
-}
-
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// Fires `n` concurrent operations, numbered from `first`.

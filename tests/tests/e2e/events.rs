@@ -60,10 +60,14 @@ async fn all_day_events_and_site_filters() {
     );
 
     let sites = app
-        .data("{ orientationSites(filter: { kind: CFA, departement: \"14\" }) { id kind uai communeCode } }", json!({}))
+        .data("{ orientationSites(filter: { kind: CFA, departement: \"14\" }) { totalCount nodes { id kind uai location { communeCode departement { code } } } } }", json!({}))
         .await;
-    let sites = sites["orientationSites"].as_array().unwrap();
+    assert_eq!(sites["orientationSites"]["totalCount"], 17);
+    let sites = sites["orientationSites"]["nodes"].as_array().unwrap();
     assert_eq!(sites.len(), 17);
+    assert!(sites
+        .iter()
+        .all(|s| s["location"]["departement"]["code"] == "14"));
     assert!(sites
         .iter()
         .all(|s| s["uai"].as_str().unwrap().starts_with("014")));

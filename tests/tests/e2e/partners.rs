@@ -9,7 +9,7 @@ const ALL: &str = r#"{
     formations(first: 5) { totalCount }
     mobility(filter: { year: 2026 }) { total { mobilities } }
     events(filter: { from: "2027-01-01T00:00:00Z", to: "2027-06-30T00:00:00Z" }, first: 5) { totalCount }
-    orientationSites { id }
+    orientationSites { nodes { id } }
     publicSector { apprentices(year: 2026) { etat territoriale hospitaliere total } }
 }"#;
 
