@@ -457,12 +457,6 @@ impl OfferList {
         self.hits.iter().map(|h| self.summary_of(h))
     }
 
-    /// The former name of [`OfferList::summaries`], kept while the
-    /// regional figures still use it.
-    pub fn heads(&self) -> impl Iterator<Item = OfferSummary<'_>> + '_ {
-        self.summaries()
-    }
-
     /// The offer at `i`, whole.
     pub fn get(&self, i: usize) -> Arc<Offer> {
         match &self.hits[i] {

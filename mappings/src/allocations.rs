@@ -110,8 +110,8 @@ impl Format {
 
 /// Reads the records of an upload one at a time.
 pub enum Records<R: BufRead> {
-    /// A CSV upload.
-    Csv(CsvRecords<R>),
+    /// A CSV upload (boxed: the CSV parser's tables are large).
+    Csv(Box<CsvRecords<R>>),
     /// An XML upload.
     Xml(XmlRecords<R>),
 }
@@ -121,7 +121,7 @@ impl<R: BufRead> Records<R> {
     /// XML document up to its root element.
     pub fn new(format: Format, input: R) -> Result<Self, FormatError> {
         Ok(match format {
-            Format::Csv => Self::Csv(CsvRecords::new(input)?),
+            Format::Csv => Self::Csv(Box::new(CsvRecords::new(input)?)),
             Format::Xml => Self::Xml(XmlRecords::new(input)?),
         })
     }

@@ -69,9 +69,9 @@ async fn feed(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
 /// network's 2019 code (`13` for 3), the old dictionary's (`4` for 3,
 /// LHÉO's dict-niveaux) or the old scale's numeral (`V`).
 fn lheo_level(level: u8, seq: usize) -> String {
-    if seq % 11 == 0 {
+    if seq.is_multiple_of(11) {
         ["V", "IV", "III", "II", "I"][usize::from(level.clamp(3, 7) - 3)].to_owned()
-    } else if seq % 2 == 0 {
+    } else if seq.is_multiple_of(2) {
         (level + 10).to_string()
     } else {
         (level + 1).to_string()

@@ -11,7 +11,7 @@ pub use cache::{Cached, LiveAnswer, LiveCache};
 pub use client::{http_client, HttpSettings};
 pub use oauth::{ClientCredentials, TokenSource};
 pub use resilience::{
-    current_deadline, within_deadline, BreakerSettings, BreakerState, CallPolicy, Guard,
+    current_deadline, within_deadline, BreakerSettings, BreakerState, CallPolicy,
     ResilienceSettings, RetrySettings,
 };
 pub use trace::{record_status, traced};

@@ -216,10 +216,6 @@ pub struct CallPolicy {
     permits: Semaphore,
 }
 
-/// The former name of [`CallPolicy`], kept while the SPRO connector still
-/// uses it.
-pub type Guard = CallPolicy;
-
 impl CallPolicy {
     /// A call policy with these settings.
     pub fn new(partner: Partner, settings: ResilienceSettings) -> Self {

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::feed::FeedClient;
-use crate::http::{Guard, HttpSettings};
+use crate::http::{CallPolicy, HttpSettings};
 use crate::{ConnectorError, FeedPull, FeedSource};
 
 const PARTNER: Partner = Partner::Spro;
@@ -58,15 +58,15 @@ pub struct SproSites {
 
 impl SproSites {
     /// A connector using `mapping` for the directory's sites, its calls
-    /// through `guard` (shared with the calendars: one system).
-    pub fn new(config: &SproConfig, mapping: Arc<Mapping>, guard: Arc<Guard>) -> Self {
+    /// through `policy` (shared with the calendars: one system).
+    pub fn new(config: &SproConfig, mapping: Arc<Mapping>, policy: Arc<CallPolicy>) -> Self {
         Self {
             feed: FeedClient::new(
                 PARTNER,
                 config.directory_url.clone(),
                 &config.http,
                 mapping,
-                guard,
+                policy,
             ),
         }
     }
@@ -95,7 +95,7 @@ impl SproEvents {
         config: &SproConfig,
         sites: Arc<Mapping>,
         events: Arc<Mapping>,
-        guard: Arc<Guard>,
+        policy: Arc<CallPolicy>,
     ) -> Self {
         Self {
             directory: FeedClient::new(
@@ -103,14 +103,14 @@ impl SproEvents {
                 config.directory_url.clone(),
                 &config.http,
                 sites,
-                guard.clone(),
+                policy.clone(),
             ),
             calendars: FeedClient::new(
                 PARTNER,
                 config.directory_url.clone(),
                 &config.http,
                 events,
-                guard,
+                policy,
             ),
         }
     }

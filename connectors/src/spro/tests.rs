@@ -22,12 +22,12 @@ async fn sim(faults: Faults) -> (SimServer, SproSites, SproEvents) {
     let site_mapping = catalog.get(Partner::Spro, EntityKind::Site).unwrap();
     let event_mapping = catalog.get(Partner::Spro, EntityKind::Event).unwrap();
     let config = SproConfig::new(server.base_url().join(simulator::DIRECTORY_PATH).unwrap());
-    let guard = std::sync::Arc::new(crate::http::Guard::new(
+    let policy = std::sync::Arc::new(crate::http::CallPolicy::new(
         Partner::Spro,
         config.resilience.clone(),
     ));
-    let sites = SproSites::new(&config, site_mapping.clone(), guard.clone());
-    let events = SproEvents::new(&config, site_mapping, event_mapping, guard);
+    let sites = SproSites::new(&config, site_mapping.clone(), policy.clone());
+    let events = SproEvents::new(&config, site_mapping, event_mapping, policy);
     (server, sites, events)
 }
 

@@ -9,7 +9,7 @@ use super::errors::{report_partner_errors, report_stale, ErrorCode, RequireScope
 use super::ids::{GlobalId, OfferCursor};
 use super::inputs::{self, page_size};
 // Re-exported for the event and formation lists, which import it from here.
-pub use super::page_info::PageInfo;
+use super::page_info::PageInfo;
 use super::scalars::DateTime;
 use super::types::{Node, OfferNode, PartnerId, PartnerMode};
 use super::ApiState;

@@ -100,7 +100,7 @@ impl RegionOverview {
         let mut total = 0;
         for o in all
             .offers
-            .heads()
+            .summaries()
             .filter(|o| o.status == passerelle_schema::OfferStatus::Active)
         {
             total += 1;
