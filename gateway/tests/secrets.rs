@@ -129,7 +129,7 @@ password = {{ env = "CNFPT_PASSWORD" }}
         formations(first: 5) { totalCount }
         mobility { total { participants } }
         events(first: 5) { nodes { title } }
-        orientationSites { name }
+        orientationSites { nodes { name } }
         publicSector { apprentices { total } }
     }"#;
     let ask = |query: &'static str| {

@@ -221,16 +221,7 @@ impl CfaNode {
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let after = FormationConnection::cursor(after)?;
-        let mut items: Vec<_> = match &state.feeds.carif {
-            Some(feed) => feed
-                .snapshot()
-                .records
-                .iter()
-                .filter(|f| f.cfa.uai.as_ref() == Some(&self.0.uai))
-                .cloned()
-                .collect(),
-            None => Vec::new(),
-        };
+        let mut items = self.programmes(state);
         items.sort_by(|a, b| a.partner_id.cmp(&b.partner_id));
         Ok(FormationConnection::at(items, first, after.as_deref()))
     }
@@ -238,14 +229,11 @@ impl CfaNode {
     /// Free places across its programmes.
     async fn vacancies(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
         let state = ctx.data::<ApiState>()?;
-        Ok(state.feeds.carif.as_ref().map_or(0, |feed| {
-            feed.snapshot()
-                .records
-                .iter()
-                .filter(|f| f.cfa.uai.as_ref() == Some(&self.0.uai))
-                .map(|f| u64::from(f.vacancies))
-                .sum()
-        }))
+        Ok(self
+            .programmes(state)
+            .iter()
+            .map(|f| u64::from(f.vacancies))
+            .sum())
     }
 
     /// Open offers in its département for the occupations its programmes
@@ -328,6 +316,18 @@ impl CfaNode {
 }
 
 impl CfaNode {
+    /// Its programmes in the training catalogue.
+    fn programmes(&self, state: &ApiState) -> Vec<Arc<passerelle_schema::Formation>> {
+        state.feeds.carif.as_ref().map_or_else(Vec::new, |feed| {
+            feed.snapshot()
+                .records
+                .iter()
+                .filter(|f| f.cfa.uai.as_ref() == Some(&self.0.uai))
+                .cloned()
+                .collect()
+        })
+    }
+
     fn coming(
         &self,
         state: &ApiState,
