@@ -205,8 +205,6 @@ pub const MAX_RECORD_BYTES: usize = 64 * 1024;
 pub struct Bounded<R> {
     inner: R,
     since_mark: usize,
-    /// Bytes consumed in all.
-    position: u64,
 }
 
 impl<R> Bounded<R> {
@@ -215,7 +213,6 @@ impl<R> Bounded<R> {
         Self {
             inner,
             since_mark: 0,
-            position: 0,
         }
     }
 
@@ -261,7 +258,6 @@ impl<R: BufRead> BufRead for Bounded<R> {
 
     fn consume(&mut self, amount: usize) {
         self.since_mark += amount;
-        self.position += amount as u64;
         self.inner.consume(amount);
     }
 }
@@ -341,24 +337,31 @@ impl<R: BufRead> CsvRecords<R> {
         Ok(records)
     }
 
-    /// Splits `line` into fields; false when a quote opened in it does not
-    /// close before its end.
+    /// Splits `line` into fields; false when it is not one record: a quote
+    /// opened in it does not close before its end, or a carriage return
+    /// inside it ends a record before the line does.
     fn split(&mut self, line: &[u8]) -> bool {
+        use csv_core::ReadRecordResult::{InputEmpty, Record};
         self.parser.reset();
         self.fields.clear();
         self.fields.resize(line.len() + 1, 0);
         self.ends.clear();
         self.ends.resize(line.len() + 2, 0);
-        // Fed with its line break: a record that does not end there is
-        // inside an open quote.
-        let mut input = Vec::with_capacity(line.len() + 1);
-        input.extend_from_slice(line);
-        input.push(b'\n');
-        let (result, _, _, fields) =
+        let (result, read, written, ends) =
             self.parser
-                .read_record(&input, &mut self.fields, &mut self.ends);
-        self.ends.truncate(fields);
-        result == csv_core::ReadRecordResult::Record
+                .read_record(line, &mut self.fields, &mut self.ends);
+        if result != InputEmpty || read != line.len() {
+            return false;
+        }
+        // Then its line break: a record that does not end there is inside
+        // an open quote.
+        let (result, _, _, more) = self.parser.read_record(
+            b"\n",
+            &mut self.fields[written..],
+            &mut self.ends[ends..],
+        );
+        self.ends.truncate(ends + more);
+        result == Record
     }
 
     fn field(&self, i: usize) -> &[u8] {
@@ -395,7 +398,8 @@ impl<R: BufRead> CsvRecords<R> {
         };
         if !self.split(line) {
             let reason = format!(
-                "line {number}: a quoted field does not close on its line (a record is one line)"
+                "line {number}: not one record: a quoted field does not close on its line, \
+                 or a carriage return splits it (a record is one line)"
             );
             return self.item(index, reject("record", reason));
         }
@@ -736,6 +740,15 @@ mod tests {
             assert!(r.reason.contains("line 3"), "{}", r.reason);
             assert_eq!(items.last().unwrap().line, Some(rows as u64 + 1));
         }
+    }
+
+    #[test]
+    fn a_carriage_return_inside_a_line_rejects_it_rather_than_losing_its_end() {
+        let text = format!("{HEADER}A-1;73282932000074;14118\r0141687H;10;2026-06-02\n{}", good(2));
+        let (_, items) = all(Format::Csv, &text).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].record.as_ref().unwrap_err().line, Some(2));
+        assert!(items[1].record.is_ok());
     }
 
     #[test]
