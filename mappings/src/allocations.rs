@@ -355,11 +355,9 @@ impl<R: BufRead> CsvRecords<R> {
         }
         // Then its line break: a record that does not end there is inside
         // an open quote.
-        let (result, _, _, more) = self.parser.read_record(
-            b"\n",
-            &mut self.fields[written..],
-            &mut self.ends[ends..],
-        );
+        let (result, _, _, more) =
+            self.parser
+                .read_record(b"\n", &mut self.fields[written..], &mut self.ends[ends..]);
         self.ends.truncate(ends + more);
         result == Record
     }
@@ -744,7 +742,10 @@ mod tests {
 
     #[test]
     fn a_carriage_return_inside_a_line_rejects_it_rather_than_losing_its_end() {
-        let text = format!("{HEADER}A-1;73282932000074;14118\r0141687H;10;2026-06-02\n{}", good(2));
+        let text = format!(
+            "{HEADER}A-1;73282932000074;14118\r0141687H;10;2026-06-02\n{}",
+            good(2)
+        );
         let (_, items) = all(Format::Csv, &text).unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].record.as_ref().unwrap_err().line, Some(2));
