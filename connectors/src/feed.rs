@@ -1,6 +1,5 @@
 //! What synced partners have in common: a feed pulled conditionally.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use passerelle_mappings::{Entity, MappedBatch, Mapping};
@@ -11,7 +10,9 @@ use reqwest::StatusCode;
 use crate::http::{http_client, CallPolicy, HttpSettings};
 use crate::ConnectorError;
 
+mod document;
 mod stream;
+pub use document::{FeedConfig, FeedConnector, FeedKind, FeedSpec};
 pub use stream::{FeedChunk, FeedEnd, FeedPiece, FeedRecords};
 
 /// What a pull of a feed gave.
@@ -35,17 +36,6 @@ pub enum FeedPull<E> {
         /// Its records, as they come.
         records: FeedRecords<E>,
     },
-}
-
-/// A partner's feed of entities `E`, which the gateway pulls on a schedule.
-pub trait FeedSource<E: Entity>: Send + Sync + 'static {
-    /// The partner.
-    fn partner(&self) -> Partner;
-    /// Pulls the feed, conditionally on `etag` when one is given.
-    fn pull(
-        &self,
-        etag: Option<&str>,
-    ) -> impl Future<Output = Result<FeedPull<E>, ConnectorError>> + Send;
 }
 
 /// Pulls a whole-document feed over HTTP with `If-None-Match`, and maps it

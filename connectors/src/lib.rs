@@ -13,11 +13,18 @@ pub mod cma;
 pub mod cnfpt;
 pub mod erasmus;
 mod error;
-mod feed;
+pub mod feed;
 pub mod http;
 pub mod passmonde;
+pub mod registry;
 pub mod sandbox;
+pub mod source;
 pub mod spro;
 
 pub use error::ConnectorError;
-pub use feed::{FeedChunk, FeedClient, FeedEnd, FeedPiece, FeedPull, FeedRecords, FeedSource};
+pub use feed::{
+    FeedChunk, FeedClient, FeedConfig, FeedConnector, FeedEnd, FeedPiece, FeedPull, FeedRecords,
+    FeedSpec,
+};
+pub use registry::{Configured, PartnerKind, Registry};
+pub use source::{FeedSource, Source, Synced};

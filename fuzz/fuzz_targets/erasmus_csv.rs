@@ -6,5 +6,5 @@ use passerelle_mappings::EntityKind;
 use passerelle_schema::Partner;
 
 fuzz_target!(|data: &[u8]| {
-    passerelle_fuzz::map_payload(Partner::Erasmus, EntityKind::Mobility, data);
+    passerelle_fuzz::map_payload(passerelle_connectors::erasmus::PARTNER, EntityKind::Mobility, data);
 });

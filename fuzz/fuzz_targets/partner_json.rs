@@ -11,9 +11,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let (partner, entity) = match pick % 3 {
-        0 => (Partner::Cci, EntityKind::Offer),
-        1 => (Partner::PassMonde, EntityKind::Mobility),
-        _ => (Partner::Spro, EntityKind::Site),
+        0 => (passerelle_connectors::cci::PARTNER, EntityKind::Offer),
+        1 => (passerelle_connectors::passmonde::PARTNER, EntityKind::Mobility),
+        _ => (passerelle_connectors::spro::PARTNER, EntityKind::Site),
     };
     passerelle_fuzz::map_payload(partner, entity, payload);
 });

@@ -7,6 +7,6 @@ use passerelle_mappings::EntityKind;
 use passerelle_schema::Partner;
 
 fuzz_target!(|data: &[u8]| {
-    passerelle_fuzz::map_payload(Partner::Spro, EntityKind::Event, data);
+    passerelle_fuzz::map_payload(passerelle_connectors::spro::PARTNER, EntityKind::Event, data);
     passerelle_fuzz::map_calendar(data);
 });

@@ -10,7 +10,9 @@ use passerelle_schema::Partner;
 
 fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| Catalog::embedded().expect("the shipped mappings load"))
+    CATALOG.get_or_init(|| passerelle_connectors::Registry::standard()
+            .catalog(None)
+            .expect("the shipped mappings load"))
 }
 
 /// Reads `bytes` as `partner`'s payload for `entity` and maps every record.
@@ -28,7 +30,7 @@ pub fn map_payload(partner: Partner, entity: EntityKind, bytes: &[u8]) {
 /// connector does and lists their occurrences over a year, as queries do.
 pub fn map_calendar(bytes: &[u8]) {
     let mapping = catalog()
-        .get(Partner::Spro, EntityKind::Event)
+        .get(passerelle_connectors::spro::PARTNER, EntityKind::Event)
         .expect("a shipped mapping");
     let batch = mapping.map_payload_with::<passerelle_schema::Event>(
         bytes,

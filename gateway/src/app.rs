@@ -4,30 +4,22 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use passerelle_connectors::carif::{CarifConfig, CarifConnector};
-use passerelle_connectors::cci::{CciConfig, CciConnector};
-use passerelle_connectors::cma::{CmaConfig, CmaConnector};
-use passerelle_connectors::cnfpt::{CnfptConfig, CnfptConnector};
-use passerelle_connectors::erasmus::{ErasmusConfig, ErasmusConnector};
-use passerelle_connectors::http::CallPolicy;
-use passerelle_connectors::passmonde::{PassMondeConfig, PassMondeConnector};
 use passerelle_connectors::sandbox::Sandbox;
-use passerelle_connectors::spro::{SproConfig, SproEvents, SproSites};
-use passerelle_mappings::{Catalog, EntityKind};
-use passerelle_schema::Partner;
+use passerelle_connectors::{Registry, Source, Synced};
+use passerelle_mappings::EntityKind;
 use tokio::net::TcpListener;
 
 use crate::auth::issuer::Issuer;
 use crate::auth::Validator;
-use crate::config::{Config, PartnerConfig};
-use crate::feeds::Feeds;
+use crate::config::Config;
 use crate::graphql::{build_schema, ApiState};
 use crate::health::Health;
 use crate::mobility::MobilityService;
-use crate::offers::{CmaFeed, OfferService};
+use crate::offers::OfferService;
 use crate::server::{router, ServerState};
+use crate::sources::Sources;
 use crate::store::Store;
-use crate::sync::SyncedFeed;
+use crate::sync::{AnyFeed, InMemory, SyncedFeed};
 
 /// A gateway ready to serve: its listener is bound, its store open, its
 /// feeds loaded.
@@ -46,23 +38,29 @@ impl Application {
     /// feeds (pulling them once when the store has none), and binds the
     /// listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Registry::standard()).await
+    }
+
+    /// Builds the gateway over the partners of `registry`.
+    pub async fn build_with(config: Config, registry: Registry) -> anyhow::Result<Self> {
         // Metrics are recorded from the start, syncs included.
         crate::telemetry::metrics();
-        let catalog = match &config.mappings_dir {
-            Some(dir) => Catalog::with_overrides(dir),
-            None => Catalog::embedded(),
-        }
-        .context("invalid mapping file")?;
+        let catalog = registry
+            .catalog(config.mappings_dir.as_deref())
+            .context("invalid mapping file")?;
 
         let sandbox = if config.sandbox.enabled {
-            let s = Sandbox::start(&config.sandbox.settings)
+            let s = Sandbox::start(&config.sandbox.settings, &registry)
                 .await
                 .context("the partner sandbox could not start")?;
             Some(Arc::new(s))
         } else {
             None
         };
-        let partners = partner_configs(&config, sandbox.as_deref());
+        let configured = match &sandbox {
+            Some(s) => s.configured(),
+            None => config.partners(&registry)?,
+        };
 
         let store_url = config.store_url();
         let store = Store::open(&store_url)
@@ -70,97 +68,69 @@ impl Application {
             .with_context(|| format!("the store at {} could not be opened", redact(&store_url)))?;
         let health = Arc::new(Health::default());
 
-        let mapping = |p: Partner| {
-            catalog
-                .get(p, EntityKind::Offer)
-                .with_context(|| format!("no offer mapping for {p}"))
-        };
-
-        let cci = match partners.cci {
-            Some(c) => Some(Arc::new(CciConnector::new(c, mapping(Partner::Cci)?))),
-            None => None,
-        };
         let mut tasks = Vec::new();
-        let cma: Option<Arc<CmaFeed>> = match partners.cma {
-            Some(c) => {
-                let interval = c.sync_interval;
-                let source = CmaConnector::new(c, mapping(Partner::Cma)?);
-                Some(start_feed(source, interval, &store, &health, &mut tasks).await?)
+        let mut sources = Sources::default();
+        for partner in &configured {
+            sources.partners.push(partner.partner());
+            for source in partner.sources(&catalog)? {
+                let mut start = Starter {
+                    store: &store,
+                    health: &health,
+                    tasks: &mut tasks,
+                    sources: &mut sources,
+                };
+                match source {
+                    Source::OfferFeed(feed, employers) => {
+                        let feed = start.feed(feed).await?;
+                        sources.offer_feeds.push((feed, employers));
+                    }
+                    Source::Formations(feed) => {
+                        let feed = start.feed(feed).await?;
+                        sources.formations.push(feed);
+                    }
+                    Source::MobilityFeed(feed) => {
+                        let feed = start.feed(feed).await?;
+                        sources.mobility_feeds.push(feed);
+                    }
+                    Source::Sites(feed) => {
+                        let feed = start.feed(feed).await?;
+                        sources.sites.push(feed);
+                    }
+                    Source::Events(feed) => {
+                        let feed = start.feed(feed).await?;
+                        sources.events.push(feed);
+                    }
+                    Source::LiveOffers(live) => {
+                        sources.live.push((live.partner(), EntityKind::Offer));
+                        sources.live_offers.push(live);
+                    }
+                    Source::LiveMobility(live) => {
+                        sources.live.push((live.partner(), EntityKind::Mobility));
+                        sources.live_mobility.push(live);
+                    }
+                    Source::PublicCounts(live) => {
+                        sources.live.push((live.partner(), EntityKind::Offer));
+                        sources.public_counts.push(live);
+                    }
+                }
             }
-            None => None,
-        };
-        let mut feeds = Feeds::default();
-        if let Some(c) = partners.carif {
-            let interval = c.sync_interval;
-            let m = catalog
-                .get(Partner::Carif, EntityKind::Formation)
-                .context("no formation mapping for carif")?;
-            feeds.carif = Some(
-                start_feed(
-                    CarifConnector::new(c, m),
-                    interval,
-                    &store,
-                    &health,
-                    &mut tasks,
-                )
-                .await?,
-            );
         }
-        if let Some(c) = partners.erasmus {
-            let interval = c.sync_interval;
-            let m = catalog
-                .get(Partner::Erasmus, EntityKind::Mobility)
-                .context("no mobility mapping for erasmus")?;
-            feeds.erasmus = Some(
-                start_feed(
-                    ErasmusConnector::new(c, m),
-                    interval,
-                    &store,
-                    &health,
-                    &mut tasks,
-                )
-                .await?,
-            );
-        }
-        if let Some(c) = partners.spro {
-            let interval = c.sync_interval;
-            let sites = catalog
-                .get(Partner::Spro, EntityKind::Site)
-                .context("no site mapping for spro")?;
-            let events = catalog
-                .get(Partner::Spro, EntityKind::Event)
-                .context("no event mapping for spro")?;
-            let policy = Arc::new(CallPolicy::new(Partner::Spro, c.resilience.clone()));
-            let source = SproSites::new(&c, sites.clone(), policy.clone());
-            feeds.sites = Some(start_feed(source, interval, &store, &health, &mut tasks).await?);
-            let source = SproEvents::new(&c, sites, events, policy);
-            feeds.events = Some(start_feed(source, interval, &store, &health, &mut tasks).await?);
-        }
-        let pass_monde = match partners.pass_monde {
-            Some(c) => {
-                let m = catalog
-                    .get(Partner::PassMonde, EntityKind::Mobility)
-                    .context("no mobility mapping for passmonde")?;
-                Some(Arc::new(PassMondeConnector::new(c, m)))
-            }
-            None => None,
-        };
         let mobility = Arc::new(MobilityService::new(
-            feeds.erasmus.clone(),
-            pass_monde,
+            sources.mobility_feeds.clone(),
+            sources.live_mobility.clone(),
             health.clone(),
         ));
-        let feeds = Arc::new(feeds);
-
-        let cnfpt = match partners.cnfpt {
-            Some(c) => Some(Arc::new(CnfptConnector::new(c, mapping(Partner::Cnfpt)?))),
-            None => None,
-        };
-        let offers = Arc::new(OfferService::new(cci, cma, cnfpt, health.clone()));
+        let offers = Arc::new(OfferService::new(
+            sources.live_offers.clone(),
+            sources.offer_feeds.clone(),
+            health.clone(),
+        ));
+        let sources = Arc::new(sources);
         let schema = build_schema(ApiState {
-            offers: offers.clone(),
-            feeds: feeds.clone(),
-            mobility: mobility.clone(),
+            registry: registry.clone(),
+            offers,
+            sources: sources.clone(),
+            mobility,
             health: health.clone(),
             store: store.clone(),
             limits: config.limits.clone(),
@@ -174,9 +144,8 @@ impl Application {
         };
         let router = router(ServerState {
             schema,
-            offers,
-            feeds,
-            mobility,
+            registry: registry.clone(),
+            sources,
             health,
             store,
             sandbox: sandbox.clone(),
@@ -245,75 +214,45 @@ impl Application {
     }
 }
 
-/// The connection settings of every configured partner.
-#[derive(Default)]
-struct PartnerConfigs {
-    cci: Option<CciConfig>,
-    cma: Option<CmaConfig>,
-    carif: Option<CarifConfig>,
-    erasmus: Option<ErasmusConfig>,
-    pass_monde: Option<PassMondeConfig>,
-    spro: Option<SproConfig>,
-    cnfpt: Option<CnfptConfig>,
+/// What starting a synced feed needs.
+struct Starter<'a> {
+    store: &'a Store,
+    health: &'a Arc<Health>,
+    tasks: &'a mut Vec<tokio::task::JoinHandle<()>>,
+    sources: &'a mut Sources,
 }
 
-fn partner_configs(config: &Config, sandbox: Option<&Sandbox>) -> PartnerConfigs {
-    if let Some(s) = sandbox {
-        return PartnerConfigs {
-            cci: s.cci_config(),
-            cma: s.cma_config(),
-            carif: s.carif_config(),
-            erasmus: s.erasmus_config(),
-            pass_monde: s.pass_monde_config(),
-            spro: s.spro_config(),
-            cnfpt: s.cnfpt_config(),
-        };
-    }
-    let mut out = PartnerConfigs::default();
-    for p in &config.partners {
-        match p {
-            PartnerConfig::Cci(c) => out.cci = Some(c.clone()),
-            PartnerConfig::Cma(c) => out.cma = Some(c.clone()),
-            PartnerConfig::Carif(c) => out.carif = Some(c.clone()),
-            PartnerConfig::Erasmus(c) => out.erasmus = Some(c.clone()),
-            PartnerConfig::PassMonde(c) => out.pass_monde = Some(c.clone()),
-            PartnerConfig::Spro(c) => out.spro = Some(c.clone()),
-            PartnerConfig::Cnfpt(c) => out.cnfpt = Some(c.clone()),
-        }
-    }
-    out
-}
-
-/// Loads a synced feed from the store (pulling it once when the store has
-/// none, so the gateway opens with data) and schedules its syncs.
-async fn start_feed<E, S>(
-    source: S,
-    interval: std::time::Duration,
-    store: &Store,
-    health: &Arc<Health>,
-    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
-) -> anyhow::Result<Arc<SyncedFeed<E, S>>>
-where
-    E: crate::sync::InMemory,
-    S: passerelle_connectors::FeedSource<E>,
-{
-    let feed = Arc::new(SyncedFeed::new(source, store.clone(), health.clone()));
-    let partner = feed.partner();
-    let stored = feed
-        .load()
-        .await
-        .with_context(|| format!("the {partner} feed could not be loaded from the store"))?;
-    if stored == 0 {
-        // Another replica may be pulling it: this one then waits for that
-        // sync and loads its result.
-        feed.sync_if_due(crate::sync::fresh_for(interval))
+impl Starter<'_> {
+    /// Loads a synced feed from the store (pulling it once when the store
+    /// has none, so the gateway opens with data), schedules its syncs, and
+    /// lists it among the synced feeds.
+    async fn feed<E: InMemory>(&mut self, synced: Synced<E>) -> anyhow::Result<Arc<SyncedFeed<E>>> {
+        let feed = Arc::new(SyncedFeed::of(
+            synced.feed,
+            self.store.clone(),
+            self.health.clone(),
+        ));
+        let partner = feed.partner();
+        let interval = synced.interval;
+        let stored = feed
+            .load()
             .await
-            .with_context(|| format!("the first {partner} sync could not be stored"))?;
-    } else {
-        tracing::info!(partner = %partner, records = stored, "feed loaded from the store");
+            .with_context(|| format!("the {partner} feed could not be loaded from the store"))?;
+        if stored == 0 {
+            // Another replica may be pulling it: this one then waits for that
+            // sync and loads its result.
+            feed.sync_if_due(crate::sync::fresh_for(interval))
+                .await
+                .with_context(|| format!("the first {partner} sync could not be stored"))?;
+        } else {
+            tracing::info!(partner = %partner, records = stored, "feed loaded from the store");
+        }
+        self.tasks.push(feed.clone().spawn(interval, stored == 0));
+        self.sources
+            .synced
+            .push((feed.clone() as Arc<dyn AnyFeed>, synced.directory));
+        Ok(feed)
     }
-    tasks.push(feed.clone().spawn(interval, stored == 0));
-    Ok(feed)
 }
 
 /// The checker of callers' tokens: against the identity provider's JWKS

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use passerelle_schema::{Departement, InseeCommune, RomeCode, Siret, SiteKind, Uai};
 
-use crate::feeds::Feeds;
+use crate::sources::Sources;
 
 /// A CFA as Passerelle knows it from every source.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,10 +37,10 @@ impl CfaInfo {
 
 /// Every CFA that the training catalogue or the SPRO directory names, by
 /// UAI.
-pub fn directory(feeds: &Feeds) -> BTreeMap<Uai, CfaInfo> {
+pub fn directory(sources: &Sources) -> BTreeMap<Uai, CfaInfo> {
     let mut out: BTreeMap<Uai, CfaInfo> = BTreeMap::new();
-    if let Some(carif) = &feeds.carif {
-        for f in &carif.snapshot().records {
+    for catalogue in &sources.formations {
+        for f in &catalogue.snapshot().records {
             let Some(uai) = &f.cfa.uai else { continue };
             let entry = out.entry(uai.clone()).or_insert_with(|| CfaInfo {
                 uai: uai.clone(),
@@ -57,7 +57,7 @@ pub fn directory(feeds: &Feeds) -> BTreeMap<Uai, CfaInfo> {
             }
         }
     }
-    if let Some(sites) = &feeds.sites {
+    for sites in &sources.sites {
         for s in &sites.snapshot().records {
             let (SiteKind::Cfa, Some(uai)) = (s.kind, &s.uai) else {
                 continue;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use passerelle_connectors::sandbox::{Sandbox, SandboxSettings};
+use passerelle_connectors::Registry;
 use passerelle_mappings::{Catalog, EntityKind};
 use passerelle_schema::Partner;
 
@@ -194,6 +195,9 @@ fn parse_context(s: &str) -> Result<(String, String), String> {
 
 /// Runs the command line; the exit code says how it went.
 pub fn run() -> ExitCode {
+    // The partners this binary knows, declared before any is read from the
+    // command line.
+    let _ = Registry::standard();
     let cli = Cli::parse();
     match cli.command {
         Command::Mapping { command } => mapping(command),
@@ -538,11 +542,11 @@ async fn sandbox(
     latency_ms: u64,
     write_config: Option<&Path>,
 ) -> anyhow::Result<()> {
-    let sandbox = Sandbox::start(&settings)
+    let sandbox = Sandbox::start(&settings, &Registry::standard())
         .await
         .context("the sandbox could not start")?;
     if let Some(path) = write_config {
-        std::fs::write(path, partners_toml(&sandbox))
+        std::fs::write(path, sandbox.partners_toml())
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     for s in sandbox.simulators() {
@@ -558,70 +562,6 @@ async fn sandbox(
     }
     shutdown_signal().await;
     Ok(())
-}
-
-/// A gateway configuration whose partners are the sandbox's simulators,
-/// with the sandbox's own credentials.
-fn partners_toml(sandbox: &Sandbox) -> String {
-    use secrecy::ExposeSecret;
-    use std::fmt::Write;
-    let mut out = String::from(
-        "# The partners of a standalone `passerelle sandbox`.\n[sandbox]\nenabled = false\n",
-    );
-    if let Some(c) = sandbox.cci_config() {
-        let _ = write!(
-            out,
-            "\n[[partners]]\nkind = \"cci\"\nbase_url = \"{}\"\n[partners.credentials]\ntoken_url = \"{}\"\nclient_id = \"{}\"\nclient_secret = \"{}\"\nscopes = {:?}\n",
-            c.base_url,
-            c.credentials.token_url,
-            c.credentials.client_id,
-            c.credentials.client_secret.expose_secret(),
-            c.credentials.scopes,
-        );
-    }
-    // The synced feeds: a kind and one URL each.
-    let feeds = [
-        ("cma", "feed_url", sandbox.cma_config().map(|c| c.feed_url)),
-        (
-            "carif",
-            "feed_url",
-            sandbox.carif_config().map(|c| c.feed_url),
-        ),
-        (
-            "erasmus",
-            "export_url",
-            sandbox.erasmus_config().map(|c| c.export_url),
-        ),
-        (
-            "spro",
-            "directory_url",
-            sandbox.spro_config().map(|c| c.directory_url),
-        ),
-    ];
-    for (kind, key, url) in feeds.into_iter().filter_map(|(k, f, u)| Some((k, f, u?))) {
-        let _ = write!(
-            out,
-            "\n[[partners]]\nkind = \"{kind}\"\n{key} = \"{url}\"\n"
-        );
-    }
-    if let Some(c) = sandbox.pass_monde_config() {
-        let _ = write!(
-            out,
-            "\n[[partners]]\nkind = \"passmonde\"\nbase_url = \"{}\"\napi_key = \"{}\"\n",
-            c.base_url,
-            c.api_key.expose_secret()
-        );
-    }
-    if let Some(c) = sandbox.cnfpt_config() {
-        let _ = write!(
-            out,
-            "\n[[partners]]\nkind = \"cnfpt\"\nendpoint = \"{}\"\nusername = \"{}\"\npassword = \"{}\"\n",
-            c.endpoint,
-            c.username,
-            c.password.expose_secret()
-        );
-    }
-    out
 }
 
 /// Completes on Ctrl-C or SIGTERM.
@@ -648,10 +588,7 @@ async fn shutdown_signal() {
 }
 
 fn catalog(dir: Option<&Path>) -> Result<Catalog, passerelle_mappings::MappingFileError> {
-    match dir {
-        Some(d) => Catalog::with_overrides(d),
-        None => Catalog::embedded(),
-    }
+    Registry::standard().catalog(dir)
 }
 
 /// Why a payload cannot be a partner's at all, before it is read: empty,

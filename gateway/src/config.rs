@@ -9,15 +9,10 @@ use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Json, Serialized, Toml};
 use figment::Figment;
-use passerelle_connectors::carif::CarifConfig;
-use passerelle_connectors::cci::CciConfig;
-use passerelle_connectors::cma::CmaConfig;
-use passerelle_connectors::cnfpt::CnfptConfig;
-use passerelle_connectors::erasmus::ErasmusConfig;
-use passerelle_connectors::passmonde::PassMondeConfig;
+use std::sync::Arc;
+
 use passerelle_connectors::sandbox::SandboxSettings;
-use passerelle_connectors::spro::SproConfig;
-use passerelle_schema::Partner;
+use passerelle_connectors::{Configured, Registry};
 use serde::Deserialize;
 
 /// Everything the gateway is configured with.
@@ -41,9 +36,10 @@ pub struct Config {
     /// The partner sandbox: simulators started in-process.
     #[serde(default)]
     pub sandbox: SandboxConfig,
-    /// The real partners, when the sandbox is off.
+    /// The real partners, when the sandbox is off: `[[partners]]` tables,
+    /// each read by the registered partner its `kind` names.
     #[serde(default)]
-    pub partners: Vec<PartnerConfig>,
+    pub partners: PartnerTables,
     /// Bounds on what one request may ask.
     #[serde(default)]
     pub limits: Limits,
@@ -223,39 +219,34 @@ impl Default for SandboxConfig {
     }
 }
 
-/// A real partner's connection settings, by kind.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
-pub enum PartnerConfig {
-    /// The CCI exchange (live).
-    Cci(CciConfig),
-    /// The CMA feed (synced).
-    Cma(CmaConfig),
-    /// The Carif-Oref training catalogue (synced).
-    Carif(CarifConfig),
-    /// The Erasmus+ export of Normandy CFAs' mobilities (synced).
-    Erasmus(ErasmusConfig),
-    /// The Région's Pass Monde grants (live).
-    #[serde(rename = "passmonde")]
-    PassMonde(PassMondeConfig),
-    /// The SPRO's orientation sites and their calendars (synced).
-    Spro(SproConfig),
-    /// The CNFPT's public-sector apprenticeship service (live).
-    Cnfpt(CnfptConfig),
+/// The `[[partners]]` tables as written: read by the registry, which knows
+/// each kind's settings. Shown by their kinds alone, since they hold
+/// secrets.
+#[derive(Clone, Default, Deserialize)]
+#[serde(transparent)]
+pub struct PartnerTables(pub Vec<serde_json::Value>);
+
+impl PartnerTables {
+    /// Whether no partner is configured.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many partners are configured.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
 }
 
-impl PartnerConfig {
-    /// The partner configured.
-    pub fn partner(&self) -> Partner {
-        match self {
-            PartnerConfig::Cci(_) => Partner::Cci,
-            PartnerConfig::Cma(_) => Partner::Cma,
-            PartnerConfig::Carif(_) => Partner::Carif,
-            PartnerConfig::Erasmus(_) => Partner::Erasmus,
-            PartnerConfig::PassMonde(_) => Partner::PassMonde,
-            PartnerConfig::Spro(_) => Partner::Spro,
-            PartnerConfig::Cnfpt(_) => Partner::Cnfpt,
-        }
+impl std::fmt::Debug for PartnerTables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(
+                self.0
+                    .iter()
+                    .map(|t| t.get("kind").and_then(|k| k.as_str())),
+            )
+            .finish()
     }
 }
 
@@ -427,6 +418,9 @@ pub enum ConfigError {
     /// The file or an environment variable does not fit the format.
     #[error("{0}")]
     Invalid(#[from] Box<figment::Error>),
+    /// A partner's settings cannot be used.
+    #[error("{0}")]
+    Partner(#[from] passerelle_connectors::registry::ConfigureError),
     /// The settings contradict each other.
     #[error("at {path}: {reason}")]
     Inconsistent {
@@ -467,6 +461,15 @@ impl Config {
     /// `PASSERELLE_*` environment variables (`__` separates levels:
     /// `PASSERELLE_SANDBOX__ENABLED=false`), then `overrides`.
     pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, ConfigError> {
+        Self::load_for(file, overrides, &Registry::standard())
+    }
+
+    /// [`Config::load`], the partners read by `registry`.
+    pub fn load_for(
+        file: Option<&Path>,
+        overrides: &Overrides,
+        registry: &Registry,
+    ) -> Result<Self, ConfigError> {
         let mut figment = Figment::new();
         if let Some(file) = file {
             figment = if file.extension().is_some_and(|e| e == "json") {
@@ -484,7 +487,7 @@ impl Config {
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
-        config.validate()?;
+        config.validate(registry)?;
         Ok(config)
     }
 
@@ -493,11 +496,17 @@ impl Config {
         let config: Config = Figment::from(Toml::string(text))
             .extract()
             .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
-        config.validate()?;
+        config.validate(&Registry::standard())?;
         Ok(config)
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// The configured partners' settings, each read by the partner of
+    /// `registry` its `kind` names.
+    pub fn partners(&self, registry: &Registry) -> Result<Vec<Arc<dyn Configured>>, ConfigError> {
+        Ok(registry.configure(&self.partners.0)?)
+    }
+
+    fn validate(&self, registry: &Registry) -> Result<(), ConfigError> {
         if self.sandbox.enabled && !self.partners.is_empty() {
             return Err(ConfigError::Inconsistent {
                 path: "partners",
@@ -510,16 +519,7 @@ impl Config {
                 reason: "no partner is configured and the sandbox is off".into(),
             });
         }
-        let mut seen = Vec::new();
-        for p in &self.partners {
-            if seen.contains(&p.partner()) {
-                return Err(ConfigError::Inconsistent {
-                    path: "partners",
-                    reason: format!("{} is configured twice", p.partner()),
-                });
-            }
-            seen.push(p.partner());
-        }
+        self.partners(registry)?;
         if self.limits.max_page_size == 0 {
             return Err(ConfigError::Inconsistent {
                 path: "limits.max_page_size",

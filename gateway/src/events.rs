@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use passerelle_connectors::spro::{SproEvents, SproSites};
 use passerelle_schema::{
     Departement, Event, EventKind, EventStatus, InseeCommune, Occurrence, OrientationSite,
     SiteKind, Uai,
@@ -12,10 +11,10 @@ use passerelle_schema::{
 
 use crate::sync::{Snapshot, SyncedFeed};
 
-/// The directory of sites.
-pub type SitesFeed = SyncedFeed<OrientationSite, SproSites>;
-/// The sites' events.
-pub type EventsFeed = SyncedFeed<Event, SproEvents>;
+/// A directory of sites.
+pub type SitesFeed = SyncedFeed<OrientationSite>;
+/// A feed of events.
+pub type EventsFeed = SyncedFeed<Event>;
 
 /// Which sites to list; every part must hold.
 #[derive(Debug, Clone, Default)]
@@ -70,14 +69,38 @@ pub struct EventOccurrence {
     pub occurrence: Occurrence,
 }
 
-/// The occurrences of the events matching `filter`, soonest first; a
-/// cancelled one only when the filter asks for them.
+/// The occurrences of the events of every feed matching `filter`, soonest
+/// first; a cancelled one only when the filter asks for them. An event's
+/// site is looked up in its partner's directory.
 pub fn occurrences(
-    events: &Snapshot<Event>,
-    sites: Option<&Snapshot<OrientationSite>>,
+    events: &[Arc<EventsFeed>],
+    sites: &[Arc<SitesFeed>],
     filter: &EventFilter,
 ) -> Vec<EventOccurrence> {
     let mut out = Vec::new();
+    for feed in events {
+        let directory = sites
+            .iter()
+            .find(|s| s.partner() == feed.partner())
+            .map(|s| s.snapshot());
+        occurrences_of(&feed.snapshot(), directory.as_deref(), filter, &mut out);
+    }
+    out.sort_by(|a, b| {
+        a.occurrence
+            .start
+            .cmp(&b.occurrence.start)
+            .then_with(|| a.event.partner_id.cmp(&b.event.partner_id))
+    });
+    out
+}
+
+/// The occurrences of the events of one feed matching `filter`, into `out`.
+fn occurrences_of(
+    events: &Snapshot<Event>,
+    sites: Option<&Snapshot<OrientationSite>>,
+    filter: &EventFilter,
+    out: &mut Vec<EventOccurrence>,
+) {
     for e in &events.records {
         if filter.kind.is_some_and(|k| k != e.kind)
             || filter.site.as_deref().is_some_and(|s| s != e.site)
@@ -103,11 +126,4 @@ pub fn occurrences(
             });
         }
     }
-    out.sort_by(|a, b| {
-        a.occurrence
-            .start
-            .cmp(&b.occurrence.start)
-            .then_with(|| a.event.partner_id.cmp(&b.event.partner_id))
-    });
-    out
 }

@@ -3,13 +3,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use passerelle_connectors::carif::CarifConnector;
 use passerelle_schema::{Departement, DiplomaLevel, Formation, InseeCommune, Rncp, RomeCode, Uai};
 
 use crate::sync::SyncedFeed;
 
-/// The Carif-Oref catalogue.
-pub type CarifFeed = SyncedFeed<Formation, CarifConnector>;
+/// A training catalogue.
+pub type FormationFeed = SyncedFeed<Formation>;
 
 /// What programmes to list; every part must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -74,22 +73,30 @@ pub fn places_by_departement(f: &Formation) -> BTreeMap<Departement, (u32, u32)>
     out
 }
 
-/// Lists programmes from the synced catalogue, in catalogue order.
-pub fn search(feed: &CarifFeed, filter: &FormationFilter) -> Vec<Arc<Formation>> {
-    let mut out: Vec<Arc<Formation>> = feed
-        .snapshot()
-        .records
-        .iter()
-        .filter(|f| filter.matches(f))
-        .cloned()
-        .collect();
-    out.sort_by(|a, b| a.partner_id.cmp(&b.partner_id));
+/// Lists programmes from the synced catalogues, in identifier order.
+pub fn search(catalogues: &[Arc<FormationFeed>], filter: &FormationFilter) -> Vec<Arc<Formation>> {
+    let mut out: Vec<Arc<Formation>> = Vec::new();
+    for feed in catalogues {
+        let snapshot = feed.snapshot();
+        out.extend(
+            snapshot
+                .records
+                .iter()
+                .filter(|f| filter.matches(f))
+                .cloned(),
+        );
+    }
+    out.sort_by(|a, b| {
+        a.partner_id
+            .cmp(&b.partner_id)
+            .then_with(|| a.partner.cmp(&b.partner))
+    });
     out
 }
 
 #[cfg(test)]
 mod tests {
-    use passerelle_schema::{Partner, Place, Session, Siret, TrainingOrg};
+    use passerelle_schema::{Place, Session, Siret, TrainingOrg};
 
     use super::*;
 
@@ -108,7 +115,7 @@ mod tests {
 
     fn formation(commune: Option<&str>, places: Vec<Place>) -> Formation {
         Formation {
-            partner: Partner::Carif,
+            partner: passerelle_connectors::carif::PARTNER,
             partner_id: "F-1".into(),
             title: "BP Boulanger".into(),
             objective: None,

@@ -196,10 +196,10 @@ mod tests {
         Ok(Cached {
             value: Arc::new(1),
             stale_because: stale.then_some(ConnectorError::Timeout {
-                partner: Partner::Cci,
+                partner: passerelle_connectors::cci::PARTNER,
             }),
             partial: rejected.then_some(ConnectorError::PartialData {
-                partner: Partner::Cci,
+                partner: passerelle_connectors::cci::PARTNER,
                 rejected: 3,
                 kept: 7,
                 reasons: "published_at: not a date".into(),
@@ -210,9 +210,16 @@ mod tests {
     fn status_after(results: Vec<Result<Cached<u32>, ConnectorError>>) -> PartnerStatus {
         let health = Health::default();
         for r in results {
-            health.observe_cached(Partner::Cci, r, |_| None, &mut Vec::new());
+            health.observe_cached(
+                passerelle_connectors::cci::PARTNER,
+                r,
+                |_| None,
+                &mut Vec::new(),
+            );
         }
-        health.state(Partner::Cci).status(false)
+        health
+            .state(passerelle_connectors::cci::PARTNER)
+            .status(false)
     }
 
     #[test]
@@ -231,7 +238,7 @@ mod tests {
             PartnerStatus::Degraded
         );
         let failed = Err(ConnectorError::AllRejected {
-            partner: Partner::Cci,
+            partner: passerelle_connectors::cci::PARTNER,
             rejected: 10,
             reasons: "published_at: not a date".into(),
         });

@@ -5,16 +5,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Datelike;
-use passerelle_connectors::erasmus::ErasmusConnector;
-use passerelle_connectors::passmonde::{PassMondeConnector, PassMondeQuery};
+use passerelle_connectors::source::{LiveMobility, MobilityQuery};
 use passerelle_connectors::ConnectorError;
-use passerelle_schema::{Cents, Departement, Mobility, MobilityProgram, Partner, Uai};
+use passerelle_schema::{Cents, Departement, Mobility, MobilityProgram, Uai};
 
 use crate::health::Health;
 use crate::sync::SyncedFeed;
 
-/// The Erasmus+ export.
-pub type ErasmusFeed = SyncedFeed<Mobility, ErasmusConnector>;
+/// A feed of mobilities.
+pub type MobilityFeed = SyncedFeed<Mobility>;
 
 /// Which mobilities to count; every part must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -111,74 +110,70 @@ pub fn report<'a>(
 
 /// Mobility figures from every programme's system.
 pub struct MobilityService {
-    erasmus: Option<Arc<ErasmusFeed>>,
-    pass_monde: Option<Arc<PassMondeConnector>>,
+    feeds: Vec<Arc<MobilityFeed>>,
+    live: Vec<Arc<dyn LiveMobility>>,
     health: Arc<Health>,
 }
 
 impl MobilityService {
-    /// A service over the configured programmes.
+    /// A service over the configured programmes' systems: those synced and
+    /// those asked live.
     pub fn new(
-        erasmus: Option<Arc<ErasmusFeed>>,
-        pass_monde: Option<Arc<PassMondeConnector>>,
+        feeds: Vec<Arc<MobilityFeed>>,
+        live: Vec<Arc<dyn LiveMobility>>,
         health: Arc<Health>,
     ) -> Self {
         Self {
-            erasmus,
-            pass_monde,
+            feeds,
+            live,
             health,
         }
     }
 
-    /// The Pass Monde connector, when configured.
-    pub fn pass_monde(&self) -> Option<&Arc<PassMondeConnector>> {
-        self.pass_monde.as_ref()
-    }
-
     /// Every mobility of every programme, in one call per system (the CFA
-    /// pages use it: one Pass Monde call for all CFAs, not one each).
+    /// pages use it: one call for all CFAs, not one each).
     pub async fn all(&self) -> (Vec<Arc<Mobility>>, Vec<ConnectorError>) {
-        self.gather(Some(PassMondeQuery::default()), true).await
+        self.gather(&MobilityQuery::default(), None).await
     }
 
     /// Counts the mobilities matching `filter`, across programmes; a
     /// programme whose system fails is left out and named.
     pub async fn report(&self, filter: &MobilityFilter) -> (MobilityReport, Vec<ConnectorError>) {
-        let wants_pass_monde = filter
-            .program
-            .is_none_or(|p| p == MobilityProgram::PassMonde);
-        let wants_erasmus = filter
-            .program
-            .is_none_or(|p| p != MobilityProgram::PassMonde);
-        let query = wants_pass_monde.then(|| PassMondeQuery {
+        let query = MobilityQuery {
             uai: filter.cfa.as_ref().map(ToString::to_string),
             year: filter.year,
             country: filter.country.clone(),
-        });
-        let (all, errors) = self.gather(query, wants_erasmus).await;
+        };
+        let (all, errors) = self.gather(&query, filter.program).await;
         (report(&all, filter), errors)
     }
 
-    /// The Pass Monde grants matching `pass_monde` (none when `None`), and
-    /// the Erasmus+ activities when `erasmus`.
+    /// The mobilities matching `query` of the systems asked live (those of
+    /// `program` when given), and those of the feeds.
     #[tracing::instrument(name = "mobility.gather", skip_all)]
     async fn gather(
         &self,
-        pass_monde: Option<PassMondeQuery>,
-        erasmus: bool,
+        query: &MobilityQuery,
+        program: Option<MobilityProgram>,
     ) -> (Vec<Arc<Mobility>>, Vec<ConnectorError>) {
         let mut errors = Vec::new();
         let mut all: Vec<Arc<Mobility>> = Vec::new();
-        if let (Some(query), Some(pm)) = (pass_monde, &self.pass_monde) {
-            let answer = pm.grants(query).await;
-            if let Some(a) =
-                self.health
-                    .observe_cached(Partner::PassMonde, answer, |_| None, &mut errors)
+        let asked =
+            self.live
+                .iter()
+                .filter(|live| program.is_none_or(|p| p == live.program()))
+                .map(|live| async move {
+                    (live.partner(), live.clone().mobilities(query.clone()).await)
+                });
+        for (partner, answer) in futures::future::join_all(asked).await {
+            if let Some(a) = self
+                .health
+                .observe_cached(partner, answer, |_| None, &mut errors)
             {
-                all.extend(a.grants.iter().cloned());
+                all.extend(a.mobilities.iter().cloned());
             }
         }
-        if let (true, Some(feed)) = (erasmus, &self.erasmus) {
+        for feed in &self.feeds {
             all.extend(feed.snapshot().records.iter().cloned());
         }
         (all, errors)

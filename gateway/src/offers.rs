@@ -10,9 +10,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use passerelle_connectors::cci::{CciAnswer, CciConnector, CciQuery};
-use passerelle_connectors::cma::CmaConnector;
-use passerelle_connectors::cnfpt::CnfptConnector;
+use passerelle_connectors::source::{Employers, LiveOffers, OfferAnswer, OfferQuery};
 use passerelle_connectors::ConnectorError;
 use passerelle_schema::{
     merge_duplicates, Departement, DiplomaLevel, InseeCommune, Offer, Partner, RomeCode,
@@ -22,8 +20,8 @@ use crate::health::Health;
 use crate::packed::{DatedPosition, OfferList, OfferRef, OfferSummary, PackedOffer, PackedRecords};
 use crate::sync::{Snapshot, SyncedFeed};
 
-/// The CMA feed of offers.
-pub type CmaFeed = SyncedFeed<Offer, CmaConnector>;
+/// A feed of offers.
+pub type OfferFeed = SyncedFeed<Offer>;
 
 /// What a search asks for; every part must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -46,15 +44,20 @@ pub struct OfferFilter {
 }
 
 impl OfferFilter {
-    /// Whether the search must read `partner`'s offers. A search by source
-    /// still reads the other exchanges: an offer published on several is
-    /// one merged offer, whose fields (and identifier) the merge decides.
-    fn wants(&self, partner: Partner) -> bool {
-        // Only the CNFPT publishes public-sector offers.
-        match self.public_sector {
-            Some(true) => partner == Partner::Cnfpt,
-            Some(false) => partner != Partner::Cnfpt,
-            None => true,
+    /// Whether the search must read the offers of a source publishing
+    /// `employers`' offers. A search by source still reads the other
+    /// exchanges: an offer published on several is one merged offer, whose
+    /// fields (and identifier) the merge decides.
+    fn wants(&self, employers: Employers) -> bool {
+        employers.admit(self.public_sector)
+    }
+
+    /// What a live exchange may filter itself.
+    fn query(&self) -> OfferQuery {
+        OfferQuery {
+            rome: self.rome.clone(),
+            departement: self.departement(),
+            level: self.level,
         }
     }
 
@@ -127,12 +130,26 @@ pub struct OfferResults {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct MergeKey {
     filter: OfferFilter,
-    cma_version: u64,
-    /// The address of the CCI answer used (answers are shared and immutable
-    /// while cached), or 0 without one.
-    cci_answer: usize,
-    /// Likewise for the CNFPT's.
-    cnfpt_answer: usize,
+    /// The version of each feed's snapshot read, 0 for a feed not read.
+    feed_versions: Vec<u64>,
+    /// The address of each live exchange's answer used (answers are shared
+    /// and immutable while cached), 0 for none.
+    answers: Vec<usize>,
+}
+
+/// Where a packed record's position keeps the rank of its feed among the
+/// feeds a search read: a feed holds fewer than 2²⁷ records.
+const FEED_SHIFT: u32 = 27;
+const POSITION_MASK: u32 = (1 << FEED_SHIFT) - 1;
+
+/// The records of several feeds, named by position and feed rank.
+#[derive(Debug)]
+struct SeveralFeeds(Vec<Arc<Snapshot<Offer>>>);
+
+impl PackedRecords for SeveralFeeds {
+    fn record(&self, at: u32) -> &PackedOffer {
+        &self.0[(at >> FEED_SHIFT) as usize].records[(at & POSITION_MASK) as usize]
+    }
 }
 
 /// The most memory the merged searches kept may use.
@@ -140,14 +157,18 @@ const MERGED_BYTES: u64 = 8 << 20;
 
 /// Searches offers across the exchanges.
 pub struct OfferService {
-    cci: Option<Arc<CciConnector>>,
-    cma: Option<Arc<CmaFeed>>,
-    cnfpt: Option<Arc<CnfptConnector>>,
+    live: Vec<Arc<dyn LiveOffers>>,
+    feeds: Vec<IndexedFeed>,
     health: Arc<Health>,
     merged: moka::sync::Cache<MergeKey, Arc<OfferList>>,
-    /// The CMA's records indexed, for the snapshot version they were built
-    /// from.
-    cma_index: std::sync::Mutex<Option<(u64, Arc<FeedIndex>)>>,
+}
+
+/// A feed of offers, and its records indexed for searches.
+struct IndexedFeed {
+    feed: Arc<OfferFeed>,
+    employers: Employers,
+    /// The index, for the snapshot version it was built from.
+    index: std::sync::Mutex<Option<(u64, Arc<FeedIndex>)>>,
 }
 
 /// A synced feed's offers indexed for searches, so that a search reads
@@ -231,17 +252,23 @@ fn equal_range<K: Ord + Copy, V>(list: &[(K, V)], k: K) -> &[(K, V)] {
 }
 
 impl OfferService {
-    /// A service over the configured exchanges.
+    /// A service over the configured exchanges: those asked live, and the
+    /// feeds, each with whose offers it publishes.
     pub fn new(
-        cci: Option<Arc<CciConnector>>,
-        cma: Option<Arc<CmaFeed>>,
-        cnfpt: Option<Arc<CnfptConnector>>,
+        live: Vec<Arc<dyn LiveOffers>>,
+        feeds: Vec<(Arc<OfferFeed>, Employers)>,
         health: Arc<Health>,
     ) -> Self {
         Self {
-            cci,
-            cma,
-            cnfpt,
+            live,
+            feeds: feeds
+                .into_iter()
+                .map(|(feed, employers)| IndexedFeed {
+                    feed,
+                    employers,
+                    index: std::sync::Mutex::new(None),
+                })
+                .collect(),
             health,
             // Weighed by the offers listed, so that a few broad searches
             // cannot hold much memory.
@@ -254,13 +281,12 @@ impl OfferService {
                 })
                 .time_to_live(Duration::from_secs(300))
                 .build(),
-            cma_index: std::sync::Mutex::new(None),
         }
     }
 
-    /// The CMA snapshot's index, built once per version.
-    fn cma_index(&self, snapshot: &Snapshot<Offer>) -> Arc<FeedIndex> {
-        let mut slot = self.cma_index.lock().expect("index lock");
+    /// A feed snapshot's index, built once per version.
+    fn index(&self, feed: &IndexedFeed, snapshot: &Snapshot<Offer>) -> Arc<FeedIndex> {
+        let mut slot = feed.index.lock().expect("index lock");
         if let Some((version, index)) = slot.as_ref() {
             if *version == snapshot.version {
                 return index.clone();
@@ -294,19 +320,14 @@ impl OfferService {
         index
     }
 
-    /// The CMA feed, when configured.
-    pub fn cma(&self) -> Option<&Arc<CmaFeed>> {
-        self.cma.as_ref()
-    }
-
-    /// The CNFPT connector, when configured.
-    pub fn cnfpt(&self) -> Option<&Arc<CnfptConnector>> {
-        self.cnfpt.as_ref()
-    }
-
-    /// The CCI connector, when configured.
-    pub fn cci(&self) -> Option<&Arc<CciConnector>> {
-        self.cci.as_ref()
+    /// The partners of the feeds a search with `filter` reads.
+    pub fn feeds_read(&self, filter: &OfferFilter) -> Vec<Partner> {
+        self.feeds
+            .iter()
+            .filter(|f| filter.wants(f.employers))
+            .map(|f| f.feed.partner())
+            .filter(|p| filter.source.is_none_or(|s| s == *p))
+            .collect()
     }
 
     /// Every offer matching `filter`, merged across exchanges.
@@ -314,114 +335,130 @@ impl OfferService {
     pub async fn search(&self, filter: &OfferFilter) -> OfferResults {
         let mut errors = Vec::new();
         // The live exchanges are asked at once: the search takes as long
-        // as the slower, not the sum.
-        let cci_query = CciQuery {
-            rome: filter.rome.iter().map(|r| r.to_string()).collect(),
-            departement: filter.departement().map(|d| d.to_string()),
-            level: filter.level.map(DiplomaLevel::get),
-            updated_since: None,
-        };
-        let unfiltered = cci_query == CciQuery::default();
-        let cci = async {
-            match &self.cci {
-                Some(cci) if filter.wants(Partner::Cci) => Some(cci.search(cci_query).await),
-                _ => None,
+        // as the slowest, not the sum. Boxed: they are large futures,
+        // polled deep in a request.
+        let query = filter.query();
+        let asked = self.live.iter().map(|live| {
+            let wanted = filter.wants(live.employers());
+            let search = wanted.then(|| live.clone().search(query.clone()));
+            async move {
+                match search {
+                    Some(s) => Some(s.await),
+                    None => None,
+                }
             }
-        };
-        let cnfpt = async {
-            match &self.cnfpt {
-                Some(cnfpt) if filter.wants(Partner::Cnfpt) => Some(cnfpt.offers().await),
-                _ => None,
-            }
-        };
-        // Boxed: both are large futures, polled deep in a request.
-        let (cci, cnfpt) = tokio::join!(Box::pin(cci), Box::pin(cnfpt));
-        let cci_answer: Option<Arc<CciAnswer>> = cci.and_then(|answer| {
-            self.health.observe_cached(
-                Partner::Cci,
-                answer,
-                |a| unfiltered.then_some(a.total),
-                &mut errors,
-            )
         });
-        let cnfpt_answer = cnfpt.and_then(|answer| {
-            self.health.observe_cached(
-                Partner::Cnfpt,
-                answer,
-                |a| Some(a.offers.len() as u64),
-                &mut errors,
-            )
-        });
-        let cma = self
-            .cma
-            .as_ref()
-            .filter(|_| filter.wants(Partner::Cma))
-            .map(|f| f.snapshot());
+        let answered = futures::future::join_all(asked).await;
+        let answers: Vec<Option<Arc<OfferAnswer>>> = self
+            .live
+            .iter()
+            .zip(answered)
+            .map(|(live, answer)| {
+                self.health
+                    .observe_cached(live.partner(), answer?, OfferAnswer::held, &mut errors)
+            })
+            .collect();
+        let snapshots: Vec<Option<Arc<Snapshot<Offer>>>> = self
+            .feeds
+            .iter()
+            .map(|f| filter.wants(f.employers).then(|| f.feed.snapshot()))
+            .collect();
         let key = MergeKey {
             filter: filter.clone(),
-            cma_version: cma.as_ref().map_or(0, |s| s.version),
-            cci_answer: cci_answer.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize),
-            cnfpt_answer: cnfpt_answer.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize),
+            feed_versions: snapshots
+                .iter()
+                .map(|s| s.as_ref().map_or(0, |s| s.version))
+                .collect(),
+            answers: answers
+                .iter()
+                .map(|a| a.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize))
+                .collect(),
         };
         let offers = self.merged.get_with(key, || {
             let mut candidates: Vec<Arc<Offer>> = Vec::new();
             let place = |o: &Arc<Offer>| filter.place_matches(&OfferSummary::of(o));
-            if let Some(a) = &cci_answer {
+            for a in answers.iter().flatten() {
                 candidates.extend(a.offers.iter().filter(|o| place(o)).cloned());
             }
-            if let Some(a) = &cnfpt_answer {
-                candidates.extend(a.offers.iter().filter(|o| place(o)).cloned());
-            }
-            // Records of the CMA never merge with each other, only with a
-            // live exchange's copy. So only the live offers and their CMA
-            // copies are merged; the other CMA records that match alone
-            // join the result as they are, packed. The search reads the
-            // records of its département and level, not the whole feed.
+            // Records of a feed never merge with each other, only with a
+            // live exchange's copy. So only the live offers and their
+            // copies in the feeds are merged; the other records that match
+            // alone join the result as they are, packed. The search reads
+            // the records of its département and level, not whole feeds.
+            // A record is named by its position, the feed's rank among
+            // those read in the high bits.
+            let read: Vec<(&IndexedFeed, &Arc<Snapshot<Offer>>)> = self
+                .feeds
+                .iter()
+                .zip(&snapshots)
+                .filter_map(|(f, s)| Some((f, s.as_ref()?)))
+                .collect();
+            let record = |at: u32| {
+                let (_, s) = read[(at >> FEED_SHIFT) as usize];
+                &s.records[(at & POSITION_MASK) as usize]
+            };
             let mut alone: Vec<DatedPosition> = Vec::new();
-            if let Some(s) = &cma {
-                let index = self.cma_index(s);
-                let record = |i: u32| &s.records[i as usize];
-                let mut copies: Vec<u32> = candidates
+            let mut runs = 0;
+            let mut copies: Vec<Arc<Offer>> = Vec::new();
+            for (rank, (feed, s)) in (0u32..).zip(&read) {
+                let tag = rank << FEED_SHIFT;
+                let index = self.index(feed, s);
+                let own = |i: u32| &s.records[i as usize];
+                let mut copied: Vec<u32> = candidates
                     .iter()
                     .flat_map(|o| index.keys.get(o.dedup_hash()))
-                    .filter(|i| filter.place_matches(&record(*i).summary()))
+                    .filter(|i| filter.place_matches(&own(*i).summary()))
                     .collect();
                 // A record copied on two live exchanges is one candidate.
-                copies.sort_unstable();
-                copies.dedup();
+                copied.sort_unstable();
+                copied.dedup();
                 let lists: Vec<&Vec<(u8, DatedPosition)>> = match filter.departement() {
                     Some(d) => index.places.get(d.as_str()).into_iter().collect(),
                     None => index.places.values().collect(),
                 };
+                runs += lists.len();
                 // Records of a département's list at the level asked match
                 // a filter of place and level without being read.
-                let read = !filter.by_place_and_level_only();
+                let read_records = !filter.by_place_and_level_only();
                 for list in &lists {
                     let slice = match filter.level {
                         Some(l) => equal_range(list, l.get()),
                         None => &list[..],
                     };
                     alone.reserve(slice.len());
-                    alone.extend(slice.iter().map(|(_, placed)| *placed).filter(|(_, i)| {
-                        copies.binary_search(i).is_err()
-                            && (!read || filter.matches_packed(record(*i)))
-                    }));
+                    alone.extend(
+                        slice
+                            .iter()
+                            .map(|(_, placed)| *placed)
+                            .filter(|(_, i)| {
+                                copied.binary_search(i).is_err()
+                                    && (!read_records || filter.matches_packed(own(*i)))
+                            })
+                            .map(|(published, i)| (published, i | tag)),
+                    );
                 }
-                // One list of one level is in answer order already; others
-                // are runs in answer order, put in order by their dates (a
-                // stable sort merges runs), records read only on a tie.
-                if lists.len() > 1 || filter.level.is_none() {
-                    alone.sort_by(|(da, a), (db, b)| {
-                        db.cmp(da)
-                            .then_with(|| record(*a).order_key().cmp(&record(*b).order_key()))
-                    });
-                }
-                candidates.extend(copies.iter().map(|i| Arc::new(record(*i).unpack())));
+                copies.extend(copied.iter().map(|i| Arc::new(own(*i).unpack())));
             }
+            // One list of one level is in answer order already; others are
+            // runs in answer order, put in order by their dates (a stable
+            // sort merges runs), records read only on a tie.
+            if runs > 1 || filter.level.is_none() {
+                alone.sort_by(|(da, a), (db, b)| {
+                    db.cmp(da)
+                        .then_with(|| record(*a).order_key().cmp(&record(*b).order_key()))
+                });
+            }
+            candidates.extend(copies);
             let mut merged = merge_duplicates(candidates);
             merged.retain(|o| filter.matches(o));
             merged.sort_by(|a, b| newest_first(a, b));
-            let packed = cma.map(|s| s as Arc<dyn PackedRecords>);
+            let packed: Option<Arc<dyn PackedRecords>> = match read.as_slice() {
+                [] => None,
+                [(_, s)] => Some(Arc::clone(s) as Arc<dyn PackedRecords>),
+                several => Some(Arc::new(SeveralFeeds(
+                    several.iter().map(|(_, s)| Arc::clone(s)).collect(),
+                ))),
+            };
             let merged = merged.into_iter().map(OfferRef::Whole).collect();
             // Two lists in answer order: merged in one pass.
             Arc::new(OfferList::merge_ordered(merged, &alone, packed))
@@ -434,45 +471,26 @@ impl OfferService {
     pub async fn by_source(&self, partner: Partner, partner_id: &str) -> OfferLookup {
         // Copies of a position share their commune: find the record, then
         // the merged offer among the offers of its commune.
-        let commune = match partner {
-            Partner::Cma => self.cma.as_ref().and_then(|f| {
-                f.snapshot()
-                    .get(partner_id)
-                    .map(|o| o.summary().commune.clone())
-            }),
-            Partner::Cci => match &self.cci {
-                Some(cci) => match cci.offer(partner_id).await {
-                    Ok(o) => o.map(|o| o.location.commune.clone()),
-                    Err(e) => {
-                        self.health.failure(&e);
-                        return OfferLookup {
-                            offer: None,
-                            errors: vec![e],
-                        };
-                    }
-                },
-                None => None,
+        let feed = self.feeds.iter().find(|f| f.feed.partner() == partner);
+        let live = self.live.iter().find(|l| l.partner() == partner);
+        let commune = match (feed, live) {
+            (Some(f), _) => f
+                .feed
+                .snapshot()
+                .get(partner_id)
+                .map(|o| o.summary().commune.clone()),
+            (None, Some(live)) => match live.clone().offer(partner_id.to_owned()).await {
+                Ok(o) => o.map(|o| o.location.commune.clone()),
+                Err(e) => {
+                    self.health.failure(&e);
+                    return OfferLookup {
+                        offer: None,
+                        errors: vec![e],
+                    };
+                }
             },
             // Not an exchange of offers.
-            Partner::Cnfpt => match &self.cnfpt {
-                Some(cnfpt) => match cnfpt.offers().await {
-                    Ok(all) => all
-                        .value
-                        .offers
-                        .iter()
-                        .find(|o| o.primary_source().partner_id == partner_id)
-                        .map(|o| o.location.commune.clone()),
-                    Err(e) => {
-                        self.health.failure(&e);
-                        return OfferLookup {
-                            offer: None,
-                            errors: vec![e],
-                        };
-                    }
-                },
-                None => None,
-            },
-            Partner::Carif | Partner::Erasmus | Partner::PassMonde | Partner::Spro => None,
+            (None, None) => None,
         };
         let Some(commune) = commune else {
             return OfferLookup {

@@ -589,7 +589,10 @@ mod tests {
         assert_eq!(summary.commune.as_str(), "14118");
         assert_eq!(summary.rome_codes.len(), 2);
         assert_eq!(summary.status, OfferStatus::Filled);
-        assert_eq!(summary.sources.primary(), Partner::Cma);
+        assert_eq!(
+            summary.sources.primary(),
+            passerelle_connectors::cma::PARTNER
+        );
         assert!(!summary.public);
     }
 
@@ -614,7 +617,7 @@ mod tests {
     fn a_list_reads_whole_and_packed_offers_alike() {
         let mut newer = offer();
         newer.published_at += chrono::Duration::days(1);
-        newer.sources[0].partner = Partner::Cci;
+        newer.sources[0].partner = passerelle_connectors::cci::PARTNER;
         let packed: Arc<dyn PackedRecords> =
             Arc::new(vec![PackedOffer::pack(offer(), &mut Packer::default())]);
         let list = OfferList::new(
@@ -628,12 +631,18 @@ mod tests {
         assert_eq!(*list.get(0), newer);
         assert_eq!(*list.get(1), offer());
         let primaries: Vec<Partner> = list.summaries().map(|h| h.sources.primary()).collect();
-        assert_eq!(primaries, [Partner::Cci, Partner::Cma]);
         assert_eq!(
-            list.partition_point(|h| h.sources.primary() == Partner::Cci),
+            primaries,
+            [
+                passerelle_connectors::cci::PARTNER,
+                passerelle_connectors::cma::PARTNER
+            ]
+        );
+        assert_eq!(
+            list.partition_point(|h| h.sources.primary() == passerelle_connectors::cci::PARTNER),
             1
         );
-        let cma = list.select(|h| h.sources.primary() == Partner::Cma);
+        let cma = list.select(|h| h.sources.primary() == passerelle_connectors::cma::PARTNER);
         assert_eq!(cma.range(0, 1), vec![Arc::new(offer())]);
         assert!(list.summary(0).order_key() < list.summary(1).order_key());
     }
@@ -685,7 +694,12 @@ mod tests {
         let packed: Vec<PackedOffer> = [9, 7, 7, 4, 2, 0]
             .iter()
             .enumerate()
-            .map(|(i, d)| PackedOffer::pack(at(*d, Partner::Cma, &format!("CMA-{i}")), &mut packer))
+            .map(|(i, d)| {
+                PackedOffer::pack(
+                    at(*d, passerelle_connectors::cma::PARTNER, &format!("CMA-{i}")),
+                    &mut packer,
+                )
+            })
             .collect();
         let many: Vec<DatedPosition> = (0u32..)
             .zip(&packed)
@@ -694,9 +708,15 @@ mod tests {
         let packed: Arc<dyn PackedRecords> = Arc::new(packed);
         for few in [
             vec![],
-            vec![at(10, Partner::Cci, "A")],
-            vec![at(7, Partner::Cci, "A"), at(3, Partner::Cci, "B")],
-            vec![at(-1, Partner::Cci, "A"), at(-2, Partner::Cci, "B")],
+            vec![at(10, passerelle_connectors::cci::PARTNER, "A")],
+            vec![
+                at(7, passerelle_connectors::cci::PARTNER, "A"),
+                at(3, passerelle_connectors::cci::PARTNER, "B"),
+            ],
+            vec![
+                at(-1, passerelle_connectors::cci::PARTNER, "A"),
+                at(-2, passerelle_connectors::cci::PARTNER, "B"),
+            ],
         ] {
             let few: Vec<OfferRef> = few
                 .into_iter()

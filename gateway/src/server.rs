@@ -8,15 +8,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use passerelle_connectors::sandbox::{FaultUpdate, Sandbox};
+use passerelle_connectors::Registry;
 use passerelle_schema::Partner;
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
-use crate::feeds::Feeds;
 use crate::graphql::{http as graphql_http, PasserelleSchema};
 use crate::health::Health;
-use crate::mobility::MobilityService;
-use crate::offers::OfferService;
+use crate::sources::Sources;
 use crate::store::Store;
 
 /// What the routes share.
@@ -24,12 +23,10 @@ use crate::store::Store;
 pub struct ServerState {
     /// The GraphQL schema.
     pub schema: PasserelleSchema,
-    /// Offers, for readiness.
-    pub offers: Arc<OfferService>,
-    /// The other synced feeds, for readiness.
-    pub feeds: Arc<Feeds>,
-    /// Mobility, for its live partner.
-    pub mobility: Arc<MobilityService>,
+    /// The partners known.
+    pub registry: Registry,
+    /// Every configured partner's sources, for readiness and syncs.
+    pub sources: Arc<Sources>,
     /// Partners' health.
     pub health: Arc<Health>,
     /// The store, for readiness.
@@ -179,28 +176,16 @@ async fn metrics() -> Response {
 /// answered per field while the other partners still serve.
 async fn readyz(State(state): State<ServerState>) -> Response {
     let store_ok = state.store.ping().await.is_ok();
-    let mut feeds: Vec<(Partner, usize)> = state
-        .feeds
-        .sizes()
-        .into_iter()
-        .map(|f| (f.partner, f.records))
-        .collect();
-    if let Some(feed) = state.offers.cma() {
-        feeds.push((Partner::Cma, feed.snapshot().records.len()));
-    }
-    let feeds_ok = feeds.iter().all(|(_, n)| *n > 0);
+    let sizes = state.sources.sizes();
+    let feeds_ok = sizes.iter().all(|f| f.records > 0);
     let mut partners = serde_json::Map::new();
-    for partner in Partner::ALL {
-        let records = feeds.iter().find(|(p, _)| *p == partner).map(|(_, n)| *n);
-        let live = match partner {
-            Partner::Cci => state.offers.cci().is_some(),
-            Partner::Cnfpt => state.offers.cnfpt().is_some(),
-            Partner::PassMonde => state.mobility.pass_monde().is_some(),
-            _ => false,
+    for &partner in &state.sources.partners {
+        let mut feeds = sizes.iter().filter(|f| f.partner == partner).peekable();
+        let records = match feeds.peek() {
+            Some(_) => Some(feeds.map(|f| f.records).sum::<usize>()),
+            None if state.sources.is_live(partner) => None,
+            None => continue,
         };
-        if records.is_none() && !live {
-            continue;
-        }
         let health = state.health.state(partner);
         let status = health.status(records.is_some_and(|n| n > 0));
         let mut entry = json!({ "status": format!("{status:?}").to_uppercase() });
@@ -231,44 +216,24 @@ async fn readyz(State(state): State<ServerState>) -> Response {
 /// Syncs a synced partner's feeds now, in sandbox mode: for demos and tests
 /// that should not wait for the schedule.
 async fn sync_now(State(state): State<ServerState>, Path(partner): Path<String>) -> Response {
-    let Ok(p) = partner.parse::<Partner>() else {
+    let Some(p) = state.registry.partner(&partner) else {
         return (
             StatusCode::NOT_FOUND,
             Json(json!({ "error": format!("unknown partner {partner:?}") })),
         )
             .into_response();
     };
-    let runs = match p {
-        Partner::Cma => match state.offers.cma() {
-            Some(f) => vec![f.sync_once().await],
-            None => vec![],
-        },
-        Partner::Carif => match &state.feeds.carif {
-            Some(f) => vec![f.sync_once().await],
-            None => vec![],
-        },
-        Partner::Erasmus => match &state.feeds.erasmus {
-            Some(f) => vec![f.sync_once().await],
-            None => vec![],
-        },
-        Partner::Spro => {
-            let mut runs = Vec::new();
-            if let Some(f) = &state.feeds.sites {
-                runs.push(f.sync_once().await);
-            }
-            if let Some(f) = &state.feeds.events {
-                runs.push(f.sync_once().await);
-            }
-            runs
-        }
-        Partner::Cci | Partner::PassMonde | Partner::Cnfpt => {
-            return (
-                StatusCode::BAD_REQUEST,
-                Json(json!({ "error": format!("{p} is live: there is nothing to sync") })),
-            )
-                .into_response()
-        }
-    };
+    let mut runs = Vec::new();
+    for feed in state.sources.feeds_of(p) {
+        runs.push(feed.sync_once().await);
+    }
+    if runs.is_empty() {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": format!("{p} is live: there is nothing to sync") })),
+        )
+            .into_response();
+    }
     match runs.into_iter().collect::<Result<Vec<_>, _>>() {
         Ok(runs) => Json(runs).into_response(),
         Err(e) => {

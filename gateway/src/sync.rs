@@ -148,18 +148,23 @@ pub fn fresh_for(interval: Duration) -> Duration {
     interval.mul_f64(DUE_AFTER)
 }
 
-/// A synced feed of entities `E` from source `S`.
-pub struct SyncedFeed<E: InMemory, S> {
-    source: S,
+/// A synced feed of entities `E`.
+pub struct SyncedFeed<E: InMemory> {
+    source: Arc<dyn FeedSource<E>>,
     store: Store,
     health: Arc<Health>,
     snapshot: RwLock<Arc<Snapshot<E>>>,
     running: Mutex<()>,
 }
 
-impl<E: InMemory, S: FeedSource<E>> SyncedFeed<E, S> {
-    /// A feed with nothing loaded yet.
-    pub fn new(source: S, store: Store, health: Arc<Health>) -> Self {
+impl<E: InMemory> SyncedFeed<E> {
+    /// A feed of `source` with nothing loaded yet.
+    pub fn new(source: impl FeedSource<E>, store: Store, health: Arc<Health>) -> Self {
+        Self::of(Arc::new(source), store, health)
+    }
+
+    /// A feed of a shared `source` with nothing loaded yet.
+    pub fn of(source: Arc<dyn FeedSource<E>>, store: Store, health: Arc<Health>) -> Self {
         Self {
             source,
             store,
@@ -492,5 +497,36 @@ impl<E: InMemory, S: FeedSource<E>> SyncedFeed<E, S> {
                 }
             }
         })
+    }
+}
+
+/// A synced feed, whatever its entity: what the loops over every feed
+/// (readiness, `partners`, the sandbox's sync route) read of it.
+pub trait AnyFeed: Send + Sync {
+    /// The partner.
+    fn partner(&self) -> Partner;
+    /// The entity its records are.
+    fn entity(&self) -> passerelle_mappings::EntityKind;
+    /// How many records it serves.
+    fn records(&self) -> usize;
+    /// Syncs it now.
+    fn sync_once(&self) -> futures::future::BoxFuture<'_, Result<SyncRun, StoreError>>;
+}
+
+impl<E: InMemory> AnyFeed for SyncedFeed<E> {
+    fn partner(&self) -> Partner {
+        SyncedFeed::partner(self)
+    }
+
+    fn entity(&self) -> passerelle_mappings::EntityKind {
+        E::KIND
+    }
+
+    fn records(&self) -> usize {
+        self.snapshot().records.len()
+    }
+
+    fn sync_once(&self) -> futures::future::BoxFuture<'_, Result<SyncRun, StoreError>> {
+        Box::pin(SyncedFeed::sync_once(self))
     }
 }

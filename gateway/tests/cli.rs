@@ -241,13 +241,19 @@ async fn mapping_run_reads_every_partners_payload_format() {
     settings.data.cci_offers = 120;
     settings.data.cma_offers = 100;
     settings.data.shared_offers = 10;
-    let sandbox = Sandbox::start(&settings).await.unwrap();
+    let sandbox = Sandbox::start(&settings, &passerelle_connectors::Registry::standard())
+        .await
+        .unwrap();
     let base = |p: Partner| sandbox.simulator(p).unwrap().server.base_url();
     let http = reqwest::Client::new();
 
     // CCI: a page of the REST API, behind an OAuth2 token.
     let token: serde_json::Value = http
-        .post(base(Partner::Cci).join("oauth/token").unwrap())
+        .post(
+            base(passerelle_connectors::cci::PARTNER)
+                .join("oauth/token")
+                .unwrap(),
+        )
         .basic_auth("passerelle", Some("sandbox-cci-secret"))
         .form(&[("grant_type", "client_credentials")])
         .send()
@@ -257,7 +263,11 @@ async fn mapping_run_reads_every_partners_payload_format() {
         .await
         .unwrap();
     let page = http
-        .get(base(Partner::Cci).join("api/v1/offres?limite=50").unwrap())
+        .get(
+            base(passerelle_connectors::cci::PARTNER)
+                .join("api/v1/offres?limite=50")
+                .unwrap(),
+        )
         .bearer_auth(token["access_token"].as_str().unwrap())
         .send()
         .await
@@ -271,16 +281,25 @@ async fn mapping_run_reads_every_partners_payload_format() {
         let http = http.clone();
         async move { http.get(url).send().await.unwrap().bytes().await.unwrap() }
     };
-    let lheo = get(base(Partner::Carif).join("lheo/offres.xml").unwrap()).await;
-    let csv = get(base(Partner::Erasmus)
+    let lheo = get(base(passerelle_connectors::carif::PARTNER)
+        .join("lheo/offres.xml")
+        .unwrap())
+    .await;
+    let csv = get(base(passerelle_connectors::erasmus::PARTNER)
         .join("exports/mobilites.csv")
         .unwrap())
     .await;
-    let sites = get(base(Partner::Spro).join("api/sites").unwrap()).await;
-    let ics = get(base(Partner::Spro).join("agenda/cio-14118.ics").unwrap()).await;
+    let sites = get(base(passerelle_connectors::spro::PARTNER)
+        .join("api/sites")
+        .unwrap())
+    .await;
+    let ics = get(base(passerelle_connectors::spro::PARTNER)
+        .join("agenda/cio-14118.ics")
+        .unwrap())
+    .await;
     let grants = http
         .get(
-            base(Partner::PassMonde)
+            base(passerelle_connectors::passmonde::PARTNER)
                 .join("api/v2/bourses?statut=apprenti&par_page=50")
                 .unwrap(),
         )
@@ -292,7 +311,7 @@ async fn mapping_run_reads_every_partners_payload_format() {
         .await
         .unwrap();
     let soap = http
-        .post(base(Partner::Cnfpt).join("services/apprentissage").unwrap())
+        .post(base(passerelle_connectors::cnfpt::PARTNER).join("services/apprentissage").unwrap())
         .basic_auth("passerelle", Some("sandbox-cnfpt-password"))
         .header("Content-Type", "text/xml; charset=utf-8")
         .body(r#"<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:c="urn:cnfpt:apprentissage:1"><soap:Body><c:RechercherOffres/></soap:Body></soap:Envelope>"#)

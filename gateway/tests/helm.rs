@@ -7,8 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use passerelle::config::{Config, OtlpProtocol, Overrides};
-use passerelle_mappings::{Catalog, EntityKind};
-use passerelle_schema::Partner;
+use passerelle_mappings::EntityKind;
 
 /// The paths the chart mounts, and where this test puts their contents.
 fn localize(text: &str, case: &Path, scratch: &Path) -> String {
@@ -79,9 +78,12 @@ fn the_chart_validates_and_the_gateway_reads_what_it_renders() {
             assert_eq!(endpoint.port(), Some(4317), "{case}");
         }
         if let Some(mappings) = &config.mappings_dir {
-            let catalog = Catalog::with_overrides(mappings)
+            let catalog = passerelle_connectors::Registry::standard()
+                .catalog(Some(mappings))
                 .unwrap_or_else(|e| panic!("{case}: the mounted mappings are refused: {e}"));
-            assert!(catalog.get(Partner::Cma, EntityKind::Offer).is_some());
+            assert!(catalog
+                .get(passerelle_connectors::cma::PARTNER, EntityKind::Offer)
+                .is_some());
         }
     }
 }

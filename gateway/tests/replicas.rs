@@ -14,7 +14,7 @@ use passerelle::store::{testing, Store};
 use passerelle_connectors::sandbox::campaign::{write_csv, Campaign, CampaignSettings};
 use passerelle_connectors::sandbox::faults::Outage;
 use passerelle_connectors::sandbox::{FaultUpdate, Sandbox, SandboxSettings, SimServer};
-use passerelle_schema::{AllocationInput, Partner};
+use passerelle_schema::AllocationInput;
 
 use serde_json::{json, Value};
 
@@ -71,10 +71,13 @@ async fn two_replicas_share_the_syncs_store_a_retried_batch_once_and_answer_alik
         return;
     };
     let store_url = testing::scratch_postgres(&server).await;
-    let sandbox = Sandbox::start(&SandboxSettings {
-        base_port: 0,
-        ..SandboxSettings::default()
-    })
+    let sandbox = Sandbox::start(
+        &SandboxSettings {
+            base_port: 0,
+            ..SandboxSettings::default()
+        },
+        &passerelle_connectors::Registry::standard(),
+    )
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -130,10 +133,18 @@ sync_interval = "1s"
 "#,
             data = dir.path().display(),
             jwks = idp.base_url().join("jwks.json").unwrap(),
-            cma = sandbox.cma_config().unwrap().feed_url,
-            carif = sandbox.carif_config().unwrap().feed_url,
-            erasmus = sandbox.erasmus_config().unwrap().export_url,
-            spro = sandbox.spro_config().unwrap().directory_url,
+            cma = sandbox
+                .setting(passerelle_connectors::cma::PARTNER, "feed_url")
+                .unwrap(),
+            carif = sandbox
+                .setting(passerelle_connectors::carif::PARTNER, "feed_url")
+                .unwrap(),
+            erasmus = sandbox
+                .setting(passerelle_connectors::erasmus::PARTNER, "export_url")
+                .unwrap(),
+            spro = sandbox
+                .setting(passerelle_connectors::spro::PARTNER, "directory_url")
+                .unwrap(),
         ),
     )
     .unwrap();
@@ -186,7 +197,9 @@ sync_interval = "1s"
 
     // Several intervals go by.
     tokio::time::sleep(INTERVAL * 5).await;
-    let cma = sandbox.simulator(Partner::Cma).unwrap();
+    let cma = sandbox
+        .simulator(passerelle_connectors::cma::PARTNER)
+        .unwrap();
     let history = runs(&store).await;
     let cma_requests = cma.faults.report().requests;
     for (feed, ids) in &history {

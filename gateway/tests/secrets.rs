@@ -11,10 +11,13 @@ use passerelle_connectors::{cci, cnfpt, passmonde};
 
 #[tokio::test]
 async fn no_configured_secret_appears_in_the_logs_of_a_full_run() {
-    let sandbox = Sandbox::start(&SandboxSettings {
-        base_port: 0,
-        ..SandboxSettings::default()
-    })
+    let sandbox = Sandbox::start(
+        &SandboxSettings {
+            base_port: 0,
+            ..SandboxSettings::default()
+        },
+        &passerelle_connectors::Registry::standard(),
+    )
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -25,7 +28,7 @@ async fn no_configured_secret_appears_in_the_logs_of_a_full_run() {
     };
     let cci_secret = secret_file("cci-client-secret", cci::simulator::CLIENT_SECRET);
     let api_key = secret_file("passmonde-api-key", passmonde::simulator::API_KEY);
-    let cci = sandbox.cci_config().unwrap();
+    let cci = |key: &str| sandbox.setting(cci::PARTNER, key).unwrap();
     let config = format!(
         r#"
 listen = "127.0.0.1:0"
@@ -72,15 +75,27 @@ username = "{cnfpt_user}"
 password = {{ env = "CNFPT_PASSWORD" }}
 "#,
         data = dir.path().display(),
-        cci_base = cci.base_url,
-        token_url = cci.credentials.token_url,
-        client_id = cci.credentials.client_id,
-        cma = sandbox.cma_config().unwrap().feed_url,
-        carif = sandbox.carif_config().unwrap().feed_url,
-        erasmus = sandbox.erasmus_config().unwrap().export_url,
-        passmonde = sandbox.pass_monde_config().unwrap().base_url,
-        spro = sandbox.spro_config().unwrap().directory_url,
-        cnfpt = sandbox.cnfpt_config().unwrap().endpoint,
+        cci_base = cci("base_url"),
+        token_url = cci("credentials.token_url"),
+        client_id = cci("credentials.client_id"),
+        cma = sandbox
+            .setting(passerelle_connectors::cma::PARTNER, "feed_url")
+            .unwrap(),
+        carif = sandbox
+            .setting(passerelle_connectors::carif::PARTNER, "feed_url")
+            .unwrap(),
+        erasmus = sandbox
+            .setting(passerelle_connectors::erasmus::PARTNER, "export_url")
+            .unwrap(),
+        passmonde = sandbox
+            .setting(passerelle_connectors::passmonde::PARTNER, "base_url")
+            .unwrap(),
+        spro = sandbox
+            .setting(passerelle_connectors::spro::PARTNER, "directory_url")
+            .unwrap(),
+        cnfpt = sandbox
+            .setting(passerelle_connectors::cnfpt::PARTNER, "endpoint")
+            .unwrap(),
         cnfpt_user = cnfpt::simulator::USERNAME,
     );
     let config_path = dir.path().join("passerelle.toml");

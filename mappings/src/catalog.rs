@@ -14,25 +14,6 @@ use crate::file::{MappingFile, SourceFormat, TestCase};
 use crate::record::{self, Json, PayloadError, Tree};
 use crate::transform::Transform;
 
-/// A shipped mapping file: its path under `mappings/` and its text.
-macro_rules! shipped {
-    ($($path:literal),* $(,)?) => {
-        &[$(($path, include_str!(concat!("../", $path)))),*]
-    };
-}
-
-/// The mapping files shipped with Passerelle.
-const EMBEDDED: &[(&str, &str)] = shipped![
-    "cci/offer.toml",
-    "cma/offer.toml",
-    "carif/formation.toml",
-    "erasmus/mobility.toml",
-    "passmonde/mobility.toml",
-    "spro/site.toml",
-    "spro/event.toml",
-    "cnfpt/offer.toml",
-];
-
 /// A checked mapping file, ready to map records.
 #[derive(Debug)]
 pub struct Mapping {
@@ -555,6 +536,27 @@ fn toml_to_json(v: &toml::Value) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
+/// The mapping files of a directory, `<partner>/<entity>.toml`, in order.
+pub fn mapping_files(
+    dir: &Path,
+) -> Result<Vec<std::path::PathBuf>, (std::path::PathBuf, std::io::Error)> {
+    let mut files = Vec::new();
+    let read = |d: &Path| std::fs::read_dir(d).map_err(|e| (d.to_owned(), e));
+    for entry in read(dir)? {
+        let path = entry.map_err(|e| (dir.to_owned(), e))?.path();
+        if path.is_dir() {
+            for inner in read(&path)? {
+                let p = inner.map_err(|e| (path.clone(), e))?.path();
+                if p.extension().is_some_and(|x| x == "toml") {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
 /// Every mapping in force, one per partner and entity.
 #[derive(Debug)]
 pub struct Catalog {
@@ -562,45 +564,34 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The mapping files shipped in the binary.
-    pub fn embedded() -> Result<Self, MappingFileError> {
+    /// The mappings of `files`, each a path (naming it in errors) and a
+    /// text: the ones shipped with the connectors.
+    pub fn of_files<'a>(
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, MappingFileError> {
         let mut catalog = Catalog {
             mappings: BTreeMap::new(),
         };
-        for (file, text) in EMBEDDED {
+        for (file, text) in files {
             catalog.add(Mapping::parse(file, text)?);
         }
         Ok(catalog)
     }
 
-    /// The shipped mappings, overridden by every `*.toml` file under `dir`
+    /// These mappings, overridden by every `*.toml` file under `dir`
     /// (`dir/<partner>/<entity>.toml`), so an operator can onboard or amend a
     /// partner's mapping without a new binary.
-    pub fn with_overrides(dir: &Path) -> Result<Self, MappingFileError> {
-        let mut catalog = Self::embedded()?;
+    pub fn with_overrides(mut self, dir: &Path) -> Result<Self, MappingFileError> {
         let io_err = |file: &Path, e: std::io::Error| MappingFileError {
             file: file.display().to_string(),
             field: None,
             reason: e.to_string(),
         };
-        let mut files = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| io_err(dir, e))? {
-            let path = entry.map_err(|e| io_err(dir, e))?.path();
-            if path.is_dir() {
-                for inner in std::fs::read_dir(&path).map_err(|e| io_err(&path, e))? {
-                    let p = inner.map_err(|e| io_err(&path, e))?.path();
-                    if p.extension().is_some_and(|x| x == "toml") {
-                        files.push(p);
-                    }
-                }
-            }
-        }
-        files.sort();
-        for path in files {
+        for path in mapping_files(dir).map_err(|(p, e)| io_err(&p, e))? {
             let text = std::fs::read_to_string(&path).map_err(|e| io_err(&path, e))?;
-            catalog.add(Mapping::parse(&path.display().to_string(), &text)?);
+            self.add(Mapping::parse(&path.display().to_string(), &text)?);
         }
-        Ok(catalog)
+        Ok(self)
     }
 
     fn add(&mut self, mapping: Mapping) {
@@ -633,12 +624,32 @@ impl Catalog {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The mapping files of this crate's folders, each with its partner
+    /// declared.
+    pub(crate) fn shipped() -> Catalog {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let files: Vec<(String, String)> = mapping_files(dir)
+            .unwrap()
+            .into_iter()
+            .map(|p| {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let partner = p.parent().unwrap().file_name().unwrap();
+                passerelle_schema::partner::examples::partner(partner.to_str().unwrap());
+                (p.display().to_string(), text)
+            })
+            .collect();
+        Catalog::of_files(files.iter().map(|(f, t)| (f.as_str(), t.as_str())))
+            .expect("shipped mappings load")
+    }
+
+    const CMA_OFFER: &str = include_str!("../cma/offer.toml");
 
     #[test]
     fn every_shipped_mapping_passes_its_own_test_cases() {
-        let catalog = Catalog::embedded().expect("shipped mappings load");
+        let catalog = shipped();
         let outcomes = catalog.run_tests();
         assert!(
             outcomes.len() >= 6,
@@ -651,15 +662,14 @@ mod tests {
 
     #[test]
     fn a_bad_mapping_file_names_file_field_and_reason() {
-        let text = EMBEDDED[1]
-            .1
-            .replacen("\"collapse_whitespace\"", "\"collapse\"", 1);
+        passerelle_schema::partner::examples::partner("cma");
+        let text = CMA_OFFER.replacen("\"collapse_whitespace\"", "\"collapse\"", 1);
         let e = Mapping::parse("cma/offer.toml", &text).unwrap_err();
         assert_eq!(e.file, "cma/offer.toml");
         assert!(e.field.is_some(), "{e}");
         assert!(e.reason.contains("unknown transform `collapse`"), "{e}");
 
-        let text = EMBEDDED[1].1.replacen(
+        let text = CMA_OFFER.replacen(
             "[fields]",
             "[fields]\n\"employer.nom\" = { from = \"x\" }",
             1,
@@ -682,6 +692,7 @@ mod tests {
 
     #[test]
     fn a_mapping_must_fill_the_required_fields() {
+        passerelle_schema::partner::examples::partner("cci");
         let text = "partner = \"cci\"\nentity = \"offer\"\n[source]\nformat = \"json\"\n[fields]\ntitle = { from = \"t\" }\n";
         let e = Mapping::parse("x.toml", text).unwrap_err();
         assert!(e.reason.contains("is required"), "{e}");

@@ -1,17 +1,21 @@
 //! The Carif-Oref's LHÉO 2.2 catalogue through its shipped mapping, with
 //! payloads written from the standard's text (`mappings/carif/samples/`).
 
-use passerelle_schema::{Formation, Partner};
+use passerelle_schema::partner::examples;
+use passerelle_schema::Formation;
 
-use crate::{Catalog, EntityKind, MappedBatch};
+use crate::catalog::tests::shipped;
+use crate::{EntityKind, MappedBatch};
 
 const OFFRES: &[u8] = include_bytes!("../carif/samples/offres-lheo-2.2.xml");
 const OFFRES_LATIN1: &[u8] = include_bytes!("../carif/samples/offres-lheo-2.2-latin1.xml");
 const LEVELS: &str = include_str!("../reference/diploma-levels.csv");
 
 fn map(payload: &[u8]) -> MappedBatch<Formation> {
-    let catalog = Catalog::embedded().unwrap();
-    let mapping = catalog.get(Partner::Carif, EntityKind::Formation).unwrap();
+    let catalog = shipped();
+    let mapping = catalog
+        .get(examples::partner("carif"), EntityKind::Formation)
+        .unwrap();
     mapping.map_payload(payload)
 }
 
@@ -161,8 +165,10 @@ fn only_a_programme_without_what_it_cannot_do_without_is_rejected_and_named() {
 
 #[test]
 fn the_level_code_list_agrees_with_the_reference_table() {
-    let catalog = Catalog::embedded().unwrap();
-    let mapping = catalog.get(Partner::Carif, EntityKind::Formation).unwrap();
+    let catalog = shipped();
+    let mapping = catalog
+        .get(examples::partner("carif"), EntityKind::Formation)
+        .unwrap();
     let mut rows = LEVELS.lines();
     let header: Vec<&str> = rows.next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();

@@ -32,5 +32,5 @@ pub use offer::{
     dedup_hash, merge_duplicates, DedupKey, Employer, Location, Offer, OfferSource, OfferStatus,
     PublicEmployerType,
 };
-pub use partner::{Partner, PartnerMode};
+pub use partner::{Partner, PartnerInfo, PartnerMode};
 pub use training::{Contact, Formation, Place, Session, TrainingOrg};

@@ -296,6 +296,7 @@ fn absorb(into: &mut Offer, other: Offer) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::partner::examples;
 
     fn offer(partner: Partner, id: &str, siret: &str, published: &str) -> Offer {
         Offer {
@@ -334,8 +335,18 @@ mod tests {
 
     #[test]
     fn the_same_position_on_two_exchanges_is_one_offer() {
-        let cma = offer(Partner::Cma, "m1", "73282932000074", "2026-10-02T00:00:00Z");
-        let mut cci = offer(Partner::Cci, "c1", "73282932000074", "2026-10-01T00:00:00Z");
+        let cma = offer(
+            examples::partner("cma"),
+            "m1",
+            "73282932000074",
+            "2026-10-02T00:00:00Z",
+        );
+        let mut cci = offer(
+            examples::partner("cci"),
+            "c1",
+            "73282932000074",
+            "2026-10-01T00:00:00Z",
+        );
         cci.level = DiplomaLevel::new(3).ok();
         let merged = merge_duplicates(vec![Arc::new(cma), Arc::new(cci)]);
         assert_eq!(merged.len(), 1);
@@ -347,9 +358,24 @@ mod tests {
 
     #[test]
     fn two_positions_of_one_exchange_stay_two() {
-        let a = offer(Partner::Cma, "m1", "73282932000074", "2026-10-02T00:00:00Z");
-        let b = offer(Partner::Cma, "m2", "73282932000074", "2026-10-02T00:00:00Z");
-        let c = offer(Partner::Cci, "c1", "73282932000074", "2026-10-02T00:00:00Z");
+        let a = offer(
+            examples::partner("cma"),
+            "m1",
+            "73282932000074",
+            "2026-10-02T00:00:00Z",
+        );
+        let b = offer(
+            examples::partner("cma"),
+            "m2",
+            "73282932000074",
+            "2026-10-02T00:00:00Z",
+        );
+        let c = offer(
+            examples::partner("cci"),
+            "c1",
+            "73282932000074",
+            "2026-10-02T00:00:00Z",
+        );
         let merged = merge_duplicates(vec![Arc::new(a), Arc::new(b), Arc::new(c)]);
         assert_eq!(merged.len(), 2);
         assert_eq!(merged.iter().map(|o| o.sources.len()).sum::<usize>(), 3);

@@ -1,74 +1,116 @@
-//! The partner systems Passerelle speaks to: a closed set.
+//! The partner systems Passerelle speaks to.
+//!
+//! A partner is named by the folder that connects it (see the connectors'
+//! registry): its identity is declared there, once, as a [`PartnerInfo`].
+//! This crate only knows what every partner has: an identifier, a name,
+//! and the way its data reaches the gateway. The partners declared in a
+//! process are the ones identifiers can be read back as, from
+//! configuration, stored records and requests.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
+use std::sync::RwLock;
 
 use serde::{Deserialize, Serialize};
 
-/// A partner system whose data Passerelle serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Partner {
-    /// CCI Normandie's bourse de l'apprentissage (commerce and industry offers).
-    Cci,
-    /// CMA Normandie's feed of craft-sector offers.
-    Cma,
-    /// The Carif-Oref's catalogue of apprenticeship programmes (LHÉO).
-    Carif,
-    /// Erasmus+ Beneficiary Module exports of Normandy CFAs' projects.
-    Erasmus,
-    /// The Région's Pass Monde mobility grants.
-    PassMonde,
-    /// The SPRO's orientation sites and their calendars of events.
-    Spro,
-    /// The CNFPT's public-sector apprenticeship service (SOAP).
-    Cnfpt,
+/// What identifies a partner, as its folder declares it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PartnerInfo {
+    /// The short identifier, as used in configuration, URLs, ids and the
+    /// store (`cci`): lower-case ASCII.
+    pub id: &'static str,
+    /// The name of the partner's value in the API's `PartnerId` enum
+    /// (`PASS_MONDE`).
+    pub api_name: &'static str,
+    /// The partner's name for people.
+    pub name: &'static str,
+    /// What its data is, in a line: the API's description of its value.
+    pub about: &'static str,
+    /// How Passerelle reaches its data.
+    pub mode: PartnerMode,
 }
 
+/// A partner system whose data Passerelle serves: a handle on its declared
+/// identity, compared, ordered and hashed by identifier.
+#[derive(Clone, Copy)]
+pub struct Partner(&'static PartnerInfo);
+
 impl Partner {
-    /// Every partner, in the order answers list them.
-    pub const ALL: [Partner; 7] = [
-        Partner::Cci,
-        Partner::Cma,
-        Partner::Carif,
-        Partner::Erasmus,
-        Partner::PassMonde,
-        Partner::Spro,
-        Partner::Cnfpt,
-    ];
+    /// The partner of a declared identity.
+    pub const fn of(info: &'static PartnerInfo) -> Self {
+        Self(info)
+    }
 
     /// The partner's short identifier, as used in configuration, URLs and ids.
     pub fn id(self) -> &'static str {
-        match self {
-            Partner::Cci => "cci",
-            Partner::Cma => "cma",
-            Partner::Carif => "carif",
-            Partner::Erasmus => "erasmus",
-            Partner::PassMonde => "passmonde",
-            Partner::Spro => "spro",
-            Partner::Cnfpt => "cnfpt",
-        }
+        self.0.id
     }
 
     /// The partner's name for people.
     pub fn name(self) -> &'static str {
-        match self {
-            Partner::Cci => "CCI Normandie — bourse de l'apprentissage",
-            Partner::Cma => "CMA Normandie — offres de l'artisanat",
-            Partner::Carif => "Carif-Oref Normandie — catalogue des formations en apprentissage",
-            Partner::Erasmus => "Erasmus+ — mobilités des apprentis des CFA normands",
-            Partner::PassMonde => "Région Normandie — Pass Monde",
-            Partner::Spro => "SPRO Normandie — sites d'orientation et agendas",
-            Partner::Cnfpt => "CNFPT — apprentissage dans la fonction publique",
-        }
+        self.0.name
     }
 
     /// How Passerelle reaches the partner's data.
     pub fn mode(self) -> PartnerMode {
-        match self {
-            Partner::Cci | Partner::PassMonde | Partner::Cnfpt => PartnerMode::Live,
-            Partner::Cma | Partner::Carif | Partner::Erasmus | Partner::Spro => PartnerMode::Synced,
+        self.0.mode
+    }
+
+    /// Its whole identity.
+    pub fn info(self) -> &'static PartnerInfo {
+        self.0
+    }
+
+    /// Makes the partner's identifier readable back, from configuration,
+    /// stored records and requests. Declaring a partner twice is harmless;
+    /// two identities under one identifier are a programming error.
+    pub fn declare(self) -> Self {
+        let mut known = DECLARED.write().unwrap_or_else(|e| e.into_inner());
+        match known.iter().find(|p| p.id() == self.id()) {
+            Some(p) => assert_eq!(p.0, self.0, "two partners declared as {:?}", self.id()),
+            None => known.push(self),
         }
+        self
+    }
+
+    /// Every declared partner, in the order they were declared.
+    pub fn declared() -> Vec<Partner> {
+        DECLARED.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The declared partner with this API enum name (`PASS_MONDE`).
+    pub fn by_api_name(name: &str) -> Option<Partner> {
+        Self::declared().into_iter().find(|p| p.0.api_name == name)
+    }
+}
+
+/// The partners declared in this process.
+static DECLARED: RwLock<Vec<Partner>> = RwLock::new(Vec::new());
+
+impl PartialEq for Partner {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0) || self.0.id == other.0.id
+    }
+}
+
+impl Eq for Partner {}
+
+impl Hash for Partner {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.id.hash(state);
+    }
+}
+
+impl PartialOrd for Partner {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Partner {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.id.cmp(other.0.id)
     }
 }
 
@@ -78,18 +120,37 @@ impl fmt::Display for Partner {
     }
 }
 
+impl fmt::Debug for Partner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
 /// An unknown partner identifier; the message lists the known ones.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown partner {0:?}; known partners: {known}", known = Partner::ALL.map(Partner::id).join(", "))]
+#[error("unknown partner {0:?}; known partners: {known}", known = Partner::declared().iter().map(|p| p.id()).collect::<Vec<_>>().join(", "))]
 pub struct UnknownPartner(pub String);
 
 impl FromStr for Partner {
     type Err = UnknownPartner;
     fn from_str(s: &str) -> Result<Self, UnknownPartner> {
-        Partner::ALL
+        Partner::declared()
             .into_iter()
             .find(|p| p.id().eq_ignore_ascii_case(s.trim()))
             .ok_or_else(|| UnknownPartner(s.to_owned()))
+    }
+}
+
+impl Serialize for Partner {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+impl<'de> Deserialize<'de> for Partner {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let id = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        id.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -105,17 +166,72 @@ pub enum PartnerMode {
     Push,
 }
 
+/// Partners for the tests of the crates below the connectors, which do not
+/// know the connectors' folders.
+#[cfg(any(test, feature = "examples"))]
+pub mod examples {
+    use super::{Partner, PartnerInfo, PartnerMode};
+
+    /// The declared partner `id`, declaring a test identity under it when
+    /// none is.
+    pub fn partner(id: &str) -> Partner {
+        if let Ok(p) = id.parse() {
+            return p;
+        }
+        let id: &'static str = Box::leak(id.to_owned().into_boxed_str());
+        let info = Box::leak(Box::new(PartnerInfo {
+            id,
+            api_name: Box::leak(id.to_ascii_uppercase().into_boxed_str()),
+            name: id,
+            about: id,
+            mode: PartnerMode::Synced,
+        }));
+        // Declared by another thread meanwhile: that one holds.
+        let mut known = super::DECLARED.write().unwrap_or_else(|e| e.into_inner());
+        match known.iter().find(|p| p.id() == id) {
+            Some(p) => *p,
+            None => {
+                known.push(Partner::of(info));
+                Partner::of(info)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn unknown_partner_lists_the_known_ones() {
-        assert_eq!("CMA".parse::<Partner>().unwrap(), Partner::Cma);
+        let cma = examples::partner("cma");
+        for id in ["cci", "carif", "spro", "cnfpt"] {
+            examples::partner(id);
+        }
+        assert_eq!("CMA".parse::<Partner>().unwrap(), cma);
         let e = "opca".parse::<Partner>().unwrap_err().to_string();
         assert!(
-            e.contains("known partners: cci, cma, carif, erasmus, passmonde, spro, cnfpt"),
+            e.starts_with("unknown partner \"opca\"; known partners: "),
             "{e}"
         );
+        assert!(["cci", "cma", "carif", "spro", "cnfpt"]
+            .iter()
+            .all(|id| e.contains(id)));
+    }
+
+    #[test]
+    fn partners_read_back_only_when_declared() {
+        static LATE: PartnerInfo = PartnerInfo {
+            id: "late",
+            api_name: "LATE",
+            name: "late",
+            about: "late",
+            mode: PartnerMode::Push,
+        };
+        assert!(serde_json::from_str::<Partner>("\"late\"").is_err());
+        Partner::of(&LATE).declare();
+        let p: Partner = serde_json::from_str("\"late\"").unwrap();
+        assert_eq!(p.mode(), PartnerMode::Push);
+        assert_eq!(serde_json::to_string(&p).unwrap(), "\"late\"");
     }
 }

@@ -1,9 +1,56 @@
 //! Carif-Oref Normandie — the catalogue of apprenticeship programmes, one
 //! LHÉO XML document with `ETag`. Synced mode.
 
-mod client;
 pub mod simulator;
 #[cfg(test)]
 mod tests;
 
-pub use client::{CarifConfig, CarifConnector};
+use std::time::Duration;
+
+use passerelle_mappings::Catalog;
+use passerelle_schema::{Formation, Partner, PartnerInfo, PartnerMode};
+
+use crate::feed::{FeedConfig, FeedConnector, FeedKind, FeedSpec};
+use crate::registry::MissingMapping;
+use crate::sandbox::{Faults, SandboxData};
+use crate::source::Source;
+
+/// The Carif-Oref's catalogue.
+pub const PARTNER: Partner = Partner::of(&PartnerInfo {
+    id: "carif",
+    api_name: "CARIF",
+    name: "Carif-Oref Normandie — catalogue des formations en apprentissage",
+    about: "Carif-Oref Normandie — the training catalogue.",
+    mode: PartnerMode::Synced,
+});
+
+/// The LHÉO catalogue.
+pub struct Carif;
+
+impl FeedSpec for Carif {
+    type Entity = Formation;
+    const PARTNER: Partner = PARTNER;
+    const URL_KEY: &'static str = "feed_url";
+    /// The catalogue changes daily at most.
+    const INTERVAL: Duration = Duration::from_secs(6 * 3600);
+    const MAPPINGS: &'static [(&'static str, &'static str)] = &[(
+        "carif/formation.toml",
+        include_str!("../../../mappings/carif/formation.toml"),
+    )];
+    const SIMULATOR_PATH: &'static str = simulator::FEED_PATH;
+
+    fn simulator(data: &SandboxData, faults: Faults) -> axum::Router {
+        simulator::router(&data.cfas, &data.programmes, faults)
+    }
+
+    fn sources(config: &CarifConfig, catalog: &Catalog) -> Result<Vec<Source>, MissingMapping> {
+        Ok(vec![Source::Formations(config.synced(catalog)?)])
+    }
+}
+
+/// How to reach the catalogue, and how often to pull it.
+pub type CarifConfig = FeedConfig<Carif>;
+/// The synced connector to the catalogue.
+pub type CarifConnector = FeedConnector<Carif>;
+/// The Carif-Oref's registration.
+pub const KIND: FeedKind<Carif> = FeedKind::new();

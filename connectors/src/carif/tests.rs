@@ -1,11 +1,11 @@
-use passerelle_mappings::{Catalog, EntityKind};
-use passerelle_schema::{Formation, Partner};
+use passerelle_mappings::EntityKind;
+use passerelle_schema::Formation;
 
 use super::*;
 use crate::sandbox::cfas::{cfas, programmes};
 use crate::sandbox::generate::DatasetSettings;
 use crate::sandbox::{FaultUpdate, Faults, SimServer};
-use crate::{FeedPull, FeedSource};
+use crate::FeedPull;
 
 async fn sim(faults: Faults) -> (SimServer, CarifConnector) {
     let s = DatasetSettings::default();
@@ -17,9 +17,10 @@ async fn sim(faults: Faults) -> (SimServer, CarifConnector) {
     )
     .await
     .unwrap();
-    let mapping = Catalog::embedded()
+    let mapping = crate::Registry::standard()
+        .catalog(None)
         .unwrap()
-        .get(Partner::Carif, EntityKind::Formation)
+        .get(crate::carif::PARTNER, EntityKind::Formation)
         .unwrap();
     let config = CarifConfig::new(server.base_url().join(simulator::FEED_PATH).unwrap());
     (server, CarifConnector::new(config, mapping))

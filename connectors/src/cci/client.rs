@@ -3,8 +3,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use futures::future::BoxFuture;
 use passerelle_mappings::record::Json;
-use passerelle_mappings::{Mapping, RecordError};
+use passerelle_mappings::Mapping;
 use passerelle_schema::{Offer, Partner};
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
@@ -12,11 +13,11 @@ use serde::de::IgnoredAny;
 
 use super::config::CciConfig;
 use super::wire::Page;
+use super::PARTNER;
 use crate::feed::log_rejected;
-use crate::http::{http_client, Cached, CallPolicy, LiveAnswer, LiveCache, TokenSource};
+use crate::http::{http_client, Cached, CallPolicy, LiveCache, TokenSource};
+use crate::source::{Employers, LiveOffers, OfferAnswer, OfferQuery};
 use crate::ConnectorError;
-
-const PARTNER: Partner = Partner::Cci;
 
 /// The filters the CCI API applies itself.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -51,24 +52,7 @@ impl CciQuery {
 }
 
 /// Every offer matching a query.
-#[derive(Debug, Clone, Default)]
-pub struct CciAnswer {
-    /// The offers that mapped.
-    pub offers: Vec<Arc<Offer>>,
-    /// The records that did not, with reasons.
-    pub rejected: Vec<RecordError>,
-    /// How many the API says match.
-    pub total: u64,
-}
-
-impl LiveAnswer for CciAnswer {
-    fn records(&self) -> usize {
-        self.offers.len()
-    }
-    fn rejected(&self) -> &[RecordError] {
-        &self.rejected
-    }
-}
+pub type CciAnswer = OfferAnswer;
 
 /// The live connector to the CCI exchange.
 pub struct CciConnector {
@@ -165,7 +149,10 @@ impl CciConnector {
     async fn fetch_all(&self, query: CciQuery) -> Result<CciAnswer, ConnectorError> {
         let url = self.url("api/v1/offres")?;
         let base = query.params();
-        let mut answer = CciAnswer::default();
+        let mut answer = CciAnswer {
+            whole: query == CciQuery::default(),
+            ..CciAnswer::default()
+        };
         let mut cursor: Option<String> = None;
         let mut index = 0usize;
         loop {
@@ -270,6 +257,37 @@ impl CciConnector {
             partner: PARTNER,
             reason: "the offers resource is missing (HTTP 404)".into(),
         }
+    }
+}
+
+impl LiveOffers for CciConnector {
+    fn partner(&self) -> Partner {
+        PARTNER
+    }
+
+    fn employers(&self) -> Employers {
+        Employers::Private
+    }
+
+    /// The API filters by occupations, département and level itself.
+    fn search(
+        self: Arc<Self>,
+        query: OfferQuery,
+    ) -> BoxFuture<'static, Result<Cached<OfferAnswer>, ConnectorError>> {
+        let query = CciQuery {
+            rome: query.rome.iter().map(ToString::to_string).collect(),
+            departement: query.departement.map(|d| d.to_string()),
+            level: query.level.map(|l| l.get()),
+            updated_since: None,
+        };
+        Box::pin(async move { CciConnector::search(&self, query).await })
+    }
+
+    fn offer(
+        self: Arc<Self>,
+        partner_id: String,
+    ) -> BoxFuture<'static, Result<Option<Arc<Offer>>, ConnectorError>> {
+        Box::pin(async move { Ok(CciConnector::offer(&self, &partner_id).await?.map(Arc::new)) })
     }
 }
 

@@ -1,8 +1,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use passerelle_mappings::{Catalog, EntityKind};
-use passerelle_schema::Partner;
+use passerelle_mappings::EntityKind;
 use secrecy::SecretString;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -13,9 +12,10 @@ use crate::sandbox::generate::{dataset, DatasetSettings};
 use crate::sandbox::{FaultUpdate, Faults, SimServer};
 
 fn mapping() -> Arc<passerelle_mappings::Mapping> {
-    Catalog::embedded()
+    crate::Registry::standard()
+        .catalog(None)
         .unwrap()
-        .get(Partner::Cci, EntityKind::Offer)
+        .get(crate::cci::PARTNER, EntityKind::Offer)
         .unwrap()
 }
 
@@ -141,7 +141,7 @@ async fn an_outage_is_reported_as_the_partner_being_unavailable() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), "PARTNER_UNAVAILABLE");
-    assert_eq!(err.partner(), Partner::Cci);
+    assert_eq!(err.partner(), crate::cci::PARTNER);
 }
 
 #[tokio::test]

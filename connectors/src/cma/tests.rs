@@ -1,7 +1,6 @@
 use std::sync::Arc;
 
-use passerelle_mappings::{Catalog, EntityKind, MappedBatch};
-use passerelle_schema::Partner;
+use passerelle_mappings::{EntityKind, MappedBatch};
 
 use super::*;
 use crate::sandbox::generate::{dataset, DatasetSettings};
@@ -9,9 +8,10 @@ use crate::sandbox::{FaultUpdate, Faults, SimServer};
 use crate::FeedPull;
 
 fn mapping() -> Arc<passerelle_mappings::Mapping> {
-    Catalog::embedded()
+    crate::Registry::standard()
+        .catalog(None)
         .unwrap()
-        .get(Partner::Cma, EntityKind::Offer)
+        .get(crate::cma::PARTNER, EntityKind::Offer)
         .unwrap()
 }
 

@@ -3,17 +3,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use passerelle_mappings::record::{decode_xml, select, xml_records};
-use passerelle_mappings::{MappedBatch, Mapping, RecordError};
+use passerelle_mappings::{MappedBatch, Mapping};
 use passerelle_schema::{Offer, Partner};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::PARTNER;
 use crate::feed::log_rejected;
-use crate::http::{http_client, Cached, CallPolicy, HttpSettings, LiveAnswer, LiveCache};
+use crate::http::{http_client, Cached, CallPolicy, HttpSettings, LiveCache};
+use crate::source::{
+    Employers, LiveOffers, LivePublicCounts, OfferAnswer, OfferQuery, PublicCounts,
+};
 use crate::ConnectorError;
-
-const PARTNER: Partner = Partner::Cnfpt;
 
 /// The service's namespace.
 pub const NAMESPACE: &str = "urn:cnfpt:apprentissage:1";
@@ -72,42 +75,8 @@ impl CnfptConfig {
     }
 }
 
-/// Apprentices in the public sector in a year, by employer type.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PublicCounts {
-    /// The year.
-    pub year: i32,
-    /// The State.
-    pub etat: u32,
-    /// Local authorities.
-    pub territoriale: u32,
-    /// Public hospitals.
-    pub hospitaliere: u32,
-}
-
-impl LiveAnswer for PublicCounts {
-    fn records(&self) -> usize {
-        1
-    }
-}
-
 /// Every public-sector offer of Normandy, as the service last answered.
-#[derive(Debug, Default)]
-pub struct CnfptOffers {
-    /// The offers that mapped.
-    pub offers: Vec<Arc<Offer>>,
-    /// The records that did not, with reasons.
-    pub rejected: Vec<RecordError>,
-}
-
-impl LiveAnswer for CnfptOffers {
-    fn records(&self) -> usize {
-        self.offers.len()
-    }
-    fn rejected(&self) -> &[RecordError] {
-        &self.rejected
-    }
-}
+pub type CnfptOffers = OfferAnswer;
 
 /// The live connector to the CNFPT service.
 pub struct CnfptConnector {
@@ -182,6 +151,8 @@ impl CnfptConnector {
             log_rejected(PARTNER, e);
         }
         Ok(CnfptOffers {
+            total: batch.records.len() as u64,
+            whole: true,
             offers: batch.records.into_iter().map(Arc::new).collect(),
             rejected: batch.rejected,
         })
@@ -292,4 +263,49 @@ fn fault(xml: &str) -> Option<ConnectorError> {
     } else {
         bad(reason)
     })
+}
+
+impl LiveOffers for CnfptConnector {
+    fn partner(&self) -> Partner {
+        PARTNER
+    }
+
+    fn employers(&self) -> Employers {
+        Employers::Public
+    }
+
+    /// Every offer: the service has no filters, and holds a few hundred.
+    fn search(
+        self: Arc<Self>,
+        _: OfferQuery,
+    ) -> BoxFuture<'static, Result<Cached<OfferAnswer>, ConnectorError>> {
+        Box::pin(async move { self.offers().await })
+    }
+
+    fn offer(
+        self: Arc<Self>,
+        partner_id: String,
+    ) -> BoxFuture<'static, Result<Option<Arc<Offer>>, ConnectorError>> {
+        Box::pin(async move {
+            let all = self.offers().await?;
+            Ok(all
+                .offers
+                .iter()
+                .find(|o| o.primary_source().partner_id == partner_id)
+                .cloned())
+        })
+    }
+}
+
+impl LivePublicCounts for CnfptConnector {
+    fn partner(&self) -> Partner {
+        PARTNER
+    }
+
+    fn counts(
+        self: Arc<Self>,
+        year: i32,
+    ) -> BoxFuture<'static, Result<Cached<PublicCounts>, ConnectorError>> {
+        Box::pin(async move { CnfptConnector::counts(&self, year).await })
+    }
 }

@@ -1,7 +1,7 @@
 use secrecy::SecretString;
 
-use passerelle_mappings::{Catalog, EntityKind};
-use passerelle_schema::{Partner, PublicEmployerType};
+use passerelle_mappings::EntityKind;
+use passerelle_schema::PublicEmployerType;
 
 use super::*;
 use crate::sandbox::generate::DatasetSettings;
@@ -14,9 +14,10 @@ async fn sim(password: &str) -> (SimServer, std::sync::Arc<CnfptConnector>) {
     )
     .await
     .unwrap();
-    let mapping = Catalog::embedded()
+    let mapping = crate::Registry::standard()
+        .catalog(None)
         .unwrap()
-        .get(Partner::Cnfpt, EntityKind::Offer)
+        .get(crate::cnfpt::PARTNER, EntityKind::Offer)
         .unwrap();
     let config = CnfptConfig::new(
         server.base_url().join(simulator::PATH).unwrap(),

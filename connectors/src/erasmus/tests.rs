@@ -1,12 +1,12 @@
-use passerelle_mappings::{Catalog, EntityKind};
-use passerelle_schema::{Mobility, MobilityProgram, Partner};
+use passerelle_mappings::EntityKind;
+use passerelle_schema::{Mobility, MobilityProgram};
 
 use super::*;
 use crate::sandbox::cfas::cfas;
 use crate::sandbox::generate::DatasetSettings;
 use crate::sandbox::mobility::erasmus;
 use crate::sandbox::{FaultUpdate, Faults, SimServer};
-use crate::{FeedPull, FeedSource};
+use crate::FeedPull;
 
 async fn sim(faults: Faults) -> (SimServer, ErasmusConnector, usize) {
     let s = DatasetSettings::default();
@@ -19,9 +19,10 @@ async fn sim(faults: Faults) -> (SimServer, ErasmusConnector, usize) {
     )
     .await
     .unwrap();
-    let mapping = Catalog::embedded()
+    let mapping = crate::Registry::standard()
+        .catalog(None)
         .unwrap()
-        .get(Partner::Erasmus, EntityKind::Mobility)
+        .get(crate::erasmus::PARTNER, EntityKind::Mobility)
         .unwrap();
     let config = ErasmusConfig::new(server.base_url().join(simulator::EXPORT_PATH).unwrap());
     (server, ErasmusConnector::new(config, mapping), n)

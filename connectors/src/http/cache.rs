@@ -343,7 +343,7 @@ mod tests {
 
     fn cache_with(budget: Duration) -> LiveCache<u32, Answer> {
         LiveCache::new(
-            Partner::Cci,
+            crate::cci::PARTNER,
             Duration::from_secs(60),
             Duration::from_secs(600),
             1 << 20,
@@ -361,7 +361,7 @@ mod tests {
 
     fn timeout() -> ConnectorError {
         ConnectorError::Timeout {
-            partner: Partner::Cci,
+            partner: crate::cci::PARTNER,
         }
     }
 
@@ -531,7 +531,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_background_load_gives_up_at_its_load_timeout() {
         let cache: LiveCache<u32, Answer> = LiveCache::new(
-            Partner::Cci,
+            crate::cci::PARTNER,
             Duration::from_secs(60),
             Duration::from_secs(600),
             1 << 20,

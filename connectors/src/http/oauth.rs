@@ -160,7 +160,7 @@ mod tests {
             client_secret: SecretString::from("s"),
             scopes: vec!["offres:lecture".into()],
         };
-        let source = TokenSource::new(Partner::Cci, &credentials, reqwest::Client::new());
+        let source = TokenSource::new(crate::cci::PARTNER, &credentials, reqwest::Client::new());
         for _ in 0..3 {
             assert_eq!(source.token().await.unwrap().expose_secret(), "t");
         }

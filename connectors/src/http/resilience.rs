@@ -438,7 +438,7 @@ mod tests {
 
     fn down() -> ConnectorError {
         ConnectorError::Unavailable {
-            partner: Partner::Cci,
+            partner: crate::cci::PARTNER,
             reason: "HTTP 503".into(),
             retry_after: None,
         }
@@ -446,7 +446,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn transient_failures_are_retried_and_refusals_are_not() {
-        let policy = CallPolicy::new(Partner::Cci, settings(3, 100));
+        let policy = CallPolicy::new(crate::cci::PARTNER, settings(3, 100));
         let calls = AtomicU32::new(0);
         let r = policy
             .call("test", || async {
@@ -465,7 +465,7 @@ mod tests {
             .call("test", || async {
                 calls.fetch_add(1, Ordering::SeqCst);
                 Err(ConnectorError::Auth {
-                    partner: Partner::Cci,
+                    partner: crate::cci::PARTNER,
                     reason: "HTTP 401".into(),
                 })
             })
@@ -476,7 +476,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_retry_budget_caps_retries() {
-        let policy = CallPolicy::new(Partner::Cci, settings(3, 1000));
+        let policy = CallPolicy::new(crate::cci::PARTNER, settings(3, 1000));
         let calls = AtomicU32::new(0);
         for _ in 0..50 {
             let _: Result<(), _> = policy
@@ -494,7 +494,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_breaker_opens_fails_fast_then_closes_after_a_good_probe() {
-        let policy = CallPolicy::new(Partner::Cci, settings(1, 3));
+        let policy = CallPolicy::new(crate::cci::PARTNER, settings(1, 3));
         for _ in 0..3 {
             let _: Result<(), _> = policy.call("test", || async { Err(down()) }).await;
         }
@@ -516,7 +516,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_call_gives_up_at_the_operations_deadline_and_is_not_retried_past_it() {
-        let policy = CallPolicy::new(Partner::Cci, settings(3, 100));
+        let policy = CallPolicy::new(crate::cci::PARTNER, settings(3, 100));
         let calls = AtomicU32::new(0);
         let deadline = Instant::now() + Duration::from_millis(500);
         let r: Result<(), _> = within_deadline(
@@ -535,7 +535,7 @@ mod tests {
 
     #[test]
     fn backoff_is_jittered_under_a_doubling_ceiling_and_honours_retry_after() {
-        let policy = CallPolicy::new(Partner::Cci, ResilienceSettings::default());
+        let policy = CallPolicy::new(crate::cci::PARTNER, ResilienceSettings::default());
         for attempt in 1..5 {
             let ceiling = Duration::from_millis(100) * (1 << attempt);
             let wait = policy.backoff(attempt, None).unwrap();

@@ -1,23 +1,22 @@
 //! The Pass Monde connector.
 
+use futures::future::BoxFuture;
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use passerelle_mappings::record::Json;
-use passerelle_mappings::{Mapping, RecordError};
-use passerelle_schema::{Mobility, Partner};
+use passerelle_mappings::Mapping;
+use passerelle_schema::{Mobility, MobilityProgram, Partner};
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
+use super::PARTNER;
 use crate::feed::log_rejected;
-use crate::http::{
-    http_client, json_body, Cached, CallPolicy, HttpSettings, LiveAnswer, LiveCache,
-};
+use crate::http::{http_client, json_body, Cached, CallPolicy, HttpSettings, LiveCache};
+use crate::source::{LiveMobility, MobilityAnswer, MobilityQuery};
 use crate::ConnectorError;
-
-const PARTNER: Partner = Partner::PassMonde;
 
 /// How to reach the Pass Monde API.
 #[derive(Debug, Clone, Deserialize)]
@@ -62,33 +61,10 @@ impl PassMondeConfig {
 }
 
 /// The filters the API applies itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct PassMondeQuery {
-    /// The apprentice's CFA.
-    pub uai: Option<String>,
-    /// The year of departure.
-    pub year: Option<i32>,
-    /// The destination.
-    pub country: Option<String>,
-}
+pub type PassMondeQuery = MobilityQuery;
 
 /// Grants matching a query.
-#[derive(Debug, Default)]
-pub struct PassMondeAnswer {
-    /// The grants that mapped.
-    pub grants: Vec<Arc<Mobility>>,
-    /// The records that did not.
-    pub rejected: Vec<RecordError>,
-}
-
-impl LiveAnswer for PassMondeAnswer {
-    fn records(&self) -> usize {
-        self.grants.len()
-    }
-    fn rejected(&self) -> &[RecordError] {
-        &self.rejected
-    }
-}
+pub type PassMondeAnswer = MobilityAnswer;
 
 /// A page of grants, read as records borrowing their texts from its body.
 #[derive(Deserialize)]
@@ -124,7 +100,7 @@ impl PassMondeConnector {
                 config.cache_ttl,
                 config.stale_for,
                 4 * 1024 * 1024,
-                |a: &PassMondeAnswer| (a.grants.len() as u32).saturating_mul(256).max(64),
+                |a: &PassMondeAnswer| (a.mobilities.len() as u32).saturating_mul(256).max(64),
                 &config.resilience,
             ),
             config,
@@ -216,7 +192,7 @@ impl PassMondeConnector {
         let mut read = |page: Page<Json<'_>>| {
             for record in &page.bourses {
                 match self.mapping.map_record::<Mobility>(index, record) {
-                    Ok(m) => answer.grants.push(Arc::new(m)),
+                    Ok(m) => answer.mobilities.push(Arc::new(m)),
                     Err(e) => {
                         log_rejected(PARTNER, &e);
                         answer.rejected.push(e);
@@ -231,5 +207,22 @@ impl PassMondeConnector {
             read(json_body(PARTNER, &body?)?);
         }
         Ok(answer)
+    }
+}
+
+impl LiveMobility for PassMondeConnector {
+    fn partner(&self) -> Partner {
+        PARTNER
+    }
+
+    fn program(&self) -> MobilityProgram {
+        MobilityProgram::PassMonde
+    }
+
+    fn mobilities(
+        self: Arc<Self>,
+        query: MobilityQuery,
+    ) -> BoxFuture<'static, Result<Cached<MobilityAnswer>, ConnectorError>> {
+        Box::pin(async move { self.grants(query).await })
     }
 }

@@ -1,7 +1,7 @@
 use secrecy::SecretString;
 
-use passerelle_mappings::{Catalog, EntityKind};
-use passerelle_schema::{MobilityProgram, Partner};
+use passerelle_mappings::EntityKind;
+use passerelle_schema::MobilityProgram;
 
 use super::*;
 use crate::sandbox::cfas::cfas;
@@ -26,9 +26,10 @@ async fn sim(
     )
     .await
     .unwrap();
-    let mapping = Catalog::embedded()
+    let mapping = crate::Registry::standard()
+        .catalog(None)
         .unwrap()
-        .get(Partner::PassMonde, EntityKind::Mobility)
+        .get(crate::passmonde::PARTNER, EntityKind::Mobility)
         .unwrap();
     let config = PassMondeConfig::new(server.base_url(), SecretString::from(key));
     (
@@ -44,17 +45,17 @@ async fn only_apprentices_grants_are_taken_across_pages() {
     let (_server, connector, grants, _) = sim(simulator::API_KEY).await;
     let answer = connector.grants(PassMondeQuery::default()).await.unwrap();
     assert!(answer.rejected.is_empty());
-    assert_eq!(answer.grants.len(), grants.len());
-    assert!(answer.grants.len() > 200, "needs several pages");
+    assert_eq!(answer.mobilities.len(), grants.len());
+    assert!(answer.mobilities.len() > 200, "needs several pages");
     assert!(answer
-        .grants
+        .mobilities
         .iter()
         .all(|g| g.program == MobilityProgram::PassMonde));
     assert!(answer
-        .grants
+        .mobilities
         .iter()
         .all(|g| (28_000..=88_000).contains(&g.amount.unwrap().0)));
-    assert!(answer.grants.iter().all(|g| g.duration_days >= 14));
+    assert!(answer.mobilities.iter().all(|g| g.duration_days >= 14));
 }
 
 #[tokio::test]
@@ -69,8 +70,8 @@ async fn filters_are_pushed_down() {
         .await
         .unwrap();
     let expected = grants.iter().filter(|g| cfas[g.cfa].uai == uai).count();
-    assert_eq!(answer.grants.len(), expected);
-    assert!(answer.grants.iter().all(|g| g.cfa.as_str() == uai));
+    assert_eq!(answer.mobilities.len(), expected);
+    assert!(answer.mobilities.iter().all(|g| g.cfa.as_str() == uai));
 }
 
 #[tokio::test]

@@ -13,24 +13,17 @@ pub mod mobility;
 mod server;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use passerelle_schema::Partner;
-use secrecy::SecretString;
 use serde::Deserialize;
 
 pub use faults::{FaultReport, FaultUpdate, Faults};
 pub use generate::DatasetSettings;
 pub use server::SimServer;
 
-use crate::carif::{self, CarifConfig};
-use crate::cci::{self, CciConfig};
-use crate::cma::{self, CmaConfig};
-use crate::cnfpt::{self, CnfptConfig};
-use crate::erasmus::{self, ErasmusConfig};
-use crate::http::ClientCredentials;
-use crate::passmonde::{self, PassMondeConfig};
-use crate::spro::{self, SproConfig};
+use crate::registry::{Configured, Registry};
 
 /// How the sandbox runs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -76,6 +69,41 @@ impl Default for SandboxSettings {
     }
 }
 
+/// What the simulators serve, generated once from the settings: every
+/// simulator reads the part it plays.
+#[derive(Debug)]
+pub struct SandboxData {
+    /// The settings it was generated from.
+    pub settings: SandboxSettings,
+    /// The positions the offer exchanges publish.
+    pub offers: generate::Dataset,
+    /// Normandy's CFAs.
+    pub cfas: Vec<cfas::Cfa>,
+    /// Their programmes.
+    pub programmes: Vec<cfas::Programme>,
+    /// Their Erasmus+ activities.
+    pub erasmus: Vec<mobility::ErasmusActivity>,
+    /// Their apprentices' Pass Monde grants.
+    pub grants: Vec<mobility::PassMondeGrant>,
+}
+
+impl SandboxData {
+    /// Generates the data of `settings`; the same settings give the same
+    /// data.
+    pub fn generate(settings: &SandboxSettings) -> Self {
+        let data = &settings.data;
+        let cfas = cfas::cfas(data);
+        Self {
+            settings: settings.clone(),
+            offers: generate::dataset(data),
+            programmes: cfas::programmes(data, &cfas),
+            erasmus: mobility::erasmus(data, &cfas),
+            grants: mobility::pass_monde(data, &cfas),
+            cfas,
+        }
+    }
+}
+
 /// One running simulator and its fault knobs.
 #[derive(Debug)]
 pub struct Simulator {
@@ -85,23 +113,21 @@ pub struct Simulator {
     pub server: SimServer,
     /// Its faults.
     pub faults: Faults,
+    /// The partner's connection settings against it.
+    pub configured: Arc<dyn Configured>,
 }
 
 /// Every simulator, running. Dropping it stops them.
 #[derive(Debug)]
 pub struct Sandbox {
     simulators: Vec<Simulator>,
-    resilience: crate::http::ResilienceSettings,
 }
 
 impl Sandbox {
-    /// Generates the data and starts every simulator.
-    pub async fn start(settings: &SandboxSettings) -> std::io::Result<Self> {
-        let data = generate::dataset(&settings.data);
-        let cfas = cfas::cfas(&settings.data);
-        let programmes = cfas::programmes(&settings.data, &cfas);
-        let erasmus_activities = mobility::erasmus(&settings.data, &cfas);
-        let grants = mobility::pass_monde(&settings.data, &cfas);
+    /// Generates the data and starts the simulator of every partner of
+    /// `registry`, each on the next port, in the registry's order.
+    pub async fn start(settings: &SandboxSettings, registry: &Registry) -> std::io::Result<Self> {
+        let data = SandboxData::generate(settings);
         let port = |offset: u16| {
             let p = if settings.base_port == 0 {
                 0
@@ -111,33 +137,21 @@ impl Sandbox {
             SocketAddr::new(settings.host, p)
         };
         let mut simulators = Vec::new();
-        for (offset, partner) in Partner::ALL.into_iter().enumerate() {
+        for (offset, kind) in registry.kinds().enumerate() {
+            let partner = kind.partner();
             let faults = Faults::default();
-            let router = match partner {
-                Partner::Cci => {
-                    cci::simulator::router(&data.cci, settings.cci_token_ttl, faults.clone())
-                }
-                Partner::Cma => cma::simulator::router(&data.cma, faults.clone()),
-                Partner::Carif => carif::simulator::router(&cfas, &programmes, faults.clone()),
-                Partner::Erasmus => {
-                    erasmus::simulator::router(&cfas, &erasmus_activities, faults.clone())
-                }
-                Partner::PassMonde => passmonde::simulator::router(&cfas, &grants, faults.clone()),
-                Partner::Spro => spro::simulator::router(&cfas, &settings.data, faults.clone()),
-                Partner::Cnfpt => cnfpt::simulator::router(&settings.data, faults.clone()),
-            };
+            let router = kind.simulator(&data, faults.clone());
             let server = SimServer::start(port(offset as u16), router).await?;
             tracing::info!(partner = %partner, addr = %server.addr(), "simulator started");
+            let configured = kind.sandboxed(&server.base_url(), settings);
             simulators.push(Simulator {
                 partner,
                 server,
                 faults,
+                configured,
             });
         }
-        Ok(Self {
-            simulators,
-            resilience: settings.resilience.clone(),
-        })
+        Ok(Self { simulators })
     }
 
     /// The simulator of a partner.
@@ -150,72 +164,46 @@ impl Sandbox {
         &self.simulators
     }
 
-    /// The CCI connector's configuration for this sandbox.
-    pub fn cci_config(&self) -> Option<CciConfig> {
-        let base = self.simulator(Partner::Cci)?.server.base_url();
-        let credentials = ClientCredentials {
-            token_url: base.join("oauth/token").ok()?,
-            client_id: cci::simulator::CLIENT_ID.into(),
-            client_secret: SecretString::from(cci::simulator::CLIENT_SECRET),
-            scopes: vec!["offres:lecture".into()],
-        };
-        let mut config = CciConfig::new(base, credentials);
-        config.resilience = self.resilience.clone();
-        Some(config)
+    /// Every partner's connection settings against its simulator.
+    pub fn configured(&self) -> Vec<Arc<dyn Configured>> {
+        self.simulators
+            .iter()
+            .map(|s| s.configured.clone())
+            .collect()
     }
 
-    /// The Carif-Oref connector's configuration for this sandbox.
-    pub fn carif_config(&self) -> Option<CarifConfig> {
-        let base = self.simulator(Partner::Carif)?.server.base_url();
-        let mut config = CarifConfig::new(base.join(carif::simulator::FEED_PATH).ok()?);
-        config.resilience = self.resilience.clone();
-        Some(config)
-    }
-
-    /// The Erasmus+ connector's configuration for this sandbox.
-    pub fn erasmus_config(&self) -> Option<ErasmusConfig> {
-        let base = self.simulator(Partner::Erasmus)?.server.base_url();
-        let mut config = ErasmusConfig::new(base.join(erasmus::simulator::EXPORT_PATH).ok()?);
-        config.resilience = self.resilience.clone();
-        Some(config)
-    }
-
-    /// The Pass Monde connector's configuration for this sandbox.
-    pub fn pass_monde_config(&self) -> Option<PassMondeConfig> {
-        let base = self.simulator(Partner::PassMonde)?.server.base_url();
-        {
-            let mut config =
-                PassMondeConfig::new(base, SecretString::from(passmonde::simulator::API_KEY));
-            config.resilience = self.resilience.clone();
-            Some(config)
+    /// One of a partner's settings against its simulator, by its path in
+    /// the partner's table (`feed_url`, `credentials.token_url`).
+    pub fn setting(&self, partner: Partner, path: &str) -> Option<String> {
+        let table = self.simulator(partner)?.configured.table();
+        let mut value = None::<&toml::Value>;
+        for key in path.split('.') {
+            value = match value {
+                None => table.get(key),
+                Some(v) => v.get(key),
+            };
         }
+        value?.as_str().map(str::to_owned)
     }
 
-    /// The SPRO connectors' configuration for this sandbox.
-    pub fn spro_config(&self) -> Option<SproConfig> {
-        let base = self.simulator(Partner::Spro)?.server.base_url();
-        let mut config = SproConfig::new(base.join(spro::simulator::DIRECTORY_PATH).ok()?);
-        config.resilience = self.resilience.clone();
-        Some(config)
-    }
-
-    /// The CNFPT connector's configuration for this sandbox.
-    pub fn cnfpt_config(&self) -> Option<CnfptConfig> {
-        let base = self.simulator(Partner::Cnfpt)?.server.base_url();
-        let mut config = CnfptConfig::new(
-            base.join(cnfpt::simulator::PATH).ok()?,
-            cnfpt::simulator::USERNAME.into(),
-            SecretString::from(cnfpt::simulator::PASSWORD),
+    /// A gateway configuration whose partners are these simulators, with
+    /// their own credentials.
+    pub fn partners_toml(&self) -> String {
+        let mut out = String::from(
+            "# The partners of a standalone `passerelle sandbox`.\n[sandbox]\nenabled = false\n",
         );
-        config.resilience = self.resilience.clone();
-        Some(config)
-    }
-
-    /// The CMA connector's configuration for this sandbox.
-    pub fn cma_config(&self) -> Option<CmaConfig> {
-        let base = self.simulator(Partner::Cma)?.server.base_url();
-        let mut config = CmaConfig::new(base.join(cma::simulator::FEED_PATH).ok()?);
-        config.resilience = self.resilience.clone();
-        Some(config)
+        for s in &self.simulators {
+            let mut table = toml::Table::new();
+            table.insert("kind".into(), toml::Value::String(s.partner.id().into()));
+            table.extend(s.configured.table());
+            let mut doc = toml::Table::new();
+            doc.insert(
+                "partners".into(),
+                toml::Value::Array(vec![toml::Value::Table(table)]),
+            );
+            out.push('\n');
+            out.push_str(&toml::to_string(&doc).expect("a table of strings is TOML"));
+        }
+        out
     }
 }

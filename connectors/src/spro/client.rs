@@ -1,55 +1,20 @@
 //! The SPRO connectors: the directory of sites, and every site's calendar.
 
 use std::sync::Arc;
-use std::time::Duration;
 
+use futures::future::BoxFuture;
 use futures::StreamExt;
 use passerelle_mappings::{MappedBatch, Mapping};
 use passerelle_schema::{Event, OrientationSite, Partner};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::{SproConfig, PARTNER};
 use crate::feed::FeedClient;
-use crate::http::{CallPolicy, HttpSettings};
+use crate::http::CallPolicy;
 use crate::{ConnectorError, FeedPull, FeedSource};
-
-const PARTNER: Partner = Partner::Spro;
 
 /// Calendars fetched at once.
 const CONCURRENT_CALENDARS: usize = 8;
-
-/// Where the SPRO's directory is, and how often to pull it and the calendars.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SproConfig {
-    /// The directory of sites (JSON).
-    pub directory_url: url::Url,
-    /// How often the directory and calendars are pulled.
-    #[serde(default = "default_interval", with = "humantime_serde")]
-    pub sync_interval: Duration,
-    /// Timeouts.
-    #[serde(default)]
-    pub http: HttpSettings,
-    /// Retries, circuit breaker and bulkhead.
-    #[serde(default)]
-    pub resilience: crate::http::ResilienceSettings,
-}
-
-fn default_interval() -> Duration {
-    Duration::from_secs(3600)
-}
-
-impl SproConfig {
-    /// A configuration with default settings for a directory at `url`.
-    pub fn new(directory_url: url::Url) -> Self {
-        Self {
-            directory_url,
-            sync_interval: default_interval(),
-            http: HttpSettings::default(),
-            resilience: crate::http::ResilienceSettings::default(),
-        }
-    }
-}
 
 /// The directory of orientation sites.
 pub struct SproSites {
@@ -61,13 +26,7 @@ impl SproSites {
     /// through `policy` (shared with the calendars: one system).
     pub fn new(config: &SproConfig, mapping: Arc<Mapping>, policy: Arc<CallPolicy>) -> Self {
         Self {
-            feed: FeedClient::new(
-                PARTNER,
-                config.directory_url.clone(),
-                &config.http,
-                mapping,
-                policy,
-            ),
+            feed: FeedClient::new(PARTNER, config.url.clone(), &config.http, mapping, policy),
         }
     }
 }
@@ -77,8 +36,11 @@ impl FeedSource<OrientationSite> for SproSites {
         PARTNER
     }
 
-    async fn pull(&self, etag: Option<&str>) -> Result<FeedPull<OrientationSite>, ConnectorError> {
-        self.feed.pull(etag).await
+    fn pull<'a>(
+        &'a self,
+        etag: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<FeedPull<OrientationSite>, ConnectorError>> {
+        Box::pin(self.feed.pull(etag))
     }
 }
 
@@ -100,18 +62,12 @@ impl SproEvents {
         Self {
             directory: FeedClient::new(
                 PARTNER,
-                config.directory_url.clone(),
+                config.url.clone(),
                 &config.http,
                 sites,
                 policy.clone(),
             ),
-            calendars: FeedClient::new(
-                PARTNER,
-                config.directory_url.clone(),
-                &config.http,
-                events,
-                policy,
-            ),
+            calendars: FeedClient::new(PARTNER, config.url.clone(), &config.http, events, policy),
         }
     }
 }
@@ -121,11 +77,20 @@ impl FeedSource<Event> for SproEvents {
         PARTNER
     }
 
+    fn pull<'a>(
+        &'a self,
+        etag: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<FeedPull<Event>, ConnectorError>> {
+        Box::pin(self.pull_calendars(etag))
+    }
+}
+
+impl SproEvents {
     /// Pulls the directory, then every site's calendar. The feed's tag is a
     /// digest of every calendar's: unchanged calendars give "not modified".
     /// A calendar that fails makes the pull partial, so that the events
     /// already stored for its site are kept.
-    async fn pull(&self, etag: Option<&str>) -> Result<FeedPull<Event>, ConnectorError> {
+    async fn pull_calendars(&self, etag: Option<&str>) -> Result<FeedPull<Event>, ConnectorError> {
         let (directory, _) = self
             .directory
             .get(self.directory.url(), None)

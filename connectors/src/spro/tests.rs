@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 
-use passerelle_mappings::{Catalog, EntityKind};
-use passerelle_schema::{EventKind, Partner, SiteKind};
+use passerelle_mappings::EntityKind;
+use passerelle_schema::{EventKind, SiteKind};
 
 use super::*;
 use crate::sandbox::cfas::cfas;
@@ -18,12 +18,14 @@ async fn sim(faults: Faults) -> (SimServer, SproSites, SproEvents) {
     )
     .await
     .unwrap();
-    let catalog = Catalog::embedded().unwrap();
-    let site_mapping = catalog.get(Partner::Spro, EntityKind::Site).unwrap();
-    let event_mapping = catalog.get(Partner::Spro, EntityKind::Event).unwrap();
+    let catalog = crate::Registry::standard().catalog(None).unwrap();
+    let site_mapping = catalog.get(crate::spro::PARTNER, EntityKind::Site).unwrap();
+    let event_mapping = catalog
+        .get(crate::spro::PARTNER, EntityKind::Event)
+        .unwrap();
     let config = SproConfig::new(server.base_url().join(simulator::DIRECTORY_PATH).unwrap());
     let policy = std::sync::Arc::new(crate::http::CallPolicy::new(
-        Partner::Spro,
+        crate::spro::PARTNER,
         config.resilience.clone(),
     ));
     let sites = SproSites::new(&config, site_mapping.clone(), policy.clone());

@@ -491,7 +491,7 @@ impl TaxCampaign {
         let first = page_size(first, state.limits.max_page_size)?;
         let offset = decode_offset(after)?;
         let departement = super::inputs::any_departement("departement", departement)?;
-        let directory = crate::cfas::directory(&state.feeds);
+        let directory = crate::cfas::directory(&state.sources);
         let (page, total) = match &self.reader {
             Reader::Region => {
                 let order = match order_by {
@@ -539,7 +539,7 @@ impl TaxCampaign {
         let uai = Uai::parse(&uai).map_err(|e| invalid("uai", e))?;
         self.reader.may_read(&uai)?;
         let state = ctx.data::<ApiState>()?;
-        let directory = crate::cfas::directory(&state.feeds);
+        let directory = crate::cfas::directory(&state.sources);
         Ok(
             figures::establishment(&state.store, self.year, uai.as_str())
                 .await?

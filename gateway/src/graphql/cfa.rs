@@ -21,10 +21,10 @@ use super::types::{Departement, Location};
 use super::ApiState;
 use crate::cfas::{directory, CfaInfo};
 use crate::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
-use crate::feeds::Feeds;
 use crate::mobility::{report, MobilityFilter, MobilityService};
 use crate::offers::{OfferFilter, OfferService};
 use crate::packed::OfferList;
+use crate::sources::Sources;
 
 /// A value loaded for a key, and the partners that failed meanwhile.
 #[derive(Clone)]
@@ -38,7 +38,7 @@ pub struct Joined<T> {
 /// every offer serves the whole batch.
 pub struct CfaOffersLoader {
     offers: Arc<OfferService>,
-    feeds: Arc<Feeds>,
+    sources: Arc<Sources>,
 }
 
 impl Loader<Uai> for CfaOffersLoader {
@@ -47,7 +47,7 @@ impl Loader<Uai> for CfaOffersLoader {
 
     #[tracing::instrument(name = "cfa.offers.load", skip_all, fields(cfas = keys.len()))]
     async fn load(&self, keys: &[Uai]) -> Result<HashMap<Uai, Self::Value>, Self::Error> {
-        let cfas = directory(&self.feeds);
+        let cfas = directory(&self.sources);
         let all = self.offers.search(&OfferFilter::default()).await;
         // The batch's CFAs by the occupations they train for, with their
         // département: one pass over every offer serves them all.
@@ -131,10 +131,10 @@ impl Loader<Uai> for CfaMobilityLoader {
 pub fn loaders(
     offers: Arc<OfferService>,
     mobility: Arc<MobilityService>,
-    feeds: Arc<Feeds>,
+    sources: Arc<Sources>,
 ) -> (DataLoader<CfaOffersLoader>, DataLoader<CfaMobilityLoader>) {
     (
-        DataLoader::new(CfaOffersLoader { offers, feeds }, spawn_in_operation),
+        DataLoader::new(CfaOffersLoader { offers, sources }, spawn_in_operation),
         DataLoader::new(CfaMobilityLoader { mobility }, spawn_in_operation),
     )
 }
@@ -318,14 +318,18 @@ impl CfaNode {
 impl CfaNode {
     /// Its programmes in the training catalogue.
     fn programmes(&self, state: &ApiState) -> Vec<Arc<passerelle_schema::Formation>> {
-        state.feeds.carif.as_ref().map_or_else(Vec::new, |feed| {
-            feed.snapshot()
-                .records
-                .iter()
-                .filter(|f| f.cfa.uai.as_ref() == Some(&self.0.uai))
-                .cloned()
-                .collect()
-        })
+        let mut out = Vec::new();
+        for catalogue in &state.sources.formations {
+            let snapshot = catalogue.snapshot();
+            out.extend(
+                snapshot
+                    .records
+                    .iter()
+                    .filter(|f| f.cfa.uai.as_ref() == Some(&self.0.uai))
+                    .cloned(),
+            );
+        }
+        out
     }
 
     fn coming(
@@ -334,7 +338,7 @@ impl CfaNode {
         kind: Option<EventKind>,
         from: Option<DateTime>,
     ) -> Vec<EventOccurrence> {
-        let (Some(site), Some(events)) = (&self.0.site, &state.feeds.events) else {
+        let Some(site) = &self.0.site else {
             return Vec::new();
         };
         let now = from.map_or_else(Utc::now, |d| d.0);
@@ -346,8 +350,7 @@ impl CfaNode {
             sites: SiteFilter::default(),
             include_cancelled: false,
         };
-        let sites = state.feeds.sites.as_ref().map(|s| s.snapshot());
-        occurrences(&events.snapshot(), sites.as_deref(), &filter)
+        occurrences(&state.sources.events, &state.sources.sites, &filter)
     }
 }
 
@@ -418,7 +421,7 @@ impl CfaQuery {
         let state = ctx.data::<ApiState>()?;
         let uai =
             Uai::parse(&uai).map_err(|e| ErrorCode::InvalidInput.error(format!("uai: {e}")))?;
-        Ok(directory(&state.feeds).remove(&uai).map(CfaNode))
+        Ok(directory(&state.sources).remove(&uai).map(CfaNode))
     }
 
     /// The CFAs of Normandy, by UAI.
@@ -435,7 +438,7 @@ impl CfaQuery {
         let departement = inputs::departement(ctx, "filter.departement", f.departement)?;
         let commune = inputs::commune("filter.commune", f.commune)?;
         let romes = inputs::romes("filter.rome", f.rome)?;
-        let items: Vec<CfaInfo> = directory(&state.feeds)
+        let items: Vec<CfaInfo> = directory(&state.sources)
             .into_values()
             .filter(|c| {
                 departement

@@ -284,13 +284,7 @@ pub fn event_page(
     after: Option<String>,
 ) -> async_graphql::Result<EventConnection> {
     let first = page_size(first, state.limits.max_page_size)?;
-    let items = match &state.feeds.events {
-        Some(events) => {
-            let sites = state.feeds.sites.as_ref().map(|s| s.snapshot());
-            occurrences(&events.snapshot(), sites.as_deref(), filter)
-        }
-        None => Vec::new(),
-    };
+    let items = occurrences(&state.sources.events, &state.sources.sites, filter);
     occurrence_page(items, first, after)
 }
 
@@ -340,9 +334,8 @@ impl EventQuery {
     ) -> async_graphql::Result<EventConnection> {
         let state = ctx.data::<ApiState>()?;
         let filter = filter.unwrap_or_default().parse(ctx)?;
-        if state.feeds.events.is_some() {
-            report_stale(ctx, &state.health, &[passerelle_schema::Partner::Spro]);
-        }
+        let partners: Vec<_> = state.sources.events.iter().map(|f| f.partner()).collect();
+        report_stale(ctx, &state.health, &partners);
         event_page(state, &filter, first, after)
     }
 
@@ -361,16 +354,17 @@ impl EventQuery {
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let filter = filter.unwrap_or_default().parse(ctx)?;
-        let mut sites: Vec<OrientationSite> = match &state.feeds.sites {
-            Some(sites) => sites
-                .snapshot()
-                .records
-                .iter()
-                .filter(|s| filter.matches(s))
-                .map(|s| OrientationSite(s.clone()))
-                .collect(),
-            None => Vec::new(),
-        };
+        let mut sites: Vec<OrientationSite> = Vec::new();
+        for directory in &state.sources.sites {
+            let snapshot = directory.snapshot();
+            sites.extend(
+                snapshot
+                    .records
+                    .iter()
+                    .filter(|s| filter.matches(s))
+                    .map(|s| OrientationSite(s.clone())),
+            );
+        }
         sites.sort_by(|a, b| a.0.partner_id.cmp(&b.0.partner_id));
         // Cursors are the sites' identifiers.
         let start = match after {

@@ -440,13 +440,10 @@ impl FormationQuery {
         let first = page_size(first, state.limits.max_page_size)?;
         let after = FormationConnection::cursor(after)?;
         let filter = filter.unwrap_or_default().parse(ctx)?;
-        let items = match &state.feeds.carif {
-            Some(feed) => {
-                report_stale(ctx, &state.health, &[passerelle_schema::Partner::Carif]);
-                search(feed, &filter)
-            }
-            None => Vec::new(),
-        };
+        let catalogues = &state.sources.formations;
+        let partners: Vec<_> = catalogues.iter().map(|f| f.partner()).collect();
+        report_stale(ctx, &state.health, &partners);
+        let items = search(catalogues, &filter);
         Ok(FormationConnection::at(items, first, after.as_deref()))
     }
 }

@@ -126,7 +126,7 @@ mod tests {
     #[test]
     fn ids_and_cursors_round_trip_and_refuse_garbage() {
         let id = GlobalId::Offer {
-            partner: Partner::Cma,
+            partner: passerelle_connectors::cma::PARTNER,
             partner_id: "CMA-14-000001".into(),
         };
         assert_eq!(GlobalId::decode(&id.encode()), Some(id));
@@ -134,7 +134,7 @@ mod tests {
         assert_eq!(GlobalId::decode("%%%"), None);
         let c = OfferCursor {
             published_at: "2026-11-20T08:30:00.123456Z".parse().unwrap(),
-            partner: Partner::Cci,
+            partner: passerelle_connectors::cci::PARTNER,
             partner_id: "CCI-1|x".into(),
         };
         assert_eq!(OfferCursor::decode(&c.encode()), Some(c));

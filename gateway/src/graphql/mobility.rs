@@ -251,9 +251,13 @@ impl MobilityQuery {
         let filter = filter.unwrap_or_default().parse(ctx)?;
         let (report, errors) = state.mobility.report(&filter).await;
         report_partner_errors(ctx, &errors);
-        if state.feeds.erasmus.is_some() {
-            report_stale(ctx, &state.health, &[passerelle_schema::Partner::Erasmus]);
-        }
+        let partners: Vec<_> = state
+            .sources
+            .mobility_feeds
+            .iter()
+            .map(|f| f.partner())
+            .collect();
+        report_stale(ctx, &state.health, &partners);
         Ok(MobilityReportNode {
             report,
             for_one_cfa: filter.cfa.is_some(),

@@ -15,6 +15,7 @@ mod mobility;
 pub mod notices;
 mod order;
 mod page_info;
+mod partner_id;
 mod public_sector;
 mod query;
 mod region;
@@ -33,10 +34,10 @@ pub use errors::ErrorCode;
 pub use ids::GlobalId;
 
 use crate::config::Limits;
-use crate::feeds::Feeds;
 use crate::health::Health;
 use crate::mobility::MobilityService;
 use crate::offers::OfferService;
+use crate::sources::Sources;
 use crate::store::Store;
 
 /// The root of queries, gathered from each part of the API.
@@ -62,8 +63,10 @@ pub type PasserelleSchema = Schema<Query, Mutation, EmptySubscription>;
 pub struct ApiState {
     /// Offers across exchanges.
     pub offers: Arc<OfferService>,
-    /// The other synced feeds.
-    pub feeds: Arc<Feeds>,
+    /// The partners known: the values of `PartnerId`.
+    pub registry: passerelle_connectors::Registry,
+    /// Every configured partner's sources.
+    pub sources: Arc<Sources>,
     /// Mobility across programmes.
     pub mobility: Arc<MobilityService>,
     /// Partners' health.
@@ -84,14 +87,17 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
     let (offer_loader, mobility_loader) = cfa::loaders(
         state.offers.clone(),
         state.mobility.clone(),
-        state.feeds.clone(),
+        state.sources.clone(),
     );
-    let schema = Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .data(offer_loader)
-        .data(mobility_loader)
-        .data(state)
-        .limit_depth(depth)
-        .limit_complexity(complexity);
+    let partners = state.registry.partners().collect();
+    let schema = partner_id::with_partners(partners, || {
+        Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    })
+    .data(offer_loader)
+    .data(mobility_loader)
+    .data(state)
+    .limit_depth(depth)
+    .limit_complexity(complexity);
     let schema = schema.extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)));
     let schema = if introspection {
         schema

@@ -43,13 +43,13 @@ impl PublicSector {
         if !(2016..=2100).contains(&year) {
             return Err(ErrorCode::InvalidInput.error("year: from 2016 on"));
         }
-        let Some(cnfpt) = state.offers.cnfpt() else {
+        let Some(source) = state.sources.public_counts.first() else {
             return Ok(None);
         };
         let mut errors = Vec::new();
         let counts = state.health.observe_cached(
-            passerelle_schema::Partner::Cnfpt,
-            cnfpt.counts(year).await,
+            source.partner(),
+            source.clone().counts(year).await,
             |_| None,
             &mut errors,
         );

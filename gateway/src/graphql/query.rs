@@ -16,6 +16,7 @@ use super::ApiState;
 use crate::health::PartnerStatus;
 use crate::offers::OfferFilter;
 use crate::packed::OfferList;
+use crate::sources::FeedSize;
 
 #[derive(Default)]
 pub struct OfferQuery;
@@ -284,9 +285,7 @@ impl OfferQuery {
         let filter = filter.unwrap_or_default().parse(ctx)?;
         let results = state.offers.search(&filter).await;
         report_partner_errors(ctx, &results.errors);
-        if state.offers.cma().is_some() && filter.source.is_none_or(|s| s == Partner::Cma) {
-            report_stale(ctx, &state.health, &[Partner::Cma]);
-        }
+        report_stale(ctx, &state.health, &state.offers.feeds_read(&filter));
         Ok(OfferConnection::at(results.offers, first, after.as_ref()))
     }
 
@@ -313,30 +312,20 @@ impl OfferQuery {
     /// Every partner system and its health.
     async fn partners(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<PartnerInfo>> {
         let state = ctx.data::<ApiState>()?;
-        let mut synced = state.feeds.sizes();
-        if let Some(feed) = state.offers.cma() {
-            synced.push(crate::feeds::FeedSize {
-                partner: Partner::Cma,
-                entity: "offer",
-                records: feed.snapshot().records.len(),
-            });
-        }
-        let live: Vec<Partner> = [
-            (Partner::Cci, state.offers.cci().is_some()),
-            (Partner::PassMonde, state.mobility.pass_monde().is_some()),
-            (Partner::Cnfpt, state.offers.cnfpt().is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(p, on)| on.then_some(p))
-        .collect();
+        let sizes = state.sources.sizes();
         let mut out = Vec::new();
-        for partner in Partner::ALL {
-            let (serving, last_sync) = match synced.iter().find(|f| f.partner == partner) {
-                Some(f) => (
-                    Some(f.records as u64),
-                    last_run(state, partner, f.entity).await?,
+        for &partner in &state.sources.partners {
+            let feeds: Vec<FeedSize> = sizes
+                .iter()
+                .filter(|f| f.partner == partner)
+                .copied()
+                .collect();
+            let (serving, last_sync) = match feeds.first() {
+                Some(first) => (
+                    Some(feeds.iter().map(|f| f.records as u64).sum()),
+                    last_run(state, partner, first.entity.name()).await?,
                 ),
-                None if live.contains(&partner) => (None, None),
+                None if state.sources.is_live(partner) => (None, None),
                 None => continue,
             };
             out.push(PartnerInfo {

@@ -65,7 +65,7 @@ impl RegionOverview {
     async fn formations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<TrainingFigures>> {
         let state = ctx.data::<ApiState>()?;
         let mut groups: BTreeMap<String, TrainingFigures> = BTreeMap::new();
-        if let Some(feed) = &state.feeds.carif {
+        for feed in &state.sources.formations {
             for f in &feed.snapshot().records {
                 let mut keys = vec![("all".to_owned(), f.capacity, f.vacancies)];
                 if let Some(l) = f.level {

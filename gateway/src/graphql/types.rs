@@ -8,25 +8,7 @@ use passerelle_schema::Offer;
 use super::ids::GlobalId;
 use super::scalars::{Date, DateTime};
 
-/// A partner system whose data Passerelle serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[graphql(name = "PartnerId", remote = "passerelle_schema::Partner")]
-pub enum PartnerId {
-    /// CCI Normandie — bourse de l'apprentissage.
-    Cci,
-    /// CMA Normandie — offers of the craft sector.
-    Cma,
-    /// Carif-Oref Normandie — the training catalogue.
-    Carif,
-    /// Erasmus+ — mobilities of Normandy CFAs' apprentices.
-    Erasmus,
-    /// Région Normandie — Pass Monde grants.
-    PassMonde,
-    /// The SPRO's orientation sites and calendars.
-    Spro,
-    /// The CNFPT — public-sector apprenticeship.
-    Cnfpt,
-}
+pub use super::partner_id::PartnerId;
 
 /// How Passerelle reaches a partner's data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]

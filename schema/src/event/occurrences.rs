@@ -351,7 +351,7 @@ impl Event {
 mod tests {
     use super::*;
     use crate::event::EventKind;
-    use crate::partner::Partner;
+    use crate::partner::examples;
 
     fn paris(t: &str) -> EventTime {
         EventTime::parse_ical(t, Some("Europe/Paris")).unwrap()
@@ -359,7 +359,7 @@ mod tests {
 
     fn event(start: &str, rrule: Option<&str>) -> Event {
         Event {
-            partner: Partner::Cci,
+            partner: examples::partner("cci"),
             partner_id: "e".into(),
             site: "s".into(),
             title: "Portes ouvertes".into(),

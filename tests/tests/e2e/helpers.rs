@@ -30,6 +30,16 @@ pub async fn spawn_app(sizes: (usize, usize, usize)) -> TestApp {
 /// Starts a gateway like [`spawn_app`], with `extra` TOML appended to its
 /// configuration.
 pub async fn spawn_app_with(sizes: (usize, usize, usize), extra: &str) -> TestApp {
+    spawn_app_on(passerelle_connectors::Registry::standard(), sizes, extra).await
+}
+
+/// Starts a gateway like [`spawn_app_with`] over the partners of
+/// `registry`.
+pub async fn spawn_app_on(
+    registry: passerelle_connectors::Registry,
+    sizes: (usize, usize, usize),
+    extra: &str,
+) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         passerelle::telemetry::init(passerelle::config::LogFormat::Text, &Default::default());
     }
@@ -51,7 +61,7 @@ pub async fn spawn_app_with(sizes: (usize, usize, usize), extra: &str) -> TestAp
         extra
     ))
     .expect("a valid test configuration");
-    let app = Application::build(config)
+    let app = Application::build_with(config, registry)
         .await
         .expect("the gateway builds");
     let addr = app.local_addr();

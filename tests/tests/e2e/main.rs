@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod cache;
 mod campaign;
+mod campus;
 mod cfas;
 mod chaos;
 mod errors;

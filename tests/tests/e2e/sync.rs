@@ -10,13 +10,13 @@ use passerelle_connectors::cma::{simulator, CmaConfig, CmaConnector};
 use passerelle_connectors::sandbox::faults::Outage;
 use passerelle_connectors::sandbox::generate::{dataset, DatasetSettings};
 use passerelle_connectors::sandbox::{FaultUpdate, Faults, SimServer};
-use passerelle_mappings::{Catalog, EntityKind};
-use passerelle_schema::Partner;
+use passerelle_mappings::EntityKind;
 
-async fn feed(store: &Store, url: url::Url) -> SyncedFeed<passerelle_schema::Offer, CmaConnector> {
-    let mapping = Catalog::embedded()
+async fn feed(store: &Store, url: url::Url) -> SyncedFeed<passerelle_schema::Offer> {
+    let mapping = passerelle_connectors::Registry::standard()
+        .catalog(None)
         .unwrap()
-        .get(Partner::Cma, EntityKind::Offer)
+        .get(passerelle_connectors::cma::PARTNER, EntityKind::Offer)
         .unwrap();
     SyncedFeed::new(
         CmaConnector::new(CmaConfig::new(url), mapping),

@@ -1,0 +1,251 @@
+//! The partners Passerelle knows, one registration each.
+//!
+//! A partner's folder declares its identity and implements [`PartnerKind`]:
+//! the mapping files it ships, how its `[[partners]]` table is read, its
+//! simulator and its configuration against it, and the sources it
+//! provides once configured. The gateway knows partners only through this
+//! registry: adding one is a folder, its mapping files and one line in
+//! [`Registry::standard`] (or, for a test, in the registry a test builds).
+
+use std::sync::Arc;
+
+use passerelle_mappings::{Catalog, EntityKind, Mapping, MappingFileError};
+use passerelle_schema::Partner;
+
+use crate::sandbox::{Faults, SandboxData, SandboxSettings};
+use crate::source::Source;
+
+/// A configuration table of a partner, as read from a file: its `kind`
+/// aside.
+pub type Table = serde_json::Map<String, serde_json::Value>;
+
+/// What a kind of partner is, for the gateway.
+pub trait PartnerKind: Send + Sync + 'static {
+    /// Its identity.
+    fn partner(&self) -> Partner;
+    /// The mapping files shipped with it: each a path under `mappings/`
+    /// (`cci/offer.toml`) and its text.
+    fn mappings(&self) -> &'static [(&'static str, &'static str)];
+    /// Reads its connection settings: its `[[partners]]` table, `kind`
+    /// removed.
+    fn configure(&self, table: Table) -> Result<Arc<dyn Configured>, serde_json::Error>;
+    /// Its simulator's routes, serving the sandbox's data with `faults`.
+    fn simulator(&self, data: &SandboxData, faults: Faults) -> axum::Router;
+    /// Its connection settings against its simulator at `base`.
+    fn sandboxed(&self, base: &url::Url, settings: &SandboxSettings) -> Arc<dyn Configured>;
+}
+
+/// A partner's connection settings, read and checked.
+pub trait Configured: std::fmt::Debug + Send + Sync {
+    /// The partner.
+    fn partner(&self) -> Partner;
+    /// The `[[partners]]` table that reads back as these settings, secrets
+    /// in clear: for the configuration the sandbox writes.
+    fn table(&self) -> toml::Table;
+    /// Its sources, mapped by `catalog`.
+    fn sources(&self, catalog: &Catalog) -> Result<Vec<Source>, MissingMapping>;
+}
+
+/// A configured partner whose mapping is not in the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no {entity} mapping for {partner}", entity = .entity.name())]
+pub struct MissingMapping {
+    /// The partner.
+    pub partner: Partner,
+    /// The entity.
+    pub entity: EntityKind,
+}
+
+/// The mapping of `partner`'s `entity` in `catalog`.
+pub fn mapping(
+    catalog: &Catalog,
+    partner: Partner,
+    entity: EntityKind,
+) -> Result<Arc<Mapping>, MissingMapping> {
+    catalog
+        .get(partner, entity)
+        .ok_or(MissingMapping { partner, entity })
+}
+
+/// A `[[partners]]` table that cannot be used; the message names it.
+#[derive(Debug, thiserror::Error)]
+#[error("at partners[{index}]: {reason}")]
+pub struct ConfigureError {
+    /// Its position in the list.
+    pub index: usize,
+    /// Why.
+    pub reason: String,
+}
+
+/// The partners of a gateway, in the order answers list them.
+#[derive(Clone)]
+pub struct Registry {
+    kinds: Vec<Arc<dyn PartnerKind>>,
+}
+
+impl Registry {
+    /// Every partner Passerelle ships with.
+    pub fn standard() -> Self {
+        Self::empty()
+            .with(crate::cci::KIND)
+            .with(crate::cma::KIND)
+            .with(crate::carif::KIND)
+            .with(crate::erasmus::KIND)
+            .with(crate::passmonde::KIND)
+            .with(crate::spro::KIND)
+            .with(crate::cnfpt::KIND)
+    }
+
+    /// No partner.
+    pub fn empty() -> Self {
+        Self { kinds: Vec::new() }
+    }
+
+    /// This registry and `kind`, after the others; its identity becomes
+    /// readable back from configuration, records and requests.
+    pub fn with(mut self, kind: impl PartnerKind) -> Self {
+        let partner = kind.partner().declare();
+        assert!(
+            self.kind(partner).is_none(),
+            "{partner} is registered twice"
+        );
+        self.kinds.push(Arc::new(kind));
+        self
+    }
+
+    /// Every kind, in order.
+    pub fn kinds(&self) -> impl Iterator<Item = &Arc<dyn PartnerKind>> {
+        self.kinds.iter()
+    }
+
+    /// Every partner, in order.
+    pub fn partners(&self) -> impl Iterator<Item = Partner> + '_ {
+        self.kinds.iter().map(|k| k.partner())
+    }
+
+    /// The kind of `partner`.
+    pub fn kind(&self, partner: Partner) -> Option<&Arc<dyn PartnerKind>> {
+        self.kinds.iter().find(|k| k.partner() == partner)
+    }
+
+    /// The partner whose identifier is `id`, in any case.
+    pub fn partner(&self, id: &str) -> Option<Partner> {
+        self.partners()
+            .find(|p| p.id().eq_ignore_ascii_case(id.trim()))
+    }
+
+    /// The mapping files every partner ships, then every file under
+    /// `overrides` (`<partner>/<entity>.toml`) in their place.
+    pub fn catalog(
+        &self,
+        overrides: Option<&std::path::Path>,
+    ) -> Result<Catalog, MappingFileError> {
+        let shipped = self.kinds.iter().flat_map(|k| k.mappings().iter().copied());
+        let catalog = Catalog::of_files(shipped)?;
+        match overrides {
+            Some(dir) => catalog.with_overrides(dir),
+            None => Ok(catalog),
+        }
+    }
+
+    /// Reads `[[partners]]` tables, each by the kind its `kind` names; a
+    /// partner configured twice is an error.
+    pub fn configure(
+        &self,
+        tables: &[serde_json::Value],
+    ) -> Result<Vec<Arc<dyn Configured>>, ConfigureError> {
+        let mut out: Vec<Arc<dyn Configured>> = Vec::new();
+        for (index, table) in tables.iter().enumerate() {
+            let error = |reason: String| ConfigureError { index, reason };
+            let Some(mut table) = table.as_object().cloned() else {
+                return Err(error("not a table".into()));
+            };
+            let kind = match table.remove("kind") {
+                Some(serde_json::Value::String(k)) => k,
+                Some(_) => return Err(error("`kind` is not a string".into())),
+                None => return Err(error(format!("missing field `kind`; {}", self.known()))),
+            };
+            let Some(partner) = self.partner(&kind) else {
+                return Err(error(format!("unknown kind {kind:?}; {}", self.known())));
+            };
+            if out.iter().any(|c| c.partner() == partner) {
+                return Err(error(format!("{partner} is configured twice")));
+            }
+            let kind = self.kind(partner).expect("a registered partner has a kind");
+            let configured = kind
+                .configure(table)
+                .map_err(|e| error(format!("{partner}: {e}")))?;
+            out.push(configured);
+        }
+        Ok(out)
+    }
+
+    fn known(&self) -> String {
+        let ids: Vec<&str> = self.partners().map(Partner::id).collect();
+        format!("known kinds: {}", ids.join(", "))
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.partners()).finish()
+    }
+}
+
+/// Reads a typed configuration from a table.
+pub fn read<T: serde::de::DeserializeOwned>(table: Table) -> Result<T, serde_json::Error> {
+    serde::Deserialize::deserialize(serde_json::Value::Object(table))
+}
+
+/// A TOML table of these entries.
+pub fn toml_table<const N: usize>(entries: [(&str, toml::Value); N]) -> toml::Table {
+    entries
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_mapping_loads_and_passes_its_own_test_cases() {
+        let catalog = Registry::standard()
+            .catalog(None)
+            .expect("shipped mappings load");
+        let outcomes = catalog.run_tests();
+        assert!(
+            outcomes.len() >= 6,
+            "too few test cases: {}",
+            outcomes.len()
+        );
+        let failures: Vec<_> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
+        assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn tables_are_read_by_their_kind_and_errors_name_them() {
+        let registry = Registry::standard();
+        let tables: Vec<serde_json::Value> = serde_json::from_str(
+            r#"[{"kind": "cma", "feed_url": "https://cma.example/flux.xml", "sync_interval": "6h"},
+                {"kind": "opca"}]"#,
+        )
+        .unwrap();
+        let e = registry.configure(&tables).unwrap_err().to_string();
+        assert!(
+            e.starts_with("at partners[1]: unknown kind \"opca\""),
+            "{e}"
+        );
+        assert!(e.contains("cci") && e.contains("cnfpt"), "{e}");
+        let configured = registry.configure(&tables[..1]).unwrap();
+        assert_eq!(configured[0].partner().id(), "cma");
+        let twice = [tables[0].clone(), tables[0].clone()];
+        let e = registry.configure(&twice).unwrap_err().to_string();
+        assert!(e.contains("cma is configured twice"), "{e}");
+        let bad: Vec<serde_json::Value> =
+            serde_json::from_str(r#"[{"kind": "carif", "feed": "x"}]"#).unwrap();
+        let e = registry.configure(&bad).unwrap_err().to_string();
+        assert!(e.contains("carif") && e.contains("feed_url"), "{e}");
+    }
+}
