@@ -109,7 +109,10 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
 
 /// The schema's SDL, as committed in `schema/passerelle.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    let partners = passerelle_connectors::Registry::standard().partners().collect();
+    partner_id::with_partners(partners, || {
+        Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    })
+    .finish()
+    .sdl()
 }
