@@ -12,14 +12,14 @@ use tokio::net::TcpListener;
 use crate::auth::issuer::Issuer;
 use crate::auth::Validator;
 use crate::config::Config;
+use crate::domain::mobility::MobilityService;
+use crate::domain::offers::OfferService;
 use crate::graphql::{build_schema, ApiState};
-use crate::health::Health;
-use crate::mobility::MobilityService;
-use crate::offers::OfferService;
-use crate::server::{router, ServerState};
-use crate::sources::Sources;
+use crate::http::{router, ServerState};
+use crate::partners::health::Health;
+use crate::partners::sources::Sources;
+use crate::partners::sync::{AnyFeed, InMemory, SyncedFeed};
 use crate::store::Store;
-use crate::sync::{AnyFeed, InMemory, SyncedFeed};
 
 /// A gateway ready to serve: its listener is bound, its store open, its
 /// feeds loaded.
@@ -241,7 +241,7 @@ impl Starter<'_> {
         if stored == 0 {
             // Another replica may be pulling it: this one then waits for that
             // sync and loads its result.
-            feed.sync_if_due(crate::sync::fresh_for(interval))
+            feed.sync_if_due(crate::partners::sync::fresh_for(interval))
                 .await
                 .with_context(|| format!("the first {partner} sync could not be stored"))?;
         } else {

@@ -425,7 +425,7 @@ struct ImportArgs {
 }
 
 async fn import_allocations(config: Config, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    use crate::campaign::{self, Format};
+    use crate::domain::campaign::{self, Format};
     use sha2::{Digest, Sha256};
 
     let opco = passerelle_schema::Opco::parse(&args.opco).context("--opco")?;

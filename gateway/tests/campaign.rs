@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use passerelle::campaign::{self, figures, BatchError, Format, IngestError, IngestReport};
+use passerelle::domain::campaign::{self, figures, BatchError, Format, IngestError, IngestReport};
 use passerelle::store::{testing, Store};
 use passerelle_connectors::sandbox::campaign::{write_csv, Campaign, CampaignSettings};
 use passerelle_schema::{Allocation, AllocationInput, Opco};

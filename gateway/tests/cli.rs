@@ -651,3 +651,12 @@ fn mapping_run_reads_a_lheo_catalogue_written_from_the_standard() {
     );
     assert_eq!(bts["level"], 5);
 }
+
+#[test]
+fn the_printed_schema_is_the_committed_one() {
+    let out = passerelle().arg("schema").output().unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let committed = include_str!("../../schema/passerelle.graphql");
+    assert_eq!(printed.trim(), committed.trim());
+}

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::Server;
 
 use passerelle::auth::issuer::Issuer;
-use passerelle::campaign::{self, figures};
+use passerelle::domain::campaign::{self, figures};
 use passerelle::store::{testing, Store};
 use passerelle_connectors::sandbox::campaign::{write_csv, Campaign, CampaignSettings};
 use passerelle_schema::{AllocationInput, Opco};

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::routing::get;
 use passerelle::auth::issuer::Issuer;
-use passerelle::campaign;
+use passerelle::domain::campaign;
 use passerelle::store::{testing, Store};
 use passerelle_connectors::sandbox::campaign::{write_csv, Campaign, CampaignSettings};
 use passerelle_connectors::sandbox::faults::Outage;

@@ -13,9 +13,9 @@ use super::page_info::PageInfo;
 use super::scalars::Money;
 use super::ApiState;
 use crate::auth::Caller;
-use crate::campaign::figures::{self, Line, Order};
-use crate::campaign::{self, BatchError, IngestReport};
-use crate::cfas::CfaInfo;
+use crate::domain::campaign::figures::{self, Line, Order};
+use crate::domain::campaign::{self, BatchError, IngestReport};
+use crate::domain::cfas::CfaInfo;
 
 use super::connection::B64;
 
@@ -491,7 +491,7 @@ impl TaxCampaign {
         let first = page_size(first, state.limits.max_page_size)?;
         let offset = decode_offset(after)?;
         let departement = super::inputs::any_departement("departement", departement)?;
-        let directory = crate::cfas::directory(&state.sources);
+        let directory = crate::domain::cfas::directory(&state.sources);
         let (page, total) = match &self.reader {
             Reader::Region => {
                 let order = match order_by {
@@ -539,7 +539,7 @@ impl TaxCampaign {
         let uai = Uai::parse(&uai).map_err(|e| invalid("uai", e))?;
         self.reader.may_read(&uai)?;
         let state = ctx.data::<ApiState>()?;
-        let directory = crate::cfas::directory(&state.sources);
+        let directory = crate::domain::cfas::directory(&state.sources);
         Ok(
             figures::establishment(&state.store, self.year, uai.as_str())
                 .await?

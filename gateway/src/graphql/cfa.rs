@@ -19,12 +19,12 @@ use super::query::OfferConnection;
 use super::scalars::DateTime;
 use super::types::{Departement, Location};
 use super::ApiState;
-use crate::cfas::{directory, CfaInfo};
-use crate::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
-use crate::mobility::{report, MobilityFilter, MobilityService};
-use crate::offers::{OfferFilter, OfferService};
-use crate::packed::OfferList;
-use crate::sources::Sources;
+use crate::domain::cfas::{directory, CfaInfo};
+use crate::domain::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
+use crate::domain::mobility::{report, MobilityFilter, MobilityService};
+use crate::domain::offers::{OfferFilter, OfferService};
+use crate::partners::packed::OfferList;
+use crate::partners::sources::Sources;
 
 /// A value loaded for a key, and the partners that failed meanwhile.
 #[derive(Clone)]

@@ -5,7 +5,7 @@ use async_graphql::{Context, ErrorExtensions, PathSegment, ServerError};
 use passerelle_connectors::ConnectorError;
 use passerelle_schema::Partner;
 
-use crate::health::Health;
+use crate::partners::health::Health;
 
 /// The codes clients can rely on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use super::inputs::{self, page_size};
 use super::scalars::DateTime;
 use super::types::Location;
 use super::ApiState;
-use crate::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
+use crate::domain::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 

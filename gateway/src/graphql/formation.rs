@@ -13,7 +13,7 @@ use super::scalars::Date;
 use super::types::Location;
 use super::types::PartnerId;
 use super::ApiState;
-use crate::formations::{search, FormationFilter};
+use crate::domain::formations::{search, FormationFilter};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 

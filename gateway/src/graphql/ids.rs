@@ -4,7 +4,7 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use passerelle_schema::{Offer, Partner};
 
-use crate::packed::OfferSummary;
+use crate::partners::packed::OfferSummary;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 

@@ -9,7 +9,7 @@ use super::errors::{report_partner_errors, report_stale, ErrorCode};
 use super::inputs;
 use super::scalars::{Date, Money};
 use super::ApiState;
-use crate::mobility::{Figures, MobilityFilter, MobilityReport};
+use crate::domain::mobility::{Figures, MobilityFilter, MobilityReport};
 
 /// The mobility part of the root of queries.
 #[derive(Default)]

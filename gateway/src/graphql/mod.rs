@@ -34,10 +34,10 @@ pub use errors::ErrorCode;
 pub use ids::GlobalId;
 
 use crate::config::Limits;
-use crate::health::Health;
-use crate::mobility::MobilityService;
-use crate::offers::OfferService;
-use crate::sources::Sources;
+use crate::domain::mobility::MobilityService;
+use crate::domain::offers::OfferService;
+use crate::partners::health::Health;
+use crate::partners::sources::Sources;
 use crate::store::Store;
 
 /// The root of queries, gathered from each part of the API.
@@ -109,7 +109,9 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
 
 /// The schema's SDL, as committed in `schema/passerelle.graphql`.
 pub fn sdl() -> String {
-    let partners = passerelle_connectors::Registry::standard().partners().collect();
+    let partners = passerelle_connectors::Registry::standard()
+        .partners()
+        .collect();
     partner_id::with_partners(partners, || {
         Schema::build(Query::default(), Mutation::default(), EmptySubscription)
     })

@@ -13,10 +13,10 @@ use super::page_info::PageInfo;
 use super::scalars::DateTime;
 use super::types::{Node, OfferNode, PartnerId, PartnerMode};
 use super::ApiState;
-use crate::health::PartnerStatus;
-use crate::offers::OfferFilter;
-use crate::packed::OfferList;
-use crate::sources::FeedSize;
+use crate::domain::offers::OfferFilter;
+use crate::partners::health::PartnerStatus;
+use crate::partners::packed::OfferList;
+use crate::partners::sources::FeedSize;
 
 #[derive(Default)]
 pub struct OfferQuery;
@@ -148,7 +148,7 @@ impl OfferEdge {
 
 pub struct PartnerInfo {
     partner: Partner,
-    state: crate::health::PartnerState,
+    state: crate::partners::health::PartnerState,
     serving: Option<u64>,
     last_sync: Option<crate::store::SyncRun>,
 }

@@ -7,9 +7,9 @@ use async_graphql::{Context, Object, SimpleObject};
 use super::errors::report_partner_errors;
 use super::mobility::MobilityReportNode;
 use super::ApiState;
-use crate::formations::places_by_departement;
-use crate::mobility::MobilityFilter;
-use crate::offers::OfferFilter;
+use crate::domain::formations::places_by_departement;
+use crate::domain::mobility::MobilityFilter;
+use crate::domain::offers::OfferFilter;
 
 /// The overview part of the root of queries.
 #[derive(Default)]

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use passerelle::health::Health;
+use passerelle::partners::health::Health;
+use passerelle::partners::sync::SyncedFeed;
 use passerelle::store::Store;
-use passerelle::sync::SyncedFeed;
 use passerelle_connectors::cma::{simulator, CmaConfig, CmaConnector};
 use passerelle_connectors::sandbox::faults::Outage;
 use passerelle_connectors::sandbox::generate::{dataset, DatasetSettings};
@@ -229,7 +229,7 @@ async fn a_download_that_breaks_off_stores_nothing_of_the_new_version() {
     assert_eq!(store.feed("cma", "offer").await.unwrap(), stored);
     assert_eq!(store.last_update("cma", "offer").await.unwrap(), last);
     assert_eq!(synced.snapshot().records.len(), 297);
-    let title = |o: &passerelle::packed::PackedOffer| o.unpack().title.to_string();
+    let title = |o: &passerelle::partners::packed::PackedOffer| o.unpack().title.to_string();
     assert!(synced
         .snapshot()
         .records

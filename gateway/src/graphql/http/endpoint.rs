@@ -21,7 +21,7 @@ pub struct Endpoint {
     /// Checks callers' bearer tokens.
     pub validator: std::sync::Arc<crate::auth::Validator>,
     /// Limits callers' request rates.
-    pub limiter: std::sync::Arc<crate::ratelimit::Limiter>,
+    pub limiter: std::sync::Arc<crate::graphql::http::ratelimit::Limiter>,
     /// Answers kept and served again, when on.
     pub cache: Option<ResponseCache>,
 }

@@ -18,6 +18,7 @@ mod admit;
 mod endpoint;
 mod execute;
 mod negotiate;
+pub mod ratelimit;
 mod routes;
 
 pub use endpoint::Endpoint;

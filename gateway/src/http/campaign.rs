@@ -13,8 +13,8 @@ use passerelle_schema::Departement;
 use serde::Deserialize;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
-use super::{figures, BatchError, Format, FormatError, IngestError};
 use crate::auth::{Caller, Validator};
+use crate::domain::campaign::{self, figures, BatchError, Format, FormatError, IngestError};
 use crate::graphql::http::{caller, refuse_with, MediaType};
 use crate::graphql::ErrorCode;
 use crate::store::Store;
@@ -81,7 +81,7 @@ pub async fn upload(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let opco = match super::pushing_opco(&caller, params.opco.as_deref()) {
+    let opco = match campaign::pushing_opco(&caller, params.opco.as_deref()) {
         Ok(o) => o,
         Err(why) => return refuse(StatusCode::FORBIDDEN, ErrorCode::Forbidden.as_str(), &why),
     };
@@ -108,7 +108,7 @@ pub async fn upload(
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let input = SyncIoBridge::new(StreamReader::new(stream));
     let started = std::time::Instant::now();
-    let result = super::ingest_upload(
+    let result = campaign::ingest_upload(
         &http.store,
         &opco,
         key,
@@ -200,7 +200,7 @@ pub async fn export(
             "the export is /export/tax-campaign/YEAR.csv",
         );
     };
-    let year = match super::campaign_year(year) {
+    let year = match campaign::campaign_year(year) {
         Ok(y) => y,
         Err(e) => return batch_error(&e),
     };

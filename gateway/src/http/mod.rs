@@ -1,5 +1,7 @@
 //! The HTTP server: routes, health, and the sandbox's fault knobs.
 
+pub mod campaign;
+
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -14,8 +16,8 @@ use serde_json::json;
 use tower_http::trace::TraceLayer;
 
 use crate::graphql::{http as graphql_http, PasserelleSchema};
-use crate::health::Health;
-use crate::sources::Sources;
+use crate::partners::health::Health;
+use crate::partners::sources::Sources;
 use crate::store::Store;
 
 /// What the routes share.
@@ -65,7 +67,9 @@ pub fn router(state: ServerState) -> Router {
             graphiql: state.api.graphiql,
             trusted: state.trusted.clone(),
             validator: state.validator.clone(),
-            limiter: Arc::new(crate::ratelimit::Limiter::new(&state.limits.rate)),
+            limiter: Arc::new(crate::graphql::http::ratelimit::Limiter::new(
+                &state.limits.rate,
+            )),
             cache: crate::graphql::cache::ResponseCache::new(
                 state.api.response_cache_ttl,
                 state.api.response_cache_max_bytes,
@@ -102,7 +106,7 @@ pub fn router(state: ServerState) -> Router {
         }
     }
     let app = app.layer(DefaultBodyLimit::max(state.max_body_bytes));
-    let campaign = crate::campaign::upload::CampaignHttp {
+    let campaign = crate::http::campaign::CampaignHttp {
         store: state.store.clone(),
         validator: state.validator.clone(),
     };
@@ -110,13 +114,13 @@ pub fn router(state: ServerState) -> Router {
         Router::new()
             .route(
                 "/ingest/allocations",
-                axum::routing::post(crate::campaign::upload::upload).layer(
+                axum::routing::post(crate::http::campaign::upload).layer(
                     tower_http::limit::RequestBodyLimitLayer::new(state.limits.max_upload_bytes),
                 ),
             )
             .route(
                 "/export/tax-campaign/{file}",
-                get(crate::campaign::upload::export),
+                get(crate::http::campaign::export),
             )
             .with_state(campaign),
     );

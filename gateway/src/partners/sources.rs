@@ -8,7 +8,7 @@ use passerelle_connectors::source::{Employers, LiveMobility, LiveOffers, LivePub
 use passerelle_mappings::EntityKind;
 use passerelle_schema::{Event, Formation, Mobility, Offer, OrientationSite, Partner};
 
-use crate::sync::{AnyFeed, SyncedFeed};
+use crate::partners::sync::{AnyFeed, SyncedFeed};
 
 /// Every configured partner's sources.
 #[derive(Default)]
@@ -77,7 +77,7 @@ impl Sources {
     }
 
     /// The snapshot of every feed of sites, for looking a site up.
-    pub fn site_snapshots(&self) -> Vec<Arc<crate::sync::Snapshot<OrientationSite>>> {
+    pub fn site_snapshots(&self) -> Vec<Arc<crate::partners::sync::Snapshot<OrientationSite>>> {
         self.sites.iter().map(|f| f.snapshot()).collect()
     }
 }

@@ -4,7 +4,6 @@
 pub mod figures;
 pub mod ingest;
 pub use passerelle_mappings::allocations as formats;
-pub mod upload;
 
 use std::io::{BufReader, Read};
 use std::time::Instant;

@@ -6,7 +6,7 @@
 //! last good state keeps being served.
 //!
 //! Replicas sharing a store take turns: a sync holds the feed's lease (see
-//! [`crate::lease`]), and a replica whose turn comes less than an interval
+//! [`crate::store::lease`]), and a replica whose turn comes less than an interval
 //! after another's sync does not pull but loads what that one stored. So a
 //! feed is pulled once per interval whatever the number of replicas.
 
@@ -19,8 +19,8 @@ use passerelle_mappings::Entity;
 use passerelle_schema::Partner;
 use tokio::sync::Mutex;
 
-use crate::health::Health;
-use crate::packed::{PackedOffer, Packer};
+use crate::partners::health::Health;
+use crate::partners::packed::{PackedOffer, Packer};
 use crate::store::{FeedRecord, Store, StoreError, SyncRun};
 
 /// How a synced feed holds its records in memory.
@@ -70,7 +70,7 @@ impl InMemory for passerelle_schema::Offer {
     }
 }
 
-impl crate::packed::PackedRecords for Snapshot<passerelle_schema::Offer> {
+impl crate::partners::packed::PackedRecords for Snapshot<passerelle_schema::Offer> {
     fn record(&self, i: u32) -> &PackedOffer {
         &self.records[i as usize]
     }
@@ -333,7 +333,7 @@ impl<E: InMemory> SyncedFeed<E> {
             error: None,
             error_code: None,
             etag: etag.clone(),
-            replica: Some(crate::lease::replica().to_owned()),
+            replica: Some(crate::store::lease::replica().to_owned()),
         };
         // An empty snapshot with a stored ETag (a restart) must not be
         // answered "not modified": pull unconditionally then.

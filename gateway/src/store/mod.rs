@@ -1,13 +1,15 @@
 //! The store: synced feeds and their sync history, in SQLite (embedded, the
 //! default) or PostgreSQL (production), with one set of migrations.
 
+pub mod lease;
+
 use std::path::Path;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
-use crate::lease::{LeaseError, Leases};
+use crate::store::lease::{LeaseError, Leases};
 
 /// A failure of the store. The message is for operators' logs; clients see
 /// a code only.

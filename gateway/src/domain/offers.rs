@@ -16,9 +16,11 @@ use passerelle_schema::{
     merge_duplicates, Departement, DiplomaLevel, InseeCommune, Offer, Partner, RomeCode,
 };
 
-use crate::health::Health;
-use crate::packed::{DatedPosition, OfferList, OfferRef, OfferSummary, PackedOffer, PackedRecords};
-use crate::sync::{Snapshot, SyncedFeed};
+use crate::partners::health::Health;
+use crate::partners::packed::{
+    DatedPosition, OfferList, OfferRef, OfferSummary, PackedOffer, PackedRecords,
+};
+use crate::partners::sync::{Snapshot, SyncedFeed};
 
 /// A feed of offers.
 pub type OfferFeed = SyncedFeed<Offer>;

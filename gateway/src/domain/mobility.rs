@@ -9,8 +9,8 @@ use passerelle_connectors::source::{LiveMobility, MobilityQuery};
 use passerelle_connectors::ConnectorError;
 use passerelle_schema::{Cents, Departement, Mobility, MobilityProgram, Uai};
 
-use crate::health::Health;
-use crate::sync::SyncedFeed;
+use crate::partners::health::Health;
+use crate::partners::sync::SyncedFeed;
 
 /// A feed of mobilities.
 pub type MobilityFeed = SyncedFeed<Mobility>;

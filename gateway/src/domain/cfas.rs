@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use passerelle_schema::{Departement, InseeCommune, RomeCode, Siret, SiteKind, Uai};
 
-use crate::sources::Sources;
+use crate::partners::sources::Sources;
 
 /// A CFA as Passerelle knows it from every source.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,7 @@ use passerelle_schema::{
     SiteKind, Uai,
 };
 
-use crate::sync::{Snapshot, SyncedFeed};
+use crate::partners::sync::{Snapshot, SyncedFeed};
 
 /// A directory of sites.
 pub type SitesFeed = SyncedFeed<OrientationSite>;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use passerelle_schema::{Departement, DiplomaLevel, Formation, InseeCommune, Rncp, RomeCode, Uai};
 
-use crate::sync::SyncedFeed;
+use crate::partners::sync::SyncedFeed;
 
 /// A training catalogue.
 pub type FormationFeed = SyncedFeed<Formation>;

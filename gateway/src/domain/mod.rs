@@ -1,0 +1,11 @@
+//! What the API answers, built from the partners' sources: offers merged
+//! across exchanges (and packed, a hundred thousand of them), programmes,
+//! events, mobility, the CFAs that gather them, and the taxe
+//! d'apprentissage campaign.
+
+pub mod campaign;
+pub mod cfas;
+pub mod events;
+pub mod formations;
+pub mod mobility;
+pub mod offers;
