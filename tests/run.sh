@@ -28,6 +28,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The connectors without their simulators: production code alone.
+cargo clippy -p passerelle-connectors --locked --no-default-features -- -D warnings
 echo "== cargo test"
 source tests/postgres.sh
 postgres_start

@@ -12,7 +12,7 @@ use crate::ConnectorError;
 
 mod document;
 mod stream;
-pub use document::{FeedConfig, FeedConnector, FeedKind, FeedSpec};
+pub use document::{FeedConfig, FeedConnector, FeedSpec};
 pub use stream::{FeedChunk, FeedEnd, FeedPiece, FeedRecords};
 
 /// What a pull of a feed gave.

@@ -17,6 +17,7 @@ pub mod feed;
 pub mod http;
 pub mod passmonde;
 pub mod registry;
+#[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod source;
 pub mod spro;

@@ -1,6 +1,7 @@
 //! Carif-Oref Normandie — the catalogue of apprenticeship programmes, one
 //! LHÉO XML document with `ETag`. Synced mode.
 
+#[cfg(feature = "sandbox")]
 pub mod simulator;
 #[cfg(test)]
 mod tests;
@@ -10,9 +11,8 @@ use std::time::Duration;
 use passerelle_mappings::Catalog;
 use passerelle_schema::{Formation, Partner, PartnerInfo, PartnerMode};
 
-use crate::feed::{FeedConfig, FeedConnector, FeedKind, FeedSpec};
-use crate::registry::MissingMapping;
-use crate::sandbox::{Faults, SandboxData};
+use crate::feed::{FeedConfig, FeedConnector, FeedSpec};
+use crate::registry::{Kind, MissingMapping};
 use crate::source::Source;
 
 /// The Carif-Oref's catalogue.
@@ -37,12 +37,6 @@ impl FeedSpec for Carif {
         "carif/formation.toml",
         include_str!("../../../mappings/carif/formation.toml"),
     )];
-    const SIMULATOR_PATH: &'static str = simulator::FEED_PATH;
-
-    fn simulator(data: &SandboxData, faults: Faults) -> axum::Router {
-        simulator::router(&data.cfas, &data.programmes, faults)
-    }
-
     fn sources(config: &CarifConfig, catalog: &Catalog) -> Result<Vec<Source>, MissingMapping> {
         Ok(vec![Source::Formations(config.synced(catalog)?)])
     }
@@ -53,4 +47,4 @@ pub type CarifConfig = FeedConfig<Carif>;
 /// The synced connector to the catalogue.
 pub type CarifConnector = FeedConnector<Carif>;
 /// The Carif-Oref's registration.
-pub const KIND: FeedKind<Carif> = FeedKind::new();
+pub const KIND: Kind<Carif> = Kind::new();

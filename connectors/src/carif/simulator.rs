@@ -205,3 +205,11 @@ pub fn render(cfas: &[Cfa], programmes: &[Programme], malformed_rate: f64) -> St
     xml.push_str("</offres>\n</lheo>\n");
     xml
 }
+
+impl crate::sandbox::FeedSimulator for super::Carif {
+    const PATH: &'static str = FEED_PATH;
+
+    fn router(data: &crate::sandbox::SandboxData, faults: Faults) -> Router {
+        router(&data.cfas, &data.programmes, faults)
+    }
+}

@@ -4,6 +4,7 @@
 
 mod client;
 mod config;
+#[cfg(feature = "sandbox")]
 pub mod simulator;
 #[cfg(test)]
 mod tests;
@@ -13,14 +14,12 @@ use std::sync::Arc;
 
 use passerelle_mappings::{Catalog, EntityKind};
 use passerelle_schema::{Partner, PartnerInfo, PartnerMode};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 pub use client::{CciAnswer, CciConnector, CciQuery};
 pub use config::CciConfig;
 
-use crate::http::ClientCredentials;
-use crate::registry::{mapping, read, toml_table, Configured, MissingMapping, PartnerKind, Table};
-use crate::sandbox::{Faults, SandboxData, SandboxSettings};
+use crate::registry::{mapping, toml_table, Configured, Kind, MissingMapping, PartnerSpec};
 use crate::source::Source;
 
 /// CCI Normandie's exchange of offers.
@@ -32,44 +31,20 @@ pub const PARTNER: Partner = Partner::of(&PartnerInfo {
     mode: PartnerMode::Live,
 });
 
-/// The CCI's registration.
-pub struct Kind;
+/// The CCI's partner.
+pub struct Cci;
 
-/// The CCI's registration.
-pub const KIND: Kind = Kind;
-
-impl PartnerKind for Kind {
-    fn partner(&self) -> Partner {
-        PARTNER
-    }
-
-    fn mappings(&self) -> &'static [(&'static str, &'static str)] {
-        &[(
-            "cci/offer.toml",
-            include_str!("../../../mappings/cci/offer.toml"),
-        )]
-    }
-
-    fn configure(&self, table: Table) -> Result<Arc<dyn Configured>, serde_json::Error> {
-        Ok(Arc::new(read::<CciConfig>(table)?))
-    }
-
-    fn simulator(&self, data: &SandboxData, faults: Faults) -> axum::Router {
-        simulator::router(&data.offers.cci, data.settings.cci_token_ttl, faults)
-    }
-
-    fn sandboxed(&self, base: &url::Url, settings: &SandboxSettings) -> Arc<dyn Configured> {
-        let credentials = ClientCredentials {
-            token_url: base.join("oauth/token").expect("a relative path"),
-            client_id: simulator::CLIENT_ID.into(),
-            client_secret: SecretString::from(simulator::CLIENT_SECRET),
-            scopes: vec!["offres:lecture".into()],
-        };
-        let mut config = CciConfig::new(base.clone(), credentials);
-        config.resilience = settings.resilience.clone();
-        Arc::new(config)
-    }
+impl PartnerSpec for Cci {
+    type Config = CciConfig;
+    const PARTNER: Partner = PARTNER;
+    const MAPPINGS: &'static [(&'static str, &'static str)] = &[(
+        "cci/offer.toml",
+        include_str!("../../../mappings/cci/offer.toml"),
+    )];
 }
+
+/// The CCI's registration.
+pub const KIND: Kind<Cci> = Kind::new();
 
 impl Configured for CciConfig {
     fn partner(&self) -> Partner {

@@ -371,3 +371,24 @@ async fn openapi() -> impl IntoResponse {
         include_str!("openapi.json"),
     )
 }
+
+impl crate::sandbox::Simulated for super::Cci {
+    fn simulator(
+        data: &crate::sandbox::SandboxData,
+        faults: crate::sandbox::Faults,
+    ) -> axum::Router {
+        router(&data.offers.cci, data.settings.cci_token_ttl, faults)
+    }
+
+    fn sandboxed(base: &url::Url, settings: &crate::sandbox::SandboxSettings) -> super::CciConfig {
+        let credentials = crate::http::ClientCredentials {
+            token_url: base.join("oauth/token").expect("a relative path"),
+            client_id: CLIENT_ID.into(),
+            client_secret: secrecy::SecretString::from(CLIENT_SECRET),
+            scopes: vec!["offres:lecture".into()],
+        };
+        let mut config = super::CciConfig::new(base.clone(), credentials);
+        config.resilience = settings.resilience.clone();
+        config
+    }
+}

@@ -2,6 +2,7 @@
 //! ISO-8859-1, with a namespace and `ETag`/`If-None-Match`. Synced mode: the
 //! gateway pulls it on a schedule into its store and serves it from there.
 
+#[cfg(feature = "sandbox")]
 pub mod simulator;
 #[cfg(test)]
 mod tests;
@@ -11,9 +12,8 @@ use std::time::Duration;
 use passerelle_mappings::Catalog;
 use passerelle_schema::{Offer, Partner, PartnerInfo, PartnerMode};
 
-use crate::feed::{FeedConfig, FeedConnector, FeedKind, FeedSpec};
-use crate::registry::MissingMapping;
-use crate::sandbox::{Faults, SandboxData};
+use crate::feed::{FeedConfig, FeedConnector, FeedSpec};
+use crate::registry::{Kind, MissingMapping};
 use crate::source::{Employers, Source};
 
 /// CMA Normandie's exchange of offers.
@@ -42,12 +42,6 @@ impl FeedSpec for Cma {
         "cma/offer.toml",
         include_str!("../../../mappings/cma/offer.toml"),
     )];
-    const SIMULATOR_PATH: &'static str = simulator::FEED_PATH;
-
-    fn simulator(data: &SandboxData, faults: Faults) -> axum::Router {
-        simulator::router(&data.offers.cma, faults)
-    }
-
     fn sources(config: &CmaConfig, catalog: &Catalog) -> Result<Vec<Source>, MissingMapping> {
         Ok(vec![Source::OfferFeed(
             config.synced(catalog)?,
@@ -61,4 +55,4 @@ pub type CmaConfig = FeedConfig<Cma>;
 /// The synced connector to the CMA feed.
 pub type CmaConnector = FeedConnector<Cma>;
 /// The CMA's registration.
-pub const KIND: FeedKind<Cma> = FeedKind::new();
+pub const KIND: Kind<Cma> = Kind::new();

@@ -212,3 +212,11 @@ fn render_offre(xml: &mut String, p: &Position, breakage: Option<Breakage>) {
             .format("%d/%m/%Y"),
     );
 }
+
+impl crate::sandbox::FeedSimulator for super::Cma {
+    const PATH: &'static str = FEED_PATH;
+
+    fn router(data: &crate::sandbox::SandboxData, faults: Faults) -> Router {
+        router(&data.offers.cma, faults)
+    }
+}

@@ -2,6 +2,7 @@
 //! basic auth, with faults for errors. Live mode: answers cached.
 
 mod client;
+#[cfg(feature = "sandbox")]
 pub mod simulator;
 #[cfg(test)]
 mod tests;
@@ -10,13 +11,12 @@ use std::sync::Arc;
 
 use passerelle_mappings::{Catalog, EntityKind};
 use passerelle_schema::{Partner, PartnerInfo, PartnerMode};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 pub use crate::source::PublicCounts;
 pub use client::{CnfptConfig, CnfptConnector, CnfptOffers};
 
-use crate::registry::{mapping, read, toml_table, Configured, MissingMapping, PartnerKind, Table};
-use crate::sandbox::{Faults, SandboxData, SandboxSettings};
+use crate::registry::{mapping, toml_table, Configured, Kind, MissingMapping, PartnerSpec};
 use crate::source::Source;
 
 /// The CNFPT's public-sector apprenticeship service.
@@ -28,42 +28,20 @@ pub const PARTNER: Partner = Partner::of(&PartnerInfo {
     mode: PartnerMode::Live,
 });
 
-/// The CNFPT's registration.
-pub struct Kind;
+/// The CNFPT's partner.
+pub struct Cnfpt;
 
-/// The CNFPT's registration.
-pub const KIND: Kind = Kind;
-
-impl PartnerKind for Kind {
-    fn partner(&self) -> Partner {
-        PARTNER
-    }
-
-    fn mappings(&self) -> &'static [(&'static str, &'static str)] {
-        &[(
-            "cnfpt/offer.toml",
-            include_str!("../../../mappings/cnfpt/offer.toml"),
-        )]
-    }
-
-    fn configure(&self, table: Table) -> Result<Arc<dyn Configured>, serde_json::Error> {
-        Ok(Arc::new(read::<CnfptConfig>(table)?))
-    }
-
-    fn simulator(&self, data: &SandboxData, faults: Faults) -> axum::Router {
-        simulator::router(&data.settings.data, faults)
-    }
-
-    fn sandboxed(&self, base: &url::Url, settings: &SandboxSettings) -> Arc<dyn Configured> {
-        let mut config = CnfptConfig::new(
-            base.join(simulator::PATH).expect("a relative path"),
-            simulator::USERNAME.into(),
-            SecretString::from(simulator::PASSWORD),
-        );
-        config.resilience = settings.resilience.clone();
-        Arc::new(config)
-    }
+impl PartnerSpec for Cnfpt {
+    type Config = CnfptConfig;
+    const PARTNER: Partner = PARTNER;
+    const MAPPINGS: &'static [(&'static str, &'static str)] = &[(
+        "cnfpt/offer.toml",
+        include_str!("../../../mappings/cnfpt/offer.toml"),
+    )];
 }
+
+/// The CNFPT's registration.
+pub const KIND: Kind<Cnfpt> = Kind::new();
 
 impl Configured for CnfptConfig {
     fn partner(&self) -> Partner {

@@ -289,3 +289,25 @@ fn search(sim: &Sim) -> String {
     out.push_str("</c:offres></c:RechercherOffresResponse>");
     out
 }
+
+impl crate::sandbox::Simulated for super::Cnfpt {
+    fn simulator(
+        data: &crate::sandbox::SandboxData,
+        faults: crate::sandbox::Faults,
+    ) -> axum::Router {
+        router(&data.settings.data, faults)
+    }
+
+    fn sandboxed(
+        base: &url::Url,
+        settings: &crate::sandbox::SandboxSettings,
+    ) -> super::CnfptConfig {
+        let mut config = super::CnfptConfig::new(
+            base.join(PATH).expect("a relative path"),
+            USERNAME.into(),
+            secrecy::SecretString::from(PASSWORD),
+        );
+        config.resilience = settings.resilience.clone();
+        config
+    }
+}

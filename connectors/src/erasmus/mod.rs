@@ -1,6 +1,7 @@
 //! Erasmus+ — the Beneficiary Module's CSV export of the mobility
 //! activities of Normandy CFAs' projects. Synced mode.
 
+#[cfg(feature = "sandbox")]
 pub mod simulator;
 #[cfg(test)]
 mod tests;
@@ -10,9 +11,8 @@ use std::time::Duration;
 use passerelle_mappings::Catalog;
 use passerelle_schema::{Mobility, Partner, PartnerInfo, PartnerMode};
 
-use crate::feed::{FeedConfig, FeedConnector, FeedKind, FeedSpec};
-use crate::registry::MissingMapping;
-use crate::sandbox::{Faults, SandboxData};
+use crate::feed::{FeedConfig, FeedConnector, FeedSpec};
+use crate::registry::{Kind, MissingMapping};
 use crate::source::Source;
 
 /// The Erasmus+ export of Normandy CFAs' mobilities.
@@ -37,12 +37,6 @@ impl FeedSpec for Erasmus {
         "erasmus/mobility.toml",
         include_str!("../../../mappings/erasmus/mobility.toml"),
     )];
-    const SIMULATOR_PATH: &'static str = simulator::EXPORT_PATH;
-
-    fn simulator(data: &SandboxData, faults: Faults) -> axum::Router {
-        simulator::router(&data.cfas, &data.erasmus, faults)
-    }
-
     fn sources(config: &ErasmusConfig, catalog: &Catalog) -> Result<Vec<Source>, MissingMapping> {
         Ok(vec![Source::MobilityFeed(config.synced(catalog)?)])
     }
@@ -53,4 +47,4 @@ pub type ErasmusConfig = FeedConfig<Erasmus>;
 /// The synced connector to the export.
 pub type ErasmusConnector = FeedConnector<Erasmus>;
 /// The Erasmus+ registration.
-pub const KIND: FeedKind<Erasmus> = FeedKind::new();
+pub const KIND: Kind<Erasmus> = Kind::new();

@@ -128,6 +128,14 @@ pub fn render(cfas: &[Cfa], activities: &[ErasmusActivity], malformed_rate: f64)
     out
 }
 
+impl crate::sandbox::FeedSimulator for super::Erasmus {
+    const PATH: &'static str = EXPORT_PATH;
+
+    fn router(data: &crate::sandbox::SandboxData, faults: Faults) -> Router {
+        router(&data.cfas, &data.erasmus, faults)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

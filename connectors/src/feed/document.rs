@@ -13,8 +13,7 @@ use serde::Deserialize;
 
 use super::{FeedClient, FeedPull};
 use crate::http::{CallPolicy, HttpSettings, ResilienceSettings};
-use crate::registry::{mapping, toml_table, Configured, MissingMapping, PartnerKind, Table};
-use crate::sandbox::{Faults, SandboxData, SandboxSettings};
+use crate::registry::{mapping, toml_table, Configured, MissingMapping, PartnerSpec, Table};
 use crate::source::{Source, Synced};
 use crate::{ConnectorError, FeedSource};
 
@@ -37,10 +36,6 @@ pub trait FeedSpec: Send + Sync + 'static {
     /// The mapping files shipped with the partner: each a path under
     /// `mappings/` and its text.
     const MAPPINGS: &'static [(&'static str, &'static str)];
-    /// Where its simulator serves the feed.
-    const SIMULATOR_PATH: &'static str;
-    /// Its simulator's routes, serving the sandbox's data with `faults`.
-    fn simulator(data: &SandboxData, faults: Faults) -> axum::Router;
     /// What the partner provides, from its configuration: for most, the
     /// feed alone, as [`FeedConfig::synced`] builds it.
     fn sources(config: &FeedConfig<Self>, catalog: &Catalog) -> Result<Vec<Source>, MissingMapping>
@@ -137,46 +132,18 @@ impl<S: FeedSpec> Configured for FeedConfig<S> {
     }
 }
 
-/// The kind of a partner whose data is one feed: its registration.
-pub struct FeedKind<S>(PhantomData<fn() -> S>);
-
-impl<S> FeedKind<S> {
-    /// The kind of the partner of `S`.
-    pub const fn new() -> Self {
-        Self(PhantomData)
-    }
+/// A partner whose data is one feed is registered as any other: its
+/// settings are a [`FeedConfig`].
+impl<S: FeedSpec> PartnerSpec for S {
+    type Config = FeedConfig<S>;
+    const PARTNER: Partner = <S as FeedSpec>::PARTNER;
+    const MAPPINGS: &'static [(&'static str, &'static str)] = <S as FeedSpec>::MAPPINGS;
 }
 
-impl<S> Default for FeedKind<S> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<S: FeedSpec> PartnerKind for FeedKind<S> {
-    fn partner(&self) -> Partner {
-        S::PARTNER
-    }
-
-    fn mappings(&self) -> &'static [(&'static str, &'static str)] {
-        S::MAPPINGS
-    }
-
-    fn configure(&self, table: Table) -> Result<Arc<dyn Configured>, serde_json::Error> {
-        Ok(Arc::new(FeedConfig::<S>::read(table)?))
-    }
-
-    fn simulator(&self, data: &SandboxData, faults: Faults) -> axum::Router {
-        S::simulator(data, faults)
-    }
-
-    fn sandboxed(&self, base: &url::Url, settings: &SandboxSettings) -> Arc<dyn Configured> {
-        let url = base
-            .join(S::SIMULATOR_PATH)
-            .expect("a simulator's path is a relative URL");
-        let mut config = FeedConfig::<S>::new(url);
-        config.resilience = settings.resilience.clone();
-        Arc::new(config)
+impl<'de, S: FeedSpec> Deserialize<'de> for FeedConfig<S> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let table = Table::deserialize(d)?;
+        Self::read(table).map_err(serde::de::Error::custom)
     }
 }
 

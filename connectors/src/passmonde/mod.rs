@@ -3,6 +3,7 @@
 //! answers cached.
 
 mod client;
+#[cfg(feature = "sandbox")]
 pub mod simulator;
 #[cfg(test)]
 mod tests;
@@ -11,12 +12,11 @@ use std::sync::Arc;
 
 use passerelle_mappings::{Catalog, EntityKind};
 use passerelle_schema::{Partner, PartnerInfo, PartnerMode};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
 pub use client::{PassMondeAnswer, PassMondeConfig, PassMondeConnector, PassMondeQuery};
 
-use crate::registry::{mapping, read, toml_table, Configured, MissingMapping, PartnerKind, Table};
-use crate::sandbox::{Faults, SandboxData, SandboxSettings};
+use crate::registry::{mapping, toml_table, Configured, Kind, MissingMapping, PartnerSpec};
 use crate::source::Source;
 
 /// The Région's Pass Monde grants.
@@ -28,38 +28,20 @@ pub const PARTNER: Partner = Partner::of(&PartnerInfo {
     mode: PartnerMode::Live,
 });
 
-/// Pass Monde's registration.
-pub struct Kind;
+/// Pass Monde's partner.
+pub struct PassMonde;
 
-/// Pass Monde's registration.
-pub const KIND: Kind = Kind;
-
-impl PartnerKind for Kind {
-    fn partner(&self) -> Partner {
-        PARTNER
-    }
-
-    fn mappings(&self) -> &'static [(&'static str, &'static str)] {
-        &[(
-            "passmonde/mobility.toml",
-            include_str!("../../../mappings/passmonde/mobility.toml"),
-        )]
-    }
-
-    fn configure(&self, table: Table) -> Result<Arc<dyn Configured>, serde_json::Error> {
-        Ok(Arc::new(read::<PassMondeConfig>(table)?))
-    }
-
-    fn simulator(&self, data: &SandboxData, faults: Faults) -> axum::Router {
-        simulator::router(&data.cfas, &data.grants, faults)
-    }
-
-    fn sandboxed(&self, base: &url::Url, settings: &SandboxSettings) -> Arc<dyn Configured> {
-        let mut config = PassMondeConfig::new(base.clone(), SecretString::from(simulator::API_KEY));
-        config.resilience = settings.resilience.clone();
-        Arc::new(config)
-    }
+impl PartnerSpec for PassMonde {
+    type Config = PassMondeConfig;
+    const PARTNER: Partner = PARTNER;
+    const MAPPINGS: &'static [(&'static str, &'static str)] = &[(
+        "passmonde/mobility.toml",
+        include_str!("../../../mappings/passmonde/mobility.toml"),
+    )];
 }
+
+/// Pass Monde's registration.
+pub const KIND: Kind<PassMonde> = Kind::new();
 
 impl Configured for PassMondeConfig {
     fn partner(&self) -> Partner {

@@ -131,3 +131,22 @@ async fn list(
         .collect();
     Json(json!({ "bourses": slice, "page": page, "pages": pages, "total": total })).into_response()
 }
+
+impl crate::sandbox::Simulated for super::PassMonde {
+    fn simulator(
+        data: &crate::sandbox::SandboxData,
+        faults: crate::sandbox::Faults,
+    ) -> axum::Router {
+        router(&data.cfas, &data.grants, faults)
+    }
+
+    fn sandboxed(
+        base: &url::Url,
+        settings: &crate::sandbox::SandboxSettings,
+    ) -> super::PassMondeConfig {
+        let mut config =
+            super::PassMondeConfig::new(base.clone(), secrecy::SecretString::from(API_KEY));
+        config.resilience = settings.resilience.clone();
+        config
+    }
+}

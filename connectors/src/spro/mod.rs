@@ -4,6 +4,7 @@
 //! schedule.
 
 mod client;
+#[cfg(feature = "sandbox")]
 pub mod simulator;
 #[cfg(test)]
 mod tests;
@@ -16,10 +17,9 @@ use passerelle_schema::{OrientationSite, Partner, PartnerInfo, PartnerMode};
 
 pub use client::{SproEvents, SproSites};
 
-use crate::feed::{FeedConfig, FeedKind, FeedSpec};
+use crate::feed::{FeedConfig, FeedSpec};
 use crate::http::CallPolicy;
-use crate::registry::{mapping, MissingMapping};
-use crate::sandbox::{Faults, SandboxData};
+use crate::registry::{mapping, Kind, MissingMapping};
 use crate::source::{Source, Synced};
 
 /// The SPRO's orientation sites and their calendars.
@@ -50,12 +50,6 @@ impl FeedSpec for Spro {
             include_str!("../../../mappings/spro/event.toml"),
         ),
     ];
-    const SIMULATOR_PATH: &'static str = simulator::DIRECTORY_PATH;
-
-    fn simulator(data: &SandboxData, faults: Faults) -> axum::Router {
-        simulator::router(&data.cfas, &data.settings.data, faults)
-    }
-
     /// The directory, and the events of every site's calendar, their calls
     /// through one policy: one system.
     fn sources(config: &SproConfig, catalog: &Catalog) -> Result<Vec<Source>, MissingMapping> {
@@ -75,4 +69,4 @@ impl FeedSpec for Spro {
 /// Where the SPRO's directory is, and how often to pull it and the calendars.
 pub type SproConfig = FeedConfig<Spro>;
 /// The SPRO's registration.
-pub const KIND: FeedKind<Spro> = FeedKind::new();
+pub const KIND: Kind<Spro> = Kind::new();

@@ -487,6 +487,14 @@ async fn calendar(
     document::conditional(&headers, body.into(), &tag, "text/calendar; charset=utf-8")
 }
 
+impl crate::sandbox::FeedSimulator for super::Spro {
+    const PATH: &'static str = DIRECTORY_PATH;
+
+    fn router(data: &crate::sandbox::SandboxData, faults: Faults) -> Router {
+        router(&data.cfas, &data.settings.data, faults)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

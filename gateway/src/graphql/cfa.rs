@@ -318,18 +318,9 @@ impl CfaNode {
 impl CfaNode {
     /// Its programmes in the training catalogue.
     fn programmes(&self, state: &ApiState) -> Vec<Arc<passerelle_schema::Formation>> {
-        let mut out = Vec::new();
-        for catalogue in &state.sources.formations {
-            let snapshot = catalogue.snapshot();
-            out.extend(
-                snapshot
-                    .records
-                    .iter()
-                    .filter(|f| f.cfa.uai.as_ref() == Some(&self.0.uai))
-                    .cloned(),
-            );
-        }
-        out
+        crate::partners::sync::records_of(&state.sources.formations, |f| {
+            f.cfa.uai.as_ref() == Some(&self.0.uai)
+        })
     }
 
     fn coming(

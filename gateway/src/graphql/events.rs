@@ -354,17 +354,11 @@ impl EventQuery {
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let filter = filter.unwrap_or_default().parse(ctx)?;
-        let mut sites: Vec<OrientationSite> = Vec::new();
-        for directory in &state.sources.sites {
-            let snapshot = directory.snapshot();
-            sites.extend(
-                snapshot
-                    .records
-                    .iter()
-                    .filter(|s| filter.matches(s))
-                    .map(|s| OrientationSite(s.clone())),
-            );
-        }
+        let mut sites: Vec<OrientationSite> =
+            crate::partners::sync::records_of(&state.sources.sites, |s| filter.matches(s))
+                .into_iter()
+                .map(OrientationSite)
+                .collect();
         sites.sort_by(|a, b| a.0.partner_id.cmp(&b.0.partner_id));
         // Cursors are the sites' identifiers.
         let start = match after {

@@ -75,9 +75,4 @@ impl Sources {
             .filter(move |(f, _)| f.partner() == partner)
             .map(|(f, _)| f)
     }
-
-    /// The snapshot of every feed of sites, for looking a site up.
-    pub fn site_snapshots(&self) -> Vec<Arc<crate::partners::sync::Snapshot<OrientationSite>>> {
-        self.sites.iter().map(|f| f.snapshot()).collect()
-    }
 }

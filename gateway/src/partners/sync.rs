@@ -530,3 +530,16 @@ impl<E: InMemory> AnyFeed for SyncedFeed<E> {
         Box::pin(SyncedFeed::sync_once(self))
     }
 }
+
+/// The records of every feed of `feeds` that `keep` keeps, feed after feed.
+pub fn records_of<E: InMemory>(
+    feeds: &[Arc<SyncedFeed<E>>],
+    keep: impl Fn(&E::Record) -> bool,
+) -> Vec<E::Record> {
+    let mut out = Vec::new();
+    for feed in feeds {
+        let snapshot = feed.snapshot();
+        out.extend(snapshot.records.iter().filter(|r| keep(r)).cloned());
+    }
+    out
+}

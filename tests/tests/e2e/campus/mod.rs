@@ -11,11 +11,11 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
-use passerelle_connectors::feed::{FeedConfig, FeedKind, FeedSpec};
-use passerelle_connectors::registry::MissingMapping;
+use passerelle_connectors::feed::{FeedConfig, FeedSpec};
+use passerelle_connectors::registry::{Kind, MissingMapping};
 use passerelle_connectors::sandbox::cfas::Cfa;
 use passerelle_connectors::sandbox::faults::faulty;
-use passerelle_connectors::sandbox::{document, Faults, SandboxData};
+use passerelle_connectors::sandbox::{document, Faults, FeedSimulator, SandboxData};
 use passerelle_connectors::Source;
 use passerelle_mappings::Catalog;
 use passerelle_schema::{Formation, Partner, PartnerInfo, PartnerMode};
@@ -42,18 +42,6 @@ impl FeedSpec for Campus {
     const INTERVAL: Duration = Duration::from_secs(12 * 3600);
     const MAPPINGS: &'static [(&'static str, &'static str)] =
         &[("campus/formation.toml", include_str!("formation.toml"))];
-    const SIMULATOR_PATH: &'static str = PATH;
-
-    fn simulator(data: &SandboxData, faults: Faults) -> axum::Router {
-        // The first CFAs' first occupations, one programme each.
-        let body = catalogue(&data.cfas[..data.cfas.len().min(12)]);
-        faulty(
-            axum::Router::new()
-                .route(PATH, get(serve))
-                .with_state(Arc::new(body)),
-            faults,
-        )
-    }
 
     fn sources(
         config: &FeedConfig<Self>,
@@ -63,8 +51,23 @@ impl FeedSpec for Campus {
     }
 }
 
+/// Its simulator, for the sandbox: the catalogue of the first CFAs.
+impl FeedSimulator for Campus {
+    const PATH: &'static str = PATH;
+
+    fn router(data: &SandboxData, faults: Faults) -> axum::Router {
+        let body = catalogue(&data.cfas[..data.cfas.len().min(PROGRAMMES)]);
+        faulty(
+            axum::Router::new()
+                .route(PATH, get(serve))
+                .with_state(Arc::new(body)),
+            faults,
+        )
+    }
+}
+
 /// The campus's registration.
-pub const KIND: FeedKind<Campus> = FeedKind::new();
+pub const KIND: Kind<Campus> = Kind::new();
 
 /// How many programmes the simulator serves, at most.
 pub const PROGRAMMES: usize = 12;
