@@ -106,8 +106,6 @@ impl<S: PartnerSpec + Registrable> PartnerKind for Kind<S> {
 
 /// A partner's connection settings, read and checked.
 pub trait Configured: std::fmt::Debug + Send + Sync {
-    /// The partner.
-    fn partner(&self) -> Partner;
     /// The `[[partners]]` table that reads back as these settings, secrets
     /// in clear: for the configuration the sandbox writes.
     fn table(&self) -> toml::Table;
@@ -134,6 +132,15 @@ pub fn mapping(
     catalog
         .get(partner, entity)
         .ok_or(MissingMapping { partner, entity })
+}
+
+/// A configured partner: who, and its settings.
+#[derive(Debug, Clone)]
+pub struct ConfiguredPartner {
+    /// The partner.
+    pub partner: Partner,
+    /// Its settings.
+    pub settings: Arc<dyn Configured>,
 }
 
 /// A `[[partners]]` table that cannot be used; the message names it.
@@ -222,8 +229,8 @@ impl Registry {
     pub fn configure(
         &self,
         tables: &[serde_json::Value],
-    ) -> Result<Vec<Arc<dyn Configured>>, ConfigureError> {
-        let mut out: Vec<Arc<dyn Configured>> = Vec::new();
+    ) -> Result<Vec<ConfiguredPartner>, ConfigureError> {
+        let mut out: Vec<ConfiguredPartner> = Vec::new();
         for (index, table) in tables.iter().enumerate() {
             let error = |reason: String| ConfigureError { index, reason };
             let Some(mut table) = table.as_object().cloned() else {
@@ -237,14 +244,14 @@ impl Registry {
             let Some(partner) = self.partner(&kind) else {
                 return Err(error(format!("unknown kind {kind:?}; {}", self.known())));
             };
-            if out.iter().any(|c| c.partner() == partner) {
+            if out.iter().any(|c| c.partner == partner) {
                 return Err(error(format!("{partner} is configured twice")));
             }
             let kind = self.kind(partner).expect("a registered partner has a kind");
-            let configured = kind
+            let settings = kind
                 .configure(table)
                 .map_err(|e| error(format!("{partner}: {e}")))?;
-            out.push(configured);
+            out.push(ConfiguredPartner { partner, settings });
         }
         Ok(out)
     }
@@ -321,7 +328,7 @@ mod tests {
         );
         assert!(e.contains("cci") && e.contains("cnfpt"), "{e}");
         let configured = registry.configure(&tables[..1]).unwrap();
-        assert_eq!(configured[0].partner().id(), "cma");
+        assert_eq!(configured[0].partner.id(), "cma");
         let twice = [tables[0].clone(), tables[0].clone()];
         let e = registry.configure(&twice).unwrap_err().to_string();
         assert!(e.contains("cma is configured twice"), "{e}");

@@ -71,8 +71,8 @@ impl Application {
         let mut tasks = Vec::new();
         let mut sources = Sources::default();
         for partner in &configured {
-            sources.partners.push(partner.partner());
-            for source in partner.sources(&catalog)? {
+            sources.partners.push(partner.partner);
+            for source in partner.settings.sources(&catalog)? {
                 let mut start = Starter {
                     store: &store,
                     health: &health,

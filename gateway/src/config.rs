@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Json, Serialized, Toml};
 use figment::Figment;
-use std::sync::Arc;
-
+use passerelle_connectors::registry::ConfiguredPartner;
 use passerelle_connectors::sandbox::SandboxSettings;
-use passerelle_connectors::{Configured, Registry};
+use passerelle_connectors::Registry;
 use serde::Deserialize;
 
 /// Everything the gateway is configured with.
@@ -502,7 +501,7 @@ impl Config {
 
     /// The configured partners' settings, each read by the partner of
     /// `registry` its `kind` names.
-    pub fn partners(&self, registry: &Registry) -> Result<Vec<Arc<dyn Configured>>, ConfigError> {
+    pub fn partners(&self, registry: &Registry) -> Result<Vec<ConfiguredPartner>, ConfigError> {
         Ok(registry.configure(&self.partners.0)?)
     }
 

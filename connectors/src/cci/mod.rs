@@ -47,10 +47,6 @@ impl PartnerSpec for Cci {
 pub const KIND: Kind<Cci> = Kind::new();
 
 impl Configured for CciConfig {
-    fn partner(&self) -> Partner {
-        PARTNER
-    }
-
     fn table(&self) -> toml::Table {
         let c = &self.credentials;
         let credentials = toml_table([

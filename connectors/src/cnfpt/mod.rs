@@ -44,10 +44,6 @@ impl PartnerSpec for Cnfpt {
 pub const KIND: Kind<Cnfpt> = Kind::new();
 
 impl Configured for CnfptConfig {
-    fn partner(&self) -> Partner {
-        PARTNER
-    }
-
     fn table(&self) -> toml::Table {
         toml_table([
             ("endpoint", self.endpoint.as_str().into()),

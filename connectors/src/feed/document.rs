@@ -118,10 +118,6 @@ impl<S: FeedSpec> FeedConfig<S> {
 }
 
 impl<S: FeedSpec> Configured for FeedConfig<S> {
-    fn partner(&self) -> Partner {
-        S::PARTNER
-    }
-
     /// The URL alone: the other settings are the defaults.
     fn table(&self) -> toml::Table {
         toml_table([(S::URL_KEY, self.url.as_str().into())])

@@ -44,10 +44,6 @@ impl PartnerSpec for PassMonde {
 pub const KIND: Kind<PassMonde> = Kind::new();
 
 impl Configured for PassMondeConfig {
-    fn partner(&self) -> Partner {
-        PARTNER
-    }
-
     fn table(&self) -> toml::Table {
         toml_table([
             ("base_url", self.base_url.as_str().into()),

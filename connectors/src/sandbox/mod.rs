@@ -24,7 +24,7 @@ pub use generate::DatasetSettings;
 pub use server::SimServer;
 
 use crate::feed::{FeedConfig, FeedSpec};
-use crate::registry::{Configured, Registry};
+use crate::registry::{Configured, ConfiguredPartner, Registry};
 
 /// How the sandbox runs.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -199,10 +199,13 @@ impl Sandbox {
     }
 
     /// Every partner's connection settings against its simulator.
-    pub fn configured(&self) -> Vec<Arc<dyn Configured>> {
+    pub fn configured(&self) -> Vec<ConfiguredPartner> {
         self.simulators
             .iter()
-            .map(|s| s.configured.clone())
+            .map(|s| ConfiguredPartner {
+                partner: s.partner,
+                settings: s.configured.clone(),
+            })
             .collect()
     }
 
