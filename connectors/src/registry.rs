@@ -1,11 +1,14 @@
 //! The partners Passerelle knows, one registration each.
 //!
-//! A partner's folder declares its identity and implements [`PartnerKind`]:
-//! the mapping files it ships, how its `[[partners]]` table is read, its
-//! simulator and its configuration against it, and the sources it
-//! provides once configured. The gateway knows partners only through this
-//! registry: adding one is a folder, its mapping files and one line in
-//! [`Registry::standard`] (or, for a test, in the registry a test builds).
+//! A partner's folder declares its identity and says what the registry
+//! needs of it ([`PartnerSpec`]: the mapping files it ships, the type its
+//! `[[partners]]` table is read as, whose value ([`Configured`]) gives the
+//! sources it provides); its simulator, in a build with the sandbox, says
+//! its routes and its settings against them ([`crate::sandbox::Simulated`]).
+//! [`Kind`] makes of these a [`PartnerKind`], the registration. The gateway
+//! knows partners only through this registry: adding one is a folder, its
+//! mapping files and one line in [`Registry::standard`] (or, for a test, in
+//! the registry a test builds).
 
 use std::sync::Arc;
 

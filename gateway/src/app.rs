@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use passerelle_connectors::sandbox::Sandbox;
-use passerelle_connectors::{Registry, Source, Synced};
-use passerelle_mappings::EntityKind;
+use passerelle_connectors::Registry;
 use tokio::net::TcpListener;
 
 use crate::auth::issuer::Issuer;
@@ -17,8 +16,7 @@ use crate::domain::offers::OfferService;
 use crate::graphql::{build_schema, ApiState};
 use crate::http::{router, ServerState};
 use crate::partners::health::Health;
-use crate::partners::sources::Sources;
-use crate::partners::sync::{AnyFeed, InMemory, SyncedFeed};
+use crate::partners::sources::{Sources, Starter};
 use crate::store::Store;
 
 /// A gateway ready to serve: its listener is bound, its store open, its
@@ -70,49 +68,15 @@ impl Application {
 
         let mut tasks = Vec::new();
         let mut sources = Sources::default();
+        let mut starter = Starter {
+            store: &store,
+            health: &health,
+            tasks: &mut tasks,
+        };
         for partner in &configured {
             sources.partners.push(partner.partner);
             for source in partner.settings.sources(&catalog)? {
-                let mut start = Starter {
-                    store: &store,
-                    health: &health,
-                    tasks: &mut tasks,
-                    sources: &mut sources,
-                };
-                match source {
-                    Source::OfferFeed(feed, employers) => {
-                        let feed = start.feed(feed).await?;
-                        sources.offer_feeds.push((feed, employers));
-                    }
-                    Source::Formations(feed) => {
-                        let feed = start.feed(feed).await?;
-                        sources.formations.push(feed);
-                    }
-                    Source::MobilityFeed(feed) => {
-                        let feed = start.feed(feed).await?;
-                        sources.mobility_feeds.push(feed);
-                    }
-                    Source::Sites(feed) => {
-                        let feed = start.feed(feed).await?;
-                        sources.sites.push(feed);
-                    }
-                    Source::Events(feed) => {
-                        let feed = start.feed(feed).await?;
-                        sources.events.push(feed);
-                    }
-                    Source::LiveOffers(live) => {
-                        sources.live.push((live.partner(), EntityKind::Offer));
-                        sources.live_offers.push(live);
-                    }
-                    Source::LiveMobility(live) => {
-                        sources.live.push((live.partner(), EntityKind::Mobility));
-                        sources.live_mobility.push(live);
-                    }
-                    Source::PublicCounts(live) => {
-                        sources.live.push((live.partner(), EntityKind::Offer));
-                        sources.public_counts.push(live);
-                    }
-                }
+                sources.add(source, &mut starter).await?;
             }
         }
         let mobility = Arc::new(MobilityService::new(
@@ -211,47 +175,6 @@ impl Application {
         drop(self.sandbox);
         tracing::info!("passerelle stopped");
         served
-    }
-}
-
-/// What starting a synced feed needs.
-struct Starter<'a> {
-    store: &'a Store,
-    health: &'a Arc<Health>,
-    tasks: &'a mut Vec<tokio::task::JoinHandle<()>>,
-    sources: &'a mut Sources,
-}
-
-impl Starter<'_> {
-    /// Loads a synced feed from the store (pulling it once when the store
-    /// has none, so the gateway opens with data), schedules its syncs, and
-    /// lists it among the synced feeds.
-    async fn feed<E: InMemory>(&mut self, synced: Synced<E>) -> anyhow::Result<Arc<SyncedFeed<E>>> {
-        let feed = Arc::new(SyncedFeed::of(
-            synced.feed,
-            self.store.clone(),
-            self.health.clone(),
-        ));
-        let partner = feed.partner();
-        let interval = synced.interval;
-        let stored = feed
-            .load()
-            .await
-            .with_context(|| format!("the {partner} feed could not be loaded from the store"))?;
-        if stored == 0 {
-            // Another replica may be pulling it: this one then waits for that
-            // sync and loads its result.
-            feed.sync_if_due(crate::partners::sync::fresh_for(interval))
-                .await
-                .with_context(|| format!("the first {partner} sync could not be stored"))?;
-        } else {
-            tracing::info!(partner = %partner, records = stored, "feed loaded from the store");
-        }
-        self.tasks.push(feed.clone().spawn(interval, stored == 0));
-        self.sources
-            .synced
-            .push((feed.clone() as Arc<dyn AnyFeed>, synced.directory));
-        Ok(feed)
     }
 }
 

@@ -1,4 +1,6 @@
-//! The HTTP server: routes, health, and the sandbox's fault knobs.
+//! The HTTP server: the routes beside GraphQL (health, readiness, metrics,
+//! the campaign's upload and export, the sandbox's syncs and fault knobs)
+//! and their wiring with GraphQL's.
 
 pub mod campaign;
 

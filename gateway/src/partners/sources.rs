@@ -4,11 +4,15 @@
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use passerelle_connectors::source::{Employers, LiveMobility, LiveOffers, LivePublicCounts};
+use passerelle_connectors::{Source, Synced};
 use passerelle_mappings::EntityKind;
 use passerelle_schema::{Event, Formation, Mobility, Offer, OrientationSite, Partner};
 
-use crate::partners::sync::{AnyFeed, SyncedFeed};
+use crate::partners::health::Health;
+use crate::partners::sync::{AnyFeed, InMemory, SyncedFeed};
+use crate::store::Store;
 
 /// Every configured partner's sources.
 #[derive(Default)]
@@ -48,7 +52,91 @@ pub struct FeedSize {
     pub records: usize,
 }
 
+/// What starting a synced feed needs: the store, the partners' health,
+/// and where its sync task is kept.
+pub struct Starter<'a> {
+    /// The store.
+    pub store: &'a Store,
+    /// The partners' health.
+    pub health: &'a Arc<Health>,
+    /// The sync tasks.
+    pub tasks: &'a mut Vec<tokio::task::JoinHandle<()>>,
+}
+
 impl Sources {
+    /// Adds one of a partner's sources. A synced one is loaded from the
+    /// store (pulled once when the store has none, so that the gateway
+    /// opens with data) and its syncs are scheduled.
+    pub async fn add(&mut self, source: Source, start: &mut Starter<'_>) -> anyhow::Result<()> {
+        match source {
+            Source::OfferFeed(feed, employers) => {
+                let feed = self.start(feed, start).await?;
+                self.offer_feeds.push((feed, employers));
+            }
+            Source::Formations(feed) => {
+                let feed = self.start(feed, start).await?;
+                self.formations.push(feed);
+            }
+            Source::MobilityFeed(feed) => {
+                let feed = self.start(feed, start).await?;
+                self.mobility_feeds.push(feed);
+            }
+            Source::Sites(feed) => {
+                let feed = self.start(feed, start).await?;
+                self.sites.push(feed);
+            }
+            Source::Events(feed) => {
+                let feed = self.start(feed, start).await?;
+                self.events.push(feed);
+            }
+            Source::LiveOffers(live) => {
+                self.live.push((live.partner(), EntityKind::Offer));
+                self.live_offers.push(live);
+            }
+            Source::LiveMobility(live) => {
+                self.live.push((live.partner(), EntityKind::Mobility));
+                self.live_mobility.push(live);
+            }
+            Source::PublicCounts(live) => {
+                self.live.push((live.partner(), EntityKind::Offer));
+                self.public_counts.push(live);
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts a synced feed and lists it among the synced feeds.
+    async fn start<E: InMemory>(
+        &mut self,
+        synced: Synced<E>,
+        start: &mut Starter<'_>,
+    ) -> anyhow::Result<Arc<SyncedFeed<E>>> {
+        let feed = Arc::new(SyncedFeed::of(
+            synced.feed,
+            start.store.clone(),
+            start.health.clone(),
+        ));
+        let partner = feed.partner();
+        let interval = synced.interval;
+        let stored = feed
+            .load()
+            .await
+            .with_context(|| format!("the {partner} feed could not be loaded from the store"))?;
+        if stored == 0 {
+            // Another replica may be pulling it: this one then waits for that
+            // sync and loads its result.
+            feed.sync_if_due(crate::partners::sync::fresh_for(interval))
+                .await
+                .with_context(|| format!("the first {partner} sync could not be stored"))?;
+        } else {
+            tracing::info!(partner = %partner, records = stored, "feed loaded from the store");
+        }
+        start.tasks.push(feed.clone().spawn(interval, stored == 0));
+        self.synced
+            .push((feed.clone() as Arc<dyn AnyFeed>, synced.directory));
+        Ok(feed)
+    }
+
     /// The size of every feed that serves its partner's records (not the
     /// directories they refer to).
     pub fn sizes(&self) -> Vec<FeedSize> {
