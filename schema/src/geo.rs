@@ -200,6 +200,52 @@ impl CommuneCode {
     }
 }
 
+impl InseeCommune {
+    /// Where the commune lies, when the reference data knows.
+    pub fn position(&self) -> Option<GeoPoint> {
+        self.commune().position
+    }
+}
+
+/// A search around a place: every commune within `radius_km` of `centre`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Near {
+    /// The centre.
+    pub centre: GeoPoint,
+    /// The radius, in kilometres.
+    pub radius_km: f64,
+}
+
+impl Near {
+    /// The smallest radius a search takes, in kilometres.
+    pub const MIN_RADIUS_KM: f64 = 1.0;
+    /// The largest.
+    pub const MAX_RADIUS_KM: f64 = 200.0;
+
+    /// The distance from the centre to a commune, in kilometres, when the
+    /// commune's position is known.
+    pub fn distance_to(&self, commune: &InseeCommune) -> Option<f64> {
+        commune.position().map(|p| self.centre.distance_km(&p))
+    }
+
+    /// Whether a commune lies within the radius; a commune whose position
+    /// is unknown does not.
+    pub fn holds(&self, commune: &InseeCommune) -> bool {
+        self.distance_to(commune)
+            .is_some_and(|d| d <= self.radius_km)
+    }
+}
+
+impl Eq for Near {}
+
+impl std::hash::Hash for Near {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.centre.latitude.to_bits().hash(state);
+        self.centre.longitude.to_bits().hash(state);
+        self.radius_km.to_bits().hash(state);
+    }
+}
+
 /// A WGS84 position.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct GeoPoint {
@@ -209,7 +255,20 @@ pub struct GeoPoint {
     pub longitude: f64,
 }
 
+/// The Earth's mean radius, in kilometres (IUGG).
+const EARTH_RADIUS_KM: f64 = 6371.0088;
+
 impl GeoPoint {
+    /// The great-circle distance to `other`, in kilometres (haversine
+    /// formula, on a sphere of the Earth's mean radius).
+    pub fn distance_km(&self, other: &GeoPoint) -> f64 {
+        let (la1, la2) = (self.latitude.to_radians(), other.latitude.to_radians());
+        let dla = la2 - la1;
+        let dlo = (other.longitude - self.longitude).to_radians();
+        let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+        2.0 * EARTH_RADIUS_KM * h.sqrt().min(1.0).asin()
+    }
+
     /// A position, when both coordinates are in range.
     pub fn new(latitude: f64, longitude: f64) -> Option<Self> {
         ((-90.0..=90.0).contains(&latitude) && (-180.0..=180.0).contains(&longitude)).then_some(
@@ -224,6 +283,27 @@ impl GeoPoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distances_are_great_circle() {
+        let caen = GeoPoint::new(49.1829, -0.3707).unwrap();
+        let rouen = GeoPoint::new(49.4432, 1.0999).unwrap();
+        // About 109 km as the crow flies.
+        let d = caen.distance_km(&rouen);
+        assert!((d - 109.9).abs() < 1.0, "{d}");
+        assert_eq!(caen.distance_km(&caen), 0.0);
+        assert!((caen.distance_km(&rouen) - rouen.distance_km(&caen)).abs() < 1e-9);
+        // A quarter of a meridian.
+        let pole = GeoPoint::new(90.0, 0.0).unwrap();
+        let equator = GeoPoint::new(0.0, 0.0).unwrap();
+        assert!((pole.distance_km(&equator) - 10_007.5).abs() < 1.0);
+        let near = Near {
+            centre: caen,
+            radius_km: 10.0,
+        };
+        assert!(near.holds(&InseeCommune::parse("14118").unwrap()));
+        assert!(!near.holds(&InseeCommune::parse("76540").unwrap()));
+    }
 
     #[test]
     fn communes_must_be_in_normandy() {

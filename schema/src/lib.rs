@@ -23,7 +23,7 @@ pub use event::{
     Event, EventDuration, EventKind, EventStatus, EventTime, Occurrence, OrientationSite, ReadRule,
     SiteKind,
 };
-pub use geo::{CommuneCode, Departement, GeoPoint, InseeCommune, Postcode};
+pub use geo::{CommuneCode, Departement, GeoPoint, InseeCommune, Near, Postcode};
 pub use ids::{Cfd, IdError, Naf, Opco, Rncp, RomeCode, Siren, Siret, Uai};
 pub use level::DiplomaLevel;
 pub use mobility::{Mobility, MobilityProgram};

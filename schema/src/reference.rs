@@ -1,5 +1,5 @@
-//! Reference data compiled into the binary: Normandy communes, départements,
-//! ROME occupations, OPCOs and town coordinates.
+//! Reference data compiled into the binary: Normandy communes and where they
+//! lie, départements, ROME occupations, OPCOs and town coordinates.
 //!
 //! The files live in `mappings/reference/` with their provenance; they are
 //! parsed once, on first use.
@@ -9,6 +9,7 @@ use std::sync::LazyLock;
 
 const COMMUNES_CSV: &str = include_str!("../../mappings/reference/communes-normandie.csv");
 const CITIES_CSV: &str = include_str!("../../mappings/reference/cities-coordinates.csv");
+const POSITIONS_CSV: &str = include_str!("../../mappings/reference/communes-coordinates.csv");
 const DEPARTEMENTS_CSV: &str = include_str!("../../mappings/reference/departements.csv");
 const ROME_CSV: &str = include_str!("../../mappings/reference/rome-subset.csv");
 const OPCO_CSV: &str = include_str!("../../mappings/reference/opco.csv");
@@ -27,8 +28,13 @@ pub struct Commune {
     pub postcodes: Vec<String>,
     /// The legal population.
     pub population: u32,
-    /// Approximate coordinates, known for the main towns only.
+    /// Approximate coordinates, known for the main towns only (the
+    /// simulators place CFAs and sites there).
     pub coordinates: Option<(f64, f64)>,
+    /// Where the commune lies, for distances: its GeoNames position, or
+    /// that of the communes sharing its postcode; unknown for the smallest
+    /// communes (see `mappings/reference/README.md`).
+    pub position: Option<crate::GeoPoint>,
     /// The commune's own SIREN, as an employer.
     pub siren: String,
 }
@@ -48,10 +54,17 @@ static COMMUNES: LazyLock<Communes> = LazyLock::new(|| {
             ))
         })
         .collect();
+    let positions: HashMap<String, crate::GeoPoint> = rows(POSITIONS_CSV)
+        .filter_map(|r| {
+            let point = crate::GeoPoint::new(r.get(1)?.parse().ok()?, r.get(2)?.parse().ok()?)?;
+            Some((r.first()?.clone(), point))
+        })
+        .collect();
     let all: Vec<Commune> = rows(COMMUNES_CSV)
         .filter_map(|r| {
             Some(Commune {
                 coordinates: coordinates.get(r.first()?).copied(),
+                position: positions.get(r.first()?).copied(),
                 code: r.first()?.clone(),
                 name: r.get(1)?.clone(),
                 departement: r.get(2)?.clone(),
@@ -326,6 +339,19 @@ mod tests {
             .filter(|c| c.coordinates.is_some())
             .count();
         assert!(with_coordinates >= 30, "{with_coordinates}");
+        let placed: Vec<&Commune> = communes().iter().filter(|c| c.position.is_some()).collect();
+        assert_eq!(placed.len(), 2096);
+        // Every position is in Normandy (its bounding box, with a margin).
+        for c in &placed {
+            let p = c.position.unwrap();
+            assert!(
+                (48.1..=50.2).contains(&p.latitude) && (-2.0..=1.9).contains(&p.longitude),
+                "{} at {p:?}",
+                c.code
+            );
+        }
+        let caen = commune("14118").unwrap().position.unwrap();
+        assert!((caen.latitude - 49.18).abs() < 0.02 && (caen.longitude + 0.36).abs() < 0.02);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use passerelle_schema::{Departement, DiplomaLevel, Formation, InseeCommune, Rncp, RomeCode, Uai};
+use passerelle_schema::{
+    Departement, DiplomaLevel, Formation, InseeCommune, Near, Rncp, RomeCode, Uai,
+};
 
 use crate::partners::sync::SyncedFeed;
 
@@ -23,6 +25,8 @@ pub struct FormationFilter {
     pub departement: Option<Departement>,
     /// Taught in this commune, at any of its places.
     pub commune: Option<InseeCommune>,
+    /// Taught around this place, at any of its places.
+    pub near: Option<Near>,
     /// Run by this CFA.
     pub cfa: Option<Uai>,
     /// With free places (`true`) or full (`false`).
@@ -46,12 +50,21 @@ impl FormationFilter {
                 .commune
                 .as_ref()
                 .is_none_or(|c| f.communes().any(|at| at == c))
+            && self.near.is_none_or(|n| f.communes().any(|at| n.holds(at)))
             && self
                 .cfa
                 .as_ref()
                 .is_none_or(|u| f.cfa.uai.as_ref() == Some(u))
             && self.has_vacancies.is_none_or(|v| (f.vacancies > 0) == v)
     }
+}
+
+/// The distance from `near`'s centre to a programme's nearest place whose
+/// position is known, in kilometres.
+pub fn distance_km(f: &Formation, near: &Near) -> Option<f64> {
+    f.communes()
+        .filter_map(|c| near.distance_to(c))
+        .min_by(f64::total_cmp)
 }
 
 /// A programme's places and free places by the département they are in: a

@@ -13,7 +13,7 @@ use std::time::Duration;
 use passerelle_connectors::source::{Employers, LiveOffers, OfferAnswer, OfferQuery};
 use passerelle_connectors::ConnectorError;
 use passerelle_schema::{
-    merge_duplicates, Departement, DiplomaLevel, InseeCommune, Offer, Partner, RomeCode,
+    merge_duplicates, Departement, DiplomaLevel, InseeCommune, Near, Offer, Partner, RomeCode,
 };
 
 use crate::partners::health::Health;
@@ -34,6 +34,8 @@ pub struct OfferFilter {
     pub departement: Option<Departement>,
     /// In this commune.
     pub commune: Option<InseeCommune>,
+    /// Around this place.
+    pub near: Option<Near>,
     /// At this diploma level.
     pub level: Option<DiplomaLevel>,
     /// Published on this exchange.
@@ -74,6 +76,7 @@ impl OfferFilter {
     /// share their commune, so this is safe to apply before merging.
     fn place_matches(&self, o: &OfferSummary) -> bool {
         self.commune.as_ref().is_none_or(|c| c == o.commune)
+            && self.near.is_none_or(|n| n.holds(o.commune))
             && self
                 .departement
                 .as_ref()
@@ -83,6 +86,7 @@ impl OfferFilter {
     /// Whether the filter asks for a département and a level at most.
     fn by_place_and_level_only(&self) -> bool {
         self.commune.is_none()
+            && self.near.is_none()
             && self.rome.is_empty()
             && self.source.is_none()
             && self.text.is_none()

@@ -2,18 +2,19 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use base64::Engine;
-use passerelle_schema::{DiplomaLevel, Formation, Rncp};
+use passerelle_schema::{DiplomaLevel, Formation, Near, Rncp};
 
 use super::errors::{report_stale, ErrorCode};
 use super::inputs::{self, page_size};
+use super::near::{by_distance, decode_distance_cursor, distance_cursor, order_centre, NearInput};
 use super::page_info::PageInfo;
 use super::scalars::Date;
 use super::types::Location;
 use super::types::PartnerId;
 use super::ApiState;
-use crate::domain::formations::{search, FormationFilter};
+use crate::domain::formations::{distance_km, search, FormationFilter};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -35,6 +36,8 @@ pub struct FormationFilterInput {
     departement: Option<String>,
     /// Taught in this commune (INSEE code).
     commune: Option<String>,
+    /// Taught around a place: at a place within the radius.
+    near: Option<NearInput>,
     /// Run by the CFA with this UAI.
     cfa: Option<String>,
     /// With free places (`true`) or full (`false`).
@@ -52,15 +55,32 @@ impl FormationFilterInput {
             level: inputs::level("filter.level", self.level)?,
             departement: inputs::departement(ctx, "filter.departement", self.departement)?,
             commune: inputs::commune("filter.commune", self.commune)?,
+            near: self.near.map(|n| n.parse("filter.near")).transpose()?,
             cfa: inputs::uai("filter.cfa", self.cfa)?,
             has_vacancies: self.has_vacancies,
         })
     }
 }
 
+/// The order of a list of programmes.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FormationOrder {
+    /// By identifier, the catalogue's order.
+    #[default]
+    Catalogue,
+    /// Nearest first (a programme at its place nearest the centre of
+    /// `filter.near`), then by identifier.
+    Distance,
+}
+
 /// A page of programmes.
 pub struct FormationConnection {
     items: Vec<Arc<Formation>>,
+    /// When the list is ordered by distance: the programmes' positions in
+    /// `items`, nearest first, each with its distance in metres.
+    by_distance: Option<Vec<(u32, u32)>>,
+    /// The centre the edges give their distance from.
+    near: Option<Near>,
     start: usize,
     end: usize,
 }
@@ -69,32 +89,92 @@ fn cursor(f: &Formation) -> String {
     B64.encode(format!("f1|{}", f.partner_id))
 }
 
+/// Where a page of programmes starts: after a programme, in the
+/// catalogue's order or by distance.
+pub enum FormationAfter {
+    /// After this identifier.
+    Catalogue(String),
+    /// After this distance in metres, then this identifier.
+    Distance(u32, String),
+}
+
 impl FormationConnection {
     /// Reads an `after` argument: a cursor of a programme list, the
     /// identifier of the programme it follows.
     pub fn cursor(after: Option<String>) -> async_graphql::Result<Option<String>> {
-        after
-            .map(|a| {
-                B64.decode(a.trim())
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .and_then(|s| s.strip_prefix("f1|").map(str::to_owned))
-                    .ok_or_else(|| {
-                        ErrorCode::InvalidCursor.error("after is not a cursor of this list")
-                    })
-            })
-            .transpose()
+        after.map(|a| Self::identifier(&a)).transpose()
+    }
+
+    fn identifier(after: &str) -> async_graphql::Result<String> {
+        B64.decode(after.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.strip_prefix("f1|").map(str::to_owned))
+            .ok_or_else(|| ErrorCode::InvalidCursor.error("after is not a cursor of this list"))
     }
 
     /// The page of `first` programmes of `items` (by identifier) after the
     /// programme `after`.
     pub fn at(items: Vec<Arc<Formation>>, first: usize, after: Option<&str>) -> Self {
-        let start = match after {
-            Some(id) => items.partition_point(|f| f.partner_id.as_str() <= id),
-            None => 0,
+        let after = after.map(|a| FormationAfter::Catalogue(a.to_owned()));
+        Self::ordered(items, None, None, first, after)
+    }
+
+    /// The page of `first` programmes after `after`, nearest first from
+    /// `order`'s centre when given; edges give their distance from
+    /// `near`'s centre.
+    fn ordered(
+        items: Vec<Arc<Formation>>,
+        near: Option<Near>,
+        order: Option<Near>,
+        first: usize,
+        after: Option<FormationAfter>,
+    ) -> Self {
+        let by_distance = order.map(|o| by_distance(items.iter().map(|f| distance_km(f, &o))));
+        let start = match (&after, &by_distance) {
+            (None, _) => 0,
+            (Some(FormationAfter::Catalogue(id)), None) => {
+                items.partition_point(|f| f.partner_id.as_str() <= id.as_str())
+            }
+            (Some(FormationAfter::Distance(m, id)), Some(order)) => {
+                order.partition_point(|(at, i)| {
+                    *at < *m || (*at == *m && items[*i as usize].partner_id.as_str() <= id.as_str())
+                })
+            }
+            // A cursor of the other order: refused before.
+            (Some(_), _) => 0,
         };
-        let end = (start + first).min(items.len());
-        Self { items, start, end }
+        let len = by_distance.as_ref().map_or(items.len(), Vec::len);
+        let end = (start + first).min(len);
+        Self {
+            items,
+            by_distance,
+            near,
+            start,
+            end,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.by_distance.as_ref().map_or(self.items.len(), Vec::len)
+    }
+
+    /// The `k`th programme of the list.
+    fn item(&self, k: usize) -> &Arc<Formation> {
+        let i = self
+            .by_distance
+            .as_ref()
+            .map_or(k, |order| order[k].1 as usize);
+        &self.items[i]
+    }
+
+    /// The cursor of the `k`th programme of the list.
+    fn cursor_at(&self, k: usize) -> String {
+        let inner = cursor(self.item(k));
+        match &self.by_distance {
+            Some(order) => distance_cursor(order[k].0, &inner),
+            None => inner,
+        }
     }
 }
 
@@ -103,7 +183,7 @@ impl FormationConnection {
 impl FormationConnection {
     /// How many programmes match, across every page.
     async fn total_count(&self) -> usize {
-        self.items.len()
+        self.len()
     }
 
     /// Places in all and free places, across every page.
@@ -116,27 +196,31 @@ impl FormationConnection {
 
     /// The programmes of the page.
     async fn nodes(&self) -> Vec<FormationNode> {
-        self.items[self.start..self.end]
-            .iter()
-            .cloned()
-            .map(FormationNode)
+        (self.start..self.end)
+            .map(|k| FormationNode(self.item(k).clone()))
             .collect()
     }
 
     /// The programmes of the page, with their cursors.
     async fn edges(&self) -> Vec<FormationEdge> {
-        self.items[self.start..self.end]
-            .iter()
-            .map(|f| FormationEdge {
-                cursor: cursor(f),
-                node: FormationNode(f.clone()),
+        (self.start..self.end)
+            .map(|k| {
+                let f = self.item(k);
+                FormationEdge {
+                    cursor: self.cursor_at(k),
+                    distance_km: self
+                        .near
+                        .and_then(|n| distance_km(f, &n))
+                        .map(|d| (d * 1000.0).round() / 1000.0),
+                    node: FormationNode(f.clone()),
+                }
             })
             .collect()
     }
 
     /// Where the page stands.
     async fn page_info(&self) -> PageInfo {
-        PageInfo::of(&self.items, self.start, self.end, |f| cursor(f))
+        PageInfo::at(self.len(), self.start, self.end, |k| self.cursor_at(k))
     }
 }
 
@@ -156,6 +240,9 @@ pub struct FormationEdge {
     cursor: String,
     /// The programme.
     node: FormationNode,
+    /// The distance from the centre of `filter.near` to the programme's
+    /// nearest place, in kilometres (great-circle); null without `near`.
+    distance_km: Option<f64>,
 }
 
 pub struct FormationNode(pub Arc<Formation>);
@@ -435,15 +522,39 @@ impl FormationQuery {
         )]
         first: i32,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(
+            default,
+            desc = "The catalogue's order, or nearest first from `filter.near`."
+        )]
+        order_by: FormationOrder,
     ) -> async_graphql::Result<FormationConnection> {
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
-        let after = FormationConnection::cursor(after)?;
         let filter = filter.unwrap_or_default().parse(ctx)?;
+        let order = order_centre(order_by == FormationOrder::Distance, filter.near.as_ref())?;
+        let after = match (after, order) {
+            (None, _) => None,
+            (Some(a), None) => Some(FormationAfter::Catalogue(FormationConnection::identifier(
+                &a,
+            )?)),
+            (Some(a), Some(_)) => {
+                let (m, inner) = decode_distance_cursor(&a)?;
+                Some(FormationAfter::Distance(
+                    m,
+                    FormationConnection::identifier(&inner)?,
+                ))
+            }
+        };
         let catalogues = &state.sources.formations;
         let partners: Vec<_> = catalogues.iter().map(|f| f.partner()).collect();
         report_stale(ctx, &state.health, &partners);
         let items = search(catalogues, &filter);
-        Ok(FormationConnection::at(items, first, after.as_deref()))
+        Ok(FormationConnection::ordered(
+            items,
+            filter.near,
+            order,
+            first,
+            after,
+        ))
     }
 }

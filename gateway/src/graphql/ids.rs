@@ -69,11 +69,6 @@ pub struct OfferCursor {
 }
 
 impl OfferCursor {
-    /// The cursor of an offer.
-    pub fn of(o: &Offer) -> Self {
-        Self::of_summary(&OfferSummary::of(o))
-    }
-
     /// The cursor of an offer, from what searches read of it.
     pub fn of_summary(o: &OfferSummary) -> Self {
         Self {

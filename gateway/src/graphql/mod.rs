@@ -12,6 +12,7 @@ pub mod http;
 mod ids;
 mod inputs;
 mod mobility;
+mod near;
 pub mod notices;
 mod order;
 mod page_info;

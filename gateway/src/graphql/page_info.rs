@@ -16,11 +16,6 @@ pub struct PageInfo {
 }
 
 impl PageInfo {
-    /// Where the page `items[start..end]` stands in `items`.
-    pub fn of<T>(items: &[T], start: usize, end: usize, cursor: impl Fn(&T) -> String) -> Self {
-        Self::at(items.len(), start, end, |i| cursor(&items[i]))
-    }
-
     /// Where the page from `start` to `end` stands in a list of `len`
     /// items; `cursor` gives the cursor of the item at a position.
     pub fn at(len: usize, start: usize, end: usize, cursor: impl Fn(usize) -> String) -> Self {

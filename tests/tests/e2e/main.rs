@@ -9,6 +9,7 @@ mod campaign;
 mod campus;
 mod cfas;
 mod chaos;
+mod distance;
 mod errors;
 mod events;
 mod formations;
