@@ -11,6 +11,9 @@ use tokio::net::TcpListener;
 use crate::auth::issuer::Issuer;
 use crate::auth::Validator;
 use crate::config::Config;
+use crate::domain::alerts::detect::Detector;
+use crate::domain::alerts::live::LiveSubscribers;
+use crate::domain::alerts::webhook::{Deliverer, TargetGuard};
 use crate::domain::mobility::MobilityService;
 use crate::domain::offers::OfferService;
 use crate::graphql::{build_schema, ApiState};
@@ -28,6 +31,12 @@ pub struct Application {
     /// Kept alive while the gateway runs.
     sandbox: Option<Arc<Sandbox>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Cancelled when the gateway stops.
+    shutdown: tokio_util::sync::CancellationToken,
+    /// The WebSocket connections open.
+    tracker: tokio_util::task::TaskTracker,
+    /// Detects new offers.
+    detector: Arc<Detector>,
 }
 
 impl Application {
@@ -89,8 +98,50 @@ impl Application {
             sources.offer_feeds.clone(),
             health.clone(),
         ));
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let live = Arc::new(LiveSubscribers::new(config.alerts.subscriber_buffer));
+        // The sandbox's own receiver is on loopback.
+        let allowed = config
+            .alerts
+            .allow_private_targets
+            .clone()
+            .unwrap_or_else(|| {
+                if config.sandbox.enabled {
+                    vec!["127.0.0.0/8".into(), "::1/128".into()]
+                } else {
+                    Vec::new()
+                }
+            });
+        let guard = TargetGuard::new(&allowed)
+            .map_err(|e| anyhow::anyhow!("at alerts.allow_private_targets: {e}"))?;
+        let detector = Arc::new(Detector::new(
+            offers.clone(),
+            store.clone(),
+            live.clone(),
+            Arc::new(crate::graphql::alerts::webhook_offer),
+            config.alerts.digest_hour_utc,
+        ));
+        detector
+            .start_from_now()
+            .await
+            .context("the batches of new offers could not be read")?;
+        let interval = config.alerts.poll_interval;
+        tasks.push(tokio::spawn(detector.clone().run(interval)));
+        tasks.push(tokio::spawn(detector.clone().follow(interval)));
+        tasks.push(tokio::spawn(kick_on_new_snapshots(
+            detector.clone(),
+            sources.offer_feeds.iter().map(|(f, _)| f.clone()).collect(),
+        )));
+        let deliverer = Arc::new(Deliverer::new(
+            store.clone(),
+            guard.clone(),
+            config.alerts.clone(),
+            detector.deliveries_written.clone(),
+        ));
+        tasks.push(tokio::spawn(deliverer.run(shutdown.clone())));
         let sources = Arc::new(sources);
         let schema = build_schema(ApiState {
+            alerting: Arc::new(crate::graphql::alerts::Alerting { live, guard }),
             registry: registry.clone(),
             offers,
             sources: sources.clone(),
@@ -106,6 +157,11 @@ impl Application {
             Some(path) => Some(Arc::new(trusted_documents(path)?)),
             None => None,
         };
+        let tracker = tokio_util::task::TaskTracker::new();
+        let webhooks = config
+            .sandbox
+            .enabled
+            .then(|| Arc::new(crate::http::sandbox_webhooks::Inbox::new(store.clone())));
         let router = router(ServerState {
             schema,
             registry: registry.clone(),
@@ -120,6 +176,10 @@ impl Application {
             trusted,
             validator,
             issuer,
+            subscriptions: config.subscriptions.clone(),
+            shutdown: shutdown.clone(),
+            tracker: tracker.clone(),
+            webhooks,
         });
         let listener = TcpListener::bind(config.listen)
             .await
@@ -130,7 +190,15 @@ impl Application {
             router,
             sandbox,
             tasks,
+            shutdown,
+            tracker,
+            detector,
         })
+    }
+
+    /// The detector of new offers.
+    pub fn detector(&self) -> &Arc<Detector> {
+        &self.detector
     }
 
     /// The address the gateway listens on.
@@ -162,19 +230,48 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "passerelle listening");
+        let stopping = self.shutdown.clone();
         let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Subscribers are told to reconnect (to another replica).
+            stopping.cancel();
+        })
         .await;
+        self.shutdown.cancel();
+        self.tracker.close();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.tracker.wait()).await;
         for t in &self.tasks {
             t.abort();
         }
         drop(self.sandbox);
         tracing::info!("passerelle stopped");
         served
+    }
+}
+
+/// Asks for a detection of new offers whenever a feed of offers loads a new
+/// snapshot.
+async fn kick_on_new_snapshots(
+    detector: Arc<Detector>,
+    feeds: Vec<Arc<crate::domain::offers::OfferFeed>>,
+) {
+    let version = |feeds: &[Arc<crate::domain::offers::OfferFeed>]| -> Vec<u64> {
+        feeds.iter().map(|f| f.snapshot().version).collect()
+    };
+    let mut last = version(&feeds);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
+    loop {
+        tick.tick().await;
+        let now = version(&feeds);
+        if now != last {
+            last = now;
+            detector.kick();
+        }
     }
 }
 

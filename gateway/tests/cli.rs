@@ -33,7 +33,11 @@ async fn mapping_run_prints_the_good_records_and_names_the_three_broken_ones() {
     });
     let server = SimServer::start(
         "127.0.0.1:0".parse().unwrap(),
-        passerelle_connectors::cma::simulator::router(&data.cma, Faults::default()),
+        passerelle_connectors::cma::simulator::router(
+            &data.cma,
+            &DatasetSettings::default(),
+            Faults::default(),
+        ),
     )
     .await
     .unwrap();

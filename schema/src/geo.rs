@@ -208,7 +208,7 @@ impl InseeCommune {
 }
 
 /// A search around a place: every commune within `radius_km` of `centre`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Near {
     /// The centre.
     pub centre: GeoPoint,

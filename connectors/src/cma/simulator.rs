@@ -26,10 +26,16 @@ pub const FEED_PATH: &str = "/flux/offres.xml";
 
 struct Sim {
     positions: Vec<Position>,
+    settings: crate::sandbox::DatasetSettings,
     faults: Faults,
-    /// The rendered feed for the malformed rate it was rendered at.
-    rendered: Mutex<Option<(f64, Arc<Feed>)>>,
+    /// The rendered feed, for the malformed rate and the count of new
+    /// positions it was rendered with.
+    rendered: Mutex<Option<(RenderKey, Arc<Feed>)>>,
 }
+
+/// What a rendered feed depends on: the malformed rate, and how many new
+/// positions were published.
+type RenderKey = (f64, usize);
 
 struct Feed {
     body: axum::body::Bytes,
@@ -59,10 +65,16 @@ pub enum Breakage {
     Title,
 }
 
-/// The simulator's routes, serving `positions`.
-pub fn router(positions: &[Position], faults: Faults) -> Router {
+/// The simulator's routes, serving `positions`, and the new ones published
+/// through the sandbox (`publish_new`).
+pub fn router(
+    positions: &[Position],
+    settings: &crate::sandbox::DatasetSettings,
+    faults: Faults,
+) -> Router {
     let sim = Arc::new(Sim {
         positions: positions.to_vec(),
+        settings: settings.clone(),
         faults: faults.clone(),
         rendered: Mutex::new(None),
     });
@@ -74,23 +86,31 @@ pub fn router(positions: &[Position], faults: Faults) -> Router {
 
 async fn feed(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
     let rate = sim.faults.malformed_rate();
+    let published = sim.faults.published_new();
+    let key = (rate, published.len());
     let cached = sim
         .rendered
         .lock()
         .expect("feed lock")
         .as_ref()
-        .filter(|(r, _)| *r == rate)
+        .filter(|(k, _)| *k == key)
         .map(|(_, f)| f.clone());
     let feed = match cached {
         Some(f) => f,
         None => {
-            let positions = sim.clone();
+            let s = sim.clone();
             let f = tokio::task::spawn_blocking(move || {
-                Arc::new(render_feed(&positions.positions, rate))
+                let mut all = s.positions.clone();
+                all.extend(crate::sandbox::generate::fresh_positions(
+                    &s.settings,
+                    s.positions.len(),
+                    &published,
+                ));
+                Arc::new(render_feed(&all, s.positions.len(), rate))
             })
             .await
             .expect("rendering does not panic");
-            *sim.rendered.lock().expect("feed lock") = Some((rate, f.clone()));
+            *sim.rendered.lock().expect("feed lock") = Some((key, f.clone()));
             f
         }
     };
@@ -102,8 +122,10 @@ async fn feed(State(sim): State<Arc<Sim>>, headers: HeaderMap) -> Response {
     )
 }
 
-fn render_feed(positions: &[Position], rate: f64) -> Feed {
-    let purposely: Vec<(usize, Breakage)> = broken_on_purpose(positions.len()).to_vec();
+/// The feed of `positions`, the first `dataset` of them the dataset's (the
+/// records broken on purpose are among those).
+fn render_feed(positions: &[Position], dataset: usize, rate: f64) -> Feed {
+    let purposely: Vec<(usize, Breakage)> = broken_on_purpose(dataset).to_vec();
     let mut xml = String::with_capacity(positions.len() * 1200);
     xml.push_str("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n");
     xml.push_str("<cma:flux xmlns:cma=\"urn:cma-normandie:offres:1\" version=\"1.0\">\n");
@@ -217,6 +239,6 @@ impl crate::sandbox::FeedSimulator for super::Cma {
     const PATH: &'static str = FEED_PATH;
 
     fn router(data: &crate::sandbox::SandboxData, faults: Faults) -> Router {
-        router(&data.offers.cma, faults)
+        router(&data.offers.cma, &data.settings.data, faults)
     }
 }

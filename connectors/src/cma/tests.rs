@@ -38,7 +38,7 @@ async fn sim(faults: Faults) -> (SimServer, CmaConnector) {
     let data = dataset(&settings());
     let server = SimServer::start(
         "127.0.0.1:0".parse().unwrap(),
-        simulator::router(&data.cma, faults),
+        simulator::router(&data.cma, &settings(), faults),
     )
     .await
     .unwrap();

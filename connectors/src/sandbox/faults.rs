@@ -25,6 +25,9 @@ pub struct FaultUpdate {
     pub outage: Option<Outage>,
     /// Share of records sent malformed, 0 to 1.
     pub malformed_rate: Option<f64>,
+    /// New positions for a feed of offers to publish from now on (the CMA
+    /// feed): so many records added, published now.
+    pub publish_new: Option<u32>,
 }
 
 /// An outage setting.
@@ -50,6 +53,8 @@ pub struct FaultReport {
     pub outage_remaining_s: Option<f64>,
     /// Share of malformed records.
     pub malformed_rate: f64,
+    /// New positions published through the sandbox so far.
+    pub published_new: usize,
     /// Requests received so far, failed ones included.
     pub requests: u64,
     /// The W3C `traceparent` of the last request that carried one.
@@ -63,6 +68,8 @@ struct State_ {
     /// `Some(None)`: down until told otherwise; `Some(Some(t))`: down until t.
     outage: Option<Option<Instant>>,
     malformed_rate: f64,
+    /// When each new position was published.
+    published: Vec<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A simulator's fault knobs, shared between its handlers and whoever
@@ -101,6 +108,11 @@ impl Faults {
             if let Some(r) = u.malformed_rate {
                 s.malformed_rate = r;
             }
+            if let Some(n) = u.publish_new {
+                let now = chrono::Utc::now();
+                s.published
+                    .extend(std::iter::repeat_n(now, n.min(100_000) as usize));
+            }
             match u.outage {
                 Some(Outage::Flag(true)) => s.outage = Some(None),
                 Some(Outage::Flag(false)) => s.outage = None,
@@ -128,9 +140,15 @@ impl Faults {
             outage,
             outage_remaining_s: remaining,
             malformed_rate: s.malformed_rate,
+            published_new: s.published.len(),
             requests: self.requests.load(Ordering::Relaxed),
             last_traceparent: self.last_traceparent.read().expect("trace lock").clone(),
         }
+    }
+
+    /// When each new position published through the sandbox was.
+    pub fn published_new(&self) -> Vec<chrono::DateTime<chrono::Utc>> {
+        self.state.read().expect("fault lock").published.clone()
     }
 
     /// The share of records to send malformed.

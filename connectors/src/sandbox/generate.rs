@@ -476,6 +476,30 @@ pub fn dataset(s: &DatasetSettings) -> Dataset {
     Dataset { cci, cma }
 }
 
+/// Positions a craft exchange publishes after its dataset, one published at
+/// each of `published`, numbered after `after_seq`: the same settings and
+/// count always give the same positions.
+pub fn fresh_positions(
+    s: &DatasetSettings,
+    after_seq: usize,
+    published: &[DateTime<Utc>],
+) -> Vec<Position> {
+    published
+        .iter()
+        .enumerate()
+        .map(|(i, at)| {
+            let mut rng = ChaCha8Rng::seed_from_u64(s.seed ^ 0xf5e5_4000 ^ (i as u64) << 20);
+            let rome = pick(&mut rng, CRAFT_ROME);
+            Position {
+                seq: after_seq + i + 1,
+                published_at: *at,
+                updated_at: *at,
+                ..position(&mut rng, rome, true, s)
+            }
+        })
+        .collect()
+}
+
 /// Whether record `seq` is sent malformed at `rate`: the same records for
 /// the same rate, so that repeated pulls agree.
 pub fn is_malformed(seq: usize, rate: f64) -> bool {

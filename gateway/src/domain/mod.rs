@@ -3,6 +3,7 @@
 //! events, mobility, the CFAs that gather them, and the taxe
 //! d'apprentissage campaign.
 
+pub mod alerts;
 pub mod campaign;
 pub mod cfas;
 pub mod events;

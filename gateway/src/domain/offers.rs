@@ -25,8 +25,10 @@ use crate::partners::sync::{Snapshot, SyncedFeed};
 /// A feed of offers.
 pub type OfferFeed = SyncedFeed<Offer>;
 
-/// What a search asks for; every part must hold.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+/// What a search asks for; every part must hold. Saved alerts keep it as
+/// JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct OfferFilter {
     /// Any of these occupations.
     pub rome: Vec<RomeCode>,

@@ -1,5 +1,6 @@
 //! The GraphQL API: one schema over every partner.
 
+pub mod alerts;
 mod answer;
 pub mod cache;
 mod campaign;
@@ -29,7 +30,7 @@ use std::sync::Arc;
 use async_graphql::extensions::apollo_persisted_queries::{
     ApolloPersistedQueries, LruCacheStorage,
 };
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 
 pub use errors::ErrorCode;
 pub use ids::GlobalId;
@@ -52,13 +53,18 @@ pub struct Query(
     cfa::CfaQuery,
     region::RegionQuery,
     campaign::CampaignQuery,
+    alerts::AlertQuery,
 );
 
 /// The root of mutations.
-pub type Mutation = campaign::CampaignMutation;
+#[derive(MergedObject, Default)]
+pub struct Mutation(campaign::CampaignMutation, alerts::AlertMutation);
+
+/// The root of subscriptions.
+pub type Subscription = alerts::Subscription;
 
 /// The gateway's schema.
-pub type PasserelleSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type PasserelleSchema = Schema<Query, Mutation, Subscription>;
 
 /// What resolvers reach through the context.
 pub struct ApiState {
@@ -78,6 +84,8 @@ pub struct ApiState {
     pub limits: Limits,
     /// Whether the schema may be introspected.
     pub introspection: bool,
+    /// Live subscribers and webhook targets.
+    pub alerting: Arc<alerts::Alerting>,
 }
 
 /// Builds the schema over `state`.
@@ -92,7 +100,11 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
     );
     let partners = state.registry.partners().collect();
     let schema = partner_id::with_partners(partners, || {
-        Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        Schema::build(
+            Query::default(),
+            Mutation::default(),
+            Subscription::default(),
+        )
     })
     .data(offer_loader)
     .data(mobility_loader)
@@ -114,7 +126,11 @@ pub fn sdl() -> String {
         .partners()
         .collect();
     partner_id::with_partners(partners, || {
-        Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        Schema::build(
+            Query::default(),
+            Mutation::default(),
+            Subscription::default(),
+        )
     })
     .finish()
     .sdl()

@@ -3,6 +3,7 @@
 //! and their wiring with GraphQL's.
 
 pub mod campaign;
+pub mod sandbox_webhooks;
 
 use std::sync::Arc;
 
@@ -51,6 +52,14 @@ pub struct ServerState {
     pub validator: Arc<crate::auth::Validator>,
     /// The sandbox's token issuer, whose keys `/.well-known/jwks.json` publishes.
     pub issuer: Option<Arc<crate::auth::issuer::Issuer>>,
+    /// Bounds on subscriptions.
+    pub subscriptions: crate::config::SubscriptionLimits,
+    /// Cancelled when the gateway stops.
+    pub shutdown: tokio_util::sync::CancellationToken,
+    /// The WebSocket connections open.
+    pub tracker: tokio_util::task::TaskTracker,
+    /// What the sandbox's webhook receiver got, in sandbox mode.
+    pub webhooks: Option<Arc<sandbox_webhooks::Inbox>>,
 }
 
 /// The gateway's routes.
@@ -58,9 +67,13 @@ pub fn router(state: ServerState) -> Router {
     let graphql = Router::new()
         .route(
             "/graphql",
-            get(graphql_http::get)
+            get(graphql_http::get_or_upgrade)
                 .post(graphql_http::post)
                 .fallback(graphql_http::other_method),
+        )
+        .route(
+            "/graphql/stream",
+            axum::routing::post(graphql_http::sse).fallback(graphql_http::other_method),
         )
         .with_state(graphql_http::Endpoint {
             schema: state.schema.clone(),
@@ -77,6 +90,10 @@ pub fn router(state: ServerState) -> Router {
                 state.api.response_cache_max_bytes,
                 state.store.clone(),
             ),
+            subscriptions: state.subscriptions.clone(),
+            connections: Default::default(),
+            shutdown: state.shutdown.clone(),
+            tracker: state.tracker.clone(),
         });
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
@@ -99,6 +116,9 @@ pub fn router(state: ServerState) -> Router {
                     .route("/_sandbox/{partner}/sync", axum::routing::post(sync_now))
                     .with_state(state.clone()),
             );
+        if let Some(inbox) = &state.webhooks {
+            app = app.merge(sandbox_webhooks::routes(inbox.clone()));
+        }
         if let Some(issuer) = &state.issuer {
             let jwks = issuer.jwks();
             app = app.route(

@@ -549,10 +549,13 @@ impl OfferList {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn offer() -> Offer {
+    /// An offer of the CMA's, filled, in Caen.
+    pub(crate) fn offer() -> Offer {
+        // The partners named are declared.
+        passerelle_connectors::Registry::standard();
         let mut o: Offer = serde_json::from_value(serde_json::json!({
             "sources": [{"partner": "cma", "partner_id": "CMA-14-000003",
                          "url": "https://offres.example/offre/CMA-14-000003"}],

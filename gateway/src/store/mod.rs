@@ -1,6 +1,7 @@
 //! The store: synced feeds and their sync history, in SQLite (embedded, the
 //! default) or PostgreSQL (production), with one set of migrations.
 
+pub mod alerts;
 pub mod lease;
 
 use std::path::Path;
@@ -91,6 +92,8 @@ const CHUNK: usize = 200;
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// The URL it was opened at, for connections of its own (listeners).
+    url: std::sync::Arc<str>,
     numbered: bool,
     leases: Leases,
     epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -143,6 +146,7 @@ impl Store {
         };
         Ok(Self {
             pool,
+            url: url.into(),
             numbered,
             leases,
             epoch: Default::default(),

@@ -36,7 +36,7 @@ async fn a_failed_pull_keeps_the_last_good_feed_and_a_restart_serves_it() {
     let faults = Faults::default();
     let server = SimServer::start(
         "127.0.0.1:0".parse().unwrap(),
-        simulator::router(&data.cma, faults.clone()),
+        simulator::router(&data.cma, &DatasetSettings::default(), faults.clone()),
     )
     .await
     .unwrap();
@@ -98,7 +98,7 @@ async fn a_recent_sync_is_followed_unless_it_failed_and_nothing_is_served() {
     let faults = Faults::default();
     let server = SimServer::start(
         "127.0.0.1:0".parse().unwrap(),
-        simulator::router(&data.cma, faults.clone()),
+        simulator::router(&data.cma, &DatasetSettings::default(), faults.clone()),
     )
     .await
     .unwrap();
@@ -186,7 +186,7 @@ async fn a_download_that_breaks_off_stores_nothing_of_the_new_version() {
     });
     let server = SimServer::start(
         "127.0.0.1:0".parse().unwrap(),
-        simulator::router(&data.cma, Faults::default()),
+        simulator::router(&data.cma, &DatasetSettings::default(), Faults::default()),
     )
     .await
     .unwrap();

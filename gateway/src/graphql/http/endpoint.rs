@@ -24,4 +24,13 @@ pub struct Endpoint {
     pub limiter: std::sync::Arc<crate::graphql::http::ratelimit::Limiter>,
     /// Answers kept and served again, when on.
     pub cache: Option<ResponseCache>,
+    /// Bounds on subscriptions.
+    pub subscriptions: crate::config::SubscriptionLimits,
+    /// Subscription connections open, by address.
+    pub connections: std::sync::Arc<super::stream::Connections>,
+    /// Cancelled when the gateway stops: subscribers are told to
+    /// reconnect.
+    pub shutdown: tokio_util::sync::CancellationToken,
+    /// The WebSocket connections, so that shutdown waits for their close.
+    pub tracker: tokio_util::task::TaskTracker,
 }

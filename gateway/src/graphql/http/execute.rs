@@ -109,6 +109,24 @@ async fn execute_in_span(
         };
         return Answer::refusal(status, media, code, &message);
     }
+    if doc
+        .as_ref()
+        .and_then(|d| operation(d, params.operation_name.as_deref()))
+        .is_some_and(|(kind, _)| kind == OperationType::Subscription)
+    {
+        let status = if media == MediaType::GraphqlResponseJson {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        return Answer::refusal(
+            status,
+            media,
+            ErrorCode::InvalidInput,
+            "subscriptions are served over graphql-ws on /graphql and over Server-Sent Events \
+             (graphql-sse) on /graphql/stream",
+        );
+    }
     let parses = doc.is_some();
     let (kind, name) = match doc.as_ref().and_then(|d| operation(d, name)) {
         Some((OperationType::Query, n)) => ("query", n),

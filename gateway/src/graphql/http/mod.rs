@@ -13,6 +13,8 @@
 //! - A malformed HTTP request (no query, invalid JSON, wrong parameter
 //!   types) is answered 400; an unsupported media type 415.
 //! - A browser asking for HTML with no query gets GraphiQL.
+//! - Subscriptions are served over graphql-ws on `/graphql` and over
+//!   Server-Sent Events on `/graphql/stream` (see `stream`).
 
 mod admit;
 mod endpoint;
@@ -20,9 +22,11 @@ mod execute;
 mod negotiate;
 pub mod ratelimit;
 mod routes;
+mod stream;
 
 pub use endpoint::Endpoint;
 pub use routes::{get, not_found, other_method, post};
+pub use stream::{get_or_upgrade, sse, Connections};
 
 pub(crate) use super::answer::{refuse_with, MediaType};
 pub(crate) use admit::caller;

@@ -1,0 +1,299 @@
+//! Detecting new offers: the merged offers of every exchange, compared
+//! with the records already announced. An offer is new when none of its
+//! records has been seen: one published on the CCI and the CMA is one new
+//! offer, and a copy appearing later on another exchange is not new.
+//!
+//! One replica detects at a time (a lease, as syncs take turns); it records
+//! the batch, what it marks as seen and the deliveries it owes in one
+//! transaction, then hands the offers to its live subscribers. The other
+//! replicas hear of the batch (PostgreSQL `LISTEN`) and hand it to theirs.
+//! The first detection on an empty store only records what exists: a new
+//! gateway does not announce the whole catalogue.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use chrono::Utc;
+use passerelle_schema::{Offer, OfferStatus};
+use rustc_hash::{FxHashSet, FxHasher};
+use tokio::sync::Notify;
+
+use super::live::LiveSubscribers;
+use super::saved::SavedAlerts;
+use crate::domain::offers::{OfferFilter, OfferService};
+use crate::partners::packed::Sources;
+use crate::store::alerts::NewBatch;
+use crate::store::{Store, StoreError};
+
+/// How a webhook shows an offer.
+pub type RenderOffer = Arc<dyn Fn(&Offer) -> serde_json::Value + Send + Sync>;
+
+/// The lease detections take turns on.
+const LEASE: &str = "offers.detect";
+
+/// Detects new offers and announces them.
+pub struct Detector {
+    offers: Arc<OfferService>,
+    store: Store,
+    live: Arc<LiveSubscribers>,
+    saved: SavedAlerts,
+    render: RenderOffer,
+    digest_hour_utc: u32,
+    seen: tokio::sync::Mutex<Seen>,
+    /// The last batch handed to this process's subscribers.
+    published: std::sync::Mutex<i64>,
+    /// Wakes a detection at once (a feed's new snapshot).
+    kick: Notify,
+    /// Woken when deliveries were written.
+    pub deliveries_written: Arc<Notify>,
+}
+
+/// The records already announced, by hash, and the last batch read.
+#[derive(Default)]
+struct Seen {
+    keys: FxHashSet<u64>,
+    last_batch: i64,
+}
+
+/// What a detection found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Detected {
+    /// The batch recorded, if any.
+    pub batch: Option<i64>,
+    /// New offers announced.
+    pub offers: usize,
+    /// Deliveries written to the outbox (digests included).
+    pub deliveries: usize,
+    /// Offers handed to live subscribers.
+    pub notified: usize,
+    /// Whether this was the first detection, which announces nothing.
+    pub baseline: bool,
+}
+
+fn key_hash(key: &str) -> u64 {
+    let mut h = FxHasher::default();
+    key.hash(&mut h);
+    h.finish()
+}
+
+impl Detector {
+    /// A detector over the offers of every exchange.
+    pub fn new(
+        offers: Arc<OfferService>,
+        store: Store,
+        live: Arc<LiveSubscribers>,
+        render: RenderOffer,
+        digest_hour_utc: u32,
+    ) -> Self {
+        Self {
+            offers,
+            store,
+            live,
+            saved: SavedAlerts::default(),
+            render,
+            digest_hour_utc,
+            seen: Default::default(),
+            published: std::sync::Mutex::new(0),
+            kick: Notify::new(),
+            deliveries_written: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Asks for a detection now (a feed's snapshot changed).
+    pub fn kick(&self) {
+        self.kick.notify_one();
+    }
+
+    /// The live subscribers.
+    pub fn live(&self) -> &Arc<LiveSubscribers> {
+        &self.live
+    }
+
+    /// Detects, if no other replica is: `None` when another holds the
+    /// lease.
+    pub async fn detect_once(&self) -> Result<Option<Detected>, StoreError> {
+        let Some(lease) = self.store.leases().try_acquire(LEASE).await? else {
+            return Ok(None);
+        };
+        let detected = self.detect_held().await;
+        lease.release().await?;
+        detected.map(Some)
+    }
+
+    async fn detect_held(&self) -> Result<Detected, StoreError> {
+        let mut seen = self.seen.lock().await;
+        // What other replicas announced since this one last looked.
+        let (keys, last) = self.store.seen_after(seen.last_batch).await?;
+        seen.keys.extend(keys.iter().map(|k| key_hash(k)));
+        seen.last_batch = seen.last_batch.max(last);
+        let last_batch = self.store.last_batch().await?;
+        let results = self.offers.search(&OfferFilter::default()).await;
+        let list = &results.offers;
+        let mut new: Vec<Arc<Offer>> = Vec::new();
+        let mut sources: Vec<String> = Vec::new();
+        for i in 0..list.len() {
+            let s = list.summary(i);
+            if s.status != OfferStatus::Active {
+                continue;
+            }
+            match s.sources {
+                Sources::One(p) => {
+                    let k = format!("{p}:{}", s.partner_id);
+                    if !seen.keys.contains(&key_hash(&k)) {
+                        sources.push(k);
+                        new.push(list.get(i));
+                    }
+                }
+                Sources::Many(all) => {
+                    let keys: Vec<String> = all
+                        .iter()
+                        .map(|x| format!("{}:{}", x.partner, x.partner_id))
+                        .collect();
+                    let known = keys.iter().any(|k| seen.keys.contains(&key_hash(k)));
+                    let unseen: Vec<String> = keys
+                        .into_iter()
+                        .filter(|k| !seen.keys.contains(&key_hash(k)))
+                        .collect();
+                    if !unseen.is_empty() {
+                        sources.extend(unseen);
+                        if !known {
+                            new.push(list.get(i));
+                        }
+                    }
+                }
+            }
+        }
+        if sources.is_empty() {
+            return Ok(Detected::default());
+        }
+        let baseline = last_batch == 0;
+        if baseline {
+            new.clear();
+        }
+        let now = Utc::now();
+        let id = now.timestamp_micros().max(last_batch + 1);
+        let owed = self
+            .saved
+            .owed(
+                &self.store,
+                id,
+                now,
+                &new,
+                self.render.as_ref(),
+                self.digest_hour_utc,
+            )
+            .await?;
+        let batch = NewBatch {
+            id,
+            detected_at: now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            replica: crate::store::lease::replica().to_owned(),
+            offers: serde_json::to_string(&new).expect("offers serialize"),
+            sources,
+            deliveries: owed.deliveries,
+            digests: owed.digests,
+        };
+        self.store.record_batch(&batch).await?;
+        seen.keys.extend(batch.sources.iter().map(|k| key_hash(k)));
+        seen.last_batch = id;
+        drop(seen);
+        let written = batch.deliveries.len() + batch.digests.len();
+        if written > 0 {
+            self.deliveries_written.notify_one();
+        }
+        let notified = self.publish_local(id, &new);
+        metrics::counter!("passerelle_offers_new_total").increment(new.len() as u64);
+        tracing::info!(
+            batch = id,
+            offers = new.len(),
+            deliveries = written,
+            notified,
+            baseline,
+            "new offers detected"
+        );
+        Ok(Detected {
+            batch: Some(id),
+            offers: new.len(),
+            deliveries: written,
+            notified,
+            baseline,
+        })
+    }
+
+    /// Hands batch `id` to this process's subscribers, once.
+    fn publish_local(&self, id: i64, offers: &[Arc<Offer>]) -> usize {
+        let mut published = self.published.lock().expect("published lock");
+        if id <= *published {
+            return 0;
+        }
+        *published = id;
+        self.live.publish(offers).notified
+    }
+
+    /// Hands this process's subscribers the batches other replicas
+    /// recorded since the last one handed.
+    pub async fn follow_once(&self) -> Result<usize, StoreError> {
+        let from = *self.published.lock().expect("published lock");
+        let mut notified = 0;
+        for (id, offers) in self.store.batches_after(from).await? {
+            let offers: Vec<Arc<Offer>> = match serde_json::from_str::<Vec<Offer>>(&offers) {
+                Ok(o) => o.into_iter().map(Arc::new).collect(),
+                Err(e) => {
+                    tracing::error!(batch = id, error = %e, "a batch of new offers does not read back");
+                    Vec::new()
+                }
+            };
+            notified += self.publish_local(id, &offers);
+        }
+        Ok(notified)
+    }
+
+    /// Starts after the batches already recorded: a subscriber is told of
+    /// offers detected from now on.
+    pub async fn start_from_now(&self) -> Result<(), StoreError> {
+        let last = self.store.last_batch().await?;
+        let mut published = self.published.lock().expect("published lock");
+        *published = (*published).max(last);
+        Ok(())
+    }
+
+    /// Detects every `interval`, or at once when kicked.
+    pub async fn run(self: Arc<Self>, interval: std::time::Duration) {
+        loop {
+            if let Err(e) = self.detect_once().await {
+                tracing::error!(error = %e, "new offers could not be detected");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = self.kick.notified() => {}
+            }
+        }
+    }
+
+    /// Follows the batches other replicas record (PostgreSQL), checking
+    /// also every `interval` in case a notification was lost.
+    pub async fn follow(self: Arc<Self>, interval: std::time::Duration) {
+        loop {
+            let mut listener = match self.store.listen_for_batches().await {
+                Ok(Some(l)) => l,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for new offers; retrying");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            loop {
+                if let Err(e) = self.follow_once().await {
+                    tracing::warn!(error = %e, "new offers of other replicas unreadable");
+                }
+                match tokio::time::timeout(interval, listener.recv()).await {
+                    Ok(Ok(_)) | Err(_) => {}
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "the listener of new offers broke; reconnecting");
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}

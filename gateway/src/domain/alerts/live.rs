@@ -1,0 +1,186 @@
+//! The live subscribers of new offers: each with its filter, indexed, and
+//! a bounded buffer. A subscriber that does not read its buffer is cut
+//! off rather than buffered without bound: its connection is told to close
+//! (`closer`), and it is dropped.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use passerelle_schema::Offer;
+use rustc_hash::FxHashMap;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::index::FilterIndex;
+use crate::domain::offers::OfferFilter;
+
+/// The live subscribers of one process.
+#[derive(Debug)]
+pub struct LiveSubscribers {
+    inner: Mutex<Inner>,
+    next: AtomicU64,
+    /// How many offers a subscriber's buffer holds.
+    buffer: usize,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    index: FilterIndex<u64>,
+    senders: FxHashMap<u64, Subscriber>,
+}
+
+#[derive(Debug)]
+struct Subscriber {
+    tx: mpsc::Sender<Arc<Offer>>,
+    /// Cancelled when the subscriber is cut off for not reading.
+    closer: CancellationToken,
+}
+
+/// What one publication reached.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reach {
+    /// Offers handed to subscribers.
+    pub notified: usize,
+    /// Subscribers cut off for not reading.
+    pub cut_off: usize,
+}
+
+impl LiveSubscribers {
+    /// No subscriber yet; each will buffer `buffer` offers at most.
+    pub fn new(buffer: usize) -> Self {
+        Self {
+            inner: Mutex::default(),
+            next: AtomicU64::new(1),
+            buffer: buffer.max(1),
+        }
+    }
+
+    /// How many subscribers.
+    pub fn len(&self) -> usize {
+        self.inner.lock().expect("subscribers lock").senders.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Subscribes to the new offers `filter` matches; `closer` is cancelled
+    /// if the subscriber stops reading.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        filter: OfferFilter,
+        closer: CancellationToken,
+    ) -> LiveSubscription {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = mpsc::channel(self.buffer);
+        let mut inner = self.inner.lock().expect("subscribers lock");
+        inner.index.insert(id, filter);
+        inner.senders.insert(id, Subscriber { tx, closer });
+        metrics::gauge!("passerelle_subscriptions_active").set(inner.senders.len() as f64);
+        LiveSubscription {
+            rx,
+            id,
+            owner: self.clone(),
+        }
+    }
+
+    fn unsubscribe(&self, id: u64) {
+        let mut inner = self.inner.lock().expect("subscribers lock");
+        inner.index.remove(id);
+        inner.senders.remove(&id);
+        metrics::gauge!("passerelle_subscriptions_active").set(inner.senders.len() as f64);
+    }
+
+    /// Hands each offer to the subscribers whose filter it matches.
+    pub fn publish(&self, offers: &[Arc<Offer>]) -> Reach {
+        let mut reach = Reach::default();
+        let mut inner = self.inner.lock().expect("subscribers lock");
+        let mut slow: Vec<u64> = Vec::new();
+        for offer in offers {
+            for id in inner.index.matching(offer) {
+                let Some(s) = inner.senders.get(&id) else {
+                    continue;
+                };
+                match s.tx.try_send(offer.clone()) {
+                    Ok(()) => reach.notified += 1,
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        s.closer.cancel();
+                        slow.push(id);
+                    }
+                    // Its stream is gone; the guard removes it.
+                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                }
+            }
+            // A subscriber cut off gets nothing more.
+            for id in slow.drain(..) {
+                inner.index.remove(id);
+                inner.senders.remove(&id);
+                reach.cut_off += 1;
+            }
+        }
+        metrics::counter!("passerelle_subscription_offers_total").increment(reach.notified as u64);
+        metrics::counter!("passerelle_subscribers_cut_off_total").increment(reach.cut_off as u64);
+        metrics::gauge!("passerelle_subscriptions_active").set(inner.senders.len() as f64);
+        reach
+    }
+}
+
+/// A subscription: a stream of the new offers its filter matches. Dropped,
+/// it unsubscribes.
+#[derive(Debug)]
+pub struct LiveSubscription {
+    rx: mpsc::Receiver<Arc<Offer>>,
+    id: u64,
+    owner: Arc<LiveSubscribers>,
+}
+
+impl futures::Stream for LiveSubscription {
+    type Item = Arc<Offer>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl Drop for LiveSubscription {
+    fn drop(&mut self) {
+        self.owner.unsubscribe(self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_subscriber_that_does_not_read_is_cut_off_not_buffered() {
+        let live = Arc::new(LiveSubscribers::new(2));
+        let slow = CancellationToken::new();
+        let reader = CancellationToken::new();
+        let _stalled = live.subscribe(OfferFilter::default(), slow.clone());
+        let mut reading = live.subscribe(OfferFilter::default(), reader.clone());
+        let offer = Arc::new(crate::partners::packed::tests::offer());
+        for _ in 0..2 {
+            live.publish(std::slice::from_ref(&offer));
+            reading.next().await.unwrap();
+        }
+        assert!(!slow.is_cancelled());
+        let reach = live.publish(std::slice::from_ref(&offer));
+        assert_eq!(
+            reach,
+            Reach {
+                notified: 1,
+                cut_off: 1
+            }
+        );
+        assert!(slow.is_cancelled() && !reader.is_cancelled());
+        assert_eq!(live.len(), 1);
+        drop(reading);
+        assert!(live.is_empty());
+    }
+}

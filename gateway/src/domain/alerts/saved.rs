@@ -1,0 +1,192 @@
+//! Saved alerts, indexed for matching: the index is rebuilt when an alert
+//! is created, deleted or disabled on any replica (the store's generation
+//! moves), and the deliveries a batch of new offers owes are computed from
+//! it, one per alert matched (all its offers of the batch), or one digest
+//! per alert and day.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use passerelle_schema::{Near, Offer};
+use rustc_hash::FxHashMap;
+
+use super::index::FilterIndex;
+use crate::domain::offers::OfferFilter;
+use crate::store::alerts::{AlertRow, DigestAddition, NewDelivery};
+use crate::store::{Store, StoreError};
+
+/// How an alert is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Digest {
+    /// A delivery per batch of new offers matched.
+    Immediate,
+    /// One delivery a day, of the day before's offers.
+    Daily,
+}
+
+impl Digest {
+    /// Its stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Digest::Immediate => "IMMEDIATE",
+            Digest::Daily => "DAILY",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "IMMEDIATE" => Some(Digest::Immediate),
+            "DAILY" => Some(Digest::Daily),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Indexed {
+    id: String,
+    candidate_ref: String,
+    digest: Digest,
+    near: Option<Near>,
+}
+
+/// Active alerts, indexed.
+#[derive(Debug, Default)]
+struct AlertIndex {
+    index: FilterIndex<u32>,
+    alerts: Vec<Indexed>,
+}
+
+/// The saved alerts, as the detecting replica matches them.
+#[derive(Debug, Default)]
+pub struct SavedAlerts {
+    cached: tokio::sync::Mutex<Option<(i64, Arc<AlertIndex>)>>,
+}
+
+/// What a batch of new offers owes the alerts it matches.
+#[derive(Debug, Default)]
+pub struct Owed {
+    /// Deliveries due at once.
+    pub deliveries: Vec<NewDelivery>,
+    /// Offers added to digests.
+    pub digests: Vec<DigestAddition>,
+}
+
+impl SavedAlerts {
+    async fn current(&self, store: &Store) -> Result<Arc<AlertIndex>, StoreError> {
+        let generation = store.alerts_generation().await?;
+        let mut cached = self.cached.lock().await;
+        if let Some((g, index)) = cached.as_ref() {
+            if *g == generation {
+                return Ok(index.clone());
+            }
+        }
+        let rows = store.active_alerts().await?;
+        let index = Arc::new(build(&rows));
+        *cached = Some((generation, index.clone()));
+        Ok(index)
+    }
+
+    /// The deliveries batch `batch` (detected at `at`) owes: `render`
+    /// gives an offer as a webhook shows it.
+    pub async fn owed(
+        &self,
+        store: &Store,
+        batch: i64,
+        at: DateTime<Utc>,
+        offers: &[Arc<Offer>],
+        render: &(dyn Fn(&Offer) -> serde_json::Value + Send + Sync),
+        digest_hour_utc: u32,
+    ) -> Result<Owed, StoreError> {
+        let mut owed = Owed::default();
+        if offers.is_empty() {
+            return Ok(owed);
+        }
+        let index = self.current(store).await?;
+        if index.alerts.is_empty() {
+            return Ok(owed);
+        }
+        let mut matched: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
+        for (j, offer) in offers.iter().enumerate() {
+            for k in index.index.matching(offer) {
+                matched.entry(k).or_default().push(j);
+            }
+        }
+        let rendered: Vec<serde_json::Value> = offers.iter().map(|o| render(o)).collect();
+        let timestamp = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let day = at.date_naive();
+        let digest_due = (day + Duration::days(1))
+            .and_time(NaiveTime::from_hms_opt(digest_hour_utc.min(23), 0, 0).expect("an hour"))
+            .and_utc()
+            .timestamp_micros();
+        let mut keys: Vec<u32> = matched.keys().copied().collect();
+        keys.sort_unstable();
+        for k in keys {
+            let alert = &index.alerts[k as usize];
+            let list: Vec<serde_json::Value> = matched[&k]
+                .iter()
+                .map(|&j| {
+                    let mut o = rendered[j].clone();
+                    if let Some(n) = alert.near {
+                        let d = n.distance_to(&offers[j].location.commune);
+                        o["distanceKm"] = d.map(|d| (d * 1000.0).round() / 1000.0).into();
+                    }
+                    o
+                })
+                .collect();
+            let body = |offers: &[serde_json::Value]| {
+                serde_json::json!({
+                    "type": "offer_alert.matched",
+                    "timestamp": timestamp,
+                    "data": {
+                        "alertId": alert.id,
+                        "candidateRef": alert.candidate_ref,
+                        "digest": alert.digest.name(),
+                        "offers": offers,
+                    }
+                })
+                .to_string()
+            };
+            match alert.digest {
+                Digest::Immediate => owed.deliveries.push(NewDelivery {
+                    id: format!("msg_{batch}_{}", alert.id),
+                    alert_id: alert.id.clone(),
+                    payload: body(&list),
+                    offers: list.len() as i64,
+                    due_us: batch,
+                }),
+                Digest::Daily => owed.digests.push(DigestAddition {
+                    id: format!("msg_digest_{}_{}", alert.id, day.format("%Y%m%d")),
+                    alert_id: alert.id.clone(),
+                    payload: body(&list),
+                    offers: list,
+                    due_us: digest_due,
+                }),
+            }
+        }
+        Ok(owed)
+    }
+}
+
+fn build(rows: &[AlertRow]) -> AlertIndex {
+    let mut out = AlertIndex::default();
+    for row in rows {
+        let (Ok(filter), Some(digest)) = (
+            serde_json::from_str::<OfferFilter>(&row.filter),
+            Digest::parse(&row.digest),
+        ) else {
+            tracing::warn!(alert = %row.id, "a saved alert does not read back: skipped");
+            continue;
+        };
+        let k = out.alerts.len() as u32;
+        out.alerts.push(Indexed {
+            id: row.id.clone(),
+            candidate_ref: row.candidate_ref.clone(),
+            digest,
+            near: filter.near,
+        });
+        out.index.insert(k, filter);
+    }
+    out
+}

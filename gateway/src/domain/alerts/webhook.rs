@@ -1,0 +1,466 @@
+//! Delivering saved alerts' webhooks from the outbox, as the Standard
+//! Webhooks specification has it: each delivery is a POST of its stored
+//! payload with `webhook-id` (stable across retries, so that a receiver
+//! deduplicates), `webhook-timestamp` and `webhook-signature`
+//! (`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` under the
+//! alert's secret). A 2xx delivers; 410 disables the alert; anything else
+//! is tried again with exponential backoff and jitter until `retry_for`
+//! has passed, then dead-lettered.
+//!
+//! Targets are checked when an alert is created and at each delivery,
+//! after DNS resolution (the client's resolver refuses forbidden
+//! addresses): loopback, private, link-local, metadata and other special
+//! addresses are refused unless configured. Redirects are not followed.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use futures::StreamExt;
+use ipnet::IpNet;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::{now_us, AlertSettings};
+use crate::store::alerts::{AlertRow, Attempted, DeliveryRow};
+use crate::store::Store;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// A new signing secret: `whsec_` and 24 random bytes in base64.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 24];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
+        .expect("the system's random source");
+    format!("whsec_{}", B64.encode(bytes))
+}
+
+/// The `webhook-signature` of a delivery.
+pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
+    let key = secret
+        .strip_prefix("whsec_")
+        .and_then(|k| B64.decode(k).ok())
+        .unwrap_or_else(|| secret.as_bytes().to_vec());
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
+    let tag = ring::hmac::sign(&key, format!("{id}.{timestamp}.{body}").as_bytes());
+    format!("v1,{}", B64.encode(tag.as_ref()))
+}
+
+/// Which addresses webhooks may reach.
+#[derive(Debug, Clone, Default)]
+pub struct TargetGuard {
+    allowed: Vec<IpNet>,
+}
+
+/// Why a target is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    /// Not an absolute http(s) URL.
+    #[error("{0}")]
+    Url(String),
+    /// It resolves to an address webhooks may not reach.
+    #[error("{host} resolves to {address}, a {kind} address, which webhooks may not reach")]
+    Forbidden {
+        /// The host.
+        host: String,
+        /// The address.
+        address: IpAddr,
+        /// What kind of address.
+        kind: &'static str,
+    },
+    /// It does not resolve.
+    #[error("{0} does not resolve")]
+    Unresolved(String),
+}
+
+/// The kind of a special address, `None` for a public one.
+fn special(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            if v4.is_loopback() {
+                Some("loopback")
+            } else if o == [169, 254, 169, 254] || o == [100, 100, 100, 200] {
+                Some("cloud metadata")
+            } else if v4.is_link_local() {
+                Some("link-local")
+            } else if v4.is_private() {
+                Some("private")
+            } else if o[0] == 100 && (64..128).contains(&o[1]) {
+                Some("shared (carrier-grade NAT)")
+            } else if v4.is_unspecified() || o[0] == 0 {
+                Some("unspecified")
+            } else if v4.is_broadcast() || v4.is_multicast() || o[0] >= 240 {
+                Some("broadcast, multicast or reserved")
+            } else if v4.is_documentation()
+                || (o[0] == 198 && (o[1] == 18 || o[1] == 19))
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+            {
+                Some("reserved")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return special(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            if v6.is_loopback() {
+                Some("loopback")
+            } else if s == [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254] {
+                Some("cloud metadata")
+            } else if v6.is_unspecified() {
+                Some("unspecified")
+            } else if (s[0] & 0xffc0) == 0xfe80 {
+                Some("link-local")
+            } else if (s[0] & 0xfe00) == 0xfc00 {
+                Some("private (unique local)")
+            } else if v6.is_multicast()
+                || s[0] == 0x2001 && s[1] == 0xdb8
+                || s[0] == 0x64 && s[1] == 0xff9b
+            {
+                Some("reserved")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+impl TargetGuard {
+    /// A guard allowing the special addresses of `allowed` networks (CIDR).
+    pub fn new(allowed: &[String]) -> Result<Self, String> {
+        let allowed = allowed
+            .iter()
+            .map(|n| {
+                n.parse::<IpNet>()
+                    .or_else(|_| n.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| format!("{n:?} is not a network (CIDR, like 127.0.0.1/32)"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { allowed })
+    }
+
+    /// Checks one address of `host`.
+    pub fn check_address(&self, host: &str, address: IpAddr) -> Result<(), TargetError> {
+        match special(address) {
+            Some(kind) if !self.allowed.iter().any(|n| n.contains(&address)) => {
+                Err(TargetError::Forbidden {
+                    host: host.to_owned(),
+                    address,
+                    kind,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks a webhook URL: its form, and every address its host
+    /// resolves to.
+    pub async fn check(&self, url: &str) -> Result<url::Url, TargetError> {
+        let parsed =
+            url::Url::parse(url).map_err(|e| TargetError::Url(format!("not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(TargetError::Url("the scheme must be http or https".into()));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(TargetError::Url(
+                "credentials in the URL are refused: the signature authenticates".into(),
+            ));
+        }
+        let port = parsed.port_or_known_default().unwrap_or(443);
+        match parsed.host() {
+            Some(url::Host::Ipv4(ip)) => self.check_address(url, IpAddr::V4(ip))?,
+            Some(url::Host::Ipv6(ip)) => self.check_address(url, IpAddr::V6(ip))?,
+            Some(url::Host::Domain(d)) => {
+                let addresses: Vec<SocketAddr> = tokio::net::lookup_host((d, port))
+                    .await
+                    .map_err(|_| TargetError::Unresolved(d.to_owned()))?
+                    .collect();
+                if addresses.is_empty() {
+                    return Err(TargetError::Unresolved(d.to_owned()));
+                }
+                for a in addresses {
+                    self.check_address(d, a.ip())?;
+                }
+            }
+            None => return Err(TargetError::Url("the URL has no host".into())),
+        }
+        Ok(parsed)
+    }
+}
+
+/// The HTTP client's resolver: names resolve to the addresses the guard
+/// allows only, so that a name cannot be pointed at a forbidden address
+/// between the check at creation and a delivery.
+struct GuardedResolver(TargetGuard);
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let guard = self.0.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let addresses: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            for a in &addresses {
+                guard.check_address(&host, a.ip())?;
+            }
+            let out: reqwest::dns::Addrs = Box::new(addresses.into_iter());
+            Ok(out)
+        })
+    }
+}
+
+/// Delivers the outbox's webhooks.
+pub struct Deliverer {
+    store: Store,
+    client: reqwest::Client,
+    guard: TargetGuard,
+    settings: AlertSettings,
+    /// Woken when deliveries are written.
+    wake: Arc<Notify>,
+}
+
+impl Deliverer {
+    /// A deliverer over `store`'s outbox.
+    pub fn new(
+        store: Store,
+        guard: TargetGuard,
+        settings: AlertSettings,
+        wake: Arc<Notify>,
+    ) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
+            .timeout(settings.delivery_timeout)
+            .connect_timeout(settings.delivery_timeout)
+            .pool_max_idle_per_host(settings.delivery_concurrency)
+            .user_agent("Passerelle-Webhooks/1")
+            .build()
+            .expect("the webhook client builds");
+        Self {
+            store,
+            client,
+            guard,
+            settings,
+            wake,
+        }
+    }
+
+    /// Delivers until `stop` is cancelled.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+        let replica = crate::store::lease::replica();
+        loop {
+            let now = now_us();
+            // A claim outlives the longest attempt, so that a replica that
+            // dies mid-delivery leaves it to another.
+            let hold = (self.settings.delivery_timeout * 3).as_micros() as i64;
+            let claimed = self
+                .store
+                .claim_deliveries(
+                    now,
+                    now + hold,
+                    replica,
+                    self.settings.delivery_concurrency as i64 * 4,
+                )
+                .await;
+            let claimed = match claimed {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(error = %e, "the outbox is unreadable");
+                    Vec::new()
+                }
+            };
+            if claimed.is_empty() {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = self.wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                continue;
+            }
+            futures::stream::iter(claimed)
+                .for_each_concurrent(self.settings.delivery_concurrency, |(d, a)| {
+                    let this = self.clone();
+                    async move { this.deliver(&d, &a, replica).await }
+                })
+                .await;
+            if stop.is_cancelled() {
+                return;
+            }
+        }
+    }
+
+    async fn deliver(&self, d: &DeliveryRow, alert: &AlertRow, replica: &str) {
+        let outcome = self.attempt(d, alert).await;
+        let label = match &outcome {
+            Attempted::Delivered { .. } => "delivered",
+            Attempted::Retry { .. } => "retry",
+            Attempted::Dead { .. } => "dead",
+            Attempted::Gone => "gone",
+        };
+        metrics::counter!("passerelle_webhook_attempts_total", "outcome" => label).increment(1);
+        if let Err(e) = self
+            .store
+            .attempted(&d.id, &d.alert_id, replica, now_us(), &outcome)
+            .await
+        {
+            tracing::error!(delivery = %d.id, error = %e, "a delivery's outcome could not be recorded");
+        }
+    }
+
+    async fn attempt(&self, d: &DeliveryRow, alert: &AlertRow) -> Attempted {
+        let failed = |status: Option<i64>, error: String| self.failed(d, status, error);
+        if !alert.active {
+            return Attempted::Dead {
+                status: None,
+                error: "the alert is disabled".into(),
+            };
+        }
+        let url = match self.guard.check(&alert.webhook_url).await {
+            Ok(u) => u,
+            Err(e) => return failed(None, e.to_string()),
+        };
+        let timestamp = chrono::Utc::now().timestamp();
+        let signature = sign(&alert.secret, &d.id, timestamp, &d.payload);
+        let sent = self
+            .client
+            .post(url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &d.id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(d.payload.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => Attempted::Delivered {
+                status: i64::from(r.status().as_u16()),
+            },
+            Ok(r) if r.status() == reqwest::StatusCode::GONE => Attempted::Gone,
+            Ok(r) if r.status().is_redirection() => failed(
+                Some(i64::from(r.status().as_u16())),
+                "the receiver answered a redirect, which is not followed".into(),
+            ),
+            Ok(r) => failed(
+                Some(i64::from(r.status().as_u16())),
+                format!("the receiver answered {}", r.status()),
+            ),
+            Err(e) => {
+                // The resolver's refusal is the source of the error.
+                let mut why = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(s) = source {
+                    why = s.to_string();
+                    source = s.source();
+                }
+                failed(None, why)
+            }
+        }
+    }
+
+    /// A failed attempt: tried again after a backoff, or dead once
+    /// `retry_for` has passed since the delivery was written.
+    fn failed(&self, d: &DeliveryRow, status: Option<i64>, error: String) -> Attempted {
+        let now = now_us();
+        let wait = backoff(&self.settings, d.attempts as u32);
+        let deadline = d.first_due_us + self.settings.retry_for.as_micros() as i64;
+        let due = now + wait.as_micros() as i64;
+        if due > deadline {
+            Attempted::Dead { status, error }
+        } else {
+            Attempted::Retry {
+                status,
+                error,
+                due_us: due,
+            }
+        }
+    }
+}
+
+/// The wait before attempt `attempts + 1`: `retry_base` doubled per
+/// attempt made, at most `retry_max`, with full jitter over its upper half
+/// (so that receivers that failed together are not retried together).
+pub fn backoff(settings: &AlertSettings, attempts: u32) -> Duration {
+    let exp = settings
+        .retry_base
+        .saturating_mul(1u32 << attempts.min(20))
+        .min(settings.retry_max);
+    let mut b = [0u8; 4];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
+    let share = f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX);
+    exp.mul_f64(0.5 + share / 2.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_follow_the_standard_webhooks_example() {
+        // The specification's example: secret, id, timestamp and body.
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let body = r#"{"test": 2432232314}"#;
+        assert_eq!(
+            sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body),
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        );
+        assert!(new_secret().starts_with("whsec_"));
+    }
+
+    #[test]
+    fn special_addresses_are_refused_unless_allowed() {
+        let guard = TargetGuard::default();
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "169.254.1.1",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "fd00:ec2::254",
+            "::ffff:127.0.0.1",
+            "224.0.0.1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(guard.check_address("h", ip).is_err(), "{ip}");
+        }
+        for ip in ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"] {
+            assert!(
+                guard.check_address("h", ip.parse().unwrap()).is_ok(),
+                "{ip}"
+            );
+        }
+        let loopback = TargetGuard::new(&["127.0.0.1/32".into()]).unwrap();
+        assert!(loopback
+            .check_address("h", "127.0.0.1".parse().unwrap())
+            .is_ok());
+        assert!(loopback
+            .check_address("h", "127.0.0.2".parse().unwrap())
+            .is_err());
+        assert!(TargetGuard::new(&["nonsense".into()]).is_err());
+    }
+
+    #[test]
+    fn waits_double_with_jitter_up_to_the_maximum() {
+        let s = AlertSettings {
+            retry_base: Duration::from_secs(10),
+            retry_max: Duration::from_secs(3600),
+            ..AlertSettings::default()
+        };
+        for attempts in 0..30 {
+            let full = Duration::from_secs(10)
+                .saturating_mul(1 << attempts.min(20))
+                .min(Duration::from_secs(3600));
+            let w = backoff(&s, attempts);
+            assert!(w >= full / 2 && w <= full, "{attempts}: {w:?}");
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! Subscriptions over the two transports frontends use: graphql-ws (the
+//! `graphql-transport-ws` protocol) on `/graphql`, and GraphQL over
+//! Server-Sent Events (the `graphql-sse` protocol, distinct connections
+//! mode) on `/graphql/stream`.
+//!
+//! The caller is authenticated as for queries: from `connection_init`'s
+//! `Authorization` (graphql-ws) or the request's header (SSE). Bounds come
+//! from `[subscriptions]`: time to send `connection_init`, subscriptions
+//! per connection, connections per address. A subscriber that does not
+//! read is cut off (its buffer is bounded): closed with 1013 on graphql-ws,
+//! its stream ended on SSE. On shutdown, connections are closed with 1012
+//! (graphql-ws) or their streams ended without `complete` (SSE): both tell
+//! a client to reconnect.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures::stream::{AbortHandle, Abortable, BoxStream, SelectAll};
+use futures::StreamExt;
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::admit::caller;
+use super::endpoint::Endpoint;
+use super::negotiate::{params_from_json, Params};
+use crate::graphql::alerts::ConnectionCloser;
+use crate::graphql::answer::{refuse, refuse_with, MediaType};
+use crate::graphql::errors::ErrorCode;
+use crate::graphql::notices::Notices;
+
+/// The subprotocol of graphql-ws.
+const PROTOCOL: &str = "graphql-transport-ws";
+
+/// How long a write may wait for a client that does not read.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections open per client address.
+#[derive(Debug, Default)]
+pub struct Connections {
+    open: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// A connection counted against its address; dropped, it is not.
+pub struct Slot {
+    owner: Arc<Connections>,
+    address: IpAddr,
+}
+
+impl Connections {
+    /// Counts a connection from `address`, unless `limit` are open.
+    pub fn take(self: &Arc<Self>, address: IpAddr, limit: usize) -> Option<Slot> {
+        let mut open = self.open.lock().expect("connections lock");
+        let n = open.entry(address).or_default();
+        if *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            owner: self.clone(),
+            address,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.owner.open.lock().expect("connections lock");
+        if let Some(n) = open.get_mut(&self.address) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.address);
+            }
+        }
+    }
+}
+
+fn too_many_connections(media: MediaType, limit: usize) -> Response {
+    refuse_with(
+        StatusCode::TOO_MANY_REQUESTS,
+        media,
+        ErrorCode::RateLimited,
+        &format!("{limit} subscription connections are open from this address already"),
+    )
+}
+
+/// `GET /graphql` asking to upgrade to a WebSocket, or not: queries over
+/// GET go on to [`super::routes::get`].
+pub async fn get_or_upgrade(State(endpoint): State<Endpoint>, request: Request) -> Response {
+    let upgrade = request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    let (mut parts, _) = request.into_parts();
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+    if !upgrade {
+        let raw = parts.uri.query().map(str::to_owned);
+        return super::routes::get(
+            State(endpoint),
+            ConnectInfo(peer),
+            parts.headers,
+            axum::extract::RawQuery(raw),
+        )
+        .await;
+    }
+    let peer = peer.ip();
+    let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(ws) => ws,
+        Err(e) => return e.into_response(),
+    };
+    let limits = &endpoint.subscriptions;
+    let Some(slot) = endpoint
+        .connections
+        .take(peer, limits.connections_per_address)
+    else {
+        return too_many_connections(MediaType::Json, limits.connections_per_address);
+    };
+    let offered = parts
+        .headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim() == PROTOCOL);
+    let tracker = endpoint.tracker.clone();
+    ws.protocols([PROTOCOL])
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(endpoint.limits.max_body_bytes)
+        .on_upgrade(move |socket| {
+            tracker.track_future(async move {
+                let _slot = slot;
+                serve_ws(endpoint, socket, offered).await;
+            })
+        })
+}
+
+type Tagged = BoxStream<'static, (String, Option<async_graphql::Response>)>;
+
+/// One graphql-ws connection.
+struct WsConnection {
+    endpoint: Endpoint,
+    caller: Option<crate::auth::Caller>,
+    closer: CancellationToken,
+    subscriptions: HashMap<String, AbortHandle>,
+    streams: SelectAll<Abortable<Tagged>>,
+}
+
+/// What to do after a client message.
+enum Next {
+    Go,
+    Send(Value),
+    Close(u16, String),
+}
+
+async fn send(socket: &mut WebSocket, message: Message) -> bool {
+    matches!(
+        tokio::time::timeout(WRITE_TIMEOUT, socket.send(message)).await,
+        Ok(Ok(()))
+    )
+}
+
+async fn send_json(socket: &mut WebSocket, value: &Value) -> bool {
+    send(socket, Message::Text(value.to_string().into())).await
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.to_owned().into(),
+    };
+    let _ = send(socket, Message::Close(Some(frame))).await;
+}
+
+async fn serve_ws(endpoint: Endpoint, mut socket: WebSocket, offered: bool) {
+    if !offered {
+        close(&mut socket, 4406, "Subprotocol not acceptable").await;
+        return;
+    }
+    let limits = endpoint.subscriptions.clone();
+    let shutdown = endpoint.shutdown.clone();
+    let mut c = WsConnection {
+        endpoint,
+        caller: None,
+        closer: CancellationToken::new(),
+        subscriptions: HashMap::new(),
+        streams: SelectAll::new(),
+    };
+    let init = tokio::time::sleep(limits.init_timeout);
+    tokio::pin!(init);
+    let mut keep_alive = tokio::time::interval(limits.keep_alive);
+    keep_alive.reset();
+    metrics::gauge!("passerelle_subscription_connections", "transport" => "ws").increment(1.0);
+    loop {
+        let next = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => Next::Close(1012, "the gateway is restarting: reconnect".into()),
+            _ = c.closer.cancelled() => Next::Close(1013, "the subscriber does not read fast enough".into()),
+            _ = &mut init, if c.caller.is_none() => Next::Close(4408, "Connection initialisation timeout".into()),
+            message = socket.recv() => match message {
+                Some(Ok(Message::Text(text))) => c.on_message(&text).await,
+                Some(Ok(Message::Binary(_))) => Next::Close(4400, "binary messages are not part of the protocol".into()),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => Next::Go,
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+            },
+            Some((id, item)) = c.streams.next(), if !c.streams.is_empty() => c.on_result(id, item),
+            _ = keep_alive.tick() => Next::Send(json!({ "type": "ping" })),
+        };
+        match next {
+            Next::Go => {}
+            Next::Send(v) => {
+                if !send_json(&mut socket, &v).await {
+                    // A client that does not read: its buffers are full.
+                    break;
+                }
+            }
+            Next::Close(code, reason) => {
+                close(&mut socket, code, &reason).await;
+                break;
+            }
+        }
+    }
+    metrics::gauge!("passerelle_subscription_connections", "transport" => "ws").decrement(1.0);
+}
+
+impl WsConnection {
+    async fn on_message(&mut self, text: &str) -> Next {
+        let Ok(Value::Object(m)) = serde_json::from_str::<Value>(text) else {
+            return Next::Close(4400, "the message is not a JSON object".into());
+        };
+        match m.get("type").and_then(Value::as_str) {
+            Some("connection_init") => {
+                if self.caller.is_some() {
+                    return Next::Close(4429, "Too many initialisation requests".into());
+                }
+                let mut headers = HeaderMap::new();
+                let token = m.get("payload").and_then(|p| {
+                    ["Authorization", "authorization"]
+                        .iter()
+                        .find_map(|k| p.get(k))
+                        .and_then(Value::as_str)
+                });
+                if let Some(v) = token.and_then(|t| HeaderValue::from_str(t).ok()) {
+                    headers.insert(header::AUTHORIZATION, v);
+                }
+                match caller(&self.endpoint.validator, &headers, MediaType::Json).await {
+                    Ok(c) => {
+                        self.caller = Some(c);
+                        Next::Send(json!({ "type": "connection_ack" }))
+                    }
+                    Err(_) => Next::Close(4403, "Forbidden: the token does not check".into()),
+                }
+            }
+            Some("ping") => Next::Send(json!({ "type": "pong" })),
+            Some("pong") => Next::Go,
+            Some("subscribe") => {
+                let Some(caller) = self.caller.clone() else {
+                    return Next::Close(4401, "Unauthorized".into());
+                };
+                let (Some(id), Some(payload)) =
+                    (m.get("id").and_then(Value::as_str), m.get("payload"))
+                else {
+                    return Next::Close(4400, "subscribe needs an id and a payload".into());
+                };
+                if self.subscriptions.contains_key(id) {
+                    return Next::Close(4409, format!("Subscriber for {id} already exists"));
+                }
+                let limit = self.endpoint.subscriptions.per_connection;
+                if self.subscriptions.len() >= limit {
+                    return Next::Send(json!({
+                        "id": id, "type": "error",
+                        "payload": [{
+                            "message": format!("{limit} subscriptions are open on this connection already"),
+                            "extensions": { "code": "TOO_MANY_SUBSCRIPTIONS" }
+                        }]
+                    }));
+                }
+                let params = match params_from_json(payload.clone()) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        return Next::Send(json!({
+                            "id": id, "type": "error",
+                            "payload": [{ "message": e, "extensions": { "code": "INVALID_INPUT" } }]
+                        }))
+                    }
+                };
+                let stream = subscribe(&self.endpoint, params, caller, self.closer.clone());
+                let tag = id.to_owned();
+                let tagged: Tagged = stream
+                    .map({
+                        let tag = tag.clone();
+                        move |r| (tag.clone(), Some(r))
+                    })
+                    .chain(futures::stream::once({
+                        let tag = tag.clone();
+                        async move { (tag, None) }
+                    }))
+                    .boxed();
+                let (handle, registration) = AbortHandle::new_pair();
+                self.streams.push(Abortable::new(tagged, registration));
+                self.subscriptions.insert(tag, handle);
+                Next::Go
+            }
+            Some("complete") => {
+                if let Some(h) = m
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| self.subscriptions.remove(id))
+                {
+                    h.abort();
+                }
+                Next::Go
+            }
+            _ => Next::Close(4400, "unknown message type".into()),
+        }
+    }
+
+    fn on_result(&mut self, id: String, item: Option<async_graphql::Response>) -> Next {
+        if !self.subscriptions.contains_key(&id) {
+            return Next::Go;
+        }
+        match item {
+            // A request that cannot run is answered with `error`, and no
+            // `complete` follows.
+            Some(r) if r.data == async_graphql::Value::Null && !r.errors.is_empty() => {
+                self.subscriptions.remove(&id);
+                Next::Send(json!({ "id": id, "type": "error", "payload": r.errors }))
+            }
+            Some(r) => Next::Send(json!({ "id": id, "type": "next", "payload": r })),
+            None => {
+                self.subscriptions.remove(&id);
+                Next::Send(json!({ "id": id, "type": "complete" }))
+            }
+        }
+    }
+}
+
+/// Runs a subscription (or a query or mutation, answered once).
+fn subscribe(
+    endpoint: &Endpoint,
+    params: Params,
+    caller: crate::auth::Caller,
+    closer: CancellationToken,
+) -> BoxStream<'static, async_graphql::Response> {
+    let mut request = async_graphql::Request::new(params.query)
+        .data(caller)
+        .data(Notices::default())
+        .data(ConnectionCloser(closer));
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(vars) = params.variables {
+        request = request.variables(async_graphql::Variables::from_json(Value::Object(vars)));
+    }
+    endpoint.schema.execute_stream(request).boxed()
+}
+
+/// `POST /graphql/stream`: a subscription over Server-Sent Events, each
+/// result a `next` event, then `complete`.
+pub async fn sse(
+    State(endpoint): State<Endpoint>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let accepts = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream"));
+    if !accepts {
+        return refuse(
+            StatusCode::NOT_ACCEPTABLE,
+            MediaType::Json,
+            "accept text/event-stream",
+        );
+    }
+    let caller = match caller(&endpoint.validator, &headers, MediaType::Json).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let params = match serde_json::from_slice::<Value>(&body)
+        .map_err(|_| "the body is not JSON")
+        .and_then(params_from_json)
+    {
+        Ok(p) => p,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, MediaType::Json, e),
+    };
+    let limit = endpoint.subscriptions.connections_per_address;
+    let Some(slot) = endpoint.connections.take(peer.ip(), limit) else {
+        return too_many_connections(MediaType::Json, limit);
+    };
+    let closer = CancellationToken::new();
+    let ended = futures::future::select(
+        Box::pin(closer.clone().cancelled_owned()),
+        Box::pin(endpoint.shutdown.clone().cancelled_owned()),
+    );
+    let results = subscribe(&endpoint, params, caller, closer)
+        .map(|r| Event::default().event("next").json_data(&r))
+        .chain(futures::stream::once(async {
+            Ok(Event::default().event("complete").data(""))
+        }))
+        // Cut off, or shut down: the stream ends without `complete`, which
+        // tells the client to reconnect.
+        .take_until(ended)
+        .map(move |e| {
+            let _slot = &slot;
+            e
+        });
+    Sse::new(results)
+        .keep_alive(KeepAlive::new().interval(endpoint.subscriptions.keep_alive))
+        .into_response()
+}

@@ -1,0 +1,611 @@
+//! The tables of offers pushed to candidates: the records already
+//! announced, the batches of new offers, the saved alerts and the outbox
+//! of their webhook deliveries.
+//!
+//! A batch of new offers is recorded in one transaction with the records
+//! it marks as seen and the deliveries it owes: a crash loses all of it or
+//! none, so an offer is announced once and every delivery it owes is
+//! written. On PostgreSQL the same transaction notifies the other replicas
+//! (`NOTIFY passerelle_offers`), which read the batch back.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+/// The channel replicas hear of new batches on.
+pub const OFFERS_CHANNEL: &str = "passerelle_offers";
+
+/// Rows written by one statement.
+const CHUNK: usize = 200;
+
+/// A batch of new offers to record.
+#[derive(Debug, Default)]
+pub struct NewBatch {
+    /// Its identifier, increasing.
+    pub id: i64,
+    /// When it was detected, RFC 3339.
+    pub detected_at: String,
+    /// The replica that detected it.
+    pub replica: String,
+    /// The new offers, as a JSON array.
+    pub offers: String,
+    /// The records it marks as seen, `partner:identifier`.
+    pub sources: Vec<String>,
+    /// The deliveries it owes at once.
+    pub deliveries: Vec<NewDelivery>,
+    /// The offers it adds to daily digests.
+    pub digests: Vec<DigestAddition>,
+}
+
+/// A delivery to write in the outbox.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    /// Its `webhook-id`.
+    pub id: String,
+    /// The alert.
+    pub alert_id: String,
+    /// The body, as sent.
+    pub payload: String,
+    /// How many offers it carries.
+    pub offers: i64,
+    /// When it may first be tried, µs since the epoch.
+    pub due_us: i64,
+}
+
+/// Offers added to an alert's digest of the day.
+#[derive(Debug, Clone)]
+pub struct DigestAddition {
+    /// The digest's `webhook-id`, the same all day.
+    pub id: String,
+    /// The alert.
+    pub alert_id: String,
+    /// The body of a digest holding `offers` alone, for a new digest.
+    pub payload: String,
+    /// The offers, as JSON values, to add to a digest already written.
+    pub offers: Vec<serde_json::Value>,
+    /// When the digest is due.
+    pub due_us: i64,
+}
+
+/// A saved alert, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRow {
+    /// Its identifier.
+    pub id: String,
+    /// The OAuth client that owns it.
+    pub client_id: String,
+    /// The owner's reference of the candidate.
+    pub candidate_ref: String,
+    /// The filter, as JSON.
+    pub filter: String,
+    /// Where deliveries go.
+    pub webhook_url: String,
+    /// The signing secret, `whsec_…`.
+    pub secret: String,
+    /// `IMMEDIATE` or `DAILY`.
+    pub digest: String,
+    /// Whether deliveries are made.
+    pub active: bool,
+    /// Why it was disabled.
+    pub disabled_why: Option<String>,
+    /// When it was created, µs since the epoch.
+    pub created_us: i64,
+}
+
+/// A delivery of the outbox, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeliveryRow {
+    /// Its `webhook-id`.
+    pub id: String,
+    /// The alert.
+    pub alert_id: String,
+    /// The body.
+    pub payload: String,
+    /// How many offers it carries.
+    pub offers: i64,
+    /// `pending`, `delivered`, `dead` or `cancelled`.
+    pub state: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// When it was written, µs.
+    pub created_us: i64,
+    /// When it is tried next, µs.
+    pub due_us: i64,
+    /// When it was first due, µs: retries stop `retry_for` after.
+    pub first_due_us: i64,
+    /// The receiver's last HTTP status.
+    pub last_status: Option<i64>,
+    /// The last failure.
+    pub last_error: Option<String>,
+    /// When it was delivered, µs.
+    pub delivered_us: Option<i64>,
+    /// The replica that delivered it.
+    pub delivered_by: Option<String>,
+}
+
+/// What became of one attempt.
+#[derive(Debug, Clone)]
+pub enum Attempted {
+    /// The receiver took it.
+    Delivered {
+        /// Its status.
+        status: i64,
+    },
+    /// It failed; try again at `due_us`.
+    Retry {
+        /// The status, when the receiver answered.
+        status: Option<i64>,
+        /// Why.
+        error: String,
+        /// When to try next.
+        due_us: i64,
+    },
+    /// It failed for the last time.
+    Dead {
+        /// The status, when the receiver answered.
+        status: Option<i64>,
+        /// Why.
+        error: String,
+    },
+    /// The receiver is gone (410): the alert is disabled and its pending
+    /// deliveries cancelled.
+    Gone,
+}
+
+fn alert_from(r: &AnyRow) -> Result<AlertRow, StoreError> {
+    Ok(AlertRow {
+        id: r.try_get("id")?,
+        client_id: r.try_get("client_id")?,
+        candidate_ref: r.try_get("candidate_ref")?,
+        filter: r.try_get("filter")?,
+        webhook_url: r.try_get("webhook_url")?,
+        secret: r.try_get("secret")?,
+        digest: r.try_get("digest")?,
+        active: r.try_get::<i64, _>("active")? != 0,
+        disabled_why: r.try_get("disabled_why")?,
+        created_us: r.try_get("created_us")?,
+    })
+}
+
+fn delivery_from(r: &AnyRow) -> Result<DeliveryRow, StoreError> {
+    Ok(DeliveryRow {
+        id: r.try_get("id")?,
+        alert_id: r.try_get("alert_id")?,
+        payload: r.try_get("payload")?,
+        offers: r.try_get("offers")?,
+        state: r.try_get("state")?,
+        attempts: r.try_get("attempts")?,
+        created_us: r.try_get("created_us")?,
+        due_us: r.try_get("due_us")?,
+        first_due_us: r.try_get("first_due_us")?,
+        last_status: r.try_get("last_status")?,
+        last_error: r.try_get("last_error")?,
+        delivered_us: r.try_get("delivered_us")?,
+        delivered_by: r.try_get("delivered_by")?,
+    })
+}
+
+const ALERT_COLUMNS: &str = "id, client_id, candidate_ref, filter, webhook_url, secret, digest, active, disabled_why, created_us";
+const DELIVERY_COLUMNS: &str = "id, alert_id, payload, offers, state, attempts, created_us, due_us, first_due_us, last_status, last_error, delivered_us, delivered_by";
+
+impl Store {
+    /// Listens for the batches other replicas record, on PostgreSQL;
+    /// `None` for SQLite, which one process alone uses.
+    pub async fn listen_for_batches(
+        &self,
+    ) -> Result<Option<sqlx::postgres::PgListener>, StoreError> {
+        if !self.numbered {
+            return Ok(None);
+        }
+        let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
+        listener.listen(OFFERS_CHANNEL).await?;
+        Ok(Some(listener))
+    }
+
+    /// The records marked seen by batches after `batch`, and the last
+    /// batch's identifier (0 for none).
+    pub async fn seen_after(&self, batch: i64) -> Result<(Vec<String>, i64), StoreError> {
+        let rows = sqlx::query("SELECT source, batch FROM offers_seen WHERE batch > $1")
+            .bind(batch)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut last = batch;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            last = last.max(r.try_get::<i64, _>("batch")?);
+            out.push(r.try_get("source")?);
+        }
+        Ok((out, last))
+    }
+
+    /// The identifier of the last batch recorded, 0 for none.
+    pub async fn last_batch(&self) -> Result<i64, StoreError> {
+        let r = sqlx::query("SELECT COALESCE(MAX(id), 0) AS last FROM offer_batches")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(r.try_get("last")?)
+    }
+
+    /// The batches after `batch`, oldest first: identifier and offers.
+    pub async fn batches_after(&self, batch: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows = sqlx::query("SELECT id, offers FROM offer_batches WHERE id > $1 ORDER BY id")
+            .bind(batch)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("offers")?)))
+            .collect()
+    }
+
+    /// Records a batch: its offers, the records it marks seen and the
+    /// deliveries it owes, in one transaction; on PostgreSQL the other
+    /// replicas are told at commit.
+    pub async fn record_batch(&self, batch: &NewBatch) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in batch.sources.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO offers_seen (source, batch) VALUES {} ON CONFLICT (source) DO NOTHING",
+                self.placeholders(chunk.len(), 2)
+            );
+            let mut q = sqlx::query(&sql);
+            for s in chunk {
+                q = q.bind(s).bind(batch.id);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "INSERT INTO offer_batches (id, detected_at, replica, offers) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(batch.id)
+        .bind(&batch.detected_at)
+        .bind(&batch.replica)
+        .bind(&batch.offers)
+        .execute(&mut *tx)
+        .await?;
+        for chunk in batch.deliveries.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO webhook_deliveries (id, alert_id, payload, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) VALUES {} \
+                 ON CONFLICT (id) DO NOTHING",
+                self.placeholders(chunk.len(), 10)
+            );
+            let mut q = sqlx::query(&sql);
+            for d in chunk {
+                q = q
+                    .bind(&d.id)
+                    .bind(&d.alert_id)
+                    .bind(&d.payload)
+                    .bind(d.offers)
+                    .bind("pending")
+                    .bind(0i64)
+                    .bind(batch.id)
+                    .bind(d.due_us)
+                    .bind(d.due_us)
+                    .bind(0i64);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        for d in &batch.digests {
+            let held = sqlx::query(
+                "SELECT payload, offers FROM webhook_deliveries WHERE id = $1 AND state = 'pending' AND attempts = 0",
+            )
+            .bind(&d.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match held {
+                Some(r) => {
+                    let payload: String = r.try_get("payload")?;
+                    let count: i64 = r.try_get("offers")?;
+                    let mut body: serde_json::Value =
+                        serde_json::from_str(&payload).unwrap_or_default();
+                    if let Some(list) = body
+                        .pointer_mut("/data/offers")
+                        .and_then(|o| o.as_array_mut())
+                    {
+                        list.extend(d.offers.iter().cloned());
+                    }
+                    sqlx::query(
+                        "UPDATE webhook_deliveries SET payload = $1, offers = $2 WHERE id = $3",
+                    )
+                    .bind(body.to_string())
+                    .bind(count + d.offers.len() as i64)
+                    .bind(&d.id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    // A digest already tried is closed: the offers wait for
+                    // the next one, under a new identifier.
+                    sqlx::query(
+                        "INSERT INTO webhook_deliveries (id, alert_id, payload, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) \
+                         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $6, 0) ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(&d.id)
+                    .bind(&d.alert_id)
+                    .bind(&d.payload)
+                    .bind(d.offers.len() as i64)
+                    .bind(batch.id)
+                    .bind(d.due_us)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        if self.numbered {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(OFFERS_CHANNEL)
+                .bind(batch.id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Saves a new alert.
+    pub async fn create_alert(&self, a: &AlertRow) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(&format!(
+            "INSERT INTO offer_alerts ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&a.id)
+        .bind(&a.client_id)
+        .bind(&a.candidate_ref)
+        .bind(&a.filter)
+        .bind(&a.webhook_url)
+        .bind(&a.secret)
+        .bind(&a.digest)
+        .bind(i64::from(a.active))
+        .bind(&a.disabled_why)
+        .bind(a.created_us)
+        .execute(&mut *tx)
+        .await?;
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Saves many alerts at once (benchmarks and imports).
+    pub async fn create_alerts(&self, alerts: &[AlertRow]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in alerts.chunks(CHUNK / 2) {
+            let sql = format!(
+                "INSERT INTO offer_alerts ({ALERT_COLUMNS}) VALUES {}",
+                self.placeholders(chunk.len(), 10)
+            );
+            let mut q = sqlx::query(&sql);
+            for a in chunk {
+                q = q
+                    .bind(&a.id)
+                    .bind(&a.client_id)
+                    .bind(&a.candidate_ref)
+                    .bind(&a.filter)
+                    .bind(&a.webhook_url)
+                    .bind(&a.secret)
+                    .bind(&a.digest)
+                    .bind(i64::from(a.active))
+                    .bind(&a.disabled_why)
+                    .bind(a.created_us);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An alert by its identifier.
+    pub async fn alert(&self, id: &str) -> Result<Option<AlertRow>, StoreError> {
+        let r = sqlx::query(&format!(
+            "SELECT {ALERT_COLUMNS} FROM offer_alerts WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        r.as_ref().map(alert_from).transpose()
+    }
+
+    /// A client's alerts, oldest first.
+    pub async fn alerts_of(&self, client_id: &str) -> Result<Vec<AlertRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ALERT_COLUMNS} FROM offer_alerts WHERE client_id = $1 ORDER BY created_us, id"
+        ))
+        .bind(client_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(alert_from).collect()
+    }
+
+    /// Every active alert.
+    pub async fn active_alerts(&self) -> Result<Vec<AlertRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ALERT_COLUMNS} FROM offer_alerts WHERE active = 1"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(alert_from).collect()
+    }
+
+    /// A number that moves whenever an alert is created, deleted or
+    /// disabled.
+    pub async fn alerts_generation(&self) -> Result<i64, StoreError> {
+        let r = sqlx::query("SELECT n FROM offer_alerts_generation WHERE one = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(r.try_get("n")?)
+    }
+
+    /// Deletes a client's alert and its deliveries not yet made; false when
+    /// the client has no such alert.
+    pub async fn delete_alert(&self, client_id: &str, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let gone = sqlx::query("DELETE FROM offer_alerts WHERE id = $1 AND client_id = $2")
+            .bind(id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if gone {
+            sqlx::query("DELETE FROM webhook_deliveries WHERE alert_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            bump_generation(&mut tx).await?;
+        }
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    /// An alert's deliveries, newest first, at most `limit`.
+    pub async fn deliveries_of(
+        &self,
+        alert_id: &str,
+        limit: i64,
+    ) -> Result<Vec<DeliveryRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE alert_id = $1 \
+             ORDER BY created_us DESC, id DESC LIMIT $2"
+        ))
+        .bind(alert_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(delivery_from).collect()
+    }
+
+    /// Claims up to `limit` deliveries due at `now_us` for `replica`, until
+    /// `until_us`: a delivery is claimed by one replica at a time, and
+    /// claimed again only once that claim has lapsed (its replica died).
+    pub async fn claim_deliveries(
+        &self,
+        now_us: i64,
+        until_us: i64,
+        replica: &str,
+        limit: i64,
+    ) -> Result<Vec<(DeliveryRow, AlertRow)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "UPDATE webhook_deliveries SET claimed_us = $1, claimed_by = $2 \
+             WHERE id IN (SELECT id FROM webhook_deliveries WHERE state = 'pending' AND due_us <= $3 \
+                          AND claimed_us < $3 ORDER BY due_us LIMIT $4) \
+               AND state = 'pending' AND claimed_us < $3 \
+             RETURNING {DELIVERY_COLUMNS}"
+        ))
+        .bind(until_us)
+        .bind(replica)
+        .bind(now_us)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let d = delivery_from(r)?;
+            match self.alert(&d.alert_id).await? {
+                Some(a) => out.push((d, a)),
+                // Its alert was deleted meanwhile.
+                None => {
+                    sqlx::query("DELETE FROM webhook_deliveries WHERE id = $1")
+                        .bind(&d.id)
+                        .execute(&self.pool)
+                        .await?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records what became of an attempt of delivery `id` by `replica`.
+    pub async fn attempted(
+        &self,
+        id: &str,
+        alert_id: &str,
+        replica: &str,
+        now_us: i64,
+        outcome: &Attempted,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        match outcome {
+            Attempted::Delivered { status } => {
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, \
+                     last_status = $1, last_error = NULL, delivered_us = $2, delivered_by = $3, claimed_us = 0 \
+                     WHERE id = $4",
+                )
+                .bind(status)
+                .bind(now_us)
+                .bind(replica)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Attempted::Retry {
+                status,
+                error,
+                due_us,
+            } => {
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
+                     last_error = $2, due_us = $3, claimed_us = 0 WHERE id = $4",
+                )
+                .bind(status)
+                .bind(error)
+                .bind(due_us)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Attempted::Dead { status, error } => {
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'dead', attempts = attempts + 1, \
+                     last_status = $1, last_error = $2, claimed_us = 0 WHERE id = $3",
+                )
+                .bind(status)
+                .bind(error)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Attempted::Gone => {
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'cancelled', attempts = attempts + 1, \
+                     last_status = 410, last_error = 'the receiver answered 410 Gone', claimed_us = 0 \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'cancelled', last_error = 'the alert was disabled' \
+                     WHERE alert_id = $1 AND state = 'pending'",
+                )
+                .bind(alert_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE offer_alerts SET active = 0, disabled_why = 'the webhook answered 410 Gone' WHERE id = $1",
+                )
+                .bind(alert_id)
+                .execute(&mut *tx)
+                .await?;
+                bump_generation(&mut tx).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many deliveries are pending.
+    pub async fn pending_deliveries(&self) -> Result<i64, StoreError> {
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'pending'")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(r.try_get("n")?)
+    }
+}
+
+async fn bump_generation(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE offer_alerts_generation SET n = n + 1 WHERE one = 1")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
