@@ -126,12 +126,14 @@ impl Application {
             .await
             .context("the batches of new offers could not be read")?;
         let interval = config.alerts.poll_interval;
-        tasks.push(tokio::spawn(detector.clone().run(interval)));
+        if config.alerts.detect {
+            tasks.push(tokio::spawn(detector.clone().run(interval)));
+            tasks.push(tokio::spawn(kick_on_new_snapshots(
+                detector.clone(),
+                sources.offer_feeds.iter().map(|(f, _)| f.clone()).collect(),
+            )));
+        }
         tasks.push(tokio::spawn(detector.clone().follow(interval)));
-        tasks.push(tokio::spawn(kick_on_new_snapshots(
-            detector.clone(),
-            sources.offer_feeds.iter().map(|(f, _)| f.clone()).collect(),
-        )));
         let deliverer = Arc::new(Deliverer::new(
             store.clone(),
             guard.clone(),

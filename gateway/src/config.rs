@@ -646,6 +646,11 @@ mod tests {
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlertSettings {
+    /// Whether this replica takes its turn detecting new offers (its
+    /// subscribers still hear of the others' batches). Off, the live
+    /// exchanges see no traffic of its own.
+    #[serde(default = "default_detect")]
+    pub detect: bool,
     /// How often the live exchanges are asked for new offers (a synced
     /// feed's new snapshot is read at once).
     #[serde(with = "humantime_serde", default = "default_poll")]
@@ -680,6 +685,9 @@ pub struct AlertSettings {
     pub allow_private_targets: Option<Vec<String>>,
 }
 
+fn default_detect() -> bool {
+    true
+}
 fn default_poll() -> std::time::Duration {
     std::time::Duration::from_secs(300)
 }
@@ -708,6 +716,7 @@ fn default_concurrency() -> usize {
 impl Default for AlertSettings {
     fn default() -> Self {
         Self {
+            detect: default_detect(),
             poll_interval: default_poll(),
             subscriber_buffer: default_buffer(),
             digest_hour_utc: default_digest_hour(),

@@ -21,6 +21,11 @@ pub struct TestApp {
 /// enough for several pages, both exchanges and duplicates.
 pub const SMALL: (usize, usize, usize) = (600, 500, 60);
 
+/// A gateway that does not detect new offers: the detection's own calls to
+/// the live exchanges would change the calls, cache and breakers a test
+/// counts.
+pub const NO_DETECTION: &str = "[alerts]\ndetect = false\n";
+
 /// Starts a gateway in sandbox mode with the given offers per exchange
 /// (CCI, CMA, shared). Logs go to the test output when `TEST_LOG` is set.
 pub async fn spawn_app(sizes: (usize, usize, usize)) -> TestApp {

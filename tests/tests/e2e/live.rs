@@ -82,7 +82,7 @@ async fn a_live_partner_whose_every_record_is_rejected_fails_and_its_answer_is_n
 
 #[tokio::test]
 async fn every_live_partner_whose_every_record_is_rejected_is_named_with_mapping_failed() {
-    let app = spawn_app(SMALL).await;
+    let app = crate::helpers::spawn_app_with(SMALL, crate::helpers::NO_DETECTION).await;
     for (partner, query) in [
         // The CNFPT first: a search of every exchange reads its offers.
         (
@@ -170,7 +170,7 @@ fn partners_of(body: &Value) -> HashSet<String> {
 
 #[tokio::test]
 async fn a_slow_partner_costs_a_search_its_latency_budget_and_fills_the_cache_in_the_background() {
-    let app = spawn_app(SMALL).await;
+    let app = crate::helpers::spawn_app_with(SMALL, crate::helpers::NO_DETECTION).await;
     // A search by département first, so that the token is at hand.
     app.data(
         "{ offers(first: 1, filter: { departement: \"14\" }) { totalCount } }",

@@ -7,7 +7,7 @@ use crate::helpers::{spawn_app, SMALL};
 
 #[tokio::test]
 async fn a_partner_that_keeps_failing_trips_its_breaker_and_operators_see_it() {
-    let app = spawn_app(SMALL).await;
+    let app = crate::helpers::spawn_app_with(SMALL, crate::helpers::NO_DETECTION).await;
     app.faults("cci", json!({ "outage": true })).await;
     let mut codes = Vec::new();
     // Distinct filters, so that no answer comes from the cache.
