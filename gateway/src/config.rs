@@ -655,7 +655,7 @@ pub struct AlertSettings {
     /// feed's new snapshot is read at once).
     #[serde(with = "humantime_serde", default = "default_poll")]
     pub poll_interval: std::time::Duration,
-    /// How many offers a live subscriber's buffer holds; one that lets it
+    /// How many detections' offers a live subscriber's buffer holds; one that lets it
     /// fill is cut off.
     #[serde(default = "default_buffer")]
     pub subscriber_buffer: usize,

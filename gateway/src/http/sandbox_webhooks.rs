@@ -43,8 +43,11 @@ pub fn routes(inbox: Arc<Inbox>) -> Router {
 
 #[derive(serde::Deserialize)]
 struct Answer {
-    /// The status to answer with (to try retries and 410).
+    /// The status to answer with (to try retries, redirects and 410); a
+    /// redirect points back here, with `redirected=1`.
     status: Option<u16>,
+    /// Set on a redirect's target.
+    redirected: Option<u8>,
 }
 
 async fn receive(
@@ -52,7 +55,8 @@ async fn receive(
     Query(answer): Query<Answer>,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let header = |name: &str| {
         headers
             .get(name)
@@ -88,12 +92,26 @@ async fn receive(
         "timestamp": timestamp,
         "signature": signature,
         "verified": verified,
+        "redirected": answer.redirected.is_some(),
         "payload": payload,
     }));
-    answer
+    drop(received);
+    let status = answer
         .status
+        .filter(|_| answer.redirected.is_none())
         .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::NO_CONTENT)
+        .unwrap_or(StatusCode::NO_CONTENT);
+    if status.is_redirection() {
+        return (
+            status,
+            [(
+                axum::http::header::LOCATION,
+                "/_sandbox/webhooks?redirected=1",
+            )],
+        )
+            .into_response();
+    }
+    status.into_response()
 }
 
 async fn list(State(inbox): State<Arc<Inbox>>) -> Json<Value> {

@@ -14,7 +14,7 @@ pub struct TestApp {
     pub sdl: String,
     pub data_dir: std::path::PathBuf,
     _data: tempfile::TempDir,
-    _stop: oneshot::Sender<()>,
+    stop: Option<oneshot::Sender<()>>,
 }
 
 /// The size of the data most tests run on: small enough to be quick, large
@@ -81,12 +81,36 @@ pub async fn spawn_app_on(
         sdl,
         data_dir: data.path().to_owned(),
         _data: data,
-        _stop: stop,
+        stop: Some(stop),
     }
 }
 
 impl TestApp {
     /// The URL of a path on the gateway.
+    /// Stops the gateway as SIGTERM does: it finishes what is under way.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// A metric's value from `/metrics` (0 when not yet recorded).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("the gateway answers")
+            .text()
+            .await
+            .expect("a text");
+        text.lines()
+            .filter(|l| l.split([' ', '{']).next() == Some(name))
+            .filter_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())
+            .sum()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

@@ -24,4 +24,5 @@ mod requests;
 mod resilience;
 mod schema;
 mod scopes;
+mod subscriptions;
 mod sync;

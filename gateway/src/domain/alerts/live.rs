@@ -1,6 +1,7 @@
 //! The live subscribers of new offers: each with its filter, indexed, and
-//! a bounded buffer. A subscriber that does not read its buffer is cut
-//! off rather than buffered without bound: its connection is told to close
+//! a bounded buffer of batches (a detection's offers it matches are one
+//! entry, however many). A subscriber that lets its buffer fill is cut off
+//! rather than buffered without bound: its connection is told to close
 //! (`closer`), and it is dropped.
 
 use std::pin::Pin;
@@ -21,7 +22,7 @@ use crate::domain::offers::OfferFilter;
 pub struct LiveSubscribers {
     inner: Mutex<Inner>,
     next: AtomicU64,
-    /// How many offers a subscriber's buffer holds.
+    /// How many batches a subscriber's buffer holds.
     buffer: usize,
 }
 
@@ -33,7 +34,7 @@ struct Inner {
 
 #[derive(Debug)]
 struct Subscriber {
-    tx: mpsc::Sender<Arc<Offer>>,
+    tx: mpsc::Sender<Vec<Arc<Offer>>>,
     /// Cancelled when the subscriber is cut off for not reading.
     closer: CancellationToken,
 }
@@ -48,7 +49,7 @@ pub struct Reach {
 }
 
 impl LiveSubscribers {
-    /// No subscriber yet; each will buffer `buffer` offers at most.
+    /// No subscriber yet; each will buffer `buffer` batches at most.
     pub fn new(buffer: usize) -> Self {
         Self {
             inner: Mutex::default(),
@@ -82,6 +83,7 @@ impl LiveSubscribers {
         metrics::gauge!("passerelle_subscriptions_active").set(inner.senders.len() as f64);
         LiveSubscription {
             rx,
+            pending: Default::default(),
             id,
             owner: self.clone(),
         }
@@ -94,31 +96,32 @@ impl LiveSubscribers {
         metrics::gauge!("passerelle_subscriptions_active").set(inner.senders.len() as f64);
     }
 
-    /// Hands each offer to the subscribers whose filter it matches.
+    /// Hands each offer to the subscribers whose filter it matches: one
+    /// entry of their buffer for all the offers of the call they match.
     pub fn publish(&self, offers: &[Arc<Offer>]) -> Reach {
         let mut reach = Reach::default();
         let mut inner = self.inner.lock().expect("subscribers lock");
-        let mut slow: Vec<u64> = Vec::new();
+        let mut matched: FxHashMap<u64, Vec<Arc<Offer>>> = FxHashMap::default();
         for offer in offers {
             for id in inner.index.matching(offer) {
-                let Some(s) = inner.senders.get(&id) else {
-                    continue;
-                };
-                match s.tx.try_send(offer.clone()) {
-                    Ok(()) => reach.notified += 1,
-                    Err(mpsc::error::TrySendError::Full(_)) => {
-                        s.closer.cancel();
-                        slow.push(id);
-                    }
-                    // Its stream is gone; the guard removes it.
-                    Err(mpsc::error::TrySendError::Closed(_)) => {}
-                }
+                matched.entry(id).or_default().push(offer.clone());
             }
-            // A subscriber cut off gets nothing more.
-            for id in slow.drain(..) {
-                inner.index.remove(id);
-                inner.senders.remove(&id);
-                reach.cut_off += 1;
+        }
+        for (id, offers) in matched {
+            let Some(s) = inner.senders.get(&id) else {
+                continue;
+            };
+            let n = offers.len();
+            match s.tx.try_send(offers) {
+                Ok(()) => reach.notified += n,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    s.closer.cancel();
+                    inner.index.remove(id);
+                    inner.senders.remove(&id);
+                    reach.cut_off += 1;
+                }
+                // Its stream is gone; its guard removes it.
+                Err(mpsc::error::TrySendError::Closed(_)) => {}
             }
         }
         metrics::counter!("passerelle_subscription_offers_total").increment(reach.notified as u64);
@@ -132,7 +135,9 @@ impl LiveSubscribers {
 /// it unsubscribes.
 #[derive(Debug)]
 pub struct LiveSubscription {
-    rx: mpsc::Receiver<Arc<Offer>>,
+    rx: mpsc::Receiver<Vec<Arc<Offer>>>,
+    /// The rest of the batch being read.
+    pending: std::collections::VecDeque<Arc<Offer>>,
     id: u64,
     owner: Arc<LiveSubscribers>,
 }
@@ -141,7 +146,16 @@ impl futures::Stream for LiveSubscription {
     type Item = Arc<Offer>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.rx.poll_recv(cx)
+        loop {
+            if let Some(o) = self.pending.pop_front() {
+                return Poll::Ready(Some(o));
+            }
+            match self.rx.poll_recv(cx) {
+                Poll::Ready(Some(batch)) => self.pending.extend(batch),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }
 

@@ -165,23 +165,30 @@ enum Next {
     Close(u16, String),
 }
 
-async fn send(socket: &mut WebSocket, message: Message) -> bool {
-    matches!(
-        tokio::time::timeout(WRITE_TIMEOUT, socket.send(message)).await,
-        Ok(Ok(()))
-    )
+/// Sends a message, unless the client has not read for `WRITE_TIMEOUT` or
+/// `stop` is cancelled meanwhile.
+async fn send(socket: &mut WebSocket, message: Message, stop: &CancellationToken) -> bool {
+    tokio::select! {
+        sent = tokio::time::timeout(WRITE_TIMEOUT, socket.send(message)) => matches!(sent, Ok(Ok(()))),
+        _ = stop.cancelled() => false,
+    }
 }
 
-async fn send_json(socket: &mut WebSocket, value: &Value) -> bool {
-    send(socket, Message::Text(value.to_string().into())).await
+async fn send_json(socket: &mut WebSocket, value: &Value, stop: &CancellationToken) -> bool {
+    send(socket, Message::Text(value.to_string().into()), stop).await
 }
 
+/// Closes with `code`, if the client reads within a second.
 async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
     let frame = CloseFrame {
         code,
         reason: reason.to_owned().into(),
     };
-    let _ = send(socket, Message::Close(Some(frame))).await;
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        socket.send(Message::Close(Some(frame))),
+    )
+    .await;
 }
 
 async fn serve_ws(endpoint: Endpoint, mut socket: WebSocket, offered: bool) {
@@ -221,8 +228,16 @@ async fn serve_ws(endpoint: Endpoint, mut socket: WebSocket, offered: bool) {
         match next {
             Next::Go => {}
             Next::Send(v) => {
-                if !send_json(&mut socket, &v).await {
+                if !send_json(&mut socket, &v, &c.closer).await {
                     // A client that does not read: its buffers are full.
+                    if c.closer.is_cancelled() {
+                        close(
+                            &mut socket,
+                            1013,
+                            "the subscriber does not read fast enough",
+                        )
+                        .await;
+                    }
                     break;
                 }
             }
