@@ -263,3 +263,122 @@ async fn webhook_targets_on_private_networks_are_refused() {
         .await;
     assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN", "{r}");
 }
+
+/// Saves an alert to the sandbox's receiver, answering `status` (none:
+/// 204); returns its identifier.
+async fn alert_to_receiver(app: &TestApp, token: &str, status: Option<u16>, digest: &str) -> Value {
+    let url = match status {
+        Some(s) => app.url(&format!("/_sandbox/webhooks?status={s}")),
+        None => app.url("/_sandbox/webhooks"),
+    };
+    let (_, r) = app
+        .post_as(
+            Some(token),
+            "mutation($i: CreateOfferAlertInput!) { createOfferAlert(input: $i) { id } }",
+            json!({ "i": { "candidateRef": "c", "filter": { "source": "CMA" }, "webhookUrl": url, "digest": digest } }),
+        )
+        .await;
+    r["data"]["createOfferAlert"]["id"].clone()
+}
+
+async fn deliveries(app: &TestApp, token: &str, alert: &Value) -> Value {
+    let (_, r) = app
+        .post_as(
+            Some(token),
+            "query($id: ID!) { offerAlert(id: $id) { active disabledReason deliveries { id state attempts offers lastStatus lastError nextAttemptAt } } }",
+            json!({ "id": alert }),
+        )
+        .await;
+    r["data"]["offerAlert"].clone()
+}
+
+/// Waits until `done` holds of an alert's state, 30 s at most.
+async fn until(app: &TestApp, token: &str, alert: &Value, done: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..300 {
+        let a = deliveries(app, token, alert).await;
+        if done(&a) {
+            return a;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{}", deliveries(app, token, alert).await);
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_then_dead_lettered_and_gone_receivers_disable_alerts() {
+    let app = spawn_app_with(
+        SMALL,
+        "[alerts]\npoll_interval = \"1h\"\nretry_base = \"100ms\"\nretry_max = \"200ms\"\nretry_for = \"1500ms\"\n",
+    )
+    .await;
+    let token = app.token("alerts:write", None, None);
+    let failing = alert_to_receiver(&app, &token, Some(503), "IMMEDIATE").await;
+    let gone = alert_to_receiver(&app, &token, Some(410), "IMMEDIATE").await;
+    let redirected = alert_to_receiver(&app, &token, Some(302), "IMMEDIATE").await;
+    let daily = alert_to_receiver(&app, &token, None, "DAILY").await;
+    settled(&app, 0).await;
+    publish_cma(&app, 2).await;
+    // Tried again and again with the same identifier, then dead.
+    let a = until(&app, &token, &failing, |a| {
+        a["deliveries"][0]["state"] == "DEAD"
+    })
+    .await;
+    let d = &a["deliveries"][0];
+    assert!(d["attempts"].as_i64().unwrap() >= 3, "{a}");
+    assert_eq!(d["lastStatus"], 503);
+    assert!(a["active"].as_bool().unwrap());
+    // 410: the alert is disabled.
+    let a = until(&app, &token, &gone, |a| a["active"] == false).await;
+    assert_eq!(a["deliveries"][0]["state"], "CANCELLED", "{a}");
+    assert!(a["disabledReason"].as_str().unwrap().contains("410"));
+    // A redirect is not followed.
+    let a = until(&app, &token, &redirected, |a| {
+        a["deliveries"][0]["attempts"].as_i64() >= Some(2)
+    })
+    .await;
+    assert_eq!(a["deliveries"][0]["lastStatus"], 302, "{a}");
+    assert!(a["deliveries"][0]["lastError"]
+        .as_str()
+        .unwrap()
+        .contains("redirect"));
+    let received: Value = app
+        .client
+        .get(app.url("/_sandbox/webhooks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let all = received["received"].as_array().unwrap();
+    assert!(all.iter().all(|r| r["redirected"] == false), "{received}");
+    // Each attempt of a delivery is the same body under the same id.
+    let mut bodies: std::collections::HashMap<String, String> = Default::default();
+    for r in all {
+        let id = r["webhookId"].as_str().unwrap().to_owned();
+        let body = r["payload"].to_string();
+        assert_eq!(bodies.entry(id).or_insert_with(|| body.clone()), &body);
+        assert_eq!(r["verified"], true);
+    }
+    // A daily digest waits for tomorrow, and gathers the day's offers.
+    let a = deliveries(&app, &token, &daily).await;
+    let d = &a["deliveries"][0];
+    assert_eq!(
+        (d["state"].as_str(), d["offers"].as_i64()),
+        (Some("PENDING"), Some(2)),
+        "{a}"
+    );
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
+    assert!(
+        d["nextAttemptAt"].as_str().unwrap().starts_with(&tomorrow),
+        "{a}"
+    );
+    publish_cma(&app, 3).await;
+    let a = until(&app, &token, &daily, |a| a["deliveries"][0]["offers"] == 5).await;
+    assert_eq!(
+        a["deliveries"].as_array().unwrap().len(),
+        1,
+        "one digest a day: {a}"
+    );
+    assert_eq!(a["deliveries"][0]["id"], d["id"]);
+}
