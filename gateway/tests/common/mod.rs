@@ -38,10 +38,16 @@ pub fn serve(config: &Path) -> Server {
             }
         }
     });
+    let mut seen: Vec<String> = Vec::new();
     let addr = loop {
-        let line = lines
-            .recv_timeout(Duration::from_secs(120))
-            .expect("the server starts");
+        let line = match lines.recv_timeout(Duration::from_secs(120)) {
+            Ok(l) => l,
+            Err(e) => panic!(
+                "the server does not start ({e}); it logged:\n{}",
+                seen.join("\n")
+            ),
+        };
+        seen.push(line.clone());
         if line.contains("passerelle listening") {
             let v: serde_json::Value = serde_json::from_str(&line).unwrap();
             break v["addr"].as_str().unwrap().to_owned();
