@@ -256,25 +256,22 @@ impl Application {
     }
 }
 
-/// Asks for a detection of new offers whenever a feed of offers loads a new
-/// snapshot.
+/// Asks for a detection of new offers whenever a feed of offers serves a
+/// new snapshot.
 async fn kick_on_new_snapshots(
     detector: Arc<Detector>,
     feeds: Vec<Arc<crate::domain::offers::OfferFeed>>,
 ) {
-    let version = |feeds: &[Arc<crate::domain::offers::OfferFeed>]| -> Vec<u64> {
-        feeds.iter().map(|f| f.snapshot().version).collect()
-    };
-    let mut last = version(&feeds);
-    let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));
-    loop {
-        tick.tick().await;
-        let now = version(&feeds);
-        if now != last {
-            last = now;
-            detector.kick();
+    let watched = feeds.iter().map(|feed| {
+        let mut installed = feed.installed();
+        let detector = detector.clone();
+        async move {
+            while installed.changed().await.is_ok() {
+                detector.kick();
+            }
         }
-    }
+    });
+    futures::future::join_all(watched).await;
 }
 
 /// The checker of callers' tokens: against the identity provider's JWKS

@@ -155,6 +155,8 @@ pub struct SyncedFeed<E: InMemory> {
     health: Arc<Health>,
     snapshot: RwLock<Arc<Snapshot<E>>>,
     running: Mutex<()>,
+    /// The version of the snapshot served, for those who wait for a new one.
+    installed: tokio::sync::watch::Sender<u64>,
 }
 
 impl<E: InMemory> SyncedFeed<E> {
@@ -171,6 +173,7 @@ impl<E: InMemory> SyncedFeed<E> {
             health,
             snapshot: RwLock::new(Arc::new(Snapshot::new(0, None, Vec::new()))),
             running: Mutex::new(()),
+            installed: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -181,6 +184,11 @@ impl<E: InMemory> SyncedFeed<E> {
 
     fn entity(&self) -> &'static str {
         E::KIND.name()
+    }
+
+    /// Told of each new snapshot's version as it is served.
+    pub fn installed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.installed.subscribe()
     }
 
     /// The records served now.
@@ -232,6 +240,7 @@ impl<E: InMemory> SyncedFeed<E> {
         *self.snapshot.write().expect("snapshot lock") =
             Arc::new(Snapshot::new(version, sync_id, records));
         self.store.data_changed();
+        self.installed.send_replace(version);
         give_back_freed_memory();
         n
     }

@@ -44,6 +44,8 @@ pub struct Detector {
     published: std::sync::Mutex<i64>,
     /// Wakes a detection at once (a feed's new snapshot).
     kick: Notify,
+    /// When the detection was last asked for.
+    kicked_at: std::sync::Mutex<Option<std::time::Instant>>,
     /// Woken when deliveries were written.
     pub deliveries_written: Arc<Notify>,
 }
@@ -95,12 +97,17 @@ impl Detector {
             seen: Default::default(),
             published: std::sync::Mutex::new(0),
             kick: Notify::new(),
+            kicked_at: std::sync::Mutex::new(None),
             deliveries_written: Arc::new(Notify::new()),
         }
     }
 
     /// Asks for a detection now (a feed's snapshot changed).
     pub fn kick(&self) {
+        self.kicked_at
+            .lock()
+            .expect("kick lock")
+            .get_or_insert_with(std::time::Instant::now);
         self.kick.notify_one();
     }
 
@@ -121,6 +128,12 @@ impl Detector {
     }
 
     async fn detect_held(&self) -> Result<Detected, StoreError> {
+        let started = self
+            .kicked_at
+            .lock()
+            .expect("kick lock")
+            .take()
+            .unwrap_or_else(std::time::Instant::now);
         let mut seen = self.seen.lock().await;
         // What other replicas announced since this one last looked.
         let (keys, last) = self.store.seen_after(seen.last_batch).await?;
@@ -202,12 +215,17 @@ impl Detector {
         }
         let notified = self.publish_local(id, &new);
         metrics::counter!("passerelle_offers_new_total").increment(new.len() as u64);
+        // From the snapshot that asked for it (or the poll) to every
+        // subscriber handed its offers and the outbox written.
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+        metrics::histogram!("passerelle_offers_detection_seconds").record(elapsed_ms / 1000.0);
         tracing::info!(
             batch = id,
             offers = new.len(),
             deliveries = written,
             notified,
             baseline,
+            elapsed_ms,
             "new offers detected"
         );
         Ok(Detected {
@@ -258,6 +276,10 @@ impl Detector {
 
     /// Detects every `interval`, or at once when kicked.
     pub async fn run(self: Arc<Self>, interval: std::time::Duration) {
+        match self.saved.warm(&self.store).await {
+            Ok(n) => tracing::info!(alerts = n, "saved alerts indexed"),
+            Err(e) => tracing::warn!(error = %e, "saved alerts unreadable; indexed at the first batch"),
+        }
         loop {
             if let Err(e) = self.detect_once().await {
                 tracing::error!(error = %e, "new offers could not be detected");

@@ -74,6 +74,11 @@ pub struct Owed {
 }
 
 impl SavedAlerts {
+    /// Builds the index now, so that the first batch does not wait for it.
+    pub async fn warm(&self, store: &Store) -> Result<usize, StoreError> {
+        Ok(self.current(store).await?.alerts.len())
+    }
+
     async fn current(&self, store: &Store) -> Result<Arc<AlertIndex>, StoreError> {
         let generation = store.alerts_generation().await?;
         let mut cached = self.cached.lock().await;
