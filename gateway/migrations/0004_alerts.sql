@@ -13,12 +13,15 @@ CREATE TABLE offers_seen (
 
 CREATE INDEX offers_seen_by_batch ON offers_seen (batch);
 
--- One detection's new offers, as JSON; `id` increases (microseconds).
+-- One detection's new offers: whole, as JSON (for the other replicas'
+-- subscribers), and as webhooks show them (`rendered`, a JSON array the
+-- deliveries point into). `id` increases (microseconds).
 CREATE TABLE offer_batches (
     id           BIGINT NOT NULL PRIMARY KEY,
     detected_at  TEXT   NOT NULL,
     replica      TEXT   NOT NULL,
-    offers       TEXT   NOT NULL
+    offers       TEXT   NOT NULL,
+    rendered     TEXT   NOT NULL
 );
 
 -- A candidate's saved alert, owned by the partner frontend that made it.
@@ -46,15 +49,18 @@ CREATE TABLE offer_alerts_generation (
 
 INSERT INTO offer_alerts_generation (one, n) VALUES (1, 0);
 
--- The outbox: one webhook delivery, its payload fixed when written (a
--- retry sends the same bytes under the same `webhook-id`). `state` is
+-- The outbox: one webhook delivery, what it carries fixed when written: the
+-- offers it holds (`refs`, a JSON array of [batch, position in the batch's
+-- `rendered`]), whose batches never change, so that a retry sends the same
+-- bytes under the same `webhook-id`; a daily digest gathers refs until its
+-- first attempt. `state` is
 -- `pending`, `delivered`, `dead` or `cancelled`; `due_us` is when it may be
 -- tried next, `first_due_us` when it first was (retries stop `retry_for`
 -- after it), `claimed_us` until when a replica holds it.
 CREATE TABLE webhook_deliveries (
     id            TEXT   NOT NULL PRIMARY KEY,
     alert_id      TEXT   NOT NULL,
-    payload       TEXT   NOT NULL,
+    refs          TEXT   NOT NULL,
     offers        BIGINT NOT NULL,
     state         TEXT   NOT NULL,
     attempts      BIGINT NOT NULL,

@@ -30,6 +30,8 @@ pub struct NewBatch {
     pub replica: String,
     /// The new offers, as a JSON array.
     pub offers: String,
+    /// The new offers as webhooks show them, as a JSON array.
+    pub rendered: String,
     /// The records it marks as seen, `partner:identifier`.
     pub sources: Vec<String>,
     /// The deliveries it owes at once.
@@ -45,10 +47,8 @@ pub struct NewDelivery {
     pub id: String,
     /// The alert.
     pub alert_id: String,
-    /// The body, as sent.
-    pub payload: String,
-    /// How many offers it carries.
-    pub offers: i64,
+    /// The offers it carries: batch and position in its rendered offers.
+    pub refs: Vec<(i64, u32)>,
     /// When it may first be tried, µs since the epoch.
     pub due_us: i64,
 }
@@ -60,10 +60,8 @@ pub struct DigestAddition {
     pub id: String,
     /// The alert.
     pub alert_id: String,
-    /// The body of a digest holding `offers` alone, for a new digest.
-    pub payload: String,
-    /// The offers, as JSON values, to add to a digest already written.
-    pub offers: Vec<serde_json::Value>,
+    /// The offers to add: batch and position in its rendered offers.
+    pub refs: Vec<(i64, u32)>,
     /// When the digest is due.
     pub due_us: i64,
 }
@@ -100,8 +98,8 @@ pub struct DeliveryRow {
     pub id: String,
     /// The alert.
     pub alert_id: String,
-    /// The body.
-    pub payload: String,
+    /// The offers it carries: batch and position in its rendered offers.
+    pub refs: Vec<(i64, u32)>,
     /// How many offers it carries.
     pub offers: i64,
     /// `pending`, `delivered`, `dead` or `cancelled`.
@@ -172,7 +170,7 @@ fn delivery_from(r: &AnyRow) -> Result<DeliveryRow, StoreError> {
     Ok(DeliveryRow {
         id: r.try_get("id")?,
         alert_id: r.try_get("alert_id")?,
-        payload: r.try_get("payload")?,
+        refs: serde_json::from_str(&r.try_get::<String, _>("refs")?).unwrap_or_default(),
         offers: r.try_get("offers")?,
         state: r.try_get("state")?,
         attempts: r.try_get("attempts")?,
@@ -187,7 +185,7 @@ fn delivery_from(r: &AnyRow) -> Result<DeliveryRow, StoreError> {
 }
 
 const ALERT_COLUMNS: &str = "id, client_id, candidate_ref, filter, webhook_url, secret, digest, active, disabled_why, created_us";
-const DELIVERY_COLUMNS: &str = "id, alert_id, payload, offers, state, attempts, created_us, due_us, first_due_us, last_status, last_error, delivered_us, delivered_by";
+const DELIVERY_COLUMNS: &str = "id, alert_id, refs, offers, state, attempts, created_us, due_us, first_due_us, last_status, last_error, delivered_us, delivered_by";
 
 impl Store {
     /// Listens for the batches other replicas record, on PostgreSQL;
@@ -227,6 +225,40 @@ impl Store {
         Ok(r.try_get("last")?)
     }
 
+    /// A batch's detection time (RFC 3339) and its offers as webhooks show
+    /// them (a JSON array).
+    pub async fn batch_rendered(&self, batch: i64) -> Result<Option<(String, String)>, StoreError> {
+        let r = sqlx::query("SELECT detected_at, rendered FROM offer_batches WHERE id = $1")
+            .bind(batch)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.map(|r| Ok((r.try_get("detected_at")?, r.try_get("rendered")?)))
+            .transpose()
+    }
+
+    /// Forgets the batches detected before `before_us` and the deliveries
+    /// ended (delivered, dead or cancelled) before then; returns how many
+    /// rows went.
+    pub async fn prune_alerts(&self, before_us: i64) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let batches = sqlx::query(
+            "DELETE FROM offer_batches WHERE id < $1 AND id < (SELECT COALESCE(MAX(id), 0) FROM offer_batches)",
+        )
+        .bind(before_us)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let deliveries = sqlx::query(
+            "DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_us < $1",
+        )
+        .bind(before_us)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(batches + deliveries)
+    }
+
     /// The batches after `batch`, oldest first: identifier and offers.
     pub async fn batches_after(&self, batch: i64) -> Result<Vec<(i64, String)>, StoreError> {
         let rows = sqlx::query("SELECT id, offers FROM offer_batches WHERE id > $1 ORDER BY id")
@@ -255,17 +287,18 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
         sqlx::query(
-            "INSERT INTO offer_batches (id, detected_at, replica, offers) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO offer_batches (id, detected_at, replica, offers, rendered) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(batch.id)
         .bind(&batch.detected_at)
         .bind(&batch.replica)
         .bind(&batch.offers)
+        .bind(&batch.rendered)
         .execute(&mut *tx)
         .await?;
         for chunk in batch.deliveries.chunks(CHUNK) {
             let sql = format!(
-                "INSERT INTO webhook_deliveries (id, alert_id, payload, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) VALUES {} \
+                "INSERT INTO webhook_deliveries (id, alert_id, refs, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) VALUES {} \
                  ON CONFLICT (id) DO NOTHING",
                 self.placeholders(chunk.len(), 10)
             );
@@ -274,8 +307,8 @@ impl Store {
                 q = q
                     .bind(&d.id)
                     .bind(&d.alert_id)
-                    .bind(&d.payload)
-                    .bind(d.offers)
+                    .bind(serde_json::to_string(&d.refs).expect("refs serialize"))
+                    .bind(d.refs.len() as i64)
                     .bind("pending")
                     .bind(0i64)
                     .bind(batch.id)
@@ -287,28 +320,21 @@ impl Store {
         }
         for d in &batch.digests {
             let held = sqlx::query(
-                "SELECT payload, offers FROM webhook_deliveries WHERE id = $1 AND state = 'pending' AND attempts = 0",
+                "SELECT refs FROM webhook_deliveries WHERE id = $1 AND state = 'pending' AND attempts = 0",
             )
             .bind(&d.id)
             .fetch_optional(&mut *tx)
             .await?;
             match held {
                 Some(r) => {
-                    let payload: String = r.try_get("payload")?;
-                    let count: i64 = r.try_get("offers")?;
-                    let mut body: serde_json::Value =
-                        serde_json::from_str(&payload).unwrap_or_default();
-                    if let Some(list) = body
-                        .pointer_mut("/data/offers")
-                        .and_then(|o| o.as_array_mut())
-                    {
-                        list.extend(d.offers.iter().cloned());
-                    }
+                    let mut refs: Vec<(i64, u32)> =
+                        serde_json::from_str(&r.try_get::<String, _>("refs")?).unwrap_or_default();
+                    refs.extend(d.refs.iter().copied());
                     sqlx::query(
-                        "UPDATE webhook_deliveries SET payload = $1, offers = $2 WHERE id = $3",
+                        "UPDATE webhook_deliveries SET refs = $1, offers = $2 WHERE id = $3",
                     )
-                    .bind(body.to_string())
-                    .bind(count + d.offers.len() as i64)
+                    .bind(serde_json::to_string(&refs).expect("refs serialize"))
+                    .bind(refs.len() as i64)
                     .bind(&d.id)
                     .execute(&mut *tx)
                     .await?;
@@ -317,13 +343,13 @@ impl Store {
                     // A digest already tried is closed: the offers wait for
                     // the next one, under a new identifier.
                     sqlx::query(
-                        "INSERT INTO webhook_deliveries (id, alert_id, payload, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) \
+                        "INSERT INTO webhook_deliveries (id, alert_id, refs, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) \
                          VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $6, 0) ON CONFLICT (id) DO NOTHING",
                     )
                     .bind(&d.id)
                     .bind(&d.alert_id)
-                    .bind(&d.payload)
-                    .bind(d.offers.len() as i64)
+                    .bind(serde_json::to_string(&d.refs).expect("refs serialize"))
+                    .bind(d.refs.len() as i64)
                     .bind(batch.id)
                     .bind(d.due_us)
                     .execute(&mut *tx)

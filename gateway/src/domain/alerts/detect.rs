@@ -187,20 +187,15 @@ impl Detector {
         let id = now.timestamp_micros().max(last_batch + 1);
         let owed = self
             .saved
-            .owed(
-                &self.store,
-                id,
-                now,
-                &new,
-                self.render.as_ref(),
-                self.digest_hour_utc,
-            )
+            .owed(&self.store, id, now, &new, self.digest_hour_utc)
             .await?;
+        let rendered: Vec<serde_json::Value> = new.iter().map(|o| (self.render)(o)).collect();
         let batch = NewBatch {
             id,
             detected_at: now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             replica: crate::store::lease::replica().to_owned(),
             offers: serde_json::to_string(&new).expect("offers serialize"),
+            rendered: serde_json::to_string(&rendered).expect("offers serialize"),
             sources,
             deliveries: owed.deliveries,
             digests: owed.digests,
@@ -278,7 +273,9 @@ impl Detector {
     pub async fn run(self: Arc<Self>, interval: std::time::Duration) {
         match self.saved.warm(&self.store).await {
             Ok(n) => tracing::info!(alerts = n, "saved alerts indexed"),
-            Err(e) => tracing::warn!(error = %e, "saved alerts unreadable; indexed at the first batch"),
+            Err(e) => {
+                tracing::warn!(error = %e, "saved alerts unreadable; indexed at the first batch")
+            }
         }
         loop {
             if let Err(e) = self.detect_once().await {

@@ -2,12 +2,13 @@
 //! is created, deleted or disabled on any replica (the store's generation
 //! moves), and the deliveries a batch of new offers owes are computed from
 //! it, one per alert matched (all its offers of the batch), or one digest
-//! per alert and day.
+//! per alert and day. A delivery names its offers by their place in their
+//! batch: the outbox stays small however many alerts an offer matches.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use passerelle_schema::{Near, Offer};
+use passerelle_schema::Offer;
 use rustc_hash::FxHashMap;
 
 use super::index::FilterIndex;
@@ -46,9 +47,7 @@ impl Digest {
 #[derive(Debug)]
 struct Indexed {
     id: String,
-    candidate_ref: String,
     digest: Digest,
-    near: Option<Near>,
 }
 
 /// Active alerts, indexed.
@@ -93,15 +92,14 @@ impl SavedAlerts {
         Ok(index)
     }
 
-    /// The deliveries batch `batch` (detected at `at`) owes: `render`
-    /// gives an offer as a webhook shows it.
+    /// The deliveries batch `batch` (detected at `at`) owes: for each
+    /// alert matched, the positions of its offers in the batch.
     pub async fn owed(
         &self,
         store: &Store,
         batch: i64,
         at: DateTime<Utc>,
         offers: &[Arc<Offer>],
-        render: &(dyn Fn(&Offer) -> serde_json::Value + Send + Sync),
         digest_hour_utc: u32,
     ) -> Result<Owed, StoreError> {
         let mut owed = Owed::default();
@@ -112,14 +110,12 @@ impl SavedAlerts {
         if index.alerts.is_empty() {
             return Ok(owed);
         }
-        let mut matched: FxHashMap<u32, Vec<usize>> = FxHashMap::default();
-        for (j, offer) in offers.iter().enumerate() {
+        let mut matched: FxHashMap<u32, Vec<(i64, u32)>> = FxHashMap::default();
+        for (j, offer) in (0u32..).zip(offers) {
             for k in index.index.matching(offer) {
-                matched.entry(k).or_default().push(j);
+                matched.entry(k).or_default().push((batch, j));
             }
         }
-        let rendered: Vec<serde_json::Value> = offers.iter().map(|o| render(o)).collect();
-        let timestamp = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let day = at.date_naive();
         let digest_due = (day + Duration::days(1))
             .and_time(NaiveTime::from_hms_opt(digest_hour_utc.min(23), 0, 0).expect("an hour"))
@@ -129,43 +125,18 @@ impl SavedAlerts {
         keys.sort_unstable();
         for k in keys {
             let alert = &index.alerts[k as usize];
-            let list: Vec<serde_json::Value> = matched[&k]
-                .iter()
-                .map(|&j| {
-                    let mut o = rendered[j].clone();
-                    if let Some(n) = alert.near {
-                        let d = n.distance_to(&offers[j].location.commune);
-                        o["distanceKm"] = d.map(|d| (d * 1000.0).round() / 1000.0).into();
-                    }
-                    o
-                })
-                .collect();
-            let body = |offers: &[serde_json::Value]| {
-                serde_json::json!({
-                    "type": "offer_alert.matched",
-                    "timestamp": timestamp,
-                    "data": {
-                        "alertId": alert.id,
-                        "candidateRef": alert.candidate_ref,
-                        "digest": alert.digest.name(),
-                        "offers": offers,
-                    }
-                })
-                .to_string()
-            };
+            let refs = matched.remove(&k).unwrap_or_default();
             match alert.digest {
                 Digest::Immediate => owed.deliveries.push(NewDelivery {
                     id: format!("msg_{batch}_{}", alert.id),
                     alert_id: alert.id.clone(),
-                    payload: body(&list),
-                    offers: list.len() as i64,
+                    refs,
                     due_us: batch,
                 }),
                 Digest::Daily => owed.digests.push(DigestAddition {
                     id: format!("msg_digest_{}_{}", alert.id, day.format("%Y%m%d")),
                     alert_id: alert.id.clone(),
-                    payload: body(&list),
-                    offers: list,
+                    refs,
                     due_us: digest_due,
                 }),
             }
@@ -187,9 +158,7 @@ fn build(rows: &[AlertRow]) -> AlertIndex {
         let k = out.alerts.len() as u32;
         out.alerts.push(Indexed {
             id: row.id.clone(),
-            candidate_ref: row.candidate_ref.clone(),
             digest,
-            near: filter.near,
         });
         out.index.insert(k, filter);
     }

@@ -1,9 +1,10 @@
 //! Delivering saved alerts' webhooks from the outbox, as the Standard
-//! Webhooks specification has it: each delivery is a POST of its stored
-//! payload with `webhook-id` (stable across retries, so that a receiver
-//! deduplicates), `webhook-timestamp` and `webhook-signature`
-//! (`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` under the
-//! alert's secret). A 2xx delivers; 410 disables the alert; anything else
+//! Webhooks specification has it: each delivery is a POST of its body,
+//! rendered from the batches it points into (which never change, so every
+//! attempt sends the same bytes), with `webhook-id` (stable across
+//! retries, so that a receiver deduplicates), `webhook-timestamp` and
+//! `webhook-signature` (`v1,` and the base64 HMAC-SHA256 of
+//! `id.timestamp.body` under the alert's secret). A 2xx delivers; 410 disables the alert; anything else
 //! is tried again with exponential backoff and jitter until `retry_for`
 //! has passed, then dead-lettered.
 //!
@@ -213,9 +214,17 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
+/// A batch's offers as webhooks show them.
+struct RenderedBatch {
+    detected_at: String,
+    offers: Vec<serde_json::Value>,
+}
+
 /// Delivers the outbox's webhooks.
 pub struct Deliverer {
     store: Store,
+    /// Batches read, for the deliveries that point into them.
+    batches: moka::future::Cache<i64, Arc<RenderedBatch>>,
     client: reqwest::Client,
     guard: TargetGuard,
     settings: AlertSettings,
@@ -242,6 +251,13 @@ impl Deliverer {
             .expect("the webhook client builds");
         Self {
             store,
+            batches: moka::future::Cache::builder()
+                .max_capacity(64 << 20)
+                .weigher(|_, b: &Arc<RenderedBatch>| {
+                    u32::try_from(b.offers.len() * 512 + 64).unwrap_or(u32::MAX)
+                })
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
             client,
             guard,
             settings,
@@ -252,7 +268,20 @@ impl Deliverer {
     /// Delivers until `stop` is cancelled.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {
         let replica = crate::store::lease::replica();
+        let mut pruned_at = std::time::Instant::now();
         loop {
+            if pruned_at.elapsed() > Duration::from_secs(3600) {
+                pruned_at = std::time::Instant::now();
+                // Past any retry of any delivery, digests included.
+                let keep = self.settings.retry_for + Duration::from_secs(3 * 86_400);
+                if let Err(e) = self
+                    .store
+                    .prune_alerts(now_us() - keep.as_micros() as i64)
+                    .await
+                {
+                    tracing::warn!(error = %e, "old batches and deliveries could not be pruned");
+                }
+            }
             let now = now_us();
             // A claim outlives the longest attempt, so that a replica that
             // dies mid-delivery leaves it to another.
@@ -323,8 +352,17 @@ impl Deliverer {
             Ok(u) => u,
             Err(e) => return failed(None, e.to_string()),
         };
+        let body = match self.body(d, alert).await {
+            Ok(b) => b,
+            Err(e) => {
+                return Attempted::Dead {
+                    status: None,
+                    error: e,
+                }
+            }
+        };
         let timestamp = chrono::Utc::now().timestamp();
-        let signature = sign(&alert.secret, &d.id, timestamp, &d.payload);
+        let signature = sign(&alert.secret, &d.id, timestamp, &body);
         let sent = self
             .client
             .post(url)
@@ -332,7 +370,7 @@ impl Deliverer {
             .header("webhook-id", &d.id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
-            .body(d.payload.clone())
+            .body(body)
             .send()
             .await;
         match sent {
@@ -359,6 +397,68 @@ impl Deliverer {
                 failed(None, why)
             }
         }
+    }
+
+    /// A batch's rendered offers, read once.
+    async fn batch(&self, id: i64) -> Result<Arc<RenderedBatch>, String> {
+        let store = self.store.clone();
+        self.batches
+            .try_get_with(id, async move {
+                let (detected_at, rendered) = store
+                    .batch_rendered(id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("batch {id} is no longer kept"))?;
+                let offers = serde_json::from_str(&rendered).map_err(|e| e.to_string())?;
+                Ok::<_, String>(Arc::new(RenderedBatch {
+                    detected_at,
+                    offers,
+                }))
+            })
+            .await
+            .map_err(|e| (*e).clone())
+    }
+
+    /// The body of a delivery: the same bytes at every attempt, since the
+    /// batches it points into never change (and a digest's offers are fixed
+    /// from its first attempt).
+    async fn body(&self, d: &DeliveryRow, alert: &AlertRow) -> Result<String, String> {
+        let near = serde_json::from_str::<crate::domain::offers::OfferFilter>(&alert.filter)
+            .ok()
+            .and_then(|f| f.near);
+        let mut offers = Vec::with_capacity(d.refs.len());
+        let mut timestamp = String::new();
+        for (batch, i) in &d.refs {
+            let b = self.batch(*batch).await?;
+            if b.detected_at > timestamp {
+                timestamp.clone_from(&b.detected_at);
+            }
+            let mut o = b
+                .offers
+                .get(*i as usize)
+                .cloned()
+                .ok_or_else(|| format!("batch {batch} has no offer {i}"))?;
+            if let Some(n) = near {
+                let commune = o
+                    .pointer("/commune/code")
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(|c| passerelle_schema::InseeCommune::parse(c).ok());
+                let d = commune.and_then(|c| n.distance_to(&c));
+                o["distanceKm"] = d.map(|d| (d * 1000.0).round() / 1000.0).into();
+            }
+            offers.push(o);
+        }
+        Ok(serde_json::json!({
+            "type": "offer_alert.matched",
+            "timestamp": timestamp,
+            "data": {
+                "alertId": alert.id,
+                "candidateRef": alert.candidate_ref,
+                "digest": alert.digest,
+                "offers": offers,
+            }
+        })
+        .to_string())
     }
 
     /// A failed attempt: tried again after a backoff, or dead once
