@@ -47,7 +47,7 @@ const USAGE = `usage: node bench/subscribers.mjs --url ws://127.0.0.1:PORT/graph
          [--count 10000] [--concurrency 200] [--filters plain|varied] [--token T]
          [--report-ms 0] [--query Q] [--ack-timeout-ms 10000] [--local-addresses 1]`;
 
-const DEFAULT_QUERY = 'subscription ($f: OfferFilter) { offerPublished(filter: $f) { id title } }';
+const DEFAULT_QUERY = 'subscription ($f: OfferFilter) { offerPublished(filter: $f) { distanceKm offer { id title } } }';
 
 // ---- arguments ------------------------------------------------------------
 

@@ -523,11 +523,30 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let d = delivery_from(r)?;
-            match self.alert(&d.alert_id).await? {
-                Some(a) => out.push((d, a)),
+        let claimed: Vec<DeliveryRow> = rows.iter().map(delivery_from).collect::<Result<_, _>>()?;
+        // Their alerts, read together.
+        let mut ids: Vec<&str> = claimed.iter().map(|d| d.alert_id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut alerts: std::collections::HashMap<String, AlertRow> = Default::default();
+        for chunk in ids.chunks(CHUNK) {
+            let sql = format!(
+                "SELECT {ALERT_COLUMNS} FROM offer_alerts WHERE id IN {}",
+                self.placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let a = alert_from(&r)?;
+                alerts.insert(a.id.clone(), a);
+            }
+        }
+        let mut out = Vec::with_capacity(claimed.len());
+        for d in claimed {
+            match alerts.get(&d.alert_id) {
+                Some(a) => out.push((d, a.clone())),
                 // Its alert was deleted meanwhile.
                 None => {
                     sqlx::query("DELETE FROM webhook_deliveries WHERE id = $1")
@@ -540,81 +559,17 @@ impl Store {
         Ok(out)
     }
 
-    /// Records what became of an attempt of delivery `id` by `replica`.
+    /// Records what became of attempts by `replica`, each of a delivery
+    /// (identifier, alert), in one transaction.
     pub async fn attempted(
         &self,
-        id: &str,
-        alert_id: &str,
+        attempts: &[(String, String, Attempted)],
         replica: &str,
         now_us: i64,
-        outcome: &Attempted,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        match outcome {
-            Attempted::Delivered { status } => {
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, \
-                     last_status = $1, last_error = NULL, delivered_us = $2, delivered_by = $3, claimed_us = 0 \
-                     WHERE id = $4",
-                )
-                .bind(status)
-                .bind(now_us)
-                .bind(replica)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            Attempted::Retry {
-                status,
-                error,
-                due_us,
-            } => {
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
-                     last_error = $2, due_us = $3, claimed_us = 0 WHERE id = $4",
-                )
-                .bind(status)
-                .bind(error)
-                .bind(due_us)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            Attempted::Dead { status, error } => {
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET state = 'dead', attempts = attempts + 1, \
-                     last_status = $1, last_error = $2, claimed_us = 0 WHERE id = $3",
-                )
-                .bind(status)
-                .bind(error)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            Attempted::Gone => {
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET state = 'cancelled', attempts = attempts + 1, \
-                     last_status = 410, last_error = 'the receiver answered 410 Gone', claimed_us = 0 \
-                     WHERE id = $1",
-                )
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "UPDATE webhook_deliveries SET state = 'cancelled', last_error = 'the alert was disabled' \
-                     WHERE alert_id = $1 AND state = 'pending'",
-                )
-                .bind(alert_id)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "UPDATE offer_alerts SET active = 0, disabled_why = 'the webhook answered 410 Gone' WHERE id = $1",
-                )
-                .bind(alert_id)
-                .execute(&mut *tx)
-                .await?;
-                bump_generation(&mut tx).await?;
-            }
+        for (id, alert_id, outcome) in attempts {
+            record_attempt(&mut tx, id, alert_id, replica, now_us, outcome).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -627,6 +582,84 @@ impl Store {
             .await?;
         Ok(r.try_get("n")?)
     }
+}
+
+/// Records one attempt in `tx`.
+async fn record_attempt(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    alert_id: &str,
+    replica: &str,
+    now_us: i64,
+    outcome: &Attempted,
+) -> Result<(), StoreError> {
+    match outcome {
+        Attempted::Delivered { status } => {
+            sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, \
+                     last_status = $1, last_error = NULL, delivered_us = $2, delivered_by = $3, claimed_us = 0 \
+                     WHERE id = $4",
+                )
+                .bind(status)
+                .bind(now_us)
+                .bind(replica)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Attempted::Retry {
+            status,
+            error,
+            due_us,
+        } => {
+            sqlx::query(
+                "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $1, \
+                     last_error = $2, due_us = $3, claimed_us = 0 WHERE id = $4",
+            )
+            .bind(status)
+            .bind(error)
+            .bind(due_us)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Attempted::Dead { status, error } => {
+            sqlx::query(
+                "UPDATE webhook_deliveries SET state = 'dead', attempts = attempts + 1, \
+                     last_status = $1, last_error = $2, claimed_us = 0 WHERE id = $3",
+            )
+            .bind(status)
+            .bind(error)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Attempted::Gone => {
+            sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'cancelled', attempts = attempts + 1, \
+                     last_status = 410, last_error = 'the receiver answered 410 Gone', claimed_us = 0 \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'cancelled', last_error = 'the alert was disabled' \
+                     WHERE alert_id = $1 AND state = 'pending'",
+                )
+                .bind(alert_id)
+                .execute(&mut **tx)
+                .await?;
+            sqlx::query(
+                    "UPDATE offer_alerts SET active = 0, disabled_why = 'the webhook answered 410 Gone' WHERE id = $1",
+                )
+                .bind(alert_id)
+                .execute(&mut **tx)
+                .await?;
+            bump_generation(tx).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn bump_generation(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<(), StoreError> {

@@ -310,33 +310,40 @@ impl Deliverer {
                 }
                 continue;
             }
-            futures::stream::iter(claimed)
-                .for_each_concurrent(self.settings.delivery_concurrency, |(d, a)| {
+            // Outcomes are recorded as attempts end, a few per transaction.
+            let mut ended = futures::stream::iter(claimed)
+                .map(|(d, a)| {
                     let this = self.clone();
-                    async move { this.deliver(&d, &a, replica).await }
+                    async move {
+                        let outcome = this.attempt(&d, &a).await;
+                        (d.id, d.alert_id, outcome)
+                    }
                 })
-                .await;
+                .buffer_unordered(self.settings.delivery_concurrency.max(1))
+                .ready_chunks(64);
+            while let Some(outcomes) = ended.next().await {
+                self.record(&outcomes, replica).await;
+            }
             if stop.is_cancelled() {
                 return;
             }
         }
     }
 
-    async fn deliver(&self, d: &DeliveryRow, alert: &AlertRow, replica: &str) {
-        let outcome = self.attempt(d, alert).await;
-        let label = match &outcome {
-            Attempted::Delivered { .. } => "delivered",
-            Attempted::Retry { .. } => "retry",
-            Attempted::Dead { .. } => "dead",
-            Attempted::Gone => "gone",
-        };
-        metrics::counter!("passerelle_webhook_attempts_total", "outcome" => label).increment(1);
-        if let Err(e) = self
-            .store
-            .attempted(&d.id, &d.alert_id, replica, now_us(), &outcome)
-            .await
-        {
-            tracing::error!(delivery = %d.id, error = %e, "a delivery's outcome could not be recorded");
+    async fn record(&self, outcomes: &[(String, String, Attempted)], replica: &str) {
+        for (_, _, outcome) in outcomes {
+            let label = match outcome {
+                Attempted::Delivered { .. } => "delivered",
+                Attempted::Retry { .. } => "retry",
+                Attempted::Dead { .. } => "dead",
+                Attempted::Gone => "gone",
+            };
+            metrics::counter!("passerelle_webhook_attempts_total", "outcome" => label).increment(1);
+        }
+        if let Err(e) = self.store.attempted(outcomes, replica, now_us()).await {
+            // The claims lapse, and the deliveries are made again under the
+            // same identifiers: at least once.
+            tracing::error!(error = %e, "the outcomes of deliveries could not be recorded");
         }
     }
 

@@ -4,7 +4,8 @@
 //! mode) on `/graphql/stream`.
 //!
 //! The caller is authenticated as for queries: from `connection_init`'s
-//! `Authorization` (graphql-ws) or the request's header (SSE). Bounds come
+//! `Authorization` (graphql-ws) or the request's header (SSE); each
+//! operation counts against its rate. Bounds come
 //! from `[subscriptions]`: time to send `connection_init`, subscriptions
 //! per connection, connections per address. A subscriber that does not
 //! read is cut off (its buffer is bounded): closed with 1013 on graphql-ws,
@@ -28,7 +29,7 @@ use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::admit::caller;
+use super::admit::{caller, over_rate};
 use super::endpoint::Endpoint;
 use super::negotiate::{params_from_json, Params};
 use crate::graphql::alerts::ConnectionCloser;
@@ -142,7 +143,7 @@ pub async fn get_or_upgrade(State(endpoint): State<Endpoint>, request: Request) 
         .on_upgrade(move |socket| {
             tracker.track_future(async move {
                 let _slot = slot;
-                serve_ws(endpoint, socket, offered).await;
+                serve_ws(endpoint, socket, offered, peer).await;
             })
         })
 }
@@ -152,6 +153,8 @@ type Tagged = BoxStream<'static, (String, Option<async_graphql::Response>)>;
 /// One graphql-ws connection.
 struct WsConnection {
     endpoint: Endpoint,
+    /// The client's address, for its rate.
+    address: IpAddr,
     caller: Option<crate::auth::Caller>,
     closer: CancellationToken,
     subscriptions: HashMap<String, AbortHandle>,
@@ -191,7 +194,7 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
     .await;
 }
 
-async fn serve_ws(endpoint: Endpoint, mut socket: WebSocket, offered: bool) {
+async fn serve_ws(endpoint: Endpoint, mut socket: WebSocket, offered: bool, address: IpAddr) {
     if !offered {
         close(&mut socket, 4406, "Subprotocol not acceptable").await;
         return;
@@ -200,6 +203,7 @@ async fn serve_ws(endpoint: Endpoint, mut socket: WebSocket, offered: bool) {
     let shutdown = endpoint.shutdown.clone();
     let mut c = WsConnection {
         endpoint,
+        address,
         caller: None,
         closer: CancellationToken::new(),
         subscriptions: HashMap::new(),
@@ -299,6 +303,21 @@ impl WsConnection {
                         "payload": [{
                             "message": format!("{limit} subscriptions are open on this connection already"),
                             "extensions": { "code": "TOO_MANY_SUBSCRIPTIONS" }
+                        }]
+                    }));
+                }
+                // Each operation counts against the caller's rate, as over HTTP.
+                if self
+                    .endpoint
+                    .limiter
+                    .check_n(&caller, self.address, 1)
+                    .is_err()
+                {
+                    return Next::Send(json!({
+                        "id": id, "type": "error",
+                        "payload": [{
+                            "message": "too many requests; retry later",
+                            "extensions": { "code": "RATE_LIMITED" }
                         }]
                     }));
                 }
@@ -412,6 +431,9 @@ pub async fn sse(
         Ok(p) => p,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, MediaType::Json, e),
     };
+    if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), MediaType::Json, 1) {
+        return r;
+    }
     let limit = endpoint.subscriptions.connections_per_address;
     let Some(slot) = endpoint.connections.take(peer.ip(), limit) else {
         return too_many_connections(MediaType::Json, limit);
