@@ -280,6 +280,7 @@ per_connection = 4
         "deliveries_written": detected["deliveries"],
         "offers_handed_to_subscribers": detected["notified"],
         "detection_ms": detected["elapsed_ms"],
+        "detection_phases_ms": {k: detected.get(f"{k}_ms") for k in ("search", "match", "write", "publish")},
         "sync_request_ms": (synced_at - sync_at) * 1000,
         "received_by_subscribers": received.get("received"),
         "last_received_after_sync_ms": (received["lastAt"] / 1000 - synced_at) * 1000

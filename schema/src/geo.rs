@@ -231,8 +231,12 @@ impl Near {
     /// Whether a commune lies within the radius; a commune whose position
     /// is unknown does not.
     pub fn holds(&self, commune: &InseeCommune) -> bool {
-        self.distance_to(commune)
-            .is_some_and(|d| d <= self.radius_km)
+        self.holds_point(commune.position())
+    }
+
+    /// Whether a position lies within the radius; an unknown one does not.
+    pub fn holds_point(&self, position: Option<GeoPoint>) -> bool {
+        position.is_some_and(|p| self.centre.distance_km(&p) <= self.radius_km)
     }
 }
 

@@ -77,8 +77,18 @@ impl OfferFilter {
     /// Whether a record sits where the search looks; copies of a position
     /// share their commune, so this is safe to apply before merging.
     fn place_matches(&self, o: &OfferSummary) -> bool {
+        self.place_matches_at(o, || o.commune.position())
+    }
+
+    /// [`Self::place_matches`], the commune's position given (it is read
+    /// only for a search around a place).
+    fn place_matches_at(
+        &self,
+        o: &OfferSummary,
+        position: impl FnOnce() -> Option<passerelle_schema::GeoPoint>,
+    ) -> bool {
         self.commune.as_ref().is_none_or(|c| c == o.commune)
-            && self.near.is_none_or(|n| n.holds(o.commune))
+            && self.near.is_none_or(|n| n.holds_point(position()))
             && self
                 .departement
                 .as_ref()
@@ -111,10 +121,24 @@ impl OfferFilter {
                 .is_none_or(|t| o.unpack().matches_text(t))
     }
 
+    /// Whether a merged offer whose commune lies at `position` matches:
+    /// [`Self::matches`] for many filters of one offer, its position read
+    /// once.
+    pub fn matches_at(&self, o: &Offer, position: Option<passerelle_schema::GeoPoint>) -> bool {
+        let s = OfferSummary::of(o);
+        self.place_matches_at(&s, || position)
+            && self.matches_beside_place(&s)
+            && self.text.as_deref().is_none_or(|t| o.matches_text(t))
+    }
+
     /// Whether an offer matches, its text aside.
     fn matches_summary(&self, o: &OfferSummary) -> bool {
-        self.place_matches(o)
-            && (self.rome.is_empty() || o.rome_codes.iter().any(|r| self.rome.contains(r)))
+        self.place_matches(o) && self.matches_beside_place(o)
+    }
+
+    /// Whether an offer matches, its place and text aside.
+    fn matches_beside_place(&self, o: &OfferSummary) -> bool {
+        (self.rome.is_empty() || o.rome_codes.iter().any(|r| self.rome.contains(r)))
             && self.level.is_none_or(|l| o.level == Some(l))
             && self
                 .source

@@ -19,6 +19,9 @@ pub const OFFERS_CHANNEL: &str = "passerelle_offers";
 /// Rows written by one statement.
 const CHUNK: usize = 200;
 
+/// Deliveries written by one statement (five values each bound).
+const DELIVERY_CHUNK: usize = 2000;
+
 /// A batch of new offers to record.
 #[derive(Debug, Default)]
 pub struct NewBatch {
@@ -296,11 +299,35 @@ impl Store {
         .bind(&batch.rendered)
         .execute(&mut *tx)
         .await?;
-        for chunk in batch.deliveries.chunks(CHUNK) {
+        // A large batch owes tens of thousands: few statements, and only
+        // what varies bound.
+        for chunk in batch.deliveries.chunks(DELIVERY_CHUNK) {
+            let mut values = String::with_capacity(chunk.len() * 48);
+            for (i, _) in chunk.iter().enumerate() {
+                if i > 0 {
+                    values.push(',');
+                }
+                let p = |k: usize| {
+                    if self.numbered {
+                        format!("${}", i * 5 + k)
+                    } else {
+                        "?".to_owned()
+                    }
+                };
+                values.push_str(&format!(
+                    "({}, {}, {}, {}, 'pending', 0, {}, {}, {}, 0)",
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    batch.id,
+                    p(5),
+                    if self.numbered { p(5) } else { "?".to_owned() }
+                ));
+            }
             let sql = format!(
-                "INSERT INTO webhook_deliveries (id, alert_id, refs, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) VALUES {} \
-                 ON CONFLICT (id) DO NOTHING",
-                self.placeholders(chunk.len(), 10)
+                "INSERT INTO webhook_deliveries (id, alert_id, refs, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) VALUES {values} \
+                 ON CONFLICT (id) DO NOTHING"
             );
             let mut q = sqlx::query(&sql);
             for d in chunk {
@@ -309,12 +336,10 @@ impl Store {
                     .bind(&d.alert_id)
                     .bind(serde_json::to_string(&d.refs).expect("refs serialize"))
                     .bind(d.refs.len() as i64)
-                    .bind("pending")
-                    .bind(0i64)
-                    .bind(batch.id)
-                    .bind(d.due_us)
-                    .bind(d.due_us)
-                    .bind(0i64);
+                    .bind(d.due_us);
+                if !self.numbered {
+                    q = q.bind(d.due_us);
+                }
             }
             q.execute(&mut *tx).await?;
         }

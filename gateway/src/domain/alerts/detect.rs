@@ -140,6 +140,7 @@ impl Detector {
         seen.keys.extend(keys.iter().map(|k| key_hash(k)));
         seen.last_batch = seen.last_batch.max(last);
         let last_batch = self.store.last_batch().await?;
+        let searched_at = std::time::Instant::now();
         let results = self.offers.search(&OfferFilter::default()).await;
         let list = &results.offers;
         let mut new: Vec<Arc<Offer>> = Vec::new();
@@ -183,6 +184,8 @@ impl Detector {
         if baseline {
             new.clear();
         }
+        let search_ms = searched_at.elapsed().as_secs_f64() * 1000.0;
+        let matched_at = std::time::Instant::now();
         let now = Utc::now();
         let id = now.timestamp_micros().max(last_batch + 1);
         let owed = self
@@ -200,7 +203,10 @@ impl Detector {
             deliveries: owed.deliveries,
             digests: owed.digests,
         };
+        let match_ms = matched_at.elapsed().as_secs_f64() * 1000.0;
+        let written_at = std::time::Instant::now();
         self.store.record_batch(&batch).await?;
+        let write_ms = written_at.elapsed().as_secs_f64() * 1000.0;
         seen.keys.extend(batch.sources.iter().map(|k| key_hash(k)));
         seen.last_batch = id;
         drop(seen);
@@ -208,7 +214,9 @@ impl Detector {
         if written > 0 {
             self.deliveries_written.notify_one();
         }
+        let published_at = std::time::Instant::now();
         let notified = self.publish_local(id, &new);
+        let publish_ms = published_at.elapsed().as_secs_f64() * 1000.0;
         metrics::counter!("passerelle_offers_new_total").increment(new.len() as u64);
         // From the snapshot that asked for it (or the poll) to every
         // subscriber handed its offers and the outbox written.
@@ -221,6 +229,10 @@ impl Detector {
             notified,
             baseline,
             elapsed_ms,
+            search_ms,
+            match_ms,
+            write_ms,
+            publish_ms,
             "new offers detected"
         );
         Ok(Detected {

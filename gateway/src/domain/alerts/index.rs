@@ -68,17 +68,22 @@ fn buckets(f: &OfferFilter) -> Vec<Bucket> {
     }
 }
 
-/// Filters by key, indexed.
+/// Filters by key, indexed. Filters sit in slots (reused as they are
+/// removed), the buckets naming slots, so that a check reads a vector.
 #[derive(Debug)]
 pub struct FilterIndex<K> {
-    filters: FxHashMap<K, OfferFilter>,
-    buckets: FxHashMap<Bucket, Vec<K>>,
+    slots: Vec<Option<(K, OfferFilter)>>,
+    free: Vec<u32>,
+    by_key: FxHashMap<K, u32>,
+    buckets: FxHashMap<Bucket, Vec<u32>>,
 }
 
 impl<K> Default for FilterIndex<K> {
     fn default() -> Self {
         Self {
-            filters: FxHashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            by_key: FxHashMap::default(),
             buckets: FxHashMap::default(),
         }
     }
@@ -88,67 +93,143 @@ impl<K: Copy + Eq + Hash + Ord> FilterIndex<K> {
     /// Indexes `filter` under `key`, replacing the filter it had.
     pub fn insert(&mut self, key: K, filter: OfferFilter) {
         self.remove(key);
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
         for b in buckets(&filter) {
-            self.buckets.entry(b).or_default().push(key);
+            self.buckets.entry(b).or_default().push(slot);
         }
-        self.filters.insert(key, filter);
+        self.slots[slot as usize] = Some((key, filter));
+        self.by_key.insert(key, slot);
     }
 
     /// Removes the filter under `key`.
     pub fn remove(&mut self, key: K) {
-        let Some(filter) = self.filters.remove(&key) else {
+        let Some(slot) = self.by_key.remove(&key) else {
+            return;
+        };
+        let Some((_, filter)) = self.slots[slot as usize].take() else {
             return;
         };
         for b in buckets(&filter) {
-            if let Some(keys) = self.buckets.get_mut(&b) {
-                if let Some(i) = keys.iter().position(|k| *k == key) {
-                    keys.swap_remove(i);
+            if let Some(slots) = self.buckets.get_mut(&b) {
+                if let Some(i) = slots.iter().position(|s| *s == slot) {
+                    slots.swap_remove(i);
                 }
-                if keys.is_empty() {
+                if slots.is_empty() {
                     self.buckets.remove(&b);
                 }
             }
         }
+        self.free.push(slot);
     }
 
     /// How many filters.
     pub fn len(&self) -> usize {
-        self.filters.len()
+        self.by_key.len()
     }
 
     /// Whether there is none.
     pub fn is_empty(&self) -> bool {
-        self.filters.is_empty()
+        self.by_key.is_empty()
     }
 
     /// The keys of the filters `offer` matches, each once, in key order.
     pub fn matching(&self, offer: &Offer) -> Vec<K> {
-        let mut candidates: Vec<K> = Vec::new();
-        let mut take = |b: Bucket| {
-            if let Some(keys) = self.buckets.get(&b) {
-                candidates.extend_from_slice(keys);
+        let commune = &offer.location.commune;
+        let position = commune.position();
+        let mut out: Vec<K> = Vec::new();
+        let mut check = |b: Bucket| {
+            for &slot in self.buckets.get(&b).map_or(&[][..], Vec::as_slice) {
+                if let Some((key, filter)) = &self.slots[slot as usize] {
+                    if filter.matches_at(offer, position) {
+                        out.push(*key);
+                    }
+                }
             }
         };
         for r in &offer.rome_codes {
-            take(Bucket::Rome(r.to_string()));
+            check(Bucket::Rome(r.to_string()));
         }
-        let commune = &offer.location.commune;
-        take(Bucket::Commune(commune.to_string()));
-        if let Some(p) = commune.position() {
-            take(Bucket::Cell(cell(p)));
+        check(Bucket::Commune(commune.to_string()));
+        if let Some(p) = position {
+            check(Bucket::Cell(cell(p)));
         }
-        take(Bucket::Departement(commune.departement_code().to_owned()));
-        take(Bucket::Everywhere);
-        candidates.sort_unstable();
-        candidates.dedup();
-        candidates.retain(|k| self.filters[k].matches(offer));
-        candidates
+        check(Bucket::Departement(commune.departement_code().to_owned()));
+        check(Bucket::Everywhere);
+        // A filter of several occupations the offer has is found twice.
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use passerelle_schema::{Departement, InseeCommune, RomeCode};
+
     use super::*;
+
+    #[test]
+    fn an_offer_matches_through_the_index_what_it_matches_alone() {
+        let communes = [
+            "14118", "76540", "50129", "61001", "27229", "14762", "76351",
+        ];
+        let romes = ["D1102", "F1610", "G1602", "H2909"];
+        let mut filters = Vec::new();
+        for (i, c) in communes.iter().enumerate() {
+            let commune = InseeCommune::parse(c).unwrap();
+            filters.push(OfferFilter {
+                departement: Some(commune.departement()),
+                ..Default::default()
+            });
+            filters.push(OfferFilter {
+                commune: Some(commune.clone()),
+                rome: vec![RomeCode::parse(romes[i % 4]).unwrap()],
+                ..Default::default()
+            });
+            for radius_km in [5.0, 40.0, 150.0] {
+                filters.push(OfferFilter {
+                    near: Some(Near {
+                        centre: commune.position().unwrap(),
+                        radius_km,
+                    }),
+                    ..Default::default()
+                });
+            }
+        }
+        filters.push(OfferFilter::default());
+        filters.push(OfferFilter {
+            rome: romes.iter().map(|r| RomeCode::parse(r).unwrap()).collect(),
+            departement: Some(Departement::parse("14").unwrap()),
+            ..Default::default()
+        });
+        let mut index = FilterIndex::default();
+        for (k, f) in (0u32..).zip(&filters) {
+            index.insert(k, f.clone());
+        }
+        // Removed and added again: slots are reused.
+        index.remove(3);
+        index.insert(3, filters[3].clone());
+        assert_eq!(index.len(), filters.len());
+        let mut offer = crate::partners::packed::tests::offer();
+        for c in communes {
+            for r in [vec!["D1102"], vec!["F1610", "G1602"], vec![]] {
+                offer.location.commune = InseeCommune::parse(c).unwrap();
+                offer.rome_codes = r.iter().map(|r| RomeCode::parse(r).unwrap()).collect();
+                let wanted: Vec<u32> = (0u32..)
+                    .zip(&filters)
+                    .filter(|(_, f)| f.matches(&offer))
+                    .map(|(k, _)| k)
+                    .collect();
+                assert_eq!(index.matching(&offer), wanted, "{c} {r:?}");
+            }
+        }
+    }
 
     #[test]
     fn every_cell_a_circle_reaches_is_covered() {

@@ -110,9 +110,18 @@ impl SavedAlerts {
         if index.alerts.is_empty() {
             return Ok(owed);
         }
+        // Matching is the work of a large batch: off the runtime, on every
+        // core.
+        let per_offer = {
+            let index = index.clone();
+            let offers = offers.to_vec();
+            tokio::task::spawn_blocking(move || match_all(&index.index, &offers))
+                .await
+                .expect("matching does not panic")
+        };
         let mut matched: FxHashMap<u32, Vec<(i64, u32)>> = FxHashMap::default();
-        for (j, offer) in (0u32..).zip(offers) {
-            for k in index.index.matching(offer) {
+        for (j, keys) in (0u32..).zip(per_offer) {
+            for k in keys {
                 matched.entry(k).or_default().push((batch, j));
             }
         }
@@ -143,6 +152,24 @@ impl SavedAlerts {
         }
         Ok(owed)
     }
+}
+
+/// The alerts each offer matches, the offers split between the cores.
+fn match_all(index: &FilterIndex<u32>, offers: &[Arc<Offer>]) -> Vec<Vec<u32>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let chunk = offers.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = offers
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|o| index.matching(o)).collect::<Vec<_>>())
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|p| p.join().expect("matching does not panic"))
+            .collect()
+    })
 }
 
 fn build(rows: &[AlertRow]) -> AlertIndex {
