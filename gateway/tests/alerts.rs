@@ -288,7 +288,7 @@ async fn replicas_on_one_postgres_announce_once_tell_each_others_subscribers_and
         heard.is_ok(),
         "the other replica's subscriber heard: {text}"
     );
-    let ids: HashSet<&str> = text
+    let ids: HashSet<String> = text
         .lines()
         .filter_map(|l| l.strip_prefix("data: "))
         .filter_map(|d| serde_json::from_str::<Value>(d).ok())
@@ -297,7 +297,6 @@ async fn replicas_on_one_postgres_announce_once_tell_each_others_subscribers_and
                 .as_str()
                 .map(str::to_owned)
         })
-        .map(|id| &*Box::leak(id.into_boxed_str()))
         .collect();
     assert_eq!(ids.len(), 3, "{text}");
     until("twenty deliveries", || {
@@ -305,14 +304,15 @@ async fn replicas_on_one_postgres_announce_once_tell_each_others_subscribers_and
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let g = got.lock().unwrap();
-    assert_eq!(g.accepted.len(), 20);
-    assert!(
-        g.accepted.values().all(|n| *n == 1),
-        "each delivery once: {:?}",
-        g.accepted
-    );
-    drop(g);
+    {
+        let g = got.lock().unwrap();
+        assert_eq!(g.accepted.len(), 20);
+        assert!(
+            g.accepted.values().all(|n| *n == 1),
+            "each delivery once: {:?}",
+            g.accepted
+        );
+    }
     // Who delivered: recorded with each delivery.
     let store = Store::open(&store_url).await.unwrap();
     let mut by = HashSet::new();

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{spawn_app, SMALL};
+use crate::helpers::SMALL;
 
 #[tokio::test]
 async fn a_partner_that_keeps_failing_trips_its_breaker_and_operators_see_it() {
