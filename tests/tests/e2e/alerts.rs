@@ -101,6 +101,18 @@ async fn settled(app: &TestApp, subscribers: usize) {
     panic!("the gateway did not settle");
 }
 
+/// What the sandbox's webhook receiver got.
+async fn inbox(app: &TestApp) -> Value {
+    app.client
+        .get(app.url("/_sandbox/webhooks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn publish_cma(app: &TestApp, n: u32) {
     app.faults("cma", json!({ "publish_new": n })).await;
     let r = app
@@ -172,15 +184,7 @@ async fn subscribers_and_saved_alerts_see_each_new_offer_once() {
     // The saved alert's delivery, signed.
     let mut received = Value::Null;
     for _ in 0..100 {
-        received = app
-            .client
-            .get(app.url("/_sandbox/webhooks"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        received = inbox(&app).await;
         if received["count"].as_u64() >= Some(1) {
             break;
         }
@@ -207,15 +211,7 @@ async fn subscribers_and_saved_alerts_see_each_new_offer_once() {
     // Another sync of the same feed announces nothing again.
     publish_cma(&app, 0).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let again: Value = app
-        .client
-        .get(app.url("/_sandbox/webhooks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again = inbox(&app).await;
     assert_eq!(again["count"], 1, "{again}");
 }
 
@@ -341,15 +337,7 @@ async fn failed_deliveries_are_retried_then_dead_lettered_and_gone_receivers_dis
         .as_str()
         .unwrap()
         .contains("redirect"));
-    let received: Value = app
-        .client
-        .get(app.url("/_sandbox/webhooks"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let received = inbox(&app).await;
     let all = received["received"].as_array().unwrap();
     assert!(all.iter().all(|r| r["redirected"] == false), "{received}");
     // Each attempt of a delivery is the same body under the same id.

@@ -92,7 +92,7 @@ async fn requests(app: &TestApp) -> HashMap<String, u64> {
 }
 
 async fn calls_for_a_page_of(n: usize) -> HashMap<String, u64> {
-    let app = spawn_app(SMALL).await;
+    let app = crate::helpers::spawn_app_with(SMALL, crate::helpers::NO_DETECTION).await;
     let before = requests(&app).await;
     let data = app
         .data(
