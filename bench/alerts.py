@@ -5,13 +5,18 @@ Runs the release binary in its embedded defaults (every simulator
 in-process, SQLite) and measures, side by side in one run:
 
 1. Idle subscribers: the gateway's resident memory before and after
-   SUBSCRIBERS graphql-ws subscribers connect (bench/subscribers.mjs, varied
-   filters), and the warm offer-search throughput (wrk, the response cache
-   off so that every request searches) without them, with them, and without
-   them again.
+   SUBSCRIBERS graphql-ws subscribers first connect (bench/subscribers.mjs,
+   varied filters), and the warm offer-search throughput (wrk, the response
+   cache off so that every request searches) without them and with them, in
+   ROUNDS alternating rounds (the subscribers connect and leave each round):
+   the ratio is of the medians, so that the machine's drift between rounds
+   weighs on both sides alike.
 2. A burst: one CMA snapshot bringing NEW_OFFERS new offers to the
    subscribers and to ALERTS saved alerts with varied filters (written
-   straight into the store before the gateway starts). The gateway logs how
+   straight into the store before the gateway starts): by département, by
+   ROME code within a département, around any commune of Normandy at 5 to
+   50 km, by two ROME codes, by diploma level within a département, at one
+   commune. The gateway logs how
    long its detection took from the snapshot served to every subscriber
    handed its offers and the outbox written; the subscribers' client gives
    when the last offer reached it.
@@ -19,21 +24,24 @@ in-process, SQLite) and measures, side by side in one run:
    after LATENCY_MS, per second.
 
     python3 bench/alerts.py [--subscribers 10000] [--alerts 100000]
-        [--new-offers 500] [--latency-ms 50] [--wrk-seconds 10]
+        [--new-offers 500] [--latency-ms 50] [--wrk-seconds 10] [--rounds 3]
         [--binary target/release/passerelle] [--out bench/results/alerts.json]
 
-Needs wrk, Node (with `npm ci` in tests/audit for the ws package) and a
-release build (`cargo build --release -p passerelle --bin passerelle`).
+Installs what it needs when it is missing: wrk (Debian's package), the ws
+package (`npm ci` in tests/audit) and the release build.
 """
 
 import argparse
 import base64
+import csv
 import json
 import os
 import queue
 import random
 import resource
+import shutil
 import signal
+import statistics
 import socket
 import sqlite3
 import subprocess
@@ -127,25 +135,55 @@ class Gateway:
             self.proc.wait()
 
 
+def ensure_tools(binary):
+    """Installs wrk, the ws package and the release build when missing."""
+    if shutil.which("wrk") is None:
+        print("== installing wrk", file=sys.stderr)
+        subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
+                       "apt-get install -y -qq wrk >/dev/null", shell=True, check=True)
+    if not (ROOT / "tests" / "audit" / "node_modules" / "ws").is_dir():
+        print("== npm ci in tests/audit", file=sys.stderr)
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=ROOT / "tests" / "audit",
+                       check=True, stdout=subprocess.DEVNULL)
+    if not Path(binary).exists():
+        print("== cargo build --release", file=sys.stderr)
+        subprocess.run(["cargo", "build", "--release", "-p", "passerelle", "--bin", "passerelle"],
+                       cwd=ROOT, check=True)
+
+
+def normandy_communes():
+    """Code, latitude and longitude of every commune of Normandy the
+    project has coordinates for."""
+    out = []
+    with open(ROOT / "mappings" / "reference" / "communes-coordinates.csv") as f:
+        for row in csv.DictReader(f):
+            if row["code_insee"][:2] in DEPARTEMENTS:
+                out.append((row["code_insee"], float(row["lat"]), float(row["lon"])))
+    return out
+
+
 def seed_alerts(db, count, hook):
     """`count` IMMEDIATE alerts with varied filters, to `hook`."""
     rng = random.Random(19)
+    communes = normandy_communes()
     rows = []
     now = int(time.time() * 1e6)
     for i in range(count):
-        kind = i % 5
+        kind = i % 6
         if kind == 0:
             f = {"departement": DEPARTEMENTS[i % 5]}
         elif kind == 1:
-            f = {"rome": [ROMES[i % len(ROMES)]], "departement": DEPARTEMENTS[(i // 5) % 5]}
+            f = {"rome": [ROMES[i % len(ROMES)]], "departement": DEPARTEMENTS[(i // 6) % 5]}
         elif kind == 2:
-            _, lat, lon = CENTRES[i % len(CENTRES)]
+            _, lat, lon = rng.choice(communes)
             f = {"near": {"centre": {"latitude": lat, "longitude": lon},
-                          "radius_km": float(rng.choice([10, 20, 30, 40, 60]))}}
+                          "radius_km": float(rng.choice([5, 10, 20, 30, 50]))}}
         elif kind == 3:
             f = {"rome": rng.sample(ROMES, 2)}
-        else:
+        elif kind == 4:
             f = {"level": rng.choice([3, 4, 5]), "departement": DEPARTEMENTS[i % 5]}
+        else:
+            f = {"commune": rng.choice(communes)[0]}
         secret = "whsec_" + base64.b64encode(rng.randbytes(24)).decode()
         rows.append((f"alrt_bench{i:06d}", "bench", f"cand-{i}", json.dumps(f), hook,
                      secret, "IMMEDIATE", 1, None, now + i))
@@ -184,9 +222,11 @@ def main():
     ap.add_argument("--new-offers", type=int, default=500)
     ap.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--wrk-seconds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--binary", default=str(ROOT / "target" / "release" / "passerelle"))
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "alerts.json"))
     args = ap.parse_args()
+    ensure_tools(args.binary)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if hard < args.subscribers + 1000:
@@ -236,26 +276,50 @@ per_connection = 4
     gw.wait_for("passerelle listening")
     url = gw.url("/graphql")
     wrk(url, 3, tmp)  # warm
-    without = wrk(url, args.wrk_seconds, tmp)
-    rss_before = rss_kib(gw.proc.pid)
 
-    subs = subprocess.Popen(
-        ["node", "--max-old-space-size=4096", str(ROOT / "bench" / "subscribers.mjs"),
-         "--url", f"ws://127.0.0.1:{port}/graphql", "--count", str(args.subscribers),
-         "--filters", "varied"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    connected = json.loads(subs.stdout.readline())
-    time.sleep(2)
-    rss_with = rss_kib(gw.proc.pid)
-    with_subs = wrk(url, args.wrk_seconds, tmp)
+    def connect():
+        subs = subprocess.Popen(
+            ["node", "--max-old-space-size=4096", str(ROOT / "bench" / "subscribers.mjs"),
+             "--url", f"ws://127.0.0.1:{port}/graphql", "--count", str(args.subscribers),
+             "--filters", "varied"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        connected = json.loads(subs.stdout.readline())
+        time.sleep(2)
+        return subs, connected
+
+    def leave(subs):
+        subs.send_signal(signal.SIGTERM)
+        subs.wait()
+        time.sleep(2)
+
+    rounds = []
+    rss_before = rss_kib(gw.proc.pid)
+    first = None
+    for r in range(args.rounds):
+        without = wrk(url, args.wrk_seconds, tmp)
+        before = rss_kib(gw.proc.pid)
+        subs, connected = connect()
+        rss_with = rss_kib(gw.proc.pid)
+        with_subs = wrk(url, args.wrk_seconds, tmp)
+        rounds.append({"without": without, "with": with_subs, "connected": connected,
+                       "rss_before_kib": before, "rss_with_kib": rss_with})
+        if first is None:
+            first = (connected, rss_with)
+        if r + 1 < args.rounds:
+            leave(subs)
+    connected, rss_with = first
+    med_without = statistics.median(x["without"]["rps"] for x in rounds)
+    med_with = statistics.median(x["with"]["rps"] for x in rounds)
     result["idle"] = {
         "connected": connected,
         "rss_before_kib": rss_before,
         "rss_with_kib": rss_with,
         "added_mib": (rss_with - rss_before) / 1024,
         "kib_per_subscriber": (rss_with - rss_before) / max(connected["connected"], 1),
-        "search_without": without,
-        "search_with": with_subs,
+        "rounds": rounds,
+        "search_without_median_rps": med_without,
+        "search_with_median_rps": med_with,
+        "search_with_over_without": med_with / med_without,
     }
 
     # The burst.
@@ -308,13 +372,7 @@ per_connection = 4
         "per_second": total / (last - first) if first and last and last > first else None,
     }
 
-    subs.send_signal(signal.SIGTERM)
-    subs.wait()
-    time.sleep(2)
-    again = wrk(url, args.wrk_seconds, tmp)
-    result["idle"]["search_without_again"] = again
-    base = (without["rps"] + again["rps"]) / 2
-    result["idle"]["search_with_over_without"] = with_subs["rps"] / base
+    leave(subs)
     gw.stop()
     receiver.terminate()
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")

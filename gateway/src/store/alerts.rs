@@ -37,6 +37,8 @@ pub struct NewBatch {
     pub rendered: String,
     /// The records it marks as seen, `partner:identifier`.
     pub sources: Vec<String>,
+    /// The sets of offers its deliveries carry, as places in `rendered`.
+    pub sets: Vec<Vec<u32>>,
     /// The deliveries it owes at once.
     pub deliveries: Vec<NewDelivery>,
     /// The offers it adds to daily digests.
@@ -50,8 +52,10 @@ pub struct NewDelivery {
     pub id: String,
     /// The alert.
     pub alert_id: String,
-    /// The offers it carries: batch and position in its rendered offers.
-    pub refs: Vec<(i64, u32)>,
+    /// The offers it carries: batch and set of the batch.
+    pub sets: Vec<(i64, u32)>,
+    /// How many.
+    pub offers: u32,
     /// When it may first be tried, µs since the epoch.
     pub due_us: i64,
 }
@@ -63,8 +67,10 @@ pub struct DigestAddition {
     pub id: String,
     /// The alert.
     pub alert_id: String,
-    /// The offers to add: batch and position in its rendered offers.
-    pub refs: Vec<(i64, u32)>,
+    /// The offers to add: batch and set of the batch.
+    pub sets: Vec<(i64, u32)>,
+    /// How many.
+    pub offers: u32,
     /// When the digest is due.
     pub due_us: i64,
 }
@@ -101,8 +107,11 @@ pub struct DeliveryRow {
     pub id: String,
     /// The alert.
     pub alert_id: String,
-    /// The offers it carries: batch and position in its rendered offers.
+    /// The offers it carries, for a delivery written before sets were:
+    /// batch and place in its rendered offers.
     pub refs: Vec<(i64, u32)>,
+    /// The offers it carries: batch and set of the batch.
+    pub sets: Vec<(i64, u32)>,
     /// How many offers it carries.
     pub offers: i64,
     /// `pending`, `delivered`, `dead` or `cancelled`.
@@ -123,6 +132,17 @@ pub struct DeliveryRow {
     pub delivered_us: Option<i64>,
     /// The replica that delivered it.
     pub delivered_by: Option<String>,
+}
+
+/// A batch as deliveries read it.
+#[derive(Debug, Clone)]
+pub struct RenderedRow {
+    /// When it was detected, RFC 3339.
+    pub detected_at: String,
+    /// Its offers as webhooks show them, a JSON array.
+    pub rendered: String,
+    /// The sets of them deliveries carry, a JSON array of arrays of places.
+    pub sets: String,
 }
 
 /// What became of one attempt.
@@ -174,6 +194,7 @@ fn delivery_from(r: &AnyRow) -> Result<DeliveryRow, StoreError> {
         id: r.try_get("id")?,
         alert_id: r.try_get("alert_id")?,
         refs: serde_json::from_str(&r.try_get::<String, _>("refs")?).unwrap_or_default(),
+        sets: serde_json::from_str(&r.try_get::<String, _>("sets")?).unwrap_or_default(),
         offers: r.try_get("offers")?,
         state: r.try_get("state")?,
         attempts: r.try_get("attempts")?,
@@ -188,7 +209,7 @@ fn delivery_from(r: &AnyRow) -> Result<DeliveryRow, StoreError> {
 }
 
 const ALERT_COLUMNS: &str = "id, client_id, candidate_ref, filter, webhook_url, secret, digest, active, disabled_why, created_us";
-const DELIVERY_COLUMNS: &str = "id, alert_id, refs, offers, state, attempts, created_us, due_us, first_due_us, last_status, last_error, delivered_us, delivered_by";
+const DELIVERY_COLUMNS: &str = "id, alert_id, refs, sets, offers, state, attempts, created_us, due_us, first_due_us, last_status, last_error, delivered_us, delivered_by";
 
 impl Store {
     /// Listens for the batches other replicas record, on PostgreSQL;
@@ -228,15 +249,21 @@ impl Store {
         Ok(r.try_get("last")?)
     }
 
-    /// A batch's detection time (RFC 3339) and its offers as webhooks show
-    /// them (a JSON array).
-    pub async fn batch_rendered(&self, batch: i64) -> Result<Option<(String, String)>, StoreError> {
-        let r = sqlx::query("SELECT detected_at, rendered FROM offer_batches WHERE id = $1")
+    /// A batch's detection time (RFC 3339), its offers as webhooks show
+    /// them (a JSON array) and the sets of them its deliveries carry.
+    pub async fn batch_rendered(&self, batch: i64) -> Result<Option<RenderedRow>, StoreError> {
+        let r = sqlx::query("SELECT detected_at, rendered, sets FROM offer_batches WHERE id = $1")
             .bind(batch)
             .fetch_optional(&self.pool)
             .await?;
-        r.map(|r| Ok((r.try_get("detected_at")?, r.try_get("rendered")?)))
-            .transpose()
+        r.map(|r| {
+            Ok(RenderedRow {
+                detected_at: r.try_get("detected_at")?,
+                rendered: r.try_get("rendered")?,
+                sets: r.try_get("sets")?,
+            })
+        })
+        .transpose()
     }
 
     /// Forgets the batches detected before `before_us` and the deliveries
@@ -290,13 +317,14 @@ impl Store {
             q.execute(&mut *tx).await?;
         }
         sqlx::query(
-            "INSERT INTO offer_batches (id, detected_at, replica, offers, rendered) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO offer_batches (id, detected_at, replica, offers, rendered, sets) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(batch.id)
         .bind(&batch.detected_at)
         .bind(&batch.replica)
         .bind(&batch.offers)
         .bind(&batch.rendered)
+        .bind(serde_json::to_string(&batch.sets).expect("sets serialize"))
         .execute(&mut *tx)
         .await?;
         // A large batch owes tens of thousands: few statements, and only
@@ -315,7 +343,7 @@ impl Store {
                     }
                 };
                 values.push_str(&format!(
-                    "({}, {}, {}, {}, 'pending', 0, {}, {}, {}, 0)",
+                    "({}, {}, '[]', {}, {}, 'pending', 0, {}, {}, {}, 0)",
                     p(1),
                     p(2),
                     p(3),
@@ -326,7 +354,7 @@ impl Store {
                 ));
             }
             let sql = format!(
-                "INSERT INTO webhook_deliveries (id, alert_id, refs, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) VALUES {values} \
+                "INSERT INTO webhook_deliveries (id, alert_id, refs, sets, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) VALUES {values} \
                  ON CONFLICT (id) DO NOTHING"
             );
             let mut q = sqlx::query(&sql);
@@ -334,8 +362,8 @@ impl Store {
                 q = q
                     .bind(&d.id)
                     .bind(&d.alert_id)
-                    .bind(serde_json::to_string(&d.refs).expect("refs serialize"))
-                    .bind(d.refs.len() as i64)
+                    .bind(serde_json::to_string(&d.sets).expect("sets serialize"))
+                    .bind(i64::from(d.offers))
                     .bind(d.due_us);
                 if !self.numbered {
                     q = q.bind(d.due_us);
@@ -345,21 +373,21 @@ impl Store {
         }
         for d in &batch.digests {
             let held = sqlx::query(
-                "SELECT refs FROM webhook_deliveries WHERE id = $1 AND state = 'pending' AND attempts = 0",
+                "SELECT sets, offers FROM webhook_deliveries WHERE id = $1 AND state = 'pending' AND attempts = 0",
             )
             .bind(&d.id)
             .fetch_optional(&mut *tx)
             .await?;
             match held {
                 Some(r) => {
-                    let mut refs: Vec<(i64, u32)> =
-                        serde_json::from_str(&r.try_get::<String, _>("refs")?).unwrap_or_default();
-                    refs.extend(d.refs.iter().copied());
+                    let mut sets: Vec<(i64, u32)> =
+                        serde_json::from_str(&r.try_get::<String, _>("sets")?).unwrap_or_default();
+                    sets.extend(d.sets.iter().copied());
                     sqlx::query(
-                        "UPDATE webhook_deliveries SET refs = $1, offers = $2 WHERE id = $3",
+                        "UPDATE webhook_deliveries SET sets = $1, offers = $2 WHERE id = $3",
                     )
-                    .bind(serde_json::to_string(&refs).expect("refs serialize"))
-                    .bind(refs.len() as i64)
+                    .bind(serde_json::to_string(&sets).expect("sets serialize"))
+                    .bind(r.try_get::<i64, _>("offers")? + i64::from(d.offers))
                     .bind(&d.id)
                     .execute(&mut *tx)
                     .await?;
@@ -368,13 +396,13 @@ impl Store {
                     // A digest already tried is closed: the offers wait for
                     // the next one, under a new identifier.
                     sqlx::query(
-                        "INSERT INTO webhook_deliveries (id, alert_id, refs, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) \
-                         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $6, 0) ON CONFLICT (id) DO NOTHING",
+                        "INSERT INTO webhook_deliveries (id, alert_id, refs, sets, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) \
+                         VALUES ($1, $2, '[]', $3, $4, 'pending', 0, $5, $6, $6, 0) ON CONFLICT (id) DO NOTHING",
                     )
                     .bind(&d.id)
                     .bind(&d.alert_id)
-                    .bind(serde_json::to_string(&d.refs).expect("refs serialize"))
-                    .bind(d.refs.len() as i64)
+                    .bind(serde_json::to_string(&d.sets).expect("sets serialize"))
+                    .bind(i64::from(d.offers))
                     .bind(batch.id)
                     .bind(d.due_us)
                     .execute(&mut *tx)
@@ -411,35 +439,6 @@ impl Store {
         .bind(a.created_us)
         .execute(&mut *tx)
         .await?;
-        bump_generation(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Saves many alerts at once (benchmarks and imports).
-    pub async fn create_alerts(&self, alerts: &[AlertRow]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        for chunk in alerts.chunks(CHUNK / 2) {
-            let sql = format!(
-                "INSERT INTO offer_alerts ({ALERT_COLUMNS}) VALUES {}",
-                self.placeholders(chunk.len(), 10)
-            );
-            let mut q = sqlx::query(&sql);
-            for a in chunk {
-                q = q
-                    .bind(&a.id)
-                    .bind(&a.client_id)
-                    .bind(&a.candidate_ref)
-                    .bind(&a.filter)
-                    .bind(&a.webhook_url)
-                    .bind(&a.secret)
-                    .bind(&a.digest)
-                    .bind(i64::from(a.active))
-                    .bind(&a.disabled_why)
-                    .bind(a.created_us);
-            }
-            q.execute(&mut *tx).await?;
-        }
         bump_generation(&mut tx).await?;
         tx.commit().await?;
         Ok(())

@@ -200,6 +200,7 @@ impl Detector {
             offers: serde_json::to_string(&new).expect("offers serialize"),
             rendered: serde_json::to_string(&rendered).expect("offers serialize"),
             sources,
+            sets: owed.sets,
             deliveries: owed.deliveries,
             digests: owed.digests,
         };
@@ -284,7 +285,7 @@ impl Detector {
     /// Detects every `interval`, or at once when kicked.
     pub async fn run(self: Arc<Self>, interval: std::time::Duration) {
         match self.saved.warm(&self.store).await {
-            Ok(n) => tracing::info!(alerts = n, "saved alerts indexed"),
+            Ok((alerts, filters)) => tracing::info!(alerts, filters, "saved alerts indexed"),
             Err(e) => {
                 tracing::warn!(error = %e, "saved alerts unreadable; indexed at the first batch")
             }

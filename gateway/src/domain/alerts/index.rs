@@ -3,7 +3,8 @@
 //! against all of them: a filter by occupation is found by the offer's ROME
 //! codes, one by commune by its commune, one around a place by the cell of
 //! a grid its circle covers, one by département by its département; only
-//! filters with none of these are checked against every offer.
+//! filters with none of these are checked against every offer. Keys with
+//! the same filter are checked once.
 
 use std::hash::Hash;
 
@@ -68,14 +69,28 @@ fn buckets(f: &OfferFilter) -> Vec<Bucket> {
     }
 }
 
-/// Filters by key, indexed. Filters sit in slots (reused as they are
-/// removed), the buckets naming slots, so that a check reads a vector.
+/// A group of the index: one filter, and the keys that have it.
+pub type Group = u32;
+
+#[derive(Debug)]
+struct Entry<K> {
+    filter: OfferFilter,
+    keys: Vec<K>,
+}
+
+/// Filters by key, indexed. Keys with the same filter share one entry (a
+/// group), checked once for all of them: candidates pick their criteria
+/// from the same few lists, so a region's alerts have far fewer filters
+/// than keys. Groups sit in slots (reused as they empty), the buckets
+/// naming slots, so that a check reads a vector.
 #[derive(Debug)]
 pub struct FilterIndex<K> {
-    slots: Vec<Option<(K, OfferFilter)>>,
-    free: Vec<u32>,
-    by_key: FxHashMap<K, u32>,
-    buckets: FxHashMap<Bucket, Vec<u32>>,
+    slots: Vec<Option<Entry<K>>>,
+    free: Vec<Group>,
+    by_filter: FxHashMap<OfferFilter, Group>,
+    /// A key's group and its place among the group's keys.
+    by_key: FxHashMap<K, (Group, u32)>,
+    buckets: FxHashMap<Bucket, Vec<Group>>,
 }
 
 impl<K> Default for FilterIndex<K> {
@@ -83,52 +98,78 @@ impl<K> Default for FilterIndex<K> {
         Self {
             slots: Vec::new(),
             free: Vec::new(),
+            by_filter: FxHashMap::default(),
             by_key: FxHashMap::default(),
             buckets: FxHashMap::default(),
         }
     }
 }
 
-impl<K: Copy + Eq + Hash + Ord> FilterIndex<K> {
+impl<K: Copy + Eq + Hash> FilterIndex<K> {
     /// Indexes `filter` under `key`, replacing the filter it had.
     pub fn insert(&mut self, key: K, filter: OfferFilter) {
         self.remove(key);
-        let slot = match self.free.pop() {
-            Some(s) => s,
+        let group = match self.by_filter.get(&filter) {
+            Some(&g) => g,
             None => {
-                self.slots.push(None);
-                (self.slots.len() - 1) as u32
+                let g = match self.free.pop() {
+                    Some(g) => g,
+                    None => {
+                        self.slots.push(None);
+                        (self.slots.len() - 1) as Group
+                    }
+                };
+                for b in buckets(&filter) {
+                    self.buckets.entry(b).or_default().push(g);
+                }
+                self.by_filter.insert(filter.clone(), g);
+                self.slots[g as usize] = Some(Entry {
+                    filter,
+                    keys: Vec::new(),
+                });
+                g
             }
         };
-        for b in buckets(&filter) {
-            self.buckets.entry(b).or_default().push(slot);
-        }
-        self.slots[slot as usize] = Some((key, filter));
-        self.by_key.insert(key, slot);
+        let entry = self.slots[group as usize]
+            .as_mut()
+            .expect("an indexed group is in its slot");
+        self.by_key.insert(key, (group, entry.keys.len() as u32));
+        entry.keys.push(key);
     }
 
     /// Removes the filter under `key`.
     pub fn remove(&mut self, key: K) {
-        let Some(slot) = self.by_key.remove(&key) else {
+        let Some((group, at)) = self.by_key.remove(&key) else {
             return;
         };
-        let Some((_, filter)) = self.slots[slot as usize].take() else {
+        let Some(entry) = self.slots[group as usize].as_mut() else {
+            return;
+        };
+        entry.keys.swap_remove(at as usize);
+        if let Some(&moved) = entry.keys.get(at as usize) {
+            self.by_key.insert(moved, (group, at));
+        }
+        if !entry.keys.is_empty() {
+            return;
+        }
+        let Some(Entry { filter, .. }) = self.slots[group as usize].take() else {
             return;
         };
         for b in buckets(&filter) {
-            if let Some(slots) = self.buckets.get_mut(&b) {
-                if let Some(i) = slots.iter().position(|s| *s == slot) {
-                    slots.swap_remove(i);
+            if let Some(groups) = self.buckets.get_mut(&b) {
+                if let Some(i) = groups.iter().position(|g| *g == group) {
+                    groups.swap_remove(i);
                 }
-                if slots.is_empty() {
+                if groups.is_empty() {
                     self.buckets.remove(&b);
                 }
             }
         }
-        self.free.push(slot);
+        self.by_filter.remove(&filter);
+        self.free.push(group);
     }
 
-    /// How many filters.
+    /// How many keys.
     pub fn len(&self) -> usize {
         self.by_key.len()
     }
@@ -138,16 +179,28 @@ impl<K: Copy + Eq + Hash + Ord> FilterIndex<K> {
         self.by_key.is_empty()
     }
 
-    /// The keys of the filters `offer` matches, each once, in key order.
-    pub fn matching(&self, offer: &Offer) -> Vec<K> {
+    /// How many distinct filters.
+    pub fn groups(&self) -> usize {
+        self.by_filter.len()
+    }
+
+    /// The keys of a group `matching` returned.
+    pub fn keys(&self, group: Group) -> &[K] {
+        self.slots[group as usize]
+            .as_ref()
+            .map_or(&[][..], |e| e.keys.as_slice())
+    }
+
+    /// The groups whose filter `offer` matches, each once, in order.
+    pub fn matching(&self, offer: &Offer) -> Vec<Group> {
         let commune = &offer.location.commune;
         let position = commune.position();
-        let mut out: Vec<K> = Vec::new();
+        let mut out: Vec<Group> = Vec::new();
         let mut check = |b: Bucket| {
-            for &slot in self.buckets.get(&b).map_or(&[][..], Vec::as_slice) {
-                if let Some((key, filter)) = &self.slots[slot as usize] {
-                    if filter.matches_at(offer, position) {
-                        out.push(*key);
+            for &g in self.buckets.get(&b).map_or(&[][..], Vec::as_slice) {
+                if let Some(entry) = &self.slots[g as usize] {
+                    if entry.filter.matches_at(offer, position) {
+                        out.push(g);
                     }
                 }
             }
@@ -215,18 +268,42 @@ mod tests {
         // Removed and added again: slots are reused.
         index.remove(3);
         index.insert(3, filters[3].clone());
-        assert_eq!(index.len(), filters.len());
+        // Keys that share a filter share its group; removing one leaves
+        // the others found.
+        let shared = filters.len() as u32;
+        for k in shared..shared + 3 {
+            index.insert(k, filters[1].clone());
+        }
+        index.remove(1);
+        index.insert(1, filters[1].clone());
+        index.remove(shared + 1);
+        assert_eq!(index.len(), filters.len() + 2);
+        let distinct: std::collections::HashSet<&OfferFilter> = filters.iter().collect();
+        assert!(
+            distinct.len() < filters.len(),
+            "two communes share a département"
+        );
+        assert_eq!(index.groups(), distinct.len());
         let mut offer = crate::partners::packed::tests::offer();
         for c in communes {
             for r in [vec!["D1102"], vec!["F1610", "G1602"], vec![]] {
                 offer.location.commune = InseeCommune::parse(c).unwrap();
                 offer.rome_codes = r.iter().map(|r| RomeCode::parse(r).unwrap()).collect();
-                let wanted: Vec<u32> = (0u32..)
+                let mut wanted: Vec<u32> = (0u32..)
                     .zip(&filters)
                     .filter(|(_, f)| f.matches(&offer))
                     .map(|(k, _)| k)
                     .collect();
-                assert_eq!(index.matching(&offer), wanted, "{c} {r:?}");
+                if filters[1].matches(&offer) {
+                    wanted.extend([shared, shared + 2]);
+                }
+                let mut found: Vec<u32> = index
+                    .matching(&offer)
+                    .into_iter()
+                    .flat_map(|g| index.keys(g).to_vec())
+                    .collect();
+                found.sort_unstable();
+                assert_eq!(found, wanted, "{c} {r:?}");
             }
         }
     }

@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::index::FilterIndex;
+use super::index::{FilterIndex, Group};
 use crate::domain::offers::OfferFilter;
 
 /// The live subscribers of one process.
@@ -32,9 +32,12 @@ struct Inner {
     senders: FxHashMap<u64, Subscriber>,
 }
 
+/// The offers of one publication a subscriber matches.
+type Batch = Arc<[Arc<Offer>]>;
+
 #[derive(Debug)]
 struct Subscriber {
-    tx: mpsc::Sender<Vec<Arc<Offer>>>,
+    tx: mpsc::Sender<Batch>,
     /// Cancelled when the subscriber is cut off for not reading.
     closer: CancellationToken,
 }
@@ -83,7 +86,7 @@ impl LiveSubscribers {
         metrics::gauge!("passerelle_subscriptions_active").set(inner.senders.len() as f64);
         LiveSubscription {
             rx,
-            pending: Default::default(),
+            pending: None,
             id,
             owner: self.clone(),
         }
@@ -97,32 +100,39 @@ impl LiveSubscribers {
     }
 
     /// Hands each offer to the subscribers whose filter it matches: one
-    /// entry of their buffer for all the offers of the call they match.
+    /// entry of their buffer for all the offers of the call they match,
+    /// shared by the subscribers of the same filter.
     pub fn publish(&self, offers: &[Arc<Offer>]) -> Reach {
         let mut reach = Reach::default();
         let mut inner = self.inner.lock().expect("subscribers lock");
-        let mut matched: FxHashMap<u64, Vec<Arc<Offer>>> = FxHashMap::default();
+        let mut matched: FxHashMap<Group, Vec<Arc<Offer>>> = FxHashMap::default();
         for offer in offers {
-            for id in inner.index.matching(offer) {
-                matched.entry(id).or_default().push(offer.clone());
+            for g in inner.index.matching(offer) {
+                matched.entry(g).or_default().push(offer.clone());
             }
         }
-        for (id, offers) in matched {
-            let Some(s) = inner.senders.get(&id) else {
-                continue;
-            };
-            let n = offers.len();
-            match s.tx.try_send(offers) {
-                Ok(()) => reach.notified += n,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    s.closer.cancel();
-                    inner.index.remove(id);
-                    inner.senders.remove(&id);
-                    reach.cut_off += 1;
+        let mut cut_off = Vec::new();
+        for (g, offers) in matched {
+            let shared: Batch = offers.into();
+            for id in inner.index.keys(g) {
+                let Some(s) = inner.senders.get(id) else {
+                    continue;
+                };
+                match s.tx.try_send(shared.clone()) {
+                    Ok(()) => reach.notified += shared.len(),
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        s.closer.cancel();
+                        cut_off.push(*id);
+                    }
+                    // Its stream is gone; its guard removes it.
+                    Err(mpsc::error::TrySendError::Closed(_)) => {}
                 }
-                // Its stream is gone; its guard removes it.
-                Err(mpsc::error::TrySendError::Closed(_)) => {}
             }
+        }
+        reach.cut_off = cut_off.len();
+        for id in cut_off {
+            inner.index.remove(id);
+            inner.senders.remove(&id);
         }
         metrics::counter!("passerelle_subscription_offers_total").increment(reach.notified as u64);
         metrics::counter!("passerelle_subscribers_cut_off_total").increment(reach.cut_off as u64);
@@ -135,9 +145,9 @@ impl LiveSubscribers {
 /// it unsubscribes.
 #[derive(Debug)]
 pub struct LiveSubscription {
-    rx: mpsc::Receiver<Vec<Arc<Offer>>>,
-    /// The rest of the batch being read.
-    pending: std::collections::VecDeque<Arc<Offer>>,
+    rx: mpsc::Receiver<Batch>,
+    /// The batch being read, and how far.
+    pending: Option<(Batch, usize)>,
     id: u64,
     owner: Arc<LiveSubscribers>,
 }
@@ -147,11 +157,15 @@ impl futures::Stream for LiveSubscription {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         loop {
-            if let Some(o) = self.pending.pop_front() {
-                return Poll::Ready(Some(o));
+            if let Some((batch, next)) = &mut self.pending {
+                if let Some(o) = batch.get(*next) {
+                    *next += 1;
+                    return Poll::Ready(Some(o.clone()));
+                }
+                self.pending = None;
             }
             match self.rx.poll_recv(cx) {
-                Poll::Ready(Some(batch)) => self.pending.extend(batch),
+                Poll::Ready(Some(batch)) => self.pending = Some((batch, 0)),
                 Poll::Ready(None) => return Poll::Ready(None),
                 Poll::Pending => return Poll::Pending,
             }

@@ -2,8 +2,10 @@
 //! is created, deleted or disabled on any replica (the store's generation
 //! moves), and the deliveries a batch of new offers owes are computed from
 //! it, one per alert matched (all its offers of the batch), or one digest
-//! per alert and day. A delivery names its offers by their place in their
-//! batch: the outbox stays small however many alerts an offer matches.
+//! per alert and day. Alerts with the same filter are matched once, and
+//! the offers a delivery carries are a set of places in its batch, stored
+//! once for every delivery that carries the same ones: the outbox stays
+//! small however many alerts an offer matches.
 
 use std::sync::Arc;
 
@@ -11,7 +13,7 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use passerelle_schema::Offer;
 use rustc_hash::FxHashMap;
 
-use super::index::FilterIndex;
+use super::index::{FilterIndex, Group};
 use crate::domain::offers::OfferFilter;
 use crate::store::alerts::{AlertRow, DigestAddition, NewDelivery};
 use crate::store::{Store, StoreError};
@@ -66,6 +68,9 @@ pub struct SavedAlerts {
 /// What a batch of new offers owes the alerts it matches.
 #[derive(Debug, Default)]
 pub struct Owed {
+    /// The sets of offers the deliveries carry, as places in the batch;
+    /// a delivery names one by its place here.
+    pub sets: Vec<Vec<u32>>,
     /// Deliveries due at once.
     pub deliveries: Vec<NewDelivery>,
     /// Offers added to digests.
@@ -73,9 +78,11 @@ pub struct Owed {
 }
 
 impl SavedAlerts {
-    /// Builds the index now, so that the first batch does not wait for it.
-    pub async fn warm(&self, store: &Store) -> Result<usize, StoreError> {
-        Ok(self.current(store).await?.alerts.len())
+    /// Builds the index now, so that the first batch does not wait for it:
+    /// how many alerts, and how many distinct filters they have.
+    pub async fn warm(&self, store: &Store) -> Result<(usize, usize), StoreError> {
+        let index = self.current(store).await?;
+        Ok((index.alerts.len(), index.index.groups()))
     }
 
     async fn current(&self, store: &Store) -> Result<Arc<AlertIndex>, StoreError> {
@@ -119,10 +126,11 @@ impl SavedAlerts {
                 .await
                 .expect("matching does not panic")
         };
-        let mut matched: FxHashMap<u32, Vec<(i64, u32)>> = FxHashMap::default();
-        for (j, keys) in (0u32..).zip(per_offer) {
-            for k in keys {
-                matched.entry(k).or_default().push((batch, j));
+        // The places of the offers each group of alerts matches, in order.
+        let mut matched: FxHashMap<Group, Vec<u32>> = FxHashMap::default();
+        for (j, groups) in (0u32..).zip(per_offer) {
+            for g in groups {
+                matched.entry(g).or_default().push(j);
             }
         }
         let day = at.date_naive();
@@ -130,32 +138,47 @@ impl SavedAlerts {
             .and_time(NaiveTime::from_hms_opt(digest_hour_utc.min(23), 0, 0).expect("an hour"))
             .and_utc()
             .timestamp_micros();
-        let mut keys: Vec<u32> = matched.keys().copied().collect();
-        keys.sort_unstable();
-        for k in keys {
-            let alert = &index.alerts[k as usize];
-            let refs = matched.remove(&k).unwrap_or_default();
-            match alert.digest {
-                Digest::Immediate => owed.deliveries.push(NewDelivery {
-                    id: format!("msg_{batch}_{}", alert.id),
-                    alert_id: alert.id.clone(),
-                    refs,
-                    due_us: batch,
-                }),
-                Digest::Daily => owed.digests.push(DigestAddition {
-                    id: format!("msg_digest_{}_{}", alert.id, day.format("%Y%m%d")),
-                    alert_id: alert.id.clone(),
-                    refs,
-                    due_us: digest_due,
-                }),
+        let mut groups: Vec<(Group, Vec<u32>)> = matched.into_iter().collect();
+        groups.sort_unstable_by_key(|(g, _)| *g);
+        let mut set_of: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
+        for (g, places) in groups {
+            let count = places.len() as u32;
+            let set = match set_of.get(&places) {
+                Some(&n) => n,
+                None => {
+                    let n = owed.sets.len() as u32;
+                    owed.sets.push(places.clone());
+                    set_of.insert(places, n);
+                    n
+                }
+            };
+            for &k in index.index.keys(g) {
+                let alert = &index.alerts[k as usize];
+                match alert.digest {
+                    Digest::Immediate => owed.deliveries.push(NewDelivery {
+                        id: format!("msg_{batch}_{}", alert.id),
+                        alert_id: alert.id.clone(),
+                        sets: vec![(batch, set)],
+                        offers: count,
+                        due_us: batch,
+                    }),
+                    Digest::Daily => owed.digests.push(DigestAddition {
+                        id: format!("msg_digest_{}_{}", alert.id, day.format("%Y%m%d")),
+                        alert_id: alert.id.clone(),
+                        sets: vec![(batch, set)],
+                        offers: count,
+                        due_us: digest_due,
+                    }),
+                }
             }
         }
         Ok(owed)
     }
 }
 
-/// The alerts each offer matches, the offers split between the cores.
-fn match_all(index: &FilterIndex<u32>, offers: &[Arc<Offer>]) -> Vec<Vec<u32>> {
+/// The groups of alerts each offer matches, the offers split between the
+/// cores.
+fn match_all(index: &FilterIndex<u32>, offers: &[Arc<Offer>]) -> Vec<Vec<Group>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let chunk = offers.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {

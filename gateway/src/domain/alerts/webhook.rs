@@ -218,6 +218,8 @@ impl reqwest::dns::Resolve for GuardedResolver {
 struct RenderedBatch {
     detected_at: String,
     offers: Vec<serde_json::Value>,
+    /// The sets of places in `offers` deliveries carry.
+    sets: Vec<Vec<u32>>,
 }
 
 /// Delivers the outbox's webhooks.
@@ -411,15 +413,15 @@ impl Deliverer {
         let store = self.store.clone();
         self.batches
             .try_get_with(id, async move {
-                let (detected_at, rendered) = store
+                let row = store
                     .batch_rendered(id)
                     .await
                     .map_err(|e| e.to_string())?
                     .ok_or_else(|| format!("batch {id} is no longer kept"))?;
-                let offers = serde_json::from_str(&rendered).map_err(|e| e.to_string())?;
                 Ok::<_, String>(Arc::new(RenderedBatch {
-                    detected_at,
-                    offers,
+                    detected_at: row.detected_at,
+                    offers: serde_json::from_str(&row.rendered).map_err(|e| e.to_string())?,
+                    sets: serde_json::from_str(&row.sets).map_err(|e| e.to_string())?,
                 }))
             })
             .await
@@ -433,16 +435,30 @@ impl Deliverer {
         let near = serde_json::from_str::<crate::domain::offers::OfferFilter>(&alert.filter)
             .ok()
             .and_then(|f| f.near);
-        let mut offers = Vec::with_capacity(d.refs.len());
-        let mut timestamp = String::new();
+        // The places it carries, batch by batch: a set of each batch, or
+        // (written before sets were) each place.
+        let mut places: Vec<(Arc<RenderedBatch>, i64, u32)> = Vec::new();
         for (batch, i) in &d.refs {
+            places.push((self.batch(*batch).await?, *batch, *i));
+        }
+        for (batch, set) in &d.sets {
             let b = self.batch(*batch).await?;
+            let set = b
+                .sets
+                .get(*set as usize)
+                .ok_or_else(|| format!("batch {batch} has no set {set}"))?
+                .clone();
+            places.extend(set.into_iter().map(|i| (b.clone(), *batch, i)));
+        }
+        let mut offers = Vec::with_capacity(places.len());
+        let mut timestamp = String::new();
+        for (b, batch, i) in places {
             if b.detected_at > timestamp {
                 timestamp.clone_from(&b.detected_at);
             }
             let mut o = b
                 .offers
-                .get(*i as usize)
+                .get(i as usize)
                 .cloned()
                 .ok_or_else(|| format!("batch {batch} has no offer {i}"))?;
             if let Some(n) = near {
