@@ -9,7 +9,7 @@
 //   ulimit -n 65536                 # a descriptor per connection, and the gateway's too
 //   node --max-old-space-size=4096 bench/subscribers.mjs \
 //       --url ws://127.0.0.1:PORT/graphql [--count 10000] [--concurrency 200] \
-//       [--filters plain|varied] [--token T] [--report-ms 0] [--query Q] \
+//       [--filters plain|varied|distinct] [--token T] [--report-ms 0] [--query Q] \
 //       [--ack-timeout-ms 10000] [--local-addresses 1]
 //
 // Progress goes to stderr. Once every handshake has ended, one line goes to
@@ -26,12 +26,15 @@
 //
 // --filters varied gives subscriber i one filter of a fixed cycle (see
 // `variedVariables`): a département, ROME codes within a département, a
-// circle around a commune, or no filter at all; plain (the default) gives
-// every subscriber the empty filter {}. The query takes the filter as $f.
+// circle around a commune of Normandy, or no filter at all; distinct gives
+// each subscriber a filter no other has (the gateway shares nothing between
+// them); plain (the default) gives every subscriber the empty filter {}.
+// The query takes the filter as $f.
 //
 // Each connection takes a local port: past about 28,000 connections to one
 // address, spread them over several source addresses with --local-addresses N
 // (127.0.0.1 to 127.0.0.N, all loopback on Linux).
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(new URL('../tests/audit/package.json', import.meta.url));
@@ -44,7 +47,7 @@ try {
 }
 
 const USAGE = `usage: node bench/subscribers.mjs --url ws://127.0.0.1:PORT/graphql
-         [--count 10000] [--concurrency 200] [--filters plain|varied] [--token T]
+         [--count 10000] [--concurrency 200] [--filters plain|varied|distinct] [--token T]
          [--report-ms 0] [--query Q] [--ack-timeout-ms 10000] [--local-addresses 1]`;
 
 const DEFAULT_QUERY = 'subscription ($f: OfferFilter) { offerPublished(filter: $f) { distanceKm offer { id title } } }';
@@ -100,7 +103,9 @@ const url = args.url;
 const total = args.count ?? 10000;
 const concurrency = Math.max(1, args.concurrency ?? 200);
 const filters = args.filters ?? 'plain';
-if (filters !== 'plain' && filters !== 'varied') usageError('--filters must be plain or varied');
+if (!['plain', 'varied', 'distinct'].includes(filters)) {
+  usageError('--filters must be plain, varied or distinct');
+}
 const reportMs = args['report-ms'] ?? 0;
 const query = args.query ?? DEFAULT_QUERY;
 const ackTimeoutMs = args['ack-timeout-ms'] ?? 10000;
@@ -111,7 +116,15 @@ if (localAddresses > 254) usageError('--local-addresses goes up to 254');
 
 const DEPARTEMENTS = ['14', '27', '50', '61', '76'];
 const ROMES = ['D1102', 'D1106', 'F1603', 'G1602', 'H2909', 'I1604', 'K2204', 'M1607', 'D1211', 'G1803'];
-const COMMUNES = ['14118', '76540', '76351', '50129', '61001', '27229'];
+// Every commune of Normandy the project has coordinates for.
+const COMMUNES = readFileSync(
+  new URL('../mappings/reference/communes-coordinates.csv', import.meta.url),
+  'utf8',
+)
+  .split('\n')
+  .slice(1)
+  .map((line) => line.split(',')[0])
+  .filter((code) => code && DEPARTEMENTS.includes(code.slice(0, 2)));
 
 // Subscriber i's variables under --filters varied: a cycle of four kinds,
 // the values within a kind cycling on their own (k = i / 4), so that the
@@ -128,15 +141,26 @@ function variedVariables(i) {
       return { f: { departement: DEPARTEMENTS[(k + 1) % DEPARTEMENTS.length], rome } };
     }
     case 2:
-      // 20, 30, 40, 50 or 60 km around one of the communes.
-      return { f: { near: { commune: COMMUNES[k % COMMUNES.length], radiusKm: 20 + 10 * (k % 5) } } };
+      // 10, 20, 30 or 50 km around a commune of Normandy (spread over
+      // them by a prime stride).
+      return {
+        f: { near: { commune: COMMUNES[(k * 7919) % COMMUNES.length], radiusKm: [10, 20, 30, 50][k % 4] } },
+      };
     default:
       return {}; // no filter: every published offer
   }
 }
 
+// Under --filters distinct, a filter of its own: a circle around commune
+// i (cycling), its radius growing by a kilometre at each cycle.
+function distinctVariables(i) {
+  const n = COMMUNES.length;
+  return { f: { near: { commune: COMMUNES[i % n], radiusKm: 5 + Math.floor(i / n) } } };
+}
+
 function subscribeMessage(i) {
-  const variables = filters === 'varied' ? variedVariables(i) : { f: {} };
+  const variables =
+    filters === 'varied' ? variedVariables(i) : filters === 'distinct' ? distinctVariables(i) : { f: {} };
   return JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } });
 }
 

@@ -179,6 +179,9 @@ impl Application {
             validator,
             issuer,
             subscriptions: config.subscriptions.clone(),
+            shared: Arc::new(crate::graphql::http::SharedSubscriptions::new(
+                config.alerts.subscriber_buffer,
+            )),
             shutdown: shutdown.clone(),
             tracker: tracker.clone(),
             webhooks,

@@ -58,6 +58,8 @@ pub struct ServerState {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The WebSocket connections open.
     pub tracker: tokio_util::task::TaskTracker,
+    /// Subscriptions sharing one execution.
+    pub shared: Arc<crate::graphql::http::SharedSubscriptions>,
     /// What the sandbox's webhook receiver got, in sandbox mode.
     pub webhooks: Option<Arc<sandbox_webhooks::Inbox>>,
 }
@@ -91,6 +93,7 @@ pub fn router(state: ServerState) -> Router {
                 state.store.clone(),
             ),
             subscriptions: state.subscriptions.clone(),
+            shared: state.shared.clone(),
             connections: Default::default(),
             shutdown: state.shutdown.clone(),
             tracker: state.tracker.clone(),

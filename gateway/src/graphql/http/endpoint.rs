@@ -26,6 +26,8 @@ pub struct Endpoint {
     pub cache: Option<ResponseCache>,
     /// Bounds on subscriptions.
     pub subscriptions: crate::config::SubscriptionLimits,
+    /// Subscriptions sharing one execution.
+    pub shared: std::sync::Arc<super::SharedSubscriptions>,
     /// Subscription connections open, by address.
     pub connections: std::sync::Arc<super::stream::Connections>,
     /// Cancelled when the gateway stops: subscribers are told to

@@ -22,10 +22,12 @@ mod execute;
 mod negotiate;
 pub mod ratelimit;
 mod routes;
+mod shared;
 mod stream;
 
 pub use endpoint::Endpoint;
 pub use routes::{get, not_found, other_method, post};
+pub use shared::SharedSubscriptions;
 pub use stream::{get_or_upgrade, sse, Connections};
 
 pub(crate) use super::answer::{refuse_with, MediaType};

@@ -32,6 +32,7 @@ use tokio_util::sync::CancellationToken;
 use super::admit::{caller, over_rate};
 use super::endpoint::Endpoint;
 use super::negotiate::{params_from_json, Params};
+use super::shared::{key_of, Outcome};
 use crate::graphql::alerts::ConnectionCloser;
 use crate::graphql::answer::{refuse, refuse_with, MediaType};
 use crate::graphql::errors::ErrorCode;
@@ -42,6 +43,12 @@ const PROTOCOL: &str = "graphql-transport-ws";
 
 /// How long a write may wait for a client that does not read.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a WebSocket reads at a time. An idle subscriber's connection keeps
+/// this buffer for hours: small, since the protocol's messages are (a
+/// longer one is read whole all the same, its frame header saying its
+/// length).
+const READ_BUFFER: usize = 512;
 
 /// Connections open per client address.
 #[derive(Debug, Default)]
@@ -137,18 +144,15 @@ pub async fn get_or_upgrade(State(endpoint): State<Endpoint>, request: Request) 
         .any(|p| p.trim() == PROTOCOL);
     let tracker = endpoint.tracker.clone();
     ws.protocols([PROTOCOL])
-        .read_buffer_size(4096)
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
         .max_message_size(endpoint.limits.max_body_bytes)
         .on_upgrade(move |socket| {
-            tracker.track_future(async move {
-                let _slot = slot;
-                serve_ws(endpoint, socket, offered, peer).await;
-            })
+            tracker.track_future(serve_ws(endpoint, socket, offered, peer, slot))
         })
 }
 
-type Tagged = BoxStream<'static, (String, Option<async_graphql::Response>)>;
+type Tagged = BoxStream<'static, (String, Option<Outcome>)>;
 
 /// One graphql-ws connection.
 struct WsConnection {
@@ -164,8 +168,14 @@ struct WsConnection {
 /// What to do after a client message.
 enum Next {
     Go,
-    Send(Value),
+    Send(String),
     Close(u16, String),
+}
+
+impl Next {
+    fn json(v: Value) -> Self {
+        Next::Send(v.to_string())
+    }
 }
 
 /// Sends a message, unless the client has not read for `WRITE_TIMEOUT` or
@@ -175,10 +185,6 @@ async fn send(socket: &mut WebSocket, message: Message, stop: &CancellationToken
         sent = tokio::time::timeout(WRITE_TIMEOUT, socket.send(message)) => matches!(sent, Ok(Ok(()))),
         _ = stop.cancelled() => false,
     }
-}
-
-async fn send_json(socket: &mut WebSocket, value: &Value, stop: &CancellationToken) -> bool {
-    send(socket, Message::Text(value.to_string().into()), stop).await
 }
 
 /// Closes with `code`, if the client reads within a second.
@@ -194,7 +200,17 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
     .await;
 }
 
-async fn serve_ws(endpoint: Endpoint, mut socket: WebSocket, offered: bool, address: IpAddr) {
+/// Serves one connection; `_slot` counts it against its address until it
+/// ends. The task of an idle connection keeps this future for hours: what
+/// it awaits for a moment (handling a message, sending, closing) is boxed
+/// so as not to take room in it.
+async fn serve_ws(
+    endpoint: Endpoint,
+    mut socket: WebSocket,
+    offered: bool,
+    address: IpAddr,
+    _slot: Slot,
+) {
     if !offered {
         close(&mut socket, 4406, "Subprotocol not acceptable").await;
         return;
@@ -221,32 +237,32 @@ async fn serve_ws(endpoint: Endpoint, mut socket: WebSocket, offered: bool, addr
             _ = c.closer.cancelled() => Next::Close(1013, "the subscriber does not read fast enough".into()),
             _ = &mut init, if c.caller.is_none() => Next::Close(4408, "Connection initialisation timeout".into()),
             message = socket.recv() => match message {
-                Some(Ok(Message::Text(text))) => c.on_message(&text).await,
+                Some(Ok(Message::Text(text))) => Box::pin(c.on_message(&text)).await,
                 Some(Ok(Message::Binary(_))) => Next::Close(4400, "binary messages are not part of the protocol".into()),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Next::Go,
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
             },
             Some((id, item)) = c.streams.next(), if !c.streams.is_empty() => c.on_result(id, item),
-            _ = keep_alive.tick() => Next::Send(json!({ "type": "ping" })),
+            _ = keep_alive.tick() => Next::json(json!({ "type": "ping" })),
         };
         match next {
             Next::Go => {}
             Next::Send(v) => {
-                if !send_json(&mut socket, &v, &c.closer).await {
+                if !Box::pin(send(&mut socket, Message::Text(v.into()), &c.closer)).await {
                     // A client that does not read: its buffers are full.
                     if c.closer.is_cancelled() {
-                        close(
+                        Box::pin(close(
                             &mut socket,
                             1013,
                             "the subscriber does not read fast enough",
-                        )
+                        ))
                         .await;
                     }
                     break;
                 }
             }
             Next::Close(code, reason) => {
-                close(&mut socket, code, &reason).await;
+                Box::pin(close(&mut socket, code, &reason)).await;
                 break;
             }
         }
@@ -277,12 +293,12 @@ impl WsConnection {
                 match caller(&self.endpoint.validator, &headers, MediaType::Json).await {
                     Ok(c) => {
                         self.caller = Some(c);
-                        Next::Send(json!({ "type": "connection_ack" }))
+                        Next::json(json!({ "type": "connection_ack" }))
                     }
                     Err(_) => Next::Close(4403, "Forbidden: the token does not check".into()),
                 }
             }
-            Some("ping") => Next::Send(json!({ "type": "pong" })),
+            Some("ping") => Next::json(json!({ "type": "pong" })),
             Some("pong") => Next::Go,
             Some("subscribe") => {
                 let Some(caller) = self.caller.clone() else {
@@ -298,7 +314,7 @@ impl WsConnection {
                 }
                 let limit = self.endpoint.subscriptions.per_connection;
                 if self.subscriptions.len() >= limit {
-                    return Next::Send(json!({
+                    return Next::json(json!({
                         "id": id, "type": "error",
                         "payload": [{
                             "message": format!("{limit} subscriptions are open on this connection already"),
@@ -313,7 +329,7 @@ impl WsConnection {
                     .check_n(&caller, self.address, 1)
                     .is_err()
                 {
-                    return Next::Send(json!({
+                    return Next::json(json!({
                         "id": id, "type": "error",
                         "payload": [{
                             "message": "too many requests; retry later",
@@ -324,7 +340,7 @@ impl WsConnection {
                 let params = match params_from_json(payload.clone()) {
                     Ok(p) => p,
                     Err(e) => {
-                        return Next::Send(json!({
+                        return Next::json(json!({
                             "id": id, "type": "error",
                             "payload": [{ "message": e, "extensions": { "code": "INVALID_INPUT" } }]
                         }))
@@ -361,44 +377,66 @@ impl WsConnection {
         }
     }
 
-    fn on_result(&mut self, id: String, item: Option<async_graphql::Response>) -> Next {
+    fn on_result(&mut self, id: String, item: Option<Outcome>) -> Next {
         if !self.subscriptions.contains_key(&id) {
             return Next::Go;
         }
+        // The payload is serialized once for every subscriber of the same
+        // request: the message is written around it.
+        let message = |kind: &str, payload: &str| {
+            Next::Send(format!(
+                r#"{{"id":{},"type":"{kind}","payload":{payload}}}"#,
+                Value::from(id.as_str())
+            ))
+        };
         match item {
             // A request that cannot run is answered with `error`, and no
             // `complete` follows.
-            Some(r) if r.data == async_graphql::Value::Null && !r.errors.is_empty() => {
+            Some(Outcome {
+                errors: Some(errors),
+                ..
+            }) => {
                 self.subscriptions.remove(&id);
-                Next::Send(json!({ "id": id, "type": "error", "payload": r.errors }))
+                message("error", &errors)
             }
-            Some(r) => Next::Send(json!({ "id": id, "type": "next", "payload": r })),
+            Some(o) => message("next", &o.response),
             None => {
                 self.subscriptions.remove(&id);
-                Next::Send(json!({ "id": id, "type": "complete" }))
+                Next::json(json!({ "id": id, "type": "complete" }))
             }
         }
     }
 }
 
-/// Runs a subscription (or a query or mutation, answered once).
+/// Runs a subscription, in the group of the same ones (or a query or
+/// mutation, alone, answered once).
 fn subscribe(
     endpoint: &Endpoint,
     params: Params,
     caller: crate::auth::Caller,
     closer: CancellationToken,
-) -> BoxStream<'static, async_graphql::Response> {
-    let mut request = async_graphql::Request::new(params.query)
-        .data(caller)
-        .data(Notices::default())
-        .data(ConnectionCloser(closer));
-    if let Some(name) = params.operation_name {
-        request = request.operation_name(name);
-    }
-    if let Some(vars) = params.variables {
-        request = request.variables(async_graphql::Variables::from_json(Value::Object(vars)));
-    }
-    endpoint.schema.execute_stream(request).boxed()
+) -> BoxStream<'static, Outcome> {
+    let key = key_of(
+        &params.query,
+        params.operation_name.as_deref(),
+        params.variables.as_ref(),
+        &caller,
+    );
+    let schema = endpoint.schema.clone();
+    let run = move |closer: CancellationToken| {
+        let mut request = async_graphql::Request::new(params.query)
+            .data(caller)
+            .data(Notices::default())
+            .data(ConnectionCloser(closer));
+        if let Some(name) = params.operation_name {
+            request = request.operation_name(name);
+        }
+        if let Some(vars) = params.variables {
+            request = request.variables(async_graphql::Variables::from_json(Value::Object(vars)));
+        }
+        schema.execute_stream(request).boxed()
+    };
+    endpoint.shared.subscribe(key, run, closer)
 }
 
 /// `POST /graphql/stream`: a subscription over Server-Sent Events, each
@@ -444,7 +482,7 @@ pub async fn sse(
         Box::pin(endpoint.shutdown.clone().cancelled_owned()),
     );
     let results = subscribe(&endpoint, params, caller, closer)
-        .map(|r| Event::default().event("next").json_data(&r))
+        .map(|o| Ok::<_, axum::Error>(Event::default().event("next").data(o.response.as_ref())))
         .chain(futures::stream::once(async {
             Ok(Event::default().event("complete").data(""))
         }))

@@ -1,0 +1,507 @@
+//! Identical subscriptions share one execution. Candidates subscribe with
+//! the criteria a frontend offers them, so many of a region's subscribers
+//! send the same document with the same variables: each such group runs
+//! once (parsed, validated and resolved once, its results serialized once)
+//! and its results are handed to every member. A member keeps only its
+//! place in the group and a bounded buffer: an idle subscriber costs its
+//! connection, not an execution.
+//!
+//! Requests are the same when their document, operation name, variables
+//! and caller (subject, scopes, OPCO, CFA) are: a member sees exactly what
+//! its own execution would have shown it. Queries and mutations sent over
+//! a subscription transport run alone, as does a document that does not
+//! parse (it is answered with its error).
+//!
+//! A member that lets its buffer fill is cut off (its `closer` is
+//! cancelled), as a subscriber of its own would be; if the execution
+//! itself is cut off, every member is.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
+use tokio_util::sync::CancellationToken;
+
+/// How long results ready one after the other are gathered into one entry
+/// of the members' buffers: a detection's offers arrive together.
+const GATHER: Duration = Duration::from_millis(20);
+
+/// At most this many results in one entry.
+const GATHER_MAX: usize = 4096;
+
+/// One result of a subscription, serialized once for all its members.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The GraphQL response, as JSON.
+    pub response: Arc<str>,
+    /// For a request that cannot run (no data, errors): its errors, as a
+    /// JSON array.
+    pub errors: Option<Arc<str>>,
+}
+
+impl From<&async_graphql::Response> for Outcome {
+    fn from(r: &async_graphql::Response) -> Self {
+        let failed = r.data == async_graphql::Value::Null && !r.errors.is_empty();
+        Self {
+            response: serde_json::to_string(r)
+                .expect("a response serializes")
+                .into(),
+            errors: failed.then(|| {
+                serde_json::to_string(&r.errors)
+                    .expect("errors serialize")
+                    .into()
+            }),
+        }
+    }
+}
+
+type Batch = Arc<[Outcome]>;
+
+/// A member's bounded buffer: a lock, a queue that takes no room while
+/// empty, and the waker of its reader (a channel would keep a block of
+/// slots per member).
+#[derive(Default)]
+struct Queue {
+    state: Mutex<Queued>,
+    reader: futures::task::AtomicWaker,
+}
+
+#[derive(Default)]
+struct Queued {
+    entries: std::collections::VecDeque<Batch>,
+    /// No more entries will come.
+    closed: bool,
+}
+
+enum Refused {
+    Full,
+    Gone,
+}
+
+impl Queue {
+    fn push(self: &Arc<Self>, batch: Batch, bound: usize) -> Result<(), Refused> {
+        // The reader gone, nobody else holds the queue.
+        if Arc::strong_count(self) == 1 {
+            return Err(Refused::Gone);
+        }
+        let mut state = self.state.lock().expect("queue lock");
+        if state.entries.len() >= bound {
+            return Err(Refused::Full);
+        }
+        state.entries.push_back(batch);
+        drop(state);
+        self.reader.wake();
+        Ok(())
+    }
+
+    fn close(&self) {
+        self.state.lock().expect("queue lock").closed = true;
+        self.reader.wake();
+    }
+
+    fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Option<Batch>> {
+        self.reader.register(cx.waker());
+        let mut state = self.state.lock().expect("queue lock");
+        match state.entries.pop_front() {
+            Some(b) => Poll::Ready(Some(b)),
+            None if state.closed => Poll::Ready(None),
+            None => Poll::Pending,
+        }
+    }
+}
+
+struct Member {
+    id: u64,
+    queue: Arc<Queue>,
+    closer: CancellationToken,
+}
+
+impl Drop for Member {
+    /// Out of its group (the execution ended, or the member was cut off),
+    /// a member's stream ends once read.
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
+struct Group {
+    /// Tells apart a group from a later one under the same key.
+    id: u64,
+    members: Vec<Member>,
+    /// Stops the execution when the last member leaves.
+    task: tokio::task::AbortHandle,
+}
+
+/// The shared executions of one process.
+pub struct SharedSubscriptions {
+    groups: Mutex<HashMap<String, Group>>,
+    next: AtomicU64,
+    /// How many entries a member's buffer holds.
+    buffer: usize,
+}
+
+impl std::fmt::Debug for SharedSubscriptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedSubscriptions")
+            .field("buffer", &self.buffer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether `query`'s operation `name` (or its only one) is a subscription.
+fn is_subscription(query: &str, name: Option<&str>) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    let ty = match (&doc.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(n)) => ops.get(n).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    ty == Some(OperationType::Subscription)
+}
+
+impl SharedSubscriptions {
+    /// No group yet; a member buffers `buffer` entries at most.
+    pub fn new(buffer: usize) -> Self {
+        Self {
+            groups: Mutex::default(),
+            next: AtomicU64::new(1),
+            buffer: buffer.max(1),
+        }
+    }
+
+    /// How many subscribers, over all groups.
+    pub fn members(&self) -> usize {
+        self.groups
+            .lock()
+            .expect("groups lock")
+            .values()
+            .map(|g| g.members.len())
+            .sum()
+    }
+
+    /// How many executions.
+    pub fn groups(&self) -> usize {
+        self.groups.lock().expect("groups lock").len()
+    }
+
+    /// The results of `request`, run by `caller`: in the group of the same
+    /// requests when it is a subscription. `run` starts an execution;
+    /// `closer` is cancelled if the subscriber is cut off.
+    pub fn subscribe(
+        self: &Arc<Self>,
+        key: Option<String>,
+        run: impl FnOnce(CancellationToken) -> BoxStream<'static, async_graphql::Response>,
+        closer: CancellationToken,
+    ) -> BoxStream<'static, Outcome> {
+        let Some(key) = key else {
+            return run(closer).map(|r| Outcome::from(&r)).boxed();
+        };
+        let queue = Arc::new(Queue::default());
+        let member = self.next.fetch_add(1, Ordering::Relaxed);
+        let mut groups = self.groups.lock().expect("groups lock");
+        let group = match groups.get_mut(&key) {
+            Some(g) => g,
+            None => {
+                let id = self.next.fetch_add(1, Ordering::Relaxed);
+                let cut = CancellationToken::new();
+                let results = run(cut.clone());
+                let task = tokio::spawn(self.clone().fan_out(key.clone(), id, results, cut));
+                groups.entry(key.clone()).or_insert(Group {
+                    id,
+                    members: Vec::new(),
+                    task: task.abort_handle(),
+                })
+            }
+        };
+        group.members.push(Member {
+            id: member,
+            queue: queue.clone(),
+            closer,
+        });
+        let group_id = group.id;
+        self.gauge(&groups);
+        drop(groups);
+        Membership {
+            queue,
+            pending: None,
+            key,
+            group: group_id,
+            member,
+            owner: self.clone(),
+        }
+        .boxed()
+    }
+
+    fn gauge(&self, groups: &HashMap<String, Group>) {
+        let members: usize = groups.values().map(|g| g.members.len()).sum();
+        metrics::gauge!("passerelle_subscribers_active").set(members as f64);
+        metrics::gauge!("passerelle_subscription_executions").set(groups.len() as f64);
+    }
+
+    /// Runs a group's execution, handing its results to the members.
+    async fn fan_out(
+        self: Arc<Self>,
+        key: String,
+        id: u64,
+        results: BoxStream<'static, async_graphql::Response>,
+        cut: CancellationToken,
+    ) {
+        let mut results = results.fuse();
+        loop {
+            let first = tokio::select! {
+                biased;
+                _ = cut.cancelled() => None,
+                r = results.next() => r,
+            };
+            let Some(first) = first else {
+                break;
+            };
+            let mut batch = vec![Outcome::from(&first)];
+            let until = tokio::time::Instant::now() + GATHER;
+            while batch.len() < GATHER_MAX {
+                match tokio::time::timeout_at(until, results.next()).await {
+                    Ok(Some(r)) => batch.push(Outcome::from(&r)),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            let batch: Batch = batch.into();
+            let mut groups = self.groups.lock().expect("groups lock");
+            let Some(group) = groups.get_mut(&key).filter(|g| g.id == id) else {
+                return;
+            };
+            let mut cut_off = 0u64;
+            let bound = self.buffer;
+            group
+                .members
+                .retain(|m| match m.queue.push(batch.clone(), bound) {
+                    Ok(()) => true,
+                    Err(Refused::Full) => {
+                        m.closer.cancel();
+                        cut_off += 1;
+                        false
+                    }
+                    Err(Refused::Gone) => false,
+                });
+            if group.members.is_empty() {
+                groups.remove(&key);
+                self.gauge(&groups);
+                drop(groups);
+                // The execution goes before the cut-off is counted: once it
+                // is, nothing of the group is left.
+                drop(results);
+                metrics::counter!("passerelle_subscribers_cut_off_total").increment(cut_off);
+                return;
+            }
+            self.gauge(&groups);
+            drop(groups);
+            metrics::counter!("passerelle_subscribers_cut_off_total").increment(cut_off);
+        }
+        // The execution ended (its results told) or was cut off: its
+        // members' streams end once read; cut off, they are told to go.
+        let mut groups = self.groups.lock().expect("groups lock");
+        if groups.get(&key).is_some_and(|g| g.id == id) {
+            if let Some(g) = groups.remove(&key) {
+                if cut.is_cancelled() {
+                    for m in &g.members {
+                        m.closer.cancel();
+                    }
+                }
+            }
+        }
+        self.gauge(&groups);
+    }
+
+    fn leave(&self, key: &str, group: u64, member: u64) {
+        let mut groups = self.groups.lock().expect("groups lock");
+        let Some(g) = groups.get_mut(key).filter(|g| g.id == group) else {
+            return;
+        };
+        g.members.retain(|m| m.id != member);
+        if g.members.is_empty() {
+            if let Some(g) = groups.remove(key) {
+                g.task.abort();
+            }
+        }
+        self.gauge(&groups);
+    }
+}
+
+/// The key of a request's group: `None` when it runs alone.
+pub fn key_of(
+    query: &str,
+    operation_name: Option<&str>,
+    variables: Option<&serde_json::Map<String, serde_json::Value>>,
+    caller: &crate::auth::Caller,
+) -> Option<String> {
+    if !is_subscription(query, operation_name) {
+        return None;
+    }
+    // Variables in a canonical order: the same filter written in another
+    // order is the same request.
+    let variables: Option<std::collections::BTreeMap<&String, &serde_json::Value>> =
+        variables.map(|v| v.iter().collect());
+    serde_json::to_string(&(
+        query,
+        operation_name,
+        variables,
+        &caller.subject,
+        &caller.scopes,
+        &caller.opco,
+        &caller.cfa,
+    ))
+    .ok()
+}
+
+/// A member's results. Dropped, it leaves its group.
+struct Membership {
+    queue: Arc<Queue>,
+    /// The entry being read, and how far.
+    pending: Option<(Batch, usize)>,
+    key: String,
+    group: u64,
+    member: u64,
+    owner: Arc<SharedSubscriptions>,
+}
+
+impl Stream for Membership {
+    type Item = Outcome;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Outcome>> {
+        loop {
+            if let Some((batch, next)) = &mut self.pending {
+                if let Some(o) = batch.get(*next) {
+                    *next += 1;
+                    return Poll::Ready(Some(o.clone()));
+                }
+                self.pending = None;
+            }
+            match self.queue.poll_pop(cx) {
+                Poll::Ready(Some(batch)) => self.pending = Some((batch, 0)),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.owner.leave(&self.key, self.group, self.member);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::mpsc;
+
+    use super::*;
+
+    fn caller(subject: Option<&str>) -> crate::auth::Caller {
+        crate::auth::Caller {
+            subject: subject.map(str::to_owned),
+            scopes: Vec::new(),
+            opco: None,
+            cfa: None,
+        }
+    }
+
+    #[test]
+    fn only_the_same_subscription_of_the_same_caller_is_shared() {
+        let sub = "subscription ($f: OfferFilter) { offerPublished(filter: $f) { offer { id } } }";
+        let vars = |s: &str| serde_json::from_str::<serde_json::Map<_, _>>(s).unwrap();
+        let a = key_of(
+            sub,
+            None,
+            Some(&vars(r#"{"f": {"departement": "14"}, "g": 1}"#)),
+            &caller(None),
+        );
+        let b = key_of(
+            sub,
+            None,
+            Some(&vars(r#"{"g": 1, "f": {"departement": "14"}}"#)),
+            &caller(None),
+        );
+        assert!(a.is_some());
+        assert_eq!(a, b, "variables in another order");
+        let other_vars = key_of(
+            sub,
+            None,
+            Some(&vars(r#"{"f": {"departement": "50"}}"#)),
+            &caller(None),
+        );
+        let other_caller = key_of(
+            sub,
+            None,
+            Some(&vars(r#"{"f": {"departement": "14"}, "g": 1}"#)),
+            &caller(Some("cfa-1")),
+        );
+        assert_ne!(a, other_vars);
+        assert_ne!(a, other_caller);
+        assert_eq!(
+            key_of("{ offers { totalCount } }", None, None, &caller(None)),
+            None
+        );
+        assert_eq!(key_of("mutation { x }", None, None, &caller(None)), None);
+        assert_eq!(key_of("subscription {", None, None, &caller(None)), None);
+        let two = "query A { a } subscription B { b }";
+        assert_eq!(key_of(two, Some("A"), None, &caller(None)), None);
+        assert!(key_of(two, Some("B"), None, &caller(None)).is_some());
+        assert_eq!(key_of(two, None, None, &caller(None)), None);
+    }
+
+    fn response(n: i64) -> async_graphql::Response {
+        async_graphql::Response::new(async_graphql::Value::from(n))
+    }
+
+    #[tokio::test]
+    async fn members_share_one_execution_and_a_stalled_one_is_cut_off() {
+        let shared = Arc::new(SharedSubscriptions::new(1));
+        let (tx, rx) = mpsc::unbounded_channel::<async_graphql::Response>();
+        let rx = Arc::new(Mutex::new(Some(rx)));
+        let runs = Arc::new(AtomicU64::new(0));
+        let run = |_: CancellationToken| {
+            runs.fetch_add(1, Ordering::Relaxed);
+            let rx = rx.lock().unwrap().take().expect("run once");
+            tokio_stream_of(rx)
+        };
+        let reader_closer = CancellationToken::new();
+        let stalled_closer = CancellationToken::new();
+        let key = Some("k".to_owned());
+        let mut reader = shared.subscribe(key.clone(), run, reader_closer.clone());
+        let _stalled = shared.subscribe(
+            key.clone(),
+            |_| unreachable!("the group runs already"),
+            stalled_closer.clone(),
+        );
+        assert_eq!((shared.groups(), shared.members()), (1, 2));
+        assert_eq!(runs.load(Ordering::Relaxed), 1);
+        for n in 0..3 {
+            tx.send(response(n)).unwrap();
+            let o = reader.next().await.unwrap();
+            assert_eq!(&*o.response, format!(r#"{{"data":{n}}}"#));
+            assert!(o.errors.is_none());
+            // Past the gathering window, the next result is an entry of
+            // its own.
+            tokio::time::sleep(GATHER * 2).await;
+        }
+        // The stalled member's buffer (one entry) filled at the second.
+        assert!(stalled_closer.is_cancelled() && !reader_closer.is_cancelled());
+        assert_eq!(shared.members(), 1);
+        drop(reader);
+        assert_eq!((shared.groups(), shared.members()), (0, 0));
+    }
+
+    fn tokio_stream_of(
+        mut rx: mpsc::UnboundedReceiver<async_graphql::Response>,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        futures::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
+    }
+}
