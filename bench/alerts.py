@@ -10,7 +10,8 @@ in-process, SQLite) and measures, side by side in one run:
    cache off so that every request searches) without them and with them, in
    ROUNDS alternating rounds (the subscribers connect and leave each round):
    the ratio is of the medians, so that the machine's drift between rounds
-   weighs on both sides alike.
+   weighs on both sides alike. Last, on a gateway started afresh, the memory
+   of as many subscribers each with a filter of its own (nothing shared).
 2. A burst: one CMA snapshot bringing NEW_OFFERS new offers to the
    subscribers and to ALERTS saved alerts with varied filters (written
    straight into the store before the gateway starts): by département, by
@@ -196,6 +197,15 @@ def seed_alerts(db, count, hook):
     con.close()
 
 
+def metric(gw, name):
+    """A gauge of the gateway's /metrics."""
+    with urllib.request.urlopen(gw.url("/metrics"), timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+    return None
+
+
 def wrk(url, seconds, tmp):
     bodies = tmp / "bodies.txt"
     queries = [
@@ -277,11 +287,11 @@ per_connection = 4
     url = gw.url("/graphql")
     wrk(url, 3, tmp)  # warm
 
-    def connect():
+    def connect(filters="varied"):
         subs = subprocess.Popen(
             ["node", "--max-old-space-size=4096", str(ROOT / "bench" / "subscribers.mjs"),
              "--url", f"ws://127.0.0.1:{port}/graphql", "--count", str(args.subscribers),
-             "--filters", "varied"],
+             "--filters", filters],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         connected = json.loads(subs.stdout.readline())
         time.sleep(2)
@@ -310,7 +320,9 @@ per_connection = 4
     connected, rss_with = first
     med_without = statistics.median(x["without"]["rps"] for x in rounds)
     med_with = statistics.median(x["with"]["rps"] for x in rounds)
+    executions = metric(gw, "passerelle_subscription_executions")
     result["idle"] = {
+        "executions": executions,
         "connected": connected,
         "rss_before_kib": rss_before,
         "rss_with_kib": rss_with,
@@ -372,6 +384,24 @@ per_connection = 4
         "per_second": total / (last - first) if first and last and last > first else None,
     }
 
+    leave(subs)
+    gw.stop()
+
+    # The worst case: every subscriber a filter of its own, on a gateway
+    # just started (so that the memory the others left is not reused).
+    gw = Gateway(args.binary, config, port)
+    gw.wait_for("passerelle listening")
+    before = rss_kib(gw.proc.pid)
+    subs, connected = connect("distinct")
+    after = rss_kib(gw.proc.pid)
+    result["idle_distinct"] = {
+        "connected": connected,
+        "executions": metric(gw, "passerelle_subscription_executions"),
+        "rss_before_kib": before,
+        "rss_with_kib": after,
+        "added_mib": (after - before) / 1024,
+        "kib_per_subscriber": (after - before) / max(connected["connected"], 1),
+    }
     leave(subs)
     gw.stop()
     receiver.terminate()

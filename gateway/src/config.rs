@@ -655,8 +655,8 @@ pub struct AlertSettings {
     /// feed's new snapshot is read at once).
     #[serde(with = "humantime_serde", default = "default_poll")]
     pub poll_interval: std::time::Duration,
-    /// How many detections' offers a live subscriber's buffer holds; one that lets it
-    /// fill is cut off.
+    /// How many entries a live subscriber's buffer holds (the results of a detection,
+    /// ready together, take one); one that lets it fill is cut off.
     #[serde(default = "default_buffer")]
     pub subscriber_buffer: usize,
     /// The hour (UTC) daily digests are sent at, for the day before.

@@ -90,7 +90,7 @@ async fn settled(app: &TestApp, subscribers: usize) {
             .unwrap();
         let active = text
             .lines()
-            .find(|l| l.starts_with("passerelle_subscriptions_active"))
+            .find(|l| l.starts_with("passerelle_subscribers_active"))
             .and_then(|l| l.split_whitespace().last()?.parse::<f64>().ok())
             .unwrap_or(0.0);
         if text.contains("passerelle_offers_new_total") && active as usize >= subscribers {
@@ -155,6 +155,9 @@ async fn subscribers_and_saved_alerts_see_each_new_offer_once() {
     )
     .await;
     settled(&app, 3).await;
+    // The two subscribers of everything, one per transport, send the same
+    // request: they share one execution, the filtered one has its own.
+    assert_eq!(app.metric("passerelle_subscription_executions").await, 2.0);
     publish_cma(&app, 4).await;
     let ws = everything_ws.results().await;
     let sse = everything_sse.results().await;

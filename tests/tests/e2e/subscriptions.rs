@@ -189,7 +189,7 @@ async fn on_shutdown_subscribers_are_told_to_reconnect() {
         .await
         .unwrap();
     assert_eq!(sse.status(), 200);
-    while app.metric("passerelle_subscriptions_active").await < 2.0 {
+    while app.metric("passerelle_subscribers_active").await < 2.0 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     app.stop();
@@ -219,7 +219,7 @@ async fn a_subscriber_that_does_not_read_is_cut_off() {
     )
     .await;
     while app.metric("passerelle_offers_new_total").await == 0.0
-        && app.metric("passerelle_subscriptions_active").await < 1.0
+        && app.metric("passerelle_subscribers_active").await < 1.0
     {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -240,7 +240,7 @@ async fn a_subscriber_that_does_not_read_is_cut_off() {
         app.metric("passerelle_subscribers_cut_off_total").await,
         1.0
     );
-    assert_eq!(app.metric("passerelle_subscriptions_active").await, 0.0);
+    assert_eq!(app.metric("passerelle_subscribers_active").await, 0.0);
     // Reading again, the client finds its connection ended.
     let ended = tokio::time::timeout(Duration::from_secs(60), async {
         loop {

@@ -520,6 +520,122 @@ pub fn backoff(settings: &AlertSettings, attempts: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::alerts::{DigestAddition, NewBatch, NewDelivery};
+
+    fn offer_ids(body: &str) -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        v["data"]["offers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_delivery_carries_the_offers_of_its_sets_and_older_ones_their_places() {
+        let dir = tempfile::tempdir().unwrap();
+        for (backend, url) in crate::store::testing::backends(dir.path()).await {
+            let store = Store::open(&url).await.unwrap();
+            let alert = AlertRow {
+                id: "alrt_1".into(),
+                client_id: "front".into(),
+                candidate_ref: "cand".into(),
+                filter: "{}".into(),
+                webhook_url: "http://127.0.0.1:9/hook".into(),
+                secret: new_secret(),
+                digest: "DAILY".into(),
+                active: true,
+                disabled_why: None,
+                created_us: 1,
+            };
+            store.create_alert(&alert).await.unwrap();
+            let rendered = |ids: &[&str]| {
+                serde_json::to_string(
+                    &ids.iter()
+                        .map(|id| serde_json::json!({ "id": id }))
+                        .collect::<Vec<_>>(),
+                )
+                .unwrap()
+            };
+            let digest = |batch: i64, set: u32, offers: u32| DigestAddition {
+                id: "msg_digest_alrt_1".into(),
+                alert_id: "alrt_1".into(),
+                sets: vec![(batch, set)],
+                offers,
+                due_us: 1_000,
+            };
+            store
+                .record_batch(&NewBatch {
+                    id: 100,
+                    detected_at: "2026-12-01T10:00:00Z".into(),
+                    replica: "r".into(),
+                    offers: "[]".into(),
+                    rendered: rendered(&["a", "b", "c"]),
+                    sources: vec!["cma:a".into(), "cma:b".into(), "cma:c".into()],
+                    sets: vec![vec![0, 2], vec![1]],
+                    deliveries: vec![NewDelivery {
+                        id: "msg_100_alrt_1".into(),
+                        alert_id: "alrt_1".into(),
+                        sets: vec![(100, 0)],
+                        offers: 2,
+                        due_us: 100,
+                    }],
+                    digests: vec![digest(100, 1, 1)],
+                })
+                .await
+                .unwrap();
+            // A second batch adds to the day's digest.
+            store
+                .record_batch(&NewBatch {
+                    id: 200,
+                    detected_at: "2026-12-01T11:00:00Z".into(),
+                    replica: "r".into(),
+                    offers: "[]".into(),
+                    rendered: rendered(&["d"]),
+                    sources: vec!["cma:d".into()],
+                    sets: vec![vec![0]],
+                    deliveries: Vec::new(),
+                    digests: vec![digest(200, 0, 1)],
+                })
+                .await
+                .unwrap();
+            // A delivery written before sets were names each place.
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (id, alert_id, refs, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) \
+                 VALUES ('msg_old_alrt_1', 'alrt_1', '[[100,2],[200,0]]', 2, 'pending', 0, 50, 50, 50, 0)",
+            )
+            .execute(store.pool())
+            .await
+            .unwrap();
+            let deliverer = Deliverer::new(
+                store.clone(),
+                TargetGuard::default(),
+                AlertSettings::default(),
+                Arc::new(Notify::new()),
+            );
+            let rows = store.deliveries_of("alrt_1", 10).await.unwrap();
+            let by_id = |id: &str| rows.iter().find(|d| d.id == id).unwrap();
+            let mut bodies = Vec::new();
+            for (id, offers) in [
+                ("msg_100_alrt_1", 2),
+                ("msg_digest_alrt_1", 2),
+                ("msg_old_alrt_1", 2),
+            ] {
+                let d = by_id(id);
+                assert_eq!(d.offers, offers, "{backend} {id}");
+                let body = deliverer.body(d, &alert).await.unwrap();
+                // The same bytes at every attempt.
+                assert_eq!(deliverer.body(d, &alert).await.unwrap(), body);
+                bodies.push(offer_ids(&body));
+            }
+            assert_eq!(
+                bodies,
+                [vec!["a", "c"], vec!["b", "d"], vec!["c", "d"]],
+                "{backend}"
+            );
+        }
+    }
 
     #[test]
     fn signatures_follow_the_standard_webhooks_example() {
