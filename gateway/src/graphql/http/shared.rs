@@ -192,9 +192,10 @@ impl SharedSubscriptions {
         self.groups.lock().expect("groups lock").len()
     }
 
-    /// The results of `request`, run by `caller`: in the group of the same
-    /// requests when it is a subscription. `run` starts an execution;
-    /// `closer` is cancelled if the subscriber is cut off.
+    /// A subscriber's results: those of the group under `key` (see
+    /// [`key_of`]), which `run` starts when there is none, or of `run`
+    /// alone when `key` is `None`. `run` is given the token that cuts the
+    /// execution off; `closer` is cancelled if the subscriber is cut off.
     pub fn subscribe(
         self: &Arc<Self>,
         key: Option<String>,
