@@ -86,7 +86,7 @@ impl LiveSubscribers {
         metrics::gauge!("passerelle_subscriptions_active").set(inner.senders.len() as f64);
         LiveSubscription {
             rx,
-            pending: None,
+            pending: Batches::default(),
             id,
             owner: self.clone(),
         }
@@ -147,29 +147,55 @@ impl LiveSubscribers {
 pub struct LiveSubscription {
     rx: mpsc::Receiver<Batch>,
     /// The batch being read, and how far.
-    pending: Option<(Batch, usize)>,
+    pending: Batches<Arc<Offer>>,
     id: u64,
     owner: Arc<LiveSubscribers>,
+}
+
+/// Reads shared batches one item at a time: the batch being read and how
+/// far, the next one polled once it is done.
+#[derive(Debug)]
+pub struct Batches<T> {
+    pending: Option<(Arc<[T]>, usize)>,
+}
+
+impl<T> Default for Batches<T> {
+    fn default() -> Self {
+        Self { pending: None }
+    }
+}
+
+impl<T: Clone> Batches<T> {
+    /// The next item, from the batch being read or from the next one
+    /// `poll_batch` gives.
+    pub fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut poll_batch: impl FnMut(&mut Context<'_>) -> Poll<Option<Arc<[T]>>>,
+    ) -> Poll<Option<T>> {
+        loop {
+            if let Some((batch, next)) = &mut self.pending {
+                if let Some(item) = batch.get(*next) {
+                    *next += 1;
+                    return Poll::Ready(Some(item.clone()));
+                }
+                self.pending = None;
+            }
+            match poll_batch(cx) {
+                Poll::Ready(Some(batch)) => self.pending = Some((batch, 0)),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
 }
 
 impl futures::Stream for LiveSubscription {
     type Item = Arc<Offer>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            if let Some((batch, next)) = &mut self.pending {
-                if let Some(o) = batch.get(*next) {
-                    *next += 1;
-                    return Poll::Ready(Some(o.clone()));
-                }
-                self.pending = None;
-            }
-            match self.rx.poll_recv(cx) {
-                Poll::Ready(Some(batch)) => self.pending = Some((batch, 0)),
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
+        let this = &mut *self;
+        this.pending.poll_next(cx, |cx| this.rx.poll_recv(cx))
     }
 }
 

@@ -28,6 +28,8 @@ use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
+use crate::domain::alerts::live::Batches;
+
 /// How long results ready one after the other are gathered into one entry
 /// of the members' buffers: a detection's offers arrive together.
 const GATHER: Duration = Duration::from_millis(20);
@@ -232,7 +234,7 @@ impl SharedSubscriptions {
         drop(groups);
         Membership {
             queue,
-            pending: None,
+            pending: Batches::default(),
             key,
             group: group_id,
             member,
@@ -364,8 +366,7 @@ pub fn key_of(
 /// A member's results. Dropped, it leaves its group.
 struct Membership {
     queue: Arc<Queue>,
-    /// The entry being read, and how far.
-    pending: Option<(Batch, usize)>,
+    pending: Batches<Outcome>,
     key: String,
     group: u64,
     member: u64,
@@ -376,20 +377,8 @@ impl Stream for Membership {
     type Item = Outcome;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Outcome>> {
-        loop {
-            if let Some((batch, next)) = &mut self.pending {
-                if let Some(o) = batch.get(*next) {
-                    *next += 1;
-                    return Poll::Ready(Some(o.clone()));
-                }
-                self.pending = None;
-            }
-            match self.queue.poll_pop(cx) {
-                Poll::Ready(Some(batch)) => self.pending = Some((batch, 0)),
-                Poll::Ready(None) => return Poll::Ready(None),
-                Poll::Pending => return Poll::Pending,
-            }
-        }
+        let this = &mut *self;
+        this.pending.poll_next(cx, |cx| this.queue.poll_pop(cx))
     }
 }
 
