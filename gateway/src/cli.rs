@@ -63,7 +63,13 @@ enum Command {
         write_config: Option<PathBuf>,
     },
     /// Prints the GraphQL schema (SDL).
-    Schema,
+    Schema {
+        /// The schema as a Federation 2 subgraph, with its `@key`s and
+        /// other directives: what `_service { sdl }` answers, for
+        /// composing a supergraph.
+        #[arg(long)]
+        subgraph: bool,
+    },
     /// Writes a simulated taxe d'apprentissage campaign, one file per OPCO
     /// (`OPCO.csv` for `/ingest/allocations`, or `OPCO.jsonl`: one
     /// `pushAllocations` request body a line), for tests and benchmarks.
@@ -289,8 +295,12 @@ pub fn run() -> ExitCode {
                 }
             }
         }
-        Command::Schema => {
-            print!("{}", crate::graphql::sdl());
+        Command::Schema { subgraph } => {
+            if subgraph {
+                print!("{}", crate::graphql::federation_sdl());
+            } else {
+                print!("{}", crate::graphql::sdl());
+            }
             ExitCode::SUCCESS
         }
         Command::Serve {

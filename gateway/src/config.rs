@@ -277,6 +277,10 @@ pub struct Limits {
     /// The most operations one batched request may hold.
     #[serde(default = "default_max_batch")]
     pub max_batch: usize,
+    /// The most representations one operation may give `_entities`, in
+    /// all: a router's entity fetch is a page, bounded as pages are.
+    #[serde(default = "default_max_representations")]
+    pub max_representations: usize,
     /// Requests per second and burst, per client address for anonymous
     /// callers and per token subject for the others.
     #[serde(default)]
@@ -303,6 +307,7 @@ impl Default for Limits {
             max_aliases: default_max_aliases(),
             max_root_fields: default_max_root_fields(),
             max_batch: default_max_batch(),
+            max_representations: default_max_representations(),
             rate: RateLimits::default(),
             max_body_bytes: default_max_body(),
             max_upload_bytes: default_max_upload(),
@@ -385,6 +390,9 @@ fn default_max_depth() -> usize {
 }
 fn default_operation_timeout() -> std::time::Duration {
     std::time::Duration::from_secs(10)
+}
+fn default_max_representations() -> usize {
+    default_max_page()
 }
 fn default_max_complexity() -> usize {
     1000

@@ -260,7 +260,7 @@ pub struct AlertQuery;
 #[Object]
 impl AlertQuery {
     /// Your saved alerts, oldest first. Needs the scope `alerts:write`.
-    #[graphql(guard = "RequireScope(SCOPE)")]
+    #[graphql(guard = "RequireScope(SCOPE)", requires_scopes = "alerts:write")]
     async fn offer_alerts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OfferAlert>> {
         let state = ctx.data::<ApiState>()?;
         let rows = state
@@ -275,7 +275,7 @@ impl AlertQuery {
     }
 
     /// One of your saved alerts. Needs the scope `alerts:write`.
-    #[graphql(guard = "RequireScope(SCOPE)")]
+    #[graphql(guard = "RequireScope(SCOPE)", requires_scopes = "alerts:write")]
     async fn offer_alert(
         &self,
         ctx: &Context<'_>,
@@ -299,7 +299,7 @@ impl AlertMutation {
     /// Saves a candidate's alert: the new offers `filter` matches are
     /// POSTed to `webhookUrl`, signed with the secret answered here once.
     /// Needs the scope `alerts:write`.
-    #[graphql(guard = "RequireScope(SCOPE)")]
+    #[graphql(guard = "RequireScope(SCOPE)", requires_scopes = "alerts:write")]
     async fn create_offer_alert(
         &self,
         ctx: &Context<'_>,
@@ -352,7 +352,7 @@ impl AlertMutation {
 
     /// Deletes one of your alerts, and its deliveries not yet made; false
     /// when you have no such alert. Needs the scope `alerts:write`.
-    #[graphql(guard = "RequireScope(SCOPE)")]
+    #[graphql(guard = "RequireScope(SCOPE)", requires_scopes = "alerts:write")]
     async fn delete_offer_alert(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
         let state = ctx.data::<ApiState>()?;
         state

@@ -144,6 +144,7 @@ impl CampaignMutation {
     /// Needs the scope `allocations:write` and an `opco` claim; the batch is
     /// stored for that OPCO only. Each record is checked alone; the answer
     /// comes once the batch is committed.
+    #[graphql(requires_scopes = "allocations:write")]
     async fn push_allocations(
         &self,
         ctx: &Context<'_>,
@@ -419,6 +420,7 @@ impl TaxCampaign {
     }
 
     /// The campaign's totals (scope `region:bi`).
+    #[graphql(requires_scopes = "region:bi")]
     async fn totals(&self, ctx: &Context<'_>) -> async_graphql::Result<CampaignTotals> {
         self.reader.region()?;
         let state = ctx.data::<ApiState>()?;
@@ -438,6 +440,7 @@ impl TaxCampaign {
     }
 
     /// By OPCO (scope `region:bi`).
+    #[graphql(requires_scopes = "region:bi")]
     async fn by_opco(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CampaignLine>> {
         self.reader.region()?;
         let state = ctx.data::<ApiState>()?;
@@ -450,6 +453,7 @@ impl TaxCampaign {
     }
 
     /// By the employers' département (scope `region:bi`).
+    #[graphql(requires_scopes = "region:bi")]
     async fn by_employer_departement(
         &self,
         ctx: &Context<'_>,
@@ -469,6 +473,7 @@ impl TaxCampaign {
     }
 
     /// By ISO week of the allocation, Paris time (scope `region:bi`).
+    #[graphql(requires_scopes = "region:bi")]
     async fn by_week(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CampaignLine>> {
         self.reader.region()?;
         let state = ctx.data::<ApiState>()?;

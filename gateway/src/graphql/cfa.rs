@@ -29,8 +29,15 @@ use crate::partners::sources::Sources;
 /// A value loaded for a key, and the partners that failed meanwhile.
 #[derive(Clone)]
 pub struct Joined<T> {
-    value: T,
-    errors: Vec<ConnectorError>,
+    pub(super) value: T,
+    pub(super) errors: Vec<ConnectorError>,
+}
+
+impl<T> Joined<T> {
+    /// `value`, loaded while `errors` failed.
+    pub fn new(value: T, errors: Vec<ConnectorError>) -> Self {
+        Self { value, errors }
+    }
 }
 
 /// Loads the offers a CFA's apprentices could take: offers in its
@@ -141,7 +148,7 @@ pub fn loaders(
 
 /// Spawns a batch load in the operation that asked for it: under its span,
 /// within its deadline.
-fn spawn_in_operation<F>(load: F) -> tokio::task::JoinHandle<F::Output>
+pub(super) fn spawn_in_operation<F>(load: F) -> tokio::task::JoinHandle<F::Output>
 where
     F: std::future::Future + Send + 'static,
     F::Output: Send + 'static,
@@ -196,13 +203,13 @@ impl CfaNode {
     }
 
     /// Its commune's INSEE code.
-    #[graphql(deprecation = "read `location { communeCode }`")]
+    #[graphql(deprecation = "read `location { communeCode }`", inaccessible)]
     async fn commune_code(&self) -> Option<&str> {
         self.0.commune.as_ref().map(|c| c.as_str())
     }
 
     /// Its commune's name.
-    #[graphql(deprecation = "read `location { communeName }`")]
+    #[graphql(deprecation = "read `location { communeName }`", inaccessible)]
     async fn commune_name(&self) -> Option<&str> {
         self.0.commune.as_ref().map(|c| c.name())
     }
@@ -366,6 +373,13 @@ pub struct EmployerProfile {
     offers: Arc<OfferList>,
 }
 
+impl EmployerProfile {
+    /// The employer `siret`, publishing `offers`.
+    pub fn new(siret: Siret, offers: Arc<OfferList>) -> Self {
+        Self { siret, offers }
+    }
+}
+
 /// An employer and its offers on every exchange.
 #[Object]
 impl EmployerProfile {
@@ -409,10 +423,10 @@ pub struct CfaQuery;
 impl CfaQuery {
     /// A CFA by UAI, gathered from every partner.
     async fn cfa(&self, ctx: &Context<'_>, uai: String) -> async_graphql::Result<Option<CfaNode>> {
-        let state = ctx.data::<ApiState>()?;
         let uai =
             Uai::parse(&uai).map_err(|e| ErrorCode::InvalidInput.error(format!("uai: {e}")))?;
-        Ok(directory(&state.sources).remove(&uai).map(CfaNode))
+        let loaders = ctx.data::<super::entities::EntityLoaders>()?;
+        Ok(loaders.cfa(uai).await?.map(CfaNode))
     }
 
     /// The CFAs of Normandy, by UAI.
@@ -466,15 +480,13 @@ impl CfaQuery {
         ctx: &Context<'_>,
         siret: String,
     ) -> async_graphql::Result<Option<EmployerProfile>> {
-        let state = ctx.data::<ApiState>()?;
         let siret = Siret::parse(&siret)
             .map_err(|e| ErrorCode::InvalidInput.error(format!("siret: {e}")))?;
-        let all = state.offers.search(&OfferFilter::default()).await;
-        report_partner_errors(ctx, &all.errors);
-        let offers = all.offers.select(|o| *o.siret == siret);
-        Ok((!offers.is_empty()).then(|| EmployerProfile {
-            siret,
-            offers: Arc::new(offers),
-        }))
+        let loaders = ctx.data::<super::entities::EntityLoaders>()?;
+        let Some(joined) = loaders.employer(siret.clone()).await? else {
+            return Ok(None);
+        };
+        report_partner_errors(ctx, &joined.errors);
+        Ok((!joined.value.is_empty()).then(|| EmployerProfile::new(siret, Arc::new(joined.value))))
     }
 }

@@ -30,6 +30,12 @@ pub enum ErrorCode {
     TooManyRootFields,
     /// The batch holds more than `limits.max_batch` operations.
     BatchTooLarge,
+    /// `_entities` is given more than `limits.max_representations`
+    /// representations.
+    TooManyRepresentations,
+    /// A representation given to `_entities` is not one of this
+    /// subgraph's entities with a well-formed key.
+    InvalidRepresentation,
     /// The body is larger than `limits.max_body_bytes`.
     RequestTooLarge,
     /// An automatic persisted query's hash is not known yet: send the
@@ -63,6 +69,8 @@ impl ErrorCode {
             ErrorCode::TooManyAliases => "TOO_MANY_ALIASES",
             ErrorCode::TooManyRootFields => "TOO_MANY_ROOT_FIELDS",
             ErrorCode::BatchTooLarge => "BATCH_TOO_LARGE",
+            ErrorCode::TooManyRepresentations => "TOO_MANY_REPRESENTATIONS",
+            ErrorCode::InvalidRepresentation => "INVALID_REPRESENTATION",
             ErrorCode::RequestTooLarge => "REQUEST_TOO_LARGE",
             ErrorCode::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             ErrorCode::NotTrusted => "PERSISTED_QUERY_NOT_ALLOWED",

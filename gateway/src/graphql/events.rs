@@ -162,19 +162,19 @@ impl OrientationSite {
     }
 
     /// Its street address.
-    #[graphql(deprecation = "read `location { address }`")]
+    #[graphql(deprecation = "read `location { address }`", inaccessible)]
     async fn address(&self) -> Option<&str> {
         self.0.address.as_deref()
     }
 
     /// Its commune's INSEE code.
-    #[graphql(deprecation = "read `location { communeCode }`")]
+    #[graphql(deprecation = "read `location { communeCode }`", inaccessible)]
     async fn commune_code(&self) -> &str {
         self.0.commune.as_str()
     }
 
     /// Its commune's name.
-    #[graphql(deprecation = "read `location { communeName }`")]
+    #[graphql(deprecation = "read `location { communeName }`", inaccessible)]
     async fn commune_name(&self) -> &str {
         self.0.commune.name()
     }

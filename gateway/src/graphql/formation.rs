@@ -291,7 +291,8 @@ impl FormationNode {
 
     /// The INSEE code of the commune where it is taught.
     #[graphql(
-        deprecation = "a programme may be taught at several places: read `places { location }`"
+        deprecation = "a programme may be taught at several places: read `places { location }`",
+        inaccessible
     )]
     async fn commune_code(&self) -> Option<&str> {
         self.0.commune.as_ref().map(|c| c.as_str())
@@ -299,7 +300,8 @@ impl FormationNode {
 
     /// The name of that commune.
     #[graphql(
-        deprecation = "a programme may be taught at several places: read `places { location }`"
+        deprecation = "a programme may be taught at several places: read `places { location }`",
+        inaccessible
     )]
     async fn commune_name(&self) -> Option<&str> {
         self.0.commune.as_ref().map(|c| c.name())
@@ -410,13 +412,13 @@ impl FormationPlace {
     }
 
     /// Its street address.
-    #[graphql(deprecation = "read `location { address }`")]
+    #[graphql(deprecation = "read `location { address }`", inaccessible)]
     async fn address(&self) -> Option<&str> {
         self.place().address.as_deref()
     }
 
     /// Its postcode.
-    #[graphql(deprecation = "read `location { postcode }`")]
+    #[graphql(deprecation = "read `location { postcode }`", inaccessible)]
     async fn postcode(&self) -> Option<&str> {
         self.place().postcode.as_ref().map(|p| p.as_str())
     }
@@ -427,13 +429,13 @@ impl FormationPlace {
     }
 
     /// The INSEE code of its commune.
-    #[graphql(deprecation = "read `location { communeCode }`")]
+    #[graphql(deprecation = "read `location { communeCode }`", inaccessible)]
     async fn commune_code(&self) -> Option<&str> {
         self.place().commune.as_ref().map(|c| c.as_str())
     }
 
     /// The name of its commune.
-    #[graphql(deprecation = "read `location { communeName }`")]
+    #[graphql(deprecation = "read `location { communeName }`", inaccessible)]
     async fn commune_name(&self) -> Option<&str> {
         self.place().commune.as_ref().map(|c| c.name())
     }

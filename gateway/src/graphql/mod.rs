@@ -6,6 +6,7 @@ pub mod cache;
 mod campaign;
 mod cfa;
 mod connection;
+mod entities;
 mod errors;
 mod events;
 mod formation;
@@ -54,6 +55,7 @@ pub struct Query(
     region::RegionQuery,
     campaign::CampaignQuery,
     alerts::AlertQuery,
+    entities::EntityQuery,
 );
 
 /// The root of mutations.
@@ -98,15 +100,11 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
         state.mobility.clone(),
         state.sources.clone(),
     );
+    let entity_loaders = entities::EntityLoaders::new(state.offers.clone(), state.sources.clone());
     let partners = state.registry.partners().collect();
-    let schema = partner_id::with_partners(partners, || {
-        Schema::build(
-            Query::default(),
-            Mutation::default(),
-            Subscription::default(),
-        )
-    })
+    let schema = partner_id::with_partners(partners, builder)
     .data(offer_loader)
+    .data(entity_loaders)
     .data(mobility_loader)
     .data(state)
     .limit_depth(depth)
@@ -120,18 +118,40 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
     schema.finish()
 }
 
-/// The schema's SDL, as committed in `schema/passerelle.graphql`.
-pub fn sdl() -> String {
+/// The schema, before its data and limits: a Federation 2 subgraph.
+fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .enable_federation()
+}
+
+/// The SDL of `schema` as a subgraph: what `_service { sdl }` answers, with
+/// Federation's directives (`@key`, `@requiresScopes`, `@inaccessible`…).
+pub fn subgraph_sdl(schema: &PasserelleSchema) -> String {
+    schema.sdl_with_options(
+        async_graphql::SDLExportOptions::new()
+            .federation()
+            .compose_directive(),
+    )
+}
+
+fn standard_schema() -> PasserelleSchema {
     let partners = passerelle_connectors::Registry::standard()
         .partners()
         .collect();
-    partner_id::with_partners(partners, || {
-        Schema::build(
-            Query::default(),
-            Mutation::default(),
-            Subscription::default(),
-        )
-    })
-    .finish()
-    .sdl()
+    partner_id::with_partners(partners, builder).finish()
+}
+
+/// The schema's SDL, as committed in `schema/passerelle.graphql`.
+pub fn sdl() -> String {
+    standard_schema().sdl()
+}
+
+/// The schema's SDL as a subgraph, as committed in
+/// `schema/passerelle.subgraph.graphql`.
+pub fn federation_sdl() -> String {
+    subgraph_sdl(&standard_schema())
 }

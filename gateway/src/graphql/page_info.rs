@@ -3,7 +3,10 @@
 use async_graphql::SimpleObject;
 
 /// Where a page stands in its list.
+// Shareable: every subgraph of a supergraph that pages its lists may
+// define the same type.
 #[derive(SimpleObject)]
+#[graphql(shareable)]
 pub struct PageInfo {
     /// Whether more items follow.
     pub has_next_page: bool,

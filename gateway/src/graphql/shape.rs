@@ -11,6 +11,7 @@ use async_graphql::parser::types::{
     Selection, SelectionSet, Type,
 };
 use async_graphql::{Name, Positioned};
+use async_graphql_value::Value as GqlValue;
 use serde_json::{Map, Value};
 
 use super::errors::ErrorCode;
@@ -48,7 +49,7 @@ pub(crate) fn admit(
     };
     let counted = expander.count(&op.node.selection_set.node);
     let mut roots = std::collections::HashSet::new();
-    root_keys(doc, &op.node.selection_set.node, &mut roots, 0);
+    root_keys(doc, &op.node.selection_set.node, &mut roots);
     if counted.aliases > limits.max_aliases {
         return Err((
             ErrorCode::TooManyAliases,
@@ -68,7 +69,89 @@ pub(crate) fn admit(
             ),
         ));
     }
-    check_variables(&op.node, variables).map_err(|m| (ErrorCode::InvalidInput, m))
+    check_variables(&op.node, variables).map_err(|m| (ErrorCode::InvalidInput, m))?;
+    check_representations(doc, &op.node.selection_set.node, variables, limits)
+}
+
+/// Checks what the operation gives `_entities`, before anything is
+/// loaded: at most `limits.max_representations` in all its `_entities`
+/// fields, each an entity of this subgraph with a well-formed key.
+fn check_representations(
+    doc: &ExecutableDocument,
+    root: &SelectionSet,
+    variables: Option<&Map<String, Value>>,
+    limits: &Limits,
+) -> Result<(), (ErrorCode, String)> {
+    let mut fields = Vec::new();
+    root_fields(doc, root, &mut fields, 0);
+    let mut given = 0usize;
+    for field in fields.iter().filter(|f| f.name.node == "_entities") {
+        let Some(arg) = field.get_argument("representations") else {
+            continue;
+        };
+        let value = match &arg.node {
+            GqlValue::Variable(name) => {
+                match variables.and_then(|v| v.get(name.as_str())) {
+                    Some(v) => v.clone(),
+                    // Missing: the schema's validation says so.
+                    None => continue,
+                }
+            }
+            literal => match literal.clone().into_const() {
+                Some(v) => v.into_json().unwrap_or(Value::Null),
+                None => continue,
+            },
+        };
+        let items = match value {
+            Value::Array(items) => items,
+            // A single value stands for a list of one.
+            Value::Null => continue,
+            one => vec![one],
+        };
+        given = given.saturating_add(items.len());
+        if given > limits.max_representations {
+            return Err((
+                ErrorCode::TooManyRepresentations,
+                format!(
+                    "_entities is given {given} representations or more; at most {} in one \
+                     operation: split the fetch",
+                    limits.max_representations
+                ),
+            ));
+        }
+        for (i, item) in items.iter().enumerate() {
+            super::entities::check_representation(item).map_err(|why| {
+                (
+                    ErrorCode::InvalidRepresentation,
+                    format!("representations[{i}] {why}"),
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// The fields an operation's root selects, fragments expanded.
+fn root_fields<'a>(
+    doc: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    out: &mut Vec<&'a async_graphql::parser::types::Field>,
+    spreads: usize,
+) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(f) => out.push(&f.node),
+            Selection::InlineFragment(i) => root_fields(doc, &i.node.selection_set.node, out, spreads),
+            // Fragments spreading one another in a cycle are refused by
+            // the schema's validation; here they stop at a depth.
+            Selection::FragmentSpread(s) if spreads < 64 => {
+                if let Some(f) = doc.fragments.get(&s.node.fragment_name.node) {
+                    root_fields(doc, &f.node.selection_set.node, out, spreads + 1);
+                }
+            }
+            Selection::FragmentSpread(_) => {}
+        }
+    }
 }
 
 /// The response keys an operation's root selects, fragments expanded: the
@@ -77,26 +160,10 @@ fn root_keys<'a>(
     doc: &'a ExecutableDocument,
     set: &'a SelectionSet,
     keys: &mut std::collections::HashSet<&'a str>,
-    spreads: usize,
 ) {
-    for item in &set.items {
-        match &item.node {
-            Selection::Field(f) => {
-                keys.insert(f.node.response_key().node.as_str());
-            }
-            Selection::InlineFragment(i) => {
-                root_keys(doc, &i.node.selection_set.node, keys, spreads)
-            }
-            // Fragments spreading one another in a cycle are refused by
-            // the schema's validation; here they stop at a depth.
-            Selection::FragmentSpread(s) if spreads < 64 => {
-                if let Some(f) = doc.fragments.get(&s.node.fragment_name.node) {
-                    root_keys(doc, &f.node.selection_set.node, keys, spreads + 1);
-                }
-            }
-            Selection::FragmentSpread(_) => {}
-        }
-    }
+    let mut fields = Vec::new();
+    root_fields(doc, set, &mut fields, 0);
+    keys.extend(fields.iter().map(|f| f.response_key().node.as_str()));
 }
 
 /// What a selection set selects, its fragments expanded.

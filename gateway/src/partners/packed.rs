@@ -11,6 +11,7 @@
 //! and packed records: an [`OfferList`] holds both, reads the fields
 //! searches need through an [`OfferSummary`], and unpacks on demand.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -395,17 +396,46 @@ impl OfferList {
 
     /// The offer that holds the record `partner_id` of `partner`, whole.
     pub fn find_source(&self, partner: Partner, partner_id: &str) -> Option<Arc<Offer>> {
-        let found = self.hits.iter().position(|h| match h {
-            OfferRef::Whole(o) => o
-                .sources
-                .iter()
-                .any(|s| s.partner == partner && s.partner_id == partner_id),
-            OfferRef::Packed(i) => {
-                let h = self.packed_record(*i).summary();
-                h.sources.primary() == partner && h.partner_id == partner_id
+        self.find_sources(&[(partner, partner_id)]).pop().flatten()
+    }
+
+    /// The offers holding each of these records (`partner`, its
+    /// identifier there), in one pass over the list.
+    pub fn find_sources(&self, wanted: &[(Partner, &str)]) -> Vec<Option<Arc<Offer>>> {
+        let mut at: HashMap<(Partner, &str), Vec<usize>> = HashMap::new();
+        for (i, key) in wanted.iter().enumerate() {
+            at.entry(*key).or_default().push(i);
+        }
+        let mut found = vec![None; wanted.len()];
+        let mut left = at.len();
+        for (position, hit) in self.hits.iter().enumerate() {
+            if left == 0 {
+                break;
             }
-        })?;
-        Some(self.get(found))
+            let holds: Vec<&Vec<usize>> = match hit {
+                OfferRef::Whole(o) => o
+                    .sources
+                    .iter()
+                    .filter_map(|s| at.get(&(s.partner, s.partner_id.as_str())))
+                    .collect(),
+                OfferRef::Packed(i) => {
+                    let h = self.packed_record(*i).summary();
+                    at.get(&(h.sources.primary(), h.partner_id))
+                        .into_iter()
+                        .collect()
+                }
+            };
+            for indices in holds {
+                if found[indices[0]].is_none() {
+                    left -= 1;
+                    let offer = self.get(position);
+                    for &i in indices {
+                        found[i] = Some(offer.clone());
+                    }
+                }
+            }
+        }
+        found
     }
 
     /// A list of whole offers.

@@ -66,7 +66,7 @@ async fn a_caen_cfa_gathers_programmes_offers_open_days_and_mobility_from_their_
     insta::assert_json_snapshot!(c);
 }
 
-async fn requests(app: &TestApp) -> HashMap<String, u64> {
+pub(crate) async fn requests(app: &TestApp) -> HashMap<String, u64> {
     let mut out = HashMap::new();
     for p in [
         "cci",

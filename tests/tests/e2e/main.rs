@@ -13,6 +13,7 @@ mod chaos;
 mod distance;
 mod errors;
 mod events;
+mod federation;
 mod formations;
 mod limits;
 mod live;

@@ -7,19 +7,37 @@ use crate::helpers::{spawn_app, SMALL};
 
 const COMMITTED: &str = include_str!("../../../schema/passerelle.graphql");
 
-#[tokio::test]
-async fn the_served_schema_is_the_committed_one() {
-    let app = spawn_app(SMALL).await;
-    if app.sdl != COMMITTED && std::env::var_os("UPDATE_SCHEMA").is_some() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema/passerelle.graphql");
-        std::fs::write(path, &app.sdl).expect("the schema file is writable");
+const COMMITTED_SUBGRAPH: &str = include_str!("../../../schema/passerelle.subgraph.graphql");
+
+/// Compares a served SDL with its committed file; with `UPDATE_SCHEMA`
+/// set, writes the file instead.
+fn same_as_committed(served: &str, committed: &str, file: &str) {
+    if served != committed && std::env::var_os("UPDATE_SCHEMA").is_some() {
+        let path = format!("{}/../schema/{file}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::write(path, served).expect("the schema file is writable");
         return;
     }
     assert!(
-        app.sdl == COMMITTED,
-        "the served schema differs from schema/passerelle.graphql; \
+        served == committed,
+        "the served schema differs from schema/{file}; \
          if the change is intended, rerun with UPDATE_SCHEMA=1 and commit the file"
     );
+}
+
+#[tokio::test]
+async fn the_served_schema_is_the_committed_one() {
+    let app = spawn_app(SMALL).await;
+    same_as_committed(&app.sdl, COMMITTED, "passerelle.graphql");
+}
+
+#[tokio::test]
+async fn the_served_subgraph_schema_is_the_committed_one() {
+    let app = spawn_app(SMALL).await;
+    let data = app.data("{ _service { sdl } }", json!({})).await;
+    let served = data["_service"]["sdl"].as_str().expect("an SDL");
+    same_as_committed(served, COMMITTED_SUBGRAPH, "passerelle.subgraph.graphql");
+    // What `passerelle schema --subgraph` prints, from the shipped partners.
+    assert_eq!(served, passerelle::graphql::federation_sdl());
 }
 
 #[tokio::test]

@@ -1,0 +1,359 @@
+//! Passerelle as an Apollo Federation 2 subgraph: the entities other
+//! subgraphs may reference by key, resolved by `_entities` in batches.
+//!
+//! A router sends every representation of one fetch in one `_entities`
+//! field; each is resolved here through a batch loader, so a hundred CFAs
+//! make the partner calls of one, as a page of `cfas` does. Representations
+//! are checked before anything runs (`shape::admit`): too many, or one
+//! that is malformed, refuse the request with a code. A key that names
+//! nothing is answered `null` with a `NOT_FOUND` error at its index.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, Object, PathSegment, ID};
+use passerelle_schema::{Partner, Siret, Uai};
+use serde_json::Value;
+
+use super::cfa::{spawn_in_operation, CfaNode, EmployerProfile, Joined};
+use super::errors::{report_partner_errors, ErrorCode};
+use super::events::OrientationSite;
+use super::formation::FormationNode;
+use super::types::OfferNode;
+use super::{ApiState, GlobalId};
+use crate::domain::cfas::{directory, CfaInfo};
+use crate::domain::offers::{OfferFilter, OfferService};
+use crate::partners::packed::OfferList;
+use crate::partners::sources::Sources;
+
+/// The entities and the field of their key, as the federation SDL's
+/// `@key`s name them; what a representation must carry.
+pub(crate) const KEYS: &[(&str, &str)] = &[
+    ("Offer", "id"),
+    ("Cfa", "uai"),
+    ("EmployerProfile", "siret"),
+    ("Formation", "id"),
+    ("OrientationSite", "id"),
+];
+
+/// Checks one representation: an object naming an entity of this
+/// subgraph and a well-formed key. Says what is wrong otherwise.
+pub(crate) fn check_representation(r: &Value) -> Result<(), String> {
+    let Value::Object(r) = r else {
+        return Err("is not an object".into());
+    };
+    let Some(Value::String(typename)) = r.get("__typename") else {
+        return Err("has no __typename".into());
+    };
+    let Some((_, key)) = KEYS.iter().find(|(t, _)| t == typename) else {
+        let known: Vec<&str> = KEYS.iter().map(|(t, _)| *t).collect();
+        return Err(format!(
+            "names {typename}, which is not an entity of this subgraph ({})",
+            known.join(", ")
+        ));
+    };
+    let Some(Value::String(value)) = r.get(*key) else {
+        return Err(format!("has no {key}, the key of {typename}, as a string"));
+    };
+    let wrong = match typename.as_str() {
+        "Cfa" => Uai::parse(value).err().map(|e| e.to_string()),
+        "EmployerProfile" => Siret::parse(value).err().map(|e| e.to_string()),
+        "Offer" => GlobalId::decode(value)
+            .is_none()
+            .then(|| "not an identifier of this API".to_owned()),
+        _ => value.is_empty().then(|| "empty".to_owned()),
+    };
+    match wrong {
+        Some(why) => Err(format!("{key}: {why}")),
+        None => Ok(()),
+    }
+}
+
+/// Loads CFAs by UAI: the directory is gathered once for the batch.
+pub struct CfaLoader {
+    sources: Arc<Sources>,
+}
+
+impl Loader<Uai> for CfaLoader {
+    type Value = CfaInfo;
+    type Error = Arc<String>;
+
+    #[tracing::instrument(name = "entities.cfas.load", skip_all, fields(cfas = keys.len()))]
+    async fn load(&self, keys: &[Uai]) -> Result<HashMap<Uai, CfaInfo>, Self::Error> {
+        let mut all = directory(&self.sources);
+        Ok(keys
+            .iter()
+            .filter_map(|k| Some((k.clone(), all.remove(k)?)))
+            .collect())
+    }
+}
+
+/// Loads employers by SIRET: one search of every offer serves the batch.
+pub struct EmployerLoader {
+    offers: Arc<OfferService>,
+}
+
+impl Loader<Siret> for EmployerLoader {
+    type Value = Joined<OfferList>;
+    type Error = Arc<String>;
+
+    #[tracing::instrument(name = "entities.employers.load", skip_all, fields(employers = keys.len()))]
+    async fn load(&self, keys: &[Siret]) -> Result<HashMap<Siret, Self::Value>, Self::Error> {
+        let all = self.offers.search(&OfferFilter::default()).await;
+        let at: HashMap<&Siret, usize> = keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
+        let lists = all.offers.select_each(keys.len(), |o, take| {
+            if let Some(&i) = at.get(o.siret) {
+                take(i);
+            }
+        });
+        Ok(keys
+            .iter()
+            .cloned()
+            .zip(lists)
+            .map(|(k, value)| (k, Joined::new(value, all.errors.clone())))
+            .collect())
+    }
+}
+
+/// Loads offers by their primary source: one search of every offer
+/// serves the batch.
+pub struct OfferLoader {
+    offers: Arc<OfferService>,
+}
+
+impl Loader<(Partner, String)> for OfferLoader {
+    type Value = Joined<Option<Arc<passerelle_schema::Offer>>>;
+    type Error = Arc<String>;
+
+    #[tracing::instrument(name = "entities.offers.load", skip_all, fields(offers = keys.len()))]
+    async fn load(
+        &self,
+        keys: &[(Partner, String)],
+    ) -> Result<HashMap<(Partner, String), Self::Value>, Self::Error> {
+        let all = self.offers.search(&OfferFilter::default()).await;
+        let wanted: Vec<(Partner, &str)> = keys.iter().map(|(p, id)| (*p, id.as_str())).collect();
+        let found = all.offers.find_sources(&wanted);
+        Ok(keys
+            .iter()
+            .cloned()
+            .zip(found)
+            .map(|(k, offer)| (k, Joined::new(offer, all.errors.clone())))
+            .collect())
+    }
+}
+
+/// The loaders of entities the schema holds.
+pub struct EntityLoaders {
+    cfas: DataLoader<CfaLoader>,
+    employers: DataLoader<EmployerLoader>,
+    offers: DataLoader<OfferLoader>,
+}
+
+impl EntityLoaders {
+    /// Loaders over these services.
+    pub fn new(offers: Arc<OfferService>, sources: Arc<Sources>) -> Self {
+        Self {
+            cfas: DataLoader::new(CfaLoader { sources }, spawn_in_operation),
+            employers: DataLoader::new(
+                EmployerLoader {
+                    offers: offers.clone(),
+                },
+                spawn_in_operation,
+            ),
+            offers: DataLoader::new(OfferLoader { offers }, spawn_in_operation),
+        }
+    }
+}
+
+impl EntityLoaders {
+    /// The CFA `uai`, loaded with the others asked meanwhile.
+    pub async fn cfa(&self, uai: Uai) -> async_graphql::Result<Option<CfaInfo>> {
+        self.cfas.load_one(uai).await.map_err(load_error)
+    }
+
+    /// The offers of the employer `siret`, loaded with the others asked
+    /// meanwhile.
+    pub async fn employer(&self, siret: Siret) -> async_graphql::Result<Option<Joined<OfferList>>> {
+        self.employers.load_one(siret).await.map_err(load_error)
+    }
+}
+
+fn load_error(e: Arc<String>) -> async_graphql::Error {
+    tracing::error!(error = %e, "a batch of entities failed to load");
+    ErrorCode::Internal.error("an entity could not be loaded")
+}
+
+/// Answers `null` for a representation whose key names nothing, with a
+/// `NOT_FOUND` error at its index in `representations` (the first that
+/// holds this key), so that a router places it on the right entity.
+fn not_found<T>(ctx: &Context<'_>, typename: &str, key: &str, value: &str) -> Option<T> {
+    let at = ctx
+        .param_value::<Vec<async_graphql::Any>>("representations", None)
+        .ok()
+        .and_then(|(_, reps)| {
+            reps.iter().position(|r| {
+                let async_graphql::Value::Object(r) = &r.0 else {
+                    return false;
+                };
+                matches!(r.get("__typename"), Some(async_graphql::Value::String(t)) if t == typename)
+                    && matches!(r.get(key), Some(async_graphql::Value::String(v)) if v == value)
+            })
+        });
+    let mut error = ErrorCode::NotFound
+        .error(format!("no {typename} has {key} {value}"))
+        .into_server_error(ctx.item.pos);
+    error.path = vec![PathSegment::Field("_entities".into())];
+    error.path.extend(at.map(PathSegment::Index));
+    ctx.add_error(error);
+    None
+}
+
+/// The entities' resolvers: the part of the root of queries that answers
+/// `_entities`.
+#[derive(Default)]
+pub struct EntityQuery;
+
+#[Object]
+impl EntityQuery {
+    /// A CFA referenced by its UAI.
+    #[graphql(entity)]
+    async fn cfa_by_uai(
+        &self,
+        ctx: &Context<'_>,
+        uai: String,
+    ) -> async_graphql::Result<Option<CfaNode>> {
+        let key = Uai::parse(&uai).map_err(|e| ErrorCode::InvalidInput.error(format!("uai: {e}")))?;
+        let loaders = ctx.data::<EntityLoaders>()?;
+        match loaders.cfa(key).await? {
+            Some(info) => Ok(Some(CfaNode(info))),
+            None => Ok(not_found(ctx, "Cfa", "uai", &uai)),
+        }
+    }
+
+    /// An employer referenced by its SIRET.
+    #[graphql(entity)]
+    async fn employer_by_siret(
+        &self,
+        ctx: &Context<'_>,
+        siret: String,
+    ) -> async_graphql::Result<Option<EmployerProfile>> {
+        let key =
+            Siret::parse(&siret).map_err(|e| ErrorCode::InvalidInput.error(format!("siret: {e}")))?;
+        let loaders = ctx.data::<EntityLoaders>()?;
+        let Some(joined) = loaders.employer(key.clone()).await? else {
+            return Ok(not_found(ctx, "EmployerProfile", "siret", &siret));
+        };
+        report_partner_errors(ctx, &joined.errors);
+        if joined.value.is_empty() {
+            return Ok(not_found(ctx, "EmployerProfile", "siret", &siret));
+        }
+        Ok(Some(EmployerProfile::new(key, Arc::new(joined.value))))
+    }
+
+    /// An offer referenced by its global identifier.
+    #[graphql(entity)]
+    async fn offer_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<OfferNode>> {
+        let Some(GlobalId::Offer {
+            partner,
+            partner_id,
+        }) = GlobalId::decode(&id)
+        else {
+            return Err(ErrorCode::InvalidInput.error("id is not an identifier of this API"));
+        };
+        let loaders = ctx.data::<EntityLoaders>()?;
+        let joined = loaders
+            .offers
+            .load_one((partner, partner_id))
+            .await
+            .map_err(load_error)?;
+        let (offer, errors) = joined.map_or((None, Vec::new()), |j| (j.value, j.errors));
+        report_partner_errors(ctx, &errors);
+        match offer {
+            Some(o) => Ok(Some(OfferNode(o))),
+            None => Ok(not_found(ctx, "Offer", "id", &id)),
+        }
+    }
+
+    /// A programme referenced by its identifier in the catalogue.
+    #[graphql(entity)]
+    async fn formation_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> async_graphql::Result<Option<FormationNode>> {
+        let state = ctx.data::<ApiState>()?;
+        let found = state
+            .sources
+            .formations
+            .iter()
+            .find_map(|feed| feed.snapshot().get(&id).cloned());
+        Ok(match found {
+            Some(f) => Some(FormationNode(f)),
+            None => not_found(ctx, "Formation", "id", &id),
+        })
+    }
+
+    /// An orientation site referenced by its identifier in the directory.
+    #[graphql(entity)]
+    async fn orientation_site_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> async_graphql::Result<Option<OrientationSite>> {
+        let state = ctx.data::<ApiState>()?;
+        let found = state
+            .sources
+            .sites
+            .iter()
+            .find_map(|feed| feed.snapshot().get(&id).cloned());
+        Ok(match found {
+            Some(s) => Some(OrientationSite(s)),
+            None => not_found(ctx, "OrientationSite", "id", &id),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_key_is_a_key_of_the_federation_sdl() {
+        let sdl = crate::graphql::federation_sdl();
+        for (typename, key) in KEYS {
+            let declared = format!("type {typename} @key(fields: \"{key}\")");
+            let declared_as_interface = format!("type {typename} implements Node @key(fields: \"{key}\")");
+            assert!(
+                sdl.contains(&declared) || sdl.contains(&declared_as_interface),
+                "{typename} is not declared with @key on {key}"
+            );
+        }
+        assert_eq!(sdl.matches("@key(").count(), KEYS.len(), "an entity is missing from KEYS");
+    }
+
+    #[test]
+    fn malformed_representations_say_what_is_wrong() {
+        let cases = [
+            (json!("Cfa"), "is not an object"),
+            (json!({ "uai": "0141687H" }), "has no __typename"),
+            (json!({ "__typename": "Grant", "id": "1" }), "not an entity of this subgraph"),
+            (json!({ "__typename": "Cfa" }), "has no uai"),
+            (json!({ "__typename": "Cfa", "uai": 141687 }), "has no uai"),
+            (json!({ "__typename": "Cfa", "uai": "0141687A" }), "uai: "),
+            (json!({ "__typename": "EmployerProfile", "siret": "123" }), "siret: "),
+            (json!({ "__typename": "Offer", "id": "not-an-id" }), "id: not an identifier"),
+            (json!({ "__typename": "Formation", "id": "" }), "id: empty"),
+        ];
+        for (rep, said) in cases {
+            let why = check_representation(&rep).expect_err(&rep.to_string());
+            assert!(why.contains(said), "{rep}: {why}");
+        }
+        assert_eq!(
+            check_representation(&json!({ "__typename": "Formation", "id": "F-1" })),
+            Ok(())
+        );
+    }
+}
