@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Passerelle's whole test suite on a fresh machine: installs what the
-# tests need (Node packages for the GraphQL-over-HTTP audit, rotel as the
+# tests need (Node packages for the GraphQL-over-HTTP audit and for
+# composing and serving a supergraph, rotel as the
 # traces tests' OpenTelemetry collector, PostgreSQL for the store tests,
 # started as a throwaway cluster), checks the formatting and lints, then
 # runs every test of the workspace.
@@ -13,6 +14,8 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 echo "== installing the audit's Node packages"
 (cd tests/audit && npm ci --no-audit --no-fund --loglevel=error)
+echo "== installing the federation tools (@apollo/composition, Hive Gateway)"
+(cd tests/federation && npm ci --no-audit --no-fund --loglevel=error)
 
 if ! python3 -c 'import rotel' >/dev/null 2>&1; then
   if ! python3 -m pip --version >/dev/null 2>&1; then

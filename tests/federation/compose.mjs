@@ -12,7 +12,7 @@
 //     a=http://127.0.0.1:4001/graphql=/tmp/a.graphql \
 //     b=http://127.0.0.1:4002/graphql=/tmp/b.graphql
 //
-// On success the supergraph SDL replaces OUT_SUPERGRAPH_FILE at once. Either
+// On success the supergraph SDL is written to OUT_SUPERGRAPH_FILE. Either
 // way one line of JSON goes to stdout:
 //
 //   {"errors":["CODE: message", ...],"hints":[{"code":"...","message":"..."}]}
@@ -22,7 +22,7 @@
 // "INVALID_GRAPHQL: [NAME] ..."). Hints are only given on success.
 // Exit codes: 0 composed, 1 composition (or SDL parse) errors, 2 bad usage
 // or an unreadable file.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import { composeServices } from '@apollo/composition';
 
@@ -70,9 +70,7 @@ if (result.errors) {
   report(result.errors.map(withCode));
   process.exit(1);
 }
-// Written beside OUT and renamed over it, so that a gateway watching OUT
-// never reads half a file (Hive Gateway exits on a supergraph that does
-// not parse).
-writeFileSync(`${out}.tmp`, result.supergraphSdl);
-renameSync(`${out}.tmp`, out);
+// Rewritten in place, in one write: Hive Gateway watches the file itself and
+// stops watching for good when it is replaced by a rename.
+writeFileSync(out, result.supergraphSdl);
 report([], result.hints.map((h) => ({ code: h.definition.code, message: h.message })));

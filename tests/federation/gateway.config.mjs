@@ -7,9 +7,10 @@
 // GraphQL is served at /graphql. /readiness answers 200 once the supergraph
 // is loaded (503 while it is not); the file is read before the server
 // listens, so wait for the first 200 there. /healthcheck only says the
-// server is up. The CLI exits at once when the file is missing, and also
-// when it does not parse, at start or on a reload: the file is watched and
-// reloaded when it changes, so replace it whole (compose.mjs does).
+// server is up. The CLI exits when the file is missing, and also when it
+// does not parse, at start or on a reload. The file is watched and reloaded
+// when rewritten in place (compose.mjs does that); replacing it by a rename
+// stops the watching for good, so restart the gateway after one.
 //
 // A plain object in a .mjs file: no TypeScript loader, and no import of
 // '@graphql-hive/gateway' (its defineConfig only returns its argument, and

@@ -8,11 +8,15 @@
 //! that is malformed, refuse the request with a code. A key that names
 //! nothing is answered `null` with a `NOT_FOUND` error at its index.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, Object, PathSegment, ID};
+use async_graphql::parser::types::Field;
+use async_graphql::{
+    Context, ContextSelectionSet, Object, OutputType, PathSegment, Positioned, ServerResult, ID,
+};
 use passerelle_schema::{Partner, Siret, Uai};
 use serde_json::Value;
 
@@ -184,29 +188,103 @@ fn load_error(e: Arc<String>) -> async_graphql::Error {
     ErrorCode::Internal.error("an entity could not be loaded")
 }
 
-/// Answers `null` for a representation whose key names nothing, with a
-/// `NOT_FOUND` error at its index in `representations` (the first that
-/// holds this key), so that a router places it on the right entity.
-fn not_found<T>(ctx: &Context<'_>, typename: &str, key: &str, value: &str) -> Option<T> {
-    let at = ctx
-        .param_value::<Vec<async_graphql::Any>>("representations", None)
-        .ok()
-        .and_then(|(_, reps)| {
-            reps.iter().position(|r| {
-                let async_graphql::Value::Object(r) = &r.0 else {
-                    return false;
-                };
-                matches!(r.get("__typename"), Some(async_graphql::Value::String(t)) if t == typename)
-                    && matches!(r.get(key), Some(async_graphql::Value::String(v)) if v == value)
-            })
-        });
-    let mut error = ErrorCode::NotFound
-        .error(format!("no {typename} has {key} {value}"))
-        .into_server_error(ctx.item.pos);
-    error.path = vec![PathSegment::Field("_entities".into())];
-    error.path.extend(at.map(PathSegment::Index));
-    ctx.add_error(error);
-    None
+/// Where each representation of a request's `_entities` fields stands:
+/// by field, the first index of each (type, key). Gathered once per
+/// request, when an entity first needs it.
+#[derive(Default)]
+pub struct Positions(Mutex<HashMap<(usize, usize), Arc<HashMap<(String, String), usize>>>>);
+
+impl Positions {
+    fn of(&self, ctx: &Context<'_>) -> Arc<HashMap<(String, String), usize>> {
+        let field = (ctx.item.pos.line, ctx.item.pos.column);
+        let mut memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        memo.entry(field)
+            .or_insert_with(|| Arc::new(positions(ctx)))
+            .clone()
+    }
+}
+
+fn positions(ctx: &Context<'_>) -> HashMap<(String, String), usize> {
+    let Ok((_, reps)) = ctx.param_value::<Vec<async_graphql::Any>>("representations", None) else {
+        return HashMap::new();
+    };
+    let mut out = HashMap::new();
+    for (i, r) in reps.iter().enumerate() {
+        let async_graphql::Value::Object(r) = &r.0 else {
+            continue;
+        };
+        let Some(async_graphql::Value::String(typename)) = r.get("__typename") else {
+            continue;
+        };
+        let Some((_, key)) = KEYS.iter().find(|(t, _)| t == typename) else {
+            continue;
+        };
+        if let Some(async_graphql::Value::String(value)) = r.get(*key) {
+            out.entry((typename.clone(), value.clone())).or_insert(i);
+        }
+    }
+    out
+}
+
+/// The index in `representations` of the first representation of
+/// `typename` with this key.
+fn index_of(ctx: &Context<'_>, typename: &str, key: &str) -> Option<usize> {
+    let found = |p: &HashMap<(String, String), usize>| {
+        p.get(&(typename.to_owned(), key.to_owned())).copied()
+    };
+    match ctx.data_opt::<Positions>() {
+        Some(memo) => found(&memo.of(ctx)),
+        None => found(&positions(ctx)),
+    }
+}
+
+/// An entity answered at its place in `representations`: the errors of its
+/// fields carry its index, so that a router puts them on the right entity.
+pub struct AtIndex<T>(Option<usize>, T);
+
+impl<T: OutputType> OutputType for AtIndex<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<async_graphql::Value> {
+        match self.0 {
+            Some(i) => self.1.resolve(&ctx.with_index(i), field).await,
+            None => self.1.resolve(ctx, field).await,
+        }
+    }
+}
+
+/// One entity's answer: found, with the failures met loading it (said at
+/// its index), or `null` with a `NOT_FOUND` error at its index.
+fn answer<T>(
+    ctx: &Context<'_>,
+    typename: &str,
+    key: (&str, &str),
+    found: Option<T>,
+    errors: &[passerelle_connectors::ConnectorError],
+) -> Option<AtIndex<T>> {
+    let at = index_of(ctx, typename, key.1);
+    let here = at.map(|i| ctx.with_index(i));
+    report_partner_errors(here.as_ref().unwrap_or(ctx), errors);
+    if found.is_none() {
+        let (name, value) = key;
+        let mut error = ErrorCode::NotFound
+            .error(format!("no {typename} has {name} {value}"))
+            .into_server_error(ctx.item.pos);
+        error.path = vec![PathSegment::Field("_entities".into())];
+        error.path.extend(at.map(PathSegment::Index));
+        ctx.add_error(error);
+    }
+    Some(AtIndex(at, found?))
 }
 
 /// The entities' resolvers: the part of the root of queries that answers
@@ -222,13 +300,11 @@ impl EntityQuery {
         &self,
         ctx: &Context<'_>,
         uai: String,
-    ) -> async_graphql::Result<Option<CfaNode>> {
-        let key = Uai::parse(&uai).map_err(|e| ErrorCode::InvalidInput.error(format!("uai: {e}")))?;
-        let loaders = ctx.data::<EntityLoaders>()?;
-        match loaders.cfa(key).await? {
-            Some(info) => Ok(Some(CfaNode(info))),
-            None => Ok(not_found(ctx, "Cfa", "uai", &uai)),
-        }
+    ) -> async_graphql::Result<Option<AtIndex<CfaNode>>> {
+        let key =
+            Uai::parse(&uai).map_err(|e| ErrorCode::InvalidInput.error(format!("uai: {e}")))?;
+        let found = ctx.data::<EntityLoaders>()?.cfa(key).await?;
+        Ok(answer(ctx, "Cfa", ("uai", &uai), found.map(CfaNode), &[]))
     }
 
     /// An employer referenced by its SIRET.
@@ -237,23 +313,30 @@ impl EntityQuery {
         &self,
         ctx: &Context<'_>,
         siret: String,
-    ) -> async_graphql::Result<Option<EmployerProfile>> {
-        let key =
-            Siret::parse(&siret).map_err(|e| ErrorCode::InvalidInput.error(format!("siret: {e}")))?;
-        let loaders = ctx.data::<EntityLoaders>()?;
-        let Some(joined) = loaders.employer(key.clone()).await? else {
-            return Ok(not_found(ctx, "EmployerProfile", "siret", &siret));
-        };
-        report_partner_errors(ctx, &joined.errors);
-        if joined.value.is_empty() {
-            return Ok(not_found(ctx, "EmployerProfile", "siret", &siret));
-        }
-        Ok(Some(EmployerProfile::new(key, Arc::new(joined.value))))
+    ) -> async_graphql::Result<Option<AtIndex<EmployerProfile>>> {
+        let key = Siret::parse(&siret)
+            .map_err(|e| ErrorCode::InvalidInput.error(format!("siret: {e}")))?;
+        let joined = ctx.data::<EntityLoaders>()?.employer(key.clone()).await?;
+        let (offers, errors) = joined.map_or((None, Vec::new()), |j| (Some(j.value), j.errors));
+        let found = offers
+            .filter(|o| !o.is_empty())
+            .map(|o| EmployerProfile::new(key, Arc::new(o)));
+        Ok(answer(
+            ctx,
+            "EmployerProfile",
+            ("siret", &siret),
+            found,
+            &errors,
+        ))
     }
 
     /// An offer referenced by its global identifier.
     #[graphql(entity)]
-    async fn offer_by_id(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<OfferNode>> {
+    async fn offer_by_id(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<AtIndex<OfferNode>>> {
         let Some(GlobalId::Offer {
             partner,
             partner_id,
@@ -268,11 +351,13 @@ impl EntityQuery {
             .await
             .map_err(load_error)?;
         let (offer, errors) = joined.map_or((None, Vec::new()), |j| (j.value, j.errors));
-        report_partner_errors(ctx, &errors);
-        match offer {
-            Some(o) => Ok(Some(OfferNode(o))),
-            None => Ok(not_found(ctx, "Offer", "id", &id)),
-        }
+        Ok(answer(
+            ctx,
+            "Offer",
+            ("id", &id),
+            offer.map(OfferNode),
+            &errors,
+        ))
     }
 
     /// A programme referenced by its identifier in the catalogue.
@@ -281,17 +366,20 @@ impl EntityQuery {
         &self,
         ctx: &Context<'_>,
         id: String,
-    ) -> async_graphql::Result<Option<FormationNode>> {
+    ) -> async_graphql::Result<Option<AtIndex<FormationNode>>> {
         let state = ctx.data::<ApiState>()?;
         let found = state
             .sources
             .formations
             .iter()
             .find_map(|feed| feed.snapshot().get(&id).cloned());
-        Ok(match found {
-            Some(f) => Some(FormationNode(f)),
-            None => not_found(ctx, "Formation", "id", &id),
-        })
+        Ok(answer(
+            ctx,
+            "Formation",
+            ("id", &id),
+            found.map(FormationNode),
+            &[],
+        ))
     }
 
     /// An orientation site referenced by its identifier in the directory.
@@ -300,17 +388,20 @@ impl EntityQuery {
         &self,
         ctx: &Context<'_>,
         id: String,
-    ) -> async_graphql::Result<Option<OrientationSite>> {
+    ) -> async_graphql::Result<Option<AtIndex<OrientationSite>>> {
         let state = ctx.data::<ApiState>()?;
         let found = state
             .sources
             .sites
             .iter()
             .find_map(|feed| feed.snapshot().get(&id).cloned());
-        Ok(match found {
-            Some(s) => Some(OrientationSite(s)),
-            None => not_found(ctx, "OrientationSite", "id", &id),
-        })
+        Ok(answer(
+            ctx,
+            "OrientationSite",
+            ("id", &id),
+            found.map(OrientationSite),
+            &[],
+        ))
     }
 }
 
@@ -325,13 +416,18 @@ mod tests {
         let sdl = crate::graphql::federation_sdl();
         for (typename, key) in KEYS {
             let declared = format!("type {typename} @key(fields: \"{key}\")");
-            let declared_as_interface = format!("type {typename} implements Node @key(fields: \"{key}\")");
+            let declared_as_interface =
+                format!("type {typename} implements Node @key(fields: \"{key}\")");
             assert!(
                 sdl.contains(&declared) || sdl.contains(&declared_as_interface),
                 "{typename} is not declared with @key on {key}"
             );
         }
-        assert_eq!(sdl.matches("@key(").count(), KEYS.len(), "an entity is missing from KEYS");
+        assert_eq!(
+            sdl.matches("@key(").count(),
+            KEYS.len(),
+            "an entity is missing from KEYS"
+        );
     }
 
     #[test]
@@ -339,12 +435,21 @@ mod tests {
         let cases = [
             (json!("Cfa"), "is not an object"),
             (json!({ "uai": "0141687H" }), "has no __typename"),
-            (json!({ "__typename": "Grant", "id": "1" }), "not an entity of this subgraph"),
+            (
+                json!({ "__typename": "Grant", "id": "1" }),
+                "not an entity of this subgraph",
+            ),
             (json!({ "__typename": "Cfa" }), "has no uai"),
             (json!({ "__typename": "Cfa", "uai": 141687 }), "has no uai"),
             (json!({ "__typename": "Cfa", "uai": "0141687A" }), "uai: "),
-            (json!({ "__typename": "EmployerProfile", "siret": "123" }), "siret: "),
-            (json!({ "__typename": "Offer", "id": "not-an-id" }), "id: not an identifier"),
+            (
+                json!({ "__typename": "EmployerProfile", "siret": "123" }),
+                "siret: ",
+            ),
+            (
+                json!({ "__typename": "Offer", "id": "not-an-id" }),
+                "id: not an identifier",
+            ),
             (json!({ "__typename": "Formation", "id": "" }), "id: empty"),
         ];
         for (rep, said) in cases {

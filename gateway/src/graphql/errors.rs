@@ -1,7 +1,7 @@
 //! Errors as clients see them: a safe message and a stable code in
 //! `extensions.code`, with `extensions.partner` where a partner is involved.
 
-use async_graphql::{Context, ErrorExtensions, PathSegment, ServerError};
+use async_graphql::{Context, ErrorExtensions, PathSegment, QueryPathSegment, ServerError};
 use passerelle_connectors::ConnectorError;
 use passerelle_schema::Partner;
 
@@ -126,15 +126,18 @@ pub fn report_partner_errors(ctx: &Context<'_>, errors: &[ConnectorError]) {
 
 fn add_at_field(ctx: &Context<'_>, error: async_graphql::Error) {
     let mut server_error: ServerError = error.into_server_error(ctx.item.pos);
-    server_error.path = ctx
-        .path_node
-        .map(|p| {
-            p.to_string_vec()
-                .into_iter()
-                .map(PathSegment::Field)
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut path: Vec<PathSegment> = match &ctx.path_node {
+        Some(node) => std::iter::once(node)
+            .chain(node.parents())
+            .map(|n| match n.segment {
+                QueryPathSegment::Name(name) => PathSegment::Field(name.to_owned()),
+                QueryPathSegment::Index(i) => PathSegment::Index(i),
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    path.reverse();
+    server_error.path = path;
     ctx.add_error(server_error);
 }
 

@@ -33,6 +33,7 @@ use async_graphql::extensions::apollo_persisted_queries::{
 };
 use async_graphql::{MergedObject, Schema};
 
+pub use entities::Positions;
 pub use errors::ErrorCode;
 pub use ids::GlobalId;
 
@@ -103,12 +104,12 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
     let entity_loaders = entities::EntityLoaders::new(state.offers.clone(), state.sources.clone());
     let partners = state.registry.partners().collect();
     let schema = partner_id::with_partners(partners, builder)
-    .data(offer_loader)
-    .data(entity_loaders)
-    .data(mobility_loader)
-    .data(state)
-    .limit_depth(depth)
-    .limit_complexity(complexity);
+        .data(offer_loader)
+        .data(entity_loaders)
+        .data(mobility_loader)
+        .data(state)
+        .limit_depth(depth)
+        .limit_complexity(complexity);
     let schema = schema.extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)));
     let schema = if introspection {
         schema

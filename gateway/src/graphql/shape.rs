@@ -141,7 +141,9 @@ fn root_fields<'a>(
     for item in &set.items {
         match &item.node {
             Selection::Field(f) => out.push(&f.node),
-            Selection::InlineFragment(i) => root_fields(doc, &i.node.selection_set.node, out, spreads),
+            Selection::InlineFragment(i) => {
+                root_fields(doc, &i.node.selection_set.node, out, spreads)
+            }
             // Fragments spreading one another in a cycle are refused by
             // the schema's validation; here they stop at a depth.
             Selection::FragmentSpread(s) if spreads < 64 => {

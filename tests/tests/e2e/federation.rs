@@ -108,7 +108,12 @@ async fn entities_answer_what_the_api_answers_directly_and_null_for_an_unknown_k
     assert_eq!(got.len(), reps.len());
 
     // The CFAs, field for field as `cfas` gives them.
-    for (i, cfa) in direct["cfas"]["nodes"].as_array().unwrap().iter().enumerate() {
+    for (i, cfa) in direct["cfas"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
         let mut entity = got[i].clone();
         assert_eq!(entity["__typename"], "Cfa");
         entity.as_object_mut().unwrap().remove("__typename");
@@ -116,7 +121,9 @@ async fn entities_answer_what_the_api_answers_directly_and_null_for_an_unknown_k
     }
     // The unknown key: null, and an error at its index.
     assert_eq!(got[unknown_at], Value::Null);
-    let errors = body["errors"].as_array().expect("an error for the unknown key");
+    let errors = body["errors"]
+        .as_array()
+        .expect("an error for the unknown key");
     assert_eq!(errors.len(), 1, "{body}");
     assert_eq!(errors[0]["extensions"]["code"], "NOT_FOUND");
     assert_eq!(errors[0]["path"], json!(["_entities", unknown_at]));
@@ -204,7 +211,10 @@ async fn refused(app: &TestApp, query: &str, variables: Value) -> (String, Strin
     assert_ne!(status, 500, "{body}");
     let e = &body["errors"][0];
     (
-        e["extensions"]["code"].as_str().unwrap_or_default().to_owned(),
+        e["extensions"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         e["message"].as_str().unwrap_or_default().to_owned(),
     )
 }
@@ -240,10 +250,22 @@ async fn too_many_or_malformed_representations_are_refused_before_anything_runs(
 
     // Malformed: the first wrong one is named.
     for (rep, said) in [
-        (json!({ "uai": uai }), "representations[1] has no __typename"),
-        (json!({ "__typename": "Grant", "id": "7" }), "representations[1] names Grant"),
-        (json!({ "__typename": "Cfa", "uai": "14" }), "representations[1] uai:"),
-        (json!({ "__typename": "Offer", "id": 3 }), "representations[1] has no id"),
+        (
+            json!({ "uai": uai }),
+            "representations[1] has no __typename",
+        ),
+        (
+            json!({ "__typename": "Grant", "id": "7" }),
+            "representations[1] names Grant",
+        ),
+        (
+            json!({ "__typename": "Cfa", "uai": "14" }),
+            "representations[1] uai:",
+        ),
+        (
+            json!({ "__typename": "Offer", "id": 3 }),
+            "representations[1] has no id",
+        ),
     ] {
         let reps = json!([{ "__typename": "Cfa", "uai": uai }, rep]);
         let (code, message) = refused(&app, &entities_query(), json!({ "r": reps })).await;
@@ -261,4 +283,44 @@ async fn too_many_or_malformed_representations_are_refused_before_anything_runs(
 
     let after = requests(&app).await;
     assert_eq!(before, after, "a refused fetch called partners");
+}
+
+#[tokio::test]
+async fn a_partner_failure_inside_an_entity_is_said_at_its_index() {
+    let app = spawn_app_with(SMALL, NO_DETECTION).await;
+    let uais = strings(
+        &app.data("{ cfas(first: 3) { nodes { uai } } }", json!({}))
+            .await,
+        "/cfas/nodes",
+        "uai",
+    );
+    app.faults("passmonde", json!({ "outage": true })).await;
+    let reps: Vec<Value> = uais
+        .iter()
+        .map(|u| json!({ "__typename": "Cfa", "uai": u }))
+        .collect();
+    let (status, body) = app
+        .post(
+            "query($r: [_Any!]!) { _entities(representations: $r) { ... on Cfa { uai mobility { total { mobilities } } } } }",
+            json!({ "r": reps }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut paths: Vec<Value> = body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .inspect(|e| assert_eq!(e["extensions"]["code"], "PARTNER_UNAVAILABLE", "{e}"))
+        .map(|e| e["path"].clone())
+        .collect();
+    paths.sort_by_key(|p| p[1].as_u64());
+    assert_eq!(
+        paths,
+        (0..3)
+            .map(|i| json!(["_entities", i, "mobility"]))
+            .collect::<Vec<_>>()
+    );
+    for (i, uai) in uais.iter().enumerate() {
+        assert_eq!(body["data"]["_entities"][i]["uai"], uai.as_str());
+    }
 }

@@ -26,4 +26,5 @@ mod resilience;
 mod schema;
 mod scopes;
 mod subscriptions;
+mod supergraph;
 mod sync;

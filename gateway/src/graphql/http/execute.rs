@@ -145,7 +145,8 @@ async fn execute_in_span(
     let notices = notices::Notices::default();
     let mut request = async_graphql::Request::new(params.query)
         .data(caller)
-        .data(notices.clone());
+        .data(notices.clone())
+        .data(crate::graphql::Positions::default());
     if let Some(doc) = doc {
         request.set_parsed_query(doc);
     }
