@@ -664,3 +664,16 @@ fn the_printed_schema_is_the_committed_one() {
     let committed = include_str!("../../schema/passerelle.graphql");
     assert_eq!(printed.trim(), committed.trim());
 }
+
+#[test]
+fn the_printed_subgraph_schema_is_the_committed_one() {
+    let out = passerelle()
+        .args(["schema", "--subgraph"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let committed = include_str!("../../schema/passerelle.subgraph.graphql");
+    assert_eq!(printed.trim(), committed.trim());
+    assert!(printed.contains("type Cfa @key(fields: \"uai\")"));
+}

@@ -131,11 +131,20 @@ pub fn cfas(s: &DatasetSettings) -> Vec<Cfa> {
         t.sort_by_key(|c| std::cmp::Reverse(c.population));
         t
     };
-    let mut out = Vec::new();
+    let mut out: Vec<Cfa> = Vec::new();
+    let table: usize = PER_DEPARTEMENT.iter().map(|(_, c)| c).sum();
+    let mut taken = std::collections::HashSet::new();
     for (dep, count) in PER_DEPARTEMENT {
         let towns = towns(dep);
         let dep_name = reference::departement_name(dep).unwrap_or(dep);
-        for i in 0..count.min(s.cfas) {
+        // Past the table's total, each département has more sites, in
+        // proportion.
+        let count = if s.cfas > table {
+            (count * s.cfas).div_ceil(table)
+        } else {
+            count.min(s.cfas)
+        };
+        for i in 0..count {
             let (kind, romes) = KINDS[(i + out.len()) % KINDS.len()];
             // The largest town has the most CFAs.
             let commune = if i % 3 == 0 {
@@ -143,7 +152,12 @@ pub fn cfas(s: &DatasetSettings) -> Vec<Cfa> {
             } else {
                 *towns.choose(&mut rng).expect("towns")
             };
-            let seven = format!("0{dep}{:04}", rng.gen_range(0..10_000));
+            let seven = loop {
+                let seven = format!("0{dep}{:04}", rng.gen_range(0..10_000));
+                if taken.insert(seven.clone()) {
+                    break seven;
+                }
+            };
             let uai = format!("{seven}{}", char::from(Uai::check_letter(&seven)));
             out.push(Cfa {
                 name: if i < KINDS.len() {

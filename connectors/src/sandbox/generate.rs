@@ -33,7 +33,8 @@ pub struct DatasetSettings {
     /// Positions published on both exchanges.
     #[serde(default = "default_shared_offers")]
     pub shared_offers: usize,
-    /// CFAs of the training catalogue and the mobility programmes.
+    /// CFAs of the training catalogue and the mobility programmes (71, as
+    /// many as the Région counts; more adds sites in each département).
     #[serde(default = "default_cfas")]
     pub cfas: usize,
     /// Apprenticeship programmes of the training catalogue.
