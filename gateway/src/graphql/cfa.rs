@@ -425,8 +425,8 @@ impl CfaQuery {
     async fn cfa(&self, ctx: &Context<'_>, uai: String) -> async_graphql::Result<Option<CfaNode>> {
         let uai =
             Uai::parse(&uai).map_err(|e| ErrorCode::InvalidInput.error(format!("uai: {e}")))?;
-        let loaders = ctx.data::<super::entities::EntityLoaders>()?;
-        Ok(loaders.cfa(uai).await?.map(CfaNode))
+        let state = ctx.data::<ApiState>()?;
+        Ok(directory(&state.sources).remove(&uai).map(CfaNode))
     }
 
     /// The CFAs of Normandy, by UAI.

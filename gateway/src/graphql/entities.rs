@@ -2,15 +2,16 @@
 //! subgraphs may reference by key, resolved by `_entities` in batches.
 //!
 //! A router sends every representation of one fetch in one `_entities`
-//! field; each is resolved here through a batch loader, so a hundred CFAs
+//! field; each is resolved here through the batch loaders of the joins (the
+//! CFAs from one directory gathered for the request), so a hundred CFAs
 //! make the partner calls of one, as a page of `cfas` does. Representations
 //! are checked before anything runs (`shape::admit`): too many, or one
 //! that is malformed, refuse the request with a code. A key that names
 //! nothing is answered `null` with a `NOT_FOUND` error at its index.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::parser::types::Field;
@@ -74,25 +75,6 @@ pub(crate) fn check_representation(r: &Value) -> Result<(), String> {
     }
 }
 
-/// Loads CFAs by UAI: the directory is gathered once for the batch.
-pub struct CfaLoader {
-    sources: Arc<Sources>,
-}
-
-impl Loader<Uai> for CfaLoader {
-    type Value = CfaInfo;
-    type Error = Arc<String>;
-
-    #[tracing::instrument(name = "entities.cfas.load", skip_all, fields(cfas = keys.len()))]
-    async fn load(&self, keys: &[Uai]) -> Result<HashMap<Uai, CfaInfo>, Self::Error> {
-        let mut all = directory(&self.sources);
-        Ok(keys
-            .iter()
-            .filter_map(|k| Some((k.clone(), all.remove(k)?)))
-            .collect())
-    }
-}
-
 /// Loads employers by SIRET: one search of every offer serves the batch.
 pub struct EmployerLoader {
     offers: Arc<OfferService>,
@@ -149,16 +131,14 @@ impl Loader<(Partner, String)> for OfferLoader {
 
 /// The loaders of entities the schema holds.
 pub struct EntityLoaders {
-    cfas: DataLoader<CfaLoader>,
     employers: DataLoader<EmployerLoader>,
     offers: DataLoader<OfferLoader>,
 }
 
 impl EntityLoaders {
     /// Loaders over these services.
-    pub fn new(offers: Arc<OfferService>, sources: Arc<Sources>) -> Self {
+    pub fn new(offers: Arc<OfferService>) -> Self {
         Self {
-            cfas: DataLoader::new(CfaLoader { sources }, spawn_in_operation),
             employers: DataLoader::new(
                 EmployerLoader {
                     offers: offers.clone(),
@@ -171,11 +151,6 @@ impl EntityLoaders {
 }
 
 impl EntityLoaders {
-    /// The CFA `uai`, loaded with the others asked meanwhile.
-    pub async fn cfa(&self, uai: Uai) -> async_graphql::Result<Option<CfaInfo>> {
-        self.cfas.load_one(uai).await.map_err(load_error)
-    }
-
     /// The offers of the employer `siret`, loaded with the others asked
     /// meanwhile.
     pub async fn employer(&self, siret: Siret) -> async_graphql::Result<Option<Joined<OfferList>>> {
@@ -188,19 +163,36 @@ fn load_error(e: Arc<String>) -> async_graphql::Error {
     ErrorCode::Internal.error("an entity could not be loaded")
 }
 
-/// Where each representation of a request's `_entities` fields stands:
-/// by field, the first index of each (type, key). Gathered once per
-/// request, when an entity first needs it.
+/// What the entities of one request share, gathered once, when an entity
+/// first needs it: where each representation of its `_entities` fields
+/// stands (by field, the first index of each type and key), and the
+/// directory of CFAs.
 #[derive(Default)]
-pub struct Positions(Mutex<HashMap<(usize, usize), Arc<HashMap<(String, String), usize>>>>);
+pub struct EntityMemo {
+    positions: Mutex<HashMap<(usize, usize), Arc<HashMap<(String, String), usize>>>>,
+    directory: OnceLock<BTreeMap<Uai, CfaInfo>>,
+}
 
-impl Positions {
-    fn of(&self, ctx: &Context<'_>) -> Arc<HashMap<(String, String), usize>> {
+impl EntityMemo {
+    fn positions(&self, ctx: &Context<'_>) -> Arc<HashMap<(String, String), usize>> {
         let field = (ctx.item.pos.line, ctx.item.pos.column);
-        let mut memo = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut memo = self.positions.lock().unwrap_or_else(|e| e.into_inner());
         memo.entry(field)
             .or_insert_with(|| Arc::new(positions(ctx)))
             .clone()
+    }
+}
+
+/// The CFA `uai` of the directory, gathered once for the request's
+/// entities (they resolve in one task: the first gathers, the others read).
+fn cfa_of(ctx: &Context<'_>, sources: &Sources, uai: &Uai) -> Option<CfaInfo> {
+    match ctx.data_opt::<EntityMemo>() {
+        Some(memo) => memo
+            .directory
+            .get_or_init(|| directory(sources))
+            .get(uai)
+            .cloned(),
+        None => directory(sources).remove(uai),
     }
 }
 
@@ -232,8 +224,8 @@ fn index_of(ctx: &Context<'_>, typename: &str, key: &str) -> Option<usize> {
     let found = |p: &HashMap<(String, String), usize>| {
         p.get(&(typename.to_owned(), key.to_owned())).copied()
     };
-    match ctx.data_opt::<Positions>() {
-        Some(memo) => found(&memo.of(ctx)),
+    match ctx.data_opt::<EntityMemo>() {
+        Some(memo) => found(&memo.positions(ctx)),
         None => found(&positions(ctx)),
     }
 }
@@ -303,7 +295,8 @@ impl EntityQuery {
     ) -> async_graphql::Result<Option<AtIndex<CfaNode>>> {
         let key =
             Uai::parse(&uai).map_err(|e| ErrorCode::InvalidInput.error(format!("uai: {e}")))?;
-        let found = ctx.data::<EntityLoaders>()?.cfa(key).await?;
+        let state = ctx.data::<ApiState>()?;
+        let found = cfa_of(ctx, &state.sources, &key);
         Ok(answer(ctx, "Cfa", ("uai", &uai), found.map(CfaNode), &[]))
     }
 

@@ -33,7 +33,7 @@ use async_graphql::extensions::apollo_persisted_queries::{
 };
 use async_graphql::{MergedObject, Schema};
 
-pub use entities::Positions;
+pub use entities::EntityMemo;
 pub use errors::ErrorCode;
 pub use ids::GlobalId;
 
@@ -101,7 +101,7 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
         state.mobility.clone(),
         state.sources.clone(),
     );
-    let entity_loaders = entities::EntityLoaders::new(state.offers.clone(), state.sources.clone());
+    let entity_loaders = entities::EntityLoaders::new(state.offers.clone());
     let partners = state.registry.partners().collect();
     let schema = partner_id::with_partners(partners, builder)
         .data(offer_loader)

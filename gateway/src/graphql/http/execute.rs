@@ -146,7 +146,7 @@ async fn execute_in_span(
     let mut request = async_graphql::Request::new(params.query)
         .data(caller)
         .data(notices.clone())
-        .data(crate::graphql::Positions::default());
+        .data(crate::graphql::EntityMemo::default());
     if let Some(doc) = doc {
         request.set_parsed_query(doc);
     }

@@ -427,7 +427,7 @@ fn subscribe(
         let mut request = async_graphql::Request::new(params.query)
             .data(caller)
             .data(Notices::default())
-            .data(crate::graphql::Positions::default())
+            .data(crate::graphql::EntityMemo::default())
             .data(ConnectionCloser(closer));
         if let Some(name) = params.operation_name {
             request = request.operation_name(name);
