@@ -81,7 +81,7 @@ impl EmployerProfile {
 
     /// The aid it received; null for an employer it does not know.
     async fn hiring_aid(&self) -> Option<HiringAid> {
-        (self.rank != usize::MAX).then(|| HiringAid {
+        (self.rank != usize::MAX).then_some(HiringAid {
             year: 2026,
             amount_euros: 6_000.0 - 500.0 * (self.rank % 4) as f64,
         })

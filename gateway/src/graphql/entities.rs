@@ -102,21 +102,28 @@ impl Loader<Siret> for EmployerLoader {
     }
 }
 
+/// An offer's primary source: its exchange and its identifier there.
+type SourceKey = (Partner, String);
+
+/// Where representations stand in one `_entities` field: the first index
+/// of each type and key.
+type Places = HashMap<(String, String), usize>;
+
 /// Loads offers by their primary source: one search of every offer
 /// serves the batch.
 pub struct OfferLoader {
     offers: Arc<OfferService>,
 }
 
-impl Loader<(Partner, String)> for OfferLoader {
+impl Loader<SourceKey> for OfferLoader {
     type Value = Joined<Option<Arc<passerelle_schema::Offer>>>;
     type Error = Arc<String>;
 
     #[tracing::instrument(name = "entities.offers.load", skip_all, fields(offers = keys.len()))]
     async fn load(
         &self,
-        keys: &[(Partner, String)],
-    ) -> Result<HashMap<(Partner, String), Self::Value>, Self::Error> {
+        keys: &[SourceKey],
+    ) -> Result<HashMap<SourceKey, Self::Value>, Self::Error> {
         let all = self.offers.search(&OfferFilter::default()).await;
         let wanted: Vec<(Partner, &str)> = keys.iter().map(|(p, id)| (*p, id.as_str())).collect();
         let found = all.offers.find_sources(&wanted);
@@ -169,12 +176,12 @@ fn load_error(e: Arc<String>) -> async_graphql::Error {
 /// directory of CFAs.
 #[derive(Default)]
 pub struct EntityMemo {
-    positions: Mutex<HashMap<(usize, usize), Arc<HashMap<(String, String), usize>>>>,
+    positions: Mutex<HashMap<(usize, usize), Arc<Places>>>,
     directory: OnceLock<BTreeMap<Uai, CfaInfo>>,
 }
 
 impl EntityMemo {
-    fn positions(&self, ctx: &Context<'_>) -> Arc<HashMap<(String, String), usize>> {
+    fn positions(&self, ctx: &Context<'_>) -> Arc<Places> {
         let field = (ctx.item.pos.line, ctx.item.pos.column);
         let mut memo = self.positions.lock().unwrap_or_else(|e| e.into_inner());
         memo.entry(field)
@@ -196,7 +203,7 @@ fn cfa_of(ctx: &Context<'_>, sources: &Sources, uai: &Uai) -> Option<CfaInfo> {
     }
 }
 
-fn positions(ctx: &Context<'_>) -> HashMap<(String, String), usize> {
+fn positions(ctx: &Context<'_>) -> Places {
     let Ok((_, reps)) = ctx.param_value::<Vec<async_graphql::Any>>("representations", None) else {
         return HashMap::new();
     };
@@ -221,9 +228,7 @@ fn positions(ctx: &Context<'_>) -> HashMap<(String, String), usize> {
 /// The index in `representations` of the first representation of
 /// `typename` with this key.
 fn index_of(ctx: &Context<'_>, typename: &str, key: &str) -> Option<usize> {
-    let found = |p: &HashMap<(String, String), usize>| {
-        p.get(&(typename.to_owned(), key.to_owned())).copied()
-    };
+    let found = |p: &Places| p.get(&(typename.to_owned(), key.to_owned())).copied();
     match ctx.data_opt::<EntityMemo>() {
         Some(memo) => found(&memo.positions(ctx)),
         None => found(&positions(ctx)),
