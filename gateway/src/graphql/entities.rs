@@ -31,6 +31,7 @@ use crate::domain::cfas::{directory, CfaInfo};
 use crate::domain::offers::{OfferFilter, OfferService};
 use crate::partners::packed::OfferList;
 use crate::partners::sources::Sources;
+use crate::partners::sync::record_of;
 
 /// The entities and the field of their key, as the federation SDL's
 /// `@key`s name them; what a representation must carry.
@@ -335,19 +336,9 @@ impl EntityQuery {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<Option<AtIndex<OfferNode>>> {
-        let Some(GlobalId::Offer {
-            partner,
-            partner_id,
-        }) = GlobalId::decode(&id)
-        else {
-            return Err(ErrorCode::InvalidInput.error("id is not an identifier of this API"));
-        };
+        let key = GlobalId::offer_source(&id)?;
         let loaders = ctx.data::<EntityLoaders>()?;
-        let joined = loaders
-            .offers
-            .load_one((partner, partner_id))
-            .await
-            .map_err(load_error)?;
+        let joined = loaders.offers.load_one(key).await.map_err(load_error)?;
         let (offer, errors) = joined.map_or((None, Vec::new()), |j| (j.value, j.errors));
         Ok(answer(
             ctx,
@@ -366,11 +357,7 @@ impl EntityQuery {
         id: String,
     ) -> async_graphql::Result<Option<AtIndex<FormationNode>>> {
         let state = ctx.data::<ApiState>()?;
-        let found = state
-            .sources
-            .formations
-            .iter()
-            .find_map(|feed| feed.snapshot().get(&id).cloned());
+        let found = record_of(&state.sources.formations, &id);
         Ok(answer(
             ctx,
             "Formation",
@@ -388,11 +375,7 @@ impl EntityQuery {
         id: String,
     ) -> async_graphql::Result<Option<AtIndex<OrientationSite>>> {
         let state = ctx.data::<ApiState>()?;
-        let found = state
-            .sources
-            .sites
-            .iter()
-            .find_map(|feed| feed.snapshot().get(&id).cloned());
+        let found = record_of(&state.sources.sites, &id);
         Ok(answer(
             ctx,
             "OrientationSite",

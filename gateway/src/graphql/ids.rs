@@ -40,6 +40,20 @@ impl GlobalId {
         }
     }
 
+    /// The offer an identifier names, as its exchange and its identifier
+    /// there; `INVALID_INPUT` when it is not an identifier of this API.
+    pub fn offer_source(id: &str) -> async_graphql::Result<(Partner, String)> {
+        match Self::decode(id) {
+            Some(GlobalId::Offer {
+                partner,
+                partner_id,
+            }) => Ok((partner, partner_id)),
+            None => {
+                Err(super::ErrorCode::InvalidInput.error("id is not an identifier of this API"))
+            }
+        }
+    }
+
     /// Reads an opaque identifier; `None` when it is not one of ours.
     pub fn decode(id: &str) -> Option<Self> {
         let raw = String::from_utf8(B64.decode(id.trim()).ok()?).ok()?;

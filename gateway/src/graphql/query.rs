@@ -396,13 +396,7 @@ impl OfferQuery {
     /// Any object by its global identifier.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         let state = ctx.data::<ApiState>()?;
-        let Some(GlobalId::Offer {
-            partner,
-            partner_id,
-        }) = GlobalId::decode(&id)
-        else {
-            return Err(ErrorCode::InvalidInput.error("id is not an identifier of this API"));
-        };
+        let (partner, partner_id) = GlobalId::offer_source(&id)?;
         let found = state.offers.by_source(partner, &partner_id).await;
         report_partner_errors(ctx, &found.errors);
         Ok(found.offer.map(|o| Node::Offer(OfferNode(o))))

@@ -540,6 +540,13 @@ impl<E: InMemory> AnyFeed for SyncedFeed<E> {
     }
 }
 
+/// The record with this identifier, from the first of `feeds` that has one.
+pub fn record_of<E: InMemory>(feeds: &[Arc<SyncedFeed<E>>], partner_id: &str) -> Option<E::Record> {
+    feeds
+        .iter()
+        .find_map(|feed| feed.snapshot().get(partner_id).cloned())
+}
+
 /// The records of every feed of `feeds` that `keep` keeps, feed after feed.
 pub fn records_of<E: InMemory>(
     feeds: &[Arc<SyncedFeed<E>>],

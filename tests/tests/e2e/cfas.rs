@@ -105,7 +105,15 @@ async fn calls_for_a_page_of(n: usize) -> HashMap<String, u64> {
         )
         .await;
     assert_eq!(data["cfas"]["nodes"].as_array().unwrap().len(), n);
-    let after = requests(&app).await;
+    calls_since(&app, &before).await
+}
+
+/// The calls each partner received since `before` (from [`requests`]).
+pub(crate) async fn calls_since(
+    app: &TestApp,
+    before: &HashMap<String, u64>,
+) -> HashMap<String, u64> {
+    let after = requests(app).await;
     after
         .iter()
         .map(|(p, a)| (p.clone(), a - before[p]))

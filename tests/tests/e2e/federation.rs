@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::cfas::requests;
+use crate::cfas::{calls_since, requests};
 use crate::helpers::{spawn_app, spawn_app_with, TestApp, NO_DETECTION, SMALL};
 
 const CFA_FIELDS: &str = r#"fragment C on Cfa {
@@ -188,11 +188,7 @@ async fn calls_for_entities(n: usize) -> std::collections::HashMap<String, u64> 
     assert_eq!(status, 200, "{body}");
     assert!(body.get("errors").is_none(), "{body}");
     assert_eq!(body["data"]["_entities"].as_array().unwrap().len(), 3 * n);
-    let after = requests(&app).await;
-    after
-        .iter()
-        .map(|(p, a)| (p.clone(), a - before[p]))
-        .collect()
+    calls_since(&app, &before).await
 }
 
 #[tokio::test]
