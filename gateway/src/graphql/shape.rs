@@ -97,10 +97,16 @@ fn check_representations(
                     None => continue,
                 }
             }
-            literal => match literal.clone().into_const() {
-                Some(v) => v.into_json().unwrap_or(Value::Null),
-                None => continue,
-            },
+            // Written in the document, variables inside it read.
+            literal => literal
+                .clone()
+                .into_const_with(|name| {
+                    let given = variables.and_then(|v| v.get(name.as_str())).cloned();
+                    async_graphql::Value::from_json(given.unwrap_or(Value::Null))
+                })
+                .ok()
+                .and_then(|v| v.into_json().ok())
+                .unwrap_or(Value::Null),
         };
         let items = match value {
             Value::Array(items) => items,

@@ -276,6 +276,15 @@ async fn too_many_or_malformed_representations_are_refused_before_anything_runs(
     )
     .await;
     assert_eq!(code, "INVALID_REPRESENTATION", "{message}");
+    // A list written in the document, of variables: counted all the same.
+    let list = vec!["$c"; 1001].join(", ");
+    let (code, _) = refused(
+        &app,
+        &format!("query($c: _Any!) {{ _entities(representations: [{list}]) {{ __typename }} }}"),
+        json!({ "c": { "__typename": "Cfa", "uai": uai } }),
+    )
+    .await;
+    assert_eq!(code, "TOO_MANY_REPRESENTATIONS");
 
     let after = requests(&app).await;
     assert_eq!(before, after, "a refused fetch called partners");
