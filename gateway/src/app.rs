@@ -185,6 +185,7 @@ impl Application {
             shutdown: shutdown.clone(),
             tracker: tracker.clone(),
             webhooks,
+            console: config.console.clone(),
         });
         let listener = TcpListener::bind(config.listen)
             .await

@@ -60,6 +60,60 @@ pub struct Config {
     /// Bounds on subscriptions (graphql-ws and graphql-sse).
     #[serde(default)]
     pub subscriptions: SubscriptionLimits,
+    /// The web console at `/` and its sign-in.
+    #[serde(default)]
+    pub console: ConsoleConfig,
+}
+
+/// The web console at `/`: its pages, and how a person signs in to it
+/// (OpenID Connect authorization code flow with PKCE).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Whether the console is served.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The identity provider's OpenID configuration
+    /// (`https://idp.example/realms/region/.well-known/openid-configuration`).
+    /// Unset in sandbox mode: the sandbox's own sign-in page then. Unset
+    /// otherwise: the console shows its public pages only.
+    #[serde(default)]
+    pub discovery_url: Option<url::Url>,
+    /// The console's client at the identity provider.
+    #[serde(default = "default_console_client")]
+    pub client_id: String,
+    /// The client's secret, for a confidential client; none for a public
+    /// one (PKCE alone).
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// Where browsers reach the gateway (`https://passerelle.region-normandie.fr`):
+    /// the redirect URI is `/console/callback` under it, and cookies are
+    /// `Secure` when it is HTTPS. Unset: taken from the request's `Host`.
+    #[serde(default)]
+    pub public_url: Option<url::Url>,
+    /// The scopes asked of the identity provider.
+    #[serde(default = "default_console_scopes")]
+    pub scopes: Vec<String>,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            discovery_url: None,
+            client_id: default_console_client(),
+            client_secret: None,
+            public_url: None,
+            scopes: default_console_scopes(),
+        }
+    }
+}
+
+fn default_console_client() -> String {
+    "passerelle-console".into()
+}
+fn default_console_scopes() -> Vec<String> {
+    vec!["openid".into()]
 }
 
 /// How callers' JWT bearer tokens are checked.
@@ -447,7 +501,7 @@ pub enum ConfigError {
 /// The top-level keys of the configuration. Other `PASSERELLE_*` variables
 /// (`PASSERELLE_CONFIG`, those Kubernetes sets for a service named
 /// `passerelle`, test settings) are not configuration and are left alone.
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 12] = [
     "listen",
     "data_dir",
     "store_url",
@@ -459,6 +513,7 @@ const SECTIONS: [&str; 11] = [
     "telemetry",
     "api",
     "auth",
+    "console",
 ];
 
 /// Whether an environment variable's key (prefix removed, levels split)

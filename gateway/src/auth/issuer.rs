@@ -106,6 +106,11 @@ impl Issuer {
         json!({ "keys": [{ "kty": "EC", "crv": "P-256", "x": self.x, "y": self.y, "kid": self.kid, "alg": "ES256", "use": "sig" }] })
     }
 
+    /// The `iss` of its tokens.
+    pub fn name(&self) -> &str {
+        &self.issuer
+    }
+
     /// Signs `claims` as they are.
     pub fn sign(&self, claims: &Value) -> String {
         let mut header = Header::new(Algorithm::ES256);

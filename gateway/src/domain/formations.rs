@@ -72,16 +72,26 @@ pub fn distance_km(f: &Formation, near: &Near) -> Option<f64> {
 /// A place whose commune is unknown counts at the programme's commune; a
 /// programme whose commune is unknown too is in no département.
 pub fn places_by_departement(f: &Formation) -> BTreeMap<Departement, (u32, u32)> {
-    let mut out: BTreeMap<Departement, (u32, u32)> = BTreeMap::new();
+    places_by(f, |c| c.departement())
+}
+
+/// A programme's places (capacity, vacancies) by commune, counted as
+/// [`places_by_departement`] counts them.
+pub fn places_by_commune(f: &Formation) -> BTreeMap<String, (u32, u32)> {
+    places_by(f, |c| c.as_str().to_owned())
+}
+
+fn places_by<K: Ord>(f: &Formation, key: impl Fn(&InseeCommune) -> K) -> BTreeMap<K, (u32, u32)> {
+    let mut out: BTreeMap<K, (u32, u32)> = BTreeMap::new();
     for p in &f.places {
         if let Some(c) = p.commune.as_ref().or(f.commune.as_ref()) {
-            let d = out.entry(c.departement()).or_default();
+            let d = out.entry(key(c)).or_default();
             d.0 += p.capacity;
             d.1 += p.vacancies;
         }
     }
     if let (true, Some(c)) = (f.places.is_empty(), &f.commune) {
-        out.insert(c.departement(), (f.capacity, f.vacancies));
+        out.insert(key(c), (f.capacity, f.vacancies));
     }
     out
 }

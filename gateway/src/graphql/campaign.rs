@@ -382,6 +382,28 @@ fn establishment_node(line: Line, directory: &BTreeMap<Uai, CfaInfo>) -> Campaig
     }
 }
 
+/// What a search of establishments looks for: a UAI's beginning, when the
+/// words can begin one, and the UAIs of the directory whose name holds
+/// the words.
+fn establishment_search(
+    search: &str,
+    directory: &BTreeMap<Uai, CfaInfo>,
+) -> (Option<String>, Vec<String>) {
+    let prefix = (search.len() <= 8 && search.chars().all(|c| c.is_ascii_alphanumeric()))
+        .then(|| search.to_ascii_uppercase());
+    let words = passerelle_schema::reference::fold_name(search);
+    let uais = if words.is_empty() {
+        Vec::new()
+    } else {
+        directory
+            .values()
+            .filter(|c| passerelle_schema::reference::fold_name(&c.name).contains(&words))
+            .map(|c| c.uai.as_str().to_owned())
+            .collect()
+    };
+    (prefix, uais)
+}
+
 fn offset_cursor(offset: usize) -> String {
     B64.encode(format!("o:{offset}"))
 }
@@ -491,12 +513,21 @@ impl TaxCampaign {
         #[graphql(default_with = "EstablishmentOrder::AmountDesc")] order_by: EstablishmentOrder,
         #[graphql(desc = "Only establishments whose UAI was issued in this département.")]
         departement: Option<String>,
+        #[graphql(
+            desc = "Only establishments whose name holds these words (case and accents \
+                    ignored) or whose UAI starts with them."
+        )]
+        search: Option<String>,
     ) -> async_graphql::Result<CampaignEstablishmentConnection> {
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let offset = decode_offset(after)?;
         let departement = super::inputs::any_departement("departement", departement)?;
         let directory = crate::domain::cfas::directory(&state.sources);
+        let search = search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if search.is_some_and(|s| s.chars().count() > 100) {
+            return Err(invalid("search", "at most 100 characters"));
+        }
         let (page, total) = match &self.reader {
             Reader::Region => {
                 let order = match order_by {
@@ -505,11 +536,15 @@ impl TaxCampaign {
                     EstablishmentOrder::EmployersDesc => Order::EmployersDesc,
                     EstablishmentOrder::Uai => Order::Uai,
                 };
+                let filter = figures::EstablishmentFilter {
+                    departement: departement.as_ref().map(|d| d.as_str().to_owned()),
+                    search: search.map(|s| establishment_search(s, &directory)),
+                };
                 figures::establishments(
                     &state.store,
                     self.year,
                     order,
-                    departement.as_ref().map(Departement::as_str),
+                    &filter,
                     first as i64,
                     offset as i64,
                 )
@@ -522,6 +557,13 @@ impl TaxCampaign {
                         departement
                             .as_ref()
                             .is_none_or(|d| own.departement_code() == d.as_str())
+                    })
+                    .filter(|_| {
+                        search.is_none_or(|s| {
+                            let (prefix, uais) = establishment_search(s, &directory);
+                            prefix.is_some_and(|p| own.as_str().starts_with(&p))
+                                || uais.iter().any(|u| u == own.as_str())
+                        })
                     });
                 let n = i64::from(line.is_some());
                 (line.into_iter().skip(offset).take(first).collect(), n)

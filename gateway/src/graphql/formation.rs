@@ -45,7 +45,7 @@ pub struct FormationFilterInput {
 }
 
 impl FormationFilterInput {
-    fn parse(self, ctx: &Context<'_>) -> async_graphql::Result<FormationFilter> {
+    pub(crate) fn parse(self, ctx: &Context<'_>) -> async_graphql::Result<FormationFilter> {
         Ok(FormationFilter {
             rome: inputs::romes("filter.rome", self.rome)?,
             rncp: self

@@ -234,6 +234,8 @@ pub struct PartnerInfo {
     state: crate::partners::health::PartnerState,
     serving: Option<u64>,
     last_sync: Option<crate::store::SyncRun>,
+    /// The entity whose syncs are its history, for a synced partner.
+    synced: Option<&'static str>,
 }
 
 /// A partner system and what Passerelle knows of its health.
@@ -284,6 +286,28 @@ impl PartnerInfo {
     #[graphql(guard = "RequireScope(\"region:bi\")")]
     async fn last_sync(&self) -> Option<SyncOutcome> {
         self.last_sync.as_ref().map(SyncOutcome::from)
+    }
+
+    /// Its last syncs, newest first; none for a live partner. Needs the
+    /// scope `region:bi`.
+    #[graphql(guard = "RequireScope(\"region:bi\")")]
+    async fn syncs(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10, desc = "How many, 1 to 100.")] last: i32,
+    ) -> async_graphql::Result<Vec<SyncOutcome>> {
+        if !(1..=100).contains(&last) {
+            return Err(super::inputs::invalid("last", "from 1 to 100"));
+        }
+        let Some(entity) = self.synced else {
+            return Ok(Vec::new());
+        };
+        let state = ctx.data::<ApiState>()?;
+        Ok(runs(state, self.partner, entity, last as i64)
+            .await?
+            .iter()
+            .map(SyncOutcome::from)
+            .collect())
     }
 }
 
@@ -413,12 +437,16 @@ impl OfferQuery {
                 .filter(|f| f.partner == partner)
                 .copied()
                 .collect();
-            let (serving, last_sync) = match feeds.first() {
+            let (serving, last_sync, synced) = match feeds.first() {
                 Some(first) => (
                     Some(feeds.iter().map(|f| f.records as u64).sum()),
-                    last_run(state, partner, first.entity.name()).await?,
+                    runs(state, partner, first.entity.name(), 1)
+                        .await?
+                        .into_iter()
+                        .next(),
+                    Some(first.entity.name()),
                 ),
-                None if state.sources.is_live(partner) => (None, None),
+                None if state.sources.is_live(partner) => (None, None, None),
                 None => continue,
             };
             out.push(PartnerInfo {
@@ -426,25 +454,26 @@ impl OfferQuery {
                 state: state.health.state(partner),
                 serving,
                 last_sync,
+                synced,
             });
         }
         Ok(out)
     }
 }
 
-/// The last sync of a partner's feed.
-async fn last_run(
+/// The last syncs of a partner's feed, newest first.
+async fn runs(
     state: &ApiState,
     partner: Partner,
     entity: &str,
-) -> async_graphql::Result<Option<crate::store::SyncRun>> {
-    let runs = state
+    last: i64,
+) -> async_graphql::Result<Vec<crate::store::SyncRun>> {
+    state
         .store
-        .runs(partner.id(), entity, 1)
+        .runs(partner.id(), entity, last)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "sync history unreadable");
             ErrorCode::Internal.error("the sync history is unavailable")
-        })?;
-    Ok(runs.into_iter().next())
+        })
 }

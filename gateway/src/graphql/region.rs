@@ -7,9 +7,10 @@ use async_graphql::{Context, Object, SimpleObject};
 use super::errors::report_partner_errors;
 use super::mobility::MobilityReportNode;
 use super::ApiState;
-use crate::domain::formations::places_by_departement;
+use super::formation::FormationFilterInput;
+use super::query::OfferFilterInput;
+use crate::domain::formations::{places_by_commune, places_by_departement, search as search_formations};
 use crate::domain::mobility::MobilityFilter;
-use crate::domain::offers::OfferFilter;
 
 /// The overview part of the root of queries.
 #[derive(Default)]
@@ -46,6 +47,44 @@ pub struct OfferFigures {
     by_source: Vec<KeyCount>,
     /// By département.
     by_departement: Vec<KeyCount>,
+    /// By the workplace's commune (INSEE code).
+    by_commune: Vec<KeyCount>,
+}
+
+/// Places in training where they are taught.
+#[derive(SimpleObject)]
+pub struct TrainingMap {
+    /// Every programme matching (key `all`).
+    total: TrainingFigures,
+    /// By département: a programme taught in several counts in each, with
+    /// the places it has there.
+    by_departement: Vec<TrainingFigures>,
+    /// By commune (INSEE code), likewise.
+    by_commune: Vec<TrainingFigures>,
+}
+
+impl TrainingFigures {
+    fn add(&mut self, capacity: u32, vacancies: u32) {
+        self.programmes += 1;
+        self.capacity += u64::from(capacity);
+        self.vacancies += u64::from(vacancies);
+    }
+}
+
+fn figures_by<K: ToString>(
+    groups: &mut BTreeMap<String, TrainingFigures>,
+    places: impl IntoIterator<Item = (K, (u32, u32))>,
+) {
+    for (k, (capacity, vacancies)) in places {
+        let k = k.to_string();
+        groups
+            .entry(k.clone())
+            .or_insert_with(|| TrainingFigures {
+                key: k,
+                ..TrainingFigures::default()
+            })
+            .add(capacity, vacancies);
+    }
 }
 
 /// The Région's overview of apprenticeship, from every source.
@@ -67,36 +106,37 @@ impl RegionOverview {
         let mut groups: BTreeMap<String, TrainingFigures> = BTreeMap::new();
         for feed in &state.sources.formations {
             for f in &feed.snapshot().records {
-                let mut keys = vec![("all".to_owned(), f.capacity, f.vacancies)];
+                let mut keys = vec![("all".to_owned(), (f.capacity, f.vacancies))];
                 if let Some(l) = f.level {
-                    keys.push((format!("level:{}", l.get()), f.capacity, f.vacancies));
+                    keys.push((format!("level:{}", l.get()), (f.capacity, f.vacancies)));
                 }
                 // A programme taught in several départements counts in each,
                 // with the places it has there.
-                keys.extend(places_by_departement(f).into_iter().map(
-                    |(d, (capacity, vacancies))| (format!("departement:{d}"), capacity, vacancies),
-                ));
-                for (k, capacity, vacancies) in keys {
-                    let g = groups.entry(k.clone()).or_insert_with(|| TrainingFigures {
-                        key: k,
-                        ..TrainingFigures::default()
-                    });
-                    g.programmes += 1;
-                    g.capacity += u64::from(capacity);
-                    g.vacancies += u64::from(vacancies);
-                }
+                keys.extend(
+                    places_by_departement(f)
+                        .into_iter()
+                        .map(|(d, places)| (format!("departement:{d}"), places)),
+                );
+                figures_by(&mut groups, keys);
             }
         }
         Ok(groups.into_values().collect())
     }
 
-    /// Open offers by exchange and département.
-    async fn offers(&self, ctx: &Context<'_>) -> async_graphql::Result<OfferFigures> {
+    /// Open offers by exchange, département and commune; those matching
+    /// `filter` when given.
+    async fn offers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OfferFilterInput>,
+    ) -> async_graphql::Result<OfferFigures> {
         let state = ctx.data::<ApiState>()?;
-        let all = state.offers.search(&OfferFilter::default()).await;
+        let filter = filter.unwrap_or_default().parse(ctx)?;
+        let all = state.offers.search(&filter).await;
         report_partner_errors(ctx, &all.errors);
         let mut by_source = BTreeMap::new();
         let mut by_departement = BTreeMap::new();
+        let mut by_commune = BTreeMap::new();
         let mut total = 0;
         for o in all
             .offers
@@ -110,11 +150,40 @@ impl RegionOverview {
             *by_departement
                 .entry(o.commune.departement_code().to_owned())
                 .or_insert(0) += 1;
+            *by_commune.entry(o.commune.as_str().to_owned()).or_insert(0) += 1;
         }
         Ok(OfferFigures {
             total,
             by_source: counts(by_source),
             by_departement: counts(by_departement),
+            by_commune: counts(by_commune),
+        })
+    }
+
+    /// Programmes, capacity and free places where they are taught, by
+    /// département and commune; those matching `filter` when given.
+    async fn training(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<FormationFilterInput>,
+    ) -> async_graphql::Result<TrainingMap> {
+        let state = ctx.data::<ApiState>()?;
+        let filter = filter.unwrap_or_default().parse(ctx)?;
+        let mut total = TrainingFigures {
+            key: "all".to_owned(),
+            ..TrainingFigures::default()
+        };
+        let mut by_departement = BTreeMap::new();
+        let mut by_commune = BTreeMap::new();
+        for f in search_formations(&state.sources.formations, &filter) {
+            total.add(f.capacity, f.vacancies);
+            figures_by(&mut by_departement, places_by_departement(&f));
+            figures_by(&mut by_commune, places_by_commune(&f));
+        }
+        Ok(TrainingMap {
+            total,
+            by_departement: by_departement.into_values().collect(),
+            by_commune: by_commune.into_values().collect(),
         })
     }
 

@@ -55,8 +55,22 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-async fn authenticate(http: &CampaignHttp, headers: &HeaderMap) -> Result<Caller, Response> {
-    let caller = caller(&http.validator, headers, MediaType::Json).await?;
+/// The caller of a request; for a download (`console_cookie`), the web
+/// console's session cookie also names one, so that a page can link to
+/// it. Nothing that changes data takes the cookie.
+async fn authenticate(
+    http: &CampaignHttp,
+    headers: &HeaderMap,
+    console_cookie: bool,
+) -> Result<Caller, Response> {
+    let from_cookie = match console_cookie {
+        true => super::console::cookie_caller(&http.validator, headers).await,
+        false => None,
+    };
+    let caller = match from_cookie {
+        Some(c) => c,
+        None => caller(&http.validator, headers, MediaType::Json).await?,
+    };
     if caller.subject.is_none() && caller.scopes.is_empty() {
         return Err(refuse_with(
             StatusCode::UNAUTHORIZED,
@@ -77,7 +91,7 @@ pub async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let caller = match authenticate(&http, &headers).await {
+    let caller = match authenticate(&http, &headers, false).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -179,7 +193,7 @@ pub async fn export(
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match authenticate(&http, &headers).await {
+    let caller = match authenticate(&http, &headers, true).await {
         Ok(c) => c,
         Err(r) => return r,
     };

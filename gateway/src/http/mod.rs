@@ -3,6 +3,8 @@
 //! and their wiring with GraphQL's.
 
 pub mod campaign;
+pub mod console;
+pub mod sandbox_oidc;
 pub mod sandbox_webhooks;
 
 use std::sync::Arc;
@@ -62,6 +64,8 @@ pub struct ServerState {
     pub shared: Arc<crate::graphql::http::SharedSubscriptions>,
     /// What the sandbox's webhook receiver got, in sandbox mode.
     pub webhooks: Option<Arc<sandbox_webhooks::Inbox>>,
+    /// The web console's settings.
+    pub console: crate::config::ConsoleConfig,
 }
 
 /// The gateway's routes.
@@ -124,11 +128,24 @@ pub fn router(state: ServerState) -> Router {
         }
         if let Some(issuer) = &state.issuer {
             let jwks = issuer.jwks();
-            app = app.route(
-                "/.well-known/jwks.json",
-                get(move || async move { Json(jwks) }),
-            );
+            app = app
+                .route(
+                    "/.well-known/jwks.json",
+                    get(move || async move { Json(jwks) }),
+                )
+                .merge(sandbox_oidc::routes(Arc::new(sandbox_oidc::Provider::new(
+                    issuer.clone(),
+                    issuer.name().to_owned(),
+                ))));
         }
+    }
+    if state.console.enabled {
+        app = app.merge(console::routes(Arc::new(console::Console::new(
+            state.console.clone(),
+            state.validator.clone(),
+            state.sandbox.is_some(),
+            state.issuer.is_some(),
+        ))));
     }
     let app = app.layer(DefaultBodyLimit::max(state.max_body_bytes));
     let campaign = crate::http::campaign::CampaignHttp {

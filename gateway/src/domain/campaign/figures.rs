@@ -142,40 +142,82 @@ pub async fn breakdown(
     .collect()
 }
 
-/// A page of establishments, and how many there are in all; `departement`
-/// keeps those whose UAI was issued there.
+/// Which establishments a page lists.
+#[derive(Debug, Clone, Default)]
+pub struct EstablishmentFilter {
+    /// Those whose UAI was issued in this département (`014`, `14`).
+    pub departement: Option<String>,
+    /// A search: establishments whose UAI starts with `uai_prefix` or
+    /// whose UAI is one of `uais` (those whose name matched); none when
+    /// both are empty.
+    pub search: Option<(Option<String>, Vec<String>)>,
+}
+
+/// A page of establishments, and how many there are in all.
 pub async fn establishments(
     store: &Store,
     campaign: i32,
     order: Order,
-    departement: Option<&str>,
+    filter: &EstablishmentFilter,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Line>, i64), StoreError> {
-    let prefix = departement.map_or_else(|| "%".to_owned(), |d| format!("{d:0>3}%"));
-    let page = sqlx::query(&format!(
-        "{LINE} WHERE campaign = $1 AND dimension = 'establishment' AND key LIKE $2 \
-         ORDER BY {} LIMIT $3 OFFSET $4",
-        order.sql()
-    ))
-    .bind(i64::from(campaign))
-    .bind(&prefix)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(store.pool())
-    .await?
-    .iter()
-    .map(line)
-    .collect::<Result<_, _>>()?;
-    let count: i64 = sqlx::query(
+    let prefix = filter
+        .departement
+        .as_deref()
+        .map_or_else(|| "%".to_owned(), |d| format!("{d:0>3}%"));
+    // Parameters $1 and $2 are the campaign and the département's prefix;
+    // a search adds the UAI's prefix and the UAIs whose name matched.
+    let mut searched = Vec::new();
+    let mut condition = String::new();
+    if let Some((uai_prefix, uais)) = &filter.search {
+        let mut any = Vec::new();
+        if let Some(p) = uai_prefix {
+            searched.push(format!("{p}%"));
+            any.push(format!("key LIKE ${}", searched.len() + 2));
+        }
+        for u in uais {
+            searched.push(u.clone());
+            any.push(format!("key = ${}", searched.len() + 2));
+        }
+        if any.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        condition = format!(" AND ({})", any.join(" OR "));
+    }
+    let n = searched.len() + 2;
+    let page_sql = format!(
+        "{LINE} WHERE campaign = $1 AND dimension = 'establishment' AND key LIKE $2{condition} \
+         ORDER BY {} LIMIT ${} OFFSET ${}",
+        order.sql(),
+        n + 1,
+        n + 2
+    );
+    let mut page = sqlx::query(&page_sql)
+        .bind(i64::from(campaign))
+        .bind(&prefix);
+    for s in &searched {
+        page = page.bind(s);
+    }
+    let page = page
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(store.pool())
+        .await?
+        .iter()
+        .map(line)
+        .collect::<Result<_, _>>()?;
+    let count_sql = format!(
         "SELECT COUNT(*) FROM campaign_figures \
-         WHERE campaign = $1 AND dimension = 'establishment' AND key LIKE $2",
-    )
-    .bind(i64::from(campaign))
-    .bind(&prefix)
-    .fetch_one(store.pool())
-    .await?
-    .try_get(0)?;
+         WHERE campaign = $1 AND dimension = 'establishment' AND key LIKE $2{condition}"
+    );
+    let mut count = sqlx::query(&count_sql)
+        .bind(i64::from(campaign))
+        .bind(&prefix);
+    for s in &searched {
+        count = count.bind(s);
+    }
+    let count: i64 = count.fetch_one(store.pool()).await?.try_get(0)?;
     Ok((page, count))
 }
 

@@ -1,0 +1,700 @@
+//! The web console at `/`: the pages built from `gateway/console` (embedded
+//! in the binary from `gateway/console/dist`, which is committed), the
+//! boundaries its map draws, and how a person signs in to it.
+//!
+//! Sign-in is the OpenID Connect authorization code flow with PKCE,
+//! run by the gateway for the page (a backend for the front end): the
+//! verifier and state wait in an `HttpOnly` cookie for the callback, and
+//! the access token the identity provider returns, once the API's own
+//! validator accepts it, is kept in an `HttpOnly`, `SameSite=Strict`
+//! cookie. The page asks `/console/session` for it and holds it in memory
+//! to call `/graphql` as any client does: it never sits in a URL or in
+//! the browser's storage, and a replica needs no session of its own.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use cookie::{Cookie, SameSite};
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::auth::{Caller, Validator};
+use crate::config::ConsoleConfig;
+
+/// The cookie holding a signed-in person's access token.
+pub const SESSION_COOKIE: &str = "passerelle_console";
+/// The cookie holding a sign-in under way (state, verifier, where to go
+/// back), for the callback only.
+const LOGIN_COOKIE: &str = "passerelle_console_login";
+/// How long a sign-in may take at the identity provider.
+const LOGIN_TTL: Duration = Duration::from_secs(600);
+/// The paths the console's pages answer; the page routes itself.
+pub const PAGES: [&str; 6] = [
+    "/",
+    "/campagne",
+    "/offres",
+    "/partenaires",
+    "/mobilite",
+    "/secteur-public",
+];
+
+/// The built console.
+#[derive(rust_embed::Embed)]
+#[folder = "console/dist"]
+struct Built;
+
+/// The boundaries the map draws (see `mappings/reference/README.md`).
+#[derive(rust_embed::Embed)]
+#[folder = "../mappings/reference"]
+#[include = "normandie-*.geojson"]
+struct Boundaries;
+
+/// The console's settings and what its sign-in needs.
+pub struct Console {
+    config: ConsoleConfig,
+    validator: Arc<Validator>,
+    /// Whether the sandbox's own identity provider is served here.
+    sandbox_provider: bool,
+    /// Whether this is the sandbox.
+    sandbox: bool,
+    /// The identity providers' endpoints, by discovery URL.
+    providers: moka::future::Cache<String, Arc<Endpoints>>,
+    /// For discovery and the token exchange; never follows redirects.
+    http: reqwest::Client,
+}
+
+/// Where the identity provider signs people in and issues tokens.
+#[derive(Debug, Deserialize)]
+struct Endpoints {
+    authorization_endpoint: String,
+    token_endpoint: String,
+}
+
+impl Console {
+    /// The console of a gateway whose tokens `validator` checks;
+    /// `sandbox_provider` when the sandbox's identity provider is served.
+    pub fn new(
+        config: ConsoleConfig,
+        validator: Arc<Validator>,
+        sandbox: bool,
+        sandbox_provider: bool,
+    ) -> Self {
+        Self {
+            config,
+            validator,
+            sandbox,
+            sandbox_provider,
+            providers: moka::future::Cache::builder()
+                .max_capacity(4)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(10))
+                .build()
+                .expect("the HTTP client builds"),
+        }
+    }
+
+    /// The identity provider's discovery document, if a person can sign in.
+    fn discovery(&self, origin: &str) -> Option<String> {
+        match &self.config.discovery_url {
+            Some(u) => Some(u.to_string()),
+            None if self.sandbox_provider => {
+                Some(format!("{origin}/.well-known/openid-configuration"))
+            }
+            None => None,
+        }
+    }
+
+    async fn endpoints(&self, discovery: String) -> Result<Arc<Endpoints>, String> {
+        let http = self.http.clone();
+        self.providers
+            .try_get_with(discovery.clone(), async move {
+                let answer = http
+                    .get(&discovery)
+                    .send()
+                    .await
+                    .and_then(reqwest::Response::error_for_status)
+                    .map_err(|e| format!("{discovery}: {e}"))?;
+                answer
+                    .json::<Endpoints>()
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| format!("{discovery}: {e}"))
+            })
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Whether cookies must be `Secure`.
+    fn secure(&self) -> bool {
+        self.config
+            .public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https")
+    }
+
+    fn cookie<'a>(&self, name: &'a str, value: String, path: &'a str, max_age: i64) -> Cookie<'a> {
+        let mut c = Cookie::new(name, value);
+        c.set_http_only(true);
+        c.set_secure(self.secure());
+        c.set_path(path);
+        c.set_max_age(cookie::time::Duration::seconds(max_age.max(0)));
+        c
+    }
+}
+
+/// The console's routes.
+pub fn routes(console: Arc<Console>) -> Router {
+    let mut pages = Router::new();
+    for path in PAGES {
+        pages = pages.route(path, get(index));
+    }
+    pages
+        .route("/assets/{*file}", get(asset))
+        .route("/geo/{file}", get(boundaries))
+        .route("/console/session", get(session))
+        .route("/console/login", get(login))
+        .route("/console/callback", get(callback))
+        .route("/console/logout", post(logout))
+        .route("/console/page.css", get(stylesheet))
+        .with_state(console)
+        .layer(tower_http::compression::CompressionLayer::new())
+}
+
+/// The headers every page of the console carries: a strict
+/// Content-Security-Policy (no inline script or style, no framing),
+/// no sniffing, no referrer. A form may also post to `form_action`.
+pub fn security_headers(headers: &mut HeaderMap, form_action: Option<&str>) {
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'{}; frame-ancestors 'none'",
+        form_action.map(|o| format!(" {o}")).unwrap_or_default()
+    );
+    let pairs = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&csp).expect("the policy is ASCII"),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
+        (
+            header::HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+        ),
+    ];
+    for (name, value) in pairs {
+        headers.insert(name, value);
+    }
+}
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Where the browser reached the gateway: `public_url` when configured,
+/// else the request's `Host` over HTTP.
+pub fn request_origin(headers: &HeaderMap, public_url: Option<&url::Url>) -> String {
+    if let Some(u) = public_url {
+        return u.origin().ascii_serialization();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+        })
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}
+
+/// A built file, with its type and caching: hashed assets are immutable,
+/// the page itself is revalidated.
+fn built(file: rust_embed::EmbeddedFile, immutable: bool, headers: &HeaderMap) -> Response {
+    let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes())
+    {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    let mut r = file.data.into_owned().into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(file.metadata.mimetype())
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if immutable {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        }),
+    );
+    security_headers(h, None);
+    r
+}
+
+async fn index(headers: HeaderMap) -> Response {
+    match Built::get("index.html") {
+        Some(f) => built(f, false, &headers),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the console was not built into this binary (gateway/console/dist)\n",
+        )
+            .into_response(),
+    }
+}
+
+async fn asset(Path(file): Path<String>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    match Built::get(&format!("assets/{file}")) {
+        Some(f) => built(f, true, &headers),
+        None => crate::graphql::http::not_found(headers.clone(), uri).await,
+    }
+}
+
+async fn boundaries(
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    let name = match file.as_str() {
+        "communes.geojson" => "normandie-communes.geojson",
+        "departements.geojson" => "normandie-departements.geojson",
+        _ => return crate::graphql::http::not_found(headers.clone(), uri).await,
+    };
+    match Boundaries::get(name) {
+        Some(f) => {
+            let mut r = built(f, false, &headers);
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/geo+json"),
+            );
+            r
+        }
+        None => crate::graphql::http::not_found(headers.clone(), uri).await,
+    }
+}
+
+/// The value of a cookie of the request.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+}
+
+/// When a token expires (its `exp`), read from a token already validated.
+fn expiry(token: &str) -> Option<i64> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()?
+        .get("exp")?
+        .as_i64()
+}
+
+fn no_store(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// `GET /console/session`: the signed-in person's token and what it
+/// grants, for the page to call the API with; 401 when nobody is signed
+/// in (or the token no longer holds).
+async fn session(State(c): State<Arc<Console>>, headers: HeaderMap) -> Response {
+    let origin = request_origin(&headers, c.config.public_url.as_ref());
+    let signed_out = |clear: bool| {
+        let mut r = (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({
+                "signedIn": false,
+                "sandbox": c.sandbox,
+                "signIn": c.discovery(&origin).is_some(),
+            })),
+        )
+            .into_response();
+        if clear {
+            let gone = c.cookie(SESSION_COOKIE, String::new(), "/", 0);
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                HeaderValue::from_str(&gone.to_string()).expect("cookie"),
+            );
+        }
+        no_store(r)
+    };
+    let Some(token) = cookie_value(&headers, SESSION_COOKIE) else {
+        return signed_out(false);
+    };
+    let Ok(caller) = c.validator.validate(&token).await else {
+        return signed_out(true);
+    };
+    let expires_at = expiry(&token)
+        .and_then(|e| chrono::DateTime::from_timestamp(e, 0))
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    no_store(
+        Json(json!({
+            "signedIn": true,
+            "accessToken": token,
+            "expiresAt": expires_at,
+            "subject": caller.subject,
+            "scopes": caller.scopes,
+            "opco": caller.opco,
+            "cfa": caller.cfa,
+            "sandbox": c.sandbox,
+            "signIn": true,
+        }))
+        .into_response(),
+    )
+}
+
+/// The caller of a request that carries the console's session cookie and
+/// no `Authorization` header: for the downloads a page links to.
+pub async fn cookie_caller(validator: &Validator, headers: &HeaderMap) -> Option<Caller> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        return None;
+    }
+    let token = cookie_value(headers, SESSION_COOKIE)?;
+    validator.validate(&token).await.ok()
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    #[serde(rename = "return")]
+    return_to: Option<String>,
+}
+
+/// A sign-in under way, as its cookie keeps it.
+#[derive(Serialize, Deserialize)]
+struct Pending {
+    state: String,
+    verifier: String,
+    back: String,
+    redirect_uri: String,
+}
+
+/// Where to go back after signing in: a path of this site only.
+fn local_path(path: Option<&str>) -> String {
+    match path {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+type Client = oauth2::basic::BasicClient<
+    oauth2::EndpointSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointNotSet,
+    oauth2::EndpointSet,
+>;
+
+impl Console {
+    fn client(&self, endpoints: &Endpoints, redirect_uri: &str) -> Result<Client, String> {
+        let client = oauth2::basic::BasicClient::new(ClientId::new(self.config.client_id.clone()))
+            .set_auth_uri(AuthUrl::new(endpoints.authorization_endpoint.clone()).map_err(|e| e.to_string())?)
+            .set_token_uri(TokenUrl::new(endpoints.token_endpoint.clone()).map_err(|e| e.to_string())?)
+            .set_redirect_uri(RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| e.to_string())?);
+        Ok(match &self.config.client_secret {
+            Some(s) => client.set_client_secret(ClientSecret::new(s.clone())),
+            None => client,
+        })
+    }
+}
+
+/// `GET /console/login?return=/campagne`: off to the identity provider.
+async fn login(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let origin = request_origin(&headers, c.config.public_url.as_ref());
+    let Some(discovery) = c.discovery(&origin) else {
+        return message(
+            StatusCode::NOT_FOUND,
+            "Connexion indisponible",
+            "Aucun fournisseur d'identité n'est configuré pour la console ([console] discovery_url).",
+        );
+    };
+    let endpoints = match c.endpoints(discovery).await {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!(error = %e, "the identity provider's configuration is unreadable");
+            return message(
+                StatusCode::BAD_GATEWAY,
+                "Connexion indisponible",
+                "Le fournisseur d'identité ne répond pas. Réessayez dans un instant.",
+            );
+        }
+    };
+    let redirect_uri = format!("{origin}/console/callback");
+    let client = match c.client(&endpoints, &redirect_uri) {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::warn!(error = %e, "the identity provider's endpoints are not URLs");
+            return message(
+                StatusCode::BAD_GATEWAY,
+                "Connexion indisponible",
+                "La configuration du fournisseur d'identité est invalide.",
+            );
+        }
+    };
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = client
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge);
+    for s in &c.config.scopes {
+        request = request.add_scope(Scope::new(s.clone()));
+    }
+    let (url, state) = request.url();
+    let pending = Pending {
+        state: state.secret().clone(),
+        verifier: verifier.secret().clone(),
+        back: local_path(q.return_to.as_deref()),
+        redirect_uri,
+    };
+    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(serde_json::to_vec(&pending).expect("serializes"));
+    // Lax: the identity provider sends the person back by a top-level
+    // navigation from its own site.
+    let mut cookie = c.cookie(
+        LOGIN_COOKIE,
+        value,
+        "/console/callback",
+        LOGIN_TTL.as_secs() as i64,
+    );
+    cookie.set_same_site(SameSite::Lax);
+    let mut r = Redirect::to(url.as_str()).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie.to_string()).expect("cookie"),
+    );
+    no_store(r)
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /console/callback`: the code exchanged for a token, the token
+/// checked as the API checks it, and the person sent back where they were.
+async fn callback(
+    State(c): State<Arc<Console>>,
+    headers: HeaderMap,
+    Query(q): Query<CallbackQuery>,
+) -> Response {
+    let failed = |status: StatusCode, why: &str| {
+        let mut r = message(status, "Connexion impossible", why);
+        let gone = c.cookie(LOGIN_COOKIE, String::new(), "/console/callback", 0);
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&gone.to_string()).expect("cookie"),
+        );
+        r
+    };
+    let pending = cookie_value(&headers, LOGIN_COOKIE)
+        .and_then(|v| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(v).ok())
+        .and_then(|b| serde_json::from_slice::<Pending>(&b).ok());
+    let Some(pending) = pending else {
+        return failed(
+            StatusCode::BAD_REQUEST,
+            "La demande de connexion a expiré ou n'a pas été faite depuis ce navigateur. Recommencez.",
+        );
+    };
+    if q.state.as_deref() != Some(pending.state.as_str()) {
+        return failed(
+            StatusCode::BAD_REQUEST,
+            "La réponse du fournisseur d'identité ne correspond pas à la demande. Recommencez.",
+        );
+    }
+    if let Some(error) = &q.error {
+        let why = match error.as_str() {
+            "access_denied" => "La connexion a été refusée.".to_owned(),
+            e => format!(
+                "Le fournisseur d'identité a refusé : {e}{}",
+                q.error_description
+                    .as_deref()
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default()
+            ),
+        };
+        return failed(StatusCode::FORBIDDEN, &why);
+    }
+    let Some(code) = q.code else {
+        return failed(StatusCode::BAD_REQUEST, "La réponse ne porte pas de code.");
+    };
+    let origin = request_origin(&headers, c.config.public_url.as_ref());
+    let Some(discovery) = c.discovery(&origin) else {
+        return failed(StatusCode::NOT_FOUND, "Aucun fournisseur d'identité n'est configuré.");
+    };
+    let exchanged = async {
+        let endpoints = c.endpoints(discovery).await?;
+        let client = c.client(&endpoints, &pending.redirect_uri)?;
+        client
+            .exchange_code(AuthorizationCode::new(code))
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
+            .request_async(&c.http)
+            .await
+            .map_err(|e| match e {
+                oauth2::RequestTokenError::ServerResponse(r) => format!(
+                    "{}{}",
+                    r.error(),
+                    r.error_description()
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default()
+                ),
+                e => e.to_string(),
+            })
+    }
+    .await;
+    let token = match exchanged {
+        Ok(t) => t.access_token().secret().clone(),
+        Err(e) => {
+            tracing::warn!(error = %e, "a console sign-in's code exchange failed");
+            return failed(
+                StatusCode::BAD_GATEWAY,
+                "Le fournisseur d'identité n'a pas délivré de jeton. Recommencez.",
+            );
+        }
+    };
+    if let Err(e) = c.validator.validate(&token).await {
+        tracing::warn!(error = %e, "the identity provider's token is not one the API accepts");
+        return failed(
+            StatusCode::FORBIDDEN,
+            "Le jeton délivré n'est pas accepté par l'API (émetteur, audience ou clé).",
+        );
+    }
+    let ttl = expiry(&token).map_or(3600, |e| e - chrono::Utc::now().timestamp());
+    let mut session = c.cookie(SESSION_COOKIE, token, "/", ttl);
+    session.set_same_site(SameSite::Strict);
+    let gone = c.cookie(LOGIN_COOKIE, String::new(), "/console/callback", 0);
+    let mut r = Redirect::to(&pending.back).into_response();
+    for cookie in [session, gone] {
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&cookie.to_string()).expect("cookie"),
+        );
+    }
+    no_store(r)
+}
+
+/// The stylesheet of the pages the gateway writes itself (sign-in,
+/// messages).
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("console.css"),
+    )
+        .into_response()
+}
+
+/// `POST /console/logout`: the session forgotten.
+async fn logout(State(c): State<Arc<Console>>) -> Response {
+    let gone = c.cookie(SESSION_COOKIE, String::new(), "/", 0);
+    let mut r = Redirect::to("/").into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&gone.to_string()).expect("cookie"),
+    );
+    no_store(r)
+}
+
+/// A short page saying what happened, with a way back.
+fn message(status: StatusCode, title: &str, text: &str) -> Response {
+    let html = format!(
+        r#"<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} — Passerelle</title><link rel="stylesheet" href="/console/page.css"></head>
+<body><main><h1>{title}</h1><p>{text}</p><p><a href="/">Retour à la console</a></p></main></body></html>"#,
+        title = escape(title),
+        text = escape(text)
+    );
+    let mut r = (status, Html(html)).into_response();
+    security_headers(r.headers_mut(), None);
+    no_store(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn going_back_stays_on_this_site() {
+        assert_eq!(local_path(Some("/campagne?annee=2026")), "/campagne?annee=2026");
+        for elsewhere in ["https://evil.example/", "//evil.example", "/\\evil", "campagne"] {
+            assert_eq!(local_path(Some(elsewhere)), "/", "{elsewhere}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn text_is_escaped_for_html() {
+        assert_eq!(
+            escape(r#"<a href="x">l'été & co</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;l&#39;été &amp; co&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn a_request_origin_is_its_host_unless_configured() {
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:4000"));
+        assert_eq!(request_origin(&h, None), "http://127.0.0.1:4000");
+        h.insert(header::HOST, HeaderValue::from_static("evil\"host"));
+        assert_eq!(request_origin(&h, None), "http://127.0.0.1");
+        let public = url::Url::parse("https://passerelle.example/x").unwrap();
+        assert_eq!(
+            request_origin(&h, Some(&public)),
+            "https://passerelle.example"
+        );
+    }
+}
