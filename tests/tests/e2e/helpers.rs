@@ -238,3 +238,38 @@ pub fn rss_kib() -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// Pushes a generated campaign of 2026 (`allocations` from `employers`
+/// employers, none spoiled) as each OPCO's CSV upload; returns how many
+/// were accepted.
+pub async fn push_campaign(app: &TestApp, allocations: u64, employers: usize) -> u64 {
+    use passerelle_connectors::sandbox::campaign::{write_csv, Campaign, CampaignSettings};
+    let mut by_opco: std::collections::BTreeMap<&str, Vec<passerelle_schema::AllocationInput>> =
+        Default::default();
+    for (opco, a) in Campaign::new(CampaignSettings {
+        employers,
+        allocations,
+        ..CampaignSettings::default()
+    }) {
+        by_opco.entry(opco).or_default().push(a);
+    }
+    let mut accepted = 0;
+    for (opco, records) in by_opco {
+        let mut body = Vec::new();
+        write_csv(&mut body, &records).expect("CSV in memory");
+        let r = app
+            .client
+            .post(app.url("/ingest/allocations?campaign=2026"))
+            .bearer_auth(app.token("allocations:write", Some(opco), None))
+            .header("content-type", "text/csv")
+            .header("idempotency-key", format!("{opco}-generated"))
+            .body(body)
+            .send()
+            .await
+            .expect("the gateway answers");
+        assert!(r.status().is_success(), "{}", r.status());
+        let report: Value = r.json().await.expect("a report");
+        accepted += report["accepted"].as_u64().expect("accepted");
+    }
+    accepted
+}

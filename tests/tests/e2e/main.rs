@@ -4,12 +4,14 @@ mod helpers;
 
 mod alerts;
 mod audit;
+mod browser;
 mod auth;
 mod cache;
 mod campaign;
 mod campus;
 mod cfas;
 mod chaos;
+mod console;
 mod distance;
 mod errors;
 mod events;
