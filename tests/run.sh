@@ -3,7 +3,9 @@
 # tests need (Node packages for the GraphQL-over-HTTP audit and for
 # composing and serving a supergraph, rotel as the
 # traces tests' OpenTelemetry collector, PostgreSQL for the store tests,
-# started as a throwaway cluster), checks the formatting and lints, then
+# started as a throwaway cluster; Chromium and its driver for the console's
+# browser tests, with axe-core; the console's build, checked against the
+# committed one), checks the formatting and lints, then
 # runs every test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +18,22 @@ echo "== installing the audit's Node packages"
 (cd tests/audit && npm ci --no-audit --no-fund --loglevel=error)
 echo "== installing the federation tools (@apollo/composition, Hive Gateway)"
 (cd tests/federation && npm ci --no-audit --no-fund --loglevel=error)
+echo "== installing axe-core (the console's accessibility check)"
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  echo "== installing Chromium and its driver (the console's browser tests)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+fi
+# The console's browser tests must run, not skip.
+export PASSERELLE_REQUIRE_BROWSER=1
+echo "== building the console: the committed build must be the build of its sources"
+(cd gateway/console && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build >/dev/null)
+git diff --exit-code --stat -- gateway/console/dist
+if [ -n "$(git status --porcelain -- gateway/console/dist)" ]; then
+  git status --porcelain -- gateway/console/dist
+  echo "gateway/console/dist differs from a build of gateway/console: run npm run build there and commit it" >&2
+  exit 1
+fi
 
 if ! python3 -c 'import rotel' >/dev/null 2>&1; then
   if ! python3 -m pip --version >/dev/null 2>&1; then
