@@ -5,11 +5,13 @@ use std::collections::BTreeMap;
 use async_graphql::{Context, Object, SimpleObject};
 
 use super::errors::report_partner_errors;
-use super::mobility::MobilityReportNode;
-use super::ApiState;
 use super::formation::FormationFilterInput;
+use super::mobility::MobilityReportNode;
 use super::query::OfferFilterInput;
-use crate::domain::formations::{places_by_commune, places_by_departement, search as search_formations};
+use super::ApiState;
+use crate::domain::formations::{
+    places_by_commune, places_by_departement, search as search_formations,
+};
 use crate::domain::mobility::MobilityFilter;
 
 /// The overview part of the root of queries.

@@ -434,9 +434,16 @@ type Client = oauth2::basic::BasicClient<
 impl Console {
     fn client(&self, endpoints: &Endpoints, redirect_uri: &str) -> Result<Client, String> {
         let client = oauth2::basic::BasicClient::new(ClientId::new(self.config.client_id.clone()))
-            .set_auth_uri(AuthUrl::new(endpoints.authorization_endpoint.clone()).map_err(|e| e.to_string())?)
-            .set_token_uri(TokenUrl::new(endpoints.token_endpoint.clone()).map_err(|e| e.to_string())?)
-            .set_redirect_uri(RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| e.to_string())?);
+            .set_auth_uri(
+                AuthUrl::new(endpoints.authorization_endpoint.clone())
+                    .map_err(|e| e.to_string())?,
+            )
+            .set_token_uri(
+                TokenUrl::new(endpoints.token_endpoint.clone()).map_err(|e| e.to_string())?,
+            )
+            .set_redirect_uri(
+                RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| e.to_string())?,
+            );
         Ok(match &self.config.client_secret {
             Some(s) => client.set_client_secret(ClientSecret::new(s.clone())),
             None => client,
@@ -539,7 +546,11 @@ async fn callback(
         r
     };
     let pending = cookie_value(&headers, LOGIN_COOKIE)
-        .and_then(|v| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(v).ok())
+        .and_then(|v| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(v)
+                .ok()
+        })
         .and_then(|b| serde_json::from_slice::<Pending>(&b).ok());
     let Some(pending) = pending else {
         return failed(
@@ -571,7 +582,10 @@ async fn callback(
     };
     let origin = request_origin(&headers, c.config.public_url.as_ref());
     let Some(discovery) = c.discovery(&origin) else {
-        return failed(StatusCode::NOT_FOUND, "Aucun fournisseur d'identité n'est configuré.");
+        return failed(
+            StatusCode::NOT_FOUND,
+            "Aucun fournisseur d'identité n'est configuré.",
+        );
     };
     let exchanged = async {
         let endpoints = c.endpoints(discovery).await?;
@@ -669,8 +683,16 @@ mod tests {
 
     #[test]
     fn going_back_stays_on_this_site() {
-        assert_eq!(local_path(Some("/campagne?annee=2026")), "/campagne?annee=2026");
-        for elsewhere in ["https://evil.example/", "//evil.example", "/\\evil", "campagne"] {
+        assert_eq!(
+            local_path(Some("/campagne?annee=2026")),
+            "/campagne?annee=2026"
+        );
+        for elsewhere in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil",
+            "campagne",
+        ] {
             assert_eq!(local_path(Some(elsewhere)), "/", "{elsewhere}");
         }
         assert_eq!(local_path(None), "/");

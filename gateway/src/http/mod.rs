@@ -128,15 +128,14 @@ pub fn router(state: ServerState) -> Router {
         }
         if let Some(issuer) = &state.issuer {
             let jwks = issuer.jwks();
-            app = app
-                .route(
+            app =
+                app.route(
                     "/.well-known/jwks.json",
                     get(move || async move { Json(jwks) }),
                 )
-                .merge(sandbox_oidc::routes(Arc::new(sandbox_oidc::Provider::new(
-                    issuer.clone(),
-                    issuer.name().to_owned(),
-                ))));
+                .merge(sandbox_oidc::routes(Arc::new(
+                    sandbox_oidc::Provider::new(issuer.clone(), issuer.name().to_owned()),
+                )));
         }
     }
     if state.console.enabled {

@@ -293,7 +293,12 @@ async fn sign_in(State(p): State<Arc<Provider>>, body: axum::body::Bytes) -> Res
             None => return invalid(&format!("Droit inconnu : {g}")),
         }
     }
-    let opco = match form.opco.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+    let opco = match form
+        .opco
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
         None => None,
         Some(o) => match passerelle_schema::Opco::parse(o) {
             Ok(o) => Some(o.as_str().to_owned()),
@@ -363,7 +368,10 @@ async fn token(
         return refuse("invalid_grant", "the code was granted to another client");
     }
     if request.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
-        return refuse("invalid_grant", "redirect_uri differs from the authorization's");
+        return refuse(
+            "invalid_grant",
+            "redirect_uri differs from the authorization's",
+        );
     }
     let Some(verifier) = request.code_verifier.as_deref() else {
         return refuse("invalid_request", "code_verifier is missing");
@@ -371,7 +379,10 @@ async fn token(
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(sha2::Sha256::digest(verifier.as_bytes()));
     if challenge != grant.challenge {
-        return refuse("invalid_grant", "code_verifier does not match the challenge");
+        return refuse(
+            "invalid_grant",
+            "code_verifier does not match the challenge",
+        );
     }
     let access = p.issuer.mint(
         &grant.subject,

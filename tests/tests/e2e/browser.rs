@@ -123,7 +123,10 @@ impl Browser {
         for _ in 0..300 {
             let state = self
                 .client
-                .execute("return document.documentElement.dataset.ready || null", vec![])
+                .execute(
+                    "return document.documentElement.dataset.ready || null",
+                    vec![],
+                )
                 .await
                 .expect("the page runs scripts");
             if state.as_str() == Some(page) {
@@ -312,25 +315,53 @@ async fn the_campaign_page_shows_what_the_api_answers_and_its_filters_narrow_the
         .await;
     let api = app.data_bi(CAMPAIGN, json!({})).await;
     let totals = &api["taxCampaign"]["totals"];
-    assert_eq!(b.text("#total-amount").await, euros(totals["amount"].as_str().unwrap()));
-    assert_eq!(b.text("#total-allocations").await, count(&totals["allocations"]));
-    assert_eq!(b.text("#total-employers").await, count(&totals["employers"]));
-    assert_eq!(b.text("#total-establishments").await, count(&totals["establishments"]));
+    assert_eq!(
+        b.text("#total-amount").await,
+        euros(totals["amount"].as_str().unwrap())
+    );
+    assert_eq!(
+        b.text("#total-allocations").await,
+        count(&totals["allocations"])
+    );
+    assert_eq!(
+        b.text("#total-employers").await,
+        count(&totals["employers"])
+    );
+    assert_eq!(
+        b.text("#total-establishments").await,
+        count(&totals["establishments"])
+    );
     for (id, field) in [
         ("#to-normandy", "toNormandy"),
         ("#outside-normandy", "outsideNormandy"),
         ("#leaked", "leaked"),
     ] {
-        assert_eq!(b.text(id).await, euros(totals[field].as_str().unwrap()), "{id}");
+        assert_eq!(
+            b.text(id).await,
+            euros(totals[field].as_str().unwrap()),
+            "{id}"
+        );
     }
     assert!(b.text("#leakage-rate").await.ends_with('%'));
 
     // The table lists the establishments in the API's order, to the cent.
-    let nodes = api["taxCampaign"]["establishments"]["nodes"].as_array().unwrap();
+    let nodes = api["taxCampaign"]["establishments"]["nodes"]
+        .as_array()
+        .unwrap();
     let uais: Vec<&str> = nodes.iter().map(|n| n["uai"].as_str().unwrap()).collect();
-    assert_eq!(b.attrs("#establishments tr[data-uai]", "data-uai").await, uais);
-    let amounts: Vec<&str> = nodes.iter().map(|n| n["amount"].as_str().unwrap()).collect();
-    assert_eq!(b.attrs("#establishments td[data-money]", "data-money").await, amounts);
+    assert_eq!(
+        b.attrs("#establishments tr[data-uai]", "data-uai").await,
+        uais
+    );
+    let amounts: Vec<&str> = nodes
+        .iter()
+        .map(|n| n["amount"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        b.attrs("#establishments td[data-money]", "data-money")
+            .await,
+        amounts
+    );
 
     // Searching by a word of a name narrows the table to what the API finds.
     let word = nodes
@@ -339,7 +370,11 @@ async fn the_campaign_page_shows_what_the_api_answers_and_its_filters_narrow_the
         .and_then(|n| n.split_whitespace().max_by_key(|w| w.len()))
         .unwrap()
         .to_lowercase();
-    let search = b.client.find(Locator::Css("#establishment-search")).await.unwrap();
+    let search = b
+        .client
+        .find(Locator::Css("#establishment-search"))
+        .await
+        .unwrap();
     search.send_keys(&word).await.unwrap();
     let expected = app.data_bi(CAMPAIGN, json!({ "s": word })).await;
     let expected: Vec<String> = expected["taxCampaign"]["establishments"]["nodes"]
@@ -352,7 +387,11 @@ async fn the_campaign_page_shows_what_the_api_answers_and_its_filters_narrow_the
     wait_for_rows(&b, &expected).await;
     search.clear().await.unwrap();
     search.send_keys(" ").await.unwrap();
-    wait_for_rows(&b, &uais.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()).await;
+    wait_for_rows(
+        &b,
+        &uais.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>(),
+    )
+    .await;
 
     // So does a département.
     b.client
@@ -375,7 +414,10 @@ async fn the_campaign_page_shows_what_the_api_answers_and_its_filters_narrow_the
     // The export link downloads with the session, not a token in its URL.
     let href = b.attrs("#export-csv", "href").await;
     assert_eq!(href.len(), 1);
-    assert!(href[0].ends_with("/export/tax-campaign/2026.csv"), "{href:?}");
+    assert!(
+        href[0].ends_with("/export/tax-campaign/2026.csv"),
+        "{href:?}"
+    );
     assert!(!href[0].contains("token"));
     let stored: Value = b
         .client
@@ -412,7 +454,8 @@ async fn the_campaign_page_refuses_a_caller_without_region_bi() {
     b.open(&app, "/campagne", "campagne").await;
     assert!(b.text("#campaign-denied").await.contains("region:bi"));
     assert!(b.client.find(Locator::Css("#total-amount")).await.is_err());
-    b.sign_in(&app, "/campagne", "campagne", &["alerts:write"]).await;
+    b.sign_in(&app, "/campagne", "campagne", &["alerts:write"])
+        .await;
     assert!(b.text("#campaign-denied").await.contains("region:bi"));
     assert!(b.client.find(Locator::Css("#total-amount")).await.is_err());
 }
@@ -463,7 +506,10 @@ async fn the_map_counts_what_the_api_counts_and_follows_its_filters() {
         .data(MAP, json!({ "f": { "level": 3 }, "t": { "level": 3 } }))
         .await;
     let calvados = count_of(&level["region"]["offers"]["byDepartement"], "14", "count");
-    assert_ne!(calvados, count_of(&region["offers"]["byDepartement"], "14", "count"));
+    assert_ne!(
+        calvados,
+        count_of(&region["offers"]["byDepartement"], "14", "count")
+    );
     wait_for_value(&b, "path[data-departement=\"14\"]", &calvados).await;
 
     // Free places in training instead of offers.
@@ -474,7 +520,11 @@ async fn the_map_counts_what_the_api_counts_and_follows_its_filters() {
         .select_by_value("places")
         .await
         .unwrap();
-    let places = count_of(&level["region"]["training"]["byDepartement"], "14", "vacancies");
+    let places = count_of(
+        &level["region"]["training"]["byDepartement"],
+        "14",
+        "vacancies",
+    );
     wait_for_value(&b, "path[data-departement=\"14\"]", &places).await;
 
     // Clicking a département lists its offers and programmes.
@@ -511,7 +561,10 @@ async fn the_map_counts_what_the_api_counts_and_follows_its_filters() {
     // Every commune of Normandy is drawn at the communes' level.
     b.open(&app, "/offres?niveau=communes", "offres").await;
     let communes = b.attrs("path[data-commune]", "data-commune").await;
-    assert_eq!(communes.len(), passerelle_schema::reference::communes().len());
+    assert_eq!(
+        communes.len(),
+        passerelle_schema::reference::communes().len()
+    );
     let by_commune = &region["offers"]["byCommune"];
     let busiest = by_commune
         .as_array()
@@ -521,7 +574,8 @@ async fn the_map_counts_what_the_api_counts_and_follows_its_filters() {
         .unwrap();
     let key = busiest["key"].as_str().unwrap();
     assert_eq!(
-        b.attrs(&format!("path[data-commune=\"{key}\"]"), "data-value").await,
+        b.attrs(&format!("path[data-commune=\"{key}\"]"), "data-value")
+            .await,
         [busiest["count"].to_string()]
     );
 }
@@ -545,17 +599,29 @@ async fn a_partner_put_into_outage_shows_down_within_one_refresh() {
     };
     let app = spawn_app(SMALL).await;
     // A caller of the API meets Pass Monde up, then down.
-    app.data("{ mobility { total { mobilities } } }", json!({})).await;
-    b.sign_in(&app, "/partenaires?rafraichir=2", "partenaires", &["region:bi"])
+    app.data("{ mobility { total { mobilities } } }", json!({}))
         .await;
+    b.sign_in(
+        &app,
+        "/partenaires?rafraichir=2",
+        "partenaires",
+        &["region:bi"],
+    )
+    .await;
     let row = "tr[data-partner=\"passmonde\"], [data-partner=\"passmonde\"]";
     assert_eq!(b.attrs(row, "data-status").await[0], "UP");
     app.faults("passmonde", json!({ "outage": true })).await;
     // (Another question than the first, which the gateway has cached.)
     let (_, body) = app
-        .post("{ mobility(filter: { year: 2025 }) { total { mobilities } } }", json!({}))
+        .post(
+            "{ mobility(filter: { year: 2025 }) { total { mobilities } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(body["errors"][0]["extensions"]["partner"], "passmonde", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["partner"], "passmonde",
+        "{body}"
+    );
     // Two seconds a refresh: within one refresh, and a little more for the
     // page's own request.
     let mut seen = Vec::new();
@@ -568,7 +634,10 @@ async fn a_partner_put_into_outage_shows_down_within_one_refresh() {
     }
     assert_eq!(seen.first().map(String::as_str), Some("DOWN"), "{seen:?}");
     let text = b.text(row).await;
-    assert!(text.contains("passmonde") || text.to_lowercase().contains("pass monde"), "{text}");
+    assert!(
+        text.contains("passmonde") || text.to_lowercase().contains("pass monde"),
+        "{text}"
+    );
 }
 
 /// Every page, as it is rendered, at a desktop's and a phone's width.
@@ -593,7 +662,10 @@ async fn no_page_has_a_serious_accessibility_violation_on_a_desktop_or_a_phone()
         // Signed out first: the campaign page's refusal, the public pages.
         b.open(&app, "/campagne", "campagne").await;
         let found = b.violations().await;
-        assert!(found.is_empty(), "signed out, campagne, {label}: {found:#?}");
+        assert!(
+            found.is_empty(),
+            "signed out, campagne, {label}: {found:#?}"
+        );
         b.sign_in(&app, "/", "accueil", &["region:bi"]).await;
         for (path, page, name) in PAGES {
             b.open(&app, path, page).await;
@@ -608,7 +680,10 @@ async fn no_page_has_a_serious_accessibility_violation_on_a_desktop_or_a_phone()
                 )
                 .await
                 .unwrap();
-            assert!(overflow.as_i64() <= Some(0), "{path} at {label} scrolls sideways by {overflow}");
+            assert!(
+                overflow.as_i64() <= Some(0),
+                "{path} at {label} scrolls sideways by {overflow}"
+            );
             if screenshots {
                 b.screenshot(&format!("{name}-{label}"), size).await;
             }

@@ -82,8 +82,20 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
     html.split("<input type=\"hidden\" ")
         .skip(1)
         .map(|s| {
-            let name = s.split("name=\"").nth(1).unwrap().split('"').next().unwrap();
-            let value = s.split("value=\"").nth(1).unwrap().split('"').next().unwrap();
+            let name = s
+                .split("name=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            let value = s
+                .split("value=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
             (
                 name.to_owned(),
                 value.replace("&amp;", "&").replace("&quot;", "\""),
@@ -99,7 +111,10 @@ async fn sign_in(browser: &mut Browser, console: &TestApp, scopes: &[&str]) -> S
         .get(&console.url("/console/login?return=/campagne%3Fannee%3D2026"))
         .await;
     let authorize = location(&r);
-    assert!(authorize.contains("code_challenge_method=S256"), "{authorize}");
+    assert!(
+        authorize.contains("code_challenge_method=S256"),
+        "{authorize}"
+    );
     assert!(authorize.contains("code_challenge="), "{authorize}");
     let page = browser.get(&authorize).await;
     assert_eq!(page.status(), 200);
@@ -107,7 +122,10 @@ async fn sign_in(browser: &mut Browser, console: &TestApp, scopes: &[&str]) -> S
         .to_str()
         .unwrap()
         .to_owned();
-    assert!(csp.contains(&format!("form-action 'self' http://{}", console.addr)), "{csp}");
+    assert!(
+        csp.contains(&format!("form-action 'self' http://{}", console.addr)),
+        "{csp}"
+    );
     let mut form = hidden_fields(&page.text().await.unwrap());
     form.push(("subject".into(), "analyste@region-normandie.fr".into()));
     form.extend(scopes.iter().map(|s| ("grant".to_owned(), (*s).to_owned())));
@@ -134,7 +152,10 @@ async fn a_person_signs_in_with_pkce_and_the_page_gets_a_token_in_memory_only() 
     assert_eq!(r.status(), 401);
     assert_eq!(r.headers()["cache-control"], "no-store");
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body, json!({ "signedIn": false, "sandbox": true, "signIn": true }));
+    assert_eq!(
+        body,
+        json!({ "signedIn": false, "sandbox": true, "signIn": true })
+    );
 
     let back = sign_in(&mut browser, &app, &["region:bi"]).await;
     assert_eq!(back, "/campagne?annee=2026");
@@ -153,7 +174,10 @@ async fn a_person_signs_in_with_pkce_and_the_page_gets_a_token_in_memory_only() 
             json!({}),
         )
         .await;
-    assert_eq!(body["data"]["taxCampaign"]["totals"]["allocations"], 300, "{body}");
+    assert_eq!(
+        body["data"]["taxCampaign"]["totals"]["allocations"], 300,
+        "{body}"
+    );
 
     // The export a page links to takes the session cookie.
     let export = browser.get(&app.url("/export/tax-campaign/2026.csv")).await;
@@ -174,9 +198,15 @@ async fn a_person_signs_in_with_pkce_and_the_page_gets_a_token_in_memory_only() 
     // Signing out forgets the session.
     let out = browser.post_form(&app.url("/console/logout"), &[]).await;
     assert_eq!(location(&out), "/");
-    assert_eq!(browser.get(&app.url("/console/session")).await.status(), 401);
     assert_eq!(
-        browser.get(&app.url("/export/tax-campaign/2026.csv")).await.status(),
+        browser.get(&app.url("/console/session")).await.status(),
+        401
+    );
+    assert_eq!(
+        browser
+            .get(&app.url("/export/tax-campaign/2026.csv"))
+            .await
+            .status(),
         401
     );
 }
@@ -211,7 +241,14 @@ async fn the_sandbox_provider_refuses_what_a_provider_must() {
     form.push(("grant".into(), "region:bi".into()));
     let action = authorize.split('?').next().unwrap().to_owned();
     let back = location(&browser.post_form(&action, &form).await);
-    let code = back.split("code=").nth(1).unwrap().split('&').next().unwrap().to_owned();
+    let code = back
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
     let exchange = |verifier: &str| {
         let form = [
             ("grant_type", "authorization_code"),
@@ -229,11 +266,19 @@ async fn the_sandbox_provider_refuses_what_a_provider_must() {
         }
     };
     let (status, body) = exchange("a-verifier-that-is-not-the-one-of-this-challenge-at-all").await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
     // The wrong verifier spent the code, as a provider does on a failed
     // exchange.
     let (status, body) = exchange("again").await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
 
     // An unknown scope or a bad UAI is refused on the form.
     let mut bad = hidden_fields(&page);
@@ -253,11 +298,17 @@ async fn the_sandbox_provider_refuses_what_a_provider_must() {
     assert!(back.contains("error=access_denied"), "{back}");
     let r = browser.get(&back).await;
     assert_eq!(r.status(), 403);
-    assert!(r.text().await.unwrap().contains("La connexion a été refusée."));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("La connexion a été refusée."));
 
     // A callback without its sign-in under way is refused.
     let mut stranger = Browser::new();
-    let r = stranger.get(&app.url("/console/callback?code=x&state=y")).await;
+    let r = stranger
+        .get(&app.url("/console/callback?code=x&state=y"))
+        .await;
     assert_eq!(r.status(), 400);
 }
 
@@ -289,10 +340,16 @@ async fn the_console_signs_in_at_the_identity_provider_it_is_configured_with() {
         authorize.starts_with(&provider.url("/_sandbox/oidc/authorize?")),
         "{authorize}"
     );
-    assert!(authorize.contains("scope=openid+region%3Abi"), "{authorize}");
+    assert!(
+        authorize.contains("scope=openid+region%3Abi"),
+        "{authorize}"
+    );
     // The console has no provider of its own.
     assert_eq!(
-        browser.get(&console.url("/_sandbox/oidc/authorize")).await.status(),
+        browser
+            .get(&console.url("/_sandbox/oidc/authorize"))
+            .await
+            .status(),
         404
     );
     let back = sign_in(&mut browser, &console, &["region:bi"]).await;
@@ -320,7 +377,14 @@ async fn the_pages_are_served_under_a_strict_policy() {
     // Not decompressing, to see what is sent.
     let client = reqwest::Client::builder().no_gzip().build().unwrap();
     let mut assets = Vec::new();
-    for path in ["/", "/campagne", "/offres", "/partenaires", "/mobilite", "/secteur-public"] {
+    for path in [
+        "/",
+        "/campagne",
+        "/offres",
+        "/partenaires",
+        "/mobilite",
+        "/secteur-public",
+    ] {
         let r = client.get(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
         let h = r.headers();
@@ -362,19 +426,29 @@ async fn the_pages_are_served_under_a_strict_policy() {
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "{a}");
-        assert_eq!(r.headers()["cache-control"], "public, max-age=31536000, immutable");
+        assert_eq!(
+            r.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
         assert_eq!(r.headers()["content-encoding"], "gzip", "{a}");
     }
     for (path, features) in [
         ("/geo/departements.geojson", 5),
-        ("/geo/communes.geojson", passerelle_schema::reference::communes().len()),
+        (
+            "/geo/communes.geojson",
+            passerelle_schema::reference::communes().len(),
+        ),
     ] {
         let r = client.get(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
         assert_eq!(r.headers()["content-type"], "application/geo+json");
         let etag = r.headers()["etag"].clone();
         let body: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
-        assert_eq!(body["features"].as_array().unwrap().len(), features, "{path}");
+        assert_eq!(
+            body["features"].as_array().unwrap().len(),
+            features,
+            "{path}"
+        );
         let again = client
             .get(app.url(path))
             .header("if-none-match", etag)
@@ -383,7 +457,11 @@ async fn the_pages_are_served_under_a_strict_policy() {
             .unwrap();
         assert_eq!(again.status(), 304);
     }
-    let r = client.get(app.url("/assets/nothing.js")).send().await.unwrap();
+    let r = client
+        .get(app.url("/assets/nothing.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
 }
 
@@ -410,10 +488,7 @@ async fn establishments_are_found_by_name_or_by_the_beginning_of_their_uai() {
     let named = nodes.iter().find(|n| n["name"].is_string()).unwrap();
     let name = named["name"].as_str().unwrap();
     // A word of its name, in another case and without accents.
-    let word = name
-        .split_whitespace()
-        .max_by_key(|w| w.len())
-        .unwrap();
+    let word = name.split_whitespace().max_by_key(|w| w.len()).unwrap();
     let folded = passerelle_schema::reference::fold_name(word).to_uppercase();
     let found = page(&folded).await;
     let expected: Vec<&Value> = nodes
@@ -445,7 +520,10 @@ async fn establishments_are_found_by_name_or_by_the_beginning_of_their_uai() {
             json!({}),
         )
         .await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "INVALID_INPUT",
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -464,7 +542,10 @@ async fn offers_and_training_places_are_counted_by_commune_as_the_lists_find_the
         .await;
     let offers = &figures["region"]["offers"];
     let by_commune = offers["byCommune"].as_array().unwrap();
-    let sum: u64 = by_commune.iter().map(|c| c["count"].as_u64().unwrap()).sum();
+    let sum: u64 = by_commune
+        .iter()
+        .map(|c| c["count"].as_u64().unwrap())
+        .sum();
     assert_eq!(offers["total"].as_u64().unwrap(), sum);
     assert!(by_commune.len() > 3);
     for c in by_commune.iter().take(3) {
@@ -524,7 +605,10 @@ async fn a_synced_partner_tells_its_last_syncs_newest_first() {
     let (_, body) = app
         .post("{ partners { syncs { outcome } } }", json!({}))
         .await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
     let (_, body) = app
         .post_as(
             Some(&app.token("region:bi", None, None)),
@@ -532,5 +616,8 @@ async fn a_synced_partner_tells_its_last_syncs_newest_first() {
             json!({}),
         )
         .await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "INVALID_INPUT",
+        "{body}"
+    );
 }

@@ -4,8 +4,8 @@ mod helpers;
 
 mod alerts;
 mod audit;
-mod browser;
 mod auth;
+mod browser;
 mod cache;
 mod campaign;
 mod campus;
