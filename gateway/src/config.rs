@@ -594,6 +594,18 @@ impl Config {
                 reason: "must be at least 1".into(),
             });
         }
+        // Outside the sandbox, the redirect URI the identity provider is
+        // given must not come from a request's Host header.
+        if !self.sandbox.enabled
+            && self.console.enabled
+            && self.console.discovery_url.is_some()
+            && self.console.public_url.is_none()
+        {
+            return Err(ConfigError::Inconsistent {
+                path: "console.public_url",
+                reason: "signing in to the console needs the address browsers reach the gateway at (https://…)".into(),
+            });
+        }
         Ok(())
     }
 
@@ -611,6 +623,22 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_console_signs_in_at_a_public_address_outside_the_sandbox() {
+        let real = "[sandbox]\nenabled = false\n[[partners]]\nkind = \"cma\"\nfeed_url = \"https://cma.example/offres.xml\"\n";
+        let signing_in =
+            "[console]\ndiscovery_url = \"https://sso.example/.well-known/openid-configuration\"\n";
+        let e = Config::from_toml(&format!("{real}{signing_in}")).unwrap_err();
+        assert!(e.to_string().contains("console.public_url"), "{e}");
+        let with_address =
+            format!("{real}{signing_in}public_url = \"https://passerelle.example\"\n");
+        let c = Config::from_toml(&with_address).unwrap();
+        assert_eq!(
+            c.console.public_url.unwrap().as_str(),
+            "https://passerelle.example/"
+        );
+    }
 
     #[test]
     fn no_file_means_the_sandbox_on_loopback() {

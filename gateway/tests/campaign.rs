@@ -84,10 +84,16 @@ async fn check_figures(store: &Store, e: &Expected, backend: &str) {
         .map(|l| (l.key, l.amount_cents))
         .collect();
     assert_eq!(opcos, e.by_opco, "{backend}");
-    let (page, count) =
-        figures::establishments(store, 2026, figures::Order::AmountDesc, None, 1_000, 0)
-            .await
-            .unwrap();
+    let (page, count) = figures::establishments(
+        store,
+        2026,
+        figures::Order::AmountDesc,
+        &Default::default(),
+        1_000,
+        0,
+    )
+    .await
+    .unwrap();
     assert_eq!(count, e.establishments.len() as i64);
     assert!(page
         .windows(2)

@@ -335,6 +335,14 @@ fn expiry(token: &str) -> Option<i64> {
         .as_i64()
 }
 
+/// Adds a `Set-Cookie` to a response.
+fn set_cookie(r: &mut Response, cookie: &Cookie<'_>) {
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie.to_string()).expect("cookie values are ASCII"),
+    );
+}
+
 fn no_store(mut r: Response) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -358,10 +366,7 @@ async fn session(State(c): State<Arc<Console>>, headers: HeaderMap) -> Response 
             .into_response();
         if clear {
             let gone = c.cookie(SESSION_COOKIE, String::new(), "/", 0);
-            r.headers_mut().append(
-                header::SET_COOKIE,
-                HeaderValue::from_str(&gone.to_string()).expect("cookie"),
-            );
+            set_cookie(&mut r, &gone);
         }
         no_store(r)
     };
@@ -514,10 +519,7 @@ async fn login(
     );
     cookie.set_same_site(SameSite::Lax);
     let mut r = Redirect::to(url.as_str()).into_response();
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie.to_string()).expect("cookie"),
-    );
+    set_cookie(&mut r, &cookie);
     no_store(r)
 }
 
@@ -539,10 +541,7 @@ async fn callback(
     let failed = |status: StatusCode, why: &str| {
         let mut r = message(status, "Connexion impossible", why);
         let gone = c.cookie(LOGIN_COOKIE, String::new(), "/console/callback", 0);
-        r.headers_mut().append(
-            header::SET_COOKIE,
-            HeaderValue::from_str(&gone.to_string()).expect("cookie"),
-        );
+        set_cookie(&mut r, &gone);
         r
     };
     let pending = cookie_value(&headers, LOGIN_COOKIE)
@@ -629,12 +628,8 @@ async fn callback(
     session.set_same_site(SameSite::Strict);
     let gone = c.cookie(LOGIN_COOKIE, String::new(), "/console/callback", 0);
     let mut r = Redirect::to(&pending.back).into_response();
-    for cookie in [session, gone] {
-        r.headers_mut().append(
-            header::SET_COOKIE,
-            HeaderValue::from_str(&cookie.to_string()).expect("cookie"),
-        );
-    }
+    set_cookie(&mut r, &session);
+    set_cookie(&mut r, &gone);
     no_store(r)
 }
 
@@ -655,10 +650,7 @@ async fn stylesheet() -> Response {
 async fn logout(State(c): State<Arc<Console>>) -> Response {
     let gone = c.cookie(SESSION_COOKIE, String::new(), "/", 0);
     let mut r = Redirect::to("/").into_response();
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&gone.to_string()).expect("cookie"),
-    );
+    set_cookie(&mut r, &gone);
     no_store(r)
 }
 

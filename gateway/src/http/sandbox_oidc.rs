@@ -118,38 +118,30 @@ struct Checked {
 }
 
 impl AuthorizeRequest {
-    /// Checks the request as a provider does; an error that cannot go
-    /// back to the client (no valid redirect URI) is shown to the person.
-    fn check(&self) -> Result<Checked, Response> {
-        let page = |why: &str| {
-            page(
-                StatusCode::BAD_REQUEST,
-                "Demande de connexion invalide",
-                &format!("<p>{}</p>", escape(why)),
-                None,
-            )
-        };
+    /// Checks the request as a provider does; what is wrong is shown to
+    /// the person (an error that cannot go back to the client).
+    fn check(&self) -> Result<Checked, &'static str> {
         let client_id = self
             .client_id
             .clone()
             .filter(|c| !c.is_empty())
-            .ok_or_else(|| page("client_id manque."))?;
+            .ok_or("client_id manque.")?;
         let redirect_uri = self
             .redirect_uri
             .as_deref()
             .and_then(|u| url::Url::parse(u).ok())
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.fragment().is_none())
-            .ok_or_else(|| page("redirect_uri manque ou n'est pas une adresse http(s)."))?;
+            .ok_or("redirect_uri manque ou n'est pas une adresse http(s).")?;
         if self.response_type.as_deref() != Some("code") {
-            return Err(page("response_type doit valoir code."));
+            return Err("response_type doit valoir code.");
         }
         let challenge = self
             .code_challenge
             .clone()
             .filter(|c| (43..=128).contains(&c.len()))
-            .ok_or_else(|| page("code_challenge (PKCE) manque ou n'a pas 43 à 128 caractères."))?;
+            .ok_or("code_challenge (PKCE) manque ou n'a pas 43 à 128 caractères.")?;
         if self.code_challenge_method.as_deref() != Some("S256") {
-            return Err(page("code_challenge_method doit valoir S256."));
+            return Err("code_challenge_method doit valoir S256.");
         }
         Ok(Checked {
             client_id,
@@ -161,10 +153,20 @@ impl AuthorizeRequest {
     }
 }
 
+/// The page of a request that cannot be answered.
+fn invalid_request(why: &str) -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        "Demande de connexion invalide",
+        &format!("<p>{}</p>", escape(why)),
+        None,
+    )
+}
+
 async fn sign_in_page(Query(request): Query<AuthorizeRequest>) -> Response {
     let checked = match request.check() {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(why) => return invalid_request(why),
     };
     let asked: Vec<&str> = checked.scope.split_whitespace().collect();
     let hidden = [
@@ -249,7 +251,7 @@ async fn sign_in(State(p): State<Arc<Provider>>, body: axum::body::Bytes) -> Res
         .collect();
     let checked = match form.request.check() {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(why) => return invalid_request(why),
     };
     let back = |params: &[(&str, &str)]| {
         let mut to = checked.redirect_uri.clone();

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { useQuery } from "../../api";
 import { dateTime, integer, money } from "../../format";
-import { clearReady } from "../../ready";
+import { Pager } from "../../components/Pager";
 import { Failure, Loading } from "../../components/status";
 import { useFocusOnMount } from "../../components/focus";
 import type { EstablishmentLine } from "./Establishments";
@@ -114,28 +114,14 @@ export function AllocationsPanel(props: {
               </tbody>
             </table>
           </div>
-          <nav class="pager" aria-label="Pages des allocations">
-            <button
-              type="button"
-              disabled={page === 0 || state.status === "loading"}
-              onClick={() => {
-                clearReady();
-                setCursors(cursors.slice(0, -1));
-              }}
-            >
-              Page précédente
-            </button>
-            <button
-              type="button"
-              disabled={!conn.pageInfo.hasNextPage || state.status === "loading"}
-              onClick={() => {
-                clearReady();
-                setCursors([...cursors, conn.pageInfo.endCursor]);
-              }}
-            >
-              Page suivante
-            </button>
-          </nav>
+          <Pager
+            label="Pages des allocations"
+            cursors={cursors}
+            setCursors={setCursors}
+            hasNextPage={conn.pageInfo.hasNextPage}
+            endCursor={conn.pageInfo.endCursor}
+            loading={state.status === "loading"}
+          />
         </>
       )}
     </section>

@@ -6,6 +6,7 @@ import { useQuery } from "../../api";
 import { integer, money } from "../../format";
 import { clearReady } from "../../ready";
 import { downloadText, toCsv } from "../../csv";
+import { Pager } from "../../components/Pager";
 import { Failure, Loading, PartnerNotices } from "../../components/status";
 import { AllocationsPanel } from "./AllocationsPanel";
 
@@ -257,29 +258,16 @@ export function Establishments(props: { year: number; onSettled: (settled: boole
               </tbody>
             </table>
           </div>
-          <nav class="pager" aria-label="Pages des établissements">
-            <button
-              type="button"
-              disabled={page === 0 || state.status === "loading"}
-              onClick={() => {
-                clearReady();
-                setCursors(cursors.slice(0, -1));
-              }}
-            >
-              Page précédente
-            </button>
+          <Pager
+            label="Pages des établissements"
+            cursors={cursors}
+            setCursors={setCursors}
+            hasNextPage={conn.pageInfo.hasNextPage}
+            endCursor={conn.pageInfo.endCursor}
+            loading={state.status === "loading"}
+          >
             <span>Page {page + 1} sur {Math.max(1, Math.ceil(conn.totalCount / PAGE))}</span>
-            <button
-              type="button"
-              disabled={!conn.pageInfo.hasNextPage || state.status === "loading"}
-              onClick={() => {
-                clearReady();
-                setCursors([...cursors, conn.pageInfo.endCursor]);
-              }}
-            >
-              Page suivante
-            </button>
-          </nav>
+          </Pager>
         </>
       )}
       {selected && (
