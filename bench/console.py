@@ -123,12 +123,13 @@ def measure(driver, url, page):
     return driver.run(
         """const ready = performance.getEntriesByName(arguments[0])[0];
            const nav = performance.getEntriesByType('navigation')[0];
-           let js = 0, css = 0;
+           let js = 0, css = 0, geo = 0;
            for (const r of performance.getEntriesByType('resource')) {
              if (r.name.endsWith('.js')) js += r.encodedBodySize;
              else if (r.name.endsWith('.css')) css += r.encodedBodySize;
+             else if (r.name.endsWith('.geojson')) geo += r.encodedBodySize;
            }
-           return { readyMs: ready.startTime, jsBytes: js, cssBytes: css,
+           return { readyMs: ready.startTime, jsBytes: js, cssBytes: css, geoBytes: geo,
                     htmlBytes: nav.encodedBodySize,
                     communes: document.querySelectorAll('path[data-commune]').length };""",
         f"ready:{page}",
@@ -203,6 +204,7 @@ def main():
                         "ready_ms_runs": [round(r["readyMs"], 1) for r in runs],
                         "js_gzip_bytes": runs[-1]["jsBytes"],
                         "css_gzip_bytes": runs[-1]["cssBytes"],
+                        "geojson_gzip_bytes": runs[-1]["geoBytes"],
                         "communes_drawn": runs[-1]["communes"],
                     }
             finally:
@@ -218,12 +220,13 @@ def main():
     with open(os.path.join(ROOT, "bench", "results", "console.json"), "w") as f:
         json.dump(out, f, indent=2)
         f.write("\n")
-    print(f"| page | viewport | ready, median of {args.runs} (ms) | slowest (ms) | JS + CSS gzip (KB) | communes drawn |")
-    print("|---|---|---|---|---|---|")
+    print(f"| page | viewport | ready, median of {args.runs} (ms) | slowest (ms) | JS + CSS gzip (KB) | GeoJSON gzip (KB) | communes drawn |")
+    print("|---|---|---|---|---|---|---|")
     for key, r in results.items():
         name, label = key.split("_")
         print(f"| {name} | {label} | {r['ready_ms_median']:.0f} | {r['ready_ms_max']:.0f} | "
-              f"{(r['js_gzip_bytes'] + r['css_gzip_bytes']) / 1000:.1f} | {r['communes_drawn']} |")
+              f"{(r['js_gzip_bytes'] + r['css_gzip_bytes']) / 1000:.1f} | {r['geojson_gzip_bytes'] / 1000:.1f} | "
+              f"{r['communes_drawn']} |")
 
 
 if __name__ == "__main__":
