@@ -501,7 +501,7 @@ pub enum ConfigError {
 /// The top-level keys of the configuration. Other `PASSERELLE_*` variables
 /// (`PASSERELLE_CONFIG`, those Kubernetes sets for a service named
 /// `passerelle`, test settings) are not configuration and are left alone.
-const SECTIONS: [&str; 12] = [
+const SECTIONS: [&str; 14] = [
     "listen",
     "data_dir",
     "store_url",
@@ -513,6 +513,8 @@ const SECTIONS: [&str; 12] = [
     "telemetry",
     "api",
     "auth",
+    "alerts",
+    "subscriptions",
     "console",
 ];
 

@@ -91,7 +91,10 @@ fn run_alone(name: &str, protocol: Option<&str>) {
         .env("PASSERELLE_TELEMETRY__SERVICE_NAME", "passerelle-test")
         .env("PASSERELLE_SANDBOX__DATA__CCI_OFFERS", "200")
         .env("PASSERELLE_SANDBOX__DATA__CMA_OFFERS", "150")
-        .env("PASSERELLE_SANDBOX__DATA__SHARED_OFFERS", "20");
+        .env("PASSERELLE_SANDBOX__DATA__SHARED_OFFERS", "20")
+        // No detection of new offers: its own calls to the CCI would race
+        // the operation's for the CCI's last traceparent.
+        .env("PASSERELLE_ALERTS__DETECT", "false");
     match protocol {
         Some(p) => child.env("PASSERELLE_TELEMETRY__OTLP_PROTOCOL", p),
         None => child.env_remove("PASSERELLE_TELEMETRY__OTLP_PROTOCOL"),
