@@ -181,6 +181,7 @@ impl Application {
             subscriptions: config.subscriptions.clone(),
             shared: Arc::new(crate::graphql::http::SharedSubscriptions::new(
                 config.alerts.subscriber_buffer,
+                config.subscriptions.buffer_bytes,
             )),
             shutdown: shutdown.clone(),
             tracker: tracker.clone(),

@@ -335,6 +335,22 @@ pub struct Limits {
     /// all: a router's entity fetch is a page, bounded as pages are.
     #[serde(default = "default_max_representations")]
     pub max_representations: usize,
+    /// The most operations one document may define. The whole document is
+    /// validated, whichever operation runs.
+    #[serde(default = "default_max_operations")]
+    pub max_operations: usize,
+    /// The most variables one operation may declare.
+    #[serde(default = "default_max_variables")]
+    pub max_variables: usize,
+    /// The most directives on one field, fragment, operation or variable.
+    #[serde(default = "default_max_directives")]
+    pub max_directives: usize,
+    /// The most field selections a document makes with its fragments
+    /// expanded where they are spread, over all its operations and
+    /// fragments: what validating it costs. Counted before anything else
+    /// reads the document, with each fragment counted once.
+    #[serde(default = "default_max_selections")]
+    pub max_selections: usize,
     /// Requests per second and burst, per client address for anonymous
     /// callers and per token subject for the others.
     #[serde(default)]
@@ -362,6 +378,10 @@ impl Default for Limits {
             max_root_fields: default_max_root_fields(),
             max_batch: default_max_batch(),
             max_representations: default_max_representations(),
+            max_operations: default_max_operations(),
+            max_variables: default_max_variables(),
+            max_directives: default_max_directives(),
+            max_selections: default_max_selections(),
             rate: RateLimits::default(),
             max_body_bytes: default_max_body(),
             max_upload_bytes: default_max_upload(),
@@ -447,6 +467,18 @@ fn default_operation_timeout() -> std::time::Duration {
 }
 fn default_max_representations() -> usize {
     default_max_page()
+}
+fn default_max_operations() -> usize {
+    20
+}
+fn default_max_variables() -> usize {
+    100
+}
+fn default_max_directives() -> usize {
+    10
+}
+fn default_max_selections() -> usize {
+    5000
 }
 fn default_max_complexity() -> usize {
     1000
@@ -839,6 +871,15 @@ pub struct SubscriptionLimits {
     /// Interval of keep-alive pings (graphql-ws) and comments (SSE).
     #[serde(with = "humantime_serde", default = "default_keep_alive")]
     pub keep_alive: std::time::Duration,
+    /// The most bytes of results a subscriber that does not read may have
+    /// waiting; past them (or `[alerts] subscriber_buffer` entries) it is
+    /// cut off and what it held is let go.
+    #[serde(default = "default_buffer_bytes")]
+    pub buffer_bytes: usize,
+}
+
+fn default_buffer_bytes() -> usize {
+    1024 * 1024
 }
 
 fn default_init_timeout() -> std::time::Duration {
@@ -861,6 +902,7 @@ impl Default for SubscriptionLimits {
             per_connection: default_per_connection(),
             connections_per_address: default_per_address(),
             keep_alive: default_keep_alive(),
+            buffer_bytes: default_buffer_bytes(),
         }
     }
 }

@@ -44,6 +44,8 @@ struct Claims {
     opco: Option<String>,
     #[serde(default)]
     cfa: Option<String>,
+    #[serde(default)]
+    exp: Option<u64>,
 }
 
 /// Checks tokens against the identity provider's keys.
@@ -172,6 +174,7 @@ impl Validator {
                 .collect(),
             opco: c.opco,
             cfa: c.cfa,
+            expires: c.exp.map(|exp| exp.saturating_add(self.leeway.as_secs())),
         })
     }
 }

@@ -35,6 +35,9 @@ pub(crate) struct Answer {
     pub(super) body: Bytes,
     /// Whether it may be served again: a complete answer to a query.
     pub(super) cacheable: bool,
+    /// A header the status needs (`Allow`, `WWW-Authenticate`,
+    /// `Retry-After`); never on an answer kept.
+    pub(super) header: Option<(header::HeaderName, HeaderValue)>,
 }
 
 impl Answer {
@@ -52,18 +55,23 @@ impl Answer {
             media,
             body: Bytes::from(body.to_string()),
             cacheable: false,
+            header: None,
         }
     }
 }
 
 impl IntoResponse for Answer {
     fn into_response(self) -> Response {
-        (
+        let mut r = (
             self.status,
             [(header::CONTENT_TYPE, self.media.header())],
             self.body,
         )
-            .into_response()
+            .into_response();
+        if let Some((name, value)) = self.header {
+            r.headers_mut().insert(name, value);
+        }
+        r
     }
 }
 

@@ -243,6 +243,7 @@ mod tests {
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             opco: opco.map(str::to_owned),
             cfa: cfa.map(str::to_owned),
+            expires: None,
         }
     }
 

@@ -30,6 +30,19 @@ pub enum ErrorCode {
     TooManyRootFields,
     /// The batch holds more than `limits.max_batch` operations.
     BatchTooLarge,
+    /// The document defines more than `limits.max_operations` operations.
+    TooManyOperations,
+    /// An operation declares more than `limits.max_variables` variables.
+    TooManyVariables,
+    /// A field, fragment, operation or variable carries more than
+    /// `limits.max_directives` directives.
+    TooManyDirectives,
+    /// The document selects more than `limits.max_selections` fields with
+    /// its fragments expanded.
+    TooManySelections,
+    /// A graphql-ws connection holds `subscriptions.per_connection`
+    /// subscriptions already.
+    TooManySubscriptions,
     /// `_entities` is given more than `limits.max_representations`
     /// representations.
     TooManyRepresentations,
@@ -69,6 +82,11 @@ impl ErrorCode {
             ErrorCode::TooManyAliases => "TOO_MANY_ALIASES",
             ErrorCode::TooManyRootFields => "TOO_MANY_ROOT_FIELDS",
             ErrorCode::BatchTooLarge => "BATCH_TOO_LARGE",
+            ErrorCode::TooManyOperations => "TOO_MANY_OPERATIONS",
+            ErrorCode::TooManyVariables => "TOO_MANY_VARIABLES",
+            ErrorCode::TooManyDirectives => "TOO_MANY_DIRECTIVES",
+            ErrorCode::TooManySelections => "TOO_MANY_SELECTIONS",
+            ErrorCode::TooManySubscriptions => "TOO_MANY_SUBSCRIPTIONS",
             ErrorCode::TooManyRepresentations => "TOO_MANY_REPRESENTATIONS",
             ErrorCode::InvalidRepresentation => "INVALID_REPRESENTATION",
             ErrorCode::RequestTooLarge => "REQUEST_TOO_LARGE",

@@ -28,9 +28,6 @@ mod types;
 
 use std::sync::Arc;
 
-use async_graphql::extensions::apollo_persisted_queries::{
-    ApolloPersistedQueries, LruCacheStorage,
-};
 use async_graphql::{MergedObject, Schema};
 
 pub use entities::EntityMemo;
@@ -110,7 +107,8 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
         .data(state)
         .limit_depth(depth)
         .limit_complexity(complexity);
-    let schema = schema.extension(ApolloPersistedQueries::new(LruCacheStorage::new(1024)));
+    // Automatic persisted queries are read at admission, before the
+    // document's bounds are checked (see `http::admit`).
     let schema = if introspection {
         schema
     } else {

@@ -30,24 +30,118 @@ pub(crate) fn chosen<'a>(
     }
 }
 
+/// Checks what a whole document costs before the schema validates it,
+/// since validation reads every operation and fragment, whichever runs:
+/// its operations, each one's variables, the directives at each place,
+/// how deep fragments spread fragments, and the field selections it makes
+/// with fragments expanded where they are spread. Each fragment is counted
+/// once, so a document of fragments that spread fragments twice costs its
+/// size to count, not its expansion; the first bound exceeded is answered.
+pub(crate) fn check_document(
+    doc: &ExecutableDocument,
+    limits: &Limits,
+) -> Result<(), (ErrorCode, String)> {
+    let operations: Vec<&Positioned<OperationDefinition>> = match &doc.operations {
+        DocumentOperations::Single(op) => vec![op],
+        DocumentOperations::Multiple(ops) => ops.values().collect(),
+    };
+    if operations.len() > limits.max_operations {
+        return Err((
+            ErrorCode::TooManyOperations,
+            format!(
+                "the document defines {} operations; at most {}",
+                operations.len(),
+                limits.max_operations
+            ),
+        ));
+    }
+    let mut expander = Expander::new(&doc.fragments);
+    let mut selections = 0usize;
+    let mut depth = 0usize;
+    for op in &operations {
+        let op = &op.node;
+        if op.variable_definitions.len() > limits.max_variables {
+            return Err((
+                ErrorCode::TooManyVariables,
+                format!(
+                    "an operation declares {} variables; at most {}",
+                    op.variable_definitions.len(),
+                    limits.max_variables
+                ),
+            ));
+        }
+        let most = op
+            .variable_definitions
+            .iter()
+            .map(|v| v.node.directives.len())
+            .chain(std::iter::once(op.directives.len()))
+            .max()
+            .unwrap_or(0);
+        expander.directives = expander.directives.max(most);
+        let counted = expander.count(&op.selection_set.node);
+        selections = selections.saturating_add(counted.fields);
+        depth = depth.max(counted.depth);
+    }
+    for (name, fragment) in &doc.fragments {
+        let directives = fragment.node.directives.len();
+        expander.directives = expander.directives.max(directives);
+        selections = selections.saturating_add(expander.fragment(name.as_str()).fields);
+    }
+    if expander.directives > limits.max_directives {
+        return Err((
+            ErrorCode::TooManyDirectives,
+            format!(
+                "a selection, fragment, operation or variable carries {} directives; at most {}",
+                expander.directives, limits.max_directives
+            ),
+        ));
+    }
+    if expander.spread_too_deep {
+        return Err((
+            ErrorCode::TooDeep,
+            format!("fragments spread fragments more than {MAX_SPREAD_DEPTH} deep"),
+        ));
+    }
+    // The schema's own depth check walks the expanded document; refused
+    // here, a document nested past the bound is never walked.
+    if depth > limits.max_depth {
+        return Err((
+            ErrorCode::TooDeep,
+            format!(
+                "the query is nested {depth} deep with its fragments expanded; at most {}",
+                limits.max_depth
+            ),
+        ));
+    }
+    if selections > limits.max_selections {
+        return Err((
+            ErrorCode::TooManySelections,
+            format!(
+                "the document selects {} fields or more with its fragments expanded; at most {}",
+                selections.min(limits.max_selections.saturating_add(1)),
+                limits.max_selections
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the operation a request runs against the aliases and root-fields
 /// bounds, counted with every fragment spread where it is spread, and its
-/// variables against their declared types.
+/// variables against their declared types. The document's own bounds
+/// ([`check_document`]) are checked first.
 pub(crate) fn admit(
     doc: &ExecutableDocument,
     name: Option<&str>,
     variables: Option<&Map<String, Value>>,
     limits: &Limits,
 ) -> Result<(), (ErrorCode, String)> {
+    check_document(doc, limits)?;
     let Some(op) = chosen(doc, name) else {
         // No operation to run: the execution answers why.
         return Ok(());
     };
-    let mut expander = Expander {
-        fragments: &doc.fragments,
-        memo: HashMap::new(),
-    };
-    let counted = expander.count(&op.node.selection_set.node);
+    let counted = Expander::new(&doc.fragments).count(&op.node.selection_set.node);
     let mut roots = std::collections::HashSet::new();
     root_keys(doc, &op.node.selection_set.node, &mut roots);
     if counted.aliases > limits.max_aliases {
@@ -83,7 +177,7 @@ fn check_representations(
     limits: &Limits,
 ) -> Result<(), (ErrorCode, String)> {
     let mut fields = Vec::new();
-    root_fields(doc, root, &mut fields, 0);
+    root_fields(doc, root, &mut fields, &mut Default::default());
     let mut given = 0usize;
     for field in fields.iter().filter(|f| f.name.node == "_entities") {
         let Some(arg) = field.get_argument("representations") else {
@@ -137,27 +231,30 @@ fn check_representations(
     Ok(())
 }
 
-/// The fields an operation's root selects, fragments expanded.
+/// The fields an operation's root selects, fragments expanded. A fragment
+/// spread twice selects the same fields, which run once: each is visited
+/// once (and a cycle, which the schema's validation refuses, stops).
 fn root_fields<'a>(
     doc: &'a ExecutableDocument,
     set: &'a SelectionSet,
     out: &mut Vec<&'a async_graphql::parser::types::Field>,
-    spreads: usize,
+    visited: &mut std::collections::HashSet<&'a str>,
 ) {
     for item in &set.items {
         match &item.node {
             Selection::Field(f) => out.push(&f.node),
             Selection::InlineFragment(i) => {
-                root_fields(doc, &i.node.selection_set.node, out, spreads)
+                root_fields(doc, &i.node.selection_set.node, out, visited)
             }
-            // Fragments spreading one another in a cycle are refused by
-            // the schema's validation; here they stop at a depth.
-            Selection::FragmentSpread(s) if spreads < 64 => {
-                if let Some(f) = doc.fragments.get(&s.node.fragment_name.node) {
-                    root_fields(doc, &f.node.selection_set.node, out, spreads + 1);
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.as_str();
+                if !visited.insert(name) {
+                    continue;
+                }
+                if let Some(f) = doc.fragments.get(name) {
+                    root_fields(doc, &f.node.selection_set.node, out, visited);
                 }
             }
-            Selection::FragmentSpread(_) => {}
         }
     }
 }
@@ -170,48 +267,83 @@ fn root_keys<'a>(
     keys: &mut std::collections::HashSet<&'a str>,
 ) {
     let mut fields = Vec::new();
-    root_fields(doc, set, &mut fields, 0);
+    root_fields(doc, set, &mut fields, &mut Default::default());
     keys.extend(fields.iter().map(|f| f.response_key().node.as_str()));
 }
+
+/// How deep fragments may spread fragments.
+const MAX_SPREAD_DEPTH: usize = 32;
 
 /// What a selection set selects, its fragments expanded.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 struct Counted {
     /// Aliases, at every level, counted wherever their fragment is spread.
     aliases: usize,
+    /// Field selections, at every level, counted wherever their fragment
+    /// is spread.
+    fields: usize,
+    /// How deep fields nest, fragments expanded.
+    depth: usize,
 }
 
 impl Counted {
     fn add(&mut self, other: Counted) {
         self.aliases = self.aliases.saturating_add(other.aliases);
+        self.fields = self.fields.saturating_add(other.fields);
+        self.depth = self.depth.max(other.depth);
     }
 }
 
 /// Counts selections with fragments expanded; each fragment is counted
 /// once and its count reused wherever it is spread, so that a document of
 /// fragments spreading fragments costs no more than its size to count.
+/// Counts saturate: nothing is allocated for what a count stands for.
 struct Expander<'a> {
     fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
     /// Fragments counted (`None` while being counted: a cycle, which the
     /// schema's validation refuses, counts nothing here).
     memo: HashMap<&'a str, Option<Counted>>,
+    /// How many fragments are being counted, one inside the other.
+    spreading: usize,
+    /// Whether fragments spread fragments deeper than `MAX_SPREAD_DEPTH`
+    /// (the count stops descending there).
+    spread_too_deep: bool,
+    /// The most directives seen on one selection.
+    directives: usize,
 }
 
 impl<'a> Expander<'a> {
+    fn new(fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>) -> Self {
+        Self {
+            fragments,
+            memo: HashMap::new(),
+            spreading: 0,
+            spread_too_deep: false,
+            directives: 0,
+        }
+    }
+
     fn count(&mut self, set: &'a SelectionSet) -> Counted {
         let mut counted = Counted::default();
         for item in &set.items {
             match &item.node {
                 Selection::Field(f) => {
+                    self.directives = self.directives.max(f.node.directives.len());
                     let inner = self.count(&f.node.selection_set.node);
                     counted.add(Counted {
                         aliases: inner
                             .aliases
                             .saturating_add(usize::from(f.node.alias.is_some())),
+                        fields: inner.fields.saturating_add(1),
+                        depth: inner.depth.saturating_add(1),
                     });
                 }
-                Selection::InlineFragment(i) => counted.add(self.count(&i.node.selection_set.node)),
+                Selection::InlineFragment(i) => {
+                    self.directives = self.directives.max(i.node.directives.len());
+                    counted.add(self.count(&i.node.selection_set.node))
+                }
                 Selection::FragmentSpread(s) => {
+                    self.directives = self.directives.max(s.node.directives.len());
                     counted.add(self.fragment(s.node.fragment_name.node.as_str()))
                 }
             }
@@ -225,11 +357,17 @@ impl<'a> Expander<'a> {
             Some(None) => return Counted::default(),
             None => {}
         }
+        if self.spreading >= MAX_SPREAD_DEPTH {
+            self.spread_too_deep = true;
+            return Counted::default();
+        }
         self.memo.insert(name, None);
+        self.spreading += 1;
         let counted = match self.fragments.get(name) {
             Some(f) => self.count(&f.node.selection_set.node),
             None => Counted::default(),
         };
+        self.spreading -= 1;
         self.memo.insert(name, Some(counted));
         counted
     }

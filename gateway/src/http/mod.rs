@@ -87,6 +87,7 @@ pub fn router(state: ServerState) -> Router {
             limits: state.limits.clone(),
             graphiql: state.api.graphiql,
             trusted: state.trusted.clone(),
+            persisted: graphql_http::persisted_queries(),
             validator: state.validator.clone(),
             limiter: Arc::new(crate::graphql::http::ratelimit::Limiter::new(
                 &state.limits.rate,

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod admission;
 mod alerts;
 mod audit;
 mod auth;

@@ -18,6 +18,9 @@ pub struct Endpoint {
     pub graphiql: bool,
     /// When set, the only documents that run: SHA-256 (hex) → document.
     pub trusted: Option<std::sync::Arc<HashMap<String, String>>>,
+    /// Automatic persisted queries, when trusted documents are off: SHA-256
+    /// (hex) → a document admitted once, bounded in bytes.
+    pub persisted: moka::sync::Cache<String, std::sync::Arc<str>>,
     /// Checks callers' bearer tokens.
     pub validator: std::sync::Arc<crate::auth::Validator>,
     /// Limits callers' request rates.
@@ -35,4 +38,17 @@ pub struct Endpoint {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The WebSocket connections, so that shutdown waits for their close.
     pub tracker: tokio_util::task::TaskTracker,
+}
+
+/// The bytes of automatic persisted queries kept.
+const PERSISTED_BYTES: u64 = 8 * 1024 * 1024;
+
+/// An empty store of automatic persisted queries.
+pub fn persisted_queries() -> moka::sync::Cache<String, std::sync::Arc<str>> {
+    moka::sync::Cache::builder()
+        .weigher(|k: &String, v: &std::sync::Arc<str>| {
+            u32::try_from(k.len() + v.len()).unwrap_or(u32::MAX)
+        })
+        .max_capacity(PERSISTED_BYTES)
+        .build()
 }

@@ -10,9 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use passerelle_connectors::http::within_deadline;
 use serde_json::{json, Value};
 
-use super::admit::{operation, trusted_document};
+use super::admit::Admitted;
 use super::endpoint::Endpoint;
-use super::negotiate::Params;
 use crate::graphql::answer::{Answer, MediaType};
 use crate::graphql::errors::ErrorCode;
 use crate::graphql::{notices, order, shape};
@@ -30,13 +29,13 @@ impl opentelemetry::propagation::Extractor for HeaderExtractor<'_> {
     }
 }
 
-/// Runs a request in its span, the caller's trace context its parent,
-/// until `deadline`.
+/// Runs an admitted request in its span, the caller's trace context its
+/// parent, until `deadline`.
 pub(super) async fn execute(
     endpoint: &Endpoint,
     headers: &HeaderMap,
     media: MediaType,
-    params: Params,
+    admitted: Admitted,
     caller: crate::auth::Caller,
     deadline: tokio::time::Instant,
 ) -> Answer {
@@ -61,95 +60,36 @@ pub(super) async fn execute(
     // Boxed: the execution is a large future; held behind a pointer it
     // keeps the request's stack shallow.
     Box::pin(
-        execute_in_span(endpoint, media, params, caller, span.clone(), deadline).instrument(span),
+        execute_in_span(endpoint, media, admitted, caller, span.clone(), deadline).instrument(span),
     )
     .await
 }
 
-async fn execute_in_span(
-    endpoint: &Endpoint,
-    media: MediaType,
-    params: Params,
+/// The name of an operation's kind, as spans and metrics say it.
+pub(super) fn kind_name(kind: OperationType) -> &'static str {
+    match kind {
+        OperationType::Query => "query",
+        OperationType::Mutation => "mutation",
+        OperationType::Subscription => "subscription",
+    }
+}
+
+/// The request an admitted document runs as, with the data every
+/// resolver may ask for; and the plan that puts its answer's fields in
+/// the document's order.
+pub(super) fn request_of(
+    admitted: Admitted,
     caller: crate::auth::Caller,
-    span: tracing::Span,
-    deadline: tokio::time::Instant,
-) -> Answer {
-    let mut params = params;
-    if let Some(trusted) = &endpoint.trusted {
-        match trusted_document(trusted, &params) {
-            Ok(doc) => {
-                params.query = doc;
-                if let Some(ext) = params.extensions.as_mut() {
-                    ext.remove("persistedQuery");
-                }
-            }
-            Err((code, message)) => {
-                let status = if media == MediaType::GraphqlResponseJson {
-                    StatusCode::BAD_REQUEST
-                } else {
-                    StatusCode::OK
-                };
-                return Answer::refusal(status, media, code, &message);
-            }
-        }
-    }
-    // Parsed once: the checks below and the execution read the same
-    // document. One that does not parse is left to the execution, which
-    // answers the parser's error.
-    let doc = async_graphql::parser::parse_query(&params.query).ok();
-    let name = params.operation_name.as_deref();
-    let admitted = doc
-        .as_ref()
-        .map(|d| shape::admit(d, name, params.variables.as_ref(), &endpoint.limits));
-    if let Some(Err((code, message))) = admitted {
-        let status = if media == MediaType::GraphqlResponseJson {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
-        return Answer::refusal(status, media, code, &message);
-    }
-    if doc
-        .as_ref()
-        .and_then(|d| operation(d, params.operation_name.as_deref()))
-        .is_some_and(|(kind, _)| kind == OperationType::Subscription)
-    {
-        let status = if media == MediaType::GraphqlResponseJson {
-            StatusCode::BAD_REQUEST
-        } else {
-            StatusCode::OK
-        };
-        return Answer::refusal(
-            status,
-            media,
-            ErrorCode::InvalidInput,
-            "subscriptions are served over graphql-ws on /graphql and over Server-Sent Events \
-             (graphql-sse) on /graphql/stream",
-        );
-    }
-    let parses = doc.is_some();
-    let (kind, name) = match doc.as_ref().and_then(|d| operation(d, name)) {
-        Some((OperationType::Query, n)) => ("query", n),
-        Some((OperationType::Mutation, n)) => ("mutation", n),
-        Some((OperationType::Subscription, n)) => ("subscription", n),
-        None => ("unknown", None),
-    };
-    span.record("graphql.operation.type", kind);
-    let name = name.unwrap_or_default();
-    span.record("graphql.operation.name", name.as_str());
-    span.record("otel.name", format!("{kind} {name}").trim_end());
-    let plan = doc.as_ref().and_then(|d| {
-        shape::chosen(d, params.operation_name.as_deref())
-            .and_then(|op| order::Plan::of(d, &op.node))
-    });
-    let notices = notices::Notices::default();
+    notices: notices::Notices,
+) -> (async_graphql::Request, Option<order::Plan>) {
+    let Admitted { params, doc, .. } = admitted;
+    let plan = shape::chosen(&doc, params.operation_name.as_deref())
+        .and_then(|op| order::Plan::of(&doc, &op.node));
     let mut request = async_graphql::Request::new(params.query)
         .data(caller)
-        .data(notices.clone())
+        .data(notices)
         .data(crate::graphql::EntityMemo::default());
-    if let Some(doc) = doc {
-        request.set_parsed_query(doc);
-    }
+    request.set_parsed_query(doc);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -163,6 +103,24 @@ async fn execute_in_span(
             }
         }
     }
+    (request, plan)
+}
+
+async fn execute_in_span(
+    endpoint: &Endpoint,
+    media: MediaType,
+    admitted: Admitted,
+    caller: crate::auth::Caller,
+    span: tracing::Span,
+    deadline: tokio::time::Instant,
+) -> Answer {
+    let kind = kind_name(admitted.kind);
+    span.record("graphql.operation.type", kind);
+    let name = admitted.name.clone().unwrap_or_default();
+    span.record("graphql.operation.name", name.as_str());
+    span.record("otel.name", format!("{kind} {name}").trim_end());
+    let notices = notices::Notices::default();
+    let (request, plan) = request_of(admitted, caller, notices.clone());
     let started = std::time::Instant::now();
     let mut response = within_deadline(deadline, endpoint.schema.execute(request)).await;
     if let Some(plan) = &plan {
@@ -182,7 +140,7 @@ async fn execute_in_span(
         .increment(1);
     metrics::histogram!("passerelle_graphql_request_duration_seconds", "type" => kind)
         .record(started.elapsed().as_secs_f64());
-    let mut answer = render(response, media, parses);
+    let mut answer = render(response, media);
     answer.cacheable &= kind == "query";
     answer
 }
@@ -195,59 +153,59 @@ fn is_request_error(r: &GqlResponse) -> bool {
         && r.errors.iter().all(|e| e.path.is_empty())
 }
 
-fn error_json(e: &ServerError, default_code: ErrorCode) -> Value {
-    let mut v = serde_json::to_value(e).unwrap_or_else(|_| json!({ "message": e.message }));
-    let ext = v
-        .as_object_mut()
-        .map(|o| o.entry("extensions").or_insert_with(|| json!({})));
-    let code = if e.message.contains("PersistedQueryNotFound") {
-        ErrorCode::PersistedQueryNotFound
-    } else if e.message.contains("nested too deep") {
-        ErrorCode::TooDeep
-    } else if e.message.contains("too complex") {
-        ErrorCode::TooComplex
+/// Gives every error of a response a code: those the schema's validation
+/// or the engine answered without one get the code of what they are (a
+/// request error is validation's; an error in execution without a code
+/// comes from coercing arguments and variables). The same error reported
+/// twice (the engine reports some refusals at two stages) is kept once.
+/// Every door answers errors so.
+pub(super) fn give_codes(response: &mut GqlResponse) {
+    let default_code = if is_request_error(response) {
+        ErrorCode::ValidationFailed
     } else {
-        default_code
+        ErrorCode::InvalidInput
     };
-    if let Some(Value::Object(ext)) = ext {
-        ext.entry("code").or_insert_with(|| json!(code.as_str()));
-    }
-    v
+    let mut seen: Vec<Value> = Vec::with_capacity(response.errors.len());
+    response.errors.retain_mut(|e| {
+        if e.extensions.as_ref().and_then(|x| x.get("code")).is_none() {
+            let code = if e.message.contains("nested too deep") {
+                ErrorCode::TooDeep
+            } else if e.message.contains("too complex") {
+                ErrorCode::TooComplex
+            } else {
+                default_code
+            };
+            e.extensions
+                .get_or_insert_with(Default::default)
+                .set("code", code.as_str());
+        }
+        let json = serde_json::to_value(&*e).unwrap_or_else(|_| json!({ "message": e.message }));
+        if seen.contains(&json) {
+            return false;
+        }
+        seen.push(json);
+        true
+    });
 }
 
-fn render(response: GqlResponse, media: MediaType, parses: bool) -> Answer {
+fn render(mut response: GqlResponse, media: MediaType) -> Answer {
+    give_codes(&mut response);
     let request_error = is_request_error(&response);
     let complete = !request_error && response.errors.is_empty();
-    let default_code = match (request_error, parses) {
-        (true, false) => ErrorCode::ParseFailed,
-        (true, true) => ErrorCode::ValidationFailed,
-        // Errors in execution carry their codes; those without come from
-        // coercing arguments and variables.
-        (false, _) => ErrorCode::InvalidInput,
-    };
     /// An answer's body, its maps in the order of the document's
     /// selections as the specification asks.
     #[derive(serde::Serialize)]
     struct Body<'a> {
         #[serde(skip_serializing_if = "Option::is_none")]
         data: Option<&'a async_graphql::Value>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        errors: Vec<Value>,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        errors: &'a [ServerError],
         #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
         extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
     }
-    // The same error reported twice (the engine reports some refusals at
-    // two stages) is answered once.
-    let mut errors: Vec<Value> = Vec::with_capacity(response.errors.len());
-    for e in &response.errors {
-        let e = error_json(e, default_code);
-        if !errors.contains(&e) {
-            errors.push(e);
-        }
-    }
     let body = Body {
         data: (!request_error).then_some(&response.data),
-        errors,
+        errors: &response.errors,
         extensions: &response.extensions,
     };
     // Serializing values and strings cannot fail.
@@ -262,5 +220,6 @@ fn render(response: GqlResponse, media: MediaType, parses: bool) -> Answer {
         media,
         body: Bytes::from(body),
         cacheable: complete && status == StatusCode::OK,
+        header: None,
     }
 }

@@ -4,14 +4,13 @@
 //! side by side.
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::types::OperationType;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value;
 
-use super::admit::{batch_bounds, batch_weight, caller, operation_type, over_rate};
+use super::admit::{admit_caller, admit_document, batch_bounds, batch_weight, bearer, Door};
 use super::endpoint::Endpoint;
 use super::execute::execute;
 use super::negotiate::{negotiate, params_from_json, params_from_query_string};
@@ -64,29 +63,21 @@ pub async fn get(
         Ok(p) => p,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, media, e),
     };
-    if operation_type(&params.query, params.operation_name.as_deref())
-        == Some(OperationType::Mutation)
-    {
-        let mut r = refuse(
-            StatusCode::METHOD_NOT_ALLOWED,
-            media,
-            "mutations are sent with POST",
-        );
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return r;
-    }
-    let caller = match caller(&endpoint.validator, &headers, media).await {
-        Ok(c) => c,
-        Err(r) => return r,
+    let caller = match bearer(&headers) {
+        Ok(token) => admit_caller(&endpoint, token, peer.ip(), 1).await,
+        Err(r) => Err(r),
     };
-    if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media, 1) {
-        return r;
-    }
+    let caller = match caller {
+        Ok(c) => c,
+        Err(r) => return r.response(media),
+    };
     let sent = cache::Sent::Get(&raw);
     let deadline = tokio::time::Instant::now() + endpoint.operation_timeout;
     cached(&endpoint, media, &caller.clone(), sent, async {
-        execute(&endpoint, &headers, media, params, caller, deadline).await
+        match admit_document(&endpoint, Door::Get, params) {
+            Ok(admitted) => execute(&endpoint, &headers, media, admitted, caller, deadline).await,
+            Err(r) => r.answer(media),
+        }
     })
     .await
 }
@@ -148,9 +139,9 @@ pub async fn post(
             "the body must be UTF-8",
         );
     }
-    let caller = match caller(&endpoint.validator, &headers, media).await {
-        Ok(c) => c,
-        Err(r) => return r,
+    let token = match bearer(&headers) {
+        Ok(t) => t,
+        Err(r) => return r.response(media),
     };
     let deadline = tokio::time::Instant::now() + endpoint.operation_timeout;
     if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
@@ -159,9 +150,10 @@ pub async fn post(
         return match serde_json::from_slice::<Vec<Value>>(&body) {
             Ok(operations) => {
                 let count = batch_weight(operations.len(), endpoint.limits.max_batch);
-                if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media, count) {
-                    return r;
-                }
+                let caller = match admit_caller(&endpoint, token, peer.ip(), count).await {
+                    Ok(c) => c,
+                    Err(r) => return r.response(media),
+                };
                 batch(&endpoint, &headers, media, operations, caller, deadline)
                     .await
                     .into_response()
@@ -169,9 +161,10 @@ pub async fn post(
             Err(_) => refuse(StatusCode::BAD_REQUEST, media, "the body is not JSON"),
         };
     }
-    if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), media, 1) {
-        return r;
-    }
+    let caller = match admit_caller(&endpoint, token, peer.ip(), 1).await {
+        Ok(c) => c,
+        Err(r) => return r.response(media),
+    };
     let sent = cache::Sent::Post(&body);
     cached(&endpoint, media, &caller.clone(), sent, async {
         let json: Value = match serde_json::from_slice(&body) {
@@ -185,12 +178,30 @@ pub async fn post(
                 )
             }
         };
-        match params_from_json(json) {
-            Ok(p) => execute(&endpoint, &headers, media, p, caller, deadline).await,
-            Err(e) => Answer::refusal(StatusCode::BAD_REQUEST, media, ErrorCode::InvalidInput, e),
-        }
+        run_one(&endpoint, &headers, media, json, caller, deadline).await
     })
     .await
+}
+
+/// Reads, admits and runs one operation of a `POST`, alone or in a batch.
+async fn run_one(
+    endpoint: &Endpoint,
+    headers: &HeaderMap,
+    media: MediaType,
+    json: Value,
+    caller: crate::auth::Caller,
+    deadline: tokio::time::Instant,
+) -> Answer {
+    let params = match params_from_json(json) {
+        Ok(p) => p,
+        Err(e) => {
+            return Answer::refusal(StatusCode::BAD_REQUEST, media, ErrorCode::InvalidInput, e)
+        }
+    };
+    match admit_document(endpoint, Door::Post, params) {
+        Ok(admitted) => execute(endpoint, headers, media, admitted, caller, deadline).await,
+        Err(r) => r.answer(media),
+    }
 }
 
 /// The longest query string a `GET` may carry; longer documents are sent
@@ -230,18 +241,13 @@ async fn batch(
     caller: crate::auth::Caller,
     deadline: tokio::time::Instant,
 ) -> Answer {
-    if let Err(refusal) = batch_bounds(operations.len(), endpoint.limits.max_batch, media) {
-        return refusal;
+    if let Err(refusal) = batch_bounds(operations.len(), endpoint.limits.max_batch) {
+        return refusal.answer(media);
     }
     let answers = futures::future::join_all(operations.into_iter().map(|op| {
         let caller = caller.clone();
         async move {
-            let answer = match params_from_json(op) {
-                Ok(p) => execute(endpoint, headers, media, p, caller, deadline).await,
-                Err(e) => {
-                    Answer::refusal(StatusCode::BAD_REQUEST, media, ErrorCode::InvalidInput, e)
-                }
-            };
+            let answer = run_one(endpoint, headers, media, op, caller, deadline).await;
             serde_json::from_slice::<Value>(&answer.body).unwrap_or(Value::Null)
         }
     }))
@@ -251,6 +257,7 @@ async fn batch(
         media,
         body: Bytes::from(Value::Array(answers).to_string()),
         cacheable: false,
+        header: None,
     }
 }
 

@@ -23,7 +23,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
 use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
@@ -76,7 +75,10 @@ struct Queue {
 
 #[derive(Default)]
 struct Queued {
-    entries: std::collections::VecDeque<Batch>,
+    /// Entries, each with its size in bytes.
+    entries: std::collections::VecDeque<(Batch, usize)>,
+    /// The bytes of the entries.
+    bytes: usize,
     /// No more entries will come.
     closed: bool,
 }
@@ -86,17 +88,40 @@ enum Refused {
     Gone,
 }
 
+/// What a member may buffer: entries, and bytes (one entry larger than
+/// that is taken when the buffer is empty: a subscriber that reads gets
+/// every result).
+#[derive(Debug, Clone, Copy)]
+struct Bound {
+    entries: usize,
+    bytes: usize,
+}
+
+/// The size of a batch's results.
+fn size_of(batch: &[Outcome]) -> usize {
+    batch
+        .iter()
+        .map(|o| o.response.len() + o.errors.as_ref().map_or(0, |e| e.len()))
+        .sum()
+}
+
 impl Queue {
-    fn push(self: &Arc<Self>, batch: Batch, bound: usize) -> Result<(), Refused> {
+    fn push(self: &Arc<Self>, batch: Batch, bytes: usize, bound: Bound) -> Result<(), Refused> {
         // The reader gone, nobody else holds the queue.
         if Arc::strong_count(self) == 1 {
             return Err(Refused::Gone);
         }
         let mut state = self.state.lock().expect("queue lock");
-        if state.entries.len() >= bound {
+        let over_bytes = !state.entries.is_empty() && state.bytes + bytes > bound.bytes;
+        if state.entries.len() >= bound.entries || over_bytes {
+            // Cut off: what it buffered goes now, not when its reader
+            // does (a reader that never reads never goes).
+            state.entries = Default::default();
+            state.bytes = 0;
             return Err(Refused::Full);
         }
-        state.entries.push_back(batch);
+        state.entries.push_back((batch, bytes));
+        state.bytes += bytes;
         drop(state);
         self.reader.wake();
         Ok(())
@@ -111,7 +136,10 @@ impl Queue {
         self.reader.register(cx.waker());
         let mut state = self.state.lock().expect("queue lock");
         match state.entries.pop_front() {
-            Some(b) => Poll::Ready(Some(b)),
+            Some((b, bytes)) => {
+                state.bytes -= bytes;
+                Poll::Ready(Some(b))
+            }
             None if state.closed => Poll::Ready(None),
             None => Poll::Pending,
         }
@@ -144,8 +172,8 @@ struct Group {
 pub struct SharedSubscriptions {
     groups: Mutex<HashMap<String, Group>>,
     next: AtomicU64,
-    /// How many entries a member's buffer holds.
-    buffer: usize,
+    /// What a member's buffer holds.
+    buffer: Bound,
 }
 
 impl std::fmt::Debug for SharedSubscriptions {
@@ -156,26 +184,17 @@ impl std::fmt::Debug for SharedSubscriptions {
     }
 }
 
-/// Whether `query`'s operation `name` (or its only one) is a subscription.
-fn is_subscription(query: &str, name: Option<&str>) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return false;
-    };
-    let ty = match (&doc.operations, name) {
-        (DocumentOperations::Single(op), _) => Some(op.node.ty),
-        (DocumentOperations::Multiple(ops), Some(n)) => ops.get(n).map(|op| op.node.ty),
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    ty == Some(OperationType::Subscription)
-}
-
 impl SharedSubscriptions {
-    /// No group yet; a member buffers `buffer` entries at most.
-    pub fn new(buffer: usize) -> Self {
+    /// No group yet; a member buffers `entries` entries and `bytes`
+    /// bytes at most.
+    pub fn new(entries: usize, bytes: usize) -> Self {
         Self {
             groups: Mutex::default(),
             next: AtomicU64::new(1),
-            buffer: buffer.max(1),
+            buffer: Bound {
+                entries: entries.max(1),
+                bytes,
+            },
         }
     }
 
@@ -275,6 +294,7 @@ impl SharedSubscriptions {
                     Ok(None) | Err(_) => break,
                 }
             }
+            let bytes = size_of(&batch);
             let batch: Batch = batch.into();
             let mut groups = self.groups.lock().expect("groups lock");
             let Some(group) = groups.get_mut(&key).filter(|g| g.id == id) else {
@@ -284,7 +304,7 @@ impl SharedSubscriptions {
             let bound = self.buffer;
             group
                 .members
-                .retain(|m| match m.queue.push(batch.clone(), bound) {
+                .retain(|m| match m.queue.push(batch.clone(), bytes, bound) {
                     Ok(()) => true,
                     Err(Refused::Full) => {
                         m.closer.cancel();
@@ -337,16 +357,14 @@ impl SharedSubscriptions {
     }
 }
 
-/// The key of a request's group: `None` when it runs alone.
+/// The key of a subscription's group: `None` when it cannot be written
+/// (it then runs alone).
 pub fn key_of(
     query: &str,
     operation_name: Option<&str>,
     variables: Option<&serde_json::Map<String, serde_json::Value>>,
     caller: &crate::auth::Caller,
 ) -> Option<String> {
-    if !is_subscription(query, operation_name) {
-        return None;
-    }
     // Variables in a canonical order: the same filter written in another
     // order is the same request.
     let variables: Option<std::collections::BTreeMap<&String, &serde_json::Value>> =
@@ -400,6 +418,7 @@ mod tests {
             scopes: Vec::new(),
             opco: None,
             cfa: None,
+            expires: None,
         }
     }
 
@@ -435,16 +454,11 @@ mod tests {
         );
         assert_ne!(a, other_vars);
         assert_ne!(a, other_caller);
-        assert_eq!(
-            key_of("{ offers { totalCount } }", None, None, &caller(None)),
-            None
-        );
-        assert_eq!(key_of("mutation { x }", None, None, &caller(None)), None);
-        assert_eq!(key_of("subscription {", None, None, &caller(None)), None);
         let two = "query A { a } subscription B { b }";
-        assert_eq!(key_of(two, Some("A"), None, &caller(None)), None);
-        assert!(key_of(two, Some("B"), None, &caller(None)).is_some());
-        assert_eq!(key_of(two, None, None, &caller(None)), None);
+        assert_ne!(
+            key_of(two, Some("A"), None, &caller(None)),
+            key_of(two, Some("B"), None, &caller(None))
+        );
     }
 
     fn response(n: i64) -> async_graphql::Response {
@@ -453,7 +467,7 @@ mod tests {
 
     #[tokio::test]
     async fn members_share_one_execution_and_a_stalled_one_is_cut_off() {
-        let shared = Arc::new(SharedSubscriptions::new(1));
+        let shared = Arc::new(SharedSubscriptions::new(1, 1 << 20));
         let (tx, rx) = mpsc::unbounded_channel::<async_graphql::Response>();
         let rx = Arc::new(Mutex::new(Some(rx)));
         let runs = Arc::new(AtomicU64::new(0));

@@ -18,6 +18,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_graphql::parser::types::OperationType;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
@@ -26,12 +27,14 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::stream::{AbortHandle, Abortable, BoxStream, SelectAll};
 use futures::StreamExt;
+use passerelle_connectors::http::within_deadline;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::admit::{caller, over_rate};
+use super::admit::{admit, bearer, identify, Admitted, Door, Refusal};
 use super::endpoint::Endpoint;
-use super::negotiate::{params_from_json, Params};
+use super::execute::{give_codes, request_of};
+use super::negotiate::params_from_json;
 use super::shared::{key_of, Outcome};
 use crate::graphql::alerts::ConnectionCloser;
 use crate::graphql::answer::{refuse, refuse_with, MediaType};
@@ -159,7 +162,11 @@ struct WsConnection {
     endpoint: Endpoint,
     /// The client's address, for its rate.
     address: IpAddr,
+    /// The caller `connection_init` named, once acknowledged.
     caller: Option<crate::auth::Caller>,
+    /// The bearer token `connection_init` gave, checked again at each
+    /// `subscribe`.
+    token: Option<String>,
     closer: CancellationToken,
     subscriptions: HashMap<String, AbortHandle>,
     streams: SelectAll<Abortable<Tagged>>,
@@ -221,12 +228,18 @@ async fn serve_ws(
         endpoint,
         address,
         caller: None,
+        token: None,
         closer: CancellationToken::new(),
         subscriptions: HashMap::new(),
         streams: SelectAll::new(),
     };
     let init = tokio::time::sleep(limits.init_timeout);
     tokio::pin!(init);
+    // Set once the caller is known: what its token grants ends when it
+    // expires, and the connection with it.
+    let expiry = tokio::time::sleep(Duration::MAX / 4);
+    tokio::pin!(expiry);
+    let mut expiry_set = false;
     let mut keep_alive = tokio::time::interval(limits.keep_alive);
     keep_alive.reset();
     metrics::gauge!("passerelle_subscription_connections", "transport" => "ws").increment(1.0);
@@ -236,15 +249,28 @@ async fn serve_ws(
             _ = shutdown.cancelled() => Next::Close(1012, "the gateway is restarting: reconnect".into()),
             _ = c.closer.cancelled() => Next::Close(1013, "the subscriber does not read fast enough".into()),
             _ = &mut init, if c.caller.is_none() => Next::Close(4408, "Connection initialisation timeout".into()),
+            _ = &mut expiry, if expiry_set => Next::Close(4403, "Forbidden: the token has expired".into()),
             message = socket.recv() => match message {
                 Some(Ok(Message::Text(text))) => Box::pin(c.on_message(&text)).await,
                 Some(Ok(Message::Binary(_))) => Next::Close(4400, "binary messages are not part of the protocol".into()),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Next::Go,
+                Some(Err(e)) if too_long(&e) => Next::Close(1009, format!("a message is larger than {} bytes", c.endpoint.limits.max_body_bytes)),
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
             },
             Some((id, item)) = c.streams.next(), if !c.streams.is_empty() => c.on_result(id, item),
             _ = keep_alive.tick() => Next::json(json!({ "type": "ping" })),
         };
+        if !expiry_set {
+            let at = c
+                .caller
+                .as_ref()
+                .and_then(|c| c.expires_in())
+                .and_then(|left| tokio::time::Instant::now().checked_add(left));
+            if let Some(at) = at {
+                expiry.as_mut().reset(at);
+                expiry_set = true;
+            }
+        }
         match next {
             Next::Go => {}
             Next::Send(v) => {
@@ -281,19 +307,29 @@ impl WsConnection {
                     return Next::Close(4429, "Too many initialisation requests".into());
                 }
                 let mut headers = HeaderMap::new();
-                let token = m.get("payload").and_then(|p| {
+                let value = m.get("payload").and_then(|p| {
                     ["Authorization", "authorization"]
                         .iter()
                         .find_map(|k| p.get(k))
                         .and_then(Value::as_str)
                 });
-                if let Some(v) = token.and_then(|t| HeaderValue::from_str(t).ok()) {
+                if let Some(v) = value.and_then(|t| HeaderValue::from_str(t).ok()) {
                     headers.insert(header::AUTHORIZATION, v);
                 }
-                match caller(&self.endpoint.validator, &headers, MediaType::Json).await {
+                let token = match bearer(&headers) {
+                    Ok(t) => t,
+                    Err(_) => {
+                        return Next::Close(4403, "Forbidden: the token does not check".into())
+                    }
+                };
+                match identify(&self.endpoint, token, self.address).await {
                     Ok(c) => {
+                        self.token = token.map(str::to_owned);
                         self.caller = Some(c);
                         Next::json(json!({ "type": "connection_ack" }))
+                    }
+                    Err(r) if r.code == ErrorCode::RateLimited => {
+                        Next::Close(4429, "Too many requests: retry later".into())
                     }
                     Err(_) => Next::Close(4403, "Forbidden: the token does not check".into()),
                 }
@@ -301,9 +337,9 @@ impl WsConnection {
             Some("ping") => Next::json(json!({ "type": "pong" })),
             Some("pong") => Next::Go,
             Some("subscribe") => {
-                let Some(caller) = self.caller.clone() else {
+                if self.caller.is_none() {
                     return Next::Close(4401, "Unauthorized".into());
-                };
+                }
                 let (Some(id), Some(payload)) =
                     (m.get("id").and_then(Value::as_str), m.get("payload"))
                 else {
@@ -312,41 +348,46 @@ impl WsConnection {
                 if self.subscriptions.contains_key(id) {
                     return Next::Close(4409, format!("Subscriber for {id} already exists"));
                 }
+                let error = |r: &Refusal| {
+                    Next::json(json!({ "id": id, "type": "error", "payload": r.errors() }))
+                };
                 let limit = self.endpoint.subscriptions.per_connection;
                 if self.subscriptions.len() >= limit {
-                    return Next::json(json!({
-                        "id": id, "type": "error",
-                        "payload": [{
-                            "message": format!("{limit} subscriptions are open on this connection already"),
-                            "extensions": { "code": "TOO_MANY_SUBSCRIPTIONS" }
-                        }]
-                    }));
-                }
-                // Each operation counts against the caller's rate, as over HTTP.
-                if self
-                    .endpoint
-                    .limiter
-                    .check_n(&caller, self.address, 1)
-                    .is_err()
-                {
-                    return Next::json(json!({
-                        "id": id, "type": "error",
-                        "payload": [{
-                            "message": "too many requests; retry later",
-                            "extensions": { "code": "RATE_LIMITED" }
-                        }]
-                    }));
+                    return error(&Refusal::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        ErrorCode::TooManySubscriptions,
+                        &format!("{limit} subscriptions are open on this connection already"),
+                    ));
                 }
                 let params = match params_from_json(payload.clone()) {
                     Ok(p) => p,
                     Err(e) => {
-                        return Next::json(json!({
-                            "id": id, "type": "error",
-                            "payload": [{ "message": e, "extensions": { "code": "INVALID_INPUT" } }]
-                        }))
+                        return error(&Refusal::new(
+                            StatusCode::BAD_REQUEST,
+                            ErrorCode::InvalidInput,
+                            e,
+                        ))
                     }
                 };
-                let stream = subscribe(&self.endpoint, params, caller, self.closer.clone());
+                // The token is checked again: it may have expired, or its
+                // key been withdrawn, since the connection began.
+                let token = self.token.clone();
+                let admitted = admit(
+                    &self.endpoint,
+                    Door::GraphqlWs,
+                    token.as_deref(),
+                    self.address,
+                    params,
+                )
+                .await;
+                let (caller, admitted) = match admitted {
+                    Ok(a) => a,
+                    Err(r) if r.code == ErrorCode::Unauthenticated => {
+                        return Next::Close(4403, "Forbidden: the token no longer checks".into())
+                    }
+                    Err(r) => return error(&r),
+                };
+                let stream = subscribe(&self.endpoint, admitted, caller, self.closer.clone());
                 let tag = id.to_owned();
                 let tagged: Tagged = stream
                     .map({
@@ -408,36 +449,55 @@ impl WsConnection {
     }
 }
 
-/// Runs a subscription, in the group of the same ones (or a query or
-/// mutation, alone, answered once).
+/// Whether a WebSocket's error is a message over the size bound.
+fn too_long(e: &axum::Error) -> bool {
+    // The WebSocket library's capacity error, which axum does not expose
+    // as a type.
+    let text = e.to_string();
+    text.contains("Message too long") || text.contains("Space limit exceeded")
+}
+
+/// Runs an admitted subscription, in the group of the same ones; or a
+/// query or mutation, alone and under the operation's deadline, answered
+/// once. Every result's fields are in the document's order and its errors
+/// carry their codes, as over HTTP.
 fn subscribe(
     endpoint: &Endpoint,
-    params: Params,
+    admitted: Admitted,
     caller: crate::auth::Caller,
     closer: CancellationToken,
 ) -> BoxStream<'static, Outcome> {
-    let key = key_of(
-        &params.query,
-        params.operation_name.as_deref(),
-        params.variables.as_ref(),
-        &caller,
-    );
+    let kind = admitted.kind;
+    let key = (kind == OperationType::Subscription).then(|| {
+        key_of(
+            &admitted.params.query,
+            admitted.params.operation_name.as_deref(),
+            admitted.params.variables.as_ref(),
+            &caller,
+        )
+    });
     let schema = endpoint.schema.clone();
+    let deadline = tokio::time::Instant::now() + endpoint.operation_timeout;
     let run = move |closer: CancellationToken| {
-        let mut request = async_graphql::Request::new(params.query)
-            .data(caller)
-            .data(Notices::default())
-            .data(crate::graphql::EntityMemo::default())
-            .data(ConnectionCloser(closer));
-        if let Some(name) = params.operation_name {
-            request = request.operation_name(name);
+        let (request, plan) = request_of(admitted, caller, Notices::default());
+        let request = request.data(ConnectionCloser(closer));
+        let finish = move |mut r: async_graphql::Response| {
+            if let Some(plan) = &plan {
+                plan.apply(&mut r.data);
+            }
+            give_codes(&mut r);
+            r
+        };
+        if kind == OperationType::Subscription {
+            schema.execute_stream(request).map(finish).boxed()
+        } else {
+            futures::stream::once(async move {
+                finish(within_deadline(deadline, schema.execute(request)).await)
+            })
+            .boxed()
         }
-        if let Some(vars) = params.variables {
-            request = request.variables(async_graphql::Variables::from_json(Value::Object(vars)));
-        }
-        schema.execute_stream(request).boxed()
     };
-    endpoint.shared.subscribe(key, run, closer)
+    endpoint.shared.subscribe(key.flatten(), run, closer)
 }
 
 /// `POST /graphql/stream`: a subscription over Server-Sent Events, each
@@ -446,7 +506,7 @@ pub async fn sse(
     State(endpoint): State<Endpoint>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let accepts = headers
         .get(header::ACCEPT)
@@ -459,30 +519,55 @@ pub async fn sse(
             "accept text/event-stream",
         );
     }
-    let caller = match caller(&endpoint.validator, &headers, MediaType::Json).await {
-        Ok(c) => c,
-        Err(r) => return r,
+    // Refusals are answered before the stream begins, with their status.
+    let media = MediaType::GraphqlResponseJson;
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let message = format!(
+                "the body is larger than {} bytes",
+                endpoint.limits.max_body_bytes
+            );
+            return refuse_with(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                media,
+                ErrorCode::RequestTooLarge,
+                &message,
+            );
+        }
+        Err(_) => return refuse(StatusCode::BAD_REQUEST, media, "the body could not be read"),
     };
     let params = match serde_json::from_slice::<Value>(&body)
         .map_err(|_| "the body is not JSON")
         .and_then(params_from_json)
     {
         Ok(p) => p,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, MediaType::Json, e),
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, media, e),
     };
-    if let Some(r) = over_rate(&endpoint, &caller, peer.ip(), MediaType::Json, 1) {
-        return r;
-    }
+    let token = match bearer(&headers) {
+        Ok(t) => t,
+        Err(r) => return r.response(media),
+    };
+    let (caller, admitted) = match admit(&endpoint, Door::Sse, token, peer.ip(), params).await {
+        Ok(a) => a,
+        Err(r) => return r.response(media),
+    };
     let limit = endpoint.subscriptions.connections_per_address;
     let Some(slot) = endpoint.connections.take(peer.ip(), limit) else {
         return too_many_connections(MediaType::Json, limit);
     };
     let closer = CancellationToken::new();
+    // What the token grants ends when it expires: the stream ends then,
+    // without `complete`, and the client comes back with a new one.
+    let expiry = caller.expires_in().unwrap_or(Duration::MAX / 4);
     let ended = futures::future::select(
-        Box::pin(closer.clone().cancelled_owned()),
-        Box::pin(endpoint.shutdown.clone().cancelled_owned()),
+        futures::future::select(
+            Box::pin(closer.clone().cancelled_owned()),
+            Box::pin(endpoint.shutdown.clone().cancelled_owned()),
+        ),
+        Box::pin(tokio::time::sleep(expiry)),
     );
-    let results = subscribe(&endpoint, params, caller, closer)
+    let results = subscribe(&endpoint, admitted, caller, closer)
         .map(|o| Ok::<_, axum::Error>(Event::default().event("next").data(o.response.as_ref())))
         .chain(futures::stream::once(async {
             Ok(Event::default().event("complete").data(""))
