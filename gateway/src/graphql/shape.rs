@@ -501,16 +501,82 @@ mod tests {
             Err(ErrorCode::TooManyAliases)
         );
         // Nested spreads are counted once each and multiplied, not walked.
+        assert_eq!(
+            admitted(&chain("Partner", 10, "x: id"), Value::Null),
+            Err(ErrorCode::TooManyAliases)
+        );
+    }
+
+    /// `{ partners { ...F0 } }` and `n` fragments on `on`, each spreading
+    /// the next twice, the last selecting `last`.
+    fn chain(on: &str, n: usize, last: &str) -> String {
         let mut doc = String::from("{ partners { ...F0 } }");
-        for i in 0..40 {
+        for i in 0..n {
             doc.push_str(&format!(
-                " fragment F{i} on Partner {{ ...F{} ...F{} }}",
+                " fragment F{i} on {on} {{ ...F{} ...F{} }}",
                 i + 1,
                 i + 1
             ));
         }
-        doc.push_str(" fragment F40 on Partner { x: id }");
-        assert_eq!(admitted(&doc, Value::Null), Err(ErrorCode::TooManyAliases));
+        doc.push_str(&format!(" fragment F{n} on {on} {{ {last} }}"));
+        doc
+    }
+
+    #[test]
+    fn a_document_is_bounded_by_what_it_expands_to_without_expanding_it() {
+        let limits = Limits::default();
+        // 2^60 selections: counted in as many steps as the document has
+        // fragments, saturating rather than allocating.
+        assert_eq!(
+            admitted(&chain("Partner", 60, "id"), Value::Null),
+            Err(ErrorCode::TooDeep),
+            "fragments spread 60 deep"
+        );
+        assert_eq!(
+            admitted(&chain("Partner", 30, "id"), Value::Null),
+            Err(ErrorCode::TooManySelections)
+        );
+        // Each fragment counts too, used or not: validation reads them all.
+        let unused = format!(
+            "{{ partners {{ id }} }} {}",
+            chain("Partner", 20, "id").replace("{ partners { ...F0 } }", "")
+        );
+        assert_eq!(
+            admitted(&unused, Value::Null),
+            Err(ErrorCode::TooManySelections)
+        );
+        let within = chain("Partner", 10, "id");
+        assert!(admitted(&within, Value::Null).is_ok());
+        let ops: String = (0..=limits.max_operations)
+            .map(|i| format!("query Q{i} {{ partners {{ id }} }} "))
+            .collect();
+        let doc = async_graphql::parser::parse_query(&ops).unwrap();
+        assert_eq!(
+            check_document(&doc, &limits).map_err(|(c, _)| c),
+            Err(ErrorCode::TooManyOperations)
+        );
+        let vars: String = (0..=limits.max_variables)
+            .map(|i| format!("$v{i}: Int "))
+            .collect();
+        assert_eq!(
+            admitted(&format!("query({vars}) {{ partners {{ id }} }}"), Value::Null),
+            Err(ErrorCode::TooManyVariables)
+        );
+        let directives = "@include(if: true) ".repeat(limits.max_directives + 1);
+        for doc in [
+            format!("{{ partners {directives} {{ id }} }}"),
+            format!("{{ ... on Query {directives} {{ partners {{ id }} }} }}"),
+            format!("{{ ...P {directives} }} fragment P on Query {{ partners {{ id }} }}"),
+            format!("query Q {directives} {{ partners {{ id }} }}"),
+        ] {
+            assert_eq!(
+                admitted(&doc, Value::Null),
+                Err(ErrorCode::TooManyDirectives),
+                "{doc}"
+            );
+        }
+        let deep = format!("{{ partners {}{} }}", "{ a ".repeat(12), "}".repeat(12));
+        assert_eq!(admitted(&deep, Value::Null), Err(ErrorCode::TooDeep));
     }
 
     #[test]
