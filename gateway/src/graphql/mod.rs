@@ -66,6 +66,24 @@ pub type Subscription = alerts::Subscription;
 /// The gateway's schema.
 pub type PasserelleSchema = Schema<Query, Mutation, Subscription>;
 
+/// Checks a document's text as admission does before the schema reads it
+/// (its bounds, then the operation it runs), and plans the order of its
+/// answer: what a request costs before anything runs, for the fuzzer to
+/// feed arbitrary text. The error is the refusal's code.
+#[doc(hidden)]
+pub fn check_document(
+    text: &str,
+    operation: Option<&str>,
+    limits: &Limits,
+) -> Result<(), ErrorCode> {
+    let doc = async_graphql::parser::parse_query(text).map_err(|_| ErrorCode::ParseFailed)?;
+    shape::admit(&doc, operation, None, limits).map_err(|(code, _)| code)?;
+    if let Some(op) = shape::chosen(&doc, operation) {
+        order::Plan::of(&doc, &op.node);
+    }
+    Ok(())
+}
+
 /// What resolvers reach through the context.
 pub struct ApiState {
     /// Offers across exchanges.

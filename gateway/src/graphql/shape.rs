@@ -559,7 +559,10 @@ mod tests {
             .map(|i| format!("$v{i}: Int "))
             .collect();
         assert_eq!(
-            admitted(&format!("query({vars}) {{ partners {{ id }} }}"), Value::Null),
+            admitted(
+                &format!("query({vars}) {{ partners {{ id }} }}"),
+                Value::Null
+            ),
             Err(ErrorCode::TooManyVariables)
         );
         let directives = "@include(if: true) ".repeat(limits.max_directives + 1);

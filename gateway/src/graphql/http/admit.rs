@@ -49,6 +49,9 @@ impl Door {
 pub(crate) struct Refusal {
     pub(crate) status: StatusCode,
     pub(crate) code: ErrorCode,
+    /// Whether it refuses a well-formed GraphQL request (its document,
+    /// variables or operation) rather than the HTTP request carrying it.
+    request_error: bool,
     /// The error, as a GraphQL error object with its code.
     pub(crate) error: Value,
 }
@@ -58,12 +61,18 @@ impl Refusal {
         Self {
             status,
             code,
+            request_error: false,
             error: json!({ "message": message, "extensions": { "code": code.as_str() } }),
         }
     }
 
+    /// A well-formed request whose document, variables or operation
+    /// cannot run.
     fn bad(code: ErrorCode, message: &str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
+        Self {
+            request_error: true,
+            ..Self::new(StatusCode::BAD_REQUEST, code, message)
+        }
     }
 
     /// The refusal's errors, as a JSON array.
@@ -76,7 +85,7 @@ impl Refusal {
     /// GraphQL-over-HTTP specification says; other refusals keep their
     /// status.
     pub(super) fn answer(&self, media: MediaType) -> Answer {
-        let status = if media == MediaType::Json && self.status == StatusCode::BAD_REQUEST {
+        let status = if media == MediaType::Json && self.request_error {
             StatusCode::OK
         } else {
             self.status
@@ -295,9 +304,8 @@ pub(crate) fn admit_document(
         let mut v = serde_json::to_value(&error).unwrap_or_else(|_| json!({}));
         v["extensions"] = json!({ "code": ErrorCode::ParseFailed.as_str() });
         Refusal {
-            status: StatusCode::BAD_REQUEST,
-            code: ErrorCode::ParseFailed,
             error: v,
+            ..Refusal::bad(ErrorCode::ParseFailed, "")
         }
     })?;
     let name = params.operation_name.as_deref();
@@ -409,7 +417,11 @@ pub(super) fn batch_weight(len: usize, max_batch: usize) -> u32 {
 pub(super) fn batch_bounds(len: usize, max_batch: usize) -> Result<(), Refusal> {
     if len == 0 || len > max_batch {
         let message = format!("a batch holds 1 to {max_batch} operations, not {len}");
-        return Err(Refusal::bad(ErrorCode::BatchTooLarge, &message));
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BatchTooLarge,
+            &message,
+        ));
     }
     Ok(())
 }

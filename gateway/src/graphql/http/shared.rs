@@ -503,6 +503,39 @@ mod tests {
         assert_eq!((shared.groups(), shared.members()), (0, 0));
     }
 
+    #[tokio::test]
+    async fn a_member_is_cut_off_past_its_bytes_and_lets_them_go() {
+        // Room for a hundred entries, but 2 KiB only.
+        let shared = Arc::new(SharedSubscriptions::new(100, 2048));
+        let (tx, rx) = mpsc::unbounded_channel::<async_graphql::Response>();
+        let mut rx = Some(rx);
+        let stalled_closer = CancellationToken::new();
+        let reader_closer = CancellationToken::new();
+        let key = Some("k".to_owned());
+        let mut reader = shared.subscribe(
+            key.clone(),
+            |_| tokio_stream_of(rx.take().unwrap()),
+            reader_closer.clone(),
+        );
+        let stalled = shared.subscribe(key, |_| unreachable!(), stalled_closer.clone());
+        let big = || async_graphql::Response::new(async_graphql::Value::from("x".repeat(1500)));
+        // The first entry is taken whatever its size: one that reads gets
+        // every result.
+        tx.send(big()).unwrap();
+        assert!(reader.next().await.is_some());
+        tokio::time::sleep(GATHER * 2).await;
+        assert!(!stalled_closer.is_cancelled());
+        tx.send(big()).unwrap();
+        assert!(reader.next().await.is_some());
+        tokio::time::sleep(GATHER * 2).await;
+        assert!(stalled_closer.is_cancelled() && !reader_closer.is_cancelled());
+        // Cut off, the stalled member's stream holds nothing: it ends at
+        // once when read.
+        let mut stalled = stalled;
+        assert!(stalled.next().await.is_none());
+        assert_eq!(shared.members(), 1);
+    }
+
     fn tokio_stream_of(
         mut rx: mpsc::UnboundedReceiver<async_graphql::Response>,
     ) -> BoxStream<'static, async_graphql::Response> {
