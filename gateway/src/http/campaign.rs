@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{StreamExt, TryStreamExt};
@@ -15,7 +15,8 @@ use tokio_util::io::{StreamReader, SyncIoBridge};
 
 use crate::auth::{Caller, Validator};
 use crate::domain::campaign::{self, figures, BatchError, Format, FormatError, IngestError};
-use crate::graphql::http::{caller, refuse_with, MediaType};
+use crate::graphql::http::ratelimit::Limiter;
+use crate::graphql::http::{bearer, identify_with, over_rate_with, refuse_with, MediaType};
 use crate::graphql::ErrorCode;
 use crate::store::Store;
 
@@ -26,6 +27,8 @@ pub struct CampaignHttp {
     pub store: Store,
     /// Checks callers' tokens.
     pub validator: Arc<Validator>,
+    /// Callers' rates, shared with `/graphql`'s doors.
+    pub limiter: Arc<Limiter>,
 }
 
 /// The query string of an upload.
@@ -55,13 +58,16 @@ fn refuse(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-/// The caller of a request; for a download (`console_cookie`), the web
-/// console's session cookie also names one, so that a page can link to
-/// it. Nothing that changes data takes the cookie.
+/// The caller of a request, counted against its rate as a request to
+/// `/graphql` is (a token that does not check against its address's); for
+/// a download (`console_cookie`), the web console's session cookie also
+/// names one, so that a page can link to it. Nothing that changes data
+/// takes the cookie.
 async fn authenticate(
     http: &CampaignHttp,
     headers: &HeaderMap,
     console_cookie: bool,
+    address: std::net::IpAddr,
 ) -> Result<Caller, Response> {
     let from_cookie = match console_cookie {
         true => super::console::cookie_caller(&http.validator, headers).await,
@@ -69,8 +75,14 @@ async fn authenticate(
     };
     let caller = match from_cookie {
         Some(c) => c,
-        None => caller(&http.validator, headers, MediaType::Json).await?,
+        None => {
+            let token = bearer(headers).map_err(|r| r.response(MediaType::Json))?;
+            identify_with(&http.validator, &http.limiter, token, address)
+                .await
+                .map_err(|r| r.response(MediaType::Json))?
+        }
     };
+    over_rate_with(&http.limiter, &caller, address, 1).map_err(|r| r.response(MediaType::Json))?;
     if caller.subject.is_none() && caller.scopes.is_empty() {
         return Err(refuse_with(
             StatusCode::UNAUTHORIZED,
@@ -87,11 +99,12 @@ async fn authenticate(
 /// once it is committed.
 pub async fn upload(
     State(http): State<CampaignHttp>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Query(params): Query<UploadParams>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let caller = match authenticate(&http, &headers, false).await {
+    let caller = match authenticate(&http, &headers, false, peer.ip()).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -190,10 +203,11 @@ const EXPORT_PAGE: i64 = 5_000;
 /// allocation of the campaign as CSV, streamed a page at a time.
 pub async fn export(
     State(http): State<CampaignHttp>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match authenticate(&http, &headers, true).await {
+    let caller = match authenticate(&http, &headers, true, peer.ip()).await {
         Ok(c) => c,
         Err(r) => return r,
     };

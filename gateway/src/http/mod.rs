@@ -70,6 +70,10 @@ pub struct ServerState {
 
 /// The gateway's routes.
 pub fn router(state: ServerState) -> Router {
+    // One rate per caller, whichever route it calls.
+    let limiter = Arc::new(crate::graphql::http::ratelimit::Limiter::new(
+        &state.limits.rate,
+    ));
     let graphql = Router::new()
         .route(
             "/graphql",
@@ -89,9 +93,7 @@ pub fn router(state: ServerState) -> Router {
             trusted: state.trusted.clone(),
             persisted: graphql_http::persisted_queries(),
             validator: state.validator.clone(),
-            limiter: Arc::new(crate::graphql::http::ratelimit::Limiter::new(
-                &state.limits.rate,
-            )),
+            limiter: limiter.clone(),
             cache: crate::graphql::cache::ResponseCache::new(
                 state.api.response_cache_ttl,
                 state.api.response_cache_max_bytes,
@@ -151,6 +153,7 @@ pub fn router(state: ServerState) -> Router {
     let campaign = crate::http::campaign::CampaignHttp {
         store: state.store.clone(),
         validator: state.validator.clone(),
+        limiter,
     };
     let app = app.merge(
         Router::new()

@@ -615,3 +615,74 @@ async fn a_message_or_body_over_the_bound_is_refused_on_every_door() {
         assert_eq!(answer.codes, ["REQUEST_TOO_LARGE"], "{door:?}: {answer:?}");
     }
 }
+
+#[tokio::test]
+async fn the_campaign_routes_count_callers_and_bad_tokens_as_graphql_does() {
+    let app = spawn_app_with(
+        SMALL,
+        &format!("{NO_DETECTION}[limits.rate]\nanonymous_per_second = 1\nclient_per_second = 1\nburst = 3\n"),
+    )
+    .await;
+    let forged = format!(
+        "{}.{}",
+        app.token("region:bi", None, None)
+            .rsplit_once('.')
+            .unwrap()
+            .0,
+        app.token("alerts:write", None, None)
+            .rsplit_once('.')
+            .unwrap()
+            .1
+    );
+    let export = app.url("/export/tax-campaign/2026.csv");
+    let upload = app.url("/ingest/allocations?campaign=2026");
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let r = if i % 2 == 0 {
+            app.client.get(&export).bearer_auth(&forged).send().await
+        } else {
+            app.client
+                .post(&upload)
+                .bearer_auth(&forged)
+                .header("content-type", "text/csv")
+                .body("siret;uai;montant\n")
+                .send()
+                .await
+        };
+        statuses.push(r.unwrap().status().as_u16());
+    }
+    assert!(
+        statuses.contains(&401) && statuses.contains(&429),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    // And the address's bucket is the one `/graphql` counts.
+    let answer = through(
+        &app,
+        Door::Post,
+        &json!({ "query": "{ __typename }" }),
+        None,
+    )
+    .await;
+    assert_eq!(answer.codes, ["RATE_LIMITED"], "{answer:?}");
+    // A caller with a token has a rate of its own there too.
+    let bi = app.token("region:bi", None, None);
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        let r = app
+            .client
+            .get(&export)
+            .bearer_auth(&bi)
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert!(
+        statuses.contains(&200) && statuses.contains(&429),
+        "{statuses:?}"
+    );
+}

@@ -18,6 +18,7 @@ use serde_json::{json, Map, Value};
 
 use super::endpoint::Endpoint;
 use super::negotiate::Params;
+use super::ratelimit::Limiter;
 use crate::graphql::answer::{Answer, MediaType};
 use crate::graphql::errors::ErrorCode;
 use crate::graphql::shape;
@@ -114,7 +115,7 @@ impl Refusal {
     }
 
     /// The HTTP response of a refusal, with the header its status needs.
-    pub(super) fn response(&self, media: MediaType) -> Response {
+    pub(crate) fn response(&self, media: MediaType) -> Response {
         self.answer(media).into_response()
     }
 }
@@ -160,33 +161,55 @@ pub(crate) async fn admit_caller(
     Ok(caller)
 }
 
-/// The caller a token names, anonymous without one. A token that does not
-/// check is refused (401, `UNAUTHENTICATED`) and counts against its
-/// address's rate as an anonymous request would, so that guessing tokens
-/// costs what asking does (429 once over it).
+/// The caller a token names, anonymous without one; see [`identify_with`].
 pub(crate) async fn identify(
     endpoint: &Endpoint,
     token: Option<&str>,
     address: IpAddr,
 ) -> Result<crate::auth::Caller, Refusal> {
-    match authenticate(&endpoint.validator, token).await {
+    identify_with(&endpoint.validator, &endpoint.limiter, token, address).await
+}
+
+/// The caller a token names, anonymous without one. A token that does not
+/// check is refused (401, `UNAUTHENTICATED`) and counts against its
+/// address's rate as an anonymous request would, so that guessing tokens
+/// costs what asking does (429 once over it). The routes beside GraphQL
+/// that read data call it too.
+pub(crate) async fn identify_with(
+    validator: &crate::auth::Validator,
+    limiter: &Limiter,
+    token: Option<&str>,
+    address: IpAddr,
+) -> Result<crate::auth::Caller, Refusal> {
+    match authenticate(validator, token).await {
         Ok(c) => Ok(c),
         Err(refusal) => {
-            over_rate(endpoint, &crate::auth::Caller::default(), address, 1)?;
+            over_rate_with(limiter, &crate::auth::Caller::default(), address, 1)?;
             Err(refusal)
         }
     }
 }
 
-/// Refuses a caller over its rate with 429, `RATE_LIMITED` (and the
-/// seconds to wait, which HTTP doors send as `Retry-After`).
-pub(crate) fn over_rate(
+/// Refuses a caller over its rate; see [`over_rate_with`].
+fn over_rate(
     endpoint: &Endpoint,
     caller: &crate::auth::Caller,
     address: IpAddr,
     weight: u32,
 ) -> Result<(), Refusal> {
-    let Err(wait) = endpoint.limiter.check_n(caller, address, weight) else {
+    over_rate_with(&endpoint.limiter, caller, address, weight)
+}
+
+/// Refuses a caller over its rate with 429, `RATE_LIMITED` (and the
+/// seconds to wait, which HTTP doors send as `Retry-After`); a request
+/// counts `weight` times (the operations of a batch).
+pub(crate) fn over_rate_with(
+    limiter: &Limiter,
+    caller: &crate::auth::Caller,
+    address: IpAddr,
+    weight: u32,
+) -> Result<(), Refusal> {
+    let Err(wait) = limiter.check_n(caller, address, weight) else {
         return Ok(());
     };
     let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
@@ -240,20 +263,6 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, Refusal> {
                 "send Authorization: Bearer <token>",
             )
         })
-}
-
-/// The caller a request's `Authorization: Bearer` names: anonymous without
-/// one; a refusal (401, `UNAUTHENTICATED`) for a token that does not check.
-/// For the routes beside GraphQL.
-pub(crate) async fn caller(
-    validator: &crate::auth::Validator,
-    headers: &HeaderMap,
-    media: MediaType,
-) -> Result<crate::auth::Caller, Response> {
-    let token = bearer(headers).map_err(|r| r.response(media))?;
-    authenticate(validator, token)
-        .await
-        .map_err(|r| r.response(media))
 }
 
 /// Admits a document to run by `door`: the document it may run, its

@@ -31,4 +31,4 @@ pub use shared::SharedSubscriptions;
 pub use stream::{get_or_upgrade, sse, Connections};
 
 pub(crate) use super::answer::{refuse_with, MediaType};
-pub(crate) use admit::caller;
+pub(crate) use admit::{bearer, identify_with, over_rate_with};
