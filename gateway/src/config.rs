@@ -136,6 +136,22 @@ pub struct AuthConfig {
     /// Accepted signature algorithms.
     #[serde(default = "default_algorithms")]
     pub algorithms: Vec<String>,
+    /// The least time between two fetches of the JWKS asked for by tokens
+    /// naming a key not in it; such tokens are refused without fetching
+    /// meanwhile.
+    #[serde(default = "default_jwks_cooldown", with = "humantime_serde")]
+    pub jwks_cooldown: std::time::Duration,
+    /// The least time the JWKS is kept before fetching it again, whatever
+    /// its `Cache-Control: max-age` says; also the wait after a failed fetch.
+    #[serde(default = "default_jwks_refresh_min", with = "humantime_serde")]
+    pub jwks_refresh_min: std::time::Duration,
+    /// The most time the JWKS is kept before fetching it again: how late a
+    /// key the identity provider withdraws may still be trusted.
+    #[serde(default = "default_jwks_refresh_max", with = "humantime_serde")]
+    pub jwks_refresh_max: std::time::Duration,
+    /// How long the JWKS is kept when its answer has no `max-age`.
+    #[serde(default = "default_jwks_refresh", with = "humantime_serde")]
+    pub jwks_refresh_default: std::time::Duration,
 }
 
 impl Default for AuthConfig {
@@ -146,10 +162,58 @@ impl Default for AuthConfig {
             audience: default_audience(),
             leeway: default_leeway(),
             algorithms: default_algorithms(),
+            jwks_cooldown: default_jwks_cooldown(),
+            jwks_refresh_min: default_jwks_refresh_min(),
+            jwks_refresh_max: default_jwks_refresh_max(),
+            jwks_refresh_default: default_jwks_refresh(),
         }
     }
 }
 
+impl AuthConfig {
+    /// When the JWKS is fetched again.
+    pub fn jwks_refresh(&self) -> crate::auth::JwksRefresh {
+        crate::auth::JwksRefresh {
+            cooldown: self.jwks_cooldown,
+            min: self.jwks_refresh_min,
+            max: self.jwks_refresh_max,
+            default: self.jwks_refresh_default,
+        }
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let inconsistent = |path, reason: &str| {
+            Err(ConfigError::Inconsistent {
+                path,
+                reason: reason.into(),
+            })
+        };
+        if self.jwks_cooldown.is_zero() {
+            return inconsistent("auth.jwks_cooldown", "must be more than zero: every token naming an unknown key would fetch the JWKS");
+        }
+        if self.jwks_refresh_min.is_zero() || self.jwks_refresh_min > self.jwks_refresh_max {
+            return inconsistent("auth.jwks_refresh_min", "must be more than zero and at most auth.jwks_refresh_max");
+        }
+        if !(self.jwks_refresh_min..=self.jwks_refresh_max).contains(&self.jwks_refresh_default) {
+            return inconsistent("auth.jwks_refresh_default", "must be between auth.jwks_refresh_min and auth.jwks_refresh_max");
+        }
+        Ok(())
+    }
+}
+
+// The defaults are the validator's own, and say why.
+fn default_jwks_cooldown() -> std::time::Duration {
+    crate::auth::JwksRefresh::default().cooldown
+}
+fn default_jwks_refresh_min() -> std::time::Duration {
+    crate::auth::JwksRefresh::default().min
+}
+fn default_jwks_refresh_max() -> std::time::Duration {
+    crate::auth::JwksRefresh::default().max
+}
+fn default_jwks_refresh() -> std::time::Duration {
+    crate::auth::JwksRefresh::default().default
+}
 fn default_issuer() -> String {
     "passerelle-sandbox".into()
 }
@@ -590,6 +654,7 @@ impl Config {
             });
         }
         self.partners(registry)?;
+        self.auth.check()?;
         if self.limits.max_page_size == 0 {
             return Err(ConfigError::Inconsistent {
                 path: "limits.max_page_size",
