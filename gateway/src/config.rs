@@ -692,6 +692,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_jwks_schedule_is_read_and_its_bounds_checked() {
+        let c = Config::from_toml(
+            "[auth]\njwks_cooldown = \"10s\"\njwks_refresh_min = \"2m\"\njwks_refresh_max = \"30m\"\njwks_refresh_default = \"10m\"\n",
+        )
+        .unwrap();
+        let refresh = c.auth.jwks_refresh();
+        assert_eq!(refresh.cooldown, std::time::Duration::from_secs(10));
+        assert_eq!(refresh.default, std::time::Duration::from_secs(600));
+        assert_eq!(
+            Config::from_toml("").unwrap().auth.jwks_refresh(),
+            crate::auth::JwksRefresh::default()
+        );
+        for (bad, path) in [
+            ("jwks_cooldown = \"0s\"", "auth.jwks_cooldown"),
+            ("jwks_refresh_min = \"2h\"", "auth.jwks_refresh_min"),
+            ("jwks_refresh_default = \"1d\"", "auth.jwks_refresh_default"),
+        ] {
+            let e = Config::from_toml(&format!("[auth]\n{bad}\n")).unwrap_err();
+            assert!(e.to_string().contains(path), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn the_console_signs_in_at_a_public_address_outside_the_sandbox() {
         let real = "[sandbox]\nenabled = false\n[[partners]]\nkind = \"cma\"\nfeed_url = \"https://cma.example/offres.xml\"\n";
         let signing_in =

@@ -88,6 +88,18 @@ pub(super) fn freshness(headers: &HeaderMap) -> Option<Duration> {
     max_age.map(|m| Duration::from_secs(m.saturating_sub(age)))
 }
 
+/// What the fetches of the published keys did so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyFetches {
+    /// How many were made, successful or not.
+    pub count: u64,
+    /// Whether the last one failed (the keys last published are kept).
+    pub failed: bool,
+    /// How long after the last one the next is due.
+    pub next_after: Duration,
+}
+
 /// Why a fetch failed; logged, never shown to callers.
 #[derive(Debug, thiserror::Error)]
 enum FetchError {
@@ -103,8 +115,6 @@ struct State {
     last: Option<Instant>,
     /// When the keys are to be fetched again.
     due: Instant,
-    /// Whether the last fetch failed (the keys are then older than said).
-    failed: bool,
 }
 
 /// The keys published at a JWKS URL.
@@ -116,8 +126,8 @@ pub(super) struct Jwks {
     /// Locked while a fetch is under way: callers wait for it rather than
     /// start their own.
     state: Mutex<State>,
-    /// The fetches done, successful or not.
-    fetches: watch::Sender<u64>,
+    /// The fetches done.
+    fetches: watch::Sender<KeyFetches>,
 }
 
 impl Jwks {
@@ -134,21 +144,20 @@ impl Jwks {
             state: Mutex::new(State {
                 last: None,
                 due: Instant::now(),
-                failed: false,
             }),
-            fetches: watch::channel(0).0,
+            fetches: watch::channel(KeyFetches::default()).0,
         }
     }
 
     /// The keys of the last successful fetch, and the count of fetches
     /// done when they were read.
     pub fn keys(&self) -> (Arc<[Key]>, u64) {
-        let done = *self.fetches.borrow();
+        let done = self.fetches.borrow().count;
         (self.keys.read().expect("keys lock").clone(), done)
     }
 
-    /// The count of fetches done, to watch.
-    pub fn fetches(&self) -> watch::Receiver<u64> {
+    /// The fetches done, to watch.
+    pub fn fetches(&self) -> watch::Receiver<KeyFetches> {
         self.fetches.subscribe()
     }
 
@@ -162,10 +171,10 @@ impl Jwks {
         let cooling = state
             .last
             .is_some_and(|at| at.elapsed() < self.refresh.cooldown);
-        if *self.fetches.borrow() == seen && !cooling {
+        if self.fetches.borrow().count == seen && !cooling {
             self.fetch(&mut state).await;
         }
-        !state.failed
+        !self.fetches.borrow().failed
     }
 
     /// Fetches the keys when they are due; when they are to be fetched
@@ -185,25 +194,27 @@ impl Jwks {
 
     async fn fetch(&self, state: &mut State) {
         state.last = Some(Instant::now());
-        let outcome = match self.get().await {
+        let (failed, next_after) = match self.get().await {
             Ok((keys, freshness)) => {
                 let keep = self.refresh.keep_for(freshness);
                 self.install(keys);
-                state.due = Instant::now() + keep;
-                state.failed = false;
                 tracing::debug!(next_in = ?keep, "the identity provider's keys were fetched");
-                "ok"
+                (false, keep)
             }
             Err(e) => {
                 // The keys last published are kept meanwhile.
-                state.due = Instant::now() + self.refresh.min;
-                state.failed = true;
                 tracing::warn!(error = %e, url = %self.url, "the identity provider's keys could not be fetched");
-                "error"
+                (true, self.refresh.min)
             }
         };
+        state.due = Instant::now() + next_after;
+        let outcome = if failed { "error" } else { "ok" };
         metrics::counter!("passerelle_jwks_fetches_total", "outcome" => outcome).increment(1);
-        self.fetches.send_modify(|n| *n += 1);
+        self.fetches.send_modify(|f| {
+            f.count += 1;
+            f.failed = failed;
+            f.next_after = next_after;
+        });
     }
 
     async fn get(&self) -> Result<(Vec<Key>, Option<Duration>), FetchError> {

@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
-use super::jwks::{Jwks, JwksRefresh};
+use super::jwks::{Jwks, JwksRefresh, KeyFetches};
 use super::keys::{choose, Choice, Key};
 use super::Caller;
 
@@ -180,9 +180,9 @@ impl Validator {
         })
     }
 
-    /// The count of fetches of the published keys so far (successful or
-    /// not), to watch; none without a JWKS URL.
-    pub fn key_fetches(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+    /// What the fetches of the published keys did so far, to watch; none
+    /// without a JWKS URL.
+    pub fn key_fetches(&self) -> Option<tokio::sync::watch::Receiver<KeyFetches>> {
         self.jwks.as_ref().map(Jwks::fetches)
     }
 

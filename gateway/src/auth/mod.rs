@@ -6,7 +6,7 @@ mod jwks;
 mod jwt;
 mod keys;
 
-pub use jwks::JwksRefresh;
+pub use jwks::{JwksRefresh, KeyFetches};
 pub use jwt::{AuthError, Validator};
 
 /// The caller of an operation, as its token says.
