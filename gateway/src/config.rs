@@ -189,13 +189,22 @@ impl AuthConfig {
             })
         };
         if self.jwks_cooldown.is_zero() {
-            return inconsistent("auth.jwks_cooldown", "must be more than zero: every token naming an unknown key would fetch the JWKS");
+            return inconsistent(
+                "auth.jwks_cooldown",
+                "must be more than zero: every token naming an unknown key would fetch the JWKS",
+            );
         }
         if self.jwks_refresh_min.is_zero() || self.jwks_refresh_min > self.jwks_refresh_max {
-            return inconsistent("auth.jwks_refresh_min", "must be more than zero and at most auth.jwks_refresh_max");
+            return inconsistent(
+                "auth.jwks_refresh_min",
+                "must be more than zero and at most auth.jwks_refresh_max",
+            );
         }
         if !(self.jwks_refresh_min..=self.jwks_refresh_max).contains(&self.jwks_refresh_default) {
-            return inconsistent("auth.jwks_refresh_default", "must be between auth.jwks_refresh_min and auth.jwks_refresh_max");
+            return inconsistent(
+                "auth.jwks_refresh_default",
+                "must be between auth.jwks_refresh_min and auth.jwks_refresh_max",
+            );
         }
         Ok(())
     }

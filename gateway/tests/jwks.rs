@@ -33,7 +33,8 @@ struct Signer {
 impl Signer {
     fn new(kid: &str) -> Self {
         let random = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random).unwrap();
+        let pkcs8 =
+            EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &random).unwrap();
         let pair =
             EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &random)
                 .unwrap();
@@ -327,10 +328,7 @@ async fn a_token_without_kid_needs_one_published_key_and_crit_is_refused() {
     assert!(v.validate(&anonymous).await.is_ok());
 
     let critical = a.sign_as(Some("a"), json!({ "crit": ["exp"], "exp": 0 }));
-    assert_eq!(
-        v.validate(&critical).await,
-        Err(AuthError::CriticalHeader)
-    );
+    assert_eq!(v.validate(&critical).await, Err(AuthError::CriticalHeader));
 
     provider.publish(&[&a, &b]);
     jump(JwksRefresh::default().cooldown).await;

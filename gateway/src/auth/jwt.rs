@@ -357,15 +357,9 @@ mod tests {
 
         let (_, other) = es256("k2");
         let two = validator(&[&jwk, &other, &rsa_jwk], &allowed);
-        assert_eq!(
-            two.validate(&anonymous).await,
-            Err(AuthError::AmbiguousKey)
-        );
+        assert_eq!(two.validate(&anonymous).await, Err(AuthError::AmbiguousKey));
         let none = validator(&[&rsa_jwk], &allowed);
-        assert_eq!(
-            none.validate(&anonymous).await,
-            Err(AuthError::UnknownKey)
-        );
+        assert_eq!(none.validate(&anonymous).await, Err(AuthError::UnknownKey));
     }
 
     #[tokio::test]

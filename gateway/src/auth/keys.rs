@@ -206,7 +206,9 @@ mod tests {
     fn algorithms_of(jwk: serde_json::Value) -> Vec<Algorithm> {
         let body = json!({ "keys": [jwk] }).to_string();
         let (keys, _) = parse_set(body.as_bytes()).unwrap();
-        keys.first().map(|k| k.algorithms.clone()).unwrap_or_default()
+        keys.first()
+            .map(|k| k.algorithms.clone())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -216,14 +218,8 @@ mod tests {
             algorithms_of(rsa(json!({ "alg": "RS384" }))),
             [Algorithm::RS384]
         );
-        assert_eq!(
-            algorithms_of(ec("P-256", json!({}))),
-            [Algorithm::ES256]
-        );
-        assert_eq!(
-            algorithms_of(ec("P-384", json!({}))),
-            [Algorithm::ES384]
-        );
+        assert_eq!(algorithms_of(ec("P-256", json!({}))), [Algorithm::ES256]);
+        assert_eq!(algorithms_of(ec("P-384", json!({}))), [Algorithm::ES384]);
         assert_eq!(
             algorithms_of(json!({ "kty": "OKP", "crv": "Ed25519", "x": "AAAA" })),
             [Algorithm::EdDSA]
@@ -237,11 +233,20 @@ mod tests {
             ("an RSA key that says HS256", rsa(json!({ "alg": "HS256" }))),
             ("an encryption key", rsa(json!({ "use": "enc" }))),
             ("an RSA-OAEP key", rsa(json!({ "alg": "RSA-OAEP" }))),
-            ("a key only for encrypting", rsa(json!({ "key_ops": ["encrypt"] }))),
-            ("a P-256 key that says ES384", ec("P-256", json!({ "alg": "ES384" }))),
+            (
+                "a key only for encrypting",
+                rsa(json!({ "key_ops": ["encrypt"] })),
+            ),
+            (
+                "a P-256 key that says ES384",
+                ec("P-256", json!({ "alg": "ES384" })),
+            ),
             ("a P-521 key", ec("P-521", json!({}))),
             ("a secret", json!({ "kty": "oct", "k": "c2VjcmV0" })),
-            ("an X25519 key", json!({ "kty": "OKP", "crv": "X25519", "x": "AAAA" })),
+            (
+                "an X25519 key",
+                json!({ "kty": "OKP", "crv": "X25519", "x": "AAAA" }),
+            ),
             ("an unknown kind", json!({ "kty": "PQC", "kid": "q" })),
         ] {
             assert_eq!(algorithms_of(jwk), [], "{name}");
