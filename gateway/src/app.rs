@@ -155,6 +155,10 @@ impl Application {
         });
         let sdl = schema.sdl();
         let (validator, issuer) = validator(&config)?;
+        // The identity provider's keys, fetched at once and then when due.
+        if let Some(refresher) = validator.refresher(shutdown.clone()) {
+            tasks.push(tokio::spawn(refresher));
+        }
         let trusted = match &config.api.trusted_documents {
             Some(path) => Some(Arc::new(trusted_documents(path)?)),
             None => None,
@@ -324,7 +328,8 @@ fn validator(config: &Config) -> anyhow::Result<(Arc<Validator>, Option<Arc<Issu
         algorithms,
         keys,
         auth.jwks_url.clone(),
-    );
+    )
+    .with_refresh(auth.jwks_refresh());
     Ok((Arc::new(validator), issuer))
 }
 

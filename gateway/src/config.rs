@@ -136,6 +136,22 @@ pub struct AuthConfig {
     /// Accepted signature algorithms.
     #[serde(default = "default_algorithms")]
     pub algorithms: Vec<String>,
+    /// The least time between two fetches of the JWKS asked for by tokens
+    /// naming a key not in it; such tokens are refused without fetching
+    /// meanwhile.
+    #[serde(default = "default_jwks_cooldown", with = "humantime_serde")]
+    pub jwks_cooldown: std::time::Duration,
+    /// The least time the JWKS is kept before fetching it again, whatever
+    /// its `Cache-Control: max-age` says; also the wait after a failed fetch.
+    #[serde(default = "default_jwks_refresh_min", with = "humantime_serde")]
+    pub jwks_refresh_min: std::time::Duration,
+    /// The most time the JWKS is kept before fetching it again: how late a
+    /// key the identity provider withdraws may still be trusted.
+    #[serde(default = "default_jwks_refresh_max", with = "humantime_serde")]
+    pub jwks_refresh_max: std::time::Duration,
+    /// How long the JWKS is kept when its answer has no `max-age`.
+    #[serde(default = "default_jwks_refresh", with = "humantime_serde")]
+    pub jwks_refresh_default: std::time::Duration,
 }
 
 impl Default for AuthConfig {
@@ -146,10 +162,67 @@ impl Default for AuthConfig {
             audience: default_audience(),
             leeway: default_leeway(),
             algorithms: default_algorithms(),
+            jwks_cooldown: default_jwks_cooldown(),
+            jwks_refresh_min: default_jwks_refresh_min(),
+            jwks_refresh_max: default_jwks_refresh_max(),
+            jwks_refresh_default: default_jwks_refresh(),
         }
     }
 }
 
+impl AuthConfig {
+    /// When the JWKS is fetched again.
+    pub fn jwks_refresh(&self) -> crate::auth::JwksRefresh {
+        crate::auth::JwksRefresh {
+            cooldown: self.jwks_cooldown,
+            min: self.jwks_refresh_min,
+            max: self.jwks_refresh_max,
+            default: self.jwks_refresh_default,
+        }
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let inconsistent = |path, reason: &str| {
+            Err(ConfigError::Inconsistent {
+                path,
+                reason: reason.into(),
+            })
+        };
+        if self.jwks_cooldown.is_zero() {
+            return inconsistent(
+                "auth.jwks_cooldown",
+                "must be more than zero: every token naming an unknown key would fetch the JWKS",
+            );
+        }
+        if self.jwks_refresh_min.is_zero() || self.jwks_refresh_min > self.jwks_refresh_max {
+            return inconsistent(
+                "auth.jwks_refresh_min",
+                "must be more than zero and at most auth.jwks_refresh_max",
+            );
+        }
+        if !(self.jwks_refresh_min..=self.jwks_refresh_max).contains(&self.jwks_refresh_default) {
+            return inconsistent(
+                "auth.jwks_refresh_default",
+                "must be between auth.jwks_refresh_min and auth.jwks_refresh_max",
+            );
+        }
+        Ok(())
+    }
+}
+
+// The defaults are the validator's own, and say why.
+fn default_jwks_cooldown() -> std::time::Duration {
+    crate::auth::JwksRefresh::default().cooldown
+}
+fn default_jwks_refresh_min() -> std::time::Duration {
+    crate::auth::JwksRefresh::default().min
+}
+fn default_jwks_refresh_max() -> std::time::Duration {
+    crate::auth::JwksRefresh::default().max
+}
+fn default_jwks_refresh() -> std::time::Duration {
+    crate::auth::JwksRefresh::default().default
+}
 fn default_issuer() -> String {
     "passerelle-sandbox".into()
 }
@@ -622,6 +695,7 @@ impl Config {
             });
         }
         self.partners(registry)?;
+        self.auth.check()?;
         if self.limits.max_page_size == 0 {
             return Err(ConfigError::Inconsistent {
                 path: "limits.max_page_size",
@@ -657,6 +731,29 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_jwks_schedule_is_read_and_its_bounds_checked() {
+        let c = Config::from_toml(
+            "[auth]\njwks_cooldown = \"10s\"\njwks_refresh_min = \"2m\"\njwks_refresh_max = \"30m\"\njwks_refresh_default = \"10m\"\n",
+        )
+        .unwrap();
+        let refresh = c.auth.jwks_refresh();
+        assert_eq!(refresh.cooldown, std::time::Duration::from_secs(10));
+        assert_eq!(refresh.default, std::time::Duration::from_secs(600));
+        assert_eq!(
+            Config::from_toml("").unwrap().auth.jwks_refresh(),
+            crate::auth::JwksRefresh::default()
+        );
+        for (bad, path) in [
+            ("jwks_cooldown = \"0s\"", "auth.jwks_cooldown"),
+            ("jwks_refresh_min = \"2h\"", "auth.jwks_refresh_min"),
+            ("jwks_refresh_default = \"1d\"", "auth.jwks_refresh_default"),
+        ] {
+            let e = Config::from_toml(&format!("[auth]\n{bad}\n")).unwrap_err();
+            assert!(e.to_string().contains(path), "{bad}: {e}");
+        }
+    }
 
     #[test]
     fn the_console_signs_in_at_a_public_address_outside_the_sandbox() {

@@ -74,6 +74,8 @@ fn the_chart_validates_and_the_gateway_reads_what_it_renders() {
         // Traces go over gRPC, to the collector's OTLP/gRPC port.
         assert_eq!(config.telemetry.otlp_protocol, OtlpProtocol::Grpc, "{case}");
         if case == "production" {
+            let refresh = config.auth.jwks_refresh();
+            assert_eq!(refresh.max, std::time::Duration::from_secs(1800), "{case}");
             let endpoint = config.telemetry.otlp_endpoint.as_ref().unwrap();
             assert_eq!(endpoint.port(), Some(4317), "{case}");
         }

@@ -2,8 +2,11 @@
 //! provider's keys, and the scopes and claims they carry.
 
 pub mod issuer;
+mod jwks;
 mod jwt;
+mod keys;
 
+pub use jwks::{JwksRefresh, KeyFetches};
 pub use jwt::{AuthError, Validator};
 
 /// The caller of an operation, as its token says.

@@ -53,6 +53,10 @@ are laid over `config`.
 {{- $auth := dict "jwks_url" .Values.auth.jwksUrl "issuer" .Values.auth.issuer "audience" .Values.auth.audience -}}
 {{- with .Values.auth.algorithms }}{{ $_ = set $auth "algorithms" . }}{{ end -}}
 {{- with .Values.auth.leeway }}{{ $_ = set $auth "leeway" . }}{{ end -}}
+{{- with .Values.auth.jwksCooldown }}{{ $_ = set $auth "jwks_cooldown" . }}{{ end -}}
+{{- with .Values.auth.jwksRefreshMin }}{{ $_ = set $auth "jwks_refresh_min" . }}{{ end -}}
+{{- with .Values.auth.jwksRefreshMax }}{{ $_ = set $auth "jwks_refresh_max" . }}{{ end -}}
+{{- with .Values.auth.jwksRefreshDefault }}{{ $_ = set $auth "jwks_refresh_default" . }}{{ end -}}
 {{- $_ = set $config "auth" $auth -}}
 {{- $telemetry := dict "service_name" .Values.telemetry.serviceName -}}
 {{- with .Values.telemetry.otlpEndpoint }}{{ $_ = set $telemetry "otlp_endpoint" . }}{{ end -}}
