@@ -143,7 +143,11 @@ impl Application {
         tasks.push(tokio::spawn(deliverer.run(shutdown.clone())));
         let sources = Arc::new(sources);
         let schema = build_schema(ApiState {
-            alerting: Arc::new(crate::graphql::alerts::Alerting { live, guard }),
+            alerting: Arc::new(crate::graphql::alerts::Alerting {
+                live,
+                guard,
+                max_per_client: config.alerts.max_per_client,
+            }),
             registry: registry.clone(),
             offers,
             sources: sources.clone(),

@@ -455,12 +455,32 @@ impl Store {
         r.as_ref().map(alert_from).transpose()
     }
 
-    /// A client's alerts, oldest first.
-    pub async fn alerts_of(&self, client_id: &str) -> Result<Vec<AlertRow>, StoreError> {
+    /// How many alerts a client keeps.
+    pub async fn count_alerts(&self, client_id: &str) -> Result<i64, StoreError> {
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM offer_alerts WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(r.try_get("n")?)
+    }
+
+    /// A page of a client's alerts, oldest first: at most `limit`, those
+    /// after `after` (creation time in µs, identifier) when given.
+    pub async fn alerts_page(
+        &self,
+        client_id: &str,
+        after: Option<(i64, &str)>,
+        limit: i64,
+    ) -> Result<Vec<AlertRow>, StoreError> {
+        let (created_us, id) = after.unwrap_or((i64::MIN, ""));
         let rows = sqlx::query(&format!(
-            "SELECT {ALERT_COLUMNS} FROM offer_alerts WHERE client_id = $1 ORDER BY created_us, id"
+            "SELECT {ALERT_COLUMNS} FROM offer_alerts WHERE client_id = $1 \
+             AND (created_us, id) > ($2, $3) ORDER BY created_us, id LIMIT $4"
         ))
         .bind(client_id)
+        .bind(created_us)
+        .bind(id)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(alert_from).collect()
