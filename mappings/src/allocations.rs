@@ -748,7 +748,10 @@ mod tests {
                 ),
                 other => panic!("{header}: {other}"),
             }
-            assert!(e.to_string().contains(&format!("two {field} columns")), "{e}");
+            assert!(
+                e.to_string().contains(&format!("two {field} columns")),
+                "{e}"
+            );
         }
         // A column Passerelle does not read may appear twice.
         let text = "reference;note;siret;commune;uai;amount;date;note\nA-1;x;73282932000074;14118;0141687H;10;2026-06-02;y\n";

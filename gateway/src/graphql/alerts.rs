@@ -402,7 +402,11 @@ impl AlertMutation {
             return Err(invalid("input.webhookUrl", "longer than 2,000 characters"));
         }
         let max = state.alerting.max_per_client;
-        let held = state.store.count_alerts(&owner).await.map_err(store_error)?;
+        let held = state
+            .store
+            .count_alerts(&owner)
+            .await
+            .map_err(store_error)?;
         if usize::try_from(held).unwrap_or(usize::MAX) >= max {
             return Err(ErrorCode::TooManyAlerts.error(format!(
                 "a client keeps {max} saved alerts at most: delete some first"

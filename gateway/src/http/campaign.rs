@@ -157,9 +157,9 @@ pub async fn upload(
 fn batch_error(e: &BatchError) -> Response {
     let status = match e {
         BatchError::Campaign(_)
-        | BatchError::Format(
-            FormatError::MissingColumn(_) | FormatError::DuplicateColumn { .. },
-        ) => StatusCode::BAD_REQUEST,
+        | BatchError::Format(FormatError::MissingColumn(_) | FormatError::DuplicateColumn { .. }) => {
+            StatusCode::BAD_REQUEST
+        }
         BatchError::Format(FormatError::Xml { .. } | FormatError::Csv { .. }) => {
             StatusCode::BAD_REQUEST
         }
@@ -282,8 +282,7 @@ pub async fn export(
 /// when a cell begins with them, their full-width forms included: some
 /// spreadsheets fold those to the ASCII ones.
 const FORMULA_STARTS: [char; 12] = [
-    '=', '+', '-', '@', '\t', '\r', '|', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
-    '\u{FF5C}',
+    '=', '+', '-', '@', '\t', '\r', '|', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}', '\u{FF5C}',
 ];
 
 /// A CSV field, quoted when it holds the delimiter, a quote or a line break.

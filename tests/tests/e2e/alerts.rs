@@ -406,7 +406,11 @@ async fn a_client_keeps_a_bounded_number_of_alerts_with_bounded_filters_read_a_p
     // Filters too large to keep are refused, naming the field and bound.
     let romes: Vec<String> = (0..51).map(|_| "D1102".to_owned()).collect();
     for (filter, field, bound) in [
-        (json!({ "rome": romes }), "input.filter.rome", "at most 50 ROME codes"),
+        (
+            json!({ "rome": romes }),
+            "input.filter.rome",
+            "at most 50 ROME codes",
+        ),
         (
             json!({ "text": "b".repeat(201) }),
             "input.filter.text",
@@ -435,7 +439,10 @@ async fn a_client_keeps_a_bounded_number_of_alerts_with_bounded_filters_read_a_p
     }
     // A fourth is one too many.
     let r = create(json!({})).await;
-    assert_eq!(r["errors"][0]["extensions"]["code"], "TOO_MANY_ALERTS", "{r}");
+    assert_eq!(
+        r["errors"][0]["extensions"]["code"], "TOO_MANY_ALERTS",
+        "{r}"
+    );
     assert!(
         r["errors"][0]["message"].as_str().unwrap().contains('3'),
         "{r}"

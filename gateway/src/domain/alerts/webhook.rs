@@ -9,9 +9,11 @@
 //! has passed, then dead-lettered.
 //!
 //! Targets are checked when an alert is created and at each delivery,
-//! after DNS resolution (the client's resolver refuses forbidden
-//! addresses): loopback, private, link-local, metadata and other special
-//! addresses are refused unless configured. Redirects are not followed.
+//! after DNS resolution, and the client's resolver checks the addresses it
+//! connects to (a name pointed elsewhere since is refused there): every
+//! special-purpose address that is not globally reachable, and cloud
+//! metadata, is refused unless configured. A client is told only that the
+//! target is not allowed; the log says why. Redirects are not followed.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -143,7 +145,11 @@ const SPECIAL_V6: &[([u16; 8], u32, &str)] = &[
     ([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48, "NAT64 local-use"),
     ([0x100, 0, 0, 0, 0, 0, 0, 0], 64, "discard-only"),
     ([0x2001, 0, 0, 0, 0, 0, 0, 0], 32, "Teredo"),
-    ([0x2001, 0, 0, 0, 0, 0, 0, 0], 23, "IETF protocol assignment"),
+    (
+        [0x2001, 0, 0, 0, 0, 0, 0, 0],
+        23,
+        "IETF protocol assignment",
+    ),
     ([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32, "documentation"),
     ([0x2002, 0, 0, 0, 0, 0, 0, 0], 16, "6to4"),
     ([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20, "documentation"),
@@ -175,9 +181,7 @@ fn special(ip: IpAddr) -> Option<&'static str> {
                 .iter()
                 .find(|(net, len, _)| in_v6(v6, *net, *len))
                 .map(|(_, _, kind)| *kind)
-                .or_else(|| {
-                    (!in_v6(v6, [0x2000, 0, 0, 0, 0, 0, 0, 0], 3)).then_some("reserved")
-                })
+                .or_else(|| (!in_v6(v6, [0x2000, 0, 0, 0, 0, 0, 0, 0], 3)).then_some("reserved"))
         }
     }
 }
