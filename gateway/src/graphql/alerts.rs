@@ -20,7 +20,8 @@ use super::scalars::DateTime;
 use super::types::OfferNode;
 use super::ApiState;
 use crate::domain::alerts::saved::Digest;
-use crate::domain::alerts::webhook::{new_secret, TargetGuard};
+use crate::domain::alerts::target::TargetGuard;
+use crate::domain::alerts::webhook::new_secret;
 use crate::domain::offers::OfferFilter;
 use crate::store::alerts::{AlertRow, DeliveryRow};
 
