@@ -2,9 +2,9 @@
 //! it is sent (the Standard Webhooks headers, whether the signature checks
 //! under the alert's secret, the body), so that a newcomer sees an alert
 //! fire in the embedded defaults. `GET` lists what it got, oldest first;
-//! `DELETE` forgets it. It keeps [`KEPT`] deliveries and [`KEPT_BYTES`] of
-//! them at most, forgetting the oldest first, and refuses a body over
-//! [`MAX_BODY`] with 413.
+//! `DELETE` forgets it. It keeps 10,000 deliveries and 16 MiB of them at
+//! most, forgetting the oldest first, and answers 413 to a body over 1 MiB:
+//! a sandbox left running never grows without bound.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -21,10 +21,10 @@ const KEPT: usize = 10_000;
 
 /// The most bytes of deliveries kept (bodies and headers); older ones are
 /// forgotten first.
-pub const KEPT_BYTES: usize = 16 << 20;
+const KEPT_BYTES: usize = 16 << 20;
 
 /// The largest body taken; a larger one is answered 413 and not kept.
-pub const MAX_BODY: usize = 1 << 20;
+const MAX_BODY: usize = 1 << 20;
 
 /// A delivery as the receiver keeps it: as received, read as JSON when
 /// listed.
