@@ -13,7 +13,8 @@ use crate::auth::Validator;
 use crate::config::Config;
 use crate::domain::alerts::detect::Detector;
 use crate::domain::alerts::live::LiveSubscribers;
-use crate::domain::alerts::webhook::{Deliverer, TargetGuard};
+use crate::domain::alerts::target::TargetGuard;
+use crate::domain::alerts::webhook::Deliverer;
 use crate::domain::mobility::MobilityService;
 use crate::domain::offers::OfferService;
 use crate::graphql::{build_schema, ApiState};
@@ -143,7 +144,11 @@ impl Application {
         tasks.push(tokio::spawn(deliverer.run(shutdown.clone())));
         let sources = Arc::new(sources);
         let schema = build_schema(ApiState {
-            alerting: Arc::new(crate::graphql::alerts::Alerting { live, guard }),
+            alerting: Arc::new(crate::graphql::alerts::Alerting {
+                live,
+                guard,
+                max_per_client: config.alerts.max_per_client,
+            }),
             registry: registry.clone(),
             offers,
             sources: sources.clone(),

@@ -905,6 +905,10 @@ pub struct AlertSettings {
     /// sandbox, which allows loopback for its own receiver.
     #[serde(default)]
     pub allow_private_targets: Option<Vec<String>>,
+    /// The most saved alerts one client (token subject) keeps; a further
+    /// `createOfferAlert` is refused with `TOO_MANY_ALERTS`.
+    #[serde(default = "default_max_per_client")]
+    pub max_per_client: usize,
 }
 
 fn default_detect() -> bool {
@@ -934,6 +938,9 @@ fn default_delivery_timeout() -> std::time::Duration {
 fn default_concurrency() -> usize {
     32
 }
+fn default_max_per_client() -> usize {
+    100
+}
 
 impl Default for AlertSettings {
     fn default() -> Self {
@@ -948,6 +955,7 @@ impl Default for AlertSettings {
             delivery_timeout: default_delivery_timeout(),
             delivery_concurrency: default_concurrency(),
             allow_private_targets: None,
+            max_per_client: default_max_per_client(),
         }
     }
 }

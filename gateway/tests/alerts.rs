@@ -316,7 +316,7 @@ async fn replicas_on_one_postgres_announce_once_tell_each_others_subscribers_and
     // Who delivered: recorded with each delivery.
     let store = Store::open(&store_url).await.unwrap();
     let mut by = HashSet::new();
-    for alert in store.alerts_of("portal").await.unwrap() {
+    for alert in store.alerts_page("portal", None, 100).await.unwrap() {
         for d in store.deliveries_of(&alert.id, 10).await.unwrap() {
             assert_eq!(d.state, "delivered");
             by.insert(d.delivered_by.unwrap());

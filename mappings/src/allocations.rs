@@ -36,6 +36,23 @@ pub enum FormatError {
     /// The CSV header lacks a column.
     #[error("the CSV header has no {0} column")]
     MissingColumn(&'static str),
+    /// The CSV header names a column twice, in one language or two: which
+    /// one holds the value would be a guess.
+    #[error(
+        "the CSV header has two {field} columns: {first:?} (column {first_at}) and {second:?} (column {second_at})"
+    )]
+    DuplicateColumn {
+        /// The field both name.
+        field: &'static str,
+        /// The first as written.
+        first: String,
+        /// Its position, from 1.
+        first_at: usize,
+        /// The second as written.
+        second: String,
+        /// Its position, from 1.
+        second_at: usize,
+    },
     /// The XML is not well-formed, or not an `<allocations>` document.
     #[error("the XML document is malformed at byte {position}: {reason}")]
     Xml {
@@ -321,11 +338,26 @@ impl<R: BufRead> CsvRecords<R> {
             });
         }
         let mut columns = [usize::MAX; 6];
+        let name = |i: usize| {
+            let name = String::from_utf8_lossy(records.field(i));
+            name.trim()
+                .trim_start_matches('\u{feff}')
+                .chars()
+                .take(64)
+                .collect::<String>()
+        };
         for i in 0..records.ends.len() {
             if let Some(f) = field_of(&String::from_utf8_lossy(records.field(i))) {
-                if columns[f] == usize::MAX {
-                    columns[f] = i;
+                if columns[f] != usize::MAX {
+                    return Err(FormatError::DuplicateColumn {
+                        field: FIELDS[f],
+                        first: name(columns[f]),
+                        first_at: columns[f] + 1,
+                        second: name(i),
+                        second_at: i + 1,
+                    });
                 }
+                columns[f] = i;
             }
         }
         for (f, c) in columns.iter().enumerate() {
@@ -676,6 +708,54 @@ mod tests {
             matches!(e, FormatError::MissingColumn("allocatedAt")),
             "{e}"
         );
+    }
+
+    #[test]
+    fn a_csv_header_naming_a_column_twice_is_refused_naming_it() {
+        for (header, field, first, second) in [
+            (
+                "reference;siret;commune;uai;amount;date;amount",
+                "amount",
+                ("amount", 5),
+                ("amount", 7),
+            ),
+            (
+                "reference;siret;commune;uai;montant;date;Amount",
+                "amount",
+                ("montant", 5),
+                ("Amount", 7),
+            ),
+            (
+                "\u{feff}SIRET,reference,employer_siret,commune,uai,amount,date",
+                "employerSiret",
+                ("SIRET", 1),
+                ("employer_siret", 3),
+            ),
+        ] {
+            let text = format!("{header}\nA-1;73282932000074;14118;0141687H;10;2026-06-02;11\n");
+            let e = all(Format::Csv, &text).unwrap_err();
+            match &e {
+                FormatError::DuplicateColumn {
+                    field: f,
+                    first: a,
+                    first_at: i,
+                    second: b,
+                    second_at: j,
+                } => assert_eq!(
+                    (*f, (a.as_str(), *i), (b.as_str(), *j)),
+                    (field, first, second),
+                    "{header}"
+                ),
+                other => panic!("{header}: {other}"),
+            }
+            assert!(
+                e.to_string().contains(&format!("two {field} columns")),
+                "{e}"
+            );
+        }
+        // A column Passerelle does not read may appear twice.
+        let text = "reference;note;siret;commune;uai;amount;date;note\nA-1;x;73282932000074;14118;0141687H;10;2026-06-02;y\n";
+        assert_eq!(all(Format::Csv, text).unwrap().1.len(), 1);
     }
 
     #[test]

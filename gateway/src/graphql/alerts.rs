@@ -5,35 +5,67 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, Subscription, ID};
+use base64::Engine;
 use futures::{Stream, StreamExt};
 use passerelle_schema::{Near, Offer};
 use tokio_util::sync::CancellationToken;
 
+use super::connection::{Connection, B64};
 use super::errors::{ErrorCode, RequireScope};
 use super::ids::GlobalId;
-use super::inputs::invalid;
+use super::inputs::{invalid, page_size};
+use super::page_info::PageInfo;
 use super::query::OfferFilterInput;
 use super::scalars::DateTime;
 use super::types::OfferNode;
 use super::ApiState;
 use crate::domain::alerts::saved::Digest;
-use crate::domain::alerts::webhook::{new_secret, TargetGuard};
+use crate::domain::alerts::target::TargetGuard;
+use crate::domain::alerts::webhook::new_secret;
 use crate::domain::offers::OfferFilter;
 use crate::store::alerts::{AlertRow, DeliveryRow};
 
 /// The scope saved alerts need.
 const SCOPE: &str = "alerts:write";
 
-/// The most alerts one client keeps.
-const MAX_ALERTS_PER_CLIENT: usize = 100_000;
+/// The most ROME codes an alert's or a subscription's filter names.
+const MAX_ROME_CODES: usize = 50;
 
-/// What the API needs to push offers: the live subscribers and the guard
-/// of webhook targets.
+/// The longest text of an alert's or a subscription's filter, in
+/// characters.
+const MAX_TEXT_CHARS: usize = 200;
+
+/// The largest page of `offerAlerts`.
+const MAX_ALERTS_PAGE: usize = 100;
+
+/// What the API needs to push offers: the live subscribers, the guard
+/// of webhook targets and how many alerts a client keeps.
 pub struct Alerting {
     /// The live subscribers of this process.
     pub live: Arc<crate::domain::alerts::live::LiveSubscribers>,
     /// Which webhook targets are allowed.
     pub guard: TargetGuard,
+    /// The most saved alerts one client keeps (`alerts.max_per_client`).
+    pub max_per_client: usize,
+}
+
+/// Refuses a filter too large to keep for as long as an alert or a
+/// subscription lives: `INVALID_INPUT` naming the field (under `at`) and
+/// its bound.
+fn bounded(at: &str, filter: &OfferFilterInput) -> async_graphql::Result<()> {
+    if filter.rome_count() > MAX_ROME_CODES {
+        return Err(invalid(
+            &format!("{at}.rome"),
+            format!("at most {MAX_ROME_CODES} ROME codes"),
+        ));
+    }
+    if filter.text_chars() > MAX_TEXT_CHARS {
+        return Err(invalid(
+            &format!("{at}.text"),
+            format!("at most {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// The connection a subscription is served on: cancelled to close it
@@ -81,7 +113,9 @@ impl Subscription {
         filter: Option<OfferFilterInput>,
     ) -> async_graphql::Result<impl Stream<Item = OfferPublished>> {
         let state = ctx.data::<ApiState>()?;
-        let filter = filter.unwrap_or_default().parse(ctx)?;
+        let filter = filter.unwrap_or_default();
+        bounded("filter", &filter)?;
+        let filter = filter.parse(ctx)?;
         let near = filter.near;
         let closer = ctx
             .data_opt::<ConnectionCloser>()
@@ -124,6 +158,9 @@ pub struct CreateOfferAlertInput {
     #[graphql(default_with = "AlertDigest::Immediate")]
     digest: AlertDigest,
 }
+
+/// A page of saved alerts.
+pub type OfferAlertConnection = Connection<OfferAlert>;
 
 /// A saved alert.
 pub struct OfferAlert {
@@ -259,19 +296,50 @@ pub struct AlertQuery;
 
 #[Object]
 impl AlertQuery {
-    /// Your saved alerts, oldest first. Needs the scope `alerts:write`.
+    /// Your saved alerts, oldest first, a page at a time. Needs the scope
+    /// `alerts:write`.
     #[graphql(guard = "RequireScope(SCOPE)", requires_scopes = "alerts:write")]
-    async fn offer_alerts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OfferAlert>> {
+    async fn offer_alerts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20, desc = "How many, at most 100.")] first: i32,
+        #[graphql(desc = "The `endCursor` of the page before.")] after: Option<String>,
+    ) -> async_graphql::Result<OfferAlertConnection> {
         let state = ctx.data::<ApiState>()?;
-        let rows = state
+        let owner = owner(ctx)?;
+        let first = page_size(first, MAX_ALERTS_PAGE)?;
+        let position = after.as_deref().map(alert_position).transpose()?;
+        let mut rows = state
             .store
-            .alerts_of(&owner(ctx)?)
+            .alerts_page(
+                &owner,
+                position.as_ref().map(|(at, id)| (*at, id.as_str())),
+                first as i64 + 1,
+            )
             .await
             .map_err(store_error)?;
-        Ok(rows
+        let has_next_page = rows.len() > first;
+        rows.truncate(first);
+        let total = state
+            .store
+            .count_alerts(&owner)
+            .await
+            .map_err(store_error)?;
+        let page_info = PageInfo {
+            has_next_page,
+            has_previous_page: position.is_some(),
+            start_cursor: rows.first().map(alert_cursor),
+            end_cursor: rows.last().map(alert_cursor),
+        };
+        let edges = rows
             .into_iter()
-            .map(|row| OfferAlert { row, secret: None })
-            .collect())
+            .map(|row| (alert_cursor(&row), OfferAlert { row, secret: None }))
+            .collect();
+        Ok(OfferAlertConnection::of_edges(
+            usize::try_from(total).unwrap_or(0),
+            page_info,
+            edges,
+        ))
     }
 
     /// One of your saved alerts. Needs the scope `alerts:write`.
@@ -288,6 +356,24 @@ impl AlertQuery {
             .filter(|r| r.client_id == owner)
             .map(|row| OfferAlert { row, secret: None }))
     }
+}
+
+/// The cursor of an alert in `offerAlerts`: its creation time and
+/// identifier.
+fn alert_cursor(row: &AlertRow) -> String {
+    B64.encode(format!("{}\u{1f}{}", row.created_us, row.id))
+}
+
+/// Where a cursor of `offerAlerts` stands.
+fn alert_position(cursor: &str) -> async_graphql::Result<(i64, String)> {
+    B64.decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| {
+            let (at, id) = s.split_once('\u{1f}')?;
+            Some((at.parse().ok()?, id.to_owned()))
+        })
+        .ok_or_else(|| ErrorCode::InvalidCursor.error("after: not a cursor of this list"))
 }
 
 /// Saved alerts: part of the root of mutations.
@@ -311,22 +397,31 @@ impl AlertMutation {
         if candidate_ref.is_empty() || candidate_ref.len() > 200 {
             return Err(invalid("input.candidateRef", "give 1 to 200 characters"));
         }
+        bounded("input.filter", &input.filter)?;
         let filter: OfferFilter = input.filter.parse(ctx)?;
         if input.webhook_url.len() > 2000 {
             return Err(invalid("input.webhookUrl", "longer than 2,000 characters"));
+        }
+        let max = state.alerting.max_per_client;
+        let held = state
+            .store
+            .count_alerts(&owner)
+            .await
+            .map_err(store_error)?;
+        if usize::try_from(held).unwrap_or(usize::MAX) >= max {
+            return Err(ErrorCode::TooManyAlerts.error(format!(
+                "a client keeps {max} saved alerts at most: delete some first"
+            )));
         }
         let url = state
             .alerting
             .guard
             .check(&input.webhook_url)
             .await
-            .map_err(|e| invalid("input.webhookUrl", e))?;
-        let held = state.store.alerts_of(&owner).await.map_err(store_error)?;
-        if held.len() >= MAX_ALERTS_PER_CLIENT {
-            return Err(ErrorCode::InvalidInput.error(format!(
-                "a client keeps {MAX_ALERTS_PER_CLIENT} alerts at most: delete some first"
-            )));
-        }
+            .map_err(|e| {
+                tracing::info!(client = %owner, detail = %e.detail(), "a webhook target was refused");
+                invalid("input.webhookUrl", e)
+            })?;
         let secret = new_secret();
         let mut id = [0u8; 12];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut id)

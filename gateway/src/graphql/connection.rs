@@ -5,6 +5,7 @@
 
 use async_graphql::{Object, OutputType};
 
+use super::alerts::OfferAlert;
 use super::campaign::{AllocationNode, CampaignEstablishment};
 use super::cfa::CfaNode;
 use super::events::{EventNode, OrientationSite};
@@ -73,7 +74,8 @@ impl<N> Connection<N> {
     concrete(name = "AllocationConnection", params(AllocationNode)),
     concrete(name = "MobilityRecordConnection", params(MobilityRecord)),
     concrete(name = "EventConnection", params(EventNode)),
-    concrete(name = "OrientationSiteConnection", params(OrientationSite))
+    concrete(name = "OrientationSiteConnection", params(OrientationSite)),
+    concrete(name = "OfferAlertConnection", params(OfferAlert))
 )]
 impl<N: OutputType> Connection<N>
 where
@@ -113,7 +115,8 @@ pub struct Edge<N> {
     concrete(name = "AllocationEdge", params(AllocationNode)),
     concrete(name = "MobilityRecordEdge", params(MobilityRecord)),
     concrete(name = "EventEdge", params(EventNode)),
-    concrete(name = "OrientationSiteEdge", params(OrientationSite))
+    concrete(name = "OrientationSiteEdge", params(OrientationSite)),
+    concrete(name = "OfferAlertEdge", params(OfferAlert))
 )]
 impl<N: OutputType> Edge<N> {
     /// The position to page from.

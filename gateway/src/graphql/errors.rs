@@ -66,6 +66,8 @@ pub enum ErrorCode {
     MethodNotAllowed,
     /// No route has this path.
     NotFound,
+    /// The client already keeps `alerts.max_per_client` saved alerts.
+    TooManyAlerts,
 }
 
 impl ErrorCode {
@@ -97,6 +99,7 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::TooManyAlerts => "TOO_MANY_ALERTS",
         }
     }
 

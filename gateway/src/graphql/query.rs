@@ -62,6 +62,16 @@ impl OfferFilterInput {
             public_sector: self.public_sector,
         })
     }
+
+    /// How many ROME codes it names, as given.
+    pub(crate) fn rome_count(&self) -> usize {
+        self.rome.as_ref().map_or(0, Vec::len)
+    }
+
+    /// How long its text is in characters, as given.
+    pub(crate) fn text_chars(&self) -> usize {
+        self.text.as_ref().map_or(0, |t| t.chars().count())
+    }
 }
 
 /// The order of a list of offers.

@@ -169,7 +169,8 @@ pub async fn upload(
 
 fn batch_error(e: &BatchError) -> Response {
     let status = match e {
-        BatchError::Campaign(_) | BatchError::Format(FormatError::MissingColumn(_)) => {
+        BatchError::Campaign(_)
+        | BatchError::Format(FormatError::MissingColumn(_) | FormatError::DuplicateColumn { .. }) => {
             StatusCode::BAD_REQUEST
         }
         BatchError::Format(FormatError::Xml { .. } | FormatError::Csv { .. }) => {
@@ -291,13 +292,23 @@ pub async fn export(
         .into_response()
 }
 
+/// The characters a spreadsheet reads a formula (or a DDE command) from
+/// when a cell begins with them, their full-width forms included: some
+/// spreadsheets fold those to the ASCII ones.
+const FORMULA_STARTS: [char; 12] = [
+    '=', '+', '-', '@', '\t', '\r', '|', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}', '\u{FF5C}',
+];
+
 /// A CSV field, quoted when it holds the delimiter, a quote or a line break.
 /// A text that a spreadsheet would read as a formula (it begins with `=`,
-/// `+`, `-`, `@`, a tab or a carriage return) is neutralised as OWASP
-/// recommends for CSV injection: a single quote before it, and the whole
-/// field quoted.
+/// `+`, `-`, `@`, `|`, a tab or a carriage return, or a full-width `＝`,
+/// `＋`, `－`, `＠` or `｜`, after any leading white space) is neutralised
+/// as OWASP recommends for CSV injection: a single quote before it, and the
+/// whole field quoted. Amounts are written as numbers, not through here.
 pub(crate) fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
-    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let formula = s.starts_with(FORMULA_STARTS)
+        || s.trim_start_matches(char::is_whitespace)
+            .starts_with(FORMULA_STARTS);
     if formula {
         format!("\"'{}\"", s.replace('"', "\"\"")).into()
     } else if s.contains([';', '"', '\n', '\r']) {
@@ -319,9 +330,32 @@ mod tests {
             csv_field("=HYPERLINK(\"http://x\";\"clic\")"),
             "\"'=HYPERLINK(\"\"http://x\"\";\"\"clic\"\")\""
         );
-        for lead in ["+1", "-1+2", "@SUM(A1)", "\tx", "\rx"] {
+        for lead in [
+            "+1",
+            "-1+2",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "|cmd",
+            "=1+2",
+            "\u{FF1D}1+2",
+            "\u{FF0B}1",
+            "\u{FF0D}1+2",
+            "\u{FF20}SUM(A1)",
+            "\u{FF5C}cmd",
+            " =1+2",
+            "  \u{FF1D}1+2",
+            "\u{3000}=1",
+            "\u{a0}+1",
+            " \t|cmd",
+        ] {
             let cell = csv_field(lead);
             assert!(cell.starts_with("\"'"), "{lead:?} gave {cell:?}");
+            assert_eq!(cell[2..cell.len() - 1], *lead, "{lead:?} gave {cell:?}");
+        }
+        // Inside a text, the same characters are harmless.
+        for text in ["AKTO-2026-1", "a=b", "x|y", "12\u{FF1D}3", " x"] {
+            assert_eq!(csv_field(text), text);
         }
     }
 }

@@ -455,12 +455,32 @@ impl Store {
         r.as_ref().map(alert_from).transpose()
     }
 
-    /// A client's alerts, oldest first.
-    pub async fn alerts_of(&self, client_id: &str) -> Result<Vec<AlertRow>, StoreError> {
+    /// How many alerts a client keeps.
+    pub async fn count_alerts(&self, client_id: &str) -> Result<i64, StoreError> {
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM offer_alerts WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(r.try_get("n")?)
+    }
+
+    /// A page of a client's alerts, oldest first: at most `limit`, those
+    /// after `after` (creation time in µs, identifier) when given.
+    pub async fn alerts_page(
+        &self,
+        client_id: &str,
+        after: Option<(i64, &str)>,
+        limit: i64,
+    ) -> Result<Vec<AlertRow>, StoreError> {
+        let (created_us, id) = after.unwrap_or((i64::MIN, ""));
         let rows = sqlx::query(&format!(
-            "SELECT {ALERT_COLUMNS} FROM offer_alerts WHERE client_id = $1 ORDER BY created_us, id"
+            "SELECT {ALERT_COLUMNS} FROM offer_alerts WHERE client_id = $1 \
+             AND (created_us, id) > ($2, $3) ORDER BY created_us, id LIMIT $4"
         ))
         .bind(client_id)
+        .bind(created_us)
+        .bind(id)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(alert_from).collect()
@@ -691,4 +711,53 @@ async fn bump_generation(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<()
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(id: &str, client: &str, created_us: i64) -> AlertRow {
+        AlertRow {
+            id: id.into(),
+            client_id: client.into(),
+            candidate_ref: "cand".into(),
+            filter: "{}".into(),
+            webhook_url: "https://example.org/hook".into(),
+            secret: "whsec_x".into(),
+            digest: "IMMEDIATE".into(),
+            active: true,
+            disabled_why: None,
+            created_us,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_clients_alerts_are_counted_and_paged_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        for (backend, url) in crate::store::testing::backends(dir.path()).await {
+            let store = Store::open(&url).await.unwrap();
+            // Two created in the same microsecond: the identifier orders them.
+            for (id, at) in [("a3", 30), ("a1", 10), ("a2b", 20), ("a2a", 20), ("a4", 40)] {
+                store.create_alert(&alert(id, "front", at)).await.unwrap();
+            }
+            store.create_alert(&alert("b1", "other", 15)).await.unwrap();
+            assert_eq!(store.count_alerts("front").await.unwrap(), 5, "{backend}");
+            assert_eq!(store.count_alerts("other").await.unwrap(), 1, "{backend}");
+            assert_eq!(store.count_alerts("nobody").await.unwrap(), 0, "{backend}");
+            let mut seen = Vec::new();
+            let mut after: Option<(i64, String)> = None;
+            loop {
+                let page = store
+                    .alerts_page("front", after.as_ref().map(|(t, i)| (*t, i.as_str())), 2)
+                    .await
+                    .unwrap();
+                assert!(page.len() <= 2, "{backend}");
+                let Some(last) = page.last() else { break };
+                after = Some((last.created_us, last.id.clone()));
+                seen.extend(page.into_iter().map(|a| a.id));
+            }
+            assert_eq!(seen, ["a1", "a2a", "a2b", "a3", "a4"], "{backend}");
+        }
+    }
 }

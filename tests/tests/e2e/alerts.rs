@@ -231,6 +231,16 @@ async fn webhook_targets_on_private_networks_are_refused() {
         "http://[::1]/hook".into(),
         "http://[fe80::1]/hook".into(),
         "http://[::ffff:127.0.0.1]/hook".into(),
+        "http://[::127.0.0.1]/hook".into(),
+        "http://[::10.0.0.1]/hook".into(),
+        "http://[64:ff9b::a9fe:a9fe]/hook".into(),
+        "http://[2002:7f00:1::1]/hook".into(),
+        "http://[2001::1]/hook".into(),
+        "http://[fec0::1]/hook".into(),
+        "http://[100::1]/hook".into(),
+        "http://192.88.99.1/hook".into(),
+        "http://198.18.0.1/hook".into(),
+        "http://does-not-exist.invalid/hook".into(),
         "ftp://example.org/hook".into(),
     ] {
         let (_, r) = app
@@ -244,13 +254,12 @@ async fn webhook_targets_on_private_networks_are_refused() {
             r["errors"][0]["extensions"]["code"], "INVALID_INPUT",
             "{url}: {r}"
         );
-        assert!(
-            r["errors"][0]["message"]
-                .as_str()
-                .unwrap()
-                .contains("webhookUrl"),
-            "{r}"
-        );
+        let message = r["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("webhookUrl"), "{r}");
+        // What a name resolves to, or whether it does, is not told.
+        if !url.starts_with("ftp:") {
+            assert_eq!(message, "input.webhookUrl: not an allowed target", "{url}");
+        }
     }
     // Without the scope, or anonymous: refused.
     let (_, r) = app
@@ -372,4 +381,164 @@ async fn failed_deliveries_are_retried_then_dead_lettered_and_gone_receivers_dis
         "one digest a day: {a}"
     );
     assert_eq!(a["deliveries"][0]["id"], d["id"]);
+}
+
+#[tokio::test]
+async fn a_client_keeps_a_bounded_number_of_alerts_with_bounded_filters_read_a_page_at_a_time() {
+    let app = spawn_app_with(
+        SMALL,
+        "[alerts]\npoll_interval = \"1h\"\nmax_per_client = 3\n",
+    )
+    .await;
+    let token = app.token("alerts:write", None, None);
+    let create = |filter: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            app.post_as(
+                Some(token),
+                "mutation($i: CreateOfferAlertInput!) { createOfferAlert(input: $i) { id } }",
+                json!({ "i": { "candidateRef": "c", "filter": filter, "webhookUrl": app.url("/_sandbox/webhooks") } }),
+            )
+            .await
+            .1
+        }
+    };
+    // Filters too large to keep are refused, naming the field and bound.
+    let romes: Vec<String> = (0..51).map(|_| "D1102".to_owned()).collect();
+    for (filter, field, bound) in [
+        (
+            json!({ "rome": romes }),
+            "input.filter.rome",
+            "at most 50 ROME codes",
+        ),
+        (
+            json!({ "text": "b".repeat(201) }),
+            "input.filter.text",
+            "at most 200 characters",
+        ),
+    ] {
+        let r = create(filter).await;
+        assert_eq!(r["errors"][0]["extensions"]["code"], "INVALID_INPUT", "{r}");
+        assert_eq!(
+            r["errors"][0]["message"],
+            format!("{field}: {bound}"),
+            "{r}"
+        );
+    }
+    // At the bounds, they are kept.
+    let romes: Vec<String> = (0..50).map(|_| "D1102".to_owned()).collect();
+    let mut ids = Vec::new();
+    for filter in [
+        json!({ "rome": romes }),
+        json!({ "text": "b".repeat(200) }),
+        json!({}),
+    ] {
+        let r = create(filter).await;
+        ids.push(r["data"]["createOfferAlert"]["id"].clone());
+        assert!(ids.last().unwrap().is_string(), "{r}");
+    }
+    // A fourth is one too many.
+    let r = create(json!({})).await;
+    assert_eq!(
+        r["errors"][0]["extensions"]["code"], "TOO_MANY_ALERTS",
+        "{r}"
+    );
+    assert!(
+        r["errors"][0]["message"].as_str().unwrap().contains('3'),
+        "{r}"
+    );
+    // Read a page at a time, oldest first.
+    let page = |first: i64, after: Value| {
+        let (app, token) = (&app, &token);
+        async move {
+            app.post_as(
+                Some(token),
+                "query($first: Int!, $after: String) { offerAlerts(first: $first, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id } } } }",
+                json!({ "first": first, "after": after }),
+            )
+            .await
+            .1
+        }
+    };
+    let one = page(2, Value::Null).await;
+    let c = &one["data"]["offerAlerts"];
+    assert_eq!(c["totalCount"], 3, "{one}");
+    assert_eq!(c["pageInfo"]["hasNextPage"], true, "{one}");
+    assert_eq!(c["pageInfo"]["hasPreviousPage"], false, "{one}");
+    let two = page(2, c["pageInfo"]["endCursor"].clone()).await;
+    let d = &two["data"]["offerAlerts"];
+    assert_eq!(d["pageInfo"]["hasNextPage"], false, "{two}");
+    assert_eq!(d["pageInfo"]["hasPreviousPage"], true, "{two}");
+    let read: Vec<Value> = c["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(d["edges"].as_array().unwrap())
+        .map(|e| e["node"]["id"].clone())
+        .collect();
+    assert_eq!(read, ids, "{one} {two}");
+    for (first, after, code) in [
+        (101, Value::Null, "INVALID_INPUT"),
+        (2, json!("not-a-cursor"), "INVALID_CURSOR"),
+    ] {
+        let r = page(first, after).await;
+        assert_eq!(r["errors"][0]["extensions"]["code"], code, "{r}");
+    }
+    // Deleting one makes room for another.
+    let (_, r) = app
+        .post_as(
+            Some(&token),
+            "mutation($id: ID!) { deleteOfferAlert(id: $id) }",
+            json!({ "id": ids[0] }),
+        )
+        .await;
+    assert_eq!(r["data"]["deleteOfferAlert"], true, "{r}");
+    let r = create(json!({})).await;
+    assert!(r["data"]["createOfferAlert"]["id"].is_string(), "{r}");
+}
+
+#[tokio::test]
+async fn a_delivery_to_a_target_refused_since_records_only_that_it_is_not_allowed() {
+    let app = spawn_app_with(SMALL, "[alerts]\npoll_interval = \"1h\"\n").await;
+    let token = app.token("alerts:write", None, None);
+    // Alerts saved when their targets were allowed (since narrowed, or a
+    // name since pointed elsewhere), written as the store holds them.
+    let store = passerelle::store::Store::open(&format!(
+        "sqlite://{}?mode=rwc",
+        app.data_dir.join("passerelle.db").display()
+    ))
+    .await
+    .unwrap();
+    let targets = ["http://10.0.0.1/hook", "http://[::10.0.0.1]/hook"];
+    for (i, target) in targets.iter().enumerate() {
+        store
+            .create_alert(&passerelle::store::alerts::AlertRow {
+                id: format!("alrt_refused_{i}"),
+                client_id: "test-client".into(),
+                candidate_ref: "c".into(),
+                filter: json!({ "source": "CMA" }).to_string(),
+                webhook_url: (*target).into(),
+                secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+                digest: "IMMEDIATE".into(),
+                active: true,
+                disabled_why: None,
+                created_us: chrono::Utc::now().timestamp_micros(),
+            })
+            .await
+            .unwrap();
+    }
+    settled(&app, 0).await;
+    publish_cma(&app, 1).await;
+    for (i, target) in targets.iter().enumerate() {
+        let alert = json!(format!("alrt_refused_{i}"));
+        let a = until(&app, &token, &alert, |a| {
+            a["deliveries"][0]["lastError"].is_string()
+        })
+        .await;
+        assert_eq!(
+            a["deliveries"][0]["lastError"], "not an allowed target",
+            "{target}: {a}"
+        );
+        assert_eq!(a["deliveries"][0]["state"], "PENDING", "{target}: {a}");
+    }
 }

@@ -301,6 +301,20 @@ async fn bulk_uploads_in_csv_and_xml_and_the_export() {
         assert_eq!(status, want_status, "{body}");
         assert_eq!(body["errors"][0]["extensions"]["code"], want_code, "{body}");
     }
+    // A column named twice (here in English and French): which one holds
+    // the amount would be a guess, so the upload is refused, naming both.
+    let records = csv(second);
+    let first_line = records.iter().position(|b| *b == b'\n').unwrap();
+    let mut twice = b"reference;siret;commune;uai;amount;date;montant".to_vec();
+    twice.extend(&records[first_line..]);
+    let (status, _, body) = upload(opco_b, Some("d"), "?campaign=2026", "text/csv", twice).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "MALFORMED_UPLOAD");
+    assert_eq!(
+        body["errors"][0]["message"],
+        "the CSV header has two amount columns: \"amount\" (column 5) and \"montant\" (column 7)",
+        "{body}"
+    );
     let total = app
         .data_bi(
             "{ taxCampaign(year: 2026) { totals { allocations } } }",
@@ -461,6 +475,12 @@ async fn a_malformed_upload_loses_no_line_and_no_line_is_held_whole() {
         })
         .collect::<Vec<_>>()
         .join(";");
+    // Formula starts a spreadsheet also reads: a pipe, a full-width sign.
+    for (row, reference) in [(6, "|cmd"), (7, "\u{FF1D}1+2")] {
+        let mut f = fields(&lines[row]);
+        f[column("reference")] = reference.into();
+        lines[row] = f.join(";");
+    }
     for (row, commune) in [(4, "75999"), (5, "99999")] {
         let mut f = fields(&lines[row]);
         f[column("employer_commune")] = commune.into();
@@ -517,6 +537,8 @@ async fn a_malformed_upload_loses_no_line_and_no_line_is_held_whole() {
         export.contains("\"'=HYPERLINK(\"\"http://x.example\"\",\"\"clic\"\")\""),
         "{export}"
     );
+    assert!(export.contains(";\"'|cmd\";"), "{export}");
+    assert!(export.contains(";\"'\u{FF1D}1+2\";"), "{export}");
 
     // A line of 150 MB refuses the upload, naming it, and is never held.
     let token = app.token("allocations:write", Some(opco), None);

@@ -7,6 +7,7 @@ pub mod detect;
 pub mod index;
 pub mod live;
 pub mod saved;
+pub mod target;
 pub mod webhook;
 
 pub use crate::config::AlertSettings;

@@ -8,21 +8,18 @@
 //! is tried again with exponential backoff and jitter until `retry_for`
 //! has passed, then dead-lettered.
 //!
-//! Targets are checked when an alert is created and at each delivery,
-//! after DNS resolution (the client's resolver refuses forbidden
-//! addresses): loopback, private, link-local, metadata and other special
-//! addresses are refused unless configured. Redirects are not followed.
+//! Targets are checked at each delivery, and by the client's resolver
+//! ([`super::target`]). Redirects are not followed.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
 use futures::StreamExt;
-use ipnet::IpNet;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::target::{GuardedResolver, TargetError, TargetGuard, NOT_ALLOWED};
 use super::{now_us, AlertSettings};
 use crate::store::alerts::{AlertRow, Attempted, DeliveryRow};
 use crate::store::Store;
@@ -48,170 +45,37 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &str) -> String {
     format!("v1,{}", B64.encode(tag.as_ref()))
 }
 
-/// Which addresses webhooks may reach.
-#[derive(Debug, Clone, Default)]
-pub struct TargetGuard {
-    allowed: Vec<IpNet>,
-}
-
-/// Why a target is refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TargetError {
-    /// Not an absolute http(s) URL.
-    #[error("{0}")]
-    Url(String),
-    /// It resolves to an address webhooks may not reach.
-    #[error("{host} resolves to {address}, a {kind} address, which webhooks may not reach")]
-    Forbidden {
-        /// The host.
-        host: String,
-        /// The address.
-        address: IpAddr,
-        /// What kind of address.
-        kind: &'static str,
-    },
-    /// It does not resolve.
-    #[error("{0} does not resolve")]
-    Unresolved(String),
-}
-
-/// The kind of a special address, `None` for a public one.
-fn special(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            if v4.is_loopback() {
-                Some("loopback")
-            } else if o == [169, 254, 169, 254] || o == [100, 100, 100, 200] {
-                Some("cloud metadata")
-            } else if v4.is_link_local() {
-                Some("link-local")
-            } else if v4.is_private() {
-                Some("private")
-            } else if o[0] == 100 && (64..128).contains(&o[1]) {
-                Some("shared (carrier-grade NAT)")
-            } else if v4.is_unspecified() || o[0] == 0 {
-                Some("unspecified")
-            } else if v4.is_broadcast() || v4.is_multicast() || o[0] >= 240 {
-                Some("broadcast, multicast or reserved")
-            } else if v4.is_documentation()
-                || (o[0] == 198 && (o[1] == 18 || o[1] == 19))
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
-            {
-                Some("reserved")
-            } else {
-                None
-            }
+/// What a client is told of a request that got no answer: the resolver's
+/// refusal (the name now resolves to a forbidden address) as any refused
+/// target, or the kind of failure; never the transport's own words, which
+/// would tell what lies behind the name.
+fn sent_error(e: &reqwest::Error) -> &'static str {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<TargetError>().is_some() {
+            return NOT_ALLOWED;
         }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return special(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            if v6.is_loopback() {
-                Some("loopback")
-            } else if s == [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254] {
-                Some("cloud metadata")
-            } else if v6.is_unspecified() {
-                Some("unspecified")
-            } else if (s[0] & 0xffc0) == 0xfe80 {
-                Some("link-local")
-            } else if (s[0] & 0xfe00) == 0xfc00 {
-                Some("private (unique local)")
-            } else if v6.is_multicast()
-                || s[0] == 0x2001 && s[1] == 0xdb8
-                || s[0] == 0x64 && s[1] == 0xff9b
-            {
-                Some("reserved")
-            } else {
-                None
-            }
-        }
+        source = s.source();
+    }
+    if e.is_timeout() {
+        "the receiver did not answer in time"
+    } else if e.is_connect() {
+        "the receiver could not be reached"
+    } else {
+        "the request to the receiver failed"
     }
 }
 
-impl TargetGuard {
-    /// A guard allowing the special addresses of `allowed` networks (CIDR).
-    pub fn new(allowed: &[String]) -> Result<Self, String> {
-        let allowed = allowed
-            .iter()
-            .map(|n| {
-                n.parse::<IpNet>()
-                    .or_else(|_| n.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("{n:?} is not a network (CIDR, like 127.0.0.1/32)"))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { allowed })
+/// An error and its causes, for the log.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
     }
-
-    /// Checks one address of `host`.
-    pub fn check_address(&self, host: &str, address: IpAddr) -> Result<(), TargetError> {
-        match special(address) {
-            Some(kind) if !self.allowed.iter().any(|n| n.contains(&address)) => {
-                Err(TargetError::Forbidden {
-                    host: host.to_owned(),
-                    address,
-                    kind,
-                })
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Checks a webhook URL: its form, and every address its host
-    /// resolves to.
-    pub async fn check(&self, url: &str) -> Result<url::Url, TargetError> {
-        let parsed =
-            url::Url::parse(url).map_err(|e| TargetError::Url(format!("not a URL: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(TargetError::Url("the scheme must be http or https".into()));
-        }
-        if !parsed.username().is_empty() || parsed.password().is_some() {
-            return Err(TargetError::Url(
-                "credentials in the URL are refused: the signature authenticates".into(),
-            ));
-        }
-        let port = parsed.port_or_known_default().unwrap_or(443);
-        match parsed.host() {
-            Some(url::Host::Ipv4(ip)) => self.check_address(url, IpAddr::V4(ip))?,
-            Some(url::Host::Ipv6(ip)) => self.check_address(url, IpAddr::V6(ip))?,
-            Some(url::Host::Domain(d)) => {
-                let addresses: Vec<SocketAddr> = tokio::net::lookup_host((d, port))
-                    .await
-                    .map_err(|_| TargetError::Unresolved(d.to_owned()))?
-                    .collect();
-                if addresses.is_empty() {
-                    return Err(TargetError::Unresolved(d.to_owned()));
-                }
-                for a in addresses {
-                    self.check_address(d, a.ip())?;
-                }
-            }
-            None => return Err(TargetError::Url("the URL has no host".into())),
-        }
-        Ok(parsed)
-    }
-}
-
-/// The HTTP client's resolver: names resolve to the addresses the guard
-/// allows only, so that a name cannot be pointed at a forbidden address
-/// between the check at creation and a delivery.
-struct GuardedResolver(TargetGuard);
-
-impl reqwest::dns::Resolve for GuardedResolver {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let guard = self.0.clone();
-        Box::pin(async move {
-            let host = name.as_str().to_owned();
-            let addresses: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            for a in &addresses {
-                guard.check_address(&host, a.ip())?;
-            }
-            let out: reqwest::dns::Addrs = Box::new(addresses.into_iter());
-            Ok(out)
-        })
-    }
+    out
 }
 
 /// A batch's offers as webhooks show them.
@@ -359,7 +223,10 @@ impl Deliverer {
         }
         let url = match self.guard.check(&alert.webhook_url).await {
             Ok(u) => u,
-            Err(e) => return failed(None, e.to_string()),
+            Err(e) => {
+                tracing::warn!(alert = %alert.id, detail = %e.detail(), "a webhook target was refused");
+                return failed(None, e.to_string());
+            }
         };
         let body = match self.body(d, alert).await {
             Ok(b) => b,
@@ -396,14 +263,9 @@ impl Deliverer {
                 format!("the receiver answered {}", r.status()),
             ),
             Err(e) => {
-                // The resolver's refusal is the source of the error.
-                let mut why = e.to_string();
-                let mut source = std::error::Error::source(&e);
-                while let Some(s) = source {
-                    why = s.to_string();
-                    source = s.source();
-                }
-                failed(None, why)
+                let why = sent_error(&e);
+                tracing::warn!(alert = %alert.id, error = %error_chain(&e), "a webhook delivery failed");
+                failed(None, why.to_owned())
             }
         }
     }
@@ -649,42 +511,65 @@ mod tests {
         assert!(new_secret().starts_with("whsec_"));
     }
 
-    #[test]
-    fn special_addresses_are_refused_unless_allowed() {
-        let guard = TargetGuard::default();
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "169.254.1.1",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "fd00:ec2::254",
-            "::ffff:127.0.0.1",
-            "224.0.0.1",
-        ] {
-            let ip: IpAddr = ip.parse().unwrap();
-            assert!(guard.check_address("h", ip).is_err(), "{ip}");
+    #[tokio::test]
+    async fn the_clients_resolver_refuses_as_the_check_does_in_the_same_words() {
+        let client = reqwest::Client::builder()
+            .dns_resolver(Arc::new(GuardedResolver(TargetGuard::default())))
+            .build()
+            .unwrap();
+        for url in ["http://localhost:9/", "http://does-not-exist.invalid/"] {
+            let e = client.get(url).send().await.unwrap_err();
+            assert_eq!(sent_error(&e), NOT_ALLOWED, "{url}: {}", error_chain(&e));
         }
-        for ip in ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"] {
-            assert!(
-                guard.check_address("h", ip.parse().unwrap()).is_ok(),
-                "{ip}"
-            );
+    }
+
+    #[tokio::test]
+    async fn a_delivery_to_a_refused_target_records_the_generic_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let deliverer = Deliverer::new(
+            store,
+            TargetGuard::default(),
+            AlertSettings::default(),
+            Arc::new(Notify::new()),
+        );
+        for target in ["http://localhost:9/hook", "http://[::10.0.0.1]/hook"] {
+            let alert = AlertRow {
+                id: "alrt_1".into(),
+                client_id: "front".into(),
+                candidate_ref: "cand".into(),
+                filter: "{}".into(),
+                webhook_url: target.into(),
+                secret: new_secret(),
+                digest: "IMMEDIATE".into(),
+                active: true,
+                disabled_why: None,
+                created_us: 1,
+            };
+            let delivery = DeliveryRow {
+                id: "msg_1".into(),
+                alert_id: "alrt_1".into(),
+                refs: Vec::new(),
+                sets: Vec::new(),
+                offers: 0,
+                state: "pending".into(),
+                attempts: 0,
+                created_us: now_us(),
+                due_us: now_us(),
+                first_due_us: now_us(),
+                last_status: None,
+                last_error: None,
+                delivered_us: None,
+                delivered_by: None,
+            };
+            match deliverer.attempt(&delivery, &alert).await {
+                Attempted::Retry { error, status, .. } => {
+                    assert_eq!((error.as_str(), status), (NOT_ALLOWED, None), "{target}")
+                }
+                other => panic!("{target}: {other:?}"),
+            }
         }
-        let loopback = TargetGuard::new(&["127.0.0.1/32".into()]).unwrap();
-        assert!(loopback
-            .check_address("h", "127.0.0.1".parse().unwrap())
-            .is_ok());
-        assert!(loopback
-            .check_address("h", "127.0.0.2".parse().unwrap())
-            .is_err());
-        assert!(TargetGuard::new(&["nonsense".into()]).is_err());
     }
 
     #[test]
