@@ -26,6 +26,8 @@ pub struct CampaignHttp {
     pub store: Store,
     /// Checks callers' tokens.
     pub validator: Arc<Validator>,
+    /// The name of the web console's session cookie.
+    pub session_cookie: &'static str,
 }
 
 /// The query string of an upload.
@@ -64,7 +66,7 @@ async fn authenticate(
     console_cookie: bool,
 ) -> Result<Caller, Response> {
     let from_cookie = match console_cookie {
-        true => super::console::cookie_caller(&http.validator, headers).await,
+        true => super::console::cookie_caller(&http.validator, headers, http.session_cookie).await,
         false => None,
     };
     let caller = match from_cookie {

@@ -10,13 +10,25 @@
 //! cookie. The page asks `/console/session` for it and holds it in memory
 //! to call `/graphql` as any client does: it never sits in a URL or in
 //! the browser's storage, and a replica needs no session of its own.
+//!
+//! The sign-in's cookie is signed (see [`signed`]), the way back it keeps
+//! is a path of this site (see [`back`]), and the site's address is
+//! configured or the listen address, never a request's `Host` (see
+//! [`origin`]). On HTTPS, both cookies are `__Host-` cookies: `Secure`,
+//! `Path=/`, no `Domain`, so that a sibling subdomain cannot plant them.
+
+mod back;
+mod origin;
+pub mod signed;
+
+pub use origin::site_origin;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
@@ -28,14 +40,36 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use self::back::local_path;
+use self::signed::CookieKey;
 use crate::auth::{Caller, Validator};
 use crate::config::ConsoleConfig;
 
-/// The cookie holding a signed-in person's access token.
-pub const SESSION_COOKIE: &str = "passerelle_console";
+/// The cookie holding a signed-in person's access token, on HTTPS
+/// (`secure`) and on HTTP.
+pub fn session_cookie(secure: bool) -> &'static str {
+    if secure {
+        "__Host-passerelle_console"
+    } else {
+        "passerelle_console"
+    }
+}
+
 /// The cookie holding a sign-in under way (state, verifier, where to go
-/// back), for the callback only.
-const LOGIN_COOKIE: &str = "passerelle_console_login";
+/// back), signed, for the callback.
+fn login_cookie(secure: bool) -> &'static str {
+    if secure {
+        "__Host-passerelle_console_login"
+    } else {
+        "passerelle_console_login"
+    }
+}
+
+/// Whether cookies of a console at `public_url` are `Secure` (and
+/// `__Host-`).
+pub fn secure(public_url: Option<&url::Url>) -> bool {
+    public_url.is_some_and(|u| u.scheme() == "https")
+}
 /// How long a sign-in may take at the identity provider.
 const LOGIN_TTL: Duration = Duration::from_secs(600);
 /// The paths the console's pages answer; the page routes itself.
@@ -63,6 +97,10 @@ struct Boundaries;
 pub struct Console {
     config: ConsoleConfig,
     validator: Arc<Validator>,
+    /// The site's origin: `public_url`'s, else the listen address's.
+    site: String,
+    /// Signs the cookie of a sign-in under way.
+    key: Arc<CookieKey>,
     /// Whether the sandbox's own identity provider is served here.
     sandbox_provider: bool,
     /// Whether this is the sandbox.
@@ -81,15 +119,20 @@ struct Endpoints {
 }
 
 impl Console {
-    /// The console of a gateway whose tokens `validator` checks;
+    /// The console of a gateway listening on `listen`, whose tokens
+    /// `validator` checks and whose sign-in cookies `key` signs;
     /// `sandbox_provider` when the sandbox's identity provider is served.
     pub fn new(
         config: ConsoleConfig,
         validator: Arc<Validator>,
         sandbox: bool,
         sandbox_provider: bool,
+        listen: std::net::SocketAddr,
+        key: Arc<CookieKey>,
     ) -> Self {
         Self {
+            site: site_origin(config.public_url.as_ref(), listen),
+            key,
             config,
             validator,
             sandbox,
@@ -106,13 +149,15 @@ impl Console {
         }
     }
 
-    /// The identity provider's discovery document, if a person can sign in.
-    fn discovery(&self, origin: &str) -> Option<String> {
+    /// The identity provider's discovery document, if a person can sign
+    /// in: the configured one, or the sandbox's own at this site.
+    fn discovery(&self) -> Option<String> {
         match &self.config.discovery_url {
             Some(u) => Some(u.to_string()),
-            None if self.sandbox_provider => {
-                Some(format!("{origin}/.well-known/openid-configuration"))
-            }
+            None if self.sandbox_provider => Some(format!(
+                "{}/.well-known/openid-configuration",
+                self.site
+            )),
             None => None,
         }
     }
@@ -137,21 +182,54 @@ impl Console {
             .map_err(|e| e.to_string())
     }
 
-    /// Whether cookies must be `Secure`.
+    /// Whether cookies must be `Secure` (and are `__Host-` cookies).
     fn secure(&self) -> bool {
-        self.config
-            .public_url
-            .as_ref()
-            .is_some_and(|u| u.scheme() == "https")
+        secure(self.config.public_url.as_ref())
     }
 
-    fn cookie<'a>(&self, name: &'a str, value: String, path: &'a str, max_age: i64) -> Cookie<'a> {
+    fn session_cookie(&self) -> &'static str {
+        session_cookie(self.secure())
+    }
+
+    fn login_cookie(&self) -> &'static str {
+        login_cookie(self.secure())
+    }
+
+    /// The path of the sign-in's cookie: the callback's, except that a
+    /// `__Host-` cookie must have `/`.
+    fn login_path(&self) -> &'static str {
+        if self.secure() {
+            "/"
+        } else {
+            "/console/callback"
+        }
+    }
+
+    fn cookie(&self, name: &'static str, value: String, path: &'static str, max_age: i64) -> Cookie<'static> {
         let mut c = Cookie::new(name, value);
         c.set_http_only(true);
         c.set_secure(self.secure());
         c.set_path(path);
         c.set_max_age(cookie::time::Duration::seconds(max_age.max(0)));
         c
+    }
+
+    /// The sign-in's cookie, removed.
+    fn login_gone(&self) -> Cookie<'static> {
+        self.cookie(self.login_cookie(), String::new(), self.login_path(), 0)
+    }
+
+    /// `None` when a request that changes something may be served; else
+    /// the refusal (403) of a request from another site.
+    fn refuse_other_site(&self, headers: &HeaderMap) -> Option<Response> {
+        let host_is_site = self.config.public_url.is_none();
+        (!origin::same_site(headers, &self.site, host_is_site)).then(|| {
+            message(
+                StatusCode::FORBIDDEN,
+                "Requête refusée",
+                "Cette action ne peut venir que des pages de la console.",
+            )
+        })
     }
 }
 
@@ -223,26 +301,9 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Where the browser reached the gateway: `public_url` when configured,
-/// else the request's `Host` over HTTP.
-pub fn request_origin(headers: &HeaderMap, public_url: Option<&url::Url>) -> String {
-    if let Some(u) = public_url {
-        return u.origin().ascii_serialization();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
-        })
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}")
-}
-
 /// A built file, with its type and caching: hashed assets are immutable,
 /// the page itself is revalidated.
-fn built(file: rust_embed::EmbeddedFile, immutable: bool, headers: &HeaderMap) -> Response {
+pub(super) fn built(file: rust_embed::EmbeddedFile, immutable: bool, headers: &HeaderMap) -> Response {
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
     if headers
         .get(header::IF_NONE_MATCH)
@@ -335,12 +396,22 @@ fn expiry(token: &str) -> Option<i64> {
         .as_i64()
 }
 
-/// Adds a `Set-Cookie` to a response.
+/// Adds a `Set-Cookie` to a response; a value no header can carry is
+/// not set.
 fn set_cookie(r: &mut Response, cookie: &Cookie<'_>) {
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie.to_string()).expect("cookie values are ASCII"),
-    );
+    match HeaderValue::from_str(&cookie.to_string()) {
+        Ok(v) => {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+        Err(_) => tracing::warn!(cookie = cookie.name(), "a cookie's value is not a header's"),
+    }
+}
+
+/// `303 See Other` to a path of this site, `/` when `path` is not one.
+fn see_other(path: &str) -> Response {
+    let back = local_path(Some(path));
+    let location = HeaderValue::from_str(&back).unwrap_or(HeaderValue::from_static("/"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
 fn no_store(mut r: Response) -> Response {
@@ -353,24 +424,23 @@ fn no_store(mut r: Response) -> Response {
 /// grants, for the page to call the API with; 401 when nobody is signed
 /// in (or the token no longer holds).
 async fn session(State(c): State<Arc<Console>>, headers: HeaderMap) -> Response {
-    let origin = request_origin(&headers, c.config.public_url.as_ref());
     let signed_out = |clear: bool| {
         let mut r = (
             StatusCode::UNAUTHORIZED,
             Json(json!({
                 "signedIn": false,
                 "sandbox": c.sandbox,
-                "signIn": c.discovery(&origin).is_some(),
+                "signIn": c.discovery().is_some(),
             })),
         )
             .into_response();
         if clear {
-            let gone = c.cookie(SESSION_COOKIE, String::new(), "/", 0);
+            let gone = c.cookie(c.session_cookie(), String::new(), "/", 0);
             set_cookie(&mut r, &gone);
         }
         no_store(r)
     };
-    let Some(token) = cookie_value(&headers, SESSION_COOKIE) else {
+    let Some(token) = cookie_value(&headers, c.session_cookie()) else {
         return signed_out(false);
     };
     let Ok(caller) = c.validator.validate(&token).await else {
@@ -395,37 +465,60 @@ async fn session(State(c): State<Arc<Console>>, headers: HeaderMap) -> Response 
     )
 }
 
-/// The caller of a request that carries the console's session cookie and
-/// no `Authorization` header: for the downloads a page links to.
-pub async fn cookie_caller(validator: &Validator, headers: &HeaderMap) -> Option<Caller> {
+/// The caller of a request that carries the console's session cookie
+/// (named `cookie`, see [`session_cookie`]) and no `Authorization` header:
+/// for the downloads a page links to.
+pub async fn cookie_caller(
+    validator: &Validator,
+    headers: &HeaderMap,
+    cookie: &str,
+) -> Option<Caller> {
     if headers.contains_key(header::AUTHORIZATION) {
         return None;
     }
-    let token = cookie_value(headers, SESSION_COOKIE)?;
+    let token = cookie_value(headers, cookie)?;
     validator.validate(&token).await.ok()
 }
 
-#[derive(Deserialize)]
-struct LoginQuery {
-    #[serde(rename = "return")]
-    return_to: Option<String>,
-}
-
-/// A sign-in under way, as its cookie keeps it.
+/// A sign-in under way, as its signed cookie keeps it.
 #[derive(Serialize, Deserialize)]
 struct Pending {
     state: String,
     verifier: String,
     back: String,
     redirect_uri: String,
+    /// When the sign-in expires (Unix seconds).
+    expires: i64,
 }
 
-/// Where to go back after signing in: a path of this site only.
-fn local_path(path: Option<&str>) -> String {
-    match path {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
-        _ => "/".to_owned(),
+impl Pending {
+    /// The cookie's value: the sign-in as JSON, signed.
+    fn seal(&self, key: &CookieKey, name: &str) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        key.sign(
+            name,
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json),
+        )
     }
+
+    /// The sign-in a cookie's value keeps, when `key` signed it and it has
+    /// not expired.
+    fn open(value: &str, key: &CookieKey, name: &str) -> Option<Self> {
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(key.verify(name, value)?)
+            .ok()?;
+        serde_json::from_slice::<Self>(&json)
+            .ok()
+            .filter(|p| p.expires > chrono::Utc::now().timestamp())
+    }
+}
+
+/// The value of the `return` parameter of a query string; an unreadable
+/// one is no value.
+fn return_parameter(raw: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(raw?.as_bytes())
+        .find(|(k, _)| k == "return")
+        .map(|(_, v)| v.into_owned())
 }
 
 type Client = oauth2::basic::BasicClient<
@@ -457,19 +550,30 @@ impl Console {
 }
 
 /// `GET /console/login?return=/campagne`: off to the identity provider.
+///
+/// In the sandbox (no `public_url`), a browser that reached the gateway
+/// under another name than its listen address (`localhost`) is first sent
+/// to the same page at the listen address, where the identity provider
+/// will send it back, so that the sign-in's cookie is found there.
 async fn login(
     State(c): State<Arc<Console>>,
     headers: HeaderMap,
-    Query(q): Query<LoginQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Response {
-    let origin = request_origin(&headers, c.config.public_url.as_ref());
-    let Some(discovery) = c.discovery(&origin) else {
+    let back = local_path(return_parameter(raw.as_deref()).as_deref());
+    let Some(discovery) = c.discovery() else {
         return message(
             StatusCode::NOT_FOUND,
             "Connexion indisponible",
             "Aucun fournisseur d'identité n'est configuré pour la console ([console] discovery_url).",
         );
     };
+    let again = raw
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|p| p == "again"));
+    if c.config.public_url.is_none() && !again && !c.reached_at_site(&headers) {
+        return no_store(c.login_at_site(&back));
+    }
     let endpoints = match c.endpoints(discovery).await {
         Ok(e) => e,
         Err(e) => {
@@ -481,7 +585,7 @@ async fn login(
             );
         }
     };
-    let redirect_uri = format!("{origin}/console/callback");
+    let redirect_uri = format!("{}/console/callback", c.site);
     let client = match c.client(&endpoints, &redirect_uri) {
         Ok(client) => client,
         Err(e) => {
@@ -501,26 +605,58 @@ async fn login(
         request = request.add_scope(Scope::new(s.clone()));
     }
     let (url, state) = request.url();
+    let Ok(location) = HeaderValue::from_str(url.as_str()) else {
+        tracing::warn!("the identity provider's authorization endpoint is not a header's value");
+        return message(
+            StatusCode::BAD_GATEWAY,
+            "Connexion indisponible",
+            "La configuration du fournisseur d'identité est invalide.",
+        );
+    };
     let pending = Pending {
         state: state.secret().clone(),
         verifier: verifier.secret().clone(),
-        back: local_path(q.return_to.as_deref()),
+        back,
         redirect_uri,
+        expires: chrono::Utc::now().timestamp() + LOGIN_TTL.as_secs() as i64,
     };
-    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(serde_json::to_vec(&pending).expect("serializes"));
     // Lax: the identity provider sends the person back by a top-level
     // navigation from its own site.
     let mut cookie = c.cookie(
-        LOGIN_COOKIE,
-        value,
-        "/console/callback",
+        c.login_cookie(),
+        pending.seal(&c.key, c.login_cookie()),
+        c.login_path(),
         LOGIN_TTL.as_secs() as i64,
     );
     cookie.set_same_site(SameSite::Lax);
-    let mut r = Redirect::to(url.as_str()).into_response();
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response();
     set_cookie(&mut r, &cookie);
     no_store(r)
+}
+
+impl Console {
+    /// Whether the request's `Host` is the site's.
+    fn reached_at_site(&self, headers: &HeaderMap) -> bool {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        host.is_some_and(|h| {
+            self.site
+                .strip_prefix("http://")
+                .or_else(|| self.site.strip_prefix("https://"))
+                .is_some_and(|site| site.eq_ignore_ascii_case(h))
+        })
+    }
+
+    /// The sign-in page at the site's own address, going back to `back`.
+    fn login_at_site(&self, back: &str) -> Response {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("return", back)
+            .finish();
+        let to = format!("{}/console/login?{query}&again", self.site);
+        match HeaderValue::from_str(&to) {
+            Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
+            Err(_) => see_other("/"),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -540,17 +676,13 @@ async fn callback(
 ) -> Response {
     let failed = |status: StatusCode, why: &str| {
         let mut r = message(status, "Connexion impossible", why);
-        let gone = c.cookie(LOGIN_COOKIE, String::new(), "/console/callback", 0);
-        set_cookie(&mut r, &gone);
+        set_cookie(&mut r, &c.login_gone());
         r
     };
-    let pending = cookie_value(&headers, LOGIN_COOKIE)
-        .and_then(|v| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(v)
-                .ok()
-        })
-        .and_then(|b| serde_json::from_slice::<Pending>(&b).ok());
+    // A cookie this gateway did not sign, or signed too long ago, is no
+    // sign-in under way.
+    let pending = cookie_value(&headers, c.login_cookie())
+        .and_then(|v| Pending::open(&v, &c.key, c.login_cookie()));
     let Some(pending) = pending else {
         return failed(
             StatusCode::BAD_REQUEST,
@@ -579,8 +711,7 @@ async fn callback(
     let Some(code) = q.code else {
         return failed(StatusCode::BAD_REQUEST, "La réponse ne porte pas de code.");
     };
-    let origin = request_origin(&headers, c.config.public_url.as_ref());
-    let Some(discovery) = c.discovery(&origin) else {
+    let Some(discovery) = c.discovery() else {
         return failed(
             StatusCode::NOT_FOUND,
             "Aucun fournisseur d'identité n'est configuré.",
@@ -624,12 +755,12 @@ async fn callback(
         );
     }
     let ttl = expiry(&token).map_or(3600, |e| e - chrono::Utc::now().timestamp());
-    let mut session = c.cookie(SESSION_COOKIE, token, "/", ttl);
+    let mut session = c.cookie(c.session_cookie(), token, "/", ttl);
     session.set_same_site(SameSite::Strict);
-    let gone = c.cookie(LOGIN_COOKIE, String::new(), "/console/callback", 0);
-    let mut r = Redirect::to(&pending.back).into_response();
+    // The way back is checked again: it is what the redirect will say.
+    let mut r = see_other(&pending.back);
     set_cookie(&mut r, &session);
-    set_cookie(&mut r, &gone);
+    set_cookie(&mut r, &c.login_gone());
     no_store(r)
 }
 
@@ -646,10 +777,14 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// `POST /console/logout`: the session forgotten.
-async fn logout(State(c): State<Arc<Console>>) -> Response {
-    let gone = c.cookie(SESSION_COOKIE, String::new(), "/", 0);
-    let mut r = Redirect::to("/").into_response();
+/// `POST /console/logout`: the session forgotten; refused (403) to a
+/// page of another site.
+async fn logout(State(c): State<Arc<Console>>, headers: HeaderMap) -> Response {
+    if let Some(refused) = c.refuse_other_site(&headers) {
+        return refused;
+    }
+    let gone = c.cookie(c.session_cookie(), String::new(), "/", 0);
+    let mut r = see_other("/");
     set_cookie(&mut r, &gone);
     no_store(r)
 }
@@ -674,41 +809,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn going_back_stays_on_this_site() {
-        assert_eq!(
-            local_path(Some("/campagne?annee=2026")),
-            "/campagne?annee=2026"
-        );
-        for elsewhere in [
-            "https://evil.example/",
-            "//evil.example",
-            "/\\evil",
-            "campagne",
-        ] {
-            assert_eq!(local_path(Some(elsewhere)), "/", "{elsewhere}");
-        }
-        assert_eq!(local_path(None), "/");
-    }
-
-    #[test]
     fn text_is_escaped_for_html() {
         assert_eq!(
             escape(r#"<a href="x">l'été & co</a>"#),
             "&lt;a href=&quot;x&quot;&gt;l&#39;été &amp; co&lt;/a&gt;"
-        );
-    }
-
-    #[test]
-    fn a_request_origin_is_its_host_unless_configured() {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:4000"));
-        assert_eq!(request_origin(&h, None), "http://127.0.0.1:4000");
-        h.insert(header::HOST, HeaderValue::from_static("evil\"host"));
-        assert_eq!(request_origin(&h, None), "http://127.0.0.1");
-        let public = url::Url::parse("https://passerelle.example/x").unwrap();
-        assert_eq!(
-            request_origin(&h, Some(&public)),
-            "https://passerelle.example"
         );
     }
 }
