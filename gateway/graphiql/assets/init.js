@@ -7,7 +7,7 @@
   var fetcher = GraphiQL.createFetcher({
     url: '/graphql',
     subscriptionUrl: socket,
-    headers: { Accept: 'application/graphql-response+json' },
+    headers: { accept: 'application/graphql-response+json' },
   });
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
   root.render(React.createElement(GraphiQL, { fetcher: fetcher }));

@@ -101,8 +101,9 @@ pub struct Console {
     site: String,
     /// Signs the cookie of a sign-in under way.
     key: Arc<CookieKey>,
-    /// Whether the sandbox's own identity provider is served here.
-    sandbox_provider: bool,
+    /// The endpoints of the sandbox's own identity provider, when people
+    /// sign in to it: known here, never discovered.
+    sandbox_endpoints: Option<Arc<Endpoints>>,
     /// Whether this is the sandbox.
     sandbox: bool,
     /// The identity providers' endpoints, by discovery URL.
@@ -130,13 +131,22 @@ impl Console {
         listen: std::net::SocketAddr,
         key: Arc<CookieKey>,
     ) -> Self {
+        let site = site_origin(config.public_url.as_ref(), listen);
+        // The browser goes to the sandbox's provider at the site; the
+        // gateway exchanges codes with it on its own listen address.
+        let sandbox_endpoints = (sandbox_provider && config.discovery_url.is_none()).then(|| {
+            Arc::new(Endpoints {
+                authorization_endpoint: format!("{site}/_sandbox/oidc/authorize"),
+                token_endpoint: format!("{}/_sandbox/oidc/token", site_origin(None, listen)),
+            })
+        });
         Self {
-            site: site_origin(config.public_url.as_ref(), listen),
+            site,
             key,
             config,
             validator,
             sandbox,
-            sandbox_provider,
+            sandbox_endpoints,
             providers: moka::future::Cache::builder()
                 .max_capacity(4)
                 .time_to_live(Duration::from_secs(3600))
@@ -149,22 +159,23 @@ impl Console {
         }
     }
 
-    /// The identity provider's discovery document, if a person can sign
-    /// in: the configured one, or the sandbox's own at this site.
-    fn discovery(&self) -> Option<String> {
-        match &self.config.discovery_url {
-            Some(u) => Some(u.to_string()),
-            None if self.sandbox_provider => Some(format!(
-                "{}/.well-known/openid-configuration",
-                self.site
-            )),
-            None => None,
-        }
+    /// Whether a person can sign in: to the configured identity provider,
+    /// or to the sandbox's own.
+    fn signs_in(&self) -> bool {
+        self.config.discovery_url.is_some() || self.sandbox_endpoints.is_some()
     }
 
-    async fn endpoints(&self, discovery: String) -> Result<Arc<Endpoints>, String> {
+    /// The identity provider's endpoints: the sandbox's, or those the
+    /// configured provider's discovery document names; `None` when nobody
+    /// can sign in.
+    async fn endpoints(&self) -> Option<Result<Arc<Endpoints>, String>> {
+        if let Some(e) = &self.sandbox_endpoints {
+            return Some(Ok(e.clone()));
+        }
+        let discovery = self.config.discovery_url.as_ref()?.to_string();
         let http = self.http.clone();
-        self.providers
+        let found = self
+            .providers
             .try_get_with(discovery.clone(), async move {
                 let answer = http
                     .get(&discovery)
@@ -179,7 +190,8 @@ impl Console {
                     .map_err(|e| format!("{discovery}: {e}"))
             })
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        Some(found)
     }
 
     /// Whether cookies must be `Secure` (and are `__Host-` cookies).
@@ -430,7 +442,7 @@ async fn session(State(c): State<Arc<Console>>, headers: HeaderMap) -> Response 
             Json(json!({
                 "signedIn": false,
                 "sandbox": c.sandbox,
-                "signIn": c.discovery().is_some(),
+                "signIn": c.signs_in(),
             })),
         )
             .into_response();
@@ -561,22 +573,22 @@ async fn login(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let back = local_path(return_parameter(raw.as_deref()).as_deref());
-    let Some(discovery) = c.discovery() else {
-        return message(
-            StatusCode::NOT_FOUND,
-            "Connexion indisponible",
-            "Aucun fournisseur d'identité n'est configuré pour la console ([console] discovery_url).",
-        );
-    };
     let again = raw
         .as_deref()
         .is_some_and(|q| q.split('&').any(|p| p == "again"));
-    if c.config.public_url.is_none() && !again && !c.reached_at_site(&headers) {
+    if c.signs_in() && c.config.public_url.is_none() && !again && !c.reached_at_site(&headers) {
         return no_store(c.login_at_site(&back));
     }
-    let endpoints = match c.endpoints(discovery).await {
-        Ok(e) => e,
-        Err(e) => {
+    let endpoints = match c.endpoints().await {
+        Some(Ok(e)) => e,
+        None => {
+            return message(
+                StatusCode::NOT_FOUND,
+                "Connexion indisponible",
+                "Aucun fournisseur d'identité n'est configuré pour la console ([console] discovery_url).",
+            )
+        }
+        Some(Err(e)) => {
             tracing::warn!(error = %e, "the identity provider's configuration is unreadable");
             return message(
                 StatusCode::BAD_GATEWAY,
@@ -711,14 +723,14 @@ async fn callback(
     let Some(code) = q.code else {
         return failed(StatusCode::BAD_REQUEST, "La réponse ne porte pas de code.");
     };
-    let Some(discovery) = c.discovery() else {
+    let Some(endpoints) = c.endpoints().await else {
         return failed(
             StatusCode::NOT_FOUND,
             "Aucun fournisseur d'identité n'est configuré.",
         );
     };
     let exchanged = async {
-        let endpoints = c.endpoints(discovery).await?;
+        let endpoints = endpoints?;
         let client = c.client(&endpoints, &pending.redirect_uri)?;
         client
             .exchange_code(AuthorizationCode::new(code))
