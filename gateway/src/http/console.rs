@@ -217,7 +217,13 @@ impl Console {
         }
     }
 
-    fn cookie(&self, name: &'static str, value: String, path: &'static str, max_age: i64) -> Cookie<'static> {
+    fn cookie(
+        &self,
+        name: &'static str,
+        value: String,
+        path: &'static str,
+        max_age: i64,
+    ) -> Cookie<'static> {
         let mut c = Cookie::new(name, value);
         c.set_http_only(true);
         c.set_secure(self.secure());
@@ -315,7 +321,11 @@ pub fn escape(text: &str) -> String {
 
 /// A built file, with its type and caching: hashed assets are immutable,
 /// the page itself is revalidated.
-pub(super) fn built(file: rust_embed::EmbeddedFile, immutable: bool, headers: &HeaderMap) -> Response {
+pub(super) fn built(
+    file: rust_embed::EmbeddedFile,
+    immutable: bool,
+    headers: &HeaderMap,
+) -> Response {
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
     if headers
         .get(header::IF_NONE_MATCH)
@@ -819,6 +829,61 @@ fn message(status: StatusCode, title: &str, text: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pending(expires: i64) -> Pending {
+        Pending {
+            state: "s".into(),
+            verifier: "v".into(),
+            back: "/campagne".into(),
+            redirect_uri: "http://127.0.0.1:4000/console/callback".into(),
+            expires,
+        }
+    }
+
+    #[test]
+    fn a_sign_in_cookie_opens_only_signed_by_this_key_under_its_name_and_in_time() {
+        let key = CookieKey::from_bytes(&[1; 32]);
+        let later = chrono::Utc::now().timestamp() + 60;
+        let sealed = pending(later).seal(&key, "login");
+        let opened = Pending::open(&sealed, &key, "login").expect("opens");
+        assert_eq!(
+            (opened.state.as_str(), opened.back.as_str()),
+            ("s", "/campagne")
+        );
+        assert!(Pending::open(&sealed, &key, "session").is_none());
+        assert!(Pending::open(&sealed, &CookieKey::from_bytes(&[2; 32]), "login").is_none());
+        let (unsigned, _) = sealed.rsplit_once('.').unwrap();
+        assert!(Pending::open(unsigned, &key, "login").is_none());
+        let expired = pending(chrono::Utc::now().timestamp() - 1).seal(&key, "login");
+        assert!(Pending::open(&expired, &key, "login").is_none());
+    }
+
+    #[test]
+    fn the_redirect_after_signing_in_goes_to_a_path_of_this_site_only() {
+        for (back, to) in [
+            ("/campagne?annee=2026", "/campagne?annee=2026"),
+            ("/\t/evil.example/", "/"),
+            ("/\n/x", "/"),
+            ("/\u{0}/x", "/"),
+            ("//evil.example", "/"),
+            ("/caf\u{e9}", "/"),
+        ] {
+            let r = see_other(back);
+            assert_eq!(r.status(), StatusCode::SEE_OTHER);
+            assert_eq!(r.headers()[header::LOCATION], to, "{back:?}");
+        }
+    }
+
+    #[test]
+    fn cookies_are_host_cookies_on_https_only() {
+        assert_eq!(session_cookie(true), "__Host-passerelle_console");
+        assert_eq!(session_cookie(false), "passerelle_console");
+        assert_eq!(login_cookie(true), "__Host-passerelle_console_login");
+        let https = url::Url::parse("https://passerelle.example").unwrap();
+        let http = url::Url::parse("http://passerelle.example").unwrap();
+        assert!(secure(Some(&https)));
+        assert!(!secure(Some(&http)) && !secure(None));
+    }
 
     #[test]
     fn text_is_escaped_for_html() {

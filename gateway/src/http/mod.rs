@@ -134,18 +134,16 @@ pub fn router(state: ServerState) -> Router {
         }
         if let Some(issuer) = &state.issuer {
             let jwks = issuer.jwks();
-            app =
-                app.route(
+            app = app
+                .route(
                     "/.well-known/jwks.json",
                     get(move || async move { Json(jwks) }),
                 )
-                .merge(sandbox_oidc::routes(Arc::new(
-                    sandbox_oidc::Provider::new(
-                        issuer.clone(),
-                        issuer.name().to_owned(),
-                        console::site_origin(state.console.public_url.as_ref(), state.listen),
-                    ),
-                )));
+                .merge(sandbox_oidc::routes(Arc::new(sandbox_oidc::Provider::new(
+                    issuer.clone(),
+                    issuer.name().to_owned(),
+                    console::site_origin(state.console.public_url.as_ref(), state.listen),
+                ))));
         }
     }
     if let (true, Some(key)) = (state.console.enabled, &state.console_key) {
@@ -165,9 +163,7 @@ pub fn router(state: ServerState) -> Router {
     let campaign = crate::http::campaign::CampaignHttp {
         store: state.store.clone(),
         validator: state.validator.clone(),
-        session_cookie: console::session_cookie(console::secure(
-            state.console.public_url.as_ref(),
-        )),
+        session_cookie: console::session_cookie(console::secure(state.console.public_url.as_ref())),
     };
     let app = app.merge(
         Router::new()

@@ -143,12 +143,7 @@ async fn sign_in_from(
 /// Signs in on the identity provider's page at `authorize`, granting
 /// `scopes`, for the console at `console` (an origin); returns where the
 /// provider sends the browser back.
-async fn approve(
-    browser: &mut Browser,
-    console: &str,
-    authorize: &str,
-    scopes: &[&str],
-) -> String {
+async fn approve(browser: &mut Browser, console: &str, authorize: &str, scopes: &[&str]) -> String {
     let page = browser.get(authorize).await;
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"]
@@ -677,7 +672,10 @@ async fn the_way_back_after_signing_in_never_leaves_the_site() {
         .await;
         assert_eq!(done.status(), 303, "{asked}");
         assert_eq!(location(&done), back, "{asked}");
-        assert!(browser.cookies.contains_key("passerelle_console"), "{asked}");
+        assert!(
+            browser.cookies.contains_key("passerelle_console"),
+            "{asked}"
+        );
     }
 }
 

@@ -39,7 +39,10 @@ async fn graphiql_loads_only_files_of_the_gateway_under_a_policy() {
     assert!(!csp.contains("unsafe-eval"), "{csp}");
     assert_eq!(h["x-content-type-options"], "nosniff");
     let html = r.text().await.unwrap();
-    assert!(!html.contains("http://") && !html.contains("https://"), "{html}");
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
+    );
     assert!(!html.contains("<style"), "{html}");
     for script in html.split("<script").skip(1) {
         let tag = script.split('>').next().unwrap();
@@ -83,10 +86,7 @@ async fn graphiql_loads_only_files_of_the_gateway_under_a_policy() {
         .text()
         .await
         .unwrap();
-    assert!(
-        init.contains("application/graphql-response+json"),
-        "{init}"
-    );
+    assert!(init.contains("application/graphql-response+json"), "{init}");
 }
 
 #[tokio::test]

@@ -25,9 +25,13 @@ pub fn site_origin(public_url: Option<&url::Url>, listen: SocketAddr) -> String 
 }
 
 /// Whether a request that changes something may be served: not when a
-/// browser says it comes from another site, by `Origin` (another origin
-/// than `site`, or `null`) or by `Sec-Fetch-Site` (`cross-site`,
-/// `same-site`). A client that sends neither (not a browser) may.
+/// browser says it comes from another site. A browser that sends
+/// `Sec-Fetch-Site` is believed (a page cannot set it): `same-origin` or
+/// `none` (the person's own doing) may, `cross-site` and `same-site` may
+/// not. Else `Origin` decides: `site` may, another origin or `null` may
+/// not. A client that sends neither (not a browser) may. (The console's
+/// pages send no referrer, so their own forms post with `Origin: null`
+/// and `Sec-Fetch-Site: same-origin`.)
 ///
 /// `host_is_site`: the site has no configured address (the sandbox), so
 /// the origin the browser used, `http://` and its `Host`, is this site
@@ -35,11 +39,11 @@ pub fn site_origin(public_url: Option<&url::Url>, listen: SocketAddr) -> String 
 /// gateway's `Host`, and a page whose name merely resolves here (DNS
 /// rebinding) holds none of this site's cookies.
 pub fn same_site(headers: &HeaderMap, site: &str, host_is_site: bool) -> bool {
-    let fetch_site = headers
-        .get("sec-fetch-site")
-        .map(|v| v.as_bytes().to_ascii_lowercase());
-    if matches!(fetch_site.as_deref(), Some(b"cross-site" | b"same-site")) {
-        return false;
+    if let Some(fetch_site) = headers.get("sec-fetch-site") {
+        return matches!(
+            fetch_site.as_bytes().to_ascii_lowercase().as_slice(),
+            b"same-origin" | b"none"
+        );
     }
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
@@ -109,6 +113,12 @@ mod tests {
             site,
             false
         ));
+        // A form of this site's pages, which send no referrer.
+        assert!(same_site(
+            &headers(&[("origin", "null"), ("sec-fetch-site", "same-origin")]),
+            site,
+            false
+        ));
         // Another site.
         for refused in [
             headers(&[("origin", "https://evil.example")]),
@@ -121,6 +131,8 @@ mod tests {
                 ("origin", "https://passerelle.example"),
                 ("sec-fetch-site", "same-site"),
             ]),
+            headers(&[("origin", "null"), ("sec-fetch-site", "cross-site")]),
+            headers(&[("sec-fetch-site", "something-else")]),
         ] {
             assert!(!same_site(&refused, site, false), "{refused:?}");
         }
@@ -131,7 +143,10 @@ mod tests {
         ]);
         assert!(same_site(&on_localhost, "http://127.0.0.1:4000", true));
         assert!(!same_site(&on_localhost, "http://127.0.0.1:4000", false));
-        let elsewhere = headers(&[("origin", "http://evil.example"), ("host", "127.0.0.1:4000")]);
+        let elsewhere = headers(&[
+            ("origin", "http://evil.example"),
+            ("host", "127.0.0.1:4000"),
+        ]);
         assert!(!same_site(&elsewhere, "http://127.0.0.1:4000", true));
     }
 }
