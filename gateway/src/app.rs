@@ -173,6 +173,23 @@ impl Application {
             .sandbox
             .enabled
             .then(|| Arc::new(crate::http::sandbox_webhooks::Inbox::new(store.clone())));
+        let console_key = match config.console.enabled {
+            true => Some(Arc::new(
+                crate::http::console::signed::CookieKey::load(
+                    config.console.cookie_key_file.as_deref(),
+                    &config.data_dir,
+                )
+                .context("at console.cookie_key_file: the console's cookie key")?,
+            )),
+            false => None,
+        };
+        // Bound first: the sandbox's sign-in is built from the address.
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let listen = listener
+            .local_addr()
+            .context("the listener has no address")?;
         let router = router(ServerState {
             schema,
             registry: registry.clone(),
@@ -196,10 +213,9 @@ impl Application {
             tracker: tracker.clone(),
             webhooks,
             console: config.console.clone(),
+            listen,
+            console_key,
         });
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
         Ok(Self {
             listener,
             sdl,

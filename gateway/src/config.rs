@@ -94,6 +94,11 @@ pub struct ConsoleConfig {
     /// The scopes asked of the identity provider.
     #[serde(default = "default_console_scopes")]
     pub scopes: Vec<String>,
+    /// A file holding the key (at least 32 bytes) that signs the cookie of
+    /// a sign-in under way. Replicas behind one address must share it.
+    /// Unset: `console-cookie.key` under `data_dir`, created on first use.
+    #[serde(default)]
+    pub cookie_key_file: Option<PathBuf>,
 }
 
 impl Default for ConsoleConfig {
@@ -105,6 +110,7 @@ impl Default for ConsoleConfig {
             client_secret: None,
             public_url: None,
             scopes: default_console_scopes(),
+            cookie_key_file: None,
         }
     }
 }

@@ -79,6 +79,10 @@ fn the_chart_validates_and_the_gateway_reads_what_it_renders() {
             let endpoint = config.telemetry.otlp_endpoint.as_ref().unwrap();
             assert_eq!(endpoint.port(), Some(4317), "{case}");
         }
+        // The console's sign-in key: the Secret every replica mounts.
+        let key = config.console.cookie_key_file.as_deref();
+        let shared = Path::new("/var/run/secrets/passerelle/console/cookie-key");
+        assert_eq!(key, (case == "production").then_some(shared), "{case}");
         if let Some(mappings) = &config.mappings_dir {
             let catalog = passerelle_connectors::Registry::standard()
                 .catalog(Some(mappings))

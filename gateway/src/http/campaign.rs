@@ -29,6 +29,8 @@ pub struct CampaignHttp {
     pub validator: Arc<Validator>,
     /// Callers' rates, shared with `/graphql`'s doors.
     pub limiter: Arc<Limiter>,
+    /// The name of the web console's session cookie.
+    pub session_cookie: &'static str,
 }
 
 /// The query string of an upload.
@@ -70,7 +72,7 @@ async fn authenticate(
     address: std::net::IpAddr,
 ) -> Result<Caller, Response> {
     let from_cookie = match console_cookie {
-        true => super::console::cookie_caller(&http.validator, headers).await,
+        true => super::console::cookie_caller(&http.validator, headers, http.session_cookie).await,
         false => None,
     };
     let caller = match from_cookie {

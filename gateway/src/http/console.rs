@@ -10,32 +10,65 @@
 //! cookie. The page asks `/console/session` for it and holds it in memory
 //! to call `/graphql` as any client does: it never sits in a URL or in
 //! the browser's storage, and a replica needs no session of its own.
+//!
+//! The sign-in's routes are in [`sign_in`]. Its cookie is signed (see
+//! [`signed`]), the way back it keeps is a path of this site (see
+//! [`back`]), and the site's address is configured or the listen address,
+//! never a request's `Host` (see [`origin`]). On HTTPS, both cookies are
+//! `__Host-` cookies: `Secure`, `Path=/`, no `Domain`, so that a sibling
+//! subdomain cannot plant them.
+
+mod back;
+mod origin;
+mod sign_in;
+pub mod signed;
+
+pub use origin::site_origin;
+pub use sign_in::cookie_caller;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use base64::Engine;
-use cookie::{Cookie, SameSite};
-use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl,
-};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use cookie::Cookie;
+use serde::Deserialize;
 
-use crate::auth::{Caller, Validator};
+use self::back::local_path;
+use self::signed::CookieKey;
+use crate::auth::Validator;
 use crate::config::ConsoleConfig;
 
-/// The cookie holding a signed-in person's access token.
-pub const SESSION_COOKIE: &str = "passerelle_console";
+/// The cookie holding a signed-in person's access token, on HTTPS
+/// (`secure`) and on HTTP.
+pub fn session_cookie(secure: bool) -> &'static str {
+    if secure {
+        "__Host-passerelle_console"
+    } else {
+        "passerelle_console"
+    }
+}
+
 /// The cookie holding a sign-in under way (state, verifier, where to go
-/// back), for the callback only.
-const LOGIN_COOKIE: &str = "passerelle_console_login";
+/// back), signed, for the callback.
+fn login_cookie(secure: bool) -> &'static str {
+    if secure {
+        "__Host-passerelle_console_login"
+    } else {
+        "passerelle_console_login"
+    }
+}
+
+/// Whether cookies of a console at `public_url` are `Secure` (and
+/// `__Host-`).
+pub fn secure(public_url: Option<&url::Url>) -> bool {
+    public_url.is_some_and(|u| u.scheme() == "https")
+}
+
 /// How long a sign-in may take at the identity provider.
 const LOGIN_TTL: Duration = Duration::from_secs(600);
 /// The paths the console's pages answer; the page routes itself.
@@ -63,8 +96,13 @@ struct Boundaries;
 pub struct Console {
     config: ConsoleConfig,
     validator: Arc<Validator>,
-    /// Whether the sandbox's own identity provider is served here.
-    sandbox_provider: bool,
+    /// The site's origin: `public_url`'s, else the listen address's.
+    site: String,
+    /// Signs the cookie of a sign-in under way.
+    key: Arc<CookieKey>,
+    /// The endpoints of the sandbox's own identity provider, when people
+    /// sign in to it: known here, never discovered.
+    sandbox_endpoints: Option<Arc<Endpoints>>,
     /// Whether this is the sandbox.
     sandbox: bool,
     /// The identity providers' endpoints, by discovery URL.
@@ -81,19 +119,33 @@ struct Endpoints {
 }
 
 impl Console {
-    /// The console of a gateway whose tokens `validator` checks;
+    /// The console of a gateway listening on `listen`, whose tokens
+    /// `validator` checks and whose sign-in cookies `key` signs;
     /// `sandbox_provider` when the sandbox's identity provider is served.
     pub fn new(
         config: ConsoleConfig,
         validator: Arc<Validator>,
         sandbox: bool,
         sandbox_provider: bool,
+        listen: std::net::SocketAddr,
+        key: Arc<CookieKey>,
     ) -> Self {
+        let site = site_origin(config.public_url.as_ref(), listen);
+        // The browser goes to the sandbox's provider at the site; the
+        // gateway exchanges codes with it on its own listen address.
+        let sandbox_endpoints = (sandbox_provider && config.discovery_url.is_none()).then(|| {
+            Arc::new(Endpoints {
+                authorization_endpoint: format!("{site}/_sandbox/oidc/authorize"),
+                token_endpoint: format!("{}/_sandbox/oidc/token", site_origin(None, listen)),
+            })
+        });
         Self {
+            site,
+            key,
             config,
             validator,
             sandbox,
-            sandbox_provider,
+            sandbox_endpoints,
             providers: moka::future::Cache::builder()
                 .max_capacity(4)
                 .time_to_live(Duration::from_secs(3600))
@@ -106,20 +158,23 @@ impl Console {
         }
     }
 
-    /// The identity provider's discovery document, if a person can sign in.
-    fn discovery(&self, origin: &str) -> Option<String> {
-        match &self.config.discovery_url {
-            Some(u) => Some(u.to_string()),
-            None if self.sandbox_provider => {
-                Some(format!("{origin}/.well-known/openid-configuration"))
-            }
-            None => None,
-        }
+    /// Whether a person can sign in: to the configured identity provider,
+    /// or to the sandbox's own.
+    fn signs_in(&self) -> bool {
+        self.config.discovery_url.is_some() || self.sandbox_endpoints.is_some()
     }
 
-    async fn endpoints(&self, discovery: String) -> Result<Arc<Endpoints>, String> {
+    /// The identity provider's endpoints: the sandbox's, or those the
+    /// configured provider's discovery document names; `None` when nobody
+    /// can sign in.
+    async fn endpoints(&self) -> Option<Result<Arc<Endpoints>, String>> {
+        if let Some(e) = &self.sandbox_endpoints {
+            return Some(Ok(e.clone()));
+        }
+        let discovery = self.config.discovery_url.as_ref()?.to_string();
         let http = self.http.clone();
-        self.providers
+        let found = self
+            .providers
             .try_get_with(discovery.clone(), async move {
                 let answer = http
                     .get(&discovery)
@@ -134,24 +189,64 @@ impl Console {
                     .map_err(|e| format!("{discovery}: {e}"))
             })
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        Some(found)
     }
 
-    /// Whether cookies must be `Secure`.
+    /// Whether cookies must be `Secure` (and are `__Host-` cookies).
     fn secure(&self) -> bool {
-        self.config
-            .public_url
-            .as_ref()
-            .is_some_and(|u| u.scheme() == "https")
+        secure(self.config.public_url.as_ref())
     }
 
-    fn cookie<'a>(&self, name: &'a str, value: String, path: &'a str, max_age: i64) -> Cookie<'a> {
+    fn session_cookie(&self) -> &'static str {
+        session_cookie(self.secure())
+    }
+
+    fn login_cookie(&self) -> &'static str {
+        login_cookie(self.secure())
+    }
+
+    /// The path of the sign-in's cookie: the callback's, except that a
+    /// `__Host-` cookie must have `/`.
+    fn login_path(&self) -> &'static str {
+        if self.secure() {
+            "/"
+        } else {
+            "/console/callback"
+        }
+    }
+
+    fn cookie(
+        &self,
+        name: &'static str,
+        value: String,
+        path: &'static str,
+        max_age: i64,
+    ) -> Cookie<'static> {
         let mut c = Cookie::new(name, value);
         c.set_http_only(true);
         c.set_secure(self.secure());
         c.set_path(path);
         c.set_max_age(cookie::time::Duration::seconds(max_age.max(0)));
         c
+    }
+
+    /// The sign-in's cookie, removed.
+    fn login_gone(&self) -> Cookie<'static> {
+        self.cookie(self.login_cookie(), String::new(), self.login_path(), 0)
+    }
+
+    /// `None` when a request that changes something may be served; else
+    /// the refusal (403) of a request from another site.
+    fn refuse_other_site(&self, headers: &HeaderMap) -> Option<Response> {
+        let host_is_site = self.config.public_url.is_none();
+        (!origin::same_site(headers, &self.site, host_is_site)).then(|| {
+            message(
+                StatusCode::FORBIDDEN,
+                "Requête refusée",
+                "Cette action ne peut venir que des pages de la console.",
+            )
+        })
     }
 }
 
@@ -164,10 +259,10 @@ pub fn routes(console: Arc<Console>) -> Router {
     pages
         .route("/assets/{*file}", get(asset))
         .route("/geo/{file}", get(boundaries))
-        .route("/console/session", get(session))
-        .route("/console/login", get(login))
-        .route("/console/callback", get(callback))
-        .route("/console/logout", post(logout))
+        .route("/console/session", get(sign_in::session))
+        .route("/console/login", get(sign_in::login))
+        .route("/console/callback", get(sign_in::callback))
+        .route("/console/logout", post(sign_in::logout))
         .route("/console/page.css", get(stylesheet))
         .with_state(console)
         .layer(tower_http::compression::CompressionLayer::new())
@@ -223,26 +318,13 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Where the browser reached the gateway: `public_url` when configured,
-/// else the request's `Host` over HTTP.
-pub fn request_origin(headers: &HeaderMap, public_url: Option<&url::Url>) -> String {
-    if let Some(u) = public_url {
-        return u.origin().ascii_serialization();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
-        })
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}")
-}
-
 /// A built file, with its type and caching: hashed assets are immutable,
 /// the page itself is revalidated.
-fn built(file: rust_embed::EmbeddedFile, immutable: bool, headers: &HeaderMap) -> Response {
+pub(super) fn built(
+    file: rust_embed::EmbeddedFile,
+    immutable: bool,
+    headers: &HeaderMap,
+) -> Response {
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..16]));
     if headers
         .get(header::IF_NONE_MATCH)
@@ -335,302 +417,28 @@ fn expiry(token: &str) -> Option<i64> {
         .as_i64()
 }
 
-/// Adds a `Set-Cookie` to a response.
+/// Adds a `Set-Cookie` to a response; a value no header can carry is
+/// not set.
 fn set_cookie(r: &mut Response, cookie: &Cookie<'_>) {
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie.to_string()).expect("cookie values are ASCII"),
-    );
+    match HeaderValue::from_str(&cookie.to_string()) {
+        Ok(v) => {
+            r.headers_mut().append(header::SET_COOKIE, v);
+        }
+        Err(_) => tracing::warn!(cookie = cookie.name(), "a cookie's value is not a header's"),
+    }
+}
+
+/// `303 See Other` to a path of this site, `/` when `path` is not one.
+fn see_other(path: &str) -> Response {
+    let back = local_path(Some(path));
+    let location = HeaderValue::from_str(&back).unwrap_or(HeaderValue::from_static("/"));
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
 fn no_store(mut r: Response) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
-}
-
-/// `GET /console/session`: the signed-in person's token and what it
-/// grants, for the page to call the API with; 401 when nobody is signed
-/// in (or the token no longer holds).
-async fn session(State(c): State<Arc<Console>>, headers: HeaderMap) -> Response {
-    let origin = request_origin(&headers, c.config.public_url.as_ref());
-    let signed_out = |clear: bool| {
-        let mut r = (
-            StatusCode::UNAUTHORIZED,
-            Json(json!({
-                "signedIn": false,
-                "sandbox": c.sandbox,
-                "signIn": c.discovery(&origin).is_some(),
-            })),
-        )
-            .into_response();
-        if clear {
-            let gone = c.cookie(SESSION_COOKIE, String::new(), "/", 0);
-            set_cookie(&mut r, &gone);
-        }
-        no_store(r)
-    };
-    let Some(token) = cookie_value(&headers, SESSION_COOKIE) else {
-        return signed_out(false);
-    };
-    let Ok(caller) = c.validator.validate(&token).await else {
-        return signed_out(true);
-    };
-    let expires_at = expiry(&token)
-        .and_then(|e| chrono::DateTime::from_timestamp(e, 0))
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-    no_store(
-        Json(json!({
-            "signedIn": true,
-            "accessToken": token,
-            "expiresAt": expires_at,
-            "subject": caller.subject,
-            "scopes": caller.scopes,
-            "opco": caller.opco,
-            "cfa": caller.cfa,
-            "sandbox": c.sandbox,
-            "signIn": true,
-        }))
-        .into_response(),
-    )
-}
-
-/// The caller of a request that carries the console's session cookie and
-/// no `Authorization` header: for the downloads a page links to.
-pub async fn cookie_caller(validator: &Validator, headers: &HeaderMap) -> Option<Caller> {
-    if headers.contains_key(header::AUTHORIZATION) {
-        return None;
-    }
-    let token = cookie_value(headers, SESSION_COOKIE)?;
-    validator.validate(&token).await.ok()
-}
-
-#[derive(Deserialize)]
-struct LoginQuery {
-    #[serde(rename = "return")]
-    return_to: Option<String>,
-}
-
-/// A sign-in under way, as its cookie keeps it.
-#[derive(Serialize, Deserialize)]
-struct Pending {
-    state: String,
-    verifier: String,
-    back: String,
-    redirect_uri: String,
-}
-
-/// Where to go back after signing in: a path of this site only.
-fn local_path(path: Option<&str>) -> String {
-    match path {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
-        _ => "/".to_owned(),
-    }
-}
-
-type Client = oauth2::basic::BasicClient<
-    oauth2::EndpointSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointNotSet,
-    oauth2::EndpointSet,
->;
-
-impl Console {
-    fn client(&self, endpoints: &Endpoints, redirect_uri: &str) -> Result<Client, String> {
-        let client = oauth2::basic::BasicClient::new(ClientId::new(self.config.client_id.clone()))
-            .set_auth_uri(
-                AuthUrl::new(endpoints.authorization_endpoint.clone())
-                    .map_err(|e| e.to_string())?,
-            )
-            .set_token_uri(
-                TokenUrl::new(endpoints.token_endpoint.clone()).map_err(|e| e.to_string())?,
-            )
-            .set_redirect_uri(
-                RedirectUrl::new(redirect_uri.to_owned()).map_err(|e| e.to_string())?,
-            );
-        Ok(match &self.config.client_secret {
-            Some(s) => client.set_client_secret(ClientSecret::new(s.clone())),
-            None => client,
-        })
-    }
-}
-
-/// `GET /console/login?return=/campagne`: off to the identity provider.
-async fn login(
-    State(c): State<Arc<Console>>,
-    headers: HeaderMap,
-    Query(q): Query<LoginQuery>,
-) -> Response {
-    let origin = request_origin(&headers, c.config.public_url.as_ref());
-    let Some(discovery) = c.discovery(&origin) else {
-        return message(
-            StatusCode::NOT_FOUND,
-            "Connexion indisponible",
-            "Aucun fournisseur d'identité n'est configuré pour la console ([console] discovery_url).",
-        );
-    };
-    let endpoints = match c.endpoints(discovery).await {
-        Ok(e) => e,
-        Err(e) => {
-            tracing::warn!(error = %e, "the identity provider's configuration is unreadable");
-            return message(
-                StatusCode::BAD_GATEWAY,
-                "Connexion indisponible",
-                "Le fournisseur d'identité ne répond pas. Réessayez dans un instant.",
-            );
-        }
-    };
-    let redirect_uri = format!("{origin}/console/callback");
-    let client = match c.client(&endpoints, &redirect_uri) {
-        Ok(client) => client,
-        Err(e) => {
-            tracing::warn!(error = %e, "the identity provider's endpoints are not URLs");
-            return message(
-                StatusCode::BAD_GATEWAY,
-                "Connexion indisponible",
-                "La configuration du fournisseur d'identité est invalide.",
-            );
-        }
-    };
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut request = client
-        .authorize_url(CsrfToken::new_random)
-        .set_pkce_challenge(challenge);
-    for s in &c.config.scopes {
-        request = request.add_scope(Scope::new(s.clone()));
-    }
-    let (url, state) = request.url();
-    let pending = Pending {
-        state: state.secret().clone(),
-        verifier: verifier.secret().clone(),
-        back: local_path(q.return_to.as_deref()),
-        redirect_uri,
-    };
-    let value = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(serde_json::to_vec(&pending).expect("serializes"));
-    // Lax: the identity provider sends the person back by a top-level
-    // navigation from its own site.
-    let mut cookie = c.cookie(
-        LOGIN_COOKIE,
-        value,
-        "/console/callback",
-        LOGIN_TTL.as_secs() as i64,
-    );
-    cookie.set_same_site(SameSite::Lax);
-    let mut r = Redirect::to(url.as_str()).into_response();
-    set_cookie(&mut r, &cookie);
-    no_store(r)
-}
-
-#[derive(Deserialize)]
-struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
-
-/// `GET /console/callback`: the code exchanged for a token, the token
-/// checked as the API checks it, and the person sent back where they were.
-async fn callback(
-    State(c): State<Arc<Console>>,
-    headers: HeaderMap,
-    Query(q): Query<CallbackQuery>,
-) -> Response {
-    let failed = |status: StatusCode, why: &str| {
-        let mut r = message(status, "Connexion impossible", why);
-        let gone = c.cookie(LOGIN_COOKIE, String::new(), "/console/callback", 0);
-        set_cookie(&mut r, &gone);
-        r
-    };
-    let pending = cookie_value(&headers, LOGIN_COOKIE)
-        .and_then(|v| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(v)
-                .ok()
-        })
-        .and_then(|b| serde_json::from_slice::<Pending>(&b).ok());
-    let Some(pending) = pending else {
-        return failed(
-            StatusCode::BAD_REQUEST,
-            "La demande de connexion a expiré ou n'a pas été faite depuis ce navigateur. Recommencez.",
-        );
-    };
-    if q.state.as_deref() != Some(pending.state.as_str()) {
-        return failed(
-            StatusCode::BAD_REQUEST,
-            "La réponse du fournisseur d'identité ne correspond pas à la demande. Recommencez.",
-        );
-    }
-    if let Some(error) = &q.error {
-        let why = match error.as_str() {
-            "access_denied" => "La connexion a été refusée.".to_owned(),
-            e => format!(
-                "Le fournisseur d'identité a refusé : {e}{}",
-                q.error_description
-                    .as_deref()
-                    .map(|d| format!(" ({d})"))
-                    .unwrap_or_default()
-            ),
-        };
-        return failed(StatusCode::FORBIDDEN, &why);
-    }
-    let Some(code) = q.code else {
-        return failed(StatusCode::BAD_REQUEST, "La réponse ne porte pas de code.");
-    };
-    let origin = request_origin(&headers, c.config.public_url.as_ref());
-    let Some(discovery) = c.discovery(&origin) else {
-        return failed(
-            StatusCode::NOT_FOUND,
-            "Aucun fournisseur d'identité n'est configuré.",
-        );
-    };
-    let exchanged = async {
-        let endpoints = c.endpoints(discovery).await?;
-        let client = c.client(&endpoints, &pending.redirect_uri)?;
-        client
-            .exchange_code(AuthorizationCode::new(code))
-            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
-            .request_async(&c.http)
-            .await
-            .map_err(|e| match e {
-                oauth2::RequestTokenError::ServerResponse(r) => format!(
-                    "{}{}",
-                    r.error(),
-                    r.error_description()
-                        .map(|d| format!(": {d}"))
-                        .unwrap_or_default()
-                ),
-                e => e.to_string(),
-            })
-    }
-    .await;
-    let token = match exchanged {
-        Ok(t) => t.access_token().secret().clone(),
-        Err(e) => {
-            tracing::warn!(error = %e, "a console sign-in's code exchange failed");
-            return failed(
-                StatusCode::BAD_GATEWAY,
-                "Le fournisseur d'identité n'a pas délivré de jeton. Recommencez.",
-            );
-        }
-    };
-    if let Err(e) = c.validator.validate(&token).await {
-        tracing::warn!(error = %e, "the identity provider's token is not one the API accepts");
-        return failed(
-            StatusCode::FORBIDDEN,
-            "Le jeton délivré n'est pas accepté par l'API (émetteur, audience ou clé).",
-        );
-    }
-    let ttl = expiry(&token).map_or(3600, |e| e - chrono::Utc::now().timestamp());
-    let mut session = c.cookie(SESSION_COOKIE, token, "/", ttl);
-    session.set_same_site(SameSite::Strict);
-    let gone = c.cookie(LOGIN_COOKIE, String::new(), "/console/callback", 0);
-    let mut r = Redirect::to(&pending.back).into_response();
-    set_cookie(&mut r, &session);
-    set_cookie(&mut r, &gone);
-    no_store(r)
 }
 
 /// The stylesheet of the pages the gateway writes itself (sign-in,
@@ -644,14 +452,6 @@ async fn stylesheet() -> Response {
         include_str!("console.css"),
     )
         .into_response()
-}
-
-/// `POST /console/logout`: the session forgotten.
-async fn logout(State(c): State<Arc<Console>>) -> Response {
-    let gone = c.cookie(SESSION_COOKIE, String::new(), "/", 0);
-    let mut r = Redirect::to("/").into_response();
-    set_cookie(&mut r, &gone);
-    no_store(r)
 }
 
 /// A short page saying what happened, with a way back.
@@ -674,20 +474,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn going_back_stays_on_this_site() {
-        assert_eq!(
-            local_path(Some("/campagne?annee=2026")),
-            "/campagne?annee=2026"
-        );
-        for elsewhere in [
-            "https://evil.example/",
-            "//evil.example",
-            "/\\evil",
-            "campagne",
-        ] {
-            assert_eq!(local_path(Some(elsewhere)), "/", "{elsewhere}");
-        }
-        assert_eq!(local_path(None), "/");
+    fn cookies_are_host_cookies_on_https_only() {
+        assert_eq!(session_cookie(true), "__Host-passerelle_console");
+        assert_eq!(session_cookie(false), "passerelle_console");
+        assert_eq!(login_cookie(true), "__Host-passerelle_console_login");
+        let https = url::Url::parse("https://passerelle.example").unwrap();
+        let http = url::Url::parse("http://passerelle.example").unwrap();
+        assert!(secure(Some(&https)));
+        assert!(!secure(Some(&http)) && !secure(None));
     }
 
     #[test]
@@ -695,20 +489,6 @@ mod tests {
         assert_eq!(
             escape(r#"<a href="x">l'été & co</a>"#),
             "&lt;a href=&quot;x&quot;&gt;l&#39;été &amp; co&lt;/a&gt;"
-        );
-    }
-
-    #[test]
-    fn a_request_origin_is_its_host_unless_configured() {
-        let mut h = HeaderMap::new();
-        h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:4000"));
-        assert_eq!(request_origin(&h, None), "http://127.0.0.1:4000");
-        h.insert(header::HOST, HeaderValue::from_static("evil\"host"));
-        assert_eq!(request_origin(&h, None), "http://127.0.0.1");
-        let public = url::Url::parse("https://passerelle.example/x").unwrap();
-        assert_eq!(
-            request_origin(&h, Some(&public)),
-            "https://passerelle.example"
         );
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod campaign;
 pub mod console;
+pub mod graphiql;
 pub mod sandbox_oidc;
 pub mod sandbox_webhooks;
 
@@ -66,6 +67,11 @@ pub struct ServerState {
     pub webhooks: Option<Arc<sandbox_webhooks::Inbox>>,
     /// The web console's settings.
     pub console: crate::config::ConsoleConfig,
+    /// The address the gateway listens on (bound): the sandbox's sign-in
+    /// is built from it, never from a request's `Host`.
+    pub listen: std::net::SocketAddr,
+    /// Signs the console's sign-in cookies, when the console is served.
+    pub console_key: Option<Arc<console::signed::CookieKey>>,
 }
 
 /// The gateway's routes.
@@ -131,29 +137,37 @@ pub fn router(state: ServerState) -> Router {
         }
         if let Some(issuer) = &state.issuer {
             let jwks = issuer.jwks();
-            app =
-                app.route(
+            app = app
+                .route(
                     "/.well-known/jwks.json",
                     get(move || async move { Json(jwks) }),
                 )
-                .merge(sandbox_oidc::routes(Arc::new(
-                    sandbox_oidc::Provider::new(issuer.clone(), issuer.name().to_owned()),
-                )));
+                .merge(sandbox_oidc::routes(Arc::new(sandbox_oidc::Provider::new(
+                    issuer.clone(),
+                    issuer.name().to_owned(),
+                    console::site_origin(state.console.public_url.as_ref(), state.listen),
+                ))));
         }
     }
-    if state.console.enabled {
+    if let (true, Some(key)) = (state.console.enabled, &state.console_key) {
         app = app.merge(console::routes(Arc::new(console::Console::new(
             state.console.clone(),
             state.validator.clone(),
             state.sandbox.is_some(),
             state.issuer.is_some(),
+            state.listen,
+            key.clone(),
         ))));
+    }
+    if state.api.graphiql {
+        app = app.merge(graphiql::routes());
     }
     let app = app.layer(DefaultBodyLimit::max(state.max_body_bytes));
     let campaign = crate::http::campaign::CampaignHttp {
         store: state.store.clone(),
         validator: state.validator.clone(),
         limiter,
+        session_cookie: console::session_cookie(console::secure(state.console.public_url.as_ref())),
     };
     let app = app.merge(
         Router::new()

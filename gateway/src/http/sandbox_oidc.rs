@@ -3,7 +3,9 @@
 //! scopes and claims of a development token, and a token endpoint that
 //! checks the PKCE verifier. The console signs in to it exactly as it
 //! signs in to the Région's identity provider, so that the sandbox runs
-//! the same flow. Codes live a minute, in memory, and serve once.
+//! the same flow. Codes live a minute, in memory, and serve once. Its
+//! endpoints are at the site's address (the console's `public_url`, else
+//! the listen address), never at a request's `Host`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +20,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sha2::Digest;
 
-use super::console::{escape, request_origin, security_headers};
+use super::console::{escape, security_headers};
 use crate::auth::issuer::Issuer;
 
 /// How long a code may wait for its exchange.
@@ -52,15 +54,19 @@ pub struct Provider {
     issuer: Arc<Issuer>,
     /// The `iss` of its tokens.
     issuer_name: String,
+    /// The origin its endpoints are at (`http://127.0.0.1:4000`).
+    site: String,
     codes: moka::sync::Cache<String, Arc<Grant>>,
 }
 
 impl Provider {
-    /// A provider signing with `issuer`, whose tokens name `issuer_name`.
-    pub fn new(issuer: Arc<Issuer>, issuer_name: String) -> Self {
+    /// A provider at `site` (an origin), signing with `issuer`, whose
+    /// tokens name `issuer_name`.
+    pub fn new(issuer: Arc<Issuer>, issuer_name: String, site: String) -> Self {
         Self {
             issuer,
             issuer_name,
+            site,
             codes: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(CODE_TTL)
@@ -78,8 +84,8 @@ pub fn routes(provider: Arc<Provider>) -> Router {
         .with_state(provider)
 }
 
-async fn discovery(State(p): State<Arc<Provider>>, headers: HeaderMap) -> Response {
-    let origin = request_origin(&headers, None);
+async fn discovery(State(p): State<Arc<Provider>>) -> Response {
+    let origin = &p.site;
     Json(json!({
         "issuer": p.issuer_name,
         "authorization_endpoint": format!("{origin}/_sandbox/oidc/authorize"),

@@ -68,5 +68,10 @@ are laid over `config`.
 {{- $_ = set $api "trusted_documents" (printf "/etc/passerelle/trusted/%s" .Values.trustedDocuments.key) -}}
 {{- $_ = set $config "api" $api -}}
 {{- end -}}
+{{- if .Values.consoleCookieKey.existingSecret -}}
+{{- $console := default (dict) (get $config "console") -}}
+{{- $_ = set $console "cookie_key_file" (printf "/var/run/secrets/passerelle/console/%s" .Values.consoleCookieKey.key) -}}
+{{- $_ = set $config "console" $console -}}
+{{- end -}}
 {{- $config | toPrettyJson -}}
 {{- end -}}

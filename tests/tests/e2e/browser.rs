@@ -3,7 +3,8 @@
 //! in at the sandbox's identity provider, opens each page, and sees the
 //! figures the API answers; filters change what is shown; a partner's outage
 //! shows within one refresh; the campaign page refuses a caller without
-//! `region:bi`; axe-core finds no serious or critical violation on any page.
+//! `region:bi`; axe-core finds no serious or critical violation on any page;
+//! GraphiQL renders from the gateway's own files.
 //!
 //! Without Chromium the tests say so and pass, unless
 //! `PASSERELLE_REQUIRE_BROWSER` is set (the suite's script sets it, after
@@ -734,4 +735,124 @@ async fn the_console_is_worked_with_the_keyboard() {
         .for_element(Locator::Css("#map-selection[data-total-offers]"))
         .await
         .expect("Enter on a département lists its offers");
+}
+
+#[tokio::test]
+async fn graphiql_renders_and_runs_a_query_from_the_gateway_s_own_files() {
+    let Some(b) = browser(DESKTOP).await else {
+        return;
+    };
+    let app = spawn_app(SMALL).await;
+    b.client
+        .goto(&app.url("/graphql"))
+        .await
+        .expect("navigates");
+    let editor = ".graphiql-query-editor .CodeMirror";
+    b.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(editor))
+        .await
+        .expect("GraphiQL renders");
+    // Violations of the page's policy, those before now included.
+    b.client
+        .execute(
+            "window.violations = [];
+             new ReportingObserver((reports) => reports.forEach((r) =>
+                 window.violations.push(r.body.effectiveDirective + ' ' + r.body.blockedURL)),
+                 { types: ['csp-violation'], buffered: true }).observe();
+             document.addEventListener('securitypolicyviolation', (e) =>
+                 window.violations.push(e.effectiveDirective + ' ' + e.blockedURI));
+             document.querySelector(arguments[0]).CodeMirror.setValue('{ partners { id mode } }');",
+            vec![json!(editor)],
+        )
+        .await
+        .expect("the page runs scripts");
+    b.client
+        .find(Locator::Css(".graphiql-execute-button"))
+        .await
+        .expect("a run button")
+        .click()
+        .await
+        .expect("clicks");
+    let mut result = String::new();
+    for _ in 0..100 {
+        result = b.text(".result-window").await;
+        if result.contains("\"CMA\"") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(result.contains("\"SYNCED\""), "{result}");
+    // A dialog adds a <style> for its scroll lock: the policy allows it.
+    b.client
+        .find(Locator::Css("button[aria-label=\"Open settings dialog\"]"))
+        .await
+        .expect("a settings button")
+        .click()
+        .await
+        .expect("clicks");
+    b.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("[role=dialog]"))
+        .await
+        .expect("the settings dialog");
+    let seen: Value = b
+        .client
+        .execute(
+            "return new Promise((done) => setTimeout(() => done({
+                 violations: window.violations,
+                 resources: performance.getEntriesByType('resource').map((e) => e.name),
+                 origin: location.origin,
+             }), 200));",
+            vec![],
+        )
+        .await
+        .expect("the page runs scripts");
+    assert_eq!(seen["violations"], json!([]), "{seen:#}");
+    let origin = seen["origin"].as_str().unwrap();
+    let resources = seen["resources"].as_array().unwrap();
+    assert!(resources.len() >= 6, "{seen:#}");
+    for r in resources {
+        let r = r.as_str().unwrap();
+        assert!(
+            r.starts_with(&format!("{origin}/")) || r.starts_with("data:"),
+            "{r} is not of {origin}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_console_s_own_page_signs_out() {
+    let Some(b) = browser(PHONE).await else {
+        return;
+    };
+    let app = spawn_app(SMALL).await;
+    b.sign_in(&app, "/partenaires", "partenaires", &["region:bi"])
+        .await;
+    // The form posts from the console's own origin (with `Origin: null`:
+    // the page sends no referrer): not refused as another site's would be.
+    b.client
+        .find(Locator::Css("#sign-out"))
+        .await
+        .expect("a sign-out button")
+        .click()
+        .await
+        .expect("clicks");
+    b.client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#sign-in"))
+        .await
+        .expect("signed out, the page offers to sign in again");
+    let session: Value = b
+        .client
+        .execute(
+            "return fetch('/console/session').then((r) => r.status)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(session, 401);
 }

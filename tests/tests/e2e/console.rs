@@ -107,23 +107,51 @@ fn hidden_fields(html: &str) -> Vec<(String, String)> {
 /// Signs in at `console` through the identity provider it redirects to,
 /// granting `scopes`; returns the callback's redirect.
 async fn sign_in(browser: &mut Browser, console: &TestApp, scopes: &[&str]) -> String {
-    let r = browser
-        .get(&console.url("/console/login?return=/campagne%3Fannee%3D2026"))
-        .await;
+    let done = sign_in_from(
+        browser,
+        console,
+        "/console/login?return=/campagne%3Fannee%3D2026",
+        scopes,
+    )
+    .await;
+    location(&done)
+}
+
+/// Signs in from `login` (a path of `console`), granting `scopes`;
+/// returns the callback's answer.
+async fn sign_in_from(
+    browser: &mut Browser,
+    console: &TestApp,
+    login: &str,
+    scopes: &[&str],
+) -> reqwest::Response {
+    let r = browser.get(&console.url(login)).await;
     let authorize = location(&r);
     assert!(
         authorize.contains("code_challenge_method=S256"),
         "{authorize}"
     );
     assert!(authorize.contains("code_challenge="), "{authorize}");
-    let page = browser.get(&authorize).await;
+    let callback = approve(browser, &console.url(""), &authorize, scopes).await;
+    assert!(
+        callback.starts_with(&console.url("/console/callback?code=")),
+        "{callback}"
+    );
+    browser.get(&callback).await
+}
+
+/// Signs in on the identity provider's page at `authorize`, granting
+/// `scopes`, for the console at `console` (an origin); returns where the
+/// provider sends the browser back.
+async fn approve(browser: &mut Browser, console: &str, authorize: &str, scopes: &[&str]) -> String {
+    let page = browser.get(authorize).await;
     assert_eq!(page.status(), 200);
     let csp = page.headers()["content-security-policy"]
         .to_str()
         .unwrap()
         .to_owned();
     assert!(
-        csp.contains(&format!("form-action 'self' http://{}", console.addr)),
+        csp.contains(&format!("form-action 'self' {console}")),
         "{csp}"
     );
     let mut form = hidden_fields(&page.text().await.unwrap());
@@ -132,13 +160,7 @@ async fn sign_in(browser: &mut Browser, console: &TestApp, scopes: &[&str]) -> S
     form.push(("decision".into(), "allow".into()));
     let action = authorize.split('?').next().unwrap().to_owned();
     let back = browser.post_form(&action, &form).await;
-    let callback = location(&back);
-    assert!(
-        callback.starts_with(&console.url("/console/callback?code=")),
-        "{callback}"
-    );
-    let done = browser.get(&callback).await;
-    location(&done)
+    location(&back)
 }
 
 #[tokio::test]
@@ -620,4 +642,277 @@ async fn a_synced_partner_tells_its_last_syncs_newest_first() {
         body["errors"][0]["extensions"]["code"], "INVALID_INPUT",
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn the_way_back_after_signing_in_never_leaves_the_site() {
+    let app = spawn_app(SMALL).await;
+    for (asked, back) in [
+        // Browsers drop tabs and newlines: `/\t/evil.example/` is
+        // `//evil.example/`.
+        ("/%09/evil.example/", "/"),
+        ("/%0A/x", "/"),
+        ("/%0D/x", "/"),
+        ("/%00/x", "/"),
+        ("/%7F/x", "/"),
+        ("/%250A/x", "/"),
+        ("//evil.example/", "/"),
+        ("/%5Cevil.example", "/"),
+        ("/%252F/evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("/campagne%3Fannee%3D2026", "/campagne?annee=2026"),
+    ] {
+        let mut browser = Browser::new();
+        let done = sign_in_from(
+            &mut browser,
+            &app,
+            &format!("/console/login?return={asked}"),
+            &["region:bi"],
+        )
+        .await;
+        assert_eq!(done.status(), 303, "{asked}");
+        assert_eq!(location(&done), back, "{asked}");
+        assert!(
+            browser.cookies.contains_key("passerelle_console"),
+            "{asked}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_sign_in_cookie_the_gateway_did_not_sign_is_refused() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let app = spawn_app(SMALL).await;
+    let mut browser = Browser::new();
+    let r = browser
+        .get(&app.url("/console/login?return=/campagne"))
+        .await;
+    let authorize = location(&r);
+    let genuine = browser.cookies["passerelle_console_login"].clone();
+    let (payload, mac) = genuine.rsplit_once('.').expect("a signed value");
+    let mut pending: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap())
+        .expect("the sign-in as JSON");
+    assert_eq!(pending["back"], "/campagne");
+    // Another way back under the genuine MAC, or no MAC at all (a cookie
+    // planted by another site).
+    pending["back"] = json!("//evil.example/");
+    let forged = URL_SAFE_NO_PAD.encode(pending.to_string());
+    for planted in [format!("{forged}.{mac}"), forged.clone()] {
+        browser
+            .cookies
+            .insert("passerelle_console_login".into(), planted.clone());
+        let callback = approve(&mut browser, &app.url(""), &authorize, &["region:bi"]).await;
+        let r = browser.get(&callback).await;
+        assert_eq!(r.status(), 400, "{planted}");
+        assert!(r.headers().get("location").is_none());
+        assert!(!browser.cookies.contains_key("passerelle_console"));
+    }
+    // The cookie the gateway signed still signs in.
+    browser
+        .cookies
+        .insert("passerelle_console_login".into(), genuine);
+    let callback = approve(&mut browser, &app.url(""), &authorize, &["region:bi"]).await;
+    let done = browser.get(&callback).await;
+    assert_eq!(location(&done), "/campagne");
+    assert!(browser.cookies.contains_key("passerelle_console"));
+}
+
+#[tokio::test]
+async fn on_https_the_console_s_cookies_are_host_cookies() {
+    let public = "https://passerelle.example";
+    let app = spawn_app_with(SMALL, &format!("[console]\npublic_url = \"{public}\"\n")).await;
+    // The browser reaches the gateway at its public address; this test
+    // reaches it at its own.
+    let here = |url: &str| url.replace(public, &app.url(""));
+    let set_cookies = |r: &reqwest::Response| -> Vec<cookie::Cookie<'static>> {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| cookie::Cookie::parse(v.to_str().unwrap().to_owned()).unwrap())
+            .collect()
+    };
+    let host_cookie = |c: &cookie::Cookie<'_>| {
+        assert!(c.name().starts_with("__Host-"), "{c}");
+        assert_eq!(c.secure(), Some(true), "{c}");
+        assert_eq!(c.path(), Some("/"), "{c}");
+        assert_eq!(c.domain(), None, "{c}");
+        assert_eq!(c.http_only(), Some(true), "{c}");
+    };
+    let mut browser = Browser::new();
+    let r = browser.get(&app.url("/console/login?return=/offres")).await;
+    let authorize = location(&r);
+    assert!(
+        authorize.starts_with(&format!("{public}/_sandbox/oidc/authorize?")),
+        "{authorize}"
+    );
+    assert!(
+        authorize.contains("redirect_uri=https%3A%2F%2Fpasserelle.example%2Fconsole%2Fcallback"),
+        "{authorize}"
+    );
+    let login = set_cookies(&r);
+    assert_eq!(login.len(), 1);
+    assert_eq!(login[0].name(), "__Host-passerelle_console_login");
+    host_cookie(&login[0]);
+    assert_eq!(login[0].same_site(), Some(cookie::SameSite::Lax));
+
+    let callback = approve(&mut browser, public, &here(&authorize), &["region:bi"]).await;
+    assert!(
+        callback.starts_with(&format!("{public}/console/callback?code=")),
+        "{callback}"
+    );
+    let done = browser.get(&here(&callback)).await;
+    assert_eq!(location(&done), "/offres");
+    let session = set_cookies(&done)
+        .into_iter()
+        .find(|c| c.name() == "__Host-passerelle_console")
+        .expect("the session cookie");
+    host_cookie(&session);
+    assert_eq!(session.same_site(), Some(cookie::SameSite::Strict));
+
+    // Only the __Host- cookie names a session: a plain one may have been
+    // planted by a sibling domain.
+    let with_cookie = |name: &str| {
+        let request = browser
+            .client
+            .get(app.url("/console/session"))
+            .header("cookie", format!("{name}={}", session.value()));
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(with_cookie("__Host-passerelle_console").await, 200);
+    assert_eq!(with_cookie("passerelle_console").await, 401);
+    let export = |name: &str| {
+        let request = browser
+            .client
+            .get(app.url("/export/tax-campaign/2026.csv"))
+            .header("cookie", format!("{name}={}", session.value()));
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(export("__Host-passerelle_console").await, 200);
+    assert_eq!(export("passerelle_console").await, 401);
+}
+
+#[tokio::test]
+async fn signing_out_is_refused_to_a_page_of_another_site() {
+    let app = spawn_app(SMALL).await;
+    let mut browser = Browser::new();
+    sign_in(&mut browser, &app, &["region:bi"]).await;
+    for (name, value) in [
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+    ] {
+        let r = browser
+            .client
+            .post(app.url("/console/logout"))
+            .header("cookie", browser.cookie_header())
+            .header(name, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{name}: {value}");
+        assert!(r.headers().get("set-cookie").is_none(), "{name}: {value}");
+    }
+    assert_eq!(
+        browser.get(&app.url("/console/session")).await.status(),
+        200
+    );
+    // The console's own page signs out.
+    let r = browser
+        .client
+        .post(app.url("/console/logout"))
+        .header("cookie", browser.cookie_header())
+        .header("origin", app.url(""))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    browser.keep(&r);
+    assert_eq!(location(&r), "/");
+    assert_eq!(
+        browser.get(&app.url("/console/session")).await.status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn a_forged_host_is_neither_fetched_nor_sent_to() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    // A server that would be the identity provider if the gateway
+    // believed the Host header: it counts what it is asked.
+    let asked = Arc::new(AtomicUsize::new(0));
+    let trap = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let trap_addr = trap.local_addr().unwrap();
+    let counted = asked.clone();
+    let trap_app = axum::Router::new().fallback(move || {
+        let counted = counted.clone();
+        async move {
+            counted.fetch_add(1, Ordering::SeqCst);
+            axum::Json(json!({
+                "authorization_endpoint": format!("http://{trap_addr}/authorize"),
+                "token_endpoint": format!("http://{trap_addr}/token"),
+            }))
+        }
+    });
+    tokio::spawn(async move { axum::serve(trap, trap_app).await });
+
+    let app = spawn_app(SMALL).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let ours = |to: &str| {
+        let u = url::Url::parse(to).unwrap_or_else(|e| panic!("{to}: {e}"));
+        assert_eq!(
+            (u.host_str(), u.port()),
+            (Some("127.0.0.1"), Some(app.addr.port())),
+            "{to}"
+        );
+        u
+    };
+    for host in [trap_addr.to_string(), "evil.example".to_owned()] {
+        // Sent to the same page at the gateway's own address first.
+        let r = client
+            .get(app.url("/console/login?return=/campagne"))
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let again = ours(&location(&r));
+        assert_eq!(again.path(), "/console/login");
+        // Even asked again under that Host, the provider is the gateway's.
+        let r = client
+            .get(app.url("/console/login?return=/campagne&again"))
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{host}");
+        let authorize = ours(&location(&r));
+        assert_eq!(authorize.path(), "/_sandbox/oidc/authorize");
+        let redirect_uri = authorize
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_uri")
+            .unwrap()
+            .1
+            .into_owned();
+        assert_eq!(redirect_uri, app.url("/console/callback"));
+        // The provider's discovery names the gateway's address too.
+        let discovery: Value = client
+            .get(app.url("/.well-known/openid-configuration"))
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for endpoint in ["authorization_endpoint", "token_endpoint", "jwks_uri"] {
+            ours(discovery[endpoint].as_str().unwrap());
+        }
+    }
+    assert_eq!(asked.load(Ordering::SeqCst), 0);
 }

@@ -18,6 +18,7 @@ mod errors;
 mod events;
 mod federation;
 mod formations;
+mod graphiql;
 mod limits;
 mod live;
 mod mobility;

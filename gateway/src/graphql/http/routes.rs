@@ -3,11 +3,10 @@
 //! the request through the response cache; a batch runs its operations
 //! side by side.
 
-use async_graphql::http::GraphiQLSource;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::admit::{admit_caller, admit_document, batch_bounds, batch_weight, bearer, Door};
@@ -44,13 +43,7 @@ pub async fn get(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
     if endpoint.graphiql && wants_html && !raw.split('&').any(|p| p.starts_with("query=")) {
-        return Html(
-            GraphiQLSource::build()
-                .endpoint("/graphql")
-                .title("Passerelle")
-                .finish(),
-        )
-        .into_response();
+        return crate::http::graphiql::page();
     }
     let Some(media) = negotiate(&headers) else {
         return refuse(
