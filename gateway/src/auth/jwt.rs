@@ -252,7 +252,11 @@ impl Validator {
                 .collect(),
             opco: c.opco,
             cfa: c.cfa,
-            expires: c.exp.map(|exp| exp.saturating_add(self.leeway.as_secs())),
+            // A token is accepted through its `exp` second, plus the
+            // leeway: refused from the next one on.
+            expires: c
+                .exp
+                .map(|exp| exp.saturating_add(self.leeway.as_secs()).saturating_add(1)),
         })
     }
 }

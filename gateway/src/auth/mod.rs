@@ -20,9 +20,9 @@ pub struct Caller {
     pub opco: Option<String>,
     /// The CFA the caller is (`cfa` claim, a UAI).
     pub cfa: Option<String>,
-    /// When the token stops being accepted (its `exp` plus the clock skew
-    /// tolerated, seconds since the Unix epoch): what it grants ends then,
-    /// on an open connection too.
+    /// When the token stops being accepted (the second after its `exp`
+    /// plus the clock skew tolerated, seconds since the Unix epoch): what
+    /// it grants ends then, on an open connection too.
     pub expires: Option<u64>,
 }
 

@@ -686,3 +686,71 @@ async fn the_campaign_routes_count_callers_and_bad_tokens_as_graphql_does() {
         "{statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn a_subscription_does_not_outlive_its_token() {
+    let app = spawn_app_with(SMALL, &format!("{NO_DETECTION}[auth]\nleeway = \"0s\"\n")).await;
+    let issuer = passerelle::auth::issuer::Issuer::load_or_create(
+        &app.data_dir,
+        "passerelle-sandbox",
+        "passerelle",
+    )
+    .unwrap();
+    let short = issuer.mint(
+        "candidate-portal",
+        "alerts:write region:bi",
+        None,
+        None,
+        Duration::from_secs(2),
+    );
+    let subscription = json!({ "query": "subscription { offerPublished { offer { id } } }" });
+    // graphql-ws: admitted while the token holds, closed with 4403 when it
+    // expires, though the client sends nothing.
+    let mut socket = ws_connect(&app, Some(&short)).await.unwrap();
+    ws_send(
+        &mut socket,
+        json!({ "id": "s", "type": "subscribe", "payload": subscription }),
+    )
+    .await;
+    let closed = loop {
+        match ws_next(&mut socket).await {
+            Ok(m) if m["type"] == "ping" => ws_send(&mut socket, json!({ "type": "pong" })).await,
+            Ok(m) => panic!("unexpected {m}"),
+            Err(code) => break code,
+        }
+    };
+    assert_eq!(closed, 4403);
+    // Its rights went with it, on every door.
+    let read = json!({ "query": "{ taxCampaign(year: 2026) { totals { allocations } } }" });
+    for door in DOORS {
+        let answer = through(&app, door, &read, Some(&short)).await;
+        assert_eq!(answer.codes, ["UNAUTHENTICATED"], "{door:?}: {answer:?}");
+    }
+    // graphql-sse: the stream ends at expiry, without `complete`.
+    let short = issuer.mint(
+        "candidate-portal",
+        "alerts:write",
+        None,
+        None,
+        Duration::from_secs(2),
+    );
+    let mut r = app
+        .client
+        .post(app.url("/graphql/stream"))
+        .header("accept", "text/event-stream")
+        .bearer_auth(&short)
+        .json(&subscription)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let mut text = String::new();
+    let ended = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Ok(Some(chunk)) = r.chunk().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream outlived its token");
+    assert!(!text.contains("event: complete"), "{text}");
+}

@@ -181,13 +181,24 @@ pub(crate) async fn identify_with(
     token: Option<&str>,
     address: IpAddr,
 ) -> Result<crate::auth::Caller, Refusal> {
-    match authenticate(validator, token).await {
-        Ok(c) => Ok(c),
-        Err(refusal) => {
-            over_rate_with(limiter, &crate::auth::Caller::default(), address, 1)?;
-            Err(refusal)
-        }
+    let Some(token) = token else {
+        return Ok(crate::auth::Caller::default());
+    };
+    let e = match validator.validate(token).await {
+        Ok(c) => return Ok(c),
+        Err(e) => e,
+    };
+    tracing::info!(reason = %e, "bearer token refused");
+    // An expired token (a client late to renew it) and the identity
+    // provider's keys out of reach are not the caller's guessing.
+    if e.counts_against_caller() {
+        over_rate_with(limiter, &crate::auth::Caller::default(), address, 1)?;
     }
+    Err(Refusal::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthenticated,
+        &e.to_string(),
+    ))
 }
 
 /// Refuses a caller over its rate; see [`over_rate_with`].
@@ -220,24 +231,6 @@ pub(crate) fn over_rate_with(
     );
     r.error["extensions"]["retryAfter"] = json!(seconds);
     Err(r)
-}
-
-/// The caller a token names: anonymous without one.
-async fn authenticate(
-    validator: &crate::auth::Validator,
-    token: Option<&str>,
-) -> Result<crate::auth::Caller, Refusal> {
-    let Some(token) = token else {
-        return Ok(crate::auth::Caller::default());
-    };
-    validator.validate(token).await.map_err(|e| {
-        tracing::info!(reason = %e, "bearer token refused");
-        Refusal::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthenticated,
-            &e.to_string(),
-        )
-    })
 }
 
 /// The bearer token of a request's `Authorization` header: `None` without
