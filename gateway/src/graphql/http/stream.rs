@@ -187,11 +187,25 @@ impl Next {
 
 /// Sends a message, unless the client has not read for `WRITE_TIMEOUT` or
 /// `stop` is cancelled meanwhile.
-async fn send(socket: &mut WebSocket, message: Message, stop: &CancellationToken) -> bool {
+async fn send(socket: &mut WebSocket, message: Message, stop: &CancellationToken) -> Sent {
     tokio::select! {
-        sent = tokio::time::timeout(WRITE_TIMEOUT, socket.send(message)) => matches!(sent, Ok(Ok(()))),
-        _ = stop.cancelled() => false,
+        sent = tokio::time::timeout(WRITE_TIMEOUT, socket.send(message)) => match sent {
+            Ok(Ok(())) => Sent::Done,
+            Ok(Err(_)) => Sent::Failed,
+            Err(_) => Sent::Stalled,
+        },
+        _ = stop.cancelled() => Sent::Stalled,
     }
+}
+
+/// What became of a message sent.
+#[derive(Debug, PartialEq, Eq)]
+enum Sent {
+    Done,
+    /// The client did not read it in time, or its buffer filled meanwhile.
+    Stalled,
+    /// The connection failed.
+    Failed,
 }
 
 /// Closes with `code`, if the client reads within a second.
@@ -274,17 +288,25 @@ async fn serve_ws(
         match next {
             Next::Go => {}
             Next::Send(v) => {
-                if !Box::pin(send(&mut socket, Message::Text(v.into()), &c.closer)).await {
-                    // A client that does not read: its buffers are full.
-                    if c.closer.is_cancelled() {
-                        Box::pin(close(
-                            &mut socket,
-                            1013,
-                            "the subscriber does not read fast enough",
-                        ))
-                        .await;
+                match Box::pin(send(&mut socket, Message::Text(v.into()), &c.closer)).await {
+                    Sent::Done => {}
+                    Sent::Failed => break,
+                    Sent::Stalled => {
+                        // A client that does not read: its buffers are
+                        // full. Cut off by its shared buffer, it is
+                        // counted there; by its socket, here.
+                        if c.closer.is_cancelled() {
+                            Box::pin(close(
+                                &mut socket,
+                                1013,
+                                "the subscriber does not read fast enough",
+                            ))
+                            .await;
+                        } else {
+                            metrics::counter!("passerelle_subscribers_cut_off_total").increment(1);
+                        }
+                        break;
                     }
-                    break;
                 }
             }
             Next::Close(code, reason) => {
