@@ -37,6 +37,8 @@ pub struct Application {
     tracker: tokio_util::task::TaskTracker,
     /// Detects new offers.
     detector: Arc<Detector>,
+    /// How long a connection may keep the gateway waiting.
+    timeouts: crate::http::serve::Timeouts,
 }
 
 impl Application {
@@ -186,6 +188,11 @@ impl Application {
             tracker: tracker.clone(),
             webhooks,
             console: config.console.clone(),
+            trusted_proxies: crate::http::client::TrustedProxies::new(
+                config.server.trusted_networks()?,
+                config.server.client_address_header,
+            ),
+            body_read_timeout: config.server.body_read_timeout,
         });
         let listener = TcpListener::bind(config.listen)
             .await
@@ -199,6 +206,7 @@ impl Application {
             shutdown,
             tracker,
             detector,
+            timeouts: (&config.server).into(),
         })
     }
 
@@ -237,12 +245,7 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "passerelle listening");
         let stopping = self.shutdown.clone();
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        crate::http::serve::serve(self.listener, self.router, self.timeouts, async move {
             shutdown.await;
             // Subscribers are told to reconnect (to another replica).
             stopping.cancel();
@@ -256,7 +259,7 @@ impl Application {
         }
         drop(self.sandbox);
         tracing::info!("passerelle stopped");
-        served
+        Ok(())
     }
 }
 

@@ -2,10 +2,14 @@
 //! the campaign's upload and export, the sandbox's syncs and fault knobs)
 //! and their wiring with GraphQL's.
 
+pub mod body_timeout;
 pub mod campaign;
+pub mod client;
 pub mod console;
+pub mod idle;
 pub mod sandbox_oidc;
 pub mod sandbox_webhooks;
+pub mod serve;
 
 use std::sync::Arc;
 
@@ -66,6 +70,10 @@ pub struct ServerState {
     pub webhooks: Option<Arc<sandbox_webhooks::Inbox>>,
     /// The web console's settings.
     pub console: crate::config::ConsoleConfig,
+    /// The proxies believed about clients' addresses.
+    pub trusted_proxies: client::TrustedProxies,
+    /// The longest a request's body may stall.
+    pub body_read_timeout: std::time::Duration,
 }
 
 /// The gateway's routes.
@@ -170,7 +178,15 @@ pub fn router(state: ServerState) -> Router {
         Some(layer) => app.layer(layer),
         None => app,
     };
-    app.layer(TraceLayer::new_for_http())
+    app.layer(axum::middleware::from_fn_with_state(
+        state.body_read_timeout,
+        body_timeout::limit,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.trusted_proxies.clone(),
+        client::resolve,
+    ))
+    .layer(TraceLayer::new_for_http())
 }
 
 /// The CORS policy for browsers on the configured origins; none when no
