@@ -30,3 +30,4 @@ mod scopes;
 mod subscriptions;
 mod supergraph;
 mod sync;
+mod timeouts;
