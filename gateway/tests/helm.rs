@@ -77,6 +77,16 @@ fn the_chart_validates_and_the_gateway_reads_what_it_renders() {
             let endpoint = config.telemetry.otlp_endpoint.as_ref().unwrap();
             assert_eq!(endpoint.port(), Some(4317), "{case}");
         }
+        // Forwarding headers are believed from the ingress's pods only
+        // when the operator names them.
+        let proxies = config.server.trusted_networks().unwrap();
+        let expected: &[&str] = if case == "production" {
+            &["10.244.0.0/16"]
+        } else {
+            &[]
+        };
+        let shown: Vec<String> = proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, expected, "{case}");
         if let Some(mappings) = &config.mappings_dir {
             let catalog = passerelle_connectors::Registry::standard()
                 .catalog(Some(mappings))

@@ -59,7 +59,10 @@ async fn a_keep_alive_connection_idle_past_the_timeout_is_closed() {
     // Answered and kept alive, then closed for idling.
     assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
     assert!(answer.ends_with("ok\n"), "{answer}");
-    assert!(!answer.to_ascii_lowercase().contains("connection: close"), "{answer}");
+    assert!(
+        !answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
 }
 
 #[tokio::test]
