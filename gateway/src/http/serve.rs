@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
@@ -90,12 +90,14 @@ async fn connection(
         request.extensions_mut().insert(ConnectInfo(peer));
         request
     });
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
+    // HTTP/1 alone, as the gateway has always spoken: its header timer
+    // runs from the first moment. (hyper-util's `auto` builder, for h2c,
+    // reads the first bytes before HTTP/1 takes over, without that timer.)
+    let served = http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(timeouts.header_read);
-    let served = builder.serve_connection_with_upgrades(io, TowerToHyperService::new(service));
+        .header_read_timeout(timeouts.header_read)
+        .serve_connection(io, TowerToHyperService::new(service))
+        .with_upgrades();
     tokio::pin!(served);
     let result = tokio::select! {
         result = served.as_mut() => result,

@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{spawn_app_with, TestApp, SMALL};
+use crate::helpers::{spawn_app_with, TestApp, NO_DETECTION, SMALL};
 
 /// A short idle timeout; the header timeout long enough not to be what
 /// closes a connection.
@@ -43,6 +43,13 @@ async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
 #[tokio::test]
 async fn a_connection_that_sends_nothing_is_closed() {
     let app = spawn_app_with(SMALL, IDLE).await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    assert!(until_closed(&mut stream).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed_after_the_header_timeout() {
+    let app = spawn_app_with(SMALL, "[server]\nheader_read_timeout = \"1s\"\n").await;
     let mut stream = TcpStream::connect(app.addr).await.unwrap();
     assert!(until_closed(&mut stream).await.is_empty());
 }
@@ -108,6 +115,53 @@ async fn half_a_body_is_answered_408() {
     let answer = String::from_utf8(until_closed(&mut stream).await).unwrap();
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("\"REQUEST_TIMEOUT\""), "{answer}");
+}
+
+#[tokio::test]
+async fn on_stopping_a_request_under_way_is_answered_and_no_connection_accepted() {
+    let mut app = spawn_app_with(SMALL, NO_DETECTION).await;
+    app.faults("cci", json!({ "latency_ms": 3000 })).await;
+    let before = cci_requests(&app).await;
+    let request = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": "{ offers(first: 5) { totalCount } }" }));
+    let under_way = tokio::spawn(async move { request.send().await?.json::<Value>().await });
+    // Under way: the gateway is calling the CCI for it.
+    while cci_requests(&app).await == before {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.stop();
+    tokio::time::timeout(GENEROUS, async {
+        while TcpStream::connect(app.addr).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the gateway stops accepting connections");
+    let body = tokio::time::timeout(GENEROUS, under_way)
+        .await
+        .expect("an answer")
+        .unwrap()
+        .expect("the request under way is answered");
+    assert!(
+        body["data"]["offers"]["totalCount"].as_u64().is_some(),
+        "{body}"
+    );
+}
+
+/// Requests the CCI simulator received so far.
+async fn cci_requests(app: &TestApp) -> u64 {
+    let report: Value = app
+        .client
+        .get(app.url("/_sandbox/cci/faults"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    report["requests"].as_u64().unwrap()
 }
 
 #[tokio::test]
