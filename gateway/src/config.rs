@@ -898,9 +898,10 @@ pub struct ServerConfig {
     /// header the proxies pass through untouched is the client's to write.
     #[serde(default)]
     pub client_address_header: ClientAddressHeader,
-    /// How long a client has to send a request's line and headers, from
-    /// when the gateway waits for them: an HTTP/1 connection waiting for
-    /// its next request is closed after this long too.
+    /// How long a client has to send a request's line and headers,
+    /// counted from when its connection opened or its previous answer was
+    /// sent: a connection that sends nothing or half a header is closed
+    /// then, and so is a kept-alive one whose next request does not come.
     #[serde(default = "default_header_read_timeout", with = "humantime_serde")]
     pub header_read_timeout: std::time::Duration,
     /// The longest a request's body may stall between two chunks; a
