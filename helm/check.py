@@ -220,6 +220,9 @@ def main():
     store = copy.deepcopy(MINIMAL)
     store["config"] = {"store_url": "postgres://passerelle:s3cret@db/passerelle"}
     refuse("store-url-in-config", store, "config")
+    proxy = copy.deepcopy(MINIMAL)
+    proxy["config"] = {"server": {"trusted_proxies": ["ingress-nginx"]}}
+    refuse("trusted-proxy-by-name", proxy, "ingress-nginx")
 
     if failures:
         print(f"{len(failures)} failure(s)")

@@ -38,6 +38,8 @@ pub struct Application {
     tracker: tokio_util::task::TaskTracker,
     /// Detects new offers.
     detector: Arc<Detector>,
+    /// How long a connection may keep the gateway waiting.
+    timeouts: crate::http::serve::Timeouts,
 }
 
 impl Application {
@@ -215,6 +217,11 @@ impl Application {
             console: config.console.clone(),
             listen,
             console_key,
+            trusted_proxies: crate::http::client::TrustedProxies::new(
+                config.server.trusted_networks()?,
+                config.server.client_address_header,
+            ),
+            body_read_timeout: config.server.body_read_timeout,
         });
         Ok(Self {
             listener,
@@ -225,6 +232,7 @@ impl Application {
             shutdown,
             tracker,
             detector,
+            timeouts: (&config.server).into(),
         })
     }
 
@@ -263,12 +271,7 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "passerelle listening");
         let stopping = self.shutdown.clone();
-        let served = axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        crate::http::serve::serve(self.listener, self.router, self.timeouts, async move {
             shutdown.await;
             // Subscribers are told to reconnect (to another replica).
             stopping.cancel();
@@ -282,7 +285,7 @@ impl Application {
         }
         drop(self.sandbox);
         tracing::info!("passerelle stopped");
-        served
+        Ok(())
     }
 }
 

@@ -63,6 +63,10 @@ pub struct Config {
     /// The web console at `/` and its sign-in.
     #[serde(default)]
     pub console: ConsoleConfig,
+    /// The HTTP server: the proxies believed about clients' addresses, and
+    /// how long a connection may keep the gateway waiting.
+    #[serde(default)]
+    pub server: ServerConfig,
 }
 
 /// The web console at `/`: its pages, and how a person signs in to it
@@ -607,12 +611,20 @@ pub enum ConfigError {
         /// Why.
         reason: String,
     },
+    /// One entry of a list cannot be read.
+    #[error("at {path}: {reason}")]
+    Entry {
+        /// The entry at fault, with its index (`server.trusted_proxies[2]`).
+        path: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// The top-level keys of the configuration. Other `PASSERELLE_*` variables
 /// (`PASSERELLE_CONFIG`, those Kubernetes sets for a service named
 /// `passerelle`, test settings) are not configuration and are left alone.
-const SECTIONS: [&str; 14] = [
+const SECTIONS: [&str; 15] = [
     "listen",
     "data_dir",
     "store_url",
@@ -627,6 +639,7 @@ const SECTIONS: [&str; 14] = [
     "alerts",
     "subscriptions",
     "console",
+    "server",
 ];
 
 /// Whether an environment variable's key (prefix removed, levels split)
@@ -708,6 +721,7 @@ impl Config {
                 reason: "must be at least 1".into(),
             });
         }
+        self.server.validate(&self.limits, &self.subscriptions)?;
         // Outside the sandbox, the redirect URI the identity provider is
         // given must not come from a request's Host header.
         if !self.sandbox.enabled
@@ -1015,5 +1029,213 @@ impl Default for SubscriptionLimits {
             keep_alive: default_keep_alive(),
             buffer_bytes: default_buffer_bytes(),
         }
+    }
+}
+
+/// The HTTP server: whose word is taken for a client's address, and how
+/// long a connection may keep the gateway waiting: `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The networks of the proxies in front of the gateway (the ingress
+    /// controller's pods), in CIDR notation (`10.42.0.0/16`, `fd00::/8`; a
+    /// bare address is one host). A connection from one of them has its
+    /// `client_address_header` read: the client is the rightmost address
+    /// there that is not itself a trusted proxy. Empty: every client is the
+    /// connection's peer, and forwarding headers are ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// The header the trusted proxies append the client's address to:
+    /// `x-forwarded-for` (ingress-nginx, Traefik, HAProxy, cloud load
+    /// balancers) or `forwarded` (RFC 7239). Only that one is read: a
+    /// header the proxies pass through untouched is the client's to write.
+    #[serde(default)]
+    pub client_address_header: ClientAddressHeader,
+    /// How long a client has to send a request's line and headers,
+    /// counted from when its connection opened or its previous answer was
+    /// sent: a connection that sends nothing or half a header is closed
+    /// then, and so is a kept-alive one whose next request does not come.
+    #[serde(default = "default_header_read_timeout", with = "humantime_serde")]
+    pub header_read_timeout: std::time::Duration,
+    /// The longest a request's body may stall between two chunks; a
+    /// request whose body stalls longer is answered 408 and its connection
+    /// closed. Uploads of any length are fine as long as bytes keep coming.
+    #[serde(default = "default_body_read_timeout", with = "humantime_serde")]
+    pub body_read_timeout: std::time::Duration,
+    /// How long a connection may move no byte either way before it is
+    /// closed: a stalled response, a WebSocket or event stream whose
+    /// client is gone. Keep-alives count as traffic, so it must exceed
+    /// `subscriptions.keep_alive`, and `limits.operation_timeout` so that
+    /// an operation still running is not cut.
+    #[serde(default = "default_idle_timeout", with = "humantime_serde")]
+    pub idle_timeout: std::time::Duration,
+}
+
+/// The header trusted proxies write the client's address in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub enum ClientAddressHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2`.
+    #[default]
+    #[serde(rename = "x-forwarded-for")]
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1` (RFC 7239).
+    #[serde(rename = "forwarded")]
+    Forwarded,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            trusted_proxies: Vec::new(),
+            client_address_header: ClientAddressHeader::default(),
+            header_read_timeout: default_header_read_timeout(),
+            body_read_timeout: default_body_read_timeout(),
+            idle_timeout: default_idle_timeout(),
+        }
+    }
+}
+
+fn default_header_read_timeout() -> std::time::Duration {
+    std::time::Duration::from_secs(10)
+}
+fn default_body_read_timeout() -> std::time::Duration {
+    std::time::Duration::from_secs(30)
+}
+fn default_idle_timeout() -> std::time::Duration {
+    std::time::Duration::from_secs(75)
+}
+
+impl ServerConfig {
+    /// The trusted proxies' networks, each entry read as a network in CIDR
+    /// notation or a single address.
+    pub fn trusted_networks(&self) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+        self.trusted_proxies
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let n = n.trim();
+                n.parse::<ipnet::IpNet>()
+                    .or_else(|_| n.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map(|net| net.trunc())
+                    .map_err(|_| ConfigError::Entry {
+                        path: format!("server.trusted_proxies[{i}]"),
+                        reason: format!(
+                            "{n:?} is not a network in CIDR notation (10.42.0.0/16, fd00::/8) nor an address"
+                        ),
+                    })
+            })
+            .collect()
+    }
+
+    fn validate(
+        &self,
+        limits: &Limits,
+        subscriptions: &SubscriptionLimits,
+    ) -> Result<(), ConfigError> {
+        self.trusted_networks()?;
+        for (path, d) in [
+            ("server.header_read_timeout", self.header_read_timeout),
+            ("server.body_read_timeout", self.body_read_timeout),
+            ("server.idle_timeout", self.idle_timeout),
+        ] {
+            if d.is_zero() {
+                return Err(ConfigError::Inconsistent {
+                    path,
+                    reason: "must be longer than 0s".into(),
+                });
+            }
+        }
+        let longer_than = |other: &str, d: std::time::Duration, why: &str| {
+            if self.idle_timeout > d {
+                return Ok(());
+            }
+            Err(ConfigError::Inconsistent {
+                path: "server.idle_timeout",
+                reason: format!(
+                    "{} must be longer than {other} ({}), {why}",
+                    humantime::format_duration(self.idle_timeout),
+                    humantime::format_duration(d)
+                ),
+            })
+        };
+        longer_than(
+            "subscriptions.keep_alive",
+            subscriptions.keep_alive,
+            "or live subscriptions are cut between two keep-alives",
+        )?;
+        longer_than(
+            "limits.operation_timeout",
+            limits.operation_timeout,
+            "or operations still running are cut",
+        )
+    }
+}
+
+#[cfg(test)]
+mod server_tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_networks_or_addresses() {
+        let c = Config::from_toml(
+            "[server]\ntrusted_proxies = [\"10.42.0.0/16\", \"fd00::/8\", \"192.0.2.7\", \"10.1.2.3/8\"]",
+        )
+        .unwrap();
+        let nets = c.server.trusted_networks().unwrap();
+        let shown: Vec<String> = nets.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            ["10.42.0.0/16", "fd00::/8", "192.0.2.7/32", "10.0.0.0/8"]
+        );
+    }
+
+    #[test]
+    fn a_malformed_trusted_proxy_is_refused_by_its_index() {
+        for bad in ["10.0.0.0/33", "ingress-nginx", "fd00::/129", ""] {
+            let toml = format!("[server]\ntrusted_proxies = [\"10.42.0.0/16\", {bad:?}]");
+            let e = Config::from_toml(&toml).unwrap_err().to_string();
+            assert!(e.starts_with("at server.trusted_proxies[1]: "), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_idle_timeout_outlasts_keep_alives_and_operations() {
+        let c = Config::from_toml("").unwrap();
+        assert!(c.server.idle_timeout > c.subscriptions.keep_alive);
+        assert!(c.server.idle_timeout > c.limits.operation_timeout);
+        let e = Config::from_toml("[server]\nidle_timeout = \"30s\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("at server.idle_timeout:") && e.contains("subscriptions.keep_alive"),
+            "{e}"
+        );
+        let e = Config::from_toml(
+            "[server]\nidle_timeout = \"40s\"\n[limits]\noperation_timeout = \"1m\"",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("limits.operation_timeout"), "{e}");
+        let e = Config::from_toml("[server]\nbody_read_timeout = \"0s\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("at server.body_read_timeout:"), "{e}");
+        Config::from_toml(
+            "[server]\nidle_timeout = \"2s\"\n[subscriptions]\nkeep_alive = \"1s\"\n[limits]\noperation_timeout = \"1s\"",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn the_client_address_header_is_one_of_two() {
+        let c = Config::from_toml("[server]\nclient_address_header = \"forwarded\"").unwrap();
+        assert_eq!(
+            c.server.client_address_header,
+            ClientAddressHeader::Forwarded
+        );
+        let e = Config::from_toml("[server]\nclient_address_header = \"x-real-ip\"")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x-forwarded-for"), "{e}");
     }
 }

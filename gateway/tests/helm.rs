@@ -83,6 +83,16 @@ fn the_chart_validates_and_the_gateway_reads_what_it_renders() {
         let key = config.console.cookie_key_file.as_deref();
         let shared = Path::new("/var/run/secrets/passerelle/console/cookie-key");
         assert_eq!(key, (case == "production").then_some(shared), "{case}");
+        // Forwarding headers are believed from the ingress's pods only
+        // when the operator names them.
+        let proxies = config.server.trusted_networks().unwrap();
+        let expected: &[&str] = if case == "production" {
+            &["10.244.0.0/16"]
+        } else {
+            &[]
+        };
+        let shown: Vec<String> = proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, expected, "{case}");
         if let Some(mappings) = &config.mappings_dir {
             let catalog = passerelle_connectors::Registry::standard()
                 .catalog(Some(mappings))

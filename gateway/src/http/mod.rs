@@ -2,11 +2,15 @@
 //! the campaign's upload and export, the sandbox's syncs and fault knobs)
 //! and their wiring with GraphQL's.
 
+pub mod body_timeout;
 pub mod campaign;
+pub mod client;
 pub mod console;
 pub mod graphiql;
+pub mod idle;
 pub mod sandbox_oidc;
 pub mod sandbox_webhooks;
+pub mod serve;
 
 use std::sync::Arc;
 
@@ -72,6 +76,10 @@ pub struct ServerState {
     pub listen: std::net::SocketAddr,
     /// Signs the console's sign-in cookies, when the console is served.
     pub console_key: Option<Arc<console::signed::CookieKey>>,
+    /// The proxies believed about clients' addresses.
+    pub trusted_proxies: client::TrustedProxies,
+    /// The longest a request's body may stall.
+    pub body_read_timeout: std::time::Duration,
 }
 
 /// The gateway's routes.
@@ -188,7 +196,15 @@ pub fn router(state: ServerState) -> Router {
         Some(layer) => app.layer(layer),
         None => app,
     };
-    app.layer(TraceLayer::new_for_http())
+    app.layer(axum::middleware::from_fn_with_state(
+        state.body_read_timeout,
+        body_timeout::limit,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.trusted_proxies.clone(),
+        client::resolve,
+    ))
+    .layer(TraceLayer::new_for_http())
 }
 
 /// The CORS policy for browsers on the configured origins; none when no

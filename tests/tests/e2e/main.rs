@@ -32,3 +32,4 @@ mod scopes;
 mod subscriptions;
 mod supergraph;
 mod sync;
+mod timeouts;
