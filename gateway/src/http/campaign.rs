@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{StreamExt, TryStreamExt};
@@ -18,6 +18,7 @@ use crate::domain::campaign::{self, figures, BatchError, Format, FormatError, In
 use crate::graphql::http::ratelimit::Limiter;
 use crate::graphql::http::{bearer, identify_with, over_rate_with, refuse_with, MediaType};
 use crate::graphql::ErrorCode;
+use crate::http::client::ClientAddress;
 use crate::store::Store;
 
 /// What the campaign's HTTP routes share.
@@ -101,12 +102,12 @@ async fn authenticate(
 /// once it is committed.
 pub async fn upload(
     State(http): State<CampaignHttp>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    ClientAddress(client): ClientAddress,
     Query(params): Query<UploadParams>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let caller = match authenticate(&http, &headers, false, peer.ip()).await {
+    let caller = match authenticate(&http, &headers, false, client).await {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -206,11 +207,11 @@ const EXPORT_PAGE: i64 = 5_000;
 /// allocation of the campaign as CSV, streamed a page at a time.
 pub async fn export(
     State(http): State<CampaignHttp>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    ClientAddress(client): ClientAddress,
     Path(file): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let caller = match authenticate(&http, &headers, true, peer.ip()).await {
+    let caller = match authenticate(&http, &headers, true, client).await {
         Ok(c) => c,
         Err(r) => return r,
     };

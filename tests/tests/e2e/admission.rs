@@ -754,3 +754,60 @@ async fn a_subscription_does_not_outlive_its_token() {
     assert!(ended.is_ok(), "the stream outlived its token");
     assert!(!text.contains("event: complete"), "{text}");
 }
+
+/// Sends `{ __typename }` as a client behind a proxy at loopback, which
+/// says the request came from `client`; the codes of the answer.
+async fn forwarded_for(app: &TestApp, client: &str) -> Vec<String> {
+    let r = app
+        .client
+        .post(app.url("/graphql"))
+        .header("accept", "application/graphql-response+json")
+        .header("x-forwarded-for", format!("198.51.100.77, {client}"))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    Answer::of_text(&r.text().await.unwrap()).codes
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_rate_and_slots() {
+    let limits = "[limits.rate]\nanonymous_per_second = 1\nburst = 3\n\
+                  [subscriptions]\nconnections_per_address = 1\n";
+    let app = spawn_app_with(
+        SMALL,
+        &format!("{NO_DETECTION}{limits}[server]\ntrusted_proxies = [\"127.0.0.1/32\"]\n"),
+    )
+    .await;
+    let mut first = Vec::new();
+    for _ in 0..6 {
+        first.extend(forwarded_for(&app, "203.0.113.1").await);
+    }
+    assert!(first.iter().any(|c| c == "RATE_LIMITED"), "{first:?}");
+    // Another client behind the same proxy has a bucket of its own; the
+    // address a client writes to the left of the proxy's is not believed.
+    assert!(forwarded_for(&app, "203.0.113.2").await.is_empty());
+    // One subscription connection per client: a second from the same
+    // client is refused, one from another client is not.
+    let sse = |client: &'static str| {
+        app.client
+            .post(app.url("/graphql/stream"))
+            .header("accept", "text/event-stream")
+            .header("x-forwarded-for", client)
+            .json(&json!({ "query": "subscription { offerPublished { offer { id } } }" }))
+            .send()
+    };
+    let held = sse("203.0.113.3").await.unwrap();
+    assert_eq!(held.status(), 200);
+    assert_eq!(sse("203.0.113.3").await.unwrap().status(), 429);
+    assert_eq!(sse("203.0.113.4").await.unwrap().status(), 200);
+    drop(held);
+
+    // Without trusted proxies, the header is the client's word: ignored.
+    let app = spawn_app_with(SMALL, &format!("{NO_DETECTION}{limits}")).await;
+    let mut codes = Vec::new();
+    for i in 0..6 {
+        codes.extend(forwarded_for(&app, &format!("203.0.113.{}", 10 + i)).await);
+    }
+    assert!(codes.iter().any(|c| c == "RATE_LIMITED"), "{codes:?}");
+}

@@ -16,11 +16,12 @@ use super::negotiate::{negotiate, params_from_json, params_from_query_string};
 use crate::graphql::answer::{refuse, refuse_with, Answer, MediaType};
 use crate::graphql::cache;
 use crate::graphql::errors::ErrorCode;
+use crate::http::client::ClientAddress;
 
 /// `GET /graphql`.
 pub async fn get(
     State(endpoint): State<Endpoint>,
-    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -57,7 +58,7 @@ pub async fn get(
         Err(e) => return refuse(StatusCode::BAD_REQUEST, media, e),
     };
     let caller = match bearer(&headers) {
-        Ok(token) => admit_caller(&endpoint, token, peer.ip(), 1).await,
+        Ok(token) => admit_caller(&endpoint, token, client, 1).await,
         Err(r) => Err(r),
     };
     let caller = match caller {
@@ -78,7 +79,7 @@ pub async fn get(
 /// `POST /graphql`.
 pub async fn post(
     State(endpoint): State<Endpoint>,
-    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
@@ -143,7 +144,7 @@ pub async fn post(
         return match serde_json::from_slice::<Vec<Value>>(&body) {
             Ok(operations) => {
                 let count = batch_weight(operations.len(), endpoint.limits.max_batch);
-                let caller = match admit_caller(&endpoint, token, peer.ip(), count).await {
+                let caller = match admit_caller(&endpoint, token, client, count).await {
                     Ok(c) => c,
                     Err(r) => return r.response(media),
                 };
@@ -154,7 +155,7 @@ pub async fn post(
             Err(_) => refuse(StatusCode::BAD_REQUEST, media, "the body is not JSON"),
         };
     }
-    let caller = match admit_caller(&endpoint, token, peer.ip(), 1).await {
+    let caller = match admit_caller(&endpoint, token, client, 1).await {
         Ok(c) => c,
         Err(r) => return r.response(media),
     };

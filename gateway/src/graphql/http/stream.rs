@@ -14,14 +14,14 @@
 //! a client to reconnect.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_graphql::parser::types::OperationType;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -40,6 +40,7 @@ use crate::graphql::alerts::ConnectionCloser;
 use crate::graphql::answer::{refuse, refuse_with, MediaType};
 use crate::graphql::errors::ErrorCode;
 use crate::graphql::notices::Notices;
+use crate::http::client::ClientAddress;
 
 /// The subprotocol of graphql-ws.
 const PROTOCOL: &str = "graphql-transport-ws";
@@ -111,22 +112,21 @@ pub async fn get_or_upgrade(State(endpoint): State<Endpoint>, request: Request) 
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
     let (mut parts, _) = request.into_parts();
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0)
-        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let client = match ClientAddress::from_request_parts(&mut parts, &()).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
     if !upgrade {
         let raw = parts.uri.query().map(str::to_owned);
         return super::routes::get(
             State(endpoint),
-            ConnectInfo(peer),
+            client,
             parts.headers,
             axum::extract::RawQuery(raw),
         )
         .await;
     }
-    let peer = peer.ip();
+    let peer = client.0;
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
         Ok(ws) => ws,
         Err(e) => return e.into_response(),
@@ -526,7 +526,7 @@ fn subscribe(
 /// result a `next` event, then `complete`.
 pub async fn sse(
     State(endpoint): State<Endpoint>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
@@ -570,12 +570,12 @@ pub async fn sse(
         Ok(t) => t,
         Err(r) => return r.response(media),
     };
-    let (caller, admitted) = match admit(&endpoint, Door::Sse, token, peer.ip(), params).await {
+    let (caller, admitted) = match admit(&endpoint, Door::Sse, token, client, params).await {
         Ok(a) => a,
         Err(r) => return r.response(media),
     };
     let limit = endpoint.subscriptions.connections_per_address;
-    let Some(slot) = endpoint.connections.take(peer.ip(), limit) else {
+    let Some(slot) = endpoint.connections.take(client, limit) else {
         return too_many_connections(MediaType::Json, limit);
     };
     let closer = CancellationToken::new();
