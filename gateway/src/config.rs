@@ -1069,6 +1069,12 @@ pub struct ServerConfig {
     /// an operation still running is not cut.
     #[serde(default = "default_idle_timeout", with = "humantime_serde")]
     pub idle_timeout: std::time::Duration,
+    /// How long a write may wait for a client that reads nothing before
+    /// the connection is closed: an event stream, a large answer or a
+    /// WebSocket whose client stopped reading lets go of what it buffered
+    /// then, rather than at the idle timeout.
+    #[serde(default = "default_write_timeout", with = "humantime_serde")]
+    pub write_timeout: std::time::Duration,
 }
 
 /// The header trusted proxies write the client's address in.
@@ -1091,6 +1097,7 @@ impl Default for ServerConfig {
             header_read_timeout: default_header_read_timeout(),
             body_read_timeout: default_body_read_timeout(),
             idle_timeout: default_idle_timeout(),
+            write_timeout: default_write_timeout(),
         }
     }
 }
@@ -1103,6 +1110,9 @@ fn default_body_read_timeout() -> std::time::Duration {
 }
 fn default_idle_timeout() -> std::time::Duration {
     std::time::Duration::from_secs(75)
+}
+fn default_write_timeout() -> std::time::Duration {
+    std::time::Duration::from_secs(10)
 }
 
 impl ServerConfig {
@@ -1137,6 +1147,7 @@ impl ServerConfig {
             ("server.header_read_timeout", self.header_read_timeout),
             ("server.body_read_timeout", self.body_read_timeout),
             ("server.idle_timeout", self.idle_timeout),
+            ("server.write_timeout", self.write_timeout),
         ] {
             if d.is_zero() {
                 return Err(ConfigError::Inconsistent {

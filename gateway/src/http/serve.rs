@@ -26,6 +26,8 @@ pub struct Timeouts {
     pub header_read: Duration,
     /// For any byte to move either way.
     pub idle: Duration,
+    /// For a waiting write to move a byte.
+    pub write: Duration,
 }
 
 impl From<&crate::config::ServerConfig> for Timeouts {
@@ -33,6 +35,7 @@ impl From<&crate::config::ServerConfig> for Timeouts {
         Self {
             header_read: server.header_read_timeout,
             idle: server.idle_timeout,
+            write: server.write_timeout,
         }
     }
 }
@@ -84,7 +87,7 @@ async fn connection(
     timeouts: Timeouts,
     stopping: CancellationToken,
 ) {
-    let io = TokioIo::new(Idle::new(stream, timeouts.idle));
+    let io = TokioIo::new(Idle::new(stream, timeouts.idle, timeouts.write));
     let service = router.map_request(move |request: axum::http::Request<_>| {
         let mut request = request.map(axum::body::Body::new);
         request.extensions_mut().insert(ConnectInfo(peer));

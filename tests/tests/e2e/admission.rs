@@ -811,3 +811,46 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_rate_and_slots() {
     }
     assert!(codes.iter().any(|c| c == "RATE_LIMITED"), "{codes:?}");
 }
+
+#[tokio::test]
+async fn an_event_stream_subscriber_that_does_not_read_is_let_go() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app_with(
+        SMALL,
+        "[alerts]\npoll_interval = \"1h\"\n[server]\nwrite_timeout = \"1s\"\n",
+    )
+    .await;
+    // A client that sends its subscription and never reads again.
+    let body = json!({
+        "query": "subscription { offerPublished { offer { id title description employer { name } } } }"
+    })
+    .to_string();
+    let mut tcp = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    tcp.write_all(
+        format!(
+            "POST /graphql/stream HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\
+             content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    while app.metric("passerelle_subscribers_active").await < 1.0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // New offers keep coming; the stream is let go once its writes stall,
+    // long before the idle timeout.
+    let mut rounds = 0;
+    while app.metric("passerelle_subscribers_active").await > 0.0 {
+        rounds += 1;
+        assert!(rounds <= 30, "a subscriber that never reads is still held");
+        app.faults("cma", json!({ "publish_new": 2000 })).await;
+        app.client
+            .post(app.url("/_sandbox/cma/sync"))
+            .send()
+            .await
+            .unwrap();
+    }
+    drop(tcp);
+}
