@@ -182,8 +182,8 @@ impl Default for AuthConfig {
 
 impl AuthConfig {
     /// When the JWKS is fetched again.
-    pub fn jwks_refresh(&self) -> crate::auth::JwksRefresh {
-        crate::auth::JwksRefresh {
+    pub fn jwks_refresh(&self) -> JwksRefresh {
+        JwksRefresh {
             cooldown: self.jwks_cooldown,
             min: self.jwks_refresh_min,
             max: self.jwks_refresh_max,
@@ -220,18 +220,54 @@ impl AuthConfig {
     }
 }
 
+/// When the identity provider's keys are fetched again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JwksRefresh {
+    /// The least time between two fetches asked for by tokens naming a key
+    /// not in the set. Within it, such tokens are refused without fetching.
+    pub cooldown: std::time::Duration,
+    /// The least time the keys are kept, whatever the provider's
+    /// `Cache-Control` says (`max-age=0`, `no-store`), and the time before
+    /// trying again after a failed fetch.
+    pub min: std::time::Duration,
+    /// The most time the keys are kept, however long the provider says they
+    /// may be: how late a withdrawn key may still be trusted.
+    pub max: std::time::Duration,
+    /// How long the keys are kept when the provider does not say.
+    pub default: std::time::Duration,
+}
+
+impl Default for JwksRefresh {
+    fn default() -> Self {
+        Self {
+            // A key the provider signs with before publishing it is picked
+            // up that late at most; tokens naming random keys cost the
+            // provider two fetches a minute per replica at most.
+            cooldown: std::time::Duration::from_secs(30),
+            // A provider answering `max-age=0` is not asked more often.
+            min: std::time::Duration::from_secs(60),
+            // A withdrawn key is trusted an hour at most, whatever the
+            // provider's `max-age` (Google's says about six).
+            max: std::time::Duration::from_secs(3600),
+            // When the provider says nothing (Keycloak), five minutes:
+            // 288 small fetches a day per replica.
+            default: std::time::Duration::from_secs(300),
+        }
+    }
+}
+
 // The defaults are the validator's own, and say why.
 fn default_jwks_cooldown() -> std::time::Duration {
-    crate::auth::JwksRefresh::default().cooldown
+    JwksRefresh::default().cooldown
 }
 fn default_jwks_refresh_min() -> std::time::Duration {
-    crate::auth::JwksRefresh::default().min
+    JwksRefresh::default().min
 }
 fn default_jwks_refresh_max() -> std::time::Duration {
-    crate::auth::JwksRefresh::default().max
+    JwksRefresh::default().max
 }
 fn default_jwks_refresh() -> std::time::Duration {
-    crate::auth::JwksRefresh::default().default
+    JwksRefresh::default().default
 }
 fn default_issuer() -> String {
     "passerelle-sandbox".into()
@@ -763,7 +799,7 @@ mod tests {
         assert_eq!(refresh.default, std::time::Duration::from_secs(600));
         assert_eq!(
             Config::from_toml("").unwrap().auth.jwks_refresh(),
-            crate::auth::JwksRefresh::default()
+            JwksRefresh::default()
         );
         for (bad, path) in [
             ("jwks_cooldown = \"0s\"", "auth.jwks_cooldown"),

@@ -13,41 +13,7 @@ use tokio::time::Instant;
 
 use super::keys::{parse_set, Key};
 
-/// When the identity provider's keys are fetched again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JwksRefresh {
-    /// The least time between two fetches asked for by tokens naming a key
-    /// not in the set. Within it, such tokens are refused without fetching.
-    pub cooldown: Duration,
-    /// The least time the keys are kept, whatever the provider's
-    /// `Cache-Control` says (`max-age=0`, `no-store`), and the time before
-    /// trying again after a failed fetch.
-    pub min: Duration,
-    /// The most time the keys are kept, however long the provider says they
-    /// may be: how late a withdrawn key may still be trusted.
-    pub max: Duration,
-    /// How long the keys are kept when the provider does not say.
-    pub default: Duration,
-}
-
-impl Default for JwksRefresh {
-    fn default() -> Self {
-        Self {
-            // A key the provider signs with before publishing it is picked
-            // up that late at most; tokens naming random keys cost the
-            // provider two fetches a minute per replica at most.
-            cooldown: Duration::from_secs(30),
-            // A provider answering `max-age=0` is not asked more often.
-            min: Duration::from_secs(60),
-            // A withdrawn key is trusted an hour at most, whatever the
-            // provider's `max-age` (Google's says about six).
-            max: Duration::from_secs(3600),
-            // When the provider says nothing (Keycloak), five minutes:
-            // 288 small fetches a day per replica.
-            default: Duration::from_secs(300),
-        }
-    }
-}
+pub use crate::config::JwksRefresh;
 
 impl JwksRefresh {
     /// How long to keep keys the provider says are fresh for `freshness`

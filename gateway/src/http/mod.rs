@@ -4,7 +4,7 @@
 
 pub mod body_timeout;
 pub mod campaign;
-pub mod client;
+pub use crate::graphql::http::client;
 pub mod console;
 pub mod graphiql;
 pub mod idle;

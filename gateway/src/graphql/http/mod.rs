@@ -17,6 +17,7 @@
 //!   Server-Sent Events on `/graphql/stream` (see `stream`).
 
 mod admit;
+pub mod client;
 mod endpoint;
 mod execute;
 mod negotiate;

@@ -10,13 +10,13 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::admit::{admit_caller, admit_document, batch_bounds, batch_weight, bearer, Door};
+use super::client::ClientAddress;
 use super::endpoint::Endpoint;
 use super::execute::execute;
 use super::negotiate::{negotiate, params_from_json, params_from_query_string};
 use crate::graphql::answer::{refuse, refuse_with, Answer, MediaType};
 use crate::graphql::cache;
 use crate::graphql::errors::ErrorCode;
-use crate::http::client::ClientAddress;
 
 /// `GET /graphql`.
 pub async fn get(

@@ -32,6 +32,7 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::admit::{admit, bearer, identify, Admitted, Door, Refusal};
+use super::client::ClientAddress;
 use super::endpoint::Endpoint;
 use super::execute::{give_codes, request_of};
 use super::negotiate::params_from_json;
@@ -40,7 +41,6 @@ use crate::graphql::alerts::ConnectionCloser;
 use crate::graphql::answer::{refuse, refuse_with, MediaType};
 use crate::graphql::errors::ErrorCode;
 use crate::graphql::notices::Notices;
-use crate::http::client::ClientAddress;
 
 /// The subprotocol of graphql-ws.
 const PROTOCOL: &str = "graphql-transport-ws";
