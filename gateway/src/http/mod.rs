@@ -103,7 +103,10 @@ pub fn router(state: ServerState) -> Router {
             schema: state.schema.clone(),
             operation_timeout: state.operation_timeout,
             limits: state.limits.clone(),
-            graphiql: state.api.graphiql,
+            graphiql: state
+                .api
+                .graphiql
+                .then_some(graphiql::page as fn() -> Response),
             trusted: state.trusted.clone(),
             persisted: graphql_http::persisted_queries(),
             validator: state.validator.clone(),

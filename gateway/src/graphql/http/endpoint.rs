@@ -14,8 +14,9 @@ pub struct Endpoint {
     pub operation_timeout: std::time::Duration,
     /// Bounds on documents and batches.
     pub limits: crate::config::Limits,
-    /// Whether a browser gets GraphiQL.
-    pub graphiql: bool,
+    /// The page a browser asking `/graphql` for HTML gets: GraphiQL, when
+    /// it is on.
+    pub graphiql: Option<fn() -> axum::response::Response>,
     /// When set, the only documents that run: SHA-256 (hex) → document.
     pub trusted: Option<std::sync::Arc<HashMap<String, String>>>,
     /// Automatic persisted queries, when trusted documents are off: SHA-256

@@ -43,8 +43,10 @@ pub async fn get(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/html"));
-    if endpoint.graphiql && wants_html && !raw.split('&').any(|p| p.starts_with("query=")) {
-        return crate::http::graphiql::page();
+    if let Some(page) = endpoint.graphiql.filter(|_| wants_html) {
+        if !raw.split('&').any(|p| p.starts_with("query=")) {
+            return page();
+        }
     }
     let Some(media) = negotiate(&headers) else {
         return refuse(
