@@ -3,10 +3,14 @@
 
 use std::collections::HashMap;
 
-use axum::http::{header, HeaderMap};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
 use serde_json::{Map, Value};
 
-use crate::graphql::answer::MediaType;
+use crate::graphql::answer::{refuse, refuse_with, MediaType};
+use crate::graphql::errors::ErrorCode;
 
 /// Picks the answer's media type from `Accept`; `None` when the client
 /// accepts neither JSON type.
@@ -46,6 +50,29 @@ pub(super) fn negotiate(headers: &HeaderMap) -> Option<MediaType> {
         (Some(_), _) => Some(MediaType::GraphqlResponseJson),
         (None, Some(_)) => Some(MediaType::Json),
         (None, None) => None,
+    }
+}
+
+/// A request's body, or its refusal: 413 and `REQUEST_TOO_LARGE` past
+/// `limit` bytes, 400 when it could not be read.
+pub(super) fn read_body(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+    media: MediaType,
+) -> Result<Bytes, Response> {
+    match body {
+        Ok(b) => Ok(b),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(refuse_with(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            media,
+            ErrorCode::RequestTooLarge,
+            &format!("the body is larger than {limit} bytes"),
+        )),
+        Err(_) => Err(refuse(
+            StatusCode::BAD_REQUEST,
+            media,
+            "the body could not be read",
+        )),
     }
 }
 

@@ -13,7 +13,7 @@ use super::admit::{admit_caller, admit_document, batch_bounds, batch_weight, bea
 use super::client::ClientAddress;
 use super::endpoint::Endpoint;
 use super::execute::execute;
-use super::negotiate::{negotiate, params_from_json, params_from_query_string};
+use super::negotiate::{negotiate, params_from_json, params_from_query_string, read_body};
 use crate::graphql::answer::{refuse, refuse_with, Answer, MediaType};
 use crate::graphql::cache;
 use crate::graphql::errors::ErrorCode;
@@ -92,21 +92,9 @@ pub async fn post(
             "accept application/graphql-response+json or application/json",
         );
     };
-    let body = match body {
+    let body = match read_body(body, endpoint.limits.max_body_bytes, media) {
         Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            let message = format!(
-                "the body is larger than {} bytes",
-                endpoint.limits.max_body_bytes
-            );
-            return refuse_with(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                media,
-                ErrorCode::RequestTooLarge,
-                &message,
-            );
-        }
-        Err(_) => return refuse(StatusCode::BAD_REQUEST, media, "the body could not be read"),
+        Err(r) => return r,
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)

@@ -35,7 +35,7 @@ use super::admit::{admit, bearer, identify, Admitted, Door, Refusal};
 use super::client::ClientAddress;
 use super::endpoint::Endpoint;
 use super::execute::{give_codes, request_of};
-use super::negotiate::params_from_json;
+use super::negotiate::{params_from_json, read_body};
 use super::shared::{key_of, Outcome};
 use crate::graphql::alerts::ConnectionCloser;
 use crate::graphql::answer::{refuse, refuse_with, MediaType};
@@ -543,21 +543,9 @@ pub async fn sse(
     }
     // Refusals are answered before the stream begins, with their status.
     let media = MediaType::GraphqlResponseJson;
-    let body = match body {
+    let body = match read_body(body, endpoint.limits.max_body_bytes, media) {
         Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            let message = format!(
-                "the body is larger than {} bytes",
-                endpoint.limits.max_body_bytes
-            );
-            return refuse_with(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                media,
-                ErrorCode::RequestTooLarge,
-                &message,
-            );
-        }
-        Err(_) => return refuse(StatusCode::BAD_REQUEST, media, "the body could not be read"),
+        Err(r) => return r,
     };
     let params = match serde_json::from_slice::<Value>(&body)
         .map_err(|_| "the body is not JSON")
