@@ -59,20 +59,20 @@ pub(super) fn read_body(
     body: Result<Bytes, BytesRejection>,
     limit: usize,
     media: MediaType,
-) -> Result<Bytes, Response> {
+) -> Result<Bytes, Box<Response>> {
     match body {
         Ok(b) => Ok(b),
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(refuse_with(
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(Box::new(refuse_with(
             StatusCode::PAYLOAD_TOO_LARGE,
             media,
             ErrorCode::RequestTooLarge,
             &format!("the body is larger than {limit} bytes"),
-        )),
-        Err(_) => Err(refuse(
+        ))),
+        Err(_) => Err(Box::new(refuse(
             StatusCode::BAD_REQUEST,
             media,
             "the body could not be read",
-        )),
+        ))),
     }
 }
 

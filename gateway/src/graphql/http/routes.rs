@@ -94,7 +94,7 @@ pub async fn post(
     };
     let body = match read_body(body, endpoint.limits.max_body_bytes, media) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)

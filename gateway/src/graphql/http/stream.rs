@@ -545,7 +545,7 @@ pub async fn sse(
     let media = MediaType::GraphqlResponseJson;
     let body = match read_body(body, endpoint.limits.max_body_bytes, media) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let params = match serde_json::from_slice::<Value>(&body)
         .map_err(|_| "the body is not JSON")
