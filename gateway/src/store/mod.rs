@@ -88,6 +88,49 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Rows written by one statement when a feed is stored.
 const CHUNK: usize = 200;
 
+/// How the pool is sized and bounded: the defaults in production, smaller
+/// in tests that force a fault.
+#[derive(Debug, Clone, Copy)]
+struct Tuning {
+    connections: u32,
+    /// SQLite's `max_page_count`: a full disk, for tests.
+    sqlite_max_pages: Option<u32>,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            connections: 8,
+            sqlite_max_pages: None,
+        }
+    }
+}
+
+/// Whether a connection given back to the pool may serve again: not when
+/// it is still inside a transaction. SQLite rolls a transaction back by
+/// itself on some errors (`SQLITE_FULL`, `SQLITE_IOERR`), and the driver's
+/// own `ROLLBACK` then fails and leaves it counting a transaction that no
+/// longer exists; its next `BEGIN` would be a `SAVEPOINT`, whose rollback
+/// keeps the write lock for ever. A connection in that state, or any other
+/// where a transaction outlived its handle, is closed, which ends whatever
+/// it held.
+async fn leaves_no_transaction(conn: &mut sqlx::AnyConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    if conn.backend_name() == "SQLite" {
+        // The dropped transaction's rollback is queued on the connection's
+        // worker: let it run before reading the depth it leaves.
+        conn.ping().await?;
+    }
+    if conn.is_in_transaction() {
+        tracing::warn!(
+            backend = conn.backend_name(),
+            "a store connection was given back inside a transaction; closed"
+        );
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// The store.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -103,6 +146,10 @@ impl Store {
     /// Opens the store at `url` and brings its schema up to date. For a
     /// SQLite file, its directory is created first.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(url, Tuning::default()).await
+    }
+
+    async fn open_with(url: &str, tuning: Tuning) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         if let Some(path) = url.strip_prefix("sqlite://") {
             let file = path.split('?').next().unwrap_or(path);
@@ -117,9 +164,9 @@ impl Store {
             }
         }
         let pool = AnyPoolOptions::new()
-            .max_connections(8)
+            .max_connections(tuning.connections)
             .acquire_timeout(Duration::from_secs(5))
-            .after_connect(|conn, _| {
+            .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if conn.backend_name() == "SQLite" {
                         sqlx::query("PRAGMA journal_mode = WAL")
@@ -128,10 +175,16 @@ impl Store {
                         sqlx::query("PRAGMA busy_timeout = 60000")
                             .execute(&mut *conn)
                             .await?;
+                        if let Some(pages) = tuning.sqlite_max_pages {
+                            sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+                                .execute(&mut *conn)
+                                .await?;
+                        }
                     }
                     Ok(())
                 })
             })
+            .after_release(|conn, _| Box::pin(leaves_no_transaction(conn)))
             .connect(url)
             .await
             .map_err(StoreError::Unavailable)?;
@@ -539,6 +592,68 @@ mod tests {
                 "{backend}"
             );
         }
+    }
+
+    /// A full disk (SQLite's page limit) fails the write that met it and
+    /// nothing else: once space is back, writes commit, a rollback ends
+    /// its transaction, and another process can take the write lock.
+    #[tokio::test]
+    async fn a_full_disk_leaves_no_lock_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("store.db").display()
+        );
+        let pages: u32 = {
+            let s = Store::open(&url).await.unwrap();
+            sqlx::query("PRAGMA page_count")
+                .fetch_one(s.pool())
+                .await
+                .unwrap()
+                .try_get::<i64, _>(0)
+                .unwrap() as u32
+        };
+        let bounded = Tuning {
+            connections: 1,
+            sqlite_max_pages: Some(pages + 24),
+        };
+        let s = Store::open_with(&url, bounded).await.unwrap();
+        let payload = "x".repeat(3000);
+        let filler = (0..12).map(|i| rec(&format!("f{i}"), &payload));
+        s.save_sync(&run(1), filler, &[], true).await.unwrap();
+        // The disk fills: the sync that meets it fails and keeps nothing.
+        let big = (0..40).map(|i| rec(&format!("b{i}"), &payload));
+        let full = s.save_sync(&run(2), big, &[], false).await.unwrap_err();
+        assert!(full.to_string().contains("full"), "{full}");
+        assert_eq!(s.feed("cma", "offer").await.unwrap().len(), 12);
+        // Space comes back (the filler feed is replaced by a small one).
+        s.save_sync(&run(3), vec![rec("a", "1")], &[], true)
+            .await
+            .unwrap();
+        // A transaction the database ended on its own, as SQLite does on
+        // some `SQLITE_FULL` and `SQLITE_IOERR`: the driver's rollback then
+        // fails.
+        let mut ended = s.begin_sync(&run(4)).await.unwrap();
+        ended.write(vec![rec("a", "2")]).await.unwrap();
+        sqlx::query("ROLLBACK")
+            .execute(&mut *ended.tx)
+            .await
+            .unwrap();
+        drop(ended);
+        s.save_sync(&run(5), vec![rec("a", "3")], &[], true)
+            .await
+            .unwrap();
+        // A transaction rolled back (an idempotent replay) ends.
+        let mut replay = s.begin_sync(&run(6)).await.unwrap();
+        replay.write(vec![rec("a", "4")]).await.unwrap();
+        drop(replay);
+        // Another process writes at once: no lock was left behind.
+        let other = Store::open(&url).await.unwrap();
+        tokio::time::timeout(Duration::from_secs(5), other.record_run(&run(7)))
+            .await
+            .expect("the write lock is free")
+            .unwrap();
+        assert_eq!(s.feed("cma", "offer").await.unwrap(), ["3"]);
     }
 
     #[tokio::test]
