@@ -78,7 +78,7 @@ impl Application {
             .with_context(|| format!("the store at {} could not be opened", redact(&store_url)))?;
         let health = Arc::new(Health::default());
 
-        let mut tasks = Vec::new();
+        let mut tasks = vec![tokio::spawn(store.watch())];
         let mut sources = Sources::default();
         let mut starter = Starter {
             store: &store,

@@ -11,7 +11,7 @@ use passerelle_schema::{Near, Offer};
 use tokio_util::sync::CancellationToken;
 
 use super::connection::{Connection, B64};
-use super::errors::{ErrorCode, RequireScope};
+use super::errors::{store_failure, ErrorCode, RequireScope};
 use super::ids::GlobalId;
 use super::inputs::{invalid, page_size};
 use super::page_info::PageInfo;
@@ -233,7 +233,7 @@ impl OfferAlert {
             .store
             .deliveries_of(&self.row.id, i64::from(first.clamp(1, 100)))
             .await
-            .map_err(store_error)?;
+            .map_err(store_failure(&state.store, "the alerts"))?;
         Ok(rows.into_iter().map(Delivery::from).collect())
     }
 }
@@ -278,11 +278,6 @@ impl From<DeliveryRow> for Delivery {
     }
 }
 
-fn store_error(e: crate::store::StoreError) -> async_graphql::Error {
-    tracing::error!(error = %e, "alerts unreadable");
-    ErrorCode::Internal.error("the alerts are unavailable")
-}
-
 /// The client a caller acts as: its token's subject.
 fn owner(ctx: &Context<'_>) -> async_graphql::Result<String> {
     ctx.data_opt::<crate::auth::Caller>()
@@ -317,14 +312,14 @@ impl AlertQuery {
                 first as i64 + 1,
             )
             .await
-            .map_err(store_error)?;
+            .map_err(store_failure(&state.store, "the alerts"))?;
         let has_next_page = rows.len() > first;
         rows.truncate(first);
         let total = state
             .store
             .count_alerts(&owner)
             .await
-            .map_err(store_error)?;
+            .map_err(store_failure(&state.store, "the alerts"))?;
         let page_info = PageInfo {
             has_next_page,
             has_previous_page: position.is_some(),
@@ -351,7 +346,11 @@ impl AlertQuery {
     ) -> async_graphql::Result<Option<OfferAlert>> {
         let state = ctx.data::<ApiState>()?;
         let owner = owner(ctx)?;
-        let row = state.store.alert(&id).await.map_err(store_error)?;
+        let row = state
+            .store
+            .alert(&id)
+            .await
+            .map_err(store_failure(&state.store, "the alerts"))?;
         Ok(row
             .filter(|r| r.client_id == owner)
             .map(|row| OfferAlert { row, secret: None }))
@@ -407,7 +406,7 @@ impl AlertMutation {
             .store
             .count_alerts(&owner)
             .await
-            .map_err(store_error)?;
+            .map_err(store_failure(&state.store, "the alerts"))?;
         if usize::try_from(held).unwrap_or(usize::MAX) >= max {
             return Err(ErrorCode::TooManyAlerts.error(format!(
                 "a client keeps {max} saved alerts at most: delete some first"
@@ -438,7 +437,11 @@ impl AlertMutation {
             disabled_why: None,
             created_us: crate::domain::alerts::now_us(),
         };
-        state.store.create_alert(&row).await.map_err(store_error)?;
+        state
+            .store
+            .create_alert(&row)
+            .await
+            .map_err(store_failure(&state.store, "the alerts"))?;
         Ok(OfferAlert {
             row,
             secret: Some(secret),
@@ -454,7 +457,7 @@ impl AlertMutation {
             .store
             .delete_alert(&owner(ctx)?, &id)
             .await
-            .map_err(store_error)
+            .map_err(store_failure(&state.store, "the alerts"))
     }
 }
 

@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use base64::Engine;
 use passerelle_schema::{AllocationInput, Cents, Departement, Opco, Uai};
 
-use super::errors::ErrorCode;
+use super::errors::{store_failure, ErrorCode};
 use super::inputs::{invalid, page_size};
 use super::page_info::PageInfo;
 use super::scalars::Money;
@@ -446,7 +446,9 @@ impl TaxCampaign {
     async fn totals(&self, ctx: &Context<'_>) -> async_graphql::Result<CampaignTotals> {
         self.reader.region()?;
         let state = ctx.data::<ApiState>()?;
-        let t = figures::totals(&state.store, self.year).await?;
+        let t = figures::totals(&state.store, self.year)
+            .await
+            .map_err(store_failure(&state.store, "the campaign's figures"))?;
         let from = t.from_normandy();
         Ok(CampaignTotals {
             amount: money(t.all.amount_cents),
@@ -466,7 +468,9 @@ impl TaxCampaign {
     async fn by_opco(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CampaignLine>> {
         self.reader.region()?;
         let state = ctx.data::<ApiState>()?;
-        let l = figures::breakdown(&state.store, self.year, "opco").await?;
+        let l = figures::breakdown(&state.store, self.year, "opco")
+            .await
+            .map_err(store_failure(&state.store, "the campaign's figures"))?;
         Ok(lines(
             l,
             |k| Opco::parse(k).ok().map(|o| o.name().to_owned()),
@@ -482,7 +486,9 @@ impl TaxCampaign {
     ) -> async_graphql::Result<Vec<CampaignLine>> {
         self.reader.region()?;
         let state = ctx.data::<ApiState>()?;
-        let l = figures::breakdown(&state.store, self.year, "employer_departement").await?;
+        let l = figures::breakdown(&state.store, self.year, "employer_departement")
+            .await
+            .map_err(store_failure(&state.store, "the campaign's figures"))?;
         Ok(lines(
             l,
             |k| {
@@ -499,7 +505,9 @@ impl TaxCampaign {
     async fn by_week(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<CampaignLine>> {
         self.reader.region()?;
         let state = ctx.data::<ApiState>()?;
-        let l = figures::breakdown(&state.store, self.year, "week").await?;
+        let l = figures::breakdown(&state.store, self.year, "week")
+            .await
+            .map_err(store_failure(&state.store, "the campaign's figures"))?;
         Ok(lines(l, |_| None, false))
     }
 
@@ -548,11 +556,13 @@ impl TaxCampaign {
                     first as i64,
                     offset as i64,
                 )
-                .await?
+                .await
+                .map_err(store_failure(&state.store, "the campaign's figures"))?
             }
             Reader::Cfa(own) => {
                 let line = figures::establishment(&state.store, self.year, own.as_str())
-                    .await?
+                    .await
+                    .map_err(store_failure(&state.store, "the campaign's figures"))?
                     .filter(|_| {
                         departement
                             .as_ref()
@@ -589,7 +599,8 @@ impl TaxCampaign {
         let directory = crate::domain::cfas::directory(&state.sources);
         Ok(
             figures::establishment(&state.store, self.year, uai.as_str())
-                .await?
+                .await
+                .map_err(store_failure(&state.store, "the campaign's figures"))?
                 .map(|l| establishment_node(l, &directory)),
         )
     }
@@ -634,7 +645,8 @@ impl TaxCampaign {
             position,
             first as i64 + 1,
         )
-        .await?;
+        .await
+        .map_err(store_failure(&state.store, "the campaign's figures"))?;
         let has_next_page = rows.len() > first;
         rows.truncate(first);
         let cursor = |a: &figures::StoredAllocation| {
@@ -651,7 +663,8 @@ impl TaxCampaign {
         };
         // Counted from the campaign's figures, not from the allocations.
         let total = figures::establishment(&state.store, self.year, uai.as_str())
-            .await?
+            .await
+            .map_err(store_failure(&state.store, "the campaign's figures"))?
             .map_or(0, |l| usize::try_from(l.allocations).unwrap_or(0));
         let edges = rows
             .into_iter()

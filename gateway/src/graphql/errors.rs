@@ -6,6 +6,30 @@ use passerelle_connectors::ConnectorError;
 use passerelle_schema::Partner;
 
 use crate::partners::health::Health;
+use crate::store::{Store, StoreError};
+
+/// A store failure as clients see it: `STORE_UNAVAILABLE`, to retry, when
+/// the store itself fails, `INTERNAL_ERROR` otherwise; either way a safe
+/// message saying `what` is missing, the cause in the operators' log. The
+/// store is probed at once, so that the requests that follow fail fast
+/// while it is down.
+pub fn store_failure<'s>(
+    store: &'s Store,
+    what: &'static str,
+) -> impl FnOnce(StoreError) -> async_graphql::Error + 's {
+    move |e| {
+        store.suspect(&e);
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, what, "store unavailable");
+            ErrorCode::StoreUnavailable.error(format!(
+                "{what} cannot be read from the store for now; retry later"
+            ))
+        } else {
+            tracing::error!(error = %e, what, "store query failed");
+            ErrorCode::Internal.error(format!("{what} cannot be read"))
+        }
+    }
+}
 
 /// The codes clients can rely on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +92,9 @@ pub enum ErrorCode {
     NotFound,
     /// The client already keeps `alerts.max_per_client` saved alerts.
     TooManyAlerts,
+    /// The store does not answer, or takes no writes, for now: the same
+    /// request may succeed later.
+    StoreUnavailable,
 }
 
 impl ErrorCode {
@@ -100,6 +127,7 @@ impl ErrorCode {
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::TooManyAlerts => "TOO_MANY_ALERTS",
+            ErrorCode::StoreUnavailable => "STORE_UNAVAILABLE",
         }
     }
 

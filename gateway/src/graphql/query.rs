@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use passerelle_schema::{reference, Near, Offer, Partner};
 
-use super::errors::{report_partner_errors, report_stale, ErrorCode, RequireScope};
+use super::errors::{report_partner_errors, report_stale, store_failure, ErrorCode, RequireScope};
 use super::ids::{GlobalId, OfferCursor};
 use super::inputs::{self, page_size};
 use super::near::{by_distance, decode_distance_cursor, distance_cursor, order_centre, NearInput};
@@ -243,7 +243,6 @@ pub struct PartnerInfo {
     partner: Partner,
     state: crate::partners::health::PartnerState,
     serving: Option<u64>,
-    last_sync: Option<crate::store::SyncRun>,
     /// The entity whose syncs are its history, for a synced partner.
     synced: Option<&'static str>,
 }
@@ -294,8 +293,15 @@ impl PartnerInfo {
 
     /// The last sync, for a synced partner. Needs the scope `region:bi`.
     #[graphql(guard = "RequireScope(\"region:bi\")")]
-    async fn last_sync(&self) -> Option<SyncOutcome> {
-        self.last_sync.as_ref().map(SyncOutcome::from)
+    async fn last_sync(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<SyncOutcome>> {
+        let Some(entity) = self.synced else {
+            return Ok(None);
+        };
+        let state = ctx.data::<ApiState>()?;
+        Ok(runs(state, self.partner, entity, 1)
+            .await?
+            .first()
+            .map(SyncOutcome::from))
     }
 
     /// Its last syncs, newest first; none for a live partner. Needs the
@@ -447,23 +453,18 @@ impl OfferQuery {
                 .filter(|f| f.partner == partner)
                 .copied()
                 .collect();
-            let (serving, last_sync, synced) = match feeds.first() {
+            let (serving, synced) = match feeds.first() {
                 Some(first) => (
                     Some(feeds.iter().map(|f| f.records as u64).sum()),
-                    runs(state, partner, first.entity.name(), 1)
-                        .await?
-                        .into_iter()
-                        .next(),
                     Some(first.entity.name()),
                 ),
-                None if state.sources.is_live(partner) => (None, None, None),
+                None if state.sources.is_live(partner) => (None, None),
                 None => continue,
             };
             out.push(PartnerInfo {
                 partner,
                 state: state.health.state(partner),
                 serving,
-                last_sync,
                 synced,
             });
         }
@@ -482,8 +483,5 @@ async fn runs(
         .store
         .runs(partner.id(), entity, last)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "sync history unreadable");
-            ErrorCode::Internal.error("the sync history is unavailable")
-        })
+        .map_err(store_failure(&state.store, "the sync history"))
 }

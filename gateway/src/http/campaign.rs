@@ -239,15 +239,32 @@ pub async fn export(
     let store = http.store.clone();
     let header_line = "opco;reference;employer_siret;employer_commune;employer_departement;\
                        establishment_uai;establishment_departement;amount;allocated_at\n";
+    // The first page is read before answering, so that a store that
+    // fails is a 503 to retry rather than a download broken at once.
+    let first = match figures::allocations_page(&store, year, None, EXPORT_PAGE).await {
+        Ok(page) => page,
+        Err(e) => {
+            store.suspect(&e);
+            tracing::error!(error = %e, "the export could not be read");
+            return refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::StoreUnavailable.as_str(),
+                "the store is unavailable; retry the export later",
+            );
+        }
+    };
     let pages = futures::stream::try_unfold(
-        (store, None::<(String, String)>, false),
-        move |(store, after, done)| async move {
+        (store, Some(first), None::<(String, String)>, false),
+        move |(store, first, after, done)| async move {
             if done {
                 return Ok::<_, std::io::Error>(None);
             }
-            let page = figures::allocations_page(&store, year, after, EXPORT_PAGE)
-                .await
-                .map_err(std::io::Error::other)?;
+            let page = match first {
+                Some(page) => page,
+                None => figures::allocations_page(&store, year, after, EXPORT_PAGE)
+                    .await
+                    .map_err(std::io::Error::other)?,
+            };
             let done = (page.len() as i64) < EXPORT_PAGE;
             let next = page.last().map(|a| (a.opco.clone(), a.reference.clone()));
             let mut text = String::with_capacity(page.len() * 120);
@@ -274,7 +291,7 @@ pub async fn export(
                     a.allocated_at
                 ));
             }
-            Ok(Some((text, (store, next, done))))
+            Ok(Some((text, (store, None, next, done))))
         },
     );
     let body = futures::stream::once(async move { Ok(header_line.to_owned()) }).chain(pages);

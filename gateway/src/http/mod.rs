@@ -252,12 +252,16 @@ async fn metrics() -> Response {
     }
 }
 
-/// Ready when the store answers and the synced feeds have data to serve.
-/// Every partner's health is reported as `partners` shows it; live
-/// partners' failures do not make the gateway unready, since they are
-/// answered per field while the other partners still serve.
+/// Ready when the store answers a read and commits a write, and the
+/// synced feeds have data to serve. The store's health is its watch's last
+/// probe (at most a few seconds old), so that this answers at once even
+/// while the store does not. Every partner's health is reported as
+/// `partners` shows it; live partners' failures do not make the gateway
+/// unready, since they are answered per field while the other partners
+/// still serve.
 async fn readyz(State(state): State<ServerState>) -> Response {
-    let store_ok = state.store.ping().await.is_ok();
+    let store = state.store.health();
+    let store_ok = store.read && store.write;
     let sizes = state.sources.sizes();
     let feeds_ok = sizes.iter().all(|f| f.records > 0);
     let mut partners = serde_json::Map::new();
@@ -290,7 +294,12 @@ async fn readyz(State(state): State<ServerState>) -> Response {
     };
     (
         status,
-        Json(json!({ "ready": ready, "store": store_ok, "partners": partners })),
+        Json(json!({
+            "ready": ready,
+            "store": store_ok,
+            "store_checks": store,
+            "partners": partners,
+        })),
     )
         .into_response()
 }

@@ -137,6 +137,11 @@ const KEPT_REJECTS: usize = 100;
 /// How often a replica tries again for a lease another one holds.
 const LEASE_POLL: Duration = Duration::from_millis(100);
 
+/// The first wait before a sync the store failed is tried again; it
+/// doubles up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_secs(2);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+
 /// The share of the interval after which a feed synced by any replica is
 /// due again: a little less than the whole, so that ticks that drift do
 /// not skip a turn.
@@ -312,6 +317,10 @@ impl<E: InMemory> SyncedFeed<E> {
             self.health
                 .success(partner, Some(self.snapshot().records.len() as u64));
         }
+        if run.outcome == "updated" {
+            self.health
+                .rejections(partner, rejected_count(run.rejected));
+        }
         if let Some(code) = &run.error_code {
             let code = passerelle_connectors::ConnectorError::CODES
                 .iter()
@@ -386,6 +395,10 @@ impl<E: InMemory> SyncedFeed<E> {
             }
             Ok(Some(stored)) => {
                 self.health.success(partner, Some(stored as u64));
+                // One rule for every partner: `DEGRADED` while its latest
+                // answer had records rejected.
+                self.health
+                    .rejections(partner, rejected_count(run.rejected));
                 metrics::counter!("passerelle_records_rejected_total", "partner" => partner.id())
                     .increment(run.rejected as u64);
                 metrics::gauge!("passerelle_feed_records", "partner" => partner.id(), "entity" => self.entity()).set(stored as f64);
@@ -501,12 +514,27 @@ impl<E: InMemory> SyncedFeed<E> {
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
-                if let Err(e) = self.sync_if_due(fresh_for(interval)).await {
-                    tracing::error!(partner = %self.partner(), error = %e, "sync could not be stored");
+                // A sync the store failed (a restart, a failover, a full
+                // disk) is tried again soon, more slowly each time, rather
+                // than at the next turn, an interval away.
+                let mut retry = RETRY_FIRST;
+                while let Err(e) = self.sync_if_due(fresh_for(interval)).await {
+                    if retry >= interval {
+                        tracing::error!(partner = %self.partner(), error = %e, "sync could not be stored");
+                        break;
+                    }
+                    tracing::error!(partner = %self.partner(), error = %e, retry_in_s = retry.as_secs(), "sync could not be stored; retrying");
+                    tokio::time::sleep(retry).await;
+                    retry = (retry * 2).min(RETRY_MAX);
                 }
             }
         })
     }
+}
+
+/// A sync's rejected records, as the partner's health counts them.
+fn rejected_count(rejected: i64) -> Option<usize> {
+    usize::try_from(rejected).ok().filter(|&n| n > 0)
 }
 
 /// A synced feed, whatever its entity: what the loops over every feed

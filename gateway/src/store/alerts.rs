@@ -230,7 +230,7 @@ impl Store {
     pub async fn seen_after(&self, batch: i64) -> Result<(Vec<String>, i64), StoreError> {
         let rows = sqlx::query("SELECT source, batch FROM offers_seen WHERE batch > $1")
             .bind(batch)
-            .fetch_all(&self.pool)
+            .fetch_all(self.pool()?)
             .await?;
         let mut last = batch;
         let mut out = Vec::with_capacity(rows.len());
@@ -244,7 +244,7 @@ impl Store {
     /// The identifier of the last batch recorded, 0 for none.
     pub async fn last_batch(&self) -> Result<i64, StoreError> {
         let r = sqlx::query("SELECT COALESCE(MAX(id), 0) AS last FROM offer_batches")
-            .fetch_one(&self.pool)
+            .fetch_one(self.pool()?)
             .await?;
         Ok(r.try_get("last")?)
     }
@@ -254,7 +254,7 @@ impl Store {
     pub async fn batch_rendered(&self, batch: i64) -> Result<Option<RenderedRow>, StoreError> {
         let r = sqlx::query("SELECT detected_at, rendered, sets FROM offer_batches WHERE id = $1")
             .bind(batch)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.pool()?)
             .await?;
         r.map(|r| {
             Ok(RenderedRow {
@@ -270,7 +270,7 @@ impl Store {
     /// ended (delivered, dead or cancelled) before then; returns how many
     /// rows went.
     pub async fn prune_alerts(&self, before_us: i64) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool()?.begin().await?;
         let batches = sqlx::query(
             "DELETE FROM offer_batches WHERE id < $1 AND id < (SELECT COALESCE(MAX(id), 0) FROM offer_batches)",
         )
@@ -293,7 +293,7 @@ impl Store {
     pub async fn batches_after(&self, batch: i64) -> Result<Vec<(i64, String)>, StoreError> {
         let rows = sqlx::query("SELECT id, offers FROM offer_batches WHERE id > $1 ORDER BY id")
             .bind(batch)
-            .fetch_all(&self.pool)
+            .fetch_all(self.pool()?)
             .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("id")?, r.try_get("offers")?)))
@@ -304,7 +304,7 @@ impl Store {
     /// deliveries it owes, in one transaction; on PostgreSQL the other
     /// replicas are told at commit.
     pub async fn record_batch(&self, batch: &NewBatch) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool()?.begin().await?;
         for chunk in batch.sources.chunks(CHUNK) {
             let sql = format!(
                 "INSERT INTO offers_seen (source, batch) VALUES {} ON CONFLICT (source) DO NOTHING",
@@ -423,7 +423,7 @@ impl Store {
 
     /// Saves a new alert.
     pub async fn create_alert(&self, a: &AlertRow) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool()?.begin().await?;
         sqlx::query(&format!(
             "INSERT INTO offer_alerts ({ALERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         ))
@@ -450,7 +450,7 @@ impl Store {
             "SELECT {ALERT_COLUMNS} FROM offer_alerts WHERE id = $1"
         ))
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.pool()?)
         .await?;
         r.as_ref().map(alert_from).transpose()
     }
@@ -459,7 +459,7 @@ impl Store {
     pub async fn count_alerts(&self, client_id: &str) -> Result<i64, StoreError> {
         let r = sqlx::query("SELECT COUNT(*) AS n FROM offer_alerts WHERE client_id = $1")
             .bind(client_id)
-            .fetch_one(&self.pool)
+            .fetch_one(self.pool()?)
             .await?;
         Ok(r.try_get("n")?)
     }
@@ -481,7 +481,7 @@ impl Store {
         .bind(created_us)
         .bind(id)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool()?)
         .await?;
         rows.iter().map(alert_from).collect()
     }
@@ -491,7 +491,7 @@ impl Store {
         let rows = sqlx::query(&format!(
             "SELECT {ALERT_COLUMNS} FROM offer_alerts WHERE active = 1"
         ))
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool()?)
         .await?;
         rows.iter().map(alert_from).collect()
     }
@@ -500,7 +500,7 @@ impl Store {
     /// disabled.
     pub async fn alerts_generation(&self) -> Result<i64, StoreError> {
         let r = sqlx::query("SELECT n FROM offer_alerts_generation WHERE one = 1")
-            .fetch_one(&self.pool)
+            .fetch_one(self.pool()?)
             .await?;
         Ok(r.try_get("n")?)
     }
@@ -508,7 +508,7 @@ impl Store {
     /// Deletes a client's alert and its deliveries not yet made; false when
     /// the client has no such alert.
     pub async fn delete_alert(&self, client_id: &str, id: &str) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool()?.begin().await?;
         let gone = sqlx::query("DELETE FROM offer_alerts WHERE id = $1 AND client_id = $2")
             .bind(id)
             .bind(client_id)
@@ -539,7 +539,7 @@ impl Store {
         ))
         .bind(alert_id)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool()?)
         .await?;
         rows.iter().map(delivery_from).collect()
     }
@@ -565,7 +565,7 @@ impl Store {
         .bind(replica)
         .bind(now_us)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool()?)
         .await?;
         let claimed: Vec<DeliveryRow> = rows.iter().map(delivery_from).collect::<Result<_, _>>()?;
         // Their alerts, read together.
@@ -582,7 +582,7 @@ impl Store {
             for id in chunk {
                 q = q.bind(*id);
             }
-            for r in q.fetch_all(&self.pool).await? {
+            for r in q.fetch_all(self.pool()?).await? {
                 let a = alert_from(&r)?;
                 alerts.insert(a.id.clone(), a);
             }
@@ -595,7 +595,7 @@ impl Store {
                 None => {
                     sqlx::query("DELETE FROM webhook_deliveries WHERE id = $1")
                         .bind(&d.id)
-                        .execute(&self.pool)
+                        .execute(self.pool()?)
                         .await?;
                 }
             }
@@ -611,7 +611,7 @@ impl Store {
         replica: &str,
         now_us: i64,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool()?.begin().await?;
         for (id, alert_id, outcome) in attempts {
             record_attempt(&mut tx, id, alert_id, replica, now_us, outcome).await?;
         }
@@ -622,7 +622,7 @@ impl Store {
     /// How many deliveries are pending.
     pub async fn pending_deliveries(&self) -> Result<i64, StoreError> {
         let r = sqlx::query("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE state = 'pending'")
-            .fetch_one(&self.pool)
+            .fetch_one(self.pool()?)
             .await?;
         Ok(r.try_get("n")?)
     }

@@ -96,21 +96,36 @@ impl Shared {
     /// Asks `sql`, a yes-or-no question about `key`, on the lease
     /// connection, opening it when needed. After an error the connection
     /// is dropped, and with it every lease it held.
+    ///
+    /// A connection the server ended since its last question (a restart,
+    /// a failover, an administrator) is found out by this one: the
+    /// question is then asked again, once, on a new connection, rather
+    /// than failing the work that asked (a sync would wait its whole
+    /// interval).
     async fn ask(&self, sql: &'static str, key: i64) -> Result<bool, LeaseError> {
         let mut slot = self.conn.lock().await;
-        if slot.is_none() {
-            *slot = Some(self.pool.acquire().await?.detach());
+        loop {
+            let fresh = slot.is_none();
+            if fresh {
+                *slot = Some(self.pool.acquire().await?.detach());
+            }
+            let conn = slot.as_mut().expect("opened above");
+            let answer = sqlx::query(sql)
+                .bind(key)
+                .fetch_one(conn)
+                .await
+                .and_then(|row| row.try_get::<bool, _>(0));
+            match answer {
+                Ok(answer) => return Ok(answer),
+                Err(e) => {
+                    *slot = None;
+                    if fresh || !crate::store::watch::is_unreachable(&e) {
+                        return Err(e.into());
+                    }
+                    tracing::warn!(error = %e, "the lease connection was lost, and the leases it held; reconnecting");
+                }
+            }
         }
-        let conn = slot.as_mut().expect("opened above");
-        let answer = sqlx::query(sql)
-            .bind(key)
-            .fetch_one(conn)
-            .await
-            .and_then(|row| row.try_get::<bool, _>(0));
-        if answer.is_err() {
-            *slot = None;
-        }
-        Ok(answer?)
     }
 
     async fn release(&self, key: i64) -> Result<(), LeaseError> {
@@ -237,6 +252,28 @@ mod tests {
         .await
         .expect("a dead holder's lease is free");
         waited.unwrap().release().await.unwrap();
+    }
+
+    /// The server ends every connection (a restart): the next lease is
+    /// taken on a new connection, at the first try.
+    #[tokio::test]
+    async fn a_lease_is_taken_at_once_after_the_server_ended_its_connection() {
+        let Some(server) = testing::postgres_url() else {
+            return;
+        };
+        let url = testing::scratch_postgres(&server).await;
+        let a = Store::open(&url).await.unwrap();
+        a.leases()
+            .try_acquire("sync:cma:offer")
+            .await
+            .unwrap()
+            .unwrap()
+            .release()
+            .await
+            .unwrap();
+        testing::end_connections(&url).await;
+        let lease = a.leases().try_acquire("sync:cma:offer").await.unwrap();
+        lease.expect("the lease is free").release().await.unwrap();
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod lease;
+pub mod watch;
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,6 +12,8 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 use crate::store::lease::{LeaseError, Leases};
+pub use crate::store::watch::StoreHealth;
+use crate::store::watch::Watch;
 
 /// A failure of the store. The message is for operators' logs; clients see
 /// a code only.
@@ -20,6 +23,9 @@ pub enum StoreError {
     /// The store could not be opened or reached.
     #[error("store unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
+    /// The store is known not to answer: the request was not tried.
+    #[error("store unavailable: it does not answer ({0})")]
+    Down(&'static str),
     /// The schema could not be brought up to date.
     #[error("store migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
@@ -34,6 +40,19 @@ pub enum StoreError {
         /// Why.
         source: std::io::Error,
     },
+}
+
+impl StoreError {
+    /// Whether the store itself fails (unreachable, full, read-only,
+    /// broken), so that the request may succeed later unchanged, rather
+    /// than a statement or the data.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unavailable(_) | StoreError::Down(_) | StoreError::DataDir { .. } => true,
+            StoreError::Query(e) => watch::is_unavailable(e),
+            StoreError::Migration(_) => false,
+        }
+    }
 }
 
 impl From<LeaseError> for StoreError {
@@ -140,6 +159,7 @@ pub struct Store {
     numbered: bool,
     leases: Leases,
     epoch: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    watch: std::sync::Arc<Watch>,
 }
 
 impl Store {
@@ -203,6 +223,7 @@ impl Store {
             numbered,
             leases,
             epoch: Default::default(),
+            watch: Default::default(),
         })
     }
 
@@ -224,9 +245,41 @@ impl Store {
         &self.leases
     }
 
-    /// The connection pool, for the modules that keep their own tables.
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// The connection pool, for the modules that keep their own tables;
+    /// an error at once while the store is known not to answer.
+    pub(crate) fn pool(&self) -> Result<&AnyPool, StoreError> {
+        if self.watch.down() {
+            return Err(StoreError::Down(
+                self.watch.health().problem.unwrap_or("unreachable"),
+            ));
+        }
+        Ok(&self.pool)
+    }
+
+    /// What the last probe found of the store's health.
+    pub fn health(&self) -> StoreHealth {
+        self.watch.health()
+    }
+
+    /// Probes the store's health for ever (see [`watch`]); the gateway
+    /// runs it as one of its tasks.
+    pub fn watch(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        self.watch.clone().run(self.pool.clone())
+    }
+
+    /// Probes the store's health once, now.
+    pub async fn probe(&self) -> StoreHealth {
+        self.watch.probe(&self.pool).await;
+        self.watch.health()
+    }
+
+    /// Notes an error a request met: when it may mean the store fails,
+    /// the store is probed at once, so that the requests that follow fail
+    /// fast if it does.
+    pub fn suspect(&self, e: &StoreError) {
+        if e.is_unavailable() {
+            self.watch.suspect();
+        }
     }
 
     /// `(…), (…)` placeholders for `rows` rows of `columns` values each,
@@ -253,12 +306,6 @@ impl Store {
             s.push(')');
         }
         s
-    }
-
-    /// Checks the store answers.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
     }
 
     /// Stores a sync's records and its outcome in one transaction.
@@ -288,7 +335,7 @@ impl Store {
     pub async fn begin_sync(&self, run: &SyncRun) -> Result<SyncWrite<'_>, StoreError> {
         Ok(SyncWrite {
             store: self,
-            tx: self.pool.begin().await?,
+            tx: self.pool()?.begin().await?,
             partner: run.partner.clone(),
             entity: run.entity.clone(),
             id: run.id,
@@ -297,7 +344,7 @@ impl Store {
 
     /// Records a sync that stored nothing (not modified, or failed).
     pub async fn record_run(&self, run: &SyncRun) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.pool()?.acquire().await?;
         insert_run(&mut *conn, run).await
     }
 
@@ -323,7 +370,7 @@ impl Store {
         )
         .bind(partner)
         .bind(entity)
-        .fetch(&self.pool);
+        .fetch(self.pool()?);
         while let Some(row) = rows.try_next().await? {
             f(row.try_get::<&str, _>(0)?);
         }
@@ -344,7 +391,7 @@ impl Store {
         .bind(partner)
         .bind(entity)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(self.pool()?)
         .await?;
         rows.iter().map(run_from_row).collect()
     }
@@ -361,7 +408,7 @@ impl Store {
         )
         .bind(partner)
         .bind(entity)
-        .fetch_optional(&self.pool)
+        .fetch_optional(self.pool()?)
         .await?;
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
@@ -607,7 +654,7 @@ mod tests {
         let pages: u32 = {
             let s = Store::open(&url).await.unwrap();
             sqlx::query("PRAGMA page_count")
-                .fetch_one(s.pool())
+                .fetch_one(s.pool().unwrap())
                 .await
                 .unwrap()
                 .try_get::<i64, _>(0)
@@ -714,6 +761,22 @@ pub mod testing {
             .expect("a scratch database");
         let base = server_url.rsplit_once('/').map_or(server_url, |(b, _)| b);
         format!("{base}/{name}")
+    }
+
+    /// Ends every connection to the database at `url` but the one asking,
+    /// as a server's restart or an administrator would.
+    pub async fn end_connections(url: &str) {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(url)
+            .await
+            .expect("the test PostgreSQL server answers");
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .execute(&mut conn)
+        .await
+        .expect("connections ended");
     }
 
     /// The store URLs a test runs on: a SQLite file under `dir`, and a

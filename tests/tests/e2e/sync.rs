@@ -13,6 +13,14 @@ use passerelle_connectors::sandbox::{FaultUpdate, Faults, SimServer};
 use passerelle_mappings::EntityKind;
 
 async fn feed(store: &Store, url: url::Url) -> SyncedFeed<passerelle_schema::Offer> {
+    feed_with(store, url, Arc::new(Health::default())).await
+}
+
+async fn feed_with(
+    store: &Store,
+    url: url::Url,
+    health: Arc<Health>,
+) -> SyncedFeed<passerelle_schema::Offer> {
     let mapping = passerelle_connectors::Registry::standard()
         .catalog(None)
         .unwrap()
@@ -21,7 +29,7 @@ async fn feed(store: &Store, url: url::Url) -> SyncedFeed<passerelle_schema::Off
     SyncedFeed::new(
         CmaConnector::new(CmaConfig::new(url), mapping),
         store.clone(),
-        Arc::new(Health::default()),
+        health,
     )
 }
 
@@ -244,4 +252,56 @@ async fn a_download_that_breaks_off_stores_nothing_of_the_new_version() {
         .records
         .iter()
         .all(|o| title(o).starts_with("Apprenti-e-")));
+}
+
+/// The CMA's simulated feed, with `faults`.
+async fn cma_feed(faults: Faults) -> (SimServer, url::Url) {
+    let data = dataset(&DatasetSettings {
+        cma_offers: 300,
+        cci_offers: 10,
+        shared_offers: 5,
+        ..Default::default()
+    });
+    let server = SimServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        simulator::router(&data.cma, &DatasetSettings::default(), faults),
+    )
+    .await
+    .unwrap();
+    let url = server.base_url().join(simulator::FEED_PATH).unwrap();
+    (server, url)
+}
+
+/// A synced partner whose sync rejected records is `DEGRADED`, as a live
+/// partner answering so is; a sync without rejections makes it `UP`.
+#[tokio::test]
+async fn a_sync_with_rejected_records_leaves_its_partner_degraded() {
+    use passerelle::partners::health::PartnerStatus;
+    let (_server, url) = cma_feed(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store_url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
+    let store = Store::open(&store_url).await.unwrap();
+    let health = Arc::new(Health::default());
+    let synced = feed_with(&store, url, health.clone()).await;
+    let run = synced.sync_once().await.unwrap();
+    assert_eq!(run.rejected, 3);
+    let state = health.state(passerelle_connectors::cma::PARTNER);
+    assert_eq!(state.rejected, Some(3));
+    assert_eq!(state.status(true), PartnerStatus::Degraded);
+}
+
+/// PostgreSQL restarts (every connection ended): the next sync succeeds at
+/// once, its lease taken on a new connection.
+#[tokio::test]
+async fn the_first_sync_after_a_postgres_restart_succeeds() {
+    let Some(server) = passerelle::store::testing::postgres_url() else {
+        return;
+    };
+    let store_url = passerelle::store::testing::scratch_postgres(&server).await;
+    let (_sim, url) = cma_feed(Faults::default()).await;
+    let store = Store::open(&store_url).await.unwrap();
+    let synced = feed(&store, url).await;
+    assert_eq!(synced.sync_once().await.unwrap().outcome, "updated");
+    passerelle::store::testing::end_connections(&store_url).await;
+    assert_eq!(synced.sync_once().await.unwrap().outcome, "not_modified");
 }

@@ -164,7 +164,7 @@ impl Deliverer {
             let claimed = match claimed {
                 Ok(c) => c,
                 Err(e) => {
-                    tracing::error!(error = %e, "the outbox is unreadable");
+                    tracing::error!(error = %e, "deliveries could not be claimed from the outbox");
                     Vec::new()
                 }
             };
@@ -467,7 +467,7 @@ mod tests {
                 "INSERT INTO webhook_deliveries (id, alert_id, refs, offers, state, attempts, created_us, due_us, first_due_us, claimed_us) \
                  VALUES ('msg_old_alrt_1', 'alrt_1', '[[100,2],[200,0]]', 2, 'pending', 0, 50, 50, 50, 0)",
             )
-            .execute(store.pool())
+            .execute(store.pool().unwrap())
             .await
             .unwrap();
             let deliverer = Deliverer::new(

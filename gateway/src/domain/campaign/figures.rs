@@ -102,7 +102,7 @@ pub async fn totals(store: &Store, campaign: i32) -> Result<Totals, StoreError> 
         "{LINE} WHERE campaign = $1 AND dimension = 'total'"
     ))
     .bind(i64::from(campaign))
-    .fetch_optional(store.pool())
+    .fetch_optional(store.pool()?)
     .await?
     .as_ref()
     .map(line)
@@ -113,7 +113,7 @@ pub async fn totals(store: &Store, campaign: i32) -> Result<Totals, StoreError> 
         "SELECT COUNT(*) FROM campaign_figures WHERE campaign = $1 AND dimension = 'establishment'",
     )
     .bind(i64::from(campaign))
-    .fetch_one(store.pool())
+    .fetch_one(store.pool()?)
     .await?
     .try_get(0)?;
     Ok(Totals {
@@ -135,7 +135,7 @@ pub async fn breakdown(
     ))
     .bind(i64::from(campaign))
     .bind(dimension)
-    .fetch_all(store.pool())
+    .fetch_all(store.pool()?)
     .await?
     .iter()
     .map(line)
@@ -202,7 +202,7 @@ pub async fn establishments(
     let page = page
         .bind(limit)
         .bind(offset)
-        .fetch_all(store.pool())
+        .fetch_all(store.pool()?)
         .await?
         .iter()
         .map(line)
@@ -217,7 +217,7 @@ pub async fn establishments(
     for s in &searched {
         count = count.bind(s);
     }
-    let count: i64 = count.fetch_one(store.pool()).await?.try_get(0)?;
+    let count: i64 = count.fetch_one(store.pool()?).await?.try_get(0)?;
     Ok((page, count))
 }
 
@@ -232,7 +232,7 @@ pub async fn establishment(
     ))
     .bind(i64::from(campaign))
     .bind(uai)
-    .fetch_optional(store.pool())
+    .fetch_optional(store.pool()?)
     .await?
     .as_ref()
     .map(line)
@@ -294,7 +294,7 @@ pub async fn allocations(
     .bind(opco)
     .bind(reference)
     .bind(limit)
-    .fetch_all(store.pool())
+    .fetch_all(store.pool()?)
     .await?
     .iter()
     .map(allocation)
@@ -318,7 +318,7 @@ pub async fn allocations_page(
     .bind(opco)
     .bind(reference)
     .bind(limit)
-    .fetch_all(store.pool())
+    .fetch_all(store.pool()?)
     .await?
     .iter()
     .map(allocation)

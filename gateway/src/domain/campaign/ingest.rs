@@ -127,7 +127,7 @@ pub async fn begin(
     key: &str,
 ) -> Result<Begun, IngestError> {
     let now = Utc::now();
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.pool()?.begin().await?;
     let claimed = sqlx::query(
         "INSERT INTO allocation_batches (opco, idempotency_key, campaign, received_at) \
          VALUES ($1, $2, $3, $4) ON CONFLICT (opco, idempotency_key) DO NOTHING \
@@ -166,7 +166,7 @@ pub async fn begin(
     )
     .bind(opco.as_str())
     .bind(key)
-    .fetch_one(store.pool())
+    .fetch_one(store.pool()?)
     .await?;
     let fingerprint: Option<String> = row.try_get(0)?;
     let report: Option<String> = row.try_get(1)?;
@@ -429,7 +429,7 @@ pub async fn stored_totals(store: &Store, campaign: i32) -> Result<(i64, i64), S
         "SELECT COUNT(*), CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) FROM allocations WHERE campaign = $1",
     )
     .bind(i64::from(campaign))
-    .fetch_one(store.pool())
+    .fetch_one(store.pool()?)
     .await?;
     Ok((row.try_get(0)?, row.try_get(1)?))
 }
@@ -444,7 +444,7 @@ pub async fn committed_batches(
         "SELECT batch_key, COUNT(*) FROM allocations WHERE opco = $1 GROUP BY batch_key",
     )
     .bind(opco.as_str())
-    .fetch_all(store.pool())
+    .fetch_all(store.pool()?)
     .await?;
     rows.iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
