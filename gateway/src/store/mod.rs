@@ -249,6 +249,7 @@ impl Store {
     /// an error at once while the store is known not to answer.
     pub(crate) fn pool(&self) -> Result<&AnyPool, StoreError> {
         if self.watch.down() {
+            metrics::counter!("passerelle_store_refused_total").increment(1);
             return Err(StoreError::Down(
                 self.watch.health().problem.unwrap_or("unreachable"),
             ));
@@ -777,6 +778,31 @@ pub mod testing {
         .execute(&mut conn)
         .await
         .expect("connections ended");
+    }
+
+    /// Makes the server at `server_url` refuse (`false`) or accept again
+    /// (`true`) connections to the database at `url`, ending those open:
+    /// the store is down for one gateway, the suite's server still up.
+    pub async fn accept_connections(server_url: &str, url: &str, accept: bool) {
+        sqlx::any::install_default_drivers();
+        let name = url.rsplit('/').next().expect("a database name");
+        let mut conn = sqlx::AnyConnection::connect(server_url)
+            .await
+            .expect("the test PostgreSQL server answers");
+        sqlx::query(&format!(
+            "ALTER DATABASE {name} WITH ALLOW_CONNECTIONS {accept}"
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("the database's connections set");
+        if !accept {
+            sqlx::query(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            ))
+            .execute(&mut conn)
+            .await
+            .expect("connections ended");
+        }
     }
 
     /// The store URLs a test runs on: a SQLite file under `dir`, and a

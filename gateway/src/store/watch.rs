@@ -111,7 +111,12 @@ impl Watch {
         match read {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
-                let problem = problem(&e);
+                // A store that cannot answer `SELECT 1` does not answer,
+                // whatever it says.
+                let problem = match problem(&e) {
+                    "failed" => "unreachable",
+                    p => p,
+                };
                 return self.set(
                     StoreHealth {
                         read: false,
@@ -212,7 +217,17 @@ fn problem(e: &sqlx::Error) -> &'static str {
                 Some("8") | Some("25006") => "read_only",
                 Some("5") | Some("6") | Some("55P03") => "locked",
                 Some("10") | Some("14") | Some("58030") => "io_error",
-                Some(c) if c.len() == 5 && (c.starts_with("08") || c.starts_with("57P")) => {
+                // Connection refused, ended or not allowed; the server
+                // shutting down or out of connections; the database gone.
+                Some(c)
+                    if c.len() == 5
+                        && (c.starts_with("08")
+                            || c.starts_with("57P")
+                            || c.starts_with("28")
+                            || c.starts_with("53")
+                            || c == "3D000"
+                            || c == "55000") =>
+                {
                     "unreachable"
                 }
                 // SQLite's extended codes are numbers below 5 digits;

@@ -45,6 +45,30 @@ pub async fn spawn_app_on(
     sizes: (usize, usize, usize),
     extra: &str,
 ) -> TestApp {
+    spawn_app_full(registry, None, sizes, extra).await
+}
+
+/// Starts a gateway like [`spawn_app_with`] on the store at `store_url`.
+pub async fn spawn_app_stored(
+    store_url: &str,
+    sizes: (usize, usize, usize),
+    extra: &str,
+) -> TestApp {
+    spawn_app_full(
+        passerelle_connectors::Registry::standard(),
+        Some(store_url),
+        sizes,
+        extra,
+    )
+    .await
+}
+
+async fn spawn_app_full(
+    registry: passerelle_connectors::Registry,
+    store_url: Option<&str>,
+    sizes: (usize, usize, usize),
+    extra: &str,
+) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         passerelle::telemetry::init(passerelle::config::LogFormat::Text, &Default::default());
     }
@@ -53,6 +77,7 @@ pub async fn spawn_app_on(
         r#"
         listen = "127.0.0.1:0"
         data_dir = "{}"
+        {}
         [sandbox.data]
         cci_offers = {}
         cma_offers = {}
@@ -60,6 +85,7 @@ pub async fn spawn_app_on(
         {}
         "#,
         data.path().display(),
+        store_url.map_or(String::new(), |u| format!("store_url = {u:?}")),
         sizes.0,
         sizes.1,
         sizes.2,

@@ -29,6 +29,7 @@ mod requests;
 mod resilience;
 mod schema;
 mod scopes;
+mod store_faults;
 mod subscriptions;
 mod supergraph;
 mod sync;
