@@ -262,7 +262,9 @@ sync_interval = "1s"
             cma_status(ask(&client, &a.addr, &bi, status).await),
             cma_status(ask(&client, &b.addr, &bi, status).await),
         );
-        if reported.0["status"] == "DEGRADED" && reported.0 == reported.1 {
+        // (DEGRADED already for the records the CMA's feed rejects: the
+        // failure is what is waited for.)
+        if reported.0["lastError"]["code"].is_string() && reported.0 == reported.1 {
             break;
         }
     }

@@ -225,20 +225,24 @@ impl Store {
         Ok(Some(listener))
     }
 
-    /// The records marked seen by batches after `batch`, and the last
-    /// batch's identifier (0 for none).
-    pub async fn seen_after(&self, batch: i64) -> Result<(Vec<String>, i64), StoreError> {
-        let rows = sqlx::query("SELECT source, batch FROM offers_seen WHERE batch > $1")
+    /// Hands `each` the records marked seen by batches after `batch`, as
+    /// the rows come; returns the last batch's identifier (`batch` for
+    /// none).
+    pub async fn seen_after(
+        &self,
+        batch: i64,
+        mut each: impl FnMut(&str),
+    ) -> Result<i64, StoreError> {
+        use futures::TryStreamExt;
+        let mut rows = sqlx::query("SELECT source, batch FROM offers_seen WHERE batch > $1")
             .bind(batch)
-            .fetch_all(self.pool()?)
-            .await?;
+            .fetch(self.pool()?);
         let mut last = batch;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            last = last.max(r.try_get::<i64, _>("batch")?);
-            out.push(r.try_get("source")?);
+        while let Some(r) = rows.try_next().await? {
+            last = last.max(r.try_get::<i64, _>(1)?);
+            each(r.try_get::<&str, _>(0)?);
         }
-        Ok((out, last))
+        Ok(last)
     }
 
     /// The identifier of the last batch recorded, 0 for none.

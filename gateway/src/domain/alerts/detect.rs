@@ -135,11 +135,21 @@ impl Detector {
             .take()
             .unwrap_or_else(std::time::Instant::now);
         let mut seen = self.seen.lock().await;
-        // What other replicas announced since this one last looked.
-        let (keys, last) = self.store.seen_after(seen.last_batch).await?;
-        seen.keys.extend(keys.iter().map(|k| key_hash(k)));
-        seen.last_batch = seen.last_batch.max(last);
+        // What other replicas announced since this one last looked (all of
+        // it after a restart), hashed as the rows come.
+        let Seen { keys, last_batch } = &mut *seen;
+        let last = self
+            .store
+            .seen_after(*last_batch, |k| {
+                keys.insert(key_hash(k));
+            })
+            .await?;
+        *last_batch = (*last_batch).max(last);
         let last_batch = self.store.last_batch().await?;
+        // The first detection on an empty store only records what exists:
+        // no offer of it is announced, so none is taken out of its packed
+        // form.
+        let baseline = last_batch == 0;
         let searched_at = std::time::Instant::now();
         let results = self.offers.search(&OfferFilter::default()).await;
         let list = &results.offers;
@@ -155,7 +165,9 @@ impl Detector {
                     let k = format!("{p}:{}", s.partner_id);
                     if !seen.keys.contains(&key_hash(&k)) {
                         sources.push(k);
-                        new.push(list.get(i));
+                        if !baseline {
+                            new.push(list.get(i));
+                        }
                     }
                 }
                 Sources::Many(all) => {
@@ -170,7 +182,7 @@ impl Detector {
                         .collect();
                     if !unseen.is_empty() {
                         sources.extend(unseen);
-                        if !known {
+                        if !known && !baseline {
                             new.push(list.get(i));
                         }
                     }
@@ -179,10 +191,6 @@ impl Detector {
         }
         if sources.is_empty() {
             return Ok(Detected::default());
-        }
-        let baseline = last_batch == 0;
-        if baseline {
-            new.clear();
         }
         let search_ms = searched_at.elapsed().as_secs_f64() * 1000.0;
         let matched_at = std::time::Instant::now();
