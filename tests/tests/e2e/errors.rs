@@ -163,7 +163,14 @@ async fn health_and_readiness_answer() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["ready"], true);
     assert_eq!(body["partners"]["cma"]["records"], 497);
-    assert_eq!(body["partners"]["cma"]["status"], "UP");
+    // Its feed carries 3 records it rejects: served without them,
+    // `DEGRADED` as a live partner answering so would be.
+    assert_eq!(body["partners"]["cma"]["status"], "DEGRADED");
+    assert_eq!(body["partners"]["cma"]["rejected"], 3);
+    assert_eq!(
+        body["store_checks"],
+        serde_json::json!({ "read": true, "write": true })
+    );
     // Live partners are not called by the probe: their health comes from
     // the calls queries make, as `partners` shows it.
     assert_eq!(body["partners"]["cci"]["status"], "UNKNOWN");
