@@ -142,3 +142,138 @@ async fn a_killed_upload_loses_no_acknowledged_record_and_leaves_no_half_batch()
         assert_eq!(rows as usize, records.len(), "{backend}");
     }
 }
+
+/// Pushes `records` with the GraphQL mutation; the report, or an error
+/// when the server did not answer one.
+async fn push(
+    client: &reqwest::Client,
+    server: &str,
+    token: &str,
+    key: &str,
+    records: &[AllocationInput],
+) -> Result<serde_json::Value, String> {
+    let body: serde_json::Value = client
+        .post(format!("http://{server}/graphql"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({
+            "query": "mutation($input: PushAllocationsInput!) { pushAllocations(input: $input) { accepted } }",
+            "variables": { "input": { "campaign": 2026, "idempotencyKey": key, "allocations": records } },
+        }))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    match body["data"]["pushAllocations"].as_object() {
+        Some(report) => Ok(serde_json::Value::Object(report.clone())),
+        None => Err(body.to_string()),
+    }
+}
+
+/// Pushes under way from four clients at once when the server is killed:
+/// every acknowledged push is stored whole after the restart, any other is
+/// whole or absent, and a retry with its key completes it once.
+#[tokio::test]
+async fn killed_pushes_lose_no_acknowledged_batch_and_leave_no_half_batch() {
+    const BATCH: usize = 500;
+    let records: Vec<AllocationInput> = Campaign::new(CampaignSettings {
+        employers: 2_000,
+        allocations: 60_000,
+        ..CampaignSettings::default()
+    })
+    .map(|(_, a)| a)
+    .collect();
+    let batches: Vec<(String, &[AllocationInput])> = records
+        .chunks(BATCH)
+        .enumerate()
+        .map(|(n, c)| (format!("push-{n}"), c))
+        .collect();
+    let opco = Opco::parse("AKTO").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (backend, url) in testing::backends(dir.path()).await {
+        let data = dir.path().join(backend);
+        std::fs::create_dir_all(&data).unwrap();
+        let token = Issuer::load_or_create(&data, "passerelle-sandbox", "passerelle")
+            .unwrap()
+            .mint(
+                "opco",
+                "allocations:write",
+                Some("AKTO"),
+                None,
+                Duration::from_secs(3600),
+            );
+        let mut server = start(&data, &url);
+        let client = reqwest::Client::new();
+        let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let pushers: Vec<_> = (0..4)
+            .map(|lane| {
+                let mine: Vec<(String, Vec<AllocationInput>)> = batches
+                    .iter()
+                    .skip(lane)
+                    .step_by(4)
+                    .map(|(k, c)| (k.clone(), c.to_vec()))
+                    .collect();
+                let (client, addr, token, acked) = (
+                    client.clone(),
+                    server.addr.clone(),
+                    token.clone(),
+                    acked_tx.clone(),
+                );
+                tokio::spawn(async move {
+                    for (key, records) in mine {
+                        match push(&client, &addr, &token, &key, &records).await {
+                            Ok(report) => {
+                                assert_eq!(report["accepted"], records.len() as u64);
+                                let _ = acked.send(key);
+                            }
+                            Err(_) => return,
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(acked_tx);
+        // Killed once a dozen pushes were acknowledged, others under way.
+        let mut acknowledged = std::collections::HashSet::new();
+        while acknowledged.len() < 12 {
+            acknowledged.insert(acked_rx.recv().await.expect("pushes acknowledged"));
+        }
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        for p in pushers {
+            p.await.unwrap();
+        }
+        while let Ok(key) = acked_rx.try_recv() {
+            acknowledged.insert(key);
+        }
+        assert!(
+            acknowledged.len() < batches.len(),
+            "{backend}: the kill came while pushes were under way"
+        );
+
+        let server = start(&data, &url);
+        let store = Store::open(&url).await.unwrap();
+        let committed = campaign::ingest::committed_batches(&store, &opco)
+            .await
+            .unwrap();
+        for key in &acknowledged {
+            assert_eq!(
+                committed.get(key).copied(),
+                Some(BATCH as i64),
+                "{backend}: acknowledged {key}"
+            );
+        }
+        for (key, n) in &committed {
+            assert_eq!(*n, BATCH as i64, "{backend}: {key} is whole");
+        }
+        // Every client retries what it was not told: each stored once.
+        for (key, records) in &batches {
+            push(&client, &server.addr, &token, key, records)
+                .await
+                .unwrap();
+        }
+        let (rows, _) = campaign::ingest::stored_totals(&store, 2026).await.unwrap();
+        assert_eq!(rows as usize, records.len(), "{backend}");
+    }
+}
