@@ -805,6 +805,125 @@ pub mod testing {
         }
     }
 
+    /// A PostgreSQL server of a test's own, to stop and start again as an
+    /// operator's restart (or a failover) would, without touching the
+    /// suite's. Stopped and removed when dropped.
+    pub struct OwnCluster {
+        dir: std::path::PathBuf,
+        bin: std::path::PathBuf,
+        port: u16,
+    }
+
+    impl OwnCluster {
+        /// Creates and starts a cluster with the PostgreSQL binaries the
+        /// suite's server runs (`tests/postgres.sh` installs them); `None`
+        /// when the suite has no PostgreSQL.
+        pub fn start() -> Option<Self> {
+            postgres_url()?;
+            let bin = std::fs::read_dir("/usr/lib/postgresql")
+                .ok()?
+                .filter_map(|e| Some(e.ok()?.path().join("bin")))
+                .find(|b| b.join("initdb").exists())?;
+            let dir = std::env::temp_dir().join(format!(
+                "passerelle-pg-{}-{}",
+                std::process::id(),
+                chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+            ));
+            std::fs::create_dir_all(&dir).expect("a directory for the cluster");
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let cluster = Self { dir, bin, port };
+            if Self::as_root() {
+                let owned = std::process::Command::new("chown")
+                    .arg("postgres")
+                    .arg(&cluster.dir)
+                    .status()
+                    .expect("chown runs");
+                assert!(owned.success(), "the cluster's directory given to postgres");
+            }
+            cluster.run("initdb", &["-D", "data", "-A", "trust", "-U", "postgres"]);
+            cluster.pg_ctl(&["start", "-w"]);
+            Some(cluster)
+        }
+
+        /// Whether this process runs as root, whom PostgreSQL refuses:
+        /// its tools then run as `postgres`.
+        fn as_root() -> bool {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+        }
+
+        fn run(&self, tool: &str, args: &[&str]) {
+            let path = self.bin.join(tool);
+            let mut command = if Self::as_root() {
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(&path);
+                c
+            } else {
+                std::process::Command::new(&path)
+            };
+            let out = command
+                .args(args)
+                .current_dir(&self.dir)
+                .output()
+                .expect("a PostgreSQL tool runs");
+            assert!(
+                out.status.success(),
+                "{tool} {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+
+        fn pg_ctl(&self, args: &[&str]) {
+            let options = format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                self.port,
+                self.dir.display()
+            );
+            let mut all = vec!["-D", "data", "-l", "log", "-o", &options];
+            all.extend_from_slice(args);
+            self.run("pg_ctl", &all);
+        }
+
+        /// The URL of its `postgres` database.
+        pub fn url(&self) -> String {
+            format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+        }
+
+        /// Stops the server: `fast` (an operator's restart, clients'
+        /// sessions ended) or `immediate` (a crash).
+        pub fn stop(&self, mode: &str) {
+            self.pg_ctl(&["stop", "-w", "-m", mode]);
+        }
+
+        /// Starts the server again, on the same port and data.
+        pub fn restart(&self) {
+            self.pg_ctl(&["start", "-w"]);
+        }
+    }
+
+    impl Drop for OwnCluster {
+        fn drop(&mut self) {
+            let path = self.bin.join("pg_ctl");
+            let data = self.dir.join("data");
+            let mut command = if Self::as_root() {
+                let mut c = std::process::Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(&path);
+                c
+            } else {
+                std::process::Command::new(&path)
+            };
+            let _ = command
+                .arg("-D")
+                .arg(data)
+                .args(["stop", "-m", "immediate"])
+                .output();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
     /// The store URLs a test runs on: a SQLite file under `dir`, and a
     /// scratch PostgreSQL database when a server is available.
     pub async fn backends(dir: &std::path::Path) -> Vec<(&'static str, String)> {
