@@ -114,7 +114,7 @@ impl<E: InMemory> Snapshot<E> {
 /// feed as pulled, its records as JSON): glibc's allocator keeps freed
 /// memory for the process otherwise, and a feed of 100,000 offers leaves
 /// hundreds of MiB of it.
-fn give_back_freed_memory() {
+pub(crate) fn give_back_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory of the allocator's own
     // heaps; it has no preconditions.

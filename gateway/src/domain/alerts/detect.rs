@@ -28,6 +28,10 @@ use crate::store::{Store, StoreError};
 /// How a webhook shows an offer.
 pub type RenderOffer = Arc<dyn Fn(&Offer) -> serde_json::Value + Send + Sync>;
 
+/// Records marked seen at once from which the memory a detection used is
+/// given back to the system (a baseline, a new feed).
+const LARGE_BATCH: usize = 10_000;
+
 /// The lease detections take turns on.
 const LEASE: &str = "offers.detect";
 
@@ -219,7 +223,15 @@ impl Detector {
         seen.keys.extend(batch.sources.iter().map(|k| key_hash(k)));
         seen.last_batch = id;
         drop(seen);
+        let large = batch.sources.len() >= LARGE_BATCH;
         let written = batch.deliveries.len() + batch.digests.len();
+        drop(batch);
+        if large {
+            // The catalogue's records named as text, the SQL written for
+            // them: freed, and given back rather than kept by the
+            // allocator.
+            crate::partners::sync::give_back_freed_memory();
+        }
         if written > 0 {
             self.deliveries_written.notify_one();
         }
