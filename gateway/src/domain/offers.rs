@@ -365,6 +365,19 @@ impl OfferService {
     /// Every offer matching `filter`, merged across exchanges.
     #[tracing::instrument(name = "offers.search", skip_all)]
     pub async fn search(&self, filter: &OfferFilter) -> OfferResults {
+        self.search_kept(filter, true).await
+    }
+
+    /// Like [`OfferService::search`], for a caller that reads every offer
+    /// once (the detection of new offers): the merged result is not kept
+    /// among the searches answered again, where the whole catalogue would
+    /// stay in memory for clients that never ask for it.
+    #[tracing::instrument(name = "offers.search_once", skip_all)]
+    pub async fn search_once(&self, filter: &OfferFilter) -> OfferResults {
+        self.search_kept(filter, false).await
+    }
+
+    async fn search_kept(&self, filter: &OfferFilter, keep: bool) -> OfferResults {
         let mut errors = Vec::new();
         // The live exchanges are asked at once: the search takes as long
         // as the slowest, not the sum. Boxed: they are large futures,
@@ -406,7 +419,7 @@ impl OfferService {
                 .map(|a| a.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize))
                 .collect(),
         };
-        let offers = self.merged.get_with(key, || {
+        let merge = || {
             let mut candidates: Vec<Arc<Offer>> = Vec::new();
             let place = |o: &Arc<Offer>| filter.place_matches(&OfferSummary::of(o));
             for a in answers.iter().flatten() {
@@ -494,7 +507,12 @@ impl OfferService {
             let merged = merged.into_iter().map(OfferRef::Whole).collect();
             // Two lists in answer order: merged in one pass.
             Arc::new(OfferList::merge_ordered(merged, &alone, packed))
-        });
+        };
+        let offers = if keep {
+            self.merged.get_with(key, merge)
+        } else {
+            merge()
+        };
         OfferResults { offers, errors }
     }
 

@@ -42,6 +42,24 @@ impl StoreHealth {
         write: true,
         problem: None,
     };
+
+    /// Not answering a read (nor, then, a write).
+    fn down(problem: &'static str) -> Self {
+        Self {
+            read: false,
+            write: false,
+            problem: Some(problem),
+        }
+    }
+
+    /// Answering a read, a write failing.
+    fn no_writes(problem: &'static str) -> Self {
+        Self {
+            read: true,
+            write: false,
+            problem: Some(problem),
+        }
+    }
 }
 
 /// The store's watch: its findings, and a way to ask for a probe now.
@@ -117,38 +135,25 @@ impl Watch {
                     "failed" => "unreachable",
                     p => p,
                 };
-                return self.set(
-                    StoreHealth {
-                        read: false,
-                        write: false,
-                        problem: Some(problem),
-                    },
-                    Some(&e),
-                );
+                return self.set(StoreHealth::down(problem), Some(&e));
             }
-            Err(_) => {
-                return self.set(
-                    StoreHealth {
-                        read: false,
-                        write: false,
-                        problem: Some("unreachable"),
-                    },
-                    None,
-                )
-            }
+            Err(_) => return self.set(StoreHealth::down("unreachable"), None),
         }
         let since = *self.writing_since.lock().expect("probe lock");
         if let Some(since) = since {
-            let waited = since.elapsed();
-            let write = waited < WRITE_WITHIN;
-            return self.set(
-                StoreHealth {
-                    read: true,
-                    write,
-                    problem: (!write).then_some("locked"),
-                },
-                None,
-            );
+            let health = if since.elapsed() >= WRITE_WITHIN {
+                StoreHealth::no_writes("locked")
+            } else {
+                // The write is still waiting: its last finding stands,
+                // unless the store was down, which this read disproves.
+                let last = self.health();
+                if last.read {
+                    last
+                } else {
+                    StoreHealth::UP
+                }
+            };
+            return self.set(health, None);
         }
         *self.writing_since.lock().expect("probe lock") = Some(Instant::now());
         let me = self.clone();
@@ -161,14 +166,7 @@ impl Watch {
             *me.writing_since.lock().expect("probe lock") = None;
             match written {
                 Ok(_) => me.set(StoreHealth::UP, None),
-                Err(e) => me.set(
-                    StoreHealth {
-                        read: true,
-                        write: false,
-                        problem: Some(problem(&e)),
-                    },
-                    Some(&e),
-                ),
+                Err(e) => me.set(StoreHealth::no_writes(problem(&e)), Some(&e)),
             }
         });
         // The answer is awaited a little, so that a probe reports its own

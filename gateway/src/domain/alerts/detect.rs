@@ -10,11 +10,11 @@
 //! The first detection on an empty store only records what exists: a new
 //! gateway does not announce the whole catalogue.
 
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher;
 use std::sync::Arc;
 
 use chrono::Utc;
-use passerelle_schema::{Offer, OfferStatus};
+use passerelle_schema::{Offer, OfferStatus, Partner};
 use rustc_hash::{FxHashSet, FxHasher};
 use tokio::sync::Notify;
 
@@ -76,10 +76,25 @@ pub struct Detected {
     pub baseline: bool,
 }
 
-fn key_hash(key: &str) -> u64 {
+/// The hash a record is known by: of its exchange and its identifier
+/// there, as `source_key` writes them, hashed without writing them.
+fn source_hash(partner: &str, partner_id: &str) -> u64 {
     let mut h = FxHasher::default();
-    key.hash(&mut h);
+    h.write(partner.as_bytes());
+    h.write_u8(b':');
+    h.write(partner_id.as_bytes());
     h.finish()
+}
+
+/// The hash of a record stored as seen, `partner:identifier`.
+fn key_hash(key: &str) -> u64 {
+    let (partner, partner_id) = key.split_once(':').unwrap_or((key, ""));
+    source_hash(partner, partner_id)
+}
+
+/// A record as stored seen: `partner:identifier`.
+fn source_key(partner: Partner, partner_id: &str) -> String {
+    format!("{partner}:{partner_id}")
 }
 
 impl Detector {
@@ -155,7 +170,7 @@ impl Detector {
         // form.
         let baseline = last_batch == 0;
         let searched_at = std::time::Instant::now();
-        let results = self.offers.search(&OfferFilter::default()).await;
+        let results = self.offers.search_once(&OfferFilter::default()).await;
         let list = &results.offers;
         let mut new: Vec<Arc<Offer>> = Vec::new();
         let mut sources: Vec<String> = Vec::new();
@@ -164,31 +179,29 @@ impl Detector {
             if s.status != OfferStatus::Active {
                 continue;
             }
+            // Records are compared by hash, their keys written only for
+            // those not seen yet.
+            let unseen = |p: Partner, id: &str| !seen.keys.contains(&source_hash(p.id(), id));
             match s.sources {
                 Sources::One(p) => {
-                    let k = format!("{p}:{}", s.partner_id);
-                    if !seen.keys.contains(&key_hash(&k)) {
-                        sources.push(k);
+                    if unseen(p, &s.partner_id) {
+                        sources.push(source_key(p, &s.partner_id));
                         if !baseline {
                             new.push(list.get(i));
                         }
                     }
                 }
                 Sources::Many(all) => {
-                    let keys: Vec<String> = all
-                        .iter()
-                        .map(|x| format!("{}:{}", x.partner, x.partner_id))
-                        .collect();
-                    let known = keys.iter().any(|k| seen.keys.contains(&key_hash(k)));
-                    let unseen: Vec<String> = keys
-                        .into_iter()
-                        .filter(|k| !seen.keys.contains(&key_hash(k)))
-                        .collect();
-                    if !unseen.is_empty() {
-                        sources.extend(unseen);
-                        if !known && !baseline {
-                            new.push(list.get(i));
-                        }
+                    let before = sources.len();
+                    sources.extend(
+                        all.iter()
+                            .filter(|x| unseen(x.partner, &x.partner_id))
+                            .map(|x| source_key(x.partner, &x.partner_id)),
+                    );
+                    let added = sources.len() - before;
+                    // New when none of its records was seen.
+                    if added > 0 && added == all.len() && !baseline {
+                        new.push(list.get(i));
                     }
                 }
             }
