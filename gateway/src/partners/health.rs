@@ -19,8 +19,9 @@ pub struct PartnerState {
     pub last_error: Option<PartnerFailure>,
     /// How many records the partner holds, as last seen.
     pub record_count: Option<u64>,
-    /// How many records of the partner's latest answer were rejected, when
-    /// some were (live partners): the partner is `DEGRADED` meanwhile.
+    /// How many records of the partner's latest answer (live partners) or
+    /// sync (synced ones) were rejected, when some were: the partner is
+    /// `DEGRADED` meanwhile.
     pub rejected: Option<u64>,
     /// Whether the partner's latest answer was its last good one, served
     /// because it failed (live partners): the partner is `DEGRADED`, not

@@ -166,7 +166,14 @@ impl Watch {
             *me.writing_since.lock().expect("probe lock") = None;
             match written {
                 Ok(_) => me.set(StoreHealth::UP, None),
-                Err(e) => me.set(StoreHealth::no_writes(problem(&e)), Some(&e)),
+                Err(e) => {
+                    let health = match problem(&e) {
+                        // Gone since the read: down, not just read-only.
+                        "unreachable" => StoreHealth::down("unreachable"),
+                        p => StoreHealth::no_writes(p),
+                    };
+                    me.set(health, Some(&e))
+                }
             }
         });
         // The answer is awaited a little, so that a probe reports its own
@@ -207,33 +214,32 @@ fn problem(e: &sqlx::Error) -> &'static str {
         | sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
         | sqlx::Error::WorkerCrashed => "unreachable",
-        sqlx::Error::Database(d) => {
-            let code = d.code();
-            match code.as_deref() {
-                // SQLite's primary result codes; PostgreSQL's SQLSTATEs.
-                Some("13") | Some("53100") => "disk_full",
-                Some("8") | Some("25006") => "read_only",
-                Some("5") | Some("6") | Some("55P03") => "locked",
-                Some("10") | Some("14") | Some("58030") => "io_error",
-                // Connection refused, ended or not allowed; the server
-                // shutting down or out of connections; the database gone.
-                Some(c)
-                    if c.len() == 5
-                        && (c.starts_with("08")
-                            || c.starts_with("57P")
-                            || c.starts_with("28")
-                            || c.starts_with("53")
-                            || c == "3D000"
-                            || c == "55000") =>
-                {
-                    "unreachable"
-                }
-                // SQLite's extended codes are numbers below 5 digits;
-                // PostgreSQL's SQLSTATEs have 5 characters.
-                Some(c) if c.len() < 5 => extended(c),
-                _ => "failed",
-            }
+        sqlx::Error::Database(d) => d.code().map_or("failed", |c| code_problem(&c)),
+        _ => "failed",
+    }
+}
+
+/// The reason a database error's code gives: SQLite's result codes (a
+/// number), PostgreSQL's SQLSTATEs (5 characters).
+fn code_problem(code: &str) -> &'static str {
+    match code {
+        "13" | "53100" => "disk_full",
+        "8" | "25006" => "read_only",
+        "5" | "6" | "55P03" => "locked",
+        "10" | "14" | "58030" => "io_error",
+        // Connection refused, ended or not allowed; the server shutting
+        // down or out of connections; the database gone.
+        c if c.len() == 5
+            && (c.starts_with("08")
+                || c.starts_with("57P")
+                || c.starts_with("28")
+                || c.starts_with("53")
+                || c == "3D000"
+                || c == "55000") =>
+        {
+            "unreachable"
         }
+        c if c.len() < 5 => extended(c),
         _ => "failed",
     }
 }
@@ -246,5 +252,30 @@ fn extended(code: &str) -> &'static str {
         Some(5) | Some(6) => "locked",
         Some(10) | Some(14) => "io_error",
         _ => "failed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_name_the_problem() {
+        // SQLite: primary and extended codes.
+        assert_eq!(code_problem("13"), "disk_full");
+        assert_eq!(code_problem("8"), "read_only");
+        assert_eq!(code_problem("1032"), "read_only"); // SQLITE_READONLY_DBMOVED
+        assert_eq!(code_problem("778"), "io_error"); // SQLITE_IOERR_WRITE
+        assert_eq!(code_problem("517"), "locked"); // SQLITE_BUSY_SNAPSHOT
+        assert_eq!(code_problem("2067"), "failed"); // SQLITE_CONSTRAINT_UNIQUE
+                                                    // PostgreSQL.
+        assert_eq!(code_problem("57P01"), "unreachable"); // admin_shutdown
+        assert_eq!(code_problem("08006"), "unreachable");
+        assert_eq!(code_problem("53100"), "disk_full");
+        assert_eq!(code_problem("25006"), "read_only");
+        assert_eq!(code_problem("23505"), "failed"); // unique_violation
+        assert_eq!(code_problem("42P01"), "failed");
+        assert!(is_unavailable(&sqlx::Error::PoolTimedOut));
+        assert!(!is_unavailable(&sqlx::Error::RowNotFound));
     }
 }

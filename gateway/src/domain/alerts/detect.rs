@@ -184,8 +184,8 @@ impl Detector {
             let unseen = |p: Partner, id: &str| !seen.keys.contains(&source_hash(p.id(), id));
             match s.sources {
                 Sources::One(p) => {
-                    if unseen(p, &s.partner_id) {
-                        sources.push(source_key(p, &s.partner_id));
+                    if unseen(p, s.partner_id) {
+                        sources.push(source_key(p, s.partner_id));
                         if !baseline {
                             new.push(list.get(i));
                         }
