@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use passerelle_schema::{Offer, OfferStatus, Partner};
-use rustc_hash::{FxHashSet, FxHasher};
+use rustc_hash::FxHasher;
 use tokio::sync::Notify;
 
 use super::live::LiveSubscribers;
@@ -57,8 +57,28 @@ pub struct Detector {
 /// The records already announced, by hash, and the last batch read.
 #[derive(Default)]
 struct Seen {
-    keys: FxHashSet<u64>,
+    keys: SeenKeys,
     last_batch: i64,
+}
+
+/// Hashes of records, kept sorted: 8 bytes a record, half what a hash set
+/// takes for the catalogue's 100,000, and looked up as fast for a
+/// detection that reads each record once.
+#[derive(Default)]
+struct SeenKeys(Vec<u64>);
+
+impl SeenKeys {
+    fn contains(&self, key: u64) -> bool {
+        self.0.binary_search(&key).is_ok()
+    }
+
+    /// Adds `keys`, keeping the list sorted and without repeats.
+    fn extend(&mut self, keys: impl IntoIterator<Item = u64>) {
+        self.0.extend(keys);
+        self.0.sort_unstable();
+        self.0.dedup();
+        self.0.shrink_to_fit();
+    }
 }
 
 /// What a detection found.
@@ -156,14 +176,13 @@ impl Detector {
         let mut seen = self.seen.lock().await;
         // What other replicas announced since this one last looked (all of
         // it after a restart), hashed as the rows come.
-        let Seen { keys, last_batch } = &mut *seen;
+        let mut read = Vec::new();
         let last = self
             .store
-            .seen_after(*last_batch, |k| {
-                keys.insert(key_hash(k));
-            })
+            .seen_after(seen.last_batch, |k| read.push(key_hash(k)))
             .await?;
-        *last_batch = (*last_batch).max(last);
+        seen.keys.extend(read);
+        seen.last_batch = seen.last_batch.max(last);
         let last_batch = self.store.last_batch().await?;
         // The first detection on an empty store only records what exists:
         // no offer of it is announced, so none is taken out of its packed
@@ -181,7 +200,7 @@ impl Detector {
             }
             // Records are compared by hash, their keys written only for
             // those not seen yet.
-            let unseen = |p: Partner, id: &str| !seen.keys.contains(&source_hash(p.id(), id));
+            let unseen = |p: Partner, id: &str| !seen.keys.contains(source_hash(p.id(), id));
             match s.sources {
                 Sources::One(p) => {
                     if unseen(p, s.partner_id) {
