@@ -29,6 +29,23 @@ fn start(dir: &std::path::Path, store_url: &str) -> Server {
     common::serve(&config)
 }
 
+/// A data directory for `backend` under `dir`, and a token of the sandbox
+/// issuer's for the OPCO AKTO to push with.
+fn opco_data(dir: &std::path::Path, backend: &str) -> (std::path::PathBuf, String) {
+    let data = dir.join(backend);
+    std::fs::create_dir_all(&data).unwrap();
+    let token = Issuer::load_or_create(&data, "passerelle-sandbox", "passerelle")
+        .unwrap()
+        .mint(
+            "opco",
+            "allocations:write",
+            Some("AKTO"),
+            None,
+            Duration::from_secs(3600),
+        );
+    (data, token)
+}
+
 fn batch(records: &[AllocationInput]) -> Vec<u8> {
     let mut out = Vec::new();
     write_csv(&mut out, records).unwrap();
@@ -68,17 +85,7 @@ async fn a_killed_upload_loses_no_acknowledged_record_and_leaves_no_half_batch()
     let opco = Opco::parse("AKTO").unwrap();
     let dir = tempfile::tempdir().unwrap();
     for (backend, url) in testing::backends(dir.path()).await {
-        let data = dir.path().join(backend);
-        std::fs::create_dir_all(&data).unwrap();
-        let token = Issuer::load_or_create(&data, "passerelle-sandbox", "passerelle")
-            .unwrap()
-            .mint(
-                "opco",
-                "allocations:write",
-                Some("AKTO"),
-                None,
-                Duration::from_secs(3600),
-            );
+        let (data, token) = opco_data(dir.path(), backend);
         let mut server = start(&data, &url);
         let client = reqwest::Client::new();
 
@@ -192,17 +199,7 @@ async fn killed_pushes_lose_no_acknowledged_batch_and_leave_no_half_batch() {
     let opco = Opco::parse("AKTO").unwrap();
     let dir = tempfile::tempdir().unwrap();
     for (backend, url) in testing::backends(dir.path()).await {
-        let data = dir.path().join(backend);
-        std::fs::create_dir_all(&data).unwrap();
-        let token = Issuer::load_or_create(&data, "passerelle-sandbox", "passerelle")
-            .unwrap()
-            .mint(
-                "opco",
-                "allocations:write",
-                Some("AKTO"),
-                None,
-                Duration::from_secs(3600),
-            );
+        let (data, token) = opco_data(dir.path(), backend);
         let mut server = start(&data, &url);
         let client = reqwest::Client::new();
         let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel::<String>();

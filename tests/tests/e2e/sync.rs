@@ -35,20 +35,8 @@ async fn feed_with(
 
 #[tokio::test]
 async fn a_failed_pull_keeps_the_last_good_feed_and_a_restart_serves_it() {
-    let data = dataset(&DatasetSettings {
-        cma_offers: 300,
-        cci_offers: 10,
-        shared_offers: 5,
-        ..Default::default()
-    });
     let faults = Faults::default();
-    let server = SimServer::start(
-        "127.0.0.1:0".parse().unwrap(),
-        simulator::router(&data.cma, &DatasetSettings::default(), faults.clone()),
-    )
-    .await
-    .unwrap();
-    let url = server.base_url().join(simulator::FEED_PATH).unwrap();
+    let (_server, url) = cma_feed(300, faults.clone()).await;
     let dir = tempfile::tempdir().unwrap();
     let store_url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
     let store = Store::open(&store_url).await.unwrap();
@@ -97,20 +85,8 @@ async fn a_failed_pull_keeps_the_last_good_feed_and_a_restart_serves_it() {
 /// nothing to serve, in which case it tries again.
 #[tokio::test]
 async fn a_recent_sync_is_followed_unless_it_failed_and_nothing_is_served() {
-    let data = dataset(&DatasetSettings {
-        cma_offers: 50,
-        cci_offers: 10,
-        shared_offers: 5,
-        ..Default::default()
-    });
     let faults = Faults::default();
-    let server = SimServer::start(
-        "127.0.0.1:0".parse().unwrap(),
-        simulator::router(&data.cma, &DatasetSettings::default(), faults.clone()),
-    )
-    .await
-    .unwrap();
-    let url = server.base_url().join(simulator::FEED_PATH).unwrap();
+    let (_server, url) = cma_feed(50, faults.clone()).await;
     let dir = tempfile::tempdir().unwrap();
     let store_url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
     let store = Store::open(&store_url).await.unwrap();
@@ -186,19 +162,7 @@ async fn feed_front(versions: Vec<(&'static str, Vec<u8>, usize)>) -> url::Url {
 /// next pull is not conditional on it.
 #[tokio::test]
 async fn a_download_that_breaks_off_stores_nothing_of_the_new_version() {
-    let data = dataset(&DatasetSettings {
-        cma_offers: 300,
-        cci_offers: 10,
-        shared_offers: 5,
-        ..Default::default()
-    });
-    let server = SimServer::start(
-        "127.0.0.1:0".parse().unwrap(),
-        simulator::router(&data.cma, &DatasetSettings::default(), Faults::default()),
-    )
-    .await
-    .unwrap();
-    let url = server.base_url().join(simulator::FEED_PATH).unwrap();
+    let (_server, url) = cma_feed(300, Faults::default()).await;
     let first: Vec<u8> = reqwest::get(url)
         .await
         .unwrap()
@@ -254,10 +218,11 @@ async fn a_download_that_breaks_off_stores_nothing_of_the_new_version() {
         .all(|o| title(o).starts_with("Apprenti-e-")));
 }
 
-/// The CMA's simulated feed, with `faults`.
-async fn cma_feed(faults: Faults) -> (SimServer, url::Url) {
+/// The CMA's simulated feed of `cma_offers` offers (3 of 300 malformed),
+/// with `faults`.
+async fn cma_feed(cma_offers: usize, faults: Faults) -> (SimServer, url::Url) {
     let data = dataset(&DatasetSettings {
-        cma_offers: 300,
+        cma_offers,
         cci_offers: 10,
         shared_offers: 5,
         ..Default::default()
@@ -277,7 +242,7 @@ async fn cma_feed(faults: Faults) -> (SimServer, url::Url) {
 #[tokio::test]
 async fn a_sync_with_rejected_records_leaves_its_partner_degraded() {
     use passerelle::partners::health::PartnerStatus;
-    let (_server, url) = cma_feed(Faults::default()).await;
+    let (_server, url) = cma_feed(300, Faults::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let store_url = format!("sqlite://{}?mode=rwc", dir.path().join("p.db").display());
     let store = Store::open(&store_url).await.unwrap();
@@ -298,7 +263,7 @@ async fn the_first_sync_after_a_postgres_restart_succeeds() {
         return;
     };
     let store_url = passerelle::store::testing::scratch_postgres(&server).await;
-    let (_sim, url) = cma_feed(Faults::default()).await;
+    let (_sim, url) = cma_feed(300, Faults::default()).await;
     let store = Store::open(&store_url).await.unwrap();
     let synced = feed(&store, url).await;
     assert_eq!(synced.sync_once().await.unwrap().outcome, "updated");
