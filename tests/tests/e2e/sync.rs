@@ -270,3 +270,32 @@ async fn the_first_sync_after_a_postgres_restart_succeeds() {
     passerelle::store::testing::end_connections(&store_url).await;
     assert_eq!(synced.sync_once().await.unwrap().outcome, "not_modified");
 }
+
+/// A sync the store failed (PostgreSQL refusing connections) is tried again
+/// within seconds, not at its next turn an hour later.
+#[tokio::test]
+async fn a_sync_the_store_failed_is_tried_again_before_its_next_turn() {
+    use passerelle::store::testing;
+    let Some(server) = testing::postgres_url() else {
+        return;
+    };
+    let store_url = testing::scratch_postgres(&server).await;
+    let (_sim, url) = cma_feed(300, Faults::default()).await;
+    let store = Store::open(&store_url).await.unwrap();
+    let synced = Arc::new(feed(&store, url).await);
+    testing::accept_connections(&server, &store_url, false).await;
+    let turns = synced
+        .clone()
+        .spawn(std::time::Duration::from_secs(3600), false);
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    testing::accept_connections(&server, &store_url, true).await;
+    for _ in 0..600 {
+        if !synced.snapshot().records.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    turns.abort();
+    assert_eq!(synced.snapshot().records.len(), 297);
+    assert!(store.last_update("cma", "offer").await.unwrap().is_some());
+}
