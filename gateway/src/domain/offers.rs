@@ -365,19 +365,16 @@ impl OfferService {
     /// Every offer matching `filter`, merged across exchanges.
     #[tracing::instrument(name = "offers.search", skip_all)]
     pub async fn search(&self, filter: &OfferFilter) -> OfferResults {
-        self.search_kept(filter, true).await
+        let (answers, errors) = self.ask_live(filter).await;
+        self.merged_search(filter, answers, errors)
     }
 
-    /// Like [`OfferService::search`], for a caller that reads every offer
-    /// once (the detection of new offers): the merged result is not kept
-    /// among the searches answered again, where the whole catalogue would
-    /// stay in memory for clients that never ask for it.
-    #[tracing::instrument(name = "offers.search_once", skip_all)]
-    pub async fn search_once(&self, filter: &OfferFilter) -> OfferResults {
-        self.search_kept(filter, false).await
-    }
-
-    async fn search_kept(&self, filter: &OfferFilter, keep: bool) -> OfferResults {
+    /// Asks the live exchanges `filter` wants, at once: their answers (as
+    /// their health noted them) and the errors to report.
+    async fn ask_live(
+        &self,
+        filter: &OfferFilter,
+    ) -> (Vec<Option<Arc<OfferAnswer>>>, Vec<ConnectorError>) {
         let mut errors = Vec::new();
         // The live exchanges are asked at once: the search takes as long
         // as the slowest, not the sum. Boxed: they are large futures,
@@ -403,6 +400,77 @@ impl OfferService {
                     .observe_cached(live.partner(), answer?, OfferAnswer::held, &mut errors)
             })
             .collect();
+        (answers, errors)
+    }
+
+    /// The positions in `snapshot` (of `feed`) of the copies of `candidates`
+    /// that `filter` places, sorted, each once.
+    fn copies_in(
+        &self,
+        feed: &IndexedFeed,
+        snapshot: &Snapshot<Offer>,
+        candidates: &[Arc<Offer>],
+        filter: &OfferFilter,
+    ) -> Vec<u32> {
+        let index = self.index(feed, snapshot);
+        let mut copied: Vec<u32> = candidates
+            .iter()
+            .flat_map(|o| index.keys.get(o.dedup_hash()))
+            .filter(|i| filter.place_matches(&snapshot.records[*i as usize].summary()))
+            .collect();
+        // A record copied on two live exchanges is one candidate.
+        copied.sort_unstable();
+        copied.dedup();
+        copied
+    }
+
+    /// Hands `each` every offer of every exchange once, merged across
+    /// exchanges, as its summary and a way to take it whole, in no order;
+    /// returns the live exchanges' errors. For a caller that reads every
+    /// offer once (the detection of new offers): neither the catalogue's
+    /// ordered list nor its unpacked offers are built.
+    #[tracing::instrument(name = "offers.each", skip_all)]
+    pub async fn each_offer(
+        &self,
+        mut each: impl FnMut(OfferSummary<'_>, &dyn Fn() -> Arc<Offer>),
+    ) -> Vec<ConnectorError> {
+        let filter = OfferFilter::default();
+        let (answers, errors) = self.ask_live(&filter).await;
+        let mut candidates: Vec<Arc<Offer>> = answers
+            .iter()
+            .flatten()
+            .flat_map(|a| a.offers.iter().cloned())
+            .collect();
+        let mut copies = Vec::new();
+        for feed in &self.feeds {
+            let snapshot = feed.feed.snapshot();
+            let copied = self.copies_in(feed, &snapshot, &candidates, &filter);
+            for (i, record) in (0u32..).zip(&snapshot.records) {
+                if copied.binary_search(&i).is_err() {
+                    each(record.summary(), &|| Arc::new(record.unpack()));
+                }
+            }
+            copies.extend(
+                copied
+                    .iter()
+                    .map(|i| Arc::new(snapshot.records[*i as usize].unpack())),
+            );
+        }
+        candidates.extend(copies);
+        for offer in merge_duplicates(candidates) {
+            each(OfferSummary::of(&offer), &|| offer.clone());
+        }
+        errors
+    }
+
+    /// The search's merge of `answers` with the feeds, kept for the next
+    /// search with the same filter and data.
+    fn merged_search(
+        &self,
+        filter: &OfferFilter,
+        answers: Vec<Option<Arc<OfferAnswer>>>,
+        errors: Vec<ConnectorError>,
+    ) -> OfferResults {
         let snapshots: Vec<Option<Arc<Snapshot<Offer>>>> = self
             .feeds
             .iter()
@@ -419,7 +487,7 @@ impl OfferService {
                 .map(|a| a.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize))
                 .collect(),
         };
-        let merge = || {
+        let offers = self.merged.get_with(key, || {
             let mut candidates: Vec<Arc<Offer>> = Vec::new();
             let place = |o: &Arc<Offer>| filter.place_matches(&OfferSummary::of(o));
             for a in answers.iter().flatten() {
@@ -449,14 +517,7 @@ impl OfferService {
                 let tag = rank << FEED_SHIFT;
                 let index = self.index(feed, s);
                 let own = |i: u32| &s.records[i as usize];
-                let mut copied: Vec<u32> = candidates
-                    .iter()
-                    .flat_map(|o| index.keys.get(o.dedup_hash()))
-                    .filter(|i| filter.place_matches(&own(*i).summary()))
-                    .collect();
-                // A record copied on two live exchanges is one candidate.
-                copied.sort_unstable();
-                copied.dedup();
+                let copied = self.copies_in(feed, s, &candidates, filter);
                 let lists: Vec<&Vec<(u8, DatedPosition)>> = match filter.departement() {
                     Some(d) => index.places.get(d.as_str()).into_iter().collect(),
                     None => index.places.values().collect(),
@@ -507,12 +568,7 @@ impl OfferService {
             let merged = merged.into_iter().map(OfferRef::Whole).collect();
             // Two lists in answer order: merged in one pass.
             Arc::new(OfferList::merge_ordered(merged, &alone, packed))
-        };
-        let offers = if keep {
-            self.merged.get_with(key, merge)
-        } else {
-            merge()
-        };
+        });
         OfferResults { offers, errors }
     }
 

@@ -20,8 +20,8 @@ use tokio::sync::Notify;
 
 use super::live::LiveSubscribers;
 use super::saved::SavedAlerts;
-use crate::domain::offers::{OfferFilter, OfferService};
-use crate::partners::packed::Sources;
+use crate::domain::offers::OfferService;
+use crate::partners::packed::{OfferSummary, Sources};
 use crate::store::alerts::NewBatch;
 use crate::store::{Store, StoreError};
 
@@ -189,42 +189,49 @@ impl Detector {
         // form.
         let baseline = last_batch == 0;
         let searched_at = std::time::Instant::now();
-        let results = self.offers.search_once(&OfferFilter::default()).await;
-        let list = &results.offers;
         let mut new: Vec<Arc<Offer>> = Vec::new();
         let mut sources: Vec<String> = Vec::new();
-        for i in 0..list.len() {
-            let s = list.summary(i);
-            if s.status != OfferStatus::Active {
-                continue;
-            }
-            // Records are compared by hash, their keys written only for
-            // those not seen yet.
-            let unseen = |p: Partner, id: &str| !seen.keys.contains(source_hash(p.id(), id));
-            match s.sources {
-                Sources::One(p) => {
-                    if unseen(p, s.partner_id) {
-                        sources.push(source_key(p, s.partner_id));
-                        if !baseline {
-                            new.push(list.get(i));
+        // Every offer once, as the exchanges hold it: no list of the
+        // catalogue is built for this.
+        self.offers
+            .each_offer(|s, whole| {
+                if s.status != OfferStatus::Active {
+                    return;
+                }
+                // Records are compared by hash, their keys written only
+                // for those not seen yet.
+                let unseen = |p: Partner, id: &str| !seen.keys.contains(source_hash(p.id(), id));
+                match s.sources {
+                    Sources::One(p) => {
+                        if unseen(p, s.partner_id) {
+                            sources.push(source_key(p, s.partner_id));
+                            if !baseline {
+                                new.push(whole());
+                            }
+                        }
+                    }
+                    Sources::Many(all) => {
+                        let before = sources.len();
+                        sources.extend(
+                            all.iter()
+                                .filter(|x| unseen(x.partner, &x.partner_id))
+                                .map(|x| source_key(x.partner, &x.partner_id)),
+                        );
+                        let added = sources.len() - before;
+                        // New when none of its records was seen.
+                        if added > 0 && added == all.len() && !baseline {
+                            new.push(whole());
                         }
                     }
                 }
-                Sources::Many(all) => {
-                    let before = sources.len();
-                    sources.extend(
-                        all.iter()
-                            .filter(|x| unseen(x.partner, &x.partner_id))
-                            .map(|x| source_key(x.partner, &x.partner_id)),
-                    );
-                    let added = sources.len() - before;
-                    // New when none of its records was seen.
-                    if added > 0 && added == all.len() && !baseline {
-                        new.push(list.get(i));
-                    }
-                }
-            }
-        }
+            })
+            .await;
+        // Announced newest first, as searches answer.
+        new.sort_by(|a, b| {
+            OfferSummary::of(a)
+                .order_key()
+                .cmp(&OfferSummary::of(b).order_key())
+        });
         if sources.is_empty() {
             return Ok(Detected::default());
         }
