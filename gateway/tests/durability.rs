@@ -46,6 +46,21 @@ fn opco_data(dir: &std::path::Path, backend: &str) -> (std::path::PathBuf, Strin
     (data, token)
 }
 
+/// Starts the server again after its kill; the store, and the batches of
+/// `opco` it holds with their sizes.
+async fn restart(
+    data: &std::path::Path,
+    url: &str,
+    opco: &Opco,
+) -> (Server, Store, std::collections::HashMap<String, i64>) {
+    let server = start(data, url);
+    let store = Store::open(url).await.unwrap();
+    let committed = campaign::ingest::committed_batches(&store, opco)
+        .await
+        .unwrap();
+    (server, store, committed)
+}
+
 fn batch(records: &[AllocationInput]) -> Vec<u8> {
     let mut out = Vec::new();
     write_csv(&mut out, records).unwrap();
@@ -123,11 +138,7 @@ async fn a_killed_upload_loses_no_acknowledged_record_and_leaves_no_half_batch()
         );
 
         // Restarted: every acknowledged batch whole, the killed one absent.
-        let server = start(&data, &url);
-        let store = Store::open(&url).await.unwrap();
-        let committed = campaign::ingest::committed_batches(&store, &opco)
-            .await
-            .unwrap();
+        let (server, store, committed) = restart(&data, &url, &opco).await;
         assert_eq!(committed, acknowledged, "{backend}");
         let totals = figures::totals(&store, 2026).await.unwrap();
         let (rows, sum) = campaign::ingest::stored_totals(&store, 2026).await.unwrap();
@@ -249,11 +260,7 @@ async fn killed_pushes_lose_no_acknowledged_batch_and_leave_no_half_batch() {
             "{backend}: the kill came while pushes were under way"
         );
 
-        let server = start(&data, &url);
-        let store = Store::open(&url).await.unwrap();
-        let committed = campaign::ingest::committed_batches(&store, &opco)
-            .await
-            .unwrap();
+        let (server, store, committed) = restart(&data, &url, &opco).await;
         for key in &acknowledged {
             assert_eq!(
                 committed.get(key).copied(),
