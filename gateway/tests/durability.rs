@@ -61,6 +61,17 @@ async fn restart(
     (server, store, committed)
 }
 
+/// A simulated campaign's allocations, whatever their OPCO.
+fn allocations(employers: usize, allocations: u64) -> Vec<AllocationInput> {
+    Campaign::new(CampaignSettings {
+        employers,
+        allocations,
+        ..CampaignSettings::default()
+    })
+    .map(|(_, a)| a)
+    .collect()
+}
+
 fn batch(records: &[AllocationInput]) -> Vec<u8> {
     let mut out = Vec::new();
     write_csv(&mut out, records).unwrap();
@@ -89,13 +100,7 @@ async fn upload(
 
 #[tokio::test]
 async fn a_killed_upload_loses_no_acknowledged_record_and_leaves_no_half_batch() {
-    let records: Vec<AllocationInput> = Campaign::new(CampaignSettings {
-        employers: 5_000,
-        allocations: 180_000,
-        ..CampaignSettings::default()
-    })
-    .map(|(_, a)| a)
-    .collect();
+    let records = allocations(5_000, 180_000);
     let (small, large) = records.split_at(30_000);
     let opco = Opco::parse("AKTO").unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -195,13 +200,7 @@ async fn push(
 #[tokio::test]
 async fn killed_pushes_lose_no_acknowledged_batch_and_leave_no_half_batch() {
     const BATCH: usize = 500;
-    let records: Vec<AllocationInput> = Campaign::new(CampaignSettings {
-        employers: 2_000,
-        allocations: 60_000,
-        ..CampaignSettings::default()
-    })
-    .map(|(_, a)| a)
-    .collect();
+    let records = allocations(2_000, 60_000);
     let batches: Vec<(String, &[AllocationInput])> = records
         .chunks(BATCH)
         .enumerate()
