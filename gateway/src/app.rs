@@ -353,7 +353,8 @@ fn validator(config: &Config) -> anyhow::Result<(Arc<Validator>, Option<Arc<Issu
         keys,
         auth.jwks_url.clone(),
     )
-    .with_refresh(auth.jwks_refresh());
+    .with_refresh(auth.jwks_refresh())
+    .with_claims(auth.claims.clone());
     Ok((Arc::new(validator), issuer))
 }
 

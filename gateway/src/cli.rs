@@ -524,6 +524,7 @@ fn load_config(
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    crate::memory::few_arenas();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

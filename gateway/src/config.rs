@@ -98,6 +98,18 @@ pub struct ConsoleConfig {
     /// The scopes asked of the identity provider.
     #[serde(default = "default_console_scopes")]
     pub scopes: Vec<String>,
+    /// The API the console's access token is for, as a resource indicator
+    /// (RFC 8707: `resource`, on the authorization and the token requests):
+    /// what oidc-provider and Keycloak's resource-indicator support need to
+    /// issue a JWT for the API rather than an opaque token. Usually
+    /// `auth.audience`.
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// The API the console's access token is for, as Auth0 names it
+    /// (`audience`, on the authorization request): without it Auth0 issues
+    /// an opaque token.
+    #[serde(default)]
+    pub audience: Option<String>,
     /// A file holding the key (at least 32 bytes) that signs the cookie of
     /// a sign-in under way. Replicas behind one address must share it.
     /// Unset: `console-cookie.key` under `data_dir`, created on first use.
@@ -114,6 +126,8 @@ impl Default for ConsoleConfig {
             client_secret: None,
             public_url: None,
             scopes: default_console_scopes(),
+            resource: None,
+            audience: None,
             cookie_key_file: None,
         }
     }
@@ -162,6 +176,11 @@ pub struct AuthConfig {
     /// How long the JWKS is kept when its answer has no `max-age`.
     #[serde(default = "default_jwks_refresh", with = "humantime_serde")]
     pub jwks_refresh_default: std::time::Duration,
+    /// Which claims carry the caller's scopes (and under which names), its
+    /// OPCO and its CFA: see the README's table for Keycloak, Entra ID and
+    /// Auth0.
+    #[serde(default)]
+    pub claims: crate::auth::ClaimMap,
 }
 
 impl Default for AuthConfig {
@@ -176,6 +195,7 @@ impl Default for AuthConfig {
             jwks_refresh_min: default_jwks_refresh_min(),
             jwks_refresh_max: default_jwks_refresh_max(),
             jwks_refresh_default: default_jwks_refresh(),
+            claims: crate::auth::ClaimMap::default(),
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod config;
 pub mod domain;
 pub mod graphql;
 pub mod http;
+mod memory;
 pub mod partners;
 pub mod store;
 pub mod telemetry;

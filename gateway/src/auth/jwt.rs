@@ -9,8 +9,10 @@ use std::time::Duration;
 use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
+use super::claims::ClaimMap;
 use super::jwks::{Jwks, JwksRefresh, KeyFetches};
 use super::keys::{choose, Choice, Key};
 use super::Caller;
@@ -49,6 +51,10 @@ pub enum AuthError {
     /// could not be fetched lately.
     #[error("the identity provider's keys are unavailable; retry later")]
     KeysUnavailable,
+    /// Signed and for this API, but its claims do not read as `[auth.claims]`
+    /// says (a scope claim of numbers, several CFAs).
+    #[error("the bearer token's claims cannot be read: {0}")]
+    Claims(String),
 }
 
 impl AuthError {
@@ -58,22 +64,11 @@ impl AuthError {
     /// a client late to renew it) and the identity provider's keys being
     /// unavailable do not count.
     pub fn counts_against_caller(&self) -> bool {
-        !matches!(self, Self::Expired | Self::KeysUnavailable)
+        !matches!(
+            self,
+            Self::Expired | Self::KeysUnavailable | Self::Claims(_)
+        )
     }
-}
-
-#[derive(Deserialize)]
-struct Claims {
-    #[serde(default)]
-    sub: Option<String>,
-    #[serde(default)]
-    scope: Option<String>,
-    #[serde(default)]
-    opco: Option<String>,
-    #[serde(default)]
-    cfa: Option<String>,
-    #[serde(default)]
-    exp: Option<u64>,
 }
 
 /// What the validator reads of a token's protected header.
@@ -114,6 +109,8 @@ pub struct Validator {
     audience: String,
     leeway: Duration,
     algorithms: Vec<Algorithm>,
+    /// Where the claims say what the caller may do.
+    claims: ClaimMap,
 }
 
 impl Validator {
@@ -139,7 +136,14 @@ impl Validator {
             audience,
             leeway,
             algorithms,
+            claims: ClaimMap::default(),
         }
+    }
+
+    /// The validator, reading scopes, OPCO and CFA where `claims` says.
+    pub fn with_claims(mut self, claims: ClaimMap) -> Self {
+        self.claims = claims;
+        self
     }
 
     /// The validator, its published keys fetched again as `refresh` says.
@@ -230,32 +234,33 @@ impl Validator {
         validation.leeway = self.leeway.as_secs();
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        let data = jsonwebtoken::decode::<Claims>(token, &key.key, &validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            match e.kind() {
-                ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature => AuthError::Expired,
-                ErrorKind::InvalidIssuer
-                | ErrorKind::InvalidAudience
-                | ErrorKind::MissingRequiredClaim(_) => AuthError::WrongParty,
-                ErrorKind::InvalidSignature => AuthError::Signature,
-                _ => AuthError::Malformed,
-            }
-        })?;
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, &validation)
+            .map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind;
+                match e.kind() {
+                    ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature => {
+                        AuthError::Expired
+                    }
+                    ErrorKind::InvalidIssuer
+                    | ErrorKind::InvalidAudience
+                    | ErrorKind::MissingRequiredClaim(_) => AuthError::WrongParty,
+                    ErrorKind::InvalidSignature => AuthError::Signature,
+                    _ => AuthError::Malformed,
+                }
+            })?;
         let c = data.claims;
+        let unreadable = |e: super::claims::Unreadable| AuthError::Claims(e.0);
         Ok(Caller {
-            subject: c.sub,
-            scopes: c
-                .scope
-                .unwrap_or_default()
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect(),
-            opco: c.opco,
-            cfa: c.cfa,
+            subject: c.get("sub").and_then(Value::as_str).map(str::to_owned),
+            scopes: self.claims.scopes(&c).map_err(unreadable)?,
+            opco: self.claims.opco(&c).map_err(unreadable)?,
+            cfa: self.claims.cfa(&c).map_err(unreadable)?,
             // A token is accepted through its `exp` second, plus the
-            // leeway: refused from the next one on.
+            // leeway: refused from the next one on (checked a number by
+            // the validation above).
             expires: c
-                .exp
+                .get("exp")
+                .and_then(Value::as_u64)
                 .map(|exp| exp.saturating_add(self.leeway.as_secs()).saturating_add(1)),
         })
     }

@@ -1,11 +1,13 @@
 //! Who is calling: JWT bearer tokens checked against the identity
 //! provider's keys, and the scopes and claims they carry.
 
+mod claims;
 pub mod issuer;
 mod jwks;
 mod jwt;
 mod keys;
 
+pub use claims::ClaimMap;
 pub use jwks::{JwksRefresh, KeyFetches};
 pub use jwt::{AuthError, Validator};
 
@@ -16,9 +18,11 @@ pub struct Caller {
     pub subject: Option<String>,
     /// The scopes granted.
     pub scopes: Vec<String>,
-    /// The OPCO the caller acts for (`opco` claim).
+    /// The OPCO the caller acts for (`opco` claim, or as `[auth.claims]`
+    /// says).
     pub opco: Option<String>,
-    /// The CFA the caller is (`cfa` claim, a UAI).
+    /// The CFA the caller is (a UAI: `cfa` claim, or as `[auth.claims]`
+    /// says).
     pub cfa: Option<String>,
     /// When the token stops being accepted (the second after its `exp`
     /// plus the clock skew tolerated, seconds since the Unix epoch): what

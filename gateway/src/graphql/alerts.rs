@@ -226,8 +226,9 @@ impl OfferAlert {
     async fn deliveries(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20, desc = "How many, at most 100.")] first: i32,
+        #[graphql(default = 20, desc = "How many, at most 100.")] first: Option<i32>,
     ) -> async_graphql::Result<Vec<Delivery>> {
+        let first = first.unwrap_or(20);
         let state = ctx.data::<ApiState>()?;
         let rows = state
             .store
@@ -297,9 +298,10 @@ impl AlertQuery {
     async fn offer_alerts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20, desc = "How many, at most 100.")] first: i32,
+        #[graphql(default = 20, desc = "How many, at most 100.")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the page before.")] after: Option<String>,
     ) -> async_graphql::Result<OfferAlertConnection> {
+        let first = first.unwrap_or(20);
         let state = ctx.data::<ApiState>()?;
         let owner = owner(ctx)?;
         let first = page_size(first, MAX_ALERTS_PAGE)?;

@@ -516,7 +516,9 @@ impl TaxCampaign {
     async fn establishments(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 50, desc = "How many, at most `limits.max_page_size`.")] first: i32,
+        #[graphql(default = 50, desc = "How many, at most `limits.max_page_size`.")] first: Option<
+            i32,
+        >,
         after: Option<String>,
         #[graphql(default_with = "EstablishmentOrder::AmountDesc")] order_by: EstablishmentOrder,
         #[graphql(desc = "Only establishments whose UAI was issued in this département.")]
@@ -527,6 +529,7 @@ impl TaxCampaign {
         )]
         search: Option<String>,
     ) -> async_graphql::Result<CampaignEstablishmentConnection> {
+        let first = first.unwrap_or(50);
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let offset = decode_offset(after)?;
@@ -611,9 +614,12 @@ impl TaxCampaign {
         &self,
         ctx: &Context<'_>,
         uai: Option<String>,
-        #[graphql(default = 50, desc = "How many, at most `limits.max_page_size`.")] first: i32,
+        #[graphql(default = 50, desc = "How many, at most `limits.max_page_size`.")] first: Option<
+            i32,
+        >,
         after: Option<String>,
     ) -> async_graphql::Result<AllocationConnection> {
+        let first = first.unwrap_or(50);
         let uai = match (uai, &self.reader) {
             (Some(u), _) => Uai::parse(&u).map_err(|e| invalid("uai", e))?,
             (None, Reader::Cfa(own)) => own.clone(),

@@ -222,9 +222,10 @@ impl CfaNode {
             default = 50,
             desc = "How many programmes, at most `limits.max_page_size`."
         )]
-        first: i32,
+        first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<FormationConnection> {
+        let first = first.unwrap_or(50);
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let after = FormationConnection::cursor(after)?;
@@ -252,9 +253,10 @@ impl CfaNode {
             default = 10,
             desc = "How many offers, at most `limits.max_page_size`."
         )]
-        first: i32,
+        first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<OfferConnection> {
+        let first = first.unwrap_or(10);
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let loader = ctx.data::<DataLoader<CfaOffersLoader>>()?;
@@ -283,9 +285,10 @@ impl CfaNode {
             default = 5,
             desc = "How many occurrences, at most `limits.max_page_size`."
         )]
-        first: i32,
+        first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<EventConnection> {
+        let first = first.unwrap_or(5);
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         occurrence_page(self.coming(state, None, from), first, after)
@@ -406,9 +409,10 @@ impl EmployerProfile {
             default = 20,
             desc = "How many offers, at most `limits.max_page_size`."
         )]
-        first: i32,
+        first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<OfferConnection> {
+        let first = first.unwrap_or(20);
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         OfferConnection::page(self.offers.clone(), first, after)
@@ -434,9 +438,10 @@ impl CfaQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<CfaFilterInput>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20)] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<CfaConnection> {
+        let first = first.unwrap_or(20);
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let f = filter.unwrap_or_default();

@@ -329,9 +329,10 @@ impl EventQuery {
         &self,
         ctx: &Context<'_>,
         filter: Option<EventFilterInput>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<EventConnection> {
+        let first = first.unwrap_or(20);
         let state = ctx.data::<ApiState>()?;
         let filter = filter.unwrap_or_default().parse(ctx)?;
         let partners: Vec<_> = state.sources.events.iter().map(|f| f.partner()).collect();
@@ -348,9 +349,10 @@ impl EventQuery {
             default = 100,
             desc = "How many sites, at most `limits.max_page_size`."
         )]
-        first: i32,
+        first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<OrientationSiteConnection> {
+        let first = first.unwrap_or(100);
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let filter = filter.unwrap_or_default().parse(ctx)?;

@@ -522,7 +522,7 @@ impl FormationQuery {
             default = 20,
             desc = "How many programmes, at most `limits.max_page_size`."
         )]
-        first: i32,
+        first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
         #[graphql(
             default,
@@ -530,6 +530,7 @@ impl FormationQuery {
         )]
         order_by: FormationOrder,
     ) -> async_graphql::Result<FormationConnection> {
+        let first = first.unwrap_or(20);
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let filter = filter.unwrap_or_default().parse(ctx)?;

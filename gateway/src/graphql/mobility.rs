@@ -191,9 +191,12 @@ impl MobilityReportNode {
     async fn records(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 50, desc = "How many, at most `limits.max_page_size`.")] first: i32,
+        #[graphql(default = 50, desc = "How many, at most `limits.max_page_size`.")] first: Option<
+            i32,
+        >,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<MobilityRecordConnection> {
+        let first = first.unwrap_or(50);
         if !self.for_one_cfa {
             return Err(
                 ErrorCode::InvalidInput.error("records are listed for one CFA: set filter.cfa")

@@ -13,6 +13,7 @@ mod formation;
 pub mod http;
 mod ids;
 mod inputs;
+mod introspection;
 mod mobility;
 mod near;
 pub mod notices;
@@ -123,7 +124,10 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
         .data(entity_loaders)
         .data(mobility_loader)
         .data(state)
-        .limit_depth(depth)
+        // The bounds are `shape`'s, checked first at every door, with
+        // fragments expanded and introspection on its own terms; the
+        // schema's are what is left should a door not check them.
+        .limit_depth(depth.max(shape::INTROSPECTION_DEPTH))
         .limit_complexity(complexity);
     // Automatic persisted queries are read at admission, before the
     // document's bounds are checked (see `http::admit`).

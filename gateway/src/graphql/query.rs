@@ -310,8 +310,9 @@ impl PartnerInfo {
     async fn syncs(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10, desc = "How many, 1 to 100.")] last: i32,
+        #[graphql(default = 10, desc = "How many, 1 to 100.")] last: Option<i32>,
     ) -> async_graphql::Result<Vec<SyncOutcome>> {
+        let last = last.unwrap_or(10);
         if !(1..=100).contains(&last) {
             return Err(super::inputs::invalid("last", "from 1 to 100"));
         }
@@ -399,11 +400,12 @@ impl OfferQuery {
             default = 20,
             desc = "How many offers, at most `limits.max_page_size`."
         )]
-        first: i32,
+        first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
         #[graphql(default, desc = "Newest first, or nearest first from `filter.near`.")]
         order_by: OfferOrder,
     ) -> async_graphql::Result<OfferConnection> {
+        let first = first.unwrap_or(20);
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let filter = filter.unwrap_or_default().parse(ctx)?;

@@ -58,6 +58,7 @@ pub(crate) fn check_document(
     let mut expander = Expander::new(&doc.fragments);
     let mut selections = 0usize;
     let mut depth = 0usize;
+    let mut introspection = 0usize;
     for op in &operations {
         let op = &op.node;
         if op.variable_definitions.len() > limits.max_variables {
@@ -81,6 +82,7 @@ pub(crate) fn check_document(
         let counted = expander.count(&op.selection_set.node);
         selections = selections.saturating_add(counted.fields);
         depth = depth.max(counted.depth);
+        introspection = introspection.max(counted.introspection);
     }
     for (name, fragment) in &doc.fragments {
         let directives = fragment.node.directives.len();
@@ -110,6 +112,15 @@ pub(crate) fn check_document(
             format!(
                 "the query is nested {depth} deep with its fragments expanded; at most {}",
                 limits.max_depth
+            ),
+        ));
+    }
+    if introspection > INTROSPECTION_DEPTH {
+        return Err((
+            ErrorCode::TooDeep,
+            format!(
+                "the introspection is nested {introspection} deep with its fragments expanded; \
+                 at most {INTROSPECTION_DEPTH}"
             ),
         ));
     }
@@ -234,7 +245,7 @@ fn check_representations(
 /// The fields an operation's root selects, fragments expanded. A fragment
 /// spread twice selects the same fields, which run once: each is visited
 /// once (and a cycle, which the schema's validation refuses, stops).
-fn root_fields<'a>(
+pub(crate) fn root_fields<'a>(
     doc: &'a ExecutableDocument,
     set: &'a SelectionSet,
     out: &mut Vec<&'a async_graphql::parser::types::Field>,
@@ -274,6 +285,20 @@ fn root_keys<'a>(
 /// How deep fragments may spread fragments.
 const MAX_SPREAD_DEPTH: usize = 32;
 
+/// How deep an introspection (`__schema`, `__type` at the root) may nest,
+/// on its own terms rather than `max_depth`'s: graphql-js's
+/// `getIntrospectionQuery`, with every option, nests `ofType` nine deep
+/// under `__schema { types { fields { args { type } } } }`, 15 levels in
+/// all; GraphiQL, codegen and every client that loads a schema send it.
+/// Introspection fields only: a field of the schema's own types counts
+/// against `max_depth`, wherever it is.
+pub(crate) const INTROSPECTION_DEPTH: usize = 16;
+
+/// The root fields that introspect the schema.
+fn introspects(field: &str) -> bool {
+    matches!(field, "__schema" | "__type")
+}
+
 /// What a selection set selects, its fragments expanded.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 struct Counted {
@@ -282,8 +307,11 @@ struct Counted {
     /// Field selections, at every level, counted wherever their fragment
     /// is spread.
     fields: usize,
-    /// How deep fields nest, fragments expanded.
+    /// How deep fields nest, fragments expanded, introspections apart.
     depth: usize,
+    /// How deep introspections (`__schema`, `__type`) nest, where they
+    /// are selected directly: elsewhere they count in `depth`.
+    introspection: usize,
 }
 
 impl Counted {
@@ -291,6 +319,25 @@ impl Counted {
         self.aliases = self.aliases.saturating_add(other.aliases);
         self.fields = self.fields.saturating_add(other.fields);
         self.depth = self.depth.max(other.depth);
+        self.introspection = self.introspection.max(other.introspection);
+    }
+
+    /// The count of a field over `inner`, what its selection set counts:
+    /// an introspection's depth apart from the rest, whatever is nested in
+    /// another field in the depth of that field.
+    fn field(name: &str, aliased: bool, inner: Counted) -> Counted {
+        let nested = inner.depth.max(inner.introspection).saturating_add(1);
+        let (depth, introspection) = if introspects(name) {
+            (0, nested)
+        } else {
+            (nested, 0)
+        };
+        Counted {
+            aliases: inner.aliases.saturating_add(usize::from(aliased)),
+            fields: inner.fields.saturating_add(1),
+            depth,
+            introspection,
+        }
     }
 }
 
@@ -330,13 +377,11 @@ impl<'a> Expander<'a> {
                 Selection::Field(f) => {
                     self.directives = self.directives.max(f.node.directives.len());
                     let inner = self.count(&f.node.selection_set.node);
-                    counted.add(Counted {
-                        aliases: inner
-                            .aliases
-                            .saturating_add(usize::from(f.node.alias.is_some())),
-                        fields: inner.fields.saturating_add(1),
-                        depth: inner.depth.saturating_add(1),
-                    });
+                    counted.add(Counted::field(
+                        f.node.name.node.as_str(),
+                        f.node.alias.is_some(),
+                        inner,
+                    ));
                 }
                 Selection::InlineFragment(i) => {
                     self.directives = self.directives.max(i.node.directives.len());

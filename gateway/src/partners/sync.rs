@@ -110,19 +110,6 @@ impl<E: InMemory> Snapshot<E> {
     }
 }
 
-/// Returns to the system the memory a sync or a load used on the way (the
-/// feed as pulled, its records as JSON): glibc's allocator keeps freed
-/// memory for the process otherwise, and a feed of 100,000 offers leaves
-/// hundreds of MiB of it.
-pub(crate) fn give_back_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory of the allocator's own
-    // heaps; it has no preconditions.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// A record as the store keeps it.
 fn row<E: Entity>(r: &E) -> FeedRecord {
     FeedRecord {
@@ -246,7 +233,7 @@ impl<E: InMemory> SyncedFeed<E> {
             Arc::new(Snapshot::new(version, sync_id, records));
         self.store.data_changed();
         self.installed.send_replace(version);
-        give_back_freed_memory();
+        crate::memory::give_back_freed_memory();
         n
     }
 

@@ -269,7 +269,7 @@ impl Detector {
             // The catalogue's records named as text, the SQL written for
             // them: freed, and given back rather than kept by the
             // allocator.
-            crate::partners::sync::give_back_freed_memory();
+            crate::memory::give_back_freed_memory();
         }
         if written > 0 {
             self.deliveries_written.notify_one();

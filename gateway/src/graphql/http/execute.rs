@@ -14,6 +14,7 @@ use super::admit::Admitted;
 use super::endpoint::Endpoint;
 use crate::graphql::answer::{Answer, MediaType};
 use crate::graphql::errors::ErrorCode;
+use crate::graphql::introspection::SchemaDescription;
 use crate::graphql::{notices, order, shape};
 
 /// Reads a caller's W3C trace context from the request's headers.
@@ -74,20 +75,48 @@ pub(super) fn kind_name(kind: OperationType) -> &'static str {
     }
 }
 
+/// What is done to every result of an admitted request, whichever door
+/// it came through, so that one result reads the same over HTTP,
+/// graphql-ws and SSE: its maps in the document's order, the schema's
+/// description as it is, and the notices its execution gathered in
+/// `extensions.notices`.
+pub(super) struct Finish {
+    plan: Option<order::Plan>,
+    description: SchemaDescription,
+    notices: notices::Notices,
+}
+
+impl Finish {
+    /// Finishes one result (each of a subscription's in turn).
+    pub(super) fn apply(&self, response: &mut GqlResponse) {
+        if let Some(plan) = &self.plan {
+            plan.apply(&mut response.data);
+        }
+        self.description.apply(&mut response.data);
+        if let Some(notices) = self.notices.take() {
+            response.extensions.insert("notices".to_owned(), notices);
+        }
+    }
+}
+
 /// The request an admitted document runs as, with the data every
-/// resolver may ask for; and the plan that puts its answer's fields in
-/// the document's order.
+/// resolver may ask for; and what finishes each of its results.
 pub(super) fn request_of(
     admitted: Admitted,
     caller: crate::auth::Caller,
-    notices: notices::Notices,
-) -> (async_graphql::Request, Option<order::Plan>) {
+) -> (async_graphql::Request, Finish) {
     let Admitted { params, doc, .. } = admitted;
-    let plan = shape::chosen(&doc, params.operation_name.as_deref())
-        .and_then(|op| order::Plan::of(&doc, &op.node));
+    let (plan, description) = match shape::chosen(&doc, params.operation_name.as_deref()) {
+        Some(op) => (
+            order::Plan::of(&doc, &op.node),
+            SchemaDescription::of(&doc, &op.node),
+        ),
+        None => (None, SchemaDescription::default()),
+    };
+    let notices = notices::Notices::default();
     let mut request = async_graphql::Request::new(params.query)
         .data(caller)
-        .data(notices)
+        .data(notices.clone())
         .data(crate::graphql::EntityMemo::default());
     request.set_parsed_query(doc);
     if let Some(name) = params.operation_name {
@@ -103,7 +132,12 @@ pub(super) fn request_of(
             }
         }
     }
-    (request, plan)
+    let finish = Finish {
+        plan,
+        description,
+        notices,
+    };
+    (request, finish)
 }
 
 async fn execute_in_span(
@@ -119,16 +153,10 @@ async fn execute_in_span(
     let name = admitted.name.clone().unwrap_or_default();
     span.record("graphql.operation.name", name.as_str());
     span.record("otel.name", format!("{kind} {name}").trim_end());
-    let notices = notices::Notices::default();
-    let (request, plan) = request_of(admitted, caller, notices.clone());
+    let (request, finish) = request_of(admitted, caller);
     let started = std::time::Instant::now();
     let mut response = within_deadline(deadline, endpoint.schema.execute(request)).await;
-    if let Some(plan) = &plan {
-        plan.apply(&mut response.data);
-    }
-    if let Some(notices) = notices.take() {
-        response.extensions.insert("notices".to_owned(), notices);
-    }
+    finish.apply(&mut response);
     let outcome = if is_request_error(&response) {
         "rejected"
     } else if response.errors.is_empty() {
@@ -145,9 +173,34 @@ async fn execute_in_span(
     answer
 }
 
+/// A result as JSON, the same bytes whichever door sends it (the body over
+/// HTTP, the payload of graphql-ws's `next` and SSE's `next` event): no
+/// `data` for a request error, `data` (maybe `null`) once the operation
+/// ran; then its errors and extensions when it has some.
+pub(super) fn payload(response: &GqlResponse) -> Vec<u8> {
+    /// A result's maps, in the order of the document's selections as the
+    /// specification asks.
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        data: Option<&'a async_graphql::Value>,
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        errors: &'a [ServerError],
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+    }
+    let body = Body {
+        data: (!is_request_error(response)).then_some(&response.data),
+        errors: &response.errors,
+        extensions: &response.extensions,
+    };
+    // Serializing values and strings cannot fail.
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
 /// Whether the response is a request error: no execution happened, so no
 /// `data` is answered.
-fn is_request_error(r: &GqlResponse) -> bool {
+pub(super) fn is_request_error(r: &GqlResponse) -> bool {
     r.data == async_graphql::Value::Null
         && !r.errors.is_empty()
         && r.errors.iter().all(|e| e.path.is_empty())
@@ -192,24 +245,7 @@ fn render(mut response: GqlResponse, media: MediaType) -> Answer {
     give_codes(&mut response);
     let request_error = is_request_error(&response);
     let complete = !request_error && response.errors.is_empty();
-    /// An answer's body, its maps in the order of the document's
-    /// selections as the specification asks.
-    #[derive(serde::Serialize)]
-    struct Body<'a> {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        data: Option<&'a async_graphql::Value>,
-        #[serde(skip_serializing_if = "<[_]>::is_empty")]
-        errors: &'a [ServerError],
-        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-        extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
-    }
-    let body = Body {
-        data: (!request_error).then_some(&response.data),
-        errors: &response.errors,
-        extensions: &response.extensions,
-    };
-    // Serializing values and strings cannot fail.
-    let body = serde_json::to_vec(&body).unwrap_or_default();
+    let body = payload(&response);
     let status = if request_error && media == MediaType::GraphqlResponseJson {
         StatusCode::BAD_REQUEST
     } else {

@@ -41,18 +41,19 @@ const GATHER_MAX: usize = 4096;
 pub struct Outcome {
     /// The GraphQL response, as JSON.
     pub response: Arc<str>,
-    /// For a request that cannot run (no data, errors): its errors, as a
-    /// JSON array.
+    /// For a request that cannot run (refused before execution: no data,
+    /// errors without a path): its errors, as a JSON array. An operation
+    /// that ran is a result, even with `data: null`.
     pub errors: Option<Arc<str>>,
 }
 
 impl From<&async_graphql::Response> for Outcome {
     fn from(r: &async_graphql::Response) -> Self {
-        let failed = r.data == async_graphql::Value::Null && !r.errors.is_empty();
+        let failed = super::execute::is_request_error(r);
+        let payload = super::execute::payload(r);
         Self {
-            response: serde_json::to_string(r)
-                .expect("a response serializes")
-                .into(),
+            // The payload is JSON, serialized from strings and values.
+            response: String::from_utf8_lossy(&payload).into(),
             errors: failed.then(|| {
                 serde_json::to_string(&r.errors)
                     .expect("errors serialize")

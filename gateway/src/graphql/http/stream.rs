@@ -40,7 +40,6 @@ use super::shared::{key_of, Outcome};
 use crate::graphql::alerts::ConnectionCloser;
 use crate::graphql::answer::{refuse, refuse_with, MediaType};
 use crate::graphql::errors::ErrorCode;
-use crate::graphql::notices::Notices;
 
 /// The subprotocol of graphql-ws.
 const PROTOCOL: &str = "graphql-transport-ws";
@@ -269,7 +268,14 @@ async fn serve_ws(
                 Some(Ok(Message::Binary(_))) => Next::Close(4400, "binary messages are not part of the protocol".into()),
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Next::Go,
                 Some(Err(e)) if too_long(&e) => Next::Close(1009, format!("a message is larger than {} bytes", c.endpoint.limits.max_body_bytes)),
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(Message::Close(_))) => {
+                    // The WebSocket library queued the answering Close frame
+                    // (RFC 6455 §5.5.1): it goes out before the connection
+                    // ends, so the client sees a clean closure.
+                    Box::pin(tokio::time::timeout(Duration::from_secs(1), futures::SinkExt::flush(&mut socket))).await.ok();
+                    break;
+                }
+                Some(Err(_)) | None => break,
             },
             Some((id, item)) = c.streams.next(), if !c.streams.is_empty() => c.on_result(id, item),
             _ = keep_alive.tick() => Next::json(json!({ "type": "ping" })),
@@ -501,12 +507,10 @@ fn subscribe(
     let schema = endpoint.schema.clone();
     let deadline = tokio::time::Instant::now() + endpoint.operation_timeout;
     let run = move |closer: CancellationToken| {
-        let (request, plan) = request_of(admitted, caller, Notices::default());
+        let (request, finish) = request_of(admitted, caller);
         let request = request.data(ConnectionCloser(closer));
         let finish = move |mut r: async_graphql::Response| {
-            if let Some(plan) = &plan {
-                plan.apply(&mut r.data);
-            }
+            finish.apply(&mut r);
             give_codes(&mut r);
             r
         };

@@ -208,6 +208,14 @@ pub(super) async fn login(
     for s in &c.config.scopes {
         request = request.add_scope(Scope::new(s.clone()));
     }
+    // The API the token is for: without it some providers (oidc-provider,
+    // Auth0) issue an opaque token the API cannot check.
+    if let Some(resource) = &c.config.resource {
+        request = request.add_extra_param("resource", resource.clone());
+    }
+    if let Some(audience) = &c.config.audience {
+        request = request.add_extra_param("audience", audience.clone());
+    }
     let (url, state) = request.url();
     let Ok(location) = HeaderValue::from_str(url.as_str()) else {
         tracing::warn!("the identity provider's authorization endpoint is not a header's value");
@@ -324,21 +332,23 @@ pub(super) async fn callback(
     let exchanged = async {
         let endpoints = endpoints?;
         let client = c.client(&endpoints, &pending.redirect_uri)?;
-        client
+        let mut exchange = client
             .exchange_code(AuthorizationCode::new(code))
-            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()))
-            .request_async(&c.http)
-            .await
-            .map_err(|e| match e {
-                oauth2::RequestTokenError::ServerResponse(r) => format!(
-                    "{}{}",
-                    r.error(),
-                    r.error_description()
-                        .map(|d| format!(": {d}"))
-                        .unwrap_or_default()
-                ),
-                e => e.to_string(),
-            })
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.clone()));
+        // RFC 8707 §2.2: the token asked for the resource it was granted for.
+        if let Some(resource) = &c.config.resource {
+            exchange = exchange.add_extra_param("resource", resource.clone());
+        }
+        exchange.request_async(&c.http).await.map_err(|e| match e {
+            oauth2::RequestTokenError::ServerResponse(r) => format!(
+                "{}{}",
+                r.error(),
+                r.error_description()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
+            ),
+            e => e.to_string(),
+        })
     }
     .await;
     let token = match exchanged {
