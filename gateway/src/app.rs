@@ -203,6 +203,7 @@ impl Application {
             operation_timeout: config.limits.operation_timeout,
             limits: config.limits.clone(),
             api: config.api.clone(),
+            subgraph_scopes: config.federation.requires_scopes,
             trusted,
             validator,
             issuer,

@@ -69,6 +69,11 @@ enum Command {
         /// composing a supergraph.
         #[arg(long)]
         subgraph: bool,
+        /// With --subgraph: without `@requiresScopes`, for routers that
+        /// refuse it (`@apollo/gateway`); what `[federation]
+        /// requires_scopes = false` serves.
+        #[arg(long, requires = "subgraph")]
+        without_scopes: bool,
     },
     /// Writes a simulated taxe d'apprentissage campaign, one file per OPCO
     /// (`OPCO.csv` for `/ingest/allocations`, or `OPCO.jsonl`: one
@@ -295,8 +300,16 @@ pub fn run() -> ExitCode {
                 }
             }
         }
-        Command::Schema { subgraph } => {
-            if subgraph {
+        Command::Schema {
+            subgraph,
+            without_scopes,
+        } => {
+            if without_scopes {
+                print!(
+                    "{}",
+                    crate::graphql::introspection::without_scopes(&crate::graphql::federation_sdl())
+                );
+            } else if subgraph {
                 print!("{}", crate::graphql::federation_sdl());
             } else {
                 print!("{}", crate::graphql::sdl());
@@ -524,7 +537,7 @@ fn load_config(
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    crate::memory::few_arenas();
+    crate::memory::tune_allocator();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use passerelle_schema::{
-    Departement, Event, EventKind, EventStatus, InseeCommune, Occurrence, OrientationSite,
+    Departement, Event, EventKind, EventStatus, InseeCommune, Occurrence, OrientationSite, Partner,
     SiteKind, Uai,
 };
 
-use crate::partners::sync::{Snapshot, SyncedFeed};
+use crate::partners::sync::{record_at, Snapshot, SyncedFeed};
 
 /// A directory of sites.
 pub type SitesFeed = SyncedFeed<OrientationSite>;
@@ -92,6 +92,28 @@ pub fn occurrences(
             .then_with(|| a.event.partner_id.cmp(&b.event.partner_id))
     });
     out
+}
+
+/// The occurrence of `partner`'s event `partner_id` that starts at
+/// `start`, cancelled or not, with its site.
+pub fn occurrence(
+    events: &[Arc<EventsFeed>],
+    sites: &[Arc<SitesFeed>],
+    partner: Partner,
+    partner_id: &str,
+    start: DateTime<Utc>,
+) -> Option<EventOccurrence> {
+    let event = record_at(events, partner, partner_id)?;
+    let occurrence = event
+        .occurrences(start, start + chrono::Duration::seconds(1))
+        .into_iter()
+        .find(|o| o.start == start)?;
+    let site = record_at(sites, partner, &event.site);
+    Some(EventOccurrence {
+        event,
+        site,
+        occurrence,
+    })
 }
 
 /// The occurrences of the events of one feed matching `filter`, into `out`.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, InputObject, Object};
+use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{Duration, Utc};
 use passerelle_connectors::ConnectorError;
 use passerelle_schema::{EventKind, Mobility, Siret, Uai};
@@ -18,7 +18,7 @@ use super::mobility::MobilityReportNode;
 use super::query::OfferConnection;
 use super::scalars::DateTime;
 use super::types::{Departement, Location};
-use super::ApiState;
+use super::{ApiState, GlobalId};
 use crate::domain::cfas::{directory, CfaInfo};
 use crate::domain::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
 use crate::domain::mobility::{report, MobilityFilter, MobilityService};
@@ -176,6 +176,14 @@ pub struct CfaNode(pub CfaInfo);
 /// events (orientation sites), its mobility abroad (Pass Monde, Erasmus+).
 #[Object(name = "Cfa")]
 impl CfaNode {
+    /// Its global identifier (`node(id)`).
+    pub(crate) async fn id(&self) -> ID {
+        ID(GlobalId::Cfa {
+            uai: self.0.uai.as_str().to_owned(),
+        }
+        .encode())
+    }
+
     /// Its UAI.
     async fn uai(&self) -> &str {
         self.0.uai.as_str()

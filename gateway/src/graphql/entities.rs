@@ -31,7 +31,7 @@ use crate::domain::cfas::{directory, CfaInfo};
 use crate::domain::offers::{OfferFilter, OfferService};
 use crate::partners::packed::OfferList;
 use crate::partners::sources::Sources;
-use crate::partners::sync::record_of;
+use crate::partners::sync::{record_at, record_of};
 
 /// The entities and the field of their key, as the federation SDL's
 /// `@key`s name them; what a representation must carry.
@@ -349,15 +349,23 @@ impl EntityQuery {
         ))
     }
 
-    /// A programme referenced by its identifier in the catalogue.
+    /// A programme referenced by its global identifier (or, deprecated,
+    /// by its catalogue's identifier, which `id` was before).
     #[graphql(entity)]
     async fn formation_by_id(
         &self,
         ctx: &Context<'_>,
-        id: String,
+        id: ID,
     ) -> async_graphql::Result<Option<AtIndex<FormationNode>>> {
         let state = ctx.data::<ApiState>()?;
-        let found = record_of(&state.sources.formations, &id);
+        let found = match GlobalId::decode(&id) {
+            Some(GlobalId::Formation {
+                partner,
+                partner_id,
+            }) => record_at(&state.sources.formations, partner, &partner_id),
+            Some(_) => None,
+            None => record_of(&state.sources.formations, &id),
+        };
         Ok(answer(
             ctx,
             "Formation",
@@ -367,15 +375,23 @@ impl EntityQuery {
         ))
     }
 
-    /// An orientation site referenced by its identifier in the directory.
+    /// An orientation site referenced by its global identifier (or,
+    /// deprecated, by its directory's identifier, which `id` was before).
     #[graphql(entity)]
     async fn orientation_site_by_id(
         &self,
         ctx: &Context<'_>,
-        id: String,
+        id: ID,
     ) -> async_graphql::Result<Option<AtIndex<OrientationSite>>> {
         let state = ctx.data::<ApiState>()?;
-        let found = record_of(&state.sources.sites, &id);
+        let found = match GlobalId::decode(&id) {
+            Some(GlobalId::OrientationSite {
+                partner,
+                partner_id,
+            }) => record_at(&state.sources.sites, partner, &partner_id),
+            Some(_) => None,
+            None => record_of(&state.sources.sites, &id),
+        };
         Ok(answer(
             ctx,
             "OrientationSite",

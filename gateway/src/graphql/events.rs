@@ -1,6 +1,6 @@
 //! Orientation events and sites in the API.
 
-use async_graphql::{Context, Enum, InputObject, Object};
+use async_graphql::{Context, Enum, InputObject, Object, ID};
 use base64::Engine;
 use chrono::{Duration, Utc};
 
@@ -8,7 +8,7 @@ use super::errors::{report_stale, ErrorCode};
 use super::inputs::{self, page_size};
 use super::scalars::DateTime;
 use super::types::Location;
-use super::ApiState;
+use super::{ApiState, GlobalId};
 use crate::domain::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -141,8 +141,18 @@ pub struct OrientationSite(pub std::sync::Arc<passerelle_schema::OrientationSite
 /// An orientation site.
 #[Object]
 impl OrientationSite {
+    /// Its global identifier (`node(id)`). Before, `id` was the
+    /// directory's identifier, now `partnerId`.
+    pub(crate) async fn id(&self) -> ID {
+        ID(GlobalId::OrientationSite {
+            partner: self.0.partner,
+            partner_id: self.0.partner_id.clone(),
+        }
+        .encode())
+    }
+
     /// Its identifier in the directory.
-    async fn id(&self) -> &str {
+    async fn partner_id(&self) -> &str {
         &self.0.partner_id
     }
 
@@ -207,13 +217,22 @@ impl EventNode {
 /// per date.
 #[Object(name = "Event")]
 impl EventNode {
-    /// The occurrence's identifier: the event's and its start.
-    async fn id(&self) -> String {
-        format!(
-            "{}@{}",
-            self.0.event.partner_id,
-            self.0.occurrence.start.timestamp()
-        )
+    /// The occurrence's global identifier (`node(id)`): the event's and
+    /// its start. Before, `id` was the partner's identifier and the start
+    /// (`E-1@1795000000`).
+    pub(crate) async fn id(&self) -> ID {
+        ID(GlobalId::Event {
+            partner: self.0.event.partner,
+            partner_id: self.0.event.partner_id.clone(),
+            start: self.0.occurrence.start.timestamp(),
+        }
+        .encode())
+    }
+
+    /// The event's identifier at its partner, the same for all its
+    /// occurrences.
+    async fn partner_id(&self) -> &str {
+        &self.0.event.partner_id
     }
 
     /// Its title.

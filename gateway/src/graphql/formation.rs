@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use base64::Engine;
 use passerelle_schema::{DiplomaLevel, Formation, Near, Rncp};
 
@@ -13,7 +13,7 @@ use super::page_info::PageInfo;
 use super::scalars::Date;
 use super::types::Location;
 use super::types::PartnerId;
-use super::ApiState;
+use super::{ApiState, GlobalId};
 use crate::domain::formations::{distance_km, search, FormationFilter};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -250,8 +250,18 @@ pub struct FormationNode(pub Arc<Formation>);
 /// An apprenticeship programme of the training catalogue.
 #[Object(name = "Formation")]
 impl FormationNode {
-    /// The programme's identifier in the catalogue.
-    async fn id(&self) -> &str {
+    /// The programme's global identifier (`node(id)`). Before, `id` was
+    /// the catalogue's identifier, now `partnerId`.
+    pub(crate) async fn id(&self) -> ID {
+        ID(GlobalId::Formation {
+            partner: self.0.partner,
+            partner_id: self.0.partner_id.clone(),
+        }
+        .encode())
+    }
+
+    /// The programme's identifier in its catalogue.
+    async fn partner_id(&self) -> &str {
         &self.0.partner_id
     }
 

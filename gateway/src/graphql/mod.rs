@@ -13,7 +13,7 @@ mod formation;
 pub mod http;
 mod ids;
 mod inputs;
-mod introspection;
+pub mod introspection;
 mod mobility;
 mod near;
 pub mod notices;

@@ -18,6 +18,7 @@ use crate::domain::offers::OfferFilter;
 use crate::partners::health::PartnerStatus;
 use crate::partners::packed::OfferList;
 use crate::partners::sources::FeedSize;
+use crate::partners::sync::record_at;
 
 #[derive(Default)]
 pub struct OfferQuery;
@@ -432,16 +433,60 @@ impl OfferQuery {
 
     /// One offer by its global identifier.
     async fn offer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<OfferNode>> {
-        Ok(self.node(ctx, id).await?.map(|Node::Offer(o)| o))
-    }
-
-    /// Any object by its global identifier.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
-        let state = ctx.data::<ApiState>()?;
         let (partner, partner_id) = GlobalId::offer_source(&id)?;
+        let state = ctx.data::<ApiState>()?;
         let found = state.offers.by_source(partner, &partner_id).await;
         report_partner_errors(ctx, &found.errors);
-        Ok(found.offer.map(|o| Node::Offer(OfferNode(o))))
+        Ok(found.offer.map(OfferNode))
+    }
+
+    /// Any object by its global identifier: an offer, a CFA, a programme,
+    /// an event's occurrence, an orientation site.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        let state = ctx.data::<ApiState>()?;
+        let Some(global) = GlobalId::decode(&id) else {
+            return Err(ErrorCode::InvalidInput.error("id is not an identifier of this API"));
+        };
+        let sources = &state.sources;
+        Ok(match global {
+            GlobalId::Offer {
+                partner,
+                partner_id,
+            } => {
+                let found = state.offers.by_source(partner, &partner_id).await;
+                report_partner_errors(ctx, &found.errors);
+                found.offer.map(|o| Node::Offer(OfferNode(o)))
+            }
+            GlobalId::Cfa { uai } => passerelle_schema::Uai::parse(&uai)
+                .ok()
+                .and_then(|uai| crate::domain::cfas::directory(sources).remove(&uai))
+                .map(|c| Node::Cfa(super::cfa::CfaNode(c))),
+            GlobalId::Formation {
+                partner,
+                partner_id,
+            } => record_at(&sources.formations, partner, &partner_id)
+                .map(|f| Node::Formation(super::formation::FormationNode(f))),
+            GlobalId::OrientationSite {
+                partner,
+                partner_id,
+            } => record_at(&sources.sites, partner, &partner_id)
+                .map(|s| Node::OrientationSite(super::events::OrientationSite(s))),
+            GlobalId::Event {
+                partner,
+                partner_id,
+                start,
+            } => chrono::DateTime::from_timestamp(start, 0)
+                .and_then(|start| {
+                    crate::domain::events::occurrence(
+                        &sources.events,
+                        &sources.sites,
+                        partner,
+                        &partner_id,
+                        start,
+                    )
+                })
+                .map(|o| Node::Event(super::events::EventNode(o))),
+        })
     }
 
     /// Every partner system and its health.

@@ -628,6 +628,36 @@ mod tests {
     }
 
     #[test]
+    fn introspection_is_bounded_on_its_own_terms() {
+        let of_type = |n: usize| format!("{}kind{}", "ofType { ".repeat(n), " }".repeat(n));
+        // graphql-js's TypeRef under `__schema { types { fields { args {
+        // type } } } }`: 15 deep, past `max_depth` but within its own.
+        let standard = format!(
+            "{{ __schema {{ types {{ fields {{ args {{ type {{ ...T }} }} }} }} }} }} \
+             fragment T on __Type {{ {} }}",
+            of_type(9)
+        );
+        assert!(admitted(&standard, Value::Null).is_ok());
+        let deeper = format!("{{ __type(name: \"Offer\") {{ {} }} }}", of_type(16));
+        assert_eq!(admitted(&deeper, Value::Null), Err(ErrorCode::TooDeep));
+        // Beside an introspection, the schema's fields keep `max_depth`;
+        // inside one of them, an introspection counts in their depth.
+        let beside = format!(
+            "{{ __schema {{ description }} partners {{ {}id{} }} }}",
+            "a { ".repeat(12),
+            " }".repeat(12)
+        );
+        assert_eq!(admitted(&beside, Value::Null), Err(ErrorCode::TooDeep));
+        let inside = format!(
+            "{{ partners {{ {} }} }}",
+            "a { ".repeat(6)
+                + &format!("__type(name: \"X\") {{ {} }}", of_type(5))
+                + &" }".repeat(6)
+        );
+        assert_eq!(admitted(&inside, Value::Null), Err(ErrorCode::TooDeep));
+    }
+
+    #[test]
     fn required_and_mistyped_variables_are_refused_before_running() {
         let q = "query($first: Int!, $dep: String, $ids: [ID!]) { offers(first: $first) { totalCount } }";
         assert!(admitted(q, serde_json::json!({ "first": 3 })).is_ok());

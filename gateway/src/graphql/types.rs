@@ -48,12 +48,21 @@ pub enum OfferStatus {
     Pending,
 }
 
-/// An object with a global identifier.
+/// An object with a global identifier, which `node(id)` resolves: every
+/// entity a page may refetch (Relay's `@refetchable`, a normalised cache).
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "The object's global identifier."))]
 pub enum Node {
     /// An apprenticeship offer.
     Offer(OfferNode),
+    /// A CFA.
+    Cfa(super::cfa::CfaNode),
+    /// A programme of the training catalogue.
+    Formation(super::formation::FormationNode),
+    /// One occurrence of an orientation event.
+    Event(super::events::EventNode),
+    /// An orientation site.
+    OrientationSite(super::events::OrientationSite),
 }
 
 pub struct OfferNode(pub Arc<Offer>);

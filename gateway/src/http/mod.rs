@@ -53,6 +53,8 @@ pub struct ServerState {
     pub limits: crate::config::Limits,
     /// What the API exposes besides answers.
     pub api: crate::config::ApiConfig,
+    /// Whether the subgraph SDL carries `@requiresScopes`.
+    pub subgraph_scopes: bool,
     /// The trusted documents, when only they may run.
     pub trusted: Option<Arc<std::collections::HashMap<String, String>>>,
     /// Checks callers' tokens.
@@ -121,6 +123,7 @@ pub fn router(state: ServerState) -> Router {
             connections: Default::default(),
             shutdown: state.shutdown.clone(),
             tracker: state.tracker.clone(),
+            subgraph_scopes: state.subgraph_scopes,
         });
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))

@@ -562,6 +562,18 @@ pub fn record_of<E: InMemory>(feeds: &[Arc<SyncedFeed<E>>], partner_id: &str) ->
         .find_map(|feed| feed.snapshot().get(partner_id).cloned())
 }
 
+/// The record `partner_id` of `partner`'s feed among `feeds`.
+pub fn record_at<E: InMemory>(
+    feeds: &[Arc<SyncedFeed<E>>],
+    partner: Partner,
+    partner_id: &str,
+) -> Option<E::Record> {
+    feeds
+        .iter()
+        .filter(|feed| feed.partner() == partner)
+        .find_map(|feed| feed.snapshot().get(partner_id).cloned())
+}
+
 /// The records of every feed of `feeds` that `keep` keeps, feed after feed.
 pub fn records_of<E: InMemory>(
     feeds: &[Arc<SyncedFeed<E>>],

@@ -299,3 +299,25 @@ pub async fn push_campaign(app: &TestApp, allocations: u64, employers: usize) ->
     }
     accepted
 }
+
+/// Runs `node SCRIPT ARGS…` in `tests/DIR` (a Node package `tests/run.sh`
+/// installs), off the runtime's threads; its packages must be there.
+pub async fn node(dir: &str, script: &str, args: Vec<String>) -> std::process::Output {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    assert!(
+        dir.join("node_modules").exists(),
+        "the Node packages of tests/{} are missing: run `npm ci` there (tests/run.sh does)",
+        dir.display()
+    );
+    let script = script.to_owned();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new("node")
+            .arg(script)
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("node runs")
+    })
+    .await
+    .unwrap()
+}

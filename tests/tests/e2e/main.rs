@@ -12,6 +12,7 @@ mod campaign;
 mod campus;
 mod cfas;
 mod chaos;
+mod clients;
 mod console;
 mod distance;
 mod errors;

@@ -39,6 +39,8 @@ pub struct Endpoint {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The WebSocket connections, so that shutdown waits for their close.
     pub tracker: tokio_util::task::TaskTracker,
+    /// Whether `_service { sdl }` carries `@requiresScopes`.
+    pub subgraph_scopes: bool,
 }
 
 /// The bytes of automatic persisted queries kept.

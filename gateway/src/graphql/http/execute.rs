@@ -14,7 +14,7 @@ use super::admit::Admitted;
 use super::endpoint::Endpoint;
 use crate::graphql::answer::{Answer, MediaType};
 use crate::graphql::errors::ErrorCode;
-use crate::graphql::introspection::SchemaDescription;
+use crate::graphql::introspection::Rewrites;
 use crate::graphql::{notices, order, shape};
 
 /// Reads a caller's W3C trace context from the request's headers.
@@ -77,12 +77,12 @@ pub(super) fn kind_name(kind: OperationType) -> &'static str {
 
 /// What is done to every result of an admitted request, whichever door
 /// it came through, so that one result reads the same over HTTP,
-/// graphql-ws and SSE: its maps in the document's order, the schema's
-/// description as it is, and the notices its execution gathered in
+/// graphql-ws and SSE: its maps in the document's order, what
+/// introspection answers rewritten ([`Rewrites`]), and the notices its execution gathered in
 /// `extensions.notices`.
 pub(super) struct Finish {
     plan: Option<order::Plan>,
-    description: SchemaDescription,
+    rewrites: Rewrites,
     notices: notices::Notices,
 }
 
@@ -92,26 +92,27 @@ impl Finish {
         if let Some(plan) = &self.plan {
             plan.apply(&mut response.data);
         }
-        self.description.apply(&mut response.data);
+        self.rewrites.apply(&mut response.data);
         if let Some(notices) = self.notices.take() {
             response.extensions.insert("notices".to_owned(), notices);
         }
     }
 }
 
-/// The request an admitted document runs as, with the data every
-/// resolver may ask for; and what finishes each of its results.
+/// The request an admitted document runs as at `endpoint`, with the data
+/// every resolver may ask for; and what finishes each of its results.
 pub(super) fn request_of(
+    endpoint: &Endpoint,
     admitted: Admitted,
     caller: crate::auth::Caller,
 ) -> (async_graphql::Request, Finish) {
     let Admitted { params, doc, .. } = admitted;
-    let (plan, description) = match shape::chosen(&doc, params.operation_name.as_deref()) {
+    let (plan, rewrites) = match shape::chosen(&doc, params.operation_name.as_deref()) {
         Some(op) => (
             order::Plan::of(&doc, &op.node),
-            SchemaDescription::of(&doc, &op.node),
+            Rewrites::of(&doc, &op.node, endpoint.subgraph_scopes),
         ),
-        None => (None, SchemaDescription::default()),
+        None => (None, Rewrites::default()),
     };
     let notices = notices::Notices::default();
     let mut request = async_graphql::Request::new(params.query)
@@ -134,7 +135,7 @@ pub(super) fn request_of(
     }
     let finish = Finish {
         plan,
-        description,
+        rewrites,
         notices,
     };
     (request, finish)
@@ -153,7 +154,7 @@ async fn execute_in_span(
     let name = admitted.name.clone().unwrap_or_default();
     span.record("graphql.operation.name", name.as_str());
     span.record("otel.name", format!("{kind} {name}").trim_end());
-    let (request, finish) = request_of(admitted, caller);
+    let (request, finish) = request_of(endpoint, admitted, caller);
     let started = std::time::Instant::now();
     let mut response = within_deadline(deadline, endpoint.schema.execute(request)).await;
     finish.apply(&mut response);

@@ -507,7 +507,7 @@ fn subscribe(
     let schema = endpoint.schema.clone();
     let deadline = tokio::time::Instant::now() + endpoint.operation_timeout;
     let run = move |closer: CancellationToken| {
-        let (request, finish) = request_of(admitted, caller);
+        let (request, finish) = request_of(endpoint, admitted, caller);
         let request = request.data(ConnectionCloser(closer));
         let finish = move |mut r: async_graphql::Response| {
             finish.apply(&mut r);
