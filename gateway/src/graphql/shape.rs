@@ -299,6 +299,19 @@ fn introspects(field: &str) -> bool {
     matches!(field, "__schema" | "__type")
 }
 
+/// Whether `op` introspects the schema (`__schema` or `__type` among the
+/// root fields it runs, fragments expanded).
+pub(crate) fn introspection(doc: &ExecutableDocument, op: &OperationDefinition) -> bool {
+    let mut fields = Vec::new();
+    root_fields(
+        doc,
+        &op.selection_set.node,
+        &mut fields,
+        &mut Default::default(),
+    );
+    fields.iter().any(|f| introspects(f.name.node.as_str()))
+}
+
 /// What a selection set selects, its fragments expanded.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 struct Counted {

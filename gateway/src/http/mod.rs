@@ -124,6 +124,7 @@ pub fn router(state: ServerState) -> Router {
             shutdown: state.shutdown.clone(),
             tracker: state.tracker.clone(),
             subgraph_scopes: state.subgraph_scopes,
+            introspection: state.api.introspection,
         });
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))

@@ -369,9 +369,18 @@ fn attacks() -> Vec<(&'static str, Value, &'static str)> {
         (
             "nested 13 deep",
             json!({ "query": format!(
+                "{{ offers {{ nodes {{ {} id {} }} }} }}",
+                "employer { ".repeat(10),
+                "} ".repeat(10)
+            ) }),
+            "QUERY_TOO_DEEP",
+        ),
+        (
+            "an introspection nested 17 deep",
+            json!({ "query": format!(
                 "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
-                "ofType { ".repeat(9),
-                "} ".repeat(9)
+                "ofType { ".repeat(12),
+                "} ".repeat(12)
             ) }),
             "QUERY_TOO_DEEP",
         ),

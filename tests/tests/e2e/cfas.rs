@@ -12,7 +12,7 @@ const CFA: &str = r#"query($uai: String!) {
         formations { totalCount nodes { title vacancies sessions { start recruiting vacancies } } }
         events(from: "2026-12-01T00:00:00Z", first: 2) { totalCount edges { cursor node { title } } }
         offers(first: 5) { totalCount edges { cursor } nodes { title sources { partner } } pageInfo { hasNextPage } }
-        nextOpenDay(from: "2026-12-01T00:00:00Z") { title start kind site { id } }
+        nextOpenDay(from: "2026-12-01T00:00:00Z") { title start kind site { id partnerId } }
         mobility { total { mobilities } byProgram { program figures { mobilities } } }
     }
 }"#;
@@ -59,7 +59,7 @@ async fn a_caen_cfa_gathers_programmes_offers_open_days_and_mobility_from_their_
         .expect("a Caen CFA with programmes, offers, an open day and both mobility programmes");
     let c = &data["cfa"];
     assert!(c["nextOpenDay"]["start"].as_str().unwrap() >= "2026-12-01");
-    assert!(c["nextOpenDay"]["site"]["id"]
+    assert!(c["nextOpenDay"]["site"]["partnerId"]
         .as_str()
         .unwrap()
         .starts_with("cfa-"));

@@ -78,8 +78,9 @@ async fn introspection_is_bounded_on_its_own_terms_and_off_as_a_whole() {
     )
     .await;
     let report = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{report}");
-    assert!(report.contains("refused"), "{report}");
+    assert!(report.contains("refused"), "{report}\n{stderr}");
 }
 
 #[tokio::test]
@@ -125,4 +126,61 @@ async fn one_result_reads_the_same_over_http_graphql_ws_and_sse() {
     // The ws library closed with 1000 and saw the server's answering
     // Close frame; a dropped connection shows as 1006.
     assert_eq!(lines[operations.len()]["close"]["code"], 1000, "{stdout}");
+}
+
+#[tokio::test]
+async fn every_entity_a_page_refetches_is_a_node_of_its_own_type() {
+    let app = spawn_app(SMALL).await;
+    let lists = app
+        .data(
+            "{ offers(first: 1) { nodes { id } }
+               cfas(first: 1) { nodes { id uai } }
+               formations(first: 1) { nodes { id partnerId } }
+               events(first: 1) { nodes { id partnerId } }
+               orientationSites(first: 1) { nodes { id partnerId } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let mut ids = Vec::new();
+    for (list, typename) in [
+        ("offers", "Offer"),
+        ("cfas", "Cfa"),
+        ("formations", "Formation"),
+        ("events", "Event"),
+        ("orientationSites", "OrientationSite"),
+    ] {
+        let node = &lists[list]["nodes"][0];
+        let id = node["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{list}: {lists}"));
+        let again = app
+            .data(
+                "query($id: ID!) { node(id: $id) { __typename id } }",
+                serde_json::json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(again["node"]["__typename"], typename, "{list}: {again}");
+        assert_eq!(again["node"]["id"], id, "{list}");
+        // The partner's own identifier is never the global one.
+        if let Some(partner_id) = node["partnerId"].as_str() {
+            assert_ne!(partner_id, id);
+        }
+        ids.push(id.to_owned());
+    }
+    let mut distinct = ids.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), ids.len(), "{ids:?}");
+    // An offer's field refuses another type's identifier; `node` answers
+    // nothing for an identifier of ours that names nothing.
+    let (_, wrong) = app
+        .post(
+            "query($id: ID!) { offer(id: $id) { id } }",
+            serde_json::json!({ "id": ids[1] }),
+        )
+        .await;
+    assert_eq!(
+        wrong["errors"][0]["extensions"]["code"], "INVALID_INPUT",
+        "{wrong}"
+    );
 }

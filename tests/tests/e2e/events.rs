@@ -8,7 +8,7 @@ const QUERY: &str = r#"query($f: EventFilter, $first: Int!, $after: String) {
     events(filter: $f, first: $first, after: $after) {
         totalCount
         pageInfo { hasNextPage endCursor }
-        nodes { id title kind start end allDay recurring location site { id kind communeCode } }
+        nodes { id partnerId title kind start end allDay recurring location site { id partnerId kind communeCode } }
     }
 }"#;
 
@@ -223,7 +223,7 @@ async fn a_calendar_written_to_rfc_5545_is_expanded_as_calendar_clients_show_it(
 async fn the_sandbox_s_cancelled_events_are_shown_only_to_who_asks() {
     let app = spawn_app(SMALL).await;
     let query = r#"query($f: EventFilter) {
-        events(filter: $f, first: 1000) { totalCount nodes { id status end start site { id } } }
+        events(filter: $f, first: 1000) { totalCount nodes { id status end start site { partnerId } } }
     }"#;
     let window = json!({ "from": "2026-12-01T00:00:00Z", "to": "2027-12-01T00:00:00Z" });
     let default = app.data(query, json!({ "f": window })).await;
@@ -237,10 +237,12 @@ async fn the_sandbox_s_cancelled_events_are_shown_only_to_who_asks() {
         .filter(|n| n["status"] == "CANCELLED")
         .collect();
     // The Cité des métiers' visit, and some CFAs' second open day.
-    assert!(cancelled.iter().any(|n| n["site"]["id"] == "cdm-76540"));
     assert!(cancelled
         .iter()
-        .any(|n| n["site"]["id"].as_str().unwrap().starts_with("cfa-")));
+        .any(|n| n["site"]["partnerId"] == "cdm-76540"));
+    assert!(cancelled
+        .iter()
+        .any(|n| n["site"]["partnerId"].as_str().unwrap().starts_with("cfa-")));
     assert_eq!(
         all["events"]["totalCount"].as_u64().unwrap(),
         default["events"]["totalCount"].as_u64().unwrap() + cancelled.len() as u64

@@ -165,6 +165,30 @@ async fn entities_answer_what_the_api_answers_directly_and_null_for_an_unknown_k
             at += 1;
         }
     }
+
+    // Deprecated: a programme or a site referenced by its partner's own
+    // identifier, which `id` was before it was global, is still found.
+    let partner_ids = app
+        .data(
+            "{ formations(first: 1) { nodes { id partnerId } } orientationSites(first: 1) { nodes { id partnerId } } }",
+            json!({}),
+        )
+        .await;
+    let old = |list: &str, typename: &str| {
+        let node = &partner_ids[list]["nodes"][0];
+        (
+            json!({ "__typename": typename, "id": node["partnerId"] }),
+            node["id"].clone(),
+        )
+    };
+    let (formation, formation_id) = old("formations", "Formation");
+    let (site, site_id) = old("orientationSites", "OrientationSite");
+    let (status, body) = app
+        .post(&entities_query(), json!({ "r": [formation, site] }))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["_entities"][0]["id"], formation_id, "{body}");
+    assert_eq!(body["data"]["_entities"][1]["id"], site_id, "{body}");
 }
 
 async fn calls_for_entities(n: usize) -> std::collections::HashMap<String, u64> {

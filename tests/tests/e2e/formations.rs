@@ -213,7 +213,7 @@ async fn a_catalogue_written_from_the_standard_is_served_with_every_place_date_l
         formations(filter: $f, first: 10) {
             totalCount
             totals { capacity vacancies }
-            nodes { id level rncp rncpCodes certifinfoCodes formacodes romeCodes objective communeCode
+            nodes { id partnerId level rncp rncpCodes certifinfoCodes formacodes romeCodes objective communeCode
                     capacity vacancies cfa { uai siret }
                     contact { name phone email web }
                     sessions { start end recruiting places vacancies }
@@ -227,7 +227,7 @@ async fn a_catalogue_written_from_the_standard_is_served_with_every_place_date_l
     assert_eq!(c["totalCount"], 2, "{c}");
     assert_eq!(c["totals"], json!({ "capacity": 57, "vacancies": 21 }));
     let bp = &c["nodes"][0];
-    assert_eq!(bp["id"], "F-0141234R-BP");
+    assert_eq!(bp["partnerId"], "F-0141234R-BP");
     assert_eq!(bp["level"], 4);
     assert_eq!(c["nodes"][1]["level"], 3);
     assert_eq!(bp["rncp"], "RNCP37775");
@@ -285,7 +285,7 @@ async fn a_catalogue_written_from_the_standard_is_served_with_every_place_date_l
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|n| n["id"].as_str().unwrap().to_owned())
+                .map(|n| n["partnerId"].as_str().unwrap().to_owned())
                 .collect::<Vec<_>>()
         }
     };

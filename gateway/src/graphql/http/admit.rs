@@ -313,6 +313,15 @@ pub(crate) fn admit_document(
     let name = params.operation_name.as_deref();
     shape::admit(&doc, name, params.variables.as_ref(), &endpoint.limits)
         .map_err(|(code, message)| Refusal::bad(code, &message))?;
+    // Said, rather than answered `null` as the engine would.
+    if !endpoint.introspection
+        && shape::chosen(&doc, name).is_some_and(|op| shape::introspection(&doc, &op.node))
+    {
+        return Err(Refusal::bad(
+            ErrorCode::ValidationFailed,
+            "introspection is switched off on this gateway",
+        ));
+    }
     let Some((kind, name)) = operation(&doc, name) else {
         let message = match name {
             Some(n) => format!("the document has no operation named {n:?}"),

@@ -41,6 +41,8 @@ pub struct Endpoint {
     pub tracker: tokio_util::task::TaskTracker,
     /// Whether `_service { sdl }` carries `@requiresScopes`.
     pub subgraph_scopes: bool,
+    /// Whether the schema may be introspected.
+    pub introspection: bool,
 }
 
 /// The bytes of automatic persisted queries kept.
