@@ -675,5 +675,26 @@ fn the_printed_subgraph_schema_is_the_committed_one() {
     let printed = String::from_utf8(out.stdout).unwrap();
     let committed = include_str!("../../schema/passerelle.subgraph.graphql");
     assert_eq!(printed.trim(), committed.trim());
-    assert!(printed.contains("type Cfa @key(fields: \"uai\")"));
+    assert!(printed.contains("type Cfa implements Node @key(fields: \"uai\")"));
+}
+
+#[test]
+fn the_subgraph_schema_prints_without_its_scope_directives_when_asked() {
+    let out = passerelle()
+        .args(["schema", "--subgraph", "--without-scopes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let committed = include_str!("../../schema/passerelle.subgraph.graphql");
+    assert!(committed.contains("@requiresScopes("));
+    assert!(!printed.contains("requiresScopes"));
+    assert_eq!(printed.lines().count(), committed.lines().count());
+    assert!(printed.contains("type Cfa implements Node @key(fields: \"uai\")"));
+    // Only with --subgraph.
+    let alone = passerelle()
+        .args(["schema", "--without-scopes"])
+        .output()
+        .unwrap();
+    assert!(!alone.status.success());
 }

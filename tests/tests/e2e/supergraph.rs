@@ -139,13 +139,20 @@ struct Supergraph {
     router: Router,
     uais: Vec<String>,
     sirets: Vec<String>,
+    /// The supergraph's SDL.
+    supergraph: String,
     _dir: tempfile::TempDir,
 }
 
 async fn supergraph(runtime: Runtime) -> Supergraph {
+    supergraph_with(runtime, "").await
+}
+
+/// The supergraph over a gateway with `extra` configuration.
+async fn supergraph_with(runtime: Runtime, extra: &str) -> Supergraph {
     // Without detection, nothing asks the live exchanges but the tests:
     // the partner failure test's outage is not hidden by a cached answer.
-    let app = spawn_app_with(SMALL, NO_DETECTION).await;
+    let app = spawn_app_with(SMALL, &format!("{NO_DETECTION}{extra}")).await;
     let keys = app
         .data(
             "{ cfas(first: 12) { nodes { uai } } offers(first: 8, filter: { source: CCI }) { nodes { employer { siret } } } }",
@@ -201,8 +208,30 @@ async fn supergraph(runtime: Runtime) -> Supergraph {
         router,
         uais,
         sirets,
+        supergraph: std::fs::read_to_string(&out).unwrap(),
         _dir: dir,
     }
+}
+
+/// Whether `@apollo/gateway` loads the supergraph `sdl`, and what it says.
+async fn apollo_gateway_loads(sdl: &str) -> (bool, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("supergraph.graphql");
+    std::fs::write(&file, sdl).unwrap();
+    let output = Command::new("node")
+        .arg("load.mjs")
+        .arg(&file)
+        .current_dir(federation_dir())
+        .output()
+        .await
+        .expect("node runs");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "load.mjs printed no report ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.success(), report)
 }
 
 const CFA_FIELDS: &str = "uai name vacancies departement { code name } \
@@ -321,7 +350,25 @@ async fn a_partner_failure_comes_through_the_router_as_a_partial_answer_with_its
 
 #[tokio::test]
 async fn scopes_travel_with_the_token_and_passerelle_enforces_them_behind_a_router() {
-    let s = supergraph(Runtime::Default).await;
+    // With the scope directives (the default), `@apollo/gateway` refuses
+    // the supergraph; without them it loads it. Hive Gateway serves both,
+    // and Passerelle enforces every scope either way.
+    let with = supergraph(Runtime::Default).await;
+    assert!(with.supergraph.contains("@requiresScopes"));
+    let (loaded, report) = apollo_gateway_loads(&with.supergraph).await;
+    assert!(!loaded, "{report}");
+    assert!(report.to_string().contains("SECURITY"), "{report}");
+    scopes_enforced_behind(with).await;
+    let without =
+        supergraph_with(Runtime::Default, "[federation]\nrequires_scopes = false\n").await;
+    assert!(!without.supergraph.contains("requiresScopes"));
+    let (loaded, report) = apollo_gateway_loads(&without.supergraph).await;
+    assert!(loaded, "{report}");
+    assert_eq!(report["subgraphs"], json!(["grants", "passerelle"]));
+    scopes_enforced_behind(without).await;
+}
+
+async fn scopes_enforced_behind(s: Supergraph) {
     let query = "{ taxCampaign(year: 2026) { year totals { allocations } } }";
     // Hive Gateway, as configured, does not enforce @requiresScopes:
     // Passerelle refuses the field itself.
