@@ -58,6 +58,8 @@ impl Received {
             "verified": self.verified,
             "redirected": self.redirected,
             "payload": payload,
+            // The bytes as received, which the signature covers.
+            "body": self.body,
         })
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{spawn_app_with, TestApp, SMALL};
+use crate::helpers::{node, spawn_app_with, TestApp, SMALL};
 
 const SUBSCRIPTION: &str = "subscription($f: OfferFilter) { offerPublished(filter: $f) { distanceKm offer { id title sources { partner } location { departement { code } } } } }";
 
@@ -99,6 +99,47 @@ async fn settled(app: &TestApp, subscribers: usize) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the gateway did not settle");
+}
+
+/// The webhook delivery the README shows.
+fn documented_delivery() -> Value {
+    const README: &str = include_str!("../../../README.md");
+    let marker = "<!-- a webhook delivery -->\n```json\n";
+    let start = README.find(marker).expect("the README shows a delivery") + marker.len();
+    let end = start + README[start..].find("```").expect("a closed block");
+    serde_json::from_str(&README[start..end]).expect("the README's delivery is JSON")
+}
+
+/// Whether `real` has the keys of `documented`, at every level, with values
+/// of the same types (`null` stands for any: the README says which may be
+/// null); the elements of a list are each compared with its first.
+fn fits(documented: &Value, real: &Value) -> Result<(), String> {
+    match (documented, real) {
+        (Value::Null, _) | (_, Value::Null) => Ok(()),
+        (Value::Object(d), Value::Object(r)) => {
+            let dk: Vec<&String> = d.keys().collect();
+            let rk: Vec<&String> = r.keys().collect();
+            let (mut ds, mut rs) = (dk.clone(), rk.clone());
+            ds.sort();
+            rs.sort();
+            if ds != rs {
+                return Err(format!("keys {rs:?}, documented {ds:?}"));
+            }
+            d.iter()
+                .try_for_each(|(k, v)| fits(v, &r[k]).map_err(|e| format!("{k}: {e}")))
+        }
+        (Value::Array(d), Value::Array(r)) => match d.first() {
+            Some(first) => r
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, v)| fits(first, v).map_err(|e| format!("[{i}]: {e}"))),
+            None => Ok(()),
+        },
+        (Value::String(_), Value::String(_))
+        | (Value::Number(_), Value::Number(_))
+        | (Value::Bool(_), Value::Bool(_)) => Ok(()),
+        (d, r) => Err(format!("{r} where the README shows {d}")),
+    }
 }
 
 /// What the sandbox's webhook receiver got.
@@ -201,6 +242,28 @@ async fn subscribers_and_saved_alerts_see_each_new_offer_once() {
         4
     );
     assert_eq!(got["payload"]["data"]["candidateRef"], "cand-1");
+    // The Standard Webhooks reference library verifies it, as a receiver
+    // would; and it reads as the README says, key for key.
+    let check = json!({
+        "secret": alert["signingSecret"],
+        "id": got["webhookId"],
+        "timestamp": got["timestamp"],
+        "signature": got["signature"],
+        "body": got["body"],
+    });
+    let verified = node("clients", "verify.mjs", vec![check.to_string()]).await;
+    assert!(
+        verified.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&verified.stdout),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    if let Err(why) = fits(&documented_delivery(), &got["payload"]) {
+        panic!(
+            "the delivery is not as the README says: {why}\n{}",
+            got["payload"]
+        );
+    }
     let (_, seen) = app
         .post_as(
             Some(&token),

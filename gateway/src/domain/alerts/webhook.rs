@@ -323,14 +323,15 @@ impl Deliverer {
                 .get(i as usize)
                 .cloned()
                 .ok_or_else(|| format!("batch {batch} has no offer {i}"))?;
-            if let Some(n) = near {
+            // From the alert's `near`: null without one, as in the API.
+            let distance = near.and_then(|n| {
                 let commune = o
                     .pointer("/commune/code")
                     .and_then(serde_json::Value::as_str)
-                    .and_then(|c| passerelle_schema::InseeCommune::parse(c).ok());
-                let d = commune.and_then(|c| n.distance_to(&c));
-                o["distanceKm"] = d.map(|d| (d * 1000.0).round() / 1000.0).into();
-            }
+                    .and_then(|c| passerelle_schema::InseeCommune::parse(c).ok())?;
+                n.distance_to(&commune)
+            });
+            o["distanceKm"] = distance.map(|d| (d * 1000.0).round() / 1000.0).into();
             offers.push(o);
         }
         Ok(serde_json::json!({
