@@ -754,6 +754,27 @@ async fn graphiql_renders_and_runs_a_query_from_the_gateway_s_own_files() {
         .for_element(Locator::Css(editor))
         .await
         .expect("GraphiQL renders");
+    // It loaded the schema by its own introspection (graphql-js's, at the
+    // default bounds): the documentation explorer lists the root types.
+    b.client
+        .find(Locator::Css(
+            "button[aria-label=\"Show Documentation Explorer\"]",
+        ))
+        .await
+        .expect("a documentation button")
+        .click()
+        .await
+        .expect("clicks");
+    let mut docs = String::new();
+    for _ in 0..100 {
+        docs = b.text(".graphiql-doc-explorer").await;
+        if docs.contains("Query") || docs.contains("Error fetching schema") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(docs.contains("query: Query"), "{docs}");
+    assert!(docs.contains("subscription: Subscription"), "{docs}");
     // Violations of the page's policy, those before now included.
     b.client
         .execute(
