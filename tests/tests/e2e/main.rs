@@ -20,6 +20,7 @@ mod events;
 mod federation;
 mod formations;
 mod graphiql;
+mod identity;
 mod limits;
 mod live;
 mod mobility;
