@@ -184,3 +184,49 @@ async fn every_entity_a_page_refetches_is_a_node_of_its_own_type() {
         "{wrong}"
     );
 }
+
+/// Runs `script` of `tests/clients` against `app` with `args`; its report
+/// is its stdout, and it must exit 0.
+async fn passes(script: &str, args: Vec<String>) -> String {
+    let out = node("clients", script, args).await;
+    let report = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script}:\n{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    report
+}
+
+#[tokio::test]
+async fn relay_compiles_a_connection_on_every_connection_and_runs_its_queries() {
+    let app = spawn_app(SMALL).await;
+    let token = app.token("region:bi alerts:write", None, None);
+    let report = passes(
+        "relay.mjs",
+        vec![app.url("/graphql"), SDL.to_owned(), "--token".into(), token],
+    )
+    .await;
+    // Every connection paginated, every Node type refetched.
+    for query in [
+        "PasserelleOffersPaginationQuery",
+        "PasserelleCfaEventsPaginationQuery",
+        "PasserelleEventRefetchQuery",
+        "PasserelleSiteRefetchQuery",
+        "PasserelleCampaignQuery",
+    ] {
+        assert!(report.contains(query), "{query}: {report}");
+    }
+}
+
+#[tokio::test]
+async fn apollo_client_normalises_each_entity_type_once() {
+    let app = spawn_app(SMALL).await;
+    passes("apollo.mjs", vec![app.url("/graphql")]).await;
+}
+
+#[tokio::test]
+async fn graphql_codegen_reads_the_schema_from_the_live_endpoint() {
+    let app = spawn_app(SMALL).await;
+    passes("codegen.mjs", vec![app.url("/graphql"), SDL.to_owned()]).await;
+}
