@@ -202,6 +202,12 @@ async fn subscribers_and_saved_alerts_see_each_new_offer_once() {
     publish_cma(&app, 4).await;
     let ws = everything_ws.results().await;
     let sse = everything_sse.results().await;
+    // One result, the same payload on either transport.
+    let by_id = |mut results: Vec<Value>| {
+        results.sort_by(|a, b| a["offer"]["id"].as_str().cmp(&b["offer"]["id"].as_str()));
+        results
+    };
+    assert_eq!(by_id(ws.clone()), by_id(sse.clone()));
     for got in [&ws, &sse] {
         assert_eq!(got.len(), 4, "{got:?}");
         let mut ids: Vec<&str> = got

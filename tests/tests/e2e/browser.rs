@@ -174,22 +174,7 @@ impl Browser {
     /// Signs in at the sandbox's identity provider from the sign-in button
     /// of `path`, granting `scopes`; waits until `page` is rendered again.
     pub async fn sign_in(&self, app: &TestApp, path: &str, page: &str, scopes: &[&str]) {
-        self.client.goto(&app.url(path)).await.expect("navigates");
-        self.ready(page).await;
-        self.client
-            .find(Locator::Css("#sign-in"))
-            .await
-            .expect("a sign-in button")
-            .click()
-            .await
-            .expect("clicks");
-        let subject = self
-            .client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("#subject"))
-            .await
-            .expect("the sandbox's sign-in page");
+        let subject = self.to_sign_in(app, path, page, "#subject").await;
         subject.clear().await.unwrap();
         subject
             .send_keys("analyste@region-normandie.fr")
@@ -218,6 +203,42 @@ impl Browser {
             self.text("#session-subject").await,
             "analyste@region-normandie.fr"
         );
+    }
+
+    /// Presses the sign-in button of `path` (rendered as `page`) and waits
+    /// for the identity provider's page, until `css` is on it.
+    pub async fn to_sign_in(
+        &self,
+        app: &TestApp,
+        path: &str,
+        page: &str,
+        css: &str,
+    ) -> fantoccini::elements::Element {
+        self.client.goto(&app.url(path)).await.expect("navigates");
+        self.ready(page).await;
+        self.click("#sign-in").await;
+        self.wait_for(css).await
+    }
+
+    /// Clicks the element `css` finds.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .expect("clicks");
+    }
+
+    /// Waits, 20 seconds at most, until `css` finds an element.
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} never came: {e}"))
     }
 
     /// axe-core's serious and critical violations on the page as it is.

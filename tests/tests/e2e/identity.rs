@@ -8,12 +8,11 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use fantoccini::Locator;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-use crate::browser::{browser, DESKTOP};
+use crate::browser::{browser, Browser, DESKTOP};
 use crate::helpers::{spawn_app_with, TestApp, SMALL};
 
 /// The API the provider issues tokens for.
@@ -197,6 +196,21 @@ async fn a_rotated_key_is_followed_and_the_removed_one_refused() {
     assert_eq!(status, 401, "a token of the removed key");
 }
 
+/// Signs in at the provider's own pages from the console's campaign page.
+async fn sign_in(b: &Browser, app: &TestApp) {
+    let login = b
+        .to_sign_in(app, "/campagne?annee=2026", "campagne", "input[name=login]")
+        .await;
+    login.send_keys("analyste").await.unwrap();
+    let password = b.wait_for("input[name=password]").await;
+    password.send_keys("any").await.unwrap();
+    b.click("button[type=submit]").await;
+    // oidc-provider asks a person to confirm what a native client is
+    // granted, every time.
+    b.wait_for("input[name=prompt][value=consent]").await;
+    b.click("button[type=submit]").await;
+}
+
 #[tokio::test]
 async fn the_console_signs_a_person_in_at_the_provider_with_a_resource_indicator() {
     let Some(b) = browser(DESKTOP).await else {
@@ -215,63 +229,10 @@ async fn the_console_signs_a_person_in_at_the_provider_with_a_resource_indicator
             }
         )
     };
-    let sign_in = |app: &TestApp| {
-        let url = app.url("/campagne?annee=2026");
-        let b = &b;
-        async move {
-            b.client.goto(&url).await.expect("navigates");
-            b.ready("campagne").await;
-            b.client
-                .find(Locator::Css("#sign-in"))
-                .await
-                .expect("a sign-in button")
-                .click()
-                .await
-                .expect("clicks");
-            let login = b
-                .client
-                .wait()
-                .at_most(Duration::from_secs(20))
-                .for_element(Locator::Css("input[name=login]"))
-                .await
-                .expect("the provider's sign-in page");
-            login.send_keys("analyste").await.unwrap();
-            b.client
-                .find(Locator::Css("input[name=password]"))
-                .await
-                .unwrap()
-                .send_keys("any")
-                .await
-                .unwrap();
-            b.client
-                .find(Locator::Css("button[type=submit]"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-            // oidc-provider asks a person to confirm what a native client
-            // is granted, every time.
-            b.client
-                .wait()
-                .at_most(Duration::from_secs(20))
-                .for_element(Locator::Css("input[name=prompt][value=consent]"))
-                .await
-                .expect("the provider's consent page");
-            b.client
-                .find(Locator::Css("button[type=submit]"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
-        }
-    };
-
     // With the resource indicator, the token is a JWT for the API: signed
     // in, with the scope asked.
     let app = spawn_app_with(SMALL, &provider.config("", &console(true))).await;
-    sign_in(&app).await;
+    sign_in(&b, &app).await;
     b.ready("campagne").await;
     assert_eq!(b.text("#session-subject").await, "analyste");
     let session: Value = b
@@ -289,7 +250,7 @@ async fn the_console_signs_a_person_in_at_the_provider_with_a_resource_indicator
     let opaque = spawn_app_with(SMALL, &provider.config("", &console(false))).await;
     // Cookies are a host's, whatever the port: the first session goes.
     b.client.delete_all_cookies().await.unwrap();
-    sign_in(&opaque).await;
+    sign_in(&b, &opaque).await;
     let mut page = String::new();
     for _ in 0..100 {
         page = b.text("body").await;
