@@ -16,7 +16,7 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 fi
 echo "== installing the audit's Node packages"
 (cd tests/audit && npm ci --no-audit --no-fund --loglevel=error)
-echo "== installing the client libraries the clients tests run (graphql-js, graphql-ws, graphql-sse, ws)"
+echo "== installing the clients tests' Node packages (graphql-js, graphql-ws, graphql-sse, relay-compiler, Apollo Client, graphql-codegen, standardwebhooks, oidc-provider)"
 (cd tests/clients && npm ci --no-audit --no-fund --loglevel=error)
 echo "== installing the federation tools (@apollo/composition, Hive Gateway)"
 (cd tests/federation && npm ci --no-audit --no-fund --loglevel=error)

@@ -164,6 +164,52 @@ fn default_console_scopes() -> Vec<String> {
     vec!["openid".into()]
 }
 
+/// Where a token's claims carry scopes and the caller's OPCO and CFA
+/// (`[auth.claims]`; read by `auth::claims`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimMap {
+    /// The claims that carry scopes, each a name or a dotted path into
+    /// nested objects (`resource_access.passerelle.roles`); each a
+    /// space-separated string or an array of strings. The scopes of every
+    /// claim present are granted.
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    /// Provider names of scopes or roles → Passerelle's scopes
+    /// (`"passerelle-region-bi" = "region:bi"`). Names not listed are kept
+    /// as they are.
+    #[serde(default)]
+    pub rename: std::collections::HashMap<String, String>,
+    /// The claim naming the OPCO the caller acts for (a string or a
+    /// number).
+    #[serde(default = "default_opco")]
+    pub opco: String,
+    /// The claim naming the CFA the caller is (a UAI, or an array of one).
+    #[serde(default = "default_cfa")]
+    pub cfa: String,
+}
+
+fn default_scopes() -> Vec<String> {
+    vec!["scope".into()]
+}
+fn default_opco() -> String {
+    "opco".into()
+}
+fn default_cfa() -> String {
+    "cfa".into()
+}
+
+impl Default for ClaimMap {
+    fn default() -> Self {
+        Self {
+            scopes: default_scopes(),
+            rename: std::collections::HashMap::new(),
+            opco: default_opco(),
+            cfa: default_cfa(),
+        }
+    }
+}
+
 /// How callers' JWT bearer tokens are checked.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,7 +250,7 @@ pub struct AuthConfig {
     /// OPCO and its CFA: see the README's table for Keycloak, Entra ID and
     /// Auth0.
     #[serde(default)]
-    pub claims: crate::auth::ClaimMap,
+    pub claims: ClaimMap,
 }
 
 impl Default for AuthConfig {
@@ -219,7 +265,7 @@ impl Default for AuthConfig {
             jwks_refresh_min: default_jwks_refresh_min(),
             jwks_refresh_max: default_jwks_refresh_max(),
             jwks_refresh_default: default_jwks_refresh(),
-            claims: crate::auth::ClaimMap::default(),
+            claims: ClaimMap::default(),
         }
     }
 }

@@ -12,8 +12,10 @@
 //! - [`http`]: the routes beside GraphQL (health, readiness, metrics, the
 //!   sandbox's), and the rate limit.
 //!
-//! What is left at the top is the binary's own: [`config`], the [`cli`], and
-//! [`app`], which wires the rooms together. The `passerelle` binary is a
+//! What is left at the top is the binary's own: [`config`], `memory` (how
+//! the allocator holds memory, set before the runtime starts; syncs and
+//! detections give theirs back through it), the [`cli`], and [`app`],
+//! which wires the rooms together. The `passerelle` binary is a
 //! thin shell over [`cli::run`]; tests build an [`app::Application`]
 //! directly.
 

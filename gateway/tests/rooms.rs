@@ -4,9 +4,12 @@
 use std::path::Path;
 
 /// The rooms, each after those it may use. `config` is the settings'
-/// types, which every room reads; `app` and `cli` are the binary's wiring.
+/// types, which every room reads; `memory` how the process holds memory,
+/// which syncs and detections give back; `app` and `cli` are the binary's
+/// wiring.
 const ROOMS: &[&str] = &[
     "config",
+    "memory",
     "store",
     "auth",
     "telemetry",

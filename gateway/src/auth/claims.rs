@@ -4,55 +4,9 @@
 //! and most OAuth servers in `scope`), under which names, and which
 //! claims name the OPCO and the CFA the caller acts for.
 
-use std::collections::HashMap;
-
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
-/// Where a token's claims carry scopes and the caller's OPCO and CFA.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct ClaimMap {
-    /// The claims that carry scopes, each a name or a dotted path into
-    /// nested objects (`resource_access.passerelle.roles`); each a
-    /// space-separated string or an array of strings. The scopes of every
-    /// claim present are granted.
-    #[serde(default = "default_scopes")]
-    pub scopes: Vec<String>,
-    /// Provider names of scopes or roles → Passerelle's scopes
-    /// (`"passerelle-region-bi" = "region:bi"`). Names not listed are kept
-    /// as they are.
-    #[serde(default)]
-    pub rename: HashMap<String, String>,
-    /// The claim naming the OPCO the caller acts for (a string or a
-    /// number).
-    #[serde(default = "default_opco")]
-    pub opco: String,
-    /// The claim naming the CFA the caller is (a UAI, or an array of one).
-    #[serde(default = "default_cfa")]
-    pub cfa: String,
-}
-
-fn default_scopes() -> Vec<String> {
-    vec!["scope".into()]
-}
-fn default_opco() -> String {
-    "opco".into()
-}
-fn default_cfa() -> String {
-    "cfa".into()
-}
-
-impl Default for ClaimMap {
-    fn default() -> Self {
-        Self {
-            scopes: default_scopes(),
-            rename: HashMap::new(),
-            opco: default_opco(),
-            cfa: default_cfa(),
-        }
-    }
-}
+pub use crate::config::ClaimMap;
 
 /// Why a token's claims cannot be read as this map says.
 #[derive(Debug, Clone, PartialEq, Eq)]
