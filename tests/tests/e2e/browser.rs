@@ -147,13 +147,28 @@ impl Browser {
     }
 
     /// The text of the first element matching `css`, its spaces made plain.
+    /// An element the page replaced between finding and reading it (a
+    /// navigation, a render) is found again.
     pub async fn text(&self, css: &str) -> String {
-        let e = self
-            .client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("no {css}: {e}"));
-        plain(&e.text().await.expect("text"))
+        let mut tries = 0;
+        loop {
+            let e = self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("no {css}: {e}"));
+            match e.text().await {
+                Ok(text) => return plain(&text),
+                Err(fantoccini::error::CmdError::Standard(w))
+                    if w.error == fantoccini::error::ErrorStatus::StaleElementReference
+                        && tries < 10 =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("text of {css}: {e}"),
+            }
+        }
     }
 
     /// An attribute of every element matching `css`, read at one instant
