@@ -188,6 +188,9 @@ async fn a_rotated_key_is_followed_and_the_removed_one_refused() {
     let after = provider
         .token("standard", Some("region:bi alerts:write"))
         .await;
+    // Past the cooldown between two fetches (100 ms here): the gateway's
+    // first fetch of the keys may be more recent than that.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     // A key the gateway has not seen: fetched, and the token accepted.
     assert_eq!(granted(&app, &after).await, (200, None, None));
     // The keys fetched no longer hold the old one.
