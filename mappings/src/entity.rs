@@ -776,11 +776,10 @@ impl Entity for Event {
             })
             .transpose()?;
         let rrule = v.take("rrule").map(Cow::into_owned);
+        // Checked against the event's own start, as its occurrences will be
+        // expanded.
         if let Some(rule) = &rrule {
-            let probe = format!("DTSTART:20270101T000000Z\nRRULE:{rule}");
-            // A rule is ASCII (RFC 5545, 3.3.10); the parser panics on
-            // other characters in BYDAY.
-            if !rule.is_ascii() || probe.parse::<rrule::RRuleSet>().is_err() {
+            if passerelle_schema::event::rule_set(start, rule).is_none() {
                 return Err(FieldError::new(
                     "rrule",
                     format!("{rule:?} is not a recurrence rule"),

@@ -9,7 +9,7 @@ use crate::ids::Uai;
 use crate::partner::Partner;
 
 mod occurrences;
-pub use occurrences::{Occurrence, ReadRule};
+pub use occurrences::{rule_set, Occurrence, ReadRule};
 
 /// An event of an orientation site: an open day, a forum, the Quinzaine de
 /// l'apprentissage, a company visit.

@@ -62,6 +62,65 @@ const MAX_OCCURRENCES: u16 = 500;
 /// The days an event's occurrences are expanded over at once, at least.
 const EXPANDED_DAYS: i64 = 400;
 
+/// The recurrence set `rule` makes from `start`, as occurrences are
+/// expanded: in the start's zone (Paris for a day), from its local time.
+/// `None` when it is not a rule; a rule is checked so, against its own
+/// start, since what it may hold depends on it (an `UNTIL` before 2027 is
+/// a rule of a past series, not a wrong one).
+pub fn rule_set(start: EventTime, rule: &str) -> Option<rrule::RRuleSet> {
+    let local = match start {
+        EventTime::Date { date } => date.and_hms_opt(0, 0, 0)?,
+        EventTime::DateTime { at, tz } => at.with_timezone(&tz).naive_local(),
+    };
+    // The parser panics on characters that are not ASCII (RFC 5545 rules
+    // are ASCII, 3.3.10).
+    if !rule.is_ascii() {
+        return None;
+    }
+    format!(
+        "DTSTART;TZID={}:{}\nRRULE:{}",
+        start.zone().name(),
+        local.format("%Y%m%dT%H%M%S"),
+        as_written_for(start, rule)
+    )
+    .parse()
+    .ok()
+}
+
+/// `rule` as the recurrence parser takes it, read as calendar clients read
+/// what calendar software writes: without the spaces some put between
+/// values (`BYDAY=MO, WE`), and an `UNTIL` in the start's own form. A
+/// start in a zone wants an `UNTIL` in UTC (RFC 5545, 3.3.10); Outlook
+/// writes it in local time (`UNTIL=20200101T000000`) and Google, for a
+/// day's event, as a date: read in the start's zone, through the end of
+/// that day for a date, as the reference implementations do.
+fn as_written_for(start: EventTime, rule: &str) -> String {
+    let zone = start.zone();
+    rule.split(';')
+        .map(|part| {
+            let part: String = part.chars().filter(|c| !c.is_whitespace()).collect();
+            let Some(until) = part
+                .strip_prefix("UNTIL=")
+                .or_else(|| part.strip_prefix("until="))
+            else {
+                return part;
+            };
+            let local = match until.len() {
+                8 => chrono::NaiveDate::parse_from_str(until, "%Y%m%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(23, 59, 59)),
+                15 => chrono::NaiveDateTime::parse_from_str(until, "%Y%m%dT%H%M%S").ok(),
+                _ => None,
+            };
+            match local.and_then(|l| zone.from_local_datetime(&l).latest()) {
+                Some(at) => format!("UNTIL={}", at.with_timezone(&Utc).format("%Y%m%dT%H%M%SZ")),
+                None => part,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 impl EventTime {
     /// The time zone its recurrences follow: Paris for a day.
     pub fn zone(self) -> Tz {
@@ -242,24 +301,10 @@ impl Event {
         if let Some(e) = expanded.as_ref().filter(|e| e.from <= from && to <= e.to) {
             return Some(starts_within(e));
         }
-        let set = self.read_rule.rule.get_or_init(|| {
-            let local = match self.start {
-                EventTime::Date { date } => date.and_hms_opt(0, 0, 0)?,
-                EventTime::DateTime { at, tz } => at.with_timezone(&tz).naive_local(),
-            };
-            let text = format!(
-                "DTSTART;TZID={}:{}\nRRULE:{}",
-                tz.name(),
-                local.format("%Y%m%dT%H%M%S"),
-                rule
-            );
-            // The parser panics on characters that are not ASCII.
-            if rule.is_ascii() {
-                text.parse().ok()
-            } else {
-                None
-            }
-        });
+        let set = self
+            .read_rule
+            .rule
+            .get_or_init(|| rule_set(self.start, rule));
         // Expanded over a longer window than asked, so that the windows of
         // the next requests, which start a little later, are read from it.
         let until = to.max(from + chrono::Duration::days(EXPANDED_DAYS));
@@ -441,6 +486,49 @@ mod tests {
                 assert!(!kept.is_empty());
             }
         }
+    }
+
+    #[test]
+    fn rules_are_read_against_their_own_start_as_calendar_software_writes_them() {
+        // A series that ended in 2019: its occurrences then, none after.
+        let mut past = event(
+            "20190107T090000",
+            Some("FREQ=WEEKLY;UNTIL=20190121T080000Z"),
+        );
+        past.end = Some(paris("20190107T100000"));
+        assert_eq!(
+            starts(&past, "2019-01-01T00:00:00Z", "2019-12-31T00:00:00Z"),
+            [
+                "2019-01-07T08:00:00+00:00",
+                "2019-01-14T08:00:00+00:00",
+                "2019-01-21T08:00:00+00:00"
+            ]
+        );
+        assert!(starts(&past, "2027-01-01T00:00:00Z", "2027-12-31T00:00:00Z").is_empty());
+        // Outlook's UNTIL in local time, inclusive; spaces between values.
+        let mut outlook = event(
+            "20270104T090000",
+            Some("FREQ=WEEKLY;BYDAY=MO, WE;UNTIL=20270113T090000"),
+        );
+        outlook.end = Some(paris("20270104T100000"));
+        assert_eq!(
+            starts(&outlook, "2027-01-01T00:00:00Z", "2027-12-31T00:00:00Z"),
+            [
+                "2027-01-04T08:00:00+00:00",
+                "2027-01-06T08:00:00+00:00",
+                "2027-01-11T08:00:00+00:00",
+                "2027-01-13T08:00:00+00:00"
+            ]
+        );
+        // Google's day event until a date: that day included.
+        let mut google = event("20250320T000000", Some("FREQ=YEARLY;UNTIL=20280320"));
+        google.start = EventTime::parse_ical("20250320", None).unwrap();
+        google.end = Some(EventTime::parse_ical("20250321", None).unwrap());
+        assert_eq!(
+            starts(&google, "2025-01-01T00:00:00Z", "2030-01-01T00:00:00Z").len(),
+            4
+        );
+        assert!(rule_set(past.start, "FREQ=SOMETIMES").is_none());
     }
 
     #[test]
