@@ -41,10 +41,12 @@ pub(crate) enum Transform {
     /// midnight.
     DateTime { format: String, timezone: Tz },
     /// A partner's code → the unified code, by a named list (compared
-    /// without case or accents); a code not in the list is an error.
+    /// without case or accents); a code not in the list is `otherwise`,
+    /// or an error without it.
     CodeList {
         name: String,
         entries: BTreeMap<String, String>,
+        otherwise: Option<String>,
     },
     /// The value used when the field has none.
     Default(String),
@@ -130,7 +132,32 @@ impl Transform {
                 _ => return Err("transform `datetime` takes a format or {format, timezone}".into()),
             },
             "code_list" => {
-                let list = text_arg("the name of a code list")?;
+                // A list's name, or `{ list, otherwise }`: the code of any
+                // value the list does not hold, rather than a refusal.
+                let (list, otherwise) = match arg {
+                    Some(toml::Value::Table(t)) => {
+                        let list = t
+                            .get("list")
+                            .and_then(toml::Value::as_str)
+                            .ok_or("transform `code_list` needs a `list`")?;
+                        let otherwise = match t.get("otherwise") {
+                            Some(toml::Value::String(o)) => Some(o.clone()),
+                            None => None,
+                            Some(_) => return Err("`otherwise` of `code_list` is a code".into()),
+                        };
+                        if let Some(k) = t
+                            .keys()
+                            .find(|k| !matches!(k.as_str(), "list" | "otherwise"))
+                        {
+                            return Err(format!("transform `code_list` has no setting `{k}`"));
+                        }
+                        (list.to_owned(), otherwise)
+                    }
+                    _ => (
+                        text_arg("the name of a code list, or { list, otherwise }")?,
+                        None,
+                    ),
+                };
                 let entries = code_lists
                     .get(&list)
                     .ok_or_else(|| format!("code list {list:?} is not defined in [code_lists]"))?;
@@ -140,6 +167,7 @@ impl Transform {
                         .map(|(k, v)| (reference::fold_name(k), v.clone()))
                         .collect(),
                     name: list,
+                    otherwise,
                 }
             }
             "default" => Transform::Default(text_arg("the default value")?),
@@ -284,8 +312,13 @@ impl Transform {
             Transform::DateTime { format, timezone } => parse_datetime(v.trim(), format, *timezone)
                 .ok_or_else(|| format!("{v:?} is not a date-time in the format {format:?}"))?
                 .into(),
-            Transform::CodeList { name, entries } => entries
+            Transform::CodeList {
+                name,
+                entries,
+                otherwise,
+            } => entries
                 .get(&reference::fold_name(&v))
+                .or(otherwise.as_ref())
                 .map(|code| Cow::Borrowed(code.as_str()))
                 .ok_or_else(|| format!("{:?} is not in the code list {name:?}", v.trim()))?,
             // A value that is already an INSEE code of Normandy is kept.
@@ -531,6 +564,32 @@ mod tests {
         assert!(e.contains("not in the code list"), "{e}");
         let e = run(&t("{commune_lookup = {postcode = \"cp\"}}"), "Paris").unwrap_err();
         assert!(e.contains("no Normandy commune"), "{e}");
+    }
+
+    #[test]
+    fn a_code_list_may_give_a_code_to_what_it_does_not_hold() {
+        let mut lists = BTreeMap::new();
+        lists.insert(
+            "k".to_owned(),
+            BTreeMap::from([("Forum".to_owned(), "forum".to_owned())]),
+        );
+        let parse = |text: &str| {
+            let v: toml::Table = toml::from_str(&format!("t = {text}")).unwrap();
+            Transform::parse(&v["t"], &lists)
+        };
+        let otherwise = parse("{code_list = {list = \"k\", otherwise = \"other\"}}").unwrap();
+        assert_eq!(run(&otherwise, "forum").unwrap(), ["forum"]);
+        assert_eq!(run(&otherwise, "Salon").unwrap(), ["other"]);
+        let strict = parse("{code_list = {list = \"k\"}}").unwrap();
+        assert!(run(&strict, "Salon").is_err());
+        for bad in [
+            "{code_list = {otherwise = \"other\"}}",
+            "{code_list = {list = \"k\", otherwise = 3}}",
+            "{code_list = {list = \"k\", else = \"x\"}}",
+            "{code_list = {list = \"nope\"}}",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

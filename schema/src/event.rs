@@ -28,6 +28,11 @@ pub struct Event {
     pub description: Option<String>,
     /// What kind of event it is.
     pub kind: EventKind,
+    /// The partner's own word for its kind (its calendar's first
+    /// `CATEGORIES`), kept whether or not it is one Passerelle knows: an
+    /// unknown one is `Other`.
+    #[serde(default)]
+    pub kind_label: Option<String>,
     /// When it starts.
     pub start: EventTime,
     /// When it ends (exclusive, as iCalendar has it): its `DTEND`, its

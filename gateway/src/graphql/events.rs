@@ -250,6 +250,12 @@ impl EventNode {
         self.0.event.kind.into()
     }
 
+    /// The partner's own word for its kind, as its calendar gives it
+    /// (`Salon` for an `OTHER` the mapping does not know).
+    async fn kind_label(&self) -> Option<&str> {
+        self.0.event.kind_label.as_deref()
+    }
+
     /// Whether it takes place: `CANCELLED` occurrences are listed only
     /// when the filter asks for them.
     async fn status(&self) -> EventStatus {

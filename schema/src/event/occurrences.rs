@@ -410,6 +410,7 @@ mod tests {
             title: "Portes ouvertes".into(),
             description: None,
             kind: EventKind::OpenDay,
+            kind_label: None,
             start: paris(start),
             end: Some(paris("20270306T160000")),
             duration: None,
