@@ -737,10 +737,13 @@ impl Entity for Event {
         let start_tzid = v.one("start_tzid");
         let start = EventTime::parse_ical(v.required("start")?, start_tzid)
             .map_err(|e| FieldError::new("start", e))?;
+        // An end in no zone beside a start in one is in the start's, as
+        // calendar clients read it.
         let end = v
             .one("end")
             .map(|e| {
-                EventTime::parse_ical(e, v.one("end_tzid")).map_err(|e| FieldError::new("end", e))
+                EventTime::parse_ical(e, v.one("end_tzid").or(start_tzid))
+                    .map_err(|e| FieldError::new("end", e))
             })
             .transpose()?;
         if end.is_some_and(|e| e.instant() < start.instant()) {

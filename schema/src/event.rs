@@ -218,6 +218,18 @@ impl EventDuration {
             return Err(format!("{v:?} is negative"));
         }
         let rest = rest.strip_prefix('P').ok_or_else(bad)?;
+        // `PT1W`, weeks written among the time's units, as calendar
+        // clients read it: one week.
+        let rest = match rest.strip_prefix('T') {
+            Some(w)
+                if w.len() > 1
+                    && w.ends_with('W')
+                    && w[..w.len() - 1].bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                w
+            }
+            _ => rest,
+        };
         let (date, time) = match rest.split_once('T') {
             Some((d, t)) if !t.is_empty() => (d, Some(t)),
             Some(_) => return Err(bad()),

@@ -542,6 +542,8 @@ mod tests {
             })
         );
         assert_eq!(EventDuration::parse_ical("P2W").unwrap().days, 14);
+        // Weeks among the time's units, as calendar clients read them.
+        assert_eq!(EventDuration::parse_ical("PT1W").unwrap().days, 7);
         assert_eq!(EventDuration::parse_ical("+PT15M").unwrap().seconds, 900);
         for bad in [
             "PT",
