@@ -603,18 +603,49 @@ pub fn ical_decode(bytes: &[u8]) -> Result<String, PayloadError> {
     String::from_utf8(out).map_err(|e| PayloadError::Encoding(format!("not UTF-8: {e}")))
 }
 
-/// The time zones named by a calendar's `TZID`s: Olson names as they are,
-/// others as the calendar's `VTIMEZONE` of that name defines them.
+/// Windows time zone names and the IANA zone CLDR maps each to (territory
+/// 001), as `mappings/reference/README.md` says where they come from.
+const WINDOWS_ZONES: &str = include_str!("../reference/windows-zones.csv");
+
+/// The IANA zone of a Windows time zone name (`W. Europe Standard Time`).
+fn windows_zone(name: &str) -> Option<chrono_tz::Tz> {
+    WINDOWS_ZONES
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit_once(','))
+        .find(|(windows, _)| windows.eq_ignore_ascii_case(name))
+        .and_then(|(_, iana)| iana.parse().ok())
+}
+
+/// The time zones named by a calendar's `TZID`s: Olson names as they are
+/// (a stray colon or quotes taken off), Windows names as CLDR maps them,
+/// others as the calendar's `VTIMEZONE` of that name defines them, and
+/// failing all of that, the zone the calendar says it is in
+/// (`X-WR-TIMEZONE`, as Google and Apple write it).
 struct Zones<'c> {
     defined: Vec<(&'c str, &'c icalendar::parser::Component<'c>)>,
     read: Vec<(String, Option<chrono_tz::Tz>)>,
+    calendar: Option<chrono_tz::Tz>,
 }
 
 impl<'c> Zones<'c> {
-    fn new(calendar: &'c [icalendar::parser::Component<'c>]) -> Self {
+    fn new(
+        calendar: &'c [icalendar::parser::Component<'c>],
+        properties: &'c [icalendar::parser::Property<'c>],
+    ) -> Self {
         let mut defined = Vec::new();
+        let x_wr = |props: &[icalendar::parser::Property<'_>]| {
+            props
+                .iter()
+                .find(|p| p.name.as_str().eq_ignore_ascii_case("X-WR-TIMEZONE"))
+                .and_then(|p| p.val.as_str().trim().parse::<chrono_tz::Tz>().ok())
+        };
+        let mut own = x_wr(properties);
         let mut stack: Vec<&icalendar::parser::Component<'_>> = calendar.iter().collect();
         while let Some(c) = stack.pop() {
+            if c.name.as_str().eq_ignore_ascii_case("VCALENDAR") {
+                own = own.or_else(|| x_wr(&c.properties));
+            }
             if c.name.as_str().eq_ignore_ascii_case("VTIMEZONE") {
                 let tzid = c
                     .properties
@@ -631,6 +662,7 @@ impl<'c> Zones<'c> {
         Self {
             defined,
             read: Vec::new(),
+            calendar: own,
         }
     }
 
@@ -645,11 +677,18 @@ impl<'c> Zones<'c> {
         if self.read.len() >= MAX_DEFINED_ZONES {
             return None;
         }
-        let tz = self
-            .defined
-            .iter()
-            .find(|(t, _)| *t == tzid)
-            .and_then(|(_, c)| crate::vtimezone::defined_zone(c));
+        let plain = tzid.trim().trim_matches('"').trim_end_matches(':').trim();
+        let tz = plain
+            .parse()
+            .ok()
+            .or_else(|| windows_zone(plain))
+            .or_else(|| {
+                self.defined
+                    .iter()
+                    .find(|(t, _)| *t == tzid || t.trim_end_matches(':').trim() == plain)
+                    .and_then(|(_, c)| crate::vtimezone::defined_zone(c))
+            })
+            .or(self.calendar);
         self.read.push((tzid.to_owned(), tz));
         tz
     }
@@ -698,7 +737,7 @@ pub fn ical_records(text: &str, component: &str) -> Result<Vec<Json<'static>>, P
             format: "iCalendar",
             reason: e.lines().next().unwrap_or("unreadable").to_owned(),
         })?;
-    let mut zones = Zones::new(&calendar.components);
+    let mut zones = Zones::new(&calendar.components, &calendar.properties);
     let mut records = Vec::new();
     let mut stack: Vec<&icalendar::parser::Component<'_>> = calendar.components.iter().collect();
     while let Some(c) = stack.pop() {
@@ -996,6 +1035,21 @@ fn insert_child<'a>(members: &mut Members<'a>, name: Cow<'a, str>, child: Json<'
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_windows_zone_of_the_table_is_an_iana_zone() {
+        let rows: Vec<&str> = WINDOWS_ZONES.lines().skip(1).collect();
+        assert!(rows.len() > 100, "{}", rows.len());
+        for row in rows {
+            let (windows, iana) = row.rsplit_once(',').unwrap();
+            assert!(iana.parse::<chrono_tz::Tz>().is_ok(), "{row}");
+            assert_eq!(windows_zone(windows), iana.parse().ok(), "{row}");
+        }
+        assert_eq!(
+            windows_zone("romance standard time"),
+            Some(chrono_tz::Europe::Paris)
+        );
+    }
     use serde_json::json;
 
     /// Found by the `cma_xml` and `cnfpt_soap` fuzz targets: a declaration
