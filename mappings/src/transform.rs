@@ -50,6 +50,11 @@ pub(crate) enum Transform {
     },
     /// The value used when the field has none.
     Default(String),
+    /// When the field has no value, one derived from these paths' values
+    /// in the record (`derived-` and 24 hex digits of their SHA-256): the
+    /// same record gives the same one at every read, as an identity that
+    /// a re-sync finds again.
+    Derive(Vec<crate::record::Path>),
     /// Splits each value on a separator.
     Split(String),
     /// A commune's name → its INSEE code, helped by the postcode found at
@@ -69,7 +74,7 @@ impl Transform {
         code_lists: &BTreeMap<String, BTreeMap<String, String>>,
     ) -> Result<Self, String> {
         const KNOWN: &str = "trim, collapse_whitespace, uppercase, lowercase, digits_only, int, euros, \
-             departement_from_postcode, date, lheo_date, datetime, code_list, default, split, commune_lookup, format, multiply";
+             departement_from_postcode, date, lheo_date, datetime, code_list, default, derive, split, commune_lookup, format, multiply";
         let (name, arg) = match raw {
             toml::Value::String(s) => (s.as_str(), None),
             toml::Value::Table(t) if t.len() == 1 => {
@@ -171,6 +176,16 @@ impl Transform {
                 }
             }
             "default" => Transform::Default(text_arg("the default value")?),
+            "derive" => match arg {
+                Some(toml::Value::Array(paths)) if !paths.is_empty() => Transform::Derive(
+                    paths
+                        .iter()
+                        .map(|p| p.as_str().map(crate::record::Path::parse))
+                        .collect::<Option<_>>()
+                        .ok_or("transform `derive` takes a list of paths")?,
+                ),
+                _ => return Err("transform `derive` takes a list of paths".into()),
+            },
             "multiply" => match arg {
                 Some(toml::Value::Integer(n)) if *n > 0 => Transform::Multiply(*n as u64),
                 _ => return Err("transform `multiply` takes a positive whole number".into()),
@@ -214,6 +229,22 @@ impl Transform {
                 } else {
                     values
                 })
+            }
+            Transform::Derive(paths) => {
+                if !values.iter().all(|s| s.trim().is_empty()) {
+                    return Ok(values);
+                }
+                use sha2::{Digest, Sha256};
+                let mut digest = Sha256::new();
+                for path in paths {
+                    for text in path.select(record) {
+                        digest.update(text.trim().as_bytes());
+                        digest.update([0x1f]);
+                    }
+                    digest.update([0x1e]);
+                }
+                let id = format!("derived-{}", &hex::encode(digest.finalize())[..24]);
+                return Ok(smallvec::smallvec![Cow::Owned(id)]);
             }
             Transform::Split(sep) => {
                 let mut parts = Texts::new();
@@ -346,7 +377,10 @@ impl Transform {
                 .ok_or_else(|| format!("{v:?} is not a whole number"))?
                 .to_string()
                 .into(),
-            Transform::Default(_) | Transform::Split(_) | Transform::LheoDate { .. } => v,
+            Transform::Default(_)
+            | Transform::Derive(_)
+            | Transform::Split(_)
+            | Transform::LheoDate { .. } => v,
         })
     }
 }
@@ -564,6 +598,38 @@ mod tests {
         assert!(e.contains("not in the code list"), "{e}");
         let e = run(&t("{commune_lookup = {postcode = \"cp\"}}"), "Paris").unwrap_err();
         assert!(e.contains("no Normandy commune"), "{e}");
+    }
+
+    #[test]
+    fn derive_gives_a_missing_value_from_the_record_and_keeps_a_given_one() {
+        let lists = BTreeMap::new();
+        let v: toml::Table = toml::from_str("t = {derive = [\"a\", \"b\"]}").unwrap();
+        let derive = Transform::parse(&v["t"], &lists).unwrap();
+        let record = json!({ "a": "x", "b": "y" });
+        let given = derive
+            .apply(smallvec::smallvec![Cow::Borrowed("uid-1")], &record)
+            .unwrap();
+        assert_eq!(given.as_slice(), ["uid-1"]);
+        let derived = |record: &serde_json::Value| {
+            derive
+                .apply(smallvec::smallvec![Cow::Borrowed(" ")], record)
+                .unwrap()[0]
+                .to_string()
+        };
+        let one = derived(&record);
+        assert!(one.starts_with("derived-") && one.len() == 32, "{one}");
+        assert_eq!(derived(&record), one, "the same at every read");
+        assert_ne!(derived(&json!({ "a": "x", "b": "z" })), one);
+        // Values moved from one path to the next are another record.
+        assert_ne!(derived(&json!({ "a": "xy", "b": "" })), one);
+        for bad in [
+            "t = {derive = []}",
+            "t = {derive = \"a\"}",
+            "t = {derive = [1]}",
+        ] {
+            let v: toml::Table = toml::from_str(bad).unwrap();
+            assert!(Transform::parse(&v["t"], &lists).is_err(), "{bad}");
+        }
     }
 
     #[test]
