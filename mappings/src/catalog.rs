@@ -43,6 +43,29 @@ pub struct MappedBatch<E> {
     pub rejected: Vec<RecordError>,
     /// Set when the payload broke off (a syntax error) after the records read.
     pub truncated: Option<PayloadError>,
+    /// What was done to records kept that is not a rejection, a sentence
+    /// each: an identifier derived for records without one.
+    pub notices: Vec<String>,
+}
+
+impl<E> Default for MappedBatch<E> {
+    fn default() -> Self {
+        Self {
+            records: Vec::new(),
+            rejected: Vec::new(),
+            truncated: None,
+            notices: Vec::new(),
+        }
+    }
+}
+
+/// How reading a payload a record at a time ended.
+#[derive(Debug, Default)]
+pub struct ReadEnd {
+    /// The error that stopped the reading, if any.
+    pub truncated: Option<PayloadError>,
+    /// See [`MappedBatch::notices`].
+    pub notices: Vec<String>,
 }
 
 /// The outcome of one test case of one mapping file.
@@ -289,6 +312,16 @@ impl Mapping {
             .map(|s| s.trim().to_owned())
     }
 
+    /// The paths an identifier is derived from for a record without one
+    /// (the `derive` transform of `partner_id`), if it is.
+    fn derived_from(&self) -> Option<&[record::Path]> {
+        let (_, rule) = self.rules.iter().find(|(d, _)| d.name == "partner_id")?;
+        rule.transforms.iter().find_map(|t| match t {
+            Transform::Derive(paths) => Some(&paths[..]),
+            _ => None,
+        })
+    }
+
     /// Maps one record; `index` is its position in the payload.
     pub fn map_record<E: Entity>(
         &self,
@@ -305,7 +338,7 @@ impl Mapping {
         if let Some(reason) = record.child(record::UNREADABLE).and_then(Tree::text) {
             return Err(RecordError {
                 index,
-                partner_id: None,
+                partner_id: self.partner_id(record),
                 field: "record".into(),
                 reason: reason.into_owned(),
             });
@@ -389,20 +422,26 @@ impl Mapping {
         mut input: impl std::io::Read,
         context: &[(String, String)],
         mut f: impl FnMut(Result<E, RecordError>),
-    ) -> std::io::Result<Option<PayloadError>> {
+    ) -> std::io::Result<ReadEnd> {
         let mut i = 0;
+        let mut derived = Derived::default();
         let mut each = |r: Json<'_>| {
+            derived.count(self, &r);
             f(self.map_in_context(i, r, context));
             i += 1;
         };
-        match &self.source {
-            SourceFormat::Xml { record } => record::xml_read_each(input, record, &mut each),
+        let truncated = match &self.source {
+            SourceFormat::Xml { record } => record::xml_read_each(input, record, &mut each)?,
             _ => {
                 let mut bytes = Vec::new();
                 input.read_to_end(&mut bytes)?;
-                Ok(self.each_record(&bytes, &mut each))
+                self.each_record(&bytes, &mut each)
             }
-        }
+        };
+        Ok(ReadEnd {
+            truncated,
+            notices: derived.notices(self),
+        })
     }
 
     /// Maps record `i`, with `context` added to it.
@@ -429,19 +468,18 @@ impl Mapping {
         context: &[(String, String)],
         read: impl FnOnce(&mut dyn FnMut(Json<'_>)) -> Option<PayloadError>,
     ) -> MappedBatch<E> {
-        let mut batch = MappedBatch {
-            records: Vec::new(),
-            rejected: Vec::new(),
-            truncated: None,
-        };
+        let mut batch = MappedBatch::default();
+        let mut derived = Derived::default();
         let mut i = 0;
         batch.truncated = read(&mut |r| {
+            derived.count(self, &r);
             match self.map_in_context(i, r, context) {
                 Ok(e) => batch.records.push(e),
                 Err(e) => batch.rejected.push(e),
             }
             i += 1;
         });
+        batch.notices = derived.notices(self);
         batch
     }
 
@@ -534,6 +572,36 @@ fn expected_pointer(defs: &[FieldDef], key: &str) -> Option<String> {
 
 fn toml_to_json(v: &toml::Value) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// How many records of a payload had no identifier, for a mapping that
+/// derives one.
+#[derive(Default)]
+struct Derived(usize);
+
+impl Derived {
+    fn count(&mut self, mapping: &Mapping, record: &impl Tree) {
+        if mapping.derived_from().is_some()
+            && mapping
+                .partner_id(record)
+                .is_none_or(|id| id.trim().is_empty())
+        {
+            self.0 += 1;
+        }
+    }
+
+    /// The sentence that says so, for the sync.
+    fn notices(self, mapping: &Mapping) -> Vec<String> {
+        let Some(paths) = mapping.derived_from().filter(|_| self.0 > 0) else {
+            return Vec::new();
+        };
+        let from: Vec<String> = paths.iter().map(ToString::to_string).collect();
+        vec![format!(
+            "{} of its records had no identifier: each was given one derived from its {}, the same at every sync",
+            self.0,
+            from.join(", ")
+        )]
+    }
 }
 
 /// The mapping files of a directory, `<partner>/<entity>.toml`, in order.
@@ -658,6 +726,24 @@ pub(crate) mod tests {
         );
         let failures: Vec<_> = outcomes.iter().filter(|o| o.failure.is_some()).collect();
         assert!(failures.is_empty(), "{failures:#?}");
+    }
+
+    #[test]
+    fn records_given_a_derived_identifier_are_noted_for_the_sync() {
+        let catalog = shipped();
+        let spro = passerelle_schema::partner::examples::partner("spro");
+        let events = catalog.get(spro, EntityKind::Event).unwrap();
+        let calendar = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:Forum\r\nDTSTART:20270320T090000Z\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nSUMMARY:Portes ouvertes\r\nDTSTART:20270321T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let context = [("X-SITE".to_owned(), "cio-caen".to_owned())];
+        let batch: MappedBatch<Event> = events.map_payload_with(calendar.as_bytes(), &context);
+        assert_eq!(batch.records.len(), 2);
+        assert_eq!(
+            batch.notices,
+            ["1 of its records had no identifier: each was given one derived from its X-SITE, DTSTART, SUMMARY, RECURRENCE-ID, the same at every sync"]
+        );
+        let with_uids = calendar.replace("SUMMARY:Portes", "UID:b\r\nSUMMARY:Portes");
+        let batch: MappedBatch<Event> = events.map_payload_with(with_uids.as_bytes(), &context);
+        assert!(batch.notices.is_empty(), "{:?}", batch.notices);
     }
 
     #[test]

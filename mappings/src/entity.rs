@@ -4,10 +4,10 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_schema::{
-    Cents, Contact, DiplomaLevel, Employer, Event, EventDuration, EventKind, EventStatus,
-    EventTime, Formation, GeoPoint, InseeCommune, Location, Mobility, MobilityProgram, Naf, Offer,
-    OfferSource, OfferStatus, Opco, OrientationSite, Partner, Place, Postcode, PublicEmployerType,
-    Rncp, RomeCode, Session, Siret, SiteKind, TrainingOrg, Uai,
+    Cents, Contact, DiplomaLevel, Employer, Event, EventDuration, EventKind, EventPeriod,
+    EventStatus, EventTime, Formation, GeoPoint, InseeCommune, Location, Mobility, MobilityProgram,
+    Naf, Offer, OfferSource, OfferStatus, Opco, OrientationSite, Partner, Place, Postcode,
+    PublicEmployerType, Rncp, RomeCode, Session, Siret, SiteKind, TrainingOrg, Uai,
 };
 use serde::Serialize;
 
@@ -721,6 +721,7 @@ const EVENT_FIELDS: &[FieldDef] = &[
     field("exdate", false, "/exdates"),
     field("recurrence_id", false, "/recurrence_id"),
     field("recurrence_id_tzid", false, "/recurrence_id/tz"),
+    field("recurrence_range", false, "/this_and_future"),
     field("sequence", false, "/sequence"),
     field("location", false, "/location"),
     field("url", false, "/url"),
@@ -760,18 +761,41 @@ impl Entity for Event {
             (None, None) => start.default_end(),
         });
         // Dates of a list are in UTC or a date once read (see
-        // `record::ical_records`); in no zone, they are in the start's.
-        let dates = |v: &Values<'_>, field: &'static str| {
+        // `record::ical_records`); in no zone, they are in the start's. A
+        // period is its start and its end, or its start and its length.
+        let mut periods = Vec::new();
+        let mut dates = |v: &Values<'_>, field: &'static str| {
             v.all(field)
                 .iter()
                 .map(|d| {
-                    let at = d.split_once('/').map_or(d.as_ref(), |(s, _)| s);
-                    EventTime::parse_ical(at, start_tzid).map_err(|e| FieldError::new(field, e))
+                    let time = |at| {
+                        EventTime::parse_ical(at, start_tzid).map_err(|e| FieldError::new(field, e))
+                    };
+                    let Some((at, until)) = d.split_once('/') else {
+                        return time(d);
+                    };
+                    let at = time(at)?;
+                    let end = match EventDuration::parse_ical(until) {
+                        Ok(length) => length.after(at),
+                        Err(_) => time(until)?,
+                    };
+                    if end.instant() < at.instant() {
+                        return Err(FieldError::new(
+                            field,
+                            format!("{d:?} ends before it starts"),
+                        ));
+                    }
+                    periods.push(EventPeriod {
+                        start: at.instant(),
+                        end: end.instant(),
+                    });
+                    Ok(at)
                 })
                 .collect::<Result<Vec<_>, _>>()
         };
         let rdates = dates(v, "rdate")?;
         let exdates = dates(v, "exdate")?;
+        periods.retain(|p| rdates.iter().any(|r| r.instant() == p.start));
         let recurrence_id = v
             .one("recurrence_id")
             .map(|r| {
@@ -804,7 +828,11 @@ impl Entity for Event {
             status: v.parse("status", EventStatus::parse)?.unwrap_or_default(),
             rrule,
             rdates,
+            periods,
             exdates,
+            this_and_future: v
+                .one("recurrence_range")
+                .is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE")),
             recurrence_id,
             sequence: v.parse("sequence", number::<u32>)?.unwrap_or(0),
             overrides: Vec::new(),

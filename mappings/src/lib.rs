@@ -19,7 +19,7 @@ pub mod record;
 mod transform;
 mod vtimezone;
 
-pub use catalog::{mapping_files, Catalog, MappedBatch, Mapping, TestOutcome};
+pub use catalog::{mapping_files, Catalog, MappedBatch, Mapping, ReadEnd, TestOutcome};
 pub use entity::{Entity, EntityKind};
 pub use error::{MappingFileError, RecordError};
 pub use file::SourceFormat;

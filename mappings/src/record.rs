@@ -70,6 +70,23 @@ enum Segment {
     },
 }
 
+impl std::fmt::Display for Path {
+    /// The path as written (`action/session`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, segment) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("/")?;
+            }
+            match segment {
+                Segment::Key { key, .. } => f.write_str(key)?,
+                Segment::Any => f.write_str("*")?,
+                Segment::Where { name, attr, wanted } => write!(f, "{name}[{attr}={wanted}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Path {
     /// Reads a path's text.
     pub fn parse(path: &str) -> Self {
@@ -580,12 +597,25 @@ const DATE_LIST_PROPERTIES: [&str; 2] = ["EXDATE", "RDATE"];
 /// The most `VTIMEZONE`s of one calendar read for their zone.
 const MAX_DEFINED_ZONES: usize = 16;
 
+/// An iCalendar document unfolded, and where each of its lines began in
+/// the document as written.
+#[derive(Debug, Clone)]
+pub struct IcalText {
+    /// The text, its lines unfolded.
+    pub text: String,
+    /// For each unfolded line, the number (from 1) of the written line it
+    /// began on.
+    pub lines: Vec<u32>,
+}
+
 /// Unfolds an iCalendar document's lines as octets, then reads it as
 /// UTF-8: a fold may fall inside a character (RFC 5545, 3.1), whose
 /// octets are valid only once joined.
-pub fn ical_decode(bytes: &[u8]) -> Result<String, PayloadError> {
+pub fn ical_decode(bytes: &[u8]) -> Result<IcalText, PayloadError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut out = Vec::with_capacity(bytes.len());
+    let mut lines = vec![1];
+    let mut written = 1;
     let mut i = 0;
     while i < bytes.len() {
         let fold = match &bytes[i..] {
@@ -595,12 +625,113 @@ pub fn ical_decode(bytes: &[u8]) -> Result<String, PayloadError> {
         };
         if fold == 0 {
             out.push(bytes[i]);
+            if bytes[i] == b'\n' {
+                written += 1;
+                lines.push(written);
+            }
             i += 1;
         } else {
+            written += 1;
             i += fold;
         }
     }
-    String::from_utf8(out).map_err(|e| PayloadError::Encoding(format!("not UTF-8: {e}")))
+    let text =
+        String::from_utf8(out).map_err(|e| PayloadError::Encoding(format!("not UTF-8: {e}")))?;
+    Ok(IcalText { text, lines })
+}
+
+/// The property a component's line that could not be read is replaced
+/// with, saying where and why, for the component to be refused alone.
+const MALFORMED: &str = "X-PASSERELLE-MALFORMED";
+
+/// Why a content line (RFC 5545, 3.1) cannot be read, if it cannot: a
+/// name of letters, digits and dashes, parameters, a colon, a value. The
+/// line is tried as the parser reads it, alone in a component.
+fn unreadable_line(line: &str) -> Option<String> {
+    let probe = format!("BEGIN:X\r\n{line}\r\nEND:X\r\n");
+    let read = icalendar::parser::read_calendar_simple(&probe)
+        .ok()
+        .filter(|c| matches!(&c[..], [c] if c.properties.len() == 1 && c.components.is_empty()));
+    if read.is_some() {
+        return None;
+    }
+    let name: String = line
+        .chars()
+        .take_while(|c| !matches!(c, ':' | ';'))
+        .take(40)
+        .collect();
+    Some(if !line.contains(':') {
+        format!("{name:?} has no ':' before a value")
+    } else if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        format!("{name:?} is not a property name")
+    } else {
+        format!("the parameters of {name} cannot be read")
+    })
+}
+
+/// `text` as the parser can read it, when some of its lines cannot be
+/// read: a property line that cannot be read is replaced by a
+/// [`MALFORMED`] property of its component, an `END` without its `BEGIN`
+/// is dropped (noted in the component it stood in), and a component never
+/// ended is ended where its parent is (noted in it). Lines outside any
+/// component are dropped. `lines` numbers the lines as written.
+fn ical_mend(text: &str, lines: &[u32]) -> String {
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut open: Vec<&str> = Vec::new();
+    let note = |out: &mut String, number: u32, reason: &str| {
+        out.push_str(MALFORMED);
+        out.push(':');
+        out.push_str(&format!("line {number}: {reason}").replace('\\', "/"));
+        out.push_str("\r\n");
+    };
+    fn keyword<'l>(line: &'l str, word: &str) -> Option<&'l str> {
+        line.get(..word.len())
+            .filter(|w| w.eq_ignore_ascii_case(word))
+            .map(|_| line[word.len()..].trim())
+    }
+    for (k, line) in text.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let number = lines.get(k).copied().unwrap_or(k as u32 + 1);
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Some(name) = keyword(line, "BEGIN:") {
+            open.push(name);
+            out.push_str(line);
+            out.push_str("\r\n");
+        } else if let Some(name) = keyword(line, "END:") {
+            match open.iter().rposition(|o| o.eq_ignore_ascii_case(name)) {
+                Some(at) => {
+                    while open.len() > at + 1 {
+                        let inner = open.pop().expect("deeper than at");
+                        note(&mut out, number, &format!("BEGIN:{inner} is never ended"));
+                        out.push_str(&format!("END:{inner}\r\n"));
+                    }
+                    open.pop();
+                    out.push_str(line);
+                    out.push_str("\r\n");
+                }
+                None if !open.is_empty() => {
+                    note(&mut out, number, &format!("END:{name} without its BEGIN"))
+                }
+                None => {}
+            }
+        } else if !open.is_empty() {
+            match unreadable_line(line) {
+                None => {
+                    out.push_str(line);
+                    out.push_str("\r\n");
+                }
+                Some(reason) => note(&mut out, number, &reason),
+            }
+        }
+    }
+    let last = lines.last().copied().unwrap_or(1);
+    while let Some(inner) = open.pop() {
+        note(&mut out, last, &format!("BEGIN:{inner} is never ended"));
+        out.push_str(&format!("END:{inner}\r\n"));
+    }
+    out
 }
 
 /// Windows time zone names and the IANA zone CLDR maps each to (territory
@@ -695,17 +826,15 @@ impl<'c> Zones<'c> {
 }
 
 /// A date-time of a list, given in `tz`, as UTC (`20270403T080000Z`); a
-/// date, a date-time already in UTC, or one in no zone, as it is; for a
-/// period, its start so. One in a zone that cannot be read is given with
-/// it (`TZID=Mars/Olympus:20270403T100000`), for the mapping to refuse.
+/// date, a date-time already in UTC, or one in no zone, as it is; a
+/// period's start and end so (`20270403T080000Z/20270403T100000Z`), or
+/// its start so and its duration as it is. One in a zone that cannot be
+/// read is given with it (`TZID=Mars/Olympus:20270403T100000`), for the
+/// mapping to refuse.
 fn ical_instant(value: &str, tzid: Option<&str>, zones: &mut Zones<'_>) -> String {
-    let (start, rest) = match value.split_once('/') {
-        Some((s, r)) => (s, Some(r)),
-        None => (value, None),
-    };
-    let in_utc = match tzid {
-        Some(tzid) if start.len() == 15 => {
-            let naive = chrono::NaiveDateTime::parse_from_str(start, "%Y%m%dT%H%M%S").ok();
+    let mut in_utc = |at: &str| match tzid {
+        Some(tzid) if at.len() == 15 => {
+            let naive = chrono::NaiveDateTime::parse_from_str(at, "%Y%m%dT%H%M%S").ok();
             match (zones.zone(tzid), naive) {
                 (Some(tz), Some(naive)) => {
                     use chrono::TimeZone;
@@ -715,13 +844,13 @@ fn ical_instant(value: &str, tzid: Option<&str>, zones: &mut Zones<'_>) -> Strin
                 }
                 _ => None,
             }
-            .unwrap_or_else(|| format!("TZID={tzid}:{start}"))
+            .unwrap_or_else(|| format!("TZID={tzid}:{at}"))
         }
-        _ => start.to_owned(),
+        _ => at.to_owned(),
     };
-    match rest {
-        Some(r) => format!("{in_utc}/{r}"),
-        None => in_utc,
+    match value.split_once('/') {
+        Some((start, end)) => format!("{}/{}", in_utc(start), in_utc(end)),
+        None => in_utc(value),
     }
 }
 
@@ -730,13 +859,37 @@ fn ical_instant(value: &str, tzid: Option<&str>, zones: &mut Zones<'_>) -> Strin
 /// is replaced by the Olson name of the zone the calendar's `VTIMEZONE`
 /// defines under it; the dates of `EXDATE` and `RDATE` are one value each,
 /// in UTC when given in a zone.
-pub fn ical_records(text: &str, component: &str) -> Result<Vec<Json<'static>>, PayloadError> {
-    let unfolded = icalendar::parser::unfold(text);
-    let calendar =
-        icalendar::parser::read_calendar(&unfolded).map_err(|e| PayloadError::Syntax {
-            format: "iCalendar",
-            reason: e.lines().next().unwrap_or("unreadable").to_owned(),
-        })?;
+///
+/// A component with a line that cannot be read is a record that carries
+/// the line's number and why under [`UNREADABLE`], so that it is refused
+/// alone; the document is refused whole only when it is no calendar at
+/// all.
+pub fn ical_records(text: &IcalText, component: &str) -> Result<Vec<Json<'static>>, PayloadError> {
+    let unreadable = |e: String| PayloadError::Syntax {
+        format: "iCalendar",
+        reason: e
+            .lines()
+            .find(|l| !l.trim().is_empty() && l.trim() != "error:")
+            .unwrap_or("unreadable")
+            .trim()
+            .to_owned(),
+    };
+    let is_calendar = text.text.lines().any(|l| {
+        l.trim()
+            .get(..15)
+            .is_some_and(|b| b.eq_ignore_ascii_case("BEGIN:VCALENDAR"))
+    });
+    if !is_calendar {
+        return Err(unreadable("no BEGIN:VCALENDAR".into()));
+    }
+    let mended;
+    let calendar = match icalendar::parser::read_calendar(&text.text) {
+        Ok(c) => c,
+        Err(_) => {
+            mended = ical_mend(&text.text, &text.lines);
+            icalendar::parser::read_calendar(&mended).map_err(unreadable)?
+        }
+    };
     let mut zones = Zones::new(&calendar.components, &calendar.properties);
     let mut records = Vec::new();
     let mut stack: Vec<&icalendar::parser::Component<'_>> = calendar.components.iter().collect();
@@ -744,9 +897,14 @@ pub fn ical_records(text: &str, component: &str) -> Result<Vec<Json<'static>>, P
         if c.name.as_str().eq_ignore_ascii_case(component) {
             let string = |v: String| Json::String(Cow::Owned(v));
             let mut members = Members::new();
+            let mut malformed = Vec::new();
             for p in &c.properties {
                 let name = p.name.as_str().to_ascii_uppercase();
                 let raw = p.val.as_str();
+                if name == MALFORMED {
+                    malformed.push(raw.to_owned());
+                    continue;
+                }
                 let param = |key: &str| {
                     p.params
                         .iter()
@@ -795,6 +953,9 @@ pub fn ical_records(text: &str, component: &str) -> Result<Vec<Json<'static>>, P
                     Json::Object(obj)
                 };
                 insert_child(&mut members, name.into(), value);
+            }
+            if !malformed.is_empty() {
+                members.push((UNREADABLE.into(), string(malformed.join("; "))));
             }
             records.push(Json::Object(members));
         }
@@ -1151,7 +1312,7 @@ mod tests {
     #[test]
     fn icalendar_events_are_unfolded_unescaped_and_keep_their_parameters() {
         let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:e1\r\nSUMMARY:Forum de l'alternance\\, Caen\r\nDESCRIPTION:Une longue des\r\n cription\\nsur deux lignes\r\nCATEGORIES:Forum,Apprentissage\\, alternance\r\nDTSTART;TZID=Europe/Paris:20270306T100000\r\nDTEND;VALUE=DATE:20270307\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
-        let records = ical_records(text, "VEVENT").unwrap();
+        let records = ical_records(&ical_decode(text.as_bytes()).unwrap(), "VEVENT").unwrap();
         assert_eq!(records.len(), 1);
         let r = &records[0];
         assert_eq!(select(r, "SUMMARY"), vec!["Forum de l'alternance, Caen"]);
@@ -1185,7 +1346,8 @@ mod tests {
                 let text = format!(
                     "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n{line}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
                 );
-                let records = ical_records(&text, "VEVENT").unwrap();
+                let records =
+                    ical_records(&ical_decode(text.as_bytes()).unwrap(), "VEVENT").unwrap();
                 let key = name.to_ascii_uppercase();
                 assert_eq!(select(&records[0], &key), vec![want], "{line}");
             }
@@ -1214,9 +1376,60 @@ mod tests {
     }
 
     #[test]
+    fn a_line_that_cannot_be_read_refuses_its_component_alone() {
+        // Written lines 6 and 7 are one folded line; line 9 has no colon,
+        // line 13 a space in its name, and the last event never
+        // ends.
+        let text = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:a\r\nSUMMARY:Bon\r\nDESCRIPTION:une longue\r\n  description\r\nEND:VEVENT\r\nJUNK\r\nBEGIN:VEVENT\r\nUID:b\r\nSUMMARY:Ligne manquante\r\nDT START;TZID=Europe/Paris:20270101T100000\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:c\r\nSUMMARY:Sans fin\r\nEND:VALARM\r\nEND:VCALENDAR\r\n";
+        let decoded = ical_decode(text.as_bytes()).unwrap();
+        let records = ical_records(&decoded, "VEVENT").unwrap();
+        let by_uid = |uid: &str| {
+            records
+                .iter()
+                .find(|r| select(*r, "UID") == vec![uid])
+                .unwrap_or_else(|| panic!("no record {uid}"))
+        };
+        assert!(by_uid("a").child(UNREADABLE).is_none());
+        assert_eq!(
+            select(by_uid("a"), "DESCRIPTION"),
+            vec!["une longue description"]
+        );
+        assert_eq!(
+            select(by_uid("b"), UNREADABLE),
+            vec!["line 13: \"DT START\" is not a property name"]
+        );
+        assert_eq!(select(by_uid("b"), "SUMMARY"), vec!["Ligne manquante"]);
+        assert_eq!(
+            select(by_uid("c"), UNREADABLE),
+            vec!["line 18: END:VALARM without its BEGIN; line 19: BEGIN:VEVENT is never ended"]
+        );
+        // The line outside any event is no event's.
+        assert_eq!(records.len(), 3);
+        // What is no calendar at all is refused whole.
+        for nothing in ["", "<html><body>Not found</body></html>", "BEGIN:"] {
+            let decoded = ical_decode(nothing.as_bytes()).unwrap();
+            let read = ical_records(&decoded, "VEVENT");
+            assert!(read.is_err(), "{nothing:?}: {:?}", read.map(|r| r.len()));
+        }
+    }
+
+    #[test]
+    fn a_period_s_start_and_end_given_in_a_zone_are_given_in_utc() {
+        let text = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nRDATE;VALUE=PERIOD;TZID=Europe/Paris:20270310T090000/20270310T093000,20270317T090000/PT45M\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+        let records = ical_records(&ical_decode(text.as_bytes()).unwrap(), "VEVENT").unwrap();
+        assert_eq!(
+            select(&records[0], "RDATE"),
+            vec![
+                "20270310T080000Z/20270310T083000Z",
+                "20270317T080000Z/PT45M"
+            ]
+        );
+    }
+
+    #[test]
     fn date_lists_give_one_value_each_in_utc_when_zoned() {
         let text = "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Romance Standard Time\nBEGIN:STANDARD\nDTSTART:16010101T030000\nTZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\nEND:STANDARD\nBEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\nEND:DAYLIGHT\nEND:VTIMEZONE\nBEGIN:VEVENT\nDTSTART;TZID=Romance Standard Time:20270106T140000\nEXDATE;TZID=Romance Standard Time:20270113T140000,20270714T140000\nEXDATE;TZID=Europe/Paris:20270120T140000\nEXDATE;VALUE=DATE:20270127\nEXDATE:20270203T130000Z\nRDATE;TZID=Mars/Olympus:20270210T140000\nRDATE;VALUE=PERIOD;TZID=Europe/Paris:20270217T140000/PT2H\nRDATE:20270224T140000\nEND:VEVENT\nEND:VCALENDAR\n";
-        let records = ical_records(text, "VEVENT").unwrap();
+        let records = ical_records(&ical_decode(text.as_bytes()).unwrap(), "VEVENT").unwrap();
         let r = &records[0];
         assert_eq!(select(r, "DTSTART/@TZID"), vec!["Europe/Paris"]);
         assert_eq!(

@@ -54,6 +54,10 @@ pub struct Event {
     /// Dates its recurrence adds to the rule's (`RDATE`).
     #[serde(default)]
     pub rdates: Vec<EventTime>,
+    /// Of its added dates, those given as periods (`RDATE;VALUE=PERIOD`):
+    /// the occurrence that starts at one ends at its period's end.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub periods: Vec<EventPeriod>,
     /// Dates its recurrence skips (`EXDATE`).
     #[serde(default)]
     pub exdates: Vec<EventTime>,
@@ -61,6 +65,11 @@ pub struct Event {
     /// `UID` that it replaces (`RECURRENCE-ID`).
     #[serde(default)]
     pub recurrence_id: Option<EventTime>,
+    /// For an override, whether it replaces its occurrence and every later
+    /// one (`RECURRENCE-ID;RANGE=THISANDFUTURE`): those are moved as it is
+    /// moved, and take its length, title, place and status.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub this_and_future: bool,
     /// Its revision (`SEQUENCE`): of two versions of an event or of an
     /// override, the higher wins.
     #[serde(default)]
@@ -79,6 +88,15 @@ pub struct Event {
     /// Its recurrence rule as read, once read.
     #[serde(skip)]
     pub read_rule: ReadRule,
+}
+
+/// An added occurrence given with its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventPeriod {
+    /// When it starts.
+    pub start: DateTime<Utc>,
+    /// When it ends.
+    pub end: DateTime<Utc>,
 }
 
 /// When an event starts or ends: a day (all-day events) or an instant, with

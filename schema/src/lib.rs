@@ -20,8 +20,8 @@ pub mod training;
 
 pub use allocation::{Allocation, AllocationInput, Rejection};
 pub use event::{
-    Event, EventDuration, EventKind, EventStatus, EventTime, Occurrence, OrientationSite, ReadRule,
-    SiteKind,
+    Event, EventDuration, EventKind, EventPeriod, EventStatus, EventTime, Occurrence,
+    OrientationSite, ReadRule, SiteKind,
 };
 pub use geo::{CommuneCode, Departement, GeoPoint, InseeCommune, Near, Postcode};
 pub use ids::{Cfd, IdError, Naf, Opco, Rncp, RomeCode, Siren, Siret, Uai};

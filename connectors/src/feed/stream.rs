@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use passerelle_mappings::record::PayloadError;
-use passerelle_mappings::{Entity, MappedBatch, Mapping, RecordError};
+use passerelle_mappings::{Entity, MappedBatch, Mapping, ReadEnd, RecordError};
 use passerelle_schema::Partner;
 use tokio::sync::mpsc;
 
@@ -45,6 +45,9 @@ impl<E> Default for FeedChunk<E> {
 pub struct FeedEnd {
     /// Set when the feed broke off (a syntax error) after the records read.
     pub truncated: Option<PayloadError>,
+    /// What was done to records kept that is not a rejection (see
+    /// [`MappedBatch::notices`]).
+    pub notices: Vec<String>,
     /// Its size in bytes.
     pub bytes: usize,
 }
@@ -76,6 +79,7 @@ impl<E: Entity> FeedRecords<E> {
         };
         let end = FeedEnd {
             truncated: batch.truncated,
+            notices: batch.notices,
             bytes,
         };
         for piece in [FeedPiece::Records(chunk), FeedPiece::End(end)] {
@@ -101,11 +105,7 @@ impl<E: Entity> FeedRecords<E> {
 
     /// Reads every record, into one batch, with the feed's size.
     pub async fn collect(mut self) -> Result<(MappedBatch<E>, usize), ConnectorError> {
-        let mut batch = MappedBatch {
-            records: Vec::new(),
-            rejected: Vec::new(),
-            truncated: None,
-        };
+        let mut batch = MappedBatch::default();
         loop {
             match self.next().await? {
                 FeedPiece::Records(chunk) => {
@@ -114,6 +114,7 @@ impl<E: Entity> FeedRecords<E> {
                 }
                 FeedPiece::End(end) => {
                     batch.truncated = end.truncated;
+                    batch.notices = end.notices;
                     return Ok((batch, end.bytes));
                 }
             }
@@ -172,10 +173,16 @@ pub(super) fn map_response<E: Entity>(
         let end = match read {
             Err(e) => Err(body.failed.take().unwrap_or_else(|| failed(e.to_string()))),
             // Not the character set it says: nothing of it is to be trusted.
-            Ok(Some(e @ PayloadError::Encoding(_))) => Err(failed(e.to_string())),
-            Ok(Some(e)) if mapped == 0 => Err(failed(e.to_string())),
-            Ok(truncated) => Ok(FeedPiece::End(FeedEnd {
+            Ok(ReadEnd {
+                truncated: Some(e @ PayloadError::Encoding(_)),
+                ..
+            }) => Err(failed(e.to_string())),
+            Ok(ReadEnd {
+                truncated: Some(e), ..
+            }) if mapped == 0 => Err(failed(e.to_string())),
+            Ok(ReadEnd { truncated, notices }) => Ok(FeedPiece::End(FeedEnd {
                 truncated,
+                notices,
                 bytes: body.bytes,
             })),
         };

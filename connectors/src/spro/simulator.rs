@@ -16,11 +16,13 @@
 //!
 //! Both carry a strong `ETag`. The `malformed_rate` fault breaks that share
 //! of events (a date in the wrong form, a recurrence rule that is not one, a
-//! missing title).
+//! missing title, a line that is no property), and makes the first site's
+//! calendar an HTML page, as a web server's error page served with 200.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -352,7 +354,7 @@ pub fn render(site: &Site, events: &[SimEvent], malformed_rate: f64) -> String {
         }
     }
     for e in events {
-        let broken = is_malformed(e.seq, malformed_rate).then_some(e.seq % 3);
+        let broken = is_malformed(e.seq, malformed_rate).then_some(e.seq % 4);
         line(&mut out, "BEGIN:VEVENT");
         line(&mut out, &format!("UID:{}", e.uid));
         line(&mut out, "DTSTAMP:20261101T080000Z");
@@ -395,6 +397,10 @@ pub fn render(site: &Site, events: &[SimEvent], malformed_rate: f64) -> String {
             line(&mut out, &format!("STATUS:{status}"));
         }
         line(&mut out, &format!("LOCATION:{}", escape(&e.location)));
+        if broken == Some(3) {
+            // A line pasted into the export, no property.
+            line(&mut out, "Entrée côté parking");
+        }
         line(&mut out, "END:VEVENT");
         if let Some(day) = e.quirks.cancelled {
             // The occurrence, cancelled: its own VEVENT, a later SEQUENCE.
@@ -478,11 +484,12 @@ async fn calendar(
     let Some((index, site)) = sim.sites.iter().enumerate().find(|(_, s)| s.id == id) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let body = render(
-        site,
-        &events(site, index, &sim.settings),
-        sim.faults.malformed_rate(),
-    );
+    let malformed_rate = sim.faults.malformed_rate();
+    if index == 0 && malformed_rate > 0.0 {
+        let page = "<html><body><h1>Agenda indisponible</h1></body></html>";
+        return ([(CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
+    }
+    let body = render(site, &events(site, index, &sim.settings), malformed_rate);
     let tag = document::etag(body.as_bytes());
     document::conditional(&headers, body.into(), &tag, "text/calendar; charset=utf-8")
 }

@@ -1,6 +1,7 @@
 use std::collections::HashSet;
 
-use passerelle_mappings::EntityKind;
+use passerelle_mappings::{EntityKind, MappedBatch};
+use passerelle_schema::Event;
 use passerelle_schema::{EventKind, SiteKind};
 
 use super::*;
@@ -83,7 +84,7 @@ async fn broken_events_are_rejected_one_by_one() {
             ..Default::default()
         })
         .unwrap();
-    let (_server, _, events) = sim(faults).await;
+    let (_server, _, events) = sim(faults.clone()).await;
     let FeedPull::Fetched { batch, .. } = events.pull(None).await.unwrap() else {
         panic!("a first pull fetches");
     };
@@ -91,7 +92,62 @@ async fn broken_events_are_rejected_one_by_one() {
     let mut fields: Vec<_> = batch.rejected.iter().map(|e| e.field.as_str()).collect();
     fields.sort();
     fields.dedup();
-    assert_eq!(fields, ["rrule", "start", "title"]);
+    assert_eq!(fields, ["record", "rrule", "start", "title"]);
+    // The line that is no property refuses its event alone, named.
+    let line = batch.rejected.iter().find(|e| e.field == "record").unwrap();
+    assert!(
+        line.reason
+            .contains("\"Entrée côté parking\" has no ':' before a value")
+            && line.partner_id.is_some(),
+        "{line:?}"
+    );
+    // The first site's calendar, an HTML page, was never read whole: the
+    // pull is partial, so that what is stored of that site is kept.
+    let truncated = batch
+        .truncated
+        .expect("the first site's calendar is unread");
+    assert!(
+        truncated.to_string().contains("BEGIN:VCALENDAR"),
+        "{truncated}"
+    );
+}
+
+#[tokio::test]
+async fn a_calendar_that_cannot_be_read_is_its_site_s_failure_alone() {
+    let faults = Faults::default();
+    let (_server, _, events) = sim(faults.clone()).await;
+    let FeedPull::Fetched { batch: good, .. } = events.pull(None).await.unwrap() else {
+        panic!("a first pull fetches");
+    };
+    faults
+        .update(&FaultUpdate {
+            malformed_rate: Some(0.05),
+            ..Default::default()
+        })
+        .unwrap();
+    let FeedPull::Fetched { batch, .. } = events.pull(None).await.unwrap() else {
+        panic!("a changed set fetches");
+    };
+    // Read once, the first site's calendar is served as last read: the
+    // pull is whole, the failure a rejection naming the site.
+    assert!(batch.truncated.is_none(), "{:?}", batch.truncated);
+    let first_site = &good.records[0].site;
+    let failure = batch
+        .rejected
+        .iter()
+        .find(|e| e.field == "calendar")
+        .expect("the site's failure is noted");
+    assert!(
+        failure
+            .reason
+            .contains(&format!("site {first_site} could not be read"))
+            && failure.reason.contains("served as last read"),
+        "{failure:?}"
+    );
+    let of_site =
+        |b: &MappedBatch<Event>| b.records.iter().filter(|e| &e.site == first_site).count();
+    assert!(of_site(&good) > 0);
+    assert_eq!(of_site(&batch), of_site(&good));
 }
 
 #[tokio::test]

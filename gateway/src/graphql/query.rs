@@ -355,6 +355,10 @@ pub struct SyncOutcome {
     rejected: i64,
     /// Why some records were rejected (the first hundred).
     rejections: Vec<Rejection>,
+    /// What was done to records kept that is not a rejection: an
+    /// identifier derived for records without one, a site's calendar
+    /// served as last read because it could not be read this time.
+    notices: Vec<String>,
     /// Why the sync failed.
     error: Option<String>,
 }
@@ -381,6 +385,7 @@ impl From<&crate::store::SyncRun> for SyncOutcome {
             records: r.records,
             rejected: r.rejected,
             rejections: serde_json::from_str(&r.rejects).unwrap_or_default(),
+            notices: serde_json::from_str(&r.notes).unwrap_or_default(),
             error: r.error.clone(),
         }
     }

@@ -335,6 +335,7 @@ impl<E: InMemory> SyncedFeed<E> {
             records: 0,
             rejected: 0,
             rejects: "[]".into(),
+            notes: "[]".into(),
             error: None,
             error_code: None,
             etag: etag.clone(),
@@ -446,6 +447,7 @@ impl<E: InMemory> SyncedFeed<E> {
         run.rejects =
             serde_json::to_string(&rejected.iter().take(KEPT_REJECTS).collect::<Vec<_>>())
                 .expect("errors serialize");
+        run.notes = serde_json::to_string(&end.notices).expect("sentences serialize");
         if let Some(t) = &end.truncated {
             run.error = Some(format!("feed truncated: {t}"));
             run.error_code = Some("PARTNER_BAD_RESPONSE".into());

@@ -83,6 +83,10 @@ pub struct SyncRun {
     pub rejected: i64,
     /// The rejections (the first hundred), as JSON.
     pub rejects: String,
+    /// What was done to records kept that is not a rejection (an
+    /// identifier derived, a calendar served as last read), as a JSON
+    /// array of sentences.
+    pub notes: String,
     /// Why the sync failed.
     pub error: Option<String>,
     /// The error code of a failed sync, as clients see it.
@@ -387,7 +391,7 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<SyncRun>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, partner, entity, started_at, duration_ms, outcome, records, rejected, rejects, error, error_code, etag, replica \
+            "SELECT id, partner, entity, started_at, duration_ms, outcome, records, rejected, rejects, notes, error, error_code, etag, replica \
              FROM sync_runs WHERE partner = $1 AND entity = $2 ORDER BY id DESC LIMIT $3",
         )
         .bind(partner)
@@ -499,8 +503,8 @@ where
     E: sqlx::Executor<'c, Database = sqlx::Any>,
 {
     sqlx::query(
-        "INSERT INTO sync_runs (id, partner, entity, started_at, duration_ms, outcome, records, rejected, rejects, error, error_code, etag, replica) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO sync_runs (id, partner, entity, started_at, duration_ms, outcome, records, rejected, rejects, notes, error, error_code, etag, replica) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .bind(run.id)
     .bind(&run.partner)
@@ -511,6 +515,7 @@ where
     .bind(run.records)
     .bind(run.rejected)
     .bind(&run.rejects)
+    .bind(&run.notes)
     .bind(&run.error)
     .bind(&run.error_code)
     .bind(&run.etag)
@@ -531,6 +536,7 @@ fn run_from_row(r: &AnyRow) -> Result<SyncRun, StoreError> {
         records: r.try_get("records")?,
         rejected: r.try_get("rejected")?,
         rejects: r.try_get("rejects")?,
+        notes: r.try_get("notes")?,
         error: r.try_get("error")?,
         error_code: r.try_get("error_code")?,
         etag: r.try_get("etag")?,
@@ -553,6 +559,7 @@ mod tests {
             records: 2,
             rejected: 0,
             rejects: "[]".into(),
+            notes: "[]".into(),
             error: None,
             error_code: None,
             etag: Some(format!("\"e{id}\"")),

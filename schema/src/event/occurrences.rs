@@ -211,14 +211,44 @@ impl Event {
         starts.retain(|s| *s >= from && *s < to && !skipped.contains(s));
         starts.sort_unstable();
         starts.dedup();
+        // Overrides of an occurrence and every later one, by the
+        // occurrence they start from.
+        let mut futures: Vec<(DateTime<Utc>, usize)> = self
+            .overrides
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.this_and_future)
+            .filter_map(|(i, o)| Some((o.recurrence_id?.instant(), i)))
+            .collect();
+        futures.sort_unstable();
         let mut out: Vec<Occurrence> = starts
             .into_iter()
-            .map(|s| Occurrence {
-                start: s,
-                end: self.end_after(s),
-                all_day,
-                status: self.status,
-                detail: None,
+            .map(|s| {
+                let future = futures.partition_point(|(from, _)| *from < s);
+                match future.checked_sub(1).map(|f| futures[f]) {
+                    Some((from, i)) => {
+                        let o = &self.overrides[i];
+                        let moved = s + (o.start.instant() - from);
+                        Occurrence {
+                            start: moved,
+                            end: o.end_after(moved),
+                            all_day: o.start.is_date(),
+                            status: self.status_with(o),
+                            detail: Some(i),
+                        }
+                    }
+                    None => Occurrence {
+                        start: s,
+                        end: self
+                            .periods
+                            .iter()
+                            .find(|p| p.start == s)
+                            .map_or_else(|| self.end_after(s), |p| p.end),
+                        all_day,
+                        status: self.status,
+                        detail: None,
+                    },
+                }
             })
             .collect();
         for (i, o) in self.overrides.iter().enumerate() {
@@ -228,16 +258,22 @@ impl Event {
                     start: s,
                     end: o.end_after(s),
                     all_day: o.start.is_date(),
-                    status: match self.status {
-                        EventStatus::Cancelled => EventStatus::Cancelled,
-                        _ => o.status,
-                    },
+                    status: self.status_with(o),
                     detail: Some(i),
                 });
             }
         }
         out.sort_by_key(|o| o.start);
         out
+    }
+
+    /// The status of an occurrence that override `o` replaces: every
+    /// occurrence of a cancelled event is cancelled.
+    fn status_with(&self, o: &Event) -> EventStatus {
+        match self.status {
+            EventStatus::Cancelled => EventStatus::Cancelled,
+            _ => o.status,
+        }
     }
 
     /// The event or override whose title, place and description an
@@ -395,7 +431,7 @@ impl Event {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::EventKind;
+    use crate::event::{EventKind, EventPeriod};
     use crate::partner::examples;
 
     fn paris(t: &str) -> EventTime {
@@ -417,6 +453,8 @@ mod tests {
             status: EventStatus::Confirmed,
             rrule: rrule.map(str::to_owned),
             rdates: Vec::new(),
+            periods: Vec::new(),
+            this_and_future: false,
             exdates: Vec::new(),
             recurrence_id: None,
             sequence: 0,
@@ -664,6 +702,77 @@ mod tests {
             starts(e, "2027-04-01T00:00:00Z", "2027-04-05T00:00:00Z"),
             Vec::<String>::new()
         );
+    }
+
+    #[test]
+    fn an_override_of_this_and_future_occurrences_moves_every_later_one() {
+        // Weekly on Wednesdays at 10:00; from the third, moved to 14:00 for
+        // two hours and renamed.
+        let mut master = event("20270303T100000", Some("FREQ=WEEKLY;COUNT=5"));
+        master.end = Some(paris("20270303T160000"));
+        let mut later = event("20270317T140000", None);
+        later.recurrence_id = Some(paris("20270317T100000"));
+        later.this_and_future = true;
+        later.end = Some(paris("20270317T160000"));
+        later.title = "Atelier (nouvel horaire)".into();
+        let e = &Event::gather(vec![master, later])[0];
+        let all = e.occurrences(
+            "2027-03-01T00:00:00Z".parse().unwrap(),
+            "2027-05-01T00:00:00Z".parse().unwrap(),
+        );
+        let seen: Vec<(String, i64, &str)> = all
+            .iter()
+            .map(|o| {
+                (
+                    o.start.to_rfc3339(),
+                    (o.end - o.start).num_hours(),
+                    e.details(o).title.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("2027-03-03T09:00:00+00:00".into(), 6, "Portes ouvertes"),
+                ("2027-03-10T09:00:00+00:00".into(), 6, "Portes ouvertes"),
+                (
+                    "2027-03-17T13:00:00+00:00".into(),
+                    2,
+                    "Atelier (nouvel horaire)"
+                ),
+                (
+                    "2027-03-24T13:00:00+00:00".into(),
+                    2,
+                    "Atelier (nouvel horaire)"
+                ),
+                // After the change of time: still 14:00 in Paris.
+                (
+                    "2027-03-31T12:00:00+00:00".into(),
+                    2,
+                    "Atelier (nouvel horaire)"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_added_period_ends_at_its_own_end() {
+        let mut e = event("20270303T100000", None);
+        e.end = Some(paris("20270303T160000"));
+        e.rdates = vec![paris("20270310T090000")];
+        e.periods = vec![EventPeriod {
+            start: paris("20270310T090000").instant(),
+            end: paris("20270310T093000").instant(),
+        }];
+        let all = e.occurrences(
+            "2027-03-01T00:00:00Z".parse().unwrap(),
+            "2027-04-01T00:00:00Z".parse().unwrap(),
+        );
+        let lengths: Vec<i64> = all
+            .iter()
+            .map(|o| (o.end - o.start).num_minutes())
+            .collect();
+        assert_eq!(lengths, [360, 30]);
     }
 
     #[test]
