@@ -2,7 +2,9 @@
 # Runs Passerelle's whole test suite on a fresh machine: installs what the
 # tests need (Node packages for the GraphQL-over-HTTP audit and for
 # composing and serving a supergraph, rotel as the
-# traces tests' OpenTelemetry collector, PostgreSQL for the store tests,
+# traces tests' OpenTelemetry collector, PyPI icalendar and
+# recurring-ical-events as the calendars' reference implementation,
+# PostgreSQL for the store tests,
 # started as a throwaway cluster; Chromium and its driver for the console's
 # browser tests, with axe-core; the console's build, checked against the
 # committed one), checks the formatting and lints, then
@@ -45,6 +47,15 @@ if ! python3 -c 'import rotel' >/dev/null 2>&1; then
   echo "== installing rotel (the OTLP collector of the traces tests)"
   # Debian's Python refuses packages outside a virtual environment unless told.
   PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check rotel
+fi
+
+if ! python3 -c 'import icalendar, recurring_ical_events' >/dev/null 2>&1; then
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+  fi
+  echo "== installing icalendar and recurring-ical-events (the calendars' reference implementation)"
+  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check \
+    "icalendar==6.3.1" "recurring-ical-events==3.8.0"
 fi
 
 echo "== cargo fmt --check"

@@ -803,7 +803,9 @@ impl Entity for Event {
                     .map_err(|e| FieldError::new("recurrence_id", e))
             })
             .transpose()?;
-        let rrule = v.take("rrule").map(Cow::into_owned);
+        // Several rules (RFC 2445 allowed them, Zimbra writes them) are
+        // kept one a line.
+        let rrule = Some(v.all("rrule").join("\n")).filter(|r| !r.is_empty());
         // Checked against the event's own start, as its occurrences will be
         // expanded.
         if let Some(rule) = &rrule {

@@ -669,9 +669,58 @@ fn unreadable_line(line: &str) -> Option<String> {
     })
 }
 
+/// A content line whose parameter values are quoted, as RFC 5545 allows
+/// any of them to be (3.2), so that values the parser refuses unquoted
+/// are read: Apple writes `=`, `/` and `\;` in them
+/// (`X-APPLE-MAPKIT-HANDLE=CAES…==`). `None` when a value holds a quote.
+fn requoted(line: &str) -> Option<String> {
+    let mut parts: Vec<String> = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.char_indices();
+    let value = loop {
+        let (i, c) = chars.next()?;
+        match c {
+            '"' => quoted = !quoted,
+            '\\' if !quoted => {
+                let (_, next) = chars.next()?;
+                parts.last_mut()?.push(c);
+                parts.last_mut()?.push(next);
+                continue;
+            }
+            ';' if !quoted => {
+                parts.push(String::new());
+                continue;
+            }
+            ':' if !quoted => break &line[i + 1..],
+            _ => {}
+        }
+        parts.last_mut()?.push(c);
+    };
+    let mut out = parts[0].clone();
+    for param in &parts[1..] {
+        let (key, v) = param.split_once('=')?;
+        out.push(';');
+        out.push_str(key);
+        out.push('=');
+        if v.starts_with('"') {
+            out.push_str(v);
+        } else if v.contains('"') {
+            return None;
+        } else {
+            out.push('"');
+            out.push_str(v);
+            out.push('"');
+        }
+    }
+    out.push(':');
+    out.push_str(value);
+    Some(out)
+}
+
 /// `text` as the parser can read it, when some of its lines cannot be
-/// read: a property line that cannot be read is replaced by a
-/// [`MALFORMED`] property of its component, an `END` without its `BEGIN`
+/// read: a property line that cannot be read, even with its parameter
+/// values quoted, is replaced by a [`MALFORMED`] property of its
+/// component (an extension property's is dropped), an `END` without its `BEGIN`
 /// is dropped (noted in the component it stood in), and a component never
 /// ended is ended where its parent is (noted in it). Lines outside any
 /// component are dropped. `lines` numbers the lines as written.
@@ -717,12 +766,19 @@ fn ical_mend(text: &str, lines: &[u32]) -> String {
                 None => {}
             }
         } else if !open.is_empty() {
-            match unreadable_line(line) {
-                None => {
-                    out.push_str(line);
+            let Some(reason) = unreadable_line(line) else {
+                out.push_str(line);
+                out.push_str("\r\n");
+                continue;
+            };
+            match requoted(line).filter(|l| unreadable_line(l).is_none()) {
+                Some(mended) => {
+                    out.push_str(&mended);
                     out.push_str("\r\n");
                 }
-                Some(reason) => note(&mut out, number, &reason),
+                // An extension property may be ignored (RFC 5545, 3.8.8.2).
+                None if line.get(..2).is_some_and(|x| x.eq_ignore_ascii_case("X-")) => {}
+                None => note(&mut out, number, &reason),
             }
         }
     }

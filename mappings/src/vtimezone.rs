@@ -12,12 +12,17 @@ const MAX_PARTS: usize = 16;
 const MAX_DATES: usize = 100;
 
 /// The years over which a definition is compared with the Olson zones.
-const YEARS: std::ops::RangeInclusive<i32> = 2020..=2035;
+const YEARS: std::ops::RangeInclusive<i32> = 1990..=2035;
 
-/// The Olson zone whose offsets from UTC are those `vtimezone` gives over
-/// [`YEARS`], at and between its changes of time: Paris when it fits, or
-/// the first that fits in the database's order. `None` when the
-/// definition cannot be read or no zone fits.
+/// Years a zone must fit in one of, to be compared over every year: the
+/// rules of a definition are those of the time it was written (Lotus
+/// Notes' `Eastern` of 2005 has the United States' rules before 2007).
+const SAMPLE_YEARS: [i32; 4] = [1995, 2005, 2015, 2025];
+
+/// The Olson zone whose offsets from UTC are those `vtimezone` gives, at
+/// and between its changes of time, in the most years of [`YEARS`]: Paris
+/// when no other fits more years, or the first in the database's order.
+/// `None` when the definition cannot be read or no zone fits a year.
 pub(crate) fn defined_zone(vtimezone: &Component<'_>) -> Option<Tz> {
     let changes = changes(vtimezone)?;
     let offset_at = |t: i64| {
@@ -27,19 +32,28 @@ pub(crate) fn defined_zone(vtimezone: &Component<'_>) -> Option<Tz> {
             i => changes[i - 1].2,
         }
     };
-    let mut probes: Vec<i64> = Vec::new();
-    for y in YEARS {
-        for (m, d) in [(1, 15), (4, 15), (7, 15), (10, 15)] {
-            let day = NaiveDate::from_ymd_opt(y, m, d)?;
-            probes.push(day.and_hms_opt(12, 0, 0)?.and_utc().timestamp());
+    // Noon mid-season, and three hours either side of each change: the
+    // zone must change within them.
+    let probes = |y: i32| -> Vec<i64> {
+        let mut probes: Vec<i64> = [(1, 15), (4, 15), (7, 15), (10, 15)]
+            .iter()
+            .filter_map(|&(m, d)| NaiveDate::from_ymd_opt(y, m, d)?.and_hms_opt(12, 0, 0))
+            .map(|t| t.and_utc().timestamp())
+            .collect();
+        let (Some(first), Some(last)) = (
+            NaiveDate::from_ymd_opt(y, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)),
+            NaiveDate::from_ymd_opt(y, 12, 31).and_then(|d| d.and_hms_opt(23, 59, 59)),
+        ) else {
+            return probes;
+        };
+        let (first, last) = (first.and_utc().timestamp(), last.and_utc().timestamp());
+        for &(t, _, _) in changes.iter().filter(|c| c.0 >= first && c.0 <= last) {
+            probes.extend([t - 3 * 3600, t + 3 * 3600]);
         }
-    }
-    let (first, last) = (probes[0], probes[probes.len() - 1]);
-    for &(t, _, _) in changes.iter().filter(|c| c.0 >= first && c.0 <= last) {
-        // Three hours either side: the zone must change within them.
-        probes.extend([t - 3 * 3600, t + 3 * 3600]);
-    }
-    let fits = |zone: &Tz| {
+        probes
+    };
+    let by_year: Vec<(i32, Vec<i64>)> = YEARS.map(|y| (y, probes(y))).collect();
+    let fits = |zone: &Tz, probes: &[i64]| {
         probes.iter().all(|&t| {
             DateTime::<Utc>::from_timestamp(t, 0).is_some_and(|at| {
                 zone.offset_from_utc_datetime(&at.naive_utc())
@@ -49,10 +63,23 @@ pub(crate) fn defined_zone(vtimezone: &Component<'_>) -> Option<Tz> {
             })
         })
     };
-    std::iter::once(&chrono_tz::Europe::Paris)
+    let fits_year = |zone: &Tz, year: i32| {
+        by_year
+            .iter()
+            .find(|(y, _)| *y == year)
+            .is_some_and(|(_, p)| fits(zone, p))
+    };
+    let mut best: Option<(usize, Tz)> = None;
+    let candidates = std::iter::once(&chrono_tz::Europe::Paris)
         .chain(chrono_tz::TZ_VARIANTS.iter())
-        .find(|z| fits(z))
-        .copied()
+        .filter(|z| SAMPLE_YEARS.iter().any(|&y| fits_year(z, y)));
+    for zone in candidates {
+        let years = by_year.iter().filter(|(_, p)| fits(zone, p)).count();
+        if best.is_none_or(|(most, _)| years > most) {
+            best = Some((years, *zone));
+        }
+    }
+    best.map(|(_, zone)| zone)
 }
 
 /// The changes of time a `VTIMEZONE`'s `STANDARD` and `DAYLIGHT` parts
@@ -119,15 +146,17 @@ fn local(v: &str) -> Option<NaiveDateTime> {
 }
 
 /// The onsets of a yearly rule within [`YEARS`] (a time zone's rules are
-/// yearly; others are not read).
+/// yearly; others are not read), from its start on.
 fn yearly(start: NaiveDateTime, rule: &str) -> Vec<NaiveDateTime> {
     // A rule is ASCII; the parser panics on other characters in BYDAY.
     if !rule.is_ascii() || !rule.to_ascii_uppercase().contains("FREQ=YEARLY") {
         return Vec::new();
     }
-    // Outlook starts its rules in 1601: the rule is the same from 2000.
-    let start = match start.year() < 2000 {
-        true => start.with_year(2000).unwrap_or(start),
+    // Outlook starts its rules in 1601: the rule is the same from the
+    // first year compared.
+    let first = *YEARS.start() - 1;
+    let start = match start.year() < first {
+        true => start.with_year(first).unwrap_or(start),
         false => start,
     };
     let text = format!("DTSTART:{}Z\nRRULE:{rule}", start.format("%Y%m%dT%H%M%S"));
@@ -171,6 +200,28 @@ mod tests {
         // As Outlook writes it: rules from 1601.
         let text = "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Romance Standard Time\nBEGIN:STANDARD\nDTSTART:16010101T030000\nTZOFFSETFROM:+0200\nTZOFFSETTO:+0100\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=10\nEND:STANDARD\nBEGIN:DAYLIGHT\nDTSTART:16010101T020000\nTZOFFSETFROM:+0100\nTZOFFSETTO:+0200\nRRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3\nEND:DAYLIGHT\nEND:VTIMEZONE\nEND:VCALENDAR\n";
         assert_eq!(zone(text), Some(chrono_tz::Europe::Paris));
+    }
+
+    #[test]
+    fn a_definition_is_the_zone_whose_rules_it_gives_in_the_most_years() {
+        let offset_on = |tz: Tz, y, m, d| {
+            let at = NaiveDate::from_ymd_opt(y, m, d)
+                .unwrap()
+                .and_hms_opt(12, 0, 0)
+                .unwrap();
+            tz.offset_from_utc_datetime(&at).fix().local_minus_utc() / 3600
+        };
+        // Lotus Notes 6 (2005): the United States' rules before 2007.
+        let lotus = "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Eastern\nBEGIN:STANDARD\nDTSTART:19501029T020000\nTZOFFSETFROM:-0400\nTZOFFSETTO:-0500\nRRULE:FREQ=YEARLY;BYMINUTE=0;BYHOUR=2;BYDAY=-1SU;BYMONTH=10\nEND:STANDARD\nBEGIN:DAYLIGHT\nDTSTART:19500402T020000\nTZOFFSETFROM:-0500\nTZOFFSETTO:-0400\nRRULE:FREQ=YEARLY;BYMINUTE=0;BYHOUR=2;BYDAY=1SU;BYMONTH=4\nEND:DAYLIGHT\nEND:VTIMEZONE\nEND:VCALENDAR\n";
+        let tz = zone(lotus).unwrap();
+        assert_eq!(offset_on(tz, 2005, 4, 11), -4);
+        assert_eq!(offset_on(tz, 2005, 1, 11), -5);
+        // Outlook 2003's "Canberra, Melbourne, Sydney" (rules of 2008): not
+        // Macquarie Island, which kept summer time through 2010.
+        let outlook = "BEGIN:VCALENDAR\nBEGIN:VTIMEZONE\nTZID:Canberra, Melbourne, Sydney\nBEGIN:STANDARD\nDTSTART:20080406T030000\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=4\nTZOFFSETFROM:+1100\nTZOFFSETTO:+1000\nEND:STANDARD\nBEGIN:DAYLIGHT\nDTSTART:20081005T020000\nRRULE:FREQ=YEARLY;INTERVAL=1;BYDAY=1SU;BYMONTH=10\nTZOFFSETFROM:+1000\nTZOFFSETTO:+1100\nEND:DAYLIGHT\nEND:VTIMEZONE\nEND:VCALENDAR\n";
+        let tz = zone(outlook).unwrap();
+        assert_eq!(offset_on(tz, 2010, 6, 1), 10, "{tz}");
+        assert_eq!(offset_on(tz, 2027, 1, 1), 11, "{tz}");
     }
 
     #[test]

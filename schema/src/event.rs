@@ -48,7 +48,8 @@ pub struct Event {
     /// Whether it takes place (`STATUS`).
     #[serde(default)]
     pub status: EventStatus,
-    /// Its recurrence rule, when it repeats (`FREQ=MONTHLY;BYDAY=1SA;COUNT=4`).
+    /// Its recurrence rule, when it repeats (`FREQ=MONTHLY;BYDAY=1SA;COUNT=4`);
+    /// several, one a line, when the calendar gives several `RRULE`s.
     #[serde(default)]
     pub rrule: Option<String>,
     /// Dates its recurrence adds to the rule's (`RDATE`).

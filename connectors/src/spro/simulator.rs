@@ -15,8 +15,8 @@
 //!   métiers' company visit is cancelled (`STATUS:CANCELLED`).
 //!
 //! Both carry a strong `ETag`. The `malformed_rate` fault breaks that share
-//! of events (a date in the wrong form, a recurrence rule that is not one, a
-//! missing title, a line that is no property), and makes the first site's
+//! of events (a date in the wrong form, a recurrence rule that is not one,
+//! an end before the start, a line that is no property), and makes the first site's
 //! calendar an HTML page, as a web server's error page served with 200.
 
 use std::sync::Arc;
@@ -358,9 +358,7 @@ pub fn render(site: &Site, events: &[SimEvent], malformed_rate: f64) -> String {
         line(&mut out, "BEGIN:VEVENT");
         line(&mut out, &format!("UID:{}", e.uid));
         line(&mut out, "DTSTAMP:20261101T080000Z");
-        if broken != Some(2) {
-            line(&mut out, &format!("SUMMARY:{}", escape(&e.summary)));
-        }
+        line(&mut out, &format!("SUMMARY:{}", escape(&e.summary)));
         line(&mut out, &format!("DESCRIPTION:{}", escape(&e.description)));
         line(
             &mut out,
@@ -368,6 +366,11 @@ pub fn render(site: &Site, events: &[SimEvent], malformed_rate: f64) -> String {
         );
         line(&mut out, &time("DTSTART", e.start, tzid, broken == Some(0)));
         match (e.quirks.duration, e.start, e.end) {
+            // The day before it starts.
+            _ if broken == Some(2) => {
+                let before = e.start.0.pred_opt().unwrap_or(e.start.0);
+                line(&mut out, &time("DTEND", (before, e.start.1), tzid, false));
+            }
             (true, (d0, Some((h0, m0))), (d1, Some((h1, m1)))) if d0 == d1 => {
                 let minutes = (h1 * 60 + m1).saturating_sub(h0 * 60 + m0);
                 line(

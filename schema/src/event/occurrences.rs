@@ -64,6 +64,8 @@ const EXPANDED_DAYS: i64 = 400;
 
 /// The recurrence set `rule` makes from `start`, as occurrences are
 /// expanded: in the start's zone (Paris for a day), from its local time.
+/// Rules written on several lines (RFC 2445 allowed several) each add
+/// their occurrences.
 /// `None` when it is not a rule; a rule is checked so, against its own
 /// start, since what it may hold depends on it (an `UNTIL` before 2027 is
 /// a rule of a past series, not a wrong one).
@@ -77,14 +79,16 @@ pub fn rule_set(start: EventTime, rule: &str) -> Option<rrule::RRuleSet> {
     if !rule.is_ascii() {
         return None;
     }
-    format!(
-        "DTSTART;TZID={}:{}\nRRULE:{}",
+    let mut text = format!(
+        "DTSTART;TZID={}:{}",
         start.zone().name(),
-        local.format("%Y%m%dT%H%M%S"),
-        as_written_for(start, rule)
-    )
-    .parse()
-    .ok()
+        local.format("%Y%m%dT%H%M%S")
+    );
+    for one in rule.lines().filter(|l| !l.trim().is_empty()) {
+        text.push_str("\nRRULE:");
+        text.push_str(&as_written_for(start, one));
+    }
+    text.parse().ok()
 }
 
 /// `rule` as the recurrence parser takes it, read as calendar clients read
@@ -92,8 +96,9 @@ pub fn rule_set(start: EventTime, rule: &str) -> Option<rrule::RRuleSet> {
 /// values (`BYDAY=MO, WE`), and an `UNTIL` in the start's own form. A
 /// start in a zone wants an `UNTIL` in UTC (RFC 5545, 3.3.10); Outlook
 /// writes it in local time (`UNTIL=20200101T000000`) and Google, for a
-/// day's event, as a date: read in the start's zone, through the end of
-/// that day for a date, as the reference implementations do.
+/// day's event, as a date: read in the start's zone, a date from the
+/// start of its day (a day's event on that day is its last; a timed one
+/// that day is not), as the reference implementations do.
 fn as_written_for(start: EventTime, rule: &str) -> String {
     let zone = start.zone();
     rule.split(';')
@@ -108,11 +113,11 @@ fn as_written_for(start: EventTime, rule: &str) -> String {
             let local = match until.len() {
                 8 => chrono::NaiveDate::parse_from_str(until, "%Y%m%d")
                     .ok()
-                    .and_then(|d| d.and_hms_opt(23, 59, 59)),
+                    .and_then(|d| d.and_hms_opt(0, 0, 0)),
                 15 => chrono::NaiveDateTime::parse_from_str(until, "%Y%m%dT%H%M%S").ok(),
                 _ => None,
             };
-            match local.and_then(|l| zone.from_local_datetime(&l).latest()) {
+            match local.and_then(|l| zone.from_local_datetime(&l).earliest()) {
                 Some(at) => format!("UNTIL={}", at.with_timezone(&Utc).format("%Y%m%dT%H%M%SZ")),
                 None => part,
             }
@@ -198,7 +203,7 @@ impl Event {
             Some(rule) => self.expand(rule, from, to).unwrap_or_else(|| vec![start]),
         };
         starts.extend(self.rdates.iter().map(|d| d.instant()));
-        let skipped: Vec<DateTime<Utc>> = self
+        let skipped: Vec<EventTime> = self
             .exdates
             .iter()
             .chain(
@@ -206,9 +211,11 @@ impl Event {
                     .iter()
                     .filter_map(|o| o.recurrence_id.as_ref()),
             )
-            .map(|d| d.instant())
+            .copied()
             .collect();
-        starts.retain(|s| *s >= from && *s < to && !skipped.contains(s));
+        starts.retain(|s| {
+            *s >= from && *s < to && !skipped.iter().any(|k| self.names_occurrence(*k, *s))
+        });
         starts.sort_unstable();
         starts.dedup();
         // Overrides of an occurrence and every later one, by the
@@ -265,6 +272,24 @@ impl Event {
         }
         out.sort_by_key(|o| o.start);
         out
+    }
+
+    /// Whether a skipped date or an override's `RECURRENCE-ID` names the
+    /// occurrence starting at `start`: the same instant, or the same day
+    /// when either is a day (Outlook names an all-day occurrence by
+    /// midnight in its own zone, `RECURRENCE-ID;TZID=GMT Standard
+    /// Time:20200416T000000`; some name a timed one by its date).
+    fn names_occurrence(&self, named: EventTime, start: DateTime<Utc>) -> bool {
+        let day_of = |t: EventTime| match t {
+            EventTime::Date { date } => date,
+            EventTime::DateTime { at, tz } => at.with_timezone(&tz).date_naive(),
+        };
+        match (self.start, named) {
+            (EventTime::Date { .. }, _) | (_, EventTime::Date { .. }) => {
+                day_of(named) == start.with_timezone(&self.start.zone()).date_naive()
+            }
+            (EventTime::DateTime { .. }, EventTime::DateTime { at, .. }) => at == start,
+        }
     }
 
     /// The status of an occurrence that override `o` replaces: every

@@ -14,6 +14,7 @@ mod cfas;
 mod chaos;
 mod clients;
 mod console;
+mod corpus;
 mod distance;
 mod errors;
 mod events;
