@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS (default 60) each, from the committed
-# seeds, and prints executions and outcome per target. Installs cargo-fuzz
+# seeds (and, for the calendar and LHÉO targets, the real files of
+# tests/corpus), and prints executions and outcome per target. Installs cargo-fuzz
 # and uses the nightly toolchain. A crash leaves its input under
 # fuzz/artifacts/TARGET/; turn it into a regression test before fixing.
 #
@@ -20,6 +21,11 @@ status=0
 for t in "${TARGETS[@]}"; do
   mkdir -p "corpus/$t"
   cp -n seeds/"$t"/* "corpus/$t/" 2>/dev/null || true
+  # The real payloads of the differential tests seed their parser's target.
+  case "$t" in
+    spro_ical) cp -n ../tests/corpus/calendars/*.ics "corpus/$t/" ;;
+    lheo_xml) cp -n ../tests/corpus/lheo/*.xml "corpus/$t/" ;;
+  esac
   log="$(mktemp)"
   if cargo +nightly fuzz run -O "$t" "corpus/$t" -- -max_total_time="$SECONDS_EACH" -rss_limit_mb=1024 -timeout=10 >"$log" 2>&1; then
     outcome=ok

@@ -328,6 +328,18 @@ impl Mapping {
         index: usize,
         record: &impl Tree,
     ) -> Result<E, RecordError> {
+        self.map_noting(index, record, &mut Vec::new())
+    }
+
+    /// Maps one record as [`Mapping::map_record`] does, adding to `notes`
+    /// the values left out of it when it is kept (an organism's SIRET
+    /// that fails its check, in a programme).
+    fn map_noting<E: Entity>(
+        &self,
+        index: usize,
+        record: &impl Tree,
+        notes: &mut Vec<RecordError>,
+    ) -> Result<E, RecordError> {
         assert_eq!(
             E::KIND,
             self.entity,
@@ -343,14 +355,16 @@ impl Mapping {
                 reason: reason.into_owned(),
             });
         }
-        self.values(record)
-            .and_then(|mut v| E::build(self.partner, &mut v))
-            .map_err(|e| RecordError {
-                index,
-                partner_id: self.partner_id(record),
-                field: e.field,
-                reason: e.reason,
-            })
+        let error = |e: FieldError| RecordError {
+            index,
+            partner_id: self.partner_id(record),
+            field: e.field,
+            reason: e.reason,
+        };
+        let mut values = self.values(record).map_err(error)?;
+        let built = E::build(self.partner, &mut values).map_err(error)?;
+        notes.extend(values.take_notes().into_iter().map(error));
+        Ok(built)
     }
 
     /// Maps one record to the entity's JSON form, whatever the entity.
@@ -424,10 +438,9 @@ impl Mapping {
         mut f: impl FnMut(Result<E, RecordError>),
     ) -> std::io::Result<ReadEnd> {
         let mut i = 0;
-        let mut derived = Derived::default();
+        let mut notes = Notes::default();
         let mut each = |r: Json<'_>| {
-            derived.count(self, &r);
-            f(self.map_in_context(i, r, context));
+            f(self.map_in_context(i, r, context, &mut notes));
             i += 1;
         };
         let truncated = match &self.source {
@@ -440,17 +453,20 @@ impl Mapping {
         };
         Ok(ReadEnd {
             truncated,
-            notices: derived.notices(self),
+            notices: notes.notices(self),
         })
     }
 
-    /// Maps record `i`, with `context` added to it.
+    /// Maps record `i`, with `context` added to it, noting in `notes` what
+    /// it was mapped without.
     fn map_in_context<E: Entity>(
         &self,
         i: usize,
         mut r: Json<'_>,
         context: &[(String, String)],
+        notes: &mut Notes,
     ) -> Result<E, RecordError> {
+        notes.count(self, &r);
         if let Json::Object(members) = &mut r {
             // Read last, the context overrides a key of the record's.
             members.extend(
@@ -459,7 +475,7 @@ impl Mapping {
                     .map(|(k, v)| (k.clone().into(), Json::String(v.clone().into()))),
             );
         }
-        self.map_record(i, &r)
+        self.map_noting(i, &r, &mut notes.left_out)
     }
 
     /// Maps the records `read` hands over, adding `context` to each.
@@ -469,17 +485,16 @@ impl Mapping {
         read: impl FnOnce(&mut dyn FnMut(Json<'_>)) -> Option<PayloadError>,
     ) -> MappedBatch<E> {
         let mut batch = MappedBatch::default();
-        let mut derived = Derived::default();
+        let mut notes = Notes::default();
         let mut i = 0;
         batch.truncated = read(&mut |r| {
-            derived.count(self, &r);
-            match self.map_in_context(i, r, context) {
+            match self.map_in_context(i, r, context, &mut notes) {
                 Ok(e) => batch.records.push(e),
                 Err(e) => batch.rejected.push(e),
             }
             i += 1;
         });
-        batch.notices = derived.notices(self);
+        batch.notices = notes.notices(self);
         batch
     }
 
@@ -574,33 +589,51 @@ fn toml_to_json(v: &toml::Value) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
-/// How many records of a payload had no identifier, for a mapping that
-/// derives one.
-#[derive(Default)]
-struct Derived(usize);
+/// The most values left out of kept records that a payload's notices name
+/// one by one.
+const NAMED_NOTES: usize = 100;
 
-impl Derived {
+/// What records of a payload were kept without: an identifier (derived
+/// for them, by a mapping that derives one), values that did not parse.
+#[derive(Default)]
+struct Notes {
+    derived: usize,
+    left_out: Vec<RecordError>,
+}
+
+impl Notes {
     fn count(&mut self, mapping: &Mapping, record: &impl Tree) {
         if mapping.derived_from().is_some()
             && mapping
                 .partner_id(record)
                 .is_none_or(|id| id.trim().is_empty())
         {
-            self.0 += 1;
+            self.derived += 1;
         }
     }
 
-    /// The sentence that says so, for the sync.
+    /// The sentences that say so, for the sync.
     fn notices(self, mapping: &Mapping) -> Vec<String> {
-        let Some(paths) = mapping.derived_from().filter(|_| self.0 > 0) else {
-            return Vec::new();
-        };
-        let from: Vec<String> = paths.iter().map(ToString::to_string).collect();
-        vec![format!(
-            "{} of its records had no identifier: each was given one derived from its {}, the same at every sync",
-            self.0,
-            from.join(", ")
-        )]
+        let mut out = Vec::new();
+        if let Some(paths) = mapping.derived_from().filter(|_| self.derived > 0) {
+            let from: Vec<String> = paths.iter().map(ToString::to_string).collect();
+            out.push(format!(
+                "{} of its records had no identifier: each was given one derived from its {}, the same at every sync",
+                self.derived,
+                from.join(", ")
+            ));
+        }
+        let more = self.left_out.len().saturating_sub(NAMED_NOTES);
+        out.extend(
+            self.left_out
+                .iter()
+                .take(NAMED_NOTES)
+                .map(ToString::to_string),
+        );
+        if more > 0 {
+            out.push(format!("and {more} more values left out of kept records"));
+        }
+        out
     }
 }
 

@@ -4,10 +4,10 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use passerelle_schema::{
-    Cents, Contact, DiplomaLevel, Employer, Event, EventDuration, EventKind, EventPeriod,
-    EventStatus, EventTime, Formation, GeoPoint, InseeCommune, Location, Mobility, MobilityProgram,
-    Naf, Offer, OfferSource, OfferStatus, Opco, OrientationSite, Partner, Place, Postcode,
-    PublicEmployerType, Rncp, RomeCode, Session, Siret, SiteKind, TrainingOrg, Uai,
+    Cents, CommuneCode, Contact, DiplomaLevel, Employer, Event, EventDuration, EventKind,
+    EventPeriod, EventStatus, EventTime, Formation, GeoPoint, InseeCommune, Location, Mobility,
+    MobilityProgram, Naf, Offer, OfferSource, OfferStatus, Opco, OrientationSite, Partner, Place,
+    Postcode, PublicEmployerType, Rncp, RomeCode, Session, Siret, SiteKind, TrainingOrg, Uai,
 };
 use serde::Serialize;
 
@@ -102,6 +102,8 @@ pub struct Values<'a> {
     fields: Vec<(&'static str, Texts<'a>)>,
     /// The fields read `each` element of a path, element by element.
     slots: Vec<(&'static str, Slots<'a>)>,
+    /// Values left out of a record that was kept, each with why.
+    notes: Vec<FieldError>,
 }
 
 /// A field read `each` element of a path: for every element, the index of
@@ -113,6 +115,7 @@ impl<'a> Values<'a> {
         Self {
             fields: Vec::with_capacity(fields),
             slots: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -184,6 +187,31 @@ impl<'a> Values<'a> {
         self.one(field)
             .map(|v| parse(v).map_err(|e| FieldError::new(field, e)))
             .transpose()
+    }
+
+    /// The field parsed by `parse`, or none when it does not parse, noted
+    /// with why: for a value whose failure is not the record's (an
+    /// organism's SIRET that fails its check, in a programme).
+    pub fn parse_or_note<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        match self.parse(field, parse) {
+            Ok(v) => v,
+            Err(e) => {
+                self.notes.push(FieldError::new(
+                    e.field,
+                    format!("{}: left out, the record kept", e.reason),
+                ));
+                None
+            }
+        }
+    }
+
+    /// The values left out of the record, with why.
+    pub(crate) fn take_notes(&mut self) -> Vec<FieldError> {
+        std::mem::take(&mut self.notes)
     }
 
     /// The field parsed by `parse`; it must have a value.
@@ -347,6 +375,7 @@ const FORMATION_FIELDS: &[FieldDef] = &[
     field("partner_id", true, "/partner_id"),
     field("title", true, "/title"),
     field("objective", false, "/objective"),
+    field("contents", false, "/contents"),
     field("rncp", false, "/rncp_codes"),
     field("certifinfo", false, "/certifinfo_codes"),
     field("formacodes", false, "/formacodes"),
@@ -357,14 +386,14 @@ const FORMATION_FIELDS: &[FieldDef] = &[
     field("contact.email", false, "/contact/email"),
     field("contact.web", false, "/contact/web"),
     field("cfa.uai", false, "/cfa/uai"),
-    field("cfa.siret", true, "/cfa/siret"),
+    field("cfa.siret", false, "/cfa/siret"),
     field("cfa.name", true, "/cfa/name"),
     field("commune", false, "/commune"),
     field("places.id", false, "/places/0/partner_id"),
     field("places.address", false, "/places/0/address"),
     field("places.postcode", false, "/places/0/postcode"),
     field("places.city", false, "/places/0/city"),
-    field("places.commune", false, "/places/0/commune"),
+    field("places.commune", false, "/places/0/commune_code"),
     field("places.uai", false, "/places/0/uai"),
     field("sessions.start", false, "/sessions/0/start"),
     field("sessions.end", false, "/sessions/0/end"),
@@ -472,7 +501,7 @@ fn sessions(v: &Values<'_>) -> Result<Vec<Session>, FieldError> {
             place: *place,
             start: *start,
             end: at(&ends, i),
-            recruiting: at(&recruiting, i).unwrap_or(true),
+            recruiting: at(&recruiting, i),
             places: at(&places, i).unwrap_or(0),
             vacancies: at(&vacancies, i).unwrap_or(0),
         })
@@ -507,7 +536,7 @@ fn sessions(v: &Values<'_>) -> Result<Vec<Session>, FieldError> {
 /// `places.*` fields gives one place, in `commune`, when it has sessions or
 /// a commune.
 fn places(
-    v: &Values<'_>,
+    v: &mut Values<'_>,
     sessions: &[Session],
     commune: Option<&InseeCommune>,
 ) -> Result<Vec<Place>, FieldError> {
@@ -517,8 +546,11 @@ fn places(
         Postcode::parse(p).map_err(|e| e.to_string())
     })?;
     let cities = column(v, "places.city", text)?;
+    // A commune wherever it is (a catalogue holds places across the
+    // region's border), by its current code (a former commune's code
+    // names the commune it merged into).
     let communes = column(v, "places.commune", |c| {
-        InseeCommune::parse(c).map_err(|e| e.to_string())
+        CommuneCode::parse(c).map_err(|e| e.to_string())
     })?;
     let uais = column(v, "places.uai", |u| {
         Uai::parse(u).map_err(|e| e.to_string())
@@ -534,13 +566,37 @@ fn places(
     .into_iter()
     .max()
     .unwrap_or(0);
+    // A code that names a commune of another département than its
+    // postcode's is no code of that place (a postcode written as the code,
+    // `75019`, names a former commune of the Seine, now 92019): the commune
+    // is left unknown, and said so.
+    let mut communes = communes;
+    for (i, (_, code)) in communes.iter_mut().enumerate() {
+        let postcode = at(&postcodes, i);
+        if let (Some(c), Some(pc)) = (code.as_ref(), postcode) {
+            if c.departement() != pc.departement() {
+                v.notes.push(FieldError::new(
+                    "places.commune",
+                    format!(
+                        "{c} is in département {}, its postcode {pc} in {}: left out, the record kept",
+                        c.departement(),
+                        pc.departement()
+                    ),
+                ));
+                *code = None;
+            }
+        }
+    }
     let mut places: Vec<Place> = (0..m)
         .map(|i| Place {
             partner_id: at(&ids, i),
             address: at(&addresses, i),
             postcode: at(&postcodes, i),
             city: at(&cities, i),
-            commune: at(&communes, i),
+            commune: at(&communes, i)
+                .filter(CommuneCode::is_normandy)
+                .and_then(|c| InseeCommune::parse(c.as_str()).ok()),
+            commune_code: at(&communes, i),
             uai: at(&uais, i),
             capacity: 0,
             vacancies: 0,
@@ -553,6 +609,7 @@ fn places(
             postcode: None,
             city: None,
             commune: commune.cloned(),
+            commune_code: commune.and_then(|c| CommuneCode::parse(c.as_str()).ok()),
             uai: None,
             capacity: 0,
             vacancies: 0,
@@ -612,6 +669,7 @@ impl Entity for Formation {
             partner_id: v.take_required("partner_id")?.into_owned(),
             title: v.take_required("title")?.into_owned(),
             objective: v.take("objective").map(Cow::into_owned),
+            contents: v.take("contents").map(Cow::into_owned),
             rncp: rncp_codes.first().cloned(),
             rncp_codes,
             certifinfo_codes: each(v, "certifinfo", digits("Certif Info", 1, 10))?,
@@ -622,8 +680,10 @@ impl Entity for Formation {
             })?,
             contact: contact(v),
             cfa: TrainingOrg {
-                uai: v.parse("cfa.uai", Uai::parse)?,
-                siret: v.parse_required("cfa.siret", Siret::parse)?,
+                // The organism's identifiers failing their check are the
+                // organism's, not the programme's: left out, and noted.
+                uai: v.parse_or_note("cfa.uai", Uai::parse),
+                siret: v.parse_or_note("cfa.siret", Siret::parse),
                 name: v.take_required("cfa.name")?.into_owned(),
             },
             commune: commune.or_else(|| places.iter().find_map(|p| p.commune.clone())),

@@ -40,7 +40,7 @@ fn a_programme_whose_sessions_are_open_ended_or_undated_is_kept() {
         (None, None),
         "00000000 is unknown"
     );
-    assert!(!unknown.recruiting);
+    assert_eq!(unknown.recruiting, Some(false));
     let cap = programme(&batch, "F-0141234R-CAP");
     assert_eq!(cap.sessions[0].start.unwrap().to_string(), "2026-09-01");
     assert_eq!(cap.sessions[0].end.unwrap().to_string(), "2028-06-30");
@@ -101,7 +101,7 @@ fn the_organism_and_the_actions_extras_give_the_cfa_and_the_site() {
     let batch = map(OFFRES);
     let bp = programme(&batch, "F-0141234R-BP");
     assert_eq!(bp.cfa.uai.as_ref().unwrap().as_str(), "0141234R");
-    assert_eq!(bp.cfa.siret.as_str(), "73282932000074");
+    assert_eq!(bp.cfa.siret.as_ref().unwrap().as_str(), "73282932000074");
     assert_eq!(bp.places[0].uai, None);
     assert_eq!(bp.places[1].uai.as_ref().unwrap().as_str(), "0142001Z");
 }
@@ -153,14 +153,27 @@ fn texts_with_entities_and_cdata_are_read_in_any_declared_charset() {
 }
 
 #[test]
-fn only_a_programme_without_what_it_cannot_do_without_is_rejected_and_named() {
+fn a_programme_whose_organism_has_no_siret_is_kept_and_the_sync_told() {
     let batch = map(OFFRES);
-    assert_eq!(batch.records.len(), 2);
-    assert_eq!(batch.rejected.len(), 1, "{:?}", batch.rejected);
-    let r = &batch.rejected[0];
-    assert_eq!(r.partner_id.as_deref(), Some("F-SANS-SIRET"));
-    assert_eq!(r.field, "cfa.siret");
-    assert!(r.reason.contains("missing"), "{r}");
+    assert_eq!(batch.records.len(), 3);
+    assert!(batch.rejected.is_empty(), "{:?}", batch.rejected);
+    let kept = programme(&batch, "F-SANS-SIRET");
+    assert_eq!(kept.cfa.siret, None);
+    // An empty SIRET is no SIRET; one that fails its check is noted.
+    let with_a_wrong_one = String::from_utf8(OFFRES.to_vec())
+        .unwrap()
+        .replace("<SIRET></SIRET>", "<SIRET>73282932000075</SIRET>");
+    let batch = map(with_a_wrong_one.as_bytes());
+    assert_eq!(batch.records.len(), 3);
+    assert!(
+        batch
+            .notices
+            .iter()
+            .any(|n| n.contains("(F-SANS-SIRET): cfa.siret:")
+                && n.contains("left out, the record kept")),
+        "{:?}",
+        batch.notices
+    );
 }
 
 #[test]

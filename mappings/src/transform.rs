@@ -352,12 +352,26 @@ impl Transform {
                 .or(otherwise.as_ref())
                 .map(|code| Cow::Borrowed(code.as_str()))
                 .ok_or_else(|| format!("{:?} is not in the code list {name:?}", v.trim()))?,
-            // A value that is already an INSEE code of Normandy is kept.
-            Transform::CommuneLookup { .. } if reference::commune(v.trim()).is_some() => trimmed(v),
+            // A value that is already an INSEE code, of Normandy or
+            // elsewhere, current or former, is kept.
+            Transform::CommuneLookup { .. }
+                if passerelle_schema::CommuneCode::parse(v.trim()).is_ok() =>
+            {
+                trimmed(v)
+            }
             Transform::CommuneLookup { postcode } => {
                 let pc = postcode
                     .as_ref()
                     .and_then(|p| p.select(record).into_iter().next());
+                // Names are known in Normandy only: elsewhere the commune is
+                // left unknown, the place known outside by its postcode.
+                let elsewhere = pc
+                    .as_deref()
+                    .and_then(|p| passerelle_schema::Postcode::parse(p).ok())
+                    .is_some_and(|p| !p.departement().is_normandy());
+                if elsewhere {
+                    return Ok(Cow::Borrowed(""));
+                }
                 reference::find_commune(&v, pc.as_deref())
                     .map(|c| Cow::Owned(c.code.clone()))
                     .ok_or_else(|| match &pc {

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::geo::{InseeCommune, Postcode};
+use crate::geo::{CommuneCode, Departement, InseeCommune, Postcode};
 use crate::ids::{Rncp, RomeCode, Siret, Uai};
 use crate::level::DiplomaLevel;
 use crate::partner::Partner;
@@ -18,9 +18,14 @@ pub struct Formation {
     pub partner_id: String,
     /// The programme's title.
     pub title: String,
-    /// What it aims at, as the catalogue words it.
+    /// What it aims at, as the catalogue words it (LHÉO allows simple
+    /// HTML in it; the API gives it as text, or sanitised HTML).
     #[serde(default)]
     pub objective: Option<String>,
+    /// What it teaches, as the catalogue words it (markup as in
+    /// `objective`).
+    #[serde(default)]
+    pub contents: Option<String>,
     /// The certification it prepares (the first of `rncp_codes`).
     #[serde(default)]
     pub rncp: Option<Rncp>,
@@ -44,7 +49,7 @@ pub struct Formation {
     /// Who answers questions about it.
     #[serde(default)]
     pub contact: Option<Contact>,
-    /// Where it is taught: its first place's commune.
+    /// Where it is taught in Normandy: its first place's commune there.
     #[serde(default)]
     pub commune: Option<InseeCommune>,
     /// The places where it is taught (LHÉO's actions), in catalogue order.
@@ -71,8 +76,10 @@ pub struct TrainingOrg {
     /// The establishment's UAI, when the catalogue gives it.
     #[serde(default)]
     pub uai: Option<Uai>,
-    /// The organisation's SIRET.
-    pub siret: Siret,
+    /// The organisation's SIRET; none when the catalogue gives none that
+    /// passes its check (the programme is kept, the field noted).
+    #[serde(default)]
+    pub siret: Option<Siret>,
     /// Its name.
     pub name: String,
 }
@@ -83,6 +90,14 @@ impl Formation {
         self.commune
             .iter()
             .chain(self.places.iter().filter_map(|p| p.commune.as_ref()))
+    }
+
+    /// The places it has in Normandy: those whose commune, or failing it
+    /// postcode, is there, and those of which neither is known.
+    pub fn places_in_normandy(&self) -> impl Iterator<Item = &Place> {
+        self.places
+            .iter()
+            .filter(|p| p.in_normandy() != Some(false))
     }
 
     /// The sessions held at place `index`.
@@ -107,9 +122,13 @@ pub struct Place {
     /// Its town, as the catalogue writes it.
     #[serde(default)]
     pub city: Option<String>,
-    /// Its commune.
+    /// Its commune, when it is in Normandy.
     #[serde(default)]
     pub commune: Option<InseeCommune>,
+    /// Its commune wherever it is (a catalogue holds programmes taught
+    /// across a regional border), by its current code.
+    #[serde(default)]
+    pub commune_code: Option<CommuneCode>,
     /// The UAI of the site, when the catalogue gives it.
     #[serde(default)]
     pub uai: Option<Uai>,
@@ -117,6 +136,22 @@ pub struct Place {
     pub capacity: u32,
     /// Places still free across its sessions.
     pub vacancies: u32,
+}
+
+impl Place {
+    /// The département it is in: its commune's, or its postcode's.
+    pub fn departement(&self) -> Option<Departement> {
+        self.commune_code
+            .as_ref()
+            .map(CommuneCode::departement)
+            .or_else(|| self.postcode.as_ref().map(Postcode::departement))
+    }
+
+    /// Whether it is in Normandy; none when neither its commune nor its
+    /// postcode is known.
+    pub fn in_normandy(&self) -> Option<bool> {
+        self.departement().map(|d| d.is_normandy())
+    }
 }
 
 /// Who answers questions about a programme (LHÉO's `<contact-formation>`).
@@ -148,8 +183,9 @@ pub struct Session {
     /// When it ends; none when it is open-ended or unknown.
     #[serde(default)]
     pub end: Option<NaiveDate>,
-    /// Whether it is recruiting.
-    pub recruiting: bool,
+    /// Whether it is recruiting; none when the catalogue does not say.
+    #[serde(default)]
+    pub recruiting: Option<bool>,
     /// Places in all.
     pub places: u32,
     /// Places still free.

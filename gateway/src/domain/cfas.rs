@@ -44,7 +44,7 @@ pub fn directory(sources: &Sources) -> BTreeMap<Uai, CfaInfo> {
             let Some(uai) = &f.cfa.uai else { continue };
             let entry = out.entry(uai.clone()).or_insert_with(|| CfaInfo {
                 uai: uai.clone(),
-                siret: Some(f.cfa.siret.clone()),
+                siret: f.cfa.siret.clone(),
                 name: f.cfa.name.clone(),
                 commune: f.commune.clone(),
                 romes: Vec::new(),

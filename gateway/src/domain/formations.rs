@@ -67,10 +67,23 @@ pub fn distance_km(f: &Formation, near: &Near) -> Option<f64> {
         .min_by(f64::total_cmp)
 }
 
+/// A programme's places and free places in Normandy: `None` for a
+/// programme all of whose places are elsewhere, which the Région's figures
+/// do not count.
+pub fn places_in_normandy(f: &Formation) -> Option<(u32, u32)> {
+    if f.places.is_empty() {
+        return Some((f.capacity, f.vacancies));
+    }
+    f.places_in_normandy()
+        .map(|p| (p.capacity, p.vacancies))
+        .reduce(|a, b| (a.0 + b.0, a.1 + b.1))
+}
+
 /// A programme's places and free places by the département they are in: a
 /// programme taught in two départements has its places split between them.
 /// A place whose commune is unknown counts at the programme's commune; a
-/// programme whose commune is unknown too is in no département.
+/// programme whose commune is unknown too is in no département. Places
+/// outside Normandy are not counted.
 pub fn places_by_departement(f: &Formation) -> BTreeMap<Departement, (u32, u32)> {
     places_by(f, |c| c.departement())
 }
@@ -83,7 +96,7 @@ pub fn places_by_commune(f: &Formation) -> BTreeMap<String, (u32, u32)> {
 
 fn places_by<K: Ord>(f: &Formation, key: impl Fn(&InseeCommune) -> K) -> BTreeMap<K, (u32, u32)> {
     let mut out: BTreeMap<K, (u32, u32)> = BTreeMap::new();
-    for p in &f.places {
+    for p in f.places_in_normandy() {
         if let Some(c) = p.commune.as_ref().or(f.commune.as_ref()) {
             let d = out.entry(key(c)).or_default();
             d.0 += p.capacity;
@@ -130,6 +143,7 @@ mod tests {
             postcode: None,
             city: None,
             commune: commune.map(|c| InseeCommune::parse(c).unwrap()),
+            commune_code: commune.map(|c| passerelle_schema::CommuneCode::parse(c).unwrap()),
             uai: None,
             capacity,
             vacancies,
@@ -142,6 +156,7 @@ mod tests {
             partner_id: "F-1".into(),
             title: "BP Boulanger".into(),
             objective: None,
+            contents: None,
             rncp: None,
             rncp_codes: Vec::new(),
             certifinfo_codes: Vec::new(),
@@ -150,7 +165,7 @@ mod tests {
             rome_codes: Vec::new(),
             cfa: TrainingOrg {
                 uai: None,
-                siret: Siret::parse("73282932000074").unwrap(),
+                siret: Some(Siret::parse("73282932000074").unwrap()),
                 name: "CFA".into(),
             },
             contact: None,
@@ -161,7 +176,7 @@ mod tests {
                 place: 0,
                 start: None,
                 end: None,
-                recruiting: true,
+                recruiting: Some(true),
                 places: 0,
                 vacancies: 0,
             }],

@@ -8,5 +8,6 @@ pub mod campaign;
 pub mod cfas;
 pub mod events;
 pub mod formations;
+pub mod markup;
 pub mod mobility;
 pub mod offers;

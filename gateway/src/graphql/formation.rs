@@ -62,6 +62,27 @@ impl FormationFilterInput {
     }
 }
 
+/// How a catalogue's text is given.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TextFormat {
+    /// Without markup: a new line after each paragraph, break or list
+    /// item.
+    #[default]
+    Plain,
+    /// As HTML a page can insert as it is: paragraphs, breaks, lists and
+    /// emphasis, without attributes; nothing else.
+    Html,
+}
+
+impl TextFormat {
+    fn of(self, text: &str) -> String {
+        match self {
+            TextFormat::Plain => crate::domain::markup::plain(text),
+            TextFormat::Html => crate::domain::markup::sanitised(text),
+        }
+    }
+}
+
 /// The order of a list of programmes.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FormationOrder {
@@ -294,7 +315,7 @@ impl FormationNode {
     async fn cfa(&self) -> TrainingOrgRef {
         TrainingOrgRef {
             uai: self.0.cfa.uai.as_ref().map(|u| u.to_string()),
-            siret: self.0.cfa.siret.to_string(),
+            siret: self.0.cfa.siret.as_ref().map(ToString::to_string),
             name: self.0.cfa.name.clone(),
         }
     }
@@ -333,9 +354,17 @@ impl FormationNode {
             .collect()
     }
 
-    /// What it aims at, as the catalogue words it.
-    async fn objective(&self) -> Option<&str> {
-        self.0.objective.as_deref()
+    /// What it aims at, as the catalogue words it: as text by default, or
+    /// as HTML whose markup (paragraphs, breaks, lists, emphasis) is kept
+    /// and everything else taken out.
+    async fn objective(&self, #[graphql(default)] format: TextFormat) -> Option<String> {
+        self.0.objective.as_deref().map(|t| format.of(t))
+    }
+
+    /// What it teaches, as the catalogue words it; `format` as for
+    /// `objective`.
+    async fn contents(&self, #[graphql(default)] format: TextFormat) -> Option<String> {
+        self.0.contents.as_deref().map(|t| format.of(t))
     }
 
     /// Every RNCP certification it prepares; `rncp` is the first.
@@ -389,8 +418,9 @@ impl FormationNode {
 pub struct TrainingOrgRef {
     /// The establishment's UAI.
     uai: Option<String>,
-    /// The organisation's SIRET.
-    siret: String,
+    /// The organisation's SIRET; null when the catalogue gives none that
+    /// passes its check.
+    siret: Option<String>,
     /// Its name.
     name: String,
 }
@@ -411,7 +441,7 @@ impl FormationPlace {
     }
 
     /// Where it is: its commune, postcode and street; null when the
-    /// catalogue gives no commune of Normandy.
+    /// catalogue gives no commune of Normandy (see `inNormandy`).
     async fn location(&self) -> Option<Location<'_>> {
         let place = self.place();
         place.commune.as_ref().map(|c| {
@@ -436,6 +466,27 @@ impl FormationPlace {
     /// Its town, as the catalogue writes it.
     async fn city(&self) -> Option<&str> {
         self.place().city.as_deref()
+    }
+
+    /// Whether it is in Normandy, by its commune or failing it its
+    /// postcode; null when the catalogue gives neither. A catalogue holds
+    /// programmes taught across the region's border: a search by
+    /// département and the Région's figures count only places in
+    /// Normandy.
+    async fn in_normandy(&self) -> Option<bool> {
+        self.place().in_normandy()
+    }
+
+    /// The INSEE code of its commune wherever it is, current (a former
+    /// commune's code gives the commune it merged into).
+    async fn insee_code(&self) -> Option<&str> {
+        self.place().commune_code.as_ref().map(|c| c.as_str())
+    }
+
+    /// The code of its département wherever it is, by its commune or
+    /// failing it its postcode.
+    async fn departement_code(&self) -> Option<String> {
+        self.place().departement().map(|d| d.as_str().to_owned())
     }
 
     /// The INSEE code of its commune.
@@ -500,8 +551,8 @@ pub struct SessionInfo {
     start: Option<Date>,
     /// When it ends; null when it is open-ended or unknown.
     end: Option<Date>,
-    /// Whether it is recruiting.
-    recruiting: bool,
+    /// Whether it is recruiting; null when the catalogue does not say.
+    recruiting: Option<bool>,
     /// Places in all.
     places: u32,
     /// Places still free.

@@ -10,7 +10,7 @@ use super::mobility::MobilityReportNode;
 use super::query::OfferFilterInput;
 use super::ApiState;
 use crate::domain::formations::{
-    places_by_commune, places_by_departement, search as search_formations,
+    places_by_commune, places_by_departement, places_in_normandy, search as search_formations,
 };
 use crate::domain::mobility::MobilityFilter;
 
@@ -108,9 +108,14 @@ impl RegionOverview {
         let mut groups: BTreeMap<String, TrainingFigures> = BTreeMap::new();
         for feed in &state.sources.formations {
             for f in &feed.snapshot().records {
-                let mut keys = vec![("all".to_owned(), (f.capacity, f.vacancies))];
+                // Of a programme taught across the border, its places in
+                // Normandy.
+                let Some(here) = places_in_normandy(f) else {
+                    continue;
+                };
+                let mut keys = vec![("all".to_owned(), here)];
                 if let Some(l) = f.level {
-                    keys.push((format!("level:{}", l.get()), (f.capacity, f.vacancies)));
+                    keys.push((format!("level:{}", l.get()), here));
                 }
                 // A programme taught in several départements counts in each,
                 // with the places it has there.
@@ -178,7 +183,10 @@ impl RegionOverview {
         let mut by_departement = BTreeMap::new();
         let mut by_commune = BTreeMap::new();
         for f in search_formations(&state.sources.formations, &filter) {
-            total.add(f.capacity, f.vacancies);
+            let Some((capacity, vacancies)) = places_in_normandy(&f) else {
+                continue;
+            };
+            total.add(capacity, vacancies);
             figures_by(&mut by_departement, places_by_departement(&f));
             figures_by(&mut by_commune, places_by_commune(&f));
         }

@@ -1,8 +1,11 @@
 //! Real payloads, written by software nobody here wrote: calendars exported
 //! by Outlook, Google, Apple, Thunderbird, Nextcloud and others
-//! (`tests/corpus/calendars`, each with its provenance), served as a SPRO
-//! directory's calendars and read back through the API, occurrence for
-//! occurrence against a reference implementation.
+//! (`tests/corpus/calendars`), served as a SPRO directory's calendars and
+//! read back through the API, occurrence for occurrence against a
+//! reference implementation; LHÉO catalogues of the Carif-Oref network
+//! (`tests/corpus/lheo`), served as the Carif-Oref feed and read back,
+//! programme for programme against an independent reading. Each file is
+//! kept with its provenance.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +17,11 @@ use crate::helpers::{spawn_app_with, SMALL};
 /// Where the calendars are.
 fn calendars() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/calendars")
+}
+
+/// Where the LHÉO files are.
+fn catalogues() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/lheo")
 }
 
 /// The calendars where the gateway and the reference legitimately differ,
@@ -95,20 +103,34 @@ fn site_of(file: &str) -> String {
     file.trim_end_matches(".ics").to_owned()
 }
 
-/// What the reference reads in every calendar (see `reference.py`).
-fn reference() -> Value {
-    let dir = calendars();
+/// What `script` of folder `dir` prints, as JSON.
+fn python(dir: &Path, script: &str) -> Value {
     let out = std::process::Command::new("python3")
-        .arg(dir.join("reference.py"))
-        .arg(&dir)
+        .arg(dir.join(script))
+        .arg(dir)
         .output()
         .expect("python3 runs");
     assert!(
         out.status.success(),
-        "the reference failed (tests/run.sh installs PyPI icalendar and recurring-ical-events): {}",
+        "{script} failed (tests/run.sh installs what it needs): {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).expect("the reference prints JSON")
+    serde_json::from_slice(&out.stdout).expect("the reading prints JSON")
+}
+
+/// The files of `dir` named `*.ext`, with their bytes, by name.
+fn files_of(dir: &Path, ext: &str) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap().to_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 /// One occurrence as compared: start, end, status, title (an event without
@@ -135,18 +157,9 @@ const EVENTS: &str = r#"query($f: EventFilter, $after: String) {
 
 #[tokio::test]
 async fn real_calendars_give_the_occurrences_a_reference_implementation_gives() {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(calendars())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "ics"))
-        .map(|p| {
-            let name = p.file_name().unwrap().to_str().unwrap().to_owned();
-            (name, std::fs::read(&p).unwrap())
-        })
-        .collect();
-    files.sort();
+    let files = files_of(&calendars(), "ics");
     assert!(files.len() >= 30, "{} calendars", files.len());
-    let reference = reference();
+    let reference = python(&calendars(), "reference.py");
     let spro = directory_of(&files).await;
     let app = spawn_app_with(
         SMALL,
@@ -246,4 +259,98 @@ async fn real_calendars_give_the_occurrences_a_reference_implementation_gives() 
         agreeing_known.is_empty(),
         "these now agree with the reference: take them off KNOWN: {agreeing_known:?}"
     );
+}
+
+const FORMATIONS: &str = r#"query($after: String) {
+    formations(first: 100, after: $after) {
+        pageInfo { hasNextPage endCursor }
+        nodes { partnerId title objective
+                places { id postcode city inseeCode inNormandy sessions { start end recruiting } } }
+    }
+}"#;
+
+/// The namespaces of the LHÉO versions a catalogue may be written in.
+const NAMESPACES: [&str; 4] = [
+    "http://www.lheo.org/2.0",
+    "http://www.lheo.org/2.1",
+    "http://www.lheo.org/2.2",
+    "http://lheo.gouv.fr/2.3",
+];
+
+/// The programmes a gateway serves of one catalogue, served as the
+/// Carif-Oref feed.
+async fn served_programmes(lheo: Vec<u8>) -> Vec<Value> {
+    use axum::routing::get;
+    let router = axum::Router::new().route(
+        "/lheo/offres.xml",
+        get(move || async move { ([("content-type", "application/xml")], lheo) }),
+    );
+    let carif =
+        passerelle_connectors::sandbox::SimServer::start("127.0.0.1:0".parse().unwrap(), router)
+            .await
+            .unwrap();
+    let app = spawn_app_with(
+        SMALL,
+        &format!(
+            "[sandbox]\nenabled = false\n[[partners]]\nkind = \"carif\"\nfeed_url = \"{}\"\n",
+            carif.base_url().join("/lheo/offres.xml").unwrap()
+        ),
+    )
+    .await;
+    let mut served = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let (_, body) = app.post(FORMATIONS, json!({ "after": after })).await;
+        let page = &body["data"]["formations"];
+        assert!(page.is_object(), "{body}");
+        served.extend(page["nodes"].as_array().unwrap().iter().cloned());
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    served
+}
+
+#[tokio::test]
+async fn real_catalogues_serve_every_programme_place_and_session_an_independent_reading_finds() {
+    let files = files_of(&catalogues(), "xml");
+    assert!(files.len() >= 5, "{} catalogues", files.len());
+    let reading = python(&catalogues(), "reading.py");
+    let mut places = 0;
+    let mut elsewhere = 0;
+    for (file, bytes) in &files {
+        let served = served_programmes(bytes.clone()).await;
+        let expected = reading[file].as_array().unwrap();
+        assert_eq!(served.len(), expected.len(), "{file}: {served:#?}");
+        for (got, want) in served.iter().zip(expected) {
+            assert_eq!(got, want, "{file}");
+            for p in got["places"].as_array().unwrap() {
+                places += 1;
+                elsewhere += usize::from(p["inNormandy"] == false);
+            }
+        }
+    }
+    // The network's catalogues hold places across the region's border, and
+    // one Orne village merged into a commune nouvelle.
+    assert!(
+        places >= 7 && elsewhere >= 6,
+        "{places} places, {elsewhere} elsewhere"
+    );
+
+    // Every LHÉO version's namespace reads alike.
+    let (file, bytes) = &files[0];
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let written = NAMESPACES
+        .iter()
+        .find(|ns| text.contains(*ns))
+        .unwrap_or_else(|| panic!("{file} names no LHÉO namespace"));
+    for ns in NAMESPACES {
+        let other = text.replace(written, ns).into_bytes();
+        assert_eq!(
+            served_programmes(other).await,
+            reading[file].as_array().unwrap().clone(),
+            "{ns}"
+        );
+    }
 }
