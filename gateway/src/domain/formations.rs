@@ -137,13 +137,17 @@ mod tests {
     use super::*;
 
     fn place(commune: Option<&str>, capacity: u32, vacancies: u32) -> Place {
+        let code = commune.map(|c| passerelle_schema::CommuneCode::parse(c).unwrap());
         Place {
             partner_id: None,
             address: None,
             postcode: None,
             city: None,
-            commune: commune.map(|c| InseeCommune::parse(c).unwrap()),
-            commune_code: commune.map(|c| passerelle_schema::CommuneCode::parse(c).unwrap()),
+            commune: code
+                .as_ref()
+                .filter(|c| c.is_normandy())
+                .map(|c| InseeCommune::parse(c.as_str()).unwrap()),
+            commune_code: code,
             uai: None,
             capacity,
             vacancies,
@@ -216,5 +220,33 @@ mod tests {
             ..Default::default()
         };
         assert!(!filter.matches(&f));
+    }
+
+    #[test]
+    fn places_across_the_border_are_kept_but_not_counted_in_normandy() {
+        // Nogent-le-Rotrou (Eure-et-Loir) and Évreux; then Tours alone.
+        let f = formation(
+            Some("27229"),
+            vec![place(Some("28280"), 10, 2), place(Some("27229"), 12, 3)],
+        );
+        assert_eq!(places_in_normandy(&f), Some((12, 3)));
+        let by: Vec<(String, (u32, u32))> = places_by_departement(&f)
+            .into_iter()
+            .map(|(d, n)| (d.to_string(), n))
+            .collect();
+        assert_eq!(by, [("27".to_owned(), (12, 3))]);
+        let filter = FormationFilter {
+            departement: Some(Departement::parse("27").unwrap()),
+            ..Default::default()
+        };
+        assert!(filter.matches(&f));
+        let tours = formation(None, vec![place(Some("37261"), 10, 2)]);
+        assert_eq!(places_in_normandy(&tours), None);
+        assert!(places_by_departement(&tours).is_empty());
+        assert!(!filter.matches(&tours));
+        assert!(
+            FormationFilter::default().matches(&tours),
+            "listed, not counted"
+        );
     }
 }
