@@ -387,7 +387,7 @@ const FORMATION_FIELDS: &[FieldDef] = &[
     field("contact.web", false, "/contact/web"),
     field("cfa.uai", false, "/cfa/uai"),
     field("cfa.siret", false, "/cfa/siret"),
-    field("cfa.name", true, "/cfa/name"),
+    field("cfa.name", false, "/cfa/name"),
     field("commune", false, "/commune"),
     field("places.id", false, "/places/0/partner_id"),
     field("places.address", false, "/places/0/address"),
@@ -684,7 +684,7 @@ impl Entity for Formation {
                 // organism's, not the programme's: left out, and noted.
                 uai: v.parse_or_note("cfa.uai", Uai::parse),
                 siret: v.parse_or_note("cfa.siret", Siret::parse),
-                name: v.take_required("cfa.name")?.into_owned(),
+                name: v.take("cfa.name").map(Cow::into_owned),
             },
             commune: commune.or_else(|| places.iter().find_map(|p| p.commune.clone())),
             capacity: places.iter().map(|p| p.capacity).sum(),

@@ -80,8 +80,10 @@ pub struct TrainingOrg {
     /// passes its check (the programme is kept, the field noted).
     #[serde(default)]
     pub siret: Option<Siret>,
-    /// Its name.
-    pub name: String,
+    /// Its name; none when the catalogue does not give it (the
+    /// MonCompteFormation export names an organism by its SIRET alone).
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 impl Formation {

@@ -45,7 +45,9 @@ pub fn directory(sources: &Sources) -> BTreeMap<Uai, CfaInfo> {
             let entry = out.entry(uai.clone()).or_insert_with(|| CfaInfo {
                 uai: uai.clone(),
                 siret: f.cfa.siret.clone(),
-                name: f.cfa.name.clone(),
+                // A catalogue that names the organism by its SIRET alone
+                // gives no name: the UAI stands for it.
+                name: f.cfa.name.clone().unwrap_or_else(|| uai.to_string()),
                 commune: f.commune.clone(),
                 romes: Vec::new(),
                 site: None,

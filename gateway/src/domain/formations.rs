@@ -170,7 +170,7 @@ mod tests {
             cfa: TrainingOrg {
                 uai: None,
                 siret: Some(Siret::parse("73282932000074").unwrap()),
-                name: "CFA".into(),
+                name: Some("CFA".into()),
             },
             contact: None,
             commune: commune.map(|c| InseeCommune::parse(c).unwrap()),

@@ -421,8 +421,8 @@ pub struct TrainingOrgRef {
     /// The organisation's SIRET; null when the catalogue gives none that
     /// passes its check.
     siret: Option<String>,
-    /// Its name.
-    name: String,
+    /// Its name; null when the catalogue gives none.
+    name: Option<String>,
 }
 
 /// A place where a programme is taught, with its own sessions.
