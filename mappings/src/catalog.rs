@@ -438,7 +438,7 @@ impl Mapping {
         mut f: impl FnMut(Result<E, RecordError>),
     ) -> std::io::Result<ReadEnd> {
         let mut i = 0;
-        let mut notes = Notes::default();
+        let mut notes = Notes::of(self);
         let mut each = |r: Json<'_>| {
             f(self.map_in_context(i, r, context, &mut notes));
             i += 1;
@@ -475,7 +475,10 @@ impl Mapping {
                     .map(|(k, v)| (k.clone().into(), Json::String(v.clone().into()))),
             );
         }
-        self.map_noting(i, &r, &mut notes.left_out)
+        let mut left_out = Vec::new();
+        let mapped = self.map_noting(i, &r, &mut left_out);
+        notes.left_out(left_out);
+        mapped
     }
 
     /// Maps the records `read` hands over, adding `context` to each.
@@ -485,7 +488,7 @@ impl Mapping {
         read: impl FnOnce(&mut dyn FnMut(Json<'_>)) -> Option<PayloadError>,
     ) -> MappedBatch<E> {
         let mut batch = MappedBatch::default();
-        let mut notes = Notes::default();
+        let mut notes = Notes::of(self);
         let mut i = 0;
         batch.truncated = read(&mut |r| {
             match self.map_in_context(i, r, context, &mut notes) {
@@ -595,20 +598,42 @@ const NAMED_NOTES: usize = 100;
 
 /// What records of a payload were kept without: an identifier (derived
 /// for them, by a mapping that derives one), values that did not parse.
-#[derive(Default)]
 struct Notes {
+    /// Whether the mapping derives an identifier for a record without one.
+    derives: bool,
     derived: usize,
+    /// The first [`NAMED_NOTES`] values left out, and how many more.
     left_out: Vec<RecordError>,
+    more: usize,
 }
 
 impl Notes {
+    fn of(mapping: &Mapping) -> Self {
+        Self {
+            derives: mapping.derived_from().is_some(),
+            derived: 0,
+            left_out: Vec::new(),
+            more: 0,
+        }
+    }
+
     fn count(&mut self, mapping: &Mapping, record: &impl Tree) {
-        if mapping.derived_from().is_some()
+        if self.derives
             && mapping
                 .partner_id(record)
                 .is_none_or(|id| id.trim().is_empty())
         {
             self.derived += 1;
+        }
+    }
+
+    fn left_out(&mut self, notes: Vec<RecordError>) {
+        for n in notes {
+            if self.left_out.len() < NAMED_NOTES {
+                self.left_out.push(n);
+            } else {
+                self.more += 1;
+            }
         }
     }
 
@@ -623,15 +648,12 @@ impl Notes {
                 from.join(", ")
             ));
         }
-        let more = self.left_out.len().saturating_sub(NAMED_NOTES);
-        out.extend(
-            self.left_out
-                .iter()
-                .take(NAMED_NOTES)
-                .map(ToString::to_string),
-        );
-        if more > 0 {
-            out.push(format!("and {more} more values left out of kept records"));
+        out.extend(self.left_out.iter().map(ToString::to_string));
+        if self.more > 0 {
+            out.push(format!(
+                "and {} more values left out of kept records",
+                self.more
+            ));
         }
         out
     }
