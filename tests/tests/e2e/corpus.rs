@@ -53,9 +53,12 @@ const KNOWN: &[(&str, &str)] = &[
     ),
 ];
 
-/// A SPRO directory with one CIO a calendar, each named after its file, and
-/// its calendars.
-async fn directory_of(files: &[(String, Vec<u8>)]) -> passerelle_connectors::sandbox::SimServer {
+/// A SPRO directory with one CIO a calendar, each named after its file
+/// (`cio-14118.ics` is site `cio-14118`), and its calendars, served on
+/// loopback.
+pub async fn directory_of(
+    files: &[(String, Vec<u8>)],
+) -> passerelle_connectors::sandbox::SimServer {
     use axum::extract::Path as UrlPath;
     use axum::routing::get;
     let names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
@@ -280,15 +283,7 @@ const NAMESPACES: [&str; 4] = [
 /// The programmes a gateway serves of one catalogue, served as the
 /// Carif-Oref feed.
 async fn served_programmes(lheo: Vec<u8>) -> Vec<Value> {
-    use axum::routing::get;
-    let router = axum::Router::new().route(
-        "/lheo/offres.xml",
-        get(move || async move { ([("content-type", "application/xml")], lheo) }),
-    );
-    let carif =
-        passerelle_connectors::sandbox::SimServer::start("127.0.0.1:0".parse().unwrap(), router)
-            .await
-            .unwrap();
+    let carif = crate::formations::carif_serving(lheo).await;
     let app = spawn_app_with(
         SMALL,
         &format!(

@@ -104,40 +104,10 @@ async fn paging_through_events_visits_each_occurrence_once() {
     assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
 }
 
-/// A SPRO directory of one CIO whose calendar is `ics`, served on loopback.
-async fn spro_serving(ics: &'static [u8]) -> passerelle_connectors::sandbox::SimServer {
-    use axum::routing::get;
-    let directory = json!({ "sites": [{
-        "id": "cio-14118", "type": "CIO", "nom": "CIO de Caen", "uai": null,
-        "adresse": { "ligne": "2 place de la Mairie", "code_postal": "14000", "commune": "Caen", "code_insee": "14118" },
-        "agenda": "/agenda/cio-14118.ics",
-    }]});
-    let router = axum::Router::new()
-        .route(
-            "/api/sites",
-            get(move |headers: axum::http::HeaderMap| {
-                let host = headers[axum::http::header::HOST]
-                    .to_str()
-                    .unwrap()
-                    .to_owned();
-                let mut d = directory.clone();
-                d["sites"][0]["agenda"] = json!(format!("http://{host}/agenda/cio-14118.ics"));
-                async move { axum::Json(d) }
-            }),
-        )
-        .route(
-            "/agenda/cio-14118.ics",
-            get(move || async move { ([("content-type", "text/calendar")], ics) }),
-        );
-    passerelle_connectors::sandbox::SimServer::start("127.0.0.1:0".parse().unwrap(), router)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_calendar_written_to_rfc_5545_is_expanded_as_calendar_clients_show_it() {
     let ics = include_bytes!("../../../connectors/src/spro/samples/rfc5545.ics");
-    let spro = spro_serving(ics).await;
+    let spro = crate::corpus::directory_of(&[("cio-14118.ics".to_owned(), ics.to_vec())]).await;
     let app = spawn_app_with(
         SMALL,
         &format!(

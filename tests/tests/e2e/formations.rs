@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, SMALL};
 
@@ -186,8 +186,11 @@ async fn a_programme_taught_at_two_places_lists_each_with_its_sessions_and_the_t
 
 /// A catalogue served as the Carif-Oref would, from a payload written from
 /// the LHÉO 2.2 standard's text.
-async fn carif_serving(lheo: &'static [u8]) -> passerelle_connectors::sandbox::SimServer {
+pub async fn carif_serving(
+    lheo: impl Into<axum::body::Bytes>,
+) -> passerelle_connectors::sandbox::SimServer {
     use axum::routing::get;
+    let lheo: axum::body::Bytes = lheo.into();
     let router = axum::Router::new().route(
         "/lheo/offres.xml",
         get(move || async move { ([("content-type", "application/xml")], lheo) }),
@@ -200,7 +203,7 @@ async fn carif_serving(lheo: &'static [u8]) -> passerelle_connectors::sandbox::S
 #[tokio::test]
 async fn a_catalogue_written_from_the_standard_is_served_with_every_place_date_level_and_code() {
     let lheo = include_bytes!("../../../mappings/carif/samples/offres-lheo-2.2.xml");
-    let carif = carif_serving(lheo).await;
+    let carif = carif_serving(&lheo[..]).await;
     let app = crate::helpers::spawn_app_with(
         SMALL,
         &format!(
@@ -223,8 +226,12 @@ async fn a_catalogue_written_from_the_standard_is_served_with_every_place_date_l
     }"#;
     let data = app.data(query, json!({})).await;
     let c = &data["formations"];
-    // The programme without its organism's SIRET is the only one rejected.
-    assert_eq!(c["totalCount"], 2, "{c}");
+    // The programme without its organism's SIRET is kept without it.
+    assert_eq!(c["totalCount"], 3, "{c}");
+    assert_eq!(c["nodes"][2]["partnerId"], "F-SANS-SIRET");
+    assert_eq!(c["nodes"][2]["cfa"]["siret"], Value::Null);
+    // Its catalogue does not say whether its session recruits.
+    assert_eq!(c["nodes"][2]["sessions"][0]["recruiting"], Value::Null);
     assert_eq!(c["totals"], json!({ "capacity": 57, "vacancies": 21 }));
     let bp = &c["nodes"][0];
     assert_eq!(bp["partnerId"], "F-0141234R-BP");
