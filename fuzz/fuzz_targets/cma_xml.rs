@@ -3,7 +3,6 @@
 
 use libfuzzer_sys::fuzz_target;
 use passerelle_mappings::EntityKind;
-use passerelle_schema::Partner;
 
 fuzz_target!(|data: &[u8]| {
     passerelle_fuzz::map_payload(passerelle_connectors::cma::PARTNER, EntityKind::Offer, data);
