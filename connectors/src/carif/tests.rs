@@ -68,7 +68,17 @@ async fn broken_programmes_are_rejected_one_by_one() {
     let mut fields: Vec<_> = batch.rejected.iter().map(|e| e.field.as_str()).collect();
     fields.sort();
     fields.dedup();
-    assert_eq!(fields, ["cfa.uai", "sessions.start", "sessions.vacancies"]);
+    assert_eq!(fields, ["sessions.start", "sessions.vacancies"]);
+    // A UAI with a wrong check letter is the organism's: left out of its
+    // programme, which is kept, and noted.
+    assert!(
+        batch
+            .notices
+            .iter()
+            .any(|n| n.contains("cfa.uai") && n.contains("left out, the record kept")),
+        "{:?}",
+        batch.notices.first()
+    );
 }
 
 #[tokio::test]
