@@ -1,6 +1,7 @@
 //! Orientation events and sites, with recurring events expanded in the
 //! window asked for.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -116,14 +117,36 @@ pub fn occurrence(
     })
 }
 
-/// The occurrences of the events of one feed matching `filter`, into `out`.
+/// A feed's events by site, in the feed's order.
+struct EventsBySite(HashMap<String, Vec<Arc<Event>>>);
+
+impl EventsBySite {
+    fn of(events: &Snapshot<Event>) -> Self {
+        let mut by_site: HashMap<String, Vec<Arc<Event>>> = HashMap::new();
+        for e in &events.records {
+            by_site.entry(e.site.clone()).or_default().push(e.clone());
+        }
+        Self(by_site)
+    }
+}
+
+/// The occurrences of the events of one feed matching `filter`, into `out`;
+/// those of one site read from the snapshot's index of events by site.
 fn occurrences_of(
     events: &Snapshot<Event>,
     sites: Option<&Snapshot<OrientationSite>>,
     filter: &EventFilter,
     out: &mut Vec<EventOccurrence>,
 ) {
-    for e in &events.records {
+    let by_site;
+    let records = match &filter.site {
+        Some(site) => {
+            by_site = events.derived(EventsBySite::of);
+            by_site.0.get(site).map_or(&[][..], Vec::as_slice)
+        }
+        None => &events.records[..],
+    };
+    for e in records {
         if filter.kind.is_some_and(|k| k != e.kind)
             || filter.site.as_deref().is_some_and(|s| s != e.site)
         {

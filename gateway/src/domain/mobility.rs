@@ -1,14 +1,15 @@
 //! Mobility of apprentices abroad, as counts and totals: no record that
 //! names an apprentice exists in Passerelle.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::Datelike;
-use passerelle_connectors::source::{LiveMobility, MobilityQuery};
+use passerelle_connectors::source::{LiveMobility, MobilityAnswer, MobilityQuery};
 use passerelle_connectors::ConnectorError;
 use passerelle_schema::{Cents, Departement, Mobility, MobilityProgram, Uai};
 
+use crate::partners::derived::{Derived, Same};
 use crate::partners::health::Health;
 use crate::partners::sync::SyncedFeed;
 
@@ -113,6 +114,23 @@ pub struct MobilityService {
     feeds: Vec<Arc<MobilityFeed>>,
     live: Vec<Arc<dyn LiveMobility>>,
     health: Arc<Health>,
+    by_cfa: Derived<ByCfaInputs, MobilityByCfa>,
+}
+
+/// What the counts by CFA are made from: the live systems' answers, the
+/// versions of the feeds' snapshots.
+type ByCfaInputs = (Vec<Same<MobilityAnswer>>, Vec<u64>);
+
+/// Each CFA's mobilities counted, by UAI.
+#[derive(Debug, Default)]
+pub struct MobilityByCfa(HashMap<Uai, Arc<MobilityReport>>);
+
+impl MobilityByCfa {
+    /// The mobilities of the CFA `uai`, counted; none for a CFA that sent
+    /// no one.
+    pub fn of(&self, uai: &Uai) -> Arc<MobilityReport> {
+        self.0.get(uai).cloned().unwrap_or_default()
+    }
 }
 
 impl MobilityService {
@@ -127,13 +145,40 @@ impl MobilityService {
             feeds,
             live,
             health,
+            by_cfa: Derived::default(),
         }
     }
 
-    /// Every mobility of every programme, in one call per system (the CFA
-    /// pages use it: one call for all CFAs, not one each).
-    pub async fn all(&self) -> (Vec<Arc<Mobility>>, Vec<ConnectorError>) {
-        self.gather(&MobilityQuery::default(), None).await
+    /// Every CFA's mobilities counted, from one call per system: what a
+    /// page of CFAs reads. The counts are made once per state of the
+    /// systems' answers (as their caches hold them) and of the feeds.
+    pub async fn by_cfa(&self) -> (Arc<MobilityByCfa>, Vec<ConnectorError>) {
+        let (answers, errors) = self.ask_live(&MobilityQuery::default(), None).await;
+        let snapshots: Vec<_> = self.feeds.iter().map(|f| f.snapshot()).collect();
+        let key = (
+            answers.iter().cloned().map(Same).collect(),
+            snapshots.iter().map(|s| s.version).collect(),
+        );
+        let counted = self.by_cfa.get(key, || {
+            let mut by_cfa: HashMap<Uai, Vec<Arc<Mobility>>> = HashMap::new();
+            let records = answers
+                .iter()
+                .flat_map(|a| a.mobilities.iter())
+                .chain(snapshots.iter().flat_map(|s| s.records.iter()));
+            for m in records {
+                by_cfa.entry(m.cfa.clone()).or_default().push(m.clone());
+            }
+            MobilityByCfa(
+                by_cfa
+                    .into_iter()
+                    .map(|(uai, records)| {
+                        let counted = report(&records, &MobilityFilter::default());
+                        (uai, Arc::new(counted))
+                    })
+                    .collect(),
+            )
+        });
+        (counted, errors)
     }
 
     /// Counts the mobilities matching `filter`, across programmes; a
@@ -156,8 +201,25 @@ impl MobilityService {
         query: &MobilityQuery,
         program: Option<MobilityProgram>,
     ) -> (Vec<Arc<Mobility>>, Vec<ConnectorError>) {
+        let (answers, errors) = self.ask_live(query, program).await;
+        let mut all: Vec<Arc<Mobility>> = answers
+            .iter()
+            .flat_map(|a| a.mobilities.iter().cloned())
+            .collect();
+        for feed in &self.feeds {
+            all.extend(feed.snapshot().records.iter().cloned());
+        }
+        (all, errors)
+    }
+
+    /// The answers to `query` of the systems asked live (those of `program`
+    /// when given), at once, and the errors of those that failed.
+    async fn ask_live(
+        &self,
+        query: &MobilityQuery,
+        program: Option<MobilityProgram>,
+    ) -> (Vec<Arc<MobilityAnswer>>, Vec<ConnectorError>) {
         let mut errors = Vec::new();
-        let mut all: Vec<Arc<Mobility>> = Vec::new();
         let asked =
             self.live
                 .iter()
@@ -165,17 +227,15 @@ impl MobilityService {
                 .map(|live| async move {
                     (live.partner(), live.clone().mobilities(query.clone()).await)
                 });
+        let mut answers = Vec::new();
         for (partner, answer) in futures::future::join_all(asked).await {
             if let Some(a) = self
                 .health
                 .observe_cached(partner, answer, |_| None, &mut errors)
             {
-                all.extend(a.mobilities.iter().cloned());
+                answers.push(a);
             }
         }
-        for feed in &self.feeds {
-            all.extend(feed.snapshot().records.iter().cloned());
-        }
-        (all, errors)
+        (answers, errors)
     }
 }

@@ -16,6 +16,7 @@ use passerelle_schema::{
     merge_duplicates, Departement, DiplomaLevel, InseeCommune, Near, Offer, Partner, RomeCode,
 };
 
+use crate::partners::derived::{Derived, DerivedSet, Same};
 use crate::partners::health::Health;
 use crate::partners::packed::{
     DatedPosition, OfferList, OfferRef, OfferSummary, PackedOffer, PackedRecords,
@@ -193,6 +194,44 @@ pub struct OfferService {
     feeds: Vec<IndexedFeed>,
     health: Arc<Health>,
     merged: moka::sync::Cache<MergeKey, Arc<OfferList>>,
+    /// Every offer merged, by the versions of the feeds' snapshots and the
+    /// live exchanges' answers it was merged from.
+    every: Derived<EveryInputs, EveryOffer>,
+}
+
+/// What every offer is merged from: the versions of the feeds' snapshots,
+/// the live exchanges' answers.
+type EveryInputs = (Vec<u64>, Vec<Option<Same<OfferAnswer>>>);
+
+/// A search's merge.
+enum Merged {
+    /// Of every offer.
+    Every(Arc<EveryOffer>),
+    /// Of the offers of a filter.
+    Filtered(Arc<OfferList>),
+}
+
+/// Every offer of every exchange, merged, and what is derived from it (the
+/// indexes of the joins that read every offer), dropped with it.
+pub struct EveryOffer {
+    offers: Arc<OfferList>,
+    derived: DerivedSet,
+}
+
+impl EveryOffer {
+    /// The offers, newest first.
+    pub fn offers(&self) -> &Arc<OfferList> {
+        &self.offers
+    }
+
+    /// The value of type `T` derived from these offers: built by `build` at
+    /// the first call, the same for every later one.
+    pub fn derived<T: std::any::Any + Send + Sync>(
+        &self,
+        build: impl FnOnce(&Arc<OfferList>) -> T,
+    ) -> Arc<T> {
+        self.derived.get(|| build(&self.offers))
+    }
 }
 
 /// A feed of offers, and its records indexed for searches.
@@ -313,6 +352,7 @@ impl OfferService {
                 })
                 .time_to_live(Duration::from_secs(300))
                 .build(),
+            every: Derived::default(),
         }
     }
 
@@ -326,6 +366,7 @@ impl OfferService {
         }
         // Merges of the records replaced would keep them in memory.
         self.merged.invalidate_all();
+        self.every.clear();
         let mut index = FeedIndex::default();
         let mut keys = Vec::with_capacity(snapshot.records.len());
         for (i, o) in (0u32..).zip(&snapshot.records) {
@@ -366,7 +407,24 @@ impl OfferService {
     #[tracing::instrument(name = "offers.search", skip_all)]
     pub async fn search(&self, filter: &OfferFilter) -> OfferResults {
         let (answers, errors) = self.ask_live(filter).await;
-        self.merged_search(filter, answers, errors)
+        let offers = match self.merged_search(filter, answers) {
+            Merged::Every(every) => every.offers.clone(),
+            Merged::Filtered(offers) => offers,
+        };
+        OfferResults { offers, errors }
+    }
+
+    /// Every offer of every exchange merged, with the indexes derived from
+    /// it, and the errors of the live exchanges that failed: what the joins
+    /// of CFAs read.
+    #[tracing::instrument(name = "offers.every", skip_all)]
+    pub async fn every_offer(&self) -> (Arc<EveryOffer>, Vec<ConnectorError>) {
+        let filter = OfferFilter::default();
+        let (answers, errors) = self.ask_live(&filter).await;
+        match self.merged_search(&filter, answers) {
+            Merged::Every(every) => (every, errors),
+            Merged::Filtered(_) => unreachable!("a search without filter merges every offer"),
+        }
     }
 
     /// Asks the live exchanges `filter` wants, at once: their answers (as
@@ -469,8 +527,7 @@ impl OfferService {
         &self,
         filter: &OfferFilter,
         answers: Vec<Option<Arc<OfferAnswer>>>,
-        errors: Vec<ConnectorError>,
-    ) -> OfferResults {
+    ) -> Merged {
         let snapshots: Vec<Option<Arc<Snapshot<Offer>>>> = self
             .feeds
             .iter()
@@ -487,7 +544,7 @@ impl OfferService {
                 .map(|a| a.as_ref().map_or(0, |a| Arc::as_ptr(a) as usize))
                 .collect(),
         };
-        let offers = self.merged.get_with(key, || {
+        let build = || {
             let mut candidates: Vec<Arc<Offer>> = Vec::new();
             let place = |o: &Arc<Offer>| filter.place_matches(&OfferSummary::of(o));
             for a in answers.iter().flatten() {
@@ -567,9 +624,24 @@ impl OfferService {
             };
             let merged = merged.into_iter().map(OfferRef::Whole).collect();
             // Two lists in answer order: merged in one pass.
-            Arc::new(OfferList::merge_ordered(merged, &alone, packed))
-        });
-        OfferResults { offers, errors }
+            OfferList::merge_ordered(merged, &alone, packed)
+        };
+        // Every offer (what the joins of CFAs and employers read) is kept
+        // apart, as long as its inputs are served: it may weigh more than
+        // the cache of merges holds, and each of its changes rebuilds the
+        // joins' indexes.
+        if *filter == OfferFilter::default() {
+            let inputs = (
+                key.feed_versions.clone(),
+                answers.iter().map(|a| a.clone().map(Same)).collect(),
+            );
+            Merged::Every(self.every.get(inputs, || EveryOffer {
+                offers: Arc::new(build()),
+                derived: DerivedSet::default(),
+            }))
+        } else {
+            Merged::Filtered(self.merged.get_with(key, || Arc::new(build())))
+        }
     }
 
     /// The merged offer that holds the record `partner_id` of `partner`.

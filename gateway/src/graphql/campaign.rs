@@ -1,8 +1,6 @@
 //! The taxe d'apprentissage campaign in the API: OPCOs push allocations,
 //! the Région reads the campaign, a CFA reads its own line.
 
-use std::collections::BTreeMap;
-
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use base64::Engine;
 use passerelle_schema::{AllocationInput, Cents, Departement, Opco, Uai};
@@ -15,7 +13,7 @@ use super::ApiState;
 use crate::auth::Caller;
 use crate::domain::campaign::figures::{self, Line, Order};
 use crate::domain::campaign::{self, BatchError, IngestReport};
-use crate::domain::cfas::CfaInfo;
+use crate::domain::cfas::CfaDirectory;
 
 use super::connection::B64;
 
@@ -364,7 +362,7 @@ fn money(cents: i64) -> Money {
     Money(Cents(cents))
 }
 
-fn establishment_node(line: Line, directory: &BTreeMap<Uai, CfaInfo>) -> CampaignEstablishment {
+fn establishment_node(line: Line, directory: &CfaDirectory) -> CampaignEstablishment {
     let uai = Uai::parse(&line.key).ok();
     let departement = uai
         .as_ref()
@@ -385,10 +383,7 @@ fn establishment_node(line: Line, directory: &BTreeMap<Uai, CfaInfo>) -> Campaig
 /// What a search of establishments looks for: a UAI's beginning, when the
 /// words can begin one, and the UAIs of the directory whose name holds
 /// the words.
-fn establishment_search(
-    search: &str,
-    directory: &BTreeMap<Uai, CfaInfo>,
-) -> (Option<String>, Vec<String>) {
+fn establishment_search(search: &str, directory: &CfaDirectory) -> (Option<String>, Vec<String>) {
     let prefix = (search.len() <= 8 && search.chars().all(|c| c.is_ascii_alphanumeric()))
         .then(|| search.to_ascii_uppercase());
     let words = passerelle_schema::reference::fold_name(search);
@@ -396,7 +391,7 @@ fn establishment_search(
         Vec::new()
     } else {
         directory
-            .values()
+            .iter()
             .filter(|c| passerelle_schema::reference::fold_name(&c.name).contains(&words))
             .map(|c| c.uai.as_str().to_owned())
             .collect()

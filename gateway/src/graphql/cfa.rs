@@ -8,7 +8,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, InputObject, Object, ID};
 use chrono::{Duration, Utc};
 use passerelle_connectors::ConnectorError;
-use passerelle_schema::{EventKind, Mobility, Siret, Uai};
+use passerelle_schema::{EventKind, OfferStatus, RomeCode, Siret, Uai};
 
 use super::errors::{report_partner_errors, ErrorCode};
 use super::events::{occurrence_page, EventConnection, EventNode};
@@ -19,10 +19,10 @@ use super::query::OfferConnection;
 use super::scalars::DateTime;
 use super::types::{Departement, Location};
 use super::{ApiState, GlobalId};
-use crate::domain::cfas::{directory, CfaInfo};
+use crate::domain::cfas::{directory, CfaDirectory, CfaInfo};
 use crate::domain::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
-use crate::domain::mobility::{report, MobilityFilter, MobilityService};
-use crate::domain::offers::{OfferFilter, OfferService};
+use crate::domain::mobility::{MobilityReport, MobilityService};
+use crate::domain::offers::OfferService;
 use crate::partners::packed::OfferList;
 use crate::partners::sources::Sources;
 
@@ -40,96 +40,126 @@ impl<T> Joined<T> {
     }
 }
 
-/// Loads the offers a CFA's apprentices could take: offers in its
-/// département for the occupations its programmes lead to. One search of
-/// every offer serves the whole batch.
+/// Loads the offers a CFA's apprentices could take: open offers in its
+/// département for the occupations its programmes lead to. Every offer of
+/// every exchange is indexed once by occupation and département (again
+/// when an exchange's offers change, with the merge of every offer it is
+/// kept with), and each CFA's selection is kept with the index: a page of
+/// CFAs reads lists, not every offer.
 pub struct CfaOffersLoader {
     offers: Arc<OfferService>,
     sources: Arc<Sources>,
 }
 
+/// How many offers a CFA's `offers` answers by default.
+const CFA_OFFERS_PAGE: usize = 10;
+
+/// Where a CFA's apprentices look for offers: its département, its
+/// programmes' occupations.
+type Place = (Option<passerelle_schema::Departement>, Vec<RomeCode>);
+
+/// The open offers of a merged list of every offer, by occupation then
+/// département: their positions in the list, in its order.
+struct OffersByPlace {
+    all: Arc<OfferList>,
+    by_rome: HashMap<RomeCode, HashMap<String, Vec<u32>>>,
+    /// Each CFA's selection, as asked, by its département and occupations.
+    selections: std::sync::Mutex<HashMap<Place, Arc<OfferList>>>,
+}
+
+impl OffersByPlace {
+    fn of(all: &Arc<OfferList>) -> Self {
+        let mut by_rome: HashMap<RomeCode, HashMap<String, Vec<u32>>> = HashMap::new();
+        for (at, o) in (0u32..).zip(all.summaries()) {
+            if o.status != OfferStatus::Active {
+                continue;
+            }
+            for rome in o.rome_codes.iter() {
+                let by_dep = by_rome.entry(rome.clone()).or_default();
+                match by_dep.get_mut(o.commune.departement_code()) {
+                    Some(list) => list.push(at),
+                    None => {
+                        by_dep.insert(o.commune.departement_code().to_owned(), vec![at]);
+                    }
+                }
+            }
+        }
+        for list in by_rome.values_mut().flat_map(HashMap::values_mut) {
+            list.shrink_to_fit();
+        }
+        Self {
+            all: all.clone(),
+            by_rome,
+            selections: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The open offers for `cfa`: in its département (anywhere when it has
+    /// none) for any of its occupations, in the list's order.
+    fn of_cfa(&self, cfa: &CfaInfo) -> Arc<OfferList> {
+        let key = (cfa.departement(), cfa.romes.clone());
+        let mut selections = self.selections.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = selections.get(&key) {
+            return found.clone();
+        }
+        let mut positions: Vec<u32> = Vec::new();
+        for by_dep in cfa.romes.iter().filter_map(|r| self.by_rome.get(r)) {
+            match &key.0 {
+                Some(d) => positions.extend(by_dep.get(d.as_str()).into_iter().flatten()),
+                None => positions.extend(by_dep.values().flatten()),
+            }
+        }
+        // An offer for two of its occupations is listed once.
+        positions.sort_unstable();
+        positions.dedup();
+        // Its first page is read by every page of CFAs: kept unpacked.
+        let selected = Arc::new(
+            self.all
+                .picked(positions)
+                .with_head_unpacked(CFA_OFFERS_PAGE),
+        );
+        selections.insert(key, selected.clone());
+        selected
+    }
+}
+
 impl Loader<Uai> for CfaOffersLoader {
-    type Value = Joined<OfferList>;
+    type Value = Joined<Arc<OfferList>>;
     type Error = Arc<String>;
 
     #[tracing::instrument(name = "cfa.offers.load", skip_all, fields(cfas = keys.len()))]
     async fn load(&self, keys: &[Uai]) -> Result<HashMap<Uai, Self::Value>, Self::Error> {
         let cfas = directory(&self.sources);
-        let all = self.offers.search(&OfferFilter::default()).await;
-        // The batch's CFAs by the occupations they train for, with their
-        // département: one pass over every offer serves them all.
-        let mut by_rome: HashMap<
-            &passerelle_schema::RomeCode,
-            Vec<(Option<passerelle_schema::Departement>, usize)>,
-        > = HashMap::new();
-        for (i, uai) in keys.iter().enumerate() {
-            if let Some(c) = cfas.get(uai) {
-                let dep = c.departement();
-                for rome in &c.romes {
-                    by_rome.entry(rome).or_default().push((dep.clone(), i));
-                }
-            }
-        }
-        let lists = all.offers.select_each(keys.len(), |o, take| {
-            for rome in o.rome_codes.iter() {
-                for (dep, i) in by_rome.get(rome).into_iter().flatten() {
-                    if dep
-                        .as_ref()
-                        .is_none_or(|d| o.commune.departement_code() == d.as_str())
-                    {
-                        take(*i);
-                    }
-                }
-            }
-        });
+        let (every, errors) = self.offers.every_offer().await;
+        let index = every.derived(OffersByPlace::of);
         Ok(keys
             .iter()
-            .cloned()
-            .zip(lists)
-            .map(|(uai, value)| {
-                (
-                    uai,
-                    Joined {
-                        value,
-                        errors: all.errors.clone(),
-                    },
-                )
+            .map(|uai| {
+                let value = cfas
+                    .get(uai)
+                    .map_or_else(Default::default, |c| index.of_cfa(c));
+                (uai.clone(), Joined::new(value, errors.clone()))
             })
             .collect())
     }
 }
 
-/// Loads the mobilities of CFAs: one call per programme's system for the
-/// whole batch.
+/// Loads the mobilities of CFAs, counted: one call per programme's system
+/// for the whole batch, the counts made once per state of their answers.
 pub struct CfaMobilityLoader {
     mobility: Arc<MobilityService>,
 }
 
 impl Loader<Uai> for CfaMobilityLoader {
-    type Value = Joined<Vec<Arc<Mobility>>>;
+    type Value = Joined<Arc<MobilityReport>>;
     type Error = Arc<String>;
 
     #[tracing::instrument(name = "cfa.mobility.load", skip_all, fields(cfas = keys.len()))]
     async fn load(&self, keys: &[Uai]) -> Result<HashMap<Uai, Self::Value>, Self::Error> {
-        let (all, errors) = self.mobility.all().await;
-        let mut by_cfa: HashMap<Uai, Vec<Arc<Mobility>>> =
-            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-        for m in all {
-            if let Some(list) = by_cfa.get_mut(&m.cfa) {
-                list.push(m);
-            }
-        }
-        Ok(by_cfa
-            .into_iter()
-            .map(|(k, value)| {
-                (
-                    k,
-                    Joined {
-                        value,
-                        errors: errors.clone(),
-                    },
-                )
-            })
+        let (by_cfa, errors) = self.mobility.by_cfa().await;
+        Ok(keys
+            .iter()
+            .map(|k| (k.clone(), Joined::new(by_cfa.of(k), errors.clone())))
             .collect())
     }
 }
@@ -168,8 +198,18 @@ fn load_error(e: Arc<String>) -> async_graphql::Error {
     ErrorCode::Internal.error("a joined field could not be loaded")
 }
 
-/// A CFA, gathered from every partner that speaks of it.
-pub struct CfaNode(pub CfaInfo);
+/// A CFA, gathered from every partner that speaks of it, and the directory
+/// it was found in (read once per request, not once per field).
+pub struct CfaNode(pub Arc<CfaInfo>, Arc<CfaDirectory>);
+
+impl CfaNode {
+    /// The CFA `uai` of the directory of what the partners serve now.
+    pub fn of(sources: &Sources, uai: &Uai) -> Option<Self> {
+        let directory = directory(sources);
+        let info = directory.get(uai)?.clone();
+        Some(Self(info, directory))
+    }
+}
 
 /// A CFA, gathered from every partner: its programmes and places (training
 /// catalogue), the offers its apprentices could take (offer exchanges), its
@@ -237,19 +277,17 @@ impl CfaNode {
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let after = FormationConnection::cursor(after)?;
-        let mut items = self.programmes(state);
-        items.sort_by(|a, b| a.partner_id.cmp(&b.partner_id));
+        let items = self.1.programmes(&self.0.uai).to_vec();
         Ok(FormationConnection::at(items, first, after.as_deref()))
     }
 
     /// Free places across its programmes.
-    async fn vacancies(&self, ctx: &Context<'_>) -> async_graphql::Result<u64> {
-        let state = ctx.data::<ApiState>()?;
-        Ok(self
-            .programmes(state)
+    async fn vacancies(&self) -> u64 {
+        self.1
+            .programmes(&self.0.uai)
             .iter()
             .map(|f| u64::from(f.vacancies))
-            .sum())
+            .sum()
     }
 
     /// Open offers in its département for the occupations its programmes
@@ -264,7 +302,7 @@ impl CfaNode {
         first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<OfferConnection> {
-        let first = first.unwrap_or(10);
+        let first = first.unwrap_or(CFA_OFFERS_PAGE as i32);
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let loader = ctx.data::<DataLoader<CfaOffersLoader>>()?;
@@ -275,13 +313,11 @@ impl CfaNode {
         let open = match joined {
             Some(joined) => {
                 report_partner_errors(ctx, &joined.errors);
-                joined
-                    .value
-                    .select(|o| o.status == passerelle_schema::OfferStatus::Active)
+                joined.value
             }
-            None => OfferList::default(),
+            None => Arc::default(),
         };
-        OfferConnection::page(Arc::new(open), first, after)
+        OfferConnection::page(open, first, after)
     }
 
     /// Its events in the year from `from` (now by default), soonest first.
@@ -323,24 +359,16 @@ impl CfaNode {
             .load_one(self.0.uai.clone())
             .await
             .map_err(load_error)?;
-        let (records, errors) =
-            joined.map_or_else(|| (Vec::new(), Vec::new()), |j| (j.value, j.errors));
+        let (report, errors) = joined.map_or_else(Default::default, |j| (j.value, j.errors));
         report_partner_errors(ctx, &errors);
         Ok(MobilityReportNode {
-            report: report(&records, &MobilityFilter::default()),
+            report,
             for_one_cfa: true,
         })
     }
 }
 
 impl CfaNode {
-    /// Its programmes in the training catalogue.
-    fn programmes(&self, state: &ApiState) -> Vec<Arc<passerelle_schema::Formation>> {
-        crate::partners::sync::records_of(&state.sources.formations, |f| {
-            f.cfa.uai.as_ref() == Some(&self.0.uai)
-        })
-    }
-
     fn coming(
         &self,
         state: &ApiState,
@@ -438,7 +466,7 @@ impl CfaQuery {
         let uai =
             Uai::parse(&uai).map_err(|e| ErrorCode::InvalidInput.error(format!("uai: {e}")))?;
         let state = ctx.data::<ApiState>()?;
-        Ok(directory(&state.sources).remove(&uai).map(CfaNode))
+        Ok(CfaNode::of(&state.sources, &uai))
     }
 
     /// The CFAs of Normandy, by UAI.
@@ -456,8 +484,9 @@ impl CfaQuery {
         let departement = inputs::departement(ctx, "filter.departement", f.departement)?;
         let commune = inputs::commune("filter.commune", f.commune)?;
         let romes = inputs::romes("filter.rome", f.rome)?;
-        let items: Vec<CfaInfo> = directory(&state.sources)
-            .into_values()
+        let directory = directory(&state.sources);
+        let items: Vec<Arc<CfaInfo>> = directory
+            .iter()
             .filter(|c| {
                 departement
                     .as_ref()
@@ -467,6 +496,7 @@ impl CfaQuery {
                         .is_none_or(|x| c.commune.as_ref() == Some(x))
                     && (romes.is_empty() || c.romes.iter().any(|r| romes.contains(r)))
             })
+            .cloned()
             .collect();
         let start = match after {
             Some(a) => {
@@ -481,7 +511,9 @@ impl CfaQuery {
         Ok(CfaConnection::new(
             items.len(),
             start,
-            items[start..end].iter().cloned().map(CfaNode),
+            items[start..end]
+                .iter()
+                .map(|c| CfaNode(c.clone(), directory.clone())),
             |i| items[i].uai.to_string(),
         ))
     }

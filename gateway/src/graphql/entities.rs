@@ -3,15 +3,15 @@
 //!
 //! A router sends every representation of one fetch in one `_entities`
 //! field; each is resolved here through the batch loaders of the joins (the
-//! CFAs from one directory gathered for the request), so a hundred CFAs
+//! CFAs from the directory kept per snapshot), so a hundred CFAs
 //! make the partner calls of one, as a page of `cfas` does. Representations
 //! are checked before anything runs (`shape::admit`): too many, or one
 //! that is malformed, refuse the request with a code. A key that names
 //! nothing is answered `null` with a `NOT_FOUND` error at its index.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::parser::types::Field;
@@ -27,10 +27,8 @@ use super::events::OrientationSite;
 use super::formation::FormationNode;
 use super::types::OfferNode;
 use super::{ApiState, GlobalId};
-use crate::domain::cfas::{directory, CfaInfo};
 use crate::domain::offers::{OfferFilter, OfferService};
 use crate::partners::packed::OfferList;
-use crate::partners::sources::Sources;
 use crate::partners::sync::{record_at, record_of};
 
 /// The entities and the field of their key, as the federation SDL's
@@ -173,12 +171,10 @@ fn load_error(e: Arc<String>) -> async_graphql::Error {
 
 /// What the entities of one request share, gathered once, when an entity
 /// first needs it: where each representation of its `_entities` fields
-/// stands (by field, the first index of each type and key), and the
-/// directory of CFAs.
+/// stands (by field, the first index of each type and key).
 #[derive(Default)]
 pub struct EntityMemo {
     positions: Mutex<HashMap<(usize, usize), Arc<Places>>>,
-    directory: OnceLock<BTreeMap<Uai, CfaInfo>>,
 }
 
 impl EntityMemo {
@@ -188,19 +184,6 @@ impl EntityMemo {
         memo.entry(field)
             .or_insert_with(|| Arc::new(positions(ctx)))
             .clone()
-    }
-}
-
-/// The CFA `uai` of the directory, gathered once for the request's
-/// entities (they resolve in one task: the first gathers, the others read).
-fn cfa_of(ctx: &Context<'_>, sources: &Sources, uai: &Uai) -> Option<CfaInfo> {
-    match ctx.data_opt::<EntityMemo>() {
-        Some(memo) => memo
-            .directory
-            .get_or_init(|| directory(sources))
-            .get(uai)
-            .cloned(),
-        None => directory(sources).remove(uai),
     }
 }
 
@@ -302,8 +285,8 @@ impl EntityQuery {
         let key =
             Uai::parse(&uai).map_err(|e| ErrorCode::InvalidInput.error(format!("uai: {e}")))?;
         let state = ctx.data::<ApiState>()?;
-        let found = cfa_of(ctx, &state.sources, &key);
-        Ok(answer(ctx, "Cfa", ("uai", &uai), found.map(CfaNode), &[]))
+        let found = CfaNode::of(&state.sources, &key);
+        Ok(answer(ctx, "Cfa", ("uai", &uai), found, &[]))
     }
 
     /// An employer referenced by its SIRET.

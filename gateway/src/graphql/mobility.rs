@@ -1,6 +1,8 @@
 //! Mobility of apprentices abroad in the API: counts and totals, and for one
 //! CFA the mobilities themselves, never a name.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use base64::Engine;
 
@@ -138,7 +140,8 @@ pub struct MobilityRecord {
 
 /// Mobilities counted every way the Région reads them.
 pub struct MobilityReportNode {
-    pub report: MobilityReport,
+    /// The counts, shared with the index they may come from.
+    pub report: Arc<MobilityReport>,
     pub for_one_cfa: bool,
 }
 
@@ -262,7 +265,7 @@ impl MobilityQuery {
             .collect();
         report_stale(ctx, &state.health, &partners);
         Ok(MobilityReportNode {
-            report,
+            report: Arc::new(report),
             for_one_cfa: filter.cfa.is_some(),
         })
     }

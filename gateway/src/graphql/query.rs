@@ -464,8 +464,8 @@ impl OfferQuery {
             }
             GlobalId::Cfa { uai } => passerelle_schema::Uai::parse(&uai)
                 .ok()
-                .and_then(|uai| crate::domain::cfas::directory(sources).remove(&uai))
-                .map(|c| Node::Cfa(super::cfa::CfaNode(c))),
+                .and_then(|uai| super::cfa::CfaNode::of(sources, &uai))
+                .map(Node::Cfa),
             GlobalId::Formation {
                 partner,
                 partner_id,

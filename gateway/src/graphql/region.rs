@@ -203,7 +203,7 @@ impl RegionOverview {
         let (report, errors) = state.mobility.report(&MobilityFilter::default()).await;
         report_partner_errors(ctx, &errors);
         Ok(MobilityReportNode {
-            report,
+            report: std::sync::Arc::new(report),
             for_one_cfa: false,
         })
     }

@@ -2,6 +2,7 @@
 //! provide once configured, and the engine that syncs the synced ones into
 //! the store and serves them from memory.
 
+pub mod derived;
 pub mod health;
 pub mod packed;
 pub mod sources;

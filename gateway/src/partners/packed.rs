@@ -509,6 +509,28 @@ impl OfferList {
             .collect()
     }
 
+    /// The offers at `positions` of this list, in that order.
+    pub fn picked(&self, positions: impl IntoIterator<Item = u32>) -> OfferList {
+        OfferList {
+            hits: positions
+                .into_iter()
+                .map(|at| self.hits[at as usize].clone())
+                .collect(),
+            packed: self.packed.clone(),
+        }
+    }
+
+    /// The list with its first `n` offers held whole: for a list kept
+    /// while its first page is read again and again.
+    pub fn with_head_unpacked(mut self, n: usize) -> OfferList {
+        for at in 0..n.min(self.hits.len()) {
+            if let OfferRef::Packed(_) = self.hits[at] {
+                self.hits[at] = OfferRef::Whole(self.get(at));
+            }
+        }
+        self
+    }
+
     /// The offers whose summary passes `keep`, in order.
     pub fn select(&self, keep: impl Fn(&OfferSummary) -> bool) -> OfferList {
         OfferList {

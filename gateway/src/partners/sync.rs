@@ -19,6 +19,7 @@ use passerelle_mappings::Entity;
 use passerelle_schema::Partner;
 use tokio::sync::Mutex;
 
+use crate::partners::derived::DerivedSet;
 use crate::partners::health::Health;
 use crate::partners::packed::{PackedOffer, Packer};
 use crate::store::{FeedRecord, Store, StoreError, SyncRun};
@@ -85,6 +86,9 @@ pub struct Snapshot<E: InMemory> {
     sync_id: Option<i64>,
     /// The records, ordered by their identifier at the partner.
     pub records: Vec<E::Record>,
+    /// What is derived from these records (indexes), built at first use
+    /// and dropped with them.
+    derived: DerivedSet,
 }
 
 impl<E: InMemory> Snapshot<E> {
@@ -97,7 +101,18 @@ impl<E: InMemory> Snapshot<E> {
             version,
             sync_id,
             records,
+            derived: DerivedSet::default(),
         }
+    }
+
+    /// The value of type `T` derived from these records: built by `build`
+    /// at the first call, the same for every later one while this snapshot
+    /// is served (an index of its records, kept as long as they are).
+    pub fn derived<T: std::any::Any + Send + Sync>(
+        &self,
+        build: impl FnOnce(&Self) -> T,
+    ) -> Arc<T> {
+        self.derived.get(|| build(self))
     }
 
     /// The record with this identifier at the partner: a binary search,

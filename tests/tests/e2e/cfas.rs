@@ -195,3 +195,145 @@ async fn an_employer_gathers_its_offers_and_the_region_adds_up() {
     assert_eq!(offers_by_dep, r["offers"]["total"].as_u64().unwrap());
     assert!(r["mobility"]["total"]["mobilities"].as_u64().unwrap() > 0);
 }
+
+/// Every CFA's joins, read from the indexes kept per snapshot, answer what
+/// the searches they replace answer: its département's open offers for its
+/// programmes' occupations, its site's events, its programmes, its
+/// mobilities, each asked of the root field that searches them.
+#[tokio::test]
+async fn every_cfa_s_joins_answer_the_searches_they_replace() {
+    let app = crate::helpers::spawn_app_with(
+        SMALL,
+        "[limits]\nmax_page_size = 5000\n[limits.rate]\nanonymous_per_second = 100000\nburst = 100000\n",
+    )
+    .await;
+    let from = "2026-12-01T00:00:00Z";
+    let to = "2027-12-01T00:00:00Z";
+    let figures = "total { mobilities participants days amount } \
+                   byProgram { program figures { mobilities participants days } }";
+    let page = app
+        .data(
+            &format!(
+                "{{ cfas(first: 5000) {{ totalCount nodes {{ uai departement {{ code }} vacancies \
+                 formations(first: 5000) {{ totalCount nodes {{ id romeCodes vacancies }} }} \
+                 offers(first: 5000) {{ totalCount nodes {{ id }} }} \
+                 events(from: \"{from}\", first: 5000) {{ totalCount nodes {{ id title start }} }} \
+                 nextOpenDay(from: \"{from}\") {{ id }} \
+                 mobility {{ {figures} }} }} }} \
+                 orientationSites(first: 5000) {{ nodes {{ partnerId uai }} }} }}"
+            ),
+            json!({}),
+        )
+        .await;
+    let sites: HashMap<&str, &str> = page["orientationSites"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| Some((s["uai"].as_str()?, s["partnerId"].as_str()?)))
+        .collect();
+    let cfas = page["cfas"]["nodes"].as_array().unwrap();
+    assert!(cfas.len() >= 20, "{page}");
+    let ids = |v: &Value| -> Vec<Value> {
+        v["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].clone())
+            .collect()
+    };
+    let (mut with_offers, mut with_events, mut with_mobility) = (0, 0, 0);
+    for cfa in cfas {
+        let uai = cfa["uai"].as_str().unwrap();
+        let dep = cfa["departement"]["code"].as_str().unwrap();
+        let mut romes: Vec<&str> = cfa["formations"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| f["romeCodes"].as_array().unwrap())
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        romes.sort_unstable();
+        romes.dedup();
+        let site = sites.get(uai).copied();
+        let searched = app
+            .data(
+                &format!(
+                    "query($uai: String!, $dep: String, $romes: [String!], $site: String, \
+                       $withOffers: Boolean!, $withEvents: Boolean!) {{ \
+                     offers(filter: {{ departement: $dep, rome: $romes }}, first: 5000) @include(if: $withOffers) \
+                       {{ nodes {{ id status }} }} \
+                     events(filter: {{ site: $site, from: \"{from}\", to: \"{to}\" }}, first: 5000) @include(if: $withEvents) \
+                       {{ totalCount nodes {{ id title start kind }} }} \
+                     formations(filter: {{ cfa: $uai }}, first: 5000) {{ totalCount nodes {{ id vacancies }} }} \
+                     mobility(filter: {{ cfa: $uai }}) {{ {figures} }} }}"
+                ),
+                json!({
+                    "uai": uai, "dep": dep, "romes": romes, "site": site,
+                    "withOffers": !romes.is_empty(), "withEvents": site.is_some(),
+                }),
+            )
+            .await;
+        // Offers: the search's open ones, in its order.
+        let open: Vec<Value> = match searched.get("offers") {
+            Some(o) => o["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["status"] == "ACTIVE")
+                .map(|n| n["id"].clone())
+                .collect(),
+            None => Vec::new(),
+        };
+        assert_eq!(ids(&cfa["offers"]), open, "offers of {uai}");
+        assert_eq!(cfa["offers"]["totalCount"], open.len(), "offers of {uai}");
+        with_offers += usize::from(!open.is_empty());
+        // Events: the site's, in the year from `from`.
+        match searched.get("events") {
+            Some(e) => {
+                let occurrences = |v: &Value| -> Vec<(Value, Value)> {
+                    v["nodes"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|n| (n["title"].clone(), n["start"].clone()))
+                        .collect()
+                };
+                assert_eq!(
+                    occurrences(&cfa["events"]),
+                    occurrences(e),
+                    "events of {uai}"
+                );
+                let open_day = e["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|n| n["kind"] == "OPEN_DAY")
+                    .map_or(Value::Null, |n| n["id"].clone());
+                assert_eq!(cfa["nextOpenDay"]["id"], open_day, "open day of {uai}");
+                with_events += usize::from(!occurrences(e).is_empty());
+            }
+            None => assert_eq!(cfa["events"]["totalCount"], 0, "events of {uai}"),
+        }
+        // Programmes and their free places.
+        let mut programmes = ids(&cfa["formations"]);
+        let mut found = ids(&searched["formations"]);
+        programmes.sort_by_key(ToString::to_string);
+        found.sort_by_key(ToString::to_string);
+        assert_eq!(programmes, found, "programmes of {uai}");
+        let places: u64 = searched["formations"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["vacancies"].as_u64().unwrap())
+            .sum();
+        assert_eq!(cfa["vacancies"], places, "vacancies of {uai}");
+        // Mobility, counted.
+        assert_eq!(cfa["mobility"], searched["mobility"], "mobility of {uai}");
+        with_mobility += usize::from(cfa["mobility"]["total"]["mobilities"] != 0);
+    }
+    // The comparison compared something.
+    assert!(
+        with_offers >= 10 && with_events >= 10 && with_mobility >= 10,
+        "{with_offers} CFAs with offers, {with_events} with events, {with_mobility} with mobility"
+    );
+}
