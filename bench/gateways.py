@@ -99,6 +99,25 @@ CFA_PAGE = (
     "mobility { total { participants } } } } }"
 )
 
+# Scenario 4b: a page of 100 CFAs, every joined field of bench/federation.py,
+# without the response cache: what a portal's CFA page costs when the cache
+# cannot help.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from federation import CFA_FIELDS  # noqa: E402
+
+CFA_PAGE_100 = f"{{ cfas(first: 100) {{ totalCount nodes {{ {CFA_FIELDS} }} }} }}"
+
+
+# Scenario 3c: the fan-out asking exactly the peer's two live sources: the
+# CCI's offers (by département and level) and Pass Monde's grants of a CFA.
+def fan_out_two(dep, level, uai):
+    return (
+        f'{{ offers(first: 10, filter: {{ source: CCI, departement: "{dep}", level: {level} }}) '
+        "{ totalCount nodes { id title } } "
+        f'mobility(filter: {{ cfa: "{uai}", program: PASS_MONDE }}) {{ total {{ participants }} }} }}'
+    )
+
+
 # Scenario 5: 1,000 offers in one page.
 LARGE = (
     "{ offers(first: 1000, filter: { source: CCI }) "
@@ -167,6 +186,26 @@ def tree_rss_kib(pid):
     return total
 
 
+def tree_cpu_s(pid):
+    """The CPU time a process and its descendants used, in seconds."""
+    total = 0
+    todo = [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                # After the command's closing parenthesis: utime, stime are
+                # the 12th and 13th fields.
+                fields = f.read().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return total
+
+
 class Process:
     def __init__(self, name, cmd, env=None, cwd=None, log_dir=None):
         self.name = name
@@ -182,6 +221,9 @@ class Process:
 
     def rss_kib(self):
         return tree_rss_kib(self.proc.pid)
+
+    def cpu_s(self):
+        return tree_cpu_s(self.proc.pid)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -214,9 +256,14 @@ class Sampler(threading.Thread):
         return self.peak
 
 
-def wrk(url, bodies, duration, connections, process, tmp, env=None):
+def wrk(url, bodies, duration, connections, process, tmp, env=None, also=None):
+    """wrk against `url`: throughput, latency, the peak memory of `process`,
+    and the CPU time per request of `process` and of the `also` ones (a
+    name for each), so that a scenario shows where its CPU goes."""
     path = tmp / "bodies.txt"
     path.write_text("\n".join(bodies) + "\n")
+    watched = {"self": process, **(also or {})}
+    cpu_before = {name: p.cpu_s() for name, p in watched.items()}
     sampler = Sampler(process)
     sampler.start()
     out = subprocess.run(
@@ -237,10 +284,16 @@ def wrk(url, bodies, duration, connections, process, tmp, env=None):
         check=True,
     )
     peak = sampler.stop()
+    cpu_after = {name: p.cpu_s() for name, p in watched.items()}
     line = [l for l in out.stdout.splitlines() if l.startswith("{")][-1]
     r = json.loads(line)
     errors = sum(r["errors"].values())
+    per_request = {
+        name: round((cpu_after[name] - cpu_before[name]) * 1000 / max(r["requests"], 1), 3)
+        for name in watched
+    }
     return {
+        "cpu_ms_per_request": per_request,
         "rps": r["requests"] / (r["duration_us"] / 1e6),
         "p50_ms": r["p50_us"] / 1000,
         "p99_ms": r["p99_us"] / 1000,
@@ -282,12 +335,16 @@ def startup_seconds(runs, tmp):
 
 
 def main():
+    global PASSERELLE
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--rounds", type=int, default=3, help="rounds of the fan-out latency (3b); the median gap is reported")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "gateways.json"))
+    ap.add_argument("--binary", default=None, help="the gateway to measure (target/release/passerelle)")
     args = ap.parse_args()
+    if args.binary:
+        PASSERELLE = pathlib.Path(args.binary).resolve()
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="passerelle-bench-"))
     logs = tmp / "logs"
     logs.mkdir()
@@ -461,6 +518,13 @@ def main():
             [body(WARM)],
             note="neither response cache; Passerelle's connector cache on",
         )
+        check_answer(gw_url, CFA_PAGE_100, '"uai"')
+        for conns in (4, c):
+            name = f"4b. a page of 100 CFAs, every joined field, no response cache, {conns} connections"
+            row = {"note": "the connectors' caches on; no equivalent at the peer"}
+            row["passerelle"] = wrk(gw_url, [body(CFA_PAGE_100)], d, conns, gateway, tmp)
+            results["scenarios"][name] = row
+            show(name, row)
         gateway.stop()
         gateway = start_passerelle(uncached_path, "passerelle-uncached")
         set_latency(50)
@@ -468,20 +532,32 @@ def main():
         fan = [(dep, lvl, uai) for uai in uais for dep in deps for lvl in (3, 4, 5)]
         check_answer(peer_url, fan_out_peer(*fan[0]), '"total"')
         check_answer(gw_url, fan_out(*fan[0]), '"participants"')
-        measure(
+        # The CPU of each process per request: the gateway's, and the
+        # simulators' (they run on the same cores and make the answers).
+        def fan_measure(name, bodies, note):
+            row = {"note": note}
+            row["peer"] = wrk(peer_url, [body(fan_out_peer(*x)) for x in fan], d, c, peer, tmp, also={"simulators": sandbox})
+            row["passerelle"] = wrk(gw_url, bodies, d, c, gateway, tmp, also={"simulators": sandbox})
+            results["scenarios"][name] = row
+            show(name, row)
+
+        fan_measure(
             "3. fan-out, every partner at 50 ms",
-            peer,
-            gateway,
-            [body(fan_out_peer(*x)) for x in fan],
             [body(fan_out(*x)) for x in fan],
-            note="no cache anywhere; Passerelle: 7 partners (3 called live), peer: 2 live sources",
+            "no cache anywhere; Passerelle: 7 partners (3 called live), peer: 2 live sources",
+        )
+        check_answer(gw_url, fan_out_two(*fan[0]), '"participants"')
+        fan_measure(
+            "3c. fan-out, the peer's two sources at 50 ms",
+            [body(fan_out_two(*x)) for x in fan],
+            "no cache anywhere; both ask the CCI's offers and Pass Monde's grants live",
         )
         # Latency alone, at low concurrency, beside that of the slowest
         # partner called directly: the CCI, whose answer is the largest,
         # asked the same searches by as many clients. A few rounds, the two
         # alternating, and the median gap: one round's gap moves by
         # several ms with how the clients' requests fall together.
-        for conns in (4, 1):
+        for conns in (c, 4, 1):
             row = {"note": f"{conns} connection(s), median of {args.rounds} rounds"}
             row["peer"] = wrk(peer_url, [body(fan_out_peer(*x)) for x in fan], d, conns, peer, tmp)
             rounds = []
@@ -554,7 +630,8 @@ def machine():
 
 def show(name, row):
     def cell(m):
-        return f"{m['rps']:>9,.0f} req/s  p50 {m['p50_ms']:6.1f} ms  p99 {m['p99_ms']:6.1f} ms  {m['peak_rss_mib']:5.0f} MiB  err {m['errors']}"
+        cpu = "  CPU/req " + ", ".join(f"{k} {v:.2f} ms" for k, v in m.get("cpu_ms_per_request", {}).items())
+        return f"{m['rps']:>9,.0f} req/s  p50 {m['p50_ms']:6.1f} ms  p99 {m['p99_ms']:6.1f} ms  {m['peak_rss_mib']:5.0f} MiB  err {m['errors']}{cpu}"
 
     print(f"\n{name}" + (f"  ({row['note']})" if row.get("note") else ""))
     for who in ("peer", "passerelle", "bare", "slowest_partner"):

@@ -82,20 +82,19 @@ impl Plan {
     pub(crate) fn apply(&self, value: &mut Value) {
         match value {
             Value::Object(map) if !self.keys.is_empty() => {
+                // One look-up of each key: where it goes, and its plan.
                 let mut last = 0;
-                let in_order = map.keys().all(|k| {
-                    let p = self.position(k);
-                    let ok = p >= last;
-                    last = p;
-                    ok
-                });
-                if !in_order {
-                    map.sort_by(|a, _, b, _| self.position(a).cmp(&self.position(b)));
-                }
+                let mut in_order = true;
                 for (key, child) in map.iter_mut() {
-                    if let Some((_, plan)) = self.keys.iter().find(|(k, _)| k == key) {
+                    let p = self.position(key);
+                    in_order &= p >= last;
+                    last = p;
+                    if let Some((_, plan)) = self.keys.get(p) {
                         plan.apply(child);
                     }
+                }
+                if !in_order {
+                    map.sort_by(|a, _, b, _| self.position(a).cmp(&self.position(b)));
                 }
             }
             Value::List(items) => items.iter_mut().for_each(|v| self.apply(v)),
