@@ -27,6 +27,10 @@ in-process, SQLite) and measures, side by side in one run:
     python3 bench/alerts.py [--subscribers 10000] [--alerts 100000]
         [--new-offers 500] [--latency-ms 50] [--wrk-seconds 10] [--rounds 3]
         [--binary target/release/passerelle] [--out bench/results/alerts.json]
+        [--filters all|distinct]
+
+With --filters distinct, only the last measure of 1 runs: the memory of
+SUBSCRIBERS subscribers each with a filter of its own.
 
 Installs what it needs when it is missing: wrk (Debian's package), the ws
 package (`npm ci` in tests/audit) and the release build.
@@ -235,6 +239,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--binary", default=str(ROOT / "target" / "release" / "passerelle"))
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "alerts.json"))
+    ap.add_argument("--filters", choices=["all", "distinct"], default="all",
+                    help="distinct: only the memory of subscribers each with a filter of its own")
     args = ap.parse_args()
     ensure_tools(args.binary)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -276,16 +282,6 @@ per_connection = 4
 """)
     result = {"subscribers": args.subscribers, "alerts": args.alerts,
               "new_offers": args.new_offers, "receiver_latency_ms": args.latency_ms}
-    # A first start creates the store and records the catalogue as seen.
-    gw = Gateway(args.binary, config, port)
-    gw.wait_for("new offers detected", where=lambda f: f.get("baseline"))
-    gw.stop()
-    seed_alerts(tmp / "passerelle.db", args.alerts, f"http://127.0.0.1:{rport}/hook")
-    gw = Gateway(args.binary, config, port)
-    gw.wait_for("saved alerts indexed")
-    gw.wait_for("passerelle listening")
-    url = gw.url("/graphql")
-    wrk(url, 3, tmp)  # warm
 
     def connect(filters="varied"):
         subs = subprocess.Popen(
@@ -301,6 +297,44 @@ per_connection = 4
         subs.send_signal(signal.SIGTERM)
         subs.wait()
         time.sleep(2)
+
+    def idle_distinct():
+        """The worst case: every subscriber a filter of its own, on a
+        gateway just started (so that the memory others left is not
+        reused)."""
+        gw = Gateway(args.binary, config, port)
+        gw.wait_for("passerelle listening")
+        time.sleep(2)
+        before = rss_kib(gw.proc.pid)
+        subs, connected = connect("distinct")
+        after = rss_kib(gw.proc.pid)
+        result["idle_distinct"] = {
+            "connected": connected,
+            "executions": metric(gw, "passerelle_subscription_executions"),
+            "rss_before_kib": before,
+            "rss_with_kib": after,
+            "added_mib": (after - before) / 1024,
+            "kib_per_subscriber": (after - before) / max(connected["connected"], 1),
+        }
+        leave(subs)
+        gw.stop()
+
+    if args.filters == "distinct":
+        idle_distinct()
+        receiver.terminate()
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+        print(json.dumps(result, indent=2))
+        return
+    # A first start creates the store and records the catalogue as seen.
+    gw = Gateway(args.binary, config, port)
+    gw.wait_for("new offers detected", where=lambda f: f.get("baseline"))
+    gw.stop()
+    seed_alerts(tmp / "passerelle.db", args.alerts, f"http://127.0.0.1:{rport}/hook")
+    gw = Gateway(args.binary, config, port)
+    gw.wait_for("saved alerts indexed")
+    gw.wait_for("passerelle listening")
+    url = gw.url("/graphql")
+    wrk(url, 3, tmp)  # warm
 
     rounds = []
     rss_before = rss_kib(gw.proc.pid)
@@ -387,23 +421,7 @@ per_connection = 4
     leave(subs)
     gw.stop()
 
-    # The worst case: every subscriber a filter of its own, on a gateway
-    # just started (so that the memory the others left is not reused).
-    gw = Gateway(args.binary, config, port)
-    gw.wait_for("passerelle listening")
-    before = rss_kib(gw.proc.pid)
-    subs, connected = connect("distinct")
-    after = rss_kib(gw.proc.pid)
-    result["idle_distinct"] = {
-        "connected": connected,
-        "executions": metric(gw, "passerelle_subscription_executions"),
-        "rss_before_kib": before,
-        "rss_with_kib": after,
-        "added_mib": (after - before) / 1024,
-        "kib_per_subscriber": (after - before) / max(connected["connected"], 1),
-    }
-    leave(subs)
-    gw.stop()
+    idle_distinct()
     receiver.terminate()
     Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, Subscription, ID};
 use base64::Engine;
-use futures::{Stream, StreamExt};
+use futures::stream::BoxStream;
+use futures::StreamExt;
 use passerelle_schema::{Near, Offer};
 use tokio_util::sync::CancellationToken;
 
@@ -19,6 +20,7 @@ use super::query::OfferFilterInput;
 use super::scalars::DateTime;
 use super::types::OfferNode;
 use super::ApiState;
+use crate::domain::alerts::live::LiveSubscription;
 use crate::domain::alerts::saved::Digest;
 use crate::domain::alerts::target::TargetGuard;
 use crate::domain::alerts::webhook::new_secret;
@@ -73,6 +75,19 @@ fn bounded(at: &str, filter: &OfferFilterInput) -> async_graphql::Result<()> {
 #[derive(Clone, Default)]
 pub struct ConnectionCloser(pub CancellationToken);
 
+/// One run of a subscription served by the transports: the first, with no
+/// offers, checks the request and subscribes (the subscription is left
+/// here for the transport to keep); each later one answers a batch of the
+/// offers it matched. So a subscriber keeps its filter, its request and a
+/// queue between deliveries, not an execution.
+#[derive(Default)]
+pub struct OfferDelivery {
+    /// The offers to answer; none for the first run.
+    pub offers: Option<Arc<[Arc<Offer>]>>,
+    /// The subscription the first run made.
+    pub subscribed: std::sync::Mutex<Option<LiveSubscription>>,
+}
+
 /// A new offer, as a subscription tells of it.
 pub struct OfferPublished {
     offer: Arc<Offer>,
@@ -111,18 +126,31 @@ impl Subscription {
         &self,
         ctx: &Context<'_>,
         filter: Option<OfferFilterInput>,
-    ) -> async_graphql::Result<impl Stream<Item = OfferPublished>> {
+    ) -> async_graphql::Result<BoxStream<'static, OfferPublished>> {
         let state = ctx.data::<ApiState>()?;
         let filter = filter.unwrap_or_default();
         bounded("filter", &filter)?;
         let filter = filter.parse(ctx)?;
         let near = filter.near;
+        let published = move |offer| OfferPublished { offer, near };
+        let delivery = ctx.data_opt::<Arc<OfferDelivery>>();
+        if let Some(offers) = delivery.and_then(|d| d.offers.clone()) {
+            return Ok(futures::stream::iter(offers.to_vec())
+                .map(published)
+                .boxed());
+        }
         let closer = ctx
             .data_opt::<ConnectionCloser>()
             .cloned()
             .unwrap_or_default();
         let subscription = state.alerting.live.subscribe(filter, closer.0);
-        Ok(subscription.map(move |offer| OfferPublished { offer, near }))
+        match delivery {
+            Some(d) => {
+                *d.subscribed.lock().unwrap_or_else(|e| e.into_inner()) = Some(subscription);
+                Ok(futures::stream::empty().boxed())
+            }
+            None => Ok(subscription.map(published).boxed()),
+        }
     }
 }
 

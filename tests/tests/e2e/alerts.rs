@@ -611,3 +611,59 @@ async fn a_delivery_to_a_target_refused_since_records_only_that_it_is_not_allowe
         assert_eq!(a["deliveries"][0]["state"], "PENDING", "{target}: {a}");
     }
 }
+
+/// Subscribers each with a circle of its own (no execution shared, none
+/// kept between deliveries) get the offers in their circle with their own
+/// distance, over either transport; a filter that does not read is
+/// answered with its error, and the subscription ends.
+#[tokio::test]
+async fn subscribers_with_filters_of_their_own_get_their_offers_and_their_distances() {
+    let app = spawn_app_with(SMALL, "[alerts]\npoll_interval = \"1h\"\n").await;
+    // Circles wide enough for any commune of Normandy, around Caen and
+    // around Lisieux.
+    let caen = json!({ "f": { "near": { "commune": "14118", "radiusKm": 200 } } });
+    let lisieux = json!({ "f": { "near": { "commune": "14366", "radiusKm": 199 } } });
+    let around_caen = Subscriber::start(&app, "ws", caen, 3).await;
+    let around_lisieux = Subscriber::start(&app, "sse", lisieux, 3).await;
+    let mut wrong = Subscriber::start(&app, "ws", json!({ "f": { "departement": "9Z" } }), 1).await;
+    // Its one result is the error.
+    let refused = wrong.event().await;
+    assert_eq!(refused["event"], "next", "{refused}");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "INVALID_INPUT",
+        "{refused}"
+    );
+    settled(&app, 2).await;
+    assert_eq!(app.metric("passerelle_subscription_executions").await, 2.0);
+    publish_cma(&app, 3).await;
+    let (caen, lisieux) = (around_caen.results().await, around_lisieux.results().await);
+    assert_eq!(caen.len(), 3, "{caen:?}");
+    assert_eq!(lisieux.len(), 3, "{lisieux:?}");
+    let distances = |got: &[Value]| -> Vec<(String, f64)> {
+        let mut d: Vec<(String, f64)> = got
+            .iter()
+            .map(|o| {
+                let km = o["distanceKm"]
+                    .as_f64()
+                    .expect("a distance from its centre");
+                (o["offer"]["id"].as_str().unwrap().to_owned(), km)
+            })
+            .collect();
+        d.sort_by(|a, b| a.0.cmp(&b.0));
+        d
+    };
+    let (from_caen, from_lisieux) = (distances(&caen), distances(&lisieux));
+    // The same offers, each at the distance from its subscriber's centre.
+    assert_eq!(
+        from_caen.iter().map(|d| &d.0).collect::<Vec<_>>(),
+        from_lisieux.iter().map(|d| &d.0).collect::<Vec<_>>()
+    );
+    assert!(from_caen.iter().all(|(_, km)| *km <= 200.0));
+    assert!(
+        from_caen
+            .iter()
+            .zip(&from_lisieux)
+            .any(|(a, b)| (a.1 - b.1).abs() > 1.0),
+        "{from_caen:?} {from_lisieux:?}"
+    );
+}

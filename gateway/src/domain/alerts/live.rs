@@ -11,7 +11,6 @@ use std::task::{Context, Poll};
 
 use passerelle_schema::Offer;
 use rustc_hash::FxHashMap;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::index::{FilterIndex, Group};
@@ -37,9 +36,74 @@ type Batch = Arc<[Arc<Offer>]>;
 
 #[derive(Debug)]
 struct Subscriber {
-    tx: mpsc::Sender<Batch>,
+    mailbox: Arc<Mailbox>,
     /// Cancelled when the subscriber is cut off for not reading.
     closer: CancellationToken,
+}
+
+impl Drop for Subscriber {
+    /// Out of the subscribers (cut off, or the gateway stopping), its
+    /// stream ends once read.
+    fn drop(&mut self) {
+        self.mailbox.close();
+    }
+}
+
+/// A subscriber's bounded buffer of batches: a lock, a queue that takes no
+/// room while empty, and the waker of its reader (a channel keeps a block
+/// of slots for each subscriber, idle or not).
+#[derive(Debug, Default)]
+struct Mailbox {
+    state: Mutex<Letters>,
+    reader: futures::task::AtomicWaker,
+}
+
+#[derive(Debug, Default)]
+struct Letters {
+    batches: std::collections::VecDeque<Batch>,
+    closed: bool,
+}
+
+/// Why a batch was not taken.
+enum Refused {
+    /// The buffer is full: the subscriber does not read.
+    Full,
+    /// The subscriber is gone.
+    Gone,
+}
+
+impl Mailbox {
+    fn push(self: &Arc<Self>, batch: Batch, bound: usize) -> Result<(), Refused> {
+        // The reader gone, nobody else holds the mailbox.
+        if Arc::strong_count(self) == 1 {
+            return Err(Refused::Gone);
+        }
+        let mut state = self.state.lock().expect("mailbox lock");
+        if state.batches.len() >= bound {
+            // What it buffered goes now, not when its reader does.
+            state.batches = Default::default();
+            return Err(Refused::Full);
+        }
+        state.batches.push_back(batch);
+        drop(state);
+        self.reader.wake();
+        Ok(())
+    }
+
+    fn close(&self) {
+        self.state.lock().expect("mailbox lock").closed = true;
+        self.reader.wake();
+    }
+
+    fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Option<Batch>> {
+        self.reader.register(cx.waker());
+        let mut state = self.state.lock().expect("mailbox lock");
+        match state.batches.pop_front() {
+            Some(b) => Poll::Ready(Some(b)),
+            None if state.closed => Poll::Ready(None),
+            None => Poll::Pending,
+        }
+    }
 }
 
 /// What one publication reached.
@@ -79,13 +143,19 @@ impl LiveSubscribers {
         closer: CancellationToken,
     ) -> LiveSubscription {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::channel(self.buffer);
+        let mailbox = Arc::new(Mailbox::default());
         let mut inner = self.inner.lock().expect("subscribers lock");
         inner.index.insert(id, filter);
-        inner.senders.insert(id, Subscriber { tx, closer });
+        inner.senders.insert(
+            id,
+            Subscriber {
+                mailbox: mailbox.clone(),
+                closer,
+            },
+        );
         metrics::gauge!("passerelle_subscriptions_active").set(inner.senders.len() as f64);
         LiveSubscription {
-            rx,
+            mailbox,
             pending: Batches::default(),
             id,
             owner: self.clone(),
@@ -118,14 +188,14 @@ impl LiveSubscribers {
                 let Some(s) = inner.senders.get(id) else {
                     continue;
                 };
-                match s.tx.try_send(shared.clone()) {
+                match s.mailbox.push(shared.clone(), self.buffer) {
                     Ok(()) => reach.notified += shared.len(),
-                    Err(mpsc::error::TrySendError::Full(_)) => {
+                    Err(Refused::Full) => {
                         s.closer.cancel();
                         cut_off.push(*id);
                     }
                     // Its stream is gone; its guard removes it.
-                    Err(mpsc::error::TrySendError::Closed(_)) => {}
+                    Err(Refused::Gone) => {}
                 }
             }
         }
@@ -145,7 +215,7 @@ impl LiveSubscribers {
 /// it unsubscribes.
 #[derive(Debug)]
 pub struct LiveSubscription {
-    rx: mpsc::Receiver<Batch>,
+    mailbox: Arc<Mailbox>,
     /// The batch being read, and how far.
     pending: Batches<Arc<Offer>>,
     id: u64,
@@ -190,12 +260,25 @@ impl<T: Clone> Batches<T> {
     }
 }
 
+impl LiveSubscription {
+    /// The next batch of offers its filter matched, whole; `None` once it
+    /// was cut off or the gateway stops.
+    pub async fn next_batch(&mut self) -> Option<Arc<[Arc<Offer>]>> {
+        if let Some((batch, next)) = self.pending.pending.take() {
+            if next < batch.len() {
+                return Some(batch[next..].into());
+            }
+        }
+        futures::future::poll_fn(|cx| self.mailbox.poll_pop(cx)).await
+    }
+}
+
 impl futures::Stream for LiveSubscription {
     type Item = Arc<Offer>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
-        this.pending.poll_next(cx, |cx| this.rx.poll_recv(cx))
+        this.pending.poll_next(cx, |cx| this.mailbox.poll_pop(cx))
     }
 }
 

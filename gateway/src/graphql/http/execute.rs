@@ -102,7 +102,7 @@ impl Finish {
 /// The request an admitted document runs as at `endpoint`, with the data
 /// every resolver may ask for; and what finishes each of its results.
 pub(super) fn request_of(
-    endpoint: &Endpoint,
+    subgraph_scopes: bool,
     admitted: Admitted,
     caller: crate::auth::Caller,
 ) -> (async_graphql::Request, Finish) {
@@ -110,7 +110,7 @@ pub(super) fn request_of(
     let (plan, rewrites) = match shape::chosen(&doc, params.operation_name.as_deref()) {
         Some(op) => (
             order::Plan::of(&doc, &op.node),
-            Rewrites::of(&doc, &op.node, endpoint.subgraph_scopes),
+            Rewrites::of(&doc, &op.node, subgraph_scopes),
         ),
         None => (None, Rewrites::default()),
     };
@@ -154,7 +154,7 @@ async fn execute_in_span(
     let name = admitted.name.clone().unwrap_or_default();
     span.record("graphql.operation.name", name.as_str());
     span.record("otel.name", format!("{kind} {name}").trim_end());
-    let (request, finish) = request_of(endpoint, admitted, caller);
+    let (request, finish) = request_of(endpoint.subgraph_scopes, admitted, caller);
     let started = std::time::Instant::now();
     let mut response = within_deadline(deadline, endpoint.schema.execute(request)).await;
     finish.apply(&mut response);

@@ -171,7 +171,7 @@ struct Group {
 
 /// The shared executions of one process.
 pub struct SharedSubscriptions {
-    groups: Mutex<HashMap<String, Group>>,
+    groups: Mutex<HashMap<Arc<str>, Group>>,
     next: AtomicU64,
     /// What a member's buffer holds.
     buffer: Bound,
@@ -227,6 +227,8 @@ impl SharedSubscriptions {
         let Some(key) = key else {
             return run(closer).map(|r| Outcome::from(&r)).boxed();
         };
+        // One text for the group's entry and each member's.
+        let key: Arc<str> = key.into();
         let queue = Arc::new(Queue::default());
         let member = self.next.fetch_add(1, Ordering::Relaxed);
         let mut groups = self.groups.lock().expect("groups lock");
@@ -263,7 +265,7 @@ impl SharedSubscriptions {
         .boxed()
     }
 
-    fn gauge(&self, groups: &HashMap<String, Group>) {
+    fn gauge(&self, groups: &HashMap<Arc<str>, Group>) {
         let members: usize = groups.values().map(|g| g.members.len()).sum();
         metrics::gauge!("passerelle_subscribers_active").set(members as f64);
         metrics::gauge!("passerelle_subscription_executions").set(groups.len() as f64);
@@ -272,7 +274,7 @@ impl SharedSubscriptions {
     /// Runs a group's execution, handing its results to the members.
     async fn fan_out(
         self: Arc<Self>,
-        key: String,
+        key: Arc<str>,
         id: u64,
         results: BoxStream<'static, async_graphql::Response>,
         cut: CancellationToken,
@@ -386,7 +388,7 @@ pub fn key_of(
 struct Membership {
     queue: Arc<Queue>,
     pending: Batches<Outcome>,
-    key: String,
+    key: Arc<str>,
     group: u64,
     member: u64,
     owner: Arc<SharedSubscriptions>,
