@@ -146,6 +146,7 @@ impl Application {
         tasks.push(tokio::spawn(deliverer.run(shutdown.clone())));
         let sources = Arc::new(sources);
         let schema = build_schema(ApiState {
+            cfas: Default::default(),
             alerting: Arc::new(crate::graphql::alerts::Alerting {
                 live,
                 guard,

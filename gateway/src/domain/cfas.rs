@@ -9,6 +9,7 @@ use passerelle_schema::{
     Departement, Formation, InseeCommune, OrientationSite, RomeCode, Siret, SiteKind, Uai,
 };
 
+use crate::partners::derived::Derived;
 use crate::partners::sources::Sources;
 use crate::partners::sync::Snapshot;
 
@@ -140,17 +141,23 @@ impl CfaDirectory {
     }
 }
 
-/// The directory of CFAs for what the catalogues and directories serve
-/// now.
-pub fn directory(sources: &Sources) -> Arc<CfaDirectory> {
-    let formations: Vec<_> = sources.formations.iter().map(|f| f.snapshot()).collect();
-    let sites: Vec<_> = sources.sites.iter().map(|s| s.snapshot()).collect();
-    let versions = formations
-        .iter()
-        .map(|s| s.version)
-        .chain(sites.iter().map(|s| s.version))
-        .collect();
-    sources
-        .cfas
-        .get(versions, || CfaDirectory::build(&formations, &sites))
+/// The directories of CFAs as the catalogues and directories change: the
+/// latest, by the versions of the snapshots it was built from.
+#[derive(Default)]
+pub struct CfaDirectories(Derived<Vec<u64>, CfaDirectory>);
+
+impl CfaDirectories {
+    /// The directory of CFAs for what the catalogues and directories of
+    /// `sources` serve now.
+    pub fn of(&self, sources: &Sources) -> Arc<CfaDirectory> {
+        let formations: Vec<_> = sources.formations.iter().map(|f| f.snapshot()).collect();
+        let sites: Vec<_> = sources.sites.iter().map(|s| s.snapshot()).collect();
+        let versions = formations
+            .iter()
+            .map(|s| s.version)
+            .chain(sites.iter().map(|s| s.version))
+            .collect();
+        self.0
+            .get(versions, || CfaDirectory::build(&formations, &sites))
+    }
 }

@@ -529,7 +529,7 @@ impl TaxCampaign {
         let first = page_size(first, state.limits.max_page_size)?;
         let offset = decode_offset(after)?;
         let departement = super::inputs::any_departement("departement", departement)?;
-        let directory = crate::domain::cfas::directory(&state.sources);
+        let directory = state.cfa_directory();
         let search = search.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if search.is_some_and(|s| s.chars().count() > 100) {
             return Err(invalid("search", "at most 100 characters"));
@@ -594,7 +594,7 @@ impl TaxCampaign {
         let uai = Uai::parse(&uai).map_err(|e| invalid("uai", e))?;
         self.reader.may_read(&uai)?;
         let state = ctx.data::<ApiState>()?;
-        let directory = crate::domain::cfas::directory(&state.sources);
+        let directory = state.cfa_directory();
         Ok(
             figures::establishment(&state.store, self.year, uai.as_str())
                 .await

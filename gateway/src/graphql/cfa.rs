@@ -19,7 +19,7 @@ use super::query::OfferConnection;
 use super::scalars::DateTime;
 use super::types::{Departement, Location};
 use super::{ApiState, GlobalId};
-use crate::domain::cfas::{directory, CfaDirectory, CfaInfo};
+use crate::domain::cfas::{CfaDirectories, CfaDirectory, CfaInfo};
 use crate::domain::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
 use crate::domain::mobility::{MobilityReport, MobilityService};
 use crate::domain::offers::OfferService;
@@ -49,6 +49,7 @@ impl<T> Joined<T> {
 pub struct CfaOffersLoader {
     offers: Arc<OfferService>,
     sources: Arc<Sources>,
+    cfas: Arc<CfaDirectories>,
 }
 
 /// How many offers a CFA's `offers` answers by default.
@@ -129,7 +130,7 @@ impl Loader<Uai> for CfaOffersLoader {
 
     #[tracing::instrument(name = "cfa.offers.load", skip_all, fields(cfas = keys.len()))]
     async fn load(&self, keys: &[Uai]) -> Result<HashMap<Uai, Self::Value>, Self::Error> {
-        let cfas = directory(&self.sources);
+        let cfas = self.cfas.of(&self.sources);
         let (every, errors) = self.offers.every_offer().await;
         let index = every.derived(OffersByPlace::of);
         Ok(keys
@@ -169,9 +170,17 @@ pub fn loaders(
     offers: Arc<OfferService>,
     mobility: Arc<MobilityService>,
     sources: Arc<Sources>,
+    cfas: Arc<CfaDirectories>,
 ) -> (DataLoader<CfaOffersLoader>, DataLoader<CfaMobilityLoader>) {
     (
-        DataLoader::new(CfaOffersLoader { offers, sources }, spawn_in_operation),
+        DataLoader::new(
+            CfaOffersLoader {
+                offers,
+                sources,
+                cfas,
+            },
+            spawn_in_operation,
+        ),
         DataLoader::new(CfaMobilityLoader { mobility }, spawn_in_operation),
     )
 }
@@ -204,8 +213,8 @@ pub struct CfaNode(pub Arc<CfaInfo>, Arc<CfaDirectory>);
 
 impl CfaNode {
     /// The CFA `uai` of the directory of what the partners serve now.
-    pub fn of(sources: &Sources, uai: &Uai) -> Option<Self> {
-        let directory = directory(sources);
+    pub fn of(state: &ApiState, uai: &Uai) -> Option<Self> {
+        let directory = state.cfa_directory();
         let info = directory.get(uai)?.clone();
         Some(Self(info, directory))
     }
@@ -466,7 +475,7 @@ impl CfaQuery {
         let uai =
             Uai::parse(&uai).map_err(|e| ErrorCode::InvalidInput.error(format!("uai: {e}")))?;
         let state = ctx.data::<ApiState>()?;
-        Ok(CfaNode::of(&state.sources, &uai))
+        Ok(CfaNode::of(state, &uai))
     }
 
     /// The CFAs of Normandy, by UAI.
@@ -484,7 +493,7 @@ impl CfaQuery {
         let departement = inputs::departement(ctx, "filter.departement", f.departement)?;
         let commune = inputs::commune("filter.commune", f.commune)?;
         let romes = inputs::romes("filter.rome", f.rome)?;
-        let directory = directory(&state.sources);
+        let directory = state.cfa_directory();
         let items: Vec<Arc<CfaInfo>> = directory
             .iter()
             .filter(|c| {

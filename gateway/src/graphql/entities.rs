@@ -285,7 +285,7 @@ impl EntityQuery {
         let key =
             Uai::parse(&uai).map_err(|e| ErrorCode::InvalidInput.error(format!("uai: {e}")))?;
         let state = ctx.data::<ApiState>()?;
-        let found = CfaNode::of(&state.sources, &key);
+        let found = CfaNode::of(state, &key);
         Ok(answer(ctx, "Cfa", ("uai", &uai), found, &[]))
     }
 

@@ -105,6 +105,15 @@ pub struct ApiState {
     pub introspection: bool,
     /// Live subscribers and webhook targets.
     pub alerting: Arc<alerts::Alerting>,
+    /// The directory of CFAs, kept per state of the sources it reads.
+    pub cfas: Arc<crate::domain::cfas::CfaDirectories>,
+}
+
+impl ApiState {
+    /// The directory of CFAs for what the partners serve now.
+    pub fn cfa_directory(&self) -> Arc<crate::domain::cfas::CfaDirectory> {
+        self.cfas.of(&self.sources)
+    }
 }
 
 /// Builds the schema over `state`.
@@ -116,6 +125,7 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
         state.offers.clone(),
         state.mobility.clone(),
         state.sources.clone(),
+        state.cfas.clone(),
     );
     let entity_loaders = entities::EntityLoaders::new(state.offers.clone());
     let partners = state.registry.partners().collect();

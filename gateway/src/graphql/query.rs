@@ -464,7 +464,7 @@ impl OfferQuery {
             }
             GlobalId::Cfa { uai } => passerelle_schema::Uai::parse(&uai)
                 .ok()
-                .and_then(|uai| super::cfa::CfaNode::of(sources, &uai))
+                .and_then(|uai| super::cfa::CfaNode::of(state, &uai))
                 .map(Node::Cfa),
             GlobalId::Formation {
                 partner,

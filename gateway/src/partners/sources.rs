@@ -10,8 +10,6 @@ use passerelle_connectors::{Source, Synced};
 use passerelle_mappings::EntityKind;
 use passerelle_schema::{Event, Formation, Mobility, Offer, OrientationSite, Partner};
 
-use crate::domain::cfas::CfaDirectory;
-use crate::partners::derived::Derived;
 use crate::partners::health::Health;
 use crate::partners::sync::{AnyFeed, InMemory, SyncedFeed};
 use crate::store::Store;
@@ -41,9 +39,6 @@ pub struct Sources {
     pub events: Vec<Arc<SyncedFeed<Event>>>,
     /// The counts of the public sector's apprentices.
     pub public_counts: Vec<Arc<dyn LivePublicCounts>>,
-    /// The directory of CFAs, by the versions of the catalogues' and
-    /// directories' snapshots it was built from.
-    pub cfas: Derived<Vec<u64>, CfaDirectory>,
 }
 
 /// A synced feed, for health and readiness: its partner, entity and size.

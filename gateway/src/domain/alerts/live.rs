@@ -36,7 +36,7 @@ type Batch = Arc<[Arc<Offer>]>;
 
 #[derive(Debug)]
 struct Subscriber {
-    mailbox: Arc<Mailbox>,
+    mailbox: Arc<Mailbox<Batch>>,
     /// Cancelled when the subscriber is cut off for not reading.
     closer: CancellationToken,
 }
@@ -49,57 +49,96 @@ impl Drop for Subscriber {
     }
 }
 
-/// A subscriber's bounded buffer of batches: a lock, a queue that takes no
-/// room while empty, and the waker of its reader (a channel keeps a block
-/// of slots for each subscriber, idle or not).
-#[derive(Debug, Default)]
-struct Mailbox {
-    state: Mutex<Letters>,
+/// A reader's bounded buffer: a lock, a queue that takes no room while
+/// empty, and the waker of its reader (a channel keeps a block of slots
+/// for each reader, idle or not). A live subscriber's batches of offers,
+/// and a shared execution's results for each of its members, wait in one.
+#[derive(Debug)]
+pub struct Mailbox<T> {
+    state: Mutex<Letters<T>>,
     reader: futures::task::AtomicWaker,
 }
 
-#[derive(Debug, Default)]
-struct Letters {
-    batches: std::collections::VecDeque<Batch>,
+impl<T> Default for Mailbox<T> {
+    fn default() -> Self {
+        Self {
+            state: Mutex::new(Letters {
+                entries: Default::default(),
+                bytes: 0,
+                closed: false,
+            }),
+            reader: Default::default(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Letters<T> {
+    /// Entries, each with its size in bytes.
+    entries: std::collections::VecDeque<(T, usize)>,
+    /// The bytes of the entries.
+    bytes: usize,
+    /// No more entries will come.
     closed: bool,
 }
 
-/// Why a batch was not taken.
-enum Refused {
-    /// The buffer is full: the subscriber does not read.
+/// What a mailbox may hold: entries, and bytes (one entry larger than
+/// that is taken when the mailbox is empty: a reader that reads gets every
+/// entry).
+#[derive(Debug, Clone, Copy)]
+pub struct Bound {
+    /// Entries, at most.
+    pub entries: usize,
+    /// Bytes, at most.
+    pub bytes: usize,
+}
+
+/// Why an entry was not taken.
+pub enum Refused {
+    /// The mailbox is full: its reader does not read.
     Full,
-    /// The subscriber is gone.
+    /// The reader is gone.
     Gone,
 }
 
-impl Mailbox {
-    fn push(self: &Arc<Self>, batch: Batch, bound: usize) -> Result<(), Refused> {
+impl<T> Mailbox<T> {
+    /// Leaves `entry` (of `bytes`) for the reader, within `bound`. Full, the
+    /// mailbox lets what it held go now, not when its reader does (a reader
+    /// that never reads never goes).
+    pub fn push(self: &Arc<Self>, entry: T, bytes: usize, bound: Bound) -> Result<(), Refused> {
         // The reader gone, nobody else holds the mailbox.
         if Arc::strong_count(self) == 1 {
             return Err(Refused::Gone);
         }
         let mut state = self.state.lock().expect("mailbox lock");
-        if state.batches.len() >= bound {
-            // What it buffered goes now, not when its reader does.
-            state.batches = Default::default();
+        let over_bytes = !state.entries.is_empty() && state.bytes + bytes > bound.bytes;
+        if state.entries.len() >= bound.entries || over_bytes {
+            state.entries = Default::default();
+            state.bytes = 0;
             return Err(Refused::Full);
         }
-        state.batches.push_back(batch);
+        state.entries.push_back((entry, bytes));
+        state.bytes += bytes;
         drop(state);
         self.reader.wake();
         Ok(())
     }
 
-    fn close(&self) {
+    /// No more entries will come: the reader's stream ends once read.
+    pub fn close(&self) {
         self.state.lock().expect("mailbox lock").closed = true;
         self.reader.wake();
     }
 
-    fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Option<Batch>> {
+    /// The next entry; `None` once closed and read.
+    pub fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.reader.register(cx.waker());
         let mut state = self.state.lock().expect("mailbox lock");
-        match state.batches.pop_front() {
-            Some(b) => Poll::Ready(Some(b)),
+        match state.entries.pop_front() {
+            Some((entry, bytes)) => {
+                state.bytes -= bytes;
+                Poll::Ready(Some(entry))
+            }
             None if state.closed => Poll::Ready(None),
             None => Poll::Pending,
         }
@@ -143,7 +182,7 @@ impl LiveSubscribers {
         closer: CancellationToken,
     ) -> LiveSubscription {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let mailbox = Arc::new(Mailbox::default());
+        let mailbox = Arc::new(Mailbox::<Batch>::default());
         let mut inner = self.inner.lock().expect("subscribers lock");
         inner.index.insert(id, filter);
         inner.senders.insert(
@@ -188,7 +227,11 @@ impl LiveSubscribers {
                 let Some(s) = inner.senders.get(id) else {
                     continue;
                 };
-                match s.mailbox.push(shared.clone(), self.buffer) {
+                let bound = Bound {
+                    entries: self.buffer,
+                    bytes: usize::MAX,
+                };
+                match s.mailbox.push(shared.clone(), 0, bound) {
                     Ok(()) => reach.notified += shared.len(),
                     Err(Refused::Full) => {
                         s.closer.cancel();
@@ -215,7 +258,7 @@ impl LiveSubscribers {
 /// it unsubscribes.
 #[derive(Debug)]
 pub struct LiveSubscription {
-    mailbox: Arc<Mailbox>,
+    mailbox: Arc<Mailbox<Batch>>,
     /// The batch being read, and how far.
     pending: Batches<Arc<Offer>>,
     id: u64,

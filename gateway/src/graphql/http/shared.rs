@@ -27,7 +27,7 @@ use futures::stream::BoxStream;
 use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::alerts::live::Batches;
+use crate::domain::alerts::live::{Batches, Bound, Mailbox, Refused};
 
 /// How long results ready one after the other are gathered into one entry
 /// of the members' buffers: a detection's offers arrive together.
@@ -65,39 +65,6 @@ impl From<&async_graphql::Response> for Outcome {
 
 type Batch = Arc<[Outcome]>;
 
-/// A member's bounded buffer: a lock, a queue that takes no room while
-/// empty, and the waker of its reader (a channel would keep a block of
-/// slots per member).
-#[derive(Default)]
-struct Queue {
-    state: Mutex<Queued>,
-    reader: futures::task::AtomicWaker,
-}
-
-#[derive(Default)]
-struct Queued {
-    /// Entries, each with its size in bytes.
-    entries: std::collections::VecDeque<(Batch, usize)>,
-    /// The bytes of the entries.
-    bytes: usize,
-    /// No more entries will come.
-    closed: bool,
-}
-
-enum Refused {
-    Full,
-    Gone,
-}
-
-/// What a member may buffer: entries, and bytes (one entry larger than
-/// that is taken when the buffer is empty: a subscriber that reads gets
-/// every result).
-#[derive(Debug, Clone, Copy)]
-struct Bound {
-    entries: usize,
-    bytes: usize,
-}
-
 /// The size of a batch's results.
 fn size_of(batch: &[Outcome]) -> usize {
     batch
@@ -106,50 +73,9 @@ fn size_of(batch: &[Outcome]) -> usize {
         .sum()
 }
 
-impl Queue {
-    fn push(self: &Arc<Self>, batch: Batch, bytes: usize, bound: Bound) -> Result<(), Refused> {
-        // The reader gone, nobody else holds the queue.
-        if Arc::strong_count(self) == 1 {
-            return Err(Refused::Gone);
-        }
-        let mut state = self.state.lock().expect("queue lock");
-        let over_bytes = !state.entries.is_empty() && state.bytes + bytes > bound.bytes;
-        if state.entries.len() >= bound.entries || over_bytes {
-            // Cut off: what it buffered goes now, not when its reader
-            // does (a reader that never reads never goes).
-            state.entries = Default::default();
-            state.bytes = 0;
-            return Err(Refused::Full);
-        }
-        state.entries.push_back((batch, bytes));
-        state.bytes += bytes;
-        drop(state);
-        self.reader.wake();
-        Ok(())
-    }
-
-    fn close(&self) {
-        self.state.lock().expect("queue lock").closed = true;
-        self.reader.wake();
-    }
-
-    fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<Option<Batch>> {
-        self.reader.register(cx.waker());
-        let mut state = self.state.lock().expect("queue lock");
-        match state.entries.pop_front() {
-            Some((b, bytes)) => {
-                state.bytes -= bytes;
-                Poll::Ready(Some(b))
-            }
-            None if state.closed => Poll::Ready(None),
-            None => Poll::Pending,
-        }
-    }
-}
-
 struct Member {
     id: u64,
-    queue: Arc<Queue>,
+    queue: Arc<Mailbox<Batch>>,
     closer: CancellationToken,
 }
 
@@ -229,7 +155,7 @@ impl SharedSubscriptions {
         };
         // One text for the group's entry and each member's.
         let key: Arc<str> = key.into();
-        let queue = Arc::new(Queue::default());
+        let queue = Arc::new(Mailbox::default());
         let member = self.next.fetch_add(1, Ordering::Relaxed);
         let mut groups = self.groups.lock().expect("groups lock");
         let group = match groups.get_mut(&key) {
@@ -386,7 +312,7 @@ pub fn key_of(
 
 /// A member's results. Dropped, it leaves its group.
 struct Membership {
-    queue: Arc<Queue>,
+    queue: Arc<Mailbox<Batch>>,
     pending: Batches<Outcome>,
     key: Arc<str>,
     group: u64,
