@@ -147,7 +147,7 @@ impl Application {
         let sources = Arc::new(sources);
         let schema = build_schema(ApiState {
             cfas: Default::default(),
-            alerting: Arc::new(crate::graphql::alerts::Alerting {
+            alerting: Arc::new(crate::domain::alerts::Alerting {
                 live,
                 guard,
                 max_per_client: config.alerts.max_per_client,
@@ -209,7 +209,7 @@ impl Application {
             validator,
             issuer,
             subscriptions: config.subscriptions.clone(),
-            shared: Arc::new(crate::graphql::http::SharedSubscriptions::new(
+            shared: Arc::new(crate::graphql::transports::SharedSubscriptions::new(
                 config.alerts.subscriber_buffer,
                 config.subscriptions.buffer_bytes,
             )),

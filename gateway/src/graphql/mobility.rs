@@ -6,12 +6,13 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use base64::Engine;
 
-use super::connection::B64;
-use super::errors::{report_partner_errors, report_stale, ErrorCode};
-use super::inputs;
-use super::scalars::{Date, Money};
-use super::ApiState;
 use crate::domain::mobility::{Figures, MobilityFilter, MobilityReport};
+use crate::graphql::common::connection::connection_types;
+use crate::graphql::common::connection::B64;
+use crate::graphql::common::errors::{report_partner_errors, report_stale, ErrorCode};
+use crate::graphql::common::inputs;
+use crate::graphql::common::scalars::{Date, Money};
+use crate::graphql::common::ApiState;
 
 /// The mobility part of the root of queries.
 #[derive(Default)]
@@ -206,7 +207,7 @@ impl MobilityReportNode {
             );
         }
         let state = ctx.data::<ApiState>()?;
-        let first = super::inputs::page_size(first, state.limits.max_page_size)?;
+        let first = crate::graphql::common::inputs::page_size(first, state.limits.max_page_size)?;
         let records = &self.report.records;
         let cursor = |m: &passerelle_schema::Mobility| {
             B64.encode(format!("m1|{:?}|{}", m.program, m.partner_id))
@@ -241,7 +242,12 @@ impl MobilityReportNode {
 }
 
 /// A page of one CFA's mobilities, newest first.
-pub type MobilityRecordConnection = super::connection::Connection<MobilityRecord>;
+pub type MobilityRecordConnection = crate::graphql::common::connection::Connection<MobilityRecord>;
+connection_types!(
+    MobilityRecord,
+    "MobilityRecordConnection",
+    "MobilityRecordEdge"
+);
 
 #[Object]
 impl MobilityQuery {

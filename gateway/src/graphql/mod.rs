@@ -1,188 +1,51 @@
 //! The GraphQL API: one schema over every partner.
+//!
+//! Its rooms, each using only those before it (checked by
+//! `gateway/tests/rooms.rs`), so that a resolver sits beside its types:
+//! `common` (errors, identifiers, scalars, inputs, places, the page shape,
+//! the state resolvers reach), then what the API serves — `programmes`,
+//! `events`, `mobility`, `offers`, `partners`, `public_sector`, `cfas`,
+//! `region`, `campaign`, `alerts`, `entities` (Relay's `node` and
+//! Federation's `_entities`) — then `documents` (what a request's document
+//! costs, how its answer is ordered, what introspection answers), `schema`
+//! (the roots gathered and the SDL) and `transports` (GraphQL over HTTP,
+//! graphql-ws and Server-Sent Events, behind one admission).
+
+pub mod common;
+
+mod programmes;
+
+mod events;
+
+mod mobility;
+
+mod offers;
+
+mod partners;
+
+mod public_sector;
+
+mod cfas;
+
+mod region;
+
+mod campaign;
 
 pub mod alerts;
-mod answer;
-pub mod cache;
-mod campaign;
-mod cfa;
-mod connection;
+
 mod entities;
-mod errors;
-mod events;
-mod formation;
-pub mod http;
-mod ids;
-mod inputs;
-pub mod introspection;
-mod mobility;
-mod near;
-pub mod notices;
-mod order;
-mod page_info;
-mod partner_id;
-mod public_sector;
-mod query;
-mod region;
-mod scalars;
-mod shape;
-mod types;
 
-use std::sync::Arc;
+pub mod documents;
 
-use async_graphql::{MergedObject, Schema};
+mod schema;
 
+pub mod transports;
+
+pub use common::errors::ErrorCode;
+pub use common::ids::GlobalId;
+pub use common::{notices, ApiState};
+pub use documents::introspection;
 pub use entities::EntityMemo;
-pub use errors::ErrorCode;
-pub use ids::GlobalId;
-
-use crate::config::Limits;
-use crate::domain::mobility::MobilityService;
-use crate::domain::offers::OfferService;
-use crate::partners::health::Health;
-use crate::partners::sources::Sources;
-use crate::store::Store;
-
-/// The root of queries, gathered from each part of the API.
-#[derive(MergedObject, Default)]
-pub struct Query(
-    query::OfferQuery,
-    formation::FormationQuery,
-    mobility::MobilityQuery,
-    events::EventQuery,
-    public_sector::PublicSectorQuery,
-    cfa::CfaQuery,
-    region::RegionQuery,
-    campaign::CampaignQuery,
-    alerts::AlertQuery,
-    entities::EntityQuery,
-);
-
-/// The root of mutations.
-#[derive(MergedObject, Default)]
-pub struct Mutation(campaign::CampaignMutation, alerts::AlertMutation);
-
-/// The root of subscriptions.
-pub type Subscription = alerts::Subscription;
-
-/// The gateway's schema.
-pub type PasserelleSchema = Schema<Query, Mutation, Subscription>;
-
-/// Checks a document's text as admission does before the schema reads it
-/// (its bounds, then the operation it runs), and plans the order of its
-/// answer: what a request costs before anything runs, for the fuzzer to
-/// feed arbitrary text. The error is the refusal's code.
-#[doc(hidden)]
-pub fn check_document(
-    text: &str,
-    operation: Option<&str>,
-    limits: &Limits,
-) -> Result<(), ErrorCode> {
-    let doc = async_graphql::parser::parse_query(text).map_err(|_| ErrorCode::ParseFailed)?;
-    shape::admit(&doc, operation, None, limits).map_err(|(code, _)| code)?;
-    if let Some(op) = shape::chosen(&doc, operation) {
-        order::Plan::of(&doc, &op.node);
-    }
-    Ok(())
-}
-
-/// What resolvers reach through the context.
-pub struct ApiState {
-    /// Offers across exchanges.
-    pub offers: Arc<OfferService>,
-    /// The partners known: the values of `PartnerId`.
-    pub registry: passerelle_connectors::Registry,
-    /// Every configured partner's sources.
-    pub sources: Arc<Sources>,
-    /// Mobility across programmes.
-    pub mobility: Arc<MobilityService>,
-    /// Partners' health.
-    pub health: Arc<Health>,
-    /// The store.
-    pub store: Store,
-    /// Request bounds.
-    pub limits: Limits,
-    /// Whether the schema may be introspected.
-    pub introspection: bool,
-    /// Live subscribers and webhook targets.
-    pub alerting: Arc<alerts::Alerting>,
-    /// The directory of CFAs, kept per state of the sources it reads.
-    pub cfas: Arc<crate::domain::cfas::CfaDirectories>,
-}
-
-impl ApiState {
-    /// The directory of CFAs for what the partners serve now.
-    pub fn cfa_directory(&self) -> Arc<crate::domain::cfas::CfaDirectory> {
-        self.cfas.of(&self.sources)
-    }
-}
-
-/// Builds the schema over `state`.
-pub fn build_schema(state: ApiState) -> PasserelleSchema {
-    let depth = state.limits.max_depth;
-    let complexity = state.limits.max_complexity;
-    let introspection = state.introspection;
-    let (offer_loader, mobility_loader) = cfa::loaders(
-        state.offers.clone(),
-        state.mobility.clone(),
-        state.sources.clone(),
-        state.cfas.clone(),
-    );
-    let entity_loaders = entities::EntityLoaders::new(state.offers.clone());
-    let partners = state.registry.partners().collect();
-    let schema = partner_id::with_partners(partners, builder)
-        .data(offer_loader)
-        .data(entity_loaders)
-        .data(mobility_loader)
-        .data(state)
-        // The bounds are `shape`'s, checked first at every door, with
-        // fragments expanded and introspection on its own terms; the
-        // schema's are what is left should a door not check them.
-        .limit_depth(depth.max(shape::INTROSPECTION_DEPTH))
-        .limit_complexity(complexity);
-    // Automatic persisted queries are read at admission, before the
-    // document's bounds are checked (see `http::admit`).
-    let schema = if introspection {
-        schema
-    } else {
-        schema.disable_introspection()
-    };
-    schema.finish()
-}
-
-/// The schema, before its data and limits: a Federation 2 subgraph.
-fn builder() -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(
-        Query::default(),
-        Mutation::default(),
-        Subscription::default(),
-    )
-    .enable_federation()
-}
-
-/// The SDL of `schema` as a subgraph: what `_service { sdl }` answers, with
-/// Federation's directives (`@key`, `@requiresScopes`, `@inaccessible`…).
-pub fn subgraph_sdl(schema: &PasserelleSchema) -> String {
-    schema.sdl_with_options(
-        async_graphql::SDLExportOptions::new()
-            .federation()
-            .compose_directive(),
-    )
-}
-
-fn standard_schema() -> PasserelleSchema {
-    let partners = passerelle_connectors::Registry::standard()
-        .partners()
-        .collect();
-    partner_id::with_partners(partners, builder).finish()
-}
-
-/// The schema's SDL, as committed in `schema/passerelle.graphql`.
-pub fn sdl() -> String {
-    standard_schema().sdl()
-}
-
-/// The schema's SDL as a subgraph, as committed in
-/// `schema/passerelle.subgraph.graphql`.
-pub fn federation_sdl() -> String {
-    subgraph_sdl(&standard_schema())
-}
+pub use schema::{
+    build_schema, check_document, federation_sdl, sdl, subgraph_sdl, PasserelleSchema, Query,
+};

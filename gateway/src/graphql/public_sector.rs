@@ -3,8 +3,8 @@
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::Datelike;
 
-use super::errors::{report_partner_errors, ErrorCode};
-use super::ApiState;
+use crate::graphql::common::errors::{report_partner_errors, ErrorCode};
+use crate::graphql::common::ApiState;
 
 /// The public-sector part of the root of queries.
 #[derive(Default)]

@@ -4,15 +4,15 @@ use std::collections::BTreeMap;
 
 use async_graphql::{Context, Object, SimpleObject};
 
-use super::errors::report_partner_errors;
-use super::formation::FormationFilterInput;
-use super::mobility::MobilityReportNode;
-use super::query::OfferFilterInput;
-use super::ApiState;
 use crate::domain::formations::{
     places_by_commune, places_by_departement, places_in_normandy, search as search_formations,
 };
 use crate::domain::mobility::MobilityFilter;
+use crate::graphql::common::errors::report_partner_errors;
+use crate::graphql::common::ApiState;
+use crate::graphql::mobility::MobilityReportNode;
+use crate::graphql::offers::OfferFilterInput;
+use crate::graphql::programmes::FormationFilterInput;
 
 /// The overview part of the root of queries.
 #[derive(Default)]

@@ -15,8 +15,8 @@ use tokio_util::io::{StreamReader, SyncIoBridge};
 
 use crate::auth::{Caller, Validator};
 use crate::domain::campaign::{self, figures, BatchError, Format, FormatError, IngestError};
-use crate::graphql::http::ratelimit::Limiter;
-use crate::graphql::http::{bearer, identify_with, over_rate_with, refuse_with, MediaType};
+use crate::graphql::transports::ratelimit::Limiter;
+use crate::graphql::transports::{bearer, identify_with, over_rate_with, refuse_with, MediaType};
 use crate::graphql::ErrorCode;
 use crate::http::client::ClientAddress;
 use crate::store::Store;

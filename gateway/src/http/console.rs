@@ -366,7 +366,7 @@ async fn index(headers: HeaderMap) -> Response {
 async fn asset(Path(file): Path<String>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
     match Built::get(&format!("assets/{file}")) {
         Some(f) => built(f, true, &headers),
-        None => crate::graphql::http::not_found(headers.clone(), uri).await,
+        None => crate::graphql::transports::not_found(headers.clone(), uri).await,
     }
 }
 
@@ -378,7 +378,7 @@ async fn boundaries(
     let name = match file.as_str() {
         "communes.geojson" => "normandie-communes.geojson",
         "departements.geojson" => "normandie-departements.geojson",
-        _ => return crate::graphql::http::not_found(headers.clone(), uri).await,
+        _ => return crate::graphql::transports::not_found(headers.clone(), uri).await,
     };
     match Boundaries::get(name) {
         Some(f) => {
@@ -389,7 +389,7 @@ async fn boundaries(
             );
             r
         }
-        None => crate::graphql::http::not_found(headers.clone(), uri).await,
+        None => crate::graphql::transports::not_found(headers.clone(), uri).await,
     }
 }
 

@@ -55,7 +55,7 @@ pub fn routes() -> Router {
 async fn asset(Path(file): Path<String>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
     match Assets::get(&file) {
         Some(f) => built(f, false, &headers),
-        None => crate::graphql::http::not_found(headers, uri).await,
+        None => crate::graphql::transports::not_found(headers, uri).await,
     }
 }
 

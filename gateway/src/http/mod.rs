@@ -4,7 +4,7 @@
 
 pub mod body_timeout;
 pub mod campaign;
-pub use crate::graphql::http::client;
+pub use crate::graphql::transports::client;
 pub mod console;
 pub mod graphiql;
 pub mod idle;
@@ -25,7 +25,7 @@ use passerelle_schema::Partner;
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
-use crate::graphql::{http as graphql_http, PasserelleSchema};
+use crate::graphql::{transports as graphql_http, PasserelleSchema};
 use crate::partners::health::Health;
 use crate::partners::sources::Sources;
 use crate::store::Store;
@@ -68,7 +68,7 @@ pub struct ServerState {
     /// The WebSocket connections open.
     pub tracker: tokio_util::task::TaskTracker,
     /// Subscriptions sharing one execution.
-    pub shared: Arc<crate::graphql::http::SharedSubscriptions>,
+    pub shared: Arc<crate::graphql::transports::SharedSubscriptions>,
     /// What the sandbox's webhook receiver got, in sandbox mode.
     pub webhooks: Option<Arc<sandbox_webhooks::Inbox>>,
     /// The web console's settings.
@@ -87,7 +87,7 @@ pub struct ServerState {
 /// The gateway's routes.
 pub fn router(state: ServerState) -> Router {
     // One rate per caller, whichever route it calls.
-    let limiter = Arc::new(crate::graphql::http::ratelimit::Limiter::new(
+    let limiter = Arc::new(crate::graphql::transports::ratelimit::Limiter::new(
         &state.limits.rate,
     ));
     let graphql = Router::new()
@@ -113,7 +113,7 @@ pub fn router(state: ServerState) -> Router {
             persisted: graphql_http::persisted_queries(),
             validator: state.validator.clone(),
             limiter: limiter.clone(),
-            cache: crate::graphql::cache::ResponseCache::new(
+            cache: crate::graphql::transports::cache::ResponseCache::new(
                 state.api.response_cache_ttl,
                 state.api.response_cache_max_bytes,
                 state.store.clone(),

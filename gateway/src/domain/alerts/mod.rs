@@ -10,7 +10,20 @@ pub mod saved;
 pub mod target;
 pub mod webhook;
 
+use std::sync::Arc;
+
 pub use crate::config::AlertSettings;
+
+/// What the API needs to push offers: the live subscribers, the guard
+/// of webhook targets and how many alerts a client keeps.
+pub struct Alerting {
+    /// The live subscribers of this process.
+    pub live: Arc<live::LiveSubscribers>,
+    /// Which webhook targets are allowed.
+    pub guard: target::TargetGuard,
+    /// The most saved alerts one client keeps (`alerts.max_per_client`).
+    pub max_per_client: usize,
+}
 
 /// Microseconds since the epoch, now.
 pub(crate) fn now_us() -> i64 {

@@ -1,0 +1,59 @@
+//! What `/graphql` serves with: the state its handlers share.
+
+use std::collections::HashMap;
+
+use super::cache::ResponseCache;
+use crate::graphql::schema::PasserelleSchema;
+
+/// What `/graphql` serves: the schema, and how long an operation may take.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// The schema.
+    pub schema: PasserelleSchema,
+    /// The deadline of an operation, from its arrival.
+    pub operation_timeout: std::time::Duration,
+    /// Bounds on documents and batches.
+    pub limits: crate::config::Limits,
+    /// The page a browser asking `/graphql` for HTML gets: GraphiQL, when
+    /// it is on.
+    pub graphiql: Option<fn() -> axum::response::Response>,
+    /// When set, the only documents that run: SHA-256 (hex) → document.
+    pub trusted: Option<std::sync::Arc<HashMap<String, String>>>,
+    /// Automatic persisted queries, when trusted documents are off: SHA-256
+    /// (hex) → a document admitted once, bounded in bytes.
+    pub persisted: moka::sync::Cache<String, std::sync::Arc<str>>,
+    /// Checks callers' bearer tokens.
+    pub validator: std::sync::Arc<crate::auth::Validator>,
+    /// Limits callers' request rates.
+    pub limiter: std::sync::Arc<super::ratelimit::Limiter>,
+    /// Answers kept and served again, when on.
+    pub cache: Option<ResponseCache>,
+    /// Bounds on subscriptions.
+    pub subscriptions: crate::config::SubscriptionLimits,
+    /// Subscriptions sharing one execution.
+    pub shared: std::sync::Arc<super::SharedSubscriptions>,
+    /// Subscription connections open, by address.
+    pub connections: std::sync::Arc<super::stream::Connections>,
+    /// Cancelled when the gateway stops: subscribers are told to
+    /// reconnect.
+    pub shutdown: tokio_util::sync::CancellationToken,
+    /// The WebSocket connections, so that shutdown waits for their close.
+    pub tracker: tokio_util::task::TaskTracker,
+    /// Whether `_service { sdl }` carries `@requiresScopes`.
+    pub subgraph_scopes: bool,
+    /// Whether the schema may be introspected.
+    pub introspection: bool,
+}
+
+/// The bytes of automatic persisted queries kept.
+const PERSISTED_BYTES: u64 = 8 * 1024 * 1024;
+
+/// An empty store of automatic persisted queries.
+pub fn persisted_queries() -> moka::sync::Cache<String, std::sync::Arc<str>> {
+    moka::sync::Cache::builder()
+        .weigher(|k: &String, v: &std::sync::Arc<str>| {
+            u32::try_from(k.len() + v.len()).unwrap_or(u32::MAX)
+        })
+        .max_capacity(PERSISTED_BYTES)
+        .build()
+}
