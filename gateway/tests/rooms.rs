@@ -1,5 +1,7 @@
 //! The gateway's rooms (see `src/lib.rs`): a room uses only the rooms
-//! before it, so that a file's path tells what it may touch.
+//! before it, so that a file's path tells what it may touch. The GraphQL
+//! API's room has rooms of its own (see `src/graphql/mod.rs`), under the
+//! same rule.
 
 use std::path::Path;
 
@@ -19,6 +21,27 @@ const ROOMS: &[&str] = &[
     "http",
     "app",
     "cli",
+];
+
+/// The rooms of the GraphQL API, each after those it may use: what every
+/// room shares, then what the API serves, then the documents, the schema
+/// gathering them all, and the transports serving it.
+const GRAPHQL_ROOMS: &[&str] = &[
+    "common",
+    "programmes",
+    "events",
+    "mobility",
+    "offers",
+    "partners",
+    "public_sector",
+    "cfas",
+    "region",
+    "campaign",
+    "alerts",
+    "entities",
+    "documents",
+    "schema",
+    "transports",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -60,6 +83,81 @@ fn every_room_uses_only_the_rooms_before_it() {
             };
             if used_rank > rank {
                 wrong.push(format!("{} uses crate::{used}", relative.display()));
+            }
+        }
+    }
+    wrong.sort();
+    wrong.dedup();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// The names a text uses after `prefix` (`crate::graphql::` gives the
+/// rooms of the API it reaches), those of a group (`prefix{a, b::c}`)
+/// each.
+fn used_after(text: &str, prefix: &str) -> Vec<String> {
+    let name = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices(prefix) {
+        let rest = &text[at + prefix.len()..];
+        match rest.strip_prefix('{') {
+            Some(group) => {
+                let group = &group[..group.find('}').unwrap_or(group.len())];
+                out.extend(group.split(',').map(name).filter(|n| !n.is_empty()));
+            }
+            None => out.push(name(rest)),
+        }
+    }
+    out
+}
+
+#[test]
+fn every_room_of_the_api_uses_only_the_rooms_before_it() {
+    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/graphql");
+    let mut files = Vec::new();
+    rust_files(&api, &mut files);
+    let mut wrong = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&api).unwrap();
+        let room = relative
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_str()
+            .unwrap()
+            .trim_end_matches(".rs");
+        if room == "mod" {
+            continue;
+        }
+        let rank = GRAPHQL_ROOMS
+            .iter()
+            .position(|r| *r == room)
+            .unwrap_or_else(|| panic!("graphql/{} is in no room", relative.display()));
+        let text = std::fs::read_to_string(file).unwrap();
+        // A unit test may build the whole schema.
+        let text = text.split("#[cfg(test)]").next().unwrap();
+        let single_file = relative.components().count() == 1;
+        if text.contains("super::super::") || (single_file && text.contains("super::")) {
+            wrong.push(format!(
+                "graphql/{} reaches past its room with super::",
+                relative.display()
+            ));
+        }
+        for used in used_after(text, "crate::graphql::") {
+            match GRAPHQL_ROOMS.iter().position(|r| *r == used) {
+                Some(used_rank) if used_rank > rank => {
+                    wrong.push(format!("graphql/{} uses {used}", relative.display()))
+                }
+                Some(_) => {}
+                None => wrong.push(format!(
+                    "graphql/{} uses crate::graphql::{used}, not through the room holding it",
+                    relative.display()
+                )),
             }
         }
     }

@@ -73,6 +73,7 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
     let schema = partner_id::with_partners(partners, builder)
         .data(offer_loader)
         .data(entity_loaders)
+        .data(cfas::employer_loader(state.offers.clone()))
         .data(mobility_loader)
         .data(state)
         // The bounds are `shape`'s, checked first at every door, with

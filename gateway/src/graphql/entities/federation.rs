@@ -22,14 +22,13 @@ use passerelle_schema::{Partner, Siret, Uai};
 use serde_json::Value;
 
 use crate::domain::offers::{OfferFilter, OfferService};
-use crate::graphql::cfas::{spawn_in_operation, CfaNode, EmployerProfile, Joined};
+use crate::graphql::cfas::{employer_offers, spawn_in_operation, CfaNode, EmployerProfile, Joined};
 use crate::graphql::common::errors::{report_partner_errors, ErrorCode};
 use crate::graphql::common::ids::GlobalId;
 use crate::graphql::common::ApiState;
 use crate::graphql::events::OrientationSite;
 use crate::graphql::offers::OfferNode;
 use crate::graphql::programmes::FormationNode;
-use crate::partners::packed::OfferList;
 use crate::partners::sync::{record_at, record_of};
 
 /// The entities and the field of their key, as the federation SDL's
@@ -75,33 +74,6 @@ pub fn check_representation(r: &Value) -> Result<(), String> {
     }
 }
 
-/// Loads employers by SIRET: one search of every offer serves the batch.
-pub struct EmployerLoader {
-    offers: Arc<OfferService>,
-}
-
-impl Loader<Siret> for EmployerLoader {
-    type Value = Joined<OfferList>;
-    type Error = Arc<String>;
-
-    #[tracing::instrument(name = "entities.employers.load", skip_all, fields(employers = keys.len()))]
-    async fn load(&self, keys: &[Siret]) -> Result<HashMap<Siret, Self::Value>, Self::Error> {
-        let all = self.offers.search(&OfferFilter::default()).await;
-        let at: HashMap<&Siret, usize> = keys.iter().enumerate().map(|(i, k)| (k, i)).collect();
-        let lists = all.offers.select_each(keys.len(), |o, take| {
-            if let Some(&i) = at.get(o.siret) {
-                take(i);
-            }
-        });
-        Ok(keys
-            .iter()
-            .cloned()
-            .zip(lists)
-            .map(|(k, value)| (k, Joined::new(value, all.errors.clone())))
-            .collect())
-    }
-}
-
 /// An offer's primary source: its exchange and its identifier there.
 type SourceKey = (Partner, String);
 
@@ -138,7 +110,6 @@ impl Loader<SourceKey> for OfferLoader {
 
 /// The loaders of entities the schema holds.
 pub struct EntityLoaders {
-    employers: DataLoader<EmployerLoader>,
     offers: DataLoader<OfferLoader>,
 }
 
@@ -146,22 +117,8 @@ impl EntityLoaders {
     /// Loaders over these services.
     pub fn new(offers: Arc<OfferService>) -> Self {
         Self {
-            employers: DataLoader::new(
-                EmployerLoader {
-                    offers: offers.clone(),
-                },
-                spawn_in_operation,
-            ),
             offers: DataLoader::new(OfferLoader { offers }, spawn_in_operation),
         }
-    }
-}
-
-impl EntityLoaders {
-    /// The offers of the employer `siret`, loaded with the others asked
-    /// meanwhile.
-    pub async fn employer(&self, siret: Siret) -> async_graphql::Result<Option<Joined<OfferList>>> {
-        self.employers.load_one(siret).await.map_err(load_error)
     }
 }
 
@@ -299,7 +256,7 @@ impl EntityQuery {
     ) -> async_graphql::Result<Option<AtIndex<EmployerProfile>>> {
         let key = Siret::parse(&siret)
             .map_err(|e| ErrorCode::InvalidInput.error(format!("siret: {e}")))?;
-        let joined = ctx.data::<EntityLoaders>()?.employer(key.clone()).await?;
+        let joined = employer_offers(ctx, key.clone()).await?;
         let (offers, errors) = joined.map_or((None, Vec::new()), |j| (Some(j.value), j.errors));
         let found = offers
             .filter(|o| !o.is_empty())

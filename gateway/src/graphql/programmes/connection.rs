@@ -1,0 +1,187 @@
+//! A page of programmes, with the totals of their places.
+
+use std::sync::Arc;
+
+use async_graphql::{Object, SimpleObject};
+use base64::Engine;
+use passerelle_schema::{Formation, Near};
+
+use super::node::FormationNode;
+use crate::domain::formations::distance_km;
+use crate::graphql::common::errors::ErrorCode;
+use crate::graphql::common::near::{by_distance, distance_cursor};
+use crate::graphql::common::page_info::PageInfo;
+
+use crate::graphql::common::connection::B64;
+
+/// A page of programmes.
+pub struct FormationConnection {
+    items: Vec<Arc<Formation>>,
+    /// When the list is ordered by distance: the programmes' positions in
+    /// `items`, nearest first, each with its distance in metres.
+    by_distance: Option<Vec<(u32, u32)>>,
+    /// The centre the edges give their distance from.
+    near: Option<Near>,
+    start: usize,
+    end: usize,
+}
+
+fn cursor(f: &Formation) -> String {
+    B64.encode(format!("f1|{}", f.partner_id))
+}
+
+/// Where a page of programmes starts: after a programme, in the
+/// catalogue's order or by distance.
+pub enum FormationAfter {
+    /// After this identifier.
+    Catalogue(String),
+    /// After this distance in metres, then this identifier.
+    Distance(u32, String),
+}
+
+impl FormationConnection {
+    /// Reads an `after` argument: a cursor of a programme list, the
+    /// identifier of the programme it follows.
+    pub fn cursor(after: Option<String>) -> async_graphql::Result<Option<String>> {
+        after.map(|a| Self::identifier(&a)).transpose()
+    }
+
+    pub(super) fn identifier(after: &str) -> async_graphql::Result<String> {
+        B64.decode(after.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| s.strip_prefix("f1|").map(str::to_owned))
+            .ok_or_else(|| ErrorCode::InvalidCursor.error("after is not a cursor of this list"))
+    }
+
+    /// The page of `first` programmes of `items` (by identifier) after the
+    /// programme `after`.
+    pub fn at(items: Vec<Arc<Formation>>, first: usize, after: Option<&str>) -> Self {
+        let after = after.map(|a| FormationAfter::Catalogue(a.to_owned()));
+        Self::ordered(items, None, None, first, after)
+    }
+
+    /// The page of `first` programmes after `after`, nearest first from
+    /// `order`'s centre when given; edges give their distance from
+    /// `near`'s centre.
+    pub(super) fn ordered(
+        items: Vec<Arc<Formation>>,
+        near: Option<Near>,
+        order: Option<Near>,
+        first: usize,
+        after: Option<FormationAfter>,
+    ) -> Self {
+        let by_distance = order.map(|o| by_distance(items.iter().map(|f| distance_km(f, &o))));
+        let start = match (&after, &by_distance) {
+            (None, _) => 0,
+            (Some(FormationAfter::Catalogue(id)), None) => {
+                items.partition_point(|f| f.partner_id.as_str() <= id.as_str())
+            }
+            (Some(FormationAfter::Distance(m, id)), Some(order)) => {
+                order.partition_point(|(at, i)| {
+                    *at < *m || (*at == *m && items[*i as usize].partner_id.as_str() <= id.as_str())
+                })
+            }
+            // A cursor of the other order: refused before.
+            (Some(_), _) => 0,
+        };
+        let len = by_distance.as_ref().map_or(items.len(), Vec::len);
+        let end = (start + first).min(len);
+        Self {
+            items,
+            by_distance,
+            near,
+            start,
+            end,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.by_distance.as_ref().map_or(self.items.len(), Vec::len)
+    }
+
+    /// The `k`th programme of the list.
+    fn item(&self, k: usize) -> &Arc<Formation> {
+        let i = self
+            .by_distance
+            .as_ref()
+            .map_or(k, |order| order[k].1 as usize);
+        &self.items[i]
+    }
+
+    /// The cursor of the `k`th programme of the list.
+    fn cursor_at(&self, k: usize) -> String {
+        let inner = cursor(self.item(k));
+        match &self.by_distance {
+            Some(order) => distance_cursor(order[k].0, &inner),
+            None => inner,
+        }
+    }
+}
+
+/// A page of programmes.
+#[Object]
+impl FormationConnection {
+    /// How many programmes match, across every page.
+    async fn total_count(&self) -> usize {
+        self.len()
+    }
+
+    /// Places in all and free places, across every page.
+    async fn totals(&self) -> PlaceTotals {
+        PlaceTotals {
+            capacity: self.items.iter().map(|f| u64::from(f.capacity)).sum(),
+            vacancies: self.items.iter().map(|f| u64::from(f.vacancies)).sum(),
+        }
+    }
+
+    /// The programmes of the page.
+    async fn nodes(&self) -> Vec<FormationNode> {
+        (self.start..self.end)
+            .map(|k| FormationNode(self.item(k).clone()))
+            .collect()
+    }
+
+    /// The programmes of the page, with their cursors.
+    async fn edges(&self) -> Vec<FormationEdge> {
+        (self.start..self.end)
+            .map(|k| {
+                let f = self.item(k);
+                FormationEdge {
+                    cursor: self.cursor_at(k),
+                    distance_km: self
+                        .near
+                        .and_then(|n| distance_km(f, &n))
+                        .map(|d| (d * 1000.0).round() / 1000.0),
+                    node: FormationNode(f.clone()),
+                }
+            })
+            .collect()
+    }
+
+    /// Where the page stands.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo::at(self.len(), self.start, self.end, |k| self.cursor_at(k))
+    }
+}
+
+/// Places of a set of programmes.
+#[derive(SimpleObject)]
+pub struct PlaceTotals {
+    /// Places in all.
+    capacity: u64,
+    /// Places still free.
+    vacancies: u64,
+}
+
+/// A programme and its cursor.
+#[derive(SimpleObject)]
+pub struct FormationEdge {
+    /// The position to page from.
+    cursor: String,
+    /// The programme.
+    node: FormationNode,
+    /// The distance from the centre of `filter.near` to the programme's
+    /// nearest place, in kilometres (great-circle); null without `near`.
+    distance_km: Option<f64>,
+}
