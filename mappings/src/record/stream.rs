@@ -14,9 +14,8 @@ use quick_xml::errors::IllFormedError;
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
-use super::{
-    attributes, local, not_in, read_element, syntax_at, xml_encoding, xml_error, Json, PayloadError,
-};
+use super::xml::{attributes, local, not_in, read_element, syntax_at, xml_encoding, xml_error};
+use super::{Json, PayloadError};
 
 /// Bytes read from the input at a time.
 const BLOCK: usize = 64 * 1024;

@@ -1,46 +1,28 @@
-//! Subscriptions over the two transports frontends use: graphql-ws (the
-//! `graphql-transport-ws` protocol) on `/graphql`, and GraphQL over
-//! Server-Sent Events (the `graphql-sse` protocol, distinct connections
-//! mode) on `/graphql/stream`.
-//!
-//! The caller is authenticated as for queries: from `connection_init`'s
-//! `Authorization` (graphql-ws) or the request's header (SSE); each
-//! operation counts against its rate. Bounds come
-//! from `[subscriptions]`: time to send `connection_init`, subscriptions
-//! per connection, connections per address. A subscriber that does not
-//! read is cut off (its buffer is bounded): closed with 1013 on graphql-ws,
-//! its stream ended on SSE. On shutdown, connections are closed with 1012
-//! (graphql-ws) or their streams ended without `complete` (SSE): both tell
-//! a client to reconnect.
+//! graphql-ws (the `graphql-transport-ws` protocol) on `/graphql`: the
+//! upgrade, the connection's messages, its bounds and how it closes.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::parser::types::OperationType;
-use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::stream::{AbortHandle, Abortable, BoxStream, SelectAll};
 use futures::StreamExt;
-use passerelle_connectors::http::within_deadline;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use super::admit::{admit, bearer, identify, Admitted, Door, Refusal};
-use super::answer::{refuse, refuse_with, MediaType};
-use super::client::ClientAddress;
-use super::endpoint::Endpoint;
-use super::execute::{give_codes, request_of, Finish};
-use super::negotiate::{params_from_json, read_body};
-use super::shared::{key_of, Outcome};
-use crate::domain::alerts::live::LiveSubscription;
-use crate::graphql::alerts::{ConnectionCloser, OfferDelivery};
+use super::connections::{too_many_connections, Slot};
+use super::runs::subscribe;
 use crate::graphql::common::errors::ErrorCode;
+use crate::graphql::transports::admit::{admit, bearer, identify, Door, Refusal};
+use crate::graphql::transports::answer::MediaType;
+use crate::graphql::transports::client::ClientAddress;
+use crate::graphql::transports::endpoint::Endpoint;
+use crate::graphql::transports::negotiate::params_from_json;
+use crate::graphql::transports::shared::Outcome;
 
 /// The subprotocol of graphql-ws.
 const PROTOCOL: &str = "graphql-transport-ws";
@@ -54,57 +36,8 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// length).
 const READ_BUFFER: usize = 512;
 
-/// Connections open per client address.
-#[derive(Debug, Default)]
-pub struct Connections {
-    open: Mutex<HashMap<IpAddr, usize>>,
-}
-
-/// A connection counted against its address; dropped, it is not.
-pub struct Slot {
-    owner: Arc<Connections>,
-    address: IpAddr,
-}
-
-impl Connections {
-    /// Counts a connection from `address`, unless `limit` are open.
-    pub fn take(self: &Arc<Self>, address: IpAddr, limit: usize) -> Option<Slot> {
-        let mut open = self.open.lock().expect("connections lock");
-        let n = open.entry(address).or_default();
-        if *n >= limit {
-            return None;
-        }
-        *n += 1;
-        Some(Slot {
-            owner: self.clone(),
-            address,
-        })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut open = self.owner.open.lock().expect("connections lock");
-        if let Some(n) = open.get_mut(&self.address) {
-            *n -= 1;
-            if *n == 0 {
-                open.remove(&self.address);
-            }
-        }
-    }
-}
-
-fn too_many_connections(media: MediaType, limit: usize) -> Response {
-    refuse_with(
-        StatusCode::TOO_MANY_REQUESTS,
-        media,
-        ErrorCode::RateLimited,
-        &format!("{limit} subscription connections are open from this address already"),
-    )
-}
-
 /// `GET /graphql` asking to upgrade to a WebSocket, or not: queries over
-/// GET go on to [`super::routes::get`].
+/// GET go on to [`crate::graphql::transports::routes::get`].
 pub async fn get_or_upgrade(State(endpoint): State<Endpoint>, request: Request) -> Response {
     let upgrade = request
         .headers()
@@ -118,7 +51,7 @@ pub async fn get_or_upgrade(State(endpoint): State<Endpoint>, request: Request) 
     };
     if !upgrade {
         let raw = parts.uri.query().map(str::to_owned);
-        return super::routes::get(
+        return crate::graphql::transports::routes::get(
             State(endpoint),
             client,
             parts.headers,
@@ -484,238 +417,4 @@ fn too_long(e: &axum::Error) -> bool {
     // as a type.
     let text = e.to_string();
     text.contains("Message too long") || text.contains("Space limit exceeded")
-}
-
-/// Runs an admitted subscription, in the group of the same ones; or a
-/// query or mutation, alone and under the operation's deadline, answered
-/// once. Every result's fields are in the document's order and its errors
-/// carry their codes, as over HTTP.
-fn subscribe(
-    endpoint: &Endpoint,
-    admitted: Admitted,
-    caller: crate::auth::Caller,
-    closer: CancellationToken,
-) -> BoxStream<'static, Outcome> {
-    let kind = admitted.kind;
-    let key = (kind == OperationType::Subscription).then(|| {
-        key_of(
-            &admitted.params.query,
-            admitted.params.operation_name.as_deref(),
-            admitted.params.variables.as_ref(),
-            &caller,
-        )
-    });
-    let schema = endpoint.schema.clone();
-    let deadline = tokio::time::Instant::now() + endpoint.operation_timeout;
-    let scopes = endpoint.subgraph_scopes;
-    let run = move |closer: CancellationToken| {
-        if kind == OperationType::Subscription {
-            return deliveries(schema, scopes, admitted, caller, closer);
-        }
-        let (request, finish) = request_of(scopes, admitted, caller);
-        let request = request.data(ConnectionCloser(closer));
-        futures::stream::once(async move {
-            finished(
-                &finish,
-                within_deadline(deadline, schema.execute(request)).await,
-            )
-        })
-        .boxed()
-    };
-    endpoint.shared.subscribe(key.flatten(), run, closer)
-}
-
-/// A result in the document's order, its errors with their codes, as over
-/// HTTP.
-fn finished(finish: &Finish, mut r: async_graphql::Response) -> async_graphql::Response {
-    finish.apply(&mut r);
-    give_codes(&mut r);
-    r
-}
-
-/// A subscription's results, each batch of new offers it matches answered
-/// by a run of its own (see [`OfferDelivery`]): between deliveries, a
-/// subscriber keeps its request, its filter in the index of subscribers
-/// and the queue of its batches, not an execution of the engine. The first
-/// run checks the request and subscribes; when it answers instead (an
-/// error), that answer is the only result.
-fn deliveries(
-    schema: crate::graphql::schema::PasserelleSchema,
-    scopes: bool,
-    admitted: Admitted,
-    caller: crate::auth::Caller,
-    closer: CancellationToken,
-) -> BoxStream<'static, async_graphql::Response> {
-    /// What a subscriber keeps between deliveries: the request as sent,
-    /// its variables and extensions as JSON text (its document is parsed
-    /// again for each delivery, not kept parsed).
-    struct Subscriber {
-        schema: crate::graphql::schema::PasserelleSchema,
-        scopes: bool,
-        query: String,
-        operation_name: Option<String>,
-        variables: Option<Box<str>>,
-        extensions: Option<Box<str>>,
-        kind: OperationType,
-        name: Option<String>,
-        caller: crate::auth::Caller,
-        closer: CancellationToken,
-        live: Option<LiveSubscription>,
-    }
-    impl Subscriber {
-        /// One run of the request, with `delivery`: its results.
-        async fn run(&self, delivery: &Arc<OfferDelivery>) -> Vec<async_graphql::Response> {
-            // The document was admitted, so it parses; the maps were
-            // written from maps.
-            let Ok(doc) = async_graphql::parser::parse_query(&self.query) else {
-                return Vec::new();
-            };
-            let map = |text: &Option<Box<str>>| {
-                text.as_deref().and_then(|t| serde_json::from_str(t).ok())
-            };
-            let admitted = Admitted {
-                params: super::negotiate::Params {
-                    query: self.query.clone(),
-                    operation_name: self.operation_name.clone(),
-                    variables: map(&self.variables),
-                    extensions: map(&self.extensions),
-                },
-                doc,
-                kind: self.kind,
-                name: self.name.clone(),
-            };
-            let (request, finish) = request_of(self.scopes, admitted, self.caller.clone());
-            let request = request
-                .data(ConnectionCloser(self.closer.clone()))
-                .data(delivery.clone());
-            self.schema
-                .execute_stream(request)
-                .map(|r| finished(&finish, r))
-                .collect()
-                .await
-        }
-    }
-    let text = |map: Option<serde_json::Map<String, Value>>| {
-        map.map(|m| Value::Object(m).to_string().into_boxed_str())
-    };
-    let params = admitted.params;
-    let first = Subscriber {
-        schema,
-        scopes,
-        query: params.query,
-        operation_name: params.operation_name,
-        variables: text(params.variables),
-        extensions: text(params.extensions),
-        kind: admitted.kind,
-        name: admitted.name,
-        caller,
-        closer,
-        live: None,
-    };
-    futures::stream::unfold(Some(first), |subscriber| async move {
-        let mut s = subscriber?;
-        match s.live.as_mut() {
-            None => {
-                let delivery = Arc::new(OfferDelivery::default());
-                // Boxed: the state of a subscriber waiting for offers
-                // would otherwise be as large as an execution's.
-                let results = Box::pin(s.run(&delivery)).await;
-                let subscribed = delivery
-                    .subscribed
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take();
-                match subscribed {
-                    Some(live) if results.is_empty() => {
-                        s.live = Some(live);
-                        Some((results, Some(s)))
-                    }
-                    _ => Some((results, None)),
-                }
-            }
-            Some(live) => {
-                let offers = live.next_batch().await?;
-                let delivery = Arc::new(OfferDelivery {
-                    offers: Some(offers),
-                    ..OfferDelivery::default()
-                });
-                let results = Box::pin(s.run(&delivery)).await;
-                Some((results, Some(s)))
-            }
-        }
-    })
-    .flat_map(futures::stream::iter)
-    .boxed()
-}
-
-/// `POST /graphql/stream`: a subscription over Server-Sent Events, each
-/// result a `next` event, then `complete`.
-pub async fn sse(
-    State(endpoint): State<Endpoint>,
-    ClientAddress(client): ClientAddress,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
-    let accepts = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/event-stream"));
-    if !accepts {
-        return refuse(
-            StatusCode::NOT_ACCEPTABLE,
-            MediaType::Json,
-            "accept text/event-stream",
-        );
-    }
-    // Refusals are answered before the stream begins, with their status.
-    let media = MediaType::GraphqlResponseJson;
-    let body = match read_body(body, endpoint.limits.max_body_bytes, media) {
-        Ok(b) => b,
-        Err(r) => return *r,
-    };
-    let params = match serde_json::from_slice::<Value>(&body)
-        .map_err(|_| "the body is not JSON")
-        .and_then(params_from_json)
-    {
-        Ok(p) => p,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, media, e),
-    };
-    let token = match bearer(&headers) {
-        Ok(t) => t,
-        Err(r) => return r.response(media),
-    };
-    let (caller, admitted) = match admit(&endpoint, Door::Sse, token, client, params).await {
-        Ok(a) => a,
-        Err(r) => return r.response(media),
-    };
-    let limit = endpoint.subscriptions.connections_per_address;
-    let Some(slot) = endpoint.connections.take(client, limit) else {
-        return too_many_connections(MediaType::Json, limit);
-    };
-    let closer = CancellationToken::new();
-    // What the token grants ends when it expires: the stream ends then,
-    // without `complete`, and the client comes back with a new one.
-    let expiry = caller.expires_in().unwrap_or(Duration::MAX / 4);
-    let ended = futures::future::select(
-        futures::future::select(
-            Box::pin(closer.clone().cancelled_owned()),
-            Box::pin(endpoint.shutdown.clone().cancelled_owned()),
-        ),
-        Box::pin(tokio::time::sleep(expiry)),
-    );
-    let results = subscribe(&endpoint, admitted, caller, closer)
-        .map(|o| Ok::<_, axum::Error>(Event::default().event("next").data(o.response.as_ref())))
-        .chain(futures::stream::once(async {
-            Ok(Event::default().event("complete").data(""))
-        }))
-        // Cut off, or shut down: the stream ends without `complete`, which
-        // tells the client to reconnect.
-        .take_until(ended)
-        .map(move |e| {
-            let _slot = &slot;
-            e
-        });
-    Sse::new(results)
-        .keep_alive(KeepAlive::new().interval(endpoint.subscriptions.keep_alive))
-        .into_response()
 }
