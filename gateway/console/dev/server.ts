@@ -1,7 +1,7 @@
 // The development server's stand-in for what the gateway binary serves around
 // the console: `/console/session` (from a token given in the environment), the
-// sign-in and sign-out routes, the map's files, and `/graphql` and `/export`
-// proxied to a running gateway. None of this is in the built console.
+// sign-in and sign-out routes, the map's files, and `/graphql`, `/export` and
+// `/book` proxied to a running gateway. None of this is in the built console.
 //
 //   PASSERELLE_DEV_TOKEN=$(passerelle dev-token --scope region:bi) npm run dev
 //
@@ -82,6 +82,7 @@ async function routes(req: IncomingMessage, res: ServerResponse, next: Next): Pr
       return graphql(JSON.parse(await readBody(req)), req.headers.authorization, res);
     }
     if (url.pathname.startsWith("/export/")) return exportCsv(url, res);
+    if (url.pathname === "/book" || url.pathname.startsWith("/book/")) return book(url, res);
   } catch (e) {
     return json(res, 502, { errors: [{ message: String(e), extensions: { code: "DEV_PROXY" } }] });
   }
@@ -95,6 +96,17 @@ async function exportCsv(url: URL, res: ServerResponse): Promise<void> {
   });
   res.statusCode = up.status;
   for (const h of ["content-type", "content-disposition"]) {
+    const v = up.headers.get(h);
+    if (v) res.setHeader(h, v);
+  }
+  res.end(Buffer.from(await up.arrayBuffer()));
+}
+
+/** The book, which the gateway serves under /book/ (the console's help links lead there). */
+async function book(url: URL, res: ServerResponse): Promise<void> {
+  const up = await fetch(upstream + url.pathname + url.search, { redirect: "manual" });
+  res.statusCode = up.status;
+  for (const h of ["content-type", "location"]) {
     const v = up.headers.get(h);
     if (v) res.setHeader(h, v);
   }

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { useRoute, type Route } from "./router";
 import { useSession, signInHref, type Session } from "./session";
 import { Loading } from "./components/status";
+import { BookLink } from "./components/BookLink";
 
 export interface PageProps {
   route: Route;
@@ -17,6 +18,8 @@ interface PageDef {
   nav: string;
   /** The page's `<h1>`. */
   heading: string;
+  /** The chapter of the book (in English) that explains the page, linked under its title. */
+  help?: { chapter: string; text: string };
   load: () => Promise<{ default: ComponentType<PageProps> }>;
 }
 
@@ -28,10 +31,23 @@ const PAGES: PageDef[] = [
     path: "/campagne",
     nav: "Taxe d'apprentissage",
     heading: "Campagne de la taxe d'apprentissage",
+    help: { chapter: "analysts/campaign.html", text: "Comprendre la campagne" },
     load: () => import("./pages/Campaign"),
   },
-  { path: "/offres", nav: "Offres et formations", heading: "Offres et formations", load: () => import("./pages/Offers") },
-  { path: "/partenaires", nav: "Partenaires", heading: "Partenaires", load: () => import("./pages/Partners") },
+  {
+    path: "/offres",
+    nav: "Offres et formations",
+    heading: "Offres et formations",
+    help: { chapter: "portal/search-offers.html", text: "Comprendre la recherche d'offres" },
+    load: () => import("./pages/Offers"),
+  },
+  {
+    path: "/partenaires",
+    nav: "Partenaires",
+    heading: "Partenaires",
+    help: { chapter: "operators/resilience.html", text: "Comprendre l'état des partenaires" },
+    load: () => import("./pages/Partners"),
+  },
   { path: "/mobilite", nav: "Mobilité", heading: "Mobilité des apprentis", load: () => import("./pages/Mobility") },
   {
     path: "/secteur-public",
@@ -92,6 +108,9 @@ export function App() {
               </li>
             ))}
           </ul>
+          <BookLink id="help" class="help-link" chapter="analysts/console.html" quiet>
+            Aide
+          </BookLink>
         </nav>
       </header>
       {session.expired && (
@@ -108,6 +127,11 @@ export function App() {
         <h1 ref={heading} tabIndex={-1}>
           {page ? page.heading : "Page introuvable"}
         </h1>
+        {page?.help && (
+          <p class="page-help">
+            <BookLink chapter={page.help.chapter}>{page.help.text}</BookLink>
+          </p>
+        )}
         {page ? (
           <LazyPage key={page.path} def={page} route={route} session={session} />
         ) : (

@@ -9,6 +9,17 @@
     subscriptionUrl: socket,
     headers: { accept: 'application/graphql-response+json' },
   });
+  // In GraphiQL's logo slot (top right, beside the tabs): the book's part for
+  // portal developers, which the gateway serves under /book/, in this tab.
+  var docs = React.createElement(
+    GraphiQL.Logo,
+    null,
+    React.createElement(
+      'a',
+      { className: 'graphiql-logo-link passerelle-book', href: '/book/portal/search-offers.html' },
+      'Passerelle documentation'
+    )
+  );
   var root = ReactDOM.createRoot(document.getElementById('graphiql'));
-  root.render(React.createElement(GraphiQL, { fetcher: fetcher }));
+  root.render(React.createElement(GraphiQL, { fetcher: fetcher }, docs));
 })();

@@ -8,6 +8,7 @@ import { clearReady } from "../../ready";
 import { downloadText, toCsv } from "../../csv";
 import { Pager } from "../../components/Pager";
 import { Failure, Loading, PartnerNotices } from "../../components/status";
+import { BookLink } from "../../components/BookLink";
 import { AllocationsPanel } from "./AllocationsPanel";
 
 const PAGE = 50;
@@ -192,6 +193,9 @@ export function Establishments(props: { year: number; onSettled: (settled: boole
           <button type="button" id="download-table" class="button-secondary" onClick={download} disabled={rows.length === 0}>
             Télécharger le tableau (CSV)
           </button>
+          <BookLink class="downloads-help" chapter="analysts/export.html">
+            Exporter vers un outil de BI
+          </BookLink>
         </p>
       </div>
 
