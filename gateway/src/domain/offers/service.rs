@@ -1,152 +1,25 @@
-//! Offers from every exchange, merged into one list.
-//!
-//! Filters go to the partners that can apply them (the CCI API filters by
-//! ROME, département and level itself); the records of synced feeds are
-//! filtered in memory. Copies of one position on two exchanges are merged
-//! (see `passerelle_schema::merge_duplicates`), then the filter is applied to
-//! the merged offers and they are ordered newest first. A partner that fails
-//! is reported beside the offers the others gave.
+//! The search of offers across the exchanges: the live ones asked, the
+//! synced ones read from their snapshots, copies merged, newest first; and
+//! every offer merged once per state of its inputs.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use passerelle_connectors::source::{Employers, LiveOffers, OfferAnswer, OfferQuery};
+use passerelle_connectors::source::{Employers, LiveOffers, OfferAnswer};
 use passerelle_connectors::ConnectorError;
-use passerelle_schema::{
-    merge_duplicates, Departement, DiplomaLevel, InseeCommune, Near, Offer, Partner, RomeCode,
-};
+use passerelle_schema::{merge_duplicates, DiplomaLevel, Offer, Partner};
 
+use super::filter::OfferFilter;
+use super::index::{
+    equal_range, ByHash, FeedIndex, IndexedFeed, MergeKey, SeveralFeeds, FEED_SHIFT, POSITION_MASK,
+};
 use crate::partners::derived::{Derived, DerivedSet, Same};
 use crate::partners::health::Health;
-use crate::partners::packed::{
-    DatedPosition, OfferList, OfferRef, OfferSummary, PackedOffer, PackedRecords,
-};
+use crate::partners::packed::{DatedPosition, OfferList, OfferRef, OfferSummary, PackedRecords};
 use crate::partners::sync::{Snapshot, SyncedFeed};
 
 /// A feed of offers.
 pub type OfferFeed = SyncedFeed<Offer>;
-
-/// What a search asks for; every part must hold. Saved alerts keep it as
-/// JSON.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(default)]
-pub struct OfferFilter {
-    /// Any of these occupations.
-    pub rome: Vec<RomeCode>,
-    /// In this département.
-    pub departement: Option<Departement>,
-    /// In this commune.
-    pub commune: Option<InseeCommune>,
-    /// Around this place.
-    pub near: Option<Near>,
-    /// At this diploma level.
-    pub level: Option<DiplomaLevel>,
-    /// Published on this exchange.
-    pub source: Option<Partner>,
-    /// With these words in the title, description, employer or occupation,
-    /// folded (lower case, no accents).
-    pub text: Option<String>,
-    /// Offers of public employers (`true`) or private ones (`false`).
-    pub public_sector: Option<bool>,
-}
-
-impl OfferFilter {
-    /// Whether the search must read the offers of a source publishing
-    /// `employers`' offers. A search by source still reads the other
-    /// exchanges: an offer published on several is one merged offer, whose
-    /// fields (and identifier) the merge decides.
-    fn wants(&self, employers: Employers) -> bool {
-        employers.admit(self.public_sector)
-    }
-
-    /// What a live exchange may filter itself.
-    fn query(&self) -> OfferQuery {
-        OfferQuery {
-            rome: self.rome.clone(),
-            departement: self.departement(),
-            level: self.level,
-        }
-    }
-
-    /// The département the search is limited to, by either filter.
-    fn departement(&self) -> Option<Departement> {
-        self.departement
-            .clone()
-            .or_else(|| self.commune.as_ref().map(InseeCommune::departement))
-    }
-
-    /// Whether a record sits where the search looks; copies of a position
-    /// share their commune, so this is safe to apply before merging.
-    fn place_matches(&self, o: &OfferSummary) -> bool {
-        self.place_matches_at(o, || o.commune.position())
-    }
-
-    /// [`Self::place_matches`], the commune's position given (it is read
-    /// only for a search around a place).
-    fn place_matches_at(
-        &self,
-        o: &OfferSummary,
-        position: impl FnOnce() -> Option<passerelle_schema::GeoPoint>,
-    ) -> bool {
-        self.commune.as_ref().is_none_or(|c| c == o.commune)
-            && self.near.is_none_or(|n| n.holds_point(position()))
-            && self
-                .departement
-                .as_ref()
-                .is_none_or(|d| d.as_str() == o.commune.departement_code())
-    }
-
-    /// Whether the filter asks for a département and a level at most.
-    fn by_place_and_level_only(&self) -> bool {
-        self.commune.is_none()
-            && self.near.is_none()
-            && self.rome.is_empty()
-            && self.source.is_none()
-            && self.text.is_none()
-            && self.public_sector.is_none()
-    }
-
-    /// Whether a merged offer matches.
-    pub fn matches(&self, o: &Offer) -> bool {
-        self.matches_summary(&OfferSummary::of(o))
-            && self.text.as_deref().is_none_or(|t| o.matches_text(t))
-    }
-
-    /// Whether a synced feed's record matches alone (it has no copy on a
-    /// live exchange). Only a search by text unpacks it.
-    fn matches_packed(&self, o: &PackedOffer) -> bool {
-        self.matches_summary(&o.summary())
-            && self
-                .text
-                .as_deref()
-                .is_none_or(|t| o.unpack().matches_text(t))
-    }
-
-    /// Whether a merged offer whose commune lies at `position` matches:
-    /// [`Self::matches`] for many filters of one offer, its position read
-    /// once.
-    pub fn matches_at(&self, o: &Offer, position: Option<passerelle_schema::GeoPoint>) -> bool {
-        let s = OfferSummary::of(o);
-        self.place_matches_at(&s, || position)
-            && self.matches_beside_place(&s)
-            && self.text.as_deref().is_none_or(|t| o.matches_text(t))
-    }
-
-    /// Whether an offer matches, its text aside.
-    fn matches_summary(&self, o: &OfferSummary) -> bool {
-        self.place_matches(o) && self.matches_beside_place(o)
-    }
-
-    /// Whether an offer matches, its place and text aside.
-    fn matches_beside_place(&self, o: &OfferSummary) -> bool {
-        (self.rome.is_empty() || o.rome_codes.iter().any(|r| self.rome.contains(r)))
-            && self.level.is_none_or(|l| o.level == Some(l))
-            && self
-                .source
-                .is_none_or(|s| o.sources.partners().any(|x| x == s))
-            && self.public_sector.is_none_or(|p| o.public == p)
-    }
-}
 
 /// The merged offers of a search, newest first, and the partners that
 /// failed.
@@ -156,33 +29,6 @@ pub struct OfferResults {
     pub offers: Arc<OfferList>,
     /// The failures of partners whose offers are missing.
     pub errors: Vec<ConnectorError>,
-}
-
-/// The identity of the inputs of a merge, so that a merge is done once per
-/// set of inputs.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-struct MergeKey {
-    filter: OfferFilter,
-    /// The version of each feed's snapshot read, 0 for a feed not read.
-    feed_versions: Vec<u64>,
-    /// The address of each live exchange's answer used (answers are shared
-    /// and immutable while cached), 0 for none.
-    answers: Vec<usize>,
-}
-
-/// Where a packed record's position keeps the rank of its feed among the
-/// feeds a search read: a feed holds fewer than 2²⁷ records.
-const FEED_SHIFT: u32 = 27;
-const POSITION_MASK: u32 = (1 << FEED_SHIFT) - 1;
-
-/// The records of several feeds, named by position and feed rank.
-#[derive(Debug)]
-struct SeveralFeeds(Vec<Arc<Snapshot<Offer>>>);
-
-impl PackedRecords for SeveralFeeds {
-    fn record(&self, at: u32) -> &PackedOffer {
-        &self.0[(at >> FEED_SHIFT) as usize].records[(at & POSITION_MASK) as usize]
-    }
 }
 
 /// The most memory the merged searches kept may use.
@@ -232,94 +78,6 @@ impl EveryOffer {
     ) -> Arc<T> {
         self.derived.get(|| build(&self.offers))
     }
-}
-
-/// A feed of offers, and its records indexed for searches.
-struct IndexedFeed {
-    feed: Arc<OfferFeed>,
-    employers: Employers,
-    /// The index, for the snapshot version it was built from.
-    index: std::sync::Mutex<Option<(u64, Arc<FeedIndex>)>>,
-}
-
-/// A synced feed's offers indexed for searches, so that a search reads
-/// the records it may return rather than the whole feed. Records are named
-/// by their position in the snapshot.
-#[derive(Default)]
-struct FeedIndex {
-    /// By département code, each list ordered by diploma level (0 for
-    /// none), then newest first as results are answered. Each record with
-    /// its publication date, so that merges order it without reading it.
-    places: std::collections::HashMap<String, Vec<(u8, DatedPosition)>>,
-    /// By [`Offer::dedup_hash`]: the copies of a live exchange's offer.
-    keys: ByHash,
-}
-
-/// Records by a 64-bit hash, grouped in buckets of about one record each,
-/// so that a lookup reads a bucket rather than searching the whole list
-/// (a binary search over a large feed misses the processor's caches at
-/// nearly every step).
-#[derive(Default)]
-struct ByHash {
-    /// Ordered by bucket, then hash.
-    entries: Vec<(u64, u32)>,
-    /// Where each bucket starts in `entries`, and where the last ends.
-    starts: Vec<u32>,
-    /// The bits of a bucket number.
-    bits: u32,
-}
-
-impl ByHash {
-    fn new(mut entries: Vec<(u64, u32)>) -> Self {
-        let bits = entries
-            .len()
-            .next_power_of_two()
-            .trailing_zeros()
-            .clamp(4, 24);
-        let bucket = |hash: u64| Self::bucket(bits, hash);
-        entries.sort_unstable_by_key(|(hash, i)| (bucket(*hash), *hash, *i));
-        entries.shrink_to_fit();
-        let mut starts = vec![0u32; (1 << bits) + 1];
-        for (hash, _) in &entries {
-            starts[bucket(*hash) + 1] += 1;
-        }
-        for b in 1..starts.len() {
-            starts[b] += starts[b - 1];
-        }
-        Self {
-            entries,
-            starts,
-            bits,
-        }
-    }
-
-    /// The bucket of a hash: its bits mixed (the hash's own high bits may
-    /// be poorly spread), the high ones kept.
-    fn bucket(bits: u32, hash: u64) -> usize {
-        (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits)) as usize
-    }
-
-    /// The records of a hash.
-    fn get(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
-        let bucket = match self.starts.len() {
-            0 => &[][..],
-            _ => {
-                let b = Self::bucket(self.bits, hash);
-                &self.entries[self.starts[b] as usize..self.starts[b + 1] as usize]
-            }
-        };
-        bucket
-            .iter()
-            .filter(move |(h, _)| *h == hash)
-            .map(|(_, i)| *i)
-    }
-}
-
-/// The part of a list ordered by its first member that equals `k`.
-fn equal_range<K: Ord + Copy, V>(list: &[(K, V)], k: K) -> &[(K, V)] {
-    let start = list.partition_point(|(x, _)| *x < k);
-    let end = list.partition_point(|(x, _)| *x <= k);
-    &list[start..end]
 }
 
 impl OfferService {
@@ -704,45 +462,4 @@ fn newest_first(a: &Offer, b: &Offer) -> std::cmp::Ordering {
     OfferSummary::of(a)
         .order_key()
         .cmp(&OfferSummary::of(b).order_key())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn records_are_found_by_hash_whatever_their_number() {
-        // Hashes spread and clustered, some shared by several records.
-        let mut next = 0x2545_f491_4f6c_dd1d_u64;
-        let mut random = move || {
-            next ^= next << 13;
-            next ^= next >> 7;
-            next ^= next << 17;
-            next
-        };
-        for n in [0usize, 1, 3, 17, 1000, 5000] {
-            let entries: Vec<(u64, u32)> = (0..n as u32)
-                .map(|i| match i % 4 {
-                    0 => (random(), i),
-                    1 => (u64::from(i / 8), i),
-                    2 => (u64::MAX - u64::from(i % 5), i),
-                    _ => (42, i),
-                })
-                .collect();
-            let index = ByHash::new(entries.clone());
-            let mut asked: Vec<u64> = entries.iter().map(|(h, _)| *h).collect();
-            asked.extend([0, 7, u64::MAX, random()]);
-            for hash in asked {
-                let mut found: Vec<u32> = index.get(hash).collect();
-                found.sort_unstable();
-                let wanted: Vec<u32> = entries
-                    .iter()
-                    .filter(|(h, _)| *h == hash)
-                    .map(|(_, i)| *i)
-                    .collect();
-                assert_eq!(found, wanted, "hash {hash} among {n}");
-            }
-        }
-        assert_eq!(ByHash::default().get(1).count(), 0);
-    }
 }

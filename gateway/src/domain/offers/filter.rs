@@ -1,0 +1,128 @@
+//! What a search of offers asks for, and whether an offer matches it.
+
+use passerelle_connectors::source::{Employers, OfferQuery};
+use passerelle_schema::{Departement, DiplomaLevel, InseeCommune, Near, Offer, Partner, RomeCode};
+
+use crate::partners::packed::{OfferSummary, PackedOffer};
+
+/// What a search asks for; every part must hold. Saved alerts keep it as
+/// JSON.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct OfferFilter {
+    /// Any of these occupations.
+    pub rome: Vec<RomeCode>,
+    /// In this département.
+    pub departement: Option<Departement>,
+    /// In this commune.
+    pub commune: Option<InseeCommune>,
+    /// Around this place.
+    pub near: Option<Near>,
+    /// At this diploma level.
+    pub level: Option<DiplomaLevel>,
+    /// Published on this exchange.
+    pub source: Option<Partner>,
+    /// With these words in the title, description, employer or occupation,
+    /// folded (lower case, no accents).
+    pub text: Option<String>,
+    /// Offers of public employers (`true`) or private ones (`false`).
+    pub public_sector: Option<bool>,
+}
+
+impl OfferFilter {
+    /// Whether the search must read the offers of a source publishing
+    /// `employers`' offers. A search by source still reads the other
+    /// exchanges: an offer published on several is one merged offer, whose
+    /// fields (and identifier) the merge decides.
+    pub(super) fn wants(&self, employers: Employers) -> bool {
+        employers.admit(self.public_sector)
+    }
+
+    /// What a live exchange may filter itself.
+    pub(super) fn query(&self) -> OfferQuery {
+        OfferQuery {
+            rome: self.rome.clone(),
+            departement: self.departement(),
+            level: self.level,
+        }
+    }
+
+    /// The département the search is limited to, by either filter.
+    pub(super) fn departement(&self) -> Option<Departement> {
+        self.departement
+            .clone()
+            .or_else(|| self.commune.as_ref().map(InseeCommune::departement))
+    }
+
+    /// Whether a record sits where the search looks; copies of a position
+    /// share their commune, so this is safe to apply before merging.
+    pub(super) fn place_matches(&self, o: &OfferSummary) -> bool {
+        self.place_matches_at(o, || o.commune.position())
+    }
+
+    /// [`Self::place_matches`], the commune's position given (it is read
+    /// only for a search around a place).
+    fn place_matches_at(
+        &self,
+        o: &OfferSummary,
+        position: impl FnOnce() -> Option<passerelle_schema::GeoPoint>,
+    ) -> bool {
+        self.commune.as_ref().is_none_or(|c| c == o.commune)
+            && self.near.is_none_or(|n| n.holds_point(position()))
+            && self
+                .departement
+                .as_ref()
+                .is_none_or(|d| d.as_str() == o.commune.departement_code())
+    }
+
+    /// Whether the filter asks for a département and a level at most.
+    pub(super) fn by_place_and_level_only(&self) -> bool {
+        self.commune.is_none()
+            && self.near.is_none()
+            && self.rome.is_empty()
+            && self.source.is_none()
+            && self.text.is_none()
+            && self.public_sector.is_none()
+    }
+
+    /// Whether a merged offer matches.
+    pub fn matches(&self, o: &Offer) -> bool {
+        self.matches_summary(&OfferSummary::of(o))
+            && self.text.as_deref().is_none_or(|t| o.matches_text(t))
+    }
+
+    /// Whether a synced feed's record matches alone (it has no copy on a
+    /// live exchange). Only a search by text unpacks it.
+    pub(super) fn matches_packed(&self, o: &PackedOffer) -> bool {
+        self.matches_summary(&o.summary())
+            && self
+                .text
+                .as_deref()
+                .is_none_or(|t| o.unpack().matches_text(t))
+    }
+
+    /// Whether a merged offer whose commune lies at `position` matches:
+    /// [`Self::matches`] for many filters of one offer, its position read
+    /// once.
+    pub fn matches_at(&self, o: &Offer, position: Option<passerelle_schema::GeoPoint>) -> bool {
+        let s = OfferSummary::of(o);
+        self.place_matches_at(&s, || position)
+            && self.matches_beside_place(&s)
+            && self.text.as_deref().is_none_or(|t| o.matches_text(t))
+    }
+
+    /// Whether an offer matches, its text aside.
+    fn matches_summary(&self, o: &OfferSummary) -> bool {
+        self.place_matches(o) && self.matches_beside_place(o)
+    }
+
+    /// Whether an offer matches, its place and text aside.
+    fn matches_beside_place(&self, o: &OfferSummary) -> bool {
+        (self.rome.is_empty() || o.rome_codes.iter().any(|r| self.rome.contains(r)))
+            && self.level.is_none_or(|l| o.level == Some(l))
+            && self
+                .source
+                .is_none_or(|s| o.sources.partners().any(|x| x == s))
+            && self.public_sector.is_none_or(|p| o.public == p)
+    }
+}
