@@ -1,14 +1,5 @@
-//! Synced feeds: pulled on a schedule, stored, served from memory.
-//!
-//! A feed's records live in the store; the gateway serves them from a
-//! snapshot in memory, loaded from the store at start and replaced after
-//! each sync that changed something. A failed pull changes nothing: the
-//! last good state keeps being served.
-//!
-//! Replicas sharing a store take turns: a sync holds the feed's lease (see
-//! [`crate::store::lease`]), and a replica whose turn comes less than an interval
-//! after another's sync does not pull but loads what that one stored. So a
-//! feed is pulled once per interval whatever the number of replicas.
+//! A synced feed: loaded from the store, pulled when due under its lease,
+//! its records stored and its snapshot replaced; retried after a failure.
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -19,111 +10,9 @@ use passerelle_mappings::Entity;
 use passerelle_schema::Partner;
 use tokio::sync::Mutex;
 
-use crate::partners::derived::DerivedSet;
+use super::snapshot::{InMemory, Snapshot};
 use crate::partners::health::Health;
-use crate::partners::packed::{PackedOffer, Packer};
 use crate::store::{FeedRecord, Store, StoreError, SyncRun};
-
-/// How a synced feed holds its records in memory.
-pub trait InMemory: Entity {
-    /// A record as held in memory.
-    type Record: Clone + std::fmt::Debug + Send + Sync + 'static;
-    /// Where the records of one load or sync are written: the chunks packed
-    /// offers share, nothing for records held whole.
-    type Arena: Default + Send;
-    /// The record as held in memory, written into `arena`.
-    fn hold(self, arena: &mut Self::Arena) -> Self::Record;
-    /// A held record's identifier at the partner.
-    fn record_id(r: &Self::Record) -> &str;
-}
-
-/// Records held whole, shared.
-macro_rules! held_whole {
-    ($($entity:ty),*) => {$(
-        impl InMemory for $entity {
-            type Record = Arc<$entity>;
-            type Arena = ();
-            fn hold(self, _: &mut ()) -> Arc<$entity> {
-                Arc::new(self)
-            }
-            fn record_id(r: &Arc<$entity>) -> &str {
-                r.partner_id()
-            }
-        }
-    )*};
-}
-held_whole!(
-    passerelle_schema::Formation,
-    passerelle_schema::Mobility,
-    passerelle_schema::Event,
-    passerelle_schema::OrientationSite
-);
-
-/// Offers are held packed: a feed may hold a hundred thousand of them.
-impl InMemory for passerelle_schema::Offer {
-    type Record = PackedOffer;
-    type Arena = Packer;
-    fn hold(self, packer: &mut Packer) -> PackedOffer {
-        PackedOffer::pack(self, packer)
-    }
-    fn record_id(r: &PackedOffer) -> &str {
-        r.partner_id()
-    }
-}
-
-impl crate::partners::packed::PackedRecords for Snapshot<passerelle_schema::Offer> {
-    fn record(&self, i: u32) -> &PackedOffer {
-        &self.records[i as usize]
-    }
-}
-
-/// The records of a feed as served, in identifier order.
-#[derive(Debug)]
-pub struct Snapshot<E: InMemory> {
-    /// Bumped at every change, so derived caches can tell.
-    pub version: u64,
-    /// The sync whose records these are.
-    sync_id: Option<i64>,
-    /// The records, ordered by their identifier at the partner.
-    pub records: Vec<E::Record>,
-    /// What is derived from these records (indexes), built at first use
-    /// and dropped with them.
-    derived: DerivedSet,
-}
-
-impl<E: InMemory> Snapshot<E> {
-    /// A snapshot of `records`, which must be in identifier order.
-    fn new(version: u64, sync_id: Option<i64>, records: Vec<E::Record>) -> Self {
-        debug_assert!(records
-            .windows(2)
-            .all(|w| E::record_id(&w[0]) <= E::record_id(&w[1])));
-        Self {
-            version,
-            sync_id,
-            records,
-            derived: DerivedSet::default(),
-        }
-    }
-
-    /// The value of type `T` derived from these records: built by `build`
-    /// at the first call, the same for every later one while this snapshot
-    /// is served (an index of its records, kept as long as they are).
-    pub fn derived<T: std::any::Any + Send + Sync>(
-        &self,
-        build: impl FnOnce(&Self) -> T,
-    ) -> Arc<T> {
-        self.derived.get(|| build(self))
-    }
-
-    /// The record with this identifier at the partner: a binary search,
-    /// since the records are in identifier order (no index to keep).
-    pub fn get(&self, partner_id: &str) -> Option<&E::Record> {
-        self.records
-            .binary_search_by(|r| E::record_id(r).cmp(partner_id))
-            .ok()
-            .map(|i| &self.records[i])
-    }
-}
 
 /// A record as the store keeps it.
 fn row<E: Entity>(r: &E) -> FeedRecord {
@@ -539,67 +428,4 @@ impl<E: InMemory> SyncedFeed<E> {
 /// A sync's rejected records, as the partner's health counts them.
 fn rejected_count(rejected: i64) -> Option<usize> {
     usize::try_from(rejected).ok().filter(|&n| n > 0)
-}
-
-/// A synced feed, whatever its entity: what the loops over every feed
-/// (readiness, `partners`, the sandbox's sync route) read of it.
-pub trait AnyFeed: Send + Sync {
-    /// The partner.
-    fn partner(&self) -> Partner;
-    /// The entity its records are.
-    fn entity(&self) -> passerelle_mappings::EntityKind;
-    /// How many records it serves.
-    fn records(&self) -> usize;
-    /// Syncs it now.
-    fn sync_once(&self) -> futures::future::BoxFuture<'_, Result<SyncRun, StoreError>>;
-}
-
-impl<E: InMemory> AnyFeed for SyncedFeed<E> {
-    fn partner(&self) -> Partner {
-        SyncedFeed::partner(self)
-    }
-
-    fn entity(&self) -> passerelle_mappings::EntityKind {
-        E::KIND
-    }
-
-    fn records(&self) -> usize {
-        self.snapshot().records.len()
-    }
-
-    fn sync_once(&self) -> futures::future::BoxFuture<'_, Result<SyncRun, StoreError>> {
-        Box::pin(SyncedFeed::sync_once(self))
-    }
-}
-
-/// The record with this identifier, from the first of `feeds` that has one.
-pub fn record_of<E: InMemory>(feeds: &[Arc<SyncedFeed<E>>], partner_id: &str) -> Option<E::Record> {
-    feeds
-        .iter()
-        .find_map(|feed| feed.snapshot().get(partner_id).cloned())
-}
-
-/// The record `partner_id` of `partner`'s feed among `feeds`.
-pub fn record_at<E: InMemory>(
-    feeds: &[Arc<SyncedFeed<E>>],
-    partner: Partner,
-    partner_id: &str,
-) -> Option<E::Record> {
-    feeds
-        .iter()
-        .filter(|feed| feed.partner() == partner)
-        .find_map(|feed| feed.snapshot().get(partner_id).cloned())
-}
-
-/// The records of every feed of `feeds` that `keep` keeps, feed after feed.
-pub fn records_of<E: InMemory>(
-    feeds: &[Arc<SyncedFeed<E>>],
-    keep: impl Fn(&E::Record) -> bool,
-) -> Vec<E::Record> {
-    let mut out = Vec::new();
-    for feed in feeds {
-        let snapshot = feed.snapshot();
-        out.extend(snapshot.records.iter().filter(|r| keep(r)).cloned());
-    }
-    out
 }
