@@ -1,0 +1,11 @@
+//! The `passerelle` command line, a file per command.
+
+mod args;
+mod campaign;
+mod common;
+mod mapping;
+mod run;
+mod serve;
+
+pub use args::Cli;
+pub use run::run;
