@@ -7,8 +7,8 @@
 # PostgreSQL for the store tests,
 # started as a throwaway cluster; Chromium and its driver for the console's
 # browser tests, with axe-core; the console's build, checked against the
-# committed one), checks the formatting and lints, then
-# runs every test of the workspace.
+# committed one; mdBook, and the book's build checked the same way),
+# checks the formatting and lints, then runs every test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +36,23 @@ git diff --exit-code --stat -- gateway/console/dist
 if [ -n "$(git status --porcelain -- gateway/console/dist)" ]; then
   git status --porcelain -- gateway/console/dist
   echo "gateway/console/dist differs from a build of gateway/console: run npm run build there and commit it" >&2
+  exit 1
+fi
+
+# The book (docs/, an mdBook) is served by the gateway from its committed
+# build: that build must be the build of its sources. Its links and
+# examples are checked by the e2e tests (book.rs, readme.rs).
+MDBOOK_VERSION=0.5.4
+if [ "$(mdbook --version 2>/dev/null)" != "mdbook v$MDBOOK_VERSION" ]; then
+  echo "== installing mdBook $MDBOOK_VERSION (the book's build)"
+  cargo install mdbook --locked --version "$MDBOOK_VERSION" --no-default-features --features search
+fi
+echo "== building the book: the committed build must be the build of docs/src"
+mdbook build docs
+git diff --exit-code --stat -- docs/book
+if [ -n "$(git status --porcelain -- docs/book)" ]; then
+  git status --porcelain -- docs/book
+  echo "docs/book differs from a build of docs/src: run mdbook build docs and commit it" >&2
   exit 1
 fi
 

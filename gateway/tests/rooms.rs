@@ -41,6 +41,7 @@ const GRAPHQL_ROOMS: &[&str] = &[
     "entities",
     "documents",
     "schema",
+    "reference",
     "transports",
 ];
 

@@ -66,6 +66,10 @@ pub(super) enum Command {
         /// requires_scopes = false` serves.
         #[arg(long, requires = "subgraph")]
         without_scopes: bool,
+        /// The book's GraphQL reference instead, in Markdown, written from
+        /// the schema's descriptions: `docs/src/reference/graphql.md`.
+        #[arg(long, conflicts_with = "subgraph")]
+        book: bool,
     },
     /// Writes a simulated taxe d'apprentissage campaign, one file per OPCO
     /// (`OPCO.csv` for `/ingest/allocations`, or `OPCO.jsonl`: one

@@ -112,8 +112,17 @@ pub fn run() -> ExitCode {
         Command::Schema {
             subgraph,
             without_scopes,
+            book,
         } => {
-            if without_scopes {
+            if book {
+                match crate::graphql::reference::reference_markdown(&crate::graphql::sdl()) {
+                    Ok(page) => print!("{page}"),
+                    Err(e) => {
+                        eprintln!("passerelle: the schema's SDL does not parse: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            } else if without_scopes {
                 print!(
                     "{}",
                     crate::graphql::introspection::without_scopes(&crate::graphql::federation_sdl())

@@ -88,8 +88,8 @@ pub struct AuthConfig {
     #[serde(default = "default_jwks_refresh", with = "humantime_serde")]
     pub jwks_refresh_default: std::time::Duration,
     /// Which claims carry the caller's scopes (and under which names), its
-    /// OPCO and its CFA: see the README's table for Keycloak, Entra ID and
-    /// Auth0.
+    /// OPCO and its CFA: see the book's "Plug in the Région's identity
+    /// provider" for Keycloak, Entra ID and Auth0.
     #[serde(default)]
     pub claims: ClaimMap,
 }

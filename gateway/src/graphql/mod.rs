@@ -8,7 +8,8 @@
 //! `region`, `campaign`, `alerts`, `entities` (Relay's `node` and
 //! Federation's `_entities`) — then `documents` (what a request's document
 //! costs, how its answer is ordered, what introspection answers), `schema`
-//! (the roots gathered and the SDL) and `transports` (GraphQL over HTTP,
+//! (the roots gathered and the SDL), `reference` (the book's page of it)
+//! and `transports` (GraphQL over HTTP,
 //! graphql-ws and Server-Sent Events, behind one admission).
 
 pub mod common;
@@ -38,6 +39,8 @@ mod entities;
 pub mod documents;
 
 mod schema;
+
+pub mod reference;
 
 pub mod transports;
 

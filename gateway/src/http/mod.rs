@@ -3,6 +3,7 @@
 //! and their wiring with GraphQL's.
 
 pub mod body_timeout;
+pub mod book;
 pub mod campaign;
 pub use crate::graphql::transports::client;
 pub mod console;

@@ -14,7 +14,7 @@ use tower_http::trace::TraceLayer;
 
 use super::health::{metrics, readyz};
 use super::sandbox_routes::{faults_get, faults_post, sync_now};
-use super::{body_timeout, client, console, graphiql, sandbox_oidc, sandbox_webhooks};
+use super::{body_timeout, book, client, console, graphiql, sandbox_oidc, sandbox_webhooks};
 use crate::graphql::{transports as graphql_http, PasserelleSchema};
 use crate::partners::health::Health;
 use crate::partners::sources::Sources;
@@ -167,6 +167,7 @@ pub fn router(state: ServerState) -> Router {
     if state.api.graphiql {
         app = app.merge(graphiql::routes());
     }
+    app = app.merge(book::routes());
     let app = app.layer(DefaultBodyLimit::max(state.max_body_bytes));
     let campaign = crate::http::campaign::CampaignHttp {
         store: state.store.clone(),

@@ -101,17 +101,17 @@ async fn settled(app: &TestApp, subscribers: usize) {
     panic!("the gateway did not settle");
 }
 
-/// The webhook delivery the README shows.
+/// The webhook delivery the book shows (`Save alerts and receive webhooks`).
 fn documented_delivery() -> Value {
-    const README: &str = include_str!("../../../README.md");
+    const CHAPTER: &str = include_str!("../../../docs/src/portal/webhooks.md");
     let marker = "<!-- a webhook delivery -->\n```json\n";
-    let start = README.find(marker).expect("the README shows a delivery") + marker.len();
-    let end = start + README[start..].find("```").expect("a closed block");
-    serde_json::from_str(&README[start..end]).expect("the README's delivery is JSON")
+    let start = CHAPTER.find(marker).expect("the book shows a delivery") + marker.len();
+    let end = start + CHAPTER[start..].find("```").expect("a closed block");
+    serde_json::from_str(&CHAPTER[start..end]).expect("the book's delivery is JSON")
 }
 
 /// Whether `real` has the keys of `documented`, at every level, with values
-/// of the same types (`null` stands for any: the README says which may be
+/// of the same types (`null` stands for any: the book says which may be
 /// null); the elements of a list are each compared with its first.
 fn fits(documented: &Value, real: &Value) -> Result<(), String> {
     match (documented, real) {
@@ -138,7 +138,7 @@ fn fits(documented: &Value, real: &Value) -> Result<(), String> {
         (Value::String(_), Value::String(_))
         | (Value::Number(_), Value::Number(_))
         | (Value::Bool(_), Value::Bool(_)) => Ok(()),
-        (d, r) => Err(format!("{r} where the README shows {d}")),
+        (d, r) => Err(format!("{r} where the book shows {d}")),
     }
 }
 
@@ -249,7 +249,7 @@ async fn subscribers_and_saved_alerts_see_each_new_offer_once() {
     );
     assert_eq!(got["payload"]["data"]["candidateRef"], "cand-1");
     // The Standard Webhooks reference library verifies it, as a receiver
-    // would; and it reads as the README says, key for key.
+    // would; and it reads as the book says, key for key.
     let check = json!({
         "secret": alert["signingSecret"],
         "id": got["webhookId"],
@@ -266,7 +266,7 @@ async fn subscribers_and_saved_alerts_see_each_new_offer_once() {
     );
     if let Err(why) = fits(&documented_delivery(), &got["payload"]) {
         panic!(
-            "the delivery is not as the README says: {why}\n{}",
+            "the delivery is not as the book says: {why}\n{}",
             got["payload"]
         );
     }

@@ -8,8 +8,8 @@
 //!
 //! Without Chromium the tests say so and pass, unless
 //! `PASSERELLE_REQUIRE_BROWSER` is set (the suite's script sets it, after
-//! installing Chromium). `UPDATE_SCREENSHOTS=1` writes the README's
-//! screenshots under `docs/`.
+//! installing Chromium). `UPDATE_SCREENSHOTS=1` writes the book's
+//! screenshots under `docs/src/images/`.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -286,7 +286,7 @@ impl Browser {
             .collect()
     }
 
-    /// Writes the whole page as `docs/console-NAME.png`.
+    /// Writes the whole page as `docs/src/images/console-NAME.png`.
     pub async fn screenshot(&self, name: &str, size: (u32, u32)) {
         let height = self
             .client
@@ -304,7 +304,10 @@ impl Browser {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
         let png = self.client.screenshot().await.expect("a screenshot");
-        let path = format!("{}/../docs/console-{name}.png", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../docs/src/images/console-{name}.png",
+            env!("CARGO_MANIFEST_DIR")
+        );
         std::fs::write(&path, png).expect("docs/ is writable");
         self.client.set_window_size(size.0, size.1).await.unwrap();
     }

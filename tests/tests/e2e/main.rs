@@ -6,6 +6,7 @@ mod admission;
 mod alerts;
 mod audit;
 mod auth;
+mod book;
 mod browser;
 mod cache;
 mod campaign;

@@ -1,6 +1,6 @@
-//! The README's examples run: every GraphQL document it shows, in a
-//! ```graphql block or in a curl command's body, is answered without an
-//! error by the gateway on the embedded defaults.
+//! The examples of the README and of the book run: every GraphQL document
+//! they show, in a ```graphql block or in a curl command's body, is
+//! answered without an error by the gateway on the embedded defaults.
 
 use serde_json::Value;
 
@@ -8,18 +8,27 @@ use crate::helpers::{spawn_app, SMALL};
 
 const README: &str = include_str!("../../../README.md");
 
-/// The documents of the README: its `graphql` blocks, and the `query` of
-/// every JSON body a curl command sends with `-d '…'`.
+/// The documents of the README and of every chapter of the book.
 fn documents() -> Vec<String> {
+    let mut out = documents_of(README);
+    for (_, chapter) in crate::book::chapters() {
+        out.extend(documents_of(&chapter));
+    }
+    out
+}
+
+/// The documents of a Markdown text: its `graphql` blocks, and the `query`
+/// of every JSON body a curl command sends with `-d '…'`.
+fn documents_of(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut rest = README;
+    let mut rest = text;
     while let Some(start) = rest.find("```graphql\n") {
         let block = &rest[start + "```graphql\n".len()..];
         let end = block.find("```").expect("a closed block");
         out.push(block[..end].to_owned());
         rest = &block[end..];
     }
-    let mut rest = README;
+    let mut rest = text;
     while let Some(start) = rest.find("-d '") {
         let body = &rest[start + 4..];
         let end = body.find('\'').expect("a closed body");
@@ -34,9 +43,9 @@ fn documents() -> Vec<String> {
 }
 
 #[tokio::test]
-async fn every_example_of_the_readme_runs() {
+async fn every_example_of_the_readme_and_the_book_runs() {
     let documents = documents();
-    assert!(documents.len() >= 4, "{documents:?}");
+    assert!(documents.len() >= 7, "{documents:?}");
     let app = spawn_app(SMALL).await;
     let token = app.token("region:bi", None, None);
     for doc in &documents {

@@ -24,6 +24,28 @@ fn same_as_committed(served: &str, committed: &str, file: &str) {
     );
 }
 
+/// The book's GraphQL reference, written from the committed SDL.
+const REFERENCE: &str = include_str!("../../../docs/src/reference/graphql.md");
+
+#[test]
+fn the_book_s_reference_is_written_from_the_committed_schema() {
+    let page =
+        passerelle::graphql::reference::reference_markdown(COMMITTED).expect("the SDL parses");
+    if page != REFERENCE && std::env::var_os("UPDATE_SCHEMA").is_some() {
+        let path = format!(
+            "{}/../docs/src/reference/graphql.md",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::write(path, &page).expect("the book is writable");
+        return;
+    }
+    assert!(
+        page == REFERENCE,
+        "docs/src/reference/graphql.md is not the committed schema's; \
+         rerun with UPDATE_SCHEMA=1 (or `passerelle schema --book`) and commit it"
+    );
+}
+
 #[tokio::test]
 async fn the_served_schema_is_the_committed_one() {
     let app = spawn_app(SMALL).await;

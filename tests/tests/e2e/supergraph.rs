@@ -199,7 +199,7 @@ async fn supergraph_with(runtime: Runtime, extra: &str) -> Supergraph {
     assert!(composed.errors.is_empty(), "{:?}", composed.errors);
     assert!(
         composed.hints.is_empty(),
-        "composition hints, to remove or explain in the README: {:?}",
+        "composition hints, to remove or explain in the book (docs/src/supergraph/compose.md): {:?}",
         composed.hints
     );
     let router = Router::start(&out, runtime).await;
