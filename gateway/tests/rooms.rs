@@ -56,16 +56,30 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// Every Rust file under `dir` (a folder of `src`), with its path under
+/// it, the room it is in (its first component) and its text.
+fn files_by_room(dir: &str) -> Vec<(std::path::PathBuf, String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    files
+        .into_iter()
+        .map(|file| {
+            let relative = file.strip_prefix(&root).unwrap().to_owned();
+            let first = relative.components().next().unwrap();
+            let room = first.as_os_str().to_str().unwrap();
+            let room = room.trim_end_matches(".rs").to_owned();
+            let text = std::fs::read_to_string(&file).unwrap();
+            (relative, room, text)
+        })
+        .collect()
+}
+
 #[test]
 fn every_room_uses_only_the_rooms_before_it() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
     let mut wrong = Vec::new();
-    for file in &files {
-        let relative = file.strip_prefix(&src).unwrap();
-        let first = relative.components().next().unwrap();
-        let room = first.as_os_str().to_str().unwrap().trim_end_matches(".rs");
+    for (relative, room, text) in files_by_room("src") {
+        let room = room.as_str();
         if matches!(room, "lib" | "main") {
             continue;
         }
@@ -73,7 +87,6 @@ fn every_room_uses_only_the_rooms_before_it() {
             .iter()
             .position(|r| *r == room)
             .unwrap_or_else(|| panic!("{} is in no room", relative.display()));
-        let text = std::fs::read_to_string(file).unwrap();
         for (at, _) in text.match_indices("crate::") {
             let used: String = text[at + "crate::".len()..]
                 .chars()
@@ -118,20 +131,9 @@ fn used_after(text: &str, prefix: &str) -> Vec<String> {
 
 #[test]
 fn every_room_of_the_api_uses_only_the_rooms_before_it() {
-    let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/graphql");
-    let mut files = Vec::new();
-    rust_files(&api, &mut files);
     let mut wrong = Vec::new();
-    for file in &files {
-        let relative = file.strip_prefix(&api).unwrap();
-        let room = relative
-            .components()
-            .next()
-            .unwrap()
-            .as_os_str()
-            .to_str()
-            .unwrap()
-            .trim_end_matches(".rs");
+    for (relative, room, text) in files_by_room("src/graphql") {
+        let room = room.as_str();
         if room == "mod" {
             continue;
         }
@@ -139,7 +141,6 @@ fn every_room_of_the_api_uses_only_the_rooms_before_it() {
             .iter()
             .position(|r| *r == room)
             .unwrap_or_else(|| panic!("graphql/{} is in no room", relative.display()));
-        let text = std::fs::read_to_string(file).unwrap();
         // A unit test may build the whole schema.
         let text = text.split("#[cfg(test)]").next().unwrap();
         let single_file = relative.components().count() == 1;

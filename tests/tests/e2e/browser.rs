@@ -459,6 +459,15 @@ async fn the_campaign_page_shows_what_the_api_answers_and_its_filters_narrow_the
         "{href:?}"
     );
     assert!(!href[0].contains("token"));
+
+    // Help is a link to the book, served by the gateway, in English.
+    let help = b.attrs("#help", "href").await;
+    assert_eq!(help.len(), 1, "{help:?}");
+    assert!(help[0].ends_with("/book/analysts/console.html"), "{help:?}");
+    let page_help = b
+        .attrs("a[href$='/book/analysts/campaign.html']", "hreflang")
+        .await;
+    assert_eq!(page_help, ["en"]);
     let stored: Value = b
         .client
         .execute(
