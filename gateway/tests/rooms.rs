@@ -167,3 +167,43 @@ fn every_room_of_the_api_uses_only_the_rooms_before_it() {
     wrong.dedup();
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// The longest a file of the workspace's code may be: past it, a file
+/// holds more than one concern, to split along its seams (a component per
+/// folder, one concern per module). Tests are not held to it.
+const MAX_LINES: usize = 600;
+
+#[test]
+fn no_file_of_the_workspace_s_code_is_past_six_hundred_lines() {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    for krate in [
+        "schema/src",
+        "mappings/src",
+        "connectors/src",
+        "gateway/src",
+        "tests/src",
+    ] {
+        rust_files(&workspace.join(krate), &mut files);
+    }
+    assert!(
+        files.len() > 200,
+        "{} files: is the workspace read whole?",
+        files.len()
+    );
+    let mut long = Vec::new();
+    for file in files {
+        let name = file.file_name().unwrap().to_str().unwrap();
+        if name == "tests.rs" || name.ends_with("_tests.rs") {
+            continue;
+        }
+        let lines = std::fs::read_to_string(&file).unwrap().lines().count();
+        if lines > MAX_LINES {
+            long.push(format!(
+                "{} ({lines} lines)",
+                file.strip_prefix(&workspace).unwrap().display()
+            ));
+        }
+    }
+    assert!(long.is_empty(), "split along their seams: {long:#?}");
+}
