@@ -25,7 +25,8 @@ const ROOMS: &[&str] = &[
 
 /// The rooms of the GraphQL API, each after those it may use: what every
 /// room shares, then what the API serves, then the documents, the schema
-/// gathering them all, and the transports serving it.
+/// gathering them all, the book's page of it, and the transports serving
+/// it.
 const GRAPHQL_ROOMS: &[&str] = &[
     "common",
     "programmes",
