@@ -46,6 +46,38 @@ fn opco_data(dir: &std::path::Path, backend: &str) -> (std::path::PathBuf, Strin
     (data, token)
 }
 
+/// How long a server has to log what a test waits for.
+const PROGRESS_WAIT: Duration = Duration::from_secs(300);
+
+/// Waits for a line of `lines` that `wanted` accepts, for at most
+/// `within`, or until the server's log ends; the lines seen, last ones
+/// last, when none was.
+fn logged_within(
+    lines: mpsc::Receiver<String>,
+    within: Duration,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + within;
+    let mut seen = std::collections::VecDeque::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = match lines.recv_timeout(left) {
+            Ok(line) => line,
+            Err(e) => {
+                seen.push_back(format!("({e} after {} s)", within.as_secs()));
+                return Err(Vec::from(seen).join("\n"));
+            }
+        };
+        if wanted(&line) {
+            return Ok(());
+        }
+        if seen.len() == 40 {
+            seen.pop_front();
+        }
+        seen.push_back(line);
+    }
+}
+
 /// Starts the server again after its kill; the store, and the batches of
 /// `opco` it holds with their sizes.
 async fn restart(
@@ -59,6 +91,15 @@ async fn restart(
         .await
         .unwrap();
     (server, store, committed)
+}
+
+/// A client that gives up on a server that stops answering, so that a
+/// test fails rather than waits forever.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(PROGRESS_WAIT)
+        .build()
+        .unwrap()
 }
 
 /// A simulated campaign's allocations, whatever their OPCO.
@@ -84,18 +125,22 @@ async fn upload(
     token: &str,
     key: &str,
     body: Vec<u8>,
-) -> reqwest::Result<serde_json::Value> {
-    client
+) -> Result<serde_json::Value, String> {
+    let response = client
         .post(format!("http://{server}/ingest/allocations?campaign=2026"))
         .bearer_auth(token)
         .header("idempotency-key", key)
         .header("content-type", "text/csv")
         .body(body)
         .send()
-        .await?
-        .error_for_status()?
-        .json()
         .await
+        .map_err(|e| format!("{e:?}"))?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| format!("{e:?}"))?;
+    match status.is_success() {
+        true => serde_json::from_str(&text).map_err(|e| format!("{e}: {text}")),
+        false => Err(format!("{status}: {text}")),
+    }
 }
 
 #[tokio::test]
@@ -107,7 +152,7 @@ async fn a_killed_upload_loses_no_acknowledged_record_and_leaves_no_half_batch()
     for (backend, url) in testing::backends(dir.path()).await {
         let (data, token) = opco_data(dir.path(), backend);
         let mut server = start(&data, &url);
-        let client = reqwest::Client::new();
+        let client = client();
 
         // Acknowledged batches.
         let mut acknowledged = std::collections::HashMap::new();
@@ -120,21 +165,27 @@ async fn a_killed_upload_loses_no_acknowledged_record_and_leaves_no_half_batch()
         }
 
         // A large upload, killed once the server says it is under way.
-        let in_flight = {
+        let mut in_flight = {
             let (client, addr, token) = (client.clone(), server.addr.clone(), token.clone());
             let body = batch(large);
             tokio::spawn(async move { upload(&client, &addr, &token, "in-flight", body).await })
         };
         let lines = std::mem::replace(&mut server.lines, mpsc::channel().1);
-        let progressed = tokio::task::spawn_blocking(move || {
-            lines
-                .iter()
-                .any(|l| l.contains("upload in progress") && l.contains("in-flight"))
+        let mut progressed = tokio::task::spawn_blocking(move || {
+            logged_within(lines, PROGRESS_WAIT, |l| {
+                l.contains("upload in progress") && l.contains("in-flight")
+            })
         });
-        assert!(
-            progressed.await.unwrap(),
-            "{backend}: the upload progressed"
-        );
+        tokio::select! {
+            seen = &mut progressed => {
+                if let Err(log) = seen.unwrap() {
+                    panic!("{backend}: the upload did not say it progressed; the server logged:\n{log}");
+                }
+            }
+            ended = &mut in_flight => {
+                panic!("{backend}: the upload ended before it said it progressed: {ended:?}");
+            }
+        }
         server.child.kill().unwrap();
         server.child.wait().unwrap();
         assert!(
@@ -211,7 +262,7 @@ async fn killed_pushes_lose_no_acknowledged_batch_and_leave_no_half_batch() {
     for (backend, url) in testing::backends(dir.path()).await {
         let (data, token) = opco_data(dir.path(), backend);
         let mut server = start(&data, &url);
-        let client = reqwest::Client::new();
+        let client = client();
         let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
         let pushers: Vec<_> = (0..4)
             .map(|lane| {
