@@ -12,6 +12,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The suite builds every crate and test binary once: incremental state and
+# full debug information would only fill the disk (tens of GB over the
+# test binaries), and a full disk fails the store tests in ways far from
+# their cause. Backtraces keep their line numbers.
+export CARGO_INCREMENTAL=0
+export CARGO_PROFILE_DEV_DEBUG=line-tables-only
+echo "== disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free"
+
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "== installing Node.js (for the graphql-http audit)"
   apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
@@ -81,7 +89,7 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The connectors without their simulators: production code alone.
 cargo clippy -p passerelle-connectors --locked --no-default-features -- -D warnings
-echo "== cargo test"
+echo "== cargo test (disk: $(df -h --output=avail . | tail -1 | tr -d " ") free)"
 source tests/postgres.sh
 postgres_start
 # The store and ingestion tests must run on PostgreSQL too, not skip it;
