@@ -145,6 +145,8 @@ impl Application {
         ));
         tasks.push(tokio::spawn(deliverer.run(shutdown.clone())));
         let sources = Arc::new(sources);
+        // The occupations' search is ready before the first keystroke.
+        tokio::task::spawn_blocking(|| crate::domain::occupations::Occupations::shared().len());
         let schema = build_schema(ApiState {
             cfas: Default::default(),
             alerting: Arc::new(crate::domain::alerts::Alerting {

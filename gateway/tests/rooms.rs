@@ -29,6 +29,7 @@ const ROOMS: &[&str] = &[
 /// it.
 const GRAPHQL_ROOMS: &[&str] = &[
     "common",
+    "occupations",
     "programmes",
     "events",
     "mobility",

@@ -11,7 +11,10 @@ const COMMUNES_CSV: &str = include_str!("../../mappings/reference/communes-norma
 const CITIES_CSV: &str = include_str!("../../mappings/reference/cities-coordinates.csv");
 const POSITIONS_CSV: &str = include_str!("../../mappings/reference/communes-coordinates.csv");
 const DEPARTEMENTS_CSV: &str = include_str!("../../mappings/reference/departements.csv");
-const ROME_CSV: &str = include_str!("../../mappings/reference/rome-subset.csv");
+const ROME_CSV: &str = include_str!("../../mappings/reference/rome.csv");
+const APPELLATIONS_CSV: &str = include_str!("../../mappings/reference/rome-appellations.csv");
+const ROME_PARENTS_CSV: &str = include_str!("../../mappings/reference/rome-parents.csv");
+const COMMON_ROME_CSV: &str = include_str!("../../mappings/reference/rome-subset.csv");
 const OPCO_CSV: &str = include_str!("../../mappings/reference/opco.csv");
 const FRANCE_CSV: &str = include_str!("../../mappings/reference/communes-france.csv");
 
@@ -99,13 +102,59 @@ static DEPARTEMENTS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
 });
 
 static ROME: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
+    rows(ROME_CSV)
+        .filter_map(|r| Some((r.first()?.clone(), r.get(1)?.clone())))
+        .collect()
+});
+
+/// The occupations the simulators publish offers for, with the labels
+/// they title them with.
+static COMMON_ROME: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
     // Labels may hold unquoted commas: split on the first comma only.
-    ROME_CSV
+    COMMON_ROME_CSV
         .lines()
         .skip(1)
         .filter_map(|l| l.split_once(','))
         .map(|(c, l)| (c.to_owned(), l.trim().to_owned()))
         .collect()
+});
+
+/// Each code's occupation (fiche métier), by code: ROME 4.0 lists finer
+/// codes (emplois) under 532 of them.
+static ROME_PARENTS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
+    rows(ROME_PARENTS_CSV)
+        .filter_map(|r| Some((r.first()?.clone(), r.get(1)?.clone())))
+        .collect()
+});
+
+/// A job title of the ROME referential (an appellation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RomeAppellation {
+    /// The ROME code it is listed under (`D1102`).
+    pub rome: String,
+    /// Its own code (`11573`).
+    pub code: String,
+    /// The title, masculine and feminine (`Boulanger / Boulangère`).
+    pub label: String,
+    /// The title shortened for a narrow screen, as the referential gives
+    /// it (often the same).
+    pub short_label: String,
+}
+
+/// Ordered by ROME code, then label.
+static APPELLATIONS: LazyLock<Vec<RomeAppellation>> = LazyLock::new(|| {
+    let mut all: Vec<RomeAppellation> = rows(APPELLATIONS_CSV)
+        .filter_map(|r| {
+            Some(RomeAppellation {
+                rome: r.first()?.clone(),
+                code: r.get(1)?.clone(),
+                label: r.get(2)?.clone(),
+                short_label: r.get(3).unwrap_or(r.get(2)?).clone(),
+            })
+        })
+        .collect();
+    all.sort_by(|a, b| (&a.rome, &a.label).cmp(&(&b.rome, &b.label)));
+    all
 });
 
 static OPCOS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
@@ -264,14 +313,51 @@ pub fn departement_name(code: &str) -> Option<&'static str> {
         .map(|(_, n)| n.as_str())
 }
 
-/// The ROME codes of the reference list, with their labels.
+/// Every ROME code of the referential, with its label, by code.
 pub fn rome_codes() -> &'static [(String, String)] {
     &ROME
 }
 
-/// The label of a ROME code of the reference list.
+/// The label of a ROME code in the referential.
 pub fn rome_label(code: &str) -> Option<&'static str> {
-    ROME.iter()
+    ROME.binary_search_by(|(c, _)| c.as_str().cmp(code))
+        .ok()
+        .map(|i| ROME[i].1.as_str())
+}
+
+/// The occupation (fiche métier) a ROME code belongs to: the code itself
+/// for one of the 532 occupations, the broader one for a finer code of
+/// ROME 4.0 (`D1108` → `D1102`).
+pub fn rome_parent(code: &str) -> Option<&'static str> {
+    ROME_PARENTS
+        .binary_search_by(|(c, _)| c.as_str().cmp(code))
+        .ok()
+        .map(|i| ROME_PARENTS[i].1.as_str())
+}
+
+/// Every job title of the referential, by ROME code, then label.
+pub fn rome_appellations() -> &'static [RomeAppellation] {
+    &APPELLATIONS
+}
+
+/// The job titles listed under a ROME code, by label.
+pub fn appellations_of(code: &str) -> &'static [RomeAppellation] {
+    let start = APPELLATIONS.partition_point(|a| a.rome.as_str() < code);
+    let end = APPELLATIONS.partition_point(|a| a.rome.as_str() <= code);
+    &APPELLATIONS[start..end]
+}
+
+/// The occupations common in apprenticeship that the partner simulators
+/// publish for, with the labels they title offers with.
+pub fn common_rome_codes() -> &'static [(String, String)] {
+    &COMMON_ROME
+}
+
+/// The label the simulators give an occupation of
+/// [`common_rome_codes`].
+pub fn common_rome_label(code: &str) -> Option<&'static str> {
+    COMMON_ROME
+        .iter()
         .find(|(c, _)| c == code)
         .map(|(_, l)| l.as_str())
 }
@@ -332,7 +418,22 @@ mod tests {
     fn every_reference_file_loads() {
         assert_eq!(communes().len(), 2644);
         assert_eq!(departements().len(), 5);
-        assert_eq!(rome_codes().len(), 59);
+        assert_eq!(common_rome_codes().len(), 59);
+        assert!(rome_codes().len() > 500, "{}", rome_codes().len());
+        assert!(
+            rome_codes().windows(2).all(|w| w[0].0 < w[1].0),
+            "by code, each once"
+        );
+        assert!(rome_appellations().len() > 10_000);
+        assert!(rome_appellations()
+            .iter()
+            .all(|a| rome_label(&a.rome).is_some()));
+        assert!(rome_codes().iter().all(|(c, _)| {
+            let parent = rome_parent(c).unwrap();
+            rome_parent(parent) == Some(parent)
+        }));
+        assert_eq!(rome_parent("D1108"), Some("D1102"));
+        assert_eq!(rome_label("D1102"), Some("Boulanger / Boulangère"));
         assert_eq!(opcos().len(), 11);
         let with_coordinates = communes()
             .iter()
@@ -357,7 +458,7 @@ mod tests {
     #[test]
     fn labels_with_commas_are_read_whole() {
         assert_eq!(
-            rome_label("D1104"),
+            common_rome_label("D1104"),
             Some("Pâtisserie, confiserie, chocolaterie et glacerie")
         );
     }

@@ -207,7 +207,7 @@ pub fn programmes(s: &DatasetSettings, cfas: &[Cfa]) -> Vec<Programme> {
                 90..96 => 6,
                 _ => 7,
             };
-            let label = reference::rome_label(rome).unwrap_or("Métier");
+            let label = reference::common_rome_label(rome).unwrap_or("Métier");
             let years = if level == 3 || level == 5 {
                 2
             } else {

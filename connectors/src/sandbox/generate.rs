@@ -404,7 +404,7 @@ fn position(
             _ => "Annulée",
         }
     };
-    let label = reference::rome_label(rome).unwrap_or("Métier");
+    let label = reference::common_rome_label(rome).unwrap_or("Métier");
     Position {
         seq: 0,
         shared: false,
@@ -549,7 +549,7 @@ mod tests {
                 "{}",
                 p.employer.siret
             );
-            assert!(reference::rome_label(p.rome).is_some(), "{}", p.rome);
+            assert!(reference::common_rome_label(p.rome).is_some(), "{}", p.rome);
             assert!(p.start_date > s_ref());
         }
     }

@@ -10,4 +10,5 @@ pub mod events;
 pub mod formations;
 pub mod markup;
 pub mod mobility;
+pub mod occupations;
 pub mod offers;

@@ -3,7 +3,8 @@
 //! Its rooms, each using only those before it (checked by
 //! `gateway/tests/rooms.rs`), so that a resolver sits beside its types:
 //! `common` (errors, identifiers, scalars, inputs, places, the page shape,
-//! the state resolvers reach), then what the API serves — `programmes`,
+//! the state resolvers reach), then what the API serves — `occupations`
+//! (the ROME referential and its search), `programmes`,
 //! `events`, `mobility`, `offers`, `partners`, `public_sector`, `cfas`,
 //! `region`, `campaign`, `alerts`, `entities` (Relay's `node` and
 //! Federation's `_entities`) — then `documents` (what a request's document
@@ -13,6 +14,8 @@
 //! graphql-ws and Server-Sent Events, behind one admission).
 
 pub mod common;
+
+mod occupations;
 
 mod programmes;
 

@@ -8,7 +8,7 @@ use crate::graphql::common::errors::ErrorCode;
 use crate::graphql::common::{partner_id, ApiState};
 use crate::graphql::documents::{order, shape};
 use crate::graphql::{
-    alerts, campaign, cfas, entities, events, mobility, offers, partners, programmes,
+    alerts, campaign, cfas, entities, events, mobility, occupations, offers, partners, programmes,
     public_sector, region,
 };
 
@@ -16,6 +16,7 @@ use crate::graphql::{
 #[derive(MergedObject, Default)]
 pub struct Query(
     offers::OfferQuery,
+    occupations::OccupationQuery,
     entities::NodeQuery,
     partners::PartnerQuery,
     programmes::FormationQuery,

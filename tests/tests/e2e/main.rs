@@ -26,6 +26,7 @@ mod identity;
 mod limits;
 mod live;
 mod mobility;
+mod occupations;
 mod offers;
 mod partners;
 mod readme;

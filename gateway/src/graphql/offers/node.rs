@@ -11,6 +11,7 @@ use crate::graphql::common::scalars::{Date, DateTime};
 
 use crate::graphql::common::partner_id::PartnerId;
 use crate::graphql::common::place::Location;
+use crate::graphql::occupations::Rome;
 
 /// How Passerelle reaches a partner's data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -71,15 +72,8 @@ impl OfferNode {
     }
 
     /// The occupations of the position (ROME), most specific first.
-    async fn rome_codes(&self) -> Vec<Rome> {
-        self.0
-            .rome_codes
-            .iter()
-            .map(|r| Rome {
-                code: r.to_string(),
-                label: r.label().map(str::to_owned),
-            })
-            .collect()
+    async fn rome_codes(&self) -> Vec<Rome<'_>> {
+        self.0.rome_codes.iter().map(|r| Rome(r.as_str())).collect()
     }
 
     /// The level of the diploma prepared, 3 (CAP) to 8 (doctorate).
@@ -150,15 +144,6 @@ impl OfferNode {
             })
             .collect()
     }
-}
-
-/// An occupation of the ROME referential.
-#[derive(SimpleObject)]
-pub struct Rome {
-    /// The code (`D1102`).
-    code: String,
-    /// The label, when the code is in Passerelle's reference list.
-    label: Option<String>,
 }
 
 /// One exchange's copy of an offer.

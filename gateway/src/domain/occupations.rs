@@ -1,0 +1,390 @@
+//! Occupations found by what a young person types: the ROME referential's
+//! labels and job titles (appellations), folded, matched word by word
+//! (exactly, as the start of a word, or with one typo on longer words) and
+//! ranked, one hit per occupation.
+//!
+//! The words of every label are kept in a finite-state set (`fst`), whose
+//! search by automaton reads only the words a typed one can reach: a
+//! prefix walks one branch, a prefix Levenshtein automaton
+//! (`levenshtein_automata`, tantivy's) the branches within one edit.
+
+use std::sync::LazyLock;
+
+use fst::{Automaton, IntoStreamer, Streamer};
+use levenshtein_automata::LevenshteinAutomatonBuilder;
+use passerelle_schema::reference::{self, fold_name};
+
+/// The longest search read, in characters: more is refused.
+pub const MAX_SEARCH: usize = 100;
+
+/// Words typed beyond this many are not read.
+const MAX_WORDS: usize = 8;
+
+/// A typed word this long or longer may hold one typo.
+const TYPO_FROM: usize = 5;
+
+/// Words that tell nothing of an occupation: small words (`l'`, `d'` fold
+/// to `l`, `d`), diplomas and what a search for an apprenticeship adds
+/// (`CAP coiffure`, `apprenti boulanger`, `H/F`). Dropped from what is
+/// typed, unless nothing else is typed.
+const STOP_WORDS: &[&str] = &[
+    "a",
+    "alternance",
+    "apprenti",
+    "apprentie",
+    "apprentissage",
+    "au",
+    "aux",
+    "bac",
+    "bep",
+    "bp",
+    "bts",
+    "but",
+    "cap",
+    "d",
+    "de",
+    "des",
+    "du",
+    "dut",
+    "en",
+    "et",
+    "f",
+    "h",
+    "l",
+    "la",
+    "le",
+    "les",
+    "mc",
+    "ou",
+    "pro",
+    "un",
+    "une",
+];
+
+/// How a hit's words matched what was typed, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Match {
+    /// Every word typed is a word of the label.
+    Exact,
+    /// Every word typed is a word of the label or the start of one.
+    Prefix,
+    /// One of the words typed is one edit away from a word of the label,
+    /// or from its start.
+    Typo,
+}
+
+/// One occupation found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// The occupation's ROME code (`D1102`): one of the 532 fiches métier,
+    /// which offers and programmes are filed under.
+    pub rome: &'static str,
+    /// The label that matched: the job title's, or a code's own.
+    pub label: &'static str,
+    /// The job title whose words matched, `None` when a code's own label
+    /// did.
+    pub appellation: Option<&'static reference::RomeAppellation>,
+    /// How well.
+    pub matched: Match,
+}
+
+/// A label that may be found: an occupation's own, or one of its job
+/// titles.
+struct Entry {
+    /// The occupation, by its rank in [`reference::rome_codes`].
+    rome: u16,
+    /// The job title, by its rank in [`reference::rome_appellations`].
+    appellation: Option<u32>,
+    /// The label.
+    label: &'static str,
+    /// The folded label's length, shorter labels ranking first.
+    length: u16,
+}
+
+/// The labels and their words.
+pub struct Occupations {
+    entries: Vec<Entry>,
+    /// Every folded word, with its rank in `postings`.
+    words: fst::Map<Vec<u8>>,
+    /// By word: the entries holding it, ascending.
+    postings: Vec<Vec<u32>>,
+}
+
+static TYPOS: LazyLock<LevenshteinAutomatonBuilder> =
+    LazyLock::new(|| LevenshteinAutomatonBuilder::new(1, true));
+
+static OCCUPATIONS: LazyLock<Occupations> = LazyLock::new(Occupations::build);
+
+/// A word's matches, the absent ones [`ABSENT`].
+const ABSENT: u8 = u8::MAX;
+
+impl Occupations {
+    /// The referential's occupations, indexed on first use.
+    pub fn shared() -> &'static Occupations {
+        &OCCUPATIONS
+    }
+
+    fn build() -> Self {
+        let codes = reference::rome_codes();
+        let rank: std::collections::HashMap<&str, u16> = (0u16..)
+            .zip(codes)
+            .map(|(i, (code, _))| (code.as_str(), i))
+            .collect();
+        // Each label found counts for its occupation (fiche métier), the
+        // code offers and programmes are filed under.
+        let occupation = |code: &str| {
+            let parent = reference::rome_parent(code).unwrap_or(code);
+            rank.get(parent).copied()
+        };
+        let mut labels: Vec<(Entry, String)> = Vec::new();
+        for (i, a) in (0u32..).zip(reference::rome_appellations()) {
+            let Some(rome) = occupation(&a.rome) else {
+                continue;
+            };
+            labels.push((entry(rome, Some(i), &a.label), fold_name(&a.label)));
+        }
+        // A code's label is the title of one of its job titles, as a rule:
+        // it is searched on its own only where none is.
+        for (code, label) in codes {
+            let titled = reference::appellations_of(code)
+                .iter()
+                .any(|a| a.label == *label);
+            if let (false, Some(rome)) = (titled, occupation(code)) {
+                labels.push((entry(rome, None, label), fold_name(label)));
+            }
+        }
+        let mut by_word: std::collections::BTreeMap<String, Vec<u32>> = Default::default();
+        for (e, (_, folded)) in (0u32..).zip(&labels) {
+            for word in folded.split(' ').filter(|w| !w.is_empty()) {
+                let list = by_word.entry(word.to_owned()).or_default();
+                if list.last() != Some(&e) {
+                    list.push(e);
+                }
+            }
+        }
+        let words = fst::Map::from_iter((0u64..).zip(by_word.keys()).map(|(i, w)| (w, i)))
+            .expect("words in order, each once");
+        Self {
+            entries: labels.into_iter().map(|(e, _)| e).collect(),
+            words,
+            postings: by_word.into_values().collect(),
+        }
+    }
+
+    /// The number of labels searched: occupations and job titles.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there is nothing to search.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The occupations whose label or a job title matches `search`, best
+    /// first: by how the words matched, then the shorter label, then the
+    /// code; each occupation once, with its best label.
+    pub fn search(&self, search: &str, first: usize) -> Vec<Hit> {
+        let folded = fold_name(&without_gender_marks(search));
+        let all: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+        let meaningful: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|w| !STOP_WORDS.contains(w))
+            .collect();
+        let typed = match meaningful.is_empty() {
+            true => all,
+            false => meaningful,
+        };
+        if typed.is_empty() || first == 0 {
+            return Vec::new();
+        }
+        // Every entry's worst match over the words typed so far.
+        let mut found = vec![ABSENT; self.entries.len()];
+        let mut word = vec![ABSENT; self.entries.len()];
+        for (n, typed) in typed.iter().take(MAX_WORDS).enumerate() {
+            word.fill(ABSENT);
+            self.matches_of(typed, &mut word);
+            for (f, w) in found.iter_mut().zip(&word) {
+                *f = match (n, *f, *w) {
+                    (_, _, ABSENT) => ABSENT,
+                    (0, _, w) => w,
+                    (_, ABSENT, _) => ABSENT,
+                    (_, f, w) => f.max(w),
+                };
+            }
+        }
+        // The best entry of each occupation.
+        let mut best: std::collections::HashMap<u16, (u8, u16, u32)> = Default::default();
+        for (e, m) in (0u32..).zip(&found) {
+            if *m == ABSENT {
+                continue;
+            }
+            let entry = &self.entries[e as usize];
+            let key = (*m, entry.length, e);
+            best.entry(entry.rome)
+                .and_modify(|b| *b = (*b).min(key))
+                .or_insert(key);
+        }
+        let codes = reference::rome_codes();
+        let mut hits: Vec<((u8, u16, &str), Hit)> = best
+            .into_iter()
+            .map(|(rome, (m, length, e))| {
+                let entry = &self.entries[e as usize];
+                let code = codes[rome as usize].0.as_str();
+                let appellation = entry
+                    .appellation
+                    .map(|a| &reference::rome_appellations()[a as usize]);
+                let hit = Hit {
+                    rome: code,
+                    label: entry.label,
+                    appellation,
+                    matched: [Match::Exact, Match::Prefix, Match::Typo][m as usize],
+                };
+                ((m, length, code), hit)
+            })
+            .collect();
+        hits.sort_unstable_by_key(|(a, _)| *a);
+        hits.into_iter().take(first).map(|(_, h)| h).collect()
+    }
+
+    /// Marks in `matches` each entry that holds a word `typed` reaches,
+    /// with how well (the best of its words).
+    fn matches_of(&self, typed: &str, matches: &mut [u8]) {
+        let mut mark = |word_rank: u64, how: Match| {
+            for e in &self.postings[word_rank as usize] {
+                let m = &mut matches[*e as usize];
+                *m = (*m).min(how as u8);
+            }
+        };
+        if typed.chars().count() >= TYPO_FROM {
+            let dfa = TYPOS.build_prefix_dfa(typed);
+            let mut near = self.words.search(&dfa).into_stream();
+            while let Some((_, rank)) = near.next() {
+                mark(rank, Match::Typo);
+            }
+        }
+        let mut started = self
+            .words
+            .search(fst::automaton::Str::new(typed).starts_with())
+            .into_stream();
+        while let Some((word, rank)) = started.next() {
+            let how = match word == typed.as_bytes() {
+                true => Match::Exact,
+                false => Match::Prefix,
+            };
+            mark(rank, how);
+        }
+    }
+}
+
+/// `search` without the marks of a feminine or plural written inside a
+/// word's parentheses (`apprenti(e)`, `vendeur(se)`), which would be read
+/// as words of their own.
+fn without_gender_marks(search: &str) -> std::borrow::Cow<'_, str> {
+    if !search.contains('(') {
+        return search.into();
+    }
+    let mut out = String::with_capacity(search.len());
+    let mut rest = search;
+    while let Some(open) = rest.find('(') {
+        let (before, after) = rest.split_at(open);
+        out.push_str(before);
+        let mark = after[1..].find(')').filter(|end| {
+            (1..=3).contains(end) && after[1..=*end].chars().all(char::is_alphabetic)
+        });
+        match mark {
+            Some(end) => rest = &after[end + 2..],
+            None => {
+                out.push('(');
+                rest = &after[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out.into()
+}
+
+/// An entry of `rome`'s label or its job title `appellation`.
+fn entry(rome: u16, appellation: Option<u32>, label: &'static str) -> Entry {
+    Entry {
+        rome,
+        appellation,
+        label,
+        length: u16::try_from(label.chars().count()).unwrap_or(u16::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(search: &str) -> Vec<&'static str> {
+        Occupations::shared()
+            .search(search, 5)
+            .into_iter()
+            .map(|h| h.rome)
+            .collect()
+    }
+
+    #[test]
+    fn a_job_title_finds_its_occupation_whatever_the_case_and_accents() {
+        for typed in ["boulanger", "BOULANGER", "Boulangère", "boulangere"] {
+            let hits = Occupations::shared().search(typed, 5);
+            assert_eq!(hits[0].rome, "D1102", "{typed}");
+            assert_eq!(hits[0].matched, Match::Exact, "{typed}");
+        }
+        assert_eq!(codes("pâtissier")[0], "D1104");
+        assert_eq!(codes("coiffeur")[0], "D1202");
+    }
+
+    #[test]
+    fn the_start_of_a_word_and_one_typo_are_enough() {
+        let started = Occupations::shared().search("boulan", 5);
+        assert_eq!(started[0].rome, "D1102");
+        assert_eq!(started[0].matched, Match::Prefix);
+        for typo in ["boulnager", "boulangre", "coifeur", "patisier"] {
+            let hits = Occupations::shared().search(typo, 5);
+            assert!(!hits.is_empty(), "{typo}");
+            assert_eq!(hits[0].matched, Match::Typo, "{typo}");
+        }
+        assert_eq!(codes("boulnager")[0], "D1102");
+        assert_eq!(codes("coifeur")[0], "D1202");
+        // Short words are taken as typed: no typo on them.
+        assert!(Occupations::shared()
+            .search("cuisx", 5)
+            .iter()
+            .all(|h| h.matched == Match::Typo));
+        assert!(Occupations::shared().search("xqz", 5).is_empty());
+    }
+
+    #[test]
+    fn every_word_typed_must_match_and_stop_words_are_left_out() {
+        let hits = Occupations::shared().search("mécanicien auto", 10);
+        assert!(!hits.is_empty());
+        assert!(hits.iter().any(|h| h.rome == "I1604"), "{hits:?}");
+        assert_eq!(
+            codes("agent de sécurité"),
+            codes("agent sécurité"),
+            "de is not read"
+        );
+        assert_eq!(codes("CAP coiffure"), codes("coiffure"));
+        assert_eq!(codes("apprenti(e) boulanger H/F")[0], "D1102");
+        assert!(Occupations::shared()
+            .search("boulanger astronaute", 5)
+            .is_empty());
+    }
+
+    #[test]
+    fn hits_are_ranked_exact_then_prefix_then_typo_each_occupation_once() {
+        let hits = Occupations::shared().search("vend", 50);
+        let mut seen = std::collections::HashSet::new();
+        for h in &hits {
+            assert!(seen.insert(h.rome), "{} twice", h.rome);
+        }
+        assert!(hits.windows(2).all(|w| w[0].matched <= w[1].matched));
+        assert_eq!(Occupations::shared().search("", 5), Vec::new());
+        assert_eq!(Occupations::shared().search(" - ' ", 5), Vec::new());
+        assert_eq!(Occupations::shared().search("boulanger", 0), Vec::new());
+    }
+}
