@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use passerelle_schema::reference::fold_name;
 use passerelle_schema::{
-    Departement, Event, EventKind, EventStatus, InseeCommune, Occurrence, OrientationSite, Partner,
-    SiteKind, Uai,
+    Departement, Event, EventKind, EventStatus, InseeCommune, Near, Occurrence, OrientationSite,
+    Partner, SiteKind, Uai,
 };
 
 use crate::partners::sync::{record_at, Snapshot, SyncedFeed};
@@ -28,6 +29,8 @@ pub struct SiteFilter {
     pub kind: Option<SiteKind>,
     /// The site of the CFA with this UAI.
     pub uai: Option<Uai>,
+    /// Around this place.
+    pub near: Option<Near>,
 }
 
 impl SiteFilter {
@@ -39,6 +42,16 @@ impl SiteFilter {
             && self.commune.as_ref().is_none_or(|c| *c == s.commune)
             && self.kind.is_none_or(|k| k == s.kind)
             && self.uai.as_ref().is_none_or(|u| s.uai.as_ref() == Some(u))
+            && self.near.is_none_or(|n| n.holds(&s.commune))
+    }
+
+    /// Whether the filter asks anything of a site.
+    fn restricts(&self) -> bool {
+        self.departement.is_some()
+            || self.commune.is_some()
+            || self.kind.is_some()
+            || self.uai.is_some()
+            || self.near.is_some()
     }
 }
 
@@ -57,6 +70,24 @@ pub struct EventFilter {
     pub sites: SiteFilter,
     /// Cancelled occurrences too (cancelled events' and overrides').
     pub include_cancelled: bool,
+    /// With these words, folded (lower case, no accents), in the title,
+    /// description or kind of the occurrence, or its site's name.
+    pub text: Option<String>,
+}
+
+impl EventFilter {
+    /// Whether an occurrence of `event` described by `details` (the event,
+    /// or the occurrence's own override) at `site` has the filter's words.
+    fn has_text(&self, details: &Event, site: Option<&OrientationSite>) -> bool {
+        let Some(text) = self.text.as_deref() else {
+            return true;
+        };
+        let hay = |s: &str| fold_name(s).contains(text);
+        hay(&details.title)
+            || details.description.as_deref().is_some_and(hay)
+            || details.kind_label.as_deref().is_some_and(hay)
+            || site.is_some_and(|s| hay(&s.name))
+    }
 }
 
 /// One occurrence of an event, with its site.
@@ -153,15 +184,14 @@ fn occurrences_of(
             continue;
         }
         let site = sites.and_then(|s| s.get(&e.site)).cloned();
-        let restricted = filter.sites.departement.is_some()
-            || filter.sites.commune.is_some()
-            || filter.sites.kind.is_some()
-            || filter.sites.uai.is_some();
-        if restricted && !site.as_ref().is_some_and(|s| filter.sites.matches(s)) {
+        if filter.sites.restricts() && !site.as_ref().is_some_and(|s| filter.sites.matches(s)) {
             continue;
         }
         for occurrence in e.occurrences(filter.from, filter.to) {
             if !filter.include_cancelled && occurrence.status == EventStatus::Cancelled {
+                continue;
+            }
+            if !filter.has_text(e.details(&occurrence), site.as_deref()) {
                 continue;
             }
             out.push(EventOccurrence {

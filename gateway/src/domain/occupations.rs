@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use fst::{Automaton, IntoStreamer, Streamer};
+use fst::{IntoStreamer, Streamer};
 use levenshtein_automata::LevenshteinAutomatonBuilder;
 use passerelle_schema::reference::{self, fold_name};
 
@@ -104,11 +104,41 @@ struct Entry {
 /// The labels and their words.
 pub struct Occupations {
     entries: Vec<Entry>,
-    /// Every folded word, with its rank in `postings`.
-    words: fst::Map<Vec<u8>>,
-    /// By word: the entries holding it, ascending.
-    postings: Vec<Vec<u32>>,
+    /// Every folded word, in order: a word's rank names its postings, and
+    /// the words a typed one starts are a run of ranks.
+    words: Vec<Box<str>>,
+    /// The same words in a finite-state set, for the search by typo.
+    typo_words: fst::Map<Vec<u8>>,
+    /// By word rank: the entries holding it, ascending, in one list.
+    postings: Vec<u32>,
+    /// Where each word's postings start, and where the last ends.
+    starts: Vec<u32>,
 }
+
+/// What a search writes as it goes, kept by each thread from one search
+/// to the next, so that a keystroke allocates nothing it does not answer.
+#[derive(Default)]
+struct Scratch {
+    /// By entry: how the word being read matched it, [`ABSENT`] if not.
+    word: Vec<u8>,
+    /// The entries the word being read matched.
+    touched: Vec<u32>,
+    /// By entry: its worst match over the words read, for `candidates`.
+    found: Vec<u8>,
+    /// The entries every word read so far matched.
+    candidates: Vec<u32>,
+    /// By occupation: its best entry's rank key, [`NO_KEY`] if none.
+    best: Vec<(u8, u16, u32)>,
+    /// The occupations with a best entry.
+    occupations: Vec<u16>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = Default::default();
+}
+
+/// No entry yet for an occupation.
+const NO_KEY: (u8, u16, u32) = (u8::MAX, u16::MAX, u32::MAX);
 
 static TYPOS: LazyLock<LevenshteinAutomatonBuilder> =
     LazyLock::new(|| LevenshteinAutomatonBuilder::new(1, true));
@@ -162,12 +192,22 @@ impl Occupations {
                 }
             }
         }
-        let words = fst::Map::from_iter((0u64..).zip(by_word.keys()).map(|(i, w)| (w, i)))
+        let typo_words = fst::Map::from_iter((0u64..).zip(by_word.keys()).map(|(i, w)| (w, i)))
             .expect("words in order, each once");
+        let mut postings = Vec::new();
+        let mut starts = vec![0u32];
+        let mut words = Vec::with_capacity(by_word.len());
+        for (word, list) in by_word {
+            words.push(word.into_boxed_str());
+            postings.extend(list);
+            starts.push(u32::try_from(postings.len()).expect("fewer than 2³² postings"));
+        }
         Self {
             entries: labels.into_iter().map(|(e, _)| e).collect(),
             words,
-            postings: by_word.into_values().collect(),
+            typo_words,
+            postings,
+            starts,
         }
     }
 
@@ -199,81 +239,120 @@ impl Occupations {
         if typed.is_empty() || first == 0 {
             return Vec::new();
         }
-        // Every entry's worst match over the words typed so far.
-        let mut found = vec![ABSENT; self.entries.len()];
-        let mut word = vec![ABSENT; self.entries.len()];
-        for (n, typed) in typed.iter().take(MAX_WORDS).enumerate() {
-            word.fill(ABSENT);
-            self.matches_of(typed, &mut word);
-            for (f, w) in found.iter_mut().zip(&word) {
-                *f = match (n, *f, *w) {
-                    (_, _, ABSENT) => ABSENT,
-                    (0, _, w) => w,
-                    (_, ABSENT, _) => ABSENT,
-                    (_, f, w) => f.max(w),
-                };
+        let typed = &typed[..typed.len().min(MAX_WORDS)];
+        SCRATCH.with_borrow_mut(|scratch| {
+            // Typos rank after every exact word and start of word: they are
+            // read only when those leave room.
+            let mut hits = self.ranked(typed, first, false, scratch);
+            if hits.len() < first && typed.iter().any(|w| w.chars().count() >= TYPO_FROM) {
+                hits = self.ranked(typed, first, true, scratch);
+            }
+            hits
+        })
+    }
+
+    /// The best `first` occupations whose entries every word of `typed`
+    /// matches, by typo too when `typos`.
+    fn ranked(&self, typed: &[&str], first: usize, typos: bool, s: &mut Scratch) -> Vec<Hit> {
+        if s.word.len() != self.entries.len() {
+            s.word = vec![ABSENT; self.entries.len()];
+            s.found = vec![ABSENT; self.entries.len()];
+            s.best = vec![NO_KEY; reference::rome_codes().len()];
+        }
+        s.candidates.clear();
+        for (n, word) in typed.iter().enumerate() {
+            s.touched.clear();
+            self.mark(word, typos, &mut s.word, &mut s.touched);
+            if n == 0 {
+                for e in &s.touched {
+                    s.found[*e as usize] = s.word[*e as usize];
+                }
+                s.candidates.extend_from_slice(&s.touched);
+            } else {
+                let (found, matched) = (&mut s.found, &s.word);
+                s.candidates.retain(|e| {
+                    let m = matched[*e as usize];
+                    let f = &mut found[*e as usize];
+                    *f = (*f).max(m);
+                    m != ABSENT
+                });
+            }
+            for e in &s.touched {
+                s.word[*e as usize] = ABSENT;
+            }
+            if s.candidates.is_empty() {
+                break;
             }
         }
         // The best entry of each occupation.
-        let mut best: std::collections::HashMap<u16, (u8, u16, u32)> = Default::default();
-        for (e, m) in (0u32..).zip(&found) {
-            if *m == ABSENT {
-                continue;
+        s.occupations.clear();
+        for e in &s.candidates {
+            let entry = &self.entries[*e as usize];
+            let key = (s.found[*e as usize], entry.length, *e);
+            let best = &mut s.best[entry.rome as usize];
+            if *best == NO_KEY {
+                s.occupations.push(entry.rome);
             }
-            let entry = &self.entries[e as usize];
-            let key = (*m, entry.length, e);
-            best.entry(entry.rome)
-                .and_modify(|b| *b = (*b).min(key))
-                .or_insert(key);
+            *best = (*best).min(key);
         }
+        // Codes are in order: a rank orders occupations as their codes do.
+        let best = &s.best;
+        s.occupations
+            .sort_unstable_by_key(|r| (best[*r as usize].0, best[*r as usize].1, *r));
         let codes = reference::rome_codes();
-        let mut hits: Vec<((u8, u16, &str), Hit)> = best
-            .into_iter()
-            .map(|(rome, (m, length, e))| {
+        let hits = s
+            .occupations
+            .iter()
+            .take(first)
+            .map(|r| {
+                let (m, _, e) = best[*r as usize];
                 let entry = &self.entries[e as usize];
-                let code = codes[rome as usize].0.as_str();
-                let appellation = entry
-                    .appellation
-                    .map(|a| &reference::rome_appellations()[a as usize]);
-                let hit = Hit {
-                    rome: code,
+                Hit {
+                    rome: codes[*r as usize].0.as_str(),
                     label: entry.label,
-                    appellation,
+                    appellation: entry
+                        .appellation
+                        .map(|a| &reference::rome_appellations()[a as usize]),
                     matched: [Match::Exact, Match::Prefix, Match::Typo][m as usize],
-                };
-                ((m, length, code), hit)
+                }
             })
             .collect();
-        hits.sort_unstable_by_key(|(a, _)| *a);
-        hits.into_iter().take(first).map(|(_, h)| h).collect()
+        for r in &s.occupations {
+            s.best[*r as usize] = NO_KEY;
+        }
+        hits
     }
 
     /// Marks in `matches` each entry that holds a word `typed` reaches,
-    /// with how well (the best of its words).
-    fn matches_of(&self, typed: &str, matches: &mut [u8]) {
-        let mut mark = |word_rank: u64, how: Match| {
-            for e in &self.postings[word_rank as usize] {
+    /// with how well (the best of its words), and lists it in `touched`
+    /// the first time.
+    fn mark(&self, typed: &str, typos: bool, matches: &mut [u8], touched: &mut Vec<u32>) {
+        let mut mark = |rank: usize, how: Match| {
+            let list = &self.postings[self.starts[rank] as usize..self.starts[rank + 1] as usize];
+            for e in list {
                 let m = &mut matches[*e as usize];
+                if *m == ABSENT {
+                    touched.push(*e);
+                }
                 *m = (*m).min(how as u8);
             }
         };
-        if typed.chars().count() >= TYPO_FROM {
-            let dfa = TYPOS.build_prefix_dfa(typed);
-            let mut near = self.words.search(&dfa).into_stream();
-            while let Some((_, rank)) = near.next() {
-                mark(rank, Match::Typo);
-            }
-        }
-        let mut started = self
-            .words
-            .search(fst::automaton::Str::new(typed).starts_with())
-            .into_stream();
-        while let Some((word, rank)) = started.next() {
-            let how = match word == typed.as_bytes() {
+        // The words typed starts are a run of the ordered words.
+        let start = self.words.partition_point(|w| &**w < typed);
+        let run = self.words[start..].partition_point(|w| w.starts_with(typed));
+        for rank in start..start + run {
+            let how = match &*self.words[rank] == typed {
                 true => Match::Exact,
                 false => Match::Prefix,
             };
             mark(rank, how);
+        }
+        if typos && typed.chars().count() >= TYPO_FROM {
+            let dfa = TYPOS.build_prefix_dfa(typed);
+            let mut near = self.typo_words.search(&dfa).into_stream();
+            while let Some((_, rank)) = near.next() {
+                mark(rank as usize, Match::Typo);
+            }
         }
     }
 }

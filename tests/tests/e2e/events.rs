@@ -222,3 +222,91 @@ async fn the_sandbox_s_cancelled_events_are_shown_only_to_who_asks() {
         .iter()
         .all(|n| n["end"].as_str().unwrap() >= n["start"].as_str().unwrap()));
 }
+
+#[tokio::test]
+async fn events_are_found_by_words_and_around_a_place() {
+    let app = spawn_app(SMALL).await;
+    let query = r#"query($f: EventFilter) {
+        events(filter: $f, first: 1000) {
+            totalCount
+            nodes { title description site { name communeCode } }
+        }
+    }"#;
+    let year = json!({ "from": "2027-01-01T00:00:00Z", "to": "2027-12-31T00:00:00Z" });
+    let all = app.data(query, json!({ "f": year })).await["events"]["totalCount"]
+        .as_u64()
+        .unwrap();
+
+    // Words, case and accents aside, in the title, description or site.
+    let mut f = year.clone();
+    f["text"] = json!("QUINZAINE de l'APPRENTISSAGE");
+    let quinzaine = app.data(query, json!({ "f": f })).await;
+    let nodes = quinzaine["events"]["nodes"].as_array().unwrap();
+    assert!(!nodes.is_empty());
+    assert!((nodes.len() as u64) < all);
+    assert!(nodes.iter().all(|n| {
+        let folded = |v: &serde_json::Value| {
+            passerelle_schema::reference::fold_name(v.as_str().unwrap_or(""))
+        };
+        [&n["title"], &n["description"], &n["site"]["name"]]
+            .iter()
+            .any(|v| folded(v).contains("quinzaine de l apprentissage"))
+    }));
+    f["text"] = json!("portes OUVERTES");
+    let open_days = app.data(query, json!({ "f": f })).await;
+    let nodes = open_days["events"]["nodes"].as_array().unwrap();
+    assert!(!nodes.is_empty());
+    assert!(nodes
+        .iter()
+        .all(|n| n["title"].as_str().unwrap().starts_with("Portes ouvertes")));
+    f["text"] = json!("astronautique lunaire");
+    assert_eq!(
+        app.data(query, json!({ "f": f })).await["events"]["totalCount"],
+        0
+    );
+
+    // Around Caen: sites within 15 km only, fewer than in all Normandy.
+    let mut near = year.clone();
+    near["near"] = json!({ "commune": "14118", "radiusKm": 15 });
+    let around = app.data(query, json!({ "f": near })).await;
+    let nodes = around["events"]["nodes"].as_array().unwrap();
+    assert!(!nodes.is_empty());
+    assert!((nodes.len() as u64) < all);
+    let caen = passerelle_schema::reference::commune("14118")
+        .unwrap()
+        .position
+        .unwrap();
+    for n in nodes {
+        let commune = n["site"]["communeCode"].as_str().unwrap();
+        let at = passerelle_schema::reference::commune(commune)
+            .unwrap()
+            .position
+            .unwrap();
+        assert!(caen.distance_km(&at) <= 15.0, "{commune}");
+    }
+    // And the directory's sites around the same place.
+    let sites = app
+        .data(
+            r#"{ orientationSites(filter: { near: { commune: "14118", radiusKm: 15 } }, first: 1000) { totalCount nodes { communeCode } } }"#,
+            json!({}),
+        )
+        .await;
+    assert!(sites["orientationSites"]["totalCount"].as_u64().unwrap() > 0);
+
+    // A radius out of bounds, or a text too long, is refused by name.
+    let mut wrong = year.clone();
+    wrong["near"] = json!({ "commune": "14118", "radiusKm": 500 });
+    let (_, body) = app.post(query, json!({ "f": wrong })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "INVALID_INPUT");
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("filter.near.radiusKm"));
+    let mut long = year.clone();
+    long["text"] = json!("a".repeat(201));
+    let (_, body) = app.post(query, json!({ "f": long })).await;
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("filter.text"));
+}

@@ -210,6 +210,7 @@ impl CfaNode {
             site: Some(site.clone()),
             sites: SiteFilter::default(),
             include_cancelled: false,
+            text: None,
         };
         occurrences(&state.sources.events, &state.sources.sites, &filter)
     }

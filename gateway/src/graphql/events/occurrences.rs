@@ -5,13 +5,19 @@ use async_graphql::{Context, Enum, InputObject, Object, ID};
 use base64::Engine;
 use chrono::{Duration, Utc};
 
+use passerelle_schema::reference;
+
 use super::query::MAX_WINDOW_DAYS;
+
+/// The longest `text` of an event filter, in characters.
+const MAX_TEXT: usize = 200;
 use super::sites::OrientationSite;
 use crate::domain::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
 use crate::graphql::common::connection::connection_types;
 use crate::graphql::common::errors::ErrorCode;
 use crate::graphql::common::ids::GlobalId;
 use crate::graphql::common::inputs::{self, page_size};
+use crate::graphql::common::near::NearInput;
 use crate::graphql::common::scalars::DateTime;
 use crate::graphql::common::ApiState;
 
@@ -63,6 +69,11 @@ pub struct EventFilterInput {
     /// Cancelled occurrences too, with the status `CANCELLED` (false by
     /// default: cancelled events and occurrences are not listed).
     include_cancelled: Option<bool>,
+    /// At sites around a place: a commune or a position, with a radius.
+    near: Option<NearInput>,
+    /// Words to find in the occurrence's title, description or kind, or
+    /// its site's name (case and accents aside), at most 200 characters.
+    text: Option<String>,
 }
 
 impl EventFilterInput {
@@ -79,6 +90,16 @@ impl EventFilterInput {
                 format!("the window is at most {MAX_WINDOW_DAYS} days"),
             ));
         }
+        if self
+            .text
+            .as_ref()
+            .is_some_and(|t| t.chars().count() > MAX_TEXT)
+        {
+            return Err(inputs::invalid(
+                "filter.text",
+                format!("at most {MAX_TEXT} characters"),
+            ));
+        }
         Ok(EventFilter {
             from,
             to,
@@ -86,9 +107,14 @@ impl EventFilterInput {
             site: self.site,
             sites: SiteFilter {
                 departement: inputs::departement(ctx, "filter.departement", self.departement)?,
+                near: self.near.map(|n| n.parse("filter.near")).transpose()?,
                 ..SiteFilter::default()
             },
             include_cancelled: self.include_cancelled.unwrap_or(false),
+            text: self
+                .text
+                .map(|t| reference::fold_name(&t))
+                .filter(|t| !t.is_empty()),
         })
     }
 }

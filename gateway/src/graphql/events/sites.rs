@@ -7,6 +7,7 @@ use crate::domain::events::SiteFilter;
 use crate::graphql::common::connection::connection_types;
 use crate::graphql::common::ids::GlobalId;
 use crate::graphql::common::inputs::{self};
+use crate::graphql::common::near::NearInput;
 use crate::graphql::common::place::Location;
 
 /// Kinds of orientation site.
@@ -33,6 +34,8 @@ pub struct SiteFilterInput {
     commune: Option<String>,
     /// Of this kind.
     kind: Option<SiteKind>,
+    /// Around a place: a commune or a position, with a radius.
+    near: Option<NearInput>,
 }
 
 impl SiteFilterInput {
@@ -42,6 +45,7 @@ impl SiteFilterInput {
             commune: inputs::commune("filter.commune", self.commune)?,
             kind: self.kind.map(Into::into),
             uai: None,
+            near: self.near.map(|n| n.parse("filter.near")).transpose()?,
         })
     }
 }
