@@ -145,8 +145,12 @@ impl Application {
         ));
         tasks.push(tokio::spawn(deliverer.run(shutdown.clone())));
         let sources = Arc::new(sources);
-        // The occupations' search is ready before the first keystroke.
-        tokio::task::spawn_blocking(|| crate::domain::occupations::Occupations::shared().len());
+        // The occupations' search is ready before the first keystroke, and
+        // what building it used on the way is given back.
+        tokio::task::spawn_blocking(|| {
+            crate::domain::occupations::Occupations::shared().len();
+            crate::memory::give_back_freed_memory();
+        });
         let schema = build_schema(ApiState {
             cfas: Default::default(),
             alerting: Arc::new(crate::domain::alerts::Alerting {

@@ -101,9 +101,9 @@ static DEPARTEMENTS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
         .collect()
 });
 
-static ROME: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
-    rows(ROME_CSV)
-        .filter_map(|r| Some((r.first()?.clone(), r.get(1)?.clone())))
+static ROME: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
+    static_rows(ROME_CSV)
+        .filter_map(|r| Some((*r.first()?, *r.get(1)?)))
         .collect()
 });
 
@@ -121,9 +121,9 @@ static COMMON_ROME: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
 
 /// Each code's occupation (fiche métier), by code: ROME 4.0 lists finer
 /// codes (emplois) under 532 of them.
-static ROME_PARENTS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
-    rows(ROME_PARENTS_CSV)
-        .filter_map(|r| Some((r.first()?.clone(), r.get(1)?.clone())))
+static ROME_PARENTS: LazyLock<Vec<(&'static str, &'static str)>> = LazyLock::new(|| {
+    static_rows(ROME_PARENTS_CSV)
+        .filter_map(|r| Some((*r.first()?, *r.get(1)?)))
         .collect()
 });
 
@@ -131,31 +131,77 @@ static ROME_PARENTS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RomeAppellation {
     /// The ROME code it is listed under (`D1102`).
-    pub rome: String,
+    pub rome: &'static str,
     /// Its own code (`11573`).
-    pub code: String,
+    pub code: &'static str,
     /// The title, masculine and feminine (`Boulanger / Boulangère`).
-    pub label: String,
+    pub label: &'static str,
     /// The title shortened for a narrow screen, as the referential gives
     /// it (often the same).
-    pub short_label: String,
+    pub short_label: &'static str,
 }
 
 /// Ordered by ROME code, then label.
 static APPELLATIONS: LazyLock<Vec<RomeAppellation>> = LazyLock::new(|| {
-    let mut all: Vec<RomeAppellation> = rows(APPELLATIONS_CSV)
+    let mut all: Vec<RomeAppellation> = static_rows(APPELLATIONS_CSV)
         .filter_map(|r| {
             Some(RomeAppellation {
-                rome: r.first()?.clone(),
-                code: r.get(1)?.clone(),
-                label: r.get(2)?.clone(),
-                short_label: r.get(3).unwrap_or(r.get(2)?).clone(),
+                rome: r.first()?,
+                code: r.get(1)?,
+                label: r.get(2)?,
+                short_label: r.get(3).or(r.get(2))?,
             })
         })
         .collect();
-    all.sort_by(|a, b| (&a.rome, &a.label).cmp(&(&b.rome, &b.label)));
+    all.sort_by(|a, b| (a.rome, a.label).cmp(&(b.rome, b.label)));
     all
 });
+
+/// The rows of a CSV file compiled into the binary, past its header, each
+/// field a slice of the file: the reference's large files take no memory
+/// but their index. A quoted field is its text between the quotes; one
+/// holding a doubled quote is unescaped once, for the process's life.
+fn static_rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
+    text.lines().skip(1).filter(|l| !l.is_empty()).map(|line| {
+        let mut fields = Vec::new();
+        let mut rest = line;
+        loop {
+            let (field, after) = match rest.strip_prefix('"') {
+                Some(quoted) => {
+                    // The closing quote is the first one not doubled.
+                    let bytes = quoted.as_bytes();
+                    let mut end = 0;
+                    while end < bytes.len() {
+                        if bytes[end] == b'"' {
+                            if bytes.get(end + 1) == Some(&b'"') {
+                                end += 2;
+                                continue;
+                            }
+                            break;
+                        }
+                        end += 1;
+                    }
+                    let inner = &quoted[..end.min(quoted.len())];
+                    let field: &'static str = match inner.contains("\"\"") {
+                        true => Box::leak(inner.replace("\"\"", "\"").into_boxed_str()),
+                        false => inner,
+                    };
+                    (field, quoted.get(end + 1..).unwrap_or(""))
+                }
+                None => match rest.find(',') {
+                    Some(i) => (&rest[..i], &rest[i..]),
+                    None => (rest, ""),
+                },
+            };
+            fields.push(field);
+            match after.strip_prefix(',') {
+                Some(next) => rest = next,
+                None => break,
+            }
+        }
+        fields
+    })
+}
 
 static OPCOS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
     rows(OPCO_CSV)
@@ -314,15 +360,15 @@ pub fn departement_name(code: &str) -> Option<&'static str> {
 }
 
 /// Every ROME code of the referential, with its label, by code.
-pub fn rome_codes() -> &'static [(String, String)] {
+pub fn rome_codes() -> &'static [(&'static str, &'static str)] {
     &ROME
 }
 
 /// The label of a ROME code in the referential.
 pub fn rome_label(code: &str) -> Option<&'static str> {
-    ROME.binary_search_by(|(c, _)| c.as_str().cmp(code))
+    ROME.binary_search_by(|(c, _)| (*c).cmp(code))
         .ok()
-        .map(|i| ROME[i].1.as_str())
+        .map(|i| ROME[i].1)
 }
 
 /// The occupation (fiche métier) a ROME code belongs to: the code itself
@@ -330,9 +376,9 @@ pub fn rome_label(code: &str) -> Option<&'static str> {
 /// ROME 4.0 (`D1108` → `D1102`).
 pub fn rome_parent(code: &str) -> Option<&'static str> {
     ROME_PARENTS
-        .binary_search_by(|(c, _)| c.as_str().cmp(code))
+        .binary_search_by(|(c, _)| (*c).cmp(code))
         .ok()
-        .map(|i| ROME_PARENTS[i].1.as_str())
+        .map(|i| ROME_PARENTS[i].1)
 }
 
 /// Every job title of the referential, by ROME code, then label.
@@ -342,8 +388,8 @@ pub fn rome_appellations() -> &'static [RomeAppellation] {
 
 /// The job titles listed under a ROME code, by label.
 pub fn appellations_of(code: &str) -> &'static [RomeAppellation] {
-    let start = APPELLATIONS.partition_point(|a| a.rome.as_str() < code);
-    let end = APPELLATIONS.partition_point(|a| a.rome.as_str() <= code);
+    let start = APPELLATIONS.partition_point(|a| a.rome < code);
+    let end = APPELLATIONS.partition_point(|a| a.rome <= code);
     &APPELLATIONS[start..end]
 }
 
@@ -427,7 +473,12 @@ mod tests {
         assert!(rome_appellations().len() > 10_000);
         assert!(rome_appellations()
             .iter()
-            .all(|a| rome_label(&a.rome).is_some()));
+            .all(|a| rome_label(a.rome).is_some()));
+        assert_eq!(
+            rome_label("G1805"),
+            Some("Gérant / Gérante de café, bar-brasserie"),
+            "a quoted label is read whole, without its quotes"
+        );
         assert!(rome_codes().iter().all(|(c, _)| {
             let parent = rome_parent(c).unwrap();
             rome_parent(parent) == Some(parent)
@@ -453,6 +504,13 @@ mod tests {
         }
         let caen = commune("14118").unwrap().position.unwrap();
         assert!((caen.latitude - 49.18).abs() < 0.02 && (caen.longitude + 0.36).abs() < 0.02);
+    }
+
+    #[test]
+    fn static_rows_read_quotes_as_csv_does() {
+        let rows: Vec<Vec<&str>> =
+            static_rows("h1,h2,h3\na,\"b \"\"c\"\", d\",e\n\"\",f,\n").collect();
+        assert_eq!(rows, [vec!["a", "b \"c\", d", "e"], vec!["", "f", ""]]);
     }
 
     #[test]

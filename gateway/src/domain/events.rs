@@ -78,10 +78,15 @@ pub struct EventFilter {
 impl EventFilter {
     /// Whether an occurrence of `event` described by `details` (the event,
     /// or the occurrence's own override) at `site` has the filter's words.
-    fn has_text(&self, details: &Event, site: Option<&OrientationSite>) -> bool {
+    fn has_text<'e>(
+        &self,
+        details: impl FnOnce() -> &'e Event,
+        site: Option<&OrientationSite>,
+    ) -> bool {
         let Some(text) = self.text.as_deref() else {
             return true;
         };
+        let details = details();
         let hay = |s: &str| fold_name(s).contains(text);
         hay(&details.title)
             || details.description.as_deref().is_some_and(hay)
@@ -191,7 +196,7 @@ fn occurrences_of(
             if !filter.include_cancelled && occurrence.status == EventStatus::Cancelled {
                 continue;
             }
-            if !filter.has_text(e.details(&occurrence), site.as_deref()) {
+            if !filter.has_text(|| e.details(&occurrence), site.as_deref()) {
                 continue;
             }
             out.push(EventOccurrence {

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod campaign;
 pub mod cfas;
 pub mod events;
+pub mod facets;
 pub mod formations;
 pub mod markup;
 pub mod mobility;

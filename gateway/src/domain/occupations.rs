@@ -158,7 +158,7 @@ impl Occupations {
         let codes = reference::rome_codes();
         let rank: std::collections::HashMap<&str, u16> = (0u16..)
             .zip(codes)
-            .map(|(i, (code, _))| (code.as_str(), i))
+            .map(|(i, (code, _))| (*code, i))
             .collect();
         // Each label found counts for its occupation (fiche métier), the
         // code offers and programmes are filed under.
@@ -168,10 +168,10 @@ impl Occupations {
         };
         let mut labels: Vec<(Entry, String)> = Vec::new();
         for (i, a) in (0u32..).zip(reference::rome_appellations()) {
-            let Some(rome) = occupation(&a.rome) else {
+            let Some(rome) = occupation(a.rome) else {
                 continue;
             };
-            labels.push((entry(rome, Some(i), &a.label), fold_name(&a.label)));
+            labels.push((entry(rome, Some(i), a.label), fold_name(a.label)));
         }
         // A code's label is the title of one of its job titles, as a rule:
         // it is searched on its own only where none is.
@@ -308,7 +308,7 @@ impl Occupations {
                 let (m, _, e) = best[*r as usize];
                 let entry = &self.entries[e as usize];
                 Hit {
-                    rome: codes[*r as usize].0.as_str(),
+                    rome: codes[*r as usize].0,
                     label: entry.label,
                     appellation: entry
                         .appellation

@@ -92,24 +92,24 @@ pub struct Appellation(&'static RomeAppellation);
 impl Appellation {
     /// Its code in the referential (`11573`).
     async fn code(&self) -> &str {
-        &self.0.code
+        self.0.code
     }
 
     /// The job title, in its masculine and feminine forms where they differ
     /// (`Boulanger / Boulangère`).
     async fn label(&self) -> &str {
-        &self.0.label
+        self.0.label
     }
 
     /// The title shortened for a narrow screen, as the referential gives
     /// it (often the same as `label`).
     async fn short_label(&self) -> &str {
-        &self.0.short_label
+        self.0.short_label
     }
 
     /// The code it is listed under.
     async fn rome(&self) -> Rome<'static> {
-        Rome(&self.0.rome)
+        Rome(self.0.rome)
     }
 }
 

@@ -629,6 +629,65 @@ async fn the_map_counts_what_the_api_counts_and_follows_its_filters() {
     );
 }
 
+#[tokio::test]
+async fn the_map_finds_an_occupation_by_the_words_of_a_job() {
+    let Some(b) = browser(DESKTOP).await else {
+        return;
+    };
+    let app = spawn_app(SMALL).await;
+    b.open(&app, "/offres", "offres").await;
+    // "boulan", as typed on the way to "boulanger": the bakers are offered
+    // first, and chosen with the keyboard.
+    let field = b.client.find(Locator::Css("#filter-rome")).await.unwrap();
+    field.send_keys("boulan").await.unwrap();
+    let first = b
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#filter-rome-options [role=option]"))
+        .await
+        .expect("the occupations are listed as one types");
+    assert_eq!(
+        first.attr("data-rome").await.unwrap().as_deref(),
+        Some("D1102")
+    );
+    assert_eq!(
+        field.attr("aria-expanded").await.unwrap().as_deref(),
+        Some("true")
+    );
+    field.send_keys("\u{e015}").await.unwrap(); // Arrow down.
+    assert_eq!(
+        field
+            .attr("aria-activedescendant")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("filter-rome-option-0")
+    );
+    field.send_keys("\u{e007}").await.unwrap(); // Enter.
+                                                // The map counts the bakers' offers, as the API does.
+    let bakers = app
+        .data(
+            MAP,
+            json!({ "f": { "rome": ["D1102"] }, "t": { "rome": ["D1102"] } }),
+        )
+        .await;
+    let calvados = count_of(&bakers["region"]["offers"]["byDepartement"], "14", "count");
+    wait_for_value(&b, "path[data-departement=\"14\"]", &calvados).await;
+    let url = b.client.current_url().await.unwrap();
+    assert!(url.as_str().contains("rome=D1102"), "{url}");
+    assert!(field
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+        .contains("(D1102)"));
+    assert_eq!(
+        field.attr("aria-expanded").await.unwrap().as_deref(),
+        Some("false")
+    );
+}
+
 async fn wait_for_value(b: &Browser, css: &str, value: &str) {
     let mut shown = Vec::new();
     for _ in 0..100 {

@@ -19,6 +19,7 @@ mod corpus;
 mod distance;
 mod errors;
 mod events;
+mod facets;
 mod federation;
 mod formations;
 mod graphiql;

@@ -2,7 +2,7 @@
 // The URL holds the whole view (`?mesure=places&niveau=communes&dep=14`), so it
 // can be bookmarked and shared.
 
-import { useEffect, useLayoutEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { useQuery } from "../api";
 import { integer } from "../format";
 import { setParams } from "../router";
@@ -11,6 +11,7 @@ import { Failure, Loading, PartnerNotices } from "../components/status";
 import { loadGeometry, type MapGeometry } from "./offers/geometry";
 import { MapView } from "./offers/MapView";
 import { Selection } from "./offers/Selection";
+import { OccupationField } from "./offers/OccupationField";
 import type { PageProps } from "../app";
 
 const FIGURES = /* GraphQL */ `
@@ -136,7 +137,7 @@ export default function Offers({ route }: PageProps) {
         }
       : null;
   const [selectionSettled, setSelectionSettled] = useState(false);
-  // A ROME code being typed will change the figures: the page is not ready meanwhile.
+  // An occupation being typed will change the figures: the page is not ready meanwhile.
   const [romePending, setRomePending] = useState(false);
   const settled =
     !romePending &&
@@ -291,21 +292,6 @@ function MapFilters(props: {
   onChange: (changes: Record<string, string | null>) => void;
   onPending: (pending: boolean) => void;
 }) {
-  const [rome, setRome] = useState(props.filters.rome ?? "");
-  const romeValue = rome.trim().toUpperCase();
-  const romeValid = romeValue === "" || ROME.test(romeValue);
-  // Back and forward bring their own code.
-  useEffect(() => setRome(props.filters.rome ?? ""), [props.filters.rome]);
-  const pending = romeValid && romeValue !== (props.filters.rome ?? "");
-  useLayoutEffect(() => props.onPending(pending), [pending]);
-
-  // A valid code is applied after a pause in typing; an invalid one waits to be corrected.
-  useEffect(() => {
-    if (!pending) return;
-    const t = setTimeout(() => props.onChange({ rome: romeValue || null }), 300);
-    return () => clearTimeout(t);
-  }, [romeValue, pending]);
-
   const select = (name: string) => (e: Event) => props.onChange({ [name]: (e.target as HTMLSelectElement).value || null });
   return (
     <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filtres de la carte">
@@ -326,25 +312,11 @@ function MapFilters(props: {
           <option value="communes">Communes</option>
         </select>
       </p>
-      <p class="field">
-        <label for="filter-rome">Code ROME</label>
-        <input
-          id="filter-rome"
-          type="text"
-          inputMode="text"
-          autocomplete="off"
-          spellcheck={false}
-          placeholder="D1102"
-          maxLength={5}
-          value={rome}
-          aria-invalid={!romeValid}
-          aria-describedby="filter-rome-help"
-          onInput={(e) => setRome((e.target as HTMLInputElement).value)}
-        />
-        <span id="filter-rome-help" class={romeValid ? "hint" : "field-error"}>
-          {romeValid ? "Une lettre et quatre chiffres." : "Code ROME invalide : une lettre et quatre chiffres (D1102)."}
-        </span>
-      </p>
+      <OccupationField
+        value={props.filters.rome}
+        onChange={(code) => props.onChange({ rome: code })}
+        onPending={props.onPending}
+      />
       <p class="field">
         <label for="filter-level">Niveau de diplôme</label>
         <select id="filter-level" value={props.filters.level ? String(props.filters.level) : ""} onChange={select("diplome")}>

@@ -3,6 +3,9 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, ID};
+
+use crate::domain::facets;
+use crate::graphql::common::facets::{facet_first, listed, Facet};
 use passerelle_schema::{reference, Near, Offer};
 
 use super::node::OfferNode;
@@ -209,6 +212,50 @@ impl OfferConnection {
     /// Where the page stands.
     async fn page_info(&self) -> PageInfo {
         PageInfo::at(self.len(), self.start, self.end, |k| self.cursor_at(k))
+    }
+
+    /// Counts to refine the search by, over every offer `totalCount`
+    /// counts (not the page alone).
+    async fn facets(&self) -> OfferFacets {
+        let listed = (0..self.len()).map(|k| self.offers.summary(self.position(k)));
+        OfferFacets(facets::OfferFacets::of(listed))
+    }
+}
+
+/// Counts to refine a search of offers by, the most frequent first: each
+/// offer once per value it has.
+pub struct OfferFacets(facets::OfferFacets);
+
+#[Object]
+impl OfferFacets {
+    /// By diploma level (the filter's `level`).
+    async fn levels(&self) -> Vec<Facet> {
+        listed(self.0.levels(), None)
+    }
+
+    /// By the département of the workplace (the filter's `departement`).
+    async fn departements(&self) -> Vec<Facet> {
+        listed(self.0.departements(), None)
+    }
+
+    /// By occupation, the ROME's fiche métier (the filter's `rome`).
+    async fn occupations(
+        &self,
+        #[graphql(desc = "The most frequent this many, 1 to 200; all when not given.")]
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<Facet>> {
+        Ok(listed(self.0.occupations(), facet_first(first)?))
+    }
+
+    /// By exchange (the filter's `source`): an offer two exchanges publish
+    /// counts for both.
+    async fn sources(&self) -> Vec<Facet> {
+        listed(self.0.sources(), None)
+    }
+
+    /// By kind of employer (the filter's `publicSector`).
+    async fn public_sector(&self) -> Vec<Facet> {
+        listed(self.0.public_sector(), None)
     }
 }
 

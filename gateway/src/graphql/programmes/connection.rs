@@ -7,8 +7,10 @@ use base64::Engine;
 use passerelle_schema::{Formation, Near};
 
 use super::node::FormationNode;
+use crate::domain::facets;
 use crate::domain::formations::distance_km;
 use crate::graphql::common::errors::ErrorCode;
+use crate::graphql::common::facets::{facet_first, listed, Facet};
 use crate::graphql::common::near::{by_distance, distance_cursor};
 use crate::graphql::common::page_info::PageInfo;
 
@@ -119,6 +121,37 @@ impl FormationConnection {
     }
 }
 
+/// Counts to refine a search of programmes by, the most frequent first.
+pub struct FormationFacets(facets::FormationFacets);
+
+#[Object]
+impl FormationFacets {
+    /// By diploma level (the filter's `level`).
+    async fn levels(&self) -> Vec<Facet> {
+        listed(self.0.levels(), None)
+    }
+
+    /// By the départements where they are taught (the filter's
+    /// `departement`): a programme taught in two counts in each.
+    async fn departements(&self) -> Vec<Facet> {
+        listed(self.0.departements(), None)
+    }
+
+    /// By occupation, the ROME's fiche métier (the filter's `rome`).
+    async fn occupations(
+        &self,
+        #[graphql(desc = "The most frequent this many, 1 to 200; all when not given.")]
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<Facet>> {
+        Ok(listed(self.0.occupations(), facet_first(first)?))
+    }
+
+    /// How many have free places (the filter's `hasVacancies`).
+    async fn with_vacancies(&self) -> usize {
+        self.0.with_vacancies
+    }
+}
+
 /// A page of programmes.
 #[Object]
 impl FormationConnection {
@@ -133,6 +166,14 @@ impl FormationConnection {
             capacity: self.items.iter().map(|f| u64::from(f.capacity)).sum(),
             vacancies: self.items.iter().map(|f| u64::from(f.vacancies)).sum(),
         }
+    }
+
+    /// Counts to refine the search by, over every programme `totalCount`
+    /// counts (not the page alone).
+    async fn facets(&self) -> FormationFacets {
+        FormationFacets(facets::FormationFacets::of(
+            (0..self.len()).map(|k| &**self.item(k)),
+        ))
     }
 
     /// The programmes of the page.
