@@ -67,6 +67,18 @@ OFFERS_TEXT = (
 )
 OFFER_WORDS = ["boulanger", "coiffure", "mécanique", "pâtisserie", "vente", "cuisine", "maçonnerie", "comptabilité"]
 
+# The occupation chosen, around a place, with two facets to refine by.
+OFFERS_FACETS = (
+    "query($r: [String!], $c: String!) { offers(first: 20, filter: { rome: $r, near: { commune: $c, radiusKm: 30 } }) "
+    "{ totalCount facets { levels { value label count } sources { value label count } } "
+    "nodes { id title employer { name } location { communeName } } } }"
+)
+FACET_SEARCHES = [
+    {"r": [rome], "c": commune}
+    for rome in ["D1102", "D1202", "I1604", "G1602", "F1703", "D1104"]
+    for commune in ["14118", "76540", "50129", "27229", "61001"]
+]
+
 
 def bodies(query, name, values):
     return [json.dumps({"query": query, "variables": {name: v}}) for v in values]
@@ -120,6 +132,9 @@ def main():
             "floor: { __typename }": [g.body("{ __typename }")],
             f"occupations autocomplete ({len(typed)} keystrokes)": bodies(OCCUPATIONS, "s", typed),
             "offers by words today (text filter, Calvados, 20 per page)": bodies(OFFERS_TEXT, "t", OFFER_WORDS),
+            "offers of an occupation around a place, two facets": [
+                json.dumps({"query": OFFERS_FACETS, "variables": v}) for v in FACET_SEARCHES
+            ],
         }
         for scenario in scenarios.values():
             # One pass first, so that what is built once per snapshot is.
