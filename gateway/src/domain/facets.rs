@@ -55,15 +55,15 @@ impl<K: std::hash::Hash + Eq + Copy + Ord> Counts<K> {
     }
 }
 
-/// What every facet of a list counts alike.
+/// What the facets of offers and of programmes count alike.
 #[derive(Debug, Default)]
-struct Common {
+pub struct SharedFacets {
     levels: Counts<u8>,
     departements: Counts<&'static str>,
     occupations: Counts<&'static str>,
 }
 
-impl Common {
+impl SharedFacets {
     /// Counts a record once per value: its level, the départements of
     /// `communes` and the occupations (fiches métier) of `rome_codes`.
     fn add<'a>(
@@ -94,17 +94,20 @@ impl Common {
         }
     }
 
-    fn levels(&self) -> Vec<Facet> {
+    /// By diploma level.
+    pub fn levels(&self) -> Vec<Facet> {
         self.levels.facets(|l| l.to_string(), level_label)
     }
 
-    fn departements(&self) -> Vec<Facet> {
+    /// By département: of an offer's workplace, of a programme's places.
+    pub fn departements(&self) -> Vec<Facet> {
         self.departements.facets(str::to_owned, |d| {
             reference::departement_name(d).map(str::to_owned)
         })
     }
 
-    fn occupations(&self) -> Vec<Facet> {
+    /// By occupation (the ROME's fiche métier).
+    pub fn occupations(&self) -> Vec<Facet> {
         self.occupations.facets(str::to_owned, |r| {
             reference::rome_label(r).map(str::to_owned)
         })
@@ -137,7 +140,8 @@ fn level_label(level: u8) -> Option<String> {
 /// The facets of a search of offers.
 #[derive(Debug, Default)]
 pub struct OfferFacets {
-    common: Common,
+    /// By level, département and occupation.
+    pub shared: SharedFacets,
     sources: Counts<Partner>,
     public: Counts<bool>,
 }
@@ -148,7 +152,7 @@ impl OfferFacets {
         let mut facets = Self::default();
         for o in offers {
             facets
-                .common
+                .shared
                 .add(o.level, std::iter::once(o.commune), o.rome_codes);
             let mut partners: Vec<Partner> = o.sources.partners().collect();
             partners.sort_unstable();
@@ -159,21 +163,6 @@ impl OfferFacets {
             facets.public.add(o.public);
         }
         facets
-    }
-
-    /// By diploma level.
-    pub fn levels(&self) -> Vec<Facet> {
-        self.common.levels()
-    }
-
-    /// By the département of the workplace.
-    pub fn departements(&self) -> Vec<Facet> {
-        self.common.departements()
-    }
-
-    /// By occupation (the ROME's fiche métier).
-    pub fn occupations(&self) -> Vec<Facet> {
-        self.common.occupations()
     }
 
     /// By exchange: an offer two exchanges publish counts for both.
@@ -201,7 +190,8 @@ impl OfferFacets {
 /// The facets of a search of programmes.
 #[derive(Debug, Default)]
 pub struct FormationFacets {
-    common: Common,
+    /// By level, département and occupation.
+    pub shared: SharedFacets,
     /// Programmes with free places.
     pub with_vacancies: usize,
 }
@@ -212,27 +202,12 @@ impl FormationFacets {
     pub fn of<'a>(programmes: impl Iterator<Item = &'a Formation>) -> Self {
         let mut facets = Self::default();
         for f in programmes {
-            facets.common.add(f.level, f.communes(), &f.rome_codes);
+            facets.shared.add(f.level, f.communes(), &f.rome_codes);
             if f.vacancies > 0 {
                 facets.with_vacancies += 1;
             }
         }
         facets
-    }
-
-    /// By diploma level.
-    pub fn levels(&self) -> Vec<Facet> {
-        self.common.levels()
-    }
-
-    /// By the départements where they are taught.
-    pub fn departements(&self) -> Vec<Facet> {
-        self.common.departements()
-    }
-
-    /// By occupation (the ROME's fiche métier).
-    pub fn occupations(&self) -> Vec<Facet> {
-        self.common.occupations()
     }
 }
 
@@ -255,7 +230,7 @@ mod tests {
 
     #[test]
     fn occupations_count_as_their_fiche_and_departements_once() {
-        let mut common = Common::default();
+        let mut common = SharedFacets::default();
         let caen = InseeCommune::parse("14118").unwrap();
         let bayeux = InseeCommune::parse("14047").unwrap();
         let rouen = InseeCommune::parse("76540").unwrap();

@@ -1,6 +1,6 @@
 //! Facets in the API: counts beside a search's results, to refine it by.
 
-use async_graphql::SimpleObject;
+use async_graphql::{Object, SimpleObject};
 
 use crate::domain::facets;
 
@@ -48,4 +48,32 @@ pub fn facet_first(first: Option<i32>) -> async_graphql::Result<Option<usize>> {
                 })
         })
         .transpose()
+}
+
+/// The facets offers and programmes share: by level, département and
+/// occupation; a part of each one's facets.
+pub struct SharedFacetFields(pub facets::SharedFacets);
+
+#[Object]
+impl SharedFacetFields {
+    /// By diploma level (the filter's `level`).
+    async fn levels(&self) -> Vec<Facet> {
+        listed(self.0.levels(), None)
+    }
+
+    /// By département (the filter's `departement`): an offer's workplace's;
+    /// each of a programme's places' (a programme taught in two counts in
+    /// each).
+    async fn departements(&self) -> Vec<Facet> {
+        listed(self.0.departements(), None)
+    }
+
+    /// By occupation, the ROME's fiche métier (the filter's `rome`).
+    async fn occupations(
+        &self,
+        #[graphql(desc = "The most frequent this many, 1 to 200; all when not given.")]
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<Facet>> {
+        Ok(listed(self.0.occupations(), facet_first(first)?))
+    }
 }

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Enum, InputObject, Object, ID};
+use async_graphql::{Context, Enum, InputObject, MergedObject, Object, ID};
 
 use crate::domain::facets;
-use crate::graphql::common::facets::{facet_first, listed, Facet};
+use crate::graphql::common::facets::{listed, Facet, SharedFacetFields};
 use passerelle_schema::{reference, Near, Offer};
 
 use super::node::OfferNode;
@@ -218,35 +218,27 @@ impl OfferConnection {
     /// counts (not the page alone).
     async fn facets(&self) -> OfferFacets {
         let listed = (0..self.len()).map(|k| self.offers.summary(self.position(k)));
-        OfferFacets(facets::OfferFacets::of(listed))
+        OfferFacets::of(facets::OfferFacets::of(listed))
     }
 }
 
 /// Counts to refine a search of offers by, the most frequent first: each
 /// offer once per value it has.
-pub struct OfferFacets(facets::OfferFacets);
+#[derive(MergedObject)]
+pub struct OfferFacets(SharedFacetFields, OfferOnlyFacets);
+
+impl OfferFacets {
+    fn of(mut all: facets::OfferFacets) -> Self {
+        let shared = std::mem::take(&mut all.shared);
+        Self(SharedFacetFields(shared), OfferOnlyFacets(all))
+    }
+}
+
+/// The facets of offers that programmes do not have.
+pub struct OfferOnlyFacets(facets::OfferFacets);
 
 #[Object]
-impl OfferFacets {
-    /// By diploma level (the filter's `level`).
-    async fn levels(&self) -> Vec<Facet> {
-        listed(self.0.levels(), None)
-    }
-
-    /// By the département of the workplace (the filter's `departement`).
-    async fn departements(&self) -> Vec<Facet> {
-        listed(self.0.departements(), None)
-    }
-
-    /// By occupation, the ROME's fiche métier (the filter's `rome`).
-    async fn occupations(
-        &self,
-        #[graphql(desc = "The most frequent this many, 1 to 200; all when not given.")]
-        first: Option<i32>,
-    ) -> async_graphql::Result<Vec<Facet>> {
-        Ok(listed(self.0.occupations(), facet_first(first)?))
-    }
-
+impl OfferOnlyFacets {
     /// By exchange (the filter's `source`): an offer two exchanges publish
     /// counts for both.
     async fn sources(&self) -> Vec<Facet> {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Object, SimpleObject};
+use async_graphql::{MergedObject, Object, SimpleObject};
 use base64::Engine;
 use passerelle_schema::{Formation, Near};
 
@@ -10,7 +10,7 @@ use super::node::FormationNode;
 use crate::domain::facets;
 use crate::domain::formations::distance_km;
 use crate::graphql::common::errors::ErrorCode;
-use crate::graphql::common::facets::{facet_first, listed, Facet};
+use crate::graphql::common::facets::SharedFacetFields;
 use crate::graphql::common::near::{by_distance, distance_cursor};
 use crate::graphql::common::page_info::PageInfo;
 
@@ -122,33 +122,17 @@ impl FormationConnection {
 }
 
 /// Counts to refine a search of programmes by, the most frequent first.
-pub struct FormationFacets(facets::FormationFacets);
+#[derive(MergedObject)]
+pub struct FormationFacets(SharedFacetFields, FreePlaces);
+
+/// How many programmes of a search have free places.
+pub struct FreePlaces(usize);
 
 #[Object]
-impl FormationFacets {
-    /// By diploma level (the filter's `level`).
-    async fn levels(&self) -> Vec<Facet> {
-        listed(self.0.levels(), None)
-    }
-
-    /// By the départements where they are taught (the filter's
-    /// `departement`): a programme taught in two counts in each.
-    async fn departements(&self) -> Vec<Facet> {
-        listed(self.0.departements(), None)
-    }
-
-    /// By occupation, the ROME's fiche métier (the filter's `rome`).
-    async fn occupations(
-        &self,
-        #[graphql(desc = "The most frequent this many, 1 to 200; all when not given.")]
-        first: Option<i32>,
-    ) -> async_graphql::Result<Vec<Facet>> {
-        Ok(listed(self.0.occupations(), facet_first(first)?))
-    }
-
+impl FreePlaces {
     /// How many have free places (the filter's `hasVacancies`).
     async fn with_vacancies(&self) -> usize {
-        self.0.with_vacancies
+        self.0
     }
 }
 
@@ -171,9 +155,11 @@ impl FormationConnection {
     /// Counts to refine the search by, over every programme `totalCount`
     /// counts (not the page alone).
     async fn facets(&self) -> FormationFacets {
-        FormationFacets(facets::FormationFacets::of(
-            (0..self.len()).map(|k| &**self.item(k)),
-        ))
+        let all = facets::FormationFacets::of((0..self.len()).map(|k| &**self.item(k)));
+        FormationFacets(
+            SharedFacetFields(all.shared),
+            FreePlaces(all.with_vacancies),
+        )
     }
 
     /// The programmes of the page.
