@@ -3,10 +3,12 @@
 //! (exactly, as the start of a word, or with one typo on longer words) and
 //! ranked, one hit per occupation.
 //!
-//! The words of every label are kept in a finite-state set (`fst`), whose
-//! search by automaton reads only the words a typed one can reach: a
-//! prefix walks one branch, a prefix Levenshtein automaton
-//! (`levenshtein_automata`, tantivy's) the branches within one edit.
+//! The words of every label are kept in order: the words a typed one
+//! starts are a run of them, found by two binary searches. For typos, the
+//! same words are a finite-state set (`fst`), walked by a prefix
+//! Levenshtein automaton (`levenshtein_automata`, tantivy's) along the
+//! branches within one edit of what was typed, and only when exact words
+//! and starts of words leave room in the answer.
 
 use std::sync::LazyLock;
 
