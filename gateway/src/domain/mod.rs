@@ -13,3 +13,4 @@ pub mod markup;
 pub mod mobility;
 pub mod occupations;
 pub mod offers;
+pub mod words;
