@@ -381,6 +381,15 @@ pub fn rome_parent(code: &str) -> Option<&'static str> {
         .map(|i| ROME_PARENTS[i].1)
 }
 
+/// The finer codes of ROME 4.0 filed under an occupation (fiche métier),
+/// the occupation itself aside.
+pub fn rome_finer(code: &str) -> impl Iterator<Item = &'static str> + '_ {
+    ROME_PARENTS
+        .iter()
+        .filter(move |(c, parent)| *parent == code && *c != code)
+        .map(|(c, _)| *c)
+}
+
 /// Every job title of the referential, by ROME code, then label.
 pub fn rome_appellations() -> &'static [RomeAppellation] {
     &APPELLATIONS

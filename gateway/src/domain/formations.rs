@@ -7,7 +7,8 @@ use passerelle_schema::{
     Departement, DiplomaLevel, Formation, InseeCommune, Near, Rncp, RomeCode, Uai,
 };
 
-use crate::partners::sync::SyncedFeed;
+use crate::domain::words::{Said, Words, WordsIndex, WordsStatistics};
+use crate::partners::sync::{Snapshot, SyncedFeed};
 
 /// A training catalogue.
 pub type FormationFeed = SyncedFeed<Formation>;
@@ -31,11 +32,24 @@ pub struct FormationFilter {
     pub cfa: Option<Uai>,
     /// With free places (`true`) or full (`false`).
     pub has_vacancies: Option<bool>,
+    /// With these words (see [`crate::domain::words`]) in the title,
+    /// objective, CFA, occupation or places; folded.
+    pub text: Option<String>,
 }
 
 impl FormationFilter {
+    /// The words to find, read.
+    pub fn words(&self) -> Option<Arc<Words>> {
+        Words::cached(self.text.as_deref()?)
+    }
+
     /// Whether a programme matches.
     pub fn matches(&self, f: &Formation) -> bool {
+        self.matches_beside_words(f) && self.words().is_none_or(|w| w.matches(&said(f)))
+    }
+
+    /// Whether a programme matches, its words aside.
+    fn matches_beside_words(&self, f: &Formation) -> bool {
         (self.rome.is_empty() || f.rome_codes.iter().any(|r| self.rome.contains(r)))
             && self
                 .rncp
@@ -109,25 +123,80 @@ fn places_by<K: Ord>(f: &Formation, key: impl Fn(&InseeCommune) -> K) -> BTreeMa
     out
 }
 
-/// Lists programmes from the synced catalogues, in identifier order.
-pub fn search(catalogues: &[Arc<FormationFeed>], filter: &FormationFilter) -> Vec<Arc<Formation>> {
-    let mut out: Vec<Arc<Formation>> = Vec::new();
-    for feed in catalogues {
-        let snapshot = feed.snapshot();
-        out.extend(
-            snapshot
-                .records
-                .iter()
-                .filter(|f| filter.matches(f))
-                .cloned(),
-        );
+/// The programmes of a search, in identifier order.
+pub struct Programmes {
+    /// The programmes.
+    pub items: Vec<Arc<Formation>>,
+    /// For a search by words: each programme's score, by position (the
+    /// higher, the more relevant).
+    pub scores: Option<Arc<[f32]>>,
+}
+
+/// Lists programmes from the synced catalogues, in identifier order; a
+/// search by words reads the records its words find, from each
+/// catalogue's words index.
+pub fn search(catalogues: &[Arc<FormationFeed>], filter: &FormationFilter) -> Programmes {
+    let snapshots: Vec<_> = catalogues.iter().map(|feed| feed.snapshot()).collect();
+    let mut out: Vec<(Arc<Formation>, f32)> = Vec::new();
+    let words = filter.words();
+    match &words {
+        None => {
+            for s in &snapshots {
+                out.extend(
+                    s.records
+                        .iter()
+                        .filter(|f| filter.matches_beside_words(f))
+                        .map(|f| (f.clone(), 0.0)),
+                );
+            }
+        }
+        Some(words) => {
+            let indexes: Vec<Arc<WordsIndex>> = snapshots.iter().map(|s| words_index(s)).collect();
+            let statistics = WordsStatistics(indexes.iter().map(|i| &**i).collect());
+            for (s, index) in snapshots.iter().zip(&indexes) {
+                out.extend(
+                    index
+                        .search(words, &statistics)
+                        .into_iter()
+                        .map(|(at, score)| (&s.records[at as usize], score))
+                        .filter(|(f, _)| filter.matches_beside_words(f))
+                        .map(|(f, score)| (f.clone(), score)),
+                );
+            }
+        }
     }
-    out.sort_by(|a, b| {
+    out.sort_by(|(a, _), (b, _)| {
         a.partner_id
             .cmp(&b.partner_id)
             .then_with(|| a.partner.cmp(&b.partner))
     });
-    out
+    let scores = words.map(|_| out.iter().map(|(_, score)| *score).collect());
+    Programmes {
+        items: out.into_iter().map(|(f, _)| f).collect(),
+        scores,
+    }
+}
+
+/// What a programme says, for a words search.
+fn said(f: &Formation) -> Said<'_> {
+    Said {
+        title: &f.title,
+        occupations: Said::labels_of(&f.rome_codes),
+        body: [f.objective.as_deref(), f.cfa.name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect(),
+        places: Said::places_of(f.communes()),
+        communes: f.communes().map(|c| c.as_str()).collect(),
+        rome: f.rome_codes.iter().collect(),
+        level: f.level,
+    }
+}
+
+/// The words index of a catalogue's snapshot, built at its first search
+/// and kept with it.
+fn words_index(snapshot: &Snapshot<Formation>) -> Arc<WordsIndex> {
+    snapshot.derived(|s| WordsIndex::of(&s.records, |f, add| add(&said(f))))
 }
 
 #[cfg(test)]

@@ -182,7 +182,7 @@ impl RegionOverview {
         };
         let mut by_departement = BTreeMap::new();
         let mut by_commune = BTreeMap::new();
-        for f in search_formations(&state.sources.formations, &filter) {
+        for f in search_formations(&state.sources.formations, &filter).items {
             let Some((capacity, vacancies)) = places_in_normandy(&f) else {
                 continue;
             };

@@ -35,6 +35,7 @@ mod requests;
 mod resilience;
 mod schema;
 mod scopes;
+mod search;
 mod store_faults;
 mod subscriptions;
 mod supergraph;

@@ -3,7 +3,8 @@
 use passerelle_connectors::source::{Employers, OfferQuery};
 use passerelle_schema::{Departement, DiplomaLevel, InseeCommune, Near, Offer, Partner, RomeCode};
 
-use crate::partners::packed::{OfferSummary, PackedOffer};
+use crate::domain::words::{Said, Words};
+use crate::partners::packed::OfferSummary;
 
 /// What a search asks for; every part must hold. Saved alerts keep it as
 /// JSON.
@@ -22,8 +23,8 @@ pub struct OfferFilter {
     pub level: Option<DiplomaLevel>,
     /// Published on this exchange.
     pub source: Option<Partner>,
-    /// With these words in the title, description, employer or occupation,
-    /// folded (lower case, no accents).
+    /// With these words (see [`crate::domain::words`]) in the title,
+    /// description, employer, occupation or place; as typed.
     pub text: Option<String>,
     /// Offers of public employers (`true`) or private ones (`false`).
     pub public_sector: Option<bool>,
@@ -40,8 +41,15 @@ impl OfferFilter {
 
     /// What a live exchange may filter itself.
     pub(super) fn query(&self) -> OfferQuery {
+        // An exchange files offers under ROME 4.0's finer codes too.
+        let finer = self.rome.iter().flat_map(|r| {
+            passerelle_schema::reference::rome_finer(r.as_str())
+                .filter_map(|c| RomeCode::parse(c).ok())
+        });
+        let mut rome = self.rome.clone();
+        rome.extend(finer);
         OfferQuery {
-            rome: self.rome.clone(),
+            rome,
             departement: self.departement(),
             level: self.level,
         }
@@ -85,20 +93,19 @@ impl OfferFilter {
             && self.public_sector.is_none()
     }
 
-    /// Whether a merged offer matches.
-    pub fn matches(&self, o: &Offer) -> bool {
-        self.matches_summary(&OfferSummary::of(o))
-            && self.text.as_deref().is_none_or(|t| o.matches_text(t))
+    /// The words to find, read.
+    pub fn words(&self) -> Option<std::sync::Arc<Words>> {
+        Words::cached(self.text.as_deref()?)
     }
 
-    /// Whether a synced feed's record matches alone (it has no copy on a
-    /// live exchange). Only a search by text unpacks it.
-    pub(super) fn matches_packed(&self, o: &PackedOffer) -> bool {
-        self.matches_summary(&o.summary())
-            && self
-                .text
-                .as_deref()
-                .is_none_or(|t| o.unpack().matches_text(t))
+    /// Whether a merged offer matches.
+    pub fn matches(&self, o: &Offer) -> bool {
+        self.matches_summary(&OfferSummary::of(o)) && self.matches_words(o)
+    }
+
+    /// Whether an offer says the filter's words.
+    fn matches_words(&self, o: &Offer) -> bool {
+        self.words().is_none_or(|w| w.matches(&said(o)))
     }
 
     /// Whether a merged offer whose commune lies at `position` matches:
@@ -108,21 +115,50 @@ impl OfferFilter {
         let s = OfferSummary::of(o);
         self.place_matches_at(&s, || position)
             && self.matches_beside_place(&s)
-            && self.text.as_deref().is_none_or(|t| o.matches_text(t))
+            && self.matches_words(o)
     }
 
-    /// Whether an offer matches, its text aside.
-    fn matches_summary(&self, o: &OfferSummary) -> bool {
+    /// Whether an offer matches, its words aside.
+    pub(super) fn matches_summary(&self, o: &OfferSummary) -> bool {
         self.place_matches(o) && self.matches_beside_place(o)
     }
 
-    /// Whether an offer matches, its place and text aside.
+    /// Whether an offer matches, its place and words aside. An offer filed
+    /// under a finer code of ROME 4.0 is of its occupation (`D1108` of
+    /// `D1102`).
     fn matches_beside_place(&self, o: &OfferSummary) -> bool {
-        (self.rome.is_empty() || o.rome_codes.iter().any(|r| self.rome.contains(r)))
+        (self.rome.is_empty() || o.rome_codes.iter().any(|r| self.names(r)))
             && self.level.is_none_or(|l| o.level == Some(l))
             && self
                 .source
                 .is_none_or(|s| o.sources.partners().any(|x| x == s))
             && self.public_sector.is_none_or(|p| o.public == p)
+    }
+
+    /// Whether the filter names an occupation's code, or the occupation a
+    /// finer code belongs to.
+    fn names(&self, code: &RomeCode) -> bool {
+        self.rome.iter().any(|r| {
+            r == code
+                || passerelle_schema::reference::rome_parent(code.as_str()) == Some(r.as_str())
+        })
+    }
+}
+
+/// What an offer says, for a words search.
+pub(crate) fn said(o: &Offer) -> Said<'_> {
+    Said {
+        title: &o.title,
+        occupations: Said::labels_of(&o.rome_codes),
+        body: o
+            .description
+            .iter()
+            .map(|d| d.as_str())
+            .chain([o.employer.name.as_str()])
+            .collect(),
+        places: Said::places_of([&o.location.commune]),
+        communes: vec![o.location.commune.as_str()],
+        rome: o.rome_codes.iter().collect(),
+        level: o.level,
     }
 }

@@ -9,10 +9,11 @@ use passerelle_connectors::source::{Employers, LiveOffers, OfferAnswer};
 use passerelle_connectors::ConnectorError;
 use passerelle_schema::{merge_duplicates, DiplomaLevel, Offer, Partner};
 
-use super::filter::OfferFilter;
+use super::filter::{said, OfferFilter};
 use super::index::{
     equal_range, ByHash, FeedIndex, IndexedFeed, MergeKey, SeveralFeeds, FEED_SHIFT, POSITION_MASK,
 };
+use crate::domain::words::{Scored, Words, WordsIndex, WordsStatistics};
 use crate::partners::derived::{Derived, DerivedSet, Same};
 use crate::partners::health::Health;
 use crate::partners::packed::{DatedPosition, OfferList, OfferRef, OfferSummary, PackedRecords};
@@ -27,6 +28,9 @@ pub type OfferFeed = SyncedFeed<Offer>;
 pub struct OfferResults {
     /// The offers.
     pub offers: Arc<OfferList>,
+    /// For a search by words: each offer's score, by its position in
+    /// `offers` (the higher, the more relevant).
+    pub scores: Option<Arc<[f32]>>,
     /// The failures of partners whose offers are missing.
     pub errors: Vec<ConnectorError>,
 }
@@ -39,7 +43,7 @@ pub struct OfferService {
     live: Vec<Arc<dyn LiveOffers>>,
     feeds: Vec<IndexedFeed>,
     health: Arc<Health>,
-    merged: moka::sync::Cache<MergeKey, Arc<OfferList>>,
+    merged: moka::sync::Cache<MergeKey, Searched>,
     /// Every offer merged, by the versions of the feeds' snapshots and the
     /// live exchanges' answers it was merged from.
     every: Derived<EveryInputs, EveryOffer>,
@@ -54,7 +58,15 @@ enum Merged {
     /// Of every offer.
     Every(Arc<EveryOffer>),
     /// Of the offers of a filter.
-    Filtered(Arc<OfferList>),
+    Filtered(Searched),
+}
+
+/// The offers of a filter, newest first, and their scores for a search by
+/// words.
+#[derive(Clone)]
+struct Searched {
+    offers: Arc<OfferList>,
+    scores: Option<Arc<[f32]>>,
 }
 
 /// Every offer of every exchange, merged, and what is derived from it (the
@@ -103,10 +115,11 @@ impl OfferService {
             // cannot hold much memory.
             merged: moka::sync::Cache::builder()
                 .max_capacity(MERGED_BYTES)
-                .weigher(|_, v: &Arc<OfferList>| {
+                .weigher(|_, v: &Searched| {
                     // The key (a filter) and the cache's records of the
                     // entry.
-                    u32::try_from(v.weight() + 1024).unwrap_or(u32::MAX)
+                    let scores = v.scores.as_ref().map_or(0, |s| s.len() * 4);
+                    u32::try_from(v.offers.weight() + scores + 1024).unwrap_or(u32::MAX)
                 })
                 .time_to_live(Duration::from_secs(300))
                 .build(),
@@ -165,11 +178,15 @@ impl OfferService {
     #[tracing::instrument(name = "offers.search", skip_all)]
     pub async fn search(&self, filter: &OfferFilter) -> OfferResults {
         let (answers, errors) = self.ask_live(filter).await;
-        let offers = match self.merged_search(filter, answers) {
-            Merged::Every(every) => every.offers.clone(),
-            Merged::Filtered(offers) => offers,
+        let (offers, scores) = match self.merged_search(filter, answers) {
+            Merged::Every(every) => (every.offers.clone(), None),
+            Merged::Filtered(searched) => (searched.offers, searched.scores),
         };
-        OfferResults { offers, errors }
+        OfferResults {
+            offers,
+            scores,
+            errors,
+        }
     }
 
     /// Every offer of every exchange merged, with the indexes derived from
@@ -312,9 +329,9 @@ impl OfferService {
             // live exchange's copy. So only the live offers and their
             // copies in the feeds are merged; the other records that match
             // alone join the result as they are, packed. The search reads
-            // the records of its département and level, not whole feeds.
-            // A record is named by its position, the feed's rank among
-            // those read in the high bits.
+            // the records of its département and level (or those its words
+            // find), not whole feeds. A record is named by its position,
+            // the feed's rank among those read in the high bits.
             let read: Vec<(&IndexedFeed, &Arc<Snapshot<Offer>>)> = self
                 .feeds
                 .iter()
@@ -325,14 +342,38 @@ impl OfferService {
                 let (_, s) = read[(at >> FEED_SHIFT) as usize];
                 &s.records[(at & POSITION_MASK) as usize]
             };
+            let copied: Vec<Vec<u32>> = read
+                .iter()
+                .map(|(feed, s)| self.copies_in(feed, s, &candidates, filter))
+                .collect();
+            for ((_, s), copied) in read.iter().zip(&copied) {
+                let own = |i: &u32| Arc::new(s.records[*i as usize].unpack());
+                candidates.extend(copied.iter().map(own));
+            }
+            let mut merged = merge_duplicates(candidates);
+            merged.retain(|o| filter.matches_summary(&OfferSummary::of(o)));
+            let found = filter
+                .words()
+                .map(|words| Found::search(&words, read.iter().map(|(_, s)| *s), &mut merged));
             let mut alone: Vec<DatedPosition> = Vec::new();
             let mut runs = 0;
-            let mut copies: Vec<Arc<Offer>> = Vec::new();
-            for (rank, (feed, s)) in (0u32..).zip(&read) {
+            for (rank, ((feed, s), copied)) in (0u32..).zip(read.iter().zip(&copied)) {
                 let tag = rank << FEED_SHIFT;
-                let index = self.index(feed, s);
                 let own = |i: u32| &s.records[i as usize];
-                let copied = self.copies_in(feed, s, &candidates, filter);
+                let alone_at = |i: u32| copied.binary_search(&i).is_err();
+                if let Some(found) = &found {
+                    // The records the words find, in the place asked.
+                    let hits = &found.in_feeds[rank as usize];
+                    alone.extend(
+                        hits.iter()
+                            .map(|(i, _)| *i)
+                            .filter(|i| alone_at(*i) && filter.matches_summary(&own(*i).summary()))
+                            .map(|i| (own(i).summary().published_at, i | tag)),
+                    );
+                    runs += 2;
+                    continue;
+                }
+                let index = self.index(feed, s);
                 let lists: Vec<&Vec<(u8, DatedPosition)>> = match filter.departement() {
                     Some(d) => index.places.get(d.as_str()).into_iter().collect(),
                     None => index.places.values().collect(),
@@ -352,13 +393,12 @@ impl OfferService {
                             .iter()
                             .map(|(_, placed)| *placed)
                             .filter(|(_, i)| {
-                                copied.binary_search(i).is_err()
-                                    && (!read_records || filter.matches_packed(own(*i)))
+                                alone_at(*i)
+                                    && (!read_records || filter.matches_summary(&own(*i).summary()))
                             })
                             .map(|(published, i)| (published, i | tag)),
                     );
                 }
-                copies.extend(copied.iter().map(|i| Arc::new(own(*i).unpack())));
             }
             // One list of one level is in answer order already; others are
             // runs in answer order, put in order by their dates (a stable
@@ -369,9 +409,6 @@ impl OfferService {
                         .then_with(|| record(*a).order_key().cmp(&record(*b).order_key()))
                 });
             }
-            candidates.extend(copies);
-            let mut merged = merge_duplicates(candidates);
-            merged.retain(|o| filter.matches(o));
             merged.sort_by(|a, b| newest_first(a, b));
             let packed: Option<Arc<dyn PackedRecords>> = match read.as_slice() {
                 [] => None,
@@ -382,7 +419,12 @@ impl OfferService {
             };
             let merged = merged.into_iter().map(OfferRef::Whole).collect();
             // Two lists in answer order: merged in one pass.
-            OfferList::merge_ordered(merged, &alone, packed)
+            let offers = OfferList::merge_ordered(merged, &alone, packed);
+            let scores = found.map(|found| found.scores_of(&offers));
+            Searched {
+                offers: Arc::new(offers),
+                scores,
+            }
         };
         // Every offer (what the joins of CFAs and employers read) is kept
         // apart, as long as its inputs are served: it may weigh more than
@@ -394,11 +436,11 @@ impl OfferService {
                 answers.iter().map(|a| a.clone().map(Same)).collect(),
             );
             Merged::Every(self.every.get(inputs, || EveryOffer {
-                offers: Arc::new(build()),
+                offers: build().offers,
                 derived: DerivedSet::default(),
             }))
         } else {
-            Merged::Filtered(self.merged.get_with(key, || Arc::new(build())))
+            Merged::Filtered(self.merged.get_with(key, build))
         }
     }
 
@@ -455,6 +497,73 @@ pub struct OfferLookup {
     pub offer: Option<Arc<Offer>>,
     /// Partners that failed.
     pub errors: Vec<ConnectorError>,
+}
+
+/// What a search's words found: in each feed read, and among the offers
+/// merged from a live exchange's.
+struct Found {
+    /// By feed, in position order.
+    in_feeds: Vec<Vec<Scored>>,
+    /// The merged offers found, by address.
+    whole: std::collections::HashMap<*const Offer, f32>,
+}
+
+impl Found {
+    /// Searches `words` in the feeds' snapshots and among `merged`, whose
+    /// offers not found are dropped. Scores compare across them: they are
+    /// ranked against the statistics of every record searched.
+    fn search<'a>(
+        words: &Words,
+        feeds: impl Iterator<Item = &'a Arc<Snapshot<Offer>>>,
+        merged: &mut Vec<Arc<Offer>>,
+    ) -> Found {
+        let indexes: Vec<Arc<WordsIndex>> = feeds.map(|s| words_index(s)).collect();
+        let whole = WordsIndex::of(merged, |o, add| add(&said(o)));
+        let statistics = WordsStatistics(indexes.iter().map(|i| &**i).chain([&whole]).collect());
+        let in_feeds = indexes
+            .iter()
+            .map(|i| i.search(words, &statistics))
+            .collect();
+        let found = whole.search(words, &statistics);
+        let mut kept = Vec::with_capacity(found.len());
+        let mut scores = std::collections::HashMap::with_capacity(found.len());
+        for (at, score) in found {
+            let o = merged[at as usize].clone();
+            scores.insert(Arc::as_ptr(&o), score);
+            kept.push(o);
+        }
+        *merged = kept;
+        Found {
+            in_feeds,
+            whole: scores,
+        }
+    }
+
+    /// The score of each offer of `offers`, by position.
+    fn scores_of(&self, offers: &OfferList) -> Arc<[f32]> {
+        offers
+            .refs()
+            .iter()
+            .map(|r| match r {
+                OfferRef::Whole(o) => self.whole.get(&Arc::as_ptr(o)).copied().unwrap_or(0.0),
+                OfferRef::Packed(at) => {
+                    let hits = &self.in_feeds[(at >> FEED_SHIFT) as usize];
+                    let i = at & POSITION_MASK;
+                    hits.binary_search_by_key(&i, |(p, _)| *p)
+                        .map_or(0.0, |k| hits[k].1)
+                }
+            })
+            .collect()
+    }
+}
+
+/// The words index of a feed's snapshot, built at its first search and
+/// kept with it; records are unpacked one at a time.
+fn words_index(snapshot: &Snapshot<Offer>) -> Arc<WordsIndex> {
+    snapshot.derived(|s| {
+        let _span = tracing::info_span!("offers.words_index", records = s.records.len()).entered();
+        WordsIndex::of(&s.records, |r, add| add(&said(&r.unpack())))
+    })
 }
 
 /// The order offers are answered in: newest first, then by primary source.

@@ -9,10 +9,9 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::directory::RamDirectory;
 use tantivy::query::{
     BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+    TermSetQuery,
 };
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STRING,
-};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STRING};
 use tantivy::{DocId, Index, ReloadPolicy, Score, Searcher, SegmentOrdinal, SegmentReader};
 use tantivy::{TantivyDocument, Term};
 
@@ -29,10 +28,13 @@ const BODY: Score = 1.0;
 const PLACE: Score = 1.0;
 /// What a word one edit away from a record's adds.
 const TYPO: Score = 0.5;
-/// What a record filed under an occupation the words name adds, per word.
-const NAMED: Score = 2.0;
+/// What a record filed under an occupation the words name adds, per word:
+/// a job title typed whole ranks its occupation's records first.
+const NAMED: Score = 5.0;
 /// What a record at the diploma level named adds.
 const LEVEL: Score = 3.0;
+/// What a record in the town named (not only around it) adds.
+const TOWN: Score = 2.0;
 
 /// The memory the writer's tables start with; they grow as needed.
 const WRITER_BUDGET: usize = 4 << 20;
@@ -46,6 +48,7 @@ struct Fields {
     place: Field,
     rome: Field,
     level: Field,
+    commune: Field,
 }
 
 /// One schema for every index, so that one query runs on each and their
@@ -63,6 +66,7 @@ static FIELDS: LazyLock<Fields> = LazyLock::new(|| {
     let place = schema.add_text_field("place", text);
     let rome = schema.add_text_field("rome", STRING);
     let level = schema.add_text_field("level", STRING);
+    let commune = schema.add_text_field("commune", STRING);
     Fields {
         schema: schema.build(),
         title,
@@ -71,6 +75,7 @@ static FIELDS: LazyLock<Fields> = LazyLock::new(|| {
         place,
         rome,
         level,
+        commune,
     }
 });
 
@@ -162,6 +167,9 @@ impl WordsIndexBuilder {
         if let Some(l) = said.level {
             doc.add_text(f.level, l.get().to_string());
         }
+        for c in &said.communes {
+            doc.add_text(f.commune, c);
+        }
         // A document in memory, checked against a fixed schema.
         self.writer.add_document(doc).expect("a document in memory");
     }
@@ -225,10 +233,16 @@ impl Words {
             ] {
                 let term = Term::from_field_text(field, &word.stem);
                 let found = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
-                any.push((Occur::Should, Box::new(BoostQuery::new(Box::new(found), boost))));
+                any.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(found), boost)),
+                ));
                 if word.typo && field != f.body {
                     let near = FuzzyTermQuery::new(term, 1, true);
-                    any.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(near), TYPO))));
+                    any.push((
+                        Occur::Should,
+                        Box::new(ConstScoreQuery::new(Box::new(near), TYPO)),
+                    ));
                 }
             }
             for code in &word.occupations {
@@ -236,9 +250,32 @@ impl Words {
                     Term::from_field_text(f.rome, code),
                     IndexRecordOption::Basic,
                 );
-                any.push((Occur::Should, Box::new(ConstScoreQuery::new(Box::new(filed), NAMED))));
+                any.push((
+                    Occur::Should,
+                    Box::new(ConstScoreQuery::new(Box::new(filed), NAMED)),
+                ));
             }
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        if let Some(place) = &self.place {
+            let around = TermSetQuery::new(
+                place
+                    .around
+                    .iter()
+                    .map(|c| Term::from_field_text(f.commune, c)),
+            );
+            clauses.push((
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(Box::new(around), 0.0)),
+            ));
+            let town = TermQuery::new(
+                Term::from_field_text(f.commune, place.commune),
+                IndexRecordOption::Basic,
+            );
+            clauses.push((
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(Box::new(town), TOWN)),
+            ));
         }
         if let Some(level) = self.level {
             let at = TermQuery::new(
@@ -246,7 +283,7 @@ impl Words {
                 IndexRecordOption::Basic,
             );
             // A diploma alone is a search of its level.
-            let occur = if self.words.is_empty() {
+            let occur = if self.words.is_empty() && self.place.is_none() {
                 Occur::Must
             } else {
                 Occur::Should

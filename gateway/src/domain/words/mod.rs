@@ -16,14 +16,17 @@
 //!   [`Occupations`] finds it) also match the records filed under it,
 //!   whatever their titles say;
 //! - a diploma named (`CAP`, `bac pro`, `BTS`) is not a word to find but
-//!   a level to prefer: records at that level rank first.
+//!   a level to prefer: records at that level rank first;
+//! - a town named (`caen`, `le havre`, `st lo`: a Normandy commune of
+//!   2,000 inhabitants or more) is not a word either but a place: records
+//!   within 20 km match, those in the town itself rank first.
 //!
 //! Records are ranked by BM25 over those parts, the title counting most.
 
 mod index;
 mod masculine;
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder};
 use passerelle_schema::{reference, DiplomaLevel, RomeCode};
@@ -48,9 +51,18 @@ const TYPO_FROM: usize = 5;
 /// The occupations a run of words may name, at most.
 const EXPANSION: usize = 3;
 
+/// How far from a town named records are found, in kilometres: a young
+/// person's daily journey.
+pub const PLACE_KM: f64 = 20.0;
+
+/// The communes a search names by their names: those this populous or
+/// more (a word like `vente` or `bois` is not taken for a village).
+const PLACE_FROM: u32 = 2_000;
+
 /// Words that say nothing a record could be told apart by: French small
-/// words (`l'`, `d'` fold to `l`, `d`), and what every record of an
-/// apprenticeship plan is. Folded.
+/// words (`l'`, `d'` fold to `l`, `d`), what every record of an
+/// apprenticeship plan is, and what people add to a search (`formation`,
+/// `offre`, `je cherche`). Folded.
 const STOP_WORDS: &[&str] = &[
     "a",
     "alternance",
@@ -65,6 +77,7 @@ const STOP_WORDS: &[&str] = &[
     "avec",
     "c",
     "ce",
+    "cherche",
     "chez",
     "contrat",
     "d",
@@ -72,24 +85,40 @@ const STOP_WORDS: &[&str] = &[
     "de",
     "des",
     "du",
+    "ecole",
+    "emploi",
+    "emplois",
     "en",
     "et",
     "f",
+    "formation",
+    "formations",
     "h",
     "j",
     "je",
+    "job",
+    "jobs",
     "l",
     "la",
     "le",
     "les",
     "m",
+    "metier",
+    "metiers",
     "n",
+    "offre",
+    "offres",
     "ou",
     "par",
+    "poste",
+    "postes",
     "pour",
     "pres",
     "qu",
+    "recherche",
     "s",
+    "stage",
+    "stages",
     "sur",
     "t",
     "un",
@@ -163,6 +192,8 @@ pub struct Said<'a> {
     pub body: Vec<&'a str>,
     /// Its communes' and départements' names.
     pub places: Vec<&'static str>,
+    /// Its communes' INSEE codes.
+    pub communes: Vec<&'a str>,
     /// Its ROME codes.
     pub rome: Vec<&'a RomeCode>,
     /// Its diploma level.
@@ -186,6 +217,25 @@ impl<'a> Said<'a> {
             }
         }
         labels
+    }
+
+    /// The names of `communes` and of their départements, for
+    /// [`Said::places`].
+    pub fn places_of<'c>(
+        communes: impl IntoIterator<Item = &'c passerelle_schema::InseeCommune>,
+    ) -> Vec<&'static str> {
+        let mut places = Vec::new();
+        for c in communes {
+            for name in [Some(c.name()), c.departement().name()]
+                .into_iter()
+                .flatten()
+            {
+                if !places.contains(&name) {
+                    places.push(name);
+                }
+            }
+        }
+        places
     }
 
     /// The ROME codes an index files the record under: its own, and the
@@ -228,15 +278,88 @@ pub struct Words {
     pub words: Vec<Word>,
     /// The diploma level named, which ranks its records first.
     pub level: Option<DiplomaLevel>,
+    /// The town named: records must be around it.
+    pub place: Option<Place>,
 }
 
+/// A town named in a search.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Place {
+    /// The commune's INSEE code.
+    pub commune: &'static str,
+    /// Its name's words, as the index keeps them: records in the town
+    /// itself say them.
+    pub stems: Vec<String>,
+    /// The communes within [`PLACE_KM`], the town's own among them, by
+    /// code.
+    pub around: Vec<&'static str>,
+}
+
+impl Place {
+    /// The longest run of `words` at its start that names a town, and
+    /// how many words it takes.
+    fn named(words: &[&str]) -> Option<(usize, Place)> {
+        (1..=words.len().min(4)).rev().find_map(|n| {
+            let name = words[..n].join(" ");
+            let commune = TOWNS.get(name.as_str())?;
+            let centre = passerelle_schema::InseeCommune::parse(&commune.code).ok()?;
+            let near = passerelle_schema::Near {
+                centre: centre.position()?,
+                radius_km: PLACE_KM,
+            };
+            let around = reference::communes()
+                .iter()
+                .filter_map(|c| passerelle_schema::InseeCommune::parse(&c.code).ok())
+                .filter(|c| near.holds(c))
+                .map(|c| c.commune().code.as_str())
+                .collect();
+            let mut stems = Vec::new();
+            each_word(&commune.name, |w| stems.push(w.to_owned()));
+            Some((
+                n,
+                Place {
+                    commune: commune.code.as_str(),
+                    stems,
+                    around,
+                },
+            ))
+        })
+    }
+}
+
+/// Towns by their folded names, the most populous of a name.
+static TOWNS: LazyLock<std::collections::HashMap<String, &'static reference::Commune>> =
+    LazyLock::new(|| {
+        let mut towns: std::collections::HashMap<String, &'static reference::Commune> =
+            std::collections::HashMap::new();
+        for c in reference::communes()
+            .iter()
+            .filter(|c| c.population >= PLACE_FROM)
+        {
+            let known = towns.entry(reference::fold_name(&c.name)).or_insert(c);
+            if c.population > known.population {
+                *known = c;
+            }
+        }
+        towns
+    });
+
 impl Words {
+    /// [`Words::read`], kept for the next search of the same text: an
+    /// alert's filter is matched against every new offer.
+    pub fn cached(text: &str) -> Option<Arc<Words>> {
+        static READ: LazyLock<moka::sync::Cache<String, Option<Arc<Words>>>> =
+            LazyLock::new(|| moka::sync::Cache::new(10_000));
+        READ.get_with_by_ref(text, || Words::read(text).map(Arc::new))
+    }
+
     /// Reads what was typed; `None` when nothing is left to find (only
     /// small words, or none).
     pub fn read(text: &str) -> Option<Words> {
         let folded = reference::fold_name(text);
         let mut raw: Vec<&str> = folded.split_whitespace().collect();
         let level = take_diploma(&mut raw);
+        let place = take_place(&mut raw);
         raw.retain(|w| !STOP_WORDS.contains(w));
         raw.truncate(MAX_WORDS);
         let mut words: Vec<(usize, Word)> = Vec::new();
@@ -255,11 +378,12 @@ impl Words {
             });
         }
         if words.is_empty() {
-            // A diploma alone (`cap`) is a search of its name.
-            return level.is_some().then(|| Words {
+            // A diploma or a town alone (`cap`, `caen`) is a search of it.
+            return (level.is_some() || place.is_some()).then(|| Words {
                 folded: folded.clone(),
                 words: Vec::new(),
                 level,
+                place,
             });
         }
         // The longest runs of words that name an occupation, left to right.
@@ -283,14 +407,23 @@ impl Words {
             folded,
             words: words.into_iter().map(|(_, w)| w).collect(),
             level,
+            place,
         })
     }
 
     /// Whether a record says every word (see the module's rules), as the
     /// index finds it.
     pub fn matches(&self, said: &Said<'_>) -> bool {
+        let around = self
+            .place
+            .as_ref()
+            .is_none_or(|p| said.communes.iter().any(|c| p.around.contains(c)));
+        if !around {
+            return false;
+        }
         if self.words.is_empty() {
-            return self.level.is_none_or(|l| said.level == Some(l));
+            // A town alone, or a diploma alone.
+            return self.place.is_some() || self.level.is_none_or(|l| said.level == Some(l));
         }
         let mut exact: Vec<String> = Vec::new();
         let mut typo: Vec<String> = Vec::new();
@@ -307,9 +440,7 @@ impl Words {
         let filed = said.filed_under();
         self.words.iter().all(|word| {
             let dfa = word.typo.then(|| TYPOS.build_dfa(&word.stem));
-            typo.iter()
-                .chain(&exact)
-                .any(|w| *w == word.stem)
+            typo.iter().chain(&exact).any(|w| *w == word.stem)
                 || dfa.is_some_and(|dfa| {
                     typo.iter()
                         .any(|w| matches!(dfa.eval(w), Distance::Exact(d) if d <= 1))
@@ -330,6 +461,17 @@ fn take_diploma(words: &mut Vec<&str>) -> Option<DiplomaLevel> {
         if let Some(at) = words.windows(names.len()).position(|w| w == *names) {
             words.drain(at..at + names.len());
             return DiplomaLevel::new(*level).ok();
+        }
+    }
+    None
+}
+
+/// Takes the first town named out of `words`: the place.
+fn take_place(words: &mut Vec<&str>) -> Option<Place> {
+    for at in 0..words.len() {
+        if let Some((n, place)) = Place::named(&words[at..]) {
+            words.drain(at..at + n);
+            return Some(place);
         }
     }
     None

@@ -33,8 +33,14 @@ fn words_are_folded_elided_and_stemmed_alike() {
         assert_eq!(stems(a), stems(b), "{a} {b}");
     }
     // Elisions and small words go.
-    assert_eq!(stems("l'apprenti(e) d'une boulangerie"), stems("boulangerie"));
-    assert_eq!(stems("Vendeur (H/F) — contrat d'apprentissage"), stems("vendeur"));
+    assert_eq!(
+        stems("l'apprenti(e) d'une boulangerie"),
+        stems("boulangerie")
+    );
+    assert_eq!(
+        stems("Vendeur (H/F) — contrat d'apprentissage"),
+        stems("vendeur")
+    );
 }
 
 #[test]
@@ -47,11 +53,18 @@ fn a_diploma_is_a_level_and_a_run_of_words_names_occupations() {
     let w = Words::read("bac pro cuisine").unwrap();
     assert_eq!(w.level.map(DiplomaLevel::get), Some(4));
 
-    // `caen` names no occupation: only `boulanger` is expanded.
+    // `caen` is a town: a place, not a word to find.
     let w = Words::read("boulanger près de Caen").unwrap();
-    assert_eq!(w.words.len(), 2, "{w:?}");
+    assert_eq!(w.words.len(), 1, "{w:?}");
     assert!(w.words[0].occupations.contains(&"D1102"), "{w:?}");
-    assert!(w.words[1].occupations.is_empty(), "{w:?}");
+    let place = w.place.unwrap();
+    assert_eq!(place.commune, "14118");
+    assert!(place.around.contains(&"14327"), "Hérouville-Saint-Clair");
+    assert!(!place.around.contains(&"14366"), "Lisieux");
+    let w = Words::read("mecano st lo").unwrap();
+    assert_eq!(w.place.unwrap().commune, "50502", "Saint-Lô");
+    let w = Words::read("coiffure le havre").unwrap();
+    assert_eq!(w.place.unwrap().commune, "76351", "Le Havre");
 
     assert_eq!(Words::read("de la"), None);
     assert_eq!(Words::read(""), None);
@@ -65,11 +78,17 @@ fn a_record_matches_by_its_words_a_typo_or_its_occupation() {
         occupations: Said::labels_of(&rome),
         body: vec!["Maison Durand"],
         places: vec!["Caen", "Calvados"],
+        communes: vec!["14118"],
         rome: rome.iter().collect(),
         level: DiplomaLevel::new(3).ok(),
     };
     let matches = |text: &str| Words::read(text).unwrap().matches(&said);
     assert!(matches("patisserie caen"));
+    assert!(
+        matches("patisserie pres de herouville st clair"),
+        "a town around"
+    );
+    assert!(!matches("patisserie le havre"));
     assert!(matches("pâtissier"), "the occupation it names");
     assert!(matches("patiserie"), "one typo");
     assert!(matches("durand"), "its employer");
@@ -98,6 +117,11 @@ fn the_index_finds_what_a_record_matches_and_ranks_titles_first() {
             "Rouen" => "Rouen",
             _ => "Lisieux",
         }],
+        communes: vec![match records[i].2 {
+            "Caen" => "14118",
+            "Rouen" => "76540",
+            _ => "14366",
+        }],
         rome: vec![&codes[i]],
         level: None,
     };
@@ -111,6 +135,8 @@ fn the_index_finds_what_a_record_matches_and_ranks_titles_first() {
         "patissier",
         "caen",
         "serveuse caen",
+        "caen",
+        "boulangerie rouen",
         "coiffure",
         "mer",
         "vendeuse",

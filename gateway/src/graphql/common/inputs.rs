@@ -4,6 +4,7 @@
 use async_graphql::Context;
 use passerelle_schema::{Departement, DiplomaLevel, InseeCommune, RomeCode, Uai};
 
+use crate::domain::words;
 use crate::graphql::common::errors::ErrorCode;
 
 /// An `INVALID_INPUT` error about `field`.
@@ -52,6 +53,22 @@ pub fn commune(field: &str, v: Option<String>) -> async_graphql::Result<Option<I
 pub fn uai(field: &str, v: Option<String>) -> async_graphql::Result<Option<Uai>> {
     v.map(|u| Uai::parse(&u).map_err(|e| invalid(field, e)))
         .transpose()
+}
+
+/// Words to search: as typed, folded; `None` when none is left to find
+/// (blank, or small words only); `INVALID_INPUT` beyond
+/// [`words::MAX_TEXT`] characters.
+pub fn words(field: &str, v: Option<String>) -> async_graphql::Result<Option<String>> {
+    let Some(text) = v else { return Ok(None) };
+    let chars = text.chars().count();
+    if chars > words::MAX_TEXT {
+        return Err(invalid(
+            field,
+            format!("{chars} characters: at most {}", words::MAX_TEXT),
+        ));
+    }
+    let folded = passerelle_schema::reference::fold_name(&text);
+    Ok(words::Words::cached(&folded).map(|_| folded))
 }
 
 /// ROME codes.

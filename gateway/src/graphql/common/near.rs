@@ -114,25 +114,112 @@ pub fn by_distance(distances: impl Iterator<Item = Option<f64>>) -> Vec<(u32, u3
     order
 }
 
-/// The cursor of an item in a list ordered by distance: its distance and
-/// the cursor it has in the list's own order.
-pub fn distance_cursor(metres: u32, inner: &str) -> String {
-    B64.encode(format!("d1|{metres}|{inner}"))
+/// How a list is ranked when not in its own order.
+#[derive(Debug, Clone)]
+pub enum Ranking {
+    /// Nearest first from this centre.
+    Distance(Near),
+    /// Highest first, by these scores of the list's records (by position).
+    Relevance(std::sync::Arc<[f32]>),
 }
 
-/// Reads a cursor of a list ordered by distance: the distance and the
-/// item's cursor in the list's own order.
-pub fn decode_distance_cursor(cursor: &str) -> async_graphql::Result<(u32, String)> {
+impl Ranking {
+    /// The kind of rank.
+    pub fn rank(&self) -> Rank {
+        match self {
+            Ranking::Distance(_) => Rank::Distance,
+            Ranking::Relevance(_) => Rank::Relevance,
+        }
+    }
+
+    /// The order of a list: (key, position) of its records, in order;
+    /// `distance` gives the distance of a record from a centre.
+    pub fn order(&self, distances: impl FnOnce(&Near) -> Vec<Option<f64>>) -> Vec<(u32, u32)> {
+        match self {
+            Ranking::Distance(centre) => by_distance(distances(centre).into_iter()),
+            Ranking::Relevance(scores) => by_relevance(scores),
+        }
+    }
+}
+
+/// The rank `orderBy` asks for, refused when the search lacks what it
+/// ranks by: `DISTANCE` a centre, `RELEVANCE` words.
+pub fn rank_asked(
+    distance: bool,
+    relevance: bool,
+    near: Option<&Near>,
+    text: Option<&str>,
+) -> async_graphql::Result<Option<Rank>> {
+    if distance {
+        return order_centre(true, near).map(|_| Some(Rank::Distance));
+    }
+    if relevance {
+        return match text {
+            Some(_) => Ok(Some(Rank::Relevance)),
+            None => Err(invalid(
+                "orderBy",
+                "RELEVANCE ranks by words: give filter.text (more than small words)",
+            )),
+        };
+    }
+    Ok(None)
+}
+
+/// A list ordered by a key other than its own order: nearest first, or
+/// most relevant first. Its cursors name the order they page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rank {
+    /// By distance in metres.
+    Distance,
+    /// By score, highest first.
+    Relevance,
+}
+
+impl Rank {
+    fn tag(self) -> &'static str {
+        match self {
+            Rank::Distance => "d1",
+            Rank::Relevance => "r1",
+        }
+    }
+}
+
+/// The ranks of the records scored `scores`, by position, most relevant
+/// first: (a key that orders them, their position).
+pub fn by_relevance(scores: &[f32]) -> Vec<(u32, u32)> {
+    let mut order: Vec<(u32, u32)> = (0u32..)
+        .zip(scores)
+        // Scores are positive: their bits order them.
+        .map(|(i, s)| (u32::MAX - s.max(0.0).to_bits(), i))
+        .collect();
+    order.sort_unstable();
+    order
+}
+
+/// The cursor of a record of a ranked list: its key, and its cursor in the
+/// list's own order, which breaks ties.
+pub fn ranked_cursor(rank: Rank, key: u32, inner: &str) -> String {
+    B64.encode(format!("{}|{key}|{inner}", rank.tag()))
+}
+
+/// Reads a cursor of a list ranked by `rank`.
+pub fn decode_ranked_cursor(rank: Rank, cursor: &str) -> async_graphql::Result<(u32, String)> {
     B64.decode(cursor.trim())
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| {
-            let rest = s.strip_prefix("d1|")?;
-            let (m, inner) = rest.split_once('|')?;
-            Some((m.parse().ok()?, inner.to_owned()))
+            let rest = s.strip_prefix(rank.tag())?.strip_prefix('|')?;
+            let (key, inner) = rest.split_once('|')?;
+            Some((key.parse().ok()?, inner.to_owned()))
         })
         .ok_or_else(|| {
-            ErrorCode::InvalidCursor.error("after is not a cursor of this list ordered by distance")
+            let order = match rank {
+                Rank::Distance => "by distance",
+                Rank::Relevance => "by relevance",
+            };
+            ErrorCode::InvalidCursor.error(format!(
+                "after is not a cursor of this list ordered {order}"
+            ))
         })
 }
 
@@ -144,8 +231,19 @@ mod tests {
     fn lists_by_distance_are_nearest_first_then_in_list_order() {
         let order = by_distance([Some(2.0), None, Some(0.5), Some(2.0)].into_iter());
         assert_eq!(order, [(500, 2), (2000, 0), (2000, 3)]);
-        let c = distance_cursor(2000, "abc|d");
-        assert_eq!(decode_distance_cursor(&c).unwrap(), (2000, "abc|d".into()));
-        assert!(decode_distance_cursor("abc").is_err());
+        let c = ranked_cursor(Rank::Distance, 2000, "abc|d");
+        assert_eq!(
+            decode_ranked_cursor(Rank::Distance, &c).unwrap(),
+            (2000, "abc|d".into())
+        );
+        assert!(decode_ranked_cursor(Rank::Distance, "abc").is_err());
+        assert!(decode_ranked_cursor(Rank::Relevance, &c).is_err());
+    }
+
+    #[test]
+    fn lists_by_relevance_are_highest_first_then_in_list_order() {
+        let order = by_relevance(&[1.5, 3.0, 1.5, 0.25]);
+        let positions: Vec<u32> = order.iter().map(|(_, i)| *i).collect();
+        assert_eq!(positions, [1, 0, 2, 3]);
     }
 }

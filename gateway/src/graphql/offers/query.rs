@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, InputObject, MergedObject, Object, ID};
 
 use crate::domain::facets;
 use crate::graphql::common::facets::{listed, Facet, SharedFacetFields};
-use passerelle_schema::{reference, Near, Offer};
+use passerelle_schema::{Near, Offer};
 
 use super::node::OfferNode;
 use crate::domain::offers::OfferFilter;
@@ -14,7 +14,7 @@ use crate::graphql::common::errors::{report_partner_errors, report_stale, ErrorC
 use crate::graphql::common::ids::{GlobalId, OfferCursor};
 use crate::graphql::common::inputs::{self, page_size};
 use crate::graphql::common::near::{
-    by_distance, decode_distance_cursor, distance_cursor, order_centre, NearInput,
+    decode_ranked_cursor, rank_asked, ranked_cursor, NearInput, Rank, Ranking,
 };
 use crate::graphql::common::page_info::PageInfo;
 use crate::graphql::common::partner_id::PartnerId;
@@ -41,7 +41,12 @@ pub struct OfferFilterInput {
     level: Option<i32>,
     /// Offers published on this exchange.
     source: Option<PartnerId>,
-    /// Words to find in the title, description, employer or occupation.
+    /// Words as people type them, each to be found in the title,
+    /// description, employer, occupation or place: accents and case aside,
+    /// plurals and feminines as the word, one typo on words of five letters
+    /// or more; words naming an occupation also find the offers filed
+    /// under it, a diploma named (`CAP`) ranks its level first. Rank the
+    /// results with `orderBy: RELEVANCE`.
     text: Option<String>,
     /// Offers of public employers (`true`, from the CNFPT) or private ones
     /// (`false`).
@@ -57,10 +62,7 @@ impl OfferFilterInput {
             near: self.near.map(|n| n.parse("filter.near")).transpose()?,
             level: inputs::level("filter.level", self.level)?,
             source: self.source.map(Into::into),
-            text: self
-                .text
-                .map(|t| reference::fold_name(&t))
-                .filter(|t| !t.is_empty()),
+            text: inputs::words("filter.text", self.text)?,
             public_sector: self.public_sector,
         })
     }
@@ -84,13 +86,15 @@ pub enum OfferOrder {
     Newest,
     /// Nearest first from the centre of `filter.near`, then newest first.
     Distance,
+    /// Most relevant to `filter.text` first, then newest first.
+    Relevance,
 }
 
 pub struct OfferConnection {
     offers: Arc<OfferList>,
-    /// When the list is ordered by distance: the offers' positions in
-    /// `offers`, nearest first, each with its distance in metres.
-    by_distance: Option<Vec<(u32, u32)>>,
+    /// When the list is ranked: the offers' positions in `offers`, in
+    /// order, each with its key (its distance in metres, or its score).
+    ranked: Option<(Rank, Vec<(u32, u32)>)>,
     /// The centre the edges give their distance from.
     near: Option<Near>,
     start: usize,
@@ -100,7 +104,7 @@ pub struct OfferConnection {
 /// Where a page of offers starts.
 enum After {
     Newest(OfferCursor),
-    Distance(u32, OfferCursor),
+    Ranked(u32, OfferCursor),
 }
 
 impl OfferConnection {
@@ -124,32 +128,38 @@ impl OfferConnection {
         Ok(Self::at(offers, None, None, first, after))
     }
 
-    /// The page of `first` offers after `after`, nearest first from
-    /// `order`'s centre when given; edges give their distance from
-    /// `near`'s centre.
+    /// The page of `first` offers after `after`, ranked by `ranking` when
+    /// given; edges give their distance from `near`'s centre.
     fn at(
         offers: Arc<OfferList>,
         near: Option<Near>,
-        order: Option<Near>,
+        ranking: Option<Ranking>,
         first: usize,
         after: Option<After>,
     ) -> Self {
-        let by_distance =
-            order.map(|o| by_distance(offers.summaries().map(|s| o.distance_to(s.commune))));
-        let start = match (&after, &by_distance) {
+        let ranked = ranking.map(|r| {
+            let order = r.order(|centre| {
+                offers
+                    .summaries()
+                    .map(|s| centre.distance_to(s.commune))
+                    .collect()
+            });
+            (r.rank(), order)
+        });
+        let start = match (&after, &ranked) {
             (None, _) => 0,
             (Some(After::Newest(c)), None) => offers.partition_point(|o| !c.is_before(o)),
-            (Some(After::Distance(m, c)), Some(order)) => order.partition_point(|(at, i)| {
+            (Some(After::Ranked(m, c)), Some((_, order))) => order.partition_point(|(at, i)| {
                 *at < *m || (*at == *m && !c.is_before(&offers.summary(*i as usize)))
             }),
             // A cursor of the other order: refused before.
             (Some(_), _) => 0,
         };
-        let len = by_distance.as_ref().map_or(offers.len(), Vec::len);
+        let len = ranked.as_ref().map_or(offers.len(), |(_, o)| o.len());
         let end = (start + first).min(len);
         Self {
             offers,
-            by_distance,
+            ranked,
             near,
             start,
             end,
@@ -158,22 +168,22 @@ impl OfferConnection {
 
     /// The position in `offers` of the `k`th offer of the list.
     fn position(&self, k: usize) -> usize {
-        self.by_distance
+        self.ranked
             .as_ref()
-            .map_or(k, |order| order[k].1 as usize)
+            .map_or(k, |(_, order)| order[k].1 as usize)
     }
 
     fn len(&self) -> usize {
-        self.by_distance
+        self.ranked
             .as_ref()
-            .map_or(self.offers.len(), Vec::len)
+            .map_or(self.offers.len(), |(_, o)| o.len())
     }
 
     /// The cursor of the `k`th offer of the list.
     fn cursor_at(&self, k: usize) -> String {
         let inner = OfferCursor::of_summary(&self.offers.summary(self.position(k))).encode();
-        match &self.by_distance {
-            Some(order) => distance_cursor(order[k].0, &inner),
+        match &self.ranked {
+            Some((rank, order)) => ranked_cursor(*rank, order[k].0, &inner),
             None => inner,
         }
     }
@@ -279,10 +289,10 @@ impl OfferEdge {
 
 #[Object]
 impl OfferQuery {
-    /// Apprenticeship offers from every exchange, newest first. An offer
-    /// that two exchanges publish appears once, with both sources. When an
-    /// exchange fails, the others' offers are answered with an error naming
-    /// the exchange.
+    /// Apprenticeship offers from every exchange, newest first (or nearest,
+    /// or most relevant to the words searched). An offer that two exchanges
+    /// publish appears once, with both sources. When an exchange fails, the
+    /// others' offers are answered with an error naming the exchange.
     async fn offers(
         &self,
         ctx: &Context<'_>,
@@ -293,29 +303,48 @@ impl OfferQuery {
         )]
         first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
-        #[graphql(default, desc = "Newest first, or nearest first from `filter.near`.")]
+        #[graphql(
+            default,
+            desc = "Newest first, nearest first from `filter.near`, or most relevant to \
+                    `filter.text` first."
+        )]
         order_by: OfferOrder,
     ) -> async_graphql::Result<OfferConnection> {
         let first = first.unwrap_or(20);
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let filter = filter.unwrap_or_default().parse(ctx)?;
-        let order = order_centre(order_by == OfferOrder::Distance, filter.near.as_ref())?;
-        let after = match (after, order) {
+        let rank = rank_asked(
+            order_by == OfferOrder::Distance,
+            order_by == OfferOrder::Relevance,
+            filter.near.as_ref(),
+            filter.text.as_deref(),
+        )?;
+        let after = match (after, rank) {
             (None, _) => None,
             (Some(a), None) => Some(After::Newest(OfferConnection::offer_cursor(&a)?)),
-            (Some(a), Some(_)) => {
-                let (m, inner) = decode_distance_cursor(&a)?;
-                Some(After::Distance(m, OfferConnection::offer_cursor(&inner)?))
+            (Some(a), Some(rank)) => {
+                let (m, inner) = decode_ranked_cursor(rank, &a)?;
+                Some(After::Ranked(m, OfferConnection::offer_cursor(&inner)?))
             }
         };
         let results = state.offers.search(&filter).await;
         report_partner_errors(ctx, &results.errors);
         report_stale(ctx, &state.health, &state.offers.feeds_read(&filter));
+        let ranking = match rank {
+            None => None,
+            Some(Rank::Distance) => filter.near.map(Ranking::Distance),
+            Some(Rank::Relevance) => Some(Ranking::Relevance(
+                results
+                    .scores
+                    .clone()
+                    .unwrap_or_else(|| vec![0.0; results.offers.len()].into()),
+            )),
+        };
         Ok(OfferConnection::at(
             results.offers,
             filter.near,
-            order,
+            ranking,
             first,
             after,
         ))

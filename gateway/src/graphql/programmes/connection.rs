@@ -11,7 +11,7 @@ use crate::domain::facets;
 use crate::domain::formations::distance_km;
 use crate::graphql::common::errors::ErrorCode;
 use crate::graphql::common::facets::SharedFacetFields;
-use crate::graphql::common::near::{by_distance, distance_cursor};
+use crate::graphql::common::near::{ranked_cursor, Rank, Ranking};
 use crate::graphql::common::page_info::PageInfo;
 
 use crate::graphql::common::connection::B64;
@@ -19,9 +19,9 @@ use crate::graphql::common::connection::B64;
 /// A page of programmes.
 pub struct FormationConnection {
     items: Vec<Arc<Formation>>,
-    /// When the list is ordered by distance: the programmes' positions in
-    /// `items`, nearest first, each with its distance in metres.
-    by_distance: Option<Vec<(u32, u32)>>,
+    /// When the list is ranked: the programmes' positions in `items`, in
+    /// order, each with its key (its distance in metres, or its score).
+    ranked: Option<(Rank, Vec<(u32, u32)>)>,
     /// The centre the edges give their distance from.
     near: Option<Near>,
     start: usize,
@@ -37,8 +37,9 @@ fn cursor(f: &Formation) -> String {
 pub enum FormationAfter {
     /// After this identifier.
     Catalogue(String),
-    /// After this distance in metres, then this identifier.
-    Distance(u32, String),
+    /// After this key of a ranked list (a distance in metres, a score),
+    /// then this identifier.
+    Ranked(u32, String),
 }
 
 impl FormationConnection {
@@ -63,23 +64,25 @@ impl FormationConnection {
         Self::ordered(items, None, None, first, after)
     }
 
-    /// The page of `first` programmes after `after`, nearest first from
-    /// `order`'s centre when given; edges give their distance from
-    /// `near`'s centre.
+    /// The page of `first` programmes after `after`, ranked by `ranking`
+    /// when given; edges give their distance from `near`'s centre.
     pub(super) fn ordered(
         items: Vec<Arc<Formation>>,
         near: Option<Near>,
-        order: Option<Near>,
+        ranking: Option<Ranking>,
         first: usize,
         after: Option<FormationAfter>,
     ) -> Self {
-        let by_distance = order.map(|o| by_distance(items.iter().map(|f| distance_km(f, &o))));
-        let start = match (&after, &by_distance) {
+        let ranked = ranking.map(|r| {
+            let order = r.order(|centre| items.iter().map(|f| distance_km(f, centre)).collect());
+            (r.rank(), order)
+        });
+        let start = match (&after, &ranked) {
             (None, _) => 0,
             (Some(FormationAfter::Catalogue(id)), None) => {
                 items.partition_point(|f| f.partner_id.as_str() <= id.as_str())
             }
-            (Some(FormationAfter::Distance(m, id)), Some(order)) => {
+            (Some(FormationAfter::Ranked(m, id)), Some((_, order))) => {
                 order.partition_point(|(at, i)| {
                     *at < *m || (*at == *m && items[*i as usize].partner_id.as_str() <= id.as_str())
                 })
@@ -87,11 +90,11 @@ impl FormationConnection {
             // A cursor of the other order: refused before.
             (Some(_), _) => 0,
         };
-        let len = by_distance.as_ref().map_or(items.len(), Vec::len);
+        let len = ranked.as_ref().map_or(items.len(), |(_, o)| o.len());
         let end = (start + first).min(len);
         Self {
             items,
-            by_distance,
+            ranked,
             near,
             start,
             end,
@@ -99,23 +102,25 @@ impl FormationConnection {
     }
 
     fn len(&self) -> usize {
-        self.by_distance.as_ref().map_or(self.items.len(), Vec::len)
+        self.ranked
+            .as_ref()
+            .map_or(self.items.len(), |(_, o)| o.len())
     }
 
     /// The `k`th programme of the list.
     fn item(&self, k: usize) -> &Arc<Formation> {
         let i = self
-            .by_distance
+            .ranked
             .as_ref()
-            .map_or(k, |order| order[k].1 as usize);
+            .map_or(k, |(_, order)| order[k].1 as usize);
         &self.items[i]
     }
 
     /// The cursor of the `k`th programme of the list.
     fn cursor_at(&self, k: usize) -> String {
         let inner = cursor(self.item(k));
-        match &self.by_distance {
-            Some(order) => distance_cursor(order[k].0, &inner),
+        match &self.ranked {
+            Some((rank, order)) => ranked_cursor(*rank, order[k].0, &inner),
             None => inner,
         }
     }

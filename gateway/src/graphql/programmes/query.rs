@@ -7,7 +7,7 @@ use super::connection::{FormationAfter, FormationConnection};
 use crate::domain::formations::{search, FormationFilter};
 use crate::graphql::common::errors::report_stale;
 use crate::graphql::common::inputs::{self, page_size};
-use crate::graphql::common::near::{decode_distance_cursor, order_centre, NearInput};
+use crate::graphql::common::near::{decode_ranked_cursor, rank_asked, NearInput, Rank, Ranking};
 use crate::graphql::common::ApiState;
 
 /// The programmes' part of the root of queries.
@@ -34,6 +34,11 @@ pub struct FormationFilterInput {
     cfa: Option<String>,
     /// With free places (`true`) or full (`false`).
     has_vacancies: Option<bool>,
+    /// Words as people type them, each to be found in the title,
+    /// objective, CFA, occupation or places, read as `OfferFilter.text`
+    /// reads them: `cap coiffure` ranks the CAP first. Rank the results
+    /// with `orderBy: RELEVANCE`.
+    text: Option<String>,
 }
 
 impl FormationFilterInput {
@@ -50,6 +55,7 @@ impl FormationFilterInput {
             near: self.near.map(|n| n.parse("filter.near")).transpose()?,
             cfa: inputs::uai("filter.cfa", self.cfa)?,
             has_vacancies: self.has_vacancies,
+            text: inputs::words("filter.text", self.text)?,
         })
     }
 }
@@ -84,6 +90,8 @@ pub enum FormationOrder {
     /// Nearest first (a programme at its place nearest the centre of
     /// `filter.near`), then by identifier.
     Distance,
+    /// Most relevant to `filter.text` first, then by identifier.
+    Relevance,
 }
 
 #[Object]
@@ -102,7 +110,8 @@ impl FormationQuery {
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
         #[graphql(
             default,
-            desc = "The catalogue's order, or nearest first from `filter.near`."
+            desc = "The catalogue's order, nearest first from `filter.near`, or most \
+                    relevant to `filter.text` first."
         )]
         order_by: FormationOrder,
     ) -> async_graphql::Result<FormationConnection> {
@@ -110,15 +119,20 @@ impl FormationQuery {
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
         let filter = filter.unwrap_or_default().parse(ctx)?;
-        let order = order_centre(order_by == FormationOrder::Distance, filter.near.as_ref())?;
-        let after = match (after, order) {
+        let rank = rank_asked(
+            order_by == FormationOrder::Distance,
+            order_by == FormationOrder::Relevance,
+            filter.near.as_ref(),
+            filter.text.as_deref(),
+        )?;
+        let after = match (after, rank) {
             (None, _) => None,
             (Some(a), None) => Some(FormationAfter::Catalogue(FormationConnection::identifier(
                 &a,
             )?)),
-            (Some(a), Some(_)) => {
-                let (m, inner) = decode_distance_cursor(&a)?;
-                Some(FormationAfter::Distance(
+            (Some(a), Some(rank)) => {
+                let (m, inner) = decode_ranked_cursor(rank, &a)?;
+                Some(FormationAfter::Ranked(
                     m,
                     FormationConnection::identifier(&inner)?,
                 ))
@@ -127,11 +141,20 @@ impl FormationQuery {
         let catalogues = &state.sources.formations;
         let partners: Vec<_> = catalogues.iter().map(|f| f.partner()).collect();
         report_stale(ctx, &state.health, &partners);
-        let items = search(catalogues, &filter);
+        let found = search(catalogues, &filter);
+        let ranking = match rank {
+            None => None,
+            Some(Rank::Distance) => filter.near.map(Ranking::Distance),
+            Some(Rank::Relevance) => Some(Ranking::Relevance(
+                found
+                    .scores
+                    .unwrap_or_else(|| vec![0.0; found.items.len()].into()),
+            )),
+        };
         Ok(FormationConnection::ordered(
-            items,
+            found.items,
             filter.near,
-            order,
+            ranking,
             first,
             after,
         ))

@@ -94,6 +94,11 @@ impl OfferList {
         list
     }
 
+    /// The list's offers, in order.
+    pub fn refs(&self) -> &[OfferRef] {
+        &self.hits
+    }
+
     /// The offer that holds the record `partner_id` of `partner`, whole.
     pub fn find_source(&self, partner: Partner, partner_id: &str) -> Option<Arc<Offer>> {
         self.find_sources(&[(partner, partner_id)]).pop().flatten()
