@@ -688,6 +688,76 @@ async fn the_map_finds_an_occupation_by_the_words_of_a_job() {
     );
 }
 
+#[tokio::test]
+async fn the_search_box_ranks_what_a_young_person_types_and_its_counts_refine_it() {
+    let Some(b) = browser(DESKTOP).await else {
+        return;
+    };
+    let app = spawn_app(SMALL).await;
+    b.open(&app, "/offres", "offres").await;
+    // Typed as on a phone, a town at the end; Enter searches.
+    let field = b.client.find(Locator::Css("#filter-words")).await.unwrap();
+    field.send_keys("boulangere caen\u{e007}").await.unwrap();
+    let results = b
+        .client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#search-results"))
+        .await
+        .expect("the results of the words are shown");
+    b.ready("offres").await;
+    let url = b.client.current_url().await.unwrap();
+    assert!(url.as_str().contains("q=boulangere"), "{url}");
+    // What the API ranks first for those words, the page shows first.
+    const RANKED: &str = r#"query($f: OfferFilter) {
+        offers(filter: $f, first: 1, orderBy: RELEVANCE) {
+            totalCount nodes { title }
+            facets { levels { value count } }
+        }
+    }"#;
+    let api = app
+        .data(RANKED, json!({ "f": { "text": "boulangere caen" } }))
+        .await["offers"]
+        .clone();
+    assert_eq!(
+        results.attr("data-total-offers").await.unwrap(),
+        Some(api["totalCount"].to_string())
+    );
+    let first = b.text("#search-results ol li strong").await;
+    assert_eq!(first, api["nodes"][0]["title"].as_str().unwrap());
+    // A level's count refines the search to it: as many offers as it said.
+    let level = &api["facets"]["levels"][0];
+    let value = level["value"].as_str().unwrap();
+    let button = b
+        .client
+        .find(Locator::Css(&format!(
+            "#facet-levels button[data-value=\"{value}\"]"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(
+        button.attr("data-count").await.unwrap(),
+        Some(level["count"].to_string())
+    );
+    button.click().await.unwrap();
+    b.ready("offres").await;
+    let url = b.client.current_url().await.unwrap();
+    assert!(url.as_str().contains(&format!("diplome={value}")), "{url}");
+    let mut shown = Vec::new();
+    for _ in 0..100 {
+        shown = b.attrs("#search-results", "data-total-offers").await;
+        if shown == [level["count"].to_string()] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(shown, [level["count"].to_string()]);
+    let pressed = b
+        .attrs("#facet-levels button[aria-pressed=true]", "data-value")
+        .await;
+    assert_eq!(pressed, [value]);
+}
+
 async fn wait_for_value(b: &Browser, css: &str, value: &str) {
     let mut shown = Vec::new();
     for _ in 0..100 {
@@ -749,10 +819,11 @@ async fn a_partner_put_into_outage_shows_down_within_one_refresh() {
 }
 
 /// Every page, as it is rendered, at a desktop's and a phone's width.
-const PAGES: [(&str, &str, &str); 6] = [
+const PAGES: [(&str, &str, &str); 7] = [
     ("/", "accueil", "accueil"),
     ("/campagne?annee=2026", "campagne", "campagne"),
     ("/offres", "offres", "offres"),
+    ("/offres?q=boulang%C3%A8re%20caen", "offres", "offres-recherche"),
     ("/partenaires", "partenaires", "partenaires"),
     ("/mobilite", "mobilite", "mobilite"),
     ("/secteur-public", "secteur-public", "secteur-public"),

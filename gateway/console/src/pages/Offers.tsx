@@ -12,6 +12,7 @@ import { loadGeometry, type MapGeometry } from "./offers/geometry";
 import { MapView } from "./offers/MapView";
 import { Selection } from "./offers/Selection";
 import { OccupationField } from "./offers/OccupationField";
+import { SearchResults } from "./offers/SearchResults";
 import type { PageProps } from "../app";
 
 const FIGURES = /* GraphQL */ `
@@ -69,6 +70,8 @@ const SOURCES: [string, string][] = [
 const ROME = /^[A-Z]\d{4}$/;
 
 export interface Filters {
+  /** Words as a young person types them (`q`). */
+  words: string | null;
   rome: string | null;
   level: number | null;
   source: string | null;
@@ -79,6 +82,7 @@ export default function Offers({ route }: PageProps) {
   const measure: Measure = p.get("mesure") === "places" ? "places" : "offres";
   const communesLevel = p.get("niveau") === "communes";
   const filters: Filters = {
+    words: (p.get("q") ?? "").trim() || null,
     rome: ROME.test(p.get("rome") ?? "") ? p.get("rome") : null,
     level: /^[3-8]$/.test(p.get("diplome") ?? "") ? Number(p.get("diplome")) : null,
     source: SOURCES.some(([k]) => k === p.get("source")) ? p.get("source") : null,
@@ -94,8 +98,8 @@ export default function Offers({ route }: PageProps) {
     loadGeometry().then(setGeometry, setGeoError);
   }, [geoTry]);
 
-  const offerFilter = { rome: filters.rome ? [filters.rome] : null, level: filters.level, source: filters.source };
-  const trainingFilter = { rome: filters.rome ? [filters.rome] : null, level: filters.level };
+  const offerFilter = { text: filters.words, rome: filters.rome ? [filters.rome] : null, level: filters.level, source: filters.source };
+  const trainingFilter = { text: filters.words, rome: filters.rome ? [filters.rome] : null, level: filters.level };
   const [figures, reload] = useQuery<Figures>(FIGURES, {
     offers: offerFilter,
     training: trainingFilter,
@@ -137,17 +141,22 @@ export default function Offers({ route }: PageProps) {
         }
       : null;
   const [selectionSettled, setSelectionSettled] = useState(false);
+  const [searchSettled, setSearchSettled] = useState(false);
   // An occupation being typed will change the figures: the page is not ready meanwhile.
   const [romePending, setRomePending] = useState(false);
   const settled =
     !romePending &&
     (geometry !== null || geoError !== null) &&
     (figures.status === "done" || figures.status === "error") &&
-    (!selection || selectionSettled);
+    (!selection || selectionSettled) &&
+    (!filters.words || searchSettled);
   useReady("offres", settled);
 
   const change = (changes: Record<string, string | null>) => {
     clearReady();
+    if ("q" in changes || "rome" in changes || "diplome" in changes || "source" in changes || "dep" in changes || "commune" in changes) {
+      setSearchSettled(false);
+    }
     setParams(changes);
   };
   const selectDep = (code: string) => {
@@ -273,6 +282,17 @@ export default function Offers({ route }: PageProps) {
           )}
         </div>
       </div>
+      {filters.words && (
+        <SearchResults
+          filters={filters}
+          where={selectedCommune ? { commune: selectedCommune } : selectedDep ? { departement: selectedDep } : {}}
+          onRefine={(changes) => {
+            if ("dep" in changes || "commune" in changes) setSelectionSettled(false);
+            change(changes);
+          }}
+          onSettled={setSearchSettled}
+        />
+      )}
       {selection && (
         <Selection
           key={`${selection.kind}:${selection.code}`}
@@ -293,8 +313,35 @@ function MapFilters(props: {
   onPending: (pending: boolean) => void;
 }) {
   const select = (name: string) => (e: Event) => props.onChange({ [name]: (e.target as HTMLSelectElement).value || null });
+  const [words, setWords] = useState(props.filters.words ?? "");
+  // Back and forward bring their own words.
+  useEffect(() => setWords(props.filters.words ?? ""), [props.filters.words]);
   return (
-    <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filtres de la carte">
+    <form
+      class="filters"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const q = words.trim() || null;
+        if (q !== props.filters.words) props.onChange({ q });
+      }}
+      aria-label="Filtres de la carte"
+    >
+      <p class="field field-words">
+        <label for="filter-words">Recherche</label>
+        <input
+          id="filter-words"
+          type="search"
+          value={words}
+          placeholder="boulangère caen, cap coiffure…"
+          aria-describedby="filter-words-help"
+          maxLength={200}
+          onInput={(e) => setWords((e.target as HTMLInputElement).value)}
+        />
+        <button type="submit">Rechercher</button>
+        <span id="filter-words-help" class="hint">
+          Les mots d'un jeune, comme il les tape : les offres et formations les plus pertinentes d'abord.
+        </span>
+      </p>
       <p class="field">
         <label for="map-measure">Mesure</label>
         <select id="map-measure" value={props.measure} onChange={select("mesure")}>

@@ -291,8 +291,8 @@ pub struct Place {
     /// itself say them.
     pub stems: Vec<String>,
     /// The communes within [`PLACE_KM`], the town's own among them, by
-    /// code.
-    pub around: Vec<&'static str>,
+    /// code: one list per town, shared by the searches that name it.
+    pub around: Arc<[&'static str]>,
 }
 
 impl Place {
@@ -302,17 +302,7 @@ impl Place {
         (1..=words.len().min(4)).rev().find_map(|n| {
             let name = words[..n].join(" ");
             let commune = TOWNS.get(name.as_str())?;
-            let centre = passerelle_schema::InseeCommune::parse(&commune.code).ok()?;
-            let near = passerelle_schema::Near {
-                centre: centre.position()?,
-                radius_km: PLACE_KM,
-            };
-            let around = reference::communes()
-                .iter()
-                .filter_map(|c| passerelle_schema::InseeCommune::parse(&c.code).ok())
-                .filter(|c| near.holds(c))
-                .map(|c| c.commune().code.as_str())
-                .collect();
+            let around = around(commune)?;
             let mut stems = Vec::new();
             each_word(&commune.name, |w| stems.push(w.to_owned()));
             Some((
@@ -325,6 +315,27 @@ impl Place {
             ))
         })
     }
+}
+
+/// The communes within [`PLACE_KM`] of a town, by code, kept per town.
+fn around(town: &'static reference::Commune) -> Option<Arc<[&'static str]>> {
+    static AROUND: LazyLock<moka::sync::Cache<&'static str, Option<Arc<[&'static str]>>>> =
+        LazyLock::new(|| moka::sync::Cache::new(512));
+    AROUND.get_with(town.code.as_str(), || {
+        let centre = passerelle_schema::InseeCommune::parse(&town.code).ok()?;
+        let near = passerelle_schema::Near {
+            centre: centre.position()?,
+            radius_km: PLACE_KM,
+        };
+        Some(
+            reference::communes()
+                .iter()
+                .filter_map(|c| passerelle_schema::InseeCommune::parse(&c.code).ok())
+                .filter(|c| near.holds(c))
+                .map(|c| c.commune().code.as_str())
+                .collect(),
+        )
+    })
 }
 
 /// Towns by their folded names, the most populous of a name.
@@ -349,7 +360,7 @@ impl Words {
     /// alert's filter is matched against every new offer.
     pub fn cached(text: &str) -> Option<Arc<Words>> {
         static READ: LazyLock<moka::sync::Cache<String, Option<Arc<Words>>>> =
-            LazyLock::new(|| moka::sync::Cache::new(10_000));
+            LazyLock::new(|| moka::sync::Cache::new(2_000));
         READ.get_with_by_ref(text, || Words::read(text).map(Arc::new))
     }
 

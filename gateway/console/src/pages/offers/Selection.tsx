@@ -69,8 +69,8 @@ export function Selection(props: { selection: SelectedArea; filters: Filters; on
   const where = selection.kind === "commune" ? { commune: selection.code } : { departement: selection.code };
   const rome = filters.rome ? [filters.rome] : null;
   const [state, reload] = useQuery<Data>(SELECTION, {
-    offers: { ...where, rome, level: filters.level, source: filters.source },
-    training: { ...where, rome, level: filters.level },
+    offers: { ...where, text: filters.words, rome, level: filters.level, source: filters.source },
+    training: { ...where, text: filters.words, rome, level: filters.level },
   });
   const settled = state.status === "done" || state.status === "error";
   useEffect(() => props.onSettled(settled), [settled]);
