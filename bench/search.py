@@ -17,6 +17,7 @@ reported with the others.
 import argparse
 import json
 import pathlib
+import shutil
 import sys
 import tempfile
 import time
@@ -105,6 +106,8 @@ def main():
     ap.add_argument("--binary", default=None)
     ap.add_argument("--out", default=str(g.ROOT / "bench" / "results" / "search.json"))
     args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk (bench/gateways.sh installs it)")
     binary = pathlib.Path(args.binary).resolve() if args.binary else g.PASSERELLE
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="passerelle-search-"))
     logs = tmp / "logs"

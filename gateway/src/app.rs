@@ -144,6 +144,19 @@ impl Application {
             detector.deliveries_written.clone(),
         ));
         tasks.push(tokio::spawn(deliverer.run(shutdown.clone())));
+        // Each new snapshot's words index is built as soon as it is served.
+        for (feed, _) in &sources.offer_feeds {
+            tasks.push(tokio::spawn(index_words_of_new_snapshots(
+                feed.clone(),
+                |s| drop(crate::domain::offers::words_index(s)),
+            )));
+        }
+        for feed in &sources.formations {
+            tasks.push(tokio::spawn(index_words_of_new_snapshots(
+                feed.clone(),
+                |s| drop(crate::domain::formations::words_index(s)),
+            )));
+        }
         let sources = Arc::new(sources);
         // The occupations' search is ready before the first keystroke, and
         // what building it used on the way is given back.
@@ -313,6 +326,26 @@ async fn kick_on_new_snapshots(
         }
     });
     futures::future::join_all(watched).await;
+}
+
+/// Builds the words index of each snapshot `feed` serves as soon as it is
+/// served, off the requests' way: the first search by words after a sync
+/// finds it built rather than waiting for it.
+async fn index_words_of_new_snapshots<E: crate::partners::sync::InMemory>(
+    feed: Arc<crate::partners::sync::SyncedFeed<E>>,
+    index: fn(&crate::partners::sync::Snapshot<E>),
+) {
+    let mut installed = feed.installed();
+    loop {
+        let snapshot = feed.snapshot();
+        if !snapshot.records.is_empty() {
+            // A build that panics is the search's to report, not this task's.
+            let _ = tokio::task::spawn_blocking(move || index(&snapshot)).await;
+        }
+        if installed.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 /// The checker of callers' tokens: against the identity provider's JWKS

@@ -195,7 +195,7 @@ fn said(f: &Formation) -> Said<'_> {
 
 /// The words index of a catalogue's snapshot, built at its first search
 /// and kept with it.
-fn words_index(snapshot: &Snapshot<Formation>) -> Arc<WordsIndex> {
+pub fn words_index(snapshot: &Snapshot<Formation>) -> Arc<WordsIndex> {
     snapshot.derived(|s| WordsIndex::of(&s.records, |f, add| add(&said(f))))
 }
 

@@ -12,7 +12,7 @@ mod index;
 mod service;
 
 pub use filter::OfferFilter;
-pub use service::{EveryOffer, OfferFeed, OfferLookup, OfferResults, OfferService};
+pub use service::{words_index, EveryOffer, OfferFeed, OfferLookup, OfferResults, OfferService};
 
 #[cfg(test)]
 mod tests;

@@ -559,10 +559,17 @@ impl Found {
 
 /// The words index of a feed's snapshot, built at its first search and
 /// kept with it; records are unpacked one at a time.
-fn words_index(snapshot: &Snapshot<Offer>) -> Arc<WordsIndex> {
+pub fn words_index(snapshot: &Snapshot<Offer>) -> Arc<WordsIndex> {
     snapshot.derived(|s| {
-        let _span = tracing::info_span!("offers.words_index", records = s.records.len()).entered();
-        WordsIndex::of(&s.records, |r, add| add(&said(&r.unpack())))
+        let started = std::time::Instant::now();
+        let index = WordsIndex::of(&s.records, |r, add| add(&said(&r.unpack())));
+        tracing::info!(
+            records = s.records.len(),
+            bytes = index.bytes(),
+            ms = started.elapsed().as_millis() as u64,
+            "offers' words index built"
+        );
+        index
     })
 }
 

@@ -130,6 +130,13 @@ impl WordsIndex {
         self.len() == 0
     }
 
+    /// The memory the index takes, in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.searcher
+            .space_usage()
+            .map_or(0, |u| u.total().get_bytes())
+    }
+
     /// The records that say every word, by position, with their scores,
     /// ranked against `statistics` (these records' and those of the other
     /// indexes searched with them).
@@ -174,7 +181,8 @@ impl WordsIndexBuilder {
         self.writer.add_document(doc).expect("a document in memory");
     }
 
-    /// The index.
+    /// The index. The writer's tables, larger than the index they write,
+    /// are given back to the system.
     pub fn finish(self) -> WordsIndex {
         let index = self.writer.finalize().expect("an index in memory");
         let reader = index
@@ -182,9 +190,11 @@ impl WordsIndexBuilder {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .expect("a reader in memory");
-        WordsIndex {
-            searcher: reader.searcher(),
-        }
+        let searcher = reader.searcher();
+        crate::memory::give_back_freed_memory();
+        let bytes = searcher.space_usage().map_or(0, |u| u.total().get_bytes());
+        tracing::debug!(records = searcher.num_docs(), bytes, "words index built");
+        WordsIndex { searcher }
     }
 }
 
