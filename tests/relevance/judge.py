@@ -21,18 +21,30 @@ import argparse
 import json
 import os
 import sys
+import time
+import urllib.error
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def post(url, query, variables):
+    """The answer's JSON; a request refused (a document the gateway does not
+    validate) is its errors; one over the anonymous rate is sent again."""
     body = json.dumps({"query": query, "variables": variables}).encode()
     request = urllib.request.Request(
         url, body, {"content-type": "application/json", "accept": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=60) as answer:
-        return json.load(answer)
+    for _ in range(50):
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                return json.load(answer)
+        except urllib.error.HTTPError as e:
+            if e.code == 429:
+                time.sleep(float(e.headers.get("retry-after") or 1))
+                continue
+            return json.load(e)
+    raise RuntimeError("the gateway kept refusing over its rate")
 
 
 LIST = """query($filter: %(Filter)s, $first: Int, $after: String %(order_var)s) {

@@ -137,7 +137,7 @@ impl OfferFilter {
 
     /// Whether the filter names an occupation's code, or the occupation a
     /// finer code belongs to.
-    fn names(&self, code: &RomeCode) -> bool {
+    pub(super) fn names(&self, code: &RomeCode) -> bool {
         self.rome.iter().any(|r| {
             r == code
                 || passerelle_schema::reference::rome_parent(code.as_str()) == Some(r.as_str())

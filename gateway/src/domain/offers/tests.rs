@@ -37,3 +37,27 @@ fn records_are_found_by_hash_whatever_their_number() {
     }
     assert_eq!(ByHash::default().get(1).count(), 0);
 }
+
+#[test]
+fn an_occupation_asked_finds_the_finer_codes_of_rome_4() {
+    use passerelle_schema::RomeCode;
+
+    let filter = super::OfferFilter {
+        rome: vec![RomeCode::parse("D1102").unwrap()],
+        ..Default::default()
+    };
+    // The live exchanges are asked for the occupation and its finer codes.
+    let asked: Vec<String> = filter
+        .query()
+        .rome
+        .iter()
+        .map(|r| r.as_str().to_owned())
+        .collect();
+    assert!(asked.contains(&"D1102".to_owned()), "{asked:?}");
+    assert!(asked.contains(&"D1108".to_owned()), "{asked:?}");
+    // An offer filed under the finer code is of the occupation; one of
+    // another occupation is not.
+    assert!(filter.names(&RomeCode::parse("D1108").unwrap()));
+    assert!(filter.names(&RomeCode::parse("D1102").unwrap()));
+    assert!(!filter.names(&RomeCode::parse("D1104").unwrap()));
+}
