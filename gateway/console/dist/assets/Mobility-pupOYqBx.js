@@ -1,4 +1,4 @@
-import{u as k,a as s,F as w,L as S,T as d,P,K as u,S as E}from"./index-Bm_1LibE.js";import{u as R,i as r,m as n,g,a as A,e as v}from"./ready-D50sHrfc.js";import{C as y}from"./ChartFigure-CPTcW3tW.js";const _=`
+import{u as k,a as s,F as w,L as S,T as d,P,K as u,S as E}from"./index-C8Ix6CRK.js";import{u as R,i as r,m as n,g,a as A,e as v}from"./ready-6mP7DISi.js";import{C as y}from"./ChartFigure-Bs5GkSQF.js";const _=`
   query ConsoleMobility {
     mobility {
       total { mobilities participants days amount }
