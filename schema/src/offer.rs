@@ -207,16 +207,6 @@ impl Offer {
             .min_by_key(|s| s.partner)
             .expect("an offer has at least one source")
     }
-
-    /// True when the offer matches a text query in its title, description,
-    /// employer name or occupation labels (case and accents aside).
-    pub fn matches_text(&self, folded_query: &str) -> bool {
-        let hay = |s: &str| crate::reference::fold_name(s).contains(folded_query);
-        hay(&self.title)
-            || self.description.as_deref().is_some_and(hay)
-            || hay(&self.employer.name)
-            || self.rome_codes.iter().filter_map(RomeCode::label).any(hay)
-    }
 }
 
 /// [`Offer::dedup_hash`] of an offer's fields, for the forms of an offer

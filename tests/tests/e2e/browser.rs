@@ -823,7 +823,11 @@ const PAGES: [(&str, &str, &str); 7] = [
     ("/", "accueil", "accueil"),
     ("/campagne?annee=2026", "campagne", "campagne"),
     ("/offres", "offres", "offres"),
-    ("/offres?q=boulang%C3%A8re%20caen", "offres", "offres-recherche"),
+    (
+        "/offres?q=boulang%C3%A8re%20caen",
+        "offres",
+        "offres-recherche",
+    ),
     ("/partenaires", "partenaires", "partenaires"),
     ("/mobilite", "mobilite", "mobilite"),
     ("/secteur-public", "secteur-public", "secteur-public"),

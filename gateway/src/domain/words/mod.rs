@@ -272,8 +272,6 @@ pub struct Word {
 /// A words search, read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Words {
-    /// As typed, folded: how the search is named in keys and logs.
-    pub folded: String,
     /// Every one must match.
     pub words: Vec<Word>,
     /// The diploma level named, which ranks its records first.
@@ -391,7 +389,6 @@ impl Words {
         if words.is_empty() {
             // A diploma or a town alone (`cap`, `caen`) is a search of it.
             return (level.is_some() || place.is_some()).then(|| Words {
-                folded: folded.clone(),
                 words: Vec::new(),
                 level,
                 place,
@@ -415,7 +412,6 @@ impl Words {
             }
         }
         Some(Words {
-            folded,
             words: words.into_iter().map(|(_, w)| w).collect(),
             level,
             place,
