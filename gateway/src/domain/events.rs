@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use passerelle_schema::reference::fold_name;
 use passerelle_schema::{
     Departement, Event, EventKind, EventStatus, InseeCommune, Near, Occurrence, OrientationSite,
     Partner, SiteKind, Uai,
 };
 
+use crate::domain::words::{Said, Words};
 use crate::partners::sync::{record_at, Snapshot, SyncedFeed};
 
 /// A directory of sites.
@@ -70,8 +70,9 @@ pub struct EventFilter {
     pub sites: SiteFilter,
     /// Cancelled occurrences too (cancelled events' and overrides').
     pub include_cancelled: bool,
-    /// With these words, folded (lower case, no accents), in the title,
-    /// description or kind of the occurrence, or its site's name.
+    /// With these words (see [`crate::domain::words`]), folded, in the
+    /// title, description or kind of the occurrence, or its site's name or
+    /// place.
     pub text: Option<String>,
 }
 
@@ -83,15 +84,24 @@ impl EventFilter {
         details: impl FnOnce() -> &'e Event,
         site: Option<&OrientationSite>,
     ) -> bool {
-        let Some(text) = self.text.as_deref() else {
+        let Some(words) = self.text.as_deref().and_then(Words::cached) else {
             return true;
         };
         let details = details();
-        let hay = |s: &str| fold_name(s).contains(text);
-        hay(&details.title)
-            || details.description.as_deref().is_some_and(hay)
-            || details.kind_label.as_deref().is_some_and(hay)
-            || site.is_some_and(|s| hay(&s.name))
+        words.matches(&Said {
+            title: &details.title,
+            body: [
+                details.description.as_deref(),
+                details.kind_label.as_deref(),
+                site.map(|s| s.name.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            places: Said::places_of(site.map(|s| &s.commune)),
+            communes: site.map(|s| s.commune.as_str()).into_iter().collect(),
+            ..Said::default()
+        })
     }
 }
 

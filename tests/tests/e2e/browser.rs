@@ -743,15 +743,13 @@ async fn the_search_box_ranks_what_a_young_person_types_and_its_counts_refine_it
     b.ready("offres").await;
     let url = b.client.current_url().await.unwrap();
     assert!(url.as_str().contains(&format!("diplome={value}")), "{url}");
-    let mut shown = Vec::new();
-    for _ in 0..100 {
-        shown = b.attrs("#search-results", "data-total-offers").await;
-        if shown == [level["count"].to_string()] {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(shown, [level["count"].to_string()]);
+    wait_for_attr(
+        &b,
+        "#search-results",
+        "data-total-offers",
+        &level["count"].to_string(),
+    )
+    .await;
     let pressed = b
         .attrs("#facet-levels button[aria-pressed=true]", "data-value")
         .await;
@@ -759,15 +757,20 @@ async fn the_search_box_ranks_what_a_young_person_types_and_its_counts_refine_it
 }
 
 async fn wait_for_value(b: &Browser, css: &str, value: &str) {
+    wait_for_attr(b, css, "data-value", value).await;
+}
+
+/// Waits until the one element matching `css` has `attr` equal to `value`.
+async fn wait_for_attr(b: &Browser, css: &str, attr: &str, value: &str) {
     let mut shown = Vec::new();
     for _ in 0..100 {
-        shown = b.attrs(css, "data-value").await;
+        shown = b.attrs(css, attr).await;
         if shown == [value] {
             return;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("{css} shows {shown:?}, not {value}");
+    panic!("{css} shows {attr} {shown:?}, not {value}");
 }
 
 #[tokio::test]

@@ -132,6 +132,23 @@ impl Ranking {
         }
     }
 
+    /// The ranking `rank` asks for a list of `len` records: around
+    /// `near`'s centre, or by the search's `scores` (equal for a list that
+    /// has none).
+    pub fn asked(
+        rank: Option<Rank>,
+        near: Option<Near>,
+        scores: Option<std::sync::Arc<[f32]>>,
+        len: usize,
+    ) -> Option<Ranking> {
+        match rank? {
+            Rank::Distance => near.map(Ranking::Distance),
+            Rank::Relevance => Some(Ranking::Relevance(
+                scores.unwrap_or_else(|| vec![0.0; len].into()),
+            )),
+        }
+    }
+
     /// The order of a list: (key, position) of its records, in order;
     /// `distance` gives the distance of a record from a centre.
     pub fn order(&self, distances: impl FnOnce(&Near) -> Vec<Option<f64>>) -> Vec<(u32, u32)> {

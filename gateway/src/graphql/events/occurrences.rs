@@ -5,12 +5,7 @@ use async_graphql::{Context, Enum, InputObject, Object, ID};
 use base64::Engine;
 use chrono::{Duration, Utc};
 
-use passerelle_schema::reference;
-
 use super::query::MAX_WINDOW_DAYS;
-
-/// The longest `text` of an event filter, in characters.
-const MAX_TEXT: usize = 200;
 use super::sites::OrientationSite;
 use crate::domain::events::{occurrences, EventFilter, EventOccurrence, SiteFilter};
 use crate::graphql::common::connection::connection_types;
@@ -72,7 +67,8 @@ pub struct EventFilterInput {
     /// At sites around a place: a commune or a position, with a radius.
     near: Option<NearInput>,
     /// Words to find in the occurrence's title, description or kind, or
-    /// its site's name (case and accents aside), at most 200 characters.
+    /// its site's name or place, read as `OfferFilter.text` reads them (a
+    /// town named is a place within 20 km), at most 200 characters.
     text: Option<String>,
 }
 
@@ -90,16 +86,6 @@ impl EventFilterInput {
                 format!("the window is at most {MAX_WINDOW_DAYS} days"),
             ));
         }
-        if self
-            .text
-            .as_ref()
-            .is_some_and(|t| t.chars().count() > MAX_TEXT)
-        {
-            return Err(inputs::invalid(
-                "filter.text",
-                format!("at most {MAX_TEXT} characters"),
-            ));
-        }
         Ok(EventFilter {
             from,
             to,
@@ -111,10 +97,7 @@ impl EventFilterInput {
                 ..SiteFilter::default()
             },
             include_cancelled: self.include_cancelled.unwrap_or(false),
-            text: self
-                .text
-                .map(|t| reference::fold_name(&t))
-                .filter(|t| !t.is_empty()),
+            text: inputs::words("filter.text", self.text)?,
         })
     }
 }

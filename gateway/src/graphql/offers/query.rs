@@ -331,16 +331,12 @@ impl OfferQuery {
         let results = state.offers.search(&filter).await;
         report_partner_errors(ctx, &results.errors);
         report_stale(ctx, &state.health, &state.offers.feeds_read(&filter));
-        let ranking = match rank {
-            None => None,
-            Some(Rank::Distance) => filter.near.map(Ranking::Distance),
-            Some(Rank::Relevance) => Some(Ranking::Relevance(
-                results
-                    .scores
-                    .clone()
-                    .unwrap_or_else(|| vec![0.0; results.offers.len()].into()),
-            )),
-        };
+        let ranking = Ranking::asked(
+            rank,
+            filter.near,
+            results.scores.clone(),
+            results.offers.len(),
+        );
         Ok(OfferConnection::at(
             results.offers,
             filter.near,

@@ -7,7 +7,7 @@ use super::connection::{FormationAfter, FormationConnection};
 use crate::domain::formations::{search, FormationFilter};
 use crate::graphql::common::errors::report_stale;
 use crate::graphql::common::inputs::{self, page_size};
-use crate::graphql::common::near::{decode_ranked_cursor, rank_asked, NearInput, Rank, Ranking};
+use crate::graphql::common::near::{decode_ranked_cursor, rank_asked, NearInput, Ranking};
 use crate::graphql::common::ApiState;
 
 /// The programmes' part of the root of queries.
@@ -142,15 +142,7 @@ impl FormationQuery {
         let partners: Vec<_> = catalogues.iter().map(|f| f.partner()).collect();
         report_stale(ctx, &state.health, &partners);
         let found = search(catalogues, &filter);
-        let ranking = match rank {
-            None => None,
-            Some(Rank::Distance) => filter.near.map(Ranking::Distance),
-            Some(Rank::Relevance) => Some(Ranking::Relevance(
-                found
-                    .scores
-                    .unwrap_or_else(|| vec![0.0; found.items.len()].into()),
-            )),
-        };
+        let ranking = Ranking::asked(rank, filter.near, found.scores, found.items.len());
         Ok(FormationConnection::ordered(
             found.items,
             filter.near,
