@@ -16,5 +16,6 @@ pub mod partner_id;
 pub mod place;
 pub mod scalars;
 mod state;
+pub mod understood;
 
 pub use state::ApiState;
