@@ -16,6 +16,5 @@ pub mod partner_id;
 pub mod place;
 pub mod scalars;
 mod state;
-pub mod understood;
 
 pub use state::ApiState;

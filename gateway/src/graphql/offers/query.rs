@@ -19,8 +19,8 @@ use crate::graphql::common::near::{
 };
 use crate::graphql::common::page_info::PageInfo;
 use crate::graphql::common::partner_id::PartnerId;
-use crate::graphql::common::understood::Understood;
 use crate::graphql::common::ApiState;
+use crate::graphql::occupations::Understood;
 use crate::partners::packed::OfferList;
 
 #[derive(Default)]

@@ -14,7 +14,7 @@ use crate::graphql::common::errors::ErrorCode;
 use crate::graphql::common::facets::SharedFacetFields;
 use crate::graphql::common::near::{ranked_cursor, Rank, Ranking};
 use crate::graphql::common::page_info::PageInfo;
-use crate::graphql::common::understood::Understood;
+use crate::graphql::occupations::Understood;
 
 use crate::graphql::common::connection::B64;
 

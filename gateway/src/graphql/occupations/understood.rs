@@ -5,8 +5,8 @@ use std::sync::Arc;
 use async_graphql::{Object, SimpleObject};
 use passerelle_schema::reference;
 
+use super::Rome;
 use crate::domain::words::{Words, PLACE_KM};
-use crate::graphql::occupations::Rome;
 
 /// How the words of `filter.text` were read: what a portal shows beside its
 /// results ("près de Caen · CAP · Boulanger / Boulangère"), so that a young
