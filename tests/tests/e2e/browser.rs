@@ -723,6 +723,12 @@ async fn the_search_box_ranks_what_a_young_person_types_and_its_counts_refine_it
         results.attr("data-total-offers").await.unwrap(),
         Some(api["totalCount"].to_string())
     );
+    // The town the words name is said as the API read it.
+    let understood = b.text("#search-understood").await;
+    assert!(
+        understood.contains("autour de Caen (20 km)"),
+        "{understood}"
+    );
     let first = b.text("#search-results ol li strong").await;
     assert_eq!(first, api["nodes"][0]["title"].as_str().unwrap());
     // A level's count refines the search to it: as many offers as it said.

@@ -195,3 +195,38 @@ async fn programmes_are_searched_by_words_the_diploma_named_first() {
         .sum();
     assert_eq!(counted, found["totalCount"].as_u64().unwrap());
 }
+
+#[tokio::test]
+async fn a_search_says_how_its_words_were_read() {
+    let app = spawn_app(SMALL).await;
+    const UNDERSTOOD: &str = r#"query($text: String) {
+        offers(filter: { text: $text }, first: 1) {
+            understood { town { code name radiusKm } level occupations { code } }
+        }
+        formations(filter: { text: $text }, first: 1) {
+            understood { town { code } level }
+        }
+    }"#;
+    let read = app
+        .data(UNDERSTOOD, json!({ "text": "CAP boulangère près de Caen" }))
+        .await;
+    let offers = &read["offers"]["understood"];
+    assert_eq!(
+        offers["town"],
+        json!({ "code": "14118", "name": "Caen", "radiusKm": 20.0 })
+    );
+    assert_eq!(offers["level"], 3);
+    let codes: Vec<&str> = offers["occupations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"D1102"), "{codes:?}");
+    assert_eq!(read["formations"]["understood"]["town"]["code"], "14118");
+    assert_eq!(read["formations"]["understood"]["level"], 3);
+    // Without words, nothing was read.
+    let none = app.data(UNDERSTOOD, json!({ "text": null })).await;
+    assert_eq!(none["offers"]["understood"], Value::Null);
+    assert_eq!(none["formations"]["understood"], Value::Null);
+}

@@ -10,6 +10,7 @@ use passerelle_schema::{Near, Offer};
 
 use super::node::OfferNode;
 use crate::domain::offers::OfferFilter;
+use crate::domain::words::Words;
 use crate::graphql::common::errors::{report_partner_errors, report_stale, ErrorCode};
 use crate::graphql::common::ids::{GlobalId, OfferCursor};
 use crate::graphql::common::inputs::{self, page_size};
@@ -19,6 +20,7 @@ use crate::graphql::common::near::{
 use crate::graphql::common::page_info::PageInfo;
 use crate::graphql::common::partner_id::PartnerId;
 use crate::graphql::common::ApiState;
+use crate::graphql::occupations::Understood;
 use crate::partners::packed::OfferList;
 
 #[derive(Default)]
@@ -97,6 +99,8 @@ pub struct OfferConnection {
     ranked: Option<(Rank, Vec<(u32, u32)>)>,
     /// The centre the edges give their distance from.
     near: Option<Near>,
+    /// The search's words, read.
+    words: Option<Arc<Words>>,
     start: usize,
     end: usize,
 }
@@ -161,6 +165,7 @@ impl OfferConnection {
             offers,
             ranked,
             near,
+            words: None,
             start,
             end,
         }
@@ -222,6 +227,12 @@ impl OfferConnection {
     /// Where the page stands.
     async fn page_info(&self) -> PageInfo {
         PageInfo::at(self.len(), self.start, self.end, |k| self.cursor_at(k))
+    }
+
+    /// How the words of `filter.text` were read (the town, the diploma
+    /// level and the occupations they name); null without words.
+    async fn understood(&self) -> Option<Understood> {
+        self.words.clone().map(Understood)
     }
 
     /// Counts to refine the search by, over every offer `totalCount`
@@ -337,13 +348,10 @@ impl OfferQuery {
             results.scores.clone(),
             results.offers.len(),
         );
-        Ok(OfferConnection::at(
-            results.offers,
-            filter.near,
-            ranking,
-            first,
-            after,
-        ))
+        Ok(OfferConnection {
+            words: filter.words(),
+            ..OfferConnection::at(results.offers, filter.near, ranking, first, after)
+        })
     }
 
     /// One offer by its global identifier.

@@ -9,10 +9,12 @@ use passerelle_schema::{Formation, Near};
 use super::node::FormationNode;
 use crate::domain::facets;
 use crate::domain::formations::distance_km;
+use crate::domain::words::Words;
 use crate::graphql::common::errors::ErrorCode;
 use crate::graphql::common::facets::SharedFacetFields;
 use crate::graphql::common::near::{ranked_cursor, Rank, Ranking};
 use crate::graphql::common::page_info::PageInfo;
+use crate::graphql::occupations::Understood;
 
 use crate::graphql::common::connection::B64;
 
@@ -24,6 +26,8 @@ pub struct FormationConnection {
     ranked: Option<(Rank, Vec<(u32, u32)>)>,
     /// The centre the edges give their distance from.
     near: Option<Near>,
+    /// The search's words, read.
+    words: Option<Arc<Words>>,
     start: usize,
     end: usize,
 }
@@ -96,9 +100,15 @@ impl FormationConnection {
             items,
             ranked,
             near,
+            words: None,
             start,
             end,
         }
+    }
+
+    /// The page, for a search by these words.
+    pub(super) fn with_words(self, words: Option<Arc<Words>>) -> Self {
+        Self { words, ..self }
     }
 
     fn len(&self) -> usize {
@@ -155,6 +165,12 @@ impl FormationConnection {
             capacity: self.items.iter().map(|f| u64::from(f.capacity)).sum(),
             vacancies: self.items.iter().map(|f| u64::from(f.vacancies)).sum(),
         }
+    }
+
+    /// How the words of `filter.text` were read (the town, the diploma
+    /// level and the occupations they name); null without words.
+    async fn understood(&self) -> Option<Understood> {
+        self.words.clone().map(Understood)
     }
 
     /// Counts to refine the search by, over every programme `totalCount`

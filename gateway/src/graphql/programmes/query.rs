@@ -143,12 +143,9 @@ impl FormationQuery {
         report_stale(ctx, &state.health, &partners);
         let found = search(catalogues, &filter);
         let ranking = Ranking::asked(rank, filter.near, found.scores, found.items.len());
-        Ok(FormationConnection::ordered(
-            found.items,
-            filter.near,
-            ranking,
-            first,
-            after,
-        ))
+        Ok(
+            FormationConnection::ordered(found.items, filter.near, ranking, first, after)
+                .with_words(filter.words()),
+        )
     }
 }

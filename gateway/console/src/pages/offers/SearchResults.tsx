@@ -13,6 +13,11 @@ const SEARCH = /* GraphQL */ `
   query Search($offers: OfferFilter!, $training: FormationFilter!, $after: String, $afterTraining: String) {
     offers(filter: $offers, first: 10, after: $after, orderBy: RELEVANCE) {
       ...OfferPage
+      understood {
+        town { name radiusKm }
+        level
+        occupations { code label }
+      }
       facets {
         levels { value label count }
         departements { value label count }
@@ -88,6 +93,11 @@ interface Data {
     totalCount: number;
     pageInfo: PageInfo;
     nodes: OfferItem[];
+    understood: {
+      town: { name: string; radiusKm: number } | null;
+      level: number | null;
+      occupations: { code: string; label: string | null }[];
+    } | null;
     facets: { levels: Facet[]; departements: Facet[]; sources: Facet[]; occupations: Facet[] };
   };
   formations: {
@@ -175,6 +185,7 @@ export function SearchResults(props: {
       data-total-formations={String(data.formations.totalCount)}
     >
       <h2 id="search-results-title">Résultats pour « {filters.words} »</h2>
+      <Understood read={data.offers.understood} />
       <PartnerNotices errors={result.errors} />
       {moreError && <Failure error={moreError} retry={() => setMoreError(null)} />}
       <div class="facets" role="group" aria-label="Affiner la recherche d'offres">
@@ -267,5 +278,21 @@ function FacetGroup(props: {
         })}
       </ul>
     </div>
+  );
+}
+
+/** How the words were read, as the API says: the town, the level, the occupations. */
+function Understood(props: { read: Data["offers"]["understood"] }) {
+  const read = props.read;
+  if (!read) return null;
+  const parts: string[] = [];
+  if (read.town) parts.push(`autour de ${read.town.name} (${integer(read.town.radiusKm)} km)`);
+  if (read.level != null) parts.push(`niveau ${read.level} d'abord`);
+  for (const o of read.occupations) parts.push(o.label ?? o.code);
+  if (parts.length === 0) return null;
+  return (
+    <p class="hint" id="search-understood">
+      Compris : {parts.join(" · ")}
+    </p>
   );
 }

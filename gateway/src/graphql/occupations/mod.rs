@@ -1,6 +1,11 @@
 //! Occupations in the API: the ROME referential's codes with their labels
-//! and job titles (`Rome`), and the search a portal's box starts with
-//! (`occupations`).
+//! and job titles (`Rome`), the search a portal's box starts with
+//! (`occupations`), and how a search's words were read (`Understood`: the
+//! occupations they name, the town, the level).
+
+mod understood;
+
+pub use understood::Understood;
 
 use async_graphql::{Enum, Object};
 use passerelle_schema::reference::{self, RomeAppellation};

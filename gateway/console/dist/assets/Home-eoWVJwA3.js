@@ -1,4 +1,4 @@
-import{u as c,a as e,F as p,L as f,S as d,P as m,K as i}from"./index-C8Ix6CRK.js";import{u as h,i as o}from"./ready-6mP7DISi.js";const g=`
+import{u as c,a as e,F as p,L as f,S as d,P as m,K as i}from"./index-ijUk8gdw.js";import{u as h,i as o}from"./ready-CdkZgHYF.js";const g=`
   query ConsoleHome {
     region {
       offers { total }

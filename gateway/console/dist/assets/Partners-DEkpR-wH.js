@@ -1,4 +1,4 @@
-import{u as P,d as m,A as j,h as g,a as e,F as C,L as M,S as o,P as x}from"./index-C8Ix6CRK.js";import{u as N,t as _,d as p,i as b,f as $}from"./ready-6mP7DISi.js";const w="id name mode status lastSuccess recordCount",F=`
+import{u as P,d as m,A as j,h as g,a as e,F as C,L as M,S as o,P as x}from"./index-ijUk8gdw.js";import{u as N,t as _,d as p,i as b,f as $}from"./ready-CdkZgHYF.js";const w="id name mode status lastSuccess recordCount",F=`
   lastError { at code message }
   syncs(last: 5) {
     startedAt durationMs outcome records rejected error

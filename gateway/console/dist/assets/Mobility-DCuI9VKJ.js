@@ -1,4 +1,4 @@
-import{u as k,a as s,F as w,L as S,T as d,P,K as u,S as E}from"./index-C8Ix6CRK.js";import{u as R,i as r,m as n,g,a as A,e as v}from"./ready-6mP7DISi.js";import{C as y}from"./ChartFigure-Bs5GkSQF.js";const _=`
+import{u as k,a as s,F as w,L as S,T as d,P,K as u,S as E}from"./index-ijUk8gdw.js";import{u as R,i as r,m as n,g,a as A,e as v}from"./ready-CdkZgHYF.js";import{C as y}from"./ChartFigure-Di_ZJ9lu.js";const _=`
   query ConsoleMobility {
     mobility {
       total { mobilities participants days amount }
