@@ -153,15 +153,11 @@ async fn create_alerts(client: &reqwest::Client, addr: &str, token: &str, hook: 
 }
 
 /// Waits for a log line of the server holding every one of `needles`.
-fn wait_for_log(server: &common::Server, needles: &[&str]) {
-    loop {
-        let line = server
-            .lines
-            .recv_timeout(Duration::from_secs(120))
-            .expect("the server logs it within 120 s");
-        if needles.iter().all(|n| line.contains(n)) {
-            return;
-        }
+fn wait_for_log(server: &mut common::Server, needles: &[&str]) {
+    if let Err(log) = server.log.wait_for(Duration::from_secs(120), |line| {
+        needles.iter().all(|n| line.contains(n))
+    }) {
+        panic!("the server did not log {needles:?}; its last lines:\n{log}");
     }
 }
 
@@ -175,9 +171,9 @@ async fn serve(config: &std::path::Path) -> common::Server {
 }
 
 /// Waits, off the test's runtime, for a log line holding `needles`.
-async fn logged(server: common::Server, needles: &'static [&'static str]) -> common::Server {
+async fn logged(mut server: common::Server, needles: &'static [&'static str]) -> common::Server {
     tokio::task::spawn_blocking(move || {
-        wait_for_log(&server, needles);
+        wait_for_log(&mut server, needles);
         server
     })
     .await

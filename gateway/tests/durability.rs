@@ -3,7 +3,6 @@
 
 mod common;
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use common::Server;
@@ -48,35 +47,6 @@ fn opco_data(dir: &std::path::Path, backend: &str) -> (std::path::PathBuf, Strin
 
 /// How long a server has to log what a test waits for.
 const PROGRESS_WAIT: Duration = Duration::from_secs(300);
-
-/// Waits for a line of `lines` that `wanted` accepts, for at most
-/// `within`, or until the server's log ends; the lines seen, last ones
-/// last, when none was.
-fn logged_within(
-    lines: mpsc::Receiver<String>,
-    within: Duration,
-    wanted: impl Fn(&str) -> bool,
-) -> Result<(), String> {
-    let deadline = std::time::Instant::now() + within;
-    let mut seen = std::collections::VecDeque::new();
-    loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let line = match lines.recv_timeout(left) {
-            Ok(line) => line,
-            Err(e) => {
-                seen.push_back(format!("({e} after {} s)", within.as_secs()));
-                return Err(Vec::from(seen).join("\n"));
-            }
-        };
-        if wanted(&line) {
-            return Ok(());
-        }
-        if seen.len() == 40 {
-            seen.pop_front();
-        }
-        seen.push_back(line);
-    }
-}
 
 /// Starts the server again after its kill; the store, and the batches of
 /// `opco` it holds with their sizes.
@@ -170,9 +140,9 @@ async fn a_killed_upload_loses_no_acknowledged_record_and_leaves_no_half_batch()
             let body = batch(large);
             tokio::spawn(async move { upload(&client, &addr, &token, "in-flight", body).await })
         };
-        let lines = std::mem::replace(&mut server.lines, mpsc::channel().1);
+        let mut log = server.log.take();
         let mut progressed = tokio::task::spawn_blocking(move || {
-            logged_within(lines, PROGRESS_WAIT, |l| {
+            log.wait_for(PROGRESS_WAIT, |l| {
                 l.contains("upload in progress") && l.contains("in-flight")
             })
         });

@@ -3,6 +3,7 @@
 // Each test crate uses its own part of this module.
 #![allow(dead_code)]
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -16,7 +17,62 @@ pub struct Server {
     pub addr: String,
     /// What it logs, line by line (JSON); kept open, or the server would
     /// block on a full pipe.
-    pub lines: mpsc::Receiver<String>,
+    pub log: Log,
+}
+
+/// A server's log, line by line, from its first line.
+pub struct Log {
+    /// The lines logged before it listened, not yet read.
+    early: VecDeque<String>,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Log {
+    /// Waits for a line that `wanted` accepts (those logged before the
+    /// server listened included), for at most `within`, or until the log
+    /// ends; the last 40 lines seen when none was.
+    pub fn wait_for(
+        &mut self,
+        within: Duration,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<String, String> {
+        let deadline = std::time::Instant::now() + within;
+        let mut seen = VecDeque::new();
+        loop {
+            let line = match self.early.pop_front() {
+                Some(line) => line,
+                None => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    match self.lines.recv_timeout(left) {
+                        Ok(line) => line,
+                        Err(e) => {
+                            seen.push_back(format!("({e} after {} s)", within.as_secs()));
+                            return Err(Vec::from(seen).join("\n"));
+                        }
+                    }
+                }
+            };
+            if wanted(&line) {
+                return Ok(line);
+            }
+            if seen.len() == 40 {
+                seen.pop_front();
+            }
+            seen.push_back(line);
+        }
+    }
+
+    /// The log, leaving the server one that reads nothing (for a thread of
+    /// its own).
+    pub fn take(&mut self) -> Log {
+        std::mem::replace(
+            self,
+            Log {
+                early: VecDeque::new(),
+                lines: mpsc::channel().1,
+            },
+        )
+    }
 }
 
 /// Starts `passerelle serve --config CONFIG`; returns once it listens.
@@ -38,22 +94,26 @@ pub fn serve(config: &Path) -> Server {
             }
         }
     });
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: VecDeque<String> = VecDeque::new();
     let addr = loop {
         let line = match lines.recv_timeout(Duration::from_secs(120)) {
             Ok(l) => l,
             Err(e) => panic!(
                 "the server does not start ({e}); it logged:\n{}",
-                seen.join("\n")
+                Vec::from(seen).join("\n")
             ),
         };
-        seen.push(line.clone());
+        seen.push_back(line.clone());
         if line.contains("passerelle listening") {
             let v: serde_json::Value = serde_json::from_str(&line).unwrap();
             break v["addr"].as_str().unwrap().to_owned();
         }
     };
-    Server { child, addr, lines }
+    Server {
+        child,
+        addr,
+        log: Log { early: seen, lines },
+    }
 }
 
 impl Drop for Server {

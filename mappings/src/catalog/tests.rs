@@ -1,7 +1,11 @@
 //! The mapping files shipped with this crate, loaded and run on their own
 //! test cases, and mapping files that are refused with why.
 
+use std::path::Path;
+
 use passerelle_schema::Event;
+
+use crate::entity::EntityKind;
 
 use super::*;
 

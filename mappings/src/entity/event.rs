@@ -8,8 +8,9 @@ use passerelle_schema::{
     Event, EventDuration, EventKind, EventPeriod, EventStatus, EventTime, Partner,
 };
 
+use super::kind::field;
 use super::parse::number;
-use super::{field, Entity, EntityKind, FieldDef, Values};
+use super::{Entity, EntityKind, FieldDef, Values};
 use crate::error::FieldError;
 
 /// The fields a mapping of an event may fill, with where each sits in

@@ -9,8 +9,9 @@ use passerelle_schema::{
     RomeCode, Session, Siret, TrainingOrg, Uai,
 };
 
+use super::kind::field;
 use super::parse::{at, column, date, digits, each, flag, number, text};
-use super::{field, Entity, EntityKind, FieldDef, Values};
+use super::{Entity, EntityKind, FieldDef, Values};
 use crate::error::FieldError;
 
 /// The fields a mapping of a programme may fill, with where each sits in

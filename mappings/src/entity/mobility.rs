@@ -5,8 +5,9 @@ use std::borrow::Cow;
 
 use passerelle_schema::{Cents, Mobility, MobilityProgram, Partner, Uai};
 
+use super::kind::field;
 use super::parse::{date, number};
-use super::{field, Entity, EntityKind, FieldDef, Values};
+use super::{Entity, EntityKind, FieldDef, Values};
 use crate::error::FieldError;
 
 /// The fields a mapping of a mobility may fill, with where each sits in

@@ -6,8 +6,9 @@ use passerelle_schema::{
     Opco, Partner, Postcode, PublicEmployerType, RomeCode, Siret,
 };
 
+use super::kind::field;
 use super::parse::{coordinate, date, datetime, number};
-use super::{field, Entity, EntityKind, FieldDef, Values};
+use super::{Entity, EntityKind, FieldDef, Values};
 use crate::error::FieldError;
 
 /// The fields a mapping of an offer may fill, with where each sits in

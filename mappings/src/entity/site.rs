@@ -5,7 +5,8 @@ use std::borrow::Cow;
 
 use passerelle_schema::{InseeCommune, OrientationSite, Partner, SiteKind, Uai};
 
-use super::{field, Entity, EntityKind, FieldDef, Values};
+use super::kind::field;
+use super::{Entity, EntityKind, FieldDef, Values};
 use crate::error::FieldError;
 
 /// The fields a mapping of a site may fill, with where each sits in

@@ -1,4 +1,4 @@
-use passerelle_schema::RomeCode;
+use passerelle_schema::{DiplomaLevel, RomeCode};
 
 use super::*;
 
