@@ -10,9 +10,11 @@ use reqwest::StatusCode;
 use crate::http::{http_client, CallPolicy, HttpSettings};
 use crate::ConnectorError;
 
+mod connector;
 mod document;
 mod stream;
-pub use document::{FeedConfig, FeedConnector, FeedSpec};
+pub use connector::FeedConnector;
+pub use document::{FeedConfig, FeedSpec};
 pub use stream::{FeedChunk, FeedEnd, FeedPiece, FeedRecords};
 
 /// What a pull of a feed gave.

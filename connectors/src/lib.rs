@@ -11,6 +11,7 @@ pub mod carif;
 pub mod cci;
 pub mod cma;
 pub mod cnfpt;
+pub mod declared;
 pub mod erasmus;
 mod error;
 pub mod feed;

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use passerelle_mappings::{Catalog, EntityKind, Mapping, MappingFileError};
 use passerelle_schema::Partner;
 
+use crate::declared::{shipped, DeclaredKind, DECLARED};
 #[cfg(feature = "sandbox")]
 use crate::sandbox::{Faults, SandboxData, SandboxSettings};
 use crate::source::Source;
@@ -33,12 +34,14 @@ pub trait PartnerKind: Send + Sync + 'static {
     /// Reads its connection settings: its `[[partners]]` table, `kind`
     /// removed.
     fn configure(&self, table: Table) -> Result<Arc<dyn Configured>, serde_json::Error>;
-    /// Its simulator's routes, serving the sandbox's data with `faults`.
+    /// Its simulator's routes, serving the sandbox's data with `faults`;
+    /// none for a partner declared in configuration.
     #[cfg(feature = "sandbox")]
-    fn simulator(&self, data: &SandboxData, faults: Faults) -> axum::Router;
+    fn simulator(&self, data: &SandboxData, faults: Faults) -> Option<axum::Router>;
     /// Its connection settings against its simulator at `base`.
     #[cfg(feature = "sandbox")]
-    fn sandboxed(&self, base: &url::Url, settings: &SandboxSettings) -> Arc<dyn Configured>;
+    fn sandboxed(&self, base: &url::Url, settings: &SandboxSettings)
+        -> Option<Arc<dyn Configured>>;
 }
 
 /// What a partner's folder says of it; [`Kind`] makes it a [`PartnerKind`].
@@ -97,13 +100,19 @@ impl<S: PartnerSpec + Registrable> PartnerKind for Kind<S> {
     }
 
     #[cfg(feature = "sandbox")]
-    fn simulator(&self, data: &SandboxData, faults: Faults) -> axum::Router {
-        <S as crate::sandbox::Simulated>::simulator(data, faults)
+    fn simulator(&self, data: &SandboxData, faults: Faults) -> Option<axum::Router> {
+        Some(<S as crate::sandbox::Simulated>::simulator(data, faults))
     }
 
     #[cfg(feature = "sandbox")]
-    fn sandboxed(&self, base: &url::Url, settings: &SandboxSettings) -> Arc<dyn Configured> {
-        Arc::new(<S as crate::sandbox::Simulated>::sandboxed(base, settings))
+    fn sandboxed(
+        &self,
+        base: &url::Url,
+        settings: &SandboxSettings,
+    ) -> Option<Arc<dyn Configured>> {
+        Some(Arc::new(<S as crate::sandbox::Simulated>::sandboxed(
+            base, settings,
+        )))
     }
 }
 
@@ -118,7 +127,7 @@ pub trait Configured: std::fmt::Debug + Send + Sync {
 
 /// A configured partner whose mapping is not in the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("no {entity} mapping for {partner}", entity = .entity.name())]
+#[error("no {entity} mapping for {partner}: a mapping file `{partner}/{entity}.toml` (in `mappings_dir`) reads its records", entity = .entity.name())]
 pub struct MissingMapping {
     /// The partner.
     pub partner: Partner,
@@ -167,10 +176,10 @@ impl Registry {
     pub fn standard() -> Self {
         Self::empty()
             .with(crate::cci::KIND)
-            .with(crate::cma::KIND)
-            .with(crate::carif::KIND)
-            .with(crate::erasmus::KIND)
-            .with(crate::passmonde::KIND)
+            .with(shipped::CMA.kind())
+            .with(shipped::CARIF.kind())
+            .with(shipped::ERASMUS.kind())
+            .with(shipped::PASS_MONDE.kind())
             .with(crate::spro::KIND)
             .with(crate::cnfpt::KIND)
     }
@@ -190,6 +199,33 @@ impl Registry {
         );
         self.kinds.push(Arc::new(kind));
         self
+    }
+
+    /// This registry and the partners `tables` declare (`kind =
+    /// "declared"`), after the others, in their order; an identifier or
+    /// API name already a partner's is an error naming its table.
+    pub fn declaring(mut self, tables: &[serde_json::Value]) -> Result<Self, ConfigureError> {
+        for (index, table) in tables.iter().enumerate() {
+            let Some(table) = table.as_object() else {
+                continue;
+            };
+            if table.get("kind").and_then(|k| k.as_str()) != Some(DECLARED) {
+                continue;
+            }
+            let error = |reason: String| ConfigureError { index, reason };
+            let mut table = table.clone();
+            table.remove("kind");
+            if let Some(id) = table.get("id").and_then(|i| i.as_str()) {
+                if let Some(known) = self.partner(id) {
+                    return Err(error(format!(
+                        "id: {known} is already a partner; configure it with kind = \"{known}\""
+                    )));
+                }
+            }
+            let kind = DeclaredKind::declared(table).map_err(error)?;
+            self.kinds.push(Arc::new(kind));
+        }
+        Ok(self)
     }
 
     /// Every kind, in order.
@@ -244,8 +280,18 @@ impl Registry {
                 Some(_) => return Err(error("`kind` is not a string".into())),
                 None => return Err(error(format!("missing field `kind`; {}", self.known()))),
             };
-            let Some(partner) = self.partner(&kind) else {
-                return Err(error(format!("unknown kind {kind:?}; {}", self.known())));
+            // A declared partner is named by its identifier.
+            let named = if kind == DECLARED {
+                table
+                    .get("id")
+                    .and_then(|i| i.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            } else {
+                kind
+            };
+            let Some(partner) = self.partner(&named) else {
+                return Err(error(format!("unknown kind {named:?}; {}", self.known())));
             };
             if out.iter().any(|c| c.partner == partner) {
                 return Err(error(format!("{partner} is configured twice")));
@@ -261,7 +307,10 @@ impl Registry {
 
     fn known(&self) -> String {
         let ids: Vec<&str> = self.partners().map(Partner::id).collect();
-        format!("known kinds: {}", ids.join(", "))
+        format!(
+            "known kinds: {}, or {DECLARED:?} to declare a partner",
+            ids.join(", ")
+        )
     }
 }
 
@@ -314,6 +363,20 @@ mod tests {
             }
         }
         registry.catalog(None).expect("the shipped mappings load");
+        // Every declaration under `mappings/` is shipped.
+        let mut declarations: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path().join(passerelle_mappings::DECLARATION))
+            .filter(|p| p.exists())
+            .map(|p| p.strip_prefix(&dir).unwrap().display().to_string())
+            .collect();
+        declarations.sort();
+        let mut shipped: Vec<&str> = crate::declared::shipped::ALL
+            .iter()
+            .map(|s| s.file())
+            .collect();
+        shipped.sort();
+        assert_eq!(declarations, shipped);
     }
 
     #[test]

@@ -55,6 +55,7 @@ impl Application {
     pub async fn build_with(config: Config, registry: Registry) -> anyhow::Result<Self> {
         // Metrics are recorded from the start, syncs included.
         crate::telemetry::metrics();
+        let registry = config.registry(registry)?;
         let catalog = registry
             .catalog(config.mappings_dir.as_deref())
             .context("invalid mapping file")?;
@@ -87,7 +88,21 @@ impl Application {
         };
         for partner in &configured {
             sources.partners.push(partner.partner);
-            for source in partner.settings.sources(&catalog)? {
+            let provided = partner.settings.sources(&catalog)?;
+            // A mapping of what the partner does not publish is a mistake
+            // to name, not a file to ignore.
+            if let Some(m) = catalog
+                .for_partner(partner.partner)
+                .find(|m| !provided.iter().any(|s| s.entity() == m.entity()))
+            {
+                anyhow::bail!(
+                    "the mapping file {} maps {}s of {}, which it does not publish",
+                    m.file(),
+                    m.entity().name(),
+                    partner.partner
+                );
+            }
+            for source in provided {
                 sources.add(source, &mut starter).await?;
             }
         }

@@ -19,7 +19,9 @@ pub mod record;
 mod transform;
 mod vtimezone;
 
-pub use catalog::{mapping_files, Catalog, MappedBatch, Mapping, ReadEnd, TestOutcome};
+pub use catalog::{
+    mapping_files, Catalog, MappedBatch, Mapping, ReadEnd, TestOutcome, DECLARATION,
+};
 pub use entity::{Entity, EntityKind};
 pub use error::{MappingFileError, RecordError};
 pub use file::SourceFormat;

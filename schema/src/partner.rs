@@ -14,19 +14,20 @@ use std::sync::RwLock;
 
 use serde::{Deserialize, Serialize};
 
-/// What identifies a partner, as its folder declares it.
-#[derive(Debug, PartialEq, Eq)]
-pub struct PartnerInfo {
+/// What identifies a partner, as its folder or its declaration says
+/// (`S`: the text of a declared partner's, read at run time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerInfo<S = &'static str> {
     /// The short identifier, as used in configuration, URLs, ids and the
     /// store (`cci`): lower-case ASCII.
-    pub id: &'static str,
+    pub id: S,
     /// The name of the partner's value in the API's `PartnerId` enum
     /// (`PASS_MONDE`).
-    pub api_name: &'static str,
+    pub api_name: S,
     /// The partner's name for people.
-    pub name: &'static str,
+    pub name: S,
     /// What its data is, in a line: the API's description of its value.
-    pub about: &'static str,
+    pub about: S,
     /// How Passerelle reaches its data.
     pub mode: PartnerMode,
 }
@@ -72,6 +73,48 @@ impl Partner {
             None => known.push(self),
         }
         self
+    }
+
+    /// The partner of an identity read at run time (a partner declared in
+    /// configuration), declared: the partner already declared when it has
+    /// this very identity; an error naming the clash when its identifier
+    /// or API name is another identity's.
+    pub fn declare_read(info: PartnerInfo<String>) -> Result<Self, String> {
+        let mut known = DECLARED.write().unwrap_or_else(|e| e.into_inner());
+        for p in known.iter() {
+            let same_id = p.id() == info.id;
+            if same_id || p.0.api_name == info.api_name {
+                let same = same_id
+                    && p.0.api_name == info.api_name
+                    && p.0.name == info.name
+                    && p.0.about == info.about
+                    && p.0.mode == info.mode;
+                return if same {
+                    Ok(*p)
+                } else if same_id {
+                    Err(format!(
+                        "the identifier {:?} is already another partner's",
+                        info.id
+                    ))
+                } else {
+                    Err(format!(
+                        "the API name {:?} is already the partner {:?}'s",
+                        info.api_name,
+                        p.id()
+                    ))
+                };
+            }
+        }
+        let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+        let partner = Partner(Box::leak(Box::new(PartnerInfo {
+            id: leak(info.id),
+            api_name: leak(info.api_name),
+            name: leak(info.name),
+            about: leak(info.about),
+            mode: info.mode,
+        })));
+        known.push(partner);
+        Ok(partner)
     }
 
     /// Every declared partner, in the order they were declared.

@@ -206,10 +206,7 @@ pub fn render(cfas: &[Cfa], programmes: &[Programme], malformed_rate: f64) -> St
     xml
 }
 
-impl crate::sandbox::FeedSimulator for super::Carif {
-    const PATH: &'static str = FEED_PATH;
-
-    fn router(data: &crate::sandbox::SandboxData, faults: Faults) -> Router {
-        router(&data.cfas, &data.programmes, faults)
-    }
+/// The simulator's routes, serving the sandbox's data with `faults`.
+pub fn simulate(data: &crate::sandbox::SandboxData, faults: Faults) -> Router {
+    router(&data.cfas, &data.programmes, faults)
 }

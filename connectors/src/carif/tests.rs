@@ -1,13 +1,14 @@
-use passerelle_mappings::EntityKind;
 use passerelle_schema::Formation;
 
 use super::*;
+use crate::declared::shipped;
+use crate::feed::FeedConnector;
 use crate::sandbox::cfas::{cfas, programmes};
 use crate::sandbox::generate::DatasetSettings;
 use crate::sandbox::{FaultUpdate, Faults, SimServer};
 use crate::FeedPull;
 
-async fn sim(faults: Faults) -> (SimServer, CarifConnector) {
+async fn sim(faults: Faults) -> (SimServer, FeedConnector) {
     let s = DatasetSettings::default();
     let cfas = cfas(&s);
     let programmes = programmes(&s, &cfas);
@@ -17,19 +18,15 @@ async fn sim(faults: Faults) -> (SimServer, CarifConnector) {
     )
     .await
     .unwrap();
-    let mapping = crate::Registry::standard()
-        .catalog(None)
-        .unwrap()
-        .get(crate::carif::PARTNER, EntityKind::Formation)
-        .unwrap();
-    let config = CarifConfig::new(server.base_url().join(simulator::FEED_PATH).unwrap());
-    (server, CarifConnector::new(config, mapping))
+    let url = server.base_url().join(simulator::FEED_PATH).unwrap();
+    (server, shipped::CARIF.connect(url).unwrap())
 }
 
 #[tokio::test]
 async fn the_lheo_catalogue_maps_every_programme_with_its_sessions() {
     let (_server, connector) = sim(Faults::default()).await;
-    let FeedPull::Fetched { batch, etag, .. } = connector.pull(None).await.unwrap() else {
+    let FeedPull::Fetched { batch, etag, .. } = connector.pull::<Formation>(None).await.unwrap()
+    else {
         panic!("a first pull fetches");
     };
     assert!(batch.rejected.is_empty(), "{:?}", batch.rejected.first());
@@ -45,7 +42,7 @@ async fn the_lheo_catalogue_maps_every_programme_with_its_sessions() {
         .all(|f| !f.sessions.is_empty() && f.capacity >= f.vacancies));
     assert!(formations.iter().any(|f| f.vacancies > 0));
     assert!(matches!(
-        connector.pull(etag.as_deref()).await.unwrap(),
+        connector.pull::<Formation>(etag.as_deref()).await.unwrap(),
         FeedPull::NotModified
     ));
 }
@@ -60,7 +57,7 @@ async fn broken_programmes_are_rejected_one_by_one() {
         })
         .unwrap();
     let (_server, connector) = sim(faults).await;
-    let FeedPull::Fetched { batch, .. } = connector.pull(None).await.unwrap() else {
+    let FeedPull::Fetched { batch, .. } = connector.pull::<Formation>(None).await.unwrap() else {
         panic!("a first pull fetches");
     };
     assert!(!batch.rejected.is_empty());
@@ -84,7 +81,7 @@ async fn broken_programmes_are_rejected_one_by_one() {
 #[tokio::test]
 async fn the_catalogue_has_open_ended_sessions_programmes_at_two_places_and_every_level_scale() {
     let (_server, connector) = sim(Faults::default()).await;
-    let FeedPull::Fetched { batch, .. } = connector.pull(None).await.unwrap() else {
+    let FeedPull::Fetched { batch, .. } = connector.pull::<Formation>(None).await.unwrap() else {
         panic!("a first pull fetches");
     };
     let formations: Vec<Formation> = batch.records;

@@ -235,10 +235,7 @@ fn render_offre(xml: &mut String, p: &Position, breakage: Option<Breakage>) {
     );
 }
 
-impl crate::sandbox::FeedSimulator for super::Cma {
-    const PATH: &'static str = FEED_PATH;
-
-    fn router(data: &crate::sandbox::SandboxData, faults: Faults) -> Router {
-        router(&data.offers.cma, &data.settings.data, faults)
-    }
+/// The simulator's routes, serving the sandbox's data with `faults`.
+pub fn simulate(data: &crate::sandbox::SandboxData, faults: Faults) -> Router {
+    router(&data.offers.cma, &data.settings.data, faults)
 }

@@ -1,19 +1,11 @@
-use std::sync::Arc;
-
-use passerelle_mappings::{EntityKind, MappedBatch};
+use passerelle_mappings::MappedBatch;
 
 use super::*;
+use crate::declared::shipped;
+use crate::feed::FeedConnector;
 use crate::sandbox::generate::{dataset, DatasetSettings};
 use crate::sandbox::{FaultUpdate, Faults, SimServer};
 use crate::FeedPull;
-
-fn mapping() -> Arc<passerelle_mappings::Mapping> {
-    crate::Registry::standard()
-        .catalog(None)
-        .unwrap()
-        .get(crate::cma::PARTNER, EntityKind::Offer)
-        .unwrap()
-}
 
 fn settings() -> DatasetSettings {
     DatasetSettings {
@@ -34,7 +26,7 @@ async fn fetched(
     (etag, records.collect().await.unwrap().0)
 }
 
-async fn sim(faults: Faults) -> (SimServer, CmaConnector) {
+async fn sim(faults: Faults) -> (SimServer, FeedConnector) {
     let data = dataset(&settings());
     let server = SimServer::start(
         "127.0.0.1:0".parse().unwrap(),
@@ -42,14 +34,20 @@ async fn sim(faults: Faults) -> (SimServer, CmaConnector) {
     )
     .await
     .unwrap();
-    let config = CmaConfig::new(server.base_url().join(simulator::FEED_PATH).unwrap());
-    (server, CmaConnector::new(config, mapping()))
+    let url = server.base_url().join(simulator::FEED_PATH).unwrap();
+    (server, shipped::CMA.connect(url).unwrap())
 }
 
 #[tokio::test]
 async fn the_latin1_feed_is_decoded_and_its_three_broken_records_rejected() {
     let (_server, connector) = sim(Faults::default()).await;
-    let (etag, batch) = fetched(connector.pull(None).await.unwrap()).await;
+    let (etag, batch) = fetched(
+        connector
+            .pull::<passerelle_schema::Offer>(None)
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(etag.is_some());
     assert!(batch.truncated.is_none());
     assert_eq!(batch.records.len(), 597);
@@ -90,9 +88,18 @@ async fn the_latin1_feed_is_decoded_and_its_three_broken_records_rejected() {
 #[tokio::test]
 async fn an_unchanged_feed_is_not_downloaded_again() {
     let (_server, connector) = sim(Faults::default()).await;
-    let (etag, _) = fetched(connector.pull(None).await.unwrap()).await;
+    let (etag, _) = fetched(
+        connector
+            .pull::<passerelle_schema::Offer>(None)
+            .await
+            .unwrap(),
+    )
+    .await;
     assert!(matches!(
-        connector.pull(etag.as_deref()).await.unwrap(),
+        connector
+            .pull::<passerelle_schema::Offer>(etag.as_deref())
+            .await
+            .unwrap(),
         FeedPull::NotModified
     ));
 }
@@ -101,14 +108,26 @@ async fn an_unchanged_feed_is_not_downloaded_again() {
 async fn a_changed_feed_gets_a_new_etag() {
     let faults = Faults::default();
     let (_server, connector) = sim(faults.clone()).await;
-    let (first, _) = fetched(connector.pull(None).await.unwrap()).await;
+    let (first, _) = fetched(
+        connector
+            .pull::<passerelle_schema::Offer>(None)
+            .await
+            .unwrap(),
+    )
+    .await;
     faults
         .update(&FaultUpdate {
             malformed_rate: Some(0.2),
             ..Default::default()
         })
         .unwrap();
-    let (etag, batch) = fetched(connector.pull(first.as_deref()).await.unwrap()).await;
+    let (etag, batch) = fetched(
+        connector
+            .pull::<passerelle_schema::Offer>(first.as_deref())
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_ne!(etag, first);
     assert!(batch.rejected.len() > 3);
     assert_eq!(batch.records.len() + batch.rejected.len(), 600);
@@ -125,7 +144,11 @@ async fn an_outage_fails_the_pull() {
         })
         .unwrap();
     assert_eq!(
-        connector.pull(None).await.unwrap_err().code(),
+        connector
+            .pull::<passerelle_schema::Offer>(None)
+            .await
+            .unwrap_err()
+            .code(),
         "PARTNER_UNAVAILABLE"
     );
 }
@@ -154,8 +177,12 @@ async fn a_download_that_breaks_off_fails_the_reading_after_some_records() {
         socket.write_all(head.as_bytes()).await.unwrap();
         socket.write_all(&feed[..feed.len() / 2]).await.unwrap();
     });
-    let connector = CmaConnector::new(CmaConfig::new(front.parse().unwrap()), mapping());
-    let FeedPull::Streamed { mut records, .. } = connector.pull(None).await.unwrap() else {
+    let connector = shipped::CMA.connect(front.parse().unwrap()).unwrap();
+    let FeedPull::Streamed { mut records, .. } = connector
+        .pull::<passerelle_schema::Offer>(None)
+        .await
+        .unwrap()
+    else {
         panic!("the answer's headers came");
     };
     let mut read = 0;

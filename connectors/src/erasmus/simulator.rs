@@ -128,12 +128,9 @@ pub fn render(cfas: &[Cfa], activities: &[ErasmusActivity], malformed_rate: f64)
     out
 }
 
-impl crate::sandbox::FeedSimulator for super::Erasmus {
-    const PATH: &'static str = EXPORT_PATH;
-
-    fn router(data: &crate::sandbox::SandboxData, faults: Faults) -> Router {
-        router(&data.cfas, &data.erasmus, faults)
-    }
+/// The simulator's routes, serving the sandbox's data with `faults`.
+pub fn simulate(data: &crate::sandbox::SandboxData, faults: Faults) -> Router {
+    router(&data.cfas, &data.erasmus, faults)
 }
 
 #[cfg(test)]

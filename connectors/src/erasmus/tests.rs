@@ -1,14 +1,15 @@
-use passerelle_mappings::EntityKind;
 use passerelle_schema::{Mobility, MobilityProgram};
 
 use super::*;
+use crate::declared::shipped;
+use crate::feed::FeedConnector;
 use crate::sandbox::cfas::cfas;
 use crate::sandbox::generate::DatasetSettings;
 use crate::sandbox::mobility::erasmus;
 use crate::sandbox::{FaultUpdate, Faults, SimServer};
 use crate::FeedPull;
 
-async fn sim(faults: Faults) -> (SimServer, ErasmusConnector, usize) {
+async fn sim(faults: Faults) -> (SimServer, FeedConnector, usize) {
     let s = DatasetSettings::default();
     let cfas = cfas(&s);
     let activities = erasmus(&s, &cfas);
@@ -19,19 +20,15 @@ async fn sim(faults: Faults) -> (SimServer, ErasmusConnector, usize) {
     )
     .await
     .unwrap();
-    let mapping = crate::Registry::standard()
-        .catalog(None)
-        .unwrap()
-        .get(crate::erasmus::PARTNER, EntityKind::Mobility)
-        .unwrap();
-    let config = ErasmusConfig::new(server.base_url().join(simulator::EXPORT_PATH).unwrap());
-    (server, ErasmusConnector::new(config, mapping), n)
+    let url = server.base_url().join(simulator::EXPORT_PATH).unwrap();
+    (server, shipped::ERASMUS.connect(url).unwrap(), n)
 }
 
 #[tokio::test]
 async fn the_export_maps_every_activity_and_no_name() {
     let (_server, connector, n) = sim(Faults::default()).await;
-    let FeedPull::Fetched { batch, etag, .. } = connector.pull(None).await.unwrap() else {
+    let FeedPull::Fetched { batch, etag, .. } = connector.pull::<Mobility>(None).await.unwrap()
+    else {
         panic!("a first pull fetches");
     };
     assert!(batch.rejected.is_empty(), "{:?}", batch.rejected.first());
@@ -53,7 +50,7 @@ async fn the_export_maps_every_activity_and_no_name() {
         assert!(!json.contains(name), "a participant's name entered: {name}");
     }
     assert!(matches!(
-        connector.pull(etag.as_deref()).await.unwrap(),
+        connector.pull::<Mobility>(etag.as_deref()).await.unwrap(),
         FeedPull::NotModified
     ));
 }
@@ -68,7 +65,7 @@ async fn broken_rows_are_rejected_one_by_one() {
         })
         .unwrap();
     let (_server, connector, n) = sim(faults).await;
-    let FeedPull::Fetched { batch, .. } = connector.pull(None).await.unwrap() else {
+    let FeedPull::Fetched { batch, .. } = connector.pull::<Mobility>(None).await.unwrap() else {
         panic!("a first pull fetches");
     };
     assert_eq!(batch.records.len() + batch.rejected.len(), n);

@@ -1,21 +1,18 @@
-//! The synced feeds that are one document at one URL: their configuration
-//! and their connector, the same for every such partner but for a few
-//! defaults (see [`FeedSpec`]).
+//! The configuration of a compiled partner whose sync starts from one
+//! document at one URL (the SPRO's directory, a test's partner): the same
+//! for every such partner but for a few defaults (see [`FeedSpec`]).
 
 use std::marker::PhantomData;
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use passerelle_mappings::{Catalog, Entity, Mapping};
+use passerelle_mappings::{Catalog, Entity};
 use passerelle_schema::Partner;
 use serde::Deserialize;
 
-use super::{FeedClient, FeedPull};
-use crate::http::{CallPolicy, HttpSettings, ResilienceSettings};
+use super::FeedConnector;
+use crate::http::{HttpSettings, ResilienceSettings};
 use crate::registry::{mapping, toml_table, Configured, MissingMapping, PartnerSpec, Table};
 use crate::source::{Source, Synced};
-use crate::{ConnectorError, FeedSource};
 
 /// What sets a partner's feed apart from the others: its entity, the key
 /// its URL is configured under, and its defaults.
@@ -105,15 +102,22 @@ impl<S: FeedSpec> FeedConfig<S> {
         }
         Ok(config)
     }
+}
 
+impl<S: FeedSpec> FeedConfig<S> {
     /// The feed's connector, mapped by the partner's mapping of its
     /// entity in `catalog`, pulled every `sync_interval`.
     pub fn synced(&self, catalog: &Catalog) -> Result<Synced<S::Entity>, MissingMapping> {
         let mapping = mapping(catalog, S::PARTNER, <S::Entity as Entity>::KIND)?;
-        Ok(Synced::new(
-            FeedConnector::new(self.clone(), mapping),
-            self.sync_interval,
-        ))
+        let connector = FeedConnector::new(
+            S::PARTNER,
+            self.url.clone(),
+            &self.http,
+            self.resilience.clone(),
+            S::STREAMED,
+            mapping,
+        );
+        Ok(Synced::new(connector, self.sync_interval))
     }
 }
 
@@ -163,56 +167,5 @@ impl<S> std::fmt::Debug for FeedConfig<S> {
             .field("http", &self.http)
             .field("resilience", &self.resilience)
             .finish()
-    }
-}
-
-/// The connector to a feed that is one document: a conditional pull,
-/// mapped record by record.
-pub struct FeedConnector<S> {
-    config: FeedConfig<S>,
-    feed: FeedClient,
-}
-
-impl<S: FeedSpec> FeedConnector<S> {
-    /// A connector using `mapping` for the feed's records.
-    pub fn new(config: FeedConfig<S>, mapping: Arc<Mapping>) -> Self {
-        let policy = Arc::new(CallPolicy::new(S::PARTNER, config.resilience.clone()));
-        Self {
-            feed: FeedClient::new(
-                S::PARTNER,
-                config.url.clone(),
-                &config.http,
-                mapping,
-                policy,
-            ),
-            config,
-        }
-    }
-
-    /// The configuration in force.
-    pub fn config(&self) -> &FeedConfig<S> {
-        &self.config
-    }
-
-    /// Pulls the feed, conditionally on `etag` when one is given.
-    pub async fn pull(&self, etag: Option<&str>) -> Result<FeedPull<S::Entity>, ConnectorError> {
-        if S::STREAMED {
-            self.feed.pull_streamed(etag).await
-        } else {
-            self.feed.pull(etag).await
-        }
-    }
-}
-
-impl<S: FeedSpec> FeedSource<S::Entity> for FeedConnector<S> {
-    fn partner(&self) -> Partner {
-        S::PARTNER
-    }
-
-    fn pull<'a>(
-        &'a self,
-        etag: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<FeedPull<S::Entity>, ConnectorError>> {
-        Box::pin(FeedConnector::pull(self, etag))
     }
 }

@@ -132,21 +132,18 @@ async fn list(
     Json(json!({ "bourses": slice, "page": page, "pages": pages, "total": total })).into_response()
 }
 
-impl crate::sandbox::Simulated for super::PassMonde {
-    fn simulator(
-        data: &crate::sandbox::SandboxData,
-        faults: crate::sandbox::Faults,
-    ) -> axum::Router {
-        router(&data.cfas, &data.grants, faults)
-    }
+/// The simulator's routes, serving the sandbox's data with `faults`.
+pub fn simulate(
+    data: &crate::sandbox::SandboxData,
+    faults: crate::sandbox::Faults,
+) -> axum::Router {
+    router(&data.cfas, &data.grants, faults)
+}
 
-    fn sandboxed(
-        base: &url::Url,
-        settings: &crate::sandbox::SandboxSettings,
-    ) -> super::PassMondeConfig {
-        let mut config =
-            super::PassMondeConfig::new(base.clone(), secrecy::SecretString::from(API_KEY));
-        config.resilience = settings.resilience.clone();
-        config
-    }
+/// The settings of the declaration against a simulator at `base`.
+pub fn settings(base: &url::Url) -> crate::registry::Table {
+    crate::registry::Table::from_iter([
+        ("base_url".to_owned(), base.as_str().into()),
+        ("api_key".to_owned(), API_KEY.into()),
+    ])
 }

@@ -83,10 +83,15 @@ impl Sandbox {
         for (offset, kind) in registry.kinds().enumerate() {
             let partner = kind.partner();
             let faults = Faults::default();
-            let router = kind.simulator(&data, faults.clone());
+            // A partner declared in configuration has no simulator.
+            let Some(router) = kind.simulator(&data, faults.clone()) else {
+                continue;
+            };
             let server = SimServer::start(port(offset as u16), router).await?;
             tracing::info!(partner = %partner, addr = %server.addr(), "simulator started");
-            let configured = kind.sandboxed(&server.base_url(), settings);
+            let configured = kind
+                .sandboxed(&server.base_url(), settings)
+                .expect("a simulated partner has its settings against its simulator");
             simulators.push(Simulator {
                 partner,
                 server,

@@ -199,9 +199,16 @@ impl Config {
     }
 
     /// The configured partners' settings, each read by the partner of
-    /// `registry` its `kind` names.
+    /// `registry` its `kind` names (the partners declared here among them:
+    /// see [`Config::registry`]).
     pub fn partners(&self, registry: &Registry) -> Result<Vec<ConfiguredPartner>, ConfigError> {
         Ok(registry.configure(&self.partners.0)?)
+    }
+
+    /// `registry` and the partners this configuration declares
+    /// (`kind = "declared"`), after them.
+    pub fn registry(&self, registry: Registry) -> Result<Registry, ConfigError> {
+        Ok(registry.declaring(&self.partners.0)?)
     }
 
     fn validate(&self, registry: &Registry) -> Result<(), ConfigError> {
@@ -217,7 +224,7 @@ impl Config {
                 reason: "no partner is configured and the sandbox is off".into(),
             });
         }
-        self.partners(registry)?;
+        self.partners(&self.registry(registry.clone())?)?;
         self.auth.check()?;
         if self.limits.max_page_size == 0 {
             return Err(ConfigError::Inconsistent {

@@ -11,7 +11,12 @@ use super::{Mapping, TestOutcome};
 use crate::entity::EntityKind;
 use crate::error::MappingFileError;
 
-/// The mapping files of a directory, `<partner>/<entity>.toml`, in order.
+/// The file a partner's folder holds its declaration in, beside its
+/// mapping files.
+pub const DECLARATION: &str = "partner.toml";
+
+/// The mapping files of a directory, `<partner>/<entity>.toml`, in order
+/// (a partner's declaration, `partner.toml`, is none).
 pub fn mapping_files(
     dir: &Path,
 ) -> Result<Vec<std::path::PathBuf>, (std::path::PathBuf, std::io::Error)> {
@@ -22,7 +27,10 @@ pub fn mapping_files(
         if path.is_dir() {
             for inner in read(&path)? {
                 let p = inner.map_err(|e| (path.clone(), e))?.path();
-                if p.extension().is_some_and(|x| x == "toml") {
+                // A partner's declaration (`partner.toml`) is not a mapping.
+                if p.extension().is_some_and(|x| x == "toml")
+                    && p.file_name().is_some_and(|n| n != DECLARATION)
+                {
                     files.push(p);
                 }
             }

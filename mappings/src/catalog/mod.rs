@@ -15,7 +15,7 @@ mod test_cases;
 #[cfg(test)]
 pub(crate) mod tests;
 
-pub use in_force::{mapping_files, Catalog};
+pub use in_force::{mapping_files, Catalog, DECLARATION};
 pub use mapping::Mapping;
 pub use payload::{MappedBatch, ReadEnd};
 pub use test_cases::TestOutcome;

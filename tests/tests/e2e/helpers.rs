@@ -45,7 +45,20 @@ pub async fn spawn_app_on(
     sizes: (usize, usize, usize),
     extra: &str,
 ) -> TestApp {
-    spawn_app_full(registry, None, sizes, extra).await
+    spawn_app_full(registry, None, sizes, extra, "").await
+}
+
+/// Starts a gateway like [`spawn_app_with`], with `root` TOML at the top
+/// of its configuration (settings outside any table: `mappings_dir`).
+pub async fn spawn_app_rooted(root: &str, sizes: (usize, usize, usize), extra: &str) -> TestApp {
+    spawn_app_full(
+        passerelle_connectors::Registry::standard(),
+        None,
+        sizes,
+        extra,
+        root,
+    )
+    .await
 }
 
 /// Starts a gateway like [`spawn_app_with`] on the store at `store_url`.
@@ -59,6 +72,7 @@ pub async fn spawn_app_stored(
         Some(store_url),
         sizes,
         extra,
+        "",
     )
     .await
 }
@@ -68,6 +82,7 @@ async fn spawn_app_full(
     store_url: Option<&str>,
     sizes: (usize, usize, usize),
     extra: &str,
+    root: &str,
 ) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
         passerelle::telemetry::init(passerelle::config::LogFormat::Text, &Default::default());
@@ -78,6 +93,7 @@ async fn spawn_app_full(
         listen = "127.0.0.1:0"
         data_dir = "{}"
         {}
+        {}
         [sandbox.data]
         cci_offers = {}
         cma_offers = {}
@@ -86,6 +102,7 @@ async fn spawn_app_full(
         "#,
         data.path().display(),
         store_url.map_or(String::new(), |u| format!("store_url = {u:?}")),
+        root,
         sizes.0,
         sizes.1,
         sizes.2,

@@ -16,6 +16,7 @@ mod chaos;
 mod clients;
 mod console;
 mod corpus;
+mod declared;
 mod distance;
 mod errors;
 mod events;

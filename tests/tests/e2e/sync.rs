@@ -6,11 +6,10 @@ use std::sync::Arc;
 use passerelle::partners::health::Health;
 use passerelle::partners::sync::SyncedFeed;
 use passerelle::store::Store;
-use passerelle_connectors::cma::{simulator, CmaConfig, CmaConnector};
+use passerelle_connectors::cma::simulator;
 use passerelle_connectors::sandbox::faults::Outage;
 use passerelle_connectors::sandbox::generate::{dataset, DatasetSettings};
 use passerelle_connectors::sandbox::{FaultUpdate, Faults, SimServer};
-use passerelle_mappings::EntityKind;
 
 async fn feed(store: &Store, url: url::Url) -> SyncedFeed<passerelle_schema::Offer> {
     feed_with(store, url, Arc::new(Health::default())).await
@@ -21,13 +20,10 @@ async fn feed_with(
     url: url::Url,
     health: Arc<Health>,
 ) -> SyncedFeed<passerelle_schema::Offer> {
-    let mapping = passerelle_connectors::Registry::standard()
-        .catalog(None)
-        .unwrap()
-        .get(passerelle_connectors::cma::PARTNER, EntityKind::Offer)
-        .unwrap();
     SyncedFeed::new(
-        CmaConnector::new(CmaConfig::new(url), mapping),
+        passerelle_connectors::declared::shipped::CMA
+            .connect(url)
+            .unwrap(),
         store.clone(),
         health,
     )

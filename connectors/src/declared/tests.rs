@@ -1,0 +1,207 @@
+//! Declarations read and checked, the shipped ones among them.
+
+use serde_json::json;
+
+use super::shipped;
+use crate::registry::PartnerKind;
+use crate::Registry;
+
+fn declared(extra: serde_json::Value) -> serde_json::Value {
+    let mut t = json!({
+        "kind": "declared",
+        "id": "branche",
+        "api_name": "BRANCHE",
+        "name": "Branche — catalogue",
+        "about": "A branch's catalogue.",
+        "feeds": [{ "entity": "formation", "url": "https://branche.example/catalogue.xml" }],
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        t[k] = v.clone();
+    }
+    t
+}
+
+/// The error of reading `t` as the only `[[partners]]` table.
+fn refused(t: serde_json::Value) -> String {
+    let tables = [t];
+    match Registry::standard().declaring(&tables) {
+        Err(e) => e.to_string(),
+        Ok(r) => r.configure(&tables).unwrap_err().to_string(),
+    }
+}
+
+#[test]
+fn the_shipped_declarations_are_the_identities_their_simulators_name() {
+    for (shipped, partner) in [
+        (&shipped::CMA, crate::cma::PARTNER),
+        (&shipped::CARIF, crate::carif::PARTNER),
+        (&shipped::ERASMUS, crate::erasmus::PARTNER),
+        (&shipped::PASS_MONDE, crate::passmonde::PARTNER),
+    ] {
+        let kind = shipped.kind();
+        assert_eq!(kind.partner().info(), partner.info(), "{}", shipped.file());
+        assert!(shipped.file().starts_with(&format!("{}/", partner.id())));
+    }
+}
+
+#[test]
+fn a_shipped_declaration_is_configured_by_its_settings_as_before() {
+    let registry = Registry::standard();
+    let tables = [json!({
+        "kind": "cma",
+        "feed_url": "https://cma.example/flux.xml",
+        "sync_interval": "6h",
+        "http": { "timeout": "90s" },
+    })];
+    let configured = registry.configure(&tables).unwrap();
+    assert_eq!(configured[0].partner, crate::cma::PARTNER);
+    let table = configured[0].settings.table();
+    assert_eq!(
+        table["feed_url"].as_str(),
+        Some("https://cma.example/flux.xml")
+    );
+    let catalog = registry.catalog(None).unwrap();
+    let sources = configured[0].settings.sources(&catalog).unwrap();
+    assert_eq!(sources.len(), 1);
+    assert!(matches!(
+        &sources[0],
+        crate::Source::OfferFeed(s, crate::source::Employers::Private) if s.interval.as_secs() == 6 * 3600
+    ));
+    // Its URL is needed, and nothing it does not know is taken.
+    let e = refused(json!({ "kind": "cma" }));
+    assert!(e.contains("missing field `feed_url`"), "{e}");
+    let e = refused(
+        json!({ "kind": "erasmus", "export_url": "https://e.example/x.csv", "feed_url": "x" }),
+    );
+    assert!(e.contains("unknown field `feed_url`"), "{e}");
+}
+
+#[test]
+fn a_partner_declared_in_configuration_joins_the_registry_after_the_shipped_ones() {
+    let tables = [declared(json!({}))];
+    let registry = Registry::standard().declaring(&tables).unwrap();
+    let last = registry.partners().last().unwrap();
+    assert_eq!(last.id(), "branche");
+    assert_eq!(last.info().api_name, "BRANCHE");
+    assert_eq!(last.mode(), passerelle_schema::PartnerMode::Synced);
+    assert_eq!(
+        "branche".parse::<passerelle_schema::Partner>().unwrap(),
+        last
+    );
+    let configured = registry.configure(&tables).unwrap();
+    assert_eq!(configured[0].partner, last);
+    // Its mapping is the operator's: without one, the error says where.
+    let catalog = registry.catalog(None).unwrap();
+    let Err(e) = configured[0].settings.sources(&catalog) else {
+        panic!("a declared partner's mapping is not shipped");
+    };
+    let e = e.to_string();
+    assert!(e.contains("branche/formation.toml"), "{e}");
+    // Declaring it again (a second reading of the same configuration) is
+    // the same partner.
+    let again = Registry::standard().declaring(&tables).unwrap();
+    assert_eq!(again.partners().last(), Some(last));
+}
+
+#[test]
+fn a_declaration_that_cannot_hold_is_refused_naming_the_setting() {
+    let cases = [
+        (json!({ "colour": "blue" }), "unknown field `colour`"),
+        (
+            json!({ "id": "Branche!" }),
+            "id: \"Branche!\" is not an identifier",
+        ),
+        (
+            json!({ "api_name": "branche" }),
+            "api_name: \"branche\" is not a GraphQL enum value",
+        ),
+        (json!({ "name": " " }), "name: must not be empty"),
+        (
+            json!({ "feeds": [] }),
+            "feeds, live: a declared partner publishes at least one feed or live source",
+        ),
+        (
+            json!({ "feeds": [{ "entity": "offre", "url": "https://b.example/" }] }),
+            "unknown entity \"offre\"",
+        ),
+        (
+            json!({ "feeds": [{ "entity": "formation" }] }),
+            "feeds[0]: missing field `url`",
+        ),
+        (
+            json!({ "feeds": [{ "entity": "formation", "url": "ftp://b.example/x" }] }),
+            "feeds[0]: url: ftp://b.example/x is not http(s)",
+        ),
+        (
+            json!({ "feeds": [{ "entity": "formation", "url": "https://b.example/", "employers": "public" }] }),
+            "feeds[0]: employers: only a feed of offers",
+        ),
+        (
+            json!({ "feeds": [{ "entity": "formation", "url": "https://b.example/a" },
+                              { "entity": "formation", "url": "https://b.example/b" }] }),
+            "feeds[1]: a second feed of formations",
+        ),
+        (
+            json!({ "feeds": [{ "entity": "formation", "url": "https://b.example/", "sync_interval": "soon" }] }),
+            "feeds[0].sync_interval: invalid value",
+        ),
+        // Live sources: what their templates name must exist.
+        (
+            json!({ "live": [{ "entity": "offer", "base_url": "https://api.example/",
+                               "request": { "path": "offres", "query": { "metier": "{metier}" } } }] }),
+            "live[0]: request.query.metier: \"{metier}\": no filter is named \"metier\"; known: rome, departement, level",
+        ),
+        (
+            json!({ "live": [{ "entity": "offer", "base_url": "https://api.example/",
+                               "request": { "path": "offres" }, "pagination": { "kind": "page" } }] }),
+            "live[0]: pagination: its request names no `{page}`",
+        ),
+        (
+            json!({ "live": [{ "entity": "mobility", "base_url": "https://api.example/",
+                               "request": { "path": "bourses" } }] }),
+            "live[0]: program: a source of mobilities says which programme funds them",
+        ),
+        (
+            json!({ "live": [{ "entity": "offer", "base_url": "https://api.example/",
+                               "request": { "path": "offres" }, "auth": { "kind": "api_key", "key": "k" } }] }),
+            "live[0]: auth.api_key: say its `header` or its `param`",
+        ),
+        (
+            json!({ "live": [{ "entity": "offer", "base_url": "https://api.example/",
+                               "request": { "path": "offres", "query": { "niveau": "{level|niveaux}" } } }] }),
+            "no code list is named \"niveaux\"",
+        ),
+        (
+            json!({ "live": [{ "entity": "event", "base_url": "https://api.example/",
+                               "request": { "path": "x" } }] }),
+            "live[0]: entity: a live source answers offers or mobilities, not events",
+        ),
+        // Two partners under one identifier, or one API name.
+        (
+            json!({ "id": "cma", "api_name": "CMA2" }),
+            "id: cma is already a partner; configure it with kind = \"cma\"",
+        ),
+        (
+            json!({ "id": "branche2", "api_name": "CMA" }),
+            "the API name \"CMA\" is already the partner \"cma\"'s",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let e = refused(declared(extra.clone()));
+        assert!(e.starts_with("at partners[0]: "), "{extra}: {e}");
+        assert!(e.contains(expected), "{extra}: {e}");
+    }
+    // The same identifier declared twice in one configuration.
+    let tables = [
+        declared(json!({})),
+        declared(json!({ "api_name": "BRANCHE_BIS" })),
+    ];
+    let e = Registry::standard()
+        .declaring(&tables)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("at partners[1]: id: branche is already a partner"),
+        "{e}"
+    );
+}
