@@ -175,7 +175,7 @@ impl Registry {
     /// Every partner Passerelle ships with.
     pub fn standard() -> Self {
         Self::empty()
-            .with(crate::cci::KIND)
+            .with(shipped::CCI.kind())
             .with(shipped::CMA.kind())
             .with(shipped::CARIF.kind())
             .with(shipped::ERASMUS.kind())

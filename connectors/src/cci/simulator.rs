@@ -372,23 +372,24 @@ async fn openapi() -> impl IntoResponse {
     )
 }
 
-impl crate::sandbox::Simulated for super::Cci {
-    fn simulator(
-        data: &crate::sandbox::SandboxData,
-        faults: crate::sandbox::Faults,
-    ) -> axum::Router {
-        router(&data.offers.cci, data.settings.cci_token_ttl, faults)
-    }
+/// The simulator's routes, serving the sandbox's data with `faults`.
+pub fn simulate(
+    data: &crate::sandbox::SandboxData,
+    faults: crate::sandbox::Faults,
+) -> axum::Router {
+    router(&data.offers.cci, data.settings.cci_token_ttl, faults)
+}
 
-    fn sandboxed(base: &url::Url, settings: &crate::sandbox::SandboxSettings) -> super::CciConfig {
-        let credentials = crate::http::ClientCredentials {
-            token_url: base.join("oauth/token").expect("a relative path"),
-            client_id: CLIENT_ID.into(),
-            client_secret: secrecy::SecretString::from(CLIENT_SECRET),
-            scopes: vec!["offres:lecture".into()],
-        };
-        let mut config = super::CciConfig::new(base.clone(), credentials);
-        config.resilience = settings.resilience.clone();
-        config
-    }
+/// The settings of the declaration against a simulator at `base`.
+pub fn settings(base: &url::Url) -> crate::registry::Table {
+    let credentials = serde_json::json!({
+        "token_url": base.join("oauth/token").expect("a relative path").as_str(),
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "scopes": ["offres:lecture"],
+    });
+    crate::registry::Table::from_iter([
+        ("base_url".to_owned(), base.as_str().into()),
+        ("credentials".to_owned(), credentials),
+    ])
 }

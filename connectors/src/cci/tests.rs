@@ -1,25 +1,42 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use passerelle_mappings::EntityKind;
-use secrecy::SecretString;
+use passerelle_schema::Departement;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::*;
-use crate::http::ClientCredentials;
+use crate::declared::live::DeclaredLive;
+use crate::declared::shipped;
+use crate::registry::Table;
 use crate::sandbox::generate::{dataset, DatasetSettings};
 use crate::sandbox::{FaultUpdate, Faults, SimServer};
+use crate::source::{LiveOffers, OfferAnswer, OfferQuery};
+use crate::ConnectorError;
 
-fn mapping() -> Arc<passerelle_mappings::Mapping> {
-    crate::Registry::standard()
-        .catalog(None)
-        .unwrap()
-        .get(crate::cci::PARTNER, EntityKind::Offer)
-        .unwrap()
+/// The CCI declared, configured by `settings`.
+fn connector(settings: Table) -> Arc<DeclaredLive> {
+    shipped::CCI.live(settings).unwrap()
 }
 
-fn settings() -> DatasetSettings {
+/// Its offers for `query`.
+async fn search(
+    connector: &Arc<DeclaredLive>,
+    query: OfferQuery,
+) -> Result<Arc<OfferAnswer>, ConnectorError> {
+    Ok(LiveOffers::search(connector.clone(), query).await?.value)
+}
+
+/// The settings of an API at `base` whose client is `c`/`s`.
+fn at(base: &str) -> Table {
+    let base = url::Url::parse(base).unwrap();
+    let mut t = simulator::settings(&base);
+    t["credentials"]["client_id"] = "c".into();
+    t["credentials"]["client_secret"] = "s".into();
+    t
+}
+
+fn data_settings() -> DatasetSettings {
     DatasetSettings {
         cci_offers: 1200,
         cma_offers: 100,
@@ -28,44 +45,37 @@ fn settings() -> DatasetSettings {
     }
 }
 
-async fn sim(faults: Faults) -> (SimServer, CciConfig) {
-    let data = dataset(&settings());
+async fn sim(faults: Faults) -> (SimServer, Table) {
+    let data = dataset(&data_settings());
     let server = SimServer::start(
         "127.0.0.1:0".parse().unwrap(),
         simulator::router(&data.cci, Duration::from_secs(3600), faults),
     )
     .await
     .unwrap();
-    let base = server.base_url();
-    let mut config = CciConfig::new(
-        base.clone(),
-        ClientCredentials {
-            token_url: base.join("oauth/token").unwrap(),
-            client_id: simulator::CLIENT_ID.into(),
-            client_secret: SecretString::from(simulator::CLIENT_SECRET),
-            scopes: vec![],
-        },
-    );
-    config.page_size = 100;
-    (server, config)
+    let mut settings = simulator::settings(&server.base_url());
+    settings.insert("page_size".into(), 100.into());
+    (server, settings)
 }
 
 #[tokio::test]
 async fn filters_are_pushed_down_and_every_page_is_followed() {
-    let (_server, config) = sim(Faults::default()).await;
-    let connector = Arc::new(CciConnector::new(config, mapping()));
-    let expected = dataset(&settings())
+    let (_server, settings) = sim(Faults::default()).await;
+    let connector = connector(settings);
+    let expected = dataset(&data_settings())
         .cci
         .iter()
         .filter(|p| p.commune.departement == "14")
         .count();
-    let answer = connector
-        .search(CciQuery {
-            departement: Some("14".into()),
+    let answer = search(
+        &connector,
+        OfferQuery {
+            departement: Some(Departement::parse("14").unwrap()),
             ..Default::default()
-        })
-        .await
-        .unwrap();
+        },
+    )
+    .await
+    .unwrap();
     assert!(
         expected > 100,
         "the test needs several pages, has {expected}"
@@ -77,7 +87,7 @@ async fn filters_are_pushed_down_and_every_page_is_followed() {
         .iter()
         .all(|o| o.location.commune.departement().as_str() == "14"));
 
-    let all = connector.search(CciQuery::default()).await.unwrap();
+    let all = search(&connector, OfferQuery::default()).await.unwrap();
     assert_eq!(all.offers.len(), 1200);
     let mut ids: Vec<_> = all
         .offers
@@ -90,15 +100,15 @@ async fn filters_are_pushed_down_and_every_page_is_followed() {
 
 #[tokio::test]
 async fn repeated_searches_are_served_from_the_cache() {
-    let (_server, config) = sim(Faults::default()).await;
-    let connector = Arc::new(CciConnector::new(config, mapping()));
-    let q = CciQuery {
-        rome: vec!["D1106".into()],
+    let (_server, settings) = sim(Faults::default()).await;
+    let connector = connector(settings);
+    let q = OfferQuery {
+        rome: vec![passerelle_schema::RomeCode::parse("D1106").unwrap()],
         ..Default::default()
     };
-    let first = connector.search(q.clone()).await.unwrap();
-    let second = connector.search(q).await.unwrap();
-    assert!(Arc::ptr_eq(&first.value, &second.value));
+    let first = search(&connector, q.clone()).await.unwrap();
+    let second = search(&connector, q).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &second));
     assert_eq!(connector.cache_stats(), (1, 1));
 }
 
@@ -111,9 +121,8 @@ async fn malformed_records_are_rejected_one_by_one() {
             ..Default::default()
         })
         .unwrap();
-    let (_server, config) = sim(faults).await;
-    let answer = Arc::new(CciConnector::new(config, mapping()))
-        .search(CciQuery::default())
+    let (_server, settings) = sim(faults).await;
+    let answer = search(&connector(settings), OfferQuery::default())
         .await
         .unwrap();
     assert!(!answer.rejected.is_empty());
@@ -129,15 +138,14 @@ async fn malformed_records_are_rejected_one_by_one() {
 #[tokio::test]
 async fn an_outage_is_reported_as_the_partner_being_unavailable() {
     let faults = Faults::default();
-    let (_server, config) = sim(faults.clone()).await;
+    let (_server, settings) = sim(faults.clone()).await;
     faults
         .update(&FaultUpdate {
             outage: Some(crate::sandbox::faults::Outage::Flag(true)),
             ..Default::default()
         })
         .unwrap();
-    let err = Arc::new(CciConnector::new(config, mapping()))
-        .search(CciQuery::default())
+    let err = search(&connector(settings), OfferQuery::default())
         .await
         .unwrap_err();
     assert_eq!(err.code(), "PARTNER_UNAVAILABLE");
@@ -146,10 +154,9 @@ async fn an_outage_is_reported_as_the_partner_being_unavailable() {
 
 #[tokio::test]
 async fn wrong_credentials_are_an_auth_failure() {
-    let (_server, mut config) = sim(Faults::default()).await;
-    config.credentials.client_secret = SecretString::from("wrong");
-    let err = Arc::new(CciConnector::new(config, mapping()))
-        .count()
+    let (_server, mut settings) = sim(Faults::default()).await;
+    settings["credentials"]["client_secret"] = "wrong".into();
+    let err = search(&connector(settings), OfferQuery::default())
         .await
         .unwrap_err();
     assert_eq!(err.code(), "PARTNER_AUTH_FAILED");
@@ -185,28 +192,15 @@ async fn a_refused_token_is_renewed_and_the_call_retried_once() {
         })))
         .mount(&server)
         .await;
-    let base = url::Url::parse(&server.uri()).unwrap();
-    let config = CciConfig::new(
-        base.clone(),
-        ClientCredentials {
-            token_url: base.join("oauth/token").unwrap(),
-            client_id: "c".into(),
-            client_secret: SecretString::from("s"),
-            scopes: vec![],
-        },
-    );
-    assert_eq!(
-        Arc::new(CciConnector::new(config, mapping()))
-            .count()
-            .await
-            .unwrap(),
-        7
-    );
+    let answer = search(&connector(at(&server.uri())), OfferQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(answer.total, 7);
 }
 
 #[tokio::test]
 async fn the_simulator_serves_its_openapi_document() {
-    let (server, _config) = sim(Faults::default()).await;
+    let (server, _settings) = sim(Faults::default()).await;
     let doc: serde_json::Value = reqwest::get(server.base_url().join("openapi.json").unwrap())
         .await
         .unwrap()
@@ -232,18 +226,7 @@ async fn an_answer_that_is_not_the_apis_json_is_a_mapping_failure() {
         .respond_with(ResponseTemplate::new(200).set_body_string("<html>maintenance</html>"))
         .mount(&server)
         .await;
-    let base = url::Url::parse(&server.uri()).unwrap();
-    let config = CciConfig::new(
-        base.clone(),
-        ClientCredentials {
-            token_url: base.join("oauth/token").unwrap(),
-            client_id: "c".into(),
-            client_secret: SecretString::from("s"),
-            scopes: vec![],
-        },
-    );
-    let e = Arc::new(CciConnector::new(config, mapping()))
-        .search(CciQuery::default())
+    let e = search(&connector(at(&server.uri())), OfferQuery::default())
         .await
         .unwrap_err();
     assert_eq!(e.code(), "MAPPING_FAILED");

@@ -267,6 +267,23 @@ impl DeclaredConfig {
         ))
     }
 
+    /// The connectors to its live sources, their records mapped by the
+    /// partner's mappings in `catalog`.
+    pub fn live(&self, catalog: &Catalog) -> Result<Vec<Arc<DeclaredLive>>, MissingMapping> {
+        self.declaration
+            .live
+            .iter()
+            .map(|live| {
+                let mapping = mapping(catalog, self.partner, live.entity)?;
+                Ok(Arc::new(DeclaredLive::new(
+                    self.partner,
+                    live.clone(),
+                    mapping,
+                )))
+            })
+            .collect()
+    }
+
     fn synced<E: passerelle_mappings::Entity>(
         &self,
         feed: &FeedDeclaration,
@@ -328,10 +345,8 @@ impl Configured for DeclaredConfig {
                 EntityKind::Site => Source::Sites(self.synced::<OrientationSite>(feed, catalog)?),
             });
         }
-        for live in &self.declaration.live {
-            let mapping = mapping(catalog, self.partner, live.entity)?;
-            let connector = Arc::new(DeclaredLive::new(self.partner, live.clone(), mapping));
-            sources.push(match live.entity {
+        for connector in self.live(catalog)? {
+            sources.push(match connector.entity() {
                 EntityKind::Mobility => Source::LiveMobility(connector),
                 _ => Source::LiveOffers(connector),
             });

@@ -33,6 +33,21 @@ impl Shipped {
     }
 }
 
+/// The CCI's exchange of offers: a REST/JSON API behind OAuth2.
+pub const CCI: Shipped = Shipped {
+    file: "cci/partner.toml",
+    text: include_str!("../../../mappings/cci/partner.toml"),
+    mappings: &[(
+        "cci/offer.toml",
+        include_str!("../../../mappings/cci/offer.toml"),
+    )],
+    #[cfg(feature = "sandbox")]
+    simulation: super::kind::Simulation {
+        settings: crate::cci::simulator::settings,
+        router: crate::cci::simulator::simulate,
+    },
+};
+
 /// CMA Normandie's exchange of offers: one full XML feed in ISO-8859-1.
 pub const CMA: Shipped = Shipped {
     file: "cma/partner.toml",
@@ -104,7 +119,7 @@ pub const PASS_MONDE: Shipped = Shipped {
 };
 
 /// Every shipped declaration.
-pub const ALL: [&Shipped; 4] = [&CMA, &CARIF, &ERASMUS, &PASS_MONDE];
+pub const ALL: [&Shipped; 5] = [&CCI, &CMA, &CARIF, &ERASMUS, &PASS_MONDE];
 
 impl Shipped {
     /// The connector to the first feed of this partner at `url`,
@@ -125,6 +140,25 @@ impl Shipped {
             .map_err(|e| e.to_string())?;
         let feed = config.declaration().feeds.first().ok_or("it has no feed")?;
         config.connector(feed, &catalog).map_err(|e| e.to_string())
+    }
+
+    /// The connector to the first live source of this partner configured
+    /// by `settings`, as an operator's table gives them, mapped by its
+    /// shipped mapping: for the tests of its simulator and mapping.
+    pub fn live(
+        &self,
+        settings: crate::registry::Table,
+    ) -> Result<std::sync::Arc<super::live::DeclaredLive>, String> {
+        let config = self.kind().config(settings)?;
+        let catalog = crate::Registry::standard()
+            .catalog(None)
+            .map_err(|e| e.to_string())?;
+        config
+            .live(&catalog)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .next()
+            .ok_or_else(|| "it has no live source".into())
     }
 
     /// The sources of this partner configured by `settings`, as an

@@ -20,15 +20,3 @@ pub use trace::{record_status, traced};
 pub fn default_stale_for() -> std::time::Duration {
     std::time::Duration::from_secs(3600)
 }
-
-/// Reads a body of a partner's JSON API: `T` may borrow its texts from
-/// `body`. A body that is not the API's JSON is a mapping failure.
-pub(crate) fn json_body<'a, T: serde::Deserialize<'a>>(
-    partner: passerelle_schema::Partner,
-    body: &'a [u8],
-) -> Result<T, crate::ConnectorError> {
-    serde_json::from_slice(body).map_err(|_| crate::ConnectorError::MappingFailed {
-        partner,
-        reason: "the JSON is not the API's".into(),
-    })
-}

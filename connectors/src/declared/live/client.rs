@@ -13,6 +13,7 @@ use reqwest::StatusCode;
 use super::auth::Signer;
 use super::declaration::{LiveDeclaration, Pagination, RequestTemplates, MAX_PAGES};
 use super::template::{self, Filters};
+use super::web::{count, next_link, path_segment, text};
 use crate::feed::log_rejected;
 use crate::http::{http_client, Cached, CallPolicy, LiveCache};
 use crate::source::{
@@ -103,6 +104,11 @@ impl DeclaredLive {
             mapping,
             declaration,
         }
+    }
+
+    /// What it answers.
+    pub fn entity(&self) -> passerelle_mappings::EntityKind {
+        self.declaration.entity
     }
 
     /// The API's calls so far that the cache answered, and those it did
@@ -422,6 +428,26 @@ impl DeclaredLive {
         let Some(answer) = self.send("one", &|| self.build(one, &values)).await? else {
             return Ok(None);
         };
+        if let Some(pointer) = &self.declaration.one.as_ref().and_then(|o| o.record.clone()) {
+            // One record where the declaration points, in JSON.
+            let unreadable = || ConnectorError::MappingFailed {
+                partner: self.partner,
+                reason: format!("the answer holds no record at {pointer:?}"),
+            };
+            let tree: serde_json::Value =
+                serde_json::from_slice(&answer.body).map_err(|_| unreadable())?;
+            let record = serde_json::to_vec(tree.pointer(pointer).ok_or_else(unreadable)?)
+                .expect("a JSON value is JSON");
+            let record: passerelle_mappings::record::Json<'_> =
+                serde_json::from_slice(&record).map_err(|_| unreadable())?;
+            return match self.mapping.map_record::<Offer>(0, &record) {
+                Ok(o) => Ok(Some(Arc::new(o))),
+                Err(e) => {
+                    log_rejected(self.partner, &e);
+                    Ok(None)
+                }
+            };
+        }
         let mut out = Fetched {
             records: Vec::new(),
             rejected: Vec::new(),
@@ -452,53 +478,6 @@ impl DeclaredLive {
             })
             .await
     }
-}
-
-/// A count in an answer: a number, or a number written as text.
-fn count(v: &serde_json::Value) -> Option<u64> {
-    v.as_u64().or_else(|| v.as_str()?.trim().parse().ok())
-}
-
-/// A cursor in an answer: text, or a number.
-fn text(v: &serde_json::Value) -> Option<String> {
-    match v {
-        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// The target of a `Link` header's `rel="next"` (RFC 8288).
-fn next_link(headers: &reqwest::header::HeaderMap) -> Option<String> {
-    for value in headers.get_all(reqwest::header::LINK) {
-        let value = value.to_str().ok()?;
-        for link in value.split(',') {
-            let (target, params) = link.split_once(';').unwrap_or((link, ""));
-            let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-            let next = params.split(';').any(|p| {
-                let p = p.trim().to_ascii_lowercase();
-                p == "rel=\"next\"" || p == "rel=next"
-            });
-            if next {
-                return Some(target.to_owned());
-            }
-        }
-    }
-    None
-}
-
-/// A value within a URL's path: everything but unreserved characters
-/// escaped.
-fn path_segment(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for b in v.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl LiveOffers for DeclaredLive {
@@ -543,35 +522,5 @@ impl LiveMobility for DeclaredLive {
         query: MobilityQuery,
     ) -> BoxFuture<'static, Result<Cached<MobilityAnswer>, ConnectorError>> {
         Box::pin(self.search_mobilities(query))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_next_link_is_read_among_others() {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::LINK,
-            r#"<https://api.example/o?page=1>; rel="prev", <https://api.example/o?page=3>; rel="next""#
-                .parse()
-                .unwrap(),
-        );
-        assert_eq!(
-            next_link(&headers).as_deref(),
-            Some("https://api.example/o?page=3")
-        );
-        headers.insert(
-            reqwest::header::LINK,
-            r#"<https://api.example/o?page=1>; rel="prev""#.parse().unwrap(),
-        );
-        assert_eq!(next_link(&headers), None);
-    }
-
-    #[test]
-    fn a_path_value_is_escaped() {
-        assert_eq!(path_segment("OFF 1/2"), "OFF%201%2F2");
     }
 }

@@ -98,6 +98,11 @@ pub struct RequestDeclaration {
     /// of `text/xml` unless said.
     #[serde(default)]
     pub soap_action: Option<String>,
+    /// Where the record is in a JSON answer of one record (a JSON pointer,
+    /// `""` for the whole answer); where the mapping file says records
+    /// are, unless said.
+    #[serde(default)]
+    pub record: Option<String>,
 }
 
 /// A query parameter.
@@ -376,6 +381,16 @@ impl LiveDeclaration {
                     "{pointer:?} is not a JSON pointer (`/pagination/total`)"
                 ));
             }
+        }
+        if let Some(record) = self.one.as_ref().and_then(|o| o.record.as_ref()) {
+            if !record.is_empty() && !record.starts_with('/') {
+                return Err(format!("one.record: {record:?} is not a JSON pointer"));
+            }
+        }
+        if self.request.record.is_some() {
+            return Err(
+                "request.record: a search's records are where its mapping file says".into(),
+            );
         }
         if self.total.is_some() && self.entity != EntityKind::Offer {
             return Err("total: only a search of offers says how many match".into());

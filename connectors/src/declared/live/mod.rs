@@ -10,6 +10,7 @@ mod auth;
 mod client;
 mod declaration;
 mod template;
+mod web;
 
 pub use auth::AuthDeclared;
 pub use client::DeclaredLive;
