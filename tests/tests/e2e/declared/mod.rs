@@ -1,7 +1,9 @@
-//! A partner no code knows, declared in configuration (`kind =
+//! Partners no code knows, declared in configuration (`kind =
 //! "declared"`) with a mapping file beside it: a branch's XML catalogue of
 //! programmes, served beside a shipped partner that is itself a
 //! declaration (the Carif-Oref), with everything a compiled partner gets.
+
+mod live;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
