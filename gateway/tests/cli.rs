@@ -697,3 +697,88 @@ fn the_subgraph_schema_prints_without_its_scope_directives_when_asked() {
         .unwrap();
     assert!(!alone.status.success());
 }
+
+/// `partner check --config FILE ARGS…`, off the test's runtime (which
+/// serves the simulators): its exit code, the records it printed, its
+/// stderr.
+async fn partner_check(
+    config: &std::path::Path,
+    args: &[&str],
+) -> (Option<i32>, Vec<serde_json::Value>, String) {
+    let mut cmd = passerelle();
+    cmd.args(["partner", "check", "--config"])
+        .arg(config)
+        .args(args);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let records = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (
+        out.status.code(),
+        records,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn partner_check_calls_a_partner_once_and_prints_its_records_and_requests() {
+    use passerelle_connectors::sandbox::{Sandbox, SandboxSettings};
+    let mut settings = SandboxSettings::default();
+    settings.data.cci_offers = 120;
+    settings.data.cma_offers = 100;
+    settings.data.shared_offers = 10;
+    let sandbox = Sandbox::start(&settings, &passerelle_connectors::Registry::standard())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("partners.toml");
+    std::fs::write(&config, sandbox.partners_toml()).unwrap();
+
+    // A feed: its records, and the three the simulator breaks on purpose.
+    let (code, records, stderr) = partner_check(&config, &["cma"]).await;
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(records.len(), 97, "{stderr}");
+    assert_eq!(stderr.matches("rejected ").count(), 3, "{stderr}");
+    assert!(
+        stderr.contains("GET http://"),
+        "the request is shown: {stderr}"
+    );
+    assert!(stderr.contains("flux/offres.xml"), "{stderr}");
+
+    // A live exchange, searched with filters pushed down; its token is not
+    // shown.
+    let (code, records, stderr) =
+        partner_check(&config, &["cci", "--departement", "14", "--rome", "D1102"]).await;
+    assert!(matches!(code, Some(0 | 1)), "{stderr}");
+    assert!(records.iter().all(|r| r["location"]["commune"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("14"))));
+    assert!(stderr.contains("departement=14"), "{stderr}");
+    assert!(stderr.contains("rome=D1102"), "{stderr}");
+    assert!(!stderr.contains("sandbox-cci-secret"), "{stderr}");
+
+    // A live source of mobilities behind an API key.
+    let (code, records, stderr) = partner_check(&config, &["passmonde"]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!records.is_empty(), "{stderr}");
+    assert!(
+        records.iter().all(|r| r["program"] == "pass_monde"),
+        "{stderr}"
+    );
+
+    // A partner the configuration does not have.
+    let (code, _, stderr) = partner_check(&config, &["opca"]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("opca is not a partner of this configuration"),
+        "{stderr}"
+    );
+
+    // A partner that does not answer.
+    drop(sandbox);
+    let (code, _, stderr) = partner_check(&config, &["erasmus"]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+}

@@ -14,7 +14,7 @@ pub use resilience::{
     current_deadline, within_deadline, BreakerSettings, BreakerState, CallPolicy,
     ResilienceSettings, RetrySettings,
 };
-pub use trace::{record_status, traced};
+pub use trace::{record_status, traced, REQUESTS};
 
 /// How long a stale answer may be served by default: an hour.
 pub fn default_stale_for() -> std::time::Duration {

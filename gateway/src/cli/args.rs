@@ -35,6 +35,11 @@ pub(super) enum Command {
         #[command(subcommand)]
         command: MappingCommand,
     },
+    /// Works with the partners of a configuration.
+    Partner {
+        #[command(subcommand)]
+        command: PartnerCommand,
+    },
     /// Runs the partner simulators alone, on fixed ports, until Ctrl-C.
     Sandbox {
         /// The first port: CCI takes it, CMA the next.
@@ -159,6 +164,40 @@ pub(super) enum ImportCommand {
         /// Where the store lives.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum PartnerCommand {
+    /// Calls a configured partner once (each feed pulled, each live source
+    /// searched with the filters given), maps its answer and prints the
+    /// records as JSON lines on stdout, the requests sent and the records
+    /// rejected on stderr. Exit status 0 when every record mapped, 1 when
+    /// some were rejected, 2 when the partner could not be read.
+    Check {
+        /// The configuration that declares or configures it.
+        #[arg(long, env = "PASSERELLE_CONFIG")]
+        config: PathBuf,
+        /// The partner's identifier.
+        partner: String,
+        /// Offers: an occupation (ROME code), repeatable.
+        #[arg(long)]
+        rome: Vec<String>,
+        /// Offers: a département.
+        #[arg(long)]
+        departement: Option<String>,
+        /// Offers: a diploma level, 3 to 8.
+        #[arg(long)]
+        level: Option<u8>,
+        /// Mobilities: the CFA's UAI.
+        #[arg(long)]
+        uai: Option<String>,
+        /// Mobilities and public-sector counts: the year.
+        #[arg(long)]
+        year: Option<i32>,
+        /// Mobilities: the destination (ISO 3166-1 alpha-2).
+        #[arg(long)]
+        country: Option<String>,
     },
 }
 

@@ -4,6 +4,7 @@ mod args;
 mod campaign;
 mod common;
 mod mapping;
+mod partner;
 mod run;
 mod serve;
 

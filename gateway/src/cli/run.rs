@@ -10,6 +10,7 @@ use super::args::{Cli, Command, ImportCommand};
 use super::campaign::{import_allocations, write_campaign, ImportArgs};
 use super::common::{load_config, report, runtime};
 use super::mapping::mapping;
+use super::partner::partner;
 use super::serve::{sandbox, serve};
 use crate::config::{Config, LogFormat, Overrides};
 
@@ -21,6 +22,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Mapping { command } => mapping(command),
+        Command::Partner { command } => partner(command),
         Command::Import {
             command:
                 ImportCommand::Allocations {

@@ -182,8 +182,10 @@ impl DeclaredLive {
         build: &(dyn Fn() -> Result<reqwest::RequestBuilder, ConnectorError> + Send + Sync),
     ) -> Result<Option<Answer>, ConnectorError> {
         for attempt in 0..2 {
-            let request = self.signer.sign(build()?).await?;
-            let response = crate::http::traced(request)
+            // Traced before it is signed: a key sent as a parameter is
+            // not shown.
+            let request = self.signer.sign(crate::http::traced(build()?)).await?;
+            let response = request
                 .send()
                 .await
                 .map_err(|e| ConnectorError::from_reqwest(self.partner, &e))?;
