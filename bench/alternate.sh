@@ -6,7 +6,10 @@
 # then measures 8 s with wrk, and prints req/s, p50 and the gateway's CPU
 # per request. The order of the builds alternates between rounds.
 #
-#   bash bench/alternate.sh BEFORE AFTER 'QUERY' [CONNECTIONS] [ROUNDS] [cache|nocache]
+#   bash bench/alternate.sh BEFORE AFTER 'QUERY' [CONNECTIONS] [ROUNDS] [cache|nocache|cold]
+#
+# `cold`: no response cache, and the live partners' answers kept 1 ms (a
+# call to the partner for every request: the path of a search not yet seen).
 #
 # e.g. bash bench/alternate.sh /tmp/passerelle-before target/release/passerelle \
 #        '{ offers(first: 20, filter: { source: CCI, departement: "14" }) { totalCount nodes { id title } } }' 32 6 nocache
@@ -28,8 +31,12 @@ c = tomllib.loads(open(f"{tmp}/partners.toml").read())
 c.update(listen="127.0.0.1:4000", data_dir=f"{tmp}/data",
          limits={"max_page_size": 1000, "rate": {"anonymous_per_second": 10_000_000, "burst": 10_000_000}})
 c.setdefault("api", {})["introspection"] = False
-if cache == "nocache":
+if cache in ("nocache", "cold"):
     c["api"]["response_cache_ttl"] = "0s"
+if cache == "cold":
+    for p in c["partners"]:
+        if p["kind"] in ("cci", "passmonde", "cnfpt"):
+            p["cache_ttl"] = "1ms"
 open(f"{tmp}/gateway.json", "w").write(json.dumps(c))
 PY
 python3 -c 'import json,sys; print(json.dumps({"query": sys.argv[1]}))' "$query" >"$tmp/bodies.txt"

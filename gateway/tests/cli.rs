@@ -777,6 +777,91 @@ async fn partner_check_calls_a_partner_once_and_prints_its_records_and_requests(
         "{stderr}"
     );
 
+    // A partner no code knows: a first mapping written from a sample of
+    // its feed, tested, then the partner declared and checked.
+    let feed = sandbox
+        .simulator(passerelle_connectors::carif::PARTNER)
+        .unwrap()
+        .server
+        .base_url()
+        .join("lheo/offres.xml")
+        .unwrap();
+    let sample = reqwest::get(feed.clone())
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    std::fs::write(dir.path().join("sample.xml"), &sample).unwrap();
+    let mappings = dir.path().join("mappings");
+    std::fs::create_dir_all(mappings.join("branche")).unwrap();
+    let written = mappings.join("branche/formation.toml");
+    let run = |args: Vec<std::ffi::OsString>| async move {
+        let mut cmd = passerelle();
+        cmd.args(args);
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap()
+    };
+    let out = run(vec![
+        "mapping".into(),
+        "init".into(),
+        "--entity".into(),
+        "formation".into(),
+        "--input".into(),
+        dir.path().join("sample.xml").into(),
+        "--partner".into(),
+        "branche".into(),
+        "--out".into(),
+        written.clone().into(),
+    ])
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&written).unwrap();
+    assert!(text.contains("record = \"formation\""), "{text}");
+    assert!(text.contains("partner_id = { from = \"@numero\""), "{text}");
+    assert!(
+        text.contains("title = { from = \"intitule-formation\""),
+        "{text}"
+    );
+    let out = run(vec![
+        "mapping".into(),
+        "test".into(),
+        "--dir".into(),
+        mappings.clone().into(),
+    ])
+    .await;
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{printed}");
+    assert!(
+        printed.contains("branche/formation.toml — the sample's first record"),
+        "{printed}"
+    );
+    let declared = dir.path().join("declared.toml");
+    std::fs::write(
+        &declared,
+        format!(
+            "mappings_dir = {:?}\n[sandbox]\nenabled = false\n\n[[partners]]\nkind = \"declared\"\n\
+             id = \"branche\"\napi_name = \"BRANCHE\"\nname = \"Branche\"\nabout = \"A branch's catalogue.\"\n\
+             [[partners.feeds]]\nentity = \"formation\"\nurl = \"{feed}\"\n",
+            mappings.display().to_string()
+        ),
+    )
+    .unwrap();
+    let (code, records, stderr) = partner_check(&declared, &["branche"]).await;
+    assert!(matches!(code, Some(0 | 1)), "{stderr}");
+    assert!(records.len() > 100, "{stderr}");
+    assert!(
+        records.iter().all(|r| r["partner"] == "branche"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("lheo/offres.xml"), "{stderr}");
+
     // A partner that does not answer.
     drop(sandbox);
     let (code, _, stderr) = partner_check(&config, &["erasmus"]).await;

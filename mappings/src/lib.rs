@@ -13,6 +13,7 @@ mod catalog;
 pub mod entity;
 mod error;
 mod file;
+pub mod init;
 #[cfg(test)]
 mod lheo_tests;
 pub mod record;

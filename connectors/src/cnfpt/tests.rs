@@ -75,3 +75,75 @@ async fn a_wrong_password_is_an_auth_failure() {
         "PARTNER_AUTH_FAILED"
     );
 }
+
+/// The CNFPT's offers asked through a declaration rather than its
+/// connector: a SOAP envelope POSTed with its `SOAPAction` behind HTTP
+/// basic auth, the answer read as XML by the same mapping. Both read the
+/// same offers.
+#[tokio::test]
+async fn a_soap_service_declared_reads_what_its_compiled_connector_reads() {
+    use crate::source::OfferQuery;
+    use client::NAMESPACE;
+    let (server, compiled) = sim(simulator::PASSWORD).await;
+    let expected = compiled.offers().await.unwrap().value;
+    let tables = [serde_json::json!({
+        "kind": "declared",
+        "id": "fonction-publique",
+        "api_name": "FONCTION_PUBLIQUE",
+        "name": "Apprentissage dans la fonction publique",
+        "about": "The CNFPT's offers, declared (a test).",
+        "live": [{
+            "entity": "offer",
+            "employers": "public",
+            "base_url": server.base_url().as_str(),
+            "auth": { "kind": "basic", "username": simulator::USERNAME, "password": simulator::PASSWORD },
+            "request": {
+                "method": "POST",
+                "path": simulator::PATH,
+                "soap_action": format!("{NAMESPACE}#RechercherOffres"),
+                "body": format!(
+                    "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:c=\"{NAMESPACE}\">\
+                     <soap:Body><c:RechercherOffres><c:region>28</c:region></c:RechercherOffres></soap:Body></soap:Envelope>"
+                ),
+            },
+        }],
+    })];
+    let registry = crate::Registry::standard().declaring(&tables).unwrap();
+    let configured = registry.configure(&tables).unwrap();
+    let mapping = include_str!("../../../mappings/cnfpt/offer.toml")
+        .replace("partner = \"cnfpt\"", "partner = \"fonction-publique\"");
+    let catalog = passerelle_mappings::Catalog::of_files([(
+        "fonction-publique/offer.toml",
+        mapping.as_str(),
+    )])
+    .unwrap();
+    let Some(crate::Source::LiveOffers(declared)) =
+        configured[0].settings.sources(&catalog).unwrap().pop()
+    else {
+        panic!("a live source of offers");
+    };
+    assert_eq!(declared.employers(), crate::source::Employers::Public);
+    let answer = declared.search(OfferQuery::default()).await.unwrap().value;
+    assert!(!answer.offers.is_empty());
+    let ids = |offers: &[std::sync::Arc<passerelle_schema::Offer>]| -> Vec<String> {
+        offers
+            .iter()
+            .map(|o| o.sources[0].partner_id.to_string())
+            .collect()
+    };
+    assert_eq!(ids(&answer.offers), ids(&expected.offers));
+    assert_eq!(answer.rejected.len(), expected.rejected.len());
+    // A wrong password is the partner refusing, as for the compiled one.
+    let wrong = serde_json::to_string(&tables[0])
+        .unwrap()
+        .replace(simulator::PASSWORD, "wrong");
+    let tables = [serde_json::from_str::<serde_json::Value>(&wrong).unwrap()];
+    let configured = registry.configure(&tables).unwrap();
+    let Some(crate::Source::LiveOffers(declared)) =
+        configured[0].settings.sources(&catalog).unwrap().pop()
+    else {
+        panic!("a live source of offers");
+    };
+    let e = declared.search(OfferQuery::default()).await.unwrap_err();
+    assert_eq!(e.code(), "PARTNER_AUTH_FAILED");
+}

@@ -77,6 +77,44 @@ fn a_shipped_declaration_is_configured_by_its_settings_as_before() {
 }
 
 #[test]
+fn a_shipped_declarations_settings_may_sit_in_a_table_and_be_optional() {
+    let cci = |credentials: serde_json::Value| {
+        refused(
+            json!({ "kind": "cci", "base_url": "https://cci.example/", "credentials": credentials }),
+        )
+    };
+    let whole = json!({ "token_url": "https://cci.example/oauth/token", "client_id": "p", "client_secret": "s" });
+    // Scopes may be left out.
+    let tables = [
+        json!({ "kind": "cci", "base_url": "https://cci.example/", "credentials": whole.clone() }),
+    ];
+    let configured = Registry::standard().configure(&tables).unwrap();
+    assert_eq!(configured[0].partner, crate::cci::PARTNER);
+    // A setting missing, or one it does not know, is named.
+    let mut partial = whole.clone();
+    partial.as_object_mut().unwrap().remove("token_url");
+    let e = cci(partial);
+    assert!(e.contains("missing field `credentials.token_url`"), "{e}");
+    let mut extra = whole.clone();
+    extra["client_secrte"] = "x".into();
+    let e = cci(extra);
+    assert!(
+        e.contains("unknown field `credentials.client_secrte`"),
+        "{e}"
+    );
+    // A shipped partner is configured by its settings, not declared again.
+    let e = refused(json!({ "kind": "cci", "id": "cci", "api_name": "CCI" }));
+    assert!(
+        e.contains("cci is shipped with Passerelle: configure it by its settings ("),
+        "{e}"
+    );
+    assert!(
+        e.contains("base_url") && e.contains("credentials.token_url"),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_partner_declared_in_configuration_joins_the_registry_after_the_shipped_ones() {
     let tables = [declared(json!({}))];
     let registry = Registry::standard().declaring(&tables).unwrap();

@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use passerelle_schema::Partner;
 
 /// Passerelle: one GraphQL API over the partner systems of the Normandy
 /// apprenticeship plan.
@@ -203,6 +202,24 @@ pub(super) enum PartnerCommand {
 
 #[derive(Debug, Subcommand)]
 pub(super) enum MappingCommand {
+    /// Writes a first mapping file from a sample payload (JSON, XML, CSV,
+    /// iCalendar, LHÉO): where its records are, each unified field with the
+    /// path whose values fit it best, the fields no path fits as comments,
+    /// and a test case of its first record; for a person to finish.
+    Init {
+        /// The entity its records are: offer, formation, mobility, event, site.
+        #[arg(long, default_value = "offer")]
+        entity: String,
+        /// The sample, as the partner sends it.
+        #[arg(long)]
+        input: PathBuf,
+        /// The partner's identifier; the sample's file name unless given.
+        #[arg(long)]
+        partner: Option<String>,
+        /// Where to write it (a new file); standard output unless given.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Runs every mapping file's test cases.
     Test {
         /// A directory of mapping files overriding the shipped ones.
@@ -216,7 +233,7 @@ pub(super) enum MappingCommand {
     Run {
         /// The partner whose payload it is.
         #[arg(long)]
-        partner: Partner,
+        partner: String,
         /// The entity to map to.
         #[arg(long, default_value = "offer")]
         entity: String,

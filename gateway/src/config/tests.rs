@@ -131,3 +131,35 @@ fn real_partners_are_read_with_their_secrets_hidden() {
     assert_eq!(c.partners.len(), 2);
     assert!(!format!("{c:?}").contains("s3cret"));
 }
+
+/// The configurations of the book's chapter on adding a partner read and
+/// check as written (their secrets given inline).
+#[test]
+fn the_books_declared_partners_are_valid_configurations() {
+    let chapter = include_str!("../../../docs/src/partners/add-a-partner.md");
+    let blocks: Vec<&str> = chapter
+        .split("```toml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .collect();
+    assert!(blocks.len() >= 3, "{}", blocks.len());
+    for block in blocks {
+        // Secrets from files and variables, inline here.
+        let mut text = String::new();
+        for line in block.lines() {
+            let line = match (line.find("{ file = "), line.find("{ env = ")) {
+                (Some(at), _) | (None, Some(at)) => {
+                    let end = line[at..].find('}').unwrap() + at + 1;
+                    format!("{}\"secret\"{}", &line[..at], &line[end..])
+                }
+                (None, None) => line.to_owned(),
+            };
+            text.push_str(&line);
+            text.push('\n');
+        }
+        if !text.contains("[sandbox]") {
+            text = format!("[sandbox]\nenabled = false\n{text}");
+        }
+        Config::from_toml(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    }
+}

@@ -98,6 +98,32 @@ impl Mapping {
         self.map_each(context, |f| self.each_record(bytes, f))
     }
 
+    /// Maps an answer as [`Mapping::map_payload`] does and, for a JSON one,
+    /// reads the values at `pointers` beside its records (a count, the next
+    /// page's cursor) in the same parse; each `None` where the answer has
+    /// none, or is not JSON.
+    pub fn map_payload_pointing<E: Entity>(
+        &self,
+        bytes: &[u8],
+        pointers: &[&str],
+    ) -> (MappedBatch<E>, Vec<Option<Value>>) {
+        let mut values = vec![None; pointers.len()];
+        let batch = match &self.source {
+            SourceFormat::Json { records } if !pointers.is_empty() => self.map_each(&[], |f| {
+                match record::json_records_and(bytes, records, pointers) {
+                    Ok((found, others)) => {
+                        values = others.into_iter().map(|v| v.map(Value::from)).collect();
+                        found.into_iter().for_each(f);
+                        None
+                    }
+                    Err(e) => Some(e),
+                }
+            }),
+            _ => self.map_payload(bytes),
+        };
+        (batch, values)
+    }
+
     /// [`Mapping::map_payload_with`], consuming the payload: an XML feed is
     /// freed once decoded (or taken as its text when in UTF-8), so that a
     /// large feed is not held twice while it is mapped.

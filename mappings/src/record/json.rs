@@ -102,10 +102,23 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
 /// itself when it is an array and `pointer` is empty), their texts borrowed
 /// from `bytes`.
 pub fn json_records<'a>(bytes: &'a [u8], pointer: &str) -> Result<Vec<Json<'a>>, PayloadError> {
+    json_records_and(bytes, pointer, &[]).map(|(records, _)| records)
+}
+
+/// [`json_records`], and the values at `others` (JSON pointers: a count,
+/// the next page's cursor) read in the same parse, each `None` where the
+/// payload has none.
+#[allow(clippy::type_complexity)]
+pub fn json_records_and<'a>(
+    bytes: &'a [u8],
+    pointer: &str,
+    others: &[&str],
+) -> Result<(Vec<Json<'a>>, Vec<Option<Json<'a>>>), PayloadError> {
     let doc: Json<'a> = serde_json::from_slice(bytes).map_err(|e| PayloadError::Syntax {
         format: "JSON",
         reason: e.to_string(),
     })?;
+    let found = others.iter().map(|p| at(&doc, p).cloned()).collect();
     let mut at = Some(doc);
     // A JSON pointer (RFC 6901): `/`-separated keys or indexes, with `~1`
     // for `/` and `~0` for `~`.
@@ -126,10 +139,28 @@ pub fn json_records<'a>(bytes: &'a [u8], pointer: &str) -> Result<Vec<Json<'a>>,
         };
     }
     match at {
-        Some(Json::Array(items)) => Ok(items),
-        Some(obj @ Json::Object(_)) if pointer.is_empty() => Ok(vec![obj]),
+        Some(Json::Array(items)) => Ok((items, found)),
+        Some(obj @ Json::Object(_)) if pointer.is_empty() => Ok((vec![obj], found)),
         _ => Err(PayloadError::NoRecords(pointer.to_owned())),
     }
+}
+
+/// The value at `pointer` in `doc`.
+fn at<'t, 'a>(doc: &'t Json<'a>, pointer: &str) -> Option<&'t Json<'a>> {
+    let mut at = doc;
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        at = match at {
+            Json::Object(members) => members
+                .iter()
+                .rev()
+                .find(|(k, _)| *k == token)
+                .map(|(_, v)| v)?,
+            Json::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(at)
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ mod xml;
 
 pub use self::csv::csv_records;
 pub use ical::{ical_decode, ical_records, IcalText};
-pub use json::json_records;
+pub use json::{json_records, json_records_and};
 pub use path::{select, Path, Texts};
 pub use stream::xml_read_each;
 pub use tree::{Json, Tree};

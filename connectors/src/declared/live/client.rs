@@ -235,16 +235,19 @@ impl DeclaredLive {
             })
     }
 
-    /// A page read by the mapping, its positions after `index`.
+    /// A page read by the mapping, its positions after `index`; how many
+    /// records it held, and the values at `pointers` in it (one parse of a
+    /// JSON answer for both).
     fn read<E: Entity>(
         &self,
         answer: &Answer,
         index: usize,
+        pointers: &[&str],
         out: &mut Fetched<E>,
-    ) -> Result<usize, ConnectorError> {
-        let batch = self
+    ) -> Result<(usize, Vec<Option<serde_json::Value>>), ConnectorError> {
+        let (batch, values) = self
             .mapping
-            .map_payload_owned::<E>(answer.body.to_vec(), &[]);
+            .map_payload_pointing::<E>(&answer.body, pointers);
         if let Some(e) = &batch.truncated {
             if batch.records.is_empty() && batch.rejected.is_empty() {
                 return Err(ConnectorError::MappingFailed {
@@ -260,7 +263,7 @@ impl DeclaredLive {
             log_rejected(self.partner, &e);
             out.rejected.push(e);
         }
-        Ok(read)
+        Ok((read, values))
     }
 
     /// Every page of the search for `filters`.
@@ -289,37 +292,41 @@ impl DeclaredLive {
         let mut answer = self.page(&filters, paging).await?;
         let mut seen_cursor: Option<String> = None;
         for n in 0..MAX_PAGES {
-            let read = self.read::<E>(&answer, index, &mut out)?;
-            index += read;
-            // The answer as JSON, where the declaration points into it.
-            let pointed = match &self.declaration.pagination {
-                Pagination::Page { pages: Some(_), .. } => n == 0,
-                Pagination::Cursor { .. } => true,
-                _ => false,
-            } || (n == 0 && self.declaration.total.is_some());
-            let json = if pointed {
-                serde_json::from_slice::<serde_json::Value>(&answer.body).ok()
-            } else {
-                None
+            // What the declaration points at in this answer: the total and
+            // the number of pages in the first, a cursor in each.
+            let first = n == 0;
+            let total = self.declaration.total.as_deref().filter(|_| first);
+            let pages = match &self.declaration.pagination {
+                Pagination::Page { pages, .. } => pages.as_deref().filter(|_| first),
+                _ => None,
             };
-            if n == 0 {
-                if let Some(pointer) = &self.declaration.total {
-                    out.total = json
-                        .as_ref()
-                        .and_then(|j| j.pointer(pointer).and_then(count));
-                }
+            let next = match &self.declaration.pagination {
+                Pagination::Cursor { next, .. } => Some(next.as_str()),
+                _ => None,
+            };
+            let pointers: Vec<&str> = [total, pages, next].into_iter().flatten().collect();
+            let (read, values) = self.read::<E>(&answer, index, &pointers, &mut out)?;
+            index += read;
+            // The values, in the pointers' order.
+            let mut values = values.into_iter();
+            let mut take = |p: Option<&str>| p.and_then(|_| values.next().flatten());
+            let total_value = take(total);
+            let pages_value = take(pages);
+            let next_value = take(next);
+            if let Some(v) = &total_value {
+                out.total = count(v);
             }
             let short = read == 0 || size.is_some_and(|s| read < s as usize);
             let next = match &self.declaration.pagination {
                 Pagination::None => None,
                 Pagination::Page {
-                    pages: Some(pointer),
+                    pages: Some(_),
                     first,
                     ..
                 } if n == 0 => {
-                    let pages = json
+                    let pages = pages_value
                         .as_ref()
-                        .and_then(|j| j.pointer(pointer).and_then(count))
+                        .and_then(count)
                         .unwrap_or(1)
                         .clamp(1, u64::from(MAX_PAGES)) as u32;
                     // The others at once, a few at a time, read in order.
@@ -333,7 +340,7 @@ impl DeclaredLive {
                     futures::pin_mut!(rest);
                     if read > 0 {
                         while let Some(page) = rest.next().await {
-                            index += self.read::<E>(&page?, index, &mut out)?;
+                            index += self.read::<E>(&page?, index, &[], &mut out)?.0;
                         }
                     }
                     None
@@ -346,8 +353,8 @@ impl DeclaredLive {
                 Pagination::Offset { .. } => {
                     Some(sized(Filters::default()).with("offset", [index.to_string()]))
                 }
-                Pagination::Cursor { next, .. } => {
-                    let cursor = json.as_ref().and_then(|j| j.pointer(next).and_then(text));
+                Pagination::Cursor { .. } => {
+                    let cursor = next_value.as_ref().and_then(text);
                     match cursor {
                         Some(c) if read > 0 && seen_cursor.as_deref() != Some(&c) => {
                             seen_cursor = Some(c.clone());
@@ -455,7 +462,7 @@ impl DeclaredLive {
             rejected: Vec::new(),
             total: None,
         };
-        self.read::<Offer>(&answer, 0, &mut out)?;
+        self.read::<Offer>(&answer, 0, &[], &mut out)?;
         Ok(out.records.into_iter().next())
     }
 
