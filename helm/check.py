@@ -94,6 +94,18 @@ def fail(case, message):
     print(f"FAIL {case}: {message}")
 
 
+def declared():
+    """A partner declared in the values, its mapping file beside it."""
+    values = json.loads(json.dumps(MINIMAL))
+    values["partners"].append({
+        "kind": "declared", "id": "branche", "api_name": "BRANCHE",
+        "name": "Branche", "about": "A branch's catalogue.",
+        "feeds": [{"entity": "formation", "url": "https://branche.example/catalogue.xml"}],
+    })
+    values["mappings"] = {"branche/formation.toml": (ROOT / "tests" / "tests" / "e2e" / "declared" / "formation.toml").read_text()}
+    return values
+
+
 def production():
     values = yaml.safe_load((CHART / "ci" / "production-values.yaml").read_text())
     values["mappings"]["cma/offer.toml"] = (ROOT / "mappings" / "cma" / "offer.toml").read_text()
@@ -206,6 +218,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     accept("minimal", copy.deepcopy(MINIMAL), out)
     accept("production", production(), out)
+    accept("declared", declared(), out)
 
     refuse("defaults", {}, "partners")
     no_jwks = copy.deepcopy(MINIMAL)

@@ -862,6 +862,54 @@ async fn partner_check_calls_a_partner_once_and_prints_its_records_and_requests(
     );
     assert!(stderr.contains("lheo/offres.xml"), "{stderr}");
 
+    // A live API no code knows (the Pass Monde simulator, behind its key,
+    // in numbered pages), declared with its mapping; a key sent as a
+    // parameter is not shown.
+    let mappings = dir.path().join("live-mappings");
+    std::fs::create_dir_all(mappings.join("bourses")).unwrap();
+    let passmonde = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../mappings/passmonde/mobility.toml");
+    std::fs::write(
+        mappings.join("bourses/mobility.toml"),
+        std::fs::read_to_string(passmonde)
+            .unwrap()
+            .replace("partner = \"passmonde\"", "partner = \"bourses\""),
+    )
+    .unwrap();
+    let api = sandbox
+        .simulator(passerelle_connectors::passmonde::PARTNER)
+        .unwrap()
+        .server
+        .base_url();
+    let live = dir.path().join("live.toml");
+    std::fs::write(
+        &live,
+        format!(
+            "mappings_dir = {:?}\n[sandbox]\nenabled = false\n\n[[partners]]\nkind = \"declared\"\n\
+             id = \"bourses\"\napi_name = \"BOURSES\"\nname = \"Bourses\"\nabout = \"Mobility grants.\"\n\
+             [[partners.live]]\nentity = \"mobility\"\nprogram = \"pass_monde\"\nbase_url = \"{api}\"\n\
+             auth = {{ kind = \"api_key\", param = \"key\", key = \"unused\" }}\n\
+             [partners.live.request]\npath = \"api/v2/bourses\"\nheaders = {{ X-Api-Key = \"{key}\" }}\n\
+             query = {{ statut = \"apprenti\", page = \"{{page}}\", par_page = \"{{size}}\", annee = \"{{year}}\" }}\n\
+             [partners.live.pagination]\nkind = \"page\"\nsize = 50\npages = \"/pages\"\n",
+            mappings.display().to_string(),
+            key = passerelle_connectors::passmonde::simulator::API_KEY,
+        ),
+    )
+    .unwrap();
+    let (code, records, stderr) = partner_check(&live, &["bourses", "--year", "2026"]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(records.len() > 50, "several pages: {stderr}");
+    assert!(
+        records.iter().all(|r| r["partner"] == "bourses"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("annee=2026") && stderr.contains("page=2"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("unused"), "{stderr}");
+
     // A partner that does not answer.
     drop(sandbox);
     let (code, _, stderr) = partner_check(&config, &["erasmus"]).await;

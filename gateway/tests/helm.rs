@@ -59,7 +59,7 @@ fn the_chart_validates_and_the_gateway_reads_what_it_renders() {
     // The production values read the CNFPT password from the environment.
     std::env::set_var("CNFPT_PASSWORD", "s3");
 
-    for (case, partners) in [("minimal", 1), ("production", 7)] {
+    for (case, partners) in [("minimal", 1), ("production", 7), ("declared", 2)] {
         let dir = out.path().join(case);
         let rendered = std::fs::read_to_string(dir.join("passerelle.json")).unwrap();
         let local = scratch.path().join(format!("{case}.json"));
@@ -94,12 +94,20 @@ fn the_chart_validates_and_the_gateway_reads_what_it_renders() {
         let shown: Vec<String> = proxies.iter().map(ToString::to_string).collect();
         assert_eq!(shown, expected, "{case}");
         if let Some(mappings) = &config.mappings_dir {
-            let catalog = passerelle_connectors::Registry::standard()
+            let registry = config
+                .registry(passerelle_connectors::Registry::standard())
+                .unwrap();
+            let catalog = registry
                 .catalog(Some(mappings))
                 .unwrap_or_else(|e| panic!("{case}: the mounted mappings are refused: {e}"));
             assert!(catalog
                 .get(passerelle_connectors::cma::PARTNER, EntityKind::Offer)
                 .is_some());
+            // A partner declared in the values reads its mounted mapping.
+            if case == "declared" {
+                let branche = registry.partner("branche").unwrap();
+                assert!(catalog.get(branche, EntityKind::Formation).is_some());
+            }
         }
     }
 }

@@ -407,7 +407,9 @@ impl DeclaredLive {
                     .with("rome", query.rome.iter().map(ToString::to_string))
                     .with("departement", query.departement.map(|d| d.to_string()))
                     .with("level", query.level.map(|l| l.get().to_string()));
-                let fetched = this.fetch::<Offer>(filters).await?;
+                // Boxed: the future handed to the cache stays small, as a hit drops
+                // it unpolled.
+                let fetched = Box::pin(this.fetch::<Offer>(filters)).await?;
                 Ok(OfferAnswer {
                     total: fetched.total.unwrap_or(fetched.records.len() as u64),
                     offers: fetched.records,
@@ -479,7 +481,7 @@ impl DeclaredLive {
                     .with("uai", query.uai.clone())
                     .with("year", query.year.map(|y| y.to_string()))
                     .with("country", query.country.clone());
-                let fetched = this.fetch::<Mobility>(filters).await?;
+                let fetched = Box::pin(this.fetch::<Mobility>(filters)).await?;
                 Ok(MobilityAnswer {
                     mobilities: fetched.records,
                     rejected: fetched.rejected,
