@@ -225,7 +225,12 @@ fn map_payload(
     for c in context {
         cmd.args(["--context", c]);
     }
-    let out = cmd.output().unwrap();
+    printed(cmd.output().unwrap())
+}
+
+/// What a command that prints records as JSON lines gave: its exit code,
+/// the records, its stderr.
+fn printed(out: std::process::Output) -> (Option<i32>, Vec<serde_json::Value>, String) {
     let records = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -712,15 +717,7 @@ async fn partner_check(
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap();
-    let records = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (
-        out.status.code(),
-        records,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    printed(out)
 }
 
 #[tokio::test]

@@ -243,3 +243,97 @@ fn a_declaration_that_cannot_hold_is_refused_naming_the_setting() {
         "{e}"
     );
 }
+
+/// A live source of offers declared against `server`, with `pagination`
+/// and `query`, its records read by a mapping of JSON `{ "offres": […] }`.
+fn paged(
+    id: &str,
+    server: &wiremock::MockServer,
+    pagination: serde_json::Value,
+    query: serde_json::Value,
+) -> std::sync::Arc<dyn crate::source::LiveOffers> {
+    let tables = [json!({
+        "kind": "declared", "id": id, "api_name": id.to_ascii_uppercase().replace('-', "_"),
+        "name": id, "about": "A test.",
+        "live": [{ "entity": "offer", "base_url": server.uri(),
+                   "request": { "path": "offres", "query": query }, "pagination": pagination }],
+    })];
+    let registry = Registry::standard().declaring(&tables).unwrap();
+    let configured = registry.configure(&tables).unwrap();
+    let mapping = include_str!("../../../tests/tests/e2e/declared/offer.toml")
+        .replace("partner = \"bourse\"", &format!("partner = \"{id}\""));
+    let catalog =
+        passerelle_mappings::Catalog::of_files([("t/offer.toml", mapping.as_str())]).unwrap();
+    match configured[0].settings.sources(&catalog).unwrap().pop() {
+        Some(crate::Source::LiveOffers(c)) => c,
+        _ => panic!("a live source of offers"),
+    }
+}
+
+/// Offers of the test mapping's shape, numbered from `from`.
+fn offres(from: usize, n: usize) -> serde_json::Value {
+    let offres: Vec<serde_json::Value> = (from..from + n)
+        .map(|i| {
+            json!({
+                "ref": format!("O-{i}"), "titre": "Boulanger", "rome": ["D1102"],
+                "employeur": { "siret": "73282932000074", "nom": "Fournil" },
+                "lieu": { "insee": "14118" }, "publiee": "2026-11-02T08:00:00Z",
+            })
+        })
+        .collect();
+    json!({ "offres": offres })
+}
+
+#[tokio::test]
+async fn offsets_and_link_headers_are_followed_to_the_last_page() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    // Offsets: two at a time, five offers; the short page is the last.
+    let server = MockServer::start().await;
+    for (offset, n) in [(0, 2), (2, 2), (4, 1)] {
+        Mock::given(method("GET"))
+            .and(path("/offres"))
+            .and(query_param("debut", offset.to_string()))
+            .and(query_param("nombre", "2"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(offres(offset, n)))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let source = paged(
+        "par-offset",
+        &server,
+        json!({ "kind": "offset", "size": 2 }),
+        json!({ "debut": "{offset}", "nombre": "{size}" }),
+    );
+    let answer = source.search(Default::default()).await.unwrap().value;
+    assert_eq!(answer.offers.len(), 5);
+    assert_eq!(answer.total, 5);
+
+    // A `Link` header to the next page, until there is none; a link to
+    // another host is not followed.
+    let server = MockServer::start().await;
+    let next = |page: usize| format!("<{}/offres?page={page}>; rel=\"next\"", server.uri());
+    for page in 1..=3 {
+        let mut answer = ResponseTemplate::new(200).set_body_json(offres(page * 10, 2));
+        match page {
+            1 | 2 => answer = answer.insert_header("link", next(page + 1).as_str()),
+            _ => {
+                answer = answer.insert_header(
+                    "link",
+                    "<https://elsewhere.example/offres?page=4>; rel=\"next\"",
+                )
+            }
+        }
+        let mock = Mock::given(method("GET")).and(path("/offres"));
+        let mock = if page == 1 {
+            mock.and(wiremock::matchers::query_param_is_missing("page"))
+        } else {
+            mock.and(query_param("page", page.to_string()))
+        };
+        mock.respond_with(answer).expect(1).mount(&server).await;
+    }
+    let source = paged("par-lien", &server, json!({ "kind": "link" }), json!({}));
+    let answer = source.search(Default::default()).await.unwrap().value;
+    assert_eq!(answer.offers.len(), 6);
+}

@@ -38,6 +38,20 @@ pub struct DeclaredLive {
     offers: LiveCache<OfferQuery, OfferAnswer>,
     mobilities: LiveCache<MobilityQuery, MobilityAnswer>,
     policy: CallPolicy,
+    /// The names its calls are traced and counted under, as the request
+    /// reads (`GET /api/v1/offres`): the search's, and one offer's.
+    operations: (&'static str, &'static str),
+}
+
+/// The name a request's calls are traced under: its method and path.
+fn operation(request: &super::declaration::RequestDeclaration) -> &'static str {
+    // Once a declared source, when the configuration is read.
+    let name = format!(
+        "{} /{}",
+        request.method.to_ascii_uppercase(),
+        request.path.trim_start_matches('/')
+    );
+    Box::leak(name.into_boxed_str())
 }
 
 /// What a search's pages gave.
@@ -95,6 +109,10 @@ impl DeclaredLive {
                 &declaration.resilience,
             ),
             policy: CallPolicy::new(partner, declaration.resilience.clone()),
+            operations: (
+                operation(&declaration.request),
+                declaration.one.as_ref().map_or("", operation),
+            ),
             partner,
             base,
             request,
@@ -227,7 +245,7 @@ impl DeclaredLive {
     async fn page(&self, filters: &Filters, paging: Filters) -> Result<Answer, ConnectorError> {
         let mut values = filters.clone();
         values.extend(paging);
-        self.send("search", &|| self.build(&self.request, &values))
+        self.send(self.operations.0, &|| self.build(&self.request, &values))
             .await?
             .ok_or_else(|| ConnectorError::BadResponse {
                 partner: self.partner,
@@ -364,18 +382,23 @@ impl DeclaredLive {
                     }
                 }
                 Pagination::Link { .. } => {
-                    let link = next_link(&answer.headers);
-                    match link.and_then(|l| self.base.join(&l).ok()) {
+                    // Followed on the API's own host only.
+                    let link = next_link(&answer.headers)
+                        .and_then(|l| self.base.join(&l).ok())
+                        .filter(|u| u.origin() == self.base.origin());
+                    match link {
                         Some(url) if read > 0 => {
                             let follow = || -> Result<reqwest::RequestBuilder, ConnectorError> {
                                 Ok(self.http.get(url.clone()))
                             };
-                            answer = self.send("search", &follow).await?.ok_or_else(|| {
-                                ConnectorError::BadResponse {
-                                    partner: self.partner,
-                                    reason: "the next page's link leads nowhere (HTTP 404)".into(),
-                                }
-                            })?;
+                            answer =
+                                self.send(self.operations.0, &follow)
+                                    .await?
+                                    .ok_or_else(|| ConnectorError::BadResponse {
+                                        partner: self.partner,
+                                        reason: "the next page's link leads nowhere (HTTP 404)"
+                                            .into(),
+                                    })?;
                             continue;
                         }
                         _ => None,
@@ -436,7 +459,10 @@ impl DeclaredLive {
                 .cloned());
         };
         let values = Filters::default().with("id", [id]);
-        let Some(answer) = self.send("one", &|| self.build(one, &values)).await? else {
+        let Some(answer) = self
+            .send(self.operations.1, &|| self.build(one, &values))
+            .await?
+        else {
             return Ok(None);
         };
         if let Some(pointer) = &self.declaration.one.as_ref().and_then(|o| o.record.clone()) {

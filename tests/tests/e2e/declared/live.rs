@@ -86,13 +86,7 @@ async fn a_live_exchange_declared_in_configuration_is_asked_paged_and_merged_wit
         .mount(&bourse)
         .await;
 
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("bourse")).unwrap();
-    std::fs::write(
-        dir.path().join("bourse/offer.toml"),
-        include_str!("offer.toml"),
-    )
-    .unwrap();
+    let dir = super::mappings_of("bourse", "offer", include_str!("offer.toml"));
     let cci_settings = passerelle_connectors::cci::simulator::settings(&cci.base_url());
     let credentials = &cci_settings["credentials"];
     let app = spawn_app_rooted(

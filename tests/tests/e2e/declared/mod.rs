@@ -62,16 +62,17 @@ async fn branch_serving(up: Arc<AtomicBool>, idp: &Issuer) -> SimServer {
         .unwrap()
 }
 
+/// A folder of mapping files holding `partner`'s of `entity`.
+fn mappings_of(partner: &str, entity: &str, text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(partner)).unwrap();
+    std::fs::write(dir.path().join(format!("{partner}/{entity}.toml")), text).unwrap();
+    dir
+}
+
 /// A folder of mapping files holding the branch's.
 fn mappings() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("branche")).unwrap();
-    std::fs::write(
-        dir.path().join("branche/formation.toml"),
-        include_str!("formation.toml"),
-    )
-    .unwrap();
-    dir
+    mappings_of("branche", "formation", include_str!("formation.toml"))
 }
 
 /// The configuration of the branch (pulled every `interval`) and of the
