@@ -148,15 +148,22 @@ impl Browser {
 
     /// The text of the first element matching `css`, its spaces made plain.
     /// An element the page replaced between finding and reading it (a
-    /// navigation, a render) is found again.
+    /// navigation, a render), or that a navigation under way has not shown
+    /// yet, is found again.
     pub async fn text(&self, css: &str) -> String {
         let mut tries = 0;
         loop {
-            let e = self
-                .client
-                .find(Locator::Css(css))
-                .await
-                .unwrap_or_else(|e| panic!("no {css}: {e}"));
+            let e = match self.client.find(Locator::Css(css)).await {
+                Ok(e) => e,
+                Err(fantoccini::error::CmdError::Standard(w))
+                    if w.error == fantoccini::error::ErrorStatus::NoSuchElement && tries < 20 =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                Err(e) => panic!("no {css}: {e}"),
+            };
             match e.text().await {
                 Ok(text) => return plain(&text),
                 Err(fantoccini::error::CmdError::Standard(w))
