@@ -194,6 +194,7 @@ impl Application {
             store: store.clone(),
             limits: config.limits.clone(),
             introspection: config.api.introspection,
+            write_json: config.api.write_json,
         });
         let sdl = schema.sdl();
         let (validator, issuer) = validator(&config)?;

@@ -31,6 +31,12 @@ pub struct ApiConfig {
     /// The most bytes of answers the response cache keeps.
     #[serde(default = "default_response_cache_bytes")]
     pub response_cache_max_bytes: u64,
+    /// Whether the pages that can be (CFAs, with their programmes,
+    /// offers, events and mobility) are written to JSON in one pass rather
+    /// than field by field by the engine: the same answer, for a fraction
+    /// of the CPU. `false` runs every field through the engine.
+    #[serde(default = "yes")]
+    pub write_json: bool,
 }
 
 fn default_response_cache_ttl() -> std::time::Duration {
@@ -49,6 +55,7 @@ impl Default for ApiConfig {
             trusted_documents: None,
             response_cache_ttl: default_response_cache_ttl(),
             response_cache_max_bytes: default_response_cache_bytes(),
+            write_json: true,
         }
     }
 }

@@ -12,6 +12,7 @@ use crate::graphql::common::connection::B64;
 use crate::graphql::common::errors::{report_partner_errors, report_stale, ErrorCode};
 use crate::graphql::common::inputs;
 use crate::graphql::common::scalars::{Date, Money};
+use crate::graphql::common::written::{resolved, Planned, Writer, Written};
 use crate::graphql::common::ApiState;
 
 /// The mobility part of the root of queries.
@@ -274,5 +275,58 @@ impl MobilityQuery {
             report: Arc::new(report),
             for_one_cfa: filter.cfa.is_some(),
         })
+    }
+}
+
+impl Written for MobilityReportNode {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "total" => w.object(&resolved!(w, self.total), f.sub()),
+            "byProgram" => w.objects(&resolved!(w, self.by_program), f.sub()),
+            "byCountry" => w.objects(&resolved!(w, self.by_country), f.sub()),
+            "byCfa" => w.objects(&resolved!(w, self.by_cfa), f.sub()),
+            "byMonth" => w.objects(&resolved!(w, self.by_month), f.sub()),
+            _ => None,
+        }
+    }
+}
+
+impl Written for MobilityFigures {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "mobilities" => w.put(self.mobilities),
+            "participants" => w.put(self.participants),
+            "days" => w.put(self.days),
+            "amount" => w.leaf(&self.amount, f),
+            _ => None,
+        }
+    }
+}
+
+impl Written for ProgramFigures {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "program" => w.leaf(&self.program, f),
+            "figures" => w.object(&self.figures, f.sub()),
+            _ => None,
+        }
+    }
+}
+
+impl Written for KeyFigures {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "key" => w.str(&self.key),
+            "figures" => w.object(&self.figures, f.sub()),
+            _ => None,
+        }
     }
 }

@@ -154,6 +154,59 @@ impl Loader<Uai> for CfaMobilityLoader {
     }
 }
 
+/// The joins of a page of CFAs, loaded for the whole page before it is
+/// answered, one batch per join asked: what its CFAs' `offers` and
+/// `mobility` read, and what lets the page be written in one pass.
+#[derive(Default)]
+pub struct PageJoins {
+    offers: HashMap<Uai, Joined<Arc<OfferList>>>,
+    mobility: HashMap<Uai, Joined<Arc<MobilityReport>>>,
+}
+
+impl PageJoins {
+    /// Loads the joins the CFAs `uais` of a page are asked for: their
+    /// offers, their mobility, or both.
+    pub async fn load(
+        ctx: &async_graphql::Context<'_>,
+        uais: &[Uai],
+        offers: bool,
+        mobility: bool,
+    ) -> async_graphql::Result<Self> {
+        let offers = async {
+            match offers {
+                true => ctx
+                    .data::<DataLoader<CfaOffersLoader>>()?
+                    .load_many(uais.iter().cloned())
+                    .await
+                    .map_err(load_error),
+                false => Ok(HashMap::new()),
+            }
+        };
+        let mobility = async {
+            match mobility {
+                true => ctx
+                    .data::<DataLoader<CfaMobilityLoader>>()?
+                    .load_many(uais.iter().cloned())
+                    .await
+                    .map_err(load_error),
+                false => Ok(HashMap::new()),
+            }
+        };
+        let (offers, mobility) = futures::try_join!(offers, mobility)?;
+        Ok(Self { offers, mobility })
+    }
+
+    /// The offers of the CFA `uai`, when loaded.
+    pub fn offers(&self, uai: &Uai) -> Option<&Joined<Arc<OfferList>>> {
+        self.offers.get(uai)
+    }
+
+    /// The mobility of the CFA `uai`, when loaded.
+    pub fn mobility(&self, uai: &Uai) -> Option<&Joined<Arc<MobilityReport>>> {
+        self.mobility.get(uai)
+    }
+}
+
 /// The loaders the schema holds.
 pub fn loaders(
     offers: Arc<OfferService>,

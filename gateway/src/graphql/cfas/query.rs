@@ -6,11 +6,13 @@ use async_graphql::{Context, InputObject, Object};
 use passerelle_schema::{Siret, Uai};
 
 use super::employer::{employer_offers, EmployerProfile};
+use super::joins::PageJoins;
 use super::node::CfaNode;
 use crate::domain::cfas::CfaInfo;
 use crate::graphql::common::connection::connection_types;
 use crate::graphql::common::errors::{report_partner_errors, ErrorCode};
 use crate::graphql::common::inputs::{self, page_size};
+use crate::graphql::common::written::Page;
 use crate::graphql::common::ApiState;
 
 /// Which CFAs to list.
@@ -28,6 +30,26 @@ pub struct CfaFilterInput {
 /// A page of CFAs, by UAI: cursors are UAIs.
 pub type CfaConnection = crate::graphql::common::connection::Connection<CfaNode>;
 connection_types!(CfaNode, "CfaConnection", "CfaEdge");
+
+/// The joins the page's CFAs are asked for, loaded for the page at once;
+/// `None` when none is asked, or when a load fails (each CFA's field then
+/// loads its own, and says its own error).
+async fn page_joins(ctx: &Context<'_>, page: &[Arc<CfaInfo>]) -> Option<Arc<PageJoins>> {
+    let look = ctx.look_ahead();
+    let asks = |join: &str| {
+        look.field("nodes").field(join).exists()
+            || look.field("edges").field("node").field(join).exists()
+    };
+    let (offers, mobility) = (asks("offers"), asks("mobility"));
+    if !offers && !mobility {
+        return None;
+    }
+    let uais: Vec<Uai> = page.iter().map(|c| c.uai.clone()).collect();
+    PageJoins::load(ctx, &uais, offers, mobility)
+        .await
+        .ok()
+        .map(Arc::new)
+}
 
 /// The CFA and employer part of the root of queries.
 #[derive(Default)]
@@ -50,7 +72,7 @@ impl CfaQuery {
         filter: Option<CfaFilterInput>,
         #[graphql(default = 20)] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
-    ) -> async_graphql::Result<CfaConnection> {
+    ) -> async_graphql::Result<Page<CfaConnection>> {
         let first = first.unwrap_or(20);
         let state = ctx.data::<ApiState>()?;
         let first = page_size(first, state.limits.max_page_size)?;
@@ -82,14 +104,15 @@ impl CfaQuery {
             None => 0,
         };
         let end = (start + first).min(items.len());
-        Ok(CfaConnection::new(
+        let joins = page_joins(ctx, &items[start..end]).await;
+        Ok(Page(CfaConnection::new(
             items.len(),
             start,
             items[start..end]
                 .iter()
-                .map(|c| CfaNode(c.clone(), directory.clone())),
+                .map(|c| CfaNode(c.clone(), directory.clone(), joins.clone())),
             |i| items[i].uai.to_string(),
-        ))
+        )))
     }
 
     /// An employer by SIRET, with its offers on every exchange; null when no

@@ -4,7 +4,10 @@
 //! cursors; this module gives them the one shape, and each list's room
 //! names its page types with [`connection_types!`].
 
+use async_graphql::OutputType;
+
 use crate::graphql::common::page_info::PageInfo;
+use crate::graphql::common::written::{Planned, Writer, Written};
 
 /// How cursors are written: opaque URL-safe base64.
 pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -109,3 +112,36 @@ macro_rules! connection_types {
     };
 }
 pub(crate) use connection_types;
+
+impl<N: Written> Written for Connection<N>
+where
+    Connection<N>: OutputType,
+    Edge<N>: OutputType,
+{
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "totalCount" => w.put(self.total_count),
+            "edges" => w.objects(&self.edges, f.sub()),
+            "nodes" => w.objects(self.edges.iter().map(|e| &e.node), f.sub()),
+            "pageInfo" => w.object(&self.page_info, f.sub()),
+            _ => None,
+        }
+    }
+}
+
+impl<N: Written> Written for Edge<N>
+where
+    Edge<N>: OutputType,
+{
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "cursor" => w.str(&self.cursor),
+            "node" => w.object(&self.node, f.sub()),
+            _ => None,
+        }
+    }
+}

@@ -2,6 +2,8 @@
 
 use async_graphql::SimpleObject;
 
+use super::written::{Planned, Writer, Written};
+
 /// Where a page stands in its list.
 // Shareable: every subgraph of a supergraph that pages its lists may
 // define the same type.
@@ -28,6 +30,20 @@ impl PageInfo {
             has_previous_page: start > 0,
             start_cursor: (!page.is_empty()).then(|| cursor(start)),
             end_cursor: (!page.is_empty()).then(|| cursor(end - 1)),
+        }
+    }
+}
+
+impl Written for PageInfo {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "hasNextPage" => w.put(self.has_next_page),
+            "hasPreviousPage" => w.put(self.has_previous_page),
+            "startCursor" => w.opt_str(self.start_cursor.as_deref()),
+            "endCursor" => w.opt_str(self.end_cursor.as_deref()),
+            _ => None,
         }
     }
 }

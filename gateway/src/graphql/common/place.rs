@@ -4,6 +4,8 @@
 use async_graphql::{Object, SimpleObject};
 use passerelle_schema::Offer;
 
+use super::written::{resolved, Planned, Writer, Written};
+
 /// A place, as every part of the API gives one: its commune, with its
 /// département, and what the partner adds (postcode, street, position).
 pub struct Location<'a> {
@@ -112,4 +114,44 @@ pub struct GeoPoint {
     latitude: f64,
     /// Degrees east.
     longitude: f64,
+}
+
+impl Written for Location<'_> {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "communeCode" => w.str(resolved!(w, self.commune_code)),
+            "communeName" => w.str(resolved!(w, self.commune_name)),
+            "postcode" => w.opt_str(resolved!(w, self.postcode)),
+            "departement" => w.object(&resolved!(w, self.departement), f.sub()),
+            "address" => w.opt_str(resolved!(w, self.address)),
+            "coordinates" => w.optional(resolved!(w, self.coordinates).as_ref(), f.sub()),
+            _ => None,
+        }
+    }
+}
+
+impl Written for Departement {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "code" => w.str(&self.code),
+            "name" => w.opt_str(self.name.as_deref()),
+            _ => None,
+        }
+    }
+}
+
+impl Written for GeoPoint {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "latitude" => w.put(self.latitude),
+            "longitude" => w.put(self.longitude),
+            _ => None,
+        }
+    }
 }

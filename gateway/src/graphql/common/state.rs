@@ -29,6 +29,8 @@ pub struct ApiState {
     pub limits: Limits,
     /// Whether the schema may be introspected.
     pub introspection: bool,
+    /// Whether pages may be written to JSON directly (`written`).
+    pub write_json: bool,
     /// Live subscribers and webhook targets.
     pub alerting: Arc<Alerting>,
     /// The directory of CFAs, kept per state of the sources it reads.

@@ -14,6 +14,7 @@ use crate::graphql::common::ids::GlobalId;
 use crate::graphql::common::inputs::{self, page_size};
 use crate::graphql::common::near::NearInput;
 use crate::graphql::common::scalars::DateTime;
+use crate::graphql::common::written::{resolved, Planned, Writer, Written};
 use crate::graphql::common::ApiState;
 
 use crate::graphql::common::connection::B64;
@@ -248,4 +249,26 @@ pub fn occurrence_page(
         items[start..end].iter().cloned().map(EventNode),
         |i| cursor(&items[i]),
     ))
+}
+
+impl Written for EventNode {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "id" => w.str(&resolved!(w, self.id)),
+            "partnerId" => w.str(resolved!(w, self.partner_id)),
+            "title" => w.str(resolved!(w, self.title)),
+            "description" => w.opt_str(resolved!(w, self.description)),
+            "kind" => w.leaf(&resolved!(w, self.kind), f),
+            "kindLabel" => w.opt_str(resolved!(w, self.kind_label)),
+            "status" => w.leaf(&resolved!(w, self.status), f),
+            "start" => w.leaf(&resolved!(w, self.start), f),
+            "end" => w.leaf(&resolved!(w, self.end), f),
+            "allDay" => w.put(resolved!(w, self.all_day)),
+            "recurring" => w.put(resolved!(w, self.recurring)),
+            "location" => w.opt_str(resolved!(w, self.location)),
+            _ => None,
+        }
+    }
 }

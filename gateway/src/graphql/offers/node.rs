@@ -8,6 +8,7 @@ use passerelle_schema::Offer;
 
 use crate::graphql::common::ids::GlobalId;
 use crate::graphql::common::scalars::{Date, DateTime};
+use crate::graphql::common::written::{resolved, Planned, Writer, Written};
 
 use crate::graphql::common::partner_id::PartnerId;
 use crate::graphql::common::place::Location;
@@ -208,4 +209,71 @@ pub struct Opco {
     code: String,
     /// Its name.
     name: String,
+}
+
+impl Written for OfferNode {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "id" => w.str(&resolved!(w, self.id)),
+            "title" => w.str(resolved!(w, self.title)),
+            "description" => w.opt_str(resolved!(w, self.description)),
+            "level" => w.put(resolved!(w, self.level)),
+            "employer" => w.object(&resolved!(w, self.employer), f.sub()),
+            "location" => w.object(&resolved!(w, self.location), f.sub()),
+            "startDate" => w.opt_leaf(resolved!(w, self.start_date).as_ref(), f),
+            "durationMonths" => w.put(resolved!(w, self.duration_months)),
+            "rhythm" => w.opt_str(resolved!(w, self.rhythm)),
+            "openings" => w.put(resolved!(w, self.openings)),
+            "publishedAt" => w.leaf(&resolved!(w, self.published_at), f),
+            "expiresAt" => w.opt_leaf(resolved!(w, self.expires_at).as_ref(), f),
+            "publicSector" => w.put(resolved!(w, self.public_sector)),
+            "status" => w.leaf(&resolved!(w, self.status), f),
+            "sources" => w.objects(&resolved!(w, self.sources), f.sub()),
+            _ => None,
+        }
+    }
+}
+
+impl Written for OfferSource {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "partner" => w.leaf(&self.partner, f),
+            "partnerId" => w.str(&self.partner_id),
+            "url" => w.opt_str(self.url.as_deref()),
+            _ => None,
+        }
+    }
+}
+
+impl Written for Employer<'_> {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "siret" => w.str(resolved!(w, self.siret)),
+            "siren" => w.str(resolved!(w, self.siren)),
+            "name" => w.str(resolved!(w, self.name)),
+            "size" => w.opt_str(resolved!(w, self.size)),
+            "naf" => w.opt_str(resolved!(w, self.naf)),
+            "publicType" => w.opt_leaf(resolved!(w, self.public_type).as_ref(), f),
+            "opco" => w.optional(resolved!(w, self.opco).as_ref(), f.sub()),
+            _ => None,
+        }
+    }
+}
+
+impl Written for Opco {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "code" => w.str(&self.code),
+            "name" => w.str(&self.name),
+            _ => None,
+        }
+    }
 }

@@ -19,6 +19,7 @@ use crate::graphql::common::near::{
 };
 use crate::graphql::common::page_info::PageInfo;
 use crate::graphql::common::partner_id::PartnerId;
+use crate::graphql::common::written::{resolved, Planned, Writer, Written};
 use crate::graphql::common::ApiState;
 use crate::graphql::occupations::Understood;
 use crate::partners::packed::OfferList;
@@ -361,5 +362,32 @@ impl OfferQuery {
         let found = state.offers.by_source(partner, &partner_id).await;
         report_partner_errors(ctx, &found.errors);
         Ok(found.offer.map(OfferNode))
+    }
+}
+
+impl Written for OfferConnection {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "totalCount" => w.put(resolved!(w, self.total_count)),
+            "edges" => w.objects(&resolved!(w, self.edges), f.sub()),
+            "nodes" => w.objects(&resolved!(w, self.nodes), f.sub()),
+            "pageInfo" => w.object(&resolved!(w, self.page_info), f.sub()),
+            _ => None,
+        }
+    }
+}
+
+impl Written for OfferEdge {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "cursor" => w.str(resolved!(w, self.cursor)),
+            "node" => w.object(&resolved!(w, self.node), f.sub()),
+            "distanceKm" => w.put(resolved!(w, self.distance_km)),
+            _ => None,
+        }
     }
 }

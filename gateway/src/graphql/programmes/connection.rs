@@ -14,6 +14,7 @@ use crate::graphql::common::errors::ErrorCode;
 use crate::graphql::common::facets::SharedFacetFields;
 use crate::graphql::common::near::{ranked_cursor, Rank, Ranking};
 use crate::graphql::common::page_info::PageInfo;
+use crate::graphql::common::written::{resolved, Planned, Writer, Written};
 use crate::graphql::occupations::Understood;
 
 use crate::graphql::common::connection::B64;
@@ -232,4 +233,44 @@ pub struct FormationEdge {
     /// The distance from the centre of `filter.near` to the programme's
     /// nearest place, in kilometres (great-circle); null without `near`.
     distance_km: Option<f64>,
+}
+
+impl Written for FormationConnection {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "totalCount" => w.put(resolved!(w, self.total_count)),
+            "totals" => w.object(&resolved!(w, self.totals), f.sub()),
+            "nodes" => w.objects(&resolved!(w, self.nodes), f.sub()),
+            "edges" => w.objects(&resolved!(w, self.edges), f.sub()),
+            "pageInfo" => w.object(&resolved!(w, self.page_info), f.sub()),
+            _ => None,
+        }
+    }
+}
+
+impl Written for PlaceTotals {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "capacity" => w.put(self.capacity),
+            "vacancies" => w.put(self.vacancies),
+            _ => None,
+        }
+    }
+}
+
+impl Written for FormationEdge {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "cursor" => w.str(&self.cursor),
+            "node" => w.object(&self.node, f.sub()),
+            "distanceKm" => w.put(self.distance_km),
+            _ => None,
+        }
+    }
 }

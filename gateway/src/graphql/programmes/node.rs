@@ -11,6 +11,7 @@ use crate::graphql::common::ids::GlobalId;
 use crate::graphql::common::partner_id::PartnerId;
 use crate::graphql::common::place::Location;
 use crate::graphql::common::scalars::Date;
+use crate::graphql::common::written::{resolved, Planned, Writer, Written};
 
 pub struct FormationNode(pub Arc<Formation>);
 
@@ -313,6 +314,90 @@ impl SessionInfo {
             recruiting: s.recruiting,
             places: s.places,
             vacancies: s.vacancies,
+        }
+    }
+}
+
+impl Written for FormationNode {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        let ctx = w.ctx();
+        match f.name() {
+            "id" => w.str(&resolved!(w, self.id)),
+            "partnerId" => w.str(resolved!(w, self.partner_id)),
+            "source" => w.leaf(&resolved!(w, self.source), f),
+            "title" => w.str(resolved!(w, self.title)),
+            "rncp" => w.opt_str(resolved!(w, self.rncp)),
+            "level" => w.put(resolved!(w, self.level)),
+            "romeCodes" => w.strs(resolved!(w, self.rome_codes)),
+            "cfa" => w.object(&resolved!(w, self.cfa), f.sub()),
+            "communeCode" => w.opt_str(resolved!(w, self.commune_code)),
+            "communeName" => w.opt_str(resolved!(w, self.commune_name)),
+            "sessions" => w.objects(&resolved!(w, self.sessions), f.sub()),
+            "objective" => {
+                let text = resolved!(w, self.objective, f.arg_or_default(ctx, "format")?);
+                w.opt_str(text.as_deref())
+            }
+            "contents" => {
+                let text = resolved!(w, self.contents, f.arg_or_default(ctx, "format")?);
+                w.opt_str(text.as_deref())
+            }
+            "rncpCodes" => w.strs(resolved!(w, self.rncp_codes)),
+            "certifinfoCodes" => w.strs(
+                resolved!(w, self.certifinfo_codes)
+                    .iter()
+                    .map(String::as_str),
+            ),
+            "formacodes" => w.strs(resolved!(w, self.formacodes).iter().map(String::as_str)),
+            "contact" => w.optional(resolved!(w, self.contact).as_ref(), f.sub()),
+            "capacity" => w.put(resolved!(w, self.capacity)),
+            "vacancies" => w.put(resolved!(w, self.vacancies)),
+            "hoursCentre" => w.put(resolved!(w, self.hours_centre)),
+            "hoursCompany" => w.put(resolved!(w, self.hours_company)),
+            _ => None,
+        }
+    }
+}
+
+impl Written for TrainingOrgRef {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "uai" => w.opt_str(self.uai.as_deref()),
+            "siret" => w.opt_str(self.siret.as_deref()),
+            "name" => w.opt_str(self.name.as_deref()),
+            _ => None,
+        }
+    }
+}
+
+impl Written for FormationContact {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "name" => w.opt_str(self.name.as_deref()),
+            "phone" => w.opt_str(self.phone.as_deref()),
+            "email" => w.opt_str(self.email.as_deref()),
+            "web" => w.opt_str(self.web.as_deref()),
+            _ => None,
+        }
+    }
+}
+
+impl Written for SessionInfo {
+    type As = Self;
+
+    fn field(&self, f: &Planned<'_>, w: &mut Writer<'_>) -> Option<()> {
+        match f.name() {
+            "start" => w.opt_leaf(self.start.as_ref(), f),
+            "end" => w.opt_leaf(self.end.as_ref(), f),
+            "recruiting" => w.put(self.recruiting),
+            "places" => w.put(self.places),
+            "vacancies" => w.put(self.vacancies),
+            _ => None,
         }
     }
 }

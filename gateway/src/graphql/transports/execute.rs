@@ -4,7 +4,7 @@
 //! rendering of its answer with the errors' codes.
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{Response as GqlResponse, ServerError, Variables};
+use async_graphql::{Response as GqlResponse, Variables};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use passerelle_connectors::http::within_deadline;
@@ -15,6 +15,7 @@ use super::answer::{Answer, MediaType};
 use super::endpoint::Endpoint;
 use crate::graphql::common::errors::ErrorCode;
 use crate::graphql::common::notices;
+use crate::graphql::common::written::{json, WritesJson};
 use crate::graphql::documents::introspection::Rewrites;
 use crate::graphql::documents::{order, shape};
 
@@ -119,7 +120,8 @@ pub(super) fn request_of(
     let mut request = async_graphql::Request::new(params.query)
         .data(caller)
         .data(notices.clone())
-        .data(crate::graphql::entities::EntityMemo::default());
+        .data(crate::graphql::entities::EntityMemo::default())
+        .data(WritesJson);
     request.set_parsed_query(doc);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
@@ -180,24 +182,30 @@ async fn execute_in_span(
 /// `data` for a request error, `data` (maybe `null`) once the operation
 /// ran; then its errors and extensions when it has some.
 pub(super) fn payload(response: &GqlResponse) -> Vec<u8> {
-    /// A result's maps, in the order of the document's selections as the
-    /// specification asks.
-    #[derive(serde::Serialize)]
-    struct Body<'a> {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        data: Option<&'a async_graphql::Value>,
-        #[serde(skip_serializing_if = "<[_]>::is_empty")]
-        errors: &'a [ServerError],
-        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-        extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
-    }
-    let body = Body {
-        data: (!is_request_error(response)).then_some(&response.data),
-        errors: &response.errors,
-        extensions: &response.extensions,
+    let mut out = Vec::with_capacity(json::size_hint(&response.data) + 256);
+    let key = |out: &mut Vec<u8>, name: &[u8]| {
+        out.push(if out.is_empty() { b'{' } else { b',' });
+        out.extend_from_slice(name);
     };
-    // Serializing values and strings cannot fail.
-    serde_json::to_vec(&body).unwrap_or_default()
+    // The maps in the order of the document's selections, as the
+    // specification asks; pages written directly copied as they are.
+    if !is_request_error(response) {
+        key(&mut out, br#""data":"#);
+        json::value(&mut out, &response.data);
+    }
+    if !response.errors.is_empty() {
+        key(&mut out, br#""errors":"#);
+        json::put(&mut out, &response.errors);
+    }
+    if !response.extensions.is_empty() {
+        key(&mut out, br#""extensions":"#);
+        json::put(&mut out, &response.extensions);
+    }
+    if out.is_empty() {
+        out.push(b'{');
+    }
+    out.push(b'}');
+    out
 }
 
 /// Whether the response is a request error: no execution happened, so no
