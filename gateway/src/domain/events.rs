@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, Utc};
 use passerelle_schema::{
     Departement, Event, EventKind, EventStatus, InseeCommune, Near, Occurrence, OrientationSite,
     Partner, SiteKind, Uai,
 };
 
 use crate::domain::words::{Said, Words};
+use crate::partners::derived::{Derived, Same};
 use crate::partners::sync::{record_at, Snapshot, SyncedFeed};
 
 /// A directory of sites.
@@ -130,14 +131,14 @@ pub fn occurrences(
             .iter()
             .find(|s| s.partner() == feed.partner())
             .map(|s| s.snapshot());
-        occurrences_of(&feed.snapshot(), directory.as_deref(), filter, &mut out);
+        let snapshot = feed.snapshot();
+        match Coming::holds(filter).then(|| Coming::of(&snapshot, directory.as_ref(), filter.from))
+        {
+            Some(coming) if coming.covers(filter) => coming.of_site(filter, &mut out),
+            _ => occurrences_of(&snapshot, directory.as_deref(), filter, &mut out),
+        }
     }
-    out.sort_by(|a, b| {
-        a.occurrence
-            .start
-            .cmp(&b.occurrence.start)
-            .then_with(|| a.event.partner_id.cmp(&b.event.partner_id))
-    });
+    sort(&mut out);
     out
 }
 
@@ -176,6 +177,107 @@ impl EventsBySite {
     }
 }
 
+/// How many days of occurrences are kept expanded by site, from the start
+/// of the day they are expanded on: a year from any instant of that day.
+const COMING_DAYS: i64 = 367;
+
+/// The occurrences of a feed's events by site, soonest first, that start
+/// within a window of days: what a CFA's `events` and `nextOpenDay` read,
+/// expanded once per snapshot of the events, of their directory and per
+/// day, rather than event by event at every request.
+struct Coming {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    by_site: HashMap<String, Vec<EventOccurrence>>,
+}
+
+/// The day and the directory the occurrences kept were expanded for.
+type ComingKey = (DateTime<Utc>, Option<Same<Snapshot<OrientationSite>>>);
+
+impl Coming {
+    /// Whether the occurrences kept answer a filter of this form: one
+    /// site's, whatever their words or their site's.
+    fn holds(filter: &EventFilter) -> bool {
+        filter.site.is_some() && filter.text.is_none() && !filter.sites.restricts()
+    }
+
+    /// The occurrences of `events` kept for the day of `at`, with sites
+    /// from `directory`.
+    fn of(
+        events: &Snapshot<Event>,
+        directory: Option<&Arc<Snapshot<OrientationSite>>>,
+        at: DateTime<Utc>,
+    ) -> Arc<Self> {
+        let day = at.duration_trunc(chrono::TimeDelta::days(1)).unwrap_or(at);
+        let key: ComingKey = (day, directory.cloned().map(Same));
+        let kept = events.derived(|_| Derived::<ComingKey, Self>::default());
+        kept.get(key, || Self::expand(events, directory.map(|d| &**d), day))
+    }
+
+    fn expand(
+        events: &Snapshot<Event>,
+        directory: Option<&Snapshot<OrientationSite>>,
+        from: DateTime<Utc>,
+    ) -> Self {
+        let to = from + chrono::TimeDelta::days(COMING_DAYS);
+        let by_site = events
+            .derived(EventsBySite::of)
+            .0
+            .iter()
+            .map(|(site, events)| {
+                let filter = EventFilter {
+                    from,
+                    to,
+                    kind: None,
+                    site: Some(site.clone()),
+                    sites: SiteFilter::default(),
+                    include_cancelled: true,
+                    text: None,
+                };
+                let mut out = Vec::new();
+                occurrences_among(events, directory, &filter, &mut out);
+                sort(&mut out);
+                (site.clone(), out)
+            })
+            .collect();
+        Self { from, to, by_site }
+    }
+
+    /// Whether the window of `filter` is within the one kept.
+    fn covers(&self, filter: &EventFilter) -> bool {
+        self.from <= filter.from && filter.to <= self.to
+    }
+
+    /// The occurrences of the site of `filter` in its window, of its kind,
+    /// cancelled ones if it asks, into `out`.
+    fn of_site(&self, filter: &EventFilter, out: &mut Vec<EventOccurrence>) {
+        let Some(list) = filter.site.as_ref().and_then(|s| self.by_site.get(s)) else {
+            return;
+        };
+        let first = list.partition_point(|o| o.occurrence.start < filter.from);
+        out.extend(
+            list[first..]
+                .iter()
+                .take_while(|o| o.occurrence.start < filter.to)
+                .filter(|o| filter.kind.is_none_or(|k| k == o.event.kind))
+                .filter(|o| {
+                    filter.include_cancelled || o.occurrence.status != EventStatus::Cancelled
+                })
+                .cloned(),
+        );
+    }
+}
+
+/// Occurrences soonest first, then by their event's identifier.
+fn sort(out: &mut [EventOccurrence]) {
+    out.sort_by(|a, b| {
+        a.occurrence
+            .start
+            .cmp(&b.occurrence.start)
+            .then_with(|| a.event.partner_id.cmp(&b.event.partner_id))
+    });
+}
+
 /// The occurrences of the events of one feed matching `filter`, into `out`;
 /// those of one site read from the snapshot's index of events by site.
 fn occurrences_of(
@@ -192,6 +294,16 @@ fn occurrences_of(
         }
         None => &events.records[..],
     };
+    occurrences_among(records, sites, filter, &mut *out);
+}
+
+/// The occurrences of `records` matching `filter`, into `out`.
+fn occurrences_among(
+    records: &[Arc<Event>],
+    sites: Option<&Snapshot<OrientationSite>>,
+    filter: &EventFilter,
+    out: &mut Vec<EventOccurrence>,
+) {
     for e in records {
         if filter.kind.is_some_and(|k| k != e.kind)
             || filter.site.as_deref().is_some_and(|s| s != e.site)

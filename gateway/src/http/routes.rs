@@ -101,6 +101,7 @@ pub fn router(state: ServerState) -> Router {
                 .then_some(graphiql::page as fn() -> Response),
             trusted: state.trusted.clone(),
             persisted: graphql_http::persisted_queries(),
+            parsed: graphql_http::parsed_documents(),
             validator: state.validator.clone(),
             limiter: limiter.clone(),
             cache: crate::graphql::transports::cache::ResponseCache::new(

@@ -42,3 +42,4 @@ mod subscriptions;
 mod supergraph;
 mod sync;
 mod timeouts;
+mod written;

@@ -370,7 +370,7 @@ impl AlertMutation {
 pub fn webhook_offer(o: &Offer) -> serde_json::Value {
     let commune = &o.location.commune;
     serde_json::json!({
-        "id": GlobalId::of_offer(o).encode(),
+        "id": GlobalId::encode_offer(o),
         "title": o.title,
         "employer": o.employer.name,
         "commune": { "code": commune.as_str(), "name": commune.name() },

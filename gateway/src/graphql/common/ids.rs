@@ -51,38 +51,35 @@ pub enum GlobalId {
 }
 
 impl GlobalId {
-    /// The identifier of a merged offer: its primary source's.
-    pub fn of_offer(o: &Offer) -> Self {
-        let s = o.primary_source();
-        GlobalId::Offer {
-            partner: s.partner,
-            partner_id: s.partner_id.to_string(),
-        }
-    }
-
     /// The opaque form clients see: the type, then the key, in base64.
     pub fn encode(&self) -> String {
-        let raw = match self {
+        match self {
             GlobalId::Offer {
                 partner,
                 partner_id,
-            } => format!("Offer:{partner}:{partner_id}"),
-            GlobalId::Cfa { uai } => format!("Cfa:{uai}"),
+            } => opaque(&["Offer", partner.id(), partner_id]),
+            GlobalId::Cfa { uai } => opaque(&["Cfa", uai]),
             GlobalId::Formation {
                 partner,
                 partner_id,
-            } => format!("Formation:{partner}:{partner_id}"),
+            } => opaque(&["Formation", partner.id(), partner_id]),
             GlobalId::Event {
                 partner,
                 partner_id,
                 start,
-            } => format!("Event:{partner}:{start}:{partner_id}"),
+            } => opaque(&["Event", partner.id(), &start.to_string(), partner_id]),
             GlobalId::OrientationSite {
                 partner,
                 partner_id,
-            } => format!("OrientationSite:{partner}:{partner_id}"),
-        };
-        B64.encode(raw)
+            } => opaque(&["OrientationSite", partner.id(), partner_id]),
+        }
+    }
+
+    /// The opaque form of the identifier of the offer `o`: its primary
+    /// source's.
+    pub fn encode_offer(o: &Offer) -> String {
+        let s = o.primary_source();
+        opaque(&["Offer", s.partner.id(), &s.partner_id])
     }
 
     /// The offer an identifier names, as its exchange and its identifier
@@ -205,6 +202,19 @@ impl OfferCursor {
     }
 }
 
+/// `parts` joined by `:`, in base64: an identifier is made on every
+/// object of every page, and `format!` costs more than the encoding.
+fn opaque(parts: &[&str]) -> String {
+    let mut raw = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            raw.push(':');
+        }
+        raw.push_str(part);
+    }
+    B64.encode(raw)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +247,13 @@ mod tests {
         ] {
             assert_eq!(GlobalId::decode(&id.encode()), Some(id));
         }
+        // The opaque form: the type, then the key, joined by colons.
+        let event = GlobalId::Event {
+            partner,
+            partner_id: "E:1".into(),
+            start: 1_795_000_000,
+        };
+        assert_eq!(event.encode(), B64.encode("Event:spro:1795000000:E:1"));
         // Two types never share an identifier.
         let formation = GlobalId::Formation {
             partner,

@@ -59,7 +59,7 @@ pub struct OfferNode(pub Arc<Offer>);
 impl OfferNode {
     /// The offer's global identifier.
     pub(crate) async fn id(&self) -> ID {
-        ID(GlobalId::of_offer(&self.0).encode())
+        ID(GlobalId::encode_offer(&self.0))
     }
 
     /// The position's title.

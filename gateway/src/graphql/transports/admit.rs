@@ -301,15 +301,23 @@ pub(crate) fn admit_document(
             ),
         ));
     }
-    let doc = async_graphql::parser::parse_query(&params.query).map_err(|e| {
-        let error = async_graphql::ServerError::from(e);
-        let mut v = serde_json::to_value(&error).unwrap_or_else(|_| json!({}));
-        v["extensions"] = json!({ "code": ErrorCode::ParseFailed.as_str() });
-        Refusal {
-            error: v,
-            ..Refusal::bad(ErrorCode::ParseFailed, "")
+    let doc = match endpoint.parsed.get(params.query.as_str()) {
+        Some(doc) => ExecutableDocument::clone(&doc),
+        None => {
+            let doc = async_graphql::parser::parse_query(&params.query).map_err(|e| {
+                let error = async_graphql::ServerError::from(e);
+                let mut v = serde_json::to_value(&error).unwrap_or_else(|_| json!({}));
+                v["extensions"] = json!({ "code": ErrorCode::ParseFailed.as_str() });
+                Refusal {
+                    error: v,
+                    ..Refusal::bad(ErrorCode::ParseFailed, "")
+                }
+            })?;
+            let kept = Arc::new(doc.clone());
+            endpoint.parsed.insert(params.query.clone(), kept);
+            doc
         }
-    })?;
+    };
     let name = params.operation_name.as_deref();
     shape::admit(&doc, name, params.variables.as_ref(), &endpoint.limits)
         .map_err(|(code, message)| Refusal::bad(code, &message))?;

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use async_graphql::parser::types::ExecutableDocument;
+
 use super::cache::ResponseCache;
 use crate::graphql::schema::PasserelleSchema;
 
@@ -22,6 +24,10 @@ pub struct Endpoint {
     /// Automatic persisted queries, when trusted documents are off: SHA-256
     /// (hex) → a document admitted once, bounded in bytes.
     pub persisted: moka::sync::Cache<String, std::sync::Arc<str>>,
+    /// Documents as parsed, by their text: a client sends the same few
+    /// documents again and again, and parsing one costs more than copying
+    /// its tree.
+    pub parsed: moka::sync::Cache<String, std::sync::Arc<ExecutableDocument>>,
     /// Checks callers' bearer tokens.
     pub validator: std::sync::Arc<crate::auth::Validator>,
     /// Limits callers' request rates.
@@ -55,5 +61,19 @@ pub fn persisted_queries() -> moka::sync::Cache<String, std::sync::Arc<str>> {
             u32::try_from(k.len() + v.len()).unwrap_or(u32::MAX)
         })
         .max_capacity(PERSISTED_BYTES)
+        .build()
+}
+
+/// The text of the documents kept parsed, in bytes; a tree weighs about
+/// ten times its text.
+const PARSED_BYTES: u64 = 1024 * 1024;
+
+/// An empty store of parsed documents.
+pub fn parsed_documents() -> moka::sync::Cache<String, std::sync::Arc<ExecutableDocument>> {
+    moka::sync::Cache::builder()
+        .weigher(|k: &String, _: &std::sync::Arc<ExecutableDocument>| {
+            u32::try_from(k.len()).unwrap_or(u32::MAX)
+        })
+        .max_capacity(PARSED_BYTES)
         .build()
 }

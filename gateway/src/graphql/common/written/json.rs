@@ -10,9 +10,33 @@ pub fn put<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
     let _ = serde_json::to_writer(&mut *out, v);
 }
 
-/// Writes a JSON string.
+/// Writes a JSON string. Most strings of an answer (identifiers, titles,
+/// names) need no escape: they are copied whole once a pass over them, in
+/// blocks the compiler can check several bytes at a time, finds nothing
+/// to escape; the others are escaped by `serde_json`.
 pub fn string(out: &mut Vec<u8>, s: &str) {
-    put(out, s);
+    if needs_escape(s.as_bytes()) {
+        put(out, s);
+    } else {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    }
+}
+
+/// Whether a byte of `bytes` is one JSON escapes: a quote, a backslash, a
+/// control character.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let escaped = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    let mut blocks = bytes.chunks_exact(16);
+    for block in blocks.by_ref() {
+        // No early exit inside a block: the comparisons vectorize.
+        if block.iter().fold(false, |any, &b| any | escaped(b)) {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(|&b| escaped(b))
 }
 
 /// About how many bytes `v` takes as JSON: exactly for written pages,
@@ -84,6 +108,21 @@ mod tests {
         let mut out = Vec::new();
         value(&mut out, &e);
         assert_eq!(out, br#""OPEN_DAY""#);
+    }
+
+    #[test]
+    fn strings_read_as_serde_json_writes_them_whatever_their_length() {
+        for special in ["", "\"", "\\", "\n", "\u{1f}", "\u{7f}", "é", "€"] {
+            for len in [0, 1, 15, 16, 17, 31, 40] {
+                for at in [0, len / 2, len] {
+                    let mut s = "a".repeat(len);
+                    s.insert_str(at, special);
+                    let mut out = Vec::new();
+                    string(&mut out, &s);
+                    assert_eq!(out, serde_json::to_vec(&s).unwrap(), "{s:?}");
+                }
+            }
+        }
     }
 
     #[test]

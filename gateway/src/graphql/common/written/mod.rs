@@ -191,17 +191,19 @@ impl<'c> Writer<'c> {
     }
 }
 
+/// Whether the door and the operator allow writing the answer's pages.
+fn allowed(ctx: &ContextSelectionSet<'_>) -> bool {
+    ctx.data_opt::<WritesJson>().is_some()
+        && ctx.data_opt::<ApiState>().is_some_and(|s| s.write_json)
+}
+
 /// The JSON of `v`'s fields as `field` selects them, when every field is
-/// written here and the door and the operator allow it.
+/// written here.
 fn write<T: Written>(
     v: &T,
     ctx: &ContextSelectionSet<'_>,
     field: &Positioned<Field>,
 ) -> Option<Vec<u8>> {
-    ctx.data_opt::<WritesJson>()?;
-    if !ctx.data_opt::<ApiState>()?.write_json {
-        return None;
-    }
     let ctx = ctx.with_field(field);
     let fields = Fields::of(&ctx, &T::As::type_name())?;
     let mut w = Writer {
@@ -244,9 +246,18 @@ impl<T: OutputType + Written> OutputType for Page<T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        match write(&self.0, ctx, field) {
-            Some(json) => Ok(Value::Binary(json.into())),
-            None => self.0.resolve(ctx, field).await,
+        if allowed(ctx) {
+            let written = write(&self.0, ctx, field);
+            let by = if written.is_some() {
+                "writer"
+            } else {
+                "engine"
+            };
+            metrics::counter!("passerelle_graphql_pages_total", "answered_by" => by).increment(1);
+            if let Some(json) = written {
+                return Ok(Value::Binary(json.into()));
+            }
         }
+        self.0.resolve(ctx, field).await
     }
 }
