@@ -5,7 +5,7 @@ use async_graphql::{MergedObject, Schema};
 
 use crate::config::Limits;
 use crate::graphql::common::errors::ErrorCode;
-use crate::graphql::common::{partner_id, ApiState};
+use crate::graphql::common::{partner_id, written, ApiState};
 use crate::graphql::documents::{order, shape};
 use crate::graphql::{
     alerts, campaign, cfas, entities, events, mobility, occupations, offers, partners, programmes,
@@ -76,6 +76,7 @@ pub fn build_schema(state: ApiState) -> PasserelleSchema {
         .data(entity_loaders)
         .data(cfas::employer_loader(state.offers.clone()))
         .data(mobility_loader)
+        .data(written::Allowed(state.write_json))
         .data(state)
         // The bounds are `shape`'s, checked first at every door, with
         // fragments expanded and introspection on its own terms; the

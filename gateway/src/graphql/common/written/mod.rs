@@ -31,12 +31,15 @@ use futures::FutureExt;
 
 pub use plan::{Fields, Planned};
 
-use super::ApiState;
-
 /// In a request's data: the door that runs it writes its answer with
 /// [`json::value`], which copies written pages as they are.
 #[derive(Clone, Copy, Debug)]
 pub struct WritesJson;
+
+/// In the schema's data: whether the operator lets pages be written
+/// (`api.write_json`).
+#[derive(Clone, Copy, Debug)]
+pub struct Allowed(pub bool);
 
 /// A type whose objects write their fields' JSON.
 pub trait Written: Sync {
@@ -193,8 +196,7 @@ impl<'c> Writer<'c> {
 
 /// Whether the door and the operator allow writing the answer's pages.
 fn allowed(ctx: &ContextSelectionSet<'_>) -> bool {
-    ctx.data_opt::<WritesJson>().is_some()
-        && ctx.data_opt::<ApiState>().is_some_and(|s| s.write_json)
+    ctx.data_opt::<WritesJson>().is_some() && ctx.data_opt::<Allowed>().is_some_and(|a| a.0)
 }
 
 /// The JSON of `v`'s fields as `field` selects them, when every field is
@@ -261,3 +263,6 @@ impl<T: OutputType + Written> OutputType for Page<T> {
         self.0.resolve(ctx, field).await
     }
 }
+
+#[cfg(test)]
+mod tests;
