@@ -64,15 +64,21 @@ pub fn persisted_queries() -> moka::sync::Cache<String, std::sync::Arc<str>> {
         .build()
 }
 
-/// The text of the documents kept parsed, in bytes; a tree weighs about
-/// ten times its text.
-const PARSED_BYTES: u64 = 1024 * 1024;
+/// The bytes of parsed documents kept, as their trees weigh: at most a
+/// few hundred documents of the usual size. A client that writes its
+/// values into its documents rather than in variables sends a new text at
+/// each request: such texts only pass through.
+const PARSED_BYTES: u64 = 4 * 1024 * 1024;
+
+/// About what a parsed document weighs, from its text: its tree holds a
+/// node, a position and a name for every few characters.
+const TREE_PER_TEXT_BYTE: usize = 24;
 
 /// An empty store of parsed documents.
 pub fn parsed_documents() -> moka::sync::Cache<String, std::sync::Arc<ExecutableDocument>> {
     moka::sync::Cache::builder()
         .weigher(|k: &String, _: &std::sync::Arc<ExecutableDocument>| {
-            u32::try_from(k.len()).unwrap_or(u32::MAX)
+            u32::try_from(k.len().saturating_mul(TREE_PER_TEXT_BYTE)).unwrap_or(u32::MAX)
         })
         .max_capacity(PARSED_BYTES)
         .build()
