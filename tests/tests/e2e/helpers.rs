@@ -137,17 +137,21 @@ impl TestApp {
         }
     }
 
-    /// A metric's value from `/metrics` (0 when not yet recorded).
-    pub async fn metric(&self, name: &str) -> f64 {
-        let text = self
-            .client
+    /// The text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.client
             .get(self.url("/metrics"))
             .send()
             .await
             .expect("the gateway answers")
             .text()
             .await
-            .expect("a text");
+            .expect("a text")
+    }
+
+    /// A metric's value from `/metrics` (0 when not yet recorded).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self.metrics().await;
         text.lines()
             .filter(|l| l.split([' ', '{']).next() == Some(name))
             .filter_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())

@@ -157,15 +157,7 @@ async fn pages_written_in_one_pass_answer_the_engine_s_bytes() {
 
 /// How many pages `by` (the writer, the engine) answered so far.
 async fn pages(app: &TestApp, by: &str) -> f64 {
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("the gateway answers")
-        .text()
-        .await
-        .expect("a text");
+    let text = app.metrics().await;
     let line = format!("passerelle_graphql_pages_total{{answered_by=\"{by}\"}} ");
     text.lines()
         .filter_map(|l| l.strip_prefix(&line)?.parse::<f64>().ok())

@@ -172,26 +172,8 @@ impl PageJoins {
         offers: bool,
         mobility: bool,
     ) -> async_graphql::Result<Self> {
-        let offers = async {
-            match offers {
-                true => ctx
-                    .data::<DataLoader<CfaOffersLoader>>()?
-                    .load_many(uais.iter().cloned())
-                    .await
-                    .map_err(load_error),
-                false => Ok(HashMap::new()),
-            }
-        };
-        let mobility = async {
-            match mobility {
-                true => ctx
-                    .data::<DataLoader<CfaMobilityLoader>>()?
-                    .load_many(uais.iter().cloned())
-                    .await
-                    .map_err(load_error),
-                false => Ok(HashMap::new()),
-            }
-        };
+        let offers = load_if::<CfaOffersLoader>(ctx, offers, uais);
+        let mobility = load_if::<CfaMobilityLoader>(ctx, mobility, uais);
         let (offers, mobility) = futures::try_join!(offers, mobility)?;
         Ok(Self { offers, mobility })
     }
@@ -205,6 +187,21 @@ impl PageJoins {
     pub fn mobility(&self, uai: &Uai) -> Option<&Joined<Arc<MobilityReport>>> {
         self.mobility.get(uai)
     }
+}
+
+/// What the loader `L` loads for `keys`, when `asked`.
+async fn load_if<L: Loader<Uai, Error = Arc<String>>>(
+    ctx: &async_graphql::Context<'_>,
+    asked: bool,
+    keys: &[Uai],
+) -> async_graphql::Result<HashMap<Uai, L::Value>> {
+    if !asked {
+        return Ok(HashMap::new());
+    }
+    ctx.data::<DataLoader<L>>()?
+        .load_many(keys.iter().cloned())
+        .await
+        .map_err(load_error)
 }
 
 /// The loaders the schema holds.
