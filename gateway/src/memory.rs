@@ -10,9 +10,10 @@
 /// glibc's default is eight per core. With fewer than the workers, two
 /// workers share one arena and wait for each other's lock at every
 /// allocation: with two arenas on two cores, a page of 100 CFAs spent a
-/// fifth of its time in the kernel, waking the other worker, and the same
-/// build answered 448 or 891 pages a second depending on which arenas its
-/// workers happened to get.
+/// fifth of its time in the kernel, waking the other worker, and took 7.8
+/// ms of CPU in one run, 13 to 15 ms in a later one, by which arenas the
+/// workers happened to get (6.0 to 6.8 ms in every run with four). Three
+/// or four arenas gave the benchmarks the same peaks.
 fn arenas() -> libc::c_int {
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     libc::c_int::try_from(workers + 2).unwrap_or(libc::c_int::MAX)

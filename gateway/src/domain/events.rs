@@ -132,8 +132,9 @@ pub fn occurrences(
             .find(|s| s.partner() == feed.partner())
             .map(|s| s.snapshot());
         let snapshot = feed.snapshot();
-        match Coming::holds(filter).then(|| Coming::of(&snapshot, directory.as_ref(), filter.from))
-        {
+        // Kept for today only: a window elsewhere is expanded for itself,
+        // not kept in place of today's.
+        match Coming::holds(filter).then(|| Coming::of(&snapshot, directory.as_ref(), Utc::now())) {
             Some(coming) if coming.covers(filter) => coming.of_site(filter, &mut out),
             _ => occurrences_of(&snapshot, directory.as_deref(), filter, &mut out),
         }

@@ -207,8 +207,13 @@ async fn every_cfa_s_joins_answer_the_searches_they_replace() {
         "[limits]\nmax_page_size = 5000\n[limits.rate]\nanonymous_per_second = 100000\nburst = 100000\n",
     )
     .await;
-    let from = "2026-12-01T00:00:00Z";
-    let to = "2027-12-01T00:00:00Z";
+    // From this hour: a CFA's events are then read from the occurrences
+    // kept by site for today, the search of every site's event by event.
+    let now = chrono::Utc::now();
+    let from = now.format("%Y-%m-%dT%H:00:00Z").to_string();
+    let to = (now + chrono::Duration::days(365))
+        .format("%Y-%m-%dT%H:00:00Z")
+        .to_string();
     let figures = "total { mobilities participants days amount } \
                    byProgram { program figures { mobilities participants days } }";
     let page = app

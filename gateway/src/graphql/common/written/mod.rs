@@ -214,7 +214,20 @@ fn write<T: Written>(
         out: Vec::with_capacity(LAST_SIZE.load(Ordering::Relaxed)),
         ctx: &ctx,
     };
-    w.object(v, &fields)?;
+    // A resolver called here with the page's context would say its errors
+    // at the page's path: those are taken back, and the engine answers
+    // with each at its own. Nothing else of the request runs meanwhile
+    // (writing does not wait), so only the writer's are taken back.
+    let errors = |ctx: &Context<'_>| ctx.query_env.errors.lock().map_or(0, |e| e.len());
+    let before = errors(&ctx);
+    let written = w.object(v, &fields);
+    if errors(&ctx) > before {
+        if let Ok(mut e) = ctx.query_env.errors.lock() {
+            e.truncate(before);
+        }
+        return None;
+    }
+    written?;
     LAST_SIZE.store(w.out.len().clamp(1 << 10, 4 << 20), Ordering::Relaxed);
     Some(w.out)
 }

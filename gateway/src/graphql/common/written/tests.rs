@@ -34,6 +34,16 @@ impl Item {
     async fn unwritten(&self) -> bool {
         true
     }
+
+    /// Answers, and says an error beside its answer, naming its path.
+    async fn warned(&self, ctx: &async_graphql::Context<'_>) -> u32 {
+        let at = ctx.path_node.map(|p| p.to_string()).unwrap_or_default();
+        ctx.add_error(async_graphql::ServerError::new(
+            format!("failed at {at}"),
+            None,
+        ));
+        self.0
+    }
 }
 
 impl Written for Item {
@@ -46,6 +56,7 @@ impl Written for Item {
             "label" => w.str(&resolved!(w, self.label, f.arg_or_default(ctx, "loud")?)),
             "half" => w.put(resolved!(w, self.half)),
             "slow" => w.put(resolved!(w, self.slow)),
+            "warned" => w.put(resolved!(w, self.warned)),
             _ => None,
         }
     }
@@ -133,6 +144,8 @@ async fn the_engine_answers_what_the_writer_cannot() {
         "{ shelf { items { n unwritten } } }",
         // A resolver that waits.
         "{ shelf { items { slow } } }",
+        // A resolver that says an error beside its answer: at its own path.
+        "{ shelf { items { warned } } }",
         // An argument the engine refuses: its error, at its path.
         "query($f: Int) { shelf { items(first: $f) { n } } }",
     ];
