@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use passerelle_mappings::{Entity, EntityKind, RecordError};
+
+use crate::http::PagesRead;
 use passerelle_schema::{
     Departement, DiplomaLevel, Event, Formation, Mobility, MobilityProgram, Offer, OrientationSite,
     Partner, RomeCode,
@@ -99,6 +101,9 @@ pub struct OfferAnswer {
     /// Whether the query was for every offer: `total` is then how many
     /// the exchange holds.
     pub whole: bool,
+    /// What was read from each page the exchange sent, so that pages sent
+    /// again unchanged are not read again.
+    pub pages: PagesRead,
 }
 
 impl OfferAnswer {
@@ -154,6 +159,8 @@ pub struct MobilityAnswer {
     pub mobilities: Vec<Arc<Mobility>>,
     /// The records that did not.
     pub rejected: Vec<RecordError>,
+    /// What was read from each page, as for offers.
+    pub pages: PagesRead,
 }
 
 impl LiveAnswer for MobilityAnswer {

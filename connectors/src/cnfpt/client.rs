@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use super::PARTNER;
 use crate::feed::log_rejected;
-use crate::http::{http_client, Cached, CallPolicy, HttpSettings, LiveCache};
+use crate::http::unchanged::{Last, PageMapped, Reading};
+use crate::http::{http_client, Cached, CallPolicy, HttpSettings, LiveCache, Loaded};
 use crate::source::{
     Employers, LiveOffers, LivePublicCounts, OfferAnswer, OfferQuery, PublicCounts,
 };
@@ -120,7 +121,7 @@ impl CnfptConnector {
     pub async fn offers(self: &Arc<Self>) -> Result<Cached<CnfptOffers>, ConnectorError> {
         let this = Arc::clone(self);
         self.offers
-            .get_or_load((), async move { this.fetch_offers().await })
+            .get_or_reload((), move |last| async move { this.fetch_offers(last).await })
             .await
     }
 
@@ -135,27 +136,55 @@ impl CnfptConnector {
             .await
     }
 
-    async fn fetch_offers(&self) -> Result<CnfptOffers, ConnectorError> {
+    /// Every offer, read from the answer unless its bytes are those `last`
+    /// was read from.
+    async fn fetch_offers(
+        &self,
+        last: Option<Arc<CnfptOffers>>,
+    ) -> Result<Loaded<CnfptOffers>, ConnectorError> {
         let body = self
             .call("RechercherOffres", "<c:region>28</c:region>")
             .await?;
         let mapping = self.mapping.clone();
-        let batch: MappedBatch<Offer> =
-            tokio::task::spawn_blocking(move || mapping.map_payload(body.as_bytes()))
-                .await
-                .map_err(|_| ConnectorError::MappingFailed {
-                    partner: PARTNER,
-                    reason: "mapping the answer failed".into(),
-                })?;
-        for e in &batch.rejected {
-            log_rejected(PARTNER, e);
-        }
-        Ok(CnfptOffers {
-            total: batch.records.len() as u64,
-            whole: true,
-            offers: batch.records.into_iter().map(Arc::new).collect(),
-            rejected: batch.rejected,
+        let read = tokio::task::spawn_blocking(move || {
+            let previous = last.as_deref().map(|a| Last {
+                records: &a.offers,
+                rejected: &a.rejected,
+                pages: &a.pages,
+            });
+            let mut reading = Reading::default();
+            let Ok((_, _, rejected)) = reading.page(body.as_bytes(), previous.as_ref(), || {
+                let batch: MappedBatch<Offer> = mapping.map_payload(body.as_bytes());
+                Ok::<_, std::convert::Infallible>(PageMapped {
+                    records: batch.records,
+                    rejected: batch.rejected,
+                    values: Vec::new(),
+                })
+            });
+            rejected.iter().for_each(|e| log_rejected(PARTNER, e));
+            if reading.unchanged(previous.as_ref()) {
+                return Loaded::Unchanged(last.expect("an answer unchanged from the last"));
+            }
+            let Reading {
+                records,
+                rejected,
+                pages,
+                ..
+            } = reading;
+            Loaded::New(CnfptOffers {
+                total: records.len() as u64,
+                whole: true,
+                offers: records,
+                rejected,
+                pages,
+            })
         })
+        .await
+        .map_err(|_| ConnectorError::MappingFailed {
+            partner: PARTNER,
+            reason: "mapping the answer failed".into(),
+        })?;
+        Ok(read)
     }
 
     async fn fetch_counts(&self, year: i32) -> Result<PublicCounts, ConnectorError> {

@@ -1,5 +1,8 @@
 //! Declarations read and checked, the shipped ones among them.
 
+use std::sync::Arc;
+
+use passerelle_mappings::Entity;
 use serde_json::json;
 
 use super::shipped;
@@ -245,18 +248,24 @@ fn a_declaration_that_cannot_hold_is_refused_naming_the_setting() {
 }
 
 /// A live source of offers declared against `server`, with `pagination`
-/// and `query`, its records read by a mapping of JSON `{ "offres": […] }`.
+/// and `query` (and the live table's `more` settings), its records read by
+/// a mapping of JSON `{ "offres": […] }`.
 fn paged(
     id: &str,
     server: &wiremock::MockServer,
     pagination: serde_json::Value,
     query: serde_json::Value,
+    more: serde_json::Value,
 ) -> std::sync::Arc<dyn crate::source::LiveOffers> {
+    let mut live = json!({ "entity": "offer", "base_url": server.uri(),
+                           "request": { "path": "offres", "query": query }, "pagination": pagination });
+    live.as_object_mut()
+        .unwrap()
+        .extend(more.as_object().unwrap().clone());
     let tables = [json!({
         "kind": "declared", "id": id, "api_name": id.to_ascii_uppercase().replace('-', "_"),
         "name": id, "about": "A test.",
-        "live": [{ "entity": "offer", "base_url": server.uri(),
-                   "request": { "path": "offres", "query": query }, "pagination": pagination }],
+        "live": [live],
     })];
     let registry = Registry::standard().declaring(&tables).unwrap();
     let configured = registry.configure(&tables).unwrap();
@@ -305,6 +314,7 @@ async fn offsets_and_link_headers_are_followed_to_the_last_page() {
         &server,
         json!({ "kind": "offset", "size": 2 }),
         json!({ "debut": "{offset}", "nombre": "{size}" }),
+        json!({}),
     );
     let answer = source.search(Default::default()).await.unwrap().value;
     assert_eq!(answer.offers.len(), 5);
@@ -333,7 +343,83 @@ async fn offsets_and_link_headers_are_followed_to_the_last_page() {
         };
         mock.respond_with(answer).expect(1).mount(&server).await;
     }
-    let source = paged("par-lien", &server, json!({ "kind": "link" }), json!({}));
+    let source = paged(
+        "par-lien",
+        &server,
+        json!({ "kind": "link" }),
+        json!({}),
+        json!({}),
+    );
     let answer = source.search(Default::default()).await.unwrap().value;
     assert_eq!(answer.offers.len(), 6);
+}
+
+#[tokio::test]
+async fn pages_sent_again_unchanged_are_not_read_again() {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    // Three pages of two; the second's last record has an employer
+    // without a SIRET, rejected.
+    let page = |offset: usize| {
+        let mut page = offres(offset, if offset == 4 { 1 } else { 2 });
+        if offset == 2 {
+            page["offres"][1]["employeur"]["siret"] = json!("");
+        }
+        page
+    };
+    let mount = |offset: usize, body: serde_json::Value| {
+        Mock::given(method("GET"))
+            .and(path("/offres"))
+            .and(query_param("debut", offset.to_string()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+    };
+    for offset in [0, 2, 4] {
+        mount(offset, page(offset)).mount(&server).await;
+    }
+    // Every search calls the partner: the answers are fresh for 1 ms.
+    let source = paged(
+        "inchangee",
+        &server,
+        json!({ "kind": "offset", "size": 2 }),
+        json!({ "debut": "{offset}", "nombre": "{size}" }),
+        json!({ "cache_ttl": "1ms" }),
+    );
+    let search = || async {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        Arc::clone(&source)
+            .search(Default::default())
+            .await
+            .unwrap()
+            .value
+    };
+    let ids = |a: &crate::source::OfferAnswer| -> Vec<String> {
+        a.offers.iter().map(|o| o.partner_id().to_owned()).collect()
+    };
+    let first = search().await;
+    assert_eq!(ids(&first), ["O-0", "O-1", "O-2", "O-4"]);
+    assert_eq!(first.rejected.len(), 1);
+    assert_eq!(first.rejected[0].index, 3);
+
+    // The same bytes: the partner was called again, and the answer is the
+    // last one itself.
+    let calls = server.received_requests().await.unwrap().len();
+    let again = search().await;
+    assert_eq!(server.received_requests().await.unwrap().len(), calls + 3);
+    assert!(Arc::ptr_eq(&first, &again));
+
+    // The first page changes: it is read, the others are the last
+    // answer's records, in their places, the rejection numbered anew.
+    server.reset().await;
+    mount(0, offres(10, 2)).mount(&server).await;
+    for offset in [2, 4] {
+        mount(offset, page(offset)).mount(&server).await;
+    }
+    let changed = search().await;
+    assert!(!Arc::ptr_eq(&first, &changed));
+    assert_eq!(ids(&changed), ["O-10", "O-11", "O-2", "O-4"]);
+    assert!(Arc::ptr_eq(&changed.offers[2], &first.offers[2]));
+    assert_eq!(changed.rejected.len(), 1);
+    assert_eq!(changed.rejected[0].index, 3);
+    assert_eq!(changed.total, first.total);
 }

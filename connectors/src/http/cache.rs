@@ -49,6 +49,20 @@ pub trait LiveAnswer {
     }
 }
 
+/// What a load gives: an answer read from what the partner sent, or the
+/// last good answer again when the partner sent the very bytes it was read
+/// from (see [`super::PagesRead`]): the partner is called as often, its
+/// unchanged pages are not read again, and what was built from the answer
+/// (a merge with the feeds, an index) stays valid, the answer being the
+/// same value.
+#[derive(Debug)]
+pub enum Loaded<V> {
+    /// An answer read from the partner's bytes.
+    New(V),
+    /// The last good answer: the partner's bytes have not changed.
+    Unchanged(Arc<V>),
+}
+
 /// What an entry costs besides its answer: its key and the cache's own
 /// records of it. Without it, thousands of small answers (searches that
 /// found nothing) would hold far more than the bound.
@@ -132,6 +146,18 @@ where
     where
         F: Future<Output = Result<V, ConnectorError>> + Send + 'static,
     {
+        self.get_or_reload(key, |_| async move { load.await.map(Loaded::New) })
+            .await
+    }
+
+    /// [`get_or_load`](Self::get_or_load), where `load` is handed the last
+    /// good answer of `key` (while the cache keeps it) and may give it
+    /// again as [`Loaded::Unchanged`].
+    pub async fn get_or_reload<F, Fut>(&self, key: K, load: F) -> Result<Cached<V>, ConnectorError>
+    where
+        F: FnOnce(Option<Arc<V>>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Loaded<V>, ConnectorError>> + Send + 'static,
+    {
         let span = tracing::info_span!(
             "cache.lookup",
             partner = self.partner.id(),
@@ -177,9 +203,10 @@ where
 
     /// The load of `key` under way, or a new one started with `load`; and
     /// whether it was started here.
-    fn join_or_start<F>(&self, key: &K, load: F) -> Result<(Load<V>, bool), ConnectorError>
+    fn join_or_start<F, Fut>(&self, key: &K, load: F) -> Result<(Load<V>, bool), ConnectorError>
     where
-        F: Future<Output = Result<V, ConnectorError>> + Send + 'static,
+        F: FnOnce(Option<Arc<V>>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Loaded<V>, ConnectorError>> + Send + 'static,
     {
         let mut loads = self.loads.lock().expect("loads lock");
         if let Some(load) = loads.get(key) {
@@ -204,19 +231,26 @@ where
             async move {
                 // The load's own deadline, which its calls and retries
                 // respect: the request's may pass before it is done.
+                let load = load(stale.get(&k).await);
                 let loaded = within_deadline(deadline, tokio::time::timeout_at(deadline, load))
                     .await
                     .unwrap_or(Err(ConnectorError::Timeout { partner }));
-                let result = loaded.and_then(|v| match ConnectorError::of_rejections(
-                    partner,
-                    v.records(),
-                    v.rejected(),
-                ) {
-                    Some(e @ ConnectorError::AllRejected { .. }) => {
-                        tracing::warn!(partner = %partner, rejected = v.rejected().len(), "every record of the answer was rejected");
-                        Err(e)
+                let result = loaded.and_then(|v| match v {
+                    Loaded::Unchanged(last) => {
+                        metrics::counter!("passerelle_live_answers_unchanged_total", "partner" => partner.id()).increment(1);
+                        Ok(last)
                     }
-                    _ => Ok(Arc::new(v)),
+                    Loaded::New(v) => match ConnectorError::of_rejections(
+                        partner,
+                        v.records(),
+                        v.rejected(),
+                    ) {
+                        Some(e @ ConnectorError::AllRejected { .. }) => {
+                            tracing::warn!(partner = %partner, rejected = v.rejected().len(), "every record of the answer was rejected");
+                            Err(e)
+                        }
+                        _ => Ok(Arc::new(v)),
+                    },
                 });
                 if let Ok(value) = &result {
                     fresh.insert(k.clone(), value.clone()).await;

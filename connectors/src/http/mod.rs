@@ -6,8 +6,9 @@ mod oauth;
 mod resilience;
 pub mod secret;
 mod trace;
+pub(crate) mod unchanged;
 
-pub use cache::{Cached, LiveAnswer, LiveCache};
+pub use cache::{Cached, LiveAnswer, LiveCache, Loaded};
 pub use client::{http_client, HttpSettings};
 pub use oauth::{ClientCredentials, TokenSource};
 pub use resilience::{
@@ -15,6 +16,7 @@ pub use resilience::{
     ResilienceSettings, RetrySettings,
 };
 pub use trace::{record_status, traced, REQUESTS};
+pub use unchanged::{PageRead, PagesRead};
 
 /// How long a stale answer may be served by default: an hour.
 pub fn default_stale_for() -> std::time::Duration {

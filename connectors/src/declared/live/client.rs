@@ -15,7 +15,8 @@ use super::declaration::{LiveDeclaration, Pagination, RequestTemplates, MAX_PAGE
 use super::template::{self, Filters};
 use super::web::{count, next_link, path_segment, text};
 use crate::feed::log_rejected;
-use crate::http::{http_client, Cached, CallPolicy, LiveCache};
+use crate::http::unchanged::{Last, PageMapped, Reading};
+use crate::http::{http_client, Cached, CallPolicy, LiveCache, Loaded};
 use crate::source::{
     Employers, LiveMobility, LiveOffers, MobilityAnswer, MobilityQuery, OfferAnswer, OfferQuery,
 };
@@ -56,8 +57,7 @@ fn operation(request: &super::declaration::RequestDeclaration) -> &'static str {
 
 /// What a search's pages gave.
 struct Fetched<E> {
-    records: Vec<Arc<E>>,
-    rejected: Vec<passerelle_mappings::RecordError>,
+    reading: Reading<E>,
     total: Option<u64>,
 }
 
@@ -253,42 +253,48 @@ impl DeclaredLive {
             })
     }
 
-    /// A page read by the mapping, its positions after `index`; how many
-    /// records it held, and the values at `pointers` in it (one parse of a
-    /// JSON answer for both).
+    /// A page read by the mapping, or taken from `last` when its bytes
+    /// are that answer's page's; how many records it held, and the values
+    /// at `pointers` in it (one parse of a JSON answer for both).
     fn read<E: Entity>(
         &self,
         answer: &Answer,
-        index: usize,
         pointers: &[&str],
-        out: &mut Fetched<E>,
+        last: Option<&Last<'_, E>>,
+        out: &mut Reading<E>,
     ) -> Result<(usize, Vec<Option<serde_json::Value>>), ConnectorError> {
-        let (batch, values) = self
-            .mapping
-            .map_payload_pointing::<E>(&answer.body, pointers);
-        if let Some(e) = &batch.truncated {
-            if batch.records.is_empty() && batch.rejected.is_empty() {
-                return Err(ConnectorError::MappingFailed {
-                    partner: self.partner,
-                    reason: e.to_string(),
-                });
+        let (held, values, rejected) = out.page(&answer.body, last, || {
+            let (batch, values) = self
+                .mapping
+                .map_payload_pointing::<E>(&answer.body, pointers);
+            if let Some(e) = &batch.truncated {
+                if batch.records.is_empty() && batch.rejected.is_empty() {
+                    return Err(ConnectorError::MappingFailed {
+                        partner: self.partner,
+                        reason: e.to_string(),
+                    });
+                }
             }
+            Ok(PageMapped {
+                records: batch.records,
+                rejected: batch.rejected,
+                values,
+            })
+        })?;
+        for e in rejected {
+            log_rejected(self.partner, e);
         }
-        let read = batch.records.len() + batch.rejected.len();
-        out.records.extend(batch.records.into_iter().map(Arc::new));
-        for mut e in batch.rejected {
-            e.index += index;
-            log_rejected(self.partner, &e);
-            out.rejected.push(e);
-        }
-        Ok((read, values))
+        Ok((held, values))
     }
 
     /// Every page of the search for `filters`.
-    async fn fetch<E: Entity>(&self, filters: Filters) -> Result<Fetched<E>, ConnectorError> {
+    async fn fetch<E: Entity>(
+        &self,
+        filters: Filters,
+        last: Option<&Last<'_, E>>,
+    ) -> Result<Fetched<E>, ConnectorError> {
         let mut out = Fetched {
-            records: Vec::new(),
-            rejected: Vec::new(),
+            reading: Reading::default(),
             total: None,
         };
         let size = match &self.declaration.pagination {
@@ -306,7 +312,6 @@ impl DeclaredLive {
         let paging = sized(Filters::default())
             .with("page", [first_page.to_string()])
             .with("offset", ["0".to_owned()]);
-        let mut index = 0;
         let mut answer = self.page(&filters, paging).await?;
         let mut seen_cursor: Option<String> = None;
         for n in 0..MAX_PAGES {
@@ -323,8 +328,7 @@ impl DeclaredLive {
                 _ => None,
             };
             let pointers: Vec<&str> = [total, pages, next].into_iter().flatten().collect();
-            let (read, values) = self.read::<E>(&answer, index, &pointers, &mut out)?;
-            index += read;
+            let (read, values) = self.read::<E>(&answer, &pointers, last, &mut out.reading)?;
             // The values, in the pointers' order.
             let mut values = values.into_iter();
             let mut take = |p: Option<&str>| p.and_then(|_| values.next().flatten());
@@ -358,7 +362,7 @@ impl DeclaredLive {
                     futures::pin_mut!(rest);
                     if read > 0 {
                         while let Some(page) = rest.next().await {
-                            index += self.read::<E>(&page?, index, &[], &mut out)?.0;
+                            self.read::<E>(&page?, &[], last, &mut out.reading)?;
                         }
                     }
                     None
@@ -369,7 +373,7 @@ impl DeclaredLive {
                 }
                 Pagination::Offset { .. } if short => None,
                 Pagination::Offset { .. } => {
-                    Some(sized(Filters::default()).with("offset", [index.to_string()]))
+                    Some(sized(Filters::default()).with("offset", [out.reading.held().to_string()]))
                 }
                 Pagination::Cursor { .. } => {
                     let cursor = next_value.as_ref().and_then(text);
@@ -424,21 +428,38 @@ impl DeclaredLive {
         let this = Arc::clone(&self);
         let key = query.clone();
         self.offers
-            .get_or_load(key, async move {
+            .get_or_reload(key, move |previous| async move {
                 let whole = query == OfferQuery::default();
                 let filters = Filters::default()
                     .with("rome", query.rome.iter().map(ToString::to_string))
                     .with("departement", query.departement.map(|d| d.to_string()))
                     .with("level", query.level.map(|l| l.get().to_string()));
+                let last = previous.as_deref().map(|a| Last {
+                    records: &a.offers,
+                    rejected: &a.rejected,
+                    pages: &a.pages,
+                });
                 // Boxed: the future handed to the cache stays small, as a hit drops
                 // it unpolled.
-                let fetched = Box::pin(this.fetch::<Offer>(filters)).await?;
-                Ok(OfferAnswer {
-                    total: fetched.total.unwrap_or(fetched.records.len() as u64),
-                    offers: fetched.records,
-                    rejected: fetched.rejected,
+                let fetched = Box::pin(this.fetch::<Offer>(filters, last.as_ref())).await?;
+                if fetched.reading.unchanged(last.as_ref()) {
+                    if let Some(previous) = previous {
+                        return Ok(Loaded::Unchanged(previous));
+                    }
+                }
+                let Reading {
+                    records,
+                    rejected,
+                    pages,
+                    ..
+                } = fetched.reading;
+                Ok(Loaded::New(OfferAnswer {
+                    total: fetched.total.unwrap_or(records.len() as u64),
+                    offers: records,
+                    rejected,
                     whole,
-                })
+                    pages,
+                }))
             })
             .await
     }
@@ -485,12 +506,8 @@ impl DeclaredLive {
                 }
             };
         }
-        let mut out = Fetched {
-            records: Vec::new(),
-            rejected: Vec::new(),
-            total: None,
-        };
-        self.read::<Offer>(&answer, 0, &[], &mut out)?;
+        let mut out = Reading::default();
+        self.read::<Offer>(&answer, &[], None, &mut out)?;
         Ok(out.records.into_iter().next())
     }
 
@@ -502,16 +519,33 @@ impl DeclaredLive {
         let this = Arc::clone(&self);
         let key = query.clone();
         self.mobilities
-            .get_or_load(key, async move {
+            .get_or_reload(key, move |previous| async move {
                 let filters = Filters::default()
                     .with("uai", query.uai.clone())
                     .with("year", query.year.map(|y| y.to_string()))
                     .with("country", query.country.clone());
-                let fetched = Box::pin(this.fetch::<Mobility>(filters)).await?;
-                Ok(MobilityAnswer {
-                    mobilities: fetched.records,
-                    rejected: fetched.rejected,
-                })
+                let last = previous.as_deref().map(|a| Last {
+                    records: &a.mobilities,
+                    rejected: &a.rejected,
+                    pages: &a.pages,
+                });
+                let fetched = Box::pin(this.fetch::<Mobility>(filters, last.as_ref())).await?;
+                if fetched.reading.unchanged(last.as_ref()) {
+                    if let Some(previous) = previous {
+                        return Ok(Loaded::Unchanged(previous));
+                    }
+                }
+                let Reading {
+                    records,
+                    rejected,
+                    pages,
+                    ..
+                } = fetched.reading;
+                Ok(Loaded::New(MobilityAnswer {
+                    mobilities: records,
+                    rejected,
+                    pages,
+                }))
             })
             .await
     }
