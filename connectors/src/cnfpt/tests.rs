@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use secrecy::SecretString;
 
 use passerelle_mappings::EntityKind;
@@ -146,4 +148,58 @@ async fn a_soap_service_declared_reads_what_its_compiled_connector_reads() {
     };
     let e = declared.search(OfferQuery::default()).await.unwrap_err();
     assert_eq!(e.code(), "PARTNER_AUTH_FAILED");
+}
+
+#[tokio::test]
+async fn the_same_offers_sent_again_are_not_read_again() {
+    let faults = Faults::default();
+    let server = SimServer::start(
+        "127.0.0.1:0".parse().unwrap(),
+        simulator::router(&DatasetSettings::default(), faults.clone()),
+    )
+    .await
+    .unwrap();
+    let mapping = crate::Registry::standard()
+        .catalog(None)
+        .unwrap()
+        .get(crate::cnfpt::PARTNER, EntityKind::Offer)
+        .unwrap();
+    let mut config = CnfptConfig::new(
+        server.base_url().join(simulator::PATH).unwrap(),
+        simulator::USERNAME.into(),
+        SecretString::from(simulator::PASSWORD),
+    );
+    // Every call asks the service: its answers are fresh for 1 ms.
+    config.cache_ttl = Duration::from_millis(1);
+    let connector = std::sync::Arc::new(CnfptConnector::new(config, mapping));
+    let offers = || async {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        connector.offers().await.unwrap()
+    };
+    let first = offers().await;
+    let again = offers().await;
+    assert!(std::sync::Arc::ptr_eq(&first.value, &again.value));
+    assert!(again.partial.is_none());
+
+    // Some records sent malformed: a new answer, read, the rejected
+    // reported; sent again, the same answer and its rejections.
+    faults
+        .update(&crate::sandbox::FaultUpdate {
+            malformed_rate: Some(0.1),
+            ..Default::default()
+        })
+        .unwrap();
+    let changed = offers().await;
+    assert!(!std::sync::Arc::ptr_eq(&first.value, &changed.value));
+    assert!(!changed.rejected.is_empty());
+    assert_eq!(
+        changed.offers.len() + changed.rejected.len(),
+        first.offers.len()
+    );
+    let same = offers().await;
+    assert!(std::sync::Arc::ptr_eq(&changed.value, &same.value));
+    assert!(
+        same.partial.is_some(),
+        "still partial: its records rejected"
+    );
 }

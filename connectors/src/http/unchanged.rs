@@ -33,8 +33,11 @@ pub struct PageRead {
     held: usize,
     /// The values read at the declaration's pointers in it (a count, the
     /// next page's cursor), in order.
-    values: Vec<Option<serde_json::Value>>,
+    values: PointerValues,
 }
+
+/// The values read at a declaration's pointers in a page, in order.
+pub type PointerValues = Vec<Option<serde_json::Value>>;
 
 /// The digest of a page's bytes.
 pub fn digest(bytes: &[u8]) -> [u8; 32] {
@@ -85,7 +88,7 @@ pub struct PageMapped<E> {
     /// Those that did not, numbered within the page.
     pub rejected: Vec<RecordError>,
     /// The values at the pointers.
-    pub values: Vec<Option<serde_json::Value>>,
+    pub values: PointerValues,
 }
 
 impl<E> Reading<E> {
@@ -99,7 +102,7 @@ impl<E> Reading<E> {
         bytes: &[u8],
         last: Option<&Last<'_, E>>,
         map: impl FnOnce() -> Result<PageMapped<E>, X>,
-    ) -> Result<(usize, Vec<Option<serde_json::Value>>, &[RecordError]), X> {
+    ) -> Result<(usize, PointerValues, &[RecordError]), X> {
         let digest = digest(bytes);
         let n = self.pages.0.len();
         let first = self.held;

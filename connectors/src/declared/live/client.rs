@@ -15,7 +15,7 @@ use super::declaration::{LiveDeclaration, Pagination, RequestTemplates, MAX_PAGE
 use super::template::{self, Filters};
 use super::web::{count, next_link, path_segment, text};
 use crate::feed::log_rejected;
-use crate::http::unchanged::{Last, PageMapped, Reading};
+use crate::http::unchanged::{Last, PageMapped, PointerValues, Reading};
 use crate::http::{http_client, Cached, CallPolicy, LiveCache, Loaded};
 use crate::source::{
     Employers, LiveMobility, LiveOffers, MobilityAnswer, MobilityQuery, OfferAnswer, OfferQuery,
@@ -262,7 +262,7 @@ impl DeclaredLive {
         pointers: &[&str],
         last: Option<&Last<'_, E>>,
         out: &mut Reading<E>,
-    ) -> Result<(usize, Vec<Option<serde_json::Value>>), ConnectorError> {
+    ) -> Result<(usize, PointerValues), ConnectorError> {
         let (held, values, rejected) = out.page(&answer.body, last, || {
             let (batch, values) = self
                 .mapping
