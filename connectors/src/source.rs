@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use passerelle_mappings::{Entity, EntityKind, RecordError};
 
+use crate::http::unchanged::{Last, PagedAnswer};
 use crate::http::PagesRead;
 use passerelle_schema::{
     Departement, DiplomaLevel, Event, Formation, Mobility, MobilityProgram, Offer, OrientationSite,
@@ -113,6 +114,17 @@ impl OfferAnswer {
     }
 }
 
+impl PagedAnswer for OfferAnswer {
+    type Record = Offer;
+    fn last(&self) -> Last<'_, Offer> {
+        Last {
+            records: &self.offers,
+            rejected: &self.rejected,
+            pages: &self.pages,
+        }
+    }
+}
+
 impl LiveAnswer for OfferAnswer {
     fn records(&self) -> usize {
         self.offers.len()
@@ -161,6 +173,17 @@ pub struct MobilityAnswer {
     pub rejected: Vec<RecordError>,
     /// What was read from each page, as for offers.
     pub pages: PagesRead,
+}
+
+impl PagedAnswer for MobilityAnswer {
+    type Record = Mobility;
+    fn last(&self) -> Last<'_, Mobility> {
+        Last {
+            records: &self.mobilities,
+            rejected: &self.rejected,
+            pages: &self.pages,
+        }
+    }
 }
 
 impl LiveAnswer for MobilityAnswer {

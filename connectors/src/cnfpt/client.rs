@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::PARTNER;
 use crate::feed::log_rejected;
-use crate::http::unchanged::{Last, PageMapped, Reading};
+use crate::http::unchanged::{PageMapped, PagedAnswer, Reading};
 use crate::http::{http_client, Cached, CallPolicy, HttpSettings, LiveCache, Loaded};
 use crate::source::{
     Employers, LiveOffers, LivePublicCounts, OfferAnswer, OfferQuery, PublicCounts,
@@ -147,11 +147,7 @@ impl CnfptConnector {
             .await?;
         let mapping = self.mapping.clone();
         let read = tokio::task::spawn_blocking(move || {
-            let previous = last.as_deref().map(|a| Last {
-                records: &a.offers,
-                rejected: &a.rejected,
-                pages: &a.pages,
-            });
+            let previous = last.as_deref().map(PagedAnswer::last);
             let mut reading = Reading::default();
             let Ok((_, _, rejected)) = reading.page(body.as_bytes(), previous.as_ref(), || {
                 let batch: MappedBatch<Offer> = mapping.map_payload(body.as_bytes());
@@ -162,21 +158,12 @@ impl CnfptConnector {
                 })
             });
             rejected.iter().for_each(|e| log_rejected(PARTNER, e));
-            if reading.unchanged(previous.as_ref()) {
-                return Loaded::Unchanged(last.expect("an answer unchanged from the last"));
-            }
-            let Reading {
-                records,
-                rejected,
-                pages,
-                ..
-            } = reading;
-            Loaded::New(CnfptOffers {
-                total: records.len() as u64,
+            reading.answer(last, |r| CnfptOffers {
+                total: r.records.len() as u64,
                 whole: true,
-                offers: records,
-                rejected,
-                pages,
+                offers: r.records,
+                rejected: r.rejected,
+                pages: r.pages,
             })
         })
         .await

@@ -10,9 +10,19 @@ use crate::sandbox::generate::DatasetSettings;
 use crate::sandbox::{Faults, SimServer};
 
 async fn sim(password: &str) -> (SimServer, std::sync::Arc<CnfptConnector>) {
+    sim_with(password, Faults::default(), |_| ()).await
+}
+
+/// The simulator with `faults`, and a connector to it configured by
+/// `configure`.
+async fn sim_with(
+    password: &str,
+    faults: Faults,
+    configure: impl FnOnce(&mut CnfptConfig),
+) -> (SimServer, std::sync::Arc<CnfptConnector>) {
     let server = SimServer::start(
         "127.0.0.1:0".parse().unwrap(),
-        simulator::router(&DatasetSettings::default(), Faults::default()),
+        simulator::router(&DatasetSettings::default(), faults),
     )
     .await
     .unwrap();
@@ -21,11 +31,12 @@ async fn sim(password: &str) -> (SimServer, std::sync::Arc<CnfptConnector>) {
         .unwrap()
         .get(crate::cnfpt::PARTNER, EntityKind::Offer)
         .unwrap();
-    let config = CnfptConfig::new(
+    let mut config = CnfptConfig::new(
         server.base_url().join(simulator::PATH).unwrap(),
         simulator::USERNAME.into(),
         SecretString::from(password),
     );
+    configure(&mut config);
     (
         server,
         std::sync::Arc::new(CnfptConnector::new(config, mapping)),
@@ -153,25 +164,11 @@ async fn a_soap_service_declared_reads_what_its_compiled_connector_reads() {
 #[tokio::test]
 async fn the_same_offers_sent_again_are_not_read_again() {
     let faults = Faults::default();
-    let server = SimServer::start(
-        "127.0.0.1:0".parse().unwrap(),
-        simulator::router(&DatasetSettings::default(), faults.clone()),
-    )
-    .await
-    .unwrap();
-    let mapping = crate::Registry::standard()
-        .catalog(None)
-        .unwrap()
-        .get(crate::cnfpt::PARTNER, EntityKind::Offer)
-        .unwrap();
-    let mut config = CnfptConfig::new(
-        server.base_url().join(simulator::PATH).unwrap(),
-        simulator::USERNAME.into(),
-        SecretString::from(simulator::PASSWORD),
-    );
     // Every call asks the service: its answers are fresh for 1 ms.
-    config.cache_ttl = Duration::from_millis(1);
-    let connector = std::sync::Arc::new(CnfptConnector::new(config, mapping));
+    let (_server, connector) = sim_with(simulator::PASSWORD, faults.clone(), |c| {
+        c.cache_ttl = Duration::from_millis(1)
+    })
+    .await;
     let offers = || async {
         tokio::time::sleep(Duration::from_millis(5)).await;
         connector.offers().await.unwrap()

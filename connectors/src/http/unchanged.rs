@@ -14,6 +14,8 @@ use std::sync::Arc;
 use passerelle_mappings::RecordError;
 use sha2::{Digest, Sha256};
 
+use super::Loaded;
+
 /// What was read from each page of a live answer, in order.
 #[derive(Debug, Clone, Default)]
 pub struct PagesRead(pub Vec<PageRead>);
@@ -52,6 +54,15 @@ pub struct Last<'a, E> {
     pub rejected: &'a [RecordError],
     /// Its pages.
     pub pages: &'a PagesRead,
+}
+
+/// A live answer read page by page: its parts, as a later load reads its
+/// pages against them.
+pub trait PagedAnswer {
+    /// What its records are.
+    type Record;
+    /// Its records, rejected records and pages.
+    fn last(&self) -> Last<'_, Self::Record>;
 }
 
 /// The records of a load, read page by page.
@@ -162,6 +173,19 @@ impl<E> Reading<E> {
         last.is_some_and(|l| {
             self.unchanged == self.pages.0.len() && l.pages.0.len() == self.pages.0.len()
         })
+    }
+
+    /// What the load gives: `previous` when every page was its, else the
+    /// answer `build` makes of what was read.
+    pub fn answer<A: PagedAnswer<Record = E>>(
+        self,
+        previous: Option<Arc<A>>,
+        build: impl FnOnce(Self) -> A,
+    ) -> Loaded<A> {
+        match previous {
+            Some(p) if self.unchanged(Some(&p.last())) => Loaded::Unchanged(p),
+            _ => Loaded::New(build(self)),
+        }
     }
 }
 

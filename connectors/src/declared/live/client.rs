@@ -7,7 +7,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use futures::StreamExt;
 use passerelle_mappings::{Entity, Mapping};
-use passerelle_schema::{Mobility, MobilityProgram, Offer, Partner};
+use passerelle_schema::{MobilityProgram, Offer, Partner};
 use reqwest::StatusCode;
 
 use super::auth::Signer;
@@ -15,8 +15,8 @@ use super::declaration::{LiveDeclaration, Pagination, RequestTemplates, MAX_PAGE
 use super::template::{self, Filters};
 use super::web::{count, next_link, path_segment, text};
 use crate::feed::log_rejected;
-use crate::http::unchanged::{Last, PageMapped, PointerValues, Reading};
-use crate::http::{http_client, Cached, CallPolicy, LiveCache, Loaded};
+use crate::http::unchanged::{Last, PageMapped, PagedAnswer, PointerValues, Reading};
+use crate::http::{http_client, Cached, CallPolicy, LiveCache};
 use crate::source::{
     Employers, LiveMobility, LiveOffers, MobilityAnswer, MobilityQuery, OfferAnswer, OfferQuery,
 };
@@ -288,11 +288,13 @@ impl DeclaredLive {
     }
 
     /// Every page of the search for `filters`.
-    async fn fetch<E: Entity>(
+    async fn fetch<E: Entity, A: PagedAnswer<Record = E>>(
         &self,
         filters: Filters,
-        last: Option<&Last<'_, E>>,
+        previous: Option<&A>,
     ) -> Result<Fetched<E>, ConnectorError> {
+        let last = previous.map(A::last);
+        let last = last.as_ref();
         let mut out = Fetched {
             reading: Reading::default(),
             total: None,
@@ -434,31 +436,16 @@ impl DeclaredLive {
                     .with("rome", query.rome.iter().map(ToString::to_string))
                     .with("departement", query.departement.map(|d| d.to_string()))
                     .with("level", query.level.map(|l| l.get().to_string()));
-                let last = previous.as_deref().map(|a| Last {
-                    records: &a.offers,
-                    rejected: &a.rejected,
-                    pages: &a.pages,
-                });
                 // Boxed: the future handed to the cache stays small, as a hit drops
                 // it unpolled.
-                let fetched = Box::pin(this.fetch::<Offer>(filters, last.as_ref())).await?;
-                if fetched.reading.unchanged(last.as_ref()) {
-                    if let Some(previous) = previous {
-                        return Ok(Loaded::Unchanged(previous));
-                    }
-                }
-                let Reading {
-                    records,
-                    rejected,
-                    pages,
-                    ..
-                } = fetched.reading;
-                Ok(Loaded::New(OfferAnswer {
-                    total: fetched.total.unwrap_or(records.len() as u64),
-                    offers: records,
-                    rejected,
+                let fetched = Box::pin(this.fetch(filters, previous.as_deref())).await?;
+                let total = fetched.total;
+                Ok(fetched.reading.answer(previous, |r| OfferAnswer {
+                    total: total.unwrap_or(r.records.len() as u64),
+                    offers: r.records,
+                    rejected: r.rejected,
                     whole,
-                    pages,
+                    pages: r.pages,
                 }))
             })
             .await
@@ -524,27 +511,11 @@ impl DeclaredLive {
                     .with("uai", query.uai.clone())
                     .with("year", query.year.map(|y| y.to_string()))
                     .with("country", query.country.clone());
-                let last = previous.as_deref().map(|a| Last {
-                    records: &a.mobilities,
-                    rejected: &a.rejected,
-                    pages: &a.pages,
-                });
-                let fetched = Box::pin(this.fetch::<Mobility>(filters, last.as_ref())).await?;
-                if fetched.reading.unchanged(last.as_ref()) {
-                    if let Some(previous) = previous {
-                        return Ok(Loaded::Unchanged(previous));
-                    }
-                }
-                let Reading {
-                    records,
-                    rejected,
-                    pages,
-                    ..
-                } = fetched.reading;
-                Ok(Loaded::New(MobilityAnswer {
-                    mobilities: records,
-                    rejected,
-                    pages,
+                let fetched = Box::pin(this.fetch(filters, previous.as_deref())).await?;
+                Ok(fetched.reading.answer(previous, |r| MobilityAnswer {
+                    mobilities: r.records,
+                    rejected: r.rejected,
+                    pages: r.pages,
                 }))
             })
             .await
