@@ -91,7 +91,7 @@ pub fn router(state: ServerState) -> Router {
             "/graphql/stream",
             axum::routing::post(graphql_http::sse).fallback(graphql_http::other_method),
         )
-        .with_state(graphql_http::Endpoint {
+        .with_state(graphql_http::Endpoint::new(graphql_http::Served {
             schema: state.schema.clone(),
             operation_timeout: state.operation_timeout,
             limits: state.limits.clone(),
@@ -116,7 +116,7 @@ pub fn router(state: ServerState) -> Router {
             tracker: state.tracker.clone(),
             subgraph_scopes: state.subgraph_scopes,
             introspection: state.api.introspection,
-        });
+        }));
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))

@@ -157,10 +157,10 @@ impl ResponseCache {
         if let Some(e) = self.entries.get(&hash).await.filter(|e| *e.key == *key) {
             use std::sync::atomic::Ordering;
             if std::time::Instant::now() < e.fresh_until {
-                return Ok(self.served(&e, "HIT"));
+                return Ok(self.served(&e, Kept::Fresh));
             }
             if e.refreshing.swap(true, Ordering::AcqRel) {
-                return Ok(self.served(&e, "STALE"));
+                return Ok(self.served(&e, Kept::Stale));
             }
             let outcome = run.await;
             let kept = keep(&outcome).map(|(media, body)| self.entry(&key, media, body));
@@ -188,7 +188,7 @@ impl ResponseCache {
             return Err(outcome);
         }
         match entry.filter(|e| *e.key == *key) {
-            Some(e) => Ok(self.served(&e, "HIT")),
+            Some(e) => Ok(self.served(&e, Kept::Fresh)),
             // Another request's answer (a hash shared by two keys), or one
             // that could not be kept: this request runs its own.
             None => {
@@ -210,19 +210,30 @@ impl ResponseCache {
 
     /// A kept answer, as sent: `x-cache` says `HIT`, or `STALE` when it is
     /// served while computed again.
-    fn served(&self, e: &Entry, how: &'static str) -> Response {
-        metrics::counter!("passerelle_response_cache_total", "result" => how.to_ascii_lowercase())
-            .increment(1);
+    fn served(&self, e: &Entry, how: Kept) -> Response {
+        let (header, result) = match how {
+            Kept::Fresh => ("HIT", "hit"),
+            Kept::Stale => ("STALE", "stale"),
+        };
+        metrics::counter!("passerelle_response_cache_total", "result" => result).increment(1);
         (
             StatusCode::OK,
             [
                 (header::CONTENT_TYPE, e.media.header()),
-                (X_CACHE, HeaderValue::from_static(how)),
+                (X_CACHE, HeaderValue::from_static(header)),
             ],
             e.body.clone(),
         )
             .into_response()
     }
+}
+
+/// How a kept answer is served: fresh, or past its time to live while
+/// another request computes it again.
+#[derive(Clone, Copy)]
+enum Kept {
+    Fresh,
+    Stale,
 }
 
 #[cfg(test)]

@@ -7,9 +7,29 @@ use async_graphql::parser::types::ExecutableDocument;
 use super::cache::ResponseCache;
 use crate::graphql::schema::PasserelleSchema;
 
-/// What `/graphql` serves: the schema, and how long an operation may take.
+/// What `/graphql` serves, shared by its handlers: a handle, cloned for
+/// every request (axum hands each handler its own copy of the state), so
+/// one reference count rather than a copy of every field's.
 #[derive(Clone)]
-pub struct Endpoint {
+pub struct Endpoint(std::sync::Arc<Served>);
+
+impl Endpoint {
+    /// The handle of `served`.
+    pub fn new(served: Served) -> Self {
+        Self(std::sync::Arc::new(served))
+    }
+}
+
+impl std::ops::Deref for Endpoint {
+    type Target = Served;
+    fn deref(&self) -> &Served {
+        &self.0
+    }
+}
+
+/// What `/graphql` serves with: the schema, and how long an operation may
+/// take.
+pub struct Served {
     /// The schema.
     pub schema: PasserelleSchema,
     /// The deadline of an operation, from its arrival.

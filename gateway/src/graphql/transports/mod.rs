@@ -31,7 +31,7 @@ mod routes;
 mod shared;
 mod stream;
 
-pub use endpoint::{parsed_documents, persisted_queries, Endpoint};
+pub use endpoint::{parsed_documents, persisted_queries, Endpoint, Served};
 pub use routes::{get, not_found, other_method, post};
 pub use shared::SharedSubscriptions;
 pub use stream::{get_or_upgrade, sse, Connections};
