@@ -133,35 +133,39 @@ impl ResponseCache {
         key
     }
 
-    /// The answer kept for `key`, or the outcome of `run` when there is
-    /// none. Concurrent requests that miss together wait for a single
+    /// The answer kept for `key`, or the outcome of the execution `run`
+    /// makes when there is none. Concurrent requests that miss together wait for a single
     /// `run` (an answer expiring under load is computed once, not once
     /// per caller); `keep` says what of its outcome may be kept. Returns
     /// the kept answer, or `run`'s outcome and whether it was kept.
     pub(crate) async fn serve<T, F>(
         &self,
         key: Vec<u8>,
-        run: F,
+        run: impl FnOnce() -> F,
         keep: impl FnOnce(&T) -> Option<(MediaType, Bytes)>,
     ) -> Result<Response, (T, bool)>
     where
         F: std::future::Future<Output = T>,
     {
-        // The execution is a large future, awaited on several paths below:
-        // boxed, it is held once, behind a pointer (deep stacks overflowed).
-        let run = Box::pin(run);
         let hash = self.hasher.hash_one(&key);
         // An answer past its time to live is served while one request
         // computes it again: under load, an expiring answer costs no
         // caller a wait.
-        if let Some(e) = self.entries.get(&hash).await.filter(|e| *e.key == *key) {
+        let found = self.entries.get(&hash).await.filter(|e| *e.key == *key);
+        if let Some(e) = &found {
             use std::sync::atomic::Ordering;
             if std::time::Instant::now() < e.fresh_until {
-                return Ok(self.served(&e, Kept::Fresh));
+                return Ok(self.served(e, Kept::Fresh));
             }
             if e.refreshing.swap(true, Ordering::AcqRel) {
-                return Ok(self.served(&e, Kept::Stale));
+                return Ok(self.served(e, Kept::Stale));
             }
+        }
+        // The execution is a large future, awaited on several paths below:
+        // boxed, it is held once, behind a pointer (deep stacks overflowed).
+        // Made only here: a request served from the cache makes none.
+        let run = Box::pin(run());
+        if found.is_some() {
             let outcome = run.await;
             let kept = keep(&outcome).map(|(media, body)| self.entry(&key, media, body));
             let stored = kept.is_some();
@@ -300,12 +304,12 @@ mod tests {
         let answer = || async { Bytes::from_static(b"{\"data\":1}") };
         let keep = |b: &Bytes| Some((MediaType::Json, b.clone()));
         let key = c.key(MediaType::Json, &anonymous, sent);
-        let first = c.serve(key.clone(), answer(), keep).await;
+        let first = c.serve(key.clone(), answer, keep).await;
         assert!(matches!(first, Err((_, true))), "run and kept");
         let hit = c
             .serve(
                 key.clone(),
-                async { unreachable!("a hit runs nothing") },
+                || async { unreachable!("a hit runs nothing") },
                 keep,
             )
             .await
@@ -321,7 +325,7 @@ mod tests {
         let after = c.key(MediaType::Json, &anonymous, sent);
         assert_ne!(after, key);
         assert!(
-            c.serve(after, answer(), keep).await.is_err(),
+            c.serve(after, answer, keep).await.is_err(),
             "a new epoch runs"
         );
     }
@@ -337,8 +341,7 @@ mod tests {
             Bytes::from_static(b"{}")
         };
         let keep = |b: &Bytes| Some((MediaType::Json, b.clone()));
-        let all =
-            futures::future::join_all((0..8).map(|_| c.serve(key.clone(), slow(), keep))).await;
+        let all = futures::future::join_all((0..8).map(|_| c.serve(key.clone(), slow, keep))).await;
         assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
         assert_eq!(all.iter().filter(|r| r.is_ok()).count(), 7);
 
@@ -346,7 +349,7 @@ mod tests {
         let never = |_: &Bytes| None;
         for _ in 0..2 {
             assert!(matches!(
-                c.serve(other.clone(), slow(), never).await,
+                c.serve(other.clone(), slow, never).await,
                 Err((_, false))
             ));
         }
@@ -363,15 +366,16 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(30)).await;
             Bytes::from_static(v)
         };
-        assert!(c.serve(key.clone(), answer(b"1"), keep).await.is_err());
+        assert!(c.serve(key.clone(), || answer(b"1"), keep).await.is_err());
         tokio::time::sleep(Duration::from_millis(250)).await;
         // Expired: one request computes it again, the other is served the
         // old answer meanwhile.
-        let (refresher, waiter) = tokio::join!(c.serve(key.clone(), answer(b"2"), keep), async {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            c.serve(key.clone(), async { unreachable!("served stale") }, keep)
-                .await
-        });
+        let (refresher, waiter) =
+            tokio::join!(c.serve(key.clone(), || answer(b"2"), keep), async {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                c.serve(key.clone(), || async { unreachable!("served stale") }, keep)
+                    .await
+            });
         assert!(matches!(refresher, Err((ref b, true)) if &b[..] == b"2"));
         let stale = waiter.unwrap_or_else(|_| panic!("served"));
         assert_eq!(stale.headers()["x-cache"], "STALE");
@@ -379,7 +383,7 @@ mod tests {
         assert_eq!(&body[..], b"1");
         // The new answer is served fresh.
         let hit = c
-            .serve(key, async { unreachable!("fresh") }, keep)
+            .serve(key, || async { unreachable!("fresh") }, keep)
             .await
             .unwrap_or_else(|_| panic!("kept"));
         assert_eq!(hit.headers()["x-cache"], "HIT");

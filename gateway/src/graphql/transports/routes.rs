@@ -69,7 +69,7 @@ pub async fn get(
     };
     let sent = cache::Sent::Get(&raw);
     let deadline = tokio::time::Instant::now() + endpoint.operation_timeout;
-    cached(&endpoint, media, &caller.clone(), sent, async {
+    cached(&endpoint, media, &caller.clone(), sent, || async {
         match admit_document(&endpoint, Door::Get, params) {
             Ok(admitted) => execute(&endpoint, &headers, media, admitted, caller, deadline).await,
             Err(r) => r.answer(media),
@@ -150,7 +150,7 @@ pub async fn post(
         Err(r) => return r.response(media),
     };
     let sent = cache::Sent::Post(&body);
-    cached(&endpoint, media, &caller.clone(), sent, async {
+    cached(&endpoint, media, &caller.clone(), sent, || async {
         let json: Value = match serde_json::from_slice(&body) {
             Ok(v) => v,
             Err(_) => {
@@ -247,15 +247,20 @@ async fn batch(
 
 /// Runs a request through the response cache: the answer kept for it, or
 /// its execution's, kept when it may be served again.
-async fn cached(
+async fn cached<F>(
     endpoint: &Endpoint,
     media: MediaType,
     caller: &crate::auth::Caller,
     sent: cache::Sent<'_>,
-    run: impl std::future::Future<Output = Answer>,
-) -> Response {
+    run: impl FnOnce() -> F,
+) -> Response
+where
+    F: std::future::Future<Output = Answer>,
+{
     let Some(cache) = &endpoint.cache else {
-        return run.await.into_response();
+        // Boxed, as the cache boxes it: the request's own future stays
+        // small, the execution's made only when it runs.
+        return Box::pin(run()).await.into_response();
     };
     let key = cache.key(media, caller, sent);
     let keep = |a: &Answer| a.cacheable.then(|| (a.media, a.body.clone()));
