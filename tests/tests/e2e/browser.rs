@@ -26,11 +26,19 @@ pub const PHONE: (u32, u32) = (390, 844);
 /// Browsers open at once: each Chromium takes a core while it renders.
 static BROWSERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
-/// A chromedriver of this test, stopped when dropped.
+/// A chromedriver of this test, in a process group of its own, stopped
+/// with the Chromium it started when dropped: killed alone, the driver
+/// left its browser behind, a hundred processes after a run.
 struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        if let Ok(group) = i32::try_from(self.0.id()) {
+            // SAFETY: a signal sent to the group this test made.
+            unsafe {
+                libc::kill(-group, libc::SIGKILL);
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -71,6 +79,8 @@ pub async fn browser(size: (u32, u32)) -> Option<Browser> {
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
+    // Its own process group, which its browser joins.
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     // The driver dies with the tests, even when they are killed.
     unsafe {
         use std::os::unix::process::CommandExt;
