@@ -7,15 +7,13 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use passerelle_mappings::{Entity, EntityKind, RecordError};
-
-use crate::http::unchanged::{Last, PagedAnswer};
-use crate::http::PagesRead;
 use passerelle_schema::{
     Departement, DiplomaLevel, Event, Formation, Mobility, MobilityProgram, Offer, OrientationSite,
     Partner, RomeCode,
 };
 
-use crate::http::{Cached, LiveAnswer};
+use crate::http::unchanged::{Last, PagedAnswer};
+use crate::http::{Cached, LiveAnswer, PagesRead};
 use crate::{ConnectorError, FeedPull};
 
 /// A partner's feed of entities `E`, which the gateway pulls on a schedule.

@@ -134,10 +134,11 @@ impl ResponseCache {
     }
 
     /// The answer kept for `key`, or the outcome of the execution `run`
-    /// makes when there is none. Concurrent requests that miss together wait for a single
-    /// `run` (an answer expiring under load is computed once, not once
-    /// per caller); `keep` says what of its outcome may be kept. Returns
-    /// the kept answer, or `run`'s outcome and whether it was kept.
+    /// makes when there is none. Concurrent requests that miss together
+    /// wait for a single execution (an answer expiring under load is
+    /// computed once, not once per caller); `keep` says what of its outcome
+    /// may be kept. Returns the kept answer, or the execution's outcome and
+    /// whether it was kept.
     pub(crate) async fn serve<T, F>(
         &self,
         key: Vec<u8>,
