@@ -28,7 +28,7 @@ use crate::store::Store;
 pub struct Application {
     listener: TcpListener,
     sdl: String,
-    router: axum::Router,
+    entry: crate::http::entry::Entry,
     /// Kept alive while the gateway runs.
     sandbox: Option<Arc<Sandbox>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -254,16 +254,19 @@ impl Application {
             console: config.console.clone(),
             listen,
             console_key,
-            trusted_proxies: crate::http::client::TrustedProxies::new(
+        });
+        let entry = crate::http::entry::Entry::new(
+            router,
+            crate::http::client::TrustedProxies::new(
                 config.server.trusted_networks()?,
                 config.server.client_address_header,
             ),
-            body_read_timeout: config.server.body_read_timeout,
-        });
+            config.server.body_read_timeout,
+        );
         Ok(Self {
             listener,
             sdl,
-            router,
+            entry,
             sandbox,
             tasks,
             shutdown,
@@ -308,7 +311,7 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!(addr = %self.local_addr(), "passerelle listening");
         let stopping = self.shutdown.clone();
-        crate::http::serve::serve(self.listener, self.router, self.timeouts, async move {
+        crate::http::serve::serve(self.listener, self.entry, self.timeouts, async move {
             shutdown.await;
             // Subscribers are told to reconnect (to another replica).
             stopping.cancel();

@@ -1,6 +1,7 @@
 //! The body-read timeout: a request whose body stalls longer than
 //! `server.body_read_timeout` between two chunks is answered
-//! `408 Request Timeout`, and its connection closed.
+//! `408 Request Timeout`, and its connection closed. Every request's body
+//! is watched on its way in ([`super::entry`]).
 
 use std::future::Future as _;
 use std::pin::Pin;
@@ -10,29 +11,34 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tokio::time::Sleep;
 
-/// Middleware that times each request's body out after `timeout` without
-/// a chunk, and answers 408 when it did, whatever the handler made of the
-/// error.
-pub async fn limit(State(timeout): State<Duration>, request: Request, next: Next) -> Response {
-    let stalled = Arc::new(AtomicBool::new(false));
-    let request = request.map(|inner| {
-        Body::new(Stalling {
-            inner,
-            timeout,
-            expiry: None,
-            stalled: stalled.clone(),
-        })
-    });
-    let response = next.run(request).await;
-    if !stalled.load(Ordering::Acquire) {
-        return response;
+/// `body`, failing once it has kept its reader waiting `timeout` for a
+/// chunk, and the flag that tells afterwards whether it did; a body that
+/// has already ended (a `GET`'s) as it is.
+pub fn watch<B>(body: B, timeout: Duration) -> (Body, Option<Arc<AtomicBool>>)
+where
+    B: HttpBody<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    if body.is_end_stream() {
+        return (Body::new(body), None);
     }
+    let stalled = Arc::new(AtomicBool::new(false));
+    let body = Body::new(Stalling {
+        inner: body,
+        timeout,
+        expiry: None,
+        stalled: stalled.clone(),
+    });
+    (body, Some(stalled))
+}
+
+/// The answer to a request whose body stalled for `timeout`: 408, and the
+/// connection closed.
+pub fn timed_out(timeout: Duration) -> Response {
     let message = format!(
         "the request's body stalled for {}: send it whole",
         humantime::format_duration(timeout)
@@ -56,8 +62,8 @@ pub async fn limit(State(timeout): State<Duration>, request: Request, next: Next
 
 /// A request body that fails once it has kept its reader waiting
 /// `timeout` for a chunk.
-struct Stalling {
-    inner: Body,
+struct Stalling<B> {
+    inner: B,
     timeout: Duration,
     /// Set while the reader waits for a chunk.
     expiry: Option<Pin<Box<Sleep>>>,
@@ -70,7 +76,11 @@ struct Stalling {
 #[error("the request body stalled")]
 struct Stalled;
 
-impl HttpBody for Stalling {
+impl<B> HttpBody for Stalling<B>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+    B::Error: Into<axum::BoxError>,
+{
     type Data = Bytes;
     type Error = axum::BoxError;
 
@@ -102,71 +112,5 @@ impl HttpBody for Stalling {
 
     fn size_hint(&self) -> http_body::SizeHint {
         self.inner.size_hint()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::routing::post;
-    use tower::ServiceExt as _;
-
-    const TIMEOUT: Duration = Duration::from_secs(30);
-
-    fn app() -> axum::Router {
-        axum::Router::new()
-            .route(
-                "/",
-                post(|body: Bytes| async move { format!("{} bytes", body.len()) }),
-            )
-            .layer(axum::middleware::from_fn_with_state(TIMEOUT, limit))
-    }
-
-    /// A body of `chunks`, each sent after `gap`, then left open when
-    /// `stall` is set.
-    fn body(chunks: usize, gap: Duration, stall: bool) -> Body {
-        let chunks = futures::stream::iter(0..chunks).then(move |_| async move {
-            tokio::time::sleep(gap).await;
-            Ok::<_, std::io::Error>(Bytes::from_static(b"0123456789"))
-        });
-        let end = futures::stream::once(async move {
-            if stall {
-                std::future::pending::<()>().await;
-            }
-            Ok(Bytes::new())
-        });
-        Body::from_stream(chunks.chain(end))
-    }
-
-    use futures::StreamExt as _;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_stalled_body_is_answered_408() {
-        let request = axum::http::Request::post("/")
-            .body(body(3, Duration::from_secs(1), true))
-            .unwrap();
-        let response = app().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
-        assert_eq!(response.headers()[header::CONNECTION], "close");
-        let body = axum::body::to_bytes(response.into_body(), 4096)
-            .await
-            .unwrap();
-        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(body["errors"][0]["extensions"]["code"], "REQUEST_TIMEOUT");
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_slow_body_that_keeps_coming_is_read_whole() {
-        // Twenty seconds between chunks, ten chunks: longer than the
-        // timeout in all, never between two chunks.
-        let request = axum::http::Request::post("/")
-            .body(body(10, Duration::from_secs(20), false))
-            .unwrap();
-        let response = app().oneshot(request).await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let body = axum::body::to_bytes(response.into_body(), 4096)
-            .await
-            .unwrap();
-        assert_eq!(&body[..], b"100 bytes");
     }
 }

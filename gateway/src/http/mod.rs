@@ -7,6 +7,7 @@ pub mod book;
 pub mod campaign;
 pub use crate::graphql::transports::client;
 pub mod console;
+pub mod entry;
 pub mod graphiql;
 mod health;
 pub mod idle;

@@ -1,6 +1,7 @@
 //! What the routes share, and the gateway's routes: GraphQL's doors, the
 //! console and GraphiQL, health, the campaign's upload and export, the
-//! sandbox's knobs, behind one admission and one set of bounds.
+//! sandbox's knobs, behind one admission and one set of bounds. Every
+//! request reaches them through the entry ([`super::entry`]).
 
 use std::sync::Arc;
 
@@ -10,11 +11,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use passerelle_connectors::sandbox::Sandbox;
 use passerelle_connectors::Registry;
-use tower_http::trace::TraceLayer;
 
 use super::health::{metrics, readyz};
 use super::sandbox_routes::{faults_get, faults_post, sync_now};
-use super::{body_timeout, book, client, console, graphiql, sandbox_oidc, sandbox_webhooks};
+use super::{book, console, graphiql, sandbox_oidc, sandbox_webhooks};
 use crate::graphql::{transports as graphql_http, PasserelleSchema};
 use crate::partners::health::Health;
 use crate::partners::sources::Sources;
@@ -68,10 +68,6 @@ pub struct ServerState {
     pub listen: std::net::SocketAddr,
     /// Signs the console's sign-in cookies, when the console is served.
     pub console_key: Option<Arc<console::signed::CookieKey>>,
-    /// The proxies believed about clients' addresses.
-    pub trusted_proxies: client::TrustedProxies,
-    /// The longest a request's body may stall.
-    pub body_read_timeout: std::time::Duration,
 }
 
 /// The gateway's routes.
@@ -195,15 +191,7 @@ pub fn router(state: ServerState) -> Router {
         Some(layer) => app.layer(layer),
         None => app,
     };
-    app.layer(axum::middleware::from_fn_with_state(
-        state.body_read_timeout,
-        body_timeout::limit,
-    ))
-    .layer(axum::middleware::from_fn_with_state(
-        state.trusted_proxies.clone(),
-        client::resolve,
-    ))
-    .layer(TraceLayer::new_for_http())
+    app
 }
 
 /// The CORS policy for browsers on the configured origins; none when no

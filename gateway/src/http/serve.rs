@@ -6,16 +6,16 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::ConnectInfo;
-use axum::Router;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower::ServiceExt as _;
+use tower::Layer as _;
+use tower_http::trace::TraceLayer;
 
+use super::entry::{Entry, FromPeer};
 use super::idle::Idle;
 
 /// How long a connection may keep the gateway waiting.
@@ -40,14 +40,14 @@ impl From<&crate::config::ServerConfig> for Timeouts {
     }
 }
 
-/// Serves `router` on `listener` until `stop` completes; then accepts no
+/// Serves `entry` on `listener` until `stop` completes; then accepts no
 /// more connections, lets the requests under way finish, closes idle
 /// connections, and returns once every connection is done. Upgraded
 /// connections (WebSockets) are no longer the server's by then: their
 /// handlers stop them.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    entry: Entry,
     timeouts: Timeouts,
     stop: impl Future<Output = ()>,
 ) {
@@ -68,7 +68,7 @@ pub async fn serve(
         connections.spawn(connection(
             stream,
             peer,
-            router.clone(),
+            entry.from_peer(peer),
             timeouts,
             stopping.clone(),
         ));
@@ -83,16 +83,12 @@ pub async fn serve(
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
-    router: Router,
+    service: FromPeer,
     timeouts: Timeouts,
     stopping: CancellationToken,
 ) {
     let io = TokioIo::new(Idle::new(stream, timeouts.idle, timeouts.write));
-    let service = router.map_request(move |request: axum::http::Request<_>| {
-        let mut request = request.map(axum::body::Body::new);
-        request.extensions_mut().insert(ConnectInfo(peer));
-        request
-    });
+    let service = TraceLayer::new_for_http().layer(service);
     // HTTP/1 alone, as the gateway has always spoken: its header timer
     // runs from the first moment. (hyper-util's `auto` builder, for h2c,
     // reads the first bytes before HTTP/1 takes over, without that timer.)

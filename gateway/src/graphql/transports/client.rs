@@ -10,11 +10,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use axum::middleware::Next;
-use axum::response::Response;
 use ipnet::IpNet;
 
 use crate::config::ClientAddressHeader;
@@ -42,8 +40,9 @@ impl TrustedProxies {
 }
 
 /// The address of the client a request came from; handlers take it
-/// instead of `ConnectInfo<SocketAddr>`. Set by [`resolve`] for every
-/// request; without that layer, the connection's peer.
+/// instead of `ConnectInfo<SocketAddr>`. Set on every request by the
+/// gateway's entry (`crate::http::entry`); a router served without it
+/// gets the connection's peer, from `ConnectInfo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientAddress(pub IpAddr);
 
@@ -63,24 +62,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
                 "the client's address is unknown",
             ))
     }
-}
-
-/// Middleware that works out each request's [`ClientAddress`] from its
-/// connection's peer and headers.
-pub async fn resolve(
-    State(trusted): State<TrustedProxies>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(peer)| peer.ip());
-    if let Some(peer) = peer {
-        let client = client_address(peer, request.headers(), &trusted);
-        request.extensions_mut().insert(ClientAddress(client));
-    }
-    next.run(request).await
 }
 
 /// The client's address: `peer` itself unless it is a trusted proxy; then
@@ -541,44 +522,5 @@ mod tests {
         );
         let none = TrustedProxies::default();
         assert_eq!(client_address(peer, &headers, &none), peer);
-    }
-
-    #[tokio::test]
-    async fn handlers_get_the_client_address_the_layer_resolved() {
-        use axum::body::Body;
-        use axum::routing::get;
-        use tower::ServiceExt as _;
-
-        let app = axum::Router::new()
-            .route(
-                "/",
-                get(|ClientAddress(ip): ClientAddress| async move { ip.to_string() }),
-            )
-            .layer(axum::middleware::from_fn_with_state(
-                trusted(ClientAddressHeader::XForwardedFor),
-                resolve,
-            ));
-        let ask = |peer: &str, xff: &str| {
-            let mut request = axum::http::Request::get("/")
-                .header("x-forwarded-for", xff)
-                .body(Body::empty())
-                .unwrap();
-            request
-                .extensions_mut()
-                .insert(ConnectInfo(SocketAddr::new(peer.parse().unwrap(), 4711)));
-            let app = app.clone();
-            async move {
-                let response = app.oneshot(request).await.unwrap();
-                let body = axum::body::to_bytes(response.into_body(), 100)
-                    .await
-                    .unwrap();
-                String::from_utf8(body.to_vec()).unwrap()
-            }
-        };
-        assert_eq!(
-            ask("10.42.0.7", "6.6.6.6, 198.51.100.1").await,
-            "198.51.100.1"
-        );
-        assert_eq!(ask("203.0.113.9", "198.51.100.1").await, "203.0.113.9");
     }
 }
