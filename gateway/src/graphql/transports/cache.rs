@@ -62,6 +62,11 @@ pub struct ResponseCache {
     ttl: Duration,
     hasher: std::hash::RandomState,
     store: Store,
+    /// `passerelle_response_cache_total`, by result: looked up once, not
+    /// in the metrics' registry for every request.
+    hits: metrics::Counter,
+    stale: metrics::Counter,
+    misses: metrics::Counter,
 }
 
 /// How a request was sent, for its key.
@@ -96,6 +101,9 @@ impl ResponseCache {
             ttl,
             hasher: std::hash::RandomState::new(),
             store,
+            hits: metrics::counter!("passerelle_response_cache_total", "result" => "hit"),
+            stale: metrics::counter!("passerelle_response_cache_total", "result" => "stale"),
+            misses: metrics::counter!("passerelle_response_cache_total", "result" => "miss"),
         })
     }
 
@@ -174,7 +182,7 @@ impl ResponseCache {
                 Some(fresh) => self.entries.insert(hash, fresh).await,
                 None => self.entries.invalidate(&hash).await,
             }
-            metrics::counter!("passerelle_response_cache_total", "result" => "miss").increment(1);
+            self.misses.increment(1);
             return Err((outcome, stored));
         }
         let mut run = Some(run);
@@ -189,7 +197,7 @@ impl ResponseCache {
             })
             .await;
         if let Some(outcome) = ran {
-            metrics::counter!("passerelle_response_cache_total", "result" => "miss").increment(1);
+            self.misses.increment(1);
             return Err(outcome);
         }
         match entry.filter(|e| *e.key == *key) {
@@ -216,11 +224,11 @@ impl ResponseCache {
     /// A kept answer, as sent: `x-cache` says `HIT`, or `STALE` when it is
     /// served while computed again.
     fn served(&self, e: &Entry, how: Kept) -> Response {
-        let (header, result) = match how {
-            Kept::Fresh => ("HIT", "hit"),
-            Kept::Stale => ("STALE", "stale"),
+        let (header, counter) = match how {
+            Kept::Fresh => ("HIT", &self.hits),
+            Kept::Stale => ("STALE", &self.stale),
         };
-        metrics::counter!("passerelle_response_cache_total", "result" => result).increment(1);
+        counter.increment(1);
         (
             StatusCode::OK,
             [

@@ -4,7 +4,7 @@
 //! side by side.
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequest as _, FromRequestParts as _, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -79,12 +79,16 @@ pub async fn get(
 }
 
 /// `POST /graphql`.
-pub async fn post(
-    State(endpoint): State<Endpoint>,
-    ClientAddress(client): ClientAddress,
-    headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Response {
+pub async fn post(State(endpoint): State<Endpoint>, request: Request) -> Response {
+    // The request's headers are this handler's: taken, not copied as the
+    // `HeaderMap` extractor would.
+    let (mut parts, body) = request.into_parts();
+    let client = match ClientAddress::from_request_parts(&mut parts, &()).await {
+        Ok(ClientAddress(c)) => c,
+        Err(e) => return e.into_response(),
+    };
+    let headers = std::mem::take(&mut parts.headers);
+    let body = Bytes::from_request(Request::from_parts(parts, body), &()).await;
     let Some(media) = negotiate(&headers) else {
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
@@ -98,8 +102,7 @@ pub async fn post(
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.to_ascii_lowercase());
+        .and_then(|v| v.to_str().ok());
     let Some(content_type) = content_type else {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -108,15 +111,20 @@ pub async fn post(
         );
     };
     let mut parts = content_type.split(';').map(str::trim);
-    if parts.next() != Some("application/json") {
+    if !parts
+        .next()
+        .is_some_and(|p| p.eq_ignore_ascii_case("application/json"))
+    {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
             "send Content-Type: application/json",
         );
     }
-    if parts.any(|p| p.starts_with("charset=") && p != "charset=utf-8" && p != "charset=\"utf-8\"")
-    {
+    if parts.any(|p| {
+        let p = p.to_ascii_lowercase();
+        p.starts_with("charset=") && p != "charset=utf-8" && p != "charset=\"utf-8\""
+    }) {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             media,
