@@ -4,11 +4,10 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
-use base64::Engine;
 
 use crate::domain::mobility::{Figures, MobilityFilter, MobilityReport};
+use crate::graphql::common::connection::b64_of;
 use crate::graphql::common::connection::connection_types;
-use crate::graphql::common::connection::B64;
 use crate::graphql::common::errors::{report_partner_errors, report_stale, ErrorCode};
 use crate::graphql::common::inputs;
 use crate::graphql::common::scalars::{Date, Money};
@@ -211,7 +210,7 @@ impl MobilityReportNode {
         let first = crate::graphql::common::inputs::page_size(first, state.limits.max_page_size)?;
         let records = &self.report.records;
         let cursor = |m: &passerelle_schema::Mobility| {
-            B64.encode(format!("m1|{:?}|{}", m.program, m.partner_id))
+            b64_of(format_args!("m1|{:?}|{}", m.program, m.partner_id))
         };
         let start = match after {
             Some(a) => {

@@ -11,7 +11,7 @@ use crate::domain::alerts::saved::Digest;
 use crate::domain::alerts::webhook::new_secret;
 use crate::domain::offers::OfferFilter;
 use crate::graphql::common::connection::connection_types;
-use crate::graphql::common::connection::{Connection, B64};
+use crate::graphql::common::connection::{b64_of, Connection, B64};
 use crate::graphql::common::errors::{store_failure, ErrorCode, RequireScope};
 use crate::graphql::common::ids::GlobalId;
 use crate::graphql::common::inputs::{invalid, page_size};
@@ -264,7 +264,7 @@ impl AlertQuery {
 /// The cursor of an alert in `offerAlerts`: its creation time and
 /// identifier.
 fn alert_cursor(row: &AlertRow) -> String {
-    B64.encode(format!("{}\u{1f}{}", row.created_us, row.id))
+    b64_of(format_args!("{}\u{1f}{}", row.created_us, row.id))
 }
 
 /// Where a cursor of `offerAlerts` stands.

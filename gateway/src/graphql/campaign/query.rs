@@ -19,7 +19,7 @@ use crate::graphql::common::inputs::{invalid, page_size};
 use crate::graphql::common::page_info::PageInfo;
 use crate::graphql::common::ApiState;
 
-use crate::graphql::common::connection::B64;
+use crate::graphql::common::connection::{b64_of, B64};
 
 /// Who reads the campaign: the Région sees all, a CFA its own line.
 #[derive(Clone)]
@@ -313,7 +313,7 @@ impl TaxCampaign {
         let has_next_page = rows.len() > first;
         rows.truncate(first);
         let cursor = |a: &figures::StoredAllocation| {
-            B64.encode(format!(
+            b64_of(format_args!(
                 "{}\u{1f}{}\u{1f}{}",
                 a.allocated_at, a.opco, a.reference
             ))

@@ -10,7 +10,7 @@ use crate::graphql::common::connection::connection_types;
 use crate::graphql::common::errors::ErrorCode;
 use crate::graphql::common::scalars::Money;
 
-use crate::graphql::common::connection::B64;
+use crate::graphql::common::connection::{b64_of, B64};
 
 /// The campaign's totals.
 #[derive(SimpleObject)]
@@ -165,7 +165,7 @@ pub(super) fn establishment_search(
 }
 
 pub(super) fn offset_cursor(offset: usize) -> String {
-    B64.encode(format!("o:{offset}"))
+    b64_of(format_args!("o:{offset}"))
 }
 
 pub(super) fn decode_offset(after: Option<String>) -> async_graphql::Result<usize> {

@@ -5,12 +5,32 @@
 //! names its page types with [`connection_types!`].
 
 use async_graphql::OutputType;
+use base64::Engine as _;
 
 use crate::graphql::common::page_info::PageInfo;
 use crate::graphql::common::written::{Planned, Writer, Written};
 
 /// How cursors are written: opaque URL-safe base64.
 pub const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+/// `raw` in [`B64`], in a string allocated once, at its size: cursors and
+/// identifiers are made by the thousand for a page of CFAs, and the
+/// engine's `encode` fills a zeroed buffer before it copies it.
+pub fn b64(raw: &[u8]) -> String {
+    let mut out = String::with_capacity(base64::encoded_len(raw.len(), false).unwrap_or_default());
+    B64.encode_string(raw, &mut out);
+    out
+}
+
+/// What `raw` writes, in [`B64`]: a cursor, written on the stack and
+/// encoded once.
+pub fn b64_of(raw: std::fmt::Arguments<'_>) -> String {
+    use std::io::Write as _;
+    let mut bytes = smallvec::SmallVec::<[u8; 128]>::new();
+    // Writing to memory cannot fail.
+    let _ = bytes.write_fmt(raw);
+    b64(&bytes)
+}
 
 /// A page of a list, with its cursors.
 pub struct Connection<N> {

@@ -6,7 +6,7 @@ use passerelle_schema::{Offer, Partner};
 
 use crate::partners::packed::OfferSummary;
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use super::connection::{b64, b64_of, B64};
 
 /// What a global identifier names: every entity a client may refetch by
 /// `node(id)`, its type first, so that two types never share an
@@ -62,7 +62,7 @@ impl GlobalId {
             GlobalId::Formation {
                 partner,
                 partner_id,
-            } => opaque(&["Formation", partner.id(), partner_id]),
+            } => Self::encode_formation(*partner, partner_id),
             GlobalId::Event {
                 partner,
                 partner_id,
@@ -73,6 +73,12 @@ impl GlobalId {
                 partner_id,
             } => opaque(&["OrientationSite", partner.id(), partner_id]),
         }
+    }
+
+    /// The opaque form of the identifier of `partner`'s programme
+    /// `partner_id`, without making the identifier first.
+    pub fn encode_formation(partner: Partner, partner_id: &str) -> String {
+        opaque(&["Formation", partner.id(), partner_id])
     }
 
     /// The opaque form of the identifier of the offer `o`: its primary
@@ -168,7 +174,7 @@ impl OfferCursor {
 
     /// The opaque form.
     pub fn encode(&self) -> String {
-        B64.encode(format!(
+        b64_of(format_args!(
             "o1|{}|{}|{}",
             self.published_at.timestamp_micros(),
             self.partner,
@@ -205,22 +211,29 @@ impl OfferCursor {
 /// `parts` joined by `:`, in base64: an identifier is made on every
 /// object of every page, and `format!` costs more than the encoding.
 fn opaque(parts: &[&str]) -> String {
-    let mut raw = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    let mut raw = smallvec::SmallVec::<[u8; 128]>::new();
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
-            raw.push(':');
+            raw.push(b':');
         }
-        raw.push_str(part);
+        raw.extend_from_slice(part.as_bytes());
     }
-    B64.encode(raw)
+    b64(&raw)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Partners are read back by the identities declared in the process:
+    /// declared here, whatever test ran before.
+    fn declared() {
+        passerelle_connectors::Registry::standard();
+    }
+
     #[test]
     fn ids_and_cursors_round_trip_and_refuse_garbage() {
+        declared();
         let id = GlobalId::Offer {
             partner: passerelle_connectors::cma::PARTNER,
             partner_id: "CMA-14-000001".into(),
@@ -275,5 +288,24 @@ mod tests {
         };
         assert_eq!(OfferCursor::decode(&c.encode()), Some(c));
         assert_eq!(OfferCursor::decode("abc"), None);
+    }
+
+    #[test]
+    fn keys_longer_than_the_stack_buffer_are_encoded_whole() {
+        declared();
+        let partner = passerelle_connectors::spro::PARTNER;
+        let long = "F".repeat(300);
+        let id = GlobalId::Formation {
+            partner,
+            partner_id: long.clone(),
+        };
+        assert_eq!(id.encode(), B64.encode(format!("Formation:spro:{long}")));
+        assert_eq!(GlobalId::decode(&id.encode()), Some(id));
+        let c = OfferCursor {
+            published_at: "2026-11-20T08:30:00Z".parse().unwrap(),
+            partner: passerelle_connectors::cci::PARTNER,
+            partner_id: long.as_str().into(),
+        };
+        assert_eq!(OfferCursor::decode(&c.encode()), Some(c));
     }
 }

@@ -6,7 +6,7 @@ use async_graphql::InputObject;
 use base64::Engine;
 use passerelle_schema::{GeoPoint, InseeCommune, Near};
 
-use crate::graphql::common::connection::B64;
+use crate::graphql::common::connection::{b64_of, B64};
 use crate::graphql::common::errors::ErrorCode;
 use crate::graphql::common::inputs::invalid;
 
@@ -216,7 +216,7 @@ pub fn by_relevance(scores: &[f32]) -> Vec<(u32, u32)> {
 /// The cursor of a record of a ranked list: its key, and its cursor in the
 /// list's own order, which breaks ties.
 pub fn ranked_cursor(rank: Rank, key: u32, inner: &str) -> String {
-    B64.encode(format!("{}|{key}|{inner}", rank.tag()))
+    b64_of(format_args!("{}|{key}|{inner}", rank.tag()))
 }
 
 /// Reads a cursor of a list ranked by `rank`.

@@ -17,7 +17,7 @@ use crate::graphql::common::scalars::DateTime;
 use crate::graphql::common::written::{resolved, Planned, Writer, Written};
 use crate::graphql::common::ApiState;
 
-use crate::graphql::common::connection::B64;
+use crate::graphql::common::connection::{b64_of, B64};
 
 /// Kinds of orientation event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -107,7 +107,7 @@ impl EventFilterInput {
 pub struct EventNode(pub EventOccurrence);
 
 fn cursor(o: &EventOccurrence) -> String {
-    B64.encode(format!(
+    b64_of(format_args!(
         "e1|{}|{}",
         o.occurrence.start.timestamp(),
         o.event.partner_id

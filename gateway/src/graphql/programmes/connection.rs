@@ -17,7 +17,7 @@ use crate::graphql::common::page_info::PageInfo;
 use crate::graphql::common::written::{resolved, Planned, Writer, Written};
 use crate::graphql::occupations::Understood;
 
-use crate::graphql::common::connection::B64;
+use crate::graphql::common::connection::{b64_of, B64};
 
 /// A page of programmes.
 pub struct FormationConnection {
@@ -34,7 +34,7 @@ pub struct FormationConnection {
 }
 
 fn cursor(f: &Formation) -> String {
-    B64.encode(format!("f1|{}", f.partner_id))
+    b64_of(format_args!("f1|{}", f.partner_id))
 }
 
 /// Where a page of programmes starts: after a programme, in the

@@ -21,11 +21,10 @@ impl FormationNode {
     /// The programme's global identifier (`node(id)`). Before, `id` was
     /// the catalogue's identifier, now `partnerId`.
     pub(crate) async fn id(&self) -> ID {
-        ID(GlobalId::Formation {
-            partner: self.0.partner,
-            partner_id: self.0.partner_id.clone(),
-        }
-        .encode())
+        ID(GlobalId::encode_formation(
+            self.0.partner,
+            &self.0.partner_id,
+        ))
     }
 
     /// The programme's identifier in its catalogue.
