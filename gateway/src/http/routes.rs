@@ -187,11 +187,10 @@ pub fn router(state: ServerState) -> Router {
             .with_state(campaign),
     );
     let app = app.fallback(graphql_http::not_found);
-    let app = match cors(&state.api.cors_origins) {
+    match cors(&state.api.cors_origins) {
         Some(layer) => app.layer(layer),
         None => app,
-    };
-    app
+    }
 }
 
 /// The CORS policy for browsers on the configured origins; none when no

@@ -82,13 +82,13 @@ pub async fn get(
 pub async fn post(State(endpoint): State<Endpoint>, request: Request) -> Response {
     // The request's headers are this handler's: taken, not copied as the
     // `HeaderMap` extractor would.
-    let (mut parts, body) = request.into_parts();
-    let client = match ClientAddress::from_request_parts(&mut parts, &()).await {
+    let (mut head, body) = request.into_parts();
+    let client = match ClientAddress::from_request_parts(&mut head, &()).await {
         Ok(ClientAddress(c)) => c,
         Err(e) => return e.into_response(),
     };
-    let headers = std::mem::take(&mut parts.headers);
-    let body = Bytes::from_request(Request::from_parts(parts, body), &()).await;
+    let headers = std::mem::take(&mut head.headers);
+    let body = Bytes::from_request(Request::from_parts(head, body), &()).await;
     let Some(media) = negotiate(&headers) else {
         return refuse(
             StatusCode::NOT_ACCEPTABLE,
