@@ -41,8 +41,8 @@ impl TrustedProxies {
 
 /// The address of the client a request came from; handlers take it
 /// instead of `ConnectInfo<SocketAddr>`. Set on every request by the
-/// gateway's entry (`crate::http::entry`); a router served without it
-/// gets the connection's peer, from `ConnectInfo`.
+/// server's entry, before any route; a router served without it gets the
+/// connection's peer, from `ConnectInfo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientAddress(pub IpAddr);
 
